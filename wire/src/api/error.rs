@@ -1,0 +1,58 @@
+//! The error body every numbind HTTP API answers with, and the stable codes clients match on.
+
+use serde::{Deserialize, Serialize};
+
+/// `{ "code": "code_expired", "message": "the activation code has expired" }`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ApiErrorCode,
+    pub message: String,
+}
+
+/// Every code the platform answers with. Clients keep working when a newer platform adds one (`Other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ApiErrorCode {
+    /// The body, a path segment or a query parameter is not well-formed.
+    InvalidRequest,
+    /// Signature headers missing or malformed, signature wrong, or HMAC wrong.
+    Unauthenticated,
+    /// The request's timestamp is outside the accepted window.
+    StaleTimestamp,
+    /// The request's nonce was seen before.
+    ReplayedRequest,
+    /// The terminal is registered with another public key.
+    KeyMismatch,
+    /// The terminal must register first.
+    TerminalNotRegistered,
+    /// The operator requires a manifest and this terminal is not on it.
+    TerminalNotInManifest,
+    /// A signed request names a terminal other than the one in its path.
+    TerminalMismatch,
+    /// The terminal is already bound; unbind or reset first.
+    TerminalAlreadyBound,
+    ActivationNotFound,
+    /// Poll no more often than the activation's interval.
+    SlowDown,
+    /// Too many requests of this kind; see `Retry-After`.
+    RateLimited,
+    /// No live activation has this code.
+    CodeUnknown,
+    CodeExpired,
+    /// The code was redeemed by another SMS.
+    CodeUsed,
+    /// The activation is not waiting for a confirmation (already settled).
+    ActivationNotPending,
+    /// The number is locked after too many failed redemptions.
+    NumberLocked,
+    /// The terminal is not bound to the number that asked to unbind it.
+    BindingNotFound,
+    /// The service sheds load; see `Retry-After`.
+    Overloaded,
+    /// The service cannot write its store (disk full, read-only); see `Retry-After`.
+    StorageUnavailable,
+    Internal,
+    #[serde(other)]
+    Other,
+}

@@ -1,0 +1,29 @@
+//! JSON bodies of the platform's HTTP APIs, shared by the platform (server) and its clients (agent, OSS).
+//!
+//! Paths (all JSON; errors are `ErrorBody` with a stable `code`):
+//!
+//! | method and path | caller | body → answer |
+//! |---|---|---|
+//! | `POST /v1/terminals` | agent (signed) | `RegisterTerminalRequest` → `RegisterTerminalResponse` |
+//! | `GET /v1/terminals/{id}/binding` | agent (signed) | → `BindingStatusResponse` |
+//! | `POST /v1/terminals/{id}/activations` | agent (signed) | `{}` → `ActivationResponse` |
+//! | `GET /v1/terminals/{id}/activations/{activation_id}?wait_seconds=N` | agent (signed) | → `ActivationOutcomeResponse` (long-poll) |
+//! | `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement` | agent (signed) | `AcknowledgementRequest` → 204 |
+//! | `POST /v1/terminals/{id}/reset` | agent (signed) | `{}` → `BindingStatusResponse` |
+//! | `POST /v1/oss/redemptions` | OSS (HMAC) | `RedeemCodeRequest` → `RedeemCodeResponse` |
+//! | `POST /v1/oss/confirmations` | OSS (HMAC) | `ConfirmBindingRequest` → `ConfirmBindingResponse` |
+//! | `POST /v1/oss/unbindings` | OSS (HMAC) | `OssUnbindRequest` → `OssUnbindResponse` |
+
+mod error;
+mod oss;
+mod terminal;
+
+pub use error::{ApiErrorCode, ErrorBody};
+pub use oss::{
+    BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
+    RedeemCodeRequest, RedeemCodeResponse, UnboundTerminal,
+};
+pub use terminal::{
+    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingStatusResponse,
+    RegisterTerminalRequest, RegisterTerminalResponse,
+};

@@ -1,0 +1,62 @@
+//! Bodies exchanged between the device agent and the platform. Every request is signed (`request_signing`).
+
+use crate::short_code::ShortCode;
+use crate::statement::SignedStatement;
+use crate::terminal_id::TerminalId;
+use serde::{Deserialize, Serialize};
+
+/// First contact: the terminal presents its public key, signed with the matching private key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterTerminalRequest {
+    pub terminal_id: TerminalId,
+    /// base64url of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    /// The device model, named in the confirmation SMS ("Skyworth E900").
+    pub device_model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterTerminalResponse {
+    pub terminal_id: TerminalId,
+    /// False when the terminal was already registered with this key.
+    pub newly_registered: bool,
+}
+
+/// The signed answer to a binding-status check or a reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingStatusResponse {
+    pub statement: SignedStatement,
+}
+
+/// A fresh activation: what the box shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationResponse {
+    pub activation_id: String,
+    /// Grouped for the screen: `WDJB-MJHT`.
+    pub code: String,
+    pub short_code: ShortCode,
+    /// The exact SMS to send: `BIND WDJBMJHT`.
+    pub sms_text: String,
+    /// What the QR code encodes: `SMSTO:10658000:BIND WDJBMJHT`.
+    pub qr_payload: String,
+    pub expires_at_unix_seconds: i64,
+    /// Poll (long-poll) no more often than this.
+    pub poll_interval_seconds: u32,
+}
+
+/// The answer to a long-poll on an activation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationOutcomeResponse {
+    /// Signed; its state is `pending`, `bound`, `expired` or `denied`.
+    pub statement: SignedStatement,
+    /// When pending: wait at least this long before polling again.
+    pub poll_interval_seconds: u32,
+}
+
+/// The terminal reports that it verified the statement and wrote its flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgementRequest {
+    pub binding_id: String,
+}

@@ -1,0 +1,23 @@
+//! The numbind wire contract: every type that crosses a process boundary, and nothing that runs a server.
+//!
+//! Domain values (`Msisdn`, `TerminalId`, `ActivationCode`, `ShortCode`) parse, never validate: once you
+//! hold one it is well-formed. `api` holds the JSON bodies of the HTTP APIs, `sms_command` the grammar of
+//! the user's SMS, `request_signing` the terminal's signed-request envelope, `statement` the platform's
+//! signed binding statements and `component_auth` the HMAC that the OSS and the platform use between them.
+
+pub mod activation_code;
+pub mod api;
+pub mod component_auth;
+mod encoding;
+pub mod msisdn;
+pub mod request_signing;
+pub mod short_code;
+pub mod sms_command;
+pub mod statement;
+pub mod terminal_id;
+
+pub use activation_code::{ActivationCode, ActivationCodeError};
+pub use msisdn::{Msisdn, MsisdnError};
+pub use short_code::{ShortCode, ShortCodeError};
+pub use sms_command::{SmsCommand, SmsCommandError};
+pub use terminal_id::{TerminalId, TerminalIdError};
