@@ -1,1 +1,54 @@
-fn main() {}
+//! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
+
+mod secrets;
+mod telemetry;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+/// numbind: bind a phone number to a set-top box so that the box's billed services are paid by that number.
+#[derive(Parser)]
+#[command(name = "numbind", version, about, long_about = None)]
+struct Cli {
+    /// Write logs as JSON lines on stderr.
+    #[arg(long, env = "NUMBIND_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform, the OSS and the SMS centre together on loopback, demo subscribers seeded.
+    Up(up::UpArgs),
+    /// Run the service platform.
+    Platform(numbind_platform::cli::Args),
+    /// Run the operator OSS, or manage its subscribers.
+    #[command(name = "oss-sim")]
+    OssSim(numbind_oss_sim::cli::Args),
+    /// Run the SMS centre.
+    #[command(name = "sms-sim")]
+    SmsSim(numbind_sms_sim::cli::ServeArgs),
+    /// Act as a phone: send an SMS, read an inbox.
+    Phone(numbind_sms_sim::cli::PhoneArgs),
+    /// Run the device agent (the set-top box).
+    Agent(numbind_device_agent::cli::Args),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_json);
+    let outcome = match cli.command {
+        Command::Up(args) => up::up(args).await,
+        Command::Platform(args) => numbind_platform::cli::main(args).await,
+        Command::OssSim(args) => numbind_oss_sim::cli::main(args).await,
+        Command::SmsSim(args) => numbind_sms_sim::cli::serve(args).await,
+        Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
+        Command::Agent(args) => numbind_device_agent::cli::main(args).await,
+    };
+    if let Err(error) = outcome {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,280 @@
+//! Test harness: spawns the real `numbind` binary's components on port 0 in a temporary directory, talks to
+//! them over HTTP like a phone, reads the agent's JSON events, kills children on drop and prints their stderr
+//! when a test fails.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::time::{timeout, Instant};
+
+pub const SHORT_CODE: &str = "10658000";
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+pub const FLOW_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn numbind() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_numbind"));
+    command.env("RUST_LOG", "info,numbind=debug").kill_on_drop(true);
+    command
+}
+
+/// A child process whose stderr goes to a file that is printed if the test fails.
+pub struct Process {
+    pub name: String,
+    pub child: Child,
+    stderr_path: PathBuf,
+    pub stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Process {
+    pub fn spawn(name: &str, mut command: Command, log_dir: &Path) -> Process {
+        let stderr_path = log_dir.join(format!("{name}.stderr.log"));
+        let stderr = std::fs::File::create(&stderr_path).expect("create stderr log");
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .unwrap_or_else(|error| panic!("spawning {name}: {error}"));
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        Process { name: name.to_owned(), child, stderr_path, stdout }
+    }
+
+    /// Reads stdout until every `listening <name>=<addr>` line named is seen; returns the addresses in order.
+    pub async fn wait_listening(&mut self, names: &[&str]) -> Vec<String> {
+        let mut found: Vec<Option<String>> = vec![None; names.len()];
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while found.iter().any(Option::is_none) {
+            let line = self.next_line_before(deadline).await.unwrap_or_else(|| {
+                panic!("{} ended or timed out before listening on {names:?}\n{}", self.name, self.stderr())
+            });
+            if let Some(rest) = line.strip_prefix("listening ") {
+                if let Some((name, address)) = rest.split_once('=') {
+                    if let Some(index) = names.iter().position(|wanted| *wanted == name) {
+                        found[index] = Some(address.trim().to_owned());
+                    }
+                }
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+
+    pub async fn next_line_before(&mut self, deadline: Instant) -> Option<String> {
+        match timeout(deadline.saturating_duration_since(Instant::now()), self.stdout.next_line()).await {
+            Ok(Ok(line)) => line,
+            _ => None,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        match timeout(limit, self.child.wait()).await {
+            Ok(Ok(status)) => status.code(),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        if std::thread::panicking() {
+            eprintln!("----- stderr of {} -----\n{}", self.name, self.stderr());
+        }
+    }
+}
+
+/// Settings a test may change.
+#[derive(Clone, Debug)]
+pub struct SystemOptions {
+    pub activation_ttl_seconds: u64,
+}
+
+impl Default for SystemOptions {
+    fn default() -> Self {
+        SystemOptions { activation_ttl_seconds: 600 }
+    }
+}
+
+/// The SMS centre, the platform and the OSS as three real processes.
+pub struct System {
+    pub directory: TempDir,
+    pub platform_url: String,
+    pub smsc_url: String,
+    pub oss_url: String,
+    pub platform_key_file: PathBuf,
+    pub http: reqwest::Client,
+    pub processes: Vec<Process>,
+}
+
+const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
+const SMSC_OSS_PASSWORD: &str = "oss-pass";
+const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
+
+impl System {
+    pub async fn start() -> System {
+        Self::start_with(SystemOptions::default()).await
+    }
+
+    pub async fn start_with(options: SystemOptions) -> System {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let root = directory.path().to_owned();
+        write_secret(&root.join("oss-platform.secret"), OSS_PLATFORM_SECRET);
+        write_secret(&root.join("smsc-oss.password"), SMSC_OSS_PASSWORD);
+        write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
+        std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
+
+        let mut smsc = Process::spawn("sms-sim", smsc_command(&root), &root);
+        let smsc_addresses = smsc.wait_listening(&["http", "smpp"]).await;
+        let mut platform = Process::spawn("platform", platform_command(&root, &smsc_addresses[1], &options), &root);
+        let platform_address = platform.wait_listening(&["http"]).await.remove(0);
+        let platform_url = format!("http://{platform_address}");
+        let mut oss = Process::spawn("oss-sim", oss_command(&root, &platform_url, &smsc_addresses[1]), &root);
+        let oss_address = oss.wait_listening(&["http"]).await.remove(0);
+
+        System {
+            platform_key_file: root.join("platform-signing.key.pub"),
+            directory,
+            platform_url,
+            smsc_url: format!("http://{}", smsc_addresses[0]),
+            oss_url: format!("http://{oss_address}"),
+            http: reqwest::Client::new(),
+            processes: vec![smsc, platform, oss],
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.directory.path().join(name)
+    }
+
+    /// A phone sends an SMS to the short code through the SMS centre's phone API.
+    pub async fn phone_sends(&self, from: &str, text: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/v1/phones/{from}/messages", self.smsc_url))
+            .json(&serde_json::json!({ "to": SHORT_CODE, "text": text }))
+            .send()
+            .await
+            .expect("phone send");
+        assert_eq!(response.status().as_u16(), 202, "phone send answered {}", response.status());
+        let body: Value = response.json().await.expect("json");
+        body["message_id"].as_str().expect("message_id").to_owned()
+    }
+
+    pub async fn inbox(&self, msisdn: &str) -> Vec<String> {
+        let response = self
+            .http
+            .get(format!("{}/v1/phones/{msisdn}/inbox", self.smsc_url))
+            .send()
+            .await
+            .expect("inbox");
+        let body: Value = response.json().await.expect("json");
+        body["messages"]
+            .as_array()
+            .map(|messages| messages.iter().filter_map(|message| message["text"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the phone's inbox holds a message containing `needle`; returns all its messages.
+    pub async fn wait_for_sms(&self, msisdn: &str, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + FLOW_TIMEOUT;
+        loop {
+            let messages = self.inbox(msisdn).await;
+            if messages.iter().any(|text| text.contains(needle)) {
+                return messages;
+            }
+            assert!(Instant::now() < deadline, "no SMS containing {needle:?} reached {msisdn}; inbox: {messages:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// An agent process (`numbind agent ... <arguments>`) with its own state directory.
+    pub fn agent(&self, state_name: &str, arguments: &[&str]) -> Process {
+        let mut command = numbind();
+        command
+            .arg("agent")
+            .arg("--state-dir")
+            .arg(self.path(state_name))
+            .arg("--platform-url")
+            .arg(&self.platform_url)
+            .arg("--platform-key-file")
+            .arg(&self.platform_key_file)
+            .arg("--device-model")
+            .arg("Skyworth E900")
+            .arg("--json-events")
+            .args(arguments);
+        Process::spawn(&format!("agent-{state_name}-{}", arguments.first().unwrap_or(&"")), command, self.directory.path())
+    }
+}
+
+/// Reads JSON events from an agent until one whose `event` is in `wanted`; fails on timeout.
+pub async fn next_event(agent: &mut Process, wanted: &[&str]) -> Value {
+    let deadline = Instant::now() + FLOW_TIMEOUT;
+    loop {
+        let line = agent
+            .next_line_before(deadline)
+            .await
+            .unwrap_or_else(|| panic!("agent gave no {wanted:?} event in time\n{}", agent.stderr()));
+        let Ok(event) = serde_json::from_str::<Value>(&line) else { continue };
+        if wanted.iter().any(|name| event["event"] == *name) {
+            return event;
+        }
+    }
+}
+
+fn write_secret(path: &Path, secret: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, secret).expect("write secret");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod secret");
+}
+
+fn smsc_config_text(root: &Path) -> String {
+    format!(
+        "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\nroutes = [\"{SHORT_CODE}\"]\n\n\
+         [[accounts]]\nsystem_id = \"platform\"\npassword_file = \"{}\"\nroutes = []\n",
+        root.join("smsc-oss.password").display(),
+        root.join("smsc-platform.password").display()
+    )
+}
+
+fn smsc_command(root: &Path) -> Command {
+    let mut command = numbind();
+    command
+        .args(["sms-sim", "--http", "127.0.0.1:0", "--smpp", "127.0.0.1:0", "--data-dir"])
+        .arg(root)
+        .arg("--config")
+        .arg(root.join("smsc.toml"));
+    command
+}
+
+fn platform_command(root: &Path, smpp_address: &str, options: &SystemOptions) -> Command {
+    let mut command = numbind();
+    command
+        .args(["platform", "--http", "127.0.0.1:0", "--data-dir"])
+        .arg(root)
+        .arg("--oss-secret-file")
+        .arg(root.join("oss-platform.secret"))
+        .args(["--smsc-address", smpp_address, "--smsc-system-id", "platform", "--smsc-password-file"])
+        .arg(root.join("smsc-platform.password"))
+        .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
+    command
+}
+
+fn oss_command(root: &Path, platform_url: &str, smpp_address: &str) -> Command {
+    let mut command = numbind();
+    command
+        .args(["oss-sim", "serve", "--http", "127.0.0.1:0", "--data-dir"])
+        .arg(root)
+        .args(["--platform-url", platform_url, "--platform-secret-file"])
+        .arg(root.join("oss-platform.secret"))
+        .args(["--smsc-address", smpp_address, "--smsc-system-id", "oss", "--smsc-password-file"])
+        .arg(root.join("smsc-oss.password"))
+        .arg("--seed-demo");
+    command
+}

@@ -1,0 +1,40 @@
+//! `numbind up`, the README's one command, runs the whole system: a box binds through it end to end.
+
+use crate::helpers::{next_event, numbind, Process, FLOW_TIMEOUT, SHORT_CODE};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let mut command = numbind();
+    command.arg("up").arg("--data-dir").arg(&data);
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--oss-http"] {
+        command.args([flag, "127.0.0.1:0"]);
+    }
+    let mut up = Process::spawn("up", command, directory.path());
+    let addresses = up.wait_listening(&["platform-http", "smsc-http"]).await;
+    let (platform_url, smsc_url) = (format!("http://{}", addresses[0]), format!("http://{}", addresses[1]));
+
+    let mut agent_command = numbind();
+    agent_command
+        .arg("agent")
+        .arg("--state-dir")
+        .arg(directory.path().join("box"))
+        .args(["--platform-url", &platform_url, "--platform-key-file"])
+        .arg(data.join("platform-signing.key.pub"))
+        .args(["--json-events", "run"]);
+    let mut agent = Process::spawn("agent", agent_command, directory.path());
+    let activation = next_event(&mut agent, &["activation"]).await;
+
+    let mut phone = numbind();
+    phone
+        .args(["phone", "--smsc-url", &smsc_url, "send", "--from", "13800138000", "--to", SHORT_CODE])
+        .arg(activation["sms_text"].as_str().unwrap());
+    let mut phone = Process::spawn("phone", phone, directory.path());
+    assert_eq!(phone.wait_exit(FLOW_TIMEOUT).await, Some(0), "numbind phone send succeeds");
+
+    next_event(&mut agent, &["bound"]).await;
+    for database in ["platform.db", "oss.db", "smsc.db"] {
+        assert!(data.join(database).exists(), "{database} is a real SQLite file in the data directory");
+    }
+}
