@@ -1,0 +1,425 @@
+//! The pure SMPP 3.4 codec: framing (`check`), the 16-byte `Header`, and `Pdu` decode/encode. No I/O here.
+
+mod fields;
+mod short_message;
+pub mod status;
+
+use bytes::{BufMut, Bytes};
+use fields::{put_c_string, FieldReader};
+pub use short_message::{
+    ShortMessage, Tlv, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR, MAX_SHORT_MESSAGE_OCTETS,
+    TAG_CLIENT_REFERENCE, TAG_MESSAGE_PAYLOAD, TAG_MESSAGE_STATE, TAG_RECEIPTED_MESSAGE_ID, TAG_SMSC_MESSAGE_ID,
+};
+pub use status::*;
+
+/// Largest PDU accepted or produced, header included.
+pub const MAX_PDU_LENGTH: usize = 64 * 1024;
+/// Size of the fixed header: command_length, command_id, command_status, sequence_number.
+pub const HEADER_LENGTH: usize = 16;
+
+/// Why a buffer does not (yet) hold one whole frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    #[error("more bytes are needed for a whole pdu")]
+    Incomplete,
+    #[error("command_length {length} exceeds the 64 KiB limit")]
+    TooLong { length: usize },
+    #[error("command_length {length} is shorter than the 16-byte header")]
+    TooShort { length: usize },
+}
+
+/// Why a whole frame is not a valid PDU. The header is still readable with [`Header::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("frame error: {0}")]
+    Frame(#[from] FrameError),
+    #[error("command_length says {declared} but the frame holds {actual} bytes")]
+    LengthMismatch { declared: usize, actual: usize },
+    #[error("pdu ends inside field {field}")]
+    Truncated { field: &'static str },
+    #[error("field {field} has no terminating nul")]
+    MissingNul { field: &'static str },
+    #[error("field {field} is longer than {max_length} octets")]
+    FieldTooLong { field: &'static str, max_length: usize },
+    #[error("field {field} is not ascii")]
+    NotAscii { field: &'static str },
+    #[error("sm_length {length} does not match the short_message")]
+    InvalidMessageLength { length: u8 },
+    #[error("{count} unexpected bytes after the body")]
+    TrailingBytes { count: usize },
+}
+
+impl DecodeError {
+    /// The command_status to answer a malformed request with.
+    pub fn command_status(&self) -> u32 {
+        match self {
+            DecodeError::InvalidMessageLength { .. } => ESME_RINVMSGLEN,
+            _ => ESME_RINVCMDLEN,
+        }
+    }
+}
+
+/// The fixed 16-byte header every PDU starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub command_length: u32,
+    pub command_id: u32,
+    pub command_status: u32,
+    pub sequence_number: u32,
+}
+
+impl Header {
+    /// Reads the header from the first 16 bytes, whatever follows.
+    pub fn parse(bytes: &[u8]) -> Result<Header, FrameError> {
+        let word = |index: usize| -> Result<u32, FrameError> {
+            let slice = bytes.get(index * 4..index * 4 + 4).ok_or(FrameError::Incomplete)?;
+            Ok(u32::from_be_bytes([slice[0], slice[1], slice[2], slice[3]]))
+        };
+        Ok(Header {
+            command_length: word(0)?,
+            command_id: word(1)?,
+            command_status: word(2)?,
+            sequence_number: word(3)?,
+        })
+    }
+}
+
+/// Checks whether `buffer` starts with one whole frame and returns its length.
+pub fn check(buffer: &[u8]) -> Result<usize, FrameError> {
+    let prefix = buffer.get(..4).ok_or(FrameError::Incomplete)?;
+    let length = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+    if length < HEADER_LENGTH {
+        return Err(FrameError::TooShort { length });
+    }
+    if length > MAX_PDU_LENGTH {
+        return Err(FrameError::TooLong { length });
+    }
+    if buffer.len() < length {
+        return Err(FrameError::Incomplete);
+    }
+    Ok(length)
+}
+
+/// The body of `bind_transmitter`, `bind_receiver` and `bind_transceiver`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bind {
+    pub system_id: String,
+    pub password: String,
+    pub system_type: String,
+    pub interface_version: u8,
+    pub addr_ton: u8,
+    pub addr_npi: u8,
+    pub address_range: String,
+}
+
+/// Every PDU numbind speaks; anything else is `Other` with its raw body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PduBody {
+    BindTransmitter(Bind),
+    BindReceiver(Bind),
+    BindTransceiver(Bind),
+    BindTransmitterResp { system_id: String },
+    BindReceiverResp { system_id: String },
+    BindTransceiverResp { system_id: String },
+    Unbind,
+    UnbindResp,
+    SubmitSm(ShortMessage),
+    SubmitSmResp { message_id: String },
+    DeliverSm(ShortMessage),
+    DeliverSmResp { message_id: String },
+    EnquireLink,
+    EnquireLinkResp,
+    GenericNack,
+    Other { command_id: u32, body: Bytes },
+}
+
+impl PduBody {
+    pub fn command_id(&self) -> u32 {
+        match self {
+            PduBody::BindTransmitter(_) => BIND_TRANSMITTER,
+            PduBody::BindReceiver(_) => BIND_RECEIVER,
+            PduBody::BindTransceiver(_) => BIND_TRANSCEIVER,
+            PduBody::BindTransmitterResp { .. } => BIND_TRANSMITTER_RESP,
+            PduBody::BindReceiverResp { .. } => BIND_RECEIVER_RESP,
+            PduBody::BindTransceiverResp { .. } => BIND_TRANSCEIVER_RESP,
+            PduBody::Unbind => UNBIND,
+            PduBody::UnbindResp => UNBIND_RESP,
+            PduBody::SubmitSm(_) => SUBMIT_SM,
+            PduBody::SubmitSmResp { .. } => SUBMIT_SM_RESP,
+            PduBody::DeliverSm(_) => DELIVER_SM,
+            PduBody::DeliverSmResp { .. } => DELIVER_SM_RESP,
+            PduBody::EnquireLink => ENQUIRE_LINK,
+            PduBody::EnquireLinkResp => ENQUIRE_LINK_RESP,
+            PduBody::GenericNack => GENERIC_NACK,
+            PduBody::Other { command_id, .. } => *command_id,
+        }
+    }
+}
+
+/// One SMPP PDU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pdu {
+    pub command_status: u32,
+    pub sequence_number: u32,
+    pub body: PduBody,
+}
+
+impl Pdu {
+    /// A request or an OK response.
+    pub fn new(sequence_number: u32, body: PduBody) -> Pdu {
+        Pdu { command_status: ESME_ROK, sequence_number, body }
+    }
+
+    /// `generic_nack` with an error status for the PDU with this sequence number.
+    pub fn generic_nack(sequence_number: u32, command_status: u32) -> Pdu {
+        Pdu { command_status, sequence_number, body: PduBody::GenericNack }
+    }
+
+    pub fn command_id(&self) -> u32 {
+        self.body.command_id()
+    }
+
+    /// Decodes one whole frame (as delimited by [`check`]).
+    pub fn decode(frame: &[u8]) -> Result<Pdu, DecodeError> {
+        let header = Header::parse(frame)?;
+        let declared = header.command_length as usize;
+        if declared != frame.len() {
+            return Err(DecodeError::LengthMismatch { declared, actual: frame.len() });
+        }
+        if declared > MAX_PDU_LENGTH {
+            return Err(FrameError::TooLong { length: declared }.into());
+        }
+        let mut reader = FieldReader::new(&frame[HEADER_LENGTH..]);
+        let body = decode_body(header.command_id, &mut reader)?;
+        Ok(Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body })
+    }
+
+    /// Encodes the PDU with its header.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.put_u32(0);
+        out.put_u32(self.command_id());
+        out.put_u32(self.command_status);
+        out.put_u32(self.sequence_number);
+        encode_body(&self.body, &mut out);
+        let length = out.len() as u32;
+        out[..4].copy_from_slice(&length.to_be_bytes());
+        out
+    }
+}
+
+fn decode_body(command_id: u32, reader: &mut FieldReader<'_>) -> Result<PduBody, DecodeError> {
+    let body = match command_id {
+        BIND_TRANSMITTER => PduBody::BindTransmitter(decode_bind(reader)?),
+        BIND_RECEIVER => PduBody::BindReceiver(decode_bind(reader)?),
+        BIND_TRANSCEIVER => PduBody::BindTransceiver(decode_bind(reader)?),
+        BIND_TRANSMITTER_RESP => PduBody::BindTransmitterResp { system_id: decode_response_id(reader, 16)? },
+        BIND_RECEIVER_RESP => PduBody::BindReceiverResp { system_id: decode_response_id(reader, 16)? },
+        BIND_TRANSCEIVER_RESP => PduBody::BindTransceiverResp { system_id: decode_response_id(reader, 16)? },
+        SUBMIT_SM => PduBody::SubmitSm(ShortMessage::decode(reader)?),
+        DELIVER_SM => PduBody::DeliverSm(ShortMessage::decode(reader)?),
+        SUBMIT_SM_RESP => PduBody::SubmitSmResp { message_id: decode_response_id(reader, 65)? },
+        DELIVER_SM_RESP => PduBody::DeliverSmResp { message_id: decode_response_id(reader, 65)? },
+        UNBIND => PduBody::Unbind,
+        UNBIND_RESP => PduBody::UnbindResp,
+        ENQUIRE_LINK => PduBody::EnquireLink,
+        ENQUIRE_LINK_RESP => PduBody::EnquireLinkResp,
+        GENERIC_NACK => PduBody::GenericNack,
+        other => {
+            let rest = reader.remaining();
+            return Ok(PduBody::Other { command_id: other, body: Bytes::copy_from_slice(rest) });
+        }
+    };
+    reader.finish()?;
+    Ok(body)
+}
+
+fn decode_bind(reader: &mut FieldReader<'_>) -> Result<Bind, DecodeError> {
+    Ok(Bind {
+        system_id: reader.c_string("system_id", 16)?,
+        password: reader.c_string("password", 9)?,
+        system_type: reader.c_string("system_type", 13)?,
+        interface_version: reader.u8("interface_version")?,
+        addr_ton: reader.u8("addr_ton")?,
+        addr_npi: reader.u8("addr_npi")?,
+        address_range: reader.c_string("address_range", 41)?,
+    })
+}
+
+/// A `_resp` ID field; absent when the response carries an error status. Optional TLVs after it are skipped.
+fn decode_response_id(reader: &mut FieldReader<'_>, max_length: usize) -> Result<String, DecodeError> {
+    if reader.is_empty() {
+        return Ok(String::new());
+    }
+    let identifier = reader.c_string("id", max_length)?;
+    reader.tlvs()?;
+    Ok(identifier)
+}
+
+fn encode_body(body: &PduBody, out: &mut Vec<u8>) {
+    match body {
+        PduBody::BindTransmitter(bind) | PduBody::BindReceiver(bind) | PduBody::BindTransceiver(bind) => {
+            put_c_string(out, &bind.system_id);
+            put_c_string(out, &bind.password);
+            put_c_string(out, &bind.system_type);
+            out.put_u8(bind.interface_version);
+            out.put_u8(bind.addr_ton);
+            out.put_u8(bind.addr_npi);
+            put_c_string(out, &bind.address_range);
+        }
+        PduBody::BindTransmitterResp { system_id }
+        | PduBody::BindReceiverResp { system_id }
+        | PduBody::BindTransceiverResp { system_id } => put_c_string(out, system_id),
+        PduBody::SubmitSm(message) | PduBody::DeliverSm(message) => message.encode(out),
+        PduBody::SubmitSmResp { message_id } | PduBody::DeliverSmResp { message_id } => put_c_string(out, message_id),
+        PduBody::Unbind
+        | PduBody::UnbindResp
+        | PduBody::EnquireLink
+        | PduBody::EnquireLinkResp
+        | PduBody::GenericNack => {}
+        PduBody::Other { body, .. } => out.put_slice(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ascii(max: usize) -> impl Strategy<Value = String> {
+        proptest::string::string_regex(&format!("[ -~]{{0,{max}}}")).expect("regex")
+    }
+
+    fn bind_strategy() -> impl Strategy<Value = Bind> {
+        (ascii(15), ascii(8), ascii(12), any::<u8>(), any::<u8>(), any::<u8>(), ascii(40)).prop_map(
+            |(system_id, password, system_type, interface_version, addr_ton, addr_npi, address_range)| Bind {
+                system_id,
+                password,
+                system_type,
+                interface_version,
+                addr_ton,
+                addr_npi,
+                address_range,
+            },
+        )
+    }
+
+    fn short_message_strategy() -> impl Strategy<Value = ShortMessage> {
+        let addresses = (ascii(5), any::<[u8; 4]>(), ascii(20), ascii(20), ascii(16), ascii(16));
+        let flags = any::<[u8; 8]>();
+        let payload = (
+            proptest::collection::vec(any::<u8>(), 0..=254),
+            proptest::collection::vec((any::<u16>(), proptest::collection::vec(any::<u8>(), 0..40)), 0..3),
+        );
+        (addresses, flags, payload).prop_map(
+            |((service_type, tonnpi, source, destination, schedule, validity), flags, (text, tlvs))| ShortMessage {
+                service_type,
+                source_addr_ton: tonnpi[0],
+                source_addr_npi: tonnpi[1],
+                source_addr: source,
+                dest_addr_ton: tonnpi[2],
+                dest_addr_npi: tonnpi[3],
+                destination_addr: destination,
+                esm_class: flags[0],
+                protocol_id: flags[1],
+                priority_flag: flags[2],
+                schedule_delivery_time: schedule,
+                validity_period: validity,
+                registered_delivery: flags[3],
+                replace_if_present_flag: flags[4],
+                data_coding: flags[5],
+                sm_default_msg_id: flags[6],
+                short_message: Bytes::from(text),
+                tlvs: tlvs.into_iter().map(|(tag, value)| Tlv { tag, value: Bytes::from(value) }).collect(),
+            },
+        )
+    }
+
+    fn body_strategy() -> impl Strategy<Value = PduBody> {
+        prop_oneof![
+            bind_strategy().prop_map(PduBody::BindTransmitter),
+            bind_strategy().prop_map(PduBody::BindReceiver),
+            bind_strategy().prop_map(PduBody::BindTransceiver),
+            ascii(15).prop_map(|system_id| PduBody::BindTransmitterResp { system_id }),
+            ascii(15).prop_map(|system_id| PduBody::BindReceiverResp { system_id }),
+            ascii(15).prop_map(|system_id| PduBody::BindTransceiverResp { system_id }),
+            Just(PduBody::Unbind),
+            Just(PduBody::UnbindResp),
+            short_message_strategy().prop_map(PduBody::SubmitSm),
+            ascii(64).prop_map(|message_id| PduBody::SubmitSmResp { message_id }),
+            short_message_strategy().prop_map(PduBody::DeliverSm),
+            ascii(64).prop_map(|message_id| PduBody::DeliverSmResp { message_id }),
+            Just(PduBody::EnquireLink),
+            Just(PduBody::EnquireLinkResp),
+            Just(PduBody::GenericNack),
+            proptest::collection::vec(any::<u8>(), 0..64)
+                .prop_map(|body| PduBody::Other { command_id: 0x0000_0103, body: Bytes::from(body) }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_pdu_kind_round_trips(status in any::<u32>(), sequence in any::<u32>(), body in body_strategy()) {
+            let pdu = Pdu { command_status: status, sequence_number: sequence, body };
+            let bytes = pdu.encode();
+            prop_assert_eq!(check(&bytes), Ok(bytes.len()));
+            prop_assert_eq!(Pdu::decode(&bytes), Ok(pdu));
+        }
+
+        #[test]
+        fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Pdu::decode(&bytes);
+            let _ = check(&bytes);
+        }
+
+        #[test]
+        fn a_garbled_body_still_exposes_its_header(id in prop_oneof![Just(SUBMIT_SM), Just(BIND_TRANSMITTER), Just(DELIVER_SM)], sequence in any::<u32>(), junk in proptest::collection::vec(1u8..=255, 0..30)) {
+            let mut bytes = Vec::new();
+            bytes.put_u32((HEADER_LENGTH + junk.len()) as u32);
+            bytes.put_u32(id);
+            bytes.put_u32(0);
+            bytes.put_u32(sequence);
+            bytes.extend_from_slice(&junk);
+            prop_assert!(Pdu::decode(&bytes).is_err());
+            prop_assert_eq!(Header::parse(&bytes).map(|header| header.sequence_number), Ok(sequence));
+        }
+
+        #[test]
+        fn truncated_input_is_incomplete(body in body_strategy(), cut in 0usize..1000) {
+            let bytes = Pdu::new(7, body).encode();
+            let cut = cut % bytes.len();
+            prop_assert_eq!(check(&bytes[..cut]), Err(FrameError::Incomplete));
+        }
+    }
+
+    #[test]
+    fn lengths_outside_the_limits_are_refused() {
+        assert_eq!(check(&[0, 0, 0, 8, 0, 0]), Err(FrameError::TooShort { length: 8 }));
+        assert_eq!(check(&[0, 1, 0, 1]), Err(FrameError::TooLong { length: 65537 }));
+    }
+
+    #[test]
+    fn an_unknown_command_decodes_as_other() {
+        let bytes = Pdu::new(9, PduBody::Other { command_id: 0x0000_0021, body: Bytes::from_static(b"xyz") }).encode();
+        let pdu = Pdu::decode(&bytes).expect("decodes");
+        assert_eq!(pdu.command_id(), 0x21);
+        assert_eq!(pdu.sequence_number, 9);
+    }
+
+    #[test]
+    fn an_error_submit_sm_resp_without_body_decodes() {
+        let bytes = [0, 0, 0, 16, 0x80, 0, 0, 4, 0, 0, 0, 0x58, 0, 0, 0, 3];
+        let pdu = Pdu::decode(&bytes).expect("decodes");
+        assert_eq!(pdu.command_status, ESME_RTHROTTLED);
+        assert_eq!(pdu.body, PduBody::SubmitSmResp { message_id: String::new() });
+    }
+
+    #[test]
+    fn an_overlong_system_id_is_a_field_error() {
+        let bind = Bind { system_id: "x".repeat(20), ..Bind::default() };
+        let bytes = Pdu::new(1, PduBody::BindTransmitter(bind)).encode();
+        assert!(matches!(Pdu::decode(&bytes), Err(DecodeError::FieldTooLong { field: "system_id", .. })));
+    }
+}
