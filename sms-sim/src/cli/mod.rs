@@ -1,0 +1,94 @@
+//! The command line: `serve` (run the SMS centre) and `phone` (send an SMS, read an inbox).
+
+mod phone;
+
+pub use phone::{phone, PhoneArgs, PhoneCommand};
+
+use crate::config::{Config, ConfigFile};
+use anyhow::Context;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Run the SMS centre: an SMPP 3.4 server for ESMEs and an HTTP API for phones.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Listen address of the phone HTTP API (port 0 picks one).
+    #[arg(long, env = "NUMBIND_SMSC_HTTP", default_value = "127.0.0.1:8081")]
+    pub http: SocketAddr,
+    /// Listen address of the SMPP server (port 0 picks one).
+    #[arg(long, env = "NUMBIND_SMSC_SMPP", default_value = "127.0.0.1:2775")]
+    pub smpp: SocketAddr,
+    /// Data directory; the database is `smsc.db` inside it.
+    #[arg(long, env = "NUMBIND_SMSC_DATA_DIR", default_value = ".")]
+    pub data_dir: PathBuf,
+    /// Database file; overrides `--data-dir`.
+    #[arg(long, env = "NUMBIND_SMSC_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// Accounts file (TOML: `[[accounts]]` with system_id, password_file or password_env, routes).
+    #[arg(long, env = "NUMBIND_SMSC_CONFIG")]
+    pub config: PathBuf,
+    /// First redelivery delay of a queued MO in milliseconds (doubles per attempt up to 30 s).
+    #[arg(long, env = "NUMBIND_SMSC_REDELIVERY_MS")]
+    pub redelivery_interval_ms: Option<u64>,
+    /// Fault injection for tests: deliver every MO twice with the same SMSC message ID.
+    #[arg(long, env = "NUMBIND_SMSC_DUPLICATE_MO")]
+    pub duplicate_mo_deliveries: bool,
+}
+
+impl ServeArgs {
+    /// Reads the accounts file (and the passwords it points to) into a `Config`.
+    pub fn to_config(&self) -> anyhow::Result<Config> {
+        let file = ConfigFile::load(&self.config)?;
+        let accounts = file.accounts()?;
+        let database_path = self.database.clone().unwrap_or_else(|| self.data_dir.join("smsc.db"));
+        let mut config = Config::new(database_path, accounts);
+        if let Some(milliseconds) = self.redelivery_interval_ms.or(file.redelivery_interval_ms) {
+            config.redelivery_interval = Duration::from_millis(milliseconds.max(1));
+        }
+        if let Some(max_queue) = file.max_queue {
+            config.max_queue = max_queue;
+        }
+        config.duplicate_mo_deliveries = self.duplicate_mo_deliveries;
+        Ok(config)
+    }
+}
+
+/// Builds the config, binds, prints `listening http=...` and `listening smpp=...`, runs until SIGTERM/ctrl-c.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    if let Some(parent) = config.database_path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let http_listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
+    let smpp_listener = TcpListener::bind(args.smpp).await.with_context(|| format!("binding smpp {}", args.smpp))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
+    writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
+    crate::run(config, http_listener, smpp_listener, shutdown_signal()).await
+}
+
+/// Completes on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

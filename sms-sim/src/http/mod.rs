@@ -1,0 +1,51 @@
+//! The phone API router: routes, request IDs, tracing, `/healthz`, `/metrics`, and JSON-only errors.
+
+mod extract;
+mod messages;
+mod phones;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, State};
+use axum::http::{header, Request};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: &str = "x-request-id";
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let request_id = header::HeaderName::from_static(REQUEST_ID);
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
+        let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("http", method = %request.method(), path, request_id)
+    });
+    Router::new()
+        .route("/v1/phones/{msisdn}/messages", post(phones::send_message))
+        .route("/v1/phones/{msisdn}/inbox", get(phones::inbox))
+        .route("/v1/messages/{message_id}", get(messages::message_status))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::NotFound("route") })
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.call(|store| store.ping()).await?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.metrics.render() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
+        Err(_) => ApiError::NotFound("metrics").into_response(),
+    }
+}

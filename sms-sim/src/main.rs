@@ -1,0 +1,43 @@
+//! The `numbind-sms-sim` binary: `serve` runs the SMS centre, `phone` acts as a handset.
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// numbind SMS centre: an SMPP 3.4 server for ESMEs and an HTTP API standing in for phones.
+#[derive(Parser)]
+#[command(name = "numbind-sms-sim", version, about)]
+struct Cli {
+    /// Write logs as JSON lines on stderr.
+    #[arg(long, env = "NUMBIND_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the SMS centre.
+    Serve(numbind_sms_sim::cli::ServeArgs),
+    /// Act as a phone: send an SMS, read an inbox.
+    Phone(numbind_sms_sim::cli::PhoneArgs),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log_json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let outcome = match cli.command {
+        Command::Serve(args) => numbind_sms_sim::cli::serve(args).await,
+        Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
+    };
+    if let Err(error) = outcome {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,285 @@
+//! One ESME connection: the Open -> Bound -> Unbound state machine, submit_sm, deliver_sm out and their
+//! responses in, enquire_link both ways, unbind both ways (a peer that never answers ours is closed).
+
+use super::registry::DeliveryJob;
+use super::submit::{accept_submit, build_deliver_sm};
+use crate::config::EsmeAccount;
+use crate::domain::session_state::{authenticate, BindKind, SessionState};
+use crate::state::{now_unix_ms, AppState};
+use numbind_smpp::pdu::{self, Bind, Pdu, PduBody};
+use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadOutcome};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+const SMSC_SYSTEM_ID: &str = "numbind-smsc";
+const TICK: Duration = Duration::from_millis(500);
+
+pub(super) struct ServerSession {
+    state: Arc<AppState>,
+    reader: PduReader<OwnedReadHalf>,
+    writer: PduWriter<OwnedWriteHalf>,
+    session_state: SessionState,
+    account: Option<EsmeAccount>,
+    registration: Option<u64>,
+    jobs: Option<mpsc::Receiver<DeliveryJob>>,
+    /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
+    pending: HashMap<u32, Option<oneshot::Sender<u32>>>,
+    next_sequence: u32,
+    last_heard: Instant,
+    enquire_sent_at: Option<Instant>,
+}
+
+async fn next_job(jobs: &mut Option<mpsc::Receiver<DeliveryJob>>) -> Option<DeliveryJob> {
+    match jobs {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl ServerSession {
+    pub(super) fn new(state: Arc<AppState>, stream: TcpStream) -> ServerSession {
+        let (reader, writer) = Connection::new(stream).into_split();
+        ServerSession {
+            state,
+            reader,
+            writer,
+            session_state: SessionState::Open,
+            account: None,
+            registration: None,
+            jobs: None,
+            pending: HashMap::new(),
+            next_sequence: 1,
+            last_heard: Instant::now(),
+            enquire_sent_at: None,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut ticker = tokio::time::interval(TICK);
+        let outcome = loop {
+            let step = tokio::select! {
+                _ = self.state.shutdown.cancelled() => {
+                    self.unbind_and_wait().await;
+                    break Ok(());
+                }
+                read = self.reader.read_pdu() => self.on_read(read).await,
+                Some(job) = next_job(&mut self.jobs) => self.send_delivery(job).await,
+                _ = ticker.tick() => self.on_tick().await,
+            };
+            if let Err(error) = step {
+                break Err(error);
+            }
+            if self.session_state == SessionState::Unbound {
+                break Ok(());
+            }
+        };
+        if let Err(error) = outcome {
+            tracing::info!(system_id = self.system_id(), %error, "smpp session ended");
+        }
+        self.leave();
+        let _ = self.writer.shutdown().await;
+    }
+
+    fn system_id(&self) -> &str {
+        self.account.as_ref().map(|account| account.system_id.as_str()).unwrap_or("-")
+    }
+
+    fn sequence(&mut self) -> u32 {
+        let sequence = self.next_sequence;
+        self.next_sequence = if sequence >= 0x7FFF_FFFF { 1 } else { sequence + 1 };
+        sequence
+    }
+
+    fn leave(&mut self) {
+        if let (Some(account), Some(registration)) = (&self.account, self.registration.take()) {
+            self.state.sessions.unregister(&account.system_id, registration);
+        }
+        if self.account.is_some() {
+            self.state.metrics.sessions_bound.dec();
+            tracing::info!(system_id = self.system_id(), "esme unbound");
+        }
+        self.account = None;
+        self.session_state = SessionState::Unbound;
+    }
+
+    async fn on_read(&mut self, read: Result<Option<ReadOutcome>, ConnectionError>) -> Result<(), ConnectionError> {
+        self.last_heard = Instant::now();
+        match read? {
+            None => {
+                self.session_state = SessionState::Unbound;
+                Ok(())
+            }
+            Some(ReadOutcome::Malformed { header, error }) => {
+                tracing::warn!(system_id = self.system_id(), command_id = header.command_id, %error, "malformed pdu");
+                if pdu::is_response(header.command_id) {
+                    return Ok(());
+                }
+                self.writer.write_pdu(&Pdu::generic_nack(header.sequence_number, error.command_status())).await
+            }
+            Some(ReadOutcome::Pdu(pdu)) => self.on_pdu(pdu).await,
+        }
+    }
+
+    async fn on_pdu(&mut self, pdu: Pdu) -> Result<(), ConnectionError> {
+        let sequence = pdu.sequence_number;
+        let command_id = pdu.command_id();
+        let bound_kind = match &self.session_state {
+            SessionState::Bound { kind, .. } => Some(*kind),
+            _ => None,
+        };
+        match pdu.body {
+            PduBody::BindTransmitter(bind) => self.on_bind(BindKind::Transmitter, sequence, bind).await,
+            PduBody::BindReceiver(bind) => self.on_bind(BindKind::Receiver, sequence, bind).await,
+            PduBody::BindTransceiver(bind) => self.on_bind(BindKind::Transceiver, sequence, bind).await,
+            PduBody::EnquireLink => self.writer.write_pdu(&Pdu::new(sequence, PduBody::EnquireLinkResp)).await,
+            PduBody::GenericNack | PduBody::EnquireLinkResp => Ok(()),
+            PduBody::DeliverSmResp { .. } => {
+                if let Some(Some(outcome)) = self.pending.remove(&sequence) {
+                    let _ = outcome.send(pdu.command_status);
+                }
+                Ok(())
+            }
+            PduBody::UnbindResp => {
+                self.session_state = SessionState::Unbound;
+                Ok(())
+            }
+            _ if pdu::is_response(command_id) => Ok(()),
+            _ if bound_kind.is_none() => {
+                self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RINVBNDSTS)).await
+            }
+            PduBody::Unbind => {
+                self.writer.write_pdu(&Pdu::new(sequence, PduBody::UnbindResp)).await?;
+                self.session_state = SessionState::Unbound;
+                Ok(())
+            }
+            PduBody::SubmitSm(message) => {
+                let account = match (&self.account, bound_kind) {
+                    (Some(account), Some(kind)) if kind.may_submit() => account.clone(),
+                    _ => {
+                        return self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RINVBNDSTS)).await
+                    }
+                };
+                let response = match accept_submit(&self.state, &account, message).await {
+                    Ok(message_id) => Pdu::new(sequence, PduBody::SubmitSmResp { message_id }),
+                    Err(status) => error_response(command_id, sequence, status),
+                };
+                self.writer.write_pdu(&response).await
+            }
+            _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, pdu::ESME_RINVCMDID)).await,
+        }
+    }
+
+    async fn on_bind(&mut self, kind: BindKind, sequence: u32, bind: Bind) -> Result<(), ConnectionError> {
+        let command_id = pdu_bind_id(kind);
+        if self.session_state != SessionState::Open {
+            return self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RALYBND)).await;
+        }
+        let account = match authenticate(&self.state.config.accounts, &bind) {
+            Ok(account) => account.clone(),
+            Err(status) => {
+                tracing::warn!(system_id = %bind.system_id, command_status = status, "bind refused");
+                return self.writer.write_pdu(&error_response(command_id, sequence, status)).await;
+            }
+        };
+        let system_id = account.system_id.clone();
+        if kind.may_receive() {
+            let (sender, receiver) = mpsc::channel(32);
+            self.registration = Some(self.state.sessions.register(&system_id, sender));
+            self.jobs = Some(receiver);
+            let now_ms = now_unix_ms();
+            let account_id = system_id.clone();
+            if let Err(error) = self.state.store.call(move |store| store.make_account_due(&account_id, now_ms)).await {
+                tracing::error!(%error, "cannot reschedule the queue of a bound esme");
+            }
+            self.state.delivery_wakeup.notify_one();
+        }
+        self.state.metrics.sessions_bound.inc();
+        tracing::info!(%system_id, ?kind, "esme bound");
+        self.session_state = SessionState::Bound { kind, system_id };
+        self.account = Some(account);
+        let response = error_response(command_id, sequence, pdu::ESME_ROK);
+        self.writer.write_pdu(&response).await
+    }
+
+    async fn send_delivery(&mut self, job: DeliveryJob) -> Result<(), ConnectionError> {
+        let message = build_deliver_sm(&job.delivery);
+        let sequence = self.sequence();
+        self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
+        self.pending.insert(sequence, Some(job.outcome));
+        if job.duplicate {
+            let duplicate_sequence = self.sequence();
+            self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::DeliverSm(message))).await?;
+            self.pending.insert(duplicate_sequence, None);
+        }
+        Ok(())
+    }
+
+    async fn on_tick(&mut self) -> Result<(), ConnectionError> {
+        self.pending.retain(|_, outcome| outcome.as_ref().is_some_and(|sender| !sender.is_closed()));
+        let config = &self.state.config;
+        if let Some(sent_at) = self.enquire_sent_at {
+            if self.last_heard < sent_at && sent_at.elapsed() >= config.esme_response_timeout {
+                tracing::warn!(system_id = self.system_id(), "esme did not answer enquire_link; closing");
+                self.session_state = SessionState::Unbound;
+                return Ok(());
+            }
+        }
+        let idle = self.last_heard.elapsed() >= config.enquire_link_interval;
+        let outstanding = self.enquire_sent_at.is_some_and(|sent_at| self.last_heard < sent_at);
+        if idle && !outstanding && matches!(self.session_state, SessionState::Bound { .. }) {
+            let sequence = self.sequence();
+            self.writer.write_pdu(&Pdu::new(sequence, PduBody::EnquireLink)).await?;
+            self.enquire_sent_at = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Our unbind on shutdown; a peer that never answers is closed after `esme_response_timeout`.
+    async fn unbind_and_wait(&mut self) {
+        if !matches!(self.session_state, SessionState::Bound { .. }) {
+            return;
+        }
+        let sequence = self.sequence();
+        if self.writer.write_pdu(&Pdu::new(sequence, PduBody::Unbind)).await.is_err() {
+            return;
+        }
+        let wait = async {
+            while let Ok(Some(outcome)) = self.reader.read_pdu().await {
+                if matches!(outcome, ReadOutcome::Pdu(Pdu { body: PduBody::UnbindResp, .. })) {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(self.state.config.esme_response_timeout, wait).await.is_err() {
+            tracing::info!(system_id = self.system_id(), "esme never answered unbind; closing");
+        }
+    }
+}
+
+fn pdu_bind_id(kind: BindKind) -> u32 {
+    match kind {
+        BindKind::Transmitter => pdu::BIND_TRANSMITTER,
+        BindKind::Receiver => pdu::BIND_RECEIVER,
+        BindKind::Transceiver => pdu::BIND_TRANSCEIVER,
+    }
+}
+
+/// The `_resp` of a request with this status (empty IDs), or generic_nack for commands without one.
+fn error_response(command_id: u32, sequence: u32, command_status: u32) -> Pdu {
+    let system_id = if command_status == pdu::ESME_ROK { SMSC_SYSTEM_ID.to_owned() } else { String::new() };
+    let body = match command_id {
+        pdu::SUBMIT_SM => PduBody::SubmitSmResp { message_id: String::new() },
+        pdu::DELIVER_SM => PduBody::DeliverSmResp { message_id: String::new() },
+        pdu::UNBIND => PduBody::UnbindResp,
+        pdu::BIND_TRANSMITTER => PduBody::BindTransmitterResp { system_id },
+        pdu::BIND_RECEIVER => PduBody::BindReceiverResp { system_id },
+        pdu::BIND_TRANSCEIVER => PduBody::BindTransceiverResp { system_id },
+        _ => PduBody::GenericNack,
+    };
+    Pdu { command_status, sequence_number: sequence, body }
+}

@@ -1,0 +1,312 @@
+//! Queries on the `messages` table: MO queue, MT inbox, delivery receipts, status.
+
+use super::{Store, StoreError};
+use crate::domain::message::{Direction, MessageId, MessageState};
+use rusqlite::{params, OptionalExtension};
+
+pub(crate) struct NewMobileOriginated {
+    pub(crate) message_id: MessageId,
+    pub(crate) source_msisdn: String,
+    pub(crate) destination_short_code: String,
+    pub(crate) text: String,
+    pub(crate) account: String,
+    pub(crate) now_ms: i64,
+}
+
+pub(crate) struct NewMobileTerminated {
+    pub(crate) message_id: MessageId,
+    pub(crate) source: String,
+    pub(crate) destination_msisdn: String,
+    pub(crate) text: String,
+    pub(crate) account: String,
+    pub(crate) client_reference: Option<String>,
+    /// A delivery receipt to queue for the account in the same transaction: (receipt ID, receipt text).
+    pub(crate) receipt: Option<(MessageId, String)>,
+    pub(crate) now_ms: i64,
+}
+
+/// An MO or a receipt waiting for an ESME.
+#[derive(Debug, Clone)]
+pub(crate) struct QueuedDelivery {
+    pub(crate) message_id: MessageId,
+    pub(crate) direction: Direction,
+    pub(crate) source: String,
+    pub(crate) destination: String,
+    pub(crate) text: String,
+    pub(crate) account: String,
+    pub(crate) receipted_message_id: Option<String>,
+    pub(crate) attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InboxEntry {
+    pub(crate) message_id: String,
+    pub(crate) from: String,
+    pub(crate) text: String,
+    pub(crate) received_at_unix_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MessageStatus {
+    pub(crate) message_id: String,
+    pub(crate) direction: Direction,
+    pub(crate) state: MessageState,
+    pub(crate) attempts: u32,
+}
+
+impl Store {
+    /// Queues an MO for its account, unless the account's queue is full.
+    pub(crate) fn insert_mobile_originated(
+        &self,
+        message: &NewMobileOriginated,
+        max_queue: usize,
+    ) -> Result<(), StoreError> {
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction()?;
+        let queued: i64 = transaction.query_row(
+            "SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1",
+            [&message.account],
+            |row| row.get(0),
+        )?;
+        if queued as usize >= max_queue {
+            return Err(StoreError::QueueFull { system_id: message.account.clone() });
+        }
+        transaction.execute(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account, state, next_attempt_at_ms, created_at_ms)
+             VALUES (?1, 'mo', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
+            params![message.message_id.as_str(), message.source_msisdn, message.destination_short_code, message.text, message.account, message.now_ms],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Stores an MT (delivered to the inbox on commit) and its receipt; a resubmission with a known
+    /// (account, client_reference) stores nothing and returns the original ID. Returns (ID, newly stored).
+    pub(crate) fn insert_mobile_terminated(&self, message: &NewMobileTerminated) -> Result<(String, bool), StoreError> {
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction()?;
+        if let Some(reference) = &message.client_reference {
+            let existing: Option<String> = transaction
+                .query_row(
+                    "SELECT message_id FROM messages WHERE account = ?1 AND client_reference = ?2",
+                    params![message.account, reference],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(existing) = existing {
+                return Ok((existing, false));
+            }
+        }
+        transaction.execute(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account, client_reference, state,
+                                   attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms)
+             VALUES (?1, 'mt', ?2, ?3, ?4, ?5, ?6, 'delivered', 1, ?7, ?7, ?7)",
+            params![
+                message.message_id.as_str(),
+                message.source,
+                message.destination_msisdn,
+                message.text,
+                message.account,
+                message.client_reference,
+                message.now_ms
+            ],
+        )?;
+        if let Some((receipt_id, receipt_text)) = &message.receipt {
+            transaction.execute(
+                "INSERT INTO messages (message_id, direction, source, destination, text, account, receipted_message_id,
+                                       state, next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
+                params![
+                    receipt_id.as_str(),
+                    message.destination_msisdn,
+                    message.source,
+                    receipt_text,
+                    message.account,
+                    message.message_id.as_str(),
+                    message.now_ms
+                ],
+            )?;
+        }
+        transaction.commit()?;
+        Ok((message.message_id.as_str().to_owned(), true))
+    }
+
+    /// Queued MO and receipts whose next attempt is due, oldest first.
+    pub(crate) fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedDelivery>, StoreError> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare_cached(
+            "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts
+             FROM messages WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+             ORDER BY created_at_ms, message_id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now_ms, limit as i64], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, Option<String>>(6)?,
+                row.get::<_, u32>(7)?,
+            ))
+        })?;
+        let mut deliveries = Vec::new();
+        for row in rows {
+            let (message_id, direction, source, destination, text, account, receipted_message_id, attempts) = row?;
+            deliveries.push(QueuedDelivery {
+                message_id: MessageId::parse(&message_id).map_err(|_| StoreError::Corrupt("message_id".into()))?,
+                direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
+                source,
+                destination,
+                text,
+                account,
+                receipted_message_id,
+                attempts,
+            });
+        }
+        Ok(deliveries)
+    }
+
+    /// Counts an attempt before it is made and schedules the next one should this one fail.
+    pub(crate) fn record_attempt(&self, message_id: &MessageId, next_attempt_at_ms: i64) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE messages SET attempts = attempts + 1, next_attempt_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
+            params![message_id.as_str(), next_attempt_at_ms],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn mark_delivered(&self, message_id: &MessageId, now_ms: i64) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
+            params![message_id.as_str(), now_ms],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn mark_failed(&self, message_id: &MessageId) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE messages SET state = 'failed' WHERE message_id = ?1 AND state = 'queued'",
+            params![message_id.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Makes every queued message of an account due now (it just bound).
+    pub(crate) fn make_account_due(&self, account: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE messages SET next_attempt_at_ms = ?2 WHERE account = ?1 AND state = 'queued' AND next_attempt_at_ms > ?2",
+            params![account, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// MT messages to a phone, oldest first.
+    pub(crate) fn inbox(&self, msisdn_digits: &str) -> Result<Vec<InboxEntry>, StoreError> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare_cached(
+            "SELECT message_id, source, text, created_at_ms FROM messages
+             WHERE direction = 'mt' AND destination = ?1 ORDER BY created_at_ms, rowid",
+        )?;
+        let rows = statement.query_map([msisdn_digits], |row| {
+            Ok(InboxEntry {
+                message_id: row.get(0)?,
+                from: row.get(1)?,
+                text: row.get(2)?,
+                received_at_unix_ms: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The state of an MO or MT (receipts are internal).
+    pub(crate) fn message_status(&self, message_id: &MessageId) -> Result<Option<MessageStatus>, StoreError> {
+        let connection = self.lock()?;
+        let row = connection
+            .query_row(
+                "SELECT direction, state, attempts FROM messages WHERE message_id = ?1 AND direction IN ('mo', 'mt')",
+                [message_id.as_str()],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?)),
+            )
+            .optional()?;
+        let Some((direction, state, attempts)) = row else { return Ok(None) };
+        Ok(Some(MessageStatus {
+            message_id: message_id.as_str().to_owned(),
+            direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
+            state: MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+            attempts,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mo(account: &str, now_ms: i64) -> NewMobileOriginated {
+        NewMobileOriginated {
+            message_id: MessageId::generate(),
+            source_msisdn: "13800138000".into(),
+            destination_short_code: "10658000".into(),
+            text: "BIND X".into(),
+            account: account.into(),
+            now_ms,
+        }
+    }
+
+    fn mt(reference: Option<&str>) -> NewMobileTerminated {
+        NewMobileTerminated {
+            message_id: MessageId::generate(),
+            source: "10658000".into(),
+            destination_msisdn: "13800138000".into(),
+            text: "绑定成功".into(),
+            account: "platform".into(),
+            client_reference: reference.map(str::to_owned),
+            receipt: None,
+            now_ms: 5,
+        }
+    }
+
+    #[test]
+    fn a_queued_mo_is_due_until_delivered() {
+        let store = Store::open_in_memory().unwrap();
+        let message = mo("oss", 10);
+        store.insert_mobile_originated(&message, 10).unwrap();
+        let due = store.due_deliveries(10, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        store.record_attempt(&message.message_id, 2_010).unwrap();
+        assert!(store.due_deliveries(11, 10).unwrap().is_empty());
+        store.make_account_due("oss", 12).unwrap();
+        assert_eq!(store.due_deliveries(12, 10).unwrap()[0].attempts, 1);
+        store.mark_delivered(&message.message_id, 13).unwrap();
+        assert!(store.due_deliveries(99_999, 10).unwrap().is_empty());
+        let status = store.message_status(&message.message_id).unwrap().unwrap();
+        assert_eq!((status.state, status.attempts), (MessageState::Delivered, 1));
+    }
+
+    #[test]
+    fn a_full_queue_refuses_more_mo() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_mobile_originated(&mo("oss", 1), 1).unwrap();
+        assert!(matches!(store.insert_mobile_originated(&mo("oss", 2), 1), Err(StoreError::QueueFull { .. })));
+    }
+
+    #[test]
+    fn a_resubmitted_reference_returns_the_original_id_and_stores_once() {
+        let store = Store::open_in_memory().unwrap();
+        let (first, first_new) = store.insert_mobile_terminated(&mt(Some("ref-1"))).unwrap();
+        let (second, second_new) = store.insert_mobile_terminated(&mt(Some("ref-1"))).unwrap();
+        assert_eq!((first.as_str(), first_new, second_new), (second.as_str(), true, false));
+        store.insert_mobile_terminated(&mt(None)).unwrap();
+        assert_eq!(store.inbox("13800138000").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn migrations_run_once_on_reopen() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("smsc.db");
+        Store::open(&path).unwrap().insert_mobile_originated(&mo("oss", 1), 10).unwrap();
+        assert_eq!(Store::open(&path).unwrap().due_deliveries(1, 10).unwrap().len(), 1);
+    }
+}

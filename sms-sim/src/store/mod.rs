@@ -1,0 +1,106 @@
+//! All SQL of the SMS centre: a concrete `Store` over one SQLite file (WAL, synchronous=FULL), migrations at
+//! open, one method per query. Callers on async threads go through `Store::call` (spawn_blocking).
+
+mod messages;
+
+pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the queue of account {system_id} is full")]
+    QueueFull { system_id: String },
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store lock is poisoned")]
+    Poisoned,
+    #[error("the store task failed: {0}")]
+    TaskFailed(String),
+}
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE messages (
+    message_id TEXT PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('mo', 'mt', 'receipt')),
+    source TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    text TEXT NOT NULL,
+    account TEXT NOT NULL,
+    client_reference TEXT,
+    receipted_message_id TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    delivered_at_ms INTEGER
+);
+CREATE UNIQUE INDEX messages_client_reference ON messages (account, client_reference)
+    WHERE client_reference IS NOT NULL;
+CREATE INDEX messages_queue ON messages (state, next_attempt_at_ms) WHERE state = 'queued';
+CREATE INDEX messages_inbox ON messages (destination, created_at_ms) WHERE direction = 'mt';
+"#];
+
+/// The SMS centre's database handle; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Store {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        Store::migrate(connection)
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn open_in_memory() -> Result<Store, StoreError> {
+        Store::migrate(Connection::open_in_memory()?)
+    }
+
+    fn migrate(mut connection: Connection) -> Result<Store, StoreError> {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+        let current: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?;
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let version = index as i64 + 1;
+            if version > current {
+                transaction.execute_batch(migration)?;
+                transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(Store { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.connection.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// Runs a blocking store call on the blocking pool.
+    pub(crate) async fn call<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || operation(&store))
+            .await
+            .map_err(|error| StoreError::TaskFailed(error.to_string()))?
+    }
+
+    /// Answers when the database does.
+    pub(crate) fn ping(&self) -> Result<(), StoreError> {
+        self.lock()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
