@@ -17,7 +17,7 @@ impl Routes {
                 account.routes.iter().map(|route| (route.as_str().to_owned(), account.system_id.clone()))
             })
             .collect();
-        entries.sort_by(|left, right| right.0.len().cmp(&left.0.len()));
+        entries.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Routes { entries }
     }
 

@@ -15,9 +15,12 @@ pub(crate) struct DeliveryJob {
     pub(crate) outcome: oneshot::Sender<u32>,
 }
 
+/// A bound receiver session: its registration ID and its job queue.
+type RegisteredSession = (u64, mpsc::Sender<DeliveryJob>);
+
 #[derive(Debug, Default)]
 pub(crate) struct SessionRegistry {
-    sessions: Mutex<HashMap<String, Vec<(u64, mpsc::Sender<DeliveryJob>)>>>,
+    sessions: Mutex<HashMap<String, Vec<RegisteredSession>>>,
     next_session_id: AtomicU64,
     round_robin: AtomicUsize,
 }

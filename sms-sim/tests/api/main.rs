@@ -1,0 +1,7 @@
+//! The SMS centre over real sockets: `run` in-process, `EsmeClient` and raw SMPP as ESMEs, reqwest as phones.
+
+mod helpers;
+mod http_api;
+mod mobile_originated;
+mod mobile_terminated;
+mod sessions;

@@ -1,0 +1,124 @@
+//! The SMPP session state machine seen from raw PDUs: bind checks, bind state, malformed input, throttling.
+
+use crate::helpers::{bind_pdu, read_pdu, spawn_app, spawn_app_with, test_config, OSS_PASSWORD, PHONE};
+use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage, SUBMIT_SM};
+
+fn submit(sequence: u32, text: &str) -> Pdu {
+    let mut message =
+        ShortMessage { source_addr: "10658000".into(), destination_addr: PHONE.into(), ..ShortMessage::default() };
+    message.set_text_octets(0x00, text.as_bytes().to_vec());
+    Pdu::new(sequence, PduBody::SubmitSm(message))
+}
+
+#[tokio::test]
+async fn binding_with_a_wrong_password_or_an_unknown_system_id_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "oss", "wrong")).await.unwrap();
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!((refusal.command_id(), refusal.command_status), (pdu::BIND_TRANSCEIVER_RESP, pdu::ESME_RINVPASWD));
+    connection.write_pdu(&bind_pdu(2, "nobody", "x")).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RINVSYSID);
+    connection.write_pdu(&bind_pdu(3, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    connection.write_pdu(&bind_pdu(4, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RALYBND);
+}
+
+#[tokio::test]
+async fn interface_version_five_is_accepted() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    let bind =
+        Bind { system_id: "oss".into(), password: OSS_PASSWORD.into(), interface_version: 0x50, ..Bind::default() };
+    connection.write_pdu(&Pdu::new(1, PduBody::BindReceiver(bind))).await.unwrap();
+    let response = read_pdu(&mut connection).await;
+    assert_eq!((response.command_id(), response.command_status), (pdu::BIND_RECEIVER_RESP, pdu::ESME_ROK));
+    // A receiver may not submit.
+    connection.write_pdu(&submit(2, "hi")).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RINVBNDSTS);
+}
+
+#[tokio::test]
+async fn submit_before_bind_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&submit(7, "hi")).await.unwrap();
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!(refusal.command_id(), pdu::SUBMIT_SM_RESP);
+    assert_eq!((refusal.command_status, refusal.sequence_number), (pdu::ESME_RINVBNDSTS, 7));
+    connection.write_pdu(&Pdu::new(8, PduBody::EnquireLink)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await, Pdu::new(8, PduBody::EnquireLinkResp));
+    assert!(app.inbox_texts(PHONE).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_pdu_gets_generic_nack_and_the_session_still_works() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+
+    let mut garbage = vec![0, 0, 0, 24];
+    garbage.extend_from_slice(&SUBMIT_SM.to_be_bytes());
+    garbage.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 42]);
+    garbage.extend_from_slice(&[0xFF; 8]);
+    connection.writer.write_raw(&garbage).await.unwrap();
+    let nack = read_pdu(&mut connection).await;
+    assert_eq!(nack.body, PduBody::GenericNack);
+    assert_eq!((nack.sequence_number, nack.command_status), (42, pdu::ESME_RINVCMDLEN));
+
+    let unknown = Pdu::new(43, PduBody::Other { command_id: 0x0000_0103, body: bytes::Bytes::new() });
+    connection.write_pdu(&unknown).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await, Pdu::generic_nack(43, pdu::ESME_RINVCMDID));
+
+    connection.write_pdu(&submit(44, "still here")).await.unwrap();
+    let accepted = read_pdu(&mut connection).await;
+    assert_eq!((accepted.sequence_number, accepted.command_status), (44, pdu::ESME_ROK));
+    assert_eq!(app.inbox_texts(PHONE).await, vec!["still here".to_owned()]);
+
+    connection.write_pdu(&Pdu::new(45, PduBody::Unbind)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await, Pdu::new(45, PduBody::UnbindResp));
+    let closed = tokio::time::timeout(crate::helpers::DEADLINE, connection.read_pdu()).await.unwrap();
+    assert!(matches!(closed, Ok(None) | Err(_)), "{closed:?}");
+}
+
+#[tokio::test]
+async fn submits_over_the_account_rate_are_throttled() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = test_config(directory.path());
+    config.accounts[0].max_submits_per_second = 2;
+    let app = spawn_app_with(config).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    let mut statuses = Vec::new();
+    for sequence in 2..6 {
+        connection.write_pdu(&submit(sequence, "x")).await.unwrap();
+        statuses.push(read_pdu(&mut connection).await.command_status);
+    }
+    assert_eq!(&statuses[..2], &[pdu::ESME_ROK, pdu::ESME_ROK]);
+    assert!(statuses[2..].contains(&pdu::ESME_RTHROTTLED), "{statuses:?}");
+    let metrics = app.http.get(format!("{}/metrics", app.http_url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("smsc_throttled_total"), "{metrics}");
+}
+
+#[tokio::test]
+async fn the_smsc_unbinds_its_esmes_on_shutdown() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    let stopping = tokio::spawn(app.stop());
+    let unbind = read_pdu(&mut connection).await;
+    assert_eq!(unbind.body, PduBody::Unbind);
+    connection.write_pdu(&Pdu::new(unbind.sequence_number, PduBody::UnbindResp)).await.unwrap();
+    stopping.await.unwrap();
+    let closed = tokio::time::timeout(crate::helpers::DEADLINE, connection.read_pdu()).await.unwrap();
+    assert!(matches!(closed, Ok(None) | Err(_)), "{closed:?}");
+}
