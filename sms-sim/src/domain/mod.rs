@@ -1,6 +1,7 @@
 //! Pure types and decisions of the SMS centre: message IDs and states, routing, receipts, throttling and the
 //! SMPP session state machine. No I/O here.
 
+pub(crate) mod concatenation;
 pub(crate) mod message;
 pub(crate) mod receipt;
 pub(crate) mod routing;

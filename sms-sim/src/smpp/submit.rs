@@ -1,15 +1,17 @@
 //! submit_sm handling (validate, throttle, store durably, then answer) and deliver_sm construction.
 
 use crate::config::EsmeAccount;
+use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
 use crate::domain::message::{Direction, MessageId};
 use crate::domain::receipt::receipt_text;
 use crate::state::{now_unix_ms, AppState};
-use crate::store::{NewMobileTerminated, QueuedDelivery};
+use crate::store::{NewMobileTerminated, NewPart, PartOutcome, QueuedDelivery};
 use numbind_smpp::pdu::{self, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
 use numbind_smpp::{decode_text, encode_text};
 use numbind_wire::Msisdn;
 
-/// Stores one MT and returns the message_id, or the command_status to refuse it with.
+/// Stores one MT (or one part of a concatenated MT) and returns the message_id, or the command_status to
+/// refuse it with. The answer is sent only after the commit.
 pub(super) async fn accept_submit(
     state: &AppState,
     account: &EsmeAccount,
@@ -23,33 +25,64 @@ pub(super) async fn accept_submit(
     if message.source_addr.is_empty() {
         return Err(pdu::ESME_RINVSRCADR);
     }
-    let text = decode_text(message.data_coding, strip_user_data_header(&message)).map_err(|_| pdu::ESME_RINVMSGLEN)?;
-    let message_id = MessageId::generate();
-    let now_ms = now_unix_ms();
-    let receipt = (message.registered_delivery & 0x01 == 0x01)
-        .then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
-    let new_message = NewMobileTerminated {
-        message_id,
+    let (part, octets) = if message.esm_class & ESM_CLASS_UDH_INDICATOR != 0 {
+        split_user_data_header(message.text_octets()).ok_or(pdu::ESME_RINVMSGLEN)?
+    } else {
+        (None, message.text_octets())
+    };
+    let template = MobileTerminatedTemplate {
         source: message.source_addr.clone(),
-        destination_msisdn: destination.as_digits().to_owned(),
-        text,
+        destination,
         account: account.system_id.clone(),
         client_reference: message.ascii_tlv(pdu::TAG_CLIENT_REFERENCE),
-        receipt,
-        now_ms,
+        wants_receipt: message.registered_delivery & 0x01 == 0x01,
     };
-    let wants_receipt = new_message.receipt.is_some();
-    let stored = state.store.call(move |store| store.insert_mobile_terminated(&new_message)).await;
-    match stored {
+    match part.filter(|part| part.total > 1) {
+        Some(part) => store_part(state, template, part, message.data_coding, octets.to_vec()).await,
+        None => {
+            let text = decode_text(message.data_coding, octets).map_err(|_| pdu::ESME_RINVMSGLEN)?;
+            store_whole(state, template.build(text)).await
+        }
+    }
+}
+
+/// What every MT built from one submit_sm (or its parts) shares.
+struct MobileTerminatedTemplate {
+    source: String,
+    destination: Msisdn,
+    account: String,
+    client_reference: Option<String>,
+    wants_receipt: bool,
+}
+
+impl MobileTerminatedTemplate {
+    fn build(self, text: String) -> NewMobileTerminated {
+        let message_id = MessageId::generate();
+        let now_ms = now_unix_ms();
+        let receipt =
+            self.wants_receipt.then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
+        NewMobileTerminated {
+            message_id,
+            source: self.source,
+            destination_msisdn: self.destination.as_digits().to_owned(),
+            text,
+            account: self.account,
+            client_reference: self.client_reference,
+            receipt,
+            now_ms,
+        }
+    }
+}
+
+async fn store_whole(state: &AppState, message: NewMobileTerminated) -> Result<String, u32> {
+    let wants_receipt = message.receipt.is_some();
+    let (system_id, destination) = (message.account.clone(), message.destination_msisdn.clone());
+    match state.store.call(move |store| store.insert_mobile_terminated(&message)).await {
         Ok((message_id, newly_stored)) => {
             if newly_stored {
-                state.metrics.mt_submitted.inc();
-                tracing::info!(system_id = %account.system_id, %message_id, to = %destination, "mt stored");
-                if wants_receipt {
-                    state.delivery_wakeup.notify_one();
-                }
+                announce_mobile_terminated(state, &system_id, &message_id, &destination, wants_receipt);
             } else {
-                tracing::info!(system_id = %account.system_id, %message_id, "resubmitted mt answered with its original id");
+                tracing::info!(%system_id, %message_id, "resubmitted mt answered with its original id");
             }
             Ok(message_id)
         }
@@ -60,14 +93,45 @@ pub(super) async fn accept_submit(
     }
 }
 
-/// The text octets without a user data header (each concatenated part is kept as its own message).
-fn strip_user_data_header(message: &ShortMessage) -> &[u8] {
-    let octets = message.text_octets();
-    if message.esm_class & ESM_CLASS_UDH_INDICATOR == 0 {
-        return octets;
+async fn store_part(
+    state: &AppState,
+    template: MobileTerminatedTemplate,
+    part: ConcatenatedPart,
+    data_coding: u8,
+    octets: Vec<u8>,
+) -> Result<String, u32> {
+    let wants_receipt = template.wants_receipt;
+    let (system_id, destination) = (template.account.clone(), template.destination.as_digits().to_owned());
+    let new_part = NewPart {
+        account: system_id.clone(),
+        destination_msisdn: destination.clone(),
+        part,
+        data_coding,
+        octets,
+        now_ms: now_unix_ms(),
+    };
+    let assemble = move |coding: u8, whole: &[u8]| decode_text(coding, whole).ok().map(|text| template.build(text));
+    match state.store.call(move |store| store.insert_mobile_terminated_part(&new_part, assemble)).await {
+        Ok(PartOutcome::Waiting) => Ok(MessageId::generate().to_string()),
+        Ok(PartOutcome::Completed { message_id }) => {
+            announce_mobile_terminated(state, &system_id, &message_id, &destination, wants_receipt);
+            Ok(message_id)
+        }
+        Ok(PartOutcome::Refused) => Err(pdu::ESME_RINVMSGLEN),
+        Err(error) => {
+            tracing::error!(%error, "cannot store an mt part");
+            Err(pdu::ESME_RSYSERR)
+        }
     }
-    let header_length = octets.first().map(|length| usize::from(*length) + 1).unwrap_or(0);
-    octets.get(header_length..).unwrap_or_default()
+}
+
+fn announce_mobile_terminated(state: &AppState, system_id: &str, message_id: &str, destination: &str, receipt: bool) {
+    state.metrics.mt_submitted.inc();
+    let to = Msisdn::parse(destination).map(|msisdn| msisdn.masked()).unwrap_or_default();
+    tracing::info!(%system_id, %message_id, %to, "mt stored");
+    if receipt {
+        state.delivery_wakeup.notify_one();
+    }
 }
 
 /// The deliver_sm for a queued MO (esm_class 0x00) or receipt (esm_class 0x04), with TLV 0x1401.
@@ -126,15 +190,5 @@ mod tests {
         assert!(message.is_delivery_receipt());
         assert_eq!(message.ascii_tlv(pdu::TAG_RECEIPTED_MESSAGE_ID).as_deref(), Some("mt1"));
         assert_eq!(message.tlv(pdu::TAG_MESSAGE_STATE).map(|value| value.to_vec()), Some(vec![2]));
-    }
-
-    #[test]
-    fn a_user_data_header_is_stripped() {
-        let message = ShortMessage {
-            esm_class: ESM_CLASS_UDH_INDICATOR,
-            short_message: bytes::Bytes::from_static(&[5, 0, 3, 7, 2, 1, b'h', b'i']),
-            ..ShortMessage::default()
-        };
-        assert_eq!(strip_user_data_header(&message), b"hi");
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::message::{Direction, MessageId, MessageState};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 pub(crate) struct NewMobileOriginated {
     pub(crate) message_id: MessageId,
@@ -54,6 +54,56 @@ pub(crate) struct MessageStatus {
     pub(crate) attempts: u32,
 }
 
+/// The MT row, and its receipt row if any, inside the caller's transaction; see `insert_mobile_terminated`.
+pub(super) fn insert_mobile_terminated_rows(
+    transaction: &Transaction<'_>,
+    message: &NewMobileTerminated,
+) -> Result<(String, bool), StoreError> {
+    if let Some(reference) = &message.client_reference {
+        let existing: Option<String> = transaction
+            .query_row(
+                "SELECT message_id FROM messages WHERE account = ?1 AND client_reference = ?2",
+                params![message.account, reference],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(existing) = existing {
+            return Ok((existing, false));
+        }
+    }
+    transaction.execute(
+        "INSERT INTO messages (message_id, direction, source, destination, text, account, client_reference, state,
+                               attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms)
+         VALUES (?1, 'mt', ?2, ?3, ?4, ?5, ?6, 'delivered', 1, ?7, ?7, ?7)",
+        params![
+            message.message_id.as_str(),
+            message.source,
+            message.destination_msisdn,
+            message.text,
+            message.account,
+            message.client_reference,
+            message.now_ms
+        ],
+    )?;
+    if let Some((receipt_id, receipt_text)) = &message.receipt {
+        transaction.execute(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account, receipted_message_id,
+                                   state, next_attempt_at_ms, created_at_ms)
+             VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
+            params![
+                receipt_id.as_str(),
+                message.destination_msisdn,
+                message.source,
+                receipt_text,
+                message.account,
+                message.message_id.as_str(),
+                message.now_ms
+            ],
+        )?;
+    }
+    Ok((message.message_id.as_str().to_owned(), true))
+}
+
 impl Store {
     /// Queues an MO for its account, unless the account's queue is full.
     pub(crate) fn insert_mobile_originated(
@@ -85,50 +135,9 @@ impl Store {
     pub(crate) fn insert_mobile_terminated(&self, message: &NewMobileTerminated) -> Result<(String, bool), StoreError> {
         let mut connection = self.lock()?;
         let transaction = connection.transaction()?;
-        if let Some(reference) = &message.client_reference {
-            let existing: Option<String> = transaction
-                .query_row(
-                    "SELECT message_id FROM messages WHERE account = ?1 AND client_reference = ?2",
-                    params![message.account, reference],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if let Some(existing) = existing {
-                return Ok((existing, false));
-            }
-        }
-        transaction.execute(
-            "INSERT INTO messages (message_id, direction, source, destination, text, account, client_reference, state,
-                                   attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms)
-             VALUES (?1, 'mt', ?2, ?3, ?4, ?5, ?6, 'delivered', 1, ?7, ?7, ?7)",
-            params![
-                message.message_id.as_str(),
-                message.source,
-                message.destination_msisdn,
-                message.text,
-                message.account,
-                message.client_reference,
-                message.now_ms
-            ],
-        )?;
-        if let Some((receipt_id, receipt_text)) = &message.receipt {
-            transaction.execute(
-                "INSERT INTO messages (message_id, direction, source, destination, text, account, receipted_message_id,
-                                       state, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
-                params![
-                    receipt_id.as_str(),
-                    message.destination_msisdn,
-                    message.source,
-                    receipt_text,
-                    message.account,
-                    message.message_id.as_str(),
-                    message.now_ms
-                ],
-            )?;
-        }
+        let outcome = insert_mobile_terminated_rows(&transaction, message)?;
         transaction.commit()?;
-        Ok((message.message_id.as_str().to_owned(), true))
+        Ok(outcome)
     }
 
     /// Queued MO and receipts whose next attempt is due, oldest first.

@@ -2,8 +2,10 @@
 //! open, one method per query. Callers on async threads go through `Store::call` (spawn_blocking).
 
 mod messages;
+mod parts;
 
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
+pub(crate) use parts::{NewPart, PartOutcome};
 
 use rusqlite::Connection;
 use std::path::Path;
@@ -24,7 +26,8 @@ pub(crate) enum StoreError {
     TaskFailed(String),
 }
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE messages (
     message_id TEXT PRIMARY KEY,
     direction TEXT NOT NULL CHECK (direction IN ('mo', 'mt', 'receipt')),
@@ -44,7 +47,21 @@ CREATE UNIQUE INDEX messages_client_reference ON messages (account, client_refer
     WHERE client_reference IS NOT NULL;
 CREATE INDEX messages_queue ON messages (state, next_attempt_at_ms) WHERE state = 'queued';
 CREATE INDEX messages_inbox ON messages (destination, created_at_ms) WHERE direction = 'mt';
-"#];
+"#,
+    r#"
+CREATE TABLE mt_parts (
+    account TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    reference INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    data_coding INTEGER NOT NULL,
+    octets BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, destination, reference, total, sequence)
+);
+"#,
+];
 
 /// The SMS centre's database handle; cheap to clone.
 #[derive(Clone)]

@@ -97,3 +97,32 @@ async fn a_registered_delivery_gets_a_delivery_receipt() {
     let acknowledgement = Pdu::new(receipt.sequence_number, PduBody::DeliverSmResp { message_id: String::new() });
     connection.write_pdu(&acknowledgement).await.unwrap();
 }
+
+#[tokio::test]
+async fn concatenated_parts_are_reassembled_into_one_inbox_message() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "platform", PLATFORM_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+
+    let text = "绑定成功𠮷请保管好机顶盒";
+    let (data_coding, octets) = encode_text(text);
+    // Cut inside the surrogate pair of 𠮷 (octets 8..12), as a client splitting at octet boundaries would.
+    let pieces = [&octets[..10], &octets[10..]];
+    for (index, piece) in pieces.iter().enumerate().rev() {
+        let mut short_message = vec![6, 0x08, 4, 0x12, 0x34, 2, index as u8 + 1];
+        short_message.extend_from_slice(piece);
+        let message = ShortMessage {
+            source_addr: SHORT_CODE.into(),
+            destination_addr: PHONE.into(),
+            esm_class: pdu::ESM_CLASS_UDH_INDICATOR,
+            data_coding,
+            short_message: bytes::Bytes::from(short_message),
+            ..ShortMessage::default()
+        };
+        connection.write_pdu(&Pdu::new(10 + index as u32, PduBody::SubmitSm(message))).await.unwrap();
+        assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    }
+    assert_eq!(app.inbox_texts(PHONE).await, vec![text.to_owned()]);
+}

@@ -122,3 +122,18 @@ async fn the_smsc_unbinds_its_esmes_on_shutdown() {
     let closed = tokio::time::timeout(crate::helpers::DEADLINE, connection.read_pdu()).await.unwrap();
     assert!(matches!(closed, Ok(None) | Err(_)), "{closed:?}");
 }
+
+#[tokio::test]
+async fn an_esme_that_never_answers_unbind_is_closed_after_the_timeout() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    let stopping = tokio::spawn(app.stop());
+    assert_eq!(read_pdu(&mut connection).await.body, PduBody::Unbind);
+    // No unbind_resp: the SMS centre still stops (within esme_response_timeout) and closes the connection.
+    stopping.await.unwrap();
+    let closed = tokio::time::timeout(crate::helpers::DEADLINE, connection.read_pdu()).await.unwrap();
+    assert!(matches!(closed, Ok(None) | Err(_)), "{closed:?}");
+}
