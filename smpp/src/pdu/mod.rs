@@ -1,9 +1,11 @@
 //! The pure SMPP 3.4 codec: framing (`check`), the 16-byte `Header`, and `Pdu` decode/encode. No I/O here.
 
+mod bind;
 mod fields;
 mod short_message;
 pub mod status;
 
+pub use bind::Bind;
 use bytes::{BufMut, Bytes};
 use fields::{put_c_string, FieldReader};
 pub use short_message::{
@@ -100,18 +102,6 @@ pub fn check(buffer: &[u8]) -> Result<usize, FrameError> {
         return Err(FrameError::Incomplete);
     }
     Ok(length)
-}
-
-/// The body of `bind_transmitter`, `bind_receiver` and `bind_transceiver`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Bind {
-    pub system_id: String,
-    pub password: String,
-    pub system_type: String,
-    pub interface_version: u8,
-    pub addr_ton: u8,
-    pub addr_npi: u8,
-    pub address_range: String,
 }
 
 /// Every PDU numbind speaks; anything else is `Other` with its raw body.
@@ -212,9 +202,9 @@ impl Pdu {
 
 fn decode_body(command_id: u32, reader: &mut FieldReader<'_>) -> Result<PduBody, DecodeError> {
     let body = match command_id {
-        BIND_TRANSMITTER => PduBody::BindTransmitter(decode_bind(reader)?),
-        BIND_RECEIVER => PduBody::BindReceiver(decode_bind(reader)?),
-        BIND_TRANSCEIVER => PduBody::BindTransceiver(decode_bind(reader)?),
+        BIND_TRANSMITTER => PduBody::BindTransmitter(Bind::decode(reader)?),
+        BIND_RECEIVER => PduBody::BindReceiver(Bind::decode(reader)?),
+        BIND_TRANSCEIVER => PduBody::BindTransceiver(Bind::decode(reader)?),
         BIND_TRANSMITTER_RESP => PduBody::BindTransmitterResp { system_id: decode_response_id(reader, 16)? },
         BIND_RECEIVER_RESP => PduBody::BindReceiverResp { system_id: decode_response_id(reader, 16)? },
         BIND_TRANSCEIVER_RESP => PduBody::BindTransceiverResp { system_id: decode_response_id(reader, 16)? },
@@ -236,18 +226,6 @@ fn decode_body(command_id: u32, reader: &mut FieldReader<'_>) -> Result<PduBody,
     Ok(body)
 }
 
-fn decode_bind(reader: &mut FieldReader<'_>) -> Result<Bind, DecodeError> {
-    Ok(Bind {
-        system_id: reader.c_string("system_id", 16)?,
-        password: reader.c_string("password", 9)?,
-        system_type: reader.c_string("system_type", 13)?,
-        interface_version: reader.u8("interface_version")?,
-        addr_ton: reader.u8("addr_ton")?,
-        addr_npi: reader.u8("addr_npi")?,
-        address_range: reader.c_string("address_range", 41)?,
-    })
-}
-
 /// A `_resp` ID field; absent when the response carries an error status. Optional TLVs after it are skipped.
 fn decode_response_id(reader: &mut FieldReader<'_>, max_length: usize) -> Result<String, DecodeError> {
     if reader.is_empty() {
@@ -261,13 +239,7 @@ fn decode_response_id(reader: &mut FieldReader<'_>, max_length: usize) -> Result
 fn encode_body(body: &PduBody, out: &mut Vec<u8>) {
     match body {
         PduBody::BindTransmitter(bind) | PduBody::BindReceiver(bind) | PduBody::BindTransceiver(bind) => {
-            put_c_string(out, &bind.system_id);
-            put_c_string(out, &bind.password);
-            put_c_string(out, &bind.system_type);
-            out.put_u8(bind.interface_version);
-            out.put_u8(bind.addr_ton);
-            out.put_u8(bind.addr_npi);
-            put_c_string(out, &bind.address_range);
+            bind.encode(out)
         }
         PduBody::BindTransmitterResp { system_id }
         | PduBody::BindReceiverResp { system_id }
