@@ -1,0 +1,224 @@
+//! The signed HTTP client of the platform's terminal API: one method per endpoint, errors as `AgentError`.
+
+use crate::error::AgentError;
+use crate::store::identity::TerminalIdentity;
+use numbind_wire::api::{
+    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingStatusResponse, ErrorBody,
+    RegisterTerminalRequest, RegisterTerminalResponse,
+};
+use numbind_wire::request_signing::{
+    new_nonce, RequestToSign, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
+};
+use reqwest::{Method, StatusCode, Url};
+use ring::rand::SystemRandom;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An answer that carries a signed statement, with the nonce of the request it must answer.
+#[derive(Debug)]
+pub(crate) struct Answered<T> {
+    pub(crate) body: T,
+    pub(crate) request_nonce: String,
+}
+
+/// What came back over the wire, before it is interpreted.
+struct RawAnswer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+    request_nonce: String,
+}
+
+/// Signs every request with the terminal's key and sends it to the platform.
+#[derive(Debug)]
+pub(crate) struct PlatformClient {
+    http: reqwest::Client,
+    base_url: Url,
+    identity: Arc<TerminalIdentity>,
+    random: SystemRandom,
+    request_timeout: Duration,
+}
+
+/// The current time in unix seconds (0 if the clock is before 1970).
+pub(crate) fn now_unix_seconds() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs() as i64).unwrap_or(0)
+}
+
+/// Activation IDs go into paths; accept only the characters that need no escaping.
+pub(crate) fn is_safe_path_segment(segment: &str) -> bool {
+    (1..=128).contains(&segment.len())
+        && segment.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+impl PlatformClient {
+    pub(crate) fn new(
+        platform_url: &str,
+        identity: Arc<TerminalIdentity>,
+        request_timeout: Duration,
+    ) -> Result<Self, AgentError> {
+        let invalid = || AgentError::PlatformUrl { url: platform_url.to_owned() };
+        let base_url = Url::parse(platform_url).map_err(|_| invalid())?;
+        if base_url.scheme() != "http" || base_url.host().is_none() || base_url.query().is_some() {
+            return Err(invalid());
+        }
+        let http = reqwest::Client::builder().build().map_err(AgentError::Http)?;
+        Ok(PlatformClient { http, base_url, identity, random: SystemRandom::new(), request_timeout })
+    }
+
+    /// `POST /v1/terminals`: idempotent registration of this terminal's key.
+    pub(crate) async fn register(&self, device_model: &str) -> Result<RegisterTerminalResponse, AgentError> {
+        let request = RegisterTerminalRequest {
+            terminal_id: self.identity.terminal_id().clone(),
+            public_key: self.identity.public_key().to_string(),
+            device_model: device_model.to_owned(),
+        };
+        let body = serde_json::to_vec(&request).unwrap_or_default();
+        let raw = self.send(Method::POST, "/v1/terminals", body, Duration::ZERO).await?;
+        parse_success(raw).map(|answered| answered.body)
+    }
+
+    /// `GET /v1/terminals/{id}/binding`: the signed binding status.
+    pub(crate) async fn binding_status(&self) -> Result<Answered<BindingStatusResponse>, AgentError> {
+        let path = format!("{}/binding", self.terminal_path());
+        parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO).await?)
+    }
+
+    /// `POST /v1/terminals/{id}/activations`: a fresh code.
+    pub(crate) async fn create_activation(&self) -> Result<ActivationResponse, AgentError> {
+        let path = format!("{}/activations", self.terminal_path());
+        let raw = self.send(Method::POST, &path, b"{}".to_vec(), Duration::ZERO).await?;
+        parse_success(raw).map(|answered| answered.body)
+    }
+
+    /// `GET /v1/terminals/{id}/activations/{activation_id}?wait_seconds=N`: the long-poll.
+    pub(crate) async fn poll_activation(
+        &self,
+        activation_id: &str,
+        wait: Duration,
+    ) -> Result<Answered<ActivationOutcomeResponse>, AgentError> {
+        let path =
+            format!("{}/activations/{activation_id}?wait_seconds={}", self.terminal_path(), wait.as_secs());
+        parse_success(self.send(Method::GET, &path, Vec::new(), wait).await?)
+    }
+
+    /// `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement`: the flag is written.
+    pub(crate) async fn acknowledge(&self, activation_id: &str, binding_id: &str) -> Result<(), AgentError> {
+        let path = format!("{}/activations/{activation_id}/acknowledgement", self.terminal_path());
+        let body = serde_json::to_vec(&AcknowledgementRequest { binding_id: binding_id.to_owned() })
+            .unwrap_or_default();
+        let raw = self.send(Method::POST, &path, body, Duration::ZERO).await?;
+        if raw.status.is_success() {
+            Ok(())
+        } else {
+            Err(error_from(raw))
+        }
+    }
+
+    /// `POST /v1/terminals/{id}/reset`: the factory reset, answered with a signed status.
+    pub(crate) async fn reset(&self) -> Result<Answered<BindingStatusResponse>, AgentError> {
+        let path = format!("{}/reset", self.terminal_path());
+        parse_success(self.send(Method::POST, &path, b"{}".to_vec(), Duration::ZERO).await?)
+    }
+
+    fn terminal_path(&self) -> String {
+        format!("/v1/terminals/{}", self.identity.terminal_id())
+    }
+
+    /// Builds the URL under the base, signs exactly the path and query that go on the wire, sends.
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        extra_wait: Duration,
+    ) -> Result<RawAnswer, AgentError> {
+        let base_path = self.base_url.path().trim_end_matches('/');
+        let mut url = self.base_url.clone();
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        url.set_path(&format!("{base_path}{path}"));
+        url.set_query(if query.is_empty() { None } else { Some(query) });
+        let signed_path = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let nonce = new_nonce(&self.random)?;
+        let timestamp = now_unix_seconds();
+        let signature = self.identity.key_pair().sign(&RequestToSign {
+            method: method.as_str(),
+            path_and_query: &signed_path,
+            terminal_id: self.identity.terminal_id(),
+            timestamp_unix_seconds: timestamp,
+            nonce: &nonce,
+            body: &body,
+        });
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .timeout(self.request_timeout + extra_wait)
+            .header(HEADER_TERMINAL, self.identity.terminal_id().as_str())
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_NONCE, &nonce)
+            .header(HEADER_SIGNATURE, signature);
+        if method != Method::GET {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
+        let response = request.send().await.map_err(AgentError::Http)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response.bytes().await.map_err(AgentError::Http)?.to_vec();
+        tracing::debug!(method = %method, path = %path, status = status.as_u16(), "platform answered");
+        Ok(RawAnswer { status, retry_after, body, request_nonce: nonce })
+    }
+}
+
+fn parse_success<T: DeserializeOwned>(raw: RawAnswer) -> Result<Answered<T>, AgentError> {
+    if !raw.status.is_success() {
+        return Err(error_from(raw));
+    }
+    match serde_json::from_slice::<T>(&raw.body) {
+        Ok(body) => Ok(Answered { body, request_nonce: raw.request_nonce }),
+        Err(_) => Err(AgentError::UnexpectedResponse { status: raw.status.as_u16(), retry_after: raw.retry_after }),
+    }
+}
+
+fn error_from(raw: RawAnswer) -> AgentError {
+    match serde_json::from_slice::<ErrorBody>(&raw.body) {
+        Ok(error) => AgentError::Platform {
+            status: raw.status.as_u16(),
+            code: error.code,
+            message: error.message,
+            retry_after: raw.retry_after,
+        },
+        Err(_) => AgentError::UnexpectedResponse { status: raw.status.as_u16(), retry_after: raw.retry_after },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_segments_go_into_paths() {
+        assert!(is_safe_path_segment("act-01HZX_9"));
+        assert!(!is_safe_path_segment("../reset"));
+        assert!(!is_safe_path_segment("a?b"));
+        assert!(!is_safe_path_segment(""));
+    }
+
+    #[test]
+    fn only_http_urls_are_accepted() {
+        let directory = tempfile::tempdir().unwrap();
+        let identity = Arc::new(TerminalIdentity::load_or_create(directory.path(), None).unwrap());
+        for bad in ["ftp://example.com", "not a url", "http://host/?x=1"] {
+            let outcome = PlatformClient::new(bad, identity.clone(), Duration::from_secs(1));
+            assert!(matches!(outcome, Err(AgentError::PlatformUrl { .. })), "{bad}");
+        }
+        assert!(PlatformClient::new("http://127.0.0.1:8080", identity, Duration::from_secs(1)).is_ok());
+    }
+}
