@@ -1,1 +1,92 @@
-//! placeholder, replaced by the crate's owner
+//! numbind service platform: terminal registry, activation codes, bindings, signed statements, notifications.
+//!
+//! `run(config, listener, shutdown)` serves the HTTP API (see `numbind_wire::api`) until `shutdown` completes.
+
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod outbound;
+mod signing_key;
+pub mod state;
+pub mod store;
+
+pub use config::{Config, SmscLink};
+pub use signing_key::{load_or_create_signing_key, public_key_path};
+
+use anyhow::Context;
+use outbound::notification_worker::run_notification_worker;
+use outbound::sms_sender::SmsSender;
+use ring::rand::SystemRandom;
+use state::{AppState, Settings};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// How often seen nonces older than the timestamp window are purged.
+const NONCE_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Serves the platform on `listener` until `shutdown` completes; sends notifications when an SMSC is configured.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let key_path = config.signing_key_path.clone();
+    let signing_key = tokio::task::spawn_blocking(move || load_or_create_signing_key(&key_path)).await??;
+    let database_path = config.database_path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
+        .await?
+        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
+    let token = CancellationToken::new();
+    let state = AppState {
+        store,
+        settings: Arc::new(Settings::from_config(&config)),
+        signing_key: Arc::new(signing_key),
+        clock: config.clock.clone(),
+        random: SystemRandom::new(),
+        waiters: state::waiters::ActivationWaiters::default(),
+        poll_pacing: state::poll_pacing::PollPacing::default(),
+        metrics: state::metrics::Metrics::default(),
+        outbox_changed: Arc::new(Notify::new()),
+        shutdown: token.clone(),
+    };
+    let mut background = tokio::task::JoinSet::new();
+    if let Some(link) = &config.smsc {
+        let sender = SmsSender::connect(link, &config.short_code, token.child_token());
+        background.spawn(run_notification_worker(state.clone(), sender, token.clone()));
+    } else {
+        tracing::warn!("no sms centre configured: notification sms stay queued in the outbox");
+    }
+    background.spawn(purge_old_nonces(state.clone(), token.clone()));
+    let shutdown_token = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        shutdown_token.cancel();
+    });
+    tracing::info!(address = %listener.local_addr()?, key_id = state.signing_key.key_id(), "platform serving");
+    let app = http::router(state, config.max_concurrent_requests);
+    let served = axum::serve(listener, app).with_graceful_shutdown(token.clone().cancelled_owned()).await;
+    token.cancel();
+    while background.join_next().await.is_some() {}
+    served.context("http server failed")
+}
+
+async fn purge_old_nonces(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(NONCE_PURGE_INTERVAL) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let cutoff = state.now() - 2 * state.settings.request_timestamp_window.as_secs() as i64;
+        if let Err(error) = state.store.call(move |store| store.purge_nonces_seen_before(cutoff)).await {
+            tracing::error!(error = %error, "cannot purge old nonces");
+        }
+    }
+}

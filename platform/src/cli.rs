@@ -1,0 +1,130 @@
+//! The platform's command line: flags (each with an environment fallback) become a `Config`.
+
+use crate::{run, Config, SmscLink};
+use anyhow::Context;
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::ShortCode;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Run the numbind service platform.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "numbind-platform", version)]
+pub struct Args {
+    /// HTTP listen address (port 0 picks a free port).
+    #[arg(long, env = "NUMBIND_PLATFORM_HTTP", default_value = "127.0.0.1:8080")]
+    pub http: SocketAddr,
+    /// Directory holding `platform.db` and `platform-signing.key` (created if missing).
+    #[arg(long, env = "NUMBIND_PLATFORM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database file (default: <data-dir>/platform.db).
+    #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// Statement signing key, PKCS#8 (default: <data-dir>/platform-signing.key; created if missing).
+    #[arg(long, env = "NUMBIND_PLATFORM_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// The operator's short code that users text.
+    #[arg(long, env = "NUMBIND_SHORT_CODE", default_value = "10658000")]
+    pub short_code: String,
+    /// File holding the secret the OSS authenticates with (else the NUMBIND_OSS_SECRET variable).
+    #[arg(long, env = "NUMBIND_OSS_SECRET_FILE")]
+    pub oss_secret_file: Option<PathBuf>,
+    /// SMPP address of the SMS centre (host:port); without it notification SMS stay queued.
+    #[arg(long, env = "NUMBIND_SMSC_ADDRESS")]
+    pub smsc_address: Option<String>,
+    /// SMPP system_id of the platform's account at the SMS centre.
+    #[arg(long, env = "NUMBIND_SMSC_SYSTEM_ID", default_value = "platform")]
+    pub smsc_system_id: String,
+    /// File holding the SMPP password (else the NUMBIND_SMSC_PASSWORD variable).
+    #[arg(long, env = "NUMBIND_SMSC_PASSWORD_FILE")]
+    pub smsc_password_file: Option<PathBuf>,
+    /// Life of an activation code, in seconds.
+    #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
+    pub activation_ttl_seconds: u64,
+    /// Least interval between two polls of one activation, in seconds.
+    #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
+    pub poll_interval_seconds: u64,
+}
+
+/// A secret from `file`, else from the environment variable `variable`.
+fn read_secret(file: Option<&Path>, variable: &str, what: &str) -> anyhow::Result<String> {
+    match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|text| text.trim().to_owned())
+            .with_context(|| format!("cannot read the {what} file {}", path.display())),
+        None => std::env::var(variable)
+            .map_err(|_| anyhow::anyhow!("the {what} is missing: give its file or set {variable}")),
+    }
+}
+
+impl Args {
+    /// The `Config` these flags describe (secrets read from their files or the environment).
+    pub fn to_config(&self) -> anyhow::Result<Config> {
+        let short_code = ShortCode::parse(&self.short_code).context("--short-code")?;
+        let secret_text = read_secret(self.oss_secret_file.as_deref(), "NUMBIND_OSS_SECRET", "oss secret")?;
+        let oss_secret = ComponentSecret::parse(&secret_text).context("oss secret")?;
+        let mut config = Config::new(
+            self.database.clone().unwrap_or_else(|| self.data_dir.join("platform.db")),
+            self.signing_key.clone().unwrap_or_else(|| self.data_dir.join("platform-signing.key")),
+            short_code,
+            oss_secret,
+        );
+        if let Some(address) = &self.smsc_address {
+            let password = read_secret(self.smsc_password_file.as_deref(), "NUMBIND_SMSC_PASSWORD", "smsc password")?;
+            config.smsc = Some(SmscLink { address: address.clone(), system_id: self.smsc_system_id.clone(), password });
+        }
+        if self.activation_ttl_seconds < 60 || self.poll_interval_seconds == 0 {
+            anyhow::bail!("--activation-ttl-seconds must be at least 60 and --poll-interval-seconds at least 1");
+        }
+        config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
+        config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
+        Ok(config)
+    }
+}
+
+/// Builds the config, binds, prints `listening http=ADDR`, serves until SIGTERM or ctrl-c.
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    if args.database.is_none() || args.signing_key.is_none() {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    }
+    let listener = bind(args.http).await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening http={}", listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
+    run(config, listener, shutdown_signal()).await
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address).with_context(|| format!("cannot bind http {address}"))?;
+    Ok(socket.listen(4096)?)
+}
+
+/// Completes on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

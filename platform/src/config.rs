@@ -1,0 +1,83 @@
+//! The platform's configuration: plain values, secrets already loaded, defaults set by `Config::new`.
+
+use crate::domain::clock::{Clock, SystemClock};
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::ShortCode;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_path: PathBuf,
+    /// PKCS#8 Ed25519 key; created (mode 0600, public key next to it as `<path>.pub`) when missing.
+    pub signing_key_path: PathBuf,
+    /// The operator's short code users text; also the sender of notification SMS.
+    pub short_code: ShortCode,
+    /// The secret the OSS authenticates its calls with.
+    pub oss_secret: ComponentSecret,
+    /// The SMS centre for notifications; `None` leaves them queued in the outbox.
+    pub smsc: Option<SmscLink>,
+    pub activation_ttl: Duration,
+    pub poll_interval: Duration,
+    pub long_poll_max_wait: Duration,
+    /// How far a signed request's timestamp may be from now, either way.
+    pub request_timestamp_window: Duration,
+    pub statement_lifetime: Duration,
+    /// Refuse registration of terminals missing from the manufacturer's manifest.
+    pub require_manifest: bool,
+    pub max_concurrent_requests: usize,
+    /// Activations one terminal may get per `activation_rate_window`.
+    pub max_activations_per_window: u32,
+    pub activation_rate_window: Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// How to reach the SMS centre (an SMPP transmitter bind).
+#[derive(Clone)]
+pub struct SmscLink {
+    /// `host:port` of its SMPP listener.
+    pub address: String,
+    pub system_id: String,
+    pub password: String,
+}
+
+impl fmt::Debug for SmscLink {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SmscLink")
+            .field("address", &self.address)
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn new(
+        database_path: PathBuf,
+        signing_key_path: PathBuf,
+        short_code: ShortCode,
+        oss_secret: ComponentSecret,
+    ) -> Self {
+        Config {
+            database_path,
+            signing_key_path,
+            short_code,
+            oss_secret,
+            smsc: None,
+            activation_ttl: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(5),
+            long_poll_max_wait: Duration::from_secs(25),
+            request_timestamp_window: Duration::from_secs(300),
+            statement_lifetime: Duration::from_secs(300),
+            require_manifest: false,
+            max_concurrent_requests: 4096,
+            max_activations_per_window: 10,
+            activation_rate_window: Duration::from_secs(600),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Identifiers the platform mints: activation IDs and outbox message IDs, from the system random source.
+
+use ring::rand::SecureRandom;
+
+/// The random source failed; nothing was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the system random source failed")]
+pub struct RandomSourceFailed;
+
+/// `act-` and 16 lowercase hex digits (64 random bits).
+pub fn new_activation_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
+    Ok(format!("act-{}", random_hex(random, 8)?))
+}
+
+/// `sms-` and 32 lowercase hex digits: the outbox key, sent to the SMS centre as the client reference.
+pub fn new_outbox_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
+    Ok(format!("sms-{}", random_hex(random, 16)?))
+}
+
+fn random_hex(random: &dyn SecureRandom, byte_count: usize) -> Result<String, RandomSourceFailed> {
+    let mut bytes = vec![0u8; byte_count];
+    random.fill(&mut bytes).map_err(|_| RandomSourceFailed)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// True for text that may be an activation ID: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub fn is_well_formed_activation_id(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+
+    #[test]
+    fn minted_ids_have_their_prefix_and_differ() {
+        let random = SystemRandom::new();
+        let first = new_activation_id(&random).unwrap();
+        assert!(first.starts_with("act-") && first.len() == 20, "{first}");
+        assert_ne!(first, new_activation_id(&random).unwrap());
+        let outbox_id = new_outbox_id(&random).unwrap();
+        assert!(outbox_id.starts_with("sms-") && outbox_id.len() == 36);
+        assert!(is_well_formed_activation_id(&first));
+        assert!(!is_well_formed_activation_id("act 1"));
+        assert!(!is_well_formed_activation_id(""));
+    }
+}

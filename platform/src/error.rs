@@ -1,0 +1,143 @@
+//! `ApiError`: every refusal of the HTTP API, mapped to its status and stable code in exactly this one place.
+
+use crate::store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use numbind_wire::api::{ApiErrorCode, ErrorBody};
+
+/// What the platform answers instead of a success.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("the request is not authenticated")]
+    Unauthenticated,
+    #[error("the request timestamp is outside the accepted window")]
+    StaleTimestamp,
+    #[error("this request was seen before")]
+    ReplayedRequest,
+    #[error("the terminal is registered with another public key")]
+    KeyMismatch,
+    #[error("the terminal is not registered")]
+    TerminalNotRegistered,
+    #[error("the terminal is not on the manufacturer's manifest")]
+    TerminalNotInManifest,
+    #[error("the request names another terminal than the one that signed it")]
+    TerminalMismatch,
+    #[error("the terminal is already bound; reset it first")]
+    TerminalAlreadyBound,
+    #[error("no such activation for this terminal")]
+    ActivationNotFound,
+    #[error("poll no more often than the activation's interval")]
+    SlowDown { retry_after_seconds: u64 },
+    #[error("too many requests of this kind")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("no live activation has this code")]
+    CodeUnknown,
+    #[error("the activation code has expired")]
+    CodeExpired,
+    #[error("the activation code was redeemed by another sms")]
+    CodeUsed,
+    #[error("the activation is not waiting for this confirmation")]
+    ActivationNotPending,
+    #[error("no such binding")]
+    BindingNotFound,
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
+    #[error("this endpoint does not take this method")]
+    MethodNotAllowed,
+    #[error("the service is overloaded")]
+    Overloaded,
+    #[error("internal error")]
+    Internal(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid_request(reason: impl std::fmt::Display) -> Self {
+        ApiError::InvalidRequest(reason.to_string())
+    }
+
+    /// The HTTP status and the stable code.
+    pub fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
+        use ApiErrorCode as Code;
+        match self {
+            ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, Code::InvalidRequest),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
+            ApiError::StaleTimestamp => (StatusCode::UNAUTHORIZED, Code::StaleTimestamp),
+            ApiError::ReplayedRequest => (StatusCode::UNAUTHORIZED, Code::ReplayedRequest),
+            ApiError::KeyMismatch => (StatusCode::CONFLICT, Code::KeyMismatch),
+            ApiError::TerminalNotRegistered => (StatusCode::UNAUTHORIZED, Code::TerminalNotRegistered),
+            ApiError::TerminalNotInManifest => (StatusCode::FORBIDDEN, Code::TerminalNotInManifest),
+            ApiError::TerminalMismatch => (StatusCode::FORBIDDEN, Code::TerminalMismatch),
+            ApiError::TerminalAlreadyBound => (StatusCode::CONFLICT, Code::TerminalAlreadyBound),
+            ApiError::ActivationNotFound => (StatusCode::NOT_FOUND, Code::ActivationNotFound),
+            ApiError::SlowDown { .. } => (StatusCode::TOO_MANY_REQUESTS, Code::SlowDown),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, Code::RateLimited),
+            ApiError::CodeUnknown => (StatusCode::NOT_FOUND, Code::CodeUnknown),
+            ApiError::CodeExpired => (StatusCode::GONE, Code::CodeExpired),
+            ApiError::CodeUsed => (StatusCode::CONFLICT, Code::CodeUsed),
+            ApiError::ActivationNotPending => (StatusCode::CONFLICT, Code::ActivationNotPending),
+            ApiError::BindingNotFound => (StatusCode::NOT_FOUND, Code::BindingNotFound),
+            ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
+            ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Code::Internal),
+        }
+    }
+
+    fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            ApiError::SlowDown { retry_after_seconds } | ApiError::RateLimited { retry_after_seconds } => {
+                Some(*retry_after_seconds)
+            }
+            ApiError::Overloaded => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// An error and its sources, `: `-separated, for the log.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(error) = &self {
+            tracing::error!(error = %error_chain(error), "request failed");
+        }
+        let retry_after = self.retry_after_seconds();
+        let body = ErrorBody { code, message: self.to_string() };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_carry_their_code_status_and_retry_after() {
+        let response = ApiError::SlowDown { retry_after_seconds: 4 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "4");
+        assert_eq!(ApiError::CodeExpired.status_and_code(), (StatusCode::GONE, ApiErrorCode::CodeExpired));
+        let internal = ApiError::Internal(StoreError::Poisoned);
+        assert_eq!(internal.to_string(), "internal error");
+        assert_eq!(internal.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

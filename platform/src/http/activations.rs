@@ -1,0 +1,171 @@
+//! `/v1/terminals/{terminal_id}/activations`: issue, long-poll the outcome, acknowledge the binding.
+
+use super::extract::{parse_json_body, ApiPath, ApiQuery};
+use super::terminal_auth::AuthenticatedTerminal;
+use crate::domain::activation::Activation;
+use crate::domain::ids::is_well_formed_activation_id;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{IssueLimits, IssueOutcome};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use numbind_wire::api::{AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse};
+use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
+use numbind_wire::TerminalId;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ActivationPath {
+    pub(super) activation_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PollQuery {
+    pub(super) wait_seconds: Option<u64>,
+}
+
+/// `POST /v1/terminals/{terminal_id}/activations`: the live activation again, or a fresh one.
+#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id))]
+pub(super) async fn issue_activation(
+    State(state): State<AppState>,
+    terminal: AuthenticatedTerminal,
+) -> Result<Json<ActivationResponse>, ApiError> {
+    let settings = &state.settings;
+    let limits = IssueLimits {
+        time_to_live_seconds: settings.activation_ttl.as_secs() as i64,
+        max_per_window: i64::from(settings.max_activations_per_window),
+        window_seconds: settings.activation_rate_window.as_secs() as i64,
+    };
+    let (terminal_id, now, random) = (terminal.terminal_id.clone(), state.now(), state.random.clone());
+    let outcome = state.store.call(move |store| store.issue_activation(&terminal_id, &random, limits, now)).await?;
+    let (activation, reused) = match outcome {
+        IssueOutcome::Issued { activation, reused } => (activation, reused),
+        IssueOutcome::AlreadyBound => return Err(ApiError::TerminalAlreadyBound),
+        IssueOutcome::RateLimited { retry_after_seconds } => {
+            return Err(ApiError::RateLimited { retry_after_seconds: retry_after_seconds as u64 })
+        }
+    };
+    if !reused {
+        state.metrics.activations_issued.inc();
+    }
+    tracing::info!(activation_id = %activation.activation_id, reused, "activation issued");
+    let sms_text = format!("BIND {}", activation.code.as_str());
+    Ok(Json(ActivationResponse {
+        activation_id: activation.activation_id,
+        code: activation.code.grouped(),
+        short_code: settings.short_code.clone(),
+        qr_payload: format!("SMSTO:{}:{sms_text}", settings.short_code),
+        sms_text,
+        expires_at_unix_seconds: activation.expires_at,
+        poll_interval_seconds: settings.poll_interval.as_secs() as u32,
+    }))
+}
+
+/// Reads this terminal's activation, writing back its expiry when due.
+async fn load_activation(
+    state: &AppState,
+    terminal_id: &TerminalId,
+    activation_id: &str,
+) -> Result<Activation, ApiError> {
+    let (terminal_id, activation_id, now) = (terminal_id.clone(), activation_id.to_owned(), state.now());
+    let activation = state
+        .store
+        .call(move |store| match store.find_activation(&terminal_id, &activation_id)? {
+            Some(activation) if activation.state.is_live() => store.expire_activation_if_due(&activation_id, now),
+            other => Ok(other),
+        })
+        .await?;
+    activation.ok_or(ApiError::ActivationNotFound)
+}
+
+fn activation_statement(state: &AppState, activation: &Activation, in_reply_to: &str) -> SignedStatement {
+    let statement_state = activation.statement_state(state.now());
+    let bound = statement_state == BindingState::Bound;
+    state.sign_statement(|issued_at, expires_at| BindingStatement {
+        terminal_id: activation.terminal_id.clone(),
+        state: statement_state,
+        activation_id: Some(activation.activation_id.clone()),
+        binding_id: activation.binding_id.clone().filter(|_| bound),
+        msisdn_masked: activation.claimed_msisdn.as_ref().filter(|_| bound).map(|msisdn| msisdn.masked()),
+        denial_reason: activation.denial_reason.filter(|_| statement_state == BindingState::Denied),
+        in_reply_to: Some(in_reply_to.to_owned()),
+        issued_at_unix_seconds: issued_at,
+        expires_at_unix_seconds: expires_at,
+    })
+}
+
+/// Counts a waiting box in the gauge for as long as it lives.
+struct WaitingTerminal<'a>(&'a AppState);
+
+impl<'a> WaitingTerminal<'a> {
+    fn new(state: &'a AppState) -> Self {
+        state.metrics.waiting_terminals.inc();
+        WaitingTerminal(state)
+    }
+}
+
+impl Drop for WaitingTerminal<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.waiting_terminals.dec();
+    }
+}
+
+/// `GET /v1/terminals/{terminal_id}/activations/{activation_id}?wait_seconds=N` (long-poll).
+#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id, activation_id = %path.activation_id))]
+pub(super) async fn poll_activation(
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<ActivationPath>,
+    ApiQuery(query): ApiQuery<PollQuery>,
+    terminal: AuthenticatedTerminal,
+) -> Result<Json<ActivationOutcomeResponse>, ApiError> {
+    let activation_id = path.activation_id;
+    if !is_well_formed_activation_id(&activation_id) {
+        return Err(ApiError::ActivationNotFound);
+    }
+    let poll_interval = state.settings.poll_interval.as_secs();
+    state
+        .poll_pacing
+        .check(&activation_id, poll_interval as i64, state.now())
+        .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
+    let wait_seconds = query.wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
+    let mut ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&activation_id));
+    let mut activation = load_activation(&state, &terminal.terminal_id, &activation_id).await?;
+    if let Some(ticket) = ticket.as_mut().filter(|_| activation.effective_state(state.now()).is_live()) {
+        let _waiting = WaitingTerminal::new(&state);
+        let until_deadline = (activation.deadline() - state.now()).max(0) as u64;
+        let wait = Duration::from_secs(wait_seconds.min(until_deadline));
+        tokio::select! {
+            () = ticket.woken() => {}
+            () = tokio::time::sleep(wait) => {}
+            () = state.shutdown.cancelled() => {}
+        }
+        activation = load_activation(&state, &terminal.terminal_id, &activation_id).await?;
+    }
+    drop(ticket);
+    state.poll_pacing.record_answer(&activation_id, state.now());
+    let statement = activation_statement(&state, &activation, &terminal.nonce);
+    Ok(Json(ActivationOutcomeResponse { statement, poll_interval_seconds: poll_interval as u32 }))
+}
+
+/// `POST .../activations/{activation_id}/acknowledgement`: the box wrote its bound flag. Idempotent.
+#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id, activation_id = %path.activation_id))]
+pub(super) async fn acknowledge_binding(
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<ActivationPath>,
+    terminal: AuthenticatedTerminal,
+) -> Result<StatusCode, ApiError> {
+    let request: AcknowledgementRequest = parse_json_body(&terminal.body)?;
+    let (terminal_id, activation_id, now) = (terminal.terminal_id.clone(), path.activation_id, state.now());
+    let acknowledged = state
+        .store
+        .call(move |store| store.acknowledge_binding(&terminal_id, &activation_id, &request.binding_id, now))
+        .await?;
+    match acknowledged {
+        None => Err(ApiError::ActivationNotFound),
+        Some(false) => Err(ApiError::BindingNotFound),
+        Some(true) => Ok(StatusCode::NO_CONTENT),
+    }
+}

@@ -1,0 +1,73 @@
+//! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
+
+mod activations;
+pub mod extract;
+mod health;
+mod oss;
+mod oss_auth;
+mod terminal_auth;
+mod terminals;
+
+use crate::error::ApiError;
+use crate::state::metrics::RouteLabels;
+use crate::state::AppState;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Every route of the platform, with its layers.
+pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
+    let terminal_routes = Router::new()
+        .route("/v1/terminals", post(terminals::register_terminal))
+        .route("/v1/terminals/{terminal_id}/binding", get(terminals::binding_status))
+        .route("/v1/terminals/{terminal_id}/reset", post(terminals::reset_terminal))
+        .route("/v1/terminals/{terminal_id}/activations", post(activations::issue_activation))
+        .route("/v1/terminals/{terminal_id}/activations/{activation_id}", get(activations::poll_activation))
+        .route(
+            "/v1/terminals/{terminal_id}/activations/{activation_id}/acknowledgement",
+            post(activations::acknowledge_binding),
+        );
+    let oss_routes = Router::new()
+        .route("/v1/oss/redemptions", post(oss::redeem_code))
+        .route("/v1/oss/confirmations", post(oss::confirm_binding))
+        .route("/v1/oss/unbindings", post(oss::unbind));
+    let operations_routes =
+        Router::new().route("/healthz", get(health::healthz)).route("/metrics", get(health::metrics));
+    terminal_routes
+        .merge(oss_routes)
+        .merge(operations_routes)
+        .fallback(|| async { ApiError::NoSuchEndpoint })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async { ApiError::Overloaded }))
+                .load_shed()
+                .concurrency_limit(max_concurrent_requests.max(1)),
+        )
+        .with_state(state)
+}
+
+/// The span of one request: method, matched route and request ID (never the query or the body).
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("-");
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("http", method = %request.method(), route, request_id)
+}
+
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let response = next.run(request).await;
+    let labels = RouteLabels { route, status: response.status().as_u16() };
+    state.metrics.http_requests.get_or_create(&labels).inc();
+    response
+}

@@ -1,0 +1,104 @@
+//! `/v1/oss`: the OSS redeems codes, confirms or denies bindings, and unbinds numbers.
+
+use super::extract::parse_json_body;
+use super::oss_auth::AuthenticatedOss;
+use crate::domain::activation::RedemptionRefusal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{ConfirmationOutcome, RedemptionOutcome, UnbindOutcome};
+use axum::extract::State;
+use axum::Json;
+use numbind_wire::api::{
+    BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
+    RedeemCodeRequest, RedeemCodeResponse,
+};
+
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+
+fn check_idempotency_key(name: &str, key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_CHARS || key.chars().any(char::is_control) {
+        return Err(ApiError::invalid_request(format!("{name} must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters")));
+    }
+    Ok(())
+}
+
+/// `POST /v1/oss/redemptions`: claim the live activation with this code for this SMS.
+#[tracing::instrument(skip_all)]
+pub(super) async fn redeem_code(
+    State(state): State<AppState>,
+    oss: AuthenticatedOss,
+) -> Result<Json<RedeemCodeResponse>, ApiError> {
+    let request: RedeemCodeRequest = parse_json_body(&oss.body)?;
+    check_idempotency_key("sms_message_id", &request.sms_message_id)?;
+    let msisdn = request.msisdn.clone();
+    let now = state.now();
+    let outcome = state.store.call(move |store| store.redeem_code(&request, now)).await?;
+    let (result, answer) = match outcome {
+        RedemptionOutcome::Claimed(response) => ("claimed", Ok(Json(response))),
+        RedemptionOutcome::Refused(RedemptionRefusal::Unknown) => ("code_unknown", Err(ApiError::CodeUnknown)),
+        RedemptionOutcome::Refused(RedemptionRefusal::Expired) => ("code_expired", Err(ApiError::CodeExpired)),
+        RedemptionOutcome::Refused(RedemptionRefusal::Used) => ("code_used", Err(ApiError::CodeUsed)),
+    };
+    state.metrics.count_redemption(result);
+    match &answer {
+        Ok(Json(response)) => {
+            tracing::info!(%msisdn, activation_id = %response.activation_id, terminal_id = %response.terminal_id, result)
+        }
+        Err(_) => tracing::info!(%msisdn, result, "redemption refused"),
+    }
+    answer
+}
+
+/// `POST /v1/oss/confirmations`: apply the OSS's verdict and wake the waiting box.
+#[tracing::instrument(skip_all)]
+pub(super) async fn confirm_binding(
+    State(state): State<AppState>,
+    oss: AuthenticatedOss,
+) -> Result<Json<ConfirmBindingResponse>, ApiError> {
+    let request: ConfirmBindingRequest = parse_json_body(&oss.body)?;
+    if let BindingOutcome::Bound { binding_id } = &request.outcome {
+        check_idempotency_key("binding_id", binding_id)?;
+    }
+    let activation_id = request.activation_id.clone();
+    let outcome_name = match &request.outcome {
+        BindingOutcome::Bound { .. } => "bound",
+        BindingOutcome::Denied { .. } => "denied",
+    };
+    let now = state.now();
+    let outcome = state.store.call(move |store| store.confirm_binding(&request, now)).await?;
+    match outcome {
+        ConfirmationOutcome::Applied { response, repeated } => {
+            if !repeated {
+                state.metrics.count_confirmation(outcome_name);
+                state.waiters.wake(&activation_id);
+                state.outbox_changed.notify_one();
+            }
+            tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");
+            Ok(Json(response))
+        }
+        ConfirmationOutcome::NotFound => Err(ApiError::ActivationNotFound),
+        ConfirmationOutcome::NotPending | ConfirmationOutcome::BindingIdTaken => {
+            state.metrics.count_confirmation("refused");
+            Err(ApiError::ActivationNotPending)
+        }
+    }
+}
+
+/// `POST /v1/oss/unbindings`: revoke what this number pays for (or one terminal). Idempotent by request ID.
+#[tracing::instrument(skip_all)]
+pub(super) async fn unbind(
+    State(state): State<AppState>,
+    oss: AuthenticatedOss,
+) -> Result<Json<OssUnbindResponse>, ApiError> {
+    let request: OssUnbindRequest = parse_json_body(&oss.body)?;
+    check_idempotency_key("request_id", &request.request_id)?;
+    let msisdn = request.msisdn.clone();
+    let now = state.now();
+    match state.store.call(move |store| store.unbind_for_oss(&request, now)).await? {
+        UnbindOutcome::Unbound(response) => {
+            tracing::info!(%msisdn, unbound = response.unbound.len(), "oss unbinding");
+            Ok(Json(response))
+        }
+        UnbindOutcome::BindingNotFound => Err(ApiError::BindingNotFound),
+    }
+}

@@ -1,0 +1,103 @@
+//! Terminal request authentication: signature headers, timestamp window, registered key, nonce, path terminal.
+
+use super::extract::MAX_BODY_BYTES;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::Method;
+use numbind_wire::request_signing::{RequestToSign, SignatureHeaders, TerminalPublicKey};
+use numbind_wire::TerminalId;
+
+/// A request carrying well-formed, fresh signature headers; not yet verified against any key.
+pub(super) struct SignedRequest {
+    pub(super) headers: SignatureHeaders,
+    pub(super) method: Method,
+    pub(super) path_and_query: String,
+    pub(super) body: Bytes,
+}
+
+impl FromRequest<AppState> for SignedRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let headers = SignatureHeaders::parse(|name| parts.headers.get(name).and_then(|value| value.to_str().ok()))
+            .map_err(|_| ApiError::Unauthenticated)?;
+        if !state.timestamp_is_fresh(headers.timestamp_unix_seconds) {
+            return Err(ApiError::StaleTimestamp);
+        }
+        let path_and_query =
+            parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.to_string());
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::invalid_request("body too large"))?;
+        Ok(SignedRequest { headers, method: parts.method, path_and_query, body })
+    }
+}
+
+impl SignedRequest {
+    /// Checks the signature with `public_key`.
+    pub(super) fn verify_with(&self, public_key: &TerminalPublicKey) -> Result<(), ApiError> {
+        let request = RequestToSign {
+            method: self.method.as_str(),
+            path_and_query: &self.path_and_query,
+            terminal_id: &self.headers.terminal_id,
+            timestamp_unix_seconds: self.headers.timestamp_unix_seconds,
+            nonce: &self.headers.nonce,
+            body: &self.body,
+        };
+        public_key.verify(&request, &self.headers.signature).map_err(|_| ApiError::Unauthenticated)
+    }
+
+    /// Records the nonce; a nonce seen before is a replay.
+    pub(super) async fn record_nonce(&self, state: &AppState) -> Result<(), ApiError> {
+        let terminal_id = self.headers.terminal_id.clone();
+        let nonce = self.headers.nonce.clone();
+        let now = state.now();
+        let fresh = state.store.call(move |store| store.record_nonce(&terminal_id, &nonce, now)).await?;
+        if fresh {
+            Ok(())
+        } else {
+            Err(ApiError::ReplayedRequest)
+        }
+    }
+}
+
+/// A request verified with the registered key of the terminal named in its path.
+pub(super) struct AuthenticatedTerminal {
+    pub(super) terminal_id: TerminalId,
+    /// The request's nonce, echoed as `in_reply_to` in statements.
+    pub(super) nonce: String,
+    pub(super) body: Bytes,
+}
+
+impl FromRequest<AppState> for AuthenticatedTerminal {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let path_terminal = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                params.iter().find(|(name, _)| *name == "terminal_id").map(|(_, value)| value.to_owned())
+            })
+            .ok_or_else(|| ApiError::invalid_request("the path names no terminal"))?;
+        let path_terminal = TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)?;
+        let signed = SignedRequest::from_request(Request::from_parts(parts, body), state).await?;
+        let terminal_id = signed.headers.terminal_id.clone();
+        let lookup_id = terminal_id.clone();
+        let terminal = state
+            .store
+            .call(move |store| store.find_terminal(&lookup_id))
+            .await?
+            .ok_or(ApiError::TerminalNotRegistered)?;
+        signed.verify_with(&terminal.public_key)?;
+        if path_terminal != terminal_id {
+            return Err(ApiError::TerminalMismatch);
+        }
+        signed.record_nonce(state).await?;
+        Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
+    }
+}

@@ -1,0 +1,105 @@
+//! `/v1/terminals`: registration, the signed binding status, and factory reset.
+
+use super::extract::parse_json_body;
+use super::terminal_auth::{AuthenticatedTerminal, SignedRequest};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{Binding, RegistrationOutcome};
+use axum::extract::State;
+use axum::Json;
+use numbind_wire::api::{BindingStatusResponse, RegisterTerminalRequest, RegisterTerminalResponse};
+use numbind_wire::request_signing::TerminalPublicKey;
+use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
+use numbind_wire::TerminalId;
+
+const MAX_DEVICE_MODEL_CHARS: usize = 64;
+
+/// `POST /v1/terminals`: proof of possession of the key in the body; idempotent for the same key.
+#[tracing::instrument(skip_all)]
+pub(super) async fn register_terminal(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Json<RegisterTerminalResponse>, ApiError> {
+    let request: RegisterTerminalRequest = parse_json_body(&signed.body)?;
+    let public_key = TerminalPublicKey::parse(&request.public_key).map_err(ApiError::invalid_request)?;
+    let device_model = request.device_model.trim().to_owned();
+    if device_model.is_empty()
+        || device_model.chars().count() > MAX_DEVICE_MODEL_CHARS
+        || device_model.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid_request("device_model must be 1 to 64 printable characters"));
+    }
+    signed.verify_with(&public_key)?;
+    if request.terminal_id != signed.headers.terminal_id {
+        return Err(ApiError::TerminalMismatch);
+    }
+    signed.record_nonce(&state).await?;
+    let (terminal_id, now, require_manifest) =
+        (request.terminal_id.clone(), state.now(), state.settings.require_manifest);
+    let outcome = state
+        .store
+        .call(move |store| store.register_terminal(&terminal_id, &public_key, &device_model, require_manifest, now))
+        .await?;
+    tracing::info!(terminal_id = %request.terminal_id, ?outcome, "registration");
+    match outcome {
+        RegistrationOutcome::NewlyRegistered | RegistrationOutcome::AlreadyRegistered => {
+            Ok(Json(RegisterTerminalResponse {
+                terminal_id: request.terminal_id,
+                newly_registered: outcome == RegistrationOutcome::NewlyRegistered,
+            }))
+        }
+        RegistrationOutcome::KeyMismatch => Err(ApiError::KeyMismatch),
+        RegistrationOutcome::NotInManifest => Err(ApiError::TerminalNotInManifest),
+    }
+}
+
+/// The signed statement of a terminal's binding as it is now.
+pub(super) fn binding_statement(
+    state: &AppState,
+    terminal_id: &TerminalId,
+    binding: Option<&Binding>,
+    in_reply_to: &str,
+) -> SignedStatement {
+    state.sign_statement(|issued_at, expires_at| BindingStatement {
+        terminal_id: terminal_id.clone(),
+        state: if binding.is_some() { BindingState::Bound } else { BindingState::Unbound },
+        activation_id: None,
+        binding_id: binding.map(|binding| binding.binding_id.clone()),
+        msisdn_masked: binding.map(|binding| binding.msisdn.masked()),
+        denial_reason: None,
+        in_reply_to: Some(in_reply_to.to_owned()),
+        issued_at_unix_seconds: issued_at,
+        expires_at_unix_seconds: expires_at,
+    })
+}
+
+/// `GET /v1/terminals/{terminal_id}/binding`
+#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id))]
+pub(super) async fn binding_status(
+    State(state): State<AppState>,
+    terminal: AuthenticatedTerminal,
+) -> Result<Json<BindingStatusResponse>, ApiError> {
+    let terminal_id = terminal.terminal_id.clone();
+    let binding = state.store.call(move |store| store.active_binding(&terminal_id)).await?;
+    let statement = binding_statement(&state, &terminal.terminal_id, binding.as_ref(), &terminal.nonce);
+    Ok(Json(BindingStatusResponse { statement }))
+}
+
+/// `POST /v1/terminals/{terminal_id}/reset`: revoke the binding (telling the old number), cancel activations.
+#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id))]
+pub(super) async fn reset_terminal(
+    State(state): State<AppState>,
+    terminal: AuthenticatedTerminal,
+) -> Result<Json<BindingStatusResponse>, ApiError> {
+    let (terminal_id, now) = (terminal.terminal_id.clone(), state.now());
+    let outcome = state.store.call(move |store| store.reset_terminal(&terminal_id, now)).await?;
+    for activation_id in &outcome.cancelled_activation_ids {
+        state.waiters.wake(activation_id);
+    }
+    if let Some(binding) = &outcome.revoked {
+        state.outbox_changed.notify_one();
+        tracing::info!(binding_id = %binding.binding_id, msisdn = %binding.msisdn, "factory reset revoked the binding");
+    }
+    let statement = binding_statement(&state, &terminal.terminal_id, None, &terminal.nonce);
+    Ok(Json(BindingStatusResponse { statement }))
+}

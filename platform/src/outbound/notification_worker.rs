@@ -1,0 +1,92 @@
+//! Drains the SMS outbox: submits due notifications, marks them sent, retries failures with backoff and jitter.
+
+use super::sms_sender::SmsSender;
+use crate::state::AppState;
+use crate::store::OutboxSms;
+use ring::rand::SecureRandom;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const BATCH_SIZE: usize = 20;
+/// How often an idle worker looks for due notifications anyway (retries fall due without a signal).
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
+const MAX_RETRY_DELAY_SECONDS: i64 = 60;
+
+/// Runs until `shutdown`.
+pub async fn run_notification_worker(state: AppState, sender: SmsSender, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let now = state.now();
+        let due = state.store.call(move |store| store.due_notifications(now, BATCH_SIZE)).await;
+        match due {
+            Ok(batch) if !batch.is_empty() => {
+                for sms in batch {
+                    deliver_one(&state, &sender, sms).await;
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(error = %error, "cannot read the sms outbox"),
+        }
+        tokio::select! {
+            () = state.outbox_changed.notified() => {}
+            () = tokio::time::sleep(IDLE_RECHECK) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+}
+
+async fn deliver_one(state: &AppState, sender: &SmsSender, sms: OutboxSms) {
+    let outbox_id = sms.outbox_id.clone();
+    match sender.send(&sms).await {
+        Ok(smsc_message_id) => {
+            let now = state.now();
+            let marked =
+                state.store.call(move |store| store.mark_notification_sent(&outbox_id, &smsc_message_id, now)).await;
+            match marked {
+                Ok(()) => {
+                    state.metrics.notifications_sent.inc();
+                    tracing::info!(outbox_id = %sms.outbox_id, destination = %sms.destination, "notification sent");
+                }
+                Err(error) => {
+                    tracing::error!(outbox_id = %sms.outbox_id, error = %error, "cannot mark a notification sent")
+                }
+            }
+        }
+        Err(error) => {
+            let delay = retry_delay_seconds(sms.attempts, &state.random);
+            let next_attempt_at = state.now() + delay;
+            tracing::warn!(outbox_id = %sms.outbox_id, attempts = sms.attempts + 1, retry_in_seconds = delay, error = %error, "notification not sent");
+            let rescheduled =
+                state.store.call(move |store| store.reschedule_notification(&outbox_id, next_attempt_at)).await;
+            if let Err(error) = rescheduled {
+                tracing::error!(outbox_id = %sms.outbox_id, error = %error, "cannot reschedule a notification");
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: uniform in 1..=min(cap, 2^attempts) seconds.
+pub fn retry_delay_seconds(attempts: i64, random: &dyn SecureRandom) -> i64 {
+    let ceiling = 1i64.checked_shl(attempts.clamp(0, 20) as u32).unwrap_or(i64::MAX).min(MAX_RETRY_DELAY_SECONDS);
+    let mut bytes = [0u8; 4];
+    if random.fill(&mut bytes).is_err() {
+        return ceiling;
+    }
+    1 + i64::from(u32::from_le_bytes(bytes)) % ceiling
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+
+    #[test]
+    fn retry_delays_grow_up_to_the_cap_and_stay_positive() {
+        let random = SystemRandom::new();
+        for attempts in 0..40 {
+            let delay = retry_delay_seconds(attempts, &random);
+            let ceiling = (1i64 << attempts.min(20)).min(MAX_RETRY_DELAY_SECONDS);
+            assert!((1..=ceiling).contains(&delay), "attempt {attempts}: {delay}");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Sends one notification SMS through the SMS centre (SMPP transmitter), keyed for exactly-once delivery.
+
+use crate::config::SmscLink;
+use crate::store::OutboxSms;
+use numbind_smpp::esme::{BindMode, EsmeClient, EsmeConfig, EsmeError, OutgoingSms};
+use numbind_wire::ShortCode;
+use tokio_util::sync::CancellationToken;
+
+/// The platform's SMPP session, used only to submit.
+#[derive(Debug, Clone)]
+pub struct SmsSender {
+    client: EsmeClient,
+    source: String,
+}
+
+impl SmsSender {
+    /// Starts the session (it binds and reconnects in the background until `shutdown`).
+    pub fn connect(link: &SmscLink, source: &ShortCode, shutdown: CancellationToken) -> Self {
+        let config = EsmeConfig::new(&link.address, &link.system_id, &link.password, BindMode::Transmitter);
+        let (client, _no_deliveries_on_a_transmitter) = EsmeClient::start(config, shutdown);
+        SmsSender { client, source: source.as_str().to_owned() }
+    }
+
+    /// Submits the SMS with the outbox ID as client reference, so a resubmission is not delivered twice.
+    pub async fn send(&self, sms: &OutboxSms) -> Result<String, EsmeError> {
+        self.client
+            .submit(OutgoingSms {
+                source: self.source.clone(),
+                destination: sms.destination.as_digits().to_owned(),
+                text: sms.text.clone(),
+                client_reference: Some(sms.outbox_id.clone()),
+            })
+            .await
+    }
+}

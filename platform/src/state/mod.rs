@@ -1,0 +1,85 @@
+//! Shared state of the HTTP handlers and workers: store, signing key, settings, in-memory registries, metrics.
+
+pub mod metrics;
+pub mod poll_pacing;
+pub mod waiters;
+
+use crate::config::Config;
+use crate::domain::clock::Clock;
+use crate::store::Store;
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::statement::{BindingStatement, PlatformSigningKey, SignedStatement};
+use numbind_wire::ShortCode;
+use ring::rand::SystemRandom;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Cheap to clone; everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub signing_key: Arc<PlatformSigningKey>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SystemRandom,
+    pub waiters: waiters::ActivationWaiters,
+    pub poll_pacing: poll_pacing::PollPacing,
+    pub metrics: metrics::Metrics,
+    /// Signalled after a transaction queued notification SMS.
+    pub outbox_changed: Arc<Notify>,
+    /// Cancelled at shutdown: long-polls answer at once.
+    pub shutdown: CancellationToken,
+}
+
+/// The settings handlers read, from `Config`.
+#[derive(Debug)]
+pub struct Settings {
+    pub short_code: ShortCode,
+    pub oss_secret: ComponentSecret,
+    pub activation_ttl: Duration,
+    pub poll_interval: Duration,
+    pub long_poll_max_wait: Duration,
+    pub request_timestamp_window: Duration,
+    pub statement_lifetime: Duration,
+    pub require_manifest: bool,
+    pub max_activations_per_window: u32,
+    pub activation_rate_window: Duration,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        Settings {
+            short_code: config.short_code.clone(),
+            oss_secret: config.oss_secret.clone(),
+            activation_ttl: config.activation_ttl,
+            poll_interval: config.poll_interval,
+            long_poll_max_wait: config.long_poll_max_wait,
+            request_timestamp_window: config.request_timestamp_window,
+            statement_lifetime: config.statement_lifetime,
+            require_manifest: config.require_manifest,
+            max_activations_per_window: config.max_activations_per_window,
+            activation_rate_window: config.activation_rate_window,
+        }
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_unix_seconds()
+    }
+
+    /// Signs a statement issued now, valid for the configured lifetime; the caller fills the rest.
+    pub fn sign_statement(&self, fill: impl FnOnce(i64, i64) -> BindingStatement) -> SignedStatement {
+        let issued_at = self.now();
+        let expires_at = issued_at + self.settings.statement_lifetime.as_secs() as i64;
+        self.signing_key.sign(&fill(issued_at, expires_at))
+    }
+
+    /// Is `timestamp` within the accepted window around now?
+    pub fn timestamp_is_fresh(&self, timestamp_unix_seconds: i64) -> bool {
+        let window = self.settings.request_timestamp_window.as_secs() as i64;
+        (timestamp_unix_seconds - self.now()).abs() <= window
+    }
+}

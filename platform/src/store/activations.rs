@@ -1,0 +1,252 @@
+//! Activation queries: issuing (or showing again), reading, lazy expiry and the terminal's acknowledgement.
+
+use super::audit::{append_audit_event, AuditEvent};
+use super::{Store, StoreError};
+use crate::domain::activation::{parse_denial_reason, Activation, ActivationState};
+use crate::domain::ids::new_activation_id;
+use numbind_wire::{ActivationCode, Msisdn, TerminalId};
+use ring::rand::SecureRandom;
+use rusqlite::{params, OptionalExtension};
+
+/// What asking for an activation gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// A new activation, or the live one shown again (`reused`).
+    Issued {
+        activation: Activation,
+        reused: bool,
+    },
+    AlreadyBound,
+    /// Too many activations lately; the oldest counted one leaves the window after this many seconds.
+    RateLimited {
+        retry_after_seconds: i64,
+    },
+}
+
+/// Limits for issuing activations.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueLimits {
+    pub time_to_live_seconds: i64,
+    pub max_per_window: i64,
+    pub window_seconds: i64,
+}
+
+pub(super) const ACTIVATION_COLUMNS: &str = "activation_id, terminal_id, code, state, created_at, expires_at, \
+     claimed_msisdn, claimed_sms_message_id, denial_reason, binding_id";
+
+pub(super) fn read_activation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Activation, StoreError>> {
+    let terminal_id: String = row.get(1)?;
+    let code: String = row.get(2)?;
+    let state: String = row.get(3)?;
+    let claimed_msisdn: Option<String> = row.get(6)?;
+    let denial_reason: Option<String> = row.get(8)?;
+    let parsed = (|| {
+        Ok(Activation {
+            activation_id: row.get(0).map_err(StoreError::Sqlite)?,
+            terminal_id: TerminalId::parse(&terminal_id)
+                .map_err(|_| StoreError::MalformedRow("activations.terminal_id"))?,
+            code: ActivationCode::parse(&code).map_err(|_| StoreError::MalformedRow("activations.code"))?,
+            state: ActivationState::parse(&state).map_err(|_| StoreError::MalformedRow("activations.state"))?,
+            created_at: row.get(4).map_err(StoreError::Sqlite)?,
+            expires_at: row.get(5).map_err(StoreError::Sqlite)?,
+            claimed_msisdn: claimed_msisdn
+                .map(|text| Msisdn::parse(&text).map_err(|_| StoreError::MalformedRow("activations.claimed_msisdn")))
+                .transpose()?,
+            claimed_sms_message_id: row.get(7).map_err(StoreError::Sqlite)?,
+            denial_reason: denial_reason
+                .map(|text| parse_denial_reason(&text).ok_or(StoreError::MalformedRow("activations.denial_reason")))
+                .transpose()?,
+            binding_id: row.get(9).map_err(StoreError::Sqlite)?,
+        })
+    })();
+    Ok(parsed)
+}
+
+pub(super) fn find_activation_in(
+    connection: &rusqlite::Connection,
+    activation_id: &str,
+) -> Result<Option<Activation>, StoreError> {
+    let sql = format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE activation_id = ?1");
+    connection.query_row(&sql, [activation_id], read_activation).optional()?.transpose()
+}
+
+pub(super) fn set_activation_state(
+    connection: &rusqlite::Connection,
+    activation_id: &str,
+    state: ActivationState,
+) -> Result<(), StoreError> {
+    connection.execute(
+        "UPDATE activations SET state = ?2 WHERE activation_id = ?1",
+        params![activation_id, state.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Writes back the expiry of every live activation past its deadline (frees their codes for reuse).
+fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Result<(), StoreError> {
+    connection
+        .execute("UPDATE activations SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?1", [now])?;
+    connection.execute(
+        "UPDATE activations SET state = 'expired' WHERE state = 'claimed' AND expires_at + ?2 <= ?1",
+        params![now, crate::domain::activation::CLAIM_GRACE_SECONDS],
+    )?;
+    Ok(())
+}
+
+fn live_activation_of_terminal(
+    connection: &rusqlite::Connection,
+    terminal_id: &TerminalId,
+) -> Result<Option<Activation>, StoreError> {
+    let sql = format!(
+        "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE terminal_id = ?1 AND state IN ('pending','claimed')
+         ORDER BY created_at DESC LIMIT 1"
+    );
+    connection.query_row(&sql, [terminal_id.as_str()], read_activation).optional()?.transpose()
+}
+
+fn rate_limit_retry_after(
+    connection: &rusqlite::Connection,
+    terminal_id: &TerminalId,
+    limits: IssueLimits,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let (count, oldest): (i64, Option<i64>) = connection.query_row(
+        "SELECT count(*), min(created_at) FROM activations WHERE terminal_id = ?1 AND created_at > ?2",
+        params![terminal_id.as_str(), now - limits.window_seconds],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok((count >= limits.max_per_window).then(|| (oldest.unwrap_or(now) + limits.window_seconds - now).max(1)))
+}
+
+fn insert_fresh_activation(
+    transaction: &rusqlite::Transaction<'_>,
+    terminal_id: &TerminalId,
+    random: &dyn SecureRandom,
+    limits: IssueLimits,
+    now: i64,
+) -> Result<Activation, StoreError> {
+    for _ in 0..8 {
+        let activation_id = new_activation_id(random).map_err(|_| StoreError::RandomSourceFailed)?;
+        let code = ActivationCode::generate(random).map_err(|_| StoreError::RandomSourceFailed)?;
+        let expires_at = now + limits.time_to_live_seconds;
+        let inserted = transaction.execute(
+            "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+            params![activation_id, terminal_id.as_str(), code.as_str(), now, expires_at],
+        )?;
+        if inserted == 1 {
+            let event =
+                AuditEvent::new("terminal", "activation_issued").terminal(terminal_id).activation(&activation_id);
+            append_audit_event(transaction, now, &event)?;
+            return Ok(Activation {
+                activation_id,
+                terminal_id: terminal_id.clone(),
+                code,
+                state: ActivationState::Pending,
+                created_at: now,
+                expires_at,
+                claimed_msisdn: None,
+                claimed_sms_message_id: None,
+                denial_reason: None,
+                binding_id: None,
+            });
+        }
+    }
+    // Eight collisions among live codes in a space of 2.56e10 means the random source is broken.
+    Err(StoreError::RandomSourceFailed)
+}
+
+impl Store {
+    /// Shows the terminal's live activation again, or issues a fresh one (superseding a nearly expired one).
+    pub fn issue_activation(
+        &self,
+        terminal_id: &TerminalId,
+        random: &dyn SecureRandom,
+        limits: IssueLimits,
+        now: i64,
+    ) -> Result<IssueOutcome, StoreError> {
+        self.in_transaction(|transaction| {
+            if super::bindings::active_binding_in(transaction, terminal_id)?.is_some() {
+                return Ok(IssueOutcome::AlreadyBound);
+            }
+            expire_overdue_activations(transaction, now)?;
+            if let Some(live) = live_activation_of_terminal(transaction, terminal_id)? {
+                if live.can_be_shown_again(now) {
+                    return Ok(IssueOutcome::Issued { activation: live, reused: true });
+                }
+            }
+            if let Some(retry_after_seconds) = rate_limit_retry_after(transaction, terminal_id, limits, now)? {
+                return Ok(IssueOutcome::RateLimited { retry_after_seconds });
+            }
+            if let Some(superseded) = live_activation_of_terminal(transaction, terminal_id)? {
+                set_activation_state(transaction, &superseded.activation_id, ActivationState::Cancelled)?;
+                let event = AuditEvent::new("terminal", "activation_superseded")
+                    .terminal(terminal_id)
+                    .activation(&superseded.activation_id);
+                append_audit_event(transaction, now, &event)?;
+            }
+            let activation = insert_fresh_activation(transaction, terminal_id, random, limits, now)?;
+            Ok(IssueOutcome::Issued { activation, reused: false })
+        })
+    }
+
+    /// The activation with this ID, if it belongs to this terminal.
+    pub fn find_activation(
+        &self,
+        terminal_id: &TerminalId,
+        activation_id: &str,
+    ) -> Result<Option<Activation>, StoreError> {
+        self.with_connection(|connection| {
+            Ok(find_activation_in(connection, activation_id)?
+                .filter(|activation| &activation.terminal_id == terminal_id))
+        })
+    }
+
+    /// Writes back the expiry of a live activation past its deadline; returns the activation as stored after.
+    pub fn expire_activation_if_due(&self, activation_id: &str, now: i64) -> Result<Option<Activation>, StoreError> {
+        self.in_transaction(|transaction| {
+            let Some(mut activation) = find_activation_in(transaction, activation_id)? else { return Ok(None) };
+            if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
+                set_activation_state(transaction, activation_id, ActivationState::Expired)?;
+                let event = AuditEvent::new("platform", "activation_expired")
+                    .terminal(&activation.terminal_id)
+                    .activation(activation_id);
+                append_audit_event(transaction, now, &event)?;
+                activation.state = ActivationState::Expired;
+            }
+            Ok(Some(activation))
+        })
+    }
+
+    /// Records that the terminal wrote its bound flag; false when the binding is not this activation's.
+    pub fn acknowledge_binding(
+        &self,
+        terminal_id: &TerminalId,
+        activation_id: &str,
+        binding_id: &str,
+        now: i64,
+    ) -> Result<Option<bool>, StoreError> {
+        self.in_transaction(|transaction| {
+            let Some(activation) =
+                find_activation_in(transaction, activation_id)?.filter(|a| &a.terminal_id == terminal_id)
+            else {
+                return Ok(None);
+            };
+            if activation.state != ActivationState::Bound || activation.binding_id.as_deref() != Some(binding_id) {
+                return Ok(Some(false));
+            }
+            let first_time = transaction.execute(
+                "UPDATE activations SET acknowledged_at = ?2 WHERE activation_id = ?1 AND acknowledged_at IS NULL",
+                params![activation_id, now],
+            )? == 1;
+            if first_time {
+                let event = AuditEvent::new("terminal", "binding_acknowledged")
+                    .terminal(terminal_id)
+                    .activation(activation_id)
+                    .binding(binding_id);
+                append_audit_event(transaction, now, &event)?;
+            }
+            Ok(Some(true))
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! The schema and its migrations, applied in order at open and recorded in `schema_version`.
+
+use super::StoreError;
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE terminals (
+    terminal_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    device_model TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+);
+CREATE TABLE manifest_terminals (
+    terminal_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL
+);
+CREATE TABLE activations (
+    activation_id TEXT PRIMARY KEY,
+    terminal_id TEXT NOT NULL REFERENCES terminals(terminal_id),
+    code TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','claimed','bound','denied','expired','cancelled')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    claimed_msisdn TEXT,
+    claimed_sms_message_id TEXT,
+    denial_reason TEXT,
+    binding_id TEXT,
+    redemption_response TEXT,
+    confirmation_response TEXT,
+    acknowledged_at INTEGER
+);
+CREATE UNIQUE INDEX activations_live_code ON activations(code) WHERE state IN ('pending','claimed');
+CREATE UNIQUE INDEX activations_by_sms ON activations(claimed_sms_message_id) WHERE claimed_sms_message_id IS NOT NULL;
+CREATE INDEX activations_by_code ON activations(code, created_at);
+CREATE INDEX activations_by_terminal ON activations(terminal_id, created_at);
+CREATE INDEX activations_by_deadline ON activations(state, expires_at);
+CREATE TABLE bindings (
+    binding_id TEXT PRIMARY KEY,
+    terminal_id TEXT NOT NULL REFERENCES terminals(terminal_id),
+    msisdn TEXT NOT NULL,
+    activation_id TEXT NOT NULL REFERENCES activations(activation_id),
+    state TEXT NOT NULL CHECK (state IN ('active','revoked')),
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoked_reason TEXT
+);
+CREATE UNIQUE INDEX bindings_one_active_per_terminal ON bindings(terminal_id) WHERE state = 'active';
+CREATE INDEX bindings_by_msisdn ON bindings(msisdn, state);
+CREATE TABLE request_nonces (
+    terminal_id TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX request_nonces_by_age ON request_nonces(seen_at);
+CREATE TABLE oss_unbindings (
+    request_id TEXT PRIMARY KEY,
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE outbox_sms (
+    outbox_id TEXT PRIMARY KEY,
+    destination TEXT NOT NULL,
+    text TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    smsc_message_id TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+);
+CREATE INDEX outbox_sms_due ON outbox_sms(state, next_attempt_at);
+CREATE TABLE audit_events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    terminal_id TEXT,
+    msisdn_masked TEXT,
+    activation_id TEXT,
+    binding_id TEXT,
+    detail TEXT
+);
+CREATE TRIGGER audit_events_are_append_only_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER audit_events_are_append_only_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+"#];
+
+/// The schema version this build writes.
+pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let found: Option<i64> = transaction.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))?;
+    let found = found.unwrap_or(0);
+    if found > CURRENT_VERSION {
+        return Err(StoreError::SchemaTooNew { found, known: CURRENT_VERSION });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        transaction.execute_batch(migration)?;
+        let version = index as i64 + 1;
+        transaction.execute("DELETE FROM schema_version", [])?;
+        transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+    }
+    transaction.commit()?;
+    Ok(())
+}

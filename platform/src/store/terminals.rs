@@ -1,0 +1,142 @@
+//! Terminal registry and manufacturer manifest queries.
+
+use super::audit::{append_audit_event, AuditEvent};
+use super::{Store, StoreError};
+use numbind_wire::request_signing::TerminalPublicKey;
+use numbind_wire::TerminalId;
+use rusqlite::{params, OptionalExtension};
+
+/// A registered terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terminal {
+    pub terminal_id: TerminalId,
+    pub public_key: TerminalPublicKey,
+    pub device_model: String,
+    pub registered_at: i64,
+}
+
+/// What a registration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationOutcome {
+    NewlyRegistered,
+    AlreadyRegistered,
+    KeyMismatch,
+    NotInManifest,
+}
+
+pub(super) fn find_terminal_in(
+    connection: &rusqlite::Connection,
+    terminal_id: &TerminalId,
+) -> Result<Option<Terminal>, StoreError> {
+    let row = connection
+        .query_row(
+            "SELECT public_key, device_model, registered_at FROM terminals WHERE terminal_id = ?1",
+            [terminal_id.as_str()],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)),
+        )
+        .optional()?;
+    let Some((public_key, device_model, registered_at)) = row else { return Ok(None) };
+    let public_key =
+        TerminalPublicKey::parse(&public_key).map_err(|_| StoreError::MalformedRow("terminals.public_key"))?;
+    Ok(Some(Terminal { terminal_id: terminal_id.clone(), public_key, device_model, registered_at }))
+}
+
+impl Store {
+    pub fn find_terminal(&self, terminal_id: &TerminalId) -> Result<Option<Terminal>, StoreError> {
+        self.with_connection(|connection| find_terminal_in(connection, terminal_id))
+    }
+
+    /// Registers a terminal, or confirms an earlier registration with the same key.
+    pub fn register_terminal(
+        &self,
+        terminal_id: &TerminalId,
+        public_key: &TerminalPublicKey,
+        device_model: &str,
+        require_manifest: bool,
+        now: i64,
+    ) -> Result<RegistrationOutcome, StoreError> {
+        self.in_transaction(|transaction| {
+            if let Some(existing) = find_terminal_in(transaction, terminal_id)? {
+                return Ok(if existing.public_key == *public_key {
+                    RegistrationOutcome::AlreadyRegistered
+                } else {
+                    RegistrationOutcome::KeyMismatch
+                });
+            }
+            if require_manifest {
+                let listed: Option<String> = transaction
+                    .query_row(
+                        "SELECT public_key FROM manifest_terminals WHERE terminal_id = ?1",
+                        [terminal_id.as_str()],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if listed.as_deref() != Some(public_key.to_string().as_str()) {
+                    return Ok(RegistrationOutcome::NotInManifest);
+                }
+            }
+            transaction.execute(
+                "INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, ?2, ?3, ?4)",
+                params![terminal_id.as_str(), public_key.to_string(), device_model, now],
+            )?;
+            append_audit_event(
+                transaction,
+                now,
+                &AuditEvent::new("terminal", "terminal_registered").terminal(terminal_id),
+            )?;
+            Ok(RegistrationOutcome::NewlyRegistered)
+        })
+    }
+
+    /// Adds a manufacturer's manifest entry (used when the operator requires a manifest).
+    pub fn add_manifest_entry(
+        &self,
+        terminal_id: &TerminalId,
+        public_key: &TerminalPublicKey,
+    ) -> Result<(), StoreError> {
+        self.with_connection(|connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2)",
+                params![terminal_id.as_str(), public_key.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numbind_wire::request_signing::TerminalKeyPair;
+    use ring::rand::SystemRandom;
+
+    #[test]
+    fn registration_is_idempotent_for_the_same_key_only() {
+        let store = Store::open_in_memory().unwrap();
+        let random = SystemRandom::new();
+        let key = TerminalKeyPair::generate(&random).unwrap().0.public_key();
+        let other_key = TerminalKeyPair::generate(&random).unwrap().0.public_key();
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        let register = |key| store.register_terminal(&terminal_id, key, "Skyworth E900", false, 100).unwrap();
+        assert_eq!(register(&key), RegistrationOutcome::NewlyRegistered);
+        assert_eq!(register(&key), RegistrationOutcome::AlreadyRegistered);
+        assert_eq!(register(&other_key), RegistrationOutcome::KeyMismatch);
+        assert_eq!(store.find_terminal(&terminal_id).unwrap().unwrap().public_key, key);
+    }
+
+    #[test]
+    fn a_required_manifest_admits_only_listed_keys() {
+        let store = Store::open_in_memory().unwrap();
+        let key = TerminalKeyPair::generate(&SystemRandom::new()).unwrap().0.public_key();
+        let terminal_id = TerminalId::parse("STB-000002").unwrap();
+        assert_eq!(
+            store.register_terminal(&terminal_id, &key, "m", true, 1).unwrap(),
+            RegistrationOutcome::NotInManifest
+        );
+        store.add_manifest_entry(&terminal_id, &key).unwrap();
+        assert_eq!(
+            store.register_terminal(&terminal_id, &key, "m", true, 1).unwrap(),
+            RegistrationOutcome::NewlyRegistered
+        );
+    }
+}
