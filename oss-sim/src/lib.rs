@@ -1,1 +1,84 @@
-//! placeholder, replaced by the crate's owner
+//! numbind-oss-sim: a realistic operator OSS. It keeps subscribers (status, plan, device limit, balance) and
+//! the binding record of truth for billing, receives the users' SMS commands from the SMS centre (SMPP), runs
+//! them against the platform (HTTP + HMAC), and answers the users by SMS.
+//!
+//! Exactly once, crash-safe: a received SMS is committed to `inbox` (deduplicated by the SMS centre's message
+//! ID) before the SMS centre gets its ack; each step of a command is durable before the next; the outcome is
+//! recorded in the same transaction that queues the reply in `outbox_sms`; replies are sent until acked.
+
+pub mod config;
+pub mod domain;
+mod error;
+mod http;
+mod outbound;
+mod state;
+mod store;
+mod telemetry;
+mod workers;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use config::{Config, SmscLink};
+pub use domain::binding::{BindingRecord, BindingRecordState};
+pub use domain::subscriber::{Plan, Subscriber, SubscriberStatus};
+pub use error::{OssErrorBody, OssErrorCode};
+pub use http::bindings::BindingList;
+pub use http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
+
+use anyhow::Context;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Runs the OSS (admin HTTP API on `http_listener`, SMPP session, workers) until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    http_listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let platform =
+        outbound::platform::PlatformClient::new(&config.platform_url, config.platform_secret.clone(), config.platform_request_timeout)
+            .context("building the platform client")?;
+    let token = CancellationToken::new();
+    let (smsc_client, inbound) = outbound::smsc::start_session(&config.smsc, token.child_token());
+    let state = Arc::new(state::AppState::new(config, store, platform, token.clone()));
+
+    let receiver = tokio::spawn(workers::receiver::run_receiver(state.clone(), inbound));
+    let commands = tokio::spawn(workers::commands::run_command_worker(state.clone()));
+    let sender = tokio::spawn(workers::sender::run_sender(state.clone(), smsc_client));
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        trigger.cancel();
+    });
+    tracing::info!(short_code = %state.config.short_code, "oss started");
+    let served = axum::serve(http_listener, http::router(state.clone()))
+        .with_graceful_shutdown(token.clone().cancelled_owned())
+        .await;
+    token.cancel();
+    receiver.await.context("sms receiver task")?;
+    commands.await.context("command worker task")?;
+    sender.await.context("reply sender task")?;
+    served.context("http server")?;
+    tracing::info!("oss stopped");
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<store::Store> {
+    let database_path = config.database_path.clone();
+    let seed = config.seed_demo_subscribers;
+    let store = tokio::task::spawn_blocking(move || {
+        let store = store::Store::open(&database_path)?;
+        if seed {
+            let inserted = store.seed_subscribers(&domain::subscriber::demo_subscribers(), state::now_unix_ms())?;
+            tracing::info!(inserted, "demo subscribers seeded");
+        }
+        Ok::<_, store::StoreError>(store)
+    })
+    .await?
+    .with_context(|| format!("opening the oss database {}", config.database_path.display()))?;
+    Ok(store)
+}

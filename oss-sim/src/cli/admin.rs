@@ -1,0 +1,198 @@
+//! `subscriber add|set|show|list` and `bindings`: HTTP clients of the OSS admin API.
+
+use crate::domain::binding::BindingRecordState;
+use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
+use crate::error::OssErrorBody;
+use crate::http::bindings::BindingList;
+use crate::http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
+use anyhow::Context;
+use numbind_wire::{Msisdn, TerminalId};
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+
+/// Where the admin API is and how to authenticate.
+#[derive(clap::Args, Debug)]
+pub struct AdminClientArgs {
+    /// Base URL of the OSS admin API.
+    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "http://127.0.0.1:8082", global = true)]
+    pub url: String,
+    /// File holding the admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable).
+    #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE", global = true)]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// Manage subscribers.
+#[derive(clap::Args, Debug)]
+pub struct SubscriberArgs {
+    #[command(flatten)]
+    pub client: AdminClientArgs,
+    #[command(subcommand)]
+    pub command: SubscriberCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SubscriberCommand {
+    /// Add a subscriber: `add --msisdn 13800138000 --status active --plan postpaid --device-limit 2`.
+    Add {
+        /// The subscriber's number.
+        #[arg(long, env = "NUMBIND_OSS_MSISDN", value_parser = Msisdn::parse)]
+        msisdn: Msisdn,
+        /// active, suspended_for_arrears, blacklisted or cancelled.
+        #[arg(long, env = "NUMBIND_OSS_STATUS", default_value = "active", value_parser = SubscriberStatus::parse)]
+        status: SubscriberStatus,
+        /// prepaid or postpaid.
+        #[arg(long, env = "NUMBIND_OSS_PLAN", default_value = "postpaid", value_parser = Plan::parse)]
+        plan: Plan,
+        /// Most terminals this number may pay for.
+        #[arg(long, env = "NUMBIND_OSS_DEVICE_LIMIT", default_value_t = 2)]
+        device_limit: u32,
+        /// The number has not subscribed to paying for services (代付).
+        #[arg(long, env = "NUMBIND_OSS_NO_BILLING")]
+        no_billing: bool,
+        /// Prepaid balance in fen.
+        #[arg(long, env = "NUMBIND_OSS_BALANCE_FEN", default_value_t = 0, allow_negative_numbers = true)]
+        balance_fen: i64,
+    },
+    /// Change a subscriber's fields: `set 13800138000 --status suspended_for_arrears`.
+    Set {
+        /// The subscriber's number.
+        #[arg(value_parser = Msisdn::parse)]
+        msisdn: Msisdn,
+        /// active, suspended_for_arrears, blacklisted or cancelled.
+        #[arg(long, env = "NUMBIND_OSS_STATUS", value_parser = SubscriberStatus::parse)]
+        status: Option<SubscriberStatus>,
+        /// prepaid or postpaid.
+        #[arg(long, env = "NUMBIND_OSS_PLAN", value_parser = Plan::parse)]
+        plan: Option<Plan>,
+        /// Most terminals this number may pay for.
+        #[arg(long, env = "NUMBIND_OSS_DEVICE_LIMIT")]
+        device_limit: Option<u32>,
+        /// true or false: whether the number pays for services (代付).
+        #[arg(long, env = "NUMBIND_OSS_BILLING_ALLOWED")]
+        billing_allowed: Option<bool>,
+        /// Prepaid balance in fen.
+        #[arg(long, env = "NUMBIND_OSS_BALANCE_FEN", allow_negative_numbers = true)]
+        balance_fen: Option<i64>,
+    },
+    /// Print one subscriber.
+    Show {
+        /// The subscriber's number.
+        #[arg(value_parser = Msisdn::parse)]
+        msisdn: Msisdn,
+    },
+    /// Print every subscriber, one per line.
+    List,
+}
+
+/// List binding records, one per line, optionally for one number or one terminal.
+#[derive(clap::Args, Debug)]
+pub struct BindingsArgs {
+    #[command(flatten)]
+    pub client: AdminClientArgs,
+    /// Only this number's bindings.
+    #[arg(long, env = "NUMBIND_OSS_MSISDN", value_parser = Msisdn::parse)]
+    pub msisdn: Option<Msisdn>,
+    /// Only this terminal's bindings.
+    #[arg(long, env = "NUMBIND_OSS_TERMINAL", value_parser = TerminalId::parse)]
+    pub terminal: Option<TerminalId>,
+    /// Only active (or revoked) bindings.
+    #[arg(long, env = "NUMBIND_OSS_BINDING_STATE", value_parser = parse_binding_state)]
+    pub state: Option<BindingRecordState>,
+}
+
+fn parse_binding_state(text: &str) -> Result<BindingRecordState, String> {
+    BindingRecordState::parse(text).ok_or_else(|| "state must be active or revoked".to_owned())
+}
+
+struct AdminClient {
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+}
+
+impl AdminClient {
+    fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
+        let token = super::read_secret(args.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        Ok(AdminClient { http: reqwest::Client::new(), url: args.url.trim_end_matches('/').to_owned(), token })
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request.send().await.with_context(|| format!("calling the oss at {}", self.url))?;
+        let status = response.status();
+        let bytes = response.bytes().await.context("reading the oss answer")?;
+        if !status.is_success() {
+            let error: OssErrorBody = serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
+            anyhow::bail!("oss answered {status} {:?}: {}", error.code, error.message);
+        }
+        serde_json::from_slice(&bytes).context("the oss answer is not understood")
+    }
+}
+
+fn subscriber_line(subscriber: &Subscriber) -> String {
+    format!(
+        "{} {} {} device_limit={} billing_allowed={} balance_fen={}",
+        subscriber.msisdn.as_digits(),
+        subscriber.status.as_str(),
+        subscriber.plan.as_str(),
+        subscriber.device_limit,
+        subscriber.billing_allowed,
+        subscriber.balance_fen
+    )
+}
+
+pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
+    let client = AdminClient::new(&args.client)?;
+    let base = format!("{}/v1/subscribers", client.url);
+    let subscribers: Vec<Subscriber> = match args.command {
+        SubscriberCommand::Add { msisdn, status, plan, device_limit, no_billing, balance_fen } => {
+            let body =
+                CreateSubscriberRequest { msisdn, status, plan, device_limit, billing_allowed: !no_billing, balance_fen };
+            vec![client.send(client.http.post(&base).json(&body)).await?]
+        }
+        SubscriberCommand::Set { msisdn, status, plan, device_limit, billing_allowed, balance_fen } => {
+            let body = UpdateSubscriberRequest { status, plan, device_limit, billing_allowed, balance_fen };
+            let url = format!("{base}/{}", msisdn.as_digits());
+            vec![client.send(client.http.patch(url).json(&body)).await?]
+        }
+        SubscriberCommand::Show { msisdn } => {
+            vec![client.send(client.http.get(format!("{base}/{}", msisdn.as_digits()))).await?]
+        }
+        SubscriberCommand::List => client.send::<SubscriberList>(client.http.get(&base)).await?.subscribers,
+    };
+    for subscriber in &subscribers {
+        println!("{}", subscriber_line(subscriber));
+    }
+    Ok(())
+}
+
+pub(super) async fn bindings(args: BindingsArgs) -> anyhow::Result<()> {
+    let client = AdminClient::new(&args.client)?;
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if let Some(msisdn) = &args.msisdn {
+        query.push(("msisdn", msisdn.as_digits().to_owned()));
+    }
+    if let Some(terminal) = &args.terminal {
+        query.push(("terminal_id", terminal.as_str().to_owned()));
+    }
+    if let Some(state) = args.state {
+        query.push(("state", state.as_str().to_owned()));
+    }
+    let request = client.http.get(format!("{}/v1/bindings", client.url)).query(&query);
+    let list: BindingList = client.send(request).await?;
+    for binding in &list.bindings {
+        println!(
+            "{} {} {} {} {:?} activation={}",
+            binding.binding_id,
+            binding.msisdn.as_digits(),
+            binding.terminal_id,
+            binding.state.as_str(),
+            binding.device_model,
+            binding.activation_id
+        );
+    }
+    Ok(())
+}

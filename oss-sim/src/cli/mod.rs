@@ -1,0 +1,148 @@
+//! The command line: `serve` runs the OSS; `subscriber ...` and `bindings` are clients of its admin API.
+
+mod admin;
+
+pub use admin::{AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand};
+
+use crate::config::{Config, SmscLink};
+use anyhow::Context;
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::ShortCode;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+
+/// The operator OSS: run it, or manage its subscribers and read its bindings.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Run the OSS: admin HTTP API, SMPP session to the SMS centre, SMS command processing.
+    Serve(ServeArgs),
+    /// Manage subscribers through the admin API.
+    Subscriber(SubscriberArgs),
+    /// List binding records through the admin API.
+    Bindings(BindingsArgs),
+}
+
+/// Run the OSS. Secrets come from files or environment variables, never from flag values.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Listen address of the admin HTTP API (port 0 picks one).
+    #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
+    pub http: SocketAddr,
+    /// Data directory; the database is `oss.db` inside it.
+    #[arg(long, env = "NUMBIND_OSS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Base URL of the platform.
+    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
+    pub platform_url: String,
+    /// File holding the HMAC secret shared with the platform (else the NUMBIND_OSS_SECRET variable).
+    #[arg(long, env = "NUMBIND_OSS_SECRET_FILE")]
+    pub platform_secret_file: Option<PathBuf>,
+    /// `host:port` of the SMS centre's SMPP listener.
+    #[arg(long, env = "NUMBIND_SMSC_ADDRESS", default_value = "127.0.0.1:2775")]
+    pub smsc_address: String,
+    /// SMPP system_id of the OSS's account at the SMS centre.
+    #[arg(long, env = "NUMBIND_SMSC_SYSTEM_ID", default_value = "oss")]
+    pub smsc_system_id: String,
+    /// File holding the SMPP password (else the NUMBIND_SMSC_PASSWORD variable).
+    #[arg(long, env = "NUMBIND_SMSC_PASSWORD_FILE")]
+    pub smsc_password_file: Option<PathBuf>,
+    /// The short code users text; replies come from it.
+    #[arg(long, env = "NUMBIND_SHORT_CODE", default_value = "10658000", value_parser = ShortCode::parse)]
+    pub short_code: ShortCode,
+    /// Insert the demo subscribers (idempotent).
+    #[arg(long, env = "NUMBIND_OSS_SEED_DEMO")]
+    pub seed_demo: bool,
+    /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
+    #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+/// Reads a secret from `file`, else from the environment variable `variable`; `None` when neither is set.
+pub(crate) fn read_secret(file: Option<&Path>, variable: &str) -> anyhow::Result<Option<String>> {
+    let text = match file {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading secret file {}", path.display()))?
+        }
+        None => match std::env::var(variable) {
+            Ok(value) => value,
+            Err(_) => return Ok(None),
+        },
+    };
+    let trimmed = text.trim();
+    anyhow::ensure!(!trimmed.is_empty(), "the secret from {variable} or its file is empty");
+    Ok(Some(trimmed.to_owned()))
+}
+
+impl ServeArgs {
+    /// Builds the `Config`, reading the secrets.
+    pub fn to_config(&self) -> anyhow::Result<Config> {
+        let secret = read_secret(self.platform_secret_file.as_deref(), "NUMBIND_OSS_SECRET")?
+            .context("the platform secret is required: --platform-secret-file or NUMBIND_OSS_SECRET")?;
+        let platform_secret = ComponentSecret::parse(&secret).context("platform secret")?;
+        let password = read_secret(self.smsc_password_file.as_deref(), "NUMBIND_SMSC_PASSWORD")?
+            .context("the smsc password is required: --smsc-password-file or NUMBIND_SMSC_PASSWORD")?;
+        let url = reqwest::Url::parse(&self.platform_url).context("--platform-url")?;
+        anyhow::ensure!(url.scheme() == "http" || url.scheme() == "https", "--platform-url must be http(s)");
+        let smsc = SmscLink { address: self.smsc_address.clone(), system_id: self.smsc_system_id.clone(), password };
+        let mut config = Config::new(
+            self.data_dir.join("oss.db"),
+            self.platform_url.clone(),
+            platform_secret,
+            self.short_code.clone(),
+            smsc,
+        );
+        config.seed_demo_subscribers = self.seed_demo;
+        config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        Ok(config)
+    }
+}
+
+/// Runs the command. Does not install a tracing subscriber (the binary does).
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Serve(serve_args) => serve(serve_args).await,
+        Command::Subscriber(subscriber_args) => admin::subscriber(subscriber_args).await,
+        Command::Bindings(bindings_args) => admin::bindings(bindings_args).await,
+    }
+}
+
+/// Builds the config, binds, prints `listening http=...`, runs until SIGTERM or ctrl-c.
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening http={}", listener.local_addr()?)?;
+    stdout.flush()?;
+    drop(stdout);
+    crate::run(config, listener, shutdown_signal()).await
+}
+
+/// Completes on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

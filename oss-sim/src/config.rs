@@ -1,0 +1,109 @@
+//! The OSS's `Config`: plain values with secrets already loaded; `Config::new` sets the defaults.
+
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::ShortCode;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where and how the OSS binds to the SMS centre.
+#[derive(Clone)]
+pub struct SmscLink {
+    /// `host:port` of the SMS centre's SMPP listener.
+    pub address: String,
+    pub system_id: String,
+    pub password: String,
+}
+
+impl fmt::Debug for SmscLink {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SmscLink")
+            .field("address", &self.address)
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Everything `run` needs.
+#[derive(Clone)]
+pub struct Config {
+    pub database_path: PathBuf,
+    /// Base URL of the platform, e.g. `http://127.0.0.1:8080`.
+    pub platform_url: String,
+    /// The HMAC secret shared with the platform.
+    pub platform_secret: ComponentSecret,
+    /// The short code users text; replies come from it.
+    pub short_code: ShortCode,
+    pub smsc: SmscLink,
+    /// Insert the demo subscribers at start (idempotent). Default false.
+    pub seed_demo_subscribers: bool,
+    /// When set, the admin API (`/v1/*`) wants `authorization: Bearer <token>`. Default none.
+    pub admin_token: Option<String>,
+    /// First retry delay of a platform call or an SMS submit (doubled per attempt, full jitter). Default 500 ms.
+    pub retry_initial_backoff: Duration,
+    /// Ceiling of the retry delay. Default 30 s.
+    pub retry_max_backoff: Duration,
+    /// Timeout of one platform call. Default 10 s.
+    pub platform_request_timeout: Duration,
+    /// How often idle workers look at their queues even without a wake-up. Default 1 s.
+    pub idle_poll_interval: Duration,
+}
+
+impl Config {
+    pub fn new(
+        database_path: impl Into<PathBuf>,
+        platform_url: String,
+        platform_secret: ComponentSecret,
+        short_code: ShortCode,
+        smsc: SmscLink,
+    ) -> Self {
+        Config {
+            database_path: database_path.into(),
+            platform_url,
+            platform_secret,
+            short_code,
+            smsc,
+            seed_demo_subscribers: false,
+            admin_token: None,
+            retry_initial_backoff: Duration::from_millis(500),
+            retry_max_backoff: Duration::from_secs(30),
+            platform_request_timeout: Duration::from_secs(10),
+            idle_poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Config")
+            .field("database_path", &self.database_path)
+            .field("platform_url", &self.platform_url)
+            .field("short_code", &self.short_code)
+            .field("smsc", &self.smsc)
+            .field("seed_demo_subscribers", &self.seed_demo_subscribers)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_password_a_token_or_the_secret() {
+        let mut config = Config::new(
+            "oss.db",
+            "http://127.0.0.1:8080".into(),
+            ComponentSecret::parse("0123456789abcdef0123456789abcdef").unwrap(),
+            ShortCode::parse("10658000").unwrap(),
+            SmscLink { address: "127.0.0.1:2775".into(), system_id: "oss".into(), password: "hunter2".into() },
+        );
+        config.admin_token = Some("admin-token-xyz".into());
+        let text = format!("{config:?}");
+        assert!(!text.contains("hunter2") && !text.contains("admin-token-xyz") && !text.contains("0123456789"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, backoff.
+
+pub mod backoff;
+pub mod binding;
+pub mod eligibility;
+pub mod inbox;
+pub mod sms_replies;
+pub mod subscriber;

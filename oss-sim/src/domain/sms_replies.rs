@@ -1,0 +1,159 @@
+//! Every SMS text the OSS sends a user, in Chinese, prefixed `【numbind】`. One function per situation.
+
+use numbind_wire::statement::DenialReason;
+
+const PREFIX: &str = "【numbind】";
+/// A device model comes from the platform; a long one is cut so the reply stays one SMS where it can.
+const MAX_MODEL_CHARS: usize = 20;
+
+/// A terminal named in a reply: its model and the last four characters of its ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceMention {
+    pub device_model: String,
+    pub terminal_tail: String,
+}
+
+fn reply(body: &str) -> String {
+    format!("{PREFIX}{body}")
+}
+
+pub fn code_unknown() -> String {
+    reply("绑定失败：验证码无效，请核对电视屏幕上的验证码后重新发送。")
+}
+
+pub fn code_expired() -> String {
+    reply("绑定失败：验证码已过期，请在电视上获取新的验证码。")
+}
+
+pub fn code_used() -> String {
+    reply("绑定失败：该验证码已被使用。")
+}
+
+pub fn number_locked() -> String {
+    reply("绑定失败：验证码错误次数过多，请稍后再试。")
+}
+
+/// The code is not well-formed (wrong length, a letter codes never contain).
+pub fn invalid_code() -> String {
+    reply("绑定失败：验证码格式不正确，请核对电视屏幕上的验证码后重新发送。")
+}
+
+pub fn unknown_command() -> String {
+    reply("无法识别的指令。绑定请发送“绑定 验证码”，解绑请发送“解绑”。")
+}
+
+/// The platform accepted nothing and retrying cannot help (or the activation ended before the confirmation).
+pub fn try_again_later() -> String {
+    reply("系统暂时无法完成您的请求，请在电视上获取新的验证码后重试。")
+}
+
+pub fn denied(reason: DenialReason, device_limit: u32) -> String {
+    match reason {
+        DenialReason::UnknownSubscriber => reply("绑定失败：您的号码不是本网用户。"),
+        DenialReason::SubscriberSuspended => reply("绑定失败：您的号码因欠费停机，请缴费后再试。"),
+        DenialReason::SubscriberBlacklisted => reply("绑定失败：您的号码暂不能办理此业务。"),
+        DenialReason::SubscriberCancelled => reply("绑定失败：您的号码已销户。"),
+        DenialReason::BillingNotAllowed => reply("绑定失败：您的号码未开通代付业务。"),
+        DenialReason::DeviceLimitReached => reply(&format!(
+            "绑定失败：您的号码绑定的设备已达上限（{device_limit}台），请先发送“解绑”解除其他设备。"
+        )),
+        _ => reply("绑定失败：您的号码暂不能办理此业务。"),
+    }
+}
+
+fn mention_list(devices: &[DeviceMention]) -> String {
+    devices
+        .iter()
+        .map(|device| {
+            let model: String = device.device_model.chars().take(MAX_MODEL_CHARS).collect();
+            format!("{model}（终端尾号{}）", device.terminal_tail)
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+pub fn unbound(devices: &[DeviceMention]) -> String {
+    if devices.is_empty() {
+        return nothing_to_unbind();
+    }
+    reply(&format!("已解除本号码与设备 {}的绑定。", mention_list(devices)))
+}
+
+pub fn nothing_to_unbind() -> String {
+    reply("本号码没有绑定任何设备。")
+}
+
+pub fn bound_devices(devices: &[DeviceMention]) -> String {
+    if devices.is_empty() {
+        return nothing_to_unbind();
+    }
+    reply(&format!("本号码已绑定{}台设备：{}。解绑请发送“解绑”。", devices.len(), mention_list(devices)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(model: &str, tail: &str) -> DeviceMention {
+        DeviceMention { device_model: model.into(), terminal_tail: tail.into() }
+    }
+
+    fn fits_one_sms(text: &str) {
+        assert!(text.starts_with(PREFIX), "{text}");
+        assert!(text.chars().count() <= 70, "{} chars: {text}", text.chars().count());
+    }
+
+    #[test]
+    fn code_replies_say_what_is_wrong_with_the_code() {
+        assert!(code_unknown().contains("验证码无效"));
+        assert!(code_expired().contains("已过期"));
+        assert!(code_used().contains("已被使用"));
+        assert!(invalid_code().contains("格式不正确"));
+        assert!(number_locked().contains("次数过多"));
+        for text in [code_unknown(), code_expired(), code_used(), invalid_code(), number_locked(), try_again_later()] {
+            fits_one_sms(&text);
+        }
+    }
+
+    #[test]
+    fn each_denial_reason_has_its_own_reply() {
+        let cases = [
+            (DenialReason::UnknownSubscriber, "不是本网用户"),
+            (DenialReason::SubscriberSuspended, "欠费停机"),
+            (DenialReason::SubscriberBlacklisted, "暂不能办理"),
+            (DenialReason::SubscriberCancelled, "已销户"),
+            (DenialReason::BillingNotAllowed, "未开通代付"),
+            (DenialReason::DeviceLimitReached, "已达上限（2台）"),
+        ];
+        for (reason, phrase) in cases {
+            let text = denied(reason, 2);
+            assert!(text.contains(phrase), "{reason:?}: {text}");
+            fits_one_sms(&text);
+        }
+    }
+
+    #[test]
+    fn an_unknown_command_explains_how_to_bind_and_unbind() {
+        let text = unknown_command();
+        assert!(text.contains("无法识别") && text.contains("绑定 验证码") && text.contains("解绑"));
+        fits_one_sms(&text);
+    }
+
+    #[test]
+    fn unbind_replies_name_the_devices_or_say_there_were_none() {
+        let text = unbound(&[device("Skyworth E900", "7Q2K")]);
+        assert_eq!(text, "【numbind】已解除本号码与设备 Skyworth E900（终端尾号7Q2K）的绑定。");
+        let two = unbound(&[device("Skyworth E900", "7Q2K"), device("Huawei EC6108", "0042")]);
+        assert!(two.contains("7Q2K") && two.contains("0042"));
+        assert_eq!(unbound(&[]), "【numbind】本号码没有绑定任何设备。");
+    }
+
+    #[test]
+    fn a_query_lists_the_bound_devices_with_a_cut_model_name() {
+        let text = bound_devices(&[device(&"M".repeat(60), "7Q2K")]);
+        assert!(text.contains("1台") && text.contains("7Q2K"));
+        assert!(!text.contains(&"M".repeat(21)));
+        fits_one_sms(&text);
+        assert_eq!(bound_devices(&[]), nothing_to_unbind());
+    }
+}

@@ -1,0 +1,79 @@
+//! The admin API router: routes, admin-token check, request IDs, tracing, `/healthz`, `/metrics`, JSON errors.
+
+pub(crate) mod bindings;
+mod extract;
+mod inbox;
+pub(crate) mod subscribers;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: &str = "x-request-id";
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let request_id = header::HeaderName::from_static(REQUEST_ID);
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
+        let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("http", method = %request.method(), path, request_id)
+    });
+    let admin = Router::new()
+        .route("/v1/subscribers", get(subscribers::list_subscribers).post(subscribers::create_subscriber))
+        .route("/v1/subscribers/{msisdn}", get(subscribers::get_subscriber).patch(subscribers::update_subscriber))
+        .route("/v1/bindings", get(bindings::list_bindings))
+        .route("/v1/inbox/{smsc_message_id}", get(inbox::inbox_message))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin_token));
+    Router::new()
+        .merge(admin)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// With an admin token configured, `/v1/*` wants `authorization: Bearer <token>`.
+async fn require_admin_token(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if let Some(expected) = &state.config.admin_token {
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !presented.is_some_and(|token| tokens_match(token, expected)) {
+            return ApiError::Unauthenticated.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Compares digests, so the time taken says nothing about how much of the token was right.
+fn tokens_match(presented: &str, expected: &str) -> bool {
+    let digest = |text: &str| ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref().to_vec();
+    digest(presented) == digest(expected)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.call(|store| store.ping()).await?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    match state.metrics.render() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
+        Err(_) => ApiError::RouteNotFound.into_response(),
+    }
+}

@@ -1,0 +1,15 @@
+//! The SMPP session to the SMS centre: one transceiver bind that receives the users' SMS and sends replies.
+
+use crate::config::SmscLink;
+use numbind_smpp::esme::{BindMode, EsmeClient, EsmeConfig, InboundDelivery};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Starts the session task (it reconnects with backoff until `shutdown` is cancelled).
+pub(crate) fn start_session(
+    link: &SmscLink,
+    shutdown: CancellationToken,
+) -> (EsmeClient, mpsc::Receiver<InboundDelivery>) {
+    let config = EsmeConfig::new(link.address.clone(), link.system_id.clone(), link.password.clone(), BindMode::Transceiver);
+    EsmeClient::start(config, shutdown)
+}

@@ -1,0 +1,205 @@
+//! SQL of the `bindings` table: the billing record of truth, at most one active binding per terminal.
+
+use super::{Store, StoreError};
+use crate::domain::binding::{BindingRecord, BindingRecordState};
+use numbind_wire::{Msisdn, TerminalId};
+use rusqlite::{params, Row, Transaction};
+
+/// A binding to record.
+#[derive(Debug, Clone)]
+pub(crate) struct NewBinding {
+    pub(crate) binding_id: String,
+    pub(crate) msisdn: Msisdn,
+    pub(crate) terminal_id: TerminalId,
+    pub(crate) device_model: String,
+    pub(crate) activation_id: String,
+}
+
+/// Which bindings to list; `None` matches all.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BindingFilter {
+    pub(crate) msisdn: Option<Msisdn>,
+    pub(crate) terminal_id: Option<TerminalId>,
+    pub(crate) state: Option<BindingRecordState>,
+}
+
+const COLUMNS: &str = "binding_id, msisdn, terminal_id, device_model, activation_id, state, created_at_ms, \
+                       revoked_at_ms, revoked_reason";
+
+fn binding_from_row(row: &Row<'_>) -> Result<Result<BindingRecord, StoreError>, rusqlite::Error> {
+    let msisdn: String = row.get(1)?;
+    let terminal_id: String = row.get(2)?;
+    let state: String = row.get(5)?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("binding {what}"));
+    let parsed = (|| {
+        Ok((
+            Msisdn::parse(&msisdn).map_err(|_| corrupt("msisdn"))?,
+            TerminalId::parse(&terminal_id).map_err(|_| corrupt("terminal_id"))?,
+            BindingRecordState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        ))
+    })();
+    let (msisdn, terminal_id, state) = match parsed {
+        Ok(values) => values,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(Ok(BindingRecord {
+        binding_id: row.get(0)?,
+        msisdn,
+        terminal_id,
+        device_model: row.get(3)?,
+        activation_id: row.get(4)?,
+        state,
+        created_at_unix_ms: row.get(6)?,
+        revoked_at_unix_ms: row.get(7)?,
+        revoked_reason: row.get(8)?,
+    }))
+}
+
+/// Revokes the terminal's active binding unless it is `keep_binding_id`; inserts the new one if it is new.
+pub(super) fn record_binding_in(
+    transaction: &Transaction<'_>,
+    binding: &NewBinding,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = 'replaced' \
+         WHERE terminal_id = ?1 AND state = 'active' AND binding_id <> ?2",
+        params![binding.terminal_id.as_str(), binding.binding_id, now_ms],
+    )?;
+    transaction.execute(
+        "INSERT OR IGNORE INTO bindings (binding_id, msisdn, terminal_id, device_model, activation_id, state, \
+         created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6)",
+        params![
+            binding.binding_id,
+            binding.msisdn.as_digits(),
+            binding.terminal_id.as_str(),
+            binding.device_model,
+            binding.activation_id,
+            now_ms
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn revoke_binding_in(
+    transaction: &Transaction<'_>,
+    binding_id: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
+         WHERE binding_id = ?1 AND state = 'active'",
+        params![binding_id, now_ms, reason],
+    )?;
+    Ok(())
+}
+
+pub(super) fn revoke_bindings_of_number_in(
+    transaction: &Transaction<'_>,
+    msisdn: &Msisdn,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
+         WHERE msisdn = ?1 AND state = 'active'",
+        params![msisdn.as_digits(), now_ms, reason],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// This number's active bindings on terminals other than `terminal_id`.
+    pub(crate) fn count_active_bindings_elsewhere(
+        &self,
+        msisdn: &Msisdn,
+        terminal_id: &TerminalId,
+    ) -> Result<u32, StoreError> {
+        let connection = self.lock()?;
+        let count: i64 = connection.query_row(
+            "SELECT COUNT(*) FROM bindings WHERE msisdn = ?1 AND state = 'active' AND terminal_id <> ?2",
+            params![msisdn.as_digits(), terminal_id.as_str()],
+            |row| row.get(0),
+        )?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn list_bindings(&self, filter: &BindingFilter) -> Result<Vec<BindingRecord>, StoreError> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare(&format!(
+            "SELECT {COLUMNS} FROM bindings WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR terminal_id = ?2) \
+             AND (?3 IS NULL OR state = ?3) ORDER BY created_at_ms, binding_id"
+        ))?;
+        let rows = statement.query_map(
+            params![
+                filter.msisdn.as_ref().map(Msisdn::as_digits),
+                filter.terminal_id.as_ref().map(TerminalId::as_str),
+                filter.state.map(BindingRecordState::as_str)
+            ],
+            binding_from_row,
+        )?;
+        let mut bindings = Vec::new();
+        for row in rows {
+            bindings.push(row??);
+        }
+        Ok(bindings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn new_binding(activation: &str, msisdn: &str, terminal: &str) -> NewBinding {
+        NewBinding {
+            binding_id: crate::domain::binding::binding_id_for_activation(activation),
+            msisdn: Msisdn::parse(msisdn).unwrap(),
+            terminal_id: TerminalId::parse(terminal).unwrap(),
+            device_model: "Skyworth E900".into(),
+            activation_id: activation.into(),
+        }
+    }
+
+    fn record(store: &Store, binding: &NewBinding, now_ms: i64) {
+        let mut connection = store.lock().unwrap();
+        let transaction = connection.transaction().unwrap();
+        record_binding_in(&transaction, binding, now_ms).unwrap();
+        transaction.commit().unwrap();
+    }
+
+    #[test]
+    fn a_new_binding_of_a_terminal_revokes_its_binding_to_another_number() {
+        let store = Store::open_in_memory().unwrap();
+        record(&store, &new_binding("act-1", "13800138000", "STB-000001"), 1);
+        record(&store, &new_binding("act-2", "13800138001", "STB-000001"), 2);
+        let active = BindingFilter { state: Some(BindingRecordState::Active), ..BindingFilter::default() };
+        let bindings = store.list_bindings(&active).unwrap();
+        assert_eq!(bindings.len(), 1);
+        assert_eq!(bindings[0].binding_id, "bnd-2");
+        let all = store.list_bindings(&BindingFilter::default()).unwrap();
+        assert_eq!(all[0].revoked_reason.as_deref(), Some("replaced"));
+    }
+
+    #[test]
+    fn recording_the_same_binding_twice_changes_nothing() {
+        let store = Store::open_in_memory().unwrap();
+        let binding = new_binding("act-1", "13800138000", "STB-000001");
+        record(&store, &binding, 1);
+        record(&store, &binding, 2);
+        let all = store.list_bindings(&BindingFilter::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].state, BindingRecordState::Active);
+        assert_eq!(all[0].created_at_unix_ms, 1);
+    }
+
+    #[test]
+    fn bindings_on_other_terminals_are_counted_for_the_device_limit() {
+        let store = Store::open_in_memory().unwrap();
+        record(&store, &new_binding("act-1", "13800138000", "STB-000001"), 1);
+        record(&store, &new_binding("act-2", "13800138000", "STB-000002"), 2);
+        let msisdn = Msisdn::parse("13800138000").unwrap();
+        assert_eq!(store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000001").unwrap()).unwrap(), 1);
+        assert_eq!(store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000009").unwrap()).unwrap(), 2);
+    }
+}

@@ -1,0 +1,336 @@
+//! SQL of the `inbox` table: every received SMS once (deduplicated), its progress, and its outcome.
+
+use super::bindings::{record_binding_in, revoke_binding_in, revoke_bindings_of_number_in, NewBinding};
+use super::outbox::{queue_reply_in, OutgoingReply};
+use super::{Store, StoreError};
+use crate::domain::inbox::{CommandKind, CommandOutcome};
+use numbind_wire::api::{BindingOutcome, RedeemCodeResponse};
+use numbind_wire::Msisdn;
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+/// A delivery to store.
+#[derive(Debug, Clone)]
+pub(crate) struct NewInboxMessage {
+    pub(crate) dedupe_key: String,
+    pub(crate) smsc_message_id: Option<String>,
+    pub(crate) source: Msisdn,
+    pub(crate) destination: String,
+    pub(crate) text: String,
+    pub(crate) received_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InboxInsert {
+    Inserted { inbox_id: i64 },
+    Duplicate,
+}
+
+/// A pending row, with whatever steps a previous attempt already made durable.
+#[derive(Debug, Clone)]
+pub(crate) struct InboxRow {
+    pub(crate) inbox_id: i64,
+    pub(crate) smsc_message_id: Option<String>,
+    pub(crate) source: Msisdn,
+    pub(crate) text: String,
+    pub(crate) attempts: u32,
+    pub(crate) redemption: Option<RedeemCodeResponse>,
+    pub(crate) verdict: Option<BindingOutcome>,
+}
+
+impl InboxRow {
+    /// The idempotency key of every platform call this SMS makes.
+    pub(crate) fn request_id(&self) -> String {
+        self.smsc_message_id.clone().unwrap_or_else(|| format!("oss-inbox-{}", self.inbox_id))
+    }
+}
+
+/// Bindings to revoke when a command finishes.
+#[derive(Debug, Clone)]
+pub(crate) enum Revocation {
+    AllOfNumber { msisdn: Msisdn, reason: &'static str },
+    Binding { binding_id: String, reason: &'static str },
+}
+
+/// How a command ended: written in one transaction with its reply and revocations.
+#[derive(Debug, Clone)]
+pub(crate) struct FinishedCommand {
+    pub(crate) kind: CommandKind,
+    pub(crate) outcome: CommandOutcome,
+    pub(crate) reply: Option<OutgoingReply>,
+    pub(crate) revocation: Option<Revocation>,
+}
+
+/// The processing state of one SMS, for the admin API.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct InboxView {
+    pub(crate) smsc_message_id: Option<String>,
+    pub(crate) source: String,
+    pub(crate) destination: String,
+    pub(crate) state: String,
+    pub(crate) attempts: u32,
+    pub(crate) command: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) received_at_unix_ms: i64,
+    pub(crate) processed_at_unix_ms: Option<i64>,
+    pub(crate) replies: Vec<String>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Option<T>, StoreError> {
+    text.map(|text| serde_json::from_str(&text).map_err(|error| StoreError::Corrupt(error.to_string()))).transpose()
+}
+
+type RawInboxRow = (i64, Option<String>, String, String, i64, Option<String>, Option<String>);
+
+fn raw_inbox_row(row: &Row<'_>) -> Result<RawInboxRow, rusqlite::Error> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+}
+
+impl Store {
+    /// Stores a delivery unless its dedupe key is known; committed before the SMS centre gets its ack.
+    pub(crate) fn insert_inbox(&self, message: &NewInboxMessage) -> Result<InboxInsert, StoreError> {
+        let connection = self.lock()?;
+        let inserted = connection.execute(
+            "INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
+             state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+            params![
+                message.dedupe_key,
+                message.smsc_message_id,
+                message.source.as_digits(),
+                message.destination,
+                message.text,
+                message.received_at_ms
+            ],
+        )?;
+        if inserted == 0 {
+            return Ok(InboxInsert::Duplicate);
+        }
+        Ok(InboxInsert::Inserted { inbox_id: connection.last_insert_rowid() })
+    }
+
+    /// The oldest due pending row whose sender has no older pending row (each number's commands run in order).
+    pub(crate) fn next_due_inbox(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
+        let connection = self.lock()?;
+        let raw = connection
+            .query_row(
+                "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
+                 FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
+                 AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT 1",
+                [now_ms],
+                raw_inbox_row,
+            )
+            .optional()?;
+        let Some((inbox_id, smsc_message_id, source, text, attempts, redemption, verdict)) = raw else {
+            return Ok(None);
+        };
+        Ok(Some(InboxRow {
+            inbox_id,
+            smsc_message_id,
+            source: Msisdn::parse(&source).map_err(|_| StoreError::Corrupt("inbox source".into()))?,
+            text,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            redemption: from_json(redemption)?,
+            verdict: from_json(verdict)?,
+        }))
+    }
+
+    /// When the earliest pending row falls due, if any.
+    pub(crate) fn next_inbox_due_at(&self) -> Result<Option<i64>, StoreError> {
+        let connection = self.lock()?;
+        Ok(connection.query_row(
+            "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
+        let json = to_json(redemption)?;
+        self.lock()?.execute("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+        Ok(())
+    }
+
+    /// Saves the verdict; a `Bound` verdict records the binding in the same transaction.
+    pub(crate) fn save_verdict(
+        &self,
+        inbox_id: i64,
+        verdict: &BindingOutcome,
+        binding: Option<&NewBinding>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let json = to_json(verdict)?;
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction()?;
+        if let Some(binding) = binding {
+            record_binding_in(&transaction, binding, now_ms)?;
+        }
+        transaction.execute("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Leaves the row pending and due again at `next_attempt_at_ms`.
+    pub(crate) fn reschedule_inbox(&self, inbox_id: i64, next_attempt_at_ms: i64, error: &str) -> Result<(), StoreError> {
+        self.lock()?.execute(
+            "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1",
+            params![inbox_id, next_attempt_at_ms, error],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the row processed, queues its reply and applies its revocations, all in one transaction.
+    pub(crate) fn finish_inbox(&self, inbox_id: i64, finished: &FinishedCommand, now_ms: i64) -> Result<(), StoreError> {
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction()?;
+        let newly_finished = transaction.execute(
+            "UPDATE inbox SET state = 'processed', command_kind = ?2, outcome = ?3, processed_at_ms = ?4 \
+             WHERE inbox_id = ?1 AND state = 'pending'",
+            params![inbox_id, finished.kind.as_str(), finished.outcome.as_str(), now_ms],
+        )?;
+        if newly_finished == 0 {
+            // Finished before (or unknown): nothing to do twice.
+            return Ok(());
+        }
+        match &finished.revocation {
+            Some(Revocation::AllOfNumber { msisdn, reason }) => {
+                revoke_bindings_of_number_in(&transaction, msisdn, reason, now_ms)?
+            }
+            Some(Revocation::Binding { binding_id, reason }) => {
+                revoke_binding_in(&transaction, binding_id, reason, now_ms)?
+            }
+            None => {}
+        }
+        if let Some(reply) = &finished.reply {
+            queue_reply_in(&transaction, Some(inbox_id), reply, now_ms)?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The latest SMS with this SMS-centre message ID, with the texts of its replies.
+    pub(crate) fn inbox_view(&self, smsc_message_id: &str) -> Result<Option<InboxView>, StoreError> {
+        let connection = self.lock()?;
+        let found = connection
+            .query_row(
+                "SELECT inbox_id, smsc_message_id, source, destination, state, attempts, command_kind, outcome, \
+                 last_error, received_at_ms, processed_at_ms FROM inbox WHERE smsc_message_id = ?1 \
+                 ORDER BY inbox_id DESC LIMIT 1",
+                [smsc_message_id],
+                |row| {
+                    let attempts: i64 = row.get(5)?;
+                    let view = InboxView {
+                        smsc_message_id: row.get(1)?,
+                        source: row.get(2)?,
+                        destination: row.get(3)?,
+                        state: row.get(4)?,
+                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        command: row.get(6)?,
+                        outcome: row.get(7)?,
+                        last_error: row.get(8)?,
+                        received_at_unix_ms: row.get(9)?,
+                        processed_at_unix_ms: row.get(10)?,
+                        replies: Vec::new(),
+                    };
+                    Ok((row.get::<_, i64>(0)?, view))
+                },
+            )
+            .optional()?;
+        let Some((inbox_id, mut view)) = found else { return Ok(None) };
+        let mut statement = connection.prepare("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
+        let replies = statement.query_map([inbox_id], |row| row.get::<_, String>(0))?;
+        for reply in replies {
+            view.replies.push(reply?);
+        }
+        Ok(Some(view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::inbox::dedupe_key;
+
+    fn message(smsc_id: &str, source: &str, text: &str) -> NewInboxMessage {
+        NewInboxMessage {
+            dedupe_key: dedupe_key(Some(smsc_id), source, "10658000", text, 1_000),
+            smsc_message_id: Some(smsc_id.into()),
+            source: Msisdn::parse(source).unwrap(),
+            destination: "10658000".into(),
+            text: text.into(),
+            received_at_ms: 1_000,
+        }
+    }
+
+    fn finished(outcome: CommandOutcome, reply: &str, to: &str) -> FinishedCommand {
+        FinishedCommand {
+            kind: CommandKind::Invalid,
+            outcome,
+            reply: Some(OutgoingReply { destination: Msisdn::parse(to).unwrap(), text: reply.into() }),
+            revocation: None,
+        }
+    }
+
+    #[test]
+    fn a_redelivered_sms_is_stored_once() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(matches!(store.insert_inbox(&message("m-1", "13800138000", "hi")), Ok(InboxInsert::Inserted { .. })));
+        assert_eq!(store.insert_inbox(&message("m-1", "13800138000", "hi")).unwrap(), InboxInsert::Duplicate);
+        assert!(store.next_due_inbox(1_000).unwrap().is_some());
+    }
+
+    #[test]
+    fn each_number_is_served_in_order_and_others_are_not_held_up() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_inbox(&message("m-1", "13800138000", "a")).unwrap();
+        store.insert_inbox(&message("m-2", "13800138000", "b")).unwrap();
+        store.insert_inbox(&message("m-3", "13800138001", "c")).unwrap();
+        let first = store.next_due_inbox(1_000).unwrap().unwrap();
+        assert_eq!(first.text, "a");
+        store.reschedule_inbox(first.inbox_id, 5_000, "platform unavailable").unwrap();
+        // m-2 waits behind m-1 (same sender); m-3 goes ahead.
+        assert_eq!(store.next_due_inbox(1_000).unwrap().unwrap().text, "c");
+        assert_eq!(store.next_inbox_due_at().unwrap(), Some(1_000));
+        assert_eq!(store.next_due_inbox(5_000).unwrap().unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn finishing_a_row_queues_its_reply_in_the_same_step_and_only_once() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_inbox(&message("m-1", "13800138000", "hello")).unwrap();
+        let row = store.next_due_inbox(1_000).unwrap().unwrap();
+        let done = finished(CommandOutcome::UnknownCommand, "reply", "13800138000");
+        store.finish_inbox(row.inbox_id, &done, 2_000).unwrap();
+        store.finish_inbox(row.inbox_id, &done, 2_001).unwrap();
+        assert!(store.next_due_inbox(10_000).unwrap().is_none());
+        let view = store.inbox_view("m-1").unwrap().unwrap();
+        assert_eq!((view.state.as_str(), view.outcome.as_deref()), ("processed", Some("unknown_command")));
+        assert_eq!(view.replies, vec!["reply".to_owned()]);
+        assert!(store.next_due_outbox(2_000).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_saved_redemption_and_verdict_survive_for_the_retry() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_inbox(&message("m-1", "13800138000", "BIND WDJBMJHT")).unwrap();
+        let row = store.next_due_inbox(1_000).unwrap().unwrap();
+        let redemption = RedeemCodeResponse {
+            activation_id: "act-1".into(),
+            terminal_id: numbind_wire::TerminalId::parse("STB-000001").unwrap(),
+            device_model: "Skyworth E900".into(),
+            currently_bound_msisdn: None,
+        };
+        store.save_redemption(row.inbox_id, &redemption).unwrap();
+        let verdict = BindingOutcome::Bound { binding_id: "bnd-1".into() };
+        store.save_verdict(row.inbox_id, &verdict, None, 1_000).unwrap();
+        let again = store.next_due_inbox(1_000).unwrap().unwrap();
+        assert_eq!(again.redemption, Some(redemption));
+        assert_eq!(again.verdict, Some(verdict));
+        assert_eq!(again.request_id(), "m-1");
+    }
+}

@@ -1,0 +1,145 @@
+//! The command worker: takes due inbox rows (each number's in arrival order), runs their command, and records
+//! the outcome with its reply in one transaction; a row that cannot finish now is retried with backoff.
+
+use super::{bind, unbind, RetryLater};
+use crate::domain::inbox::{CommandKind, CommandOutcome};
+use crate::domain::sms_replies::{self, DeviceMention};
+use crate::domain::binding::BindingRecordState;
+use crate::state::{idle_wait, now_unix_ms, AppState};
+use crate::store::{BindingFilter, FinishedCommand, InboxRow, OutgoingReply};
+use crate::telemetry::CommandLabels;
+use numbind_wire::{Msisdn, SmsCommand, SmsCommandError};
+use std::sync::Arc;
+
+pub(crate) async fn run_command_worker(state: Arc<AppState>) {
+    loop {
+        if state.shutdown.is_cancelled() {
+            break;
+        }
+        let now = now_unix_ms();
+        match state.store.call(move |store| store.next_due_inbox(now)).await {
+            Ok(Some(row)) => {
+                process_row(&state, row).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "reading the inbox failed"),
+        }
+        let next_due = state.store.call(|store| store.next_inbox_due_at()).await.ok().flatten();
+        let wait = idle_wait(next_due, state.config.idle_poll_interval);
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break,
+            _ = state.inbox_wakeup.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    tracing::debug!("command worker stopped");
+}
+
+#[tracing::instrument(skip_all, fields(inbox_id = row.inbox_id, from = %row.source))]
+async fn process_row(state: &AppState, row: InboxRow) {
+    let inbox_id = row.inbox_id;
+    let attempts = row.attempts;
+    let outcome = tokio::select! {
+        _ = state.shutdown.cancelled() => return,
+        outcome = run_command(state, &row) => outcome,
+    };
+    let recorded = match outcome {
+        Ok(finished) => {
+            let labels = CommandLabels { kind: finished.kind.as_str(), outcome: finished.outcome.as_str() };
+            let queues_reply = finished.reply.is_some();
+            let now = now_unix_ms();
+            let recorded = state.store.call(move |store| store.finish_inbox(inbox_id, &finished, now)).await;
+            if recorded.is_ok() {
+                state.metrics.commands.get_or_create(&labels).inc();
+                tracing::info!(kind = labels.kind, outcome = labels.outcome, "sms command processed");
+                if queues_reply {
+                    state.outbox_wakeup.notify_one();
+                }
+            }
+            recorded
+        }
+        Err(retry) => {
+            let next_attempt_at = state.retry_at_ms(attempts.saturating_add(1), retry.retry_after());
+            tracing::warn!(attempts = attempts + 1, error = %retry, "sms command not finished; will retry");
+            let reason = retry.to_string();
+            state.store.call(move |store| store.reschedule_inbox(inbox_id, next_attempt_at, &reason)).await
+        }
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%error, "recording an sms command's progress failed");
+        tokio::time::sleep(state.config.idle_poll_interval).await;
+    }
+}
+
+async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand, RetryLater> {
+    match SmsCommand::parse(&row.text) {
+        Ok(SmsCommand::Bind(code)) => bind::handle_bind(state, row, code).await,
+        Ok(SmsCommand::Unbind) => unbind::handle_unbind(state, row).await,
+        Ok(SmsCommand::Query) => handle_query(state, row).await,
+        Ok(_) => Ok(parse_error_reply(&row.source, &SmsCommandError::UnknownCommand)),
+        Err(error) => Ok(parse_error_reply(&row.source, &error)),
+    }
+}
+
+/// A finished command that answers the sender with `text`.
+pub(crate) fn finished_with_reply(
+    kind: CommandKind,
+    outcome: CommandOutcome,
+    to: &Msisdn,
+    text: String,
+) -> FinishedCommand {
+    FinishedCommand { kind, outcome, reply: Some(OutgoingReply { destination: to.clone(), text }), revocation: None }
+}
+
+/// An SMS that is not a command gets the specific reason: a bad code, or how to use the service.
+pub(crate) fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
+    match error {
+        SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => finished_with_reply(
+            CommandKind::Bind,
+            CommandOutcome::InvalidCode,
+            from,
+            sms_replies::invalid_code(),
+        ),
+        _ => finished_with_reply(
+            CommandKind::Invalid,
+            CommandOutcome::UnknownCommand,
+            from,
+            sms_replies::unknown_command(),
+        ),
+    }
+}
+
+/// `QUERY`: lists this number's active bindings as the OSS (the billing record of truth) holds them.
+async fn handle_query(state: &AppState, row: &InboxRow) -> Result<FinishedCommand, RetryLater> {
+    let filter = BindingFilter {
+        msisdn: Some(row.source.clone()),
+        terminal_id: None,
+        state: Some(BindingRecordState::Active),
+    };
+    let bindings = state.store.call(move |store| store.list_bindings(&filter)).await?;
+    let devices: Vec<DeviceMention> = bindings
+        .iter()
+        .map(|binding| DeviceMention {
+            device_model: binding.device_model.clone(),
+            terminal_tail: binding.terminal_id.tail().to_owned(),
+        })
+        .collect();
+    Ok(finished_with_reply(CommandKind::Query, CommandOutcome::Answered, &row.source, sms_replies::bound_devices(&devices)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_code_and_an_unknown_command_get_different_replies() {
+        let from = Msisdn::parse("13800138000").unwrap();
+        let bad_code = parse_error_reply(&from, &SmsCommand::parse("BIND 1234").unwrap_err());
+        assert_eq!(bad_code.outcome, CommandOutcome::InvalidCode);
+        assert!(bad_code.reply.unwrap().text.contains("格式不正确"));
+        let unknown = parse_error_reply(&from, &SmsCommand::parse("hello").unwrap_err());
+        assert_eq!(unknown.outcome, CommandOutcome::UnknownCommand);
+        assert!(unknown.reply.unwrap().text.contains("无法识别"));
+    }
+}
