@@ -39,9 +39,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let platform =
-        outbound::platform::PlatformClient::new(&config.platform_url, config.platform_secret.clone(), config.platform_request_timeout)
-            .context("building the platform client")?;
+    let platform = outbound::platform::PlatformClient::new(
+        &config.platform_url,
+        config.platform_secret.clone(),
+        config.platform_request_timeout,
+    )
+    .context("building the platform client")?;
     let token = CancellationToken::new();
     let (smsc_client, inbound) = outbound::smsc::start_session(&config.smsc, token.child_token());
     let state = Arc::new(state::AppState::new(config, store, platform, token.clone()));

@@ -22,12 +22,7 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(
-        config: Config,
-        store: Store,
-        platform: PlatformClient,
-        shutdown: CancellationToken,
-    ) -> AppState {
+    pub(crate) fn new(config: Config, store: Store, platform: PlatformClient, shutdown: CancellationToken) -> AppState {
         AppState {
             config,
             store,

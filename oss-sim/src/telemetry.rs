@@ -42,7 +42,11 @@ impl Metrics {
         registry.register("sms_received", "SMS delivered by the SMS centre and stored", metrics.sms_received.clone());
         registry.register("sms_duplicates", "redeliveries of an SMS already stored", metrics.sms_duplicates.clone());
         registry.register("commands", "SMS commands processed, by kind and outcome", metrics.commands.clone());
-        registry.register("platform_calls", "calls to the platform, by endpoint and result", metrics.platform_calls.clone());
+        registry.register(
+            "platform_calls",
+            "calls to the platform, by endpoint and result",
+            metrics.platform_calls.clone(),
+        );
         registry.register("replies_sent", "reply SMS acknowledged by the SMS centre", metrics.replies_sent.clone());
         Metrics { registry, ..metrics }
     }

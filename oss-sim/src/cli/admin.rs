@@ -125,7 +125,8 @@ impl AdminClient {
         let status = response.status();
         let bytes = response.bytes().await.context("reading the oss answer")?;
         if !status.is_success() {
-            let error: OssErrorBody = serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
+            let error: OssErrorBody =
+                serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
             anyhow::bail!("oss answered {status} {:?}: {}", error.code, error.message);
         }
         serde_json::from_slice(&bytes).context("the oss answer is not understood")
@@ -149,8 +150,14 @@ pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
     let base = format!("{}/v1/subscribers", client.url);
     let subscribers: Vec<Subscriber> = match args.command {
         SubscriberCommand::Add { msisdn, status, plan, device_limit, no_billing, balance_fen } => {
-            let body =
-                CreateSubscriberRequest { msisdn, status, plan, device_limit, billing_allowed: !no_billing, balance_fen };
+            let body = CreateSubscriberRequest {
+                msisdn,
+                status,
+                plan,
+                device_limit,
+                billing_allowed: !no_billing,
+                balance_fen,
+            };
             vec![client.send(client.http.post(&base).json(&body)).await?]
         }
         SubscriberCommand::Set { msisdn, status, plan, device_limit, billing_allowed, balance_fen } => {

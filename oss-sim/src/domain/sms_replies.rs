@@ -54,9 +54,9 @@ pub fn denied(reason: DenialReason, device_limit: u32) -> String {
         DenialReason::SubscriberBlacklisted => reply("绑定失败：您的号码暂不能办理此业务。"),
         DenialReason::SubscriberCancelled => reply("绑定失败：您的号码已销户。"),
         DenialReason::BillingNotAllowed => reply("绑定失败：您的号码未开通代付业务。"),
-        DenialReason::DeviceLimitReached => reply(&format!(
-            "绑定失败：您的号码绑定的设备已达上限（{device_limit}台），请先发送“解绑”解除其他设备。"
-        )),
+        DenialReason::DeviceLimitReached => {
+            reply(&format!("绑定失败：您的号码绑定的设备已达上限（{device_limit}台），请先发送“解绑”解除其他设备。"))
+        }
         _ => reply("绑定失败：您的号码暂不能办理此业务。"),
     }
 }

@@ -92,7 +92,8 @@ impl PlatformClient {
         let retry_after = retry_after_of(response.headers());
         let bytes = response.bytes().await.map_err(|error| unavailable(format!("reading the answer: {error}")))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|error| unavailable(format!("answer not understood: {error}")));
+            return serde_json::from_slice(&bytes)
+                .map_err(|error| unavailable(format!("answer not understood: {error}")));
         }
         let code = serde_json::from_slice::<ErrorBody>(&bytes).map(|body| body.code).unwrap_or(ApiErrorCode::Other);
         Err(classify_refusal(status.as_u16(), code, retry_after))
@@ -147,9 +148,15 @@ mod tests {
             classify_refusal(503, ApiErrorCode::Overloaded, wait),
             PlatformCallError::Unavailable { reason: "status 503, code Overloaded".into(), retry_after: wait }
         );
-        assert!(matches!(classify_refusal(429, ApiErrorCode::RateLimited, None), PlatformCallError::Unavailable { .. }));
+        assert!(matches!(
+            classify_refusal(429, ApiErrorCode::RateLimited, None),
+            PlatformCallError::Unavailable { .. }
+        ));
         assert!(matches!(classify_refusal(500, ApiErrorCode::Other, None), PlatformCallError::Unavailable { .. }));
-        assert!(matches!(classify_refusal(401, ApiErrorCode::Unauthenticated, None), PlatformCallError::Unavailable { .. }));
+        assert!(matches!(
+            classify_refusal(401, ApiErrorCode::Unauthenticated, None),
+            PlatformCallError::Unavailable { .. }
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub(crate) fn start_session(
     link: &SmscLink,
     shutdown: CancellationToken,
 ) -> (EsmeClient, mpsc::Receiver<InboundDelivery>) {
-    let config = EsmeConfig::new(link.address.clone(), link.system_id.clone(), link.password.clone(), BindMode::Transceiver);
+    let config =
+        EsmeConfig::new(link.address.clone(), link.system_id.clone(), link.password.clone(), BindMode::Transceiver);
     EsmeClient::start(config, shutdown)
 }

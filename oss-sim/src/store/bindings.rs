@@ -199,7 +199,13 @@ mod tests {
         record(&store, &new_binding("act-1", "13800138000", "STB-000001"), 1);
         record(&store, &new_binding("act-2", "13800138000", "STB-000002"), 2);
         let msisdn = Msisdn::parse("13800138000").unwrap();
-        assert_eq!(store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000001").unwrap()).unwrap(), 1);
-        assert_eq!(store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000009").unwrap()).unwrap(), 2);
+        assert_eq!(
+            store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000001").unwrap()).unwrap(),
+            1
+        );
+        assert_eq!(
+            store.count_active_bindings_elsewhere(&msisdn, &TerminalId::parse("STB-000009").unwrap()).unwrap(),
+            2
+        );
     }
 }

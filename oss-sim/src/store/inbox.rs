@@ -143,11 +143,8 @@ impl Store {
     /// When the earliest pending row falls due, if any.
     pub(crate) fn next_inbox_due_at(&self) -> Result<Option<i64>, StoreError> {
         let connection = self.lock()?;
-        Ok(connection.query_row(
-            "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'",
-            [],
-            |row| row.get(0),
-        )?)
+        Ok(connection
+            .query_row("SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'", [], |row| row.get(0))?)
     }
 
     pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
@@ -176,7 +173,12 @@ impl Store {
     }
 
     /// Leaves the row pending and due again at `next_attempt_at_ms`.
-    pub(crate) fn reschedule_inbox(&self, inbox_id: i64, next_attempt_at_ms: i64, error: &str) -> Result<(), StoreError> {
+    pub(crate) fn reschedule_inbox(
+        &self,
+        inbox_id: i64,
+        next_attempt_at_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
         self.lock()?.execute(
             "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1",
             params![inbox_id, next_attempt_at_ms, error],
@@ -185,7 +187,12 @@ impl Store {
     }
 
     /// Marks the row processed, queues its reply and applies its revocations, all in one transaction.
-    pub(crate) fn finish_inbox(&self, inbox_id: i64, finished: &FinishedCommand, now_ms: i64) -> Result<(), StoreError> {
+    pub(crate) fn finish_inbox(
+        &self,
+        inbox_id: i64,
+        finished: &FinishedCommand,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let mut connection = self.lock()?;
         let transaction = connection.transaction()?;
         let newly_finished = transaction.execute(

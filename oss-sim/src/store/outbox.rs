@@ -49,7 +49,14 @@ impl Store {
                 "SELECT outbox_id, destination, text, attempts FROM outbox_sms \
                  WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1",
                 [now_ms],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, i64>(3)?)),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                },
             )
             .optional()?;
         let Some((outbox_id, destination, text, attempts)) = raw else { return Ok(None) };
@@ -70,7 +77,12 @@ impl Store {
         )?)
     }
 
-    pub(crate) fn mark_outbox_sent(&self, outbox_id: i64, smsc_message_id: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub(crate) fn mark_outbox_sent(
+        &self,
+        outbox_id: i64,
+        smsc_message_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         self.lock()?.execute(
             "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at_ms = ?3 WHERE outbox_id = ?1",
             params![outbox_id, smsc_message_id, now_ms],
@@ -78,7 +90,12 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn reschedule_outbox(&self, outbox_id: i64, next_attempt_at_ms: i64, error: &str) -> Result<(), StoreError> {
+    pub(crate) fn reschedule_outbox(
+        &self,
+        outbox_id: i64,
+        next_attempt_at_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
         self.lock()?.execute(
             "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1",
             params![outbox_id, next_attempt_at_ms, error],

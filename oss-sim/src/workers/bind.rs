@@ -42,9 +42,12 @@ pub(crate) async fn handle_bind(
     let confirmed = state.platform.confirm(&request).await;
     count_platform_call(state, CONFIRMATIONS, &confirmed);
     match (confirmed, verdict) {
-        (Ok(_), BindingOutcome::Bound { .. }) => {
-            Ok(FinishedCommand { kind: CommandKind::Bind, outcome: CommandOutcome::Bound, reply: None, revocation: None })
-        }
+        (Ok(_), BindingOutcome::Bound { .. }) => Ok(FinishedCommand {
+            kind: CommandKind::Bind,
+            outcome: CommandOutcome::Bound,
+            reply: None,
+            revocation: None,
+        }),
         (Ok(_), BindingOutcome::Denied { reason }) => Ok(denial(state, row, reason).await?),
         (Err(PlatformCallError::Refused { code, .. }), BindingOutcome::Bound { binding_id }) => {
             // The platform did not take the binding (the activation ended meanwhile): undo ours, tell the user.
@@ -59,7 +62,9 @@ pub(crate) async fn handle_bind(
             Ok(finished)
         }
         // The user deserves the reason even if the platform no longer waits for it.
-        (Err(PlatformCallError::Refused { .. }), BindingOutcome::Denied { reason }) => Ok(denial(state, row, reason).await?),
+        (Err(PlatformCallError::Refused { .. }), BindingOutcome::Denied { reason }) => {
+            Ok(denial(state, row, reason).await?)
+        }
         (Err(unavailable), _) => Err(RetryLater::Platform(unavailable)),
     }
 }
@@ -94,7 +99,11 @@ async fn redeem(
 }
 
 /// Checks eligibility and saves the verdict; an eligible number's binding is recorded in the same transaction.
-async fn decide(state: &AppState, row: &InboxRow, redemption: &RedeemCodeResponse) -> Result<BindingOutcome, RetryLater> {
+async fn decide(
+    state: &AppState,
+    row: &InboxRow,
+    redemption: &RedeemCodeResponse,
+) -> Result<BindingOutcome, RetryLater> {
     let msisdn = row.source.clone();
     let terminal_id = redemption.terminal_id.clone();
     let (subscriber, elsewhere) = state

@@ -2,9 +2,9 @@
 //! the outcome with its reply in one transaction; a row that cannot finish now is retried with backoff.
 
 use super::{bind, unbind, RetryLater};
+use crate::domain::binding::BindingRecordState;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies::{self, DeviceMention};
-use crate::domain::binding::BindingRecordState;
 use crate::state::{idle_wait, now_unix_ms, AppState};
 use crate::store::{BindingFilter, FinishedCommand, InboxRow, OutgoingReply};
 use crate::telemetry::CommandLabels;
@@ -95,12 +95,9 @@ pub(crate) fn finished_with_reply(
 /// An SMS that is not a command gets the specific reason: a bad code, or how to use the service.
 pub(crate) fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
     match error {
-        SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => finished_with_reply(
-            CommandKind::Bind,
-            CommandOutcome::InvalidCode,
-            from,
-            sms_replies::invalid_code(),
-        ),
+        SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => {
+            finished_with_reply(CommandKind::Bind, CommandOutcome::InvalidCode, from, sms_replies::invalid_code())
+        }
         _ => finished_with_reply(
             CommandKind::Invalid,
             CommandOutcome::UnknownCommand,
@@ -112,11 +109,8 @@ pub(crate) fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> Finis
 
 /// `QUERY`: lists this number's active bindings as the OSS (the billing record of truth) holds them.
 async fn handle_query(state: &AppState, row: &InboxRow) -> Result<FinishedCommand, RetryLater> {
-    let filter = BindingFilter {
-        msisdn: Some(row.source.clone()),
-        terminal_id: None,
-        state: Some(BindingRecordState::Active),
-    };
+    let filter =
+        BindingFilter { msisdn: Some(row.source.clone()), terminal_id: None, state: Some(BindingRecordState::Active) };
     let bindings = state.store.call(move |store| store.list_bindings(&filter)).await?;
     let devices: Vec<DeviceMention> = bindings
         .iter()
@@ -125,7 +119,12 @@ async fn handle_query(state: &AppState, row: &InboxRow) -> Result<FinishedComman
             terminal_tail: binding.terminal_id.tail().to_owned(),
         })
         .collect();
-    Ok(finished_with_reply(CommandKind::Query, CommandOutcome::Answered, &row.source, sms_replies::bound_devices(&devices)))
+    Ok(finished_with_reply(
+        CommandKind::Query,
+        CommandOutcome::Answered,
+        &row.source,
+        sms_replies::bound_devices(&devices),
+    ))
 }
 
 #[cfg(test)]

@@ -32,7 +32,13 @@ pub(crate) async fn run_receiver(state: Arc<AppState>, mut inbound: mpsc::Receiv
         };
         let received_at_ms = now_unix_ms();
         let message = NewInboxMessage {
-            dedupe_key: dedupe_key(sms.smsc_message_id.as_deref(), source.as_digits(), &sms.destination, &sms.text, received_at_ms),
+            dedupe_key: dedupe_key(
+                sms.smsc_message_id.as_deref(),
+                source.as_digits(),
+                &sms.destination,
+                &sms.text,
+                received_at_ms,
+            ),
             smsc_message_id: sms.smsc_message_id.clone(),
             source,
             destination: sms.destination.clone(),

@@ -1,0 +1,196 @@
+//! `spawn_app()`: the OSS's `run` in-process on 127.0.0.1:0 in a temporary directory, optionally with the
+//! real SMS centre (`numbind-sms-sim`) in-process too, and request helpers.
+
+use numbind_oss_sim::{Config, SmscLink};
+use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::ShortCode;
+use serde_json::Value;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) const DEADLINE: Duration = Duration::from_secs(15);
+pub(crate) const SHORT_CODE: &str = "10658000";
+pub(crate) const SMSC_OSS_PASSWORD: &str = "oss-pass";
+const PLATFORM_SECRET: &str = "oss-test-secret-0123456789abcdef0123";
+
+/// What to start next to the OSS.
+#[derive(Default)]
+pub(crate) struct AppOptions {
+    pub(crate) admin_token: Option<String>,
+    pub(crate) seed_demo: bool,
+    /// Start a real SMS centre; `Some(true)` makes it deliver every MO twice.
+    pub(crate) sms_centre: Option<bool>,
+}
+
+pub(crate) struct SmsCentre {
+    pub(crate) http_url: String,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+pub(crate) struct TestApp {
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) sms_centre: Option<SmsCentre>,
+    admin_token: Option<String>,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+    _directory: TempDir,
+}
+
+/// An address where nothing listens: the platform is down for these tests.
+async fn unused_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("address").to_string()
+}
+
+async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: CancellationToken) -> (SmsCentre, String) {
+    let route = ShortCode::parse(SHORT_CODE).expect("short code");
+    let mut account = numbind_sms_sim::EsmeAccount::new("oss", SMSC_OSS_PASSWORD, vec![route]);
+    account.max_submits_per_second = 1_000;
+    let mut config = numbind_sms_sim::Config::new(directory.path().join("smsc.db"), vec![account]);
+    config.redelivery_interval = Duration::from_millis(100);
+    config.max_redelivery_interval = Duration::from_millis(300);
+    config.duplicate_mo_deliveries = duplicate;
+    let http_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smsc http");
+    let smpp_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smsc smpp");
+    let http_url = format!("http://{}", http_listener.local_addr().expect("address"));
+    let smpp_address = smpp_listener.local_addr().expect("address").to_string();
+    let task = tokio::spawn(numbind_sms_sim::run(config, http_listener, smpp_listener, shutdown.cancelled_owned()));
+    (SmsCentre { http_url, task }, smpp_address)
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let shutdown = CancellationToken::new();
+    let (sms_centre, smpp_address) = match options.sms_centre {
+        Some(duplicate) => {
+            let (centre, address) = spawn_sms_centre(&directory, duplicate, shutdown.clone()).await;
+            (Some(centre), address)
+        }
+        None => (None, unused_address().await),
+    };
+    let mut config = Config::new(
+        directory.path().join("oss.db"),
+        format!("http://{}", unused_address().await),
+        ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
+        ShortCode::parse(SHORT_CODE).expect("short code"),
+        SmscLink { address: smpp_address, system_id: "oss".into(), password: SMSC_OSS_PASSWORD.into() },
+    );
+    config.seed_demo_subscribers = options.seed_demo;
+    config.admin_token = options.admin_token.clone();
+    config.retry_initial_backoff = Duration::from_millis(50);
+    config.retry_max_backoff = Duration::from_millis(200);
+    config.platform_request_timeout = Duration::from_secs(2);
+    config.idle_poll_interval = Duration::from_millis(100);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind oss http");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let task = tokio::spawn(numbind_oss_sim::run(config, listener, shutdown.clone().cancelled_owned()));
+    TestApp {
+        url,
+        http: reqwest::Client::new(),
+        sms_centre,
+        admin_token: options.admin_token,
+        shutdown,
+        task,
+        _directory: directory,
+    }
+}
+
+impl TestApp {
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.admin_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.authorised(self.http.get(format!("{}{path}", self.url))).send().await.expect("get")
+    }
+
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.authorised(self.http.post(format!("{}{path}", self.url))).json(body).send().await.expect("post")
+    }
+
+    pub(crate) async fn patch_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.authorised(self.http.patch(format!("{}{path}", self.url))).json(body).send().await.expect("patch")
+    }
+
+    pub(crate) async fn metrics(&self) -> String {
+        self.http.get(format!("{}/metrics", self.url)).send().await.expect("metrics").text().await.expect("text")
+    }
+
+    fn centre(&self) -> &SmsCentre {
+        self.sms_centre.as_ref().expect("this test started an sms centre")
+    }
+
+    /// A phone texts the short code; returns the SMS centre's message ID.
+    pub(crate) async fn phone_sends(&self, from: &str, text: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/v1/phones/{from}/messages", self.centre().http_url))
+            .json(&serde_json::json!({ "to": SHORT_CODE, "text": text }))
+            .send()
+            .await
+            .expect("phone send");
+        assert_eq!(response.status(), 202, "the sms centre queues the sms");
+        let body: Value = response.json().await.expect("json");
+        body["message_id"].as_str().expect("message_id").to_owned()
+    }
+
+    pub(crate) async fn phone_inbox(&self, msisdn: &str) -> Vec<String> {
+        let url = format!("{}/v1/phones/{msisdn}/inbox", self.centre().http_url);
+        let body: Value = self.http.get(url).send().await.expect("inbox").json().await.expect("json");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|message| message["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Polls (bounded) until the phone's inbox holds a message containing `phrase`.
+    pub(crate) async fn wait_for_reply(&self, msisdn: &str, phrase: &str) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let inbox = self.phone_inbox(msisdn).await;
+            if inbox.iter().any(|text| text.contains(phrase)) {
+                return inbox;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no reply containing {phrase:?}; inbox: {inbox:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls (bounded) until the OSS's view of an SMS satisfies `done`.
+    pub(crate) async fn wait_for_inbox(&self, smsc_message_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let response = self.get(&format!("/v1/inbox/{smsc_message_id}")).await;
+            let body: Value = if response.status() == 200 { response.json().await.expect("json") } else { Value::Null };
+            if done(&body) {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "inbox view of {smsc_message_id} never matched: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the OSS (and the SMS centre) and checks that `run` returned cleanly.
+    pub(crate) async fn stop(self) {
+        self.shutdown.cancel();
+        let outcome = tokio::time::timeout(DEADLINE, self.task).await.expect("oss stops in time");
+        outcome.expect("oss task").expect("oss run succeeds");
+        if let Some(centre) = self.sms_centre {
+            let outcome = tokio::time::timeout(DEADLINE, centre.task).await.expect("smsc stops in time");
+            outcome.expect("smsc task").expect("smsc run succeeds");
+        }
+    }
+}
