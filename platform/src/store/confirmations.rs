@@ -160,3 +160,100 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{IssueLimits, IssueOutcome, RedemptionOutcome};
+    use numbind_wire::api::RedeemCodeRequest;
+    use numbind_wire::request_signing::TerminalKeyPair;
+    use numbind_wire::{Msisdn, TerminalId};
+    use ring::rand::SystemRandom;
+
+    const LIMITS: IssueLimits = IssueLimits { time_to_live_seconds: 600, max_per_window: 10, window_seconds: 600 };
+
+    fn claimed_activation(store: &Store, terminal_id: &TerminalId, msisdn: &Msisdn, sms: &str) -> String {
+        let IssueOutcome::Issued { activation, .. } =
+            store.issue_activation(terminal_id, &SystemRandom::new(), LIMITS, 100).unwrap()
+        else {
+            panic!("no activation issued")
+        };
+        let request = RedeemCodeRequest { code: activation.code, msisdn: msisdn.clone(), sms_message_id: sms.into() };
+        assert!(matches!(store.redeem_code(&request, 101).unwrap(), RedemptionOutcome::Claimed(_)));
+        activation.activation_id
+    }
+
+    fn bound(activation_id: &str, msisdn: &Msisdn, binding_id: &str) -> ConfirmBindingRequest {
+        ConfirmBindingRequest {
+            activation_id: activation_id.into(),
+            msisdn: msisdn.clone(),
+            outcome: BindingOutcome::Bound { binding_id: binding_id.into() },
+        }
+    }
+
+    #[test]
+    fn a_new_binding_replaces_the_active_one_and_tells_the_old_number() {
+        let store = Store::open_in_memory().unwrap();
+        let key = TerminalKeyPair::generate(&SystemRandom::new()).unwrap().0.public_key();
+        let terminal_id = TerminalId::parse("STB-00007Q2K").unwrap();
+        store.register_terminal(&terminal_id, &key, "Skyworth E900", false, 1).unwrap();
+        let (old_number, new_number) = (Msisdn::parse("13800138000").unwrap(), Msisdn::parse("13900139000").unwrap());
+        let first = claimed_activation(&store, &terminal_id, &old_number, "sms-1");
+        // A second activation claimed while the first verdict is pending (the race a bound box cannot start).
+        let second = store
+            .with_connection(|connection| {
+                connection.execute(
+                    "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at,
+                     claimed_msisdn, claimed_sms_message_id) VALUES ('act-2', ?1, 'BCDFGHJK', 'claimed', 100, 700, ?2, 'sms-2')",
+                    rusqlite::params![terminal_id.as_str(), new_number.as_digits()],
+                )?;
+                Ok("act-2".to_owned())
+            })
+            .unwrap();
+        assert!(matches!(
+            store.confirm_binding(&bound(&first, &old_number, "bnd-1"), 102).unwrap(),
+            ConfirmationOutcome::Applied { .. }
+        ));
+        let ConfirmationOutcome::Applied { response, repeated: false } =
+            store.confirm_binding(&bound(&second, &new_number, "bnd-2"), 103).unwrap()
+        else {
+            panic!("the second verdict was not applied")
+        };
+        assert_eq!(response.replaced_msisdn, Some(old_number.clone()));
+        let active = store.active_binding(&terminal_id).unwrap().unwrap();
+        assert_eq!((active.binding_id.as_str(), &active.msisdn), ("bnd-2", &new_number));
+        let to_old_number = store.notifications_to(&old_number).unwrap();
+        assert_eq!(to_old_number.len(), 2, "the confirmation, then the replacement notice");
+        assert!(to_old_number[1].text.contains("已由其他号码取代") && to_old_number[1].text.contains("终端尾号7Q2K"));
+        let revoked = store.audit_events().unwrap().into_iter().filter(|event| event.kind == "binding_revoked").count();
+        assert_eq!(revoked, 1);
+    }
+
+    #[test]
+    fn a_denial_settles_the_activation_with_its_reason() {
+        let store = Store::open_in_memory().unwrap();
+        let key = TerminalKeyPair::generate(&SystemRandom::new()).unwrap().0.public_key();
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        store.register_terminal(&terminal_id, &key, "m", false, 1).unwrap();
+        let number = Msisdn::parse("13800138000").unwrap();
+        let activation_id = claimed_activation(&store, &terminal_id, &number, "sms-1");
+        let denial = ConfirmBindingRequest {
+            activation_id: activation_id.clone(),
+            msisdn: number,
+            outcome: BindingOutcome::Denied { reason: DenialReason::DeviceLimitReached },
+        };
+        assert!(matches!(
+            store.confirm_binding(&denial, 102).unwrap(),
+            ConfirmationOutcome::Applied { repeated: false, .. }
+        ));
+        assert!(matches!(
+            store.confirm_binding(&denial, 103).unwrap(),
+            ConfirmationOutcome::Applied { repeated: true, .. }
+        ));
+        let activation = store.find_activation(&terminal_id, &activation_id).unwrap().unwrap();
+        assert_eq!(
+            (activation.state, activation.denial_reason),
+            (ActivationState::Denied, Some(DenialReason::DeviceLimitReached))
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Activations: issuing, showing again, long-polling to the outcome, pacing, expiry and acknowledgement.
+
+use crate::helpers::spawn_app;
+use numbind_wire::statement::{BindingState, DenialReason};
+use numbind_wire::ActivationCode;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn an_activation_is_issued_with_its_sms_text_and_qr_payload() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    let code = ActivationCode::parse(&activation.code).unwrap();
+    assert_eq!(activation.code, code.grouped());
+    assert_eq!(activation.sms_text, format!("BIND {}", code.as_str()));
+    assert_eq!(activation.qr_payload, format!("SMSTO:10658000:BIND {}", code.as_str()));
+    assert_eq!(activation.short_code.as_str(), "10658000");
+    assert_eq!(activation.expires_at_unix_seconds, app.now() + 600);
+    assert_eq!(activation.poll_interval_seconds, 5);
+}
+
+#[tokio::test]
+async fn a_rebooting_box_is_shown_the_same_code_until_it_is_nearly_expired() {
+    let app = spawn_app().await;
+    let first = app.registered_with_activation().await;
+    let (_, again, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
+    assert_eq!(
+        (again["activation_id"].as_str(), again["code"].as_str()),
+        (Some(first.activation_id.as_str()), Some(first.code.as_str()))
+    );
+    app.clock.advance(Duration::from_secs(541));
+    let (status, fresh, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
+    assert_eq!(status, 200);
+    assert_ne!(fresh["activation_id"].as_str(), Some(first.activation_id.as_str()));
+}
+
+#[tokio::test]
+async fn an_already_bound_terminal_is_refused_a_new_activation() {
+    let app = spawn_app().await;
+    app.bind_test_terminal("13800138000", "bnd-1").await;
+    let (status, body, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("terminal_already_bound")));
+}
+
+#[tokio::test]
+async fn a_confirmed_binding_wakes_the_waiting_box_with_a_verifiable_bound_statement() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    let poll_path = app.terminal_path(&format!("/activations/{}?wait_seconds=20", activation.activation_id));
+    let poll = app.sign(Method::GET, &poll_path, b"");
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn({
+        let (http, address) = (app.http.clone(), app.address.clone());
+        let poll = poll.clone();
+        async move {
+            let mut builder = http.get(format!("{address}{}", poll.path));
+            for (name, value) in &poll.headers {
+                builder = builder.header(*name, value);
+            }
+            builder.send().await.unwrap().json::<serde_json::Value>().await.unwrap()
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("waiting_terminals 1")
+    {
+        assert!(std::time::Instant::now() < deadline, "the box never started waiting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.redeem(&activation.code, "13800138000", "sms-1").await.0, 200);
+    assert_eq!(app.confirm_bound(&activation.activation_id, "13800138000", "bnd-1").await.0, 200);
+    let answer = waiting.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15), "the box was not woken");
+    let statement = app.verify_statement(&answer["statement"], Some(&activation.activation_id), &poll.nonce);
+    assert_eq!(statement.state, BindingState::Bound);
+    assert_eq!(statement.terminal_id, app.terminal.terminal_id);
+    assert_eq!(statement.binding_id.as_deref(), Some("bnd-1"));
+    assert_eq!(statement.msisdn_masked.as_deref(), Some("138****8000"));
+}
+
+#[tokio::test]
+async fn a_denied_binding_is_stated_with_its_reason() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    assert_eq!(app.redeem(&activation.code, "13800138000", "sms-1").await.0, 200);
+    let denial = json!({ "activation_id": activation.activation_id, "msisdn": "13800138000", "outcome": "denied", "reason": "subscriber_suspended" });
+    assert_eq!(app.oss_post("/v1/oss/confirmations", &denial).await.0, 200);
+    let path = app.terminal_path(&format!("/activations/{}?wait_seconds=20", activation.activation_id));
+    let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!(status, 200, "{body}");
+    let statement = app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce);
+    assert_eq!(
+        (statement.state, statement.denial_reason),
+        (BindingState::Denied, Some(DenialReason::SubscriberSuspended))
+    );
+}
+
+#[tokio::test]
+async fn polling_sooner_than_the_interval_is_told_to_slow_down() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    let path = app.terminal_path(&format!("/activations/{}", activation.activation_id));
+    let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce).state,
+        BindingState::Pending
+    );
+    let too_soon = app.sign(Method::GET, &path, b"");
+    let response = app.http.get(format!("{}{}", app.address, path));
+    let response = too_soon
+        .headers
+        .iter()
+        .fold(response, |builder, (name, value)| builder.header(*name, value))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "slow_down");
+    app.clock.advance(Duration::from_secs(5));
+    assert_eq!(app.terminal_call(Method::GET, &path, b"").await.0, 200);
+}
+
+#[tokio::test]
+async fn an_activation_past_its_life_is_stated_expired_and_its_code_refused() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    app.clock.advance(Duration::from_secs(600));
+    let path = app.terminal_path(&format!("/activations/{}?wait_seconds=20", activation.activation_id));
+    let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce).state,
+        BindingState::Expired
+    );
+    let (status, body) = app.redeem(&activation.code, "13800138000", "sms-late").await;
+    assert_eq!((status, body["code"].as_str()), (410, Some("code_expired")));
+}
+
+#[tokio::test]
+async fn another_terminals_activation_is_not_found() {
+    let app = spawn_app().await;
+    app.registered_with_activation().await;
+    let path = app.terminal_path("/activations/act-0000000000000000");
+    let (status, body, _) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("activation_not_found")));
+}
+
+#[tokio::test]
+async fn acknowledging_the_binding_is_idempotent_and_checks_the_binding() {
+    let app = spawn_app().await;
+    let activation = app.bind_test_terminal("13800138000", "bnd-1").await;
+    let path = app.terminal_path(&format!("/activations/{}/acknowledgement", activation.activation_id));
+    for _ in 0..2 {
+        let (status, body, _) = app.terminal_call(Method::POST, &path, br#"{"binding_id":"bnd-1"}"#).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    let (status, body, _) = app.terminal_call(Method::POST, &path, br#"{"binding_id":"bnd-other"}"#).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("binding_not_found")));
+    let acknowledgements =
+        app.store.audit_events().unwrap().into_iter().filter(|event| event.kind == "binding_acknowledged").count();
+    assert_eq!(acknowledgements, 1);
+}
