@@ -35,10 +35,21 @@ pub(super) fn queue_sms(
 
 const OUTBOX_COLUMNS: &str = "outbox_id, destination, text, state, attempts, next_attempt_at, smsc_message_id";
 
-fn read_outbox_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, i64, i64, Option<String>)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms, StoreError>> {
+    let destination: String = row.get(1)?;
+    let state: String = row.get(3)?;
+    let Ok(destination) = Msisdn::parse(&destination) else {
+        return Ok(Err(StoreError::MalformedRow("outbox_sms.destination")));
+    };
+    Ok(Ok(OutboxSms {
+        outbox_id: row.get(0)?,
+        destination,
+        text: row.get(2)?,
+        sent: state == "sent",
+        attempts: row.get(4)?,
+        next_attempt_at: row.get(5)?,
+        smsc_message_id: row.get(6)?,
+    }))
 }
 
 fn query_outbox(
@@ -48,21 +59,7 @@ fn query_outbox(
 ) -> Result<Vec<OutboxSms>, StoreError> {
     let mut statement = connection.prepare(sql)?;
     let rows = statement.query_map(parameters, read_outbox_row)?.collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter()
-        .map(|(outbox_id, destination, text, state, attempts, next_attempt_at, smsc_message_id)| {
-            let destination =
-                Msisdn::parse(&destination).map_err(|_| StoreError::MalformedRow("outbox_sms.destination"))?;
-            Ok(OutboxSms {
-                outbox_id,
-                destination,
-                text,
-                sent: state == "sent",
-                attempts,
-                next_attempt_at,
-                smsc_message_id,
-            })
-        })
-        .collect()
+    rows.into_iter().collect()
 }
 
 impl Store {

@@ -1,5 +1,8 @@
 //! Integration tests of the platform over real sockets and a real SQLite file: one binary, one module per area.
 
+// Test helpers panic on setup failures by design: a broken harness must fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 mod activations;
 mod authentication;
 mod bindings;
