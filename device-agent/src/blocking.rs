@@ -40,7 +40,7 @@ impl BlockingAgent {
     }
 
     /// See [`Agent::run_until_bound`]; `events` is called on this thread.
-    pub fn run_until_bound(&self, events: &mut dyn FnMut(AgentEvent)) -> Result<BoundBinding, AgentError> {
+    pub fn run_until_bound(&self, events: &mut (dyn FnMut(AgentEvent) + Send)) -> Result<BoundBinding, AgentError> {
         self.runtime.block_on(self.agent.run_until_bound(events))
     }
 

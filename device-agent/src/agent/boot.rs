@@ -30,11 +30,10 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 pub(super) async fn run_until_bound(
     agent: &Agent,
-    events: &mut dyn FnMut(AgentEvent),
+    events: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<BoundBinding, AgentError> {
     let mut backoff = agent.new_backoff();
-    let registered =
-        agent.retrying(events, &mut backoff, || agent.client.register(&agent.config.device_model)).await?;
+    let registered = agent.retrying(events, &mut backoff, || agent.client.register(&agent.config.device_model)).await?;
     tracing::info!(terminal_id = %agent.terminal_id(), newly_registered = registered.newly_registered, "registered");
     events(AgentEvent::Registered {
         terminal_id: agent.terminal_id().clone(),
@@ -56,7 +55,7 @@ pub(super) async fn run_until_bound(
 
 async fn show_codes_until_bound(
     agent: &Agent,
-    events: &mut dyn FnMut(AgentEvent),
+    events: &mut (dyn FnMut(AgentEvent) + Send),
     backoff: &mut Backoff,
 ) -> Result<ActivationLoopEnd, AgentError> {
     loop {
@@ -98,11 +97,11 @@ fn display_of(agent: &Agent, activation: &ActivationResponse) -> ActivationDispl
     }
 }
 
-/// Long-polls one activation, never starting polls closer together than the platform's interval.
+/// Long-polls one activation, never polling sooner than the platform's interval after its last answer.
 /// A statement that does not verify is reported and ignored.
 async fn wait_for_outcome(
     agent: &Agent,
-    events: &mut dyn FnMut(AgentEvent),
+    events: &mut (dyn FnMut(AgentEvent) + Send),
     backoff: &mut Backoff,
     activation: &ActivationResponse,
 ) -> Result<ActivationOutcome, AgentError> {
@@ -111,7 +110,6 @@ async fn wait_for_outcome(
     let mut next_poll_at = Instant::now();
     loop {
         tokio::time::sleep_until(next_poll_at).await;
-        let started = Instant::now();
         let polled = agent.client.poll_activation(activation_id, agent.config.long_poll_wait).await;
         let answered = match polled {
             Ok(answered) => answered,
@@ -123,12 +121,12 @@ async fn wait_for_outcome(
                     interval += SLOW_DOWN_STEP;
                 }
                 agent.wait_before_retry(events, backoff, &error).await;
-                next_poll_at = (started + interval).max(Instant::now());
                 continue;
             }
             Err(error) => return Err(error),
         };
-        next_poll_at = started + interval;
+        // The platform paces from its last answer, so the interval counts from when this answer arrived.
+        next_poll_at = Instant::now() + interval;
         let expectation = StatementExpectation {
             terminal_id: agent.terminal_id(),
             activation_id: Some(activation_id),
@@ -142,12 +140,15 @@ async fn wait_for_outcome(
             Err(refused) => {
                 tracing::warn!(terminal_id = %agent.terminal_id(), %activation_id, error = %refused, "statement refused");
                 agent.wait_before_retry(events, backoff, &AgentError::Statement(refused)).await;
-                next_poll_at = next_poll_at.max(Instant::now());
                 continue;
             }
         };
         backoff.reset();
-        interval = Duration::from_secs(u64::from(answered.body.poll_interval_seconds.max(1))).max(interval);
+        let answered_interval = Duration::from_secs(u64::from(answered.body.poll_interval_seconds.max(1)));
+        if answered_interval > interval {
+            interval = answered_interval;
+            next_poll_at = Instant::now() + interval;
+        }
         match outcome {
             Some(ActivationOutcome::Bound(binding)) => {
                 agent.write_flag(Some((binding.clone(), answered.body.statement))).await?;
@@ -171,9 +172,10 @@ fn interpret(statement: BindingStatement, activation_id: &str) -> Result<Option<
         BindingState::Pending => Ok(None),
         BindingState::Expired => Ok(Some(ActivationOutcome::Expired)),
         BindingState::Unbound => Ok(Some(ActivationOutcome::Gone)),
-        BindingState::Denied => {
-            statement.denial_reason.map(|reason| Some(ActivationOutcome::Denied(reason))).ok_or(StatementError::Malformed)
-        }
+        BindingState::Denied => statement
+            .denial_reason
+            .map(|reason| Some(ActivationOutcome::Denied(reason)))
+            .ok_or(StatementError::Malformed),
         BindingState::Bound => match (statement.binding_id, statement.msisdn_masked) {
             (Some(binding_id), Some(msisdn_masked)) => Ok(Some(ActivationOutcome::Bound(BoundBinding {
                 binding_id,
@@ -187,7 +189,12 @@ fn interpret(statement: BindingStatement, activation_id: &str) -> Result<Option<
 }
 
 /// Tells the platform the flag is written; a few attempts, since the flag is durable already.
-async fn acknowledge(agent: &Agent, events: &mut dyn FnMut(AgentEvent), activation_id: &str, binding_id: &str) {
+async fn acknowledge(
+    agent: &Agent,
+    events: &mut (dyn FnMut(AgentEvent) + Send),
+    activation_id: &str,
+    binding_id: &str,
+) {
     let mut backoff = agent.new_backoff();
     for attempt in 1..=agent.config.acknowledgement_attempts.max(1) {
         match agent.client.acknowledge(activation_id, binding_id).await {
@@ -238,8 +245,10 @@ mod tests {
     #[test]
     fn a_denial_needs_its_reason_and_pending_keeps_waiting() {
         assert!(matches!(interpret(statement(BindingState::Denied), "act-1"), Err(StatementError::Malformed)));
-        let denied =
-            BindingStatement { denial_reason: Some(DenialReason::DeviceLimitReached), ..statement(BindingState::Denied) };
+        let denied = BindingStatement {
+            denial_reason: Some(DenialReason::DeviceLimitReached),
+            ..statement(BindingState::Denied)
+        };
         assert!(matches!(
             interpret(denied, "act-1"),
             Ok(Some(ActivationOutcome::Denied(DenialReason::DeviceLimitReached)))

@@ -91,7 +91,10 @@ impl Agent {
     }
 
     /// Runs the boot flow until the terminal is bound: see the crate documentation.
-    pub async fn run_until_bound(&self, events: &mut dyn FnMut(AgentEvent)) -> Result<BoundBinding, AgentError> {
+    pub async fn run_until_bound(
+        &self,
+        events: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<BoundBinding, AgentError> {
         boot::run_until_bound(self, events).await
     }
 
@@ -164,7 +167,7 @@ impl Agent {
     /// Runs `operation` until it succeeds or fails for good; waits (and reports) between retries.
     async fn retrying<T, Operation, Attempt>(
         &self,
-        events: &mut dyn FnMut(AgentEvent),
+        events: &mut (dyn FnMut(AgentEvent) + Send),
         backoff: &mut Backoff,
         mut operation: Operation,
     ) -> Result<T, AgentError>
@@ -185,7 +188,12 @@ impl Agent {
     }
 
     /// Draws the next full-jitter wait (at least the error's `Retry-After`), reports it, sleeps.
-    async fn wait_before_retry(&self, events: &mut dyn FnMut(AgentEvent), backoff: &mut Backoff, error: &AgentError) {
+    async fn wait_before_retry(
+        &self,
+        events: &mut (dyn FnMut(AgentEvent) + Send),
+        backoff: &mut Backoff,
+        error: &AgentError,
+    ) {
         let after = backoff.next_delay(random_fraction(&self.random), error.retry_after());
         let cause = error_chain(error);
         tracing::warn!(terminal_id = %self.terminal_id(), after_ms = after.as_millis() as u64, %cause, "retrying");

@@ -1,1 +1,263 @@
-//! placeholder
+//! The `numbind-agent` CLI (`numbind agent ...`): flags, subcommands, and the glue to the library.
+
+mod output;
+
+use crate::display::qr::{render_qr_half_blocks, write_qr_png, write_qr_svg, QrTerminalColours};
+use crate::{Agent, AgentConfig, AgentEvent, Language, PlatformPublicKey, TerminalIdentity};
+use anyhow::Context;
+use output::Output;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The device agent: shows a code and a QR code until a phone binds the box, or checks and resets it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory holding the terminal key and the bound flag (created 0700).
+    #[arg(long, env = "NUMBIND_AGENT_STATE_DIR", default_value = "./agent-state")]
+    pub state_dir: PathBuf,
+    /// The platform's base URL.
+    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
+    pub platform_url: String,
+    /// A pinned platform public key, `pk-...:<base64url>`; repeat it (or separate with commas) during a key roll.
+    #[arg(long = "platform-key", env = "NUMBIND_PLATFORM_KEY", value_delimiter = ',', value_parser = parse_platform_key)]
+    pub platform_keys: Vec<PlatformPublicKey>,
+    /// A file of pinned platform public keys, one per line (`#` starts a comment).
+    #[arg(long, env = "NUMBIND_PLATFORM_KEY_FILE")]
+    pub platform_key_file: Option<PathBuf>,
+    /// The device model, named in the user's confirmation SMS.
+    #[arg(long, env = "NUMBIND_DEVICE_MODEL", default_value = "numbind STB-1")]
+    pub device_model: String,
+    /// Language of the texts shown: zh or en.
+    #[arg(long = "lang", env = "NUMBIND_LANG", default_value = "zh", value_parser = parse_language)]
+    pub language: Language,
+    /// Print one JSON object per line on stdout instead of human text.
+    #[arg(long, env = "NUMBIND_AGENT_JSON_EVENTS")]
+    pub json_events: bool,
+    /// A PKCS#8 terminal key injected at the factory, imported on first boot.
+    #[arg(long, env = "NUMBIND_AGENT_FACTORY_KEY_FILE")]
+    pub factory_key_file: Option<PathBuf>,
+    /// Seconds allowed for each request to the platform (a long-poll gets its wait on top).
+    #[arg(long, env = "NUMBIND_AGENT_REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub request_timeout_seconds: u64,
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+/// What the agent does.
+#[derive(Debug, clap::Subcommand)]
+pub enum AgentCommand {
+    /// Show the local flag, then ask the platform (signed) and make the flag match its answer.
+    Status,
+    /// Boot flow: show a code and a QR code until the box is bound; exits 0 once bound.
+    Run(RunArgs),
+    /// Factory reset: unbind at the platform and clear the flag (the identity stays).
+    Reset,
+    /// Print the terminal ID and public key (never the private key).
+    ShowIdentity,
+}
+
+/// Flags of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Also write the QR code of the current activation to this PNG file.
+    #[arg(long, env = "NUMBIND_AGENT_QR_PNG")]
+    pub qr_png: Option<PathBuf>,
+    /// Also write the QR code of the current activation to this SVG file.
+    #[arg(long, env = "NUMBIND_AGENT_QR_SVG")]
+    pub qr_svg: Option<PathBuf>,
+    /// Exit with status 3 on the first denial instead of showing a new code.
+    #[arg(long, env = "NUMBIND_AGENT_EXIT_ON_DENIED")]
+    pub exit_on_denied: bool,
+    /// Draw the terminal QR code without colour escapes (for terminals with a light background).
+    #[arg(long, env = "NUMBIND_AGENT_PLAIN_QR")]
+    pub plain_qr: bool,
+}
+
+/// The exit status of `run --exit-on-denied` when the binding is refused.
+pub const EXIT_DENIED: i32 = 3;
+
+fn parse_platform_key(text: &str) -> Result<PlatformPublicKey, String> {
+    PlatformPublicKey::parse(text).map_err(|error| error.to_string())
+}
+
+fn parse_language(text: &str) -> Result<Language, String> {
+    Language::parse(text).ok_or_else(|| format!("unknown language {text:?}; use zh or en"))
+}
+
+/// Runs one subcommand. Does not install a tracing subscriber. `run --exit-on-denied` ends the process
+/// with status 3 on a denial.
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    let mut output = Output::new(args.json_events, args.language);
+    if let AgentCommand::ShowIdentity = args.command {
+        let identity = TerminalIdentity::load_or_create(&args.state_dir, args.factory_key_file.as_deref())?;
+        output.identity(identity.terminal_id(), &identity.public_key().to_string());
+        return Ok(());
+    }
+    let agent = Agent::new(agent_config(&args)?).context("cannot start the device agent")?;
+    match args.command {
+        AgentCommand::Status => {
+            output.local_state(&agent.local_state());
+            let status = agent.check_status().await.context("status check failed")?;
+            output.status(&status);
+        }
+        AgentCommand::Reset => {
+            agent.reset().await.context("factory reset failed")?;
+            output.reset_done();
+        }
+        AgentCommand::Run(run_args) => run(&agent, &run_args, &mut output).await?,
+        AgentCommand::ShowIdentity => {}
+    }
+    Ok(())
+}
+
+fn agent_config(args: &Args) -> anyhow::Result<AgentConfig> {
+    let mut platform_keys = args.platform_keys.clone();
+    if let Some(path) = &args.platform_key_file {
+        platform_keys.extend(read_platform_key_file(path)?);
+    }
+    let mut config = AgentConfig::new(&args.state_dir, &args.platform_url, platform_keys);
+    config.device_model = args.device_model.clone();
+    config.language = args.language;
+    config.request_timeout = Duration::from_secs(args.request_timeout_seconds.max(1));
+    config.factory_key_path = args.factory_key_file.clone();
+    Ok(config)
+}
+
+/// Reads one `pk-...:<base64url>` per line; blank lines and `#` comments are skipped.
+fn read_platform_key_file(path: &Path) -> anyhow::Result<Vec<PlatformPublicKey>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut keys = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = PlatformPublicKey::parse(line)
+            .with_context(|| format!("{} line {}: not a platform public key", path.display(), index + 1))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+async fn run(agent: &Agent, run_args: &RunArgs, output: &mut Output) -> anyhow::Result<()> {
+    let colours = if run_args.plain_qr { QrTerminalColours::Plain } else { QrTerminalColours::Ansi };
+    let (denied_sender, mut denied_receiver) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut on_event = |event: AgentEvent| {
+        if let AgentEvent::ActivationShown(display) = &event {
+            write_qr_files(&display.qr_payload, run_args);
+            output.event(&event);
+            if !output.is_json() {
+                match render_qr_half_blocks(&display.qr_payload, colours) {
+                    Ok(text) => output.raw(&text),
+                    Err(error) => tracing::warn!(%error, "cannot draw the qr code"),
+                }
+            }
+            return;
+        }
+        output.event(&event);
+        if run_args.exit_on_denied && matches!(event, AgentEvent::Denied { .. }) {
+            let _ = denied_sender.send(());
+        }
+    };
+    tokio::select! {
+        result = agent.run_until_bound(&mut on_event) => {
+            result.context("the boot flow failed")?;
+            Ok(())
+        }
+        Some(()) = denied_receiver.recv() => std::process::exit(EXIT_DENIED),
+        () = shutdown_signal() => {
+            tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+fn write_qr_files(payload: &str, run_args: &RunArgs) {
+    if let Some(path) = &run_args.qr_png {
+        if let Err(error) = write_qr_png(payload, path) {
+            tracing::warn!(path = %path.display(), error = %crate::agent::error_chain(&error), "cannot write the qr png");
+        }
+    }
+    if let Some(path) = &run_args.qr_svg {
+        if let Err(error) = write_qr_svg(payload, path) {
+            tracing::warn!(path = %path.display(), error = %crate::agent::error_chain(&error), "cannot write the qr svg");
+        }
+    }
+}
+
+/// Completes on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct TestCli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn flags_parse_into_a_config_with_keys_from_flags_and_files() {
+        let directory = tempfile::tempdir().unwrap();
+        let (key, _) = numbind_wire::statement::PlatformSigningKey::generate(&ring::rand::SystemRandom::new()).unwrap();
+        let (other, _) =
+            numbind_wire::statement::PlatformSigningKey::generate(&ring::rand::SystemRandom::new()).unwrap();
+        let key_file = directory.path().join("keys.pub");
+        std::fs::write(&key_file, format!("# pinned\n{}\n\n", other.public_key())).unwrap();
+        let key_text = key.public_key().to_string();
+        let cli = TestCli::try_parse_from([
+            "numbind-agent",
+            "--platform-key",
+            &key_text,
+            "--platform-key-file",
+            key_file.to_str().unwrap(),
+            "--lang",
+            "en",
+            "run",
+            "--exit-on-denied",
+        ])
+        .unwrap();
+        let config = agent_config(&cli.args).unwrap();
+        assert_eq!(config.platform_keys, vec![key.public_key(), other.public_key()]);
+        assert_eq!(config.language, Language::En);
+        assert!(matches!(cli.args.command, AgentCommand::Run(RunArgs { exit_on_denied: true, .. })));
+    }
+
+    #[test]
+    fn a_malformed_key_or_language_is_refused_by_the_parser() {
+        assert!(TestCli::try_parse_from(["numbind-agent", "--platform-key", "nope", "status"]).is_err());
+        assert!(TestCli::try_parse_from(["numbind-agent", "--lang", "fr", "status"]).is_err());
+    }
+
+    #[test]
+    fn a_key_file_with_a_bad_line_names_the_line() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("keys.pub");
+        std::fs::write(&path, "# comment\njunk\n").unwrap();
+        let error = read_platform_key_file(&path).unwrap_err();
+        assert!(format!("{error:#}").contains("line 2"), "{error:#}");
+    }
+}

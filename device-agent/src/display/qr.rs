@@ -155,11 +155,7 @@ mod tests {
         let scale = 4;
         let dark = |x: usize, y: usize| {
             let character = lines[y / 2][x];
-            match (character, y % 2) {
-                ('█', _) => true,
-                ('▀', 0) | ('▄', 1) => true,
-                _ => false,
-            }
+            matches!((character, y % 2), ('█', _) | ('▀', 0) | ('▄', 1))
         };
         let (width, height) = (columns * scale, lines.len() * 2 * scale);
         let decoded = decode_greyscale(width, height, |x, y| if dark(x / scale, y / scale) { 0 } else { 255 });

@@ -9,6 +9,8 @@ use numbind_wire::statement::DenialReason;
 pub enum Message<'a> {
     /// The terminal's ID.
     TerminalId { terminal_id: &'a str },
+    /// The terminal's public key (base64url).
+    PublicKey { public_key: &'a str },
     /// The code to send, grouped for reading.
     Code { code: &'a str },
     /// What to text, and where.
@@ -46,6 +48,7 @@ pub fn localise(language: Language, message: &Message<'_>) -> String {
 fn chinese(message: &Message<'_>) -> String {
     match *message {
         Message::TerminalId { terminal_id } => format!("终端编号：{terminal_id}"),
+        Message::PublicKey { public_key } => format!("终端公钥：{public_key}"),
         Message::Code { code } => format!("开通码：{code}"),
         Message::SendSms { sms_text, short_code } => format!("请用付费手机发送短信“{sms_text}”到 {short_code}"),
         Message::ScanQrCode => "或用手机扫描下方二维码，直接打开短信编辑".to_owned(),
@@ -77,6 +80,7 @@ fn chinese_denial(reason: DenialReason) -> &'static str {
 fn english(message: &Message<'_>) -> String {
     match *message {
         Message::TerminalId { terminal_id } => format!("Terminal ID: {terminal_id}"),
+        Message::PublicKey { public_key } => format!("Public key: {public_key}"),
         Message::Code { code } => format!("Activation code: {code}"),
         Message::SendSms { sms_text, short_code } => {
             format!("From the phone that will pay, send the SMS \"{sms_text}\" to {short_code}")
@@ -123,6 +127,7 @@ mod tests {
     fn every_message() -> Vec<Message<'static>> {
         let mut messages = vec![
             Message::TerminalId { terminal_id: "NB-0123456789ABCDEF" },
+            Message::PublicKey { public_key: "AAAA" },
             Message::Code { code: "WDJB-MJHT" },
             Message::SendSms { sms_text: "BIND WDJBMJHT", short_code: "10658000" },
             Message::ScanQrCode,
@@ -165,7 +170,10 @@ mod tests {
 
     #[test]
     fn the_bound_message_names_the_masked_number_as_specified() {
-        assert_eq!(localise(Language::Zh, &Message::Bound { msisdn_masked: "138****8000" }), "已开通号码代付：138****8000");
+        assert_eq!(
+            localise(Language::Zh, &Message::Bound { msisdn_masked: "138****8000" }),
+            "已开通号码代付：138****8000"
+        );
         let values = Message::SendSms { sms_text: "BIND WDJBMJHT", short_code: "10658000" };
         for language in Language::ALL {
             let text = localise(language, &values);

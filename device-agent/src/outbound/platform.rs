@@ -97,16 +97,15 @@ impl PlatformClient {
         activation_id: &str,
         wait: Duration,
     ) -> Result<Answered<ActivationOutcomeResponse>, AgentError> {
-        let path =
-            format!("{}/activations/{activation_id}?wait_seconds={}", self.terminal_path(), wait.as_secs());
+        let path = format!("{}/activations/{activation_id}?wait_seconds={}", self.terminal_path(), wait.as_secs());
         parse_success(self.send(Method::GET, &path, Vec::new(), wait).await?)
     }
 
     /// `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement`: the flag is written.
     pub(crate) async fn acknowledge(&self, activation_id: &str, binding_id: &str) -> Result<(), AgentError> {
         let path = format!("{}/activations/{activation_id}/acknowledgement", self.terminal_path());
-        let body = serde_json::to_vec(&AcknowledgementRequest { binding_id: binding_id.to_owned() })
-            .unwrap_or_default();
+        let body =
+            serde_json::to_vec(&AcknowledgementRequest { binding_id: binding_id.to_owned() }).unwrap_or_default();
         let raw = self.send(Method::POST, &path, body, Duration::ZERO).await?;
         if raw.status.is_success() {
             Ok(())

@@ -145,7 +145,11 @@ mod tests {
     impl Fixture {
         fn new() -> Self {
             let (key, _) = PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
-            Fixture { directory: tempfile::tempdir().unwrap(), terminal_id: TerminalId::parse("NB-TEST0001").unwrap(), key }
+            Fixture {
+                directory: tempfile::tempdir().unwrap(),
+                terminal_id: TerminalId::parse("NB-TEST0001").unwrap(),
+                key,
+            }
         }
 
         fn flag(&self) -> BindingFlag {

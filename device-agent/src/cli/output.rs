@@ -1,0 +1,199 @@
+//! What the CLI prints on stdout: localised human text, or one JSON object per line (flushed).
+
+use crate::display::text::{localise, Message};
+use crate::{AgentEvent, BindingStatus, Language, LocalBindingState};
+use numbind_wire::TerminalId;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Prints events and results in the chosen form. Write failures (a closed pipe) are logged, not fatal.
+pub(super) struct Output {
+    json: bool,
+    language: Language,
+}
+
+impl Output {
+    pub(super) fn new(json: bool, language: Language) -> Self {
+        Output { json, language }
+    }
+
+    pub(super) fn is_json(&self) -> bool {
+        self.json
+    }
+
+    pub(super) fn event(&mut self, event: &AgentEvent) {
+        if self.json {
+            if let Some(value) = json_of_event(event) {
+                self.line(&value.to_string());
+            }
+        } else {
+            for message in human_lines(event, self.language) {
+                self.line(&message);
+            }
+        }
+    }
+
+    pub(super) fn local_state(&mut self, state: &LocalBindingState) {
+        if !self.json {
+            let bound = matches!(state, LocalBindingState::Bound(_));
+            self.line(&localise(self.language, &Message::LocalFlag { bound }));
+        }
+    }
+
+    pub(super) fn status(&mut self, status: &BindingStatus) {
+        match status {
+            BindingStatus::Bound(binding) if self.json => self.line(
+                &json!({"event": "status", "state": "bound", "binding_id": binding.binding_id,
+                        "msisdn_masked": binding.msisdn_masked})
+                .to_string(),
+            ),
+            BindingStatus::Bound(binding) => {
+                self.line(&localise(self.language, &Message::Bound { msisdn_masked: &binding.msisdn_masked }))
+            }
+            BindingStatus::Unbound if self.json => self.line(
+                &json!({"event": "status", "state": "unbound", "binding_id": null, "msisdn_masked": null}).to_string(),
+            ),
+            BindingStatus::Unbound => self.line(&localise(self.language, &Message::Unbound)),
+        }
+    }
+
+    pub(super) fn reset_done(&mut self) {
+        let text = if self.json {
+            json!({"event": "reset"}).to_string()
+        } else {
+            localise(self.language, &Message::ResetDone)
+        };
+        self.line(&text);
+    }
+
+    pub(super) fn identity(&mut self, terminal_id: &TerminalId, public_key: &str) {
+        if self.json {
+            let value = json!({"event": "identity", "terminal_id": terminal_id.as_str(), "public_key": public_key});
+            self.line(&value.to_string());
+        } else {
+            self.line(&localise(self.language, &Message::TerminalId { terminal_id: terminal_id.as_str() }));
+            self.line(&localise(self.language, &Message::PublicKey { public_key }));
+        }
+    }
+
+    /// Prints text as is (the QR code), then flushes.
+    pub(super) fn raw(&mut self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            tracing::warn!(%error, "cannot write to stdout");
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(error) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+            tracing::warn!(%error, "cannot write to stdout");
+        }
+    }
+}
+
+/// The JSON line of an event; `None` for events the JSON stream does not carry.
+fn json_of_event(event: &AgentEvent) -> Option<Value> {
+    Some(match event {
+        AgentEvent::ActivationShown(display) => json!({
+            "event": "activation",
+            "terminal_id": display.terminal_id.as_str(),
+            "activation_id": display.activation_id,
+            "code": display.code,
+            "sms_text": display.sms_text,
+            "short_code": display.short_code.as_str(),
+            "qr_payload": display.qr_payload,
+            "expires_at_unix_seconds": display.expires_at_unix_seconds,
+        }),
+        AgentEvent::Bound(binding) => {
+            json!({"event": "bound", "binding_id": binding.binding_id, "msisdn_masked": binding.msisdn_masked})
+        }
+        AgentEvent::AlreadyBound(binding) => {
+            json!({"event": "already_bound", "binding_id": binding.binding_id, "msisdn_masked": binding.msisdn_masked})
+        }
+        AgentEvent::Denied { reason } => json!({"event": "denied", "reason": reason.as_str()}),
+        AgentEvent::Expired => json!({"event": "expired"}),
+        AgentEvent::Retrying { after, cause } => {
+            json!({"event": "retrying", "after_ms": u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "cause": cause})
+        }
+        _ => return None,
+    })
+}
+
+/// The human lines of an event, localised.
+fn human_lines(event: &AgentEvent, language: Language) -> Vec<String> {
+    let text = |message: Message<'_>| localise(language, &message);
+    match event {
+        AgentEvent::ActivationShown(display) => {
+            let seconds_left = display.expires_at_unix_seconds - crate::outbound::platform::now_unix_seconds();
+            vec![
+                text(Message::TerminalId { terminal_id: display.terminal_id.as_str() }),
+                text(Message::Code { code: &display.code }),
+                text(Message::SendSms { sms_text: &display.sms_text, short_code: display.short_code.as_str() }),
+                text(Message::CodeExpiresInMinutes { minutes: (seconds_left.max(0) + 59) / 60 }),
+                text(Message::ScanQrCode),
+            ]
+        }
+        AgentEvent::Bound(binding) => vec![text(Message::Bound { msisdn_masked: &binding.msisdn_masked })],
+        AgentEvent::AlreadyBound(binding) => {
+            vec![text(Message::AlreadyBound { msisdn_masked: &binding.msisdn_masked })]
+        }
+        AgentEvent::Denied { reason } => vec![text(Message::Denied { reason: *reason })],
+        AgentEvent::Expired => vec![text(Message::Expired)],
+        AgentEvent::Retrying { after, .. } => {
+            vec![text(Message::Retrying { seconds: after.as_secs() + u64::from(after.subsec_nanos() > 0) })]
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ActivationDisplay, BoundBinding, DenialReason};
+    use numbind_wire::ShortCode;
+    use std::time::Duration;
+
+    #[test]
+    fn json_events_have_exactly_the_documented_shapes() {
+        let display = ActivationDisplay {
+            terminal_id: TerminalId::parse("NB-TEST0001").unwrap(),
+            activation_id: "act-1".into(),
+            code: "WDJB-MJHT".into(),
+            short_code: ShortCode::parse("10658000").unwrap(),
+            sms_text: "BIND WDJBMJHT".into(),
+            qr_payload: "SMSTO:10658000:BIND WDJBMJHT".into(),
+            expires_at_unix_seconds: 1_700_000_600,
+        };
+        let activation = json_of_event(&AgentEvent::ActivationShown(display)).unwrap();
+        assert_eq!(activation["event"], "activation");
+        assert_eq!(activation["short_code"], "10658000");
+        assert_eq!(activation.as_object().unwrap().len(), 8);
+        let binding = BoundBinding {
+            binding_id: "bnd-1".into(),
+            msisdn_masked: "138****8000".into(),
+            activation_id: None,
+            bound_at_unix_seconds: 0,
+        };
+        assert_eq!(
+            json_of_event(&AgentEvent::Bound(binding)).unwrap(),
+            json!({"event": "bound", "binding_id": "bnd-1", "msisdn_masked": "138****8000"})
+        );
+        assert_eq!(
+            json_of_event(&AgentEvent::Denied { reason: DenialReason::DeviceLimitReached }).unwrap(),
+            json!({"event": "denied", "reason": "device_limit_reached"})
+        );
+        let retrying = AgentEvent::Retrying { after: Duration::from_millis(1500), cause: "x".into() };
+        assert_eq!(json_of_event(&retrying).unwrap(), json!({"event": "retrying", "after_ms": 1500, "cause": "x"}));
+        assert_eq!(json_of_event(&AgentEvent::StillWaiting { seconds_left: 3 }), None);
+    }
+
+    #[test]
+    fn human_text_for_a_retry_rounds_seconds_up() {
+        let lines = human_lines(
+            &AgentEvent::Retrying { after: Duration::from_millis(1500), cause: String::new() },
+            Language::En,
+        );
+        assert_eq!(lines, vec!["The network is busy; retrying in 2 s".to_owned()]);
+    }
+}
