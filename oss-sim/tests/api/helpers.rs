@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) const DEADLINE: Duration = Duration::from_secs(15);
 pub(crate) const SHORT_CODE: &str = "10658000";
 pub(crate) const SMSC_OSS_PASSWORD: &str = "oss-pass";
+const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
 const PLATFORM_SECRET: &str = "oss-test-secret-0123456789abcdef0123";
 
 /// What to start next to the OSS.
@@ -23,6 +24,8 @@ pub(crate) struct AppOptions {
     pub(crate) seed_demo: bool,
     /// Start a real SMS centre; `Some(true)` makes it deliver every MO twice.
     pub(crate) sms_centre: Option<bool>,
+    /// Start the real platform (with an SMS centre link when there is a centre).
+    pub(crate) platform: bool,
 }
 
 pub(crate) struct SmsCentre {
@@ -34,6 +37,8 @@ pub(crate) struct TestApp {
     pub(crate) url: String,
     pub(crate) http: reqwest::Client,
     pub(crate) sms_centre: Option<SmsCentre>,
+    pub(crate) platform_url: Option<String>,
+    platform_task: Option<JoinHandle<anyhow::Result<()>>>,
     admin_token: Option<String>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
@@ -50,7 +55,8 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let route = ShortCode::parse(SHORT_CODE).expect("short code");
     let mut account = numbind_sms_sim::EsmeAccount::new("oss", SMSC_OSS_PASSWORD, vec![route]);
     account.max_submits_per_second = 1_000;
-    let mut config = numbind_sms_sim::Config::new(directory.path().join("smsc.db"), vec![account]);
+    let platform = numbind_sms_sim::EsmeAccount::new("platform", SMSC_PLATFORM_PASSWORD, vec![]);
+    let mut config = numbind_sms_sim::Config::new(directory.path().join("smsc.db"), vec![account, platform]);
     config.redelivery_interval = Duration::from_millis(100);
     config.max_redelivery_interval = Duration::from_millis(300);
     config.duplicate_mo_deliveries = duplicate;
@@ -60,6 +66,27 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let smpp_address = smpp_listener.local_addr().expect("address").to_string();
     let task = tokio::spawn(numbind_sms_sim::run(config, http_listener, smpp_listener, shutdown.cancelled_owned()));
     (SmsCentre { http_url, task }, smpp_address)
+}
+
+async fn spawn_platform(
+    directory: &TempDir,
+    smpp_address: Option<String>,
+    shutdown: &CancellationToken,
+) -> (String, JoinHandle<anyhow::Result<()>>) {
+    let mut config = numbind_platform::Config::new(
+        directory.path().join("platform.db"),
+        directory.path().join("platform-signing.key"),
+        ShortCode::parse(SHORT_CODE).expect("short code"),
+        ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
+    );
+    config.smsc = smpp_address.map(|address| numbind_platform::SmscLink {
+        address,
+        system_id: "platform".into(),
+        password: SMSC_PLATFORM_PASSWORD.into(),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind platform");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    (url, tokio::spawn(numbind_platform::run(config, listener, shutdown.clone().cancelled_owned())))
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
@@ -76,9 +103,16 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
         }
         None => (None, unused_address().await),
     };
+    let (platform_url, platform_task) = if options.platform {
+        let (url, task) =
+            spawn_platform(&directory, sms_centre.as_ref().map(|_| smpp_address.clone()), &shutdown).await;
+        (Some(url), Some(task))
+    } else {
+        (None, None)
+    };
     let mut config = Config::new(
         directory.path().join("oss.db"),
-        format!("http://{}", unused_address().await),
+        platform_url.clone().unwrap_or(format!("http://{}", unused_address().await)),
         ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
         ShortCode::parse(SHORT_CODE).expect("short code"),
         SmscLink { address: smpp_address, system_id: "oss".into(), password: SMSC_OSS_PASSWORD.into() },
@@ -96,6 +130,8 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
         url,
         http: reqwest::Client::new(),
         sms_centre,
+        platform_url,
+        platform_task,
         admin_token: options.admin_token,
         shutdown,
         task,
@@ -188,6 +224,10 @@ impl TestApp {
         self.shutdown.cancel();
         let outcome = tokio::time::timeout(DEADLINE, self.task).await.expect("oss stops in time");
         outcome.expect("oss task").expect("oss run succeeds");
+        if let Some(task) = self.platform_task {
+            let outcome = tokio::time::timeout(DEADLINE, task).await.expect("platform stops in time");
+            outcome.expect("platform task").expect("platform run succeeds");
+        }
         if let Some(centre) = self.sms_centre {
             let outcome = tokio::time::timeout(DEADLINE, centre.task).await.expect("smsc stops in time");
             outcome.expect("smsc task").expect("smsc run succeeds");

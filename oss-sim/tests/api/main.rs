@@ -1,5 +1,8 @@
-//! Integration tests of the OSS: its `run` in-process on real sockets, with a real SMS centre where needed.
+//! Integration tests of the OSS: its `run` in-process on real sockets, with the real SMS centre and platform
+//! where a test needs them.
 
 mod admin;
+mod binding_flow;
 mod helpers;
 mod sms_flow;
+mod terminal;
