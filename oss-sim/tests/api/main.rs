@@ -1,6 +1,9 @@
 //! Integration tests of the OSS: its `run` in-process on real sockets, with the real SMS centre and platform
 //! where a test needs them.
 
+// Tests may unwrap (helpers too): a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 mod admin;
 mod binding_flow;
 mod helpers;
