@@ -73,3 +73,25 @@ async fn a_duplicated_delivery_of_a_bind_binds_once() {
     assert_eq!(all["bindings"].as_array().unwrap().len(), 1, "{all}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unbind_by_sms_revokes_the_binding_and_names_the_device() {
+    let app = whole_system(false).await;
+    let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
+    let activation = terminal.activation().await;
+    let bind_id = app.phone_sends(PAYER, &activation.sms_text).await;
+    app.wait_for_inbox(&bind_id, |view| view["outcome"] == "bound").await;
+
+    let unbind_id = app.phone_sends(PAYER, "解绑").await;
+    let expected = format!("Skyworth E900（终端尾号{}）", terminal.terminal_id.tail());
+    app.wait_for_reply(PAYER, &expected).await;
+    let view = app.wait_for_inbox(&unbind_id, |view| view["state"] == "processed").await;
+    assert_eq!(view["outcome"], "unbound");
+    assert!(active_bindings(&app, &terminal).await.is_empty(), "the OSS record is revoked too");
+
+    let again = app.phone_sends(PAYER, "UNBIND").await;
+    app.wait_for_reply(PAYER, "没有绑定任何设备").await;
+    let view = app.wait_for_inbox(&again, |view| view["state"] == "processed").await;
+    assert_eq!(view["outcome"], "nothing_to_unbind");
+    app.stop().await;
+}
