@@ -4,9 +4,11 @@ use super::Agent;
 use crate::domain::backoff::Backoff;
 use crate::domain::events::{ActivationDisplay, AgentEvent, BindingStatus, BoundBinding};
 use crate::error::AgentError;
-use crate::outbound::platform::{is_safe_path_segment, now_unix_seconds};
-use numbind_wire::api::{ActivationResponse, ApiErrorCode};
-use numbind_wire::statement::{BindingState, BindingStatement, DenialReason, StatementError, StatementExpectation};
+use crate::outbound::platform::{is_safe_path_segment, now_unix_seconds, Answered};
+use numbind_wire::api::{ActivationOutcomeResponse, ActivationResponse, ApiErrorCode};
+use numbind_wire::statement::{
+    BindingState, BindingStatement, DenialReason, SignedStatement, StatementError, StatementExpectation,
+};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -127,15 +129,7 @@ async fn wait_for_outcome(
         };
         // The platform paces from its last answer, so the interval counts from when this answer arrived.
         next_poll_at = Instant::now() + interval;
-        let expectation = StatementExpectation {
-            terminal_id: agent.terminal_id(),
-            activation_id: Some(activation_id),
-            in_reply_to: Some(&answered.request_nonce),
-            now_unix_seconds: now_unix_seconds(),
-        };
-        let verified = agent.pinned_keys.verify_for(&answered.body.statement, expectation);
-        let outcome = verified.and_then(|statement| interpret(statement, activation_id));
-        let outcome = match outcome {
+        let outcome = match verify_and_interpret(agent, &answered, activation_id) {
             Ok(outcome) => outcome,
             Err(refused) => {
                 tracing::warn!(terminal_id = %agent.terminal_id(), %activation_id, error = %refused, "statement refused");
@@ -151,11 +145,8 @@ async fn wait_for_outcome(
         }
         match outcome {
             Some(ActivationOutcome::Bound(binding)) => {
-                agent.write_flag(Some((binding.clone(), answered.body.statement))).await?;
-                tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "bound");
-                acknowledge(agent, events, activation_id, &binding.binding_id).await;
-                events(AgentEvent::Bound(binding.clone()));
-                return Ok(ActivationOutcome::Bound(binding));
+                let statement = answered.body.statement;
+                return finish_binding(agent, events, activation_id, binding, statement).await;
             }
             Some(settled) => return Ok(settled),
             None => {
@@ -164,6 +155,37 @@ async fn wait_for_outcome(
             }
         }
     }
+}
+
+/// Verifies a long-poll answer (pinned key, this terminal, this activation, this request) and reads it.
+fn verify_and_interpret(
+    agent: &Agent,
+    answered: &Answered<ActivationOutcomeResponse>,
+    activation_id: &str,
+) -> Result<Option<ActivationOutcome>, StatementError> {
+    let expectation = StatementExpectation {
+        terminal_id: agent.terminal_id(),
+        activation_id: Some(activation_id),
+        in_reply_to: Some(&answered.request_nonce),
+        now_unix_seconds: now_unix_seconds(),
+    };
+    let statement = agent.pinned_keys.verify_for(&answered.body.statement, expectation)?;
+    interpret(statement, activation_id)
+}
+
+/// The flag first (durable), then the acknowledgement, then the `Bound` event.
+async fn finish_binding(
+    agent: &Agent,
+    events: &mut (dyn FnMut(AgentEvent) + Send),
+    activation_id: &str,
+    binding: BoundBinding,
+    statement: SignedStatement,
+) -> Result<ActivationOutcome, AgentError> {
+    agent.write_flag(Some((binding.clone(), statement))).await?;
+    tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "bound");
+    acknowledge(agent, events, activation_id, &binding.binding_id).await;
+    events(AgentEvent::Bound(binding.clone()));
+    Ok(ActivationOutcome::Bound(binding))
 }
 
 /// What a verified statement about an activation means; `None` while pending.
