@@ -73,6 +73,9 @@ impl Args {
         );
         if let Some(address) = &self.smsc_address {
             let password = read_secret(self.smsc_password_file.as_deref(), "NUMBIND_SMSC_PASSWORD", "smsc password")?;
+            if !(1..=8).contains(&password.len()) || !password.is_ascii() {
+                anyhow::bail!("the smsc password must be 1 to 8 ascii characters (an smpp 3.4 limit)");
+            }
             config.smsc = Some(SmscLink { address: address.clone(), system_id: self.smsc_system_id.clone(), password });
         }
         if self.activation_ttl_seconds < 60 || self.poll_interval_seconds == 0 {

@@ -10,11 +10,20 @@ use tokio_util::sync::CancellationToken;
 const BATCH_SIZE: usize = 20;
 /// How often an idle worker looks for due notifications anyway (retries fall due without a signal).
 const IDLE_RECHECK: Duration = Duration::from_secs(1);
+const WAIT_FOR_BIND: Duration = Duration::from_millis(200);
 const MAX_RETRY_DELAY_SECONDS: i64 = 60;
 
 /// Runs until `shutdown`.
 pub async fn run_notification_worker(state: AppState, sender: SmsSender, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
+        if !sender.is_bound() {
+            // Not an attempt: nothing can be sent until the session binds, so no backoff is spent on it.
+            tokio::select! {
+                () = tokio::time::sleep(WAIT_FOR_BIND) => {}
+                () = shutdown.cancelled() => {}
+            }
+            continue;
+        }
         let now = state.now();
         let due = state.store.call(move |store| store.due_notifications(now, BATCH_SIZE)).await;
         match due {

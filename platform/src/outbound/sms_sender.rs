@@ -21,6 +21,11 @@ impl SmsSender {
         SmsSender { client, source: source.as_str().to_owned() }
     }
 
+    /// True while the session is bound (submits before that fail without reaching the SMS centre).
+    pub fn is_bound(&self) -> bool {
+        self.client.is_bound()
+    }
+
     /// Submits the SMS with the outbox ID as client reference, so a resubmission is not delivered twice.
     pub async fn send(&self, sms: &OutboxSms) -> Result<String, EsmeError> {
         self.client

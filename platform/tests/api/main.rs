@@ -7,5 +7,6 @@ mod activations;
 mod authentication;
 mod bindings;
 mod helpers;
+mod notifications;
 mod operations;
 mod redemptions;
