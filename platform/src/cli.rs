@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Run the numbind service platform.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "numbind-platform", version)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// HTTP listen address (port 0 picks a free port).
     #[arg(long, env = "NUMBIND_PLATFORM_HTTP", default_value = "127.0.0.1:8080")]

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 #[command(name = "numbind-platform", version)]
 struct MainArgs {
     /// Write logs as JSON lines on stderr.
-    #[arg(long, env = "NUMBIND_LOG_JSON")]
+    #[arg(long, env = "NUMBIND_LOG_JSON", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     log_json: bool,
     #[command(flatten)]
     platform: numbind_platform::cli::Args,
