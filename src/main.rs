@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "numbind", version, about, long_about = None)]
 struct Cli {
     /// Write logs as JSON lines on stderr.
-    #[arg(long, env = "NUMBIND_LOG_JSON", global = true)]
+    #[arg(long, env = "NUMBIND_LOG_JSON", global = true, action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     log_json: bool,
     #[command(subcommand)]
     command: Command,

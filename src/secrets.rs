@@ -7,8 +7,28 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Reads the secret at `path`, or makes a new one (32 random bytes, hex) and writes it with mode 0600.
-pub(crate) fn load_or_create(path: &Path) -> anyhow::Result<String> {
+/// How long a made secret is. SMPP 3.4 caps a bind password at 8 characters; HTTP secrets have no such cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SecretLength {
+    /// 64 characters (about 380 bits): the OSS-platform HMAC secret.
+    Long,
+    /// 8 characters (about 47 bits): the most an SMPP 3.4 `bind` carries.
+    SmppPassword,
+}
+
+impl SecretLength {
+    fn characters(self) -> usize {
+        match self {
+            SecretLength::Long => 64,
+            SecretLength::SmppPassword => 8,
+        }
+    }
+}
+
+const SECRET_ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Reads the secret at `path`, or makes a new one (random letters and digits) and writes it with mode 0600.
+pub(crate) fn load_or_create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
     match fs::read_to_string(path) {
         Ok(text) => {
             let mode = fs::metadata(path)?.permissions().mode() & 0o777;
@@ -17,15 +37,29 @@ pub(crate) fn load_or_create(path: &Path) -> anyhow::Result<String> {
             }
             Ok(text.trim().to_owned())
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(path),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(path, length),
         Err(error) => Err(error).with_context(|| format!("reading secret file {}", path.display())),
     }
 }
 
-fn create(path: &Path) -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| anyhow::anyhow!("the system random source failed"))?;
-    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+fn random_secret(length: SecretLength) -> anyhow::Result<String> {
+    let random = SystemRandom::new();
+    let mut secret = String::with_capacity(length.characters());
+    let mut buffer = [0u8; 64];
+    while secret.len() < length.characters() {
+        random.fill(&mut buffer).map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+        // 248 is the largest multiple of 62 below 256: no modulo bias.
+        for byte in buffer.iter().filter(|byte| **byte < 248) {
+            if secret.len() < length.characters() {
+                secret.push(char::from(SECRET_ALPHABET[usize::from(*byte % 62)]));
+            }
+        }
+    }
+    Ok(secret)
+}
+
+fn create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
+    let secret = random_secret(length)?;
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
         fs::set_permissions(parent, fs::Permissions::from_mode(0o700))?;
@@ -49,10 +83,13 @@ mod tests {
     fn a_secret_is_made_once_owner_only_and_then_reused() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("secrets/one.secret");
-        let first = load_or_create(&path).unwrap();
+        let first = load_or_create(&path, SecretLength::Long).unwrap();
         assert_eq!(first.len(), 64);
+        assert!(first.bytes().all(|byte| byte.is_ascii_alphanumeric()));
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(load_or_create(&path).unwrap(), first);
+        assert_eq!(load_or_create(&path, SecretLength::Long).unwrap(), first);
+        let password = load_or_create(&directory.path().join("smpp.password"), SecretLength::SmppPassword).unwrap();
+        assert_eq!(password.len(), 8, "fits an SMPP 3.4 bind");
     }
 
     #[test]
@@ -61,6 +98,6 @@ mod tests {
         let path = directory.path().join("open.secret");
         fs::write(&path, "0123456789abcdef0123456789abcdef").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create(&path).is_err());
+        assert!(load_or_create(&path, SecretLength::Long).is_err());
     }
 }

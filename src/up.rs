@@ -3,7 +3,7 @@
 //! Each component keeps its own SQLite file in the data directory and talks to the others over real sockets
 //! (HTTP and SMPP), exactly as when they run as separate processes. Secrets are made on first start.
 
-use crate::secrets;
+use crate::secrets::{self, SecretLength};
 use anyhow::Context;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
@@ -70,7 +70,8 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let smsc_config = smsc_config(&args.data_dir, &short_code, &secrets);
     let token = shutdown.clone();
     components.spawn(async move {
-        let outcome = numbind_sms_sim::run(smsc_config, listeners.smsc_http, listeners.smsc_smpp, token.cancelled_owned()).await;
+        let outcome =
+            numbind_sms_sim::run(smsc_config, listeners.smsc_http, listeners.smsc_smpp, token.cancelled_owned()).await;
         ("sms-sim", outcome)
     });
 
@@ -105,8 +106,9 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     );
     oss_config.seed_demo_subscribers = true;
     let token = shutdown.clone();
-    components
-        .spawn(async move { ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await) });
+    components.spawn(async move {
+        ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await)
+    });
 
     supervise(components, shutdown).await
 }
@@ -187,9 +189,12 @@ fn announce(listeners: &Listeners, platform_key: &str, data_dir: &Path) -> anyho
 
 fn load_secrets(directory: &Path) -> anyhow::Result<Secrets> {
     Ok(Secrets {
-        oss_platform: secrets::load_or_create(&directory.join("oss-platform.secret"))?,
-        smsc_oss_password: secrets::load_or_create(&directory.join("smsc-oss.password"))?,
-        smsc_platform_password: secrets::load_or_create(&directory.join("smsc-platform.password"))?,
+        oss_platform: secrets::load_or_create(&directory.join("oss-platform.secret"), SecretLength::Long)?,
+        smsc_oss_password: secrets::load_or_create(&directory.join("smsc-oss.password"), SecretLength::SmppPassword)?,
+        smsc_platform_password: secrets::load_or_create(
+            &directory.join("smsc-platform.password"),
+            SecretLength::SmppPassword,
+        )?,
     })
 }
 

@@ -77,8 +77,8 @@ impl Args {
             }
             config.smsc = Some(SmscLink { address: address.clone(), system_id: self.smsc_system_id.clone(), password });
         }
-        if self.activation_ttl_seconds < 60 || self.poll_interval_seconds == 0 {
-            anyhow::bail!("--activation-ttl-seconds must be at least 60 and --poll-interval-seconds at least 1");
+        if self.activation_ttl_seconds < 2 || self.poll_interval_seconds == 0 {
+            anyhow::bail!("--activation-ttl-seconds must be at least 2 and --poll-interval-seconds at least 1");
         }
         config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);

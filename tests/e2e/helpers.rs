@@ -11,26 +11,26 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::{timeout, Instant};
 
-pub const SHORT_CODE: &str = "10658000";
-pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
-pub const FLOW_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SHORT_CODE: &str = "10658000";
+pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const FLOW_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn numbind() -> Command {
+pub(crate) fn numbind() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_numbind"));
-    command.env("RUST_LOG", "info,numbind=debug").kill_on_drop(true);
+    command.env("RUST_LOG", "trace,hyper=info,h2=info,reqwest=info,rustls=info").kill_on_drop(true);
     command
 }
 
 /// A child process whose stderr goes to a file that is printed if the test fails.
-pub struct Process {
-    pub name: String,
-    pub child: Child,
+pub(crate) struct Process {
+    pub(crate) name: String,
+    pub(crate) child: Child,
     stderr_path: PathBuf,
-    pub stdout: Lines<BufReader<ChildStdout>>,
+    pub(crate) stdout: Lines<BufReader<ChildStdout>>,
 }
 
 impl Process {
-    pub fn spawn(name: &str, mut command: Command, log_dir: &Path) -> Process {
+    pub(crate) fn spawn(name: &str, mut command: Command, log_dir: &Path) -> Process {
         let stderr_path = log_dir.join(format!("{name}.stderr.log"));
         let stderr = std::fs::File::create(&stderr_path).expect("create stderr log");
         let mut child = command
@@ -44,7 +44,7 @@ impl Process {
     }
 
     /// Reads stdout until every `listening <name>=<addr>` line named is seen; returns the addresses in order.
-    pub async fn wait_listening(&mut self, names: &[&str]) -> Vec<String> {
+    pub(crate) async fn wait_listening(&mut self, names: &[&str]) -> Vec<String> {
         let mut found: Vec<Option<String>> = vec![None; names.len()];
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         while found.iter().any(Option::is_none) {
@@ -62,18 +62,18 @@ impl Process {
         found.into_iter().flatten().collect()
     }
 
-    pub async fn next_line_before(&mut self, deadline: Instant) -> Option<String> {
+    pub(crate) async fn next_line_before(&mut self, deadline: Instant) -> Option<String> {
         match timeout(deadline.saturating_duration_since(Instant::now()), self.stdout.next_line()).await {
             Ok(Ok(line)) => line,
             _ => None,
         }
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    pub async fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+    pub(crate) async fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
         match timeout(limit, self.child.wait()).await {
             Ok(Ok(status)) => status.code(),
             _ => None,
@@ -92,8 +92,8 @@ impl Drop for Process {
 
 /// Settings a test may change.
 #[derive(Clone, Debug)]
-pub struct SystemOptions {
-    pub activation_ttl_seconds: u64,
+pub(crate) struct SystemOptions {
+    pub(crate) activation_ttl_seconds: u64,
 }
 
 impl Default for SystemOptions {
@@ -103,14 +103,16 @@ impl Default for SystemOptions {
 }
 
 /// The SMS centre, the platform and the OSS as three real processes.
-pub struct System {
-    pub directory: TempDir,
-    pub platform_url: String,
-    pub smsc_url: String,
-    pub oss_url: String,
-    pub platform_key_file: PathBuf,
-    pub http: reqwest::Client,
-    pub processes: Vec<Process>,
+pub(crate) struct System {
+    pub(crate) directory: TempDir,
+    pub(crate) platform_url: String,
+    pub(crate) smsc_url: String,
+    pub(crate) oss_url: String,
+    pub(crate) smpp_address: String,
+    pub(crate) platform_key_file: PathBuf,
+    pub(crate) http: reqwest::Client,
+    #[expect(dead_code, reason = "held so that the children are killed when the system is dropped")]
+    pub(crate) processes: Vec<Process>,
 }
 
 const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
@@ -118,11 +120,11 @@ const SMSC_OSS_PASSWORD: &str = "oss-pass";
 const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
 
 impl System {
-    pub async fn start() -> System {
+    pub(crate) async fn start() -> System {
         Self::start_with(SystemOptions::default()).await
     }
 
-    pub async fn start_with(options: SystemOptions) -> System {
+    pub(crate) async fn start_with(options: SystemOptions) -> System {
         let directory = tempfile::tempdir().expect("temp dir");
         let root = directory.path().to_owned();
         write_secret(&root.join("oss-platform.secret"), OSS_PLATFORM_SECRET);
@@ -144,17 +146,18 @@ impl System {
             platform_url,
             smsc_url: format!("http://{}", smsc_addresses[0]),
             oss_url: format!("http://{oss_address}"),
+            smpp_address: smsc_addresses[1].clone(),
             http: reqwest::Client::new(),
             processes: vec![smsc, platform, oss],
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.directory.path().join(name)
     }
 
     /// A phone sends an SMS to the short code through the SMS centre's phone API.
-    pub async fn phone_sends(&self, from: &str, text: &str) -> String {
+    pub(crate) async fn phone_sends(&self, from: &str, text: &str) -> String {
         let response = self
             .http
             .post(format!("{}/v1/phones/{from}/messages", self.smsc_url))
@@ -167,13 +170,9 @@ impl System {
         body["message_id"].as_str().expect("message_id").to_owned()
     }
 
-    pub async fn inbox(&self, msisdn: &str) -> Vec<String> {
-        let response = self
-            .http
-            .get(format!("{}/v1/phones/{msisdn}/inbox", self.smsc_url))
-            .send()
-            .await
-            .expect("inbox");
+    pub(crate) async fn inbox(&self, msisdn: &str) -> Vec<String> {
+        let response =
+            self.http.get(format!("{}/v1/phones/{msisdn}/inbox", self.smsc_url)).send().await.expect("inbox");
         let body: Value = response.json().await.expect("json");
         body["messages"]
             .as_array()
@@ -182,7 +181,7 @@ impl System {
     }
 
     /// Waits until the phone's inbox holds a message containing `needle`; returns all its messages.
-    pub async fn wait_for_sms(&self, msisdn: &str, needle: &str) -> Vec<String> {
+    pub(crate) async fn wait_for_sms(&self, msisdn: &str, needle: &str) -> Vec<String> {
         let deadline = Instant::now() + FLOW_TIMEOUT;
         loop {
             let messages = self.inbox(msisdn).await;
@@ -195,7 +194,7 @@ impl System {
     }
 
     /// An agent process (`numbind agent ... <arguments>`) with its own state directory.
-    pub fn agent(&self, state_name: &str, arguments: &[&str]) -> Process {
+    pub(crate) fn agent(&self, state_name: &str, arguments: &[&str]) -> Process {
         let mut command = numbind();
         command
             .arg("agent")
@@ -209,12 +208,16 @@ impl System {
             .arg("Skyworth E900")
             .arg("--json-events")
             .args(arguments);
-        Process::spawn(&format!("agent-{state_name}-{}", arguments.first().unwrap_or(&"")), command, self.directory.path())
+        Process::spawn(
+            &format!("agent-{state_name}-{}", arguments.first().unwrap_or(&"")),
+            command,
+            self.directory.path(),
+        )
     }
 }
 
 /// Reads JSON events from an agent until one whose `event` is in `wanted`; fails on timeout.
-pub async fn next_event(agent: &mut Process, wanted: &[&str]) -> Value {
+pub(crate) async fn next_event(agent: &mut Process, wanted: &[&str]) -> Value {
     let deadline = Instant::now() + FLOW_TIMEOUT;
     loop {
         let line = agent

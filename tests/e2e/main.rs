@@ -1,6 +1,10 @@
 //! End-to-end tests: the real components as separate processes on loopback, driven as a user would.
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
 
 mod activation;
 mod helpers;
+mod privacy;
 mod refusals;
+mod signed_client;
+mod threats;
 mod whole_system;

@@ -41,6 +41,11 @@ async fn a_number_at_its_device_limit_is_denied_for_another_box() {
     let denied = next_event(&mut second, &["denied", "bound"]).await;
     assert_eq!(denied["reason"], "device_limit_reached");
     system.wait_for_sms(PREPAID_ONE_DEVICE, "上限").await;
+
+    // The OSS, the billing record of truth, holds exactly the first binding.
+    let url = format!("{}/v1/bindings?msisdn={PREPAID_ONE_DEVICE}&state=active", system.oss_url);
+    let bindings: serde_json::Value = system.http.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(bindings["bindings"].as_array().map(Vec::len), Some(1), "{bindings}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

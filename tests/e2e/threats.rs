@@ -1,0 +1,144 @@
+//! Wire attacks against the real processes: each threat of docs/SECURITY.md that crosses a socket.
+
+use crate::helpers::{next_event, System, FLOW_TIMEOUT};
+use crate::signed_client::{now_unix_seconds, HandMadeTerminal};
+use numbind_wire::request_signing::TerminalKeyPair;
+use reqwest::Method;
+use ring::rand::SystemRandom;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_stale_or_wrongly_signed_request_is_refused() {
+    let system = System::start().await;
+    let terminal = HandMadeTerminal::new(&system.platform_url);
+    assert_eq!(terminal.register().await.0, 200);
+    let status_path = format!("/v1/terminals/{}/binding", terminal.terminal_id);
+
+    let genuine = terminal.sign(Method::GET, &status_path, b"");
+    assert_eq!(terminal.send(&genuine).await.0, 200, "a genuine request is answered");
+    let (status, body) = terminal.send(&genuine).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("replayed_request")), "the same request again");
+
+    let stale = terminal.sign_with(&terminal.key_pair, Method::GET, &status_path, b"", now_unix_seconds() - 3600);
+    let (status, body) = terminal.send(&stale).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("stale_timestamp")));
+
+    let (intruder_key, _) = TerminalKeyPair::generate(&SystemRandom::new()).unwrap();
+    let forged = terminal.sign_with(&intruder_key, Method::GET, &status_path, b"", now_unix_seconds());
+    let (status, body) = terminal.send(&forged).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")), "signed with another terminal's key");
+
+    let mut tampered = terminal.sign(Method::GET, &status_path, b"");
+    tampered.path = format!("/v1/terminals/{}/binding?x=1", terminal.terminal_id);
+    assert_eq!(terminal.send(&tampered).await.0, 401, "a path changed after signing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_box_cannot_read_another_boxs_state() {
+    let system = System::start().await;
+    let victim = HandMadeTerminal::new(&system.platform_url);
+    let attacker = HandMadeTerminal::new(&system.platform_url);
+    assert_eq!(victim.register().await.0, 200);
+    assert_eq!(attacker.register().await.0, 200);
+    let request = attacker.sign(Method::GET, &format!("/v1/terminals/{}/binding", victim.terminal_id), b"");
+    let (status, body) = attacker.send(&request).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("terminal_mismatch")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oss_call_with_a_wrong_secret_is_refused() {
+    let system = System::start().await;
+    let body = br#"{"code":"BCDFGHJK","msisdn":"13800138000","sms_message_id":"forged-1"}"#;
+    let request = numbind_wire::component_auth::ComponentRequest {
+        client: "oss",
+        method: "POST",
+        path_and_query: "/v1/oss/redemptions",
+        timestamp_unix_seconds: now_unix_seconds(),
+        body,
+    };
+    let wrong_secret =
+        numbind_wire::component_auth::ComponentSecret::parse("not-the-secret-not-the-secret-000").unwrap();
+    for authorization in [Some(request.authorization(&wrong_secret)), None] {
+        let mut builder = system
+            .http
+            .post(format!("{}/v1/oss/redemptions", system.platform_url))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(value) = authorization {
+            builder = builder.header("authorization", value);
+        }
+        let response = builder.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "unauthenticated");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_smpp_submit_before_bind_is_refused() {
+    let system = System::start().await;
+    let smpp_address = system.smpp_address.clone();
+    let mut stream = tokio::net::TcpStream::connect(&smpp_address).await.unwrap();
+    // submit_sm (0x00000004), sequence 7, minimal body: service_type "", source ton/npi/addr, dest, flags, text "hi".
+    let mut body = vec![0u8, 1, 1];
+    body.extend_from_slice(b"10658000\0");
+    body.extend_from_slice(&[1, 1]);
+    body.extend_from_slice(b"13800138000\0");
+    body.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    body.extend_from_slice(b"hi");
+    let mut pdu = Vec::new();
+    pdu.extend_from_slice(&((16 + body.len()) as u32).to_be_bytes());
+    pdu.extend_from_slice(&4u32.to_be_bytes());
+    pdu.extend_from_slice(&0u32.to_be_bytes());
+    pdu.extend_from_slice(&7u32.to_be_bytes());
+    pdu.extend_from_slice(&body);
+    stream.write_all(&pdu).await.unwrap();
+    let mut header = [0u8; 16];
+    tokio::time::timeout(FLOW_TIMEOUT, stream.read_exact(&mut header)).await.unwrap().unwrap();
+    let command_id = u32::from_be_bytes(header[4..8].try_into().unwrap());
+    let command_status = u32::from_be_bytes(header[8..12].try_into().unwrap());
+    let sequence = u32::from_be_bytes(header[12..16].try_into().unwrap());
+    assert!(command_id == 0x8000_0004 || command_id == 0x8000_0000, "submit_sm_resp or generic_nack");
+    assert_eq!(command_status, 0x04, "ESME_RINVBNDSTS");
+    assert_eq!(sequence, 7);
+    assert!(system.inbox("13800138000").await.is_empty(), "nothing was delivered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_box_pinned_to_another_platform_key_never_flips_its_flag() {
+    let system = System::start().await;
+    // The box pins a key that is not the platform's: every statement the platform signs is a forgery to it.
+    let other_key_file = system.path("other.pub");
+    let (other, _) = numbind_wire::statement::PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
+    std::fs::write(&other_key_file, format!("{}\n", other.public_key())).unwrap();
+    let mut command = crate::helpers::numbind();
+    command
+        .arg("agent")
+        .arg("--state-dir")
+        .arg(system.path("box"))
+        .args(["--platform-url", &system.platform_url, "--platform-key-file"])
+        .arg(&other_key_file)
+        .args(["--json-events", "status"]);
+    let mut agent = crate::helpers::Process::spawn("agent-wrong-key", command, system.directory.path());
+    let exit = agent.wait_exit(FLOW_TIMEOUT).await;
+    assert_ne!(exit, Some(0), "a statement that does not verify is an error, not a state");
+    let flag = std::fs::read(system.path("box").join("binding.json")).ok();
+    let bound =
+        flag.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok()).map(|v| v["bound"] == true);
+    assert_ne!(bound, Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_phones_texting_one_code_at_the_same_moment_bind_exactly_one() {
+    let system = System::start().await;
+    let mut agent = system.agent("box", &["run"]);
+    let activation = next_event(&mut agent, &["activation"]).await;
+    let text = activation["sms_text"].as_str().unwrap();
+    let (first, second) = ("13800138000", "13800138001");
+    tokio::join!(system.phone_sends(first, text), system.phone_sends(second, text));
+    let bound = next_event(&mut agent, &["bound"]).await;
+    let (winner, loser) = if bound["msisdn_masked"] == "138****8000" { (first, second) } else { (second, first) };
+    system.wait_for_sms(winner, "已绑定").await;
+    let loser_inbox = system.wait_for_sms(loser, "已被使用").await;
+    assert!(loser_inbox.iter().all(|text| !text.contains("已绑定")), "the loser was not bound: {loser_inbox:?}");
+}
