@@ -85,6 +85,41 @@ CREATE TRIGGER audit_events_are_append_only_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 CREATE TRIGGER audit_events_are_append_only_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+"#, r#"
+ALTER TABLE manifest_terminals ADD COLUMN device_model TEXT;
+CREATE TABLE redemption_failures (
+    sms_message_id TEXT PRIMARY KEY,
+    msisdn TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('code_unknown','code_expired','code_used')),
+    locked_the_number INTEGER NOT NULL DEFAULT 0,
+    failed_at INTEGER NOT NULL
+);
+CREATE INDEX redemption_failures_by_number ON redemption_failures(msisdn, failed_at);
+CREATE INDEX redemption_failures_by_age ON redemption_failures(failed_at);
+CREATE TABLE number_locks (
+    msisdn TEXT PRIMARY KEY,
+    locked_at INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL
+);
+"#, r#"
+ALTER TABLE audit_events ADD COLUMN sequence INTEGER;
+ALTER TABLE audit_events ADD COLUMN message_id TEXT;
+ALTER TABLE audit_events ADD COLUMN prev_hash BLOB;
+ALTER TABLE audit_events ADD COLUMN hash BLOB;
+CREATE UNIQUE INDEX audit_events_by_sequence ON audit_events(sequence);
+CREATE INDEX audit_events_by_terminal ON audit_events(terminal_id, sequence);
+DROP TRIGGER audit_events_are_append_only_update;
+CREATE TRIGGER audit_events_are_append_only_update BEFORE UPDATE ON audit_events WHEN OLD.hash IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TABLE operator_tokens (
+    token_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('auditor','admin')),
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX bindings_by_created ON bindings(created_at, binding_id);
 "#];
 
 /// The schema version this build writes.
@@ -103,6 +138,9 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         let version = index as i64 + 1;
         transaction.execute("DELETE FROM schema_version", [])?;
         transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+    }
+    if found < CURRENT_VERSION {
+        super::audit::chain_unchained_audit_events(&transaction)?;
     }
     transaction.commit()?;
     Ok(())
