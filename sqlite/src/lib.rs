@@ -1,0 +1,180 @@
+//! How every numbind component opens and uses its SQLite file, in one place.
+//!
+//! `Database::open` sets WAL, `synchronous=FULL` (an acknowledged change survives power loss), foreign keys and a
+//! busy timeout, then applies the component's migrations in order inside one transaction, recording each in
+//! `schema_version`; a file written by a newer build is refused rather than misread. The single connection sits
+//! behind a mutex, so each component has exactly one writer and `in_immediate_transaction` serialises writes.
+//! All calls block: async code reaches them through [`run_blocking`].
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Why the database could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    #[error("sqlite failed")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database has schema version {found}, newer than this build knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the database connection lock is poisoned")]
+    Poisoned,
+    #[error("the blocking database task failed")]
+    TaskFailed,
+}
+
+/// One component's database: a single connection shared by clones of this handle.
+#[derive(Clone)]
+pub struct Database {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Database")
+    }
+}
+
+impl Database {
+    /// Opens (creating if needed) the file at `path` and brings it to the latest of `migrations`.
+    pub fn open(path: &Path, migrations: &[&str]) -> Result<Database, DatabaseError> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        Self::prepare(connection, migrations)
+    }
+
+    /// A private in-memory database with the same schema, for unit tests.
+    pub fn open_in_memory(migrations: &[&str]) -> Result<Database, DatabaseError> {
+        Self::prepare(Connection::open_in_memory()?, migrations)
+    }
+
+    fn prepare(mut connection: Connection, migrations: &[&str]) -> Result<Database, DatabaseError> {
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        migrate(&mut connection, migrations)?;
+        Ok(Database { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Locks the connection for blocking work.
+    pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, DatabaseError> {
+        self.connection.lock().map_err(|_| DatabaseError::Poisoned)
+    }
+
+    /// Runs `work` with the connection.
+    pub fn with_connection<T, E>(&self, work: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DatabaseError>,
+    {
+        let mut connection = self.lock()?;
+        work(&mut connection)
+    }
+
+    /// Runs `work` in one immediate (write-locking) transaction, committed only when it returns `Ok`.
+    pub fn in_immediate_transaction<T, E>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DatabaseError>,
+    {
+        self.with_connection(|connection| {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(DatabaseError::from)?;
+            let outcome = work(&transaction)?;
+            transaction.commit().map_err(DatabaseError::from)?;
+            Ok(outcome)
+        })
+    }
+
+    /// Answers when the database does (health checks).
+    pub fn ping(&self) -> Result<(), DatabaseError> {
+        self.lock()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<i64, DatabaseError> {
+        Ok(self.lock()?.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?)
+    }
+}
+
+fn migrate(connection: &mut Connection, migrations: &[&str]) -> Result<(), DatabaseError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let current: i64 =
+        transaction.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?;
+    let known = migrations.len() as i64;
+    if current > known {
+        return Err(DatabaseError::SchemaTooNew { found: current, known });
+    }
+    for (index, migration) in migrations.iter().enumerate().skip(current as usize) {
+        transaction.execute_batch(migration)?;
+        transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [index as i64 + 1])?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+/// Runs blocking database work on tokio's blocking pool, so it never stalls the async workers.
+pub async fn run_blocking<T, E, F>(work: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DatabaseError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await.map_err(|_| E::from(DatabaseError::TaskFailed))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: &str = "CREATE TABLE things (name TEXT NOT NULL)";
+    const SECOND: &str = "ALTER TABLE things ADD COLUMN size INTEGER";
+
+    #[test]
+    fn a_file_is_migrated_once_in_order_and_reopens_in_wal_with_full_sync() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("component.db");
+        let database = Database::open(&path, &[FIRST]).unwrap();
+        assert_eq!(database.schema_version().unwrap(), 1);
+        drop(database);
+        let database = Database::open(&path, &[FIRST, SECOND]).unwrap();
+        assert_eq!(database.schema_version().unwrap(), 2);
+        let connection = database.lock().unwrap();
+        let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+        let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0)).unwrap();
+        assert_eq!((mode.as_str(), synchronous), ("wal", 2));
+        connection.execute("INSERT INTO things (name, size) VALUES ('a', 1)", []).unwrap();
+    }
+
+    #[test]
+    fn a_file_from_a_newer_build_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("component.db");
+        Database::open(&path, &[FIRST, SECOND]).unwrap();
+        let error = Database::open(&path, &[FIRST]).unwrap_err();
+        assert!(matches!(error, DatabaseError::SchemaTooNew { found: 2, known: 1 }), "{error:?}");
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_nothing_behind() {
+        let database = Database::open_in_memory(&[FIRST]).unwrap();
+        let outcome: Result<(), DatabaseError> = database.in_immediate_transaction(|transaction| {
+            transaction.execute("INSERT INTO things (name) VALUES ('half')", [])?;
+            transaction.execute("INSERT INTO nowhere (name) VALUES ('x')", [])?;
+            Ok(())
+        });
+        assert!(outcome.is_err());
+        let count: i64 =
+            database.lock().unwrap().query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0)).unwrap();
+        assert_eq!(count, 0);
+    }
+
+    #[tokio::test]
+    async fn blocking_work_runs_off_the_async_threads() {
+        let database = Database::open_in_memory(&[FIRST]).unwrap();
+        let answer = run_blocking(move || -> Result<i64, DatabaseError> { database.schema_version() }).await.unwrap();
+        assert_eq!(answer, 1);
+    }
+}
