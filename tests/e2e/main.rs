@@ -5,6 +5,7 @@ mod activation;
 mod helpers;
 mod privacy;
 mod refusals;
+mod relay_proxy;
 mod signed_client;
 mod threats;
 mod whole_system;

@@ -142,3 +142,39 @@ async fn two_phones_texting_one_code_at_the_same_moment_bind_exactly_one() {
     let loser_inbox = system.wait_for_sms(loser, "已被使用").await;
     assert!(loser_inbox.iter().all(|text| !text.contains("已绑定")), "the loser was not bound: {loser_inbox:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_genuine_statement_for_another_box_relayed_by_a_man_in_the_middle_is_refused() {
+    let system = System::start().await;
+    // Box B is bound for real: its flag file holds a statement genuinely signed by the platform.
+    let mut other_box = system.agent("other", &["run"]);
+    let activation = next_event(&mut other_box, &["activation"]).await;
+    system.phone_sends("13800138000", activation["sms_text"].as_str().unwrap()).await;
+    next_event(&mut other_box, &["bound"]).await;
+    let flag: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(system.path("other").join("binding.json")).unwrap()).unwrap();
+    let stolen_statement = flag["statement"].clone();
+    assert!(stolen_statement.is_object(), "the bound flag keeps its signed statement: {flag}");
+
+    // Box A talks to the platform through a proxy that answers its status checks with B's statement.
+    let proxy_url = crate::relay_proxy::start(system.platform_url.clone(), stolen_statement).await;
+    let mut command = crate::helpers::numbind();
+    command
+        .arg("agent")
+        .arg("--state-dir")
+        .arg(system.path("victim"))
+        .args(["--platform-url", &proxy_url, "--platform-key-file"])
+        .arg(&system.platform_key_file)
+        .args(["--json-events", "status"]);
+    let mut victim = crate::helpers::Process::spawn("agent-victim", command, system.directory.path());
+    assert_ne!(victim.wait_exit(FLOW_TIMEOUT).await, Some(0), "a statement for another terminal is an error");
+    let flag = std::fs::read(system.path("victim").join("binding.json")).ok();
+    let bound =
+        flag.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok()).map(|v| v["bound"] == true);
+    assert_ne!(bound, Some(true), "the victim's flag never turned on");
+    assert!(
+        victim.stderr().contains("another terminal") || victim.stderr().contains("WrongTerminal"),
+        "{}",
+        victim.stderr()
+    );
+}
