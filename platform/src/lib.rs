@@ -8,12 +8,15 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod operators;
 pub mod outbound;
 mod signing_key;
 pub mod state;
 pub mod store;
 
 pub use config::{Config, SmscLink};
+pub use domain::operator::OperatorRole;
+pub use operators::{create_operator_token, revoke_operator_token, verify_audit_chain, AuditVerifyReport};
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
 use anyhow::Context;

@@ -1,6 +1,8 @@
 //! Pure types and rules of the platform: the activation state machine, identifiers, notification texts, time.
 
 pub mod activation;
+pub mod audit_chain;
 pub mod clock;
 pub mod ids;
 pub mod notification_text;
+pub mod operator;

@@ -1,8 +1,16 @@
-//! The append-only audit log: one event per state change, numbers masked at write.
+//! The append-only, hash-chained audit log: one event per state change, numbers masked at write.
+//!
+//! Each append reads the chain head inside the caller's write transaction (the store is a single writer), so
+//! sequence numbers are gapless and every event links to the one before it.
 
 use super::{Store, StoreError};
+use crate::domain::audit_chain::{
+    hash_to_hex, AuditChainVerifier, AuditEventFields, AuditVerifyReport, ChainHash, StoredAuditEvent, GENESIS_HASH,
+};
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::params;
+use rusqlite::{params, OpenFlags, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
 
 /// An event to append; build with [`AuditEvent::new`] and the setters.
 #[derive(Debug, Clone, Default)]
@@ -13,6 +21,7 @@ pub struct AuditEvent<'a> {
     msisdn: Option<&'a Msisdn>,
     activation_id: Option<&'a str>,
     binding_id: Option<&'a str>,
+    message_id: Option<&'a str>,
     detail: Option<&'a str>,
 }
 
@@ -32,15 +41,19 @@ impl<'a> AuditEvent<'a> {
     pub fn binding(self, binding_id: &'a str) -> Self {
         AuditEvent { binding_id: Some(binding_id), ..self }
     }
+    /// The SMS (or other message) that caused the change.
+    pub fn message(self, message_id: &'a str) -> Self {
+        AuditEvent { message_id: Some(message_id), ..self }
+    }
     pub fn detail(self, detail: &'a str) -> Self {
         AuditEvent { detail: Some(detail), ..self }
     }
 }
 
 /// An event as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditRecord {
-    pub event_id: i64,
+    pub sequence: i64,
     pub at: i64,
     pub actor: String,
     pub kind: String,
@@ -48,57 +61,187 @@ pub struct AuditRecord {
     pub msisdn_masked: Option<String>,
     pub activation_id: Option<String>,
     pub binding_id: Option<String>,
+    pub message_id: Option<String>,
     pub detail: Option<String>,
+    /// Lowercase hex of the chain hash.
+    pub hash: String,
 }
 
+const RECORD_COLUMNS: &str = "sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, \
+     message_id, detail, prev_hash, hash, event_id";
+
+fn read_stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
+    let prev_hash: Option<Vec<u8>> = row.get(10)?;
+    let hash: Option<Vec<u8>> = row.get(11)?;
+    let sequence: Option<i64> = row.get(0)?;
+    Ok(StoredAuditEvent {
+        row_id: row.get(12)?,
+        fields: AuditEventFields {
+            sequence: sequence.unwrap_or(0),
+            at: row.get(1)?,
+            actor: row.get(2)?,
+            kind: row.get(3)?,
+            terminal_id: row.get(4)?,
+            msisdn_masked: row.get(5)?,
+            activation_id: row.get(6)?,
+            binding_id: row.get(7)?,
+            message_id: row.get(8)?,
+            detail: row.get(9)?,
+        },
+        prev_hash: prev_hash.unwrap_or_default(),
+        hash: hash.unwrap_or_default(),
+    })
+}
+
+fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let stored = read_stored_event(row)?;
+    let fields = stored.fields;
+    Ok(AuditRecord {
+        sequence: fields.sequence,
+        at: fields.at,
+        actor: fields.actor,
+        kind: fields.kind,
+        terminal_id: fields.terminal_id,
+        msisdn_masked: fields.msisdn_masked,
+        activation_id: fields.activation_id,
+        binding_id: fields.binding_id,
+        message_id: fields.message_id,
+        detail: fields.detail,
+        hash: hash_to_hex(&stored.hash),
+    })
+}
+
+/// The last chained event's sequence and hash (0 and the genesis hash when none).
+fn chain_head(connection: &rusqlite::Connection) -> Result<(i64, ChainHash), StoreError> {
+    let head: Option<(i64, Vec<u8>)> = connection
+        .query_row(
+            "SELECT sequence, hash FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    match head {
+        None => Ok((0, GENESIS_HASH)),
+        Some((sequence, hash)) => {
+            let hash =
+                ChainHash::try_from(hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
+            Ok((sequence, hash))
+        }
+    }
+}
+
+/// Appends one event at the head of the chain; call inside the transaction of the state change it records.
 pub(super) fn append_audit_event(
     connection: &rusqlite::Connection,
     at: i64,
     event: &AuditEvent<'_>,
 ) -> Result<(), StoreError> {
+    let (last_sequence, prev_hash) = chain_head(connection)?;
+    let fields = AuditEventFields {
+        sequence: last_sequence + 1,
+        at,
+        actor: event.actor.to_owned(),
+        kind: event.kind.to_owned(),
+        terminal_id: event.terminal_id.map(|terminal_id| terminal_id.as_str().to_owned()),
+        msisdn_masked: event.msisdn.map(Msisdn::masked),
+        activation_id: event.activation_id.map(str::to_owned),
+        binding_id: event.binding_id.map(str::to_owned),
+        message_id: event.message_id.map(str::to_owned),
+        detail: event.detail.map(str::to_owned),
+    };
+    let hash = fields.chain_hash(&prev_hash);
     connection.execute(
-        "INSERT INTO audit_events (at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
+         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
-            at,
-            event.actor,
-            event.kind,
-            event.terminal_id.map(TerminalId::as_str),
-            event.msisdn.map(Msisdn::masked),
-            event.activation_id,
-            event.binding_id,
-            event.detail
+            fields.sequence,
+            fields.at,
+            fields.actor,
+            fields.kind,
+            fields.terminal_id,
+            fields.msisdn_masked,
+            fields.activation_id,
+            fields.binding_id,
+            fields.message_id,
+            fields.detail,
+            prev_hash.as_slice(),
+            hash.as_slice()
         ],
     )?;
     Ok(())
 }
 
+/// Chains events written before the chain existed, in row order (run once, by the migration that adds it).
+pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+    let mut statement = connection
+        .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
+    let unchained = statement.query_map([], read_stored_event)?.collect::<Result<Vec<_>, _>>()?;
+    for stored in unchained {
+        let (last_sequence, prev_hash) = chain_head(connection)?;
+        let fields = AuditEventFields { sequence: last_sequence + 1, ..stored.fields };
+        let hash = fields.chain_hash(&prev_hash);
+        connection.execute(
+            "UPDATE audit_events SET sequence = ?2, prev_hash = ?3, hash = ?4 WHERE event_id = ?1",
+            params![stored.row_id, fields.sequence, prev_hash.as_slice(), hash.as_slice()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Verifies the chain of the database file at `path`, opened read-only; names every break it can find.
+pub fn verify_audit_chain_file(path: &Path) -> Result<AuditVerifyReport, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = rusqlite::Connection::open_with_flags(path, flags)?;
+    let transaction = connection.unchecked_transaction()?;
+    let mut known_hashes = HashMap::new();
+    {
+        let mut statement = transaction.prepare("SELECT hash, sequence FROM audit_events WHERE hash IS NOT NULL")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let sequence: Option<i64> = row.get(1)?;
+            known_hashes.insert(row.get::<_, Vec<u8>>(0)?, sequence.unwrap_or(0));
+        }
+    }
+    let mut verifier = AuditChainVerifier::new(known_hashes);
+    {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events ORDER BY sequence, event_id");
+        let mut statement = transaction.prepare(&sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            verifier.observe(read_stored_event(row)?);
+        }
+    }
+    Ok(verifier.finish())
+}
+
 impl Store {
     /// Appends one event in its own transaction (for changes that touch no other table).
     pub fn append_audit_event(&self, at: i64, event: &AuditEvent<'_>) -> Result<(), StoreError> {
-        self.with_connection(|connection| append_audit_event(connection, at, event))
+        self.in_transaction(|transaction| append_audit_event(transaction, at, event))
     }
 
     /// Every event in order.
     pub fn audit_events(&self) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_events_after(0, i64::MAX)
+    }
+
+    /// Up to `limit` events with a sequence above `after_sequence`, in order (keyset pages).
+    pub fn audit_events_after(&self, after_sequence: i64, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
         self.with_connection(|connection| {
-            let mut statement = connection.prepare(
-                "SELECT event_id, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, detail
-                 FROM audit_events ORDER BY event_id",
-            )?;
-            let rows = statement.query_map([], |row| {
-                Ok(AuditRecord {
-                    event_id: row.get(0)?,
-                    at: row.get(1)?,
-                    actor: row.get(2)?,
-                    kind: row.get(3)?,
-                    terminal_id: row.get(4)?,
-                    msisdn_masked: row.get(5)?,
-                    activation_id: row.get(6)?,
-                    binding_id: row.get(7)?,
-                    detail: row.get(8)?,
-                })
-            })?;
+            let sql =
+                format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement.query_map(params![after_sequence, limit], read_record)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Every event about one terminal, in order.
+    pub fn audit_events_of_terminal(&self, terminal_id: &TerminalId) -> Result<Vec<AuditRecord>, StoreError> {
+        self.with_connection(|connection| {
+            let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE terminal_id = ?1 ORDER BY sequence");
+            let mut statement = connection.prepare(&sql)?;
+            let rows = statement.query_map([terminal_id.as_str()], read_record)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -117,5 +260,40 @@ mod tests {
         assert_eq!(events[0].msisdn_masked.as_deref(), Some("138****8000"));
         let edit = store.with_connection(|connection| Ok(connection.execute("DELETE FROM audit_events", [])?));
         assert!(edit.is_err());
+        let update = store.with_connection(|connection| Ok(connection.execute("UPDATE audit_events SET at = 1", [])?));
+        assert!(update.is_err());
+    }
+
+    #[test]
+    fn appended_events_form_a_gapless_verified_chain() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform.db");
+        let store = Store::open(&path).unwrap();
+        for at in 1..=4 {
+            store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired").message("sms-1")).unwrap();
+        }
+        let events = store.audit_events().unwrap();
+        assert_eq!(events.iter().map(|event| event.sequence).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        let report = verify_audit_chain_file(&path).unwrap();
+        assert!(report.is_intact(), "{report}");
+        assert_eq!((report.event_count, report.head_hash.as_str()), (4, events[3].hash.as_str()));
+    }
+
+    #[test]
+    fn events_written_before_the_chain_are_chained_by_the_migration() {
+        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)").unwrap();
+        connection.execute_batch(super::super::schema::FIRST_MIGRATION_FOR_TESTS).unwrap();
+        connection.execute("INSERT INTO schema_version (version) VALUES (1)", []).unwrap();
+        for kind in ["activation_issued", "code_redeemed"] {
+            connection.execute("INSERT INTO audit_events (at, actor, kind) VALUES (3, 'oss', ?1)", [kind]).unwrap();
+        }
+        super::super::schema::migrate(&mut connection).unwrap();
+        let store = Store { connection: std::sync::Arc::new(std::sync::Mutex::new(connection)) };
+        let events = store.audit_events().unwrap();
+        assert_eq!(
+            events.iter().map(|event| (event.sequence, event.kind.as_str())).collect::<Vec<_>>(),
+            vec![(1, "activation_issued"), (2, "code_redeemed")]
+        );
     }
 }

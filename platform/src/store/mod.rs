@@ -9,15 +9,17 @@ mod audit;
 mod bindings;
 mod confirmations;
 mod nonces;
+mod operators;
 mod outbox;
 mod redemptions;
 mod schema;
 mod terminals;
 
 pub use activations::{IssueLimits, IssueOutcome};
-pub use audit::{AuditEvent, AuditRecord};
+pub use audit::{verify_audit_chain_file, AuditEvent, AuditRecord};
 pub use bindings::{Binding, ResetOutcome, UnbindOutcome};
 pub use confirmations::ConfirmationOutcome;
+pub use operators::{BindingFilter, BindingRecord};
 pub use outbox::OutboxSms;
 pub use redemptions::RedemptionOutcome;
 pub use terminals::{RegistrationOutcome, Terminal};

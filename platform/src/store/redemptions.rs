@@ -62,16 +62,22 @@ impl Store {
                 return Ok(RedemptionOutcome::Claimed(earlier));
             }
             let Some(activation) = activation_with_code(transaction, request.code.as_str(), now)? else {
+                let event = AuditEvent::new("oss", "code_refused")
+                    .msisdn(&request.msisdn)
+                    .message(&request.sms_message_id)
+                    .detail("code_unknown");
+                append_audit_event(transaction, now, &event)?;
                 return Ok(RedemptionOutcome::Refused(RedemptionRefusal::Unknown));
             };
             if let Err(refusal) = activation.check_redeemable(now) {
                 if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
                     set_activation_state(transaction, &activation.activation_id, ActivationState::Expired)?;
                 }
-                let event = AuditEvent::new("oss", "redemption_refused")
+                let event = AuditEvent::new("oss", "code_refused")
                     .terminal(&activation.terminal_id)
                     .msisdn(&request.msisdn)
                     .activation(&activation.activation_id)
+                    .message(&request.sms_message_id)
                     .detail(if refusal == RedemptionRefusal::Used { "code_used" } else { "code_expired" });
                 append_audit_event(transaction, now, &event)?;
                 return Ok(RedemptionOutcome::Refused(refusal));
@@ -94,7 +100,8 @@ impl Store {
             let event = AuditEvent::new("oss", "code_redeemed")
                 .terminal(&activation.terminal_id)
                 .msisdn(&request.msisdn)
-                .activation(&activation.activation_id);
+                .activation(&activation.activation_id)
+                .message(&request.sms_message_id);
             append_audit_event(transaction, now, &event)?;
             Ok(RedemptionOutcome::Claimed(response))
         })

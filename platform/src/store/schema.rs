@@ -3,7 +3,8 @@
 use super::StoreError;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE terminals (
     terminal_id TEXT PRIMARY KEY,
     public_key TEXT NOT NULL,
@@ -85,7 +86,8 @@ CREATE TRIGGER audit_events_are_append_only_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 CREATE TRIGGER audit_events_are_append_only_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
-"#, r#"
+"#,
+    r#"
 ALTER TABLE manifest_terminals ADD COLUMN device_model TEXT;
 CREATE TABLE redemption_failures (
     sms_message_id TEXT PRIMARY KEY,
@@ -101,7 +103,8 @@ CREATE TABLE number_locks (
     locked_at INTEGER NOT NULL,
     locked_until INTEGER NOT NULL
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE audit_events ADD COLUMN sequence INTEGER;
 ALTER TABLE audit_events ADD COLUMN message_id TEXT;
 ALTER TABLE audit_events ADD COLUMN prev_hash BLOB;
@@ -120,7 +123,12 @@ CREATE TABLE operator_tokens (
     revoked_at INTEGER
 );
 CREATE INDEX bindings_by_created ON bindings(created_at, binding_id);
-"#];
+"#,
+];
+
+/// The first migration alone, to build a database as an older build left it.
+#[cfg(test)]
+pub(super) const FIRST_MIGRATION_FOR_TESTS: &str = MIGRATIONS[0];
 
 /// The schema version this build writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
