@@ -45,6 +45,16 @@ pub struct Args {
     /// Least interval between two polls of one activation, in seconds.
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
+    /// Refuse registration of terminals missing from the imported manufacturer's manifest.
+    #[arg(
+        long,
+        env = "NUMBIND_REQUIRE_MANIFEST",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub require_manifest: bool,
 }
 
 /// A secret from `file`, else from the environment variable `variable`.
@@ -82,6 +92,7 @@ impl Args {
         }
         config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
+        config.require_manifest = self.require_manifest;
         Ok(config)
     }
 }

@@ -32,6 +32,13 @@ pub struct Config {
     /// Activations one terminal may get per `activation_rate_window`.
     pub max_activations_per_window: u32,
     pub activation_rate_window: Duration,
+    /// A number with more failed redemptions than this within `failed_redemption_window` is locked.
+    pub max_failed_redemptions_per_number: u32,
+    pub failed_redemption_window: Duration,
+    /// How long a locked number's redemptions are refused (`number_locked`).
+    pub number_lock_duration: Duration,
+    /// Failed redemptions admitted per minute across all numbers; beyond it redemptions answer `rate_limited`.
+    pub max_failed_redemptions_global_per_minute: u32,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -77,6 +84,10 @@ impl Config {
             max_concurrent_requests: 4096,
             max_activations_per_window: 10,
             activation_rate_window: Duration::from_secs(600),
+            max_failed_redemptions_per_number: 5,
+            failed_redemption_window: Duration::from_secs(15 * 60),
+            number_lock_duration: Duration::from_secs(60 * 60),
+            max_failed_redemptions_global_per_minute: 600,
             clock: Arc::new(SystemClock),
         }
     }

@@ -40,10 +40,14 @@ pub enum ApiError {
     CodeExpired,
     #[error("the activation code was redeemed by another sms")]
     CodeUsed,
+    #[error("this number is locked after too many failed redemptions")]
+    NumberLocked { retry_after_seconds: u64 },
     #[error("the activation is not waiting for this confirmation")]
     ActivationNotPending,
     #[error("no such binding")]
     BindingNotFound,
+    #[error("this operator's role may not do this")]
+    Forbidden,
     #[error("no such endpoint")]
     NoSuchEndpoint,
     #[error("this endpoint does not take this method")]
@@ -78,8 +82,10 @@ impl ApiError {
             ApiError::CodeUnknown => (StatusCode::NOT_FOUND, Code::CodeUnknown),
             ApiError::CodeExpired => (StatusCode::GONE, Code::CodeExpired),
             ApiError::CodeUsed => (StatusCode::CONFLICT, Code::CodeUsed),
+            ApiError::NumberLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, Code::NumberLocked),
             ApiError::ActivationNotPending => (StatusCode::CONFLICT, Code::ActivationNotPending),
             ApiError::BindingNotFound => (StatusCode::NOT_FOUND, Code::BindingNotFound),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Other),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
@@ -87,11 +93,19 @@ impl ApiError {
         }
     }
 
+    /// The stable code of refusals the wire's `ApiErrorCode` has no variant for.
+    fn local_code(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Forbidden => Some("forbidden"),
+            _ => None,
+        }
+    }
+
     fn retry_after_seconds(&self) -> Option<u64> {
         match self {
-            ApiError::SlowDown { retry_after_seconds } | ApiError::RateLimited { retry_after_seconds } => {
-                Some(*retry_after_seconds)
-            }
+            ApiError::SlowDown { retry_after_seconds }
+            | ApiError::RateLimited { retry_after_seconds }
+            | ApiError::NumberLocked { retry_after_seconds } => Some(*retry_after_seconds),
             ApiError::Overloaded => Some(1),
             _ => None,
         }
@@ -117,8 +131,11 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %error_chain(error), "request failed");
         }
         let retry_after = self.retry_after_seconds();
-        let body = ErrorBody { code, message: self.to_string() };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = match self.local_code() {
+            // Codes the wire enum lacks keep the same `{code, message}` shape.
+            Some(local) => (status, Json(serde_json::json!({"code": local, "message": self.to_string()}))).into_response(),
+            None => (status, Json(ErrorBody { code, message: self.to_string() })).into_response(),
+        };
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

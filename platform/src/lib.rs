@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod manifest;
 pub mod operators;
 pub mod outbound;
 mod signing_key;

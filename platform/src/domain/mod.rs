@@ -4,5 +4,7 @@ pub mod activation;
 pub mod audit_chain;
 pub mod clock;
 pub mod ids;
+pub mod manifest;
 pub mod notification_text;
 pub mod operator;
+pub mod redemption_limits;

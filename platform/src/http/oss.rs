@@ -3,9 +3,10 @@
 use super::extract::parse_json_body;
 use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
+use crate::domain::redemption_limits::RedemptionBlock;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{ConfirmationOutcome, RedemptionOutcome, UnbindOutcome};
+use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
 use axum::extract::State;
 use axum::Json;
 use numbind_wire::api::{
@@ -31,13 +32,17 @@ pub(super) async fn redeem_code(
     let request: RedeemCodeRequest = parse_json_body(&oss.body)?;
     check_idempotency_key("sms_message_id", &request.sms_message_id)?;
     let msisdn = request.msisdn.clone();
-    let now = state.now();
-    let outcome = state.store.call(move |store| store.redeem_code(&request, now)).await?;
-    let (result, answer) = match outcome {
-        RedemptionOutcome::Claimed(response) => ("claimed", Ok(Json(response))),
-        RedemptionOutcome::Refused(RedemptionRefusal::Unknown) => ("code_unknown", Err(ApiError::CodeUnknown)),
-        RedemptionOutcome::Refused(RedemptionRefusal::Expired) => ("code_expired", Err(ApiError::CodeExpired)),
-        RedemptionOutcome::Refused(RedemptionRefusal::Used) => ("code_used", Err(ApiError::CodeUsed)),
+    let (now, limits) = (state.now(), state.settings.redemption_limits);
+    let limited = state.store.call(move |store| store.redeem_code_within_limits(&request, &limits, now)).await?;
+    count_redemption_limits(&state, &limited);
+    let (result, answer) = match limited.answer {
+        LimitedRedemptionAnswer::Redeemed(outcome) => redemption_answer(outcome),
+        LimitedRedemptionAnswer::Blocked(RedemptionBlock::NumberLocked { retry_after_seconds }) => {
+            ("number_locked", Err(ApiError::NumberLocked { retry_after_seconds }))
+        }
+        LimitedRedemptionAnswer::Blocked(RedemptionBlock::GlobalGuard { retry_after_seconds }) => {
+            ("rate_limited", Err(ApiError::RateLimited { retry_after_seconds }))
+        }
     };
     state.metrics.count_redemption(result);
     match &answer {
@@ -47,6 +52,28 @@ pub(super) async fn redeem_code(
         Err(_) => tracing::info!(%msisdn, result, "redemption refused"),
     }
     answer
+}
+
+type RedemptionAnswer = (&'static str, Result<Json<RedeemCodeResponse>, ApiError>);
+
+fn redemption_answer(outcome: RedemptionOutcome) -> RedemptionAnswer {
+    match outcome {
+        RedemptionOutcome::Claimed(response) => ("claimed", Ok(Json(response))),
+        RedemptionOutcome::Refused(RedemptionRefusal::Unknown) => ("code_unknown", Err(ApiError::CodeUnknown)),
+        RedemptionOutcome::Refused(RedemptionRefusal::Expired) => ("code_expired", Err(ApiError::CodeExpired)),
+        RedemptionOutcome::Refused(RedemptionRefusal::Used) => ("code_used", Err(ApiError::CodeUsed)),
+    }
+}
+
+fn count_redemption_limits(state: &AppState, limited: &LimitedRedemption) {
+    if let Some(refusal) = limited.counted_failure {
+        let (reason, _) = redemption_answer(RedemptionOutcome::Refused(refusal));
+        state.metrics.count_redemption_failure(reason);
+    }
+    if limited.locked_the_number {
+        state.metrics.numbers_locked.inc();
+        tracing::warn!("a number was locked after too many failed redemptions");
+    }
 }
 
 /// `POST /v1/oss/confirmations`: apply the OSS's verdict and wake the waiting box.

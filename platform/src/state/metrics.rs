@@ -18,6 +18,11 @@ pub struct OutcomeLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
     pub status: u16,
@@ -33,6 +38,8 @@ pub struct Metrics {
     pub waiting_terminals: Gauge,
     pub notifications_sent: Counter,
     pub http_requests: Family<RouteLabels, Counter>,
+    pub redemption_failures: Family<ReasonLabel, Counter>,
+    pub numbers_locked: Counter,
 }
 
 impl Default for Metrics {
@@ -54,6 +61,14 @@ impl Default for Metrics {
             notifications_sent.clone(),
         );
         registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
+        let redemption_failures = Family::<ReasonLabel, Counter>::default();
+        let numbers_locked = Counter::default();
+        registry.register(
+            "redemption_failures",
+            "Failed redemptions counted against the guessing limits, by reason",
+            redemption_failures.clone(),
+        );
+        registry.register("numbers_locked", "Numbers locked after too many failed redemptions", numbers_locked.clone());
         Metrics {
             registry: Arc::new(registry),
             activations_issued,
@@ -62,6 +77,8 @@ impl Default for Metrics {
             waiting_terminals,
             notifications_sent,
             http_requests,
+            redemption_failures,
+            numbers_locked,
         }
     }
 }
@@ -69,6 +86,10 @@ impl Default for Metrics {
 impl Metrics {
     pub fn count_redemption(&self, result: &str) {
         self.redemptions.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
+    }
+
+    pub fn count_redemption_failure(&self, reason: &str) {
+        self.redemption_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
     }
 
     pub fn count_confirmation(&self, outcome: &str) {

@@ -6,6 +6,7 @@ pub mod waiters;
 
 use crate::config::Config;
 use crate::domain::clock::Clock;
+use crate::domain::redemption_limits::RedemptionLimits;
 use crate::store::Store;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::{BindingStatement, PlatformSigningKey, SignedStatement};
@@ -46,6 +47,7 @@ pub struct Settings {
     pub require_manifest: bool,
     pub max_activations_per_window: u32,
     pub activation_rate_window: Duration,
+    pub redemption_limits: RedemptionLimits,
 }
 
 impl Settings {
@@ -61,6 +63,12 @@ impl Settings {
             require_manifest: config.require_manifest,
             max_activations_per_window: config.max_activations_per_window,
             activation_rate_window: config.activation_rate_window,
+            redemption_limits: RedemptionLimits {
+                max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
+                failed_redemption_window: config.failed_redemption_window,
+                number_lock_duration: config.number_lock_duration,
+                max_failed_redemptions_global_per_minute: config.max_failed_redemptions_global_per_minute,
+            },
         }
     }
 }

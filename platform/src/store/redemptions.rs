@@ -19,7 +19,7 @@ pub enum RedemptionOutcome {
     Refused(RedemptionRefusal),
 }
 
-fn earlier_redemption_of_sms(
+pub(super) fn earlier_redemption_of_sms(
     connection: &rusqlite::Connection,
     sms_message_id: &str,
 ) -> Result<Option<RedeemCodeResponse>, StoreError> {
@@ -54,57 +54,63 @@ fn activation_with_code(
         .transpose()
 }
 
+/// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
+pub(super) fn redeem_code_in(
+    transaction: &rusqlite::Transaction<'_>,
+    request: &RedeemCodeRequest,
+    now: i64,
+) -> Result<RedemptionOutcome, StoreError> {
+    if let Some(earlier) = earlier_redemption_of_sms(transaction, &request.sms_message_id)? {
+        return Ok(RedemptionOutcome::Claimed(earlier));
+    }
+    let Some(activation) = activation_with_code(transaction, request.code.as_str(), now)? else {
+        let event = AuditEvent::new("oss", "code_refused")
+            .msisdn(&request.msisdn)
+            .message(&request.sms_message_id)
+            .detail("code_unknown");
+        append_audit_event(transaction, now, &event)?;
+        return Ok(RedemptionOutcome::Refused(RedemptionRefusal::Unknown));
+    };
+    if let Err(refusal) = activation.check_redeemable(now) {
+        if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
+            set_activation_state(transaction, &activation.activation_id, ActivationState::Expired)?;
+        }
+        let event = AuditEvent::new("oss", "code_refused")
+            .terminal(&activation.terminal_id)
+            .msisdn(&request.msisdn)
+            .activation(&activation.activation_id)
+            .message(&request.sms_message_id)
+            .detail(if refusal == RedemptionRefusal::Used { "code_used" } else { "code_expired" });
+        append_audit_event(transaction, now, &event)?;
+        return Ok(RedemptionOutcome::Refused(refusal));
+    }
+    let response = RedeemCodeResponse {
+        activation_id: activation.activation_id.clone(),
+        terminal_id: activation.terminal_id.clone(),
+        device_model: find_terminal_in(transaction, &activation.terminal_id)?
+            .map(|terminal| terminal.device_model)
+            .unwrap_or_default(),
+        currently_bound_msisdn: active_binding_in(transaction, &activation.terminal_id)?.map(|b| b.msisdn),
+    };
+    let stored = serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("redemption_response"))?;
+    transaction.execute(
+        "UPDATE activations SET state = 'claimed', claimed_msisdn = ?2, claimed_sms_message_id = ?3,
+         redemption_response = ?4 WHERE activation_id = ?1 AND state = 'pending'",
+        params![activation.activation_id, request.msisdn.as_digits(), request.sms_message_id, stored],
+    )?;
+    let event = AuditEvent::new("oss", "code_redeemed")
+        .terminal(&activation.terminal_id)
+        .msisdn(&request.msisdn)
+        .activation(&activation.activation_id)
+        .message(&request.sms_message_id);
+    append_audit_event(transaction, now, &event)?;
+    Ok(RedemptionOutcome::Claimed(response))
+}
+
 impl Store {
     /// Claims the live activation with `request.code` for this SMS; the same SMS again gets the same answer.
     pub fn redeem_code(&self, request: &RedeemCodeRequest, now: i64) -> Result<RedemptionOutcome, StoreError> {
-        self.in_transaction(|transaction| {
-            if let Some(earlier) = earlier_redemption_of_sms(transaction, &request.sms_message_id)? {
-                return Ok(RedemptionOutcome::Claimed(earlier));
-            }
-            let Some(activation) = activation_with_code(transaction, request.code.as_str(), now)? else {
-                let event = AuditEvent::new("oss", "code_refused")
-                    .msisdn(&request.msisdn)
-                    .message(&request.sms_message_id)
-                    .detail("code_unknown");
-                append_audit_event(transaction, now, &event)?;
-                return Ok(RedemptionOutcome::Refused(RedemptionRefusal::Unknown));
-            };
-            if let Err(refusal) = activation.check_redeemable(now) {
-                if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
-                    set_activation_state(transaction, &activation.activation_id, ActivationState::Expired)?;
-                }
-                let event = AuditEvent::new("oss", "code_refused")
-                    .terminal(&activation.terminal_id)
-                    .msisdn(&request.msisdn)
-                    .activation(&activation.activation_id)
-                    .message(&request.sms_message_id)
-                    .detail(if refusal == RedemptionRefusal::Used { "code_used" } else { "code_expired" });
-                append_audit_event(transaction, now, &event)?;
-                return Ok(RedemptionOutcome::Refused(refusal));
-            }
-            let response = RedeemCodeResponse {
-                activation_id: activation.activation_id.clone(),
-                terminal_id: activation.terminal_id.clone(),
-                device_model: find_terminal_in(transaction, &activation.terminal_id)?
-                    .map(|terminal| terminal.device_model)
-                    .unwrap_or_default(),
-                currently_bound_msisdn: active_binding_in(transaction, &activation.terminal_id)?.map(|b| b.msisdn),
-            };
-            let stored =
-                serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("redemption_response"))?;
-            transaction.execute(
-                "UPDATE activations SET state = 'claimed', claimed_msisdn = ?2, claimed_sms_message_id = ?3,
-                 redemption_response = ?4 WHERE activation_id = ?1 AND state = 'pending'",
-                params![activation.activation_id, request.msisdn.as_digits(), request.sms_message_id, stored],
-            )?;
-            let event = AuditEvent::new("oss", "code_redeemed")
-                .terminal(&activation.terminal_id)
-                .msisdn(&request.msisdn)
-                .activation(&activation.activation_id)
-                .message(&request.sms_message_id);
-            append_audit_event(transaction, now, &event)?;
-            Ok(RedemptionOutcome::Claimed(response))
-        })
+        self.in_transaction(|transaction| redeem_code_in(transaction, request, now))
     }
 
     /// The activation with this ID, whoever owns it (for the OSS side).

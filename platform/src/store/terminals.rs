@@ -1,6 +1,7 @@
 //! Terminal registry and manufacturer manifest queries.
 
 use super::audit::{append_audit_event, AuditEvent};
+use super::manifest::manifest_key_in;
 use super::{Store, StoreError};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
@@ -63,17 +64,11 @@ impl Store {
                     RegistrationOutcome::KeyMismatch
                 });
             }
-            if require_manifest {
-                let listed: Option<String> = transaction
-                    .query_row(
-                        "SELECT public_key FROM manifest_terminals WHERE terminal_id = ?1",
-                        [terminal_id.as_str()],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if listed.as_deref() != Some(public_key.to_string().as_str()) {
-                    return Ok(RegistrationOutcome::NotInManifest);
-                }
+            // A listed terminal must present its listed key, whether or not the manifest is required.
+            match manifest_key_in(transaction, terminal_id)? {
+                Some(listed) if listed != *public_key => return Ok(RegistrationOutcome::KeyMismatch),
+                None if require_manifest => return Ok(RegistrationOutcome::NotInManifest),
+                _ => {}
             }
             transaction.execute(
                 "INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, ?2, ?3, ?4)",

@@ -6,7 +6,9 @@
 mod activations;
 mod authentication;
 mod bindings;
+mod guessing_limits;
 mod helpers;
+mod manifest;
 mod notifications;
 mod operations;
 mod redemptions;
