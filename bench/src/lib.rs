@@ -1,1 +1,103 @@
-//! placeholder, replaced by the crate owner
+//! numbind bench: starts what it measures on loopback, measures numbind and its baseline alternately with the
+//! same load generator, and writes `bench-report.json` and `bench-report.md` (see `docs/PERFORMANCE.md`).
+
+pub mod baselines;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod http_load;
+pub mod latency;
+pub mod process;
+pub mod report;
+pub mod scenarios;
+pub mod system;
+pub mod terminals;
+
+use report::{MachineInfo, Report, ScenarioHeading, ScenarioReport};
+use std::path::{Path, PathBuf};
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Smoke run: small counts, short measurements (checks the bench works, not the targets).
+    pub quick: bool,
+    /// Scenario numbers 1 to 5.
+    pub scenarios: Vec<u8>,
+    pub repeats: usize,
+    /// Where temporary databases and state directories go (the disk being measured).
+    pub work_dir: PathBuf,
+    /// `numbind-bench-server` (scenario 3); default: next to the running executable.
+    pub server_binary: Option<PathBuf>,
+    /// `numbind-agent` (scenario 5); default: next to the running executable.
+    pub agent_binary: Option<PathBuf>,
+}
+
+impl BenchOptions {
+    pub fn new(work_dir: PathBuf) -> BenchOptions {
+        BenchOptions {
+            quick: false,
+            scenarios: vec![1, 2, 3, 4, 5],
+            repeats: 3,
+            work_dir,
+            server_binary: None,
+            agent_binary: None,
+        }
+    }
+}
+
+/// Runs the chosen scenarios one after the other; a scenario that fails is reported with its error.
+pub async fn run_benchmarks(options: &BenchOptions) -> Report {
+    let started_at_unix_seconds = unix_seconds();
+    let mut scenarios = Vec::new();
+    for &number in &options.scenarios {
+        tracing::info!(scenario = number, "running");
+        let outcome = match number {
+            1 => scenarios::boot_storm::run(options).await,
+            2 => scenarios::activations::run(options).await,
+            3 => scenarios::waiting_boxes::run(options).await,
+            4 => scenarios::smsc_throughput::run(options).await,
+            5 => scenarios::agent_footprint::run(options).await,
+            other => Err(anyhow::anyhow!("no scenario {other}")),
+        };
+        match outcome {
+            Ok(reports) => scenarios.extend(reports),
+            Err(error) => {
+                tracing::error!(scenario = number, error = %format!("{error:#}"), "scenario failed");
+                scenarios.push(ScenarioReport::failed(failed_heading(number), format!("{error:#}")));
+            }
+        }
+    }
+    Report {
+        machine: MachineInfo::current(),
+        started_at_unix_seconds,
+        finished_at_unix_seconds: unix_seconds(),
+        quick: options.quick,
+        repeats: options.repeats,
+        scenarios,
+    }
+}
+
+fn failed_heading(number: u8) -> ScenarioHeading {
+    ScenarioHeading {
+        scenario: number,
+        name: "scenario",
+        variant: String::new(),
+        unit: "",
+        baseline_name: "",
+        target: "",
+        target_checks: Vec::new(),
+    }
+}
+
+/// Writes `bench-report.json` and `bench-report.md` into `directory`.
+pub fn write_report(report: &Report, directory: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(directory)?;
+    let json_path = directory.join("bench-report.json");
+    let markdown_path = directory.join("bench-report.md");
+    std::fs::write(&json_path, serde_json::to_vec_pretty(report)?)?;
+    std::fs::write(&markdown_path, report.markdown())?;
+    Ok((json_path, markdown_path))
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}

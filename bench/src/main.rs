@@ -1,1 +1,39 @@
-fn main() {}
+//! `numbind-bench`: parses flags, installs logging on stderr, runs `cli::main`.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// numbind bench: numbind against its ceilings on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "numbind-bench", version, about, long_about = None)]
+struct Cli {
+    /// Write logs as JSON lines on stderr.
+    #[arg(long, env = "NUMBIND_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(flatten)]
+    bench: numbind_bench::cli::Args,
+}
+
+/// The measured components log every message at info; at that level logging would be part of the measurement.
+const QUIET_COMPONENTS: &str =
+    "info,numbind_platform=warn,numbind_sms_sim=warn,numbind_oss_sim=warn,numbind_smpp=warn,numbind_device_agent=warn";
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(QUIET_COMPONENTS));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    if let Err(error) = numbind_bench::cli::main(cli.bench).await {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,63 @@
+//! `numbind-bench` / `numbind bench`: flags, running the scenarios, printing the table, writing the report.
+
+use crate::{run_benchmarks, write_report, BenchOptions};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Measures numbind against its ceilings on this machine and writes bench-report.json and bench-report.md.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Smoke run for CI: small counts and short measurements (checks the bench works, not the targets).
+    #[arg(long, env = "NUMBIND_BENCH_QUICK")]
+    pub quick: bool,
+    /// Scenarios to run, comma-separated: 1 boot storm, 2 activations, 3 waiting boxes, 4 SMS centre, 5 agent.
+    #[arg(long, env = "NUMBIND_BENCH_SCENARIOS", value_delimiter = ',', default_value = "1,2,3,4,5",
+          value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub scenarios: Vec<u8>,
+    /// Repeats per scenario (baseline and numbind alternate within each repeat).
+    #[arg(long, env = "NUMBIND_BENCH_REPEATS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub repeats: u16,
+    /// Where bench-report.json and bench-report.md are written.
+    #[arg(long, env = "NUMBIND_BENCH_OUTPUT_DIR", default_value = ".")]
+    pub output_dir: PathBuf,
+    /// Where the measured databases and state directories live (default: the system temporary directory).
+    #[arg(long, env = "NUMBIND_BENCH_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// The numbind-bench-server binary for scenario 3 (default: next to this executable).
+    #[arg(long, env = "NUMBIND_BENCH_SERVER_BINARY")]
+    pub server_binary: Option<PathBuf>,
+    /// The numbind-agent binary for scenario 5 (default: next to this executable).
+    #[arg(long, env = "NUMBIND_BENCH_AGENT_BINARY")]
+    pub agent_binary: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn to_options(&self) -> BenchOptions {
+        let mut options = BenchOptions::new(self.work_dir.clone().unwrap_or_else(std::env::temp_dir));
+        options.quick = self.quick;
+        options.scenarios = self.scenarios.clone();
+        options.repeats = usize::from(self.repeats);
+        options.server_binary = self.server_binary.clone();
+        options.agent_binary = self.agent_binary.clone();
+        options
+    }
+}
+
+/// Runs the bench, prints the Markdown table on stdout, writes both reports; fails if a scenario could not run.
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    let options = args.to_options();
+    let report = run_benchmarks(&options).await;
+    let (json_path, markdown_path) = write_report(&report, &args.output_dir)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", report.markdown())?;
+    writeln!(stdout, "report json={} markdown={}", json_path.display(), markdown_path.display())?;
+    stdout.flush()?;
+    let failed: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter(|scenario| scenario.error.is_some())
+        .map(|scenario| scenario.scenario.to_string())
+        .collect();
+    anyhow::ensure!(failed.is_empty(), "scenario(s) {} could not run (see the report)", failed.join(","));
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Scenario 4, SMS centre: submit_sm per second over one SMPP session with a window of 10, against an SMPP echo
+//! that answers each submit_sm at once (same sender, same PDUs).
+
+use crate::latency::LatencyRecorder;
+use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
+use crate::scenarios::measurement_duration;
+use crate::system::{start_smsc, ServerRuntime, SHORT_CODE, UNTHROTTLED_SUBMITS_PER_SECOND};
+use crate::BenchOptions;
+use anyhow::Context;
+use numbind_smpp::pdu::{ESME_ROK, TAG_CLIENT_REFERENCE};
+use numbind_smpp::{encode_text, Bind, Connection, Pdu, PduBody, ReadOutcome, ShortMessage};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const WINDOW: usize = 10;
+const SYSTEM_ID: &str = "bench";
+const PASSWORD: &str = "benchpw";
+
+fn heading() -> ScenarioHeading {
+    ScenarioHeading {
+        scenario: 4,
+        name: "SMS centre: submit_sm, one session",
+        variant: format!("window {WINDOW}"),
+        unit: "submit/s",
+        baseline_name: "SMPP echo",
+        target: ">= 0.5x the echo",
+        target_checks: vec![check("ratio", Comparison::AtLeast, 0.5)],
+    }
+}
+
+/// What one windowed run measured.
+struct SubmitResult {
+    accepted: u64,
+    refused: u64,
+    elapsed: Duration,
+    latencies: LatencyRecorder,
+}
+
+pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
+    let runtime = ServerRuntime::new()?;
+    let directory = tempfile::tempdir_in(&options.work_dir)?;
+    let shutdown = CancellationToken::new();
+    let _stop = shutdown.clone().drop_guard();
+    let mut account = numbind_sms_sim::EsmeAccount::new(SYSTEM_ID, PASSWORD, vec![]);
+    account.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
+    let (_, smsc_smpp) = start_smsc(&runtime, directory.path(), vec![account], &shutdown).await?;
+    let echo = runtime.serve(crate::baselines::serve_smpp_echo).await?;
+    let duration = measurement_duration(options.quick);
+    let mut repeats = Vec::new();
+    for repeat in 0..options.repeats {
+        let ceiling = windowed_submits(echo, duration, repeat).await.context("echo")?;
+        let measured = windowed_submits(smsc_smpp, duration, repeat).await.context("sms centre")?;
+        repeats.push(figures(measured, ceiling));
+    }
+    let notes = vec![
+        format!("bench account throttle set to {UNTHROTTLED_SUBMITS_PER_SECOND}/s (sms-sim default 150/s)"),
+        "each submit_sm carries a unique client reference (0x1402), UCS-2 Chinese text like the notification".into(),
+    ];
+    Ok(vec![ScenarioReport::from_repeats(heading(), repeats, notes)])
+}
+
+fn figures(mut measured: SubmitResult, mut ceiling: SubmitResult) -> RepeatFigures {
+    let rate = |result: &SubmitResult| result.accepted as f64 / result.elapsed.as_secs_f64().max(1e-9);
+    RepeatFigures::new(rate(&measured), rate(&ceiling))
+        .with("p50_ms", measured.latencies.quantile_milliseconds(0.5))
+        .with("p99_ms", measured.latencies.quantile_milliseconds(0.99))
+        .with("baseline_p99_ms", ceiling.latencies.quantile_milliseconds(0.99))
+        .with("refused", measured.refused as f64)
+}
+
+fn submit(sequence_number: u32, reference: String) -> Pdu {
+    let mut message = ShortMessage {
+        source_addr_npi: 1,
+        source_addr: SHORT_CODE.into(),
+        dest_addr_npi: 1,
+        destination_addr: "13800138000".into(),
+        ..ShortMessage::default()
+    };
+    let (data_coding, octets) = encode_text("已绑定：您的号码已为机顶盒 numbind bench STB 代付业务费用。");
+    message.set_text_octets(data_coding, octets);
+    message.set_tlv(TAG_CLIENT_REFERENCE, reference.into_bytes());
+    Pdu { command_status: 0, sequence_number, body: PduBody::SubmitSm(message) }
+}
+
+async fn bind_transmitter(address: SocketAddr) -> anyhow::Result<Connection> {
+    let stream = tokio::net::TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let mut connection = Connection::new(stream);
+    let bind = Bind {
+        system_id: SYSTEM_ID.into(),
+        password: PASSWORD.into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    };
+    connection.write_pdu(&Pdu { command_status: 0, sequence_number: 1, body: PduBody::BindTransmitter(bind) }).await?;
+    match connection.read_pdu().await? {
+        Some(ReadOutcome::Pdu(answer)) if answer.command_status == ESME_ROK => Ok(connection),
+        other => anyhow::bail!("bind refused: {other:?}"),
+    }
+}
+
+/// Keeps `WINDOW` submit_sm outstanding on one session for `duration`, then drains the window.
+async fn windowed_submits(address: SocketAddr, duration: Duration, repeat: usize) -> anyhow::Result<SubmitResult> {
+    let mut connection = bind_transmitter(address).await?;
+    let run_id = format!("{}-{repeat}", std::process::id());
+    let mut sent_at: HashMap<u32, Instant> = HashMap::new();
+    let mut result = SubmitResult { accepted: 0, refused: 0, elapsed: Duration::ZERO, latencies: Default::default() };
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut sequence_number = 1u32;
+    loop {
+        if Instant::now() < deadline && sent_at.len() < WINDOW {
+            sequence_number += 1;
+            connection.write_pdu(&submit(sequence_number, format!("b{run_id}-{sequence_number}"))).await?;
+            sent_at.insert(sequence_number, Instant::now());
+            continue;
+        }
+        if sent_at.is_empty() {
+            break;
+        }
+        match connection.read_pdu().await? {
+            Some(ReadOutcome::Pdu(Pdu { command_status, sequence_number, body: PduBody::SubmitSmResp { .. } })) => {
+                if let Some(sent) = sent_at.remove(&sequence_number) {
+                    result.latencies.record(sent.elapsed());
+                }
+                if command_status == ESME_ROK {
+                    result.accepted += 1;
+                } else {
+                    result.refused += 1;
+                }
+            }
+            Some(ReadOutcome::Pdu(Pdu { sequence_number, body: PduBody::EnquireLink, .. })) => {
+                connection.write_pdu(&Pdu { command_status: 0, sequence_number, body: PduBody::EnquireLinkResp }).await?;
+            }
+            Some(_) => {}
+            None => anyhow::bail!("the peer closed the session"),
+        }
+    }
+    result.elapsed = started.elapsed();
+    Ok(result)
+}

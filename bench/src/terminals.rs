@@ -1,0 +1,140 @@
+//! Simulated set-top boxes for the HTTP scenarios: a key pair each, signed raw requests (fresh nonce, current
+//! timestamp), and bulk registration and activation over a few keep-alive connections.
+
+use crate::http_load::{connect, exchange, request_bytes};
+use anyhow::Context;
+use numbind_wire::api::ActivationResponse;
+use numbind_wire::request_signing::{
+    new_nonce, RequestToSign, TerminalKeyPair, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
+};
+use numbind_wire::TerminalId;
+use ring::rand::SystemRandom;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// One box: its key and the ID derived from it.
+pub struct SimulatedTerminal {
+    pub terminal_id: TerminalId,
+    key_pair: TerminalKeyPair,
+    random: SystemRandom,
+}
+
+impl SimulatedTerminal {
+    pub fn generate() -> anyhow::Result<SimulatedTerminal> {
+        let random = SystemRandom::new();
+        let (key_pair, _) = TerminalKeyPair::generate(&random).map_err(|error| anyhow::anyhow!("{error}"))?;
+        let terminal_id = TerminalId::from_public_key(key_pair.public_key().as_bytes());
+        Ok(SimulatedTerminal { terminal_id, key_pair, random })
+    }
+
+    /// A signed request as the box sends it; the signature is made here (client-side cost).
+    pub fn signed_request(&self, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+        let nonce = new_nonce(&self.random).unwrap_or_default();
+        let timestamp = now_unix_seconds();
+        let to_sign = RequestToSign {
+            method,
+            path_and_query: path,
+            terminal_id: &self.terminal_id,
+            timestamp_unix_seconds: timestamp,
+            nonce: &nonce,
+            body,
+        };
+        let signature = self.key_pair.sign(&to_sign);
+        let headers = [
+            (HEADER_TERMINAL, self.terminal_id.to_string()),
+            (HEADER_TIMESTAMP, timestamp.to_string()),
+            (HEADER_NONCE, nonce),
+            (HEADER_SIGNATURE, signature),
+        ];
+        request_bytes(method, path, &headers, body)
+    }
+
+    pub fn registration_request(&self) -> Vec<u8> {
+        let body = serde_json::json!({
+            "terminal_id": self.terminal_id,
+            "public_key": self.key_pair.public_key().to_string(),
+            "device_model": "numbind bench STB",
+        });
+        self.signed_request("POST", "/v1/terminals", body.to_string().as_bytes())
+    }
+
+    pub fn binding_status_request(&self) -> Vec<u8> {
+        self.signed_request("GET", &format!("/v1/terminals/{}/binding", self.terminal_id), b"")
+    }
+
+    pub fn activation_request(&self) -> Vec<u8> {
+        self.signed_request("POST", &format!("/v1/terminals/{}/activations", self.terminal_id), b"{}")
+    }
+
+    pub fn long_poll_request(&self, activation_id: &str, wait_seconds: u64) -> Vec<u8> {
+        let path = format!("/v1/terminals/{}/activations/{activation_id}?wait_seconds={wait_seconds}", self.terminal_id);
+        self.signed_request("GET", &path, b"")
+    }
+}
+
+pub fn now_unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Makes `count` boxes (key generation is cheap: about 20 µs each).
+pub fn generate_terminals(count: usize) -> anyhow::Result<Vec<Arc<SimulatedTerminal>>> {
+    (0..count).map(|_| SimulatedTerminal::generate().map(Arc::new)).collect()
+}
+
+/// Sends one request per terminal over `connections` keep-alive connections; every answer must be 2xx.
+async fn for_each_terminal(
+    address: SocketAddr,
+    terminals: &[Arc<SimulatedTerminal>],
+    connections: usize,
+    build: fn(&SimulatedTerminal) -> Vec<u8>,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let connections = connections.clamp(1, terminals.len().max(1));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (lane, chunk) in terminals.chunks(terminals.len().div_ceil(connections).max(1)).enumerate() {
+        let chunk: Vec<Arc<SimulatedTerminal>> = chunk.to_vec();
+        tasks.spawn(async move {
+            let mut stream = connect(address).await?;
+            let mut buffer = Vec::new();
+            let mut bodies = Vec::with_capacity(chunk.len());
+            for terminal in &chunk {
+                let response = exchange(&mut stream, &build(terminal), &mut buffer).await?;
+                anyhow::ensure!(
+                    (200..300).contains(&response.status),
+                    "status {}: {}",
+                    response.status,
+                    String::from_utf8_lossy(&response.body)
+                );
+                bodies.push(response.body);
+            }
+            Ok::<_, anyhow::Error>((lane, bodies))
+        });
+    }
+    let mut lanes = Vec::new();
+    while let Some(finished) = tasks.join_next().await {
+        lanes.push(finished.context("a setup connection panicked")??);
+    }
+    lanes.sort_by_key(|(lane, _)| *lane);
+    Ok(lanes.into_iter().flat_map(|(_, bodies)| bodies).collect())
+}
+
+pub async fn register_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<()> {
+    for_each_terminal(address, terminals, 32, SimulatedTerminal::registration_request).await.context("registering")?;
+    Ok(())
+}
+
+/// Asks one activation per terminal; returns the activation IDs in the terminals' order.
+pub async fn activate_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<Vec<String>> {
+    let bodies = for_each_terminal(address, terminals, 32, SimulatedTerminal::activation_request)
+        .await
+        .context("activating")?;
+    bodies
+        .iter()
+        .map(|body| {
+            let activation: ActivationResponse = serde_json::from_slice(body).context("activation response")?;
+            Ok(activation.activation_id)
+        })
+        .collect()
+}
