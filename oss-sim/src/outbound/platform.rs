@@ -105,8 +105,12 @@ fn unavailable(reason: String) -> PlatformCallError {
 }
 
 /// 5xx, 429, 408 and authentication trouble (a clock or secret the operator will fix) are retried;
-/// any other 4xx is the platform's definite answer.
+/// any other 4xx is the platform's definite answer. A locked number (429 `number_locked`) is definite too:
+/// the user is told at once, and the SMS is not retried (a retry after the lock would redeem a stale code).
 pub(crate) fn classify_refusal(status: u16, code: ApiErrorCode, retry_after: Option<Duration>) -> PlatformCallError {
+    if code == ApiErrorCode::NumberLocked {
+        return PlatformCallError::Refused { status, code };
+    }
     let retryable = status >= 500
         || status == 429
         || status == 408
@@ -161,9 +165,12 @@ mod tests {
 
     #[test]
     fn code_answers_are_definite_refusals() {
-        for (status, code) in
-            [(404, ApiErrorCode::CodeUnknown), (410, ApiErrorCode::CodeExpired), (409, ApiErrorCode::CodeUsed)]
-        {
+        for (status, code) in [
+            (404, ApiErrorCode::CodeUnknown),
+            (410, ApiErrorCode::CodeExpired),
+            (409, ApiErrorCode::CodeUsed),
+            (429, ApiErrorCode::NumberLocked),
+        ] {
             assert_eq!(classify_refusal(status, code, None), PlatformCallError::Refused { status, code });
         }
     }

@@ -17,6 +17,9 @@ pub(crate) const SMSC_OSS_PASSWORD: &str = "oss-pass";
 const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
 const PLATFORM_SECRET: &str = "oss-test-secret-0123456789abcdef0123";
 
+/// Changes the platform's config before it starts.
+pub(crate) type AdjustPlatform = Box<dyn FnOnce(&mut numbind_platform::Config) + Send>;
+
 /// What to start next to the OSS.
 #[derive(Default)]
 pub(crate) struct AppOptions {
@@ -26,6 +29,8 @@ pub(crate) struct AppOptions {
     pub(crate) sms_centre: Option<bool>,
     /// Start the real platform (with an SMS centre link when there is a centre).
     pub(crate) platform: bool,
+    /// Adjusts the platform's config before it starts (its clock, its limits).
+    pub(crate) adjust_platform: Option<AdjustPlatform>,
 }
 
 pub(crate) struct SmsCentre {
@@ -71,6 +76,7 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
 async fn spawn_platform(
     directory: &TempDir,
     smpp_address: Option<String>,
+    adjust: Option<AdjustPlatform>,
     shutdown: &CancellationToken,
 ) -> (String, JoinHandle<anyhow::Result<()>>) {
     let mut config = numbind_platform::Config::new(
@@ -84,6 +90,9 @@ async fn spawn_platform(
         system_id: "platform".into(),
         password: SMSC_PLATFORM_PASSWORD.into(),
     });
+    if let Some(adjust) = adjust {
+        adjust(&mut config);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind platform");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     (url, tokio::spawn(numbind_platform::run(config, listener, shutdown.clone().cancelled_owned())))
@@ -104,8 +113,13 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
         None => (None, unused_address().await),
     };
     let (platform_url, platform_task) = if options.platform {
-        let (url, task) =
-            spawn_platform(&directory, sms_centre.as_ref().map(|_| smpp_address.clone()), &shutdown).await;
+        let (url, task) = spawn_platform(
+            &directory,
+            sms_centre.as_ref().map(|_| smpp_address.clone()),
+            options.adjust_platform,
+            &shutdown,
+        )
+        .await;
         (Some(url), Some(task))
     } else {
         (None, None)

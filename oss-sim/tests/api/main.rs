@@ -6,6 +6,7 @@
 
 mod admin;
 mod binding_flow;
+mod guessing_limits;
 mod helpers;
 mod sms_flow;
 mod terminal;
