@@ -159,6 +159,42 @@ fn parse_head(head: &[u8]) -> anyhow::Result<(u16, usize)> {
     Ok((status, content_length))
 }
 
+/// Sends every request once over `connections` keep-alive connections; every answer must be 2xx. Returns the
+/// bodies in the requests' order.
+pub async fn send_all(address: SocketAddr, requests: Vec<Vec<u8>>, connections: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    let lane_size = requests.len().div_ceil(connections.max(1)).max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut requests = requests.into_iter();
+    for lane in 0.. {
+        let chunk: Vec<Vec<u8>> = requests.by_ref().take(lane_size).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        tasks.spawn(async move {
+            let mut stream = connect(address).await?;
+            let mut buffer = Vec::new();
+            let mut bodies = Vec::with_capacity(chunk.len());
+            for request in &chunk {
+                let response = exchange(&mut stream, request, &mut buffer).await?;
+                anyhow::ensure!(
+                    (200..300).contains(&response.status),
+                    "status {}: {}",
+                    response.status,
+                    String::from_utf8_lossy(&response.body)
+                );
+                bodies.push(response.body);
+            }
+            Ok::<_, anyhow::Error>((lane, bodies))
+        });
+    }
+    let mut lanes = Vec::new();
+    while let Some(finished) = tasks.join_next().await {
+        lanes.push(finished.context("a setup connection panicked")??);
+    }
+    lanes.sort_by_key(|(lane, _)| *lane);
+    Ok(lanes.into_iter().flat_map(|(_, bodies)| bodies).collect())
+}
+
 /// The bytes of an HTTP/1.1 request with `headers` and `body` (keep-alive).
 pub fn request_bytes(method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     let mut text = format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n");

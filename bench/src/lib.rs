@@ -6,6 +6,7 @@ pub mod baselines;
 pub mod cli;
 pub mod http_load;
 pub mod latency;
+pub mod phones;
 pub mod process;
 pub mod report;
 pub mod scenarios;

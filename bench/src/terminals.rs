@@ -1,7 +1,7 @@
 //! Simulated set-top boxes for the HTTP scenarios: a key pair each, signed raw requests (fresh nonce, current
 //! timestamp), and bulk registration and activation over a few keep-alive connections.
 
-use crate::http_load::{connect, exchange, request_bytes};
+use crate::http_load::{request_bytes, send_all};
 use anyhow::Context;
 use numbind_wire::api::ActivationResponse;
 use numbind_wire::request_signing::{
@@ -84,52 +84,16 @@ pub fn generate_terminals(count: usize) -> anyhow::Result<Vec<Arc<SimulatedTermi
     (0..count).map(|_| SimulatedTerminal::generate().map(Arc::new)).collect()
 }
 
-/// Sends one request per terminal over `connections` keep-alive connections; every answer must be 2xx.
-async fn for_each_terminal(
-    address: SocketAddr,
-    terminals: &[Arc<SimulatedTerminal>],
-    connections: usize,
-    build: fn(&SimulatedTerminal) -> Vec<u8>,
-) -> anyhow::Result<Vec<Vec<u8>>> {
-    let connections = connections.clamp(1, terminals.len().max(1));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (lane, chunk) in terminals.chunks(terminals.len().div_ceil(connections).max(1)).enumerate() {
-        let chunk: Vec<Arc<SimulatedTerminal>> = chunk.to_vec();
-        tasks.spawn(async move {
-            let mut stream = connect(address).await?;
-            let mut buffer = Vec::new();
-            let mut bodies = Vec::with_capacity(chunk.len());
-            for terminal in &chunk {
-                let response = exchange(&mut stream, &build(terminal), &mut buffer).await?;
-                anyhow::ensure!(
-                    (200..300).contains(&response.status),
-                    "status {}: {}",
-                    response.status,
-                    String::from_utf8_lossy(&response.body)
-                );
-                bodies.push(response.body);
-            }
-            Ok::<_, anyhow::Error>((lane, bodies))
-        });
-    }
-    let mut lanes = Vec::new();
-    while let Some(finished) = tasks.join_next().await {
-        lanes.push(finished.context("a setup connection panicked")??);
-    }
-    lanes.sort_by_key(|(lane, _)| *lane);
-    Ok(lanes.into_iter().flat_map(|(_, bodies)| bodies).collect())
-}
-
 pub async fn register_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<()> {
-    for_each_terminal(address, terminals, 32, SimulatedTerminal::registration_request).await.context("registering")?;
+    let requests = terminals.iter().map(|terminal| terminal.registration_request()).collect();
+    send_all(address, requests, 32).await.context("registering")?;
     Ok(())
 }
 
 /// Asks one activation per terminal; returns the activation IDs in the terminals' order.
 pub async fn activate_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<Vec<String>> {
-    let bodies = for_each_terminal(address, terminals, 32, SimulatedTerminal::activation_request)
-        .await
-        .context("activating")?;
+    let requests = terminals.iter().map(|terminal| terminal.activation_request()).collect();
+    let bodies = send_all(address, requests, 32).await.context("activating")?;
     bodies
         .iter()
         .map(|body| {

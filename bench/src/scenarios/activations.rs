@@ -1,7 +1,147 @@
-//! placeholder
-use crate::report::ScenarioReport;
-use crate::BenchOptions;
+//! Scenario 2, activations end to end: boxes (the device-agent library, a state directory each on the work
+//! disk) wait on long-polls while phones text their codes; timed from the SMS centre's 202 to the agent's
+//! `Bound` event (flag durably written, then acknowledged). Baseline: single-row SQLite commits per second on
+//! the same disk with numbind's settings.
 
-pub async fn run(_options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
-    anyhow::bail!("not yet")
+use crate::latency::LatencyRecorder;
+use crate::phones::{create_subscribers, phone_number, send_sms};
+use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
+use crate::scenarios::measurement_duration;
+use crate::system::{start_full_system, ServerRuntime, SystemAddresses};
+use crate::BenchOptions;
+use anyhow::Context;
+use numbind_device_agent::{Agent, AgentConfig, AgentEvent};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+fn heading(in_flight: usize) -> ScenarioHeading {
+    ScenarioHeading {
+        scenario: 2,
+        name: "activations end to end",
+        variant: format!("{in_flight} in flight"),
+        unit: "activations/s",
+        baseline_name: "SQLite WAL+FULL commits/s",
+        target: ">= 1,000/s with p99 <= 300 ms",
+        target_checks: vec![check("numbind", Comparison::AtLeast, 1000.0), check("p99_ms", Comparison::AtMost, 300.0)],
+    }
+}
+
+/// One round: every box bound once.
+struct RoundResult {
+    activations: usize,
+    elapsed: Duration,
+    latencies: LatencyRecorder,
+}
+
+pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
+    let (boxes, in_flight) = if options.quick { (20, 8) } else { (2000, 256) };
+    let runtime = ServerRuntime::new()?;
+    let directory = tempfile::tempdir_in(&options.work_dir)?;
+    let system = start_full_system(&runtime, directory.path()).await?;
+    create_subscribers(system.addresses.oss_http, 0, boxes * options.repeats).await?;
+    let mut repeats = Vec::new();
+    for repeat in 0..options.repeats {
+        let baseline_directory = directory.path().to_owned();
+        let duration = measurement_duration(options.quick);
+        let commits_per_second = tokio::task::spawn_blocking(move || {
+            crate::baselines::sqlite_commits_per_second(&baseline_directory, duration)
+        })
+        .await??;
+        let boxes_directory = directory.path().join(format!("boxes-{repeat}"));
+        let mut round =
+            activation_round(&system.addresses, &boxes_directory, repeat * boxes, boxes, in_flight).await?;
+        let rate = round.activations as f64 / round.elapsed.as_secs_f64().max(1e-9);
+        repeats.push(
+            RepeatFigures::new(rate, commits_per_second)
+                .with("p50_ms", round.latencies.quantile_milliseconds(0.5))
+                .with("p99_ms", round.latencies.quantile_milliseconds(0.99))
+                .with("max_ms", round.latencies.quantile_milliseconds(1.0)),
+        );
+    }
+    let notes = vec![
+        format!("{boxes} boxes per repeat (device-agent library, own reqwest client and state dir each), {in_flight} activations in flight"),
+        "latency: phone's 202 from the SMS centre -> agent Bound event (flag fsync'd + acknowledgement)".into(),
+        "platform, OSS and SMS centre in-process on one 2-worker runtime; SMPP throttles opened".into(),
+    ];
+    Ok(vec![ScenarioReport::from_repeats(heading(in_flight), repeats, notes)])
+}
+
+/// Boots `count` boxes until each shows a code, then lets phones `first_phone..` text them, `in_flight` at a time.
+async fn activation_round(
+    system: &SystemAddresses,
+    directory: &Path,
+    first_phone: usize,
+    count: usize,
+    in_flight: usize,
+) -> anyhow::Result<RoundResult> {
+    let (code_sender, mut code_receiver) = mpsc::unbounded_channel::<(usize, String)>();
+    let mut bound_receivers = Vec::with_capacity(count);
+    let mut agents = tokio::task::JoinSet::new();
+    for index in 0..count {
+        let (bound_sender, bound_receiver) = oneshot::channel::<Instant>();
+        bound_receivers.push(Some(bound_receiver));
+        let agent = Agent::new(agent_config(system, &directory.join(index.to_string())))?;
+        let code_sender = code_sender.clone();
+        agents.spawn(async move {
+            let mut bound_sender = Some(bound_sender);
+            let mut on_event = move |event: AgentEvent| match event {
+                AgentEvent::ActivationShown(display) => {
+                    let _ = code_sender.send((index, display.sms_text));
+                }
+                AgentEvent::Bound(_) => {
+                    if let Some(sender) = bound_sender.take() {
+                        let _ = sender.send(Instant::now());
+                    }
+                }
+                _ => {}
+            };
+            agent.run_until_bound(&mut on_event).await
+        });
+    }
+    let mut texts = vec![String::new(); count];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    for _ in 0..count {
+        let (index, text) = tokio::time::timeout_at(deadline, code_receiver.recv())
+            .await
+            .context("boxes did not all show a code within 120 s")?
+            .context("agents ended before showing codes")?;
+        texts[index] = text;
+    }
+    let limit = Arc::new(Semaphore::new(in_flight));
+    let started = Instant::now();
+    let mut phones = tokio::task::JoinSet::new();
+    for (index, text) in texts.into_iter().enumerate() {
+        let bound = bound_receivers[index].take().context("bound receiver")?;
+        let limit = limit.clone();
+        let smsc_http = system.smsc_http;
+        phones.spawn(async move {
+            let _permit = limit.acquire_owned().await?;
+            send_sms(smsc_http, &phone_number(first_phone + index), &text).await?;
+            let accepted = Instant::now();
+            let bound_at = tokio::time::timeout(Duration::from_secs(60), bound).await.context("not bound in 60 s")??;
+            Ok::<_, anyhow::Error>((bound_at, bound_at.saturating_duration_since(accepted)))
+        });
+    }
+    let mut latencies = LatencyRecorder::default();
+    let mut last_bound = started;
+    while let Some(finished) = phones.join_next().await {
+        let (bound_at, latency) = finished.context("a phone panicked")??;
+        latencies.record(latency);
+        last_bound = last_bound.max(bound_at);
+    }
+    while let Some(finished) = agents.join_next().await {
+        finished.context("an agent panicked")??;
+    }
+    Ok(RoundResult { activations: count, elapsed: last_bound.duration_since(started), latencies })
+}
+
+fn agent_config(system: &SystemAddresses, state_dir: &Path) -> AgentConfig {
+    let mut config =
+        AgentConfig::new(state_dir, format!("http://{}", system.platform), vec![system.platform_key.clone()]);
+    config.device_model = "numbind bench STB".into();
+    config.request_timeout = Duration::from_secs(30);
+    config.retry_base = Duration::from_millis(100);
+    config
 }
