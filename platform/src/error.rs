@@ -133,7 +133,9 @@ impl IntoResponse for ApiError {
         let retry_after = self.retry_after_seconds();
         let mut response = match self.local_code() {
             // Codes the wire enum lacks keep the same `{code, message}` shape.
-            Some(local) => (status, Json(serde_json::json!({"code": local, "message": self.to_string()}))).into_response(),
+            Some(local) => {
+                (status, Json(serde_json::json!({"code": local, "message": self.to_string()}))).into_response()
+            }
             None => (status, Json(ErrorBody { code, message: self.to_string() })).into_response(),
         };
         if let Some(seconds) = retry_after {

@@ -235,23 +235,23 @@ impl AuditChainVerifier {
     fn check_event(&mut self, event: &StoredAuditEvent, after_gap: bool) {
         let sequence = event.fields.sequence;
         let link_fits = event.prev_hash == self.running_hash;
-        if !event.hash_is_consistent() {
-            self.report(AuditProblemKind::Edited, sequence);
-        }
         if event.fields.at < self.last_at || event.row_id < self.last_row_id {
             self.report(AuditProblemKind::Reordered, sequence);
+        }
+        let links_to_another_event = self.known_hashes.get(&event.prev_hash).is_some_and(|known| *known != sequence);
+        if !event.hash_is_consistent() && (link_fits || after_gap || links_to_another_event) {
+            self.report(AuditProblemKind::Edited, sequence);
         }
         if link_fits || after_gap {
             return;
         }
-        match self.known_hashes.get(&event.prev_hash) {
-            Some(_) => self.report(AuditProblemKind::Reordered, sequence),
-            None if event.prev_hash.as_slice() == GENESIS_HASH => self.report(AuditProblemKind::Reordered, sequence),
+        if links_to_another_event || event.prev_hash.as_slice() == GENESIS_HASH {
+            self.report(AuditProblemKind::Reordered, sequence);
+        } else if event.hash_is_consistent() && sequence > 1 && !self.is_tail(sequence) {
             // The predecessor was edited and re-hashed: this event still links to its old hash.
-            None if event.hash_is_consistent() && sequence > 1 && !self.is_tail(sequence) => {
-                self.report(AuditProblemKind::Edited, sequence - 1)
-            }
-            None => self.report(AuditProblemKind::Inserted, sequence),
+            self.report(AuditProblemKind::Edited, sequence - 1);
+        } else {
+            self.report(AuditProblemKind::Inserted, sequence);
         }
     }
 

@@ -1,8 +1,11 @@
 //! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
 
 mod activations;
+pub mod exports;
 pub mod extract;
 mod health;
+mod operator_auth;
+mod operators;
 mod oss;
 mod oss_auth;
 mod terminal_auth;
@@ -37,10 +40,21 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .route("/v1/oss/redemptions", post(oss::redeem_code))
         .route("/v1/oss/confirmations", post(oss::confirm_binding))
         .route("/v1/oss/unbindings", post(oss::unbind));
+    let operator_routes = Router::new()
+        .route("/v1/operator/bindings", get(operators::search_bindings))
+        .route("/v1/operator/terminals/{terminal_id}/history", get(operators::terminal_history))
+        .route("/v1/operator/terminals/{terminal_id}/unbind", post(operators::unbind_terminal))
+        .route("/v1/operator/audit-events", get(operators::audit_events))
+        .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
+        .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
+        .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))
+        .route("/v1/operator/exports/audit-events.csv", get(exports::audit_events_csv))
+        .route("/v1/operator/exports/audit-events.jsonl", get(exports::audit_events_jsonl));
     let operations_routes =
         Router::new().route("/healthz", get(health::healthz)).route("/metrics", get(health::metrics));
     terminal_routes
         .merge(oss_routes)
+        .merge(operator_routes)
         .merge(operations_routes)
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

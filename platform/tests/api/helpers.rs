@@ -102,6 +102,11 @@ pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp 
 }
 
 impl TestApp {
+    /// The app's SQLite file (for tooling that works on the file, and for tampering tests).
+    pub(crate) fn database_path(&self) -> std::path::PathBuf {
+        self._directory.path().join("platform.db")
+    }
+
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_unix_seconds()
     }

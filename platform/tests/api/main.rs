@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod activations;
+mod audit_chain;
 mod authentication;
 mod bindings;
 mod guessing_limits;
 mod helpers;
 mod manifest;
 mod notifications;
+mod operators;
 mod operations;
 mod redemptions;

@@ -1,0 +1,212 @@
+//! The operator API under `/v1/operator/`: binding search, terminal history, audit events, admin unbinding.
+
+use super::extract::{parse_json_body, ApiPath, ApiQuery};
+use super::operator_auth::AuthenticatedOperator;
+use crate::domain::operator::OperatorRole;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{AuditRecord, BindingFilter, BindingRecord};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::Json;
+use numbind_wire::{Msisdn, TerminalId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const DEFAULT_PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
+const MAX_REASON_CHARS: usize = 200;
+
+/// Query of `GET /v1/operator/bindings`.
+#[derive(Debug, Deserialize)]
+pub(super) struct BindingSearchQuery {
+    msisdn: Option<String>,
+    terminal_id: Option<String>,
+    state: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    limit: Option<i64>,
+    cursor: Option<i64>,
+    #[serde(default)]
+    reveal: bool,
+    reason: Option<String>,
+}
+
+/// A stated reason: 1 to 200 characters, no control characters.
+pub(super) fn parse_reason(reason: Option<&str>) -> Result<String, ApiError> {
+    let reason = reason.map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(ApiError::invalid_request("a reason of 1 to 200 printable characters is required"));
+    }
+    Ok(reason.to_owned())
+}
+
+fn parse_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        limit @ 1..=MAX_PAGE => Ok(limit),
+        _ => Err(ApiError::invalid_request("limit is 1 to 1000")),
+    }
+}
+
+pub(super) fn parse_terminal_id(text: &str) -> Result<TerminalId, ApiError> {
+    TerminalId::parse(text).map_err(|error| ApiError::invalid_request(format!("terminal_id: {error}")))
+}
+
+fn parse_binding_filter(query: &BindingSearchQuery) -> Result<BindingFilter, ApiError> {
+    let msisdn = query.msisdn.as_deref().map(Msisdn::parse).transpose();
+    let state = match query.state.as_deref() {
+        None => None,
+        Some(state @ ("active" | "revoked")) => Some(state.to_owned()),
+        Some(_) => return Err(ApiError::invalid_request("state is active or revoked")),
+    };
+    Ok(BindingFilter {
+        msisdn: msisdn.map_err(|error| ApiError::invalid_request(format!("msisdn: {error}")))?,
+        terminal_id: query.terminal_id.as_deref().map(parse_terminal_id).transpose()?,
+        state,
+        from: query.from,
+        to: query.to,
+    })
+}
+
+/// A binding as JSON, its number masked unless `reveal`.
+pub(super) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
+    let msisdn = if reveal { binding.msisdn.as_digits().to_owned() } else { binding.msisdn.masked() };
+    json!({
+        "cursor": binding.cursor,
+        "binding_id": binding.binding_id,
+        "terminal_id": binding.terminal_id,
+        "msisdn": msisdn,
+        "activation_id": binding.activation_id,
+        "state": binding.state,
+        "created_at": binding.created_at,
+        "revoked_at": binding.revoked_at,
+        "revoked_reason": binding.revoked_reason,
+    })
+}
+
+/// `GET /v1/operator/bindings`: search with keyset pages; `reveal=true&reason=...` (admin) shows full numbers, audited.
+pub(super) async fn search_bindings(
+    State(state): State<AppState>,
+    operator: AuthenticatedOperator,
+    ApiQuery(query): ApiQuery<BindingSearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = parse_binding_filter(&query)?;
+    let limit = parse_limit(query.limit)?;
+    let reveal_reason = if query.reveal {
+        operator.require_admin()?;
+        Some(parse_reason(query.reason.as_deref())?)
+    } else {
+        None
+    };
+    let after = query.cursor.unwrap_or(0);
+    let page = state.store.call(move |store| store.search_bindings(&filter, after, limit)).await?;
+    if let Some(reason) = reveal_reason {
+        let (name, now, count) = (operator.0.name.clone(), state.now(), page.len());
+        let what = format!("{count} binding number(s) by search");
+        state.store.call(move |store| store.record_number_reveal(&name, &what, &reason, now)).await?;
+    }
+    let reveal = query.reveal && operator.0.role == OperatorRole::Admin;
+    let next_cursor = (page.len() as i64 == limit).then(|| page.last().map(|binding| binding.cursor)).flatten();
+    let bindings: Vec<Value> = page.iter().map(|binding| binding_json(binding, reveal)).collect();
+    Ok(Json(json!({ "bindings": bindings, "next_cursor": next_cursor })))
+}
+
+/// `GET /v1/operator/terminals/{terminal_id}/history`: activations, bindings and audit events of one terminal.
+pub(super) async fn terminal_history(
+    State(state): State<AppState>,
+    _operator: AuthenticatedOperator,
+    ApiPath(terminal_id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let terminal_id = parse_terminal_id(&terminal_id)?;
+    let (activations, bindings, events) = state
+        .store
+        .call(move |store| {
+            let filter = BindingFilter { terminal_id: Some(terminal_id.clone()), ..BindingFilter::default() };
+            Ok((
+                store.activations_of_terminal(&terminal_id)?,
+                store.search_bindings(&filter, 0, i64::MAX)?,
+                store.audit_events_of_terminal(&terminal_id)?,
+            ))
+        })
+        .await?;
+    let activations: Vec<Value> = activations
+        .iter()
+        .map(|activation| {
+            json!({
+                "activation_id": activation.activation_id,
+                "state": activation.state.as_str(),
+                "created_at": activation.created_at,
+                "expires_at": activation.expires_at,
+                "claimed_msisdn": activation.claimed_msisdn.as_ref().map(Msisdn::masked),
+                "binding_id": activation.binding_id,
+            })
+        })
+        .collect();
+    let bindings: Vec<Value> = bindings.iter().map(|binding| binding_json(binding, false)).collect();
+    Ok(Json(json!({ "activations": activations, "bindings": bindings, "audit_events": events })))
+}
+
+/// Query of `GET /v1/operator/audit-events`.
+#[derive(Debug, Deserialize)]
+pub(super) struct AuditEventsQuery {
+    after_seq: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /v1/operator/audit-events?after_seq=&limit=`: one page of the chain, in order.
+pub(super) async fn audit_events(
+    State(state): State<AppState>,
+    _operator: AuthenticatedOperator,
+    ApiQuery(query): ApiQuery<AuditEventsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = parse_limit(query.limit)?;
+    let after = query.after_seq.unwrap_or(0);
+    let events: Vec<AuditRecord> = state.store.call(move |store| store.audit_events_after(after, limit)).await?;
+    let next_after_seq = (events.len() as i64 == limit).then(|| events.last().map(|event| event.sequence)).flatten();
+    Ok(Json(json!({ "audit_events": events, "next_after_seq": next_after_seq })))
+}
+
+#[derive(Debug, Deserialize)]
+struct UnbindBody {
+    reason: String,
+}
+
+/// `POST /v1/operator/terminals/{terminal_id}/unbind` (admin): revokes the active binding, tells the number.
+pub(super) async fn unbind_terminal(
+    State(state): State<AppState>,
+    operator: AuthenticatedOperator,
+    ApiPath(terminal_id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    operator.require_admin()?;
+    let terminal_id = parse_terminal_id(&terminal_id)?;
+    let body: UnbindBody = parse_json_body(&body)?;
+    let reason = parse_reason(Some(&body.reason))?;
+    let (name, now) = (operator.0.name.clone(), state.now());
+    let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
+    let binding = revoked.ok_or(ApiError::BindingNotFound)?;
+    state.outbox_changed.notify_one();
+    tracing::info!(operator = %operator.0.name, binding_id = %binding.binding_id, "operator unbound a terminal");
+    Ok(Json(
+        json!({ "terminal_id": binding.terminal_id, "binding_id": binding.binding_id, "revoked_reason": "operator" }),
+    ))
+}
+
+/// `GET /v1/operator/reconciliation-snapshot` (admin): every active binding with its full number.
+pub(super) async fn reconciliation_snapshot(
+    State(state): State<AppState>,
+    operator: AuthenticatedOperator,
+) -> Result<Json<Value>, ApiError> {
+    operator.require_admin()?;
+    let filter = BindingFilter { state: Some("active".to_owned()), ..BindingFilter::default() };
+    let active = state.store.call(move |store| store.search_bindings(&filter, 0, i64::MAX)).await?;
+    let (name, now, what) = (operator.0.name.clone(), state.now(), format!("{} active binding(s)", active.len()));
+    state.store.call(move |store| store.record_number_reveal(&name, &what, "reconciliation snapshot", now)).await?;
+    let bindings: Vec<Value> = active
+        .iter()
+        .map(|binding| {
+            json!({"terminal_id": binding.terminal_id, "msisdn": binding.msisdn.as_digits(), "binding_id": binding.binding_id})
+        })
+        .collect();
+    Ok(Json(json!({ "bindings": bindings })))
+}
