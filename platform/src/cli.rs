@@ -104,6 +104,8 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     }
+    // The key (and its `.pub` beside it) exists before we announce: "listening" means ready for boxes.
+    crate::load_or_create_signing_key(&config.signing_key_path)?;
     let listener = bind(args.http).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;

@@ -94,12 +94,22 @@ impl Drop for Process {
 #[derive(Clone, Debug)]
 pub(crate) struct SystemOptions {
     pub(crate) activation_ttl_seconds: u64,
+    /// Fault injection: the SMS centre delivers every mobile-originated SMS twice.
+    pub(crate) duplicate_mo_deliveries: bool,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        SystemOptions { activation_ttl_seconds: 600 }
+        SystemOptions { activation_ttl_seconds: 600, duplicate_mo_deliveries: false }
     }
+}
+
+/// The three operator-side components, in start order (the index into `System::processes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Component {
+    SmsCentre = 0,
+    Platform = 1,
+    Oss = 2,
 }
 
 /// The SMS centre, the platform and the OSS as three real processes.
@@ -111,8 +121,9 @@ pub(crate) struct System {
     pub(crate) smpp_address: String,
     pub(crate) platform_key_file: PathBuf,
     pub(crate) http: reqwest::Client,
-    #[expect(dead_code, reason = "held so that the children are killed when the system is dropped")]
+    /// Indexed by `Component`; the children are killed when the system is dropped.
     pub(crate) processes: Vec<Process>,
+    options: SystemOptions,
 }
 
 const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
@@ -132,12 +143,14 @@ impl System {
         write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
         std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
 
-        let mut smsc = Process::spawn("sms-sim", smsc_command(&root), &root);
+        let mut smsc = Process::spawn("sms-sim", smsc_command(&root, "127.0.0.1:0", "127.0.0.1:0", &options), &root);
         let smsc_addresses = smsc.wait_listening(&["http", "smpp"]).await;
-        let mut platform = Process::spawn("platform", platform_command(&root, &smsc_addresses[1], &options), &root);
+        let platform_command = platform_command(&root, "127.0.0.1:0", &smsc_addresses[1], &options);
+        let mut platform = Process::spawn("platform", platform_command, &root);
         let platform_address = platform.wait_listening(&["http"]).await.remove(0);
         let platform_url = format!("http://{platform_address}");
-        let mut oss = Process::spawn("oss-sim", oss_command(&root, &platform_url, &smsc_addresses[1]), &root);
+        let mut oss =
+            Process::spawn("oss-sim", oss_command(&root, "127.0.0.1:0", &platform_url, &smsc_addresses[1]), &root);
         let oss_address = oss.wait_listening(&["http"]).await.remove(0);
 
         System {
@@ -149,7 +162,44 @@ impl System {
             smpp_address: smsc_addresses[1].clone(),
             http: reqwest::Client::new(),
             processes: vec![smsc, platform, oss],
+            options,
         }
+    }
+
+    /// `kill -9` of one component; it stays down until `restart`.
+    pub(crate) async fn kill(&mut self, component: Component) {
+        let process = &mut self.processes[component as usize];
+        process.child.start_kill().expect("SIGKILL");
+        let _ = process.child.wait().await;
+    }
+
+    /// Starts a killed component again on the same addresses and database.
+    pub(crate) async fn restart(&mut self, component: Component) {
+        let root = self.directory.path().to_owned();
+        let address_of = |url: &str| url.trim_start_matches("http://").to_owned();
+        let (name, command, listeners): (&str, Command, &[&str]) = match component {
+            Component::SmsCentre => (
+                "sms-sim",
+                smsc_command(&root, &address_of(&self.smsc_url), &self.smpp_address, &self.options),
+                &["http", "smpp"],
+            ),
+            Component::Platform => (
+                "platform",
+                platform_command(&root, &address_of(&self.platform_url), &self.smpp_address, &self.options),
+                &["http"],
+            ),
+            Component::Oss => (
+                "oss-sim",
+                oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_address),
+                &["http"],
+            ),
+        };
+        let restarts = self.processes.len();
+        let mut process = Process::spawn(&format!("{name}-restart-{restarts}"), command, &root);
+        process.wait_listening(listeners).await;
+        // Keep the killed one's log (it is printed if the test fails) and put the new one in its place.
+        let killed = std::mem::replace(&mut self.processes[component as usize], process);
+        self.processes.push(killed);
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {
@@ -246,20 +296,23 @@ fn smsc_config_text(root: &Path) -> String {
     )
 }
 
-fn smsc_command(root: &Path) -> Command {
+fn smsc_command(root: &Path, http: &str, smpp: &str, options: &SystemOptions) -> Command {
     let mut command = numbind();
     command
-        .args(["sms-sim", "--http", "127.0.0.1:0", "--smpp", "127.0.0.1:0", "--data-dir"])
+        .args(["sms-sim", "--http", http, "--smpp", smpp, "--redelivery-interval-ms", "300", "--data-dir"])
         .arg(root)
         .arg("--config")
         .arg(root.join("smsc.toml"));
+    if options.duplicate_mo_deliveries {
+        command.arg("--duplicate-mo-deliveries");
+    }
     command
 }
 
-fn platform_command(root: &Path, smpp_address: &str, options: &SystemOptions) -> Command {
+fn platform_command(root: &Path, http: &str, smpp_address: &str, options: &SystemOptions) -> Command {
     let mut command = numbind();
     command
-        .args(["platform", "--http", "127.0.0.1:0", "--data-dir"])
+        .args(["platform", "--http", http, "--data-dir"])
         .arg(root)
         .arg("--oss-secret-file")
         .arg(root.join("oss-platform.secret"))
@@ -269,10 +322,10 @@ fn platform_command(root: &Path, smpp_address: &str, options: &SystemOptions) ->
     command
 }
 
-fn oss_command(root: &Path, platform_url: &str, smpp_address: &str) -> Command {
+fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) -> Command {
     let mut command = numbind();
     command
-        .args(["oss-sim", "serve", "--http", "127.0.0.1:0", "--data-dir"])
+        .args(["oss-sim", "serve", "--http", http, "--data-dir"])
         .arg(root)
         .args(["--platform-url", platform_url, "--platform-secret-file"])
         .arg(root.join("oss-platform.secret"))

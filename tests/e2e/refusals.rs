@@ -85,7 +85,7 @@ async fn a_used_code_is_refused_to_a_second_phone() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_code_is_refused_and_the_box_shows_a_new_one() {
-    let system = System::start_with(SystemOptions { activation_ttl_seconds: 2 }).await;
+    let system = System::start_with(SystemOptions { activation_ttl_seconds: 2, ..SystemOptions::default() }).await;
     let mut agent = system.agent("box", &["run"]);
     let first = next_event(&mut agent, &["activation"]).await;
     next_event(&mut agent, &["expired"]).await;

@@ -1,0 +1,219 @@
+//! The crash batch: 200 boxes in this process plus boxes as processes, while the operator side is killed.
+
+use crate::helpers::{next_event, Component, Process, System, SystemOptions, SHORT_CODE};
+use crate::ledger::{oss_active_bindings, platform_active_bindings, reconcile};
+use numbind_device_agent::{Agent, AgentConfig, AgentEvent, LocalBindingState};
+use numbind_wire::statement::PlatformPublicKey;
+use ring::rand::{SecureRandom, SystemRandom};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+const IN_PROCESS_BOXES: usize = 200;
+const PROCESS_BOXES: usize = 6;
+const BATCH_TIMEOUT: Duration = Duration::from_secs(240);
+/// Boxes start in waves; each fault strikes just after the SMS centre accepted a whole wave's SMS.
+const FAULTS: [(Component, Duration); 5] = [
+    (Component::Platform, Duration::from_millis(300)),
+    (Component::Oss, Duration::from_secs(2)),
+    (Component::SmsCentre, Duration::from_secs(1)),
+    (Component::Platform, Duration::ZERO),
+    (Component::Oss, Duration::ZERO),
+];
+const WAVE: usize = IN_PROCESS_BOXES / FAULTS.len();
+
+/// When one box showed its code and when it was bound.
+struct Flight {
+    shown_at: tokio::time::Instant,
+    bound_at: tokio::time::Instant,
+}
+
+fn msisdn_of(index: usize) -> String {
+    format!("130{:08}", index)
+}
+
+/// A random delay below `limit_ms`, so that each run kills at other moments.
+fn random_delay(limit_ms: u64) -> Duration {
+    let mut bytes = [0u8; 8];
+    SystemRandom::new().fill(&mut bytes).unwrap();
+    Duration::from_millis(u64::from_le_bytes(bytes) % limit_ms)
+}
+
+async fn add_subscribers(system: &System, count: usize) {
+    for index in 0..count {
+        let body = serde_json::json!({
+            "msisdn": msisdn_of(index), "status": "active", "plan": "postpaid", "device_limit": 1
+        });
+        let response = system.http.post(format!("{}/v1/subscribers", system.oss_url)).json(&body).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 201, "adding subscriber {index}");
+    }
+}
+
+/// The phones: each SMS is sent until the SMS centre accepts it (202), as a user retries when the network fails.
+/// The count of accepted SMS is published on the returned watch channel.
+fn spawn_phones(smsc_url: String) -> (mpsc::UnboundedSender<(String, String)>, watch::Receiver<usize>) {
+    let (sender, mut receiver) = mpsc::unbounded_channel::<(String, String)>();
+    let (accepted_sender, accepted) = watch::channel(0usize);
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+        while let Some((msisdn, text)) = receiver.recv().await {
+            let (http, url) = (http.clone(), format!("{smsc_url}/v1/phones/{msisdn}/messages"));
+            let accepted_sender = accepted_sender.clone();
+            tokio::spawn(async move {
+                let body = serde_json::json!({ "to": SHORT_CODE, "text": text });
+                for _ in 0..400 {
+                    match http.post(&url).json(&body).send().await {
+                        Ok(response) if response.status().as_u16() == 202 => {
+                            accepted_sender.send_modify(|count| *count += 1);
+                            return;
+                        }
+                        _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                    }
+                }
+                panic!("the SMS centre never accepted an SMS");
+            });
+        }
+    });
+    (sender, accepted)
+}
+
+fn agent_config(system: &System, index: usize, platform_key: &PlatformPublicKey) -> AgentConfig {
+    let mut config =
+        AgentConfig::new(system.path(&format!("box-{index}")), system.platform_url.clone(), vec![platform_key.clone()]);
+    config.retry_base = Duration::from_millis(100);
+    config.retry_cap = Duration::from_secs(2);
+    config.long_poll_wait = Duration::from_secs(5);
+    config.request_timeout = Duration::from_secs(5);
+    config
+}
+
+/// Strikes one fault: waits until `accepted_target` SMS were accepted, then (within 30 ms) kills `component`,
+/// keeps it down for `outage` and restarts it; returns what was done and when the kill happened.
+async fn strike(
+    system: &mut System,
+    accepted: &mut watch::Receiver<usize>,
+    accepted_target: usize,
+    (component, outage): (Component, Duration),
+) -> (String, tokio::time::Instant) {
+    tokio::time::timeout(BATCH_TIMEOUT, accepted.wait_for(|count| *count >= accepted_target))
+        .await
+        .expect("the wave's SMS were accepted in time")
+        .unwrap();
+    tokio::time::sleep(random_delay(30)).await;
+    let killed_at = tokio::time::Instant::now();
+    system.kill(component).await;
+    tokio::time::sleep(outage).await;
+    system.restart(component).await;
+    (format!("{component:?} killed, down {outage:?}"), killed_at)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_accepted_activation_binds_exactly_once_through_crashes_outages_and_duplicate_deliveries() {
+    let options = SystemOptions { duplicate_mo_deliveries: true, ..SystemOptions::default() };
+    let mut system = System::start_with(options).await;
+    add_subscribers(&system, IN_PROCESS_BOXES + PROCESS_BOXES).await;
+    let platform_key = PlatformPublicKey::parse(&std::fs::read_to_string(&system.platform_key_file).unwrap()).unwrap();
+    let (phones, mut accepted) = spawn_phones(system.smsc_url.clone());
+
+    let mut boxes = JoinSet::new();
+    let mut injected = Vec::new();
+    for (wave, fault) in FAULTS.into_iter().enumerate() {
+        for index in wave * WAVE..(wave + 1) * WAVE {
+            let config = agent_config(&system, index, &platform_key);
+            boxes.spawn(one_box(config, index, phones.clone()));
+        }
+        injected.push(strike(&mut system, &mut accepted, (wave + 1) * WAVE, fault).await);
+    }
+    let mut process_boxes = Vec::new();
+    for index in IN_PROCESS_BOXES..IN_PROCESS_BOXES + PROCESS_BOXES {
+        process_boxes.push(box_killed_mid_flow_then_rebooted(&system, index).await);
+    }
+
+    let mut bound_boxes = Vec::new();
+    let deadline = tokio::time::Instant::now() + BATCH_TIMEOUT;
+    while let Some(finished) =
+        tokio::time::timeout_at(deadline, boxes.join_next()).await.expect("batch finished in time")
+    {
+        bound_boxes.push(finished.unwrap());
+    }
+    check_the_outcome(&system, bound_boxes, process_boxes, &injected).await;
+}
+
+/// One box in this process: boots, shows a code (its phone texts it), waits, ends bound.
+async fn one_box(
+    config: AgentConfig,
+    index: usize,
+    phones: mpsc::UnboundedSender<(String, String)>,
+) -> (usize, String, Agent, Flight) {
+    let msisdn = msisdn_of(index);
+    let agent = Agent::new(config).unwrap();
+    let shown_at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let shown = shown_at.clone();
+    let mut on_event = move |event: AgentEvent| {
+        if let AgentEvent::ActivationShown(display) = event {
+            shown.lock().unwrap().get_or_insert_with(tokio::time::Instant::now);
+            let _ = phones.send((msisdn.clone(), display.sms_text.clone()));
+        }
+    };
+    let bound = agent.run_until_bound(&mut on_event).await.unwrap();
+    let shown_at = shown_at.lock().unwrap().expect("an activation was shown");
+    (index, bound.binding_id, agent, Flight { shown_at, bound_at: tokio::time::Instant::now() })
+}
+
+/// A box run as a process is killed with SIGKILL at a random moment after its user texted the code (while it
+/// waits, verifies or writes its flag), then boots again: it must end bound with an intact flag.
+async fn box_killed_mid_flow_then_rebooted(system: &System, index: usize) -> String {
+    let state = format!("box-{index}");
+    let mut first_boot = system.agent(&state, &["run"]);
+    let activation = next_event(&mut first_boot, &["activation"]).await;
+    system.phone_sends(&msisdn_of(index), activation["sms_text"].as_str().unwrap()).await;
+    tokio::time::sleep(random_delay(400)).await;
+    first_boot.child.start_kill().unwrap();
+    let _ = first_boot.child.wait().await;
+    let mut second_boot: Process = system.agent(&state, &["run"]);
+    let mut outcome = next_event(&mut second_boot, &["bound", "already_bound", "activation"]).await;
+    if outcome["event"] == "activation" {
+        // Rebooted before the SMS was processed: the box shows the same activation again (the user need not
+        // text anything new) and is bound when the flow completes.
+        assert_eq!(outcome["activation_id"], activation["activation_id"], "box {index} got a new code: {outcome}");
+        outcome = next_event(&mut second_boot, &["bound"]).await;
+    }
+    outcome["binding_id"].as_str().unwrap().to_owned()
+}
+
+async fn check_the_outcome(
+    system: &System,
+    bound_boxes: Vec<(usize, String, Agent, Flight)>,
+    process_boxes: Vec<String>,
+    injected: &[(String, tokio::time::Instant)],
+) {
+    // Each kill must have hit activations in flight (shown, not yet bound), or it tested nothing.
+    for (fault, killed_at) in injected {
+        let in_flight = bound_boxes
+            .iter()
+            .filter(|(_, _, _, flight)| flight.shown_at <= *killed_at && *killed_at < flight.bound_at)
+            .count();
+        eprintln!("{fault}: {in_flight} activations in flight");
+        assert!(in_flight > 0, "{fault} hit no activation in flight");
+    }
+    let injected: Vec<&String> = injected.iter().map(|(fault, _)| fault).collect();
+    let expected = IN_PROCESS_BOXES + PROCESS_BOXES;
+    assert_eq!(bound_boxes.len() + process_boxes.len(), expected);
+    for (index, binding_id, agent, _) in &bound_boxes {
+        match agent.local_state() {
+            LocalBindingState::Bound(flag) => assert_eq!(&flag.binding_id, binding_id, "box {index}"),
+            other => panic!("box {index}'s flag is not on: {other:?}"),
+        }
+    }
+    let oss = oss_active_bindings(system).await;
+    let platform = platform_active_bindings(system);
+    assert_eq!(platform.len(), expected, "every accepted activation is bound exactly once on the platform");
+    let differences = reconcile(&platform, &oss);
+    assert!(differences.is_empty(), "the OSS and the platform disagree: {differences:#?}");
+    for index in 0..expected {
+        let confirmations =
+            system.inbox(&msisdn_of(index)).await.into_iter().filter(|text| text.contains("已绑定")).count();
+        assert_eq!(confirmations, 1, "user {index} got {confirmations} confirmation SMS (faults: {injected:?})");
+    }
+    eprintln!("crash batch: {expected} activations, faults {injected:?}, 0 lost, 0 duplicated");
+}
