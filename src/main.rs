@@ -1,5 +1,7 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
+mod operator_commands;
+mod reconcile;
 mod secrets;
 mod telemetry;
 mod up;
@@ -34,6 +36,17 @@ enum Command {
     Phone(numbind_sms_sim::cli::PhoneArgs),
     /// Run the device agent (the set-top box).
     Agent(numbind_device_agent::cli::Args),
+    /// Compare the platform's and the OSS's bindings; list every difference (exit 1 if any).
+    Reconcile(reconcile::ReconcileArgs),
+    /// Verify the platform's hash-chained audit trail.
+    #[command(subcommand)]
+    Audit(operator_commands::AuditCommand),
+    /// Operator access to the platform.
+    #[command(subcommand)]
+    Operator(operator_commands::OperatorCommand),
+    /// Terminal manifests from manufacturers.
+    #[command(subcommand)]
+    Manifest(operator_commands::ManifestCommand),
 }
 
 #[tokio::main]
@@ -47,6 +60,10 @@ async fn main() {
         Command::SmsSim(args) => numbind_sms_sim::cli::serve(args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
         Command::Agent(args) => numbind_device_agent::cli::main(args).await,
+        Command::Reconcile(args) => reconcile::reconcile(args).await,
+        Command::Audit(command) => operator_commands::audit(command),
+        Command::Operator(command) => operator_commands::operator(command),
+        Command::Manifest(command) => operator_commands::manifest(command),
     };
     if let Err(error) = outcome {
         eprintln!("Error: {error:#}");

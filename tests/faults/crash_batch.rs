@@ -1,7 +1,7 @@
 //! The crash batch: 200 boxes in this process plus boxes as processes, while the operator side is killed.
 
 use crate::helpers::{next_event, Component, Process, System, SystemOptions, SHORT_CODE};
-use crate::ledger::{oss_active_bindings, platform_active_bindings, reconcile};
+use crate::ledger::reconcile;
 use numbind_device_agent::{Agent, AgentConfig, AgentEvent, LocalBindingState};
 use numbind_wire::statement::PlatformPublicKey;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -205,11 +205,11 @@ async fn check_the_outcome(
             other => panic!("box {index}'s flag is not on: {other:?}"),
         }
     }
-    let oss = oss_active_bindings(system).await;
-    let platform = platform_active_bindings(system);
-    assert_eq!(platform.len(), expected, "every accepted activation is bound exactly once on the platform");
-    let differences = reconcile(&platform, &oss);
-    assert!(differences.is_empty(), "the OSS and the platform disagree: {differences:#?}");
+    let reconciliation = reconcile(system).await;
+    let summary = &reconciliation.summary;
+    assert_eq!(summary["platform_active"], expected, "every accepted activation is bound exactly once: {summary}");
+    assert_eq!(summary["oss_active"], expected, "{summary}");
+    assert!(reconciliation.succeeded, "the OSS and the platform disagree: {summary}");
     for index in 0..expected {
         let confirmations =
             system.inbox(&msisdn_of(index)).await.into_iter().filter(|text| text.contains("已绑定")).count();

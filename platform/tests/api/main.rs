@@ -11,6 +11,6 @@ mod guessing_limits;
 mod helpers;
 mod manifest;
 mod notifications;
-mod operators;
 mod operations;
+mod operators;
 mod redemptions;

@@ -1,0 +1,100 @@
+//! Operator commands that work on the platform's database file: audit verification, operator tokens, manifests.
+
+use anyhow::Context;
+use numbind_platform::operators::database_path_in;
+use numbind_platform::OperatorRole;
+use std::path::PathBuf;
+
+/// Where the platform keeps its database.
+#[derive(clap::Args, Debug)]
+pub(crate) struct PlatformData {
+    /// The platform's data directory (its database is `platform.db` inside).
+    #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+/// The audit trail.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum AuditCommand {
+    /// Walk the hash chain; name every edited, deleted, inserted or reordered event. Exits 1 if any.
+    Verify(PlatformData),
+}
+
+/// Operator access tokens.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum OperatorCommand {
+    /// Manage bearer tokens for the operator API and console.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum TokenCommand {
+    /// Create a token (printed once; only its hash is stored).
+    Create {
+        #[command(flatten)]
+        data: PlatformData,
+        /// Who holds it (shown in the audit trail).
+        #[arg(long)]
+        name: String,
+        /// `auditor` (reads, numbers masked) or `admin` (also acts, may reveal a number with a reason).
+        #[arg(long, value_parser = |text: &str| OperatorRole::parse(text).map_err(|error| error.to_string()))]
+        role: OperatorRole,
+    },
+    /// Revoke a token by its ID or its holder's name.
+    Revoke {
+        #[command(flatten)]
+        data: PlatformData,
+        /// Token ID or holder name.
+        token_id_or_name: String,
+    },
+}
+
+/// A manufacturer's manifest of terminals.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum ManifestCommand {
+    /// Import terminal IDs and public keys (JSON or CSV), all or nothing.
+    Import {
+        #[command(flatten)]
+        data: PlatformData,
+        /// The manifest file.
+        file: PathBuf,
+    },
+}
+
+pub(crate) fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify(data) = command;
+    let report = numbind_platform::verify_audit_chain(&database_path_in(&data.data_dir))?;
+    println!("{report}");
+    if !report.is_intact() {
+        anyhow::bail!("the audit trail has been tampered with");
+    }
+    Ok(())
+}
+
+pub(crate) fn operator(command: OperatorCommand) -> anyhow::Result<()> {
+    let OperatorCommand::Token(command) = command;
+    match command {
+        TokenCommand::Create { data, name, role } => {
+            let token = numbind_platform::create_operator_token(&database_path_in(&data.data_dir), &name, role)?;
+            println!("{token}");
+        }
+        TokenCommand::Revoke { data, token_id_or_name } => {
+            let revoked =
+                numbind_platform::revoke_operator_token(&database_path_in(&data.data_dir), &token_id_or_name)?;
+            if revoked == 0 {
+                anyhow::bail!("no live token matches {token_id_or_name:?}");
+            }
+            println!("revoked {revoked} token(s)");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn manifest(command: ManifestCommand) -> anyhow::Result<()> {
+    let ManifestCommand::Import { data, file } = command;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let report = numbind_platform::manifest::import_manifest(&database_path_in(&data.data_dir), &text)?;
+    println!("manifest imported: {} added, {} already listed", report.added, report.unchanged);
+    Ok(())
+}
