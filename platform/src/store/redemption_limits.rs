@@ -165,3 +165,45 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numbind_wire::ActivationCode;
+    use std::time::Duration;
+
+    fn limits() -> RedemptionLimits {
+        RedemptionLimits {
+            max_failed_redemptions_per_number: 1,
+            failed_redemption_window: Duration::from_secs(900),
+            number_lock_duration: Duration::from_secs(3600),
+            max_failed_redemptions_global_per_minute: 600,
+        }
+    }
+
+    fn wrong_guess(sms_message_id: &str) -> RedeemCodeRequest {
+        RedeemCodeRequest {
+            code: ActivationCode::parse("BCDF-GHJK").unwrap(),
+            msisdn: Msisdn::parse("13800138000").unwrap(),
+            sms_message_id: sms_message_id.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_lock_survives_reopening_the_database() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform.db");
+        let store = Store::open(&path).unwrap();
+        store.redeem_code_within_limits(&wrong_guess("sms-1"), &limits(), 1_000).unwrap();
+        let locking = store.redeem_code_within_limits(&wrong_guess("sms-2"), &limits(), 1_001).unwrap();
+        assert!(locking.locked_the_number);
+        drop(store);
+        let reopened = Store::open(&path).unwrap();
+        let after_restart = reopened.redeem_code_within_limits(&wrong_guess("sms-3"), &limits(), 2_000).unwrap();
+        assert_eq!(
+            after_restart.answer,
+            LimitedRedemptionAnswer::Blocked(RedemptionBlock::NumberLocked { retry_after_seconds: 2_601 })
+        );
+        assert_eq!(after_restart.counted_failure, None, "a refused-while-locked redemption is not a new failure");
+    }
+}
