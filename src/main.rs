@@ -70,3 +70,34 @@ async fn main() {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag of every subcommand whose name speaks of a secret must take a file, never the secret itself,
+    /// so that no secret shows up in `ps` or a shell history.
+    #[test]
+    fn no_flag_of_any_command_takes_a_secret_as_its_value() {
+        fn visit(command: &clap::Command, path: &str, offenders: &mut Vec<String>, flags_seen: &mut usize) {
+            for argument in command.get_arguments() {
+                let Some(long) = argument.get_long() else { continue };
+                *flags_seen += 1;
+                let speaks_of_a_secret = ["secret", "password", "token", "key"].iter().any(|word| long.contains(word));
+                let names_a_public_thing = long.starts_with("platform-key") || long == "factory-key-file";
+                let takes_a_value = argument.get_action().takes_values();
+                if speaks_of_a_secret && takes_a_value && !long.ends_with("-file") && !names_a_public_thing {
+                    offenders.push(format!("{path} --{long}"));
+                }
+            }
+            for subcommand in command.get_subcommands() {
+                visit(subcommand, &format!("{path} {}", subcommand.get_name()), offenders, flags_seen);
+            }
+        }
+        let (mut offenders, mut flags_seen) = (Vec::new(), 0);
+        visit(&Cli::command(), "numbind", &mut offenders, &mut flags_seen);
+        assert!(flags_seen > 50, "the walk saw the whole command tree ({flags_seen} flags)");
+        assert!(offenders.is_empty(), "flags that would put a secret on the command line: {offenders:?}");
+    }
+}

@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
     pub database: Option<PathBuf>,
     /// Statement signing key, PKCS#8 (default: <data-dir>/platform-signing.key; created if missing).
-    #[arg(long, env = "NUMBIND_PLATFORM_SIGNING_KEY")]
+    #[arg(long = "signing-key-file", env = "NUMBIND_SIGNING_KEY_FILE")]
     pub signing_key: Option<PathBuf>,
     /// The operator's short code that users text.
     #[arg(long, env = "NUMBIND_SHORT_CODE", default_value = "10658000")]

@@ -33,8 +33,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// How often seen nonces older than the timestamp window are purged.
-const NONCE_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often seen nonces and failed redemptions that no check can look at any more are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Serves the platform on `listener` until `shutdown` completes; sends notifications when an SMSC is configured.
 pub async fn run(
@@ -68,7 +68,7 @@ pub async fn run(
     } else {
         tracing::warn!("no sms centre configured: notification sms stay queued in the outbox");
     }
-    background.spawn(purge_old_nonces(state.clone(), token.clone()));
+    background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -82,15 +82,27 @@ pub async fn run(
     served.context("http server failed")
 }
 
-async fn purge_old_nonces(state: AppState, shutdown: CancellationToken) {
+/// Keeps the replay and guessing guards small: nonces older than twice the timestamp window (no request that old
+/// is accepted) and failed redemptions older than the longest window any limit looks back over.
+async fn purge_expired_guard_rows(state: AppState, shutdown: CancellationToken) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(NONCE_PURGE_INTERVAL) => {}
+            () = tokio::time::sleep(PURGE_INTERVAL) => {}
             () = shutdown.cancelled() => return,
         }
-        let cutoff = state.now() - 2 * state.settings.request_timestamp_window.as_secs() as i64;
-        if let Err(error) = state.store.call(move |store| store.purge_nonces_seen_before(cutoff)).await {
-            tracing::error!(error = %error, "cannot purge old nonces");
+        let now = state.now();
+        let nonce_cutoff = now - 2 * state.settings.request_timestamp_window.as_secs() as i64;
+        let failure_window = state.settings.redemption_limits.failed_redemption_window.max(Duration::from_secs(60));
+        let failure_cutoff = now - failure_window.as_secs() as i64;
+        let purged = state
+            .store
+            .call(move |store| {
+                store.purge_nonces_seen_before(nonce_cutoff)?;
+                store.purge_redemption_failures_before(failure_cutoff)
+            })
+            .await;
+        if let Err(error) = purged {
+            tracing::error!(error = %error, "cannot purge expired replay and guessing guard rows");
         }
     }
 }

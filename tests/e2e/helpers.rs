@@ -96,11 +96,13 @@ pub(crate) struct SystemOptions {
     pub(crate) activation_ttl_seconds: u64,
     /// Fault injection: the SMS centre delivers every mobile-originated SMS twice.
     pub(crate) duplicate_mo_deliveries: bool,
+    /// The platform refuses terminals that are not on an imported manifest.
+    pub(crate) require_manifest: bool,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        SystemOptions { activation_ttl_seconds: 600, duplicate_mo_deliveries: false }
+        SystemOptions { activation_ttl_seconds: 600, duplicate_mo_deliveries: false, require_manifest: false }
     }
 }
 
@@ -319,6 +321,9 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, options: &Syste
         .args(["--smsc-address", smpp_address, "--smsc-system-id", "platform", "--smsc-password-file"])
         .arg(root.join("smsc-platform.password"))
         .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
+    if options.require_manifest {
+        command.arg("--require-manifest");
+    }
     command
 }
 

@@ -178,3 +178,58 @@ async fn a_genuine_statement_for_another_box_relayed_by_a_man_in_the_middle_is_r
         victim.stderr()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_box_outside_the_required_manifest_is_refused_and_a_listed_one_is_served() {
+    let system = System::start_with(crate::helpers::SystemOptions {
+        require_manifest: true,
+        ..crate::helpers::SystemOptions::default()
+    })
+    .await;
+    // The manufacturer lists the listed box's ID and key; the stray box is not listed.
+    let mut identity = system.agent("listed", &["show-identity"]);
+    let listed = next_event(&mut identity, &["identity"]).await;
+    let manifest = system.path("manifest.csv");
+    let line =
+        format!("{},{},Skyworth E900", listed["terminal_id"].as_str().unwrap(), listed["public_key"].as_str().unwrap());
+    std::fs::write(&manifest, format!("terminal_id,public_key,device_model\n{line}\n")).unwrap();
+    let import = crate::helpers::numbind()
+        .args(["manifest", "import", "--data-dir"])
+        .arg(system.directory.path())
+        .arg(&manifest)
+        .output()
+        .await
+        .unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+
+    let mut stray = system.agent("stray", &["status"]);
+    assert_ne!(stray.wait_exit(FLOW_TIMEOUT).await, Some(0), "a box outside the manifest is refused");
+    assert!(stray.stderr().contains("manifest"), "the refusal says why: {}", stray.stderr());
+    let mut listed_box = system.agent("listed", &["run"]);
+    next_event(&mut listed_box, &["activation"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_guessing_codes_is_locked_and_then_even_the_right_code_is_refused() {
+    let system = System::start().await;
+    let mut agent = system.agent("box", &["run"]);
+    let activation = next_event(&mut agent, &["activation"]).await;
+    let guesser = "13800138000";
+    for guess in ["BCDFGHJK", "BCDFGHJL", "BCDFGHJM", "BCDFGHJN", "BCDFGHJP", "BCDFGHJQ"] {
+        system.phone_sends(guesser, &format!("BIND {guess}")).await;
+    }
+    system.wait_for_sms(guesser, "次数过多").await;
+    system.phone_sends(guesser, activation["sms_text"].as_str().unwrap()).await;
+    let deadline = tokio::time::Instant::now() + FLOW_TIMEOUT;
+    loop {
+        let inbox = system.inbox(guesser).await;
+        if inbox.iter().filter(|text| text.contains("次数过多")).count() >= 2 {
+            assert!(inbox.iter().all(|text| !text.contains("已绑定")), "a locked number bound a box: {inbox:?}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the right code was not refused during the lock: {inbox:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut status = system.agent("box", &["status"]);
+    assert_eq!(next_event(&mut status, &["status"]).await["state"], "unbound");
+}
