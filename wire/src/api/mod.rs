@@ -6,16 +6,18 @@
 //! |---|---|---|
 //! | `POST /v1/terminals` | agent (signed) | `RegisterTerminalRequest` → `RegisterTerminalResponse` |
 //! | `GET /v1/terminals/{id}/binding` | agent (signed) | → `BindingStatusResponse` |
-//! | `POST /v1/terminals/{id}/activations` | agent (signed) | `{}` → `ActivationResponse` |
+//! | `POST /v1/terminals/{id}/activations` | agent (signed) | `CreateActivationRequest` (or `{}`) → `ActivationResponse` |
 //! | `GET /v1/terminals/{id}/activations/{activation_id}?wait_seconds=N` | agent (signed) | → `ActivationOutcomeResponse` (long-poll) |
 //! | `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement` | agent (signed) | `AcknowledgementRequest` → 204 |
 //! | `POST /v1/terminals/{id}/reset` | agent (signed) | `{}` → `BindingStatusResponse` |
 //! | `POST /v1/oss/redemptions` | OSS (HMAC) | `RedeemCodeRequest` → `RedeemCodeResponse` |
 //! | `POST /v1/oss/confirmations` | OSS (HMAC) | `ConfirmBindingRequest` → `ConfirmBindingResponse` |
 //! | `POST /v1/oss/unbindings` | OSS (HMAC) | `OssUnbindRequest` → `OssUnbindResponse` |
+//! | `POST /v1/platform/revocations` (on the OSS) | platform (HMAC) | `PlatformRevocationRequest` → `PlatformRevocationResponse` |
 
 mod error;
 mod oss;
+mod revocation;
 mod terminal;
 
 pub use error::{ApiErrorCode, ErrorBody};
@@ -23,7 +25,11 @@ pub use oss::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse, UnboundTerminal,
 };
+pub use revocation::{
+    PlatformRevocationRequest, PlatformRevocationResponse, RevocationOutcome, RevocationReason,
+    PLATFORM_REVOCATIONS_PATH,
+};
 pub use terminal::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingStatusResponse,
-    RegisterTerminalRequest, RegisterTerminalResponse,
+    CreateActivationRequest, RegisterTerminalRequest, RegisterTerminalResponse,
 };

@@ -60,3 +60,13 @@ pub struct ActivationOutcomeResponse {
 pub struct AcknowledgementRequest {
     pub binding_id: String,
 }
+
+/// The body of `POST /v1/terminals/{id}/activations`; `{}` (or an empty body) asks for an ordinary activation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateActivationRequest {
+    /// The user chose "change number": a bound terminal gets an activation too, and the binding it makes
+    /// replaces the current one (the old number is told by SMS).
+    #[serde(default)]
+    pub replace_binding: bool,
+}
