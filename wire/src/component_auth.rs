@@ -171,4 +171,54 @@ mod tests {
         );
         assert!(!format!("{:?}", ComponentSecret::parse(SECRET).unwrap()).contains("0123"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn header_parsing_never_panics_and_refuses_with_malformed(text in any::<String>()) {
+                match ComponentAuthorization::parse(Some(&text)) {
+                    Ok(parsed) => prop_assert!((1..=32).contains(&parsed.client.len())),
+                    Err(error) => prop_assert_eq!(error, ComponentAuthError::Malformed),
+                }
+            }
+
+            #[test]
+            fn headers_after_the_scheme_never_panic(fields in "[a-z=,0-9A-Za-z_ -]{0,120}") {
+                let header = format!("{AUTHORIZATION_SCHEME} {fields}");
+                let secret = ComponentSecret::parse(SECRET).unwrap();
+                if let Ok(parsed) = ComponentAuthorization::parse(Some(&header)) {
+                    // Without the secret no tag verifies.
+                    prop_assert_eq!(
+                        parsed.verify(&secret, "POST", "/v1/oss/redemptions", b"{}"),
+                        Err(ComponentAuthError::BadSignature)
+                    );
+                }
+            }
+
+            #[test]
+            fn a_genuine_header_round_trips_and_verifies(
+                client in "[A-Za-z0-9-]{1,32}",
+                timestamp in any::<i64>(),
+                path in "/[a-z/]{0,40}",
+                body in proptest::collection::vec(any::<u8>(), 0..200),
+            ) {
+                let secret = ComponentSecret::parse(SECRET).unwrap();
+                let request = ComponentRequest {
+                    client: &client,
+                    method: "POST",
+                    path_and_query: &path,
+                    timestamp_unix_seconds: timestamp,
+                    body: &body,
+                };
+                let parsed = ComponentAuthorization::parse(Some(&request.authorization(&secret))).unwrap();
+                prop_assert_eq!(&parsed.client, &client);
+                prop_assert_eq!(parsed.timestamp_unix_seconds, timestamp);
+                prop_assert_eq!(parsed.verify(&secret, "POST", &path, &body), Ok(()));
+                prop_assert_eq!(parsed.verify(&secret, "PUT", &path, &body), Err(ComponentAuthError::BadSignature));
+            }
+        }
+    }
 }

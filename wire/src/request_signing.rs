@@ -241,4 +241,94 @@ mod tests {
         let bad_time = |name: &str| if name == HEADER_TIMESTAMP { Some("soon") } else { lookup(name) };
         assert_eq!(SignatureHeaders::parse(bad_time), Err(RequestSignatureError::MalformedHeader(HEADER_TIMESTAMP)));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn lookup_in<'a>(values: &'a [Option<String>; 4]) -> impl Fn(&str) -> Option<&'a str> + 'a {
+            move |name: &str| {
+                let index = [HEADER_TERMINAL, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE]
+                    .iter()
+                    .position(|candidate| *candidate == name)?;
+                values[index].as_deref()
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn header_parsing_never_panics_and_accepts_only_well_formed_values(
+                values in proptest::array::uniform4(proptest::option::of(any::<String>()))
+            ) {
+                match SignatureHeaders::parse(lookup_in(&values)) {
+                    Ok(parsed) => {
+                        prop_assert_eq!(parsed.signature.len(), 64);
+                        prop_assert!((16..=64).contains(&parsed.nonce.len()));
+                    }
+                    Err(error) => prop_assert!(matches!(
+                        error,
+                        RequestSignatureError::MissingHeader(_) | RequestSignatureError::MalformedHeader(_)
+                    )),
+                }
+            }
+
+            #[test]
+            fn well_formed_headers_round_trip(
+                timestamp in any::<i64>(),
+                nonce in "[A-Za-z0-9_-]{16,64}",
+                signature in proptest::array::uniform32(any::<u8>()),
+            ) {
+                let signature_text = base64url_encode(&[signature, signature].concat());
+                let values = [
+                    Some("STB-000001".to_owned()),
+                    Some(timestamp.to_string()),
+                    Some(nonce.clone()),
+                    Some(signature_text),
+                ];
+                let parsed = SignatureHeaders::parse(lookup_in(&values)).unwrap();
+                prop_assert_eq!(parsed.timestamp_unix_seconds, timestamp);
+                prop_assert_eq!(parsed.nonce, nonce);
+                prop_assert_eq!(parsed.signature, [signature, signature].concat());
+            }
+
+            #[test]
+            fn a_missing_header_is_named(missing in 0usize..4) {
+                let mut values = [
+                    Some("STB-000001".to_owned()),
+                    Some("1700000000".to_owned()),
+                    Some("AAAAAAAAAAAAAAAAAAAAAA".to_owned()),
+                    Some(base64url_encode(&[1u8; 64])),
+                ];
+                values[missing] = None;
+                let name = [HEADER_TERMINAL, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE][missing];
+                prop_assert_eq!(SignatureHeaders::parse(lookup_in(&values)), Err(RequestSignatureError::MissingHeader(name)));
+            }
+
+            #[test]
+            fn public_key_text_never_panics_and_32_bytes_round_trip(
+                text in any::<String>(),
+                bytes in proptest::array::uniform32(any::<u8>()),
+            ) {
+                if let Ok(key) = TerminalPublicKey::parse(&text) {
+                    prop_assert_eq!(TerminalPublicKey::parse(&key.to_string()), Ok(key));
+                } else {
+                    prop_assert_eq!(TerminalPublicKey::parse(&text), Err(RequestSignatureError::MalformedPublicKey));
+                }
+                let key = TerminalPublicKey::parse(&base64url_encode(&bytes)).unwrap();
+                prop_assert_eq!(key.as_bytes(), &bytes);
+            }
+
+            #[test]
+            fn an_arbitrary_signature_never_verifies(signature in proptest::collection::vec(any::<u8>(), 0..100)) {
+                let random = SystemRandom::new();
+                let (key_pair, _) = TerminalKeyPair::generate(&random).unwrap();
+                let terminal_id = TerminalId::parse("STB-000001").unwrap();
+                let request = sample(&terminal_id, b"{}");
+                prop_assert_eq!(
+                    key_pair.public_key().verify(&request, &signature),
+                    Err(RequestSignatureError::BadSignature)
+                );
+            }
+        }
+    }
 }

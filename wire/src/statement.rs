@@ -330,4 +330,93 @@ mod tests {
         assert_eq!(PlatformPublicKey::parse("no-colon"), Err(StatementError::MalformedPublicKey));
         assert_eq!(PlatformPublicKey::parse("pk-1:AAAA"), Err(StatementError::MalformedPublicKey));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn fixed_key() -> PlatformSigningKey {
+            PlatformSigningKey::generate(&SystemRandom::new()).unwrap().0
+        }
+
+        fn arbitrary_statement() -> impl Strategy<Value = BindingStatement> {
+            let states = prop_oneof![
+                Just(BindingState::Bound),
+                Just(BindingState::Unbound),
+                Just(BindingState::Pending),
+                Just(BindingState::Expired),
+                Just(BindingState::Denied),
+            ];
+            let optional_text = proptest::option::of(any::<String>());
+            (states, optional_text.clone(), optional_text.clone(), optional_text, any::<i64>(), any::<i64>()).prop_map(
+                |(state, activation_id, binding_id, in_reply_to, issued, expires)| BindingStatement {
+                    state,
+                    activation_id,
+                    binding_id,
+                    in_reply_to,
+                    issued_at_unix_seconds: issued,
+                    expires_at_unix_seconds: expires,
+                    ..statement("STB-000001")
+                },
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn public_key_text_never_panics_and_round_trips(text in any::<String>()) {
+                match PlatformPublicKey::parse(&text) {
+                    Ok(key) => prop_assert_eq!(PlatformPublicKey::parse(&key.to_string()), Ok(key)),
+                    Err(error) => prop_assert_eq!(error, StatementError::MalformedPublicKey),
+                }
+            }
+
+            #[test]
+            fn arbitrary_signed_statements_never_verify(
+                key_id in prop_oneof![Just(String::new()), any::<String>()],
+                payload in any::<String>(),
+                signature in any::<String>(),
+                use_the_pinned_key_id in any::<bool>(),
+            ) {
+                let key = fixed_key();
+                let pinned = PinnedPlatformKeys::new(vec![key.public_key()]);
+                let key_id = if use_the_pinned_key_id { key.key_id().to_owned() } else { key_id };
+                let signed = SignedStatement { key_id, payload, signature };
+                let terminal_id = TerminalId::parse("STB-000001").unwrap();
+                prop_assert!(pinned.verify_for(&signed, expectation(&terminal_id)).is_err());
+            }
+
+            #[test]
+            fn arbitrary_json_never_panics_the_verifier(json in any::<String>()) {
+                let key = fixed_key();
+                let pinned = PinnedPlatformKeys::new(vec![key.public_key()]);
+                let terminal_id = TerminalId::parse("STB-000001").unwrap();
+                if let Ok(signed) = serde_json::from_str::<SignedStatement>(&json) {
+                    prop_assert!(pinned.verify_for(&signed, expectation(&terminal_id)).is_err());
+                }
+            }
+
+            #[test]
+            fn genuine_statements_round_trip_and_a_flipped_bit_is_refused(
+                statement in arbitrary_statement(),
+                flipped_byte in any::<prop::sample::Index>(),
+            ) {
+                let key = fixed_key();
+                let pinned = PinnedPlatformKeys::new(vec![key.public_key()]);
+                let signed = key.sign(&statement);
+                let terminal_id = TerminalId::parse("STB-000001").unwrap();
+                let open = StatementExpectation {
+                    terminal_id: &terminal_id,
+                    activation_id: None,
+                    in_reply_to: None,
+                    now_unix_seconds: i64::MIN,
+                };
+                prop_assert_eq!(pinned.verify_for(&signed, open), Ok(statement));
+                let mut payload = base64url_decode(&signed.payload).unwrap();
+                let index = flipped_byte.index(payload.len());
+                payload[index] ^= 0x01;
+                let tampered = SignedStatement { payload: base64url_encode(&payload), ..signed };
+                prop_assert_eq!(pinned.verify_for(&tampered, open), Err(StatementError::BadSignature));
+            }
+        }
+    }
 }
