@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "4");
         assert_eq!(ApiError::CodeExpired.status_and_code(), (StatusCode::GONE, ApiErrorCode::CodeExpired));
-        let internal = ApiError::Internal(StoreError::Poisoned);
+        let internal = ApiError::Internal(StoreError::MalformedRow("test"));
         assert_eq!(internal.to_string(), "internal error");
         assert_eq!(internal.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
     }

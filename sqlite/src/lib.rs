@@ -23,6 +23,34 @@ pub enum DatabaseError {
     Poisoned,
     #[error("the blocking database task failed")]
     TaskFailed,
+    #[error("the step after the migrations failed: {0}")]
+    AfterMigrations(String),
+}
+
+/// Work that runs inside the migration transaction when any migration was applied (a backfill of a new column,
+/// say), so that the file is never left half-migrated.
+pub type AfterMigrations = fn(&Transaction<'_>) -> Result<(), DatabaseError>;
+
+/// A component's schema: its migrations in order (never edited once released, only appended to).
+#[derive(Clone, Copy)]
+pub struct Schema {
+    pub migrations: &'static [&'static str],
+    pub after_migrations: Option<AfterMigrations>,
+}
+
+impl Schema {
+    pub const fn new(migrations: &'static [&'static str]) -> Schema {
+        Schema { migrations, after_migrations: None }
+    }
+
+    pub const fn with_after_migrations(self, after_migrations: AfterMigrations) -> Schema {
+        Schema { migrations: self.migrations, after_migrations: Some(after_migrations) }
+    }
+
+    /// The version a file has once migrated.
+    pub const fn latest_version(&self) -> i64 {
+        self.migrations.len() as i64
+    }
 }
 
 /// One component's database: a single connection shared by clones of this handle.
@@ -38,23 +66,23 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
-    /// Opens (creating if needed) the file at `path` and brings it to the latest of `migrations`.
-    pub fn open(path: &Path, migrations: &[&str]) -> Result<Database, DatabaseError> {
+    /// Opens (creating if needed) the file at `path` and brings it to the latest version of `schema`.
+    pub fn open(path: &Path, schema: &Schema) -> Result<Database, DatabaseError> {
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(connection, migrations)
+        Self::prepare(connection, schema)
     }
 
     /// A private in-memory database with the same schema, for unit tests.
-    pub fn open_in_memory(migrations: &[&str]) -> Result<Database, DatabaseError> {
-        Self::prepare(Connection::open_in_memory()?, migrations)
+    pub fn open_in_memory(schema: &Schema) -> Result<Database, DatabaseError> {
+        Self::prepare(Connection::open_in_memory()?, schema)
     }
 
-    fn prepare(mut connection: Connection, migrations: &[&str]) -> Result<Database, DatabaseError> {
+    fn prepare(mut connection: Connection, schema: &Schema) -> Result<Database, DatabaseError> {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
-        migrate(&mut connection, migrations)?;
+        migrate(&mut connection, schema)?;
         Ok(Database { connection: Arc::new(Mutex::new(connection)) })
     }
 
@@ -98,18 +126,21 @@ impl Database {
     }
 }
 
-fn migrate(connection: &mut Connection, migrations: &[&str]) -> Result<(), DatabaseError> {
+fn migrate(connection: &mut Connection, schema: &Schema) -> Result<(), DatabaseError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
     let current: i64 =
         transaction.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?;
-    let known = migrations.len() as i64;
+    let known = schema.latest_version();
     if current > known {
         return Err(DatabaseError::SchemaTooNew { found: current, known });
     }
-    for (index, migration) in migrations.iter().enumerate().skip(current as usize) {
+    for (index, migration) in schema.migrations.iter().enumerate().skip(current as usize) {
         transaction.execute_batch(migration)?;
         transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [index as i64 + 1])?;
+    }
+    if let (true, Some(after_migrations)) = (current < known, schema.after_migrations) {
+        after_migrations(&transaction)?;
     }
     transaction.commit()?;
     Ok(())
@@ -131,15 +162,17 @@ mod tests {
 
     const FIRST: &str = "CREATE TABLE things (name TEXT NOT NULL)";
     const SECOND: &str = "ALTER TABLE things ADD COLUMN size INTEGER";
+    const ONE: Schema = Schema::new(&[FIRST]);
+    const TWO: Schema = Schema::new(&[FIRST, SECOND]);
 
     #[test]
     fn a_file_is_migrated_once_in_order_and_reopens_in_wal_with_full_sync() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("component.db");
-        let database = Database::open(&path, &[FIRST]).unwrap();
+        let database = Database::open(&path, &ONE).unwrap();
         assert_eq!(database.schema_version().unwrap(), 1);
         drop(database);
-        let database = Database::open(&path, &[FIRST, SECOND]).unwrap();
+        let database = Database::open(&path, &TWO).unwrap();
         assert_eq!(database.schema_version().unwrap(), 2);
         let connection = database.lock().unwrap();
         let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
@@ -152,14 +185,14 @@ mod tests {
     fn a_file_from_a_newer_build_is_refused() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("component.db");
-        Database::open(&path, &[FIRST, SECOND]).unwrap();
-        let error = Database::open(&path, &[FIRST]).unwrap_err();
+        Database::open(&path, &TWO).unwrap();
+        let error = Database::open(&path, &ONE).unwrap_err();
         assert!(matches!(error, DatabaseError::SchemaTooNew { found: 2, known: 1 }), "{error:?}");
     }
 
     #[test]
     fn a_failed_transaction_leaves_nothing_behind() {
-        let database = Database::open_in_memory(&[FIRST]).unwrap();
+        let database = Database::open_in_memory(&ONE).unwrap();
         let outcome: Result<(), DatabaseError> = database.in_immediate_transaction(|transaction| {
             transaction.execute("INSERT INTO things (name) VALUES ('half')", [])?;
             transaction.execute("INSERT INTO nowhere (name) VALUES ('x')", [])?;
@@ -171,9 +204,25 @@ mod tests {
         assert_eq!(count, 0);
     }
 
+    #[test]
+    fn the_step_after_migrations_runs_once_inside_the_migration() {
+        fn backfill(transaction: &Transaction<'_>) -> Result<(), DatabaseError> {
+            transaction.execute("INSERT INTO things (name, size) VALUES ('backfilled', 0)", [])?;
+            Ok(())
+        }
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("component.db");
+        let schema = TWO.with_after_migrations(backfill);
+        drop(Database::open(&path, &schema).unwrap());
+        let database = Database::open(&path, &schema).unwrap();
+        let count: i64 =
+            database.lock().unwrap().query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0)).unwrap();
+        assert_eq!(count, 1, "the backfill ran when migrating, not at every open");
+    }
+
     #[tokio::test]
     async fn blocking_work_runs_off_the_async_threads() {
-        let database = Database::open_in_memory(&[FIRST]).unwrap();
+        let database = Database::open_in_memory(&ONE).unwrap();
         let answer = run_blocking(move || -> Result<i64, DatabaseError> { database.schema_version() }).await.unwrap();
         assert_eq!(answer, 1);
     }

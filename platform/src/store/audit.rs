@@ -281,15 +281,17 @@ mod tests {
 
     #[test]
     fn events_written_before_the_chain_are_chained_by_the_migration() {
-        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform.db");
+        let connection = rusqlite::Connection::open(&path).unwrap();
         connection.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)").unwrap();
         connection.execute_batch(super::super::schema::FIRST_MIGRATION_FOR_TESTS).unwrap();
         connection.execute("INSERT INTO schema_version (version) VALUES (1)", []).unwrap();
         for kind in ["activation_issued", "code_redeemed"] {
             connection.execute("INSERT INTO audit_events (at, actor, kind) VALUES (3, 'oss', ?1)", [kind]).unwrap();
         }
-        super::super::schema::migrate(&mut connection).unwrap();
-        let store = Store { connection: std::sync::Arc::new(std::sync::Mutex::new(connection)) };
+        drop(connection);
+        let store = Store::open(&path).unwrap();
         let events = store.audit_events().unwrap();
         assert_eq!(
             events.iter().map(|event| (event.sequence, event.kind.as_str())).collect::<Vec<_>>(),

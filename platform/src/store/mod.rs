@@ -28,9 +28,9 @@ pub use redemption_limits::{LimitedRedemption, LimitedRedemptionAnswer};
 pub use redemptions::RedemptionOutcome;
 pub use terminals::{RegistrationOutcome, Terminal};
 
-use rusqlite::{Connection, TransactionBehavior};
+use numbind_sqlite::{Database, DatabaseError};
+use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// Why the store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -38,49 +38,29 @@ use std::sync::{Arc, Mutex};
 pub enum StoreError {
     #[error("sqlite failed")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the database has schema version {found}, newer than this build knows ({known})")]
-    SchemaTooNew { found: i64, known: i64 },
+    #[error("the database failed")]
+    Database(#[from] DatabaseError),
     #[error("a stored row is malformed: {0}")]
     MalformedRow(&'static str),
     #[error("the system random source failed")]
     RandomSourceFailed,
-    #[error("the store lock is poisoned")]
-    Poisoned,
-    #[error("the blocking store task failed")]
-    TaskFailed,
 }
 
 /// The platform's database.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Store {
-    connection: Arc<Mutex<Connection>>,
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("Store")
-    }
+    database: Database,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file and runs the migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let connection = Connection::open(path)?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(connection)
+        Ok(Store { database: Database::open(path, &schema::SCHEMA)? })
     }
 
     /// A private in-memory database for unit tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Self::prepare(Connection::open_in_memory()?)
-    }
-
-    fn prepare(mut connection: Connection) -> Result<Store, StoreError> {
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        schema::migrate(&mut connection)?;
-        Ok(Store { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Store { database: Database::open_in_memory(&schema::SCHEMA)? })
     }
 
     /// Runs `work` on the blocking thread pool with this store.
@@ -90,12 +70,11 @@ impl Store {
         T: Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || work(&store)).await.map_err(|_| StoreError::TaskFailed)?
+        numbind_sqlite::run_blocking(move || work(&store)).await
     }
 
     fn with_connection<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut connection = self.connection.lock().map_err(|_| StoreError::Poisoned)?;
-        work(&mut connection)
+        self.database.with_connection(work)
     }
 
     /// Runs `work` in one immediate (write-locking) transaction, committed when it returns `Ok`.
@@ -103,20 +82,12 @@ impl Store {
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.with_connection(|connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let outcome = work(&transaction)?;
-            transaction.commit()?;
-            Ok(outcome)
-        })
+        self.database.in_immediate_transaction(work)
     }
 
     /// Answers when the database does (health check).
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
-            connection.query_row("SELECT 1", [], |_| Ok(()))?;
-            Ok(())
-        })
+        Ok(self.database.ping()?)
     }
 }
 
@@ -130,11 +101,6 @@ mod tests {
         let path = directory.path().join("platform.db");
         Store::open(&path).unwrap().ping().unwrap();
         let reopened = Store::open(&path).unwrap();
-        let version: i64 = reopened
-            .with_connection(|connection| {
-                Ok(connection.query_row("SELECT version FROM schema_version", [], |row| row.get(0))?)
-            })
-            .unwrap();
-        assert_eq!(version, schema::CURRENT_VERSION);
+        assert_eq!(reopened.database.schema_version().unwrap(), schema::SCHEMA.latest_version());
     }
 }

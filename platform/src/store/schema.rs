@@ -1,7 +1,6 @@
 //! The schema and its migrations, applied in order at open and recorded in `schema_version`.
 
-use super::StoreError;
-use rusqlite::Connection;
+use numbind_sqlite::{DatabaseError, Schema};
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -130,26 +129,10 @@ CREATE INDEX bindings_by_created ON bindings(created_at, binding_id);
 #[cfg(test)]
 pub(super) const FIRST_MIGRATION_FOR_TESTS: &str = MIGRATIONS[0];
 
-/// The schema version this build writes.
-pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The platform's schema; events written before the audit chain existed are chained when a migration runs.
+pub(super) const SCHEMA: Schema = Schema::new(MIGRATIONS).with_after_migrations(chain_old_audit_events);
 
-pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let found: Option<i64> = transaction.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))?;
-    let found = found.unwrap_or(0);
-    if found > CURRENT_VERSION {
-        return Err(StoreError::SchemaTooNew { found, known: CURRENT_VERSION });
-    }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        transaction.execute_batch(migration)?;
-        let version = index as i64 + 1;
-        transaction.execute("DELETE FROM schema_version", [])?;
-        transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
-    }
-    if found < CURRENT_VERSION {
-        super::audit::chain_unchained_audit_events(&transaction)?;
-    }
-    transaction.commit()?;
-    Ok(())
+fn chain_old_audit_events(transaction: &rusqlite::Transaction<'_>) -> Result<(), DatabaseError> {
+    super::audit::chain_unchained_audit_events(transaction)
+        .map_err(|error| DatabaseError::AfterMigrations(format!("chaining old audit events: {error}")))
 }

@@ -7,7 +7,7 @@ mod parts;
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
 pub(crate) use parts::{NewPart, PartOutcome};
 
-use numbind_sqlite::{Database, DatabaseError};
+use numbind_sqlite::{Database, DatabaseError, Schema};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::MutexGuard;
@@ -62,6 +62,8 @@ CREATE TABLE mt_parts (
 "#,
 ];
 
+const SCHEMA: Schema = Schema::new(MIGRATIONS);
+
 /// The SMS centre's database handle; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
@@ -70,12 +72,12 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store { database: Database::open(path, MIGRATIONS)? })
+        Ok(Store { database: Database::open(path, &SCHEMA)? })
     }
 
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn open_in_memory() -> Result<Store, StoreError> {
-        Ok(Store { database: Database::open_in_memory(MIGRATIONS)? })
+        Ok(Store { database: Database::open_in_memory(&SCHEMA)? })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
