@@ -125,8 +125,7 @@ pub struct AccountEntry {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigFileError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read { path: path.to_owned(), source })?;
+        let text = read_bounded(path, MAX_CONFIG_FILE_BYTES)?;
         toml::from_str(&text).map_err(|source| ConfigFileError::Syntax { path: path.to_owned(), source })
     }
 
@@ -158,13 +157,25 @@ impl ConfigFile {
     }
 }
 
+/// Largest accounts file read; a path such as `/dev/zero` must not exhaust memory.
+const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
+/// Largest password file read (a password is at most 8 characters; white space around it is dropped).
+const MAX_PASSWORD_FILE_BYTES: u64 = 4096;
+
+/// Reads at most `limit` bytes of a text file; a longer file reads truncated and then fails its own checks.
+fn read_bounded(path: &Path, limit: u64) -> Result<String, ConfigFileError> {
+    use std::io::Read;
+    let read_error = |source| ConfigFileError::Read { path: path.to_owned(), source };
+    let mut text = String::new();
+    std::fs::File::open(path).map_err(read_error)?.take(limit).read_to_string(&mut text).map_err(read_error)?;
+    Ok(text)
+}
+
 impl AccountEntry {
     fn password(&self) -> Result<String, ConfigFileError> {
         let system_id = self.system_id.clone();
         let raw = match (&self.password_file, &self.password_env) {
-            (Some(path), None) => {
-                std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read { path: path.clone(), source })?
-            }
+            (Some(path), None) => read_bounded(path, MAX_PASSWORD_FILE_BYTES)?,
             (None, Some(variable)) => std::env::var(variable).map_err(|_| ConfigFileError::MissingEnv {
                 system_id: system_id.clone(),
                 variable: variable.clone(),
@@ -209,5 +220,54 @@ mod tests {
     fn an_account_needs_exactly_one_password_source() {
         let file: ConfigFile = toml::from_str("[[accounts]]\nsystem_id = \"oss\"\n").unwrap();
         assert!(matches!(file.accounts(), Err(ConfigFileError::PasswordSource { .. })));
+    }
+
+    #[test]
+    fn an_endless_password_file_is_read_bounded_and_refused() {
+        let text = "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"/dev/zero\"\n";
+        let file: ConfigFile = toml::from_str(text).unwrap();
+        assert!(matches!(file.accounts(), Err(ConfigFileError::InvalidPassword { .. })));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_accounts_files_never_panic(text in any::<String>()) {
+                let _ = toml::from_str::<ConfigFile>(&text);
+            }
+
+            #[test]
+            fn accounts_from_the_environment_are_checked(
+                system_id in any::<String>(),
+                routes in proptest::collection::vec("[0-9]{0,25}", 0..3),
+            ) {
+                let entry = AccountEntry {
+                    system_id: system_id.clone(),
+                    password_file: None,
+                    password_env: Some("PATH".into()),
+                    routes,
+                    max_submits_per_second: None,
+                };
+                let file = ConfigFile { redelivery_interval_ms: None, max_queue: None, accounts: vec![entry] };
+                match file.accounts() {
+                    Ok(accounts) => {
+                        prop_assert_eq!(&accounts[0].system_id, &system_id);
+                        prop_assert!((1..=15).contains(&system_id.len()));
+                    }
+                    Err(error) => {
+                        let specific = matches!(
+                            error,
+                            ConfigFileError::InvalidSystemId { .. }
+                                | ConfigFileError::InvalidPassword { .. }
+                                | ConfigFileError::InvalidRoute { .. }
+                        );
+                        prop_assert!(specific, "unexpected error: {}", error);
+                    }
+                }
+            }
+        }
     }
 }
