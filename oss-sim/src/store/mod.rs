@@ -10,9 +10,10 @@ pub(crate) use bindings::{BindingFilter, NewBinding};
 pub(crate) use inbox::{FinishedCommand, InboxInsert, InboxRow, InboxView, NewInboxMessage, Revocation};
 pub(crate) use outbox::{OutboxRow, OutgoingReply};
 
+use numbind_sqlite::{Database, DatabaseError, Schema};
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +25,8 @@ pub(crate) enum StoreError {
     SubscriberExists,
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
-    #[error("the store lock is poisoned")]
-    Poisoned,
-    #[error("the store task failed: {0}")]
-    TaskFailed(String),
+    #[error("the database failed")]
+    Database(#[from] DatabaseError),
 }
 
 const MIGRATIONS: &[&str] = &[r#"
@@ -90,45 +89,26 @@ CREATE TABLE outbox_sms (
 CREATE INDEX outbox_queue ON outbox_sms (next_attempt_at_ms) WHERE state = 'queued';
 "#];
 
+const SCHEMA: Schema = Schema::new(MIGRATIONS);
+
 /// The OSS's database handle; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Store {
-    connection: Arc<Mutex<Connection>>,
+    database: Database,
 }
 
 impl Store {
     pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
-        let connection = Connection::open(path)?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        Store::migrate(connection)
+        Ok(Store { database: Database::open(path, &SCHEMA)? })
     }
 
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn open_in_memory() -> Result<Store, StoreError> {
-        Store::migrate(Connection::open_in_memory()?)
-    }
-
-    fn migrate(mut connection: Connection) -> Result<Store, StoreError> {
-        let transaction = connection.transaction()?;
-        transaction.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-        let current: i64 =
-            transaction.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?;
-        for (index, migration) in MIGRATIONS.iter().enumerate() {
-            let version = index as i64 + 1;
-            if version > current {
-                transaction.execute_batch(migration)?;
-                transaction.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
-            }
-        }
-        transaction.commit()?;
-        Ok(Store { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Store { database: Database::open_in_memory(&SCHEMA)? })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.connection.lock().map_err(|_| StoreError::Poisoned)
+        Ok(self.database.lock()?)
     }
 
     /// Runs a blocking store call on the blocking pool.
@@ -138,20 +118,17 @@ impl Store {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || operation(&store))
-            .await
-            .map_err(|error| StoreError::TaskFailed(error.to_string()))?
+        numbind_sqlite::run_blocking(move || operation(&store)).await
     }
 
     /// Answers when the database does.
     pub(crate) fn ping(&self) -> Result<(), StoreError> {
-        self.lock()?.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+        Ok(self.database.ping()?)
     }
 
     #[cfg(test)]
     pub(crate) fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.lock()?.query_row("SELECT MAX(version) FROM schema_version", [], |row| row.get(0))?)
+        Ok(self.database.schema_version()?)
     }
 }
 
