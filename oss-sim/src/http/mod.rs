@@ -3,6 +3,7 @@
 pub(crate) mod bindings;
 mod extract;
 mod inbox;
+mod openapi;
 pub(crate) mod subscribers;
 
 use crate::error::ApiError;
@@ -36,6 +37,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(admin)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi::openapi_document))
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

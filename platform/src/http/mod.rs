@@ -5,6 +5,7 @@ pub mod exports;
 pub mod extract;
 mod health;
 mod operator_auth;
+mod openapi;
 mod operators;
 mod oss;
 mod oss_auth;
@@ -50,8 +51,10 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))
         .route("/v1/operator/exports/audit-events.csv", get(exports::audit_events_csv))
         .route("/v1/operator/exports/audit-events.jsonl", get(exports::audit_events_jsonl));
-    let operations_routes =
-        Router::new().route("/healthz", get(health::healthz)).route("/metrics", get(health::metrics));
+    let operations_routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi::openapi_document));
     terminal_routes
         .merge(oss_routes)
         .merge(operator_routes)

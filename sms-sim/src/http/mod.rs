@@ -2,6 +2,7 @@
 
 mod extract;
 mod messages;
+mod openapi;
 mod phones;
 
 use crate::error::ApiError;
@@ -30,6 +31,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/messages/{message_id}", get(messages::message_status))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi::openapi_document))
         .fallback(|| async { ApiError::NotFound("route") })
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

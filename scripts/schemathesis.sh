@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs schemathesis against the OpenAPI document each numbind HTTP service serves at /openapi.json:
+# the platform (terminal, OSS, operator APIs), the OSS admin API and the SMS centre's phone API, all started by
+# `numbind up` on loopback ports chosen by the kernel, in a temporary data directory.
+#
+# Checks: no 5xx (not_a_server_error), every response matches the document (response_schema_conformance,
+# status_code_conformance, content_type_conformance). The signed terminal API and the HMAC OSS API can only be
+# exercised on their refusal paths here (no key, no secret): that checks no 5xx and the documented 401 body.
+# The operator API is exercised with a real admin token.
+#
+# Needs: target/debug/numbind (`cargo build -p numbind`) and `schemathesis` on PATH
+# (`pip install schemathesis==3.39.16`), or SCHEMATHESIS=/path/to/schemathesis.
+# Tunables: MAX_EXAMPLES (default 50), TIME_LIMIT_SECONDS per service (default 60), NUMBIND (binary path).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+NUMBIND="${NUMBIND:-target/debug/numbind}"
+SCHEMATHESIS="${SCHEMATHESIS:-schemathesis}"
+MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
+TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-60}"
+
+[[ -x "$NUMBIND" ]] || { echo "error: $NUMBIND not found; run cargo build -p numbind" >&2; exit 2; }
+command -v "$SCHEMATHESIS" >/dev/null || { echo "error: schemathesis not found (pip install schemathesis==3.39.16)" >&2; exit 2; }
+
+DATA_DIR="$(mktemp -d)"
+UP_PID=""
+cleanup() {
+    if [[ -n "$UP_PID" ]] && kill -0 "$UP_PID" 2>/dev/null; then
+        kill -TERM "$UP_PID" 2>/dev/null || true
+        wait "$UP_PID" 2>/dev/null || true
+    fi
+    rm -rf "$DATA_DIR"
+}
+trap cleanup EXIT
+
+# The operator token needs the platform's database; creating it first also creates the database.
+OPERATOR_TOKEN="$("$NUMBIND" operator token create --data-dir "$DATA_DIR" --name schemathesis --role admin 2>/dev/null \
+    | grep -o 'nbo_[A-Za-z0-9_-]*' | head -n 1)"
+[[ -n "$OPERATOR_TOKEN" ]] || { echo "error: could not create an operator token" >&2; exit 1; }
+
+RUST_LOG="${RUST_LOG:-warn}" "$NUMBIND" up --data-dir "$DATA_DIR" \
+    --platform-http 127.0.0.1:0 --smsc-http 127.0.0.1:0 --smsc-smpp 127.0.0.1:0 --oss-http 127.0.0.1:0 \
+    >"$DATA_DIR/up.stdout" 2>"$DATA_DIR/up.stderr" &
+UP_PID=$!
+
+listener() {
+    sed -n "s/^listening $1=//p" "$DATA_DIR/up.stdout" | head -n 1
+}
+
+deadline=$((SECONDS + 30))
+until [[ -n "$(listener oss-http)" ]]; do
+    if ! kill -0 "$UP_PID" 2>/dev/null || ((SECONDS > deadline)); then
+        echo "error: numbind up did not start" >&2
+        cat "$DATA_DIR/up.stderr" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+
+run_schemathesis() {
+    local name="$1" address="$2"
+    shift 2
+    echo "== schemathesis: $name (http://$address/openapi.json)"
+    local started=$SECONDS
+    timeout --signal=INT "$TIME_LIMIT_SECONDS" "$SCHEMATHESIS" run "http://$address/openapi.json" \
+        --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+        --data-generation-method all \
+        --hypothesis-max-examples "$MAX_EXAMPLES" \
+        --hypothesis-derandomize \
+        --hypothesis-suppress-health-check all \
+        --request-timeout 5000 \
+        --no-color \
+        "$@"
+    local outcome=$?
+    echo "== $name: exit $outcome in $((SECONDS - started)) s"
+    return "$outcome"
+}
+
+status=0
+run_schemathesis platform "$(listener platform-http)" -H "Authorization: Bearer $OPERATOR_TOKEN" || status=1
+run_schemathesis oss-sim "$(listener oss-http)" || status=1
+run_schemathesis sms-sim "$(listener smsc-http)" || status=1
+
+if ! kill -0 "$UP_PID" 2>/dev/null; then
+    echo "error: numbind up died during the run" >&2
+    status=1
+fi
+if ((status != 0)); then
+    echo "--- numbind up stderr (last 50 lines)" >&2
+    tail -n 50 "$DATA_DIR/up.stderr" >&2
+fi
+exit "$status"
