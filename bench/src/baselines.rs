@@ -24,9 +24,10 @@ pub async fn serve_fixed_body(listener: TcpListener, body: Bytes) -> anyhow::Res
                 let body = body.clone();
                 async move {
                     let mut response = hyper::Response::new(Full::new(body));
-                    response
-                        .headers_mut()
-                        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+                    response.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
                     Ok::<_, Infallible>(response)
                 }
             });

@@ -211,6 +211,7 @@ pub fn request_bytes(method: &str, path: &str, headers: &[(&str, String)], body:
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

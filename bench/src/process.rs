@@ -37,6 +37,7 @@ fn parse_status_field(text: &str, field: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -75,8 +75,7 @@ impl Summary {
         }
         sorted.sort_by(f64::total_cmp);
         let middle = sorted.len() / 2;
-        let median =
-            if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 };
+        let median = if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 };
         Summary { min: sorted[0], median, max: sorted[sorted.len() - 1] }
     }
 }
@@ -222,11 +221,8 @@ fn markdown_row(scenario: &ScenarioReport) -> String {
             scenario.scenario, scenario.name, scenario.variant, error, scenario.target
         );
     }
-    let details: Vec<String> = scenario
-        .extra
-        .iter()
-        .map(|(name, summary)| format!("{name} {}", format_number(summary.median)))
-        .collect();
+    let details: Vec<String> =
+        scenario.extra.iter().map(|(name, summary)| format!("{name} {}", format_number(summary.median))).collect();
     format!(
         "| {} | {} | {} | {} {} [{}-{}] | {} ({}) | {:.3} [{:.3}-{:.3}] | {} | {} | {} |\n",
         scenario.scenario,
@@ -260,6 +256,7 @@ fn format_number(value: f64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -282,7 +279,8 @@ mod tests {
 
     #[test]
     fn a_target_is_met_on_the_median_ratio() {
-        let repeats = vec![RepeatFigures::new(80.0, 100.0), RepeatFigures::new(60.0, 100.0), RepeatFigures::new(75.0, 100.0)];
+        let repeats =
+            vec![RepeatFigures::new(80.0, 100.0), RepeatFigures::new(60.0, 100.0), RepeatFigures::new(75.0, 100.0)];
         let report = ScenarioReport::from_repeats(heading(), repeats, Vec::new());
         assert!(report.met);
         let repeats = vec![RepeatFigures::new(60.0, 100.0)];

@@ -118,7 +118,10 @@ impl Drop for RunningSystem {
     }
 }
 
-pub async fn start_platform(runtime: &ServerRuntime, directory: &Path) -> anyhow::Result<(SocketAddr, CancellationToken)> {
+pub async fn start_platform(
+    runtime: &ServerRuntime,
+    directory: &Path,
+) -> anyhow::Result<(SocketAddr, CancellationToken)> {
     let config = platform_config(directory)?;
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();

@@ -67,7 +67,8 @@ impl SimulatedTerminal {
     }
 
     pub fn long_poll_request(&self, activation_id: &str, wait_seconds: u64) -> Vec<u8> {
-        let path = format!("/v1/terminals/{}/activations/{activation_id}?wait_seconds={wait_seconds}", self.terminal_id);
+        let path =
+            format!("/v1/terminals/{}/activations/{activation_id}?wait_seconds={wait_seconds}", self.terminal_id);
         self.signed_request("GET", &path, b"")
     }
 }

@@ -50,8 +50,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         })
         .await??;
         let boxes_directory = directory.path().join(format!("boxes-{repeat}"));
-        let mut round =
-            activation_round(&system.addresses, &boxes_directory, repeat * boxes, boxes, in_flight).await?;
+        let mut round = activation_round(&system.addresses, &boxes_directory, repeat * boxes, boxes, in_flight).await?;
         let rate = round.activations as f64 / round.elapsed.as_secs_f64().max(1e-9);
         repeats.push(
             RepeatFigures::new(rate, commits_per_second)
@@ -120,7 +119,8 @@ async fn activation_round(
             let _permit = limit.acquire_owned().await?;
             send_sms(smsc_http, &phone_number(first_phone + index), &text).await?;
             let accepted = Instant::now();
-            let bound_at = tokio::time::timeout(Duration::from_secs(60), bound).await.context("not bound in 60 s")??;
+            let bound_at =
+                tokio::time::timeout(Duration::from_secs(60), bound).await.context("not bound in 60 s")??;
             Ok::<_, anyhow::Error>((bound_at, bound_at.saturating_duration_since(accepted)))
         });
     }

@@ -40,8 +40,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let mut rss_repeats = Vec::new();
     for repeat in 0..options.repeats {
         let state_dir = directory.path().join(format!("agent-{repeat}"));
-        let peak = peak_rss_boot_to_bound(&binary, &system.addresses, &state_dir, &phone_number(first_phone + repeat))
-            .await?;
+        let peak =
+            peak_rss_boot_to_bound(&binary, &system.addresses, &state_dir, &phone_number(first_phone + repeat)).await?;
         size_repeats.push(RepeatFigures::new(size_mib, SIZE_BUDGET_MIB));
         rss_repeats.push(RepeatFigures::new(peak / MIB, RSS_BUDGET_MIB));
     }

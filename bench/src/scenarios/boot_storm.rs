@@ -32,7 +32,9 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let terminals = generate_terminals(terminal_count)?;
     register_all(platform, &terminals).await?;
     let body_size = status_body_size(platform, &terminals[0]).await?;
-    let baseline = runtime.serve(move |listener| crate::baselines::serve_fixed_body(listener, Bytes::from(vec![b'x'; body_size]))).await?;
+    let baseline = runtime
+        .serve(move |listener| crate::baselines::serve_fixed_body(listener, Bytes::from(vec![b'x'; body_size])))
+        .await?;
     let signing_rate = signatures_per_second(&terminals[0]);
     let make_request: RequestFactory = {
         let terminals = terminals.clone();

@@ -135,7 +135,9 @@ async fn windowed_submits(address: SocketAddr, duration: Duration, repeat: usize
                 }
             }
             Some(ReadOutcome::Pdu(Pdu { sequence_number, body: PduBody::EnquireLink, .. })) => {
-                connection.write_pdu(&Pdu { command_status: 0, sequence_number, body: PduBody::EnquireLinkResp }).await?;
+                connection
+                    .write_pdu(&Pdu { command_status: 0, sequence_number, body: PduBody::EnquireLinkResp })
+                    .await?;
             }
             Some(_) => {}
             None => anyhow::bail!("the peer closed the session"),

@@ -1,0 +1,47 @@
+//! Quick runs of the boot storm, activations and SMS centre scenarios: the bench works and its report has the
+//! documented shape (figures here say nothing about targets: a debug build on a shared machine).
+
+use crate::helpers::quick_options;
+use numbind_bench::{run_benchmarks, write_report};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_run_measures_numbind_and_its_baselines_and_writes_both_reports() {
+    let (options, directory) = quick_options(&[1, 2, 4]);
+    let report = run_benchmarks(&options).await;
+    for scenario in &report.scenarios {
+        assert!(scenario.error.is_none(), "scenario {} failed: {:?}", scenario.scenario, scenario.error);
+        assert_eq!(scenario.repeats.len(), 1);
+        let figures = &scenario.repeats[0];
+        assert!(figures.numbind > 0.0 && figures.baseline > 0.0, "{scenario:?}");
+        assert!((figures.ratio - figures.numbind / figures.baseline).abs() < 1e-9);
+        assert!(scenario.extra.contains_key("p99_ms"), "{scenario:?}");
+    }
+    let numbers: Vec<u8> = report.scenarios.iter().map(|scenario| scenario.scenario).collect();
+    assert_eq!(numbers, vec![1, 2, 4]);
+
+    let (json_path, markdown_path) = write_report(&report, directory.path()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
+    assert_eq!(json["quick"], true);
+    assert!(json["machine"]["nproc"].as_u64().unwrap() >= 1);
+    assert!(json["machine"]["kernel"].as_str().is_some());
+    assert!(json["started_at_unix_seconds"].as_u64().unwrap() > 0);
+    let first = &json["scenarios"][0];
+    for field in ["numbind", "baseline", "ratio"] {
+        assert!(first[field]["min"].as_f64().unwrap() <= first[field]["median"].as_f64().unwrap());
+        assert!(first[field]["median"].as_f64().unwrap() <= first[field]["max"].as_f64().unwrap());
+    }
+    assert!(first["met"].is_boolean() && first["target"].is_string());
+    let markdown = std::fs::read_to_string(markdown_path).unwrap();
+    assert!(markdown.contains("| 1 | boot storm"), "{markdown}");
+    assert!(markdown.contains("| 4 | SMS centre"), "{markdown}");
+}
+
+#[tokio::test]
+async fn a_missing_agent_binary_is_reported_as_an_error_not_a_panic() {
+    let (mut options, _directory) = quick_options(&[5]);
+    options.agent_binary = Some("/nonexistent/numbind-agent".into());
+    let report = run_benchmarks(&options).await;
+    assert_eq!(report.scenarios.len(), 1);
+    assert!(report.scenarios[0].error.as_deref().unwrap_or_default().contains("does not exist"));
+    assert!(!report.scenarios[0].met);
+}
