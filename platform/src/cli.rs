@@ -39,6 +39,10 @@ pub struct Args {
     /// File holding the SMPP password (else the NUMBIND_SMSC_PASSWORD variable).
     #[arg(long, env = "NUMBIND_SMSC_PASSWORD_FILE")]
     pub smsc_password_file: Option<PathBuf>,
+    /// Base URL of the OSS (`http://host:port`), told of operator unbindings and factory resets; without it
+    /// those revocations stay queued.
+    #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_oss_url)]
+    pub oss_url: Option<String>,
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     pub activation_ttl_seconds: u64,
@@ -55,6 +59,16 @@ pub struct Args {
         default_missing_value = "true"
     )]
     pub require_manifest: bool,
+}
+
+/// An `http://host[:port][/base]` URL (the OSS speaks plain HTTP on the operator's network).
+fn parse_oss_url(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("http://").ok_or("the oss url must start with http://")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.chars().any(|character| character.is_whitespace() || character.is_control()) {
+        return Err("the oss url names no host".to_owned());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// A secret from `file`, else from the environment variable `variable`.
@@ -93,6 +107,7 @@ impl Args {
         config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
         config.require_manifest = self.require_manifest;
+        config.oss_url = self.oss_url.clone();
         Ok(config)
     }
 }

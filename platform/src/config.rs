@@ -20,6 +20,10 @@ pub struct Config {
     pub oss_secret: ComponentSecret,
     /// The SMS centre for notifications; `None` leaves them queued in the outbox.
     pub smsc: Option<SmscLink>,
+    /// Base URL of the OSS (`http://127.0.0.1:8081`) for revocations it must hear of; `None` leaves them queued.
+    pub oss_url: Option<String>,
+    /// Timeout of one call to the OSS.
+    pub oss_request_timeout: Duration,
     pub activation_ttl: Duration,
     pub poll_interval: Duration,
     pub long_poll_max_wait: Duration,
@@ -75,6 +79,8 @@ impl Config {
             short_code,
             oss_secret,
             smsc: None,
+            oss_url: None,
+            oss_request_timeout: Duration::from_secs(10),
             activation_ttl: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),
             long_poll_max_wait: Duration::from_secs(25),

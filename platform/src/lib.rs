@@ -59,6 +59,7 @@ pub async fn run(
         poll_pacing: state::poll_pacing::PollPacing::default(),
         metrics: state::metrics::Metrics::default(),
         outbox_changed: Arc::new(Notify::new()),
+        oss_outbox_changed: Arc::new(Notify::new()),
         shutdown: token.clone(),
     };
     let mut background = tokio::task::JoinSet::new();
@@ -69,6 +70,7 @@ pub async fn run(
         tracing::warn!("no sms centre configured: notification sms stay queued in the outbox");
     }
     background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
+    outbound::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;

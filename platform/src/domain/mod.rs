@@ -7,4 +7,5 @@ pub mod ids;
 pub mod manifest;
 pub mod notification_text;
 pub mod operator;
+pub mod oss_revocation;
 pub mod redemption_limits;

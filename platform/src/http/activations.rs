@@ -10,7 +10,9 @@ use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use numbind_wire::api::{AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse};
+use numbind_wire::api::{
+    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, CreateActivationRequest,
+};
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
 use numbind_wire::TerminalId;
 use serde::Deserialize;
@@ -39,8 +41,17 @@ pub(super) async fn issue_activation(
         max_per_window: i64::from(settings.max_activations_per_window),
         window_seconds: settings.activation_rate_window.as_secs() as i64,
     };
+    let request: CreateActivationRequest = if terminal.body.iter().all(u8::is_ascii_whitespace) {
+        Default::default()
+    } else {
+        parse_json_body(&terminal.body)?
+    };
+    let replace = request.replace_binding;
     let (terminal_id, now, random) = (terminal.terminal_id.clone(), state.now(), state.random.clone());
-    let outcome = state.store.call(move |store| store.issue_activation(&terminal_id, &random, limits, now)).await?;
+    let outcome = state
+        .store
+        .call(move |store| store.issue_activation_replacing(&terminal_id, &random, limits, replace, now))
+        .await?;
     let (activation, reused) = match outcome {
         IssueOutcome::Issued { activation, reused } => (activation, reused),
         IssueOutcome::AlreadyBound => return Err(ApiError::TerminalAlreadyBound),
@@ -51,7 +62,7 @@ pub(super) async fn issue_activation(
     if !reused {
         state.metrics.activations_issued.inc();
     }
-    tracing::info!(activation_id = %activation.activation_id, reused, "activation issued");
+    tracing::info!(activation_id = %activation.activation_id, reused, replace, "activation issued");
     let sms_text = format!("BIND {}", activation.code.as_str());
     Ok(Json(ActivationResponse {
         activation_id: activation.activation_id,

@@ -186,6 +186,7 @@ pub(super) async fn unbind_terminal(
     let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
     let binding = revoked.ok_or(ApiError::BindingNotFound)?;
     state.outbox_changed.notify_one();
+    state.oss_outbox_changed.notify_one();
     tracing::info!(operator = %operator.0.name, binding_id = %binding.binding_id, "operator unbound a terminal");
     Ok(Json(
         json!({ "terminal_id": binding.terminal_id, "binding_id": binding.binding_id, "revoked_reason": "operator" }),

@@ -1,4 +1,5 @@
-//! Clients of other components: the SMS centre (notification SMS over SMPP).
+//! Clients of other components: the SMS centre (notification SMS over SMPP) and the OSS (revocations).
 
 pub mod notification_worker;
+pub mod oss_revocations;
 pub mod sms_sender;

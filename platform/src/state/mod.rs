@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Signalled after a transaction queued notification SMS.
     pub outbox_changed: Arc<Notify>,
+    /// Signalled after a transaction queued revocations for the OSS (`outbox_oss`).
+    pub oss_outbox_changed: Arc<Notify>,
     /// Cancelled at shutdown: long-polls answer at once.
     pub shutdown: CancellationToken,
 }

@@ -165,8 +165,20 @@ impl Store {
         limits: IssueLimits,
         now: i64,
     ) -> Result<IssueOutcome, StoreError> {
+        self.issue_activation_replacing(terminal_id, random, limits, false, now)
+    }
+
+    /// As `issue_activation`; with `replace_binding` a bound terminal gets one too (its binding will be replaced).
+    pub fn issue_activation_replacing(
+        &self,
+        terminal_id: &TerminalId,
+        random: &dyn SecureRandom,
+        limits: IssueLimits,
+        replace_binding: bool,
+        now: i64,
+    ) -> Result<IssueOutcome, StoreError> {
         self.in_transaction(|transaction| {
-            if super::bindings::active_binding_in(transaction, terminal_id)?.is_some() {
+            if !replace_binding && super::bindings::active_binding_in(transaction, terminal_id)?.is_some() {
                 return Ok(IssueOutcome::AlreadyBound);
             }
             expire_overdue_activations(transaction, now)?;

@@ -177,6 +177,8 @@ impl Store {
             let Some(binding) = active_binding_in(transaction, terminal_id)? else { return Ok(None) };
             let actor = format!("operator:{operator_name}");
             revoke_binding(transaction, &binding, &actor, "operator", now)?;
+            let revocation = numbind_wire::api::RevocationReason::Operator;
+            super::bindings::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
             let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;

@@ -123,6 +123,23 @@ CREATE TABLE operator_tokens (
 );
 CREATE INDEX bindings_by_created ON bindings(created_at, binding_id);
 "#,
+    r#"
+CREATE TABLE outbox_oss (
+    revocation_id TEXT PRIMARY KEY,
+    binding_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    msisdn TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('operator','factory_reset')),
+    state TEXT NOT NULL CHECK (state IN ('queued','delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX outbox_oss_due ON outbox_oss(state, next_attempt_at);
+CREATE INDEX outbox_oss_by_binding ON outbox_oss(binding_id);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -9,6 +9,7 @@ mod authentication;
 mod bindings;
 mod guessing_limits;
 mod helpers;
+mod lifecycle;
 mod manifest;
 mod notifications;
 mod operations;
