@@ -5,6 +5,7 @@
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -155,6 +155,20 @@ pub(super) async fn audit_events_jsonl(State(state): State<AppState>, _operator:
     streamed(audit_export(state, ExportFormat::JsonLines), ExportFormat::JsonLines)
 }
 
+/// The same streamed exports for the web console, which authenticated the operator by its session:
+/// `name` is `bindings.csv`, `bindings.jsonl`, `audit-events.csv` or `audit-events.jsonl`.
+pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
+    let (audit, format) = match name {
+        "bindings.csv" => (false, ExportFormat::Csv),
+        "bindings.jsonl" => (false, ExportFormat::JsonLines),
+        "audit-events.csv" => (true, ExportFormat::Csv),
+        "audit-events.jsonl" => (true, ExportFormat::JsonLines),
+        _ => return None,
+    };
+    let body = if audit { audit_export(state, format) } else { binding_export(state, format) };
+    Some(streamed(body, format))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,7 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .merge(oss_routes)
         .merge(operator_routes)
         .merge(operations_routes)
+        .nest("/console", crate::console::router())
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))

@@ -7,6 +7,7 @@ mod activations;
 mod audit_chain;
 mod authentication;
 mod bindings;
+mod console;
 mod guessing_limits;
 mod helpers;
 mod lifecycle;

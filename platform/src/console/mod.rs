@@ -1,0 +1,64 @@
+//! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
+//! history, admin unbinding and number reveal, exports) with cookie sessions and CSRF-checked forms.
+//!
+//! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
+
+mod auth;
+pub mod chart;
+mod error;
+mod exports;
+mod home;
+pub mod html;
+mod search;
+pub mod sessions;
+mod sign_in;
+mod terminal;
+
+pub use error::ConsoleError;
+pub use html::escape_html;
+
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use sessions::ConsoleSessions;
+
+/// Longest stated reason, as in the operator API.
+const MAX_REASON_CHARS: usize = 200;
+
+/// A stated reason: 1 to 200 characters, no control characters.
+fn parse_reason(reason: &str) -> Result<String, ConsoleError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(ConsoleError::bad_request("a reason of 1 to 200 printable characters is required"));
+    }
+    Ok(reason.to_owned())
+}
+
+/// The console's routes, to nest at `/console`; each router holds its own in-memory sessions.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/console.css", get(home::stylesheet))
+        .route("/sign-in", get(sign_in::show_sign_in).post(sign_in::sign_in))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/bindings", get(search::search_bindings))
+        .route("/bindings/reveal", post(search::reveal_numbers))
+        .route("/terminals/{terminal_id}", get(terminal::show_terminal))
+        .route("/terminals/{terminal_id}/unbind", post(terminal::unbind_terminal))
+        .route("/exports/{name}", get(exports::download_export))
+        .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
+        .layer(Extension(ConsoleSessions::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_is_required_and_bounded() {
+        assert!(parse_reason("  ").is_err());
+        assert!(parse_reason(&"x".repeat(201)).is_err());
+        assert!(parse_reason("line\nbreak").is_err());
+        assert_eq!(parse_reason(" customer moved ").unwrap(), "customer moved");
+    }
+}
