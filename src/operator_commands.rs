@@ -11,6 +11,15 @@ pub(crate) struct PlatformData {
     /// The platform's data directory (its database is `platform.db` inside).
     #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// The platform's database file, when it is not in the data directory (as the platform's `--database`).
+    #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
+    database: Option<PathBuf>,
+}
+
+impl PlatformData {
+    fn database_path(&self) -> PathBuf {
+        self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir))
+    }
 }
 
 /// The audit trail.
@@ -64,7 +73,7 @@ pub(crate) enum ManifestCommand {
 
 pub(crate) fn audit(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify(data) = command;
-    let report = numbind_platform::verify_audit_chain(&database_path_in(&data.data_dir))?;
+    let report = numbind_platform::verify_audit_chain(&data.database_path())?;
     println!("{report}");
     if !report.is_intact() {
         anyhow::bail!("the audit trail has been tampered with");
@@ -76,12 +85,11 @@ pub(crate) fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     let OperatorCommand::Token(command) = command;
     match command {
         TokenCommand::Create { data, name, role } => {
-            let token = numbind_platform::create_operator_token(&database_path_in(&data.data_dir), &name, role)?;
+            let token = numbind_platform::create_operator_token(&data.database_path(), &name, role)?;
             println!("{token}");
         }
         TokenCommand::Revoke { data, token_id_or_name } => {
-            let revoked =
-                numbind_platform::revoke_operator_token(&database_path_in(&data.data_dir), &token_id_or_name)?;
+            let revoked = numbind_platform::revoke_operator_token(&data.database_path(), &token_id_or_name)?;
             if revoked == 0 {
                 anyhow::bail!("no live token matches {token_id_or_name:?}");
             }
@@ -94,7 +102,7 @@ pub(crate) fn operator(command: OperatorCommand) -> anyhow::Result<()> {
 pub(crate) fn manifest(command: ManifestCommand) -> anyhow::Result<()> {
     let ManifestCommand::Import { data, file } = command;
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let report = numbind_platform::manifest::import_manifest(&database_path_in(&data.data_dir), &text)?;
+    let report = numbind_platform::manifest::import_manifest(&data.database_path(), &text)?;
     println!("manifest imported: {} added, {} already listed", report.added, report.unchanged);
     Ok(())
 }

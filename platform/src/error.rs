@@ -89,6 +89,9 @@ impl ApiError {
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
+            ApiError::Internal(error) if error.is_storage_unavailable() => {
+                (StatusCode::SERVICE_UNAVAILABLE, Code::StorageUnavailable)
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Code::Internal),
         }
     }
@@ -101,16 +104,30 @@ impl ApiError {
         }
     }
 
+    /// The message a client reads: internal details stay in the log.
+    fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(error) if error.is_storage_unavailable() => {
+                "the platform cannot write its database now (disk full or read-only); retry later".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     fn retry_after_seconds(&self) -> Option<u64> {
         match self {
             ApiError::SlowDown { retry_after_seconds }
             | ApiError::RateLimited { retry_after_seconds }
             | ApiError::NumberLocked { retry_after_seconds } => Some(*retry_after_seconds),
             ApiError::Overloaded => Some(1),
+            ApiError::Internal(error) if error.is_storage_unavailable() => Some(STORAGE_RETRY_AFTER_SECONDS),
             _ => None,
         }
     }
 }
+
+/// How long a client waits before retrying when the platform cannot write its database.
+const STORAGE_RETRY_AFTER_SECONDS: u64 = 5;
 
 /// An error and its sources, `: `-separated, for the log.
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -128,7 +145,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         if let ApiError::Internal(error) = &self {
-            tracing::error!(error = %error_chain(error), "request failed");
+            if error.is_storage_unavailable() {
+                tracing::error!(error = %error_chain(error), "storage unavailable: answering 503 until it recovers");
+            } else {
+                tracing::error!(error = %error_chain(error), "request failed");
+            }
         }
         let retry_after = self.retry_after_seconds();
         let mut response = match self.local_code() {
@@ -136,7 +157,7 @@ impl IntoResponse for ApiError {
             Some(local) => {
                 (status, Json(serde_json::json!({"code": local, "message": self.to_string()}))).into_response()
             }
-            None => (status, Json(ErrorBody { code, message: self.to_string() })).into_response(),
+            None => (status, Json(ErrorBody { code, message: self.public_message() })).into_response(),
         };
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -155,6 +176,10 @@ mod tests {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "4");
         assert_eq!(ApiError::CodeExpired.status_and_code(), (StatusCode::GONE, ApiErrorCode::CodeExpired));
+        let full = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None);
+        let storage = ApiError::Internal(StoreError::Sqlite(full)).into_response();
+        assert_eq!(storage.status(), StatusCode::SERVICE_UNAVAILABLE, "a full disk is not a bug of the request");
+        assert_eq!(storage.headers()[header::RETRY_AFTER], "5");
         let internal = ApiError::Internal(StoreError::MalformedRow("test"));
         assert_eq!(internal.to_string(), "internal error");
         assert_eq!(internal.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -25,6 +25,25 @@ pub enum DatabaseError {
     TaskFailed,
     #[error("the step after the migrations failed: {0}")]
     AfterMigrations(String),
+    #[error("the database file is damaged ({0}); restore it from a backup")]
+    Damaged(String),
+}
+
+impl DatabaseError {
+    /// True when the storage under the database, not the request, is at fault: a full disk, a read-only file or
+    /// file system, an I/O error. Callers answer 503 and retry later; SQLite rolled the transaction back.
+    pub fn is_storage_unavailable(&self) -> bool {
+        matches!(self, DatabaseError::Sqlite(error) if is_storage_unavailable(error))
+    }
+}
+
+/// True when `error` comes from the storage (full, read-only, I/O failure, cannot open) rather than the query.
+pub fn is_storage_unavailable(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DiskFull | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen)
+    )
 }
 
 /// Work that runs inside the migration transaction when any migration was applied (a backfill of a new column,
@@ -82,6 +101,7 @@ impl Database {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
+        check_integrity(&connection)?;
         migrate(&mut connection, schema)?;
         Ok(Database { connection: Arc::new(Mutex::new(connection)) })
     }
@@ -123,6 +143,16 @@ impl Database {
     /// The schema version the file is at.
     pub fn schema_version(&self) -> Result<i64, DatabaseError> {
         Ok(self.lock()?.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?)
+    }
+}
+
+/// `PRAGMA quick_check` at every open: a damaged file is refused with a clear error instead of being written to.
+fn check_integrity(connection: &Connection) -> Result<(), DatabaseError> {
+    let mut statement = connection.prepare("PRAGMA quick_check")?;
+    let findings: Vec<String> = statement.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
+    match findings.as_slice() {
+        [only] if only == "ok" => Ok(()),
+        _ => Err(DatabaseError::Damaged(findings.into_iter().take(3).collect::<Vec<_>>().join("; "))),
     }
 }
 
@@ -218,6 +248,46 @@ mod tests {
         let count: i64 =
             database.lock().unwrap().query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0)).unwrap();
         assert_eq!(count, 1, "the backfill ran when migrating, not at every open");
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused_at_open() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("component.db");
+        let database = Database::open(&path, &ONE).unwrap();
+        {
+            let connection = database.lock().unwrap();
+            connection.execute_batch("BEGIN").unwrap();
+            for index in 0..2000 {
+                connection.execute("INSERT INTO things (name) VALUES (?1)", [format!("thing number {index}")]).unwrap();
+            }
+            connection.execute_batch("COMMIT").unwrap();
+            connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        }
+        drop(database);
+        // Scribble over the middle of the file, as a failing disk would.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle..middle + 4096].fill(0xA5);
+        std::fs::write(&path, bytes).unwrap();
+        let error = Database::open(&path, &ONE).unwrap_err();
+        assert!(matches!(error, DatabaseError::Damaged(_) | DatabaseError::Sqlite(_)), "{error:?}");
+        assert!(!matches!(&error, DatabaseError::Sqlite(inner) if is_storage_unavailable(inner)));
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_a_bad_query() {
+        let database = Database::open_in_memory(&ONE).unwrap();
+        let connection = database.lock().unwrap();
+        connection.execute_batch("PRAGMA max_page_count = 3").unwrap();
+        let full = connection
+            .execute_batch(
+                "INSERT INTO things (name) SELECT hex(randomblob(2000)) FROM (SELECT 1 UNION SELECT 2 UNION SELECT 3)",
+            )
+            .unwrap_err();
+        assert!(is_storage_unavailable(&full), "{full:?}");
+        let bad_query = connection.execute_batch("INSERT INTO nowhere VALUES (1)").unwrap_err();
+        assert!(!is_storage_unavailable(&bad_query));
     }
 
     #[tokio::test]

@@ -98,11 +98,18 @@ pub(crate) struct SystemOptions {
     pub(crate) duplicate_mo_deliveries: bool,
     /// The platform refuses terminals that are not on an imported manifest.
     pub(crate) require_manifest: bool,
+    /// Where the platform keeps its database, when not in the system's directory.
+    pub(crate) platform_database: Option<PathBuf>,
 }
 
 impl Default for SystemOptions {
     fn default() -> Self {
-        SystemOptions { activation_ttl_seconds: 600, duplicate_mo_deliveries: false, require_manifest: false }
+        SystemOptions {
+            activation_ttl_seconds: 600,
+            duplicate_mo_deliveries: false,
+            require_manifest: false,
+            platform_database: None,
+        }
     }
 }
 
@@ -116,6 +123,9 @@ pub(crate) enum Component {
 
 /// The SMS centre, the platform and the OSS as three real processes.
 pub(crate) struct System {
+    /// Indexed by `Component`; declared first so that the children die (and print their logs on a failure)
+    /// before the directory holding those logs is removed.
+    pub(crate) processes: Vec<Process>,
     pub(crate) directory: TempDir,
     pub(crate) platform_url: String,
     pub(crate) smsc_url: String,
@@ -123,8 +133,6 @@ pub(crate) struct System {
     pub(crate) smpp_address: String,
     pub(crate) platform_key_file: PathBuf,
     pub(crate) http: reqwest::Client,
-    /// Indexed by `Component`; the children are killed when the system is dropped.
-    pub(crate) processes: Vec<Process>,
     options: SystemOptions,
 }
 
@@ -323,6 +331,9 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, options: &Syste
         .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
     if options.require_manifest {
         command.arg("--require-manifest");
+    }
+    if let Some(database) = &options.platform_database {
+        command.arg("--database").arg(database);
     }
     command
 }

@@ -9,5 +9,6 @@ mod privacy;
 mod refusals;
 mod relay_proxy;
 mod signed_client;
+mod storage;
 mod threats;
 mod whole_system;

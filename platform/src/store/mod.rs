@@ -46,6 +46,18 @@ pub enum StoreError {
     RandomSourceFailed,
 }
 
+impl StoreError {
+    /// The disk is full, the file or file system is read-only, or I/O failed: nothing was written (SQLite rolled
+    /// the transaction back) and the request may be retried later.
+    pub fn is_storage_unavailable(&self) -> bool {
+        match self {
+            StoreError::Sqlite(error) => numbind_sqlite::is_storage_unavailable(error),
+            StoreError::Database(error) => error.is_storage_unavailable(),
+            _ => false,
+        }
+    }
+}
+
 /// The platform's database.
 #[derive(Clone, Debug)]
 pub struct Store {
