@@ -45,6 +45,8 @@ pub(crate) enum ApiError {
     MessageNotFound,
     #[error("no such route")]
     RouteNotFound,
+    #[error("the platform's component authentication failed")]
+    ComponentUnauthenticated,
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -67,6 +69,7 @@ impl IntoResponse for ApiError {
             ApiError::SubscriberNotFound => (StatusCode::NOT_FOUND, OssErrorCode::SubscriberNotFound),
             ApiError::MessageNotFound => (StatusCode::NOT_FOUND, OssErrorCode::MessageNotFound),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, OssErrorCode::NotFound),
+            ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
             }

@@ -4,6 +4,7 @@ pub(crate) mod bindings;
 mod extract;
 mod inbox;
 mod openapi;
+mod revocations;
 pub(crate) mod subscribers;
 
 use crate::error::ApiError;
@@ -35,6 +36,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin_token));
     Router::new()
         .merge(admin)
+        .route(numbind_wire::api::PLATFORM_REVOCATIONS_PATH, axum::routing::post(revocations::revoke_for_platform))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_document))

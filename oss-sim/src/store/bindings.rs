@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::binding::{BindingRecord, BindingRecordState};
+use numbind_wire::api::{PlatformRevocationRequest, RevocationOutcome};
 use numbind_wire::{Msisdn, TerminalId};
 use rusqlite::{params, Row, Transaction};
 
@@ -110,6 +111,30 @@ pub(super) fn revoke_bindings_of_number_in(
 }
 
 impl Store {
+    /// The platform revoked a binding (operator, factory reset): revoke the record if it is still active.
+    /// Idempotent: a repeat finds it revoked; an unknown binding (or one of another terminal) changes nothing.
+    pub(crate) fn revoke_binding_for_platform(
+        &self,
+        request: &PlatformRevocationRequest,
+        now_ms: i64,
+    ) -> Result<RevocationOutcome, StoreError> {
+        let connection = self.lock()?;
+        let changed = connection.execute(
+            "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
+             WHERE binding_id = ?1 AND terminal_id = ?2 AND state = 'active'",
+            params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()],
+        )?;
+        if changed == 1 {
+            return Ok(RevocationOutcome::Revoked);
+        }
+        let known: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2",
+            params![request.binding_id, request.terminal_id.as_str()],
+            |row| row.get(0),
+        )?;
+        Ok(if known { RevocationOutcome::AlreadyRevoked } else { RevocationOutcome::UnknownBinding })
+    }
+
     /// This number's active bindings on terminals other than `terminal_id`.
     pub(crate) fn count_active_bindings_elsewhere(
         &self,
@@ -191,6 +216,28 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].state, BindingRecordState::Active);
         assert_eq!(all[0].created_at_unix_ms, 1);
+    }
+
+    #[test]
+    fn a_platform_revocation_revokes_once_and_ignores_unknown_bindings() {
+        let store = Store::open_in_memory().unwrap();
+        record(&store, &new_binding("act-1", "13800138000", "STB-000001"), 1);
+        let mut request = PlatformRevocationRequest {
+            revocation_id: "rev-1".into(),
+            binding_id: "bnd-1".into(),
+            terminal_id: TerminalId::parse("STB-000001").unwrap(),
+            msisdn: Msisdn::parse("13800138000").unwrap(),
+            reason: numbind_wire::api::RevocationReason::FactoryReset,
+        };
+        assert_eq!(store.revoke_binding_for_platform(&request, 2).unwrap(), RevocationOutcome::Revoked);
+        assert_eq!(store.revoke_binding_for_platform(&request, 3).unwrap(), RevocationOutcome::AlreadyRevoked);
+        let all = store.list_bindings(&BindingFilter::default()).unwrap();
+        assert_eq!(
+            (all[0].state, all[0].revoked_reason.as_deref()),
+            (BindingRecordState::Revoked, Some("factory_reset"))
+        );
+        request.terminal_id = TerminalId::parse("STB-000002").unwrap();
+        assert_eq!(store.revoke_binding_for_platform(&request, 4).unwrap(), RevocationOutcome::UnknownBinding);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(crate) const DEADLINE: Duration = Duration::from_secs(15);
 pub(crate) const SHORT_CODE: &str = "10658000";
 pub(crate) const SMSC_OSS_PASSWORD: &str = "oss-pass";
 const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
-const PLATFORM_SECRET: &str = "oss-test-secret-0123456789abcdef0123";
+pub(crate) const PLATFORM_SECRET: &str = "oss-test-secret-0123456789abcdef0123";
 
 /// Changes the platform's config before it starts.
 pub(crate) type AdjustPlatform = Box<dyn FnOnce(&mut numbind_platform::Config) + Send>;

@@ -8,5 +8,6 @@ mod admin;
 mod binding_flow;
 mod guessing_limits;
 mod helpers;
+mod revocations;
 mod sms_flow;
 mod terminal;
