@@ -47,6 +47,8 @@ enum Command {
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
+    /// Measure numbind against its ceilings in one run; writes bench-report.json and bench-report.md.
+    Bench(numbind_bench::cli::Args),
 }
 
 #[tokio::main]
@@ -64,6 +66,7 @@ async fn main() {
         Command::Audit(command) => operator_commands::audit(command),
         Command::Operator(command) => operator_commands::operator(command),
         Command::Manifest(command) => operator_commands::manifest(command),
+        Command::Bench(args) => numbind_bench::cli::main(args).await,
     };
     if let Err(error) = outcome {
         eprintln!("Error: {error:#}");
