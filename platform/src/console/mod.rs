@@ -18,6 +18,8 @@ pub use error::ConsoleError;
 pub use html::escape_html;
 
 use crate::state::AppState;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use sessions::ConsoleSessions;
@@ -48,6 +50,24 @@ pub fn router() -> Router<AppState> {
         .route("/exports/{name}", get(exports::download_export))
         .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
         .layer(Extension(ConsoleSessions::default()))
+        .layer(axum::middleware::map_response(with_security_headers))
+}
+
+/// Every console answer: no script, no framing, nothing loaded from elsewhere, pages not cached nor referred.
+async fn with_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 #[cfg(test)]

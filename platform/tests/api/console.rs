@@ -303,6 +303,10 @@ async fn bad_input_renders_an_error_page_never_a_server_error() {
     }
     let unknown = auditor.get(&format!("/console/terminals/{}", app.terminal.terminal_id)).await;
     assert_eq!(unknown.status, 404);
+    let response = reqwest::get(format!("{}/console/sign-in", app.address)).await.unwrap();
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let stylesheet = auditor.get("/console/console.css").await;
     assert_eq!(stylesheet.status, 200);
     assert!(!stylesheet.body.contains("http://") && !stylesheet.body.contains("https://"));
