@@ -48,10 +48,29 @@ pub(super) async fn run_until_bound(
             events(AgentEvent::AlreadyBound(binding.clone()));
             return Ok(binding);
         }
-        match show_codes_until_bound(agent, events, &mut backoff).await? {
+        match show_codes_until_bound(agent, events, &mut backoff, false).await? {
             ActivationLoopEnd::Bound(binding) => return Ok(binding),
             ActivationLoopEnd::AlreadyBound => continue,
         }
+    }
+}
+
+/// Change number: shows codes even though the terminal may be bound, until a new binding replaces the old one.
+pub(super) async fn run_until_bound_replacing(
+    agent: &Agent,
+    events: &mut (dyn FnMut(AgentEvent) + Send),
+) -> Result<BoundBinding, AgentError> {
+    let mut backoff = agent.new_backoff();
+    let registered = agent.retrying(events, &mut backoff, || agent.client.register(&agent.config.device_model)).await?;
+    events(AgentEvent::Registered {
+        terminal_id: agent.terminal_id().clone(),
+        newly_registered: registered.newly_registered,
+    });
+    tracing::info!(terminal_id = %agent.terminal_id(), "changing the paying number");
+    match show_codes_until_bound(agent, events, &mut backoff, true).await? {
+        ActivationLoopEnd::Bound(binding) => Ok(binding),
+        // Unreachable with `replace_binding` (the platform answers 409 only without it); never loop on it.
+        ActivationLoopEnd::AlreadyBound => Err(AgentError::UnexpectedResponse { status: 409, retry_after: None }),
     }
 }
 
@@ -59,9 +78,11 @@ async fn show_codes_until_bound(
     agent: &Agent,
     events: &mut (dyn FnMut(AgentEvent) + Send),
     backoff: &mut Backoff,
+    replace_binding: bool,
 ) -> Result<ActivationLoopEnd, AgentError> {
     loop {
-        let activation = match agent.retrying(events, backoff, || agent.client.create_activation()).await {
+        let created = agent.retrying(events, backoff, || agent.client.create_activation(replace_binding)).await;
+        let activation = match created {
             Ok(activation) => activation,
             Err(error) if error.api_code() == Some(ApiErrorCode::TerminalAlreadyBound) => {
                 return Ok(ActivationLoopEnd::AlreadyBound);

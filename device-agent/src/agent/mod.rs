@@ -16,6 +16,7 @@ use numbind_wire::TerminalId;
 use ring::rand::SystemRandom;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The device agent: asks the platform for its binding, shows codes until it is bound, keeps the flag.
 #[derive(Debug)]
@@ -96,6 +97,36 @@ impl Agent {
         events: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<BoundBinding, AgentError> {
         boot::run_until_bound(self, events).await
+    }
+
+    /// Change number: shows codes even when bound (a signed `replace_binding` request) until the OSS confirms a
+    /// number; the old binding is revoked (its number told by SMS) and the flag names the new one.
+    pub async fn run_until_bound_replacing(
+        &self,
+        events: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<BoundBinding, AgentError> {
+        boot::run_until_bound_replacing(self, events).await
+    }
+
+    /// Daemon loop: checks the signed status every `interval` (with ±20 % jitter), makes the flag match it and
+    /// reports `AgentEvent::Unbound` when a binding the flag held is gone. Retries failures with backoff; returns
+    /// only on an error that retrying cannot fix. Stop it by dropping the future (the CLI does on SIGTERM).
+    pub async fn watch(
+        &self,
+        interval: Duration,
+        events: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<(), AgentError> {
+        let mut backoff = self.new_backoff();
+        loop {
+            let was_bound = matches!(self.local_state(), LocalBindingState::Bound(_));
+            let status = self.retrying(events, &mut backoff, || self.check_status()).await?;
+            if was_bound && status == BindingStatus::Unbound {
+                tracing::info!(terminal_id = %self.terminal_id(), "the platform says unbound; flag cleared");
+                events(AgentEvent::Unbound);
+            }
+            let jitter = 0.8 + 0.4 * random_fraction(&self.random);
+            tokio::time::sleep(interval.mul_f64(jitter)).await;
+        }
     }
 
     async fn fetch_status_and_update_flag(&self) -> Result<BindingStatus, AgentError> {

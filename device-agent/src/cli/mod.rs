@@ -54,6 +54,18 @@ pub enum AgentCommand {
     Reset,
     /// Print the terminal ID and public key (never the private key).
     ShowIdentity,
+    /// Daemon: check the signed status every interval (with jitter), clear the flag when the platform says
+    /// unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
+    Watch(WatchArgs),
+}
+
+/// Flags of `watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Seconds between two status checks (each is jittered by up to 20 %).
+    #[arg(long, env = "NUMBIND_AGENT_WATCH_INTERVAL_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub interval_seconds: u64,
 }
 
 /// Flags of `run`.
@@ -68,6 +80,10 @@ pub struct RunArgs {
     /// Exit with status 3 on the first denial instead of showing a new code.
     #[arg(long, env = "NUMBIND_AGENT_EXIT_ON_DENIED")]
     pub exit_on_denied: bool,
+    /// Change the paying number: show a code even when bound; the binding it makes replaces the current one
+    /// (the old number is told by SMS).
+    #[arg(long, env = "NUMBIND_AGENT_CHANGE_NUMBER")]
+    pub change_number: bool,
     /// Draw the terminal QR code without colour escapes (for terminals with a light background).
     #[arg(long, env = "NUMBIND_AGENT_PLAIN_QR")]
     pub plain_qr: bool,
@@ -105,6 +121,7 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
             output.reset_done();
         }
         AgentCommand::Run(run_args) => run(&agent, &run_args, &mut output).await?,
+        AgentCommand::Watch(watch_args) => watch(&agent, &watch_args, &mut output).await?,
         AgentCommand::ShowIdentity => {}
     }
     Ok(())
@@ -159,14 +176,33 @@ async fn run(agent: &Agent, run_args: &RunArgs, output: &mut Output) -> anyhow::
             let _ = denied_sender.send(());
         }
     };
+    let boot = async {
+        if run_args.change_number {
+            agent.run_until_bound_replacing(&mut on_event).await
+        } else {
+            agent.run_until_bound(&mut on_event).await
+        }
+    };
     tokio::select! {
-        result = agent.run_until_bound(&mut on_event) => {
+        result = boot => {
             result.context("the boot flow failed")?;
             Ok(())
         }
         Some(()) = denied_receiver.recv() => std::process::exit(EXIT_DENIED),
         () = shutdown_signal() => {
             tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+async fn watch(agent: &Agent, watch_args: &WatchArgs, output: &mut Output) -> anyhow::Result<()> {
+    let interval = Duration::from_secs(watch_args.interval_seconds);
+    let mut on_event = |event: AgentEvent| output.event(&event);
+    tokio::select! {
+        result = agent.watch(interval, &mut on_event) => result.context("the watch failed"),
+        () = shutdown_signal() => {
+            tracing::info!("interrupted; stopping the watch");
             Ok(())
         }
     }

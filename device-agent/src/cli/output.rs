@@ -113,6 +113,7 @@ fn json_of_event(event: &AgentEvent) -> Option<Value> {
         }
         AgentEvent::Denied { reason } => json!({"event": "denied", "reason": reason.as_str()}),
         AgentEvent::Expired => json!({"event": "expired"}),
+        AgentEvent::Unbound => json!({"event": "unbound"}),
         AgentEvent::Retrying { after, cause } => {
             json!({"event": "retrying", "after_ms": u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "cause": cause})
         }
@@ -140,6 +141,7 @@ fn human_lines(event: &AgentEvent, language: Language) -> Vec<String> {
         }
         AgentEvent::Denied { reason } => vec![text(Message::Denied { reason: *reason })],
         AgentEvent::Expired => vec![text(Message::Expired)],
+        AgentEvent::Unbound => vec![text(Message::Unbound)],
         AgentEvent::Retrying { after, .. } => {
             vec![text(Message::Retrying { seconds: after.as_secs() + u64::from(after.subsec_nanos() > 0) })]
         }

@@ -69,6 +69,9 @@ pub enum AgentEvent {
     Denied { reason: DenialReason },
     /// The binding is on and the flag is written.
     Bound(BoundBinding),
+    /// A watch found the platform says unbound where the flag said bound (operator, SMS or another number's
+    /// binding being revoked); the flag is cleared.
+    Unbound,
     /// Something failed (network, load shedding, a statement that did not verify); retrying after a wait.
     Retrying { after: Duration, cause: String },
 }

@@ -84,10 +84,16 @@ impl PlatformClient {
         parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO).await?)
     }
 
-    /// `POST /v1/terminals/{id}/activations`: a fresh code.
-    pub(crate) async fn create_activation(&self) -> Result<ActivationResponse, AgentError> {
+    /// `POST /v1/terminals/{id}/activations`: a fresh code; with `replace_binding` even when bound (change number).
+    pub(crate) async fn create_activation(&self, replace_binding: bool) -> Result<ActivationResponse, AgentError> {
         let path = format!("{}/activations", self.terminal_path());
-        let raw = self.send(Method::POST, &path, b"{}".to_vec(), Duration::ZERO).await?;
+        let body = if replace_binding {
+            serde_json::to_vec(&numbind_wire::api::CreateActivationRequest { replace_binding })
+                .unwrap_or_else(|_| br#"{"replace_binding":true}"#.to_vec())
+        } else {
+            b"{}".to_vec()
+        };
+        let raw = self.send(Method::POST, &path, body, Duration::ZERO).await?;
         parse_success(raw).map(|answered| answered.body)
     }
 

@@ -112,6 +112,13 @@ impl TestPlatform {
         assert_eq!(status, 200, "confirmation refused: {body}");
     }
 
+    /// The OSS relays `UNBIND` from `msisdn`: every terminal it pays for is unbound.
+    pub(crate) async fn unbind_number(&self, msisdn: &str, request_id: &str) {
+        let body = serde_json::json!({ "msisdn": msisdn, "terminal_id": null, "request_id": request_id });
+        let (status, answer) = self.oss_post("/v1/oss/unbindings", body.to_string().as_bytes()).await;
+        assert_eq!(status, 200, "unbinding refused: {answer}");
+    }
+
     async fn oss_post(&self, path: &str, body: &[u8]) -> (u16, String) {
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
         let authorization = ComponentRequest {

@@ -1,6 +1,7 @@
 //! Integration tests of the device agent against the real platform, in-process on loopback.
 
 mod helpers;
+mod lifecycle;
 
 use helpers::{spawn_platform, spawn_platform_with, start_boot_flow, PlatformOptions, SHORT_CODE};
 use numbind_device_agent::{Agent, AgentError, AgentEvent, BindingStatus, DenialReason, LocalBindingState};
@@ -8,15 +9,15 @@ use numbind_wire::api::BindingOutcome;
 use numbind_wire::statement::{PlatformSigningKey, StatementError};
 use std::time::Duration;
 
-const PAYER: &str = "13800138000";
+pub(crate) const PAYER: &str = "13800138000";
 
-fn flag_file_bound(state_dir: &std::path::Path) -> Option<bool> {
+pub(crate) fn flag_file_bound(state_dir: &std::path::Path) -> Option<bool> {
     let bytes = std::fs::read(state_dir.join("binding.json")).ok()?;
     serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["bound"].as_bool()
 }
 
 /// Runs the boot flow, binds it through the OSS API, returns the agent's binding ID.
-async fn bind_box(platform: &helpers::TestPlatform, state_name: &str) -> String {
+pub(crate) async fn bind_box(platform: &helpers::TestPlatform, state_name: &str) -> String {
     let mut running = start_boot_flow(platform.agent_config(state_name));
     let activation = running.next_activation().await;
     let claimed = platform.redeem(&activation.code, PAYER, &format!("sms-{state_name}")).await;
