@@ -62,7 +62,8 @@ run_schemathesis() {
     shift 2
     echo "== schemathesis: $name (http://$address/openapi.json)"
     local started=$SECONDS
-    timeout --signal=INT "$TIME_LIMIT_SECONDS" "$SCHEMATHESIS" run "http://$address/openapi.json" \
+    SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" \
+        timeout --signal=INT "$TIME_LIMIT_SECONDS" "$SCHEMATHESIS" run "http://$address/openapi.json" \
         --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
         --data-generation-method all \
         --hypothesis-max-examples "$MAX_EXAMPLES" \

@@ -33,37 +33,81 @@ mod tests {
         &text[start..]
     }
 
+    /// Route paths the routers name by constant rather than by literal.
+    const ROUTE_PATH_CONSTANTS: &[(&str, &str)] = &[];
+
+    /// The route's path: its literal, or the value of the constant it names (an unknown constant fails the test).
+    fn route_path(arguments: &str) -> String {
+        let first = arguments.split(',').next().unwrap_or_default().trim();
+        if let Some(literal) = first.strip_prefix('"') {
+            return literal.split('"').next().unwrap_or_default().to_owned();
+        }
+        let name = first.rsplit("::").next().unwrap_or_default();
+        let known = ROUTE_PATH_CONSTANTS.iter().find(|(constant, _)| *constant == name);
+        let (_, path) = known.unwrap_or_else(|| panic!("route path constant {first}: add it to ROUTE_PATH_CONSTANTS"));
+        (*path).to_owned()
+    }
+
     /// Every `(method, path)` a `.route("/path", get(..).post(..))` call in `source` registers.
     fn routes_in_source(source: &str) -> BTreeSet<(String, String)> {
         let mut routes = BTreeSet::new();
         for (position, _) in source.match_indices(".route(") {
             let arguments = balanced_arguments(source, position + ".route".len());
-            let Some(path) = arguments.split('"').nth(1) else { continue };
+            let path = route_path(arguments);
             for method in METHODS {
                 let registers = arguments.match_indices(&format!("{method}(")).any(|(at, _)| {
-                    at == 0 || !arguments.as_bytes()[at - 1].is_ascii_alphanumeric() && arguments.as_bytes()[at - 1] != b'_'
+                    at == 0
+                        || !arguments.as_bytes()[at - 1].is_ascii_alphanumeric() && arguments.as_bytes()[at - 1] != b'_'
                 });
                 if registers {
-                    routes.insert((method.to_owned(), path.to_owned()));
+                    routes.insert((method.to_owned(), path.clone()));
                 }
             }
         }
         routes
     }
 
-    /// Every `(method, path)` the router files under `src/http/` register (new files included).
+    /// Where routers are written, and the prefix they are served under (`.nest("/console", ...)`).
+    const ROUTER_SOURCES: [(&str, &str); 2] = [("src/http", ""), ("src/console", "/console")];
+
+    fn code_of(path: &std::path::Path) -> String {
+        let source = std::fs::read_to_string(path).unwrap();
+        source.split("#[cfg(test)]").next().unwrap_or_default().to_owned()
+    }
+
+    /// Every `(method, path)` the router files register (new files included), prefixed as nested.
     fn registered_routes() -> BTreeSet<(String, String)> {
-        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
         let mut routes = BTreeSet::new();
-        for entry in std::fs::read_dir(directory).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|extension| extension == "rs") {
-                let source = std::fs::read_to_string(path).unwrap();
-                let code = source.split("#[cfg(test)]").next().unwrap_or_default();
-                routes.extend(routes_in_source(code));
+        for (directory, prefix) in ROUTER_SOURCES {
+            let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(directory);
+            for entry in std::fs::read_dir(directory).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|extension| extension == "rs") {
+                    for (method, route) in routes_in_source(&code_of(&path)) {
+                        let full = if route == "/" && !prefix.is_empty() {
+                            prefix.to_owned()
+                        } else {
+                            format!("{prefix}{route}")
+                        };
+                        routes.insert((method, full));
+                    }
+                }
             }
         }
         routes
+    }
+
+    #[test]
+    fn every_nested_router_is_scanned() {
+        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let code = code_of(&entry.unwrap().path());
+            for (position, _) in code.match_indices(".nest(") {
+                let prefix = code[position..].split('"').nth(1).unwrap_or_default();
+                let known = ROUTER_SOURCES.iter().any(|(_, known)| *known == prefix);
+                assert!(known, "router nested at {prefix:?}: add its source directory to ROUTER_SOURCES");
+            }
+        }
     }
 
     fn documented_routes(document: &Value) -> BTreeSet<(String, String)> {
@@ -71,9 +115,11 @@ mod tests {
         paths
             .iter()
             .flat_map(|(path, item)| {
-                item.as_object().unwrap().keys().filter(|key| METHODS.contains(&key.as_str())).map(|method| {
-                    (method.clone(), path.clone())
-                })
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|key| METHODS.contains(&key.as_str()))
+                    .map(|method| (method.clone(), path.clone()))
             })
             .collect()
     }
@@ -102,7 +148,9 @@ mod tests {
         for (path, item) in document["paths"].as_object().unwrap() {
             for (method, operation) in item.as_object().unwrap() {
                 for (status, response) in operation["responses"].as_object().unwrap() {
-                    if status.starts_with('4') || status.starts_with('5') {
+                    let is_refusal = status.starts_with('4') || status.starts_with('5');
+                    let json = response["content"].get("application/json").is_some();
+                    if is_refusal && (json || !path.starts_with("/console")) {
                         let schema = &response["content"]["application/json"]["schema"]["$ref"];
                         assert_eq!(schema, "#/components/schemas/Error", "{method} {path} {status}");
                     }

@@ -89,7 +89,7 @@ impl AppState {
 
     /// Is `timestamp` within the accepted window around now?
     pub fn timestamp_is_fresh(&self, timestamp_unix_seconds: i64) -> bool {
-        let window = self.settings.request_timestamp_window.as_secs() as i64;
-        (timestamp_unix_seconds - self.now()).abs() <= window
+        // `abs_diff`: a hostile timestamp (i64::MIN) must not overflow the subtraction.
+        timestamp_unix_seconds.abs_diff(self.now()) <= self.settings.request_timestamp_window.as_secs()
     }
 }

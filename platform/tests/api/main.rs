@@ -13,6 +13,7 @@ mod helpers;
 mod lifecycle;
 mod manifest;
 mod notifications;
+mod openapi;
 mod operations;
 mod operators;
 mod redemptions;
