@@ -33,20 +33,43 @@ mod tests {
         &text[start..]
     }
 
+    /// Route paths the routers name by constant rather than by literal.
+    const ROUTE_PATH_CONSTANTS: &[(&str, &str)] =
+        &[("PLATFORM_REVOCATIONS_PATH", numbind_wire::api::PLATFORM_REVOCATIONS_PATH)];
+
+    /// The route's path: its literal, or the value of the constant it names (an unknown constant fails the test).
+    fn route_path(arguments: &str) -> String {
+        let first = arguments.split(',').next().unwrap_or_default().trim();
+        if let Some(literal) = first.strip_prefix('"') {
+            return literal.split('"').next().unwrap_or_default().to_owned();
+        }
+        let name = first.rsplit("::").next().unwrap_or_default();
+        let known = ROUTE_PATH_CONSTANTS.iter().find(|(constant, _)| *constant == name);
+        let (_, path) = known.unwrap_or_else(|| panic!("route path constant {first}: add it to ROUTE_PATH_CONSTANTS"));
+        (*path).to_owned()
+    }
+
     /// Every `(method, path)` a `.route("/path", get(..).post(..))` call in `source` registers.
     fn routes_in_source(source: &str) -> BTreeSet<(String, String)> {
         let mut routes = BTreeSet::new();
         for (position, _) in source.match_indices(".route(") {
             let arguments = balanced_arguments(source, position + ".route".len());
-            let Some(path) = arguments.split('"').nth(1) else { continue };
-            for method in METHODS {
-                let registers = arguments.match_indices(&format!("{method}(")).any(|(at, _)| {
-                    at == 0 || !arguments.as_bytes()[at - 1].is_ascii_alphanumeric() && arguments.as_bytes()[at - 1] != b'_'
-                });
-                if registers {
-                    routes.insert((method.to_owned(), path.to_owned()));
-                }
+            let methods: Vec<&str> = METHODS
+                .into_iter()
+                .filter(|method| {
+                    arguments.match_indices(&format!("{method}(")).any(|(at, _)| {
+                        at == 0
+                            || !(arguments.as_bytes()[at - 1].is_ascii_alphanumeric()
+                                || arguments.as_bytes()[at - 1] == b'_')
+                    })
+                })
+                .collect();
+            // A `.route(` call that registers no handler (`routes.route(&to)`) is not a router's.
+            if methods.is_empty() {
+                continue;
             }
+            let path = route_path(arguments);
+            routes.extend(methods.into_iter().map(|method| (method.to_owned(), path.clone())));
         }
         routes
     }
@@ -71,9 +94,11 @@ mod tests {
         paths
             .iter()
             .flat_map(|(path, item)| {
-                item.as_object().unwrap().keys().filter(|key| METHODS.contains(&key.as_str())).map(|method| {
-                    (method.clone(), path.clone())
-                })
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|key| METHODS.contains(&key.as_str()))
+                    .map(|method| (method.clone(), path.clone()))
             })
             .collect()
     }

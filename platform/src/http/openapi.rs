@@ -53,16 +53,22 @@ mod tests {
         let mut routes = BTreeSet::new();
         for (position, _) in source.match_indices(".route(") {
             let arguments = balanced_arguments(source, position + ".route".len());
-            let path = route_path(arguments);
-            for method in METHODS {
-                let registers = arguments.match_indices(&format!("{method}(")).any(|(at, _)| {
-                    at == 0
-                        || !arguments.as_bytes()[at - 1].is_ascii_alphanumeric() && arguments.as_bytes()[at - 1] != b'_'
-                });
-                if registers {
-                    routes.insert((method.to_owned(), path.clone()));
-                }
+            let methods: Vec<&str> = METHODS
+                .into_iter()
+                .filter(|method| {
+                    arguments.match_indices(&format!("{method}(")).any(|(at, _)| {
+                        at == 0
+                            || !(arguments.as_bytes()[at - 1].is_ascii_alphanumeric()
+                                || arguments.as_bytes()[at - 1] == b'_')
+                    })
+                })
+                .collect();
+            // A `.route(` call that registers no handler (`routes.route(&to)`) is not a router's.
+            if methods.is_empty() {
+                continue;
             }
+            let path = route_path(arguments);
+            routes.extend(methods.into_iter().map(|method| (method.to_owned(), path.clone())));
         }
         routes
     }
