@@ -30,6 +30,8 @@ pub struct Config {
     /// How far a signed request's timestamp may be from now, either way.
     pub request_timestamp_window: Duration,
     pub statement_lifetime: Duration,
+    /// Cap on the nonces remembered for replay protection (~30 bytes each); past it signed requests answer 503.
+    pub max_remembered_nonces: usize,
     /// Refuse registration of terminals missing from the manufacturer's manifest.
     pub require_manifest: bool,
     pub max_concurrent_requests: usize,
@@ -86,6 +88,7 @@ impl Config {
             long_poll_max_wait: Duration::from_secs(25),
             request_timestamp_window: Duration::from_secs(300),
             statement_lifetime: Duration::from_secs(300),
+            max_remembered_nonces: 4_000_000,
             require_manifest: false,
             max_concurrent_requests: 4096,
             max_activations_per_window: 10,

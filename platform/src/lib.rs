@@ -58,6 +58,11 @@ pub async fn run(
         random: SystemRandom::new(),
         waiters: state::waiters::ActivationWaiters::default(),
         poll_pacing: state::poll_pacing::PollPacing::default(),
+        replay_guard: state::replay_guard::ReplayGuard::new(
+            domain::clock::Clock::now_unix_seconds(config.clock.as_ref()),
+            config.request_timestamp_window.as_secs() as i64,
+            config.max_remembered_nonces,
+        ),
         metrics: state::metrics::Metrics::default(),
         outbox_changed: Arc::new(Notify::new()),
         oss_outbox_changed: Arc::new(Notify::new()),
@@ -85,8 +90,8 @@ pub async fn run(
     served.context("http server failed")
 }
 
-/// Keeps the replay and guessing guards small: nonces older than twice the timestamp window (no request that old
-/// is accepted) and failed redemptions older than the longest window any limit looks back over.
+/// Keeps the replay and guessing guards small: nonces whose request timestamps left the window (in memory; no
+/// request that old is accepted) and failed redemptions older than the longest window any limit looks back over.
 async fn purge_expired_guard_rows(state: AppState, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -94,16 +99,10 @@ async fn purge_expired_guard_rows(state: AppState, shutdown: CancellationToken) 
             () = shutdown.cancelled() => return,
         }
         let now = state.now();
-        let nonce_cutoff = now - 2 * state.settings.request_timestamp_window.as_secs() as i64;
+        state.replay_guard.purge_expired(now);
         let failure_window = state.settings.redemption_limits.failed_redemption_window.max(Duration::from_secs(60));
         let failure_cutoff = now - failure_window.as_secs() as i64;
-        let purged = state
-            .store
-            .call(move |store| {
-                store.purge_nonces_seen_before(nonce_cutoff)?;
-                store.purge_redemption_failures_before(failure_cutoff)
-            })
-            .await;
+        let purged = state.store.call(move |store| store.purge_redemption_failures_before(failure_cutoff)).await;
         if let Err(error) = purged {
             tracing::error!(error = %error, "cannot purge expired replay and guessing guard rows");
         }

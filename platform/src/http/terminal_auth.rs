@@ -1,7 +1,10 @@
 //! Terminal request authentication: signature headers, timestamp window, registered key, nonce, path terminal.
+//!
+//! Nonces are remembered in memory (`state::replay_guard`), not in SQLite: authenticating a request writes nothing.
 
 use super::extract::MAX_BODY_BYTES;
 use crate::error::ApiError;
+use crate::state::replay_guard::ReplayRefusal;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
@@ -50,17 +53,16 @@ impl SignedRequest {
         public_key.verify(&request, &self.headers.signature).map_err(|_| ApiError::Unauthenticated)
     }
 
-    /// Records the nonce; a nonce seen before is a replay.
-    pub(super) async fn record_nonce(&self, state: &AppState) -> Result<(), ApiError> {
-        let terminal_id = self.headers.terminal_id.clone();
-        let nonce = self.headers.nonce.clone();
-        let now = state.now();
-        let fresh = state.store.call(move |store| store.record_nonce(&terminal_id, &nonce, now)).await?;
-        if fresh {
-            Ok(())
-        } else {
-            Err(ApiError::ReplayedRequest)
-        }
+    /// Records the nonce in the in-memory replay guard (no disk write); a nonce seen before is a replay, and so is
+    /// any request signed before this process started (the guard forgot what the previous process saw).
+    pub(super) fn record_nonce(&self, state: &AppState) -> Result<(), ApiError> {
+        state
+            .replay_guard
+            .admit(&self.headers.terminal_id, &self.headers.nonce, self.headers.timestamp_unix_seconds, state.now())
+            .map_err(|refusal| match refusal {
+                ReplayRefusal::Overloaded => ApiError::Overloaded,
+                _ => ApiError::ReplayedRequest,
+            })
     }
 }
 
@@ -97,7 +99,7 @@ impl FromRequest<AppState> for AuthenticatedTerminal {
         if path_terminal != terminal_id {
             return Err(ApiError::TerminalMismatch);
         }
-        signed.record_nonce(state).await?;
+        signed.record_nonce(state)?;
         Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
     }
 }

@@ -33,7 +33,7 @@ pub(super) async fn register_terminal(
     if request.terminal_id != signed.headers.terminal_id {
         return Err(ApiError::TerminalMismatch);
     }
-    signed.record_nonce(&state).await?;
+    signed.record_nonce(&state)?;
     let (terminal_id, now, require_manifest) =
         (request.terminal_id.clone(), state.now(), state.settings.require_manifest);
     let outcome = state

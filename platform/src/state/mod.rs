@@ -2,6 +2,7 @@
 
 pub mod metrics;
 pub mod poll_pacing;
+pub mod replay_guard;
 pub mod waiters;
 
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub random: SystemRandom,
     pub waiters: waiters::ActivationWaiters,
     pub poll_pacing: poll_pacing::PollPacing,
+    /// Nonces seen within the timestamp window, in memory; refuses requests signed before this process started.
+    pub replay_guard: replay_guard::ReplayGuard,
     pub metrics: metrics::Metrics,
     /// Signalled after a transaction queued notification SMS.
     pub outbox_changed: Arc<Notify>,

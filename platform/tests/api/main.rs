@@ -17,3 +17,4 @@ mod openapi;
 mod operations;
 mod operators;
 mod redemptions;
+mod replay_across_restart;
