@@ -63,6 +63,7 @@ pub async fn run(
             config.request_timestamp_window.as_secs() as i64,
             config.max_remembered_nonces,
         ),
+        terminal_keys: state::terminal_keys::TerminalKeyCache::default(),
         metrics: state::metrics::Metrics::default(),
         outbox_changed: Arc::new(Notify::new()),
         oss_outbox_changed: Arc::new(Notify::new()),

@@ -89,17 +89,24 @@ impl FromRequest<AppState> for AuthenticatedTerminal {
         let path_terminal = TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)?;
         let signed = SignedRequest::from_request(Request::from_parts(parts, body), state).await?;
         let terminal_id = signed.headers.terminal_id.clone();
-        let lookup_id = terminal_id.clone();
-        let terminal = state
-            .store
-            .call(move |store| store.find_terminal(&lookup_id))
-            .await?
-            .ok_or(ApiError::TerminalNotRegistered)?;
-        signed.verify_with(&terminal.public_key)?;
+        let public_key = registered_key(state, &terminal_id).await?;
+        signed.verify_with(&public_key)?;
         if path_terminal != terminal_id {
             return Err(ApiError::TerminalMismatch);
         }
         signed.record_nonce(state)?;
         Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
     }
+}
+
+/// The terminal's registered key: from the in-memory cache, else read once from the store and cached.
+async fn registered_key(state: &AppState, terminal_id: &TerminalId) -> Result<TerminalPublicKey, ApiError> {
+    if let Some(public_key) = state.terminal_keys.get(terminal_id) {
+        return Ok(public_key);
+    }
+    let lookup_id = terminal_id.clone();
+    let terminal =
+        state.store.call(move |store| store.find_terminal(&lookup_id)).await?.ok_or(ApiError::TerminalNotRegistered)?;
+    state.terminal_keys.remember(terminal_id, &terminal.public_key);
+    Ok(terminal.public_key)
 }

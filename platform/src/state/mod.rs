@@ -3,6 +3,7 @@
 pub mod metrics;
 pub mod poll_pacing;
 pub mod replay_guard;
+pub mod terminal_keys;
 pub mod waiters;
 
 use crate::config::Config;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub poll_pacing: poll_pacing::PollPacing,
     /// Nonces seen within the timestamp window, in memory; refuses requests signed before this process started.
     pub replay_guard: replay_guard::ReplayGuard,
+    /// Registered terminal keys (immutable once registered), so authentication reads no database.
+    pub terminal_keys: terminal_keys::TerminalKeyCache,
     pub metrics: metrics::Metrics,
     /// Signalled after a transaction queued notification SMS.
     pub outbox_changed: Arc<Notify>,
