@@ -3,7 +3,6 @@
 mod operator_commands;
 mod reconcile;
 mod secrets;
-mod telemetry;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -54,7 +53,7 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    telemetry::init(cli.log_json);
+    numbind_process::init_logging(cli.log_json, "info");
     let outcome = match cli.command {
         Command::Up(args) => up::up(args).await,
         Command::Platform(args) => numbind_platform::cli::main(args).await,

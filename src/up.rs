@@ -120,7 +120,7 @@ async fn supervise(
 ) -> anyhow::Result<()> {
     let mut first_failure = None;
     tokio::select! {
-        _ = stop_signal() => tracing::info!("stop signal received, shutting down"),
+        _ = numbind_process::stop_signal() => {},
         Some(finished) = components.join_next() => {
             first_failure = Some(describe(finished));
         }
@@ -144,23 +144,6 @@ fn describe(finished: Result<(&'static str, anyhow::Result<()>), tokio::task::Jo
         Ok((name, Err(error))) => Err(error.context(format!("{name} failed"))),
         Err(join_error) => Err(anyhow::anyhow!("a component panicked: {join_error}")),
     }
-}
-
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
 
 async fn bind_all(args: &UpArgs) -> anyhow::Result<Listeners> {

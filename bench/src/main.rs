@@ -1,7 +1,6 @@
 //! `numbind-bench`: parses flags, installs logging on stderr, runs `cli::main`.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// numbind bench: numbind against its ceilings on this machine.
 #[derive(Debug, Parser)]
@@ -19,13 +18,7 @@ const QUIET_COMPONENTS: &str =
     "info,numbind_platform=warn,numbind_sms_sim=warn,numbind_oss_sim=warn,numbind_smpp=warn,numbind_device_agent=warn";
 
 fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(QUIET_COMPONENTS));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    numbind_process::init_logging(json, QUIET_COMPONENTS);
 }
 
 #[tokio::main]

@@ -1,7 +1,6 @@
 //! `numbind-agent`: the device agent's own binary; parses flags, installs logging, runs `cli::main`.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// numbind device agent: binds this set-top box to the phone number that pays for it.
 #[derive(Debug, Parser)]
@@ -14,20 +13,10 @@ struct Cli {
     agent: numbind_device_agent::cli::Args,
 }
 
-fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_tracing(cli.log_json);
+    numbind_process::init_logging(cli.log_json, "info");
     if let Err(error) = numbind_device_agent::cli::main(cli.agent).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -126,7 +126,7 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;
     drop(stdout);
-    run(config, listener, shutdown_signal()).await
+    run(config, listener, numbind_process::stop_signal()).await
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -134,27 +134,4 @@ async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(address).with_context(|| format!("cannot bind http {address}"))?;
     Ok(socket.listen(4096)?)
-}
-
-/// Completes on SIGTERM or ctrl-c.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }

@@ -1,7 +1,6 @@
 //! `numbind-platform`: the service platform as its own process.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// Run the numbind service platform.
 #[derive(Parser)]
@@ -17,13 +16,7 @@ struct MainArgs {
 #[tokio::main]
 async fn main() {
     let args = MainArgs::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if args.log_json {
-        subscriber.json().flatten_event(true).with_current_span(true).init();
-    } else {
-        subscriber.init();
-    }
+    numbind_process::init_logging(args.log_json, "info");
     if let Err(error) = numbind_platform::cli::main(args.platform).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -1,7 +1,6 @@
 //! The `numbind-sms-sim` binary: `serve` runs the SMS centre, `phone` acts as a handset.
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 /// numbind SMS centre: an SMPP 3.4 server for ESMEs and an HTTP API standing in for phones.
 #[derive(Parser)]
@@ -25,13 +24,7 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if cli.log_json {
-        subscriber.json().init();
-    } else {
-        subscriber.init();
-    }
+    numbind_process::init_logging(cli.log_json, "info");
     let outcome = match cli.command {
         Command::Serve(args) => numbind_sms_sim::cli::serve(args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,

@@ -189,7 +189,7 @@ async fn run(agent: &Agent, run_args: &RunArgs, output: &mut Output) -> anyhow::
             Ok(())
         }
         Some(()) = denied_receiver.recv() => std::process::exit(EXIT_DENIED),
-        () = shutdown_signal() => {
+        () = numbind_process::stop_signal() => {
             tracing::info!("interrupted; stopping");
             Ok(())
         }
@@ -201,7 +201,7 @@ async fn watch(agent: &Agent, watch_args: &WatchArgs, output: &mut Output) -> an
     let mut on_event = |event: AgentEvent| output.event(&event);
     tokio::select! {
         result = agent.watch(interval, &mut on_event) => result.context("the watch failed"),
-        () = shutdown_signal() => {
+        () = numbind_process::stop_signal() => {
             tracing::info!("interrupted; stopping the watch");
             Ok(())
         }
@@ -218,29 +218,6 @@ fn write_qr_files(payload: &str, run_args: &RunArgs) {
         if let Err(error) = write_qr_svg(payload, path) {
             tracing::warn!(path = %path.display(), error = %crate::agent::error_chain(&error), "cannot write the qr svg");
         }
-    }
-}
-
-/// Completes on SIGTERM or ctrl-c.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
     }
 }
 

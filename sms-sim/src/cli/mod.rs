@@ -69,26 +69,5 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
     stdout.flush()?;
     drop(stdout);
-    crate::run(config, http_listener, smpp_listener, shutdown_signal()).await
-}
-
-/// Completes on SIGTERM or ctrl-c.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
+    crate::run(config, http_listener, smpp_listener, numbind_process::stop_signal()).await
 }
