@@ -60,6 +60,7 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let listeners = bind_all(&args).await?;
     let smpp_address = listeners.smsc_smpp.local_addr()?.to_string();
     let platform_url = format!("http://{}", listeners.platform_http.local_addr()?);
+    let oss_url = format!("http://{}", listeners.oss_http.local_addr()?);
     let signing_key_path = args.data_dir.join("platform-signing.key");
     let platform_public_key = numbind_platform::load_or_create_signing_key(&signing_key_path)?.public_key();
     announce(&listeners, &platform_public_key.to_string(), &args.data_dir)?;
@@ -83,6 +84,7 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
         oss_secret.clone(),
     );
     platform_config.activation_ttl = std::time::Duration::from_secs(args.activation_ttl_seconds);
+    platform_config.oss_url = Some(oss_url);
     platform_config.smsc = Some(numbind_platform::SmscLink {
         address: smpp_address.clone(),
         system_id: "platform".into(),

@@ -155,20 +155,23 @@ impl System {
 
         let mut smsc = Process::spawn("sms-sim", smsc_command(&root, "127.0.0.1:0", "127.0.0.1:0", &options), &root);
         let smsc_addresses = smsc.wait_listening(&["http", "smpp"]).await;
-        let platform_command = platform_command(&root, "127.0.0.1:0", &smsc_addresses[1], &options);
+        // The platform and the OSS each call the other: the OSS's port is chosen before either starts.
+        let oss_address = free_loopback_address();
+        let oss_url = format!("http://{oss_address}");
+        let platform_command = platform_command(&root, "127.0.0.1:0", &smsc_addresses[1], &oss_url, &options);
         let mut platform = Process::spawn("platform", platform_command, &root);
         let platform_address = platform.wait_listening(&["http"]).await.remove(0);
         let platform_url = format!("http://{platform_address}");
         let mut oss =
-            Process::spawn("oss-sim", oss_command(&root, "127.0.0.1:0", &platform_url, &smsc_addresses[1]), &root);
-        let oss_address = oss.wait_listening(&["http"]).await.remove(0);
+            Process::spawn("oss-sim", oss_command(&root, &oss_address, &platform_url, &smsc_addresses[1]), &root);
+        oss.wait_listening(&["http"]).await;
 
         System {
             platform_key_file: root.join("platform-signing.key.pub"),
             directory,
             platform_url,
             smsc_url: format!("http://{}", smsc_addresses[0]),
-            oss_url: format!("http://{oss_address}"),
+            oss_url,
             smpp_address: smsc_addresses[1].clone(),
             http: reqwest::Client::new(),
             processes: vec![smsc, platform, oss],
@@ -195,7 +198,13 @@ impl System {
             ),
             Component::Platform => (
                 "platform",
-                platform_command(&root, &address_of(&self.platform_url), &self.smpp_address, &self.options),
+                platform_command(
+                    &root,
+                    &address_of(&self.platform_url),
+                    &self.smpp_address,
+                    &self.oss_url,
+                    &self.options,
+                ),
                 &["http"],
             ),
             Component::Oss => (
@@ -276,6 +285,48 @@ impl System {
     }
 }
 
+impl System {
+    /// Boots a box with its own state directory, has `msisdn` text its code, and returns the `bound` event.
+    pub(crate) async fn bind_a_box(&self, state: &str, msisdn: &str) -> Value {
+        let mut agent = self.agent(state, &["run"]);
+        let activation = next_event(&mut agent, &["activation"]).await;
+        self.phone_sends(msisdn, activation["sms_text"].as_str().expect("sms_text")).await;
+        next_event(&mut agent, &["bound"]).await
+    }
+
+    /// A fresh admin operator token, made the way an operator makes one.
+    pub(crate) async fn admin_token(&self) -> String {
+        let output = numbind()
+            .args(["operator", "token", "create", "--name", "tests", "--role", "admin", "--data-dir"])
+            .arg(self.directory.path())
+            .output()
+            .await
+            .expect("numbind operator token create");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("utf-8 token").trim().to_owned()
+    }
+
+    /// `numbind reconcile --json` with an admin token: whether it found no difference, and its summary.
+    pub(crate) async fn reconcile(&self, token: &str) -> (bool, Value) {
+        let output = numbind()
+            .args(["reconcile", "--json", "--platform-url", &self.platform_url, "--oss-url", &self.oss_url])
+            .env("NUMBIND_OPERATOR_TOKEN", token)
+            .output()
+            .await
+            .expect("numbind reconcile");
+        let summary = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("reconcile printed no JSON: {}", String::from_utf8_lossy(&output.stderr)));
+        (output.status.success(), summary)
+    }
+
+    /// The OSS's binding records of a terminal.
+    pub(crate) async fn oss_bindings_of(&self, terminal_id: &str) -> Vec<Value> {
+        let url = format!("{}/v1/bindings?terminal_id={terminal_id}", self.oss_url);
+        let body: Value = self.http.get(url).send().await.expect("oss bindings").json().await.expect("json");
+        body["bindings"].as_array().cloned().unwrap_or_default()
+    }
+}
+
 /// Reads JSON events from an agent until one whose `event` is in `wanted`; fails on timeout.
 pub(crate) async fn next_event(agent: &mut Process, wanted: &[&str]) -> Value {
     let deadline = Instant::now() + FLOW_TIMEOUT;
@@ -319,10 +370,16 @@ fn smsc_command(root: &Path, http: &str, smpp: &str, options: &SystemOptions) ->
     command
 }
 
-fn platform_command(root: &Path, http: &str, smpp_address: &str, options: &SystemOptions) -> Command {
+/// A loopback address that was free a moment ago, for a component that must be known before it starts.
+fn free_loopback_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").to_string()
+}
+
+fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, options: &SystemOptions) -> Command {
     let mut command = numbind();
     command
-        .args(["platform", "--http", http, "--data-dir"])
+        .args(["platform", "--http", http, "--oss-url", oss_url, "--data-dir"])
         .arg(root)
         .arg("--oss-secret-file")
         .arg(root.join("oss-platform.secret"))

@@ -1,43 +1,15 @@
 //! Operator commands against a running system: reconciliation finds injected differences, and the audit
 //! verifier catches an edit made directly in the platform's SQLite file.
 
-use crate::helpers::{next_event, numbind, System};
-
-async fn bind_a_box(system: &System, state: &str, msisdn: &str) -> serde_json::Value {
-    let mut agent = system.agent(state, &["run"]);
-    let activation = next_event(&mut agent, &["activation"]).await;
-    system.phone_sends(msisdn, activation["sms_text"].as_str().unwrap()).await;
-    next_event(&mut agent, &["bound"]).await
-}
-
-async fn admin_token(system: &System) -> String {
-    let output = numbind()
-        .args(["operator", "token", "create", "--name", "ops", "--role", "admin", "--data-dir"])
-        .arg(system.directory.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-async fn run_reconcile(system: &System, token: &str) -> (bool, serde_json::Value) {
-    let output = numbind()
-        .args(["reconcile", "--json", "--platform-url", &system.platform_url, "--oss-url", &system.oss_url])
-        .env("NUMBIND_OPERATOR_TOKEN", token)
-        .output()
-        .await
-        .unwrap();
-    (output.status.success(), serde_json::from_slice(&output.stdout).unwrap())
-}
+use crate::helpers::{numbind, System};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reconciliation_agrees_after_real_bindings_and_lists_each_injected_difference() {
     let system = System::start().await;
-    let first = bind_a_box(&system, "first", "13800138000").await;
-    bind_a_box(&system, "second", "13800138001").await;
-    let token = admin_token(&system).await;
-    let (agreed, summary) = run_reconcile(&system, &token).await;
+    let first = system.bind_a_box("first", "13800138000").await;
+    system.bind_a_box("second", "13800138001").await;
+    let token = system.admin_token().await;
+    let (agreed, summary) = system.reconcile(&token).await;
     assert!(agreed, "{summary}");
     assert_eq!(summary["platform_active"], 2);
 
@@ -54,7 +26,7 @@ async fn reconciliation_agrees_after_real_bindings_and_lists_each_injected_diffe
     .unwrap();
     drop(oss);
 
-    let (agreed, summary) = run_reconcile(&system, &token).await;
+    let (agreed, summary) = system.reconcile(&token).await;
     assert!(!agreed, "reconcile must exit non-zero on differences");
     let kinds: Vec<&str> = summary["differences"]
         .as_array()
@@ -71,7 +43,7 @@ async fn reconciliation_agrees_after_real_bindings_and_lists_each_injected_diffe
 #[tokio::test(flavor = "multi_thread")]
 async fn the_audit_verifier_passes_a_real_history_and_names_an_event_edited_in_the_file() {
     let system = System::start().await;
-    bind_a_box(&system, "box", "13800138000").await;
+    system.bind_a_box("box", "13800138000").await;
     let verify = || {
         let mut command = numbind();
         command.args(["audit", "verify", "--data-dir"]).arg(system.directory.path());
