@@ -3,9 +3,6 @@
 use super::activations::{set_activation_state, ACTIVATION_COLUMNS};
 use super::audit::{append_audit_event, AuditEvent};
 use super::outbox::queue_sms;
-// `store/mod.rs` is being moved onto `numbind-sqlite` by another change; declare `oss_outbox` there after it lands.
-#[path = "oss_outbox.rs"]
-pub(super) mod oss_outbox;
 use super::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
@@ -147,7 +144,7 @@ impl Store {
             let revoked = active_binding_in(transaction, terminal_id)?;
             if let Some(binding) = &revoked {
                 revoke_binding(transaction, binding, "terminal", "factory_reset", now)?;
-                oss_outbox::queue_oss_revocation(transaction, binding, RevocationReason::FactoryReset, now)?;
+                super::oss_outbox::queue_oss_revocation(transaction, binding, RevocationReason::FactoryReset, now)?;
                 let model = device_model_of(transaction, terminal_id)?;
                 queue_sms(transaction, &binding.msisdn, &notification_text::device_reset(&model, terminal_id), now)?;
             }

@@ -11,6 +11,7 @@ mod confirmations;
 mod manifest;
 mod nonces;
 mod operators;
+mod oss_outbox;
 mod outbox;
 mod redemption_limits;
 mod redemptions;

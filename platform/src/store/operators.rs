@@ -178,7 +178,7 @@ impl Store {
             let actor = format!("operator:{operator_name}");
             revoke_binding(transaction, &binding, &actor, "operator", now)?;
             let revocation = numbind_wire::api::RevocationReason::Operator;
-            super::bindings::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
+            super::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
             let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;
