@@ -7,6 +7,9 @@
 # status_code_conformance, content_type_conformance). The signed terminal API and the HMAC OSS API can only be
 # exercised on their refusal paths here (no key, no secret): that checks no 5xx and the documented 401 body.
 # The operator API is exercised with a real admin token.
+# Every request uses its own connection (`Connection: close`): the console answers some forms (303 to sign-in)
+# without reading their body, after which hyper closes the kept-alive connection; a client reusing it races that
+# close and loses the request, which schemathesis would report as a network error rather than a finding.
 #
 # Needs: target/debug/numbind (`cargo build -p numbind`) and `schemathesis` on PATH
 # (`pip install schemathesis==3.39.16`), or SCHEMATHESIS=/path/to/schemathesis.
@@ -14,7 +17,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-NUMBIND="${NUMBIND:-target/debug/numbind}"
+SCRIPTS_DIR="$PWD/scripts"
+NUMBIND="${NUMBIND:-$PWD/target/debug/numbind}"
 SCHEMATHESIS="${SCHEMATHESIS:-schemathesis}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
 TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-60}"
@@ -62,7 +66,8 @@ run_schemathesis() {
     shift 2
     echo "== schemathesis: $name (http://$address/openapi.json)"
     local started=$SECONDS
-    SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" \
+    # Run from the data directory so hypothesis leaves nothing in the repository.
+    (cd "$DATA_DIR" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$SCRIPTS_DIR${PYTHONPATH:+:$PYTHONPATH}" \
         timeout --signal=INT "$TIME_LIMIT_SECONDS" "$SCHEMATHESIS" run "http://$address/openapi.json" \
         --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
         --data-generation-method all \
@@ -71,7 +76,8 @@ run_schemathesis() {
         --hypothesis-suppress-health-check all \
         --request-timeout 5000 \
         --no-color \
-        "$@"
+        -H "Connection: close" \
+        "$@")
     local outcome=$?
     echo "== $name: exit $outcome in $((SECONDS - started)) s"
     return "$outcome"

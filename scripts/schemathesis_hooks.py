@@ -18,3 +18,10 @@ def filter_headers(context, headers):
     if not headers:
         return True
     return all(isinstance(value, str) and FIELD_VALUE.match(value) for value in headers.values())
+
+
+@schemathesis.hook
+def filter_cookies(context, cookies):
+    if not cookies:
+        return True
+    return all(isinstance(value, str) and FIELD_VALUE.match(value) for value in cookies.values())
