@@ -1,5 +1,6 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
+mod operator_api;
 mod operator_commands;
 mod reconcile;
 mod secrets;
@@ -63,7 +64,7 @@ async fn main() {
         Command::Agent(args) => numbind_device_agent::cli::main(args).await,
         Command::Reconcile(args) => reconcile::reconcile(args).await,
         Command::Audit(command) => operator_commands::audit(command),
-        Command::Operator(command) => operator_commands::operator(command),
+        Command::Operator(command) => operator_commands::operator(command).await,
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Bench(args) => numbind_bench::cli::main(args).await,
     };

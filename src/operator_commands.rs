@@ -29,12 +29,32 @@ pub(crate) enum AuditCommand {
     Verify(PlatformData),
 }
 
-/// Operator access tokens.
+/// Operator access and queries.
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum OperatorCommand {
     /// Manage bearer tokens for the operator API and console.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Search bindings by number, terminal, state and time (numbers masked unless an admin reveals with a reason).
+    Bindings(crate::operator_api::BindingSearch),
+    /// A terminal's activations, bindings and audit events.
+    History {
+        #[command(flatten)]
+        session: crate::operator_api::OperatorSession,
+        /// The terminal ID.
+        terminal_id: String,
+    },
+    /// Stream bindings or audit events as CSV or JSON Lines to stdout.
+    Export {
+        #[command(flatten)]
+        session: crate::operator_api::OperatorSession,
+        /// Which table.
+        #[arg(value_enum)]
+        table: crate::operator_api::ExportTable,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::operator_api::ExportFormat,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -81,8 +101,17 @@ pub(crate) fn audit(command: AuditCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn operator(command: OperatorCommand) -> anyhow::Result<()> {
-    let OperatorCommand::Token(command) = command;
+pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
+    let command = match command {
+        OperatorCommand::Token(command) => command,
+        OperatorCommand::Bindings(search) => return crate::operator_api::bindings(search).await,
+        OperatorCommand::History { session, terminal_id } => {
+            return crate::operator_api::history(session, terminal_id).await;
+        }
+        OperatorCommand::Export { session, table, format } => {
+            return crate::operator_api::export(session, table, format).await;
+        }
+    };
     match command {
         TokenCommand::Create { data, name, role } => {
             let token = numbind_platform::create_operator_token(&data.database_path(), &name, role)?;

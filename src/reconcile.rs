@@ -1,5 +1,6 @@
 //! `numbind reconcile`: compares the platform's and the OSS's active bindings and lists every difference.
 
+use crate::operator_api::secret_from;
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,15 +54,6 @@ fn compare(platform: &ActiveBindings, oss: &ActiveBindings) -> Vec<Difference> {
     differences
 }
 
-fn secret(file: &Option<PathBuf>, variable: &str) -> anyhow::Result<Option<String>> {
-    match file {
-        Some(path) => Ok(Some(
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?.trim().to_owned(),
-        )),
-        None => Ok(std::env::var(variable).ok().map(|value| value.trim().to_owned())),
-    }
-}
-
 async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyhow::Result<ActiveBindings> {
     let mut request = http.get(&url);
     if let Some(token) = token {
@@ -86,9 +78,9 @@ async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyh
 }
 
 pub(crate) async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
-    let operator_token = secret(&args.operator_token_file, "NUMBIND_OPERATOR_TOKEN")?
+    let operator_token = secret_from(&args.operator_token_file, "NUMBIND_OPERATOR_TOKEN")?
         .context("an admin operator token is needed: --operator-token-file or NUMBIND_OPERATOR_TOKEN")?;
-    let oss_token = secret(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
+    let oss_token = secret_from(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
     let http = reqwest::Client::new();
     let platform_url = format!("{}/v1/operator/reconciliation-snapshot", args.platform_url.trim_end_matches('/'));
     let oss_url = format!("{}/v1/bindings?state=active", args.oss_url.trim_end_matches('/'));

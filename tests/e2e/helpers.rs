@@ -296,8 +296,13 @@ impl System {
 
     /// A fresh admin operator token, made the way an operator makes one.
     pub(crate) async fn admin_token(&self) -> String {
+        self.operator_token("admin").await
+    }
+
+    /// A fresh operator token with `role` (`auditor` or `admin`).
+    pub(crate) async fn operator_token(&self, role: &str) -> String {
         let output = numbind()
-            .args(["operator", "token", "create", "--name", "tests", "--role", "admin", "--data-dir"])
+            .args(["operator", "token", "create", "--name", role, "--role", role, "--data-dir"])
             .arg(self.directory.path())
             .output()
             .await

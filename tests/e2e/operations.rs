@@ -64,3 +64,39 @@ async fn the_audit_verifier_passes_a_real_history_and_names_an_event_edited_in_t
     let report = String::from_utf8_lossy(&tampered.stdout);
     assert!(report.contains("edited") && report.contains('2'), "the report names the edited event: {report}");
 }
+
+/// `numbind operator ...` against the running platform with `token`; returns (success, stdout).
+async fn operator_cli(system: &System, token: &str, arguments: &[&str]) -> (bool, String) {
+    let output = numbind()
+        .arg("operator")
+        .args(arguments)
+        .args(["--platform-url", &system.platform_url])
+        .env("NUMBIND_OPERATOR_TOKEN", token)
+        .output()
+        .await
+        .unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_cli_searches_shows_history_and_exports_with_numbers_masked_for_auditors() {
+    let system = System::start().await;
+    let bound = system.bind_a_box("box", "13800138000").await;
+    let binding_id = bound["binding_id"].as_str().unwrap();
+    let (auditor, admin) = (system.operator_token("auditor").await, system.admin_token().await);
+
+    let (found, listing) = operator_cli(&system, &auditor, &["bindings", "--msisdn", "13800138000"]).await;
+    assert!(found && listing.contains(binding_id) && listing.contains("138****8000"), "{listing}");
+    assert!(!listing.contains("13800138000"), "an auditor never receives a full number: {listing}");
+    let (refused, _) = operator_cli(&system, &auditor, &["bindings", "--reveal-reason", "curious"]).await;
+    assert!(!refused, "an auditor cannot reveal");
+    let (revealed, listing) = operator_cli(&system, &admin, &["bindings", "--reveal-reason", "ticket 42"]).await;
+    assert!(revealed && listing.contains("13800138000"), "{listing}");
+
+    let terminal = listing.split_whitespace().nth(1).unwrap().to_owned();
+    let (shown, history) = operator_cli(&system, &auditor, &["history", &terminal]).await;
+    assert!(shown && history.contains("activation_issued") && history.contains("binding_created"), "{history}");
+    let (exported, csv) = operator_cli(&system, &auditor, &["export", "bindings", "--format", "csv"]).await;
+    assert!(exported && csv.lines().count() == 2 && csv.contains(binding_id), "a header and one row: {csv}");
+    assert!(!csv.contains("13800138000"));
+}
