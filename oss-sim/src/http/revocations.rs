@@ -30,7 +30,8 @@ fn verify_platform_hmac(
         return Err(ApiError::ComponentUnauthenticated);
     }
     let now_seconds = now_unix_ms() / 1000;
-    if (authorization.timestamp_unix_seconds - now_seconds).abs() > TIMESTAMP_WINDOW_SECONDS {
+    // `abs_diff`: a hostile timestamp (i64::MIN) must not overflow the subtraction.
+    if authorization.timestamp_unix_seconds.abs_diff(now_seconds) > TIMESTAMP_WINDOW_SECONDS.unsigned_abs() {
         return Err(ApiError::ComponentUnauthenticated);
     }
     let path_and_query = uri.path_and_query().map_or_else(|| uri.path().to_owned(), ToString::to_string);

@@ -8,6 +8,7 @@ mod admin;
 mod binding_flow;
 mod guessing_limits;
 mod helpers;
+mod openapi;
 mod revocations;
 mod sms_flow;
 mod terminal;
