@@ -17,8 +17,10 @@ const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
 const MAX_REASON_CHARS: usize = 200;
 
-/// Query of `GET /v1/operator/bindings`.
+/// Query of `GET /v1/operator/bindings`. Unknown parameters are refused, so a misspelt filter is an error
+/// rather than a silently wider search.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct BindingSearchQuery {
     msisdn: Option<String>,
     terminal_id: Option<String>,
@@ -146,8 +148,9 @@ pub(super) async fn terminal_history(
     Ok(Json(json!({ "activations": activations, "bindings": bindings, "audit_events": events })))
 }
 
-/// Query of `GET /v1/operator/audit-events`.
+/// Query of `GET /v1/operator/audit-events`; unknown parameters are refused.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct AuditEventsQuery {
     after_seq: Option<i64>,
     limit: Option<i64>,

@@ -177,3 +177,13 @@ async fn a_large_export_is_streamed_page_by_page() {
     assert!(pages_when_first_chunk_arrived.unwrap() < 50, "the export read the table before sending");
     assert!(EXPORT_PAGES_READ.load(Ordering::Relaxed) - before >= 200, "pages of at most 1000 rows");
 }
+
+#[tokio::test]
+async fn a_misspelt_search_filter_is_refused_rather_than_ignored() {
+    let app = spawn_app().await;
+    let token = app.token("alice", OperatorRole::Auditor);
+    let (status, body) = app.operator_get(&token, "/v1/operator/bindings?msisdm=13800138000").await;
+    assert_eq!((status, json(&body)["code"].as_str()), (400, Some("invalid_request")));
+    let (status, _) = app.operator_get(&token, "/v1/operator/audit-events?after=3").await;
+    assert_eq!(status, 400);
+}
