@@ -323,3 +323,31 @@ async fn the_chart_counts_activations_issued_today() {
         assert!(home.body.contains("1 activation(s) issued, 0 refusal(s)"), "{}", home.body);
     }
 }
+
+#[tokio::test]
+async fn a_refused_form_leaves_the_kept_alive_connection_usable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let form = format!("csrf_token=forged&reason={}", "x".repeat(20_000));
+    let refused = format!(
+        "POST /console/terminals/NB-0000000000000000/unbind HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(refused.as_bytes()).await.unwrap();
+    // Read the refusal before reusing the connection, as a browser does.
+    let mut first = vec![0u8; 4096];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut first)).await.unwrap().unwrap();
+    let mut answers = String::from_utf8_lossy(&first[..read]).into_owned();
+    let follow_up = format!("GET /console/sign-in HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
+    let _ = stream.write_all(follow_up.as_bytes()).await;
+    let mut rest = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_string(&mut rest)).await;
+    answers.push_str(&rest);
+    let statuses: Vec<&str> = answers.lines().filter(|line| line.starts_with("HTTP/1.1 ")).collect();
+    assert_eq!(statuses.len(), 2, "both requests were answered on one connection: {statuses:?}");
+    assert!(statuses[1].starts_with("HTTP/1.1 200"), "{statuses:?}");
+}
