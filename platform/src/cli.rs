@@ -119,8 +119,11 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     }
-    // The key (and its `.pub` beside it) exists before we announce: "listening" means ready for boxes.
+    // The key (and its `.pub` beside it) exists and the database is open, checked and migrated before we
+    // announce: "listening" means ready for boxes.
     crate::load_or_create_signing_key(&config.signing_key_path)?;
+    crate::store::Store::open(&config.database_path)
+        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
     let listener = bind(args.http).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;

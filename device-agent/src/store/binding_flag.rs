@@ -243,4 +243,38 @@ mod tests {
         fixture.flag().write_bound(&binding("bnd-1"), &forged).unwrap();
         assert_eq!(fixture.read(), LocalBindingState::Unbound, "the statement is signed by an unpinned key");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever bytes a power cut or a tamperer leaves in the flag file, reading it never panics and never
+            /// turns the flag on without a statement signed by the pinned platform key.
+            #[test]
+            fn arbitrary_flag_bytes_never_read_as_bound(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let fixture = Fixture::new();
+                let outcome = parse_flag_file(&bytes, &fixture.terminal_id, &fixture.pinned());
+                prop_assert!(!matches!(outcome, Ok(LocalBindingState::Bound(_))));
+            }
+
+            /// A well-formed flag claiming `bound` with a made-up statement is refused, whatever it claims.
+            #[test]
+            fn a_flag_with_a_made_up_statement_never_reads_as_bound(
+                binding_id in "[a-z0-9-]{1,30}",
+                payload in "[A-Za-z0-9_-]{0,200}",
+                signature in "[A-Za-z0-9_-]{0,120}",
+            ) {
+                let fixture = Fixture::new();
+                let flag = serde_json::json!({
+                    "bound": true, "binding_id": binding_id, "msisdn_masked": "138****8000",
+                    "activation_id": "act-1", "bound_at_unix_seconds": 1_700_000_000,
+                    "statement": { "key_id": fixture.key.key_id(), "payload": payload, "signature": signature },
+                });
+                let bytes = serde_json::to_vec(&flag).unwrap();
+                let outcome = parse_flag_file(&bytes, &fixture.terminal_id, &fixture.pinned());
+                prop_assert!(!matches!(outcome, Ok(LocalBindingState::Bound(_))));
+            }
+        }
+    }
 }

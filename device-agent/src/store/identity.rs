@@ -143,4 +143,34 @@ mod tests {
         let outcome = TerminalIdentity::load_or_create(directory.path(), None);
         assert!(matches!(outcome, Err(AgentError::Key(_))), "{outcome:?}");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            /// A damaged key file is an error, never a panic and never a silently new identity (which would strand
+            /// the box's registration).
+            #[test]
+            fn a_damaged_key_file_is_an_error_not_a_new_identity(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let directory = tempfile::tempdir().unwrap();
+                std::fs::write(directory.path().join("terminal.key"), &bytes).unwrap();
+                prop_assert!(TerminalIdentity::load_or_create(directory.path(), None).is_err());
+                prop_assert_eq!(std::fs::read(directory.path().join("terminal.key")).unwrap(), bytes);
+            }
+
+            /// A factory terminal-ID file holds a valid ID or is refused with a typed error; never a panic.
+            #[test]
+            fn a_terminal_id_file_is_parsed_or_refused(text in "\\PC{0,60}") {
+                let directory = tempfile::tempdir().unwrap();
+                std::fs::write(directory.path().join(TERMINAL_ID_FILE_NAME), &text).unwrap();
+                match read_terminal_id(directory.path()) {
+                    Ok(Some(id)) => prop_assert_eq!(Some(id.clone()), TerminalId::parse(&text).ok()),
+                    Ok(None) => prop_assert!(false, "a present file is never absent"),
+                    Err(error) => prop_assert!(matches!(error, AgentError::TerminalIdFile(_))),
+                }
+            }
+        }
+    }
 }
