@@ -161,6 +161,33 @@ pub fn refusals_without_the_error_body(document: &Value, html_prefix: Option<&st
     missing
 }
 
+/// What a service's document must satisfy, in one call: it is OpenAPI 3.0.3 JSON with an `Error` schema; the
+/// routers (found through `probe`, a route they certainly register) and the document name the same routes; every
+/// refusal is documented with the `Error` body (HTML pages under `html_prefix` excepted); no nested router goes
+/// unscanned. Panics with what is missing.
+pub fn assert_document_matches_routers(
+    service: &str,
+    document_text: &str,
+    sources: &RouterSources<'_>,
+    probe: (&str, &str),
+    html_prefix: Option<&str>,
+) {
+    let document: Value = serde_json::from_str(document_text).unwrap_or_else(|error| panic!("{service}: {error}"));
+    assert_eq!(document["openapi"], "3.0.3", "{service}/openapi.json");
+    assert!(document["components"]["schemas"]["Error"].is_object(), "{service}/openapi.json has no Error schema");
+    let (registered, documented) = (sources.registered_routes(), documented_routes(&document));
+    let probe = (probe.0.to_owned(), probe.1.to_owned());
+    assert!(registered.contains(&probe), "{service}: the router scan did not find {probe:?}");
+    let undocumented: Vec<_> = registered.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "routes missing from {service}/openapi.json: {undocumented:?}");
+    let unserved: Vec<_> = documented.difference(&registered).collect();
+    assert!(unserved.is_empty(), "{service} documents routes its router does not serve: {unserved:?}");
+    let missing = refusals_without_the_error_body(&document, html_prefix);
+    assert!(missing.is_empty(), "{service}: refusals without the Error body: {missing:?}");
+    let unknown = sources.unknown_nested_prefixes();
+    assert!(unknown.is_empty(), "{service}: routers nested at {unknown:?} are not scanned");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
