@@ -58,16 +58,19 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     create_private_dir(&args.data_dir)?;
     let secrets = load_secrets(&args.data_dir.join("secrets"))?;
     let listeners = bind_all(&args).await?;
-    let smpp_address = listeners.smsc_smpp.local_addr()?.to_string();
-    let platform_url = format!("http://{}", listeners.platform_http.local_addr()?);
-    let oss_url = format!("http://{}", listeners.oss_http.local_addr()?);
-    let signing_key_path = args.data_dir.join("platform-signing.key");
-    let platform_public_key = numbind_platform::load_or_create_signing_key(&signing_key_path)?.public_key();
-    announce(&listeners, &platform_public_key.to_string(), &args.data_dir)?;
+    let addresses = Addresses {
+        smpp: listeners.smsc_smpp.local_addr()?.to_string(),
+        platform_url: format!("http://{}", listeners.platform_http.local_addr()?),
+        oss_url: format!("http://{}", listeners.oss_http.local_addr()?),
+    };
+    let oss_secret = ComponentSecret::parse(&secrets.oss_platform)?;
+    let platform_config = platform_config(&args, &short_code, &oss_secret, &secrets, &addresses);
+    // The platform's key and database are ready before anything is announced.
+    let platform = numbind_platform::prepare(platform_config).await?;
+    announce(&listeners, &platform.public_key().to_string(), &args.data_dir)?;
 
     let shutdown = CancellationToken::new();
     let mut components = JoinSet::new();
-
     let smsc_config = smsc_config(&args.data_dir, &short_code, &secrets);
     let token = shutdown.clone();
     components.spawn(async move {
@@ -75,38 +78,10 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
             numbind_sms_sim::run(smsc_config, listeners.smsc_http, listeners.smsc_smpp, token.cancelled_owned()).await;
         ("sms-sim", outcome)
     });
-
-    let oss_secret = ComponentSecret::parse(&secrets.oss_platform)?;
-    let mut platform_config = numbind_platform::Config::new(
-        args.data_dir.join("platform.db"),
-        signing_key_path,
-        short_code.clone(),
-        oss_secret.clone(),
-    );
-    platform_config.activation_ttl = std::time::Duration::from_secs(args.activation_ttl_seconds);
-    platform_config.oss_url = Some(oss_url);
-    platform_config.smsc = Some(numbind_platform::SmscLink {
-        address: smpp_address.clone(),
-        system_id: "platform".into(),
-        password: secrets.smsc_platform_password.clone(),
-    });
     let token = shutdown.clone();
-    components.spawn(async move {
-        ("platform", numbind_platform::run(platform_config, listeners.platform_http, token.cancelled_owned()).await)
-    });
-
-    let mut oss_config = numbind_oss_sim::Config::new(
-        args.data_dir.join("oss.db"),
-        platform_url,
-        oss_secret,
-        short_code,
-        numbind_oss_sim::SmscLink {
-            address: smpp_address,
-            system_id: "oss".into(),
-            password: secrets.smsc_oss_password.clone(),
-        },
-    );
-    oss_config.seed_demo_subscribers = true;
+    components
+        .spawn(async move { ("platform", platform.serve(listeners.platform_http, token.cancelled_owned()).await) });
+    let oss_config = oss_config(&args.data_dir, short_code, oss_secret, &secrets, addresses);
     let token = shutdown.clone();
     components.spawn(async move {
         ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await)
@@ -170,6 +145,54 @@ fn announce(listeners: &Listeners, platform_key: &str, data_dir: &Path) -> anyho
     writeln!(stdout, "platform-key-file={}", data_dir.join("platform-signing.key.pub").display())?;
     stdout.flush()?;
     Ok(())
+}
+
+/// Where the components reach each other.
+struct Addresses {
+    smpp: String,
+    platform_url: String,
+    oss_url: String,
+}
+
+fn platform_config(
+    args: &UpArgs,
+    short_code: &ShortCode,
+    oss_secret: &ComponentSecret,
+    secrets: &Secrets,
+    addresses: &Addresses,
+) -> numbind_platform::Config {
+    let mut config = numbind_platform::Config::new(
+        args.data_dir.join("platform.db"),
+        args.data_dir.join("platform-signing.key"),
+        short_code.clone(),
+        oss_secret.clone(),
+    );
+    config.activation_ttl = std::time::Duration::from_secs(args.activation_ttl_seconds);
+    config.oss_url = Some(addresses.oss_url.clone());
+    config.smsc = Some(numbind_platform::SmscLink {
+        address: addresses.smpp.clone(),
+        system_id: "platform".into(),
+        password: secrets.smsc_platform_password.clone(),
+    });
+    config
+}
+
+fn oss_config(
+    data_dir: &Path,
+    short_code: ShortCode,
+    oss_secret: ComponentSecret,
+    secrets: &Secrets,
+    addresses: Addresses,
+) -> numbind_oss_sim::Config {
+    let link = numbind_oss_sim::SmscLink {
+        address: addresses.smpp,
+        system_id: "oss".into(),
+        password: secrets.smsc_oss_password.clone(),
+    };
+    let mut config =
+        numbind_oss_sim::Config::new(data_dir.join("oss.db"), addresses.platform_url, oss_secret, short_code, link);
+    config.seed_demo_subscribers = true;
+    config
 }
 
 fn load_secrets(directory: &Path) -> anyhow::Result<Secrets> {

@@ -1,6 +1,6 @@
 //! The platform's command line: flags (each with an environment fallback) become a `Config`.
 
-use crate::{run, Config, SmscLink};
+use crate::{Config, SmscLink};
 use anyhow::Context;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
@@ -121,15 +121,13 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     }
     // The key (and its `.pub` beside it) exists and the database is open, checked and migrated before we
     // announce: "listening" means ready for boxes.
-    crate::load_or_create_signing_key(&config.signing_key_path)?;
-    crate::store::Store::open(&config.database_path)
-        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
+    let platform = crate::prepare(config).await?;
     let listener = bind(args.http).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;
     drop(stdout);
-    run(config, listener, numbind_process::stop_signal()).await
+    platform.serve(listener, numbind_process::stop_signal()).await
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

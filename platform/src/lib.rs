@@ -22,6 +22,7 @@ pub use operators::{create_operator_token, revoke_operator_token, verify_audit_c
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
 use anyhow::Context;
+use numbind_wire::statement::PlatformSigningKey;
 use outbound::notification_worker::run_notification_worker;
 use outbound::sms_sender::SmsSender;
 use ring::rand::SystemRandom;
@@ -43,12 +44,52 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    prepare(config).await?.serve(listener, shutdown).await
+}
+
+/// A platform whose signing key is loaded (or created) and whose database is open, checked and migrated: ready
+/// to serve. The CLI announces `listening` between `prepare` and `serve`, so the line means ready for boxes.
+pub struct PreparedPlatform {
+    config: Config,
+    signing_key: PlatformSigningKey,
+    store: Store,
+}
+
+/// Loads or creates the signing key and opens the database, once.
+pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let key_path = config.signing_key_path.clone();
     let signing_key = tokio::task::spawn_blocking(move || load_or_create_signing_key(&key_path)).await??;
     let database_path = config.database_path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
         .await?
         .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
+    Ok(PreparedPlatform { config, signing_key, store })
+}
+
+impl PreparedPlatform {
+    /// The public half of the statement-signing key, which boxes pin.
+    pub fn public_key(&self) -> numbind_wire::statement::PlatformPublicKey {
+        self.signing_key.public_key()
+    }
+
+    /// Serves on `listener` until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let PreparedPlatform { config, signing_key, store } = self;
+        serve_prepared(config, signing_key, store, listener, shutdown).await
+    }
+}
+
+async fn serve_prepared(
+    config: Config,
+    signing_key: PlatformSigningKey,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let token = CancellationToken::new();
     let state = AppState {
         store,
