@@ -6,25 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Where and how the OSS binds to the SMS centre.
-#[derive(Clone)]
-pub struct SmscLink {
-    /// `host:port` of the SMS centre's SMPP listener.
-    pub address: String,
-    pub system_id: String,
-    pub password: String,
-}
-
-impl fmt::Debug for SmscLink {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("SmscLink")
-            .field("address", &self.address)
-            .field("system_id", &self.system_id)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
+pub use numbind_smpp::esme::SmscLink;
 
 /// Everything `run` needs.
 #[derive(Clone)]

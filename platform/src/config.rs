@@ -3,10 +3,11 @@
 use crate::domain::clock::{Clock, SystemClock};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use numbind_smpp::esme::SmscLink;
 
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
@@ -46,26 +47,6 @@ pub struct Config {
     /// Failed redemptions admitted per minute across all numbers; beyond it redemptions answer `rate_limited`.
     pub max_failed_redemptions_global_per_minute: u32,
     pub clock: Arc<dyn Clock>,
-}
-
-/// How to reach the SMS centre (an SMPP transmitter bind).
-#[derive(Clone)]
-pub struct SmscLink {
-    /// `host:port` of its SMPP listener.
-    pub address: String,
-    pub system_id: String,
-    pub password: String,
-}
-
-impl fmt::Debug for SmscLink {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("SmscLink")
-            .field("address", &self.address)
-            .field("system_id", &self.system_id)
-            .field("password", &"<redacted>")
-            .finish()
-    }
 }
 
 impl Config {

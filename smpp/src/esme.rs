@@ -20,6 +20,34 @@ pub enum BindMode {
     Transceiver,
 }
 
+/// How a component reaches its SMS centre: the SMPP listener and the account to bind with. `Debug` hides the
+/// password. Both the platform and the OSS configure their link with it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmscLink {
+    /// `host:port` of the SMS centre's SMPP listener.
+    pub address: String,
+    pub system_id: String,
+    pub password: String,
+}
+
+impl SmscLink {
+    /// The ESME configuration for this link, with the default timers and window.
+    pub fn esme_config(&self, bind_mode: BindMode) -> EsmeConfig {
+        EsmeConfig::new(&self.address, &self.system_id, &self.password, bind_mode)
+    }
+}
+
+impl std::fmt::Debug for SmscLink {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SmscLink")
+            .field("address", &self.address)
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
 /// Where and how to bind. Build with [`EsmeConfig::new`] and adjust the public fields.
 #[derive(Clone)]
 pub struct EsmeConfig {
@@ -299,5 +327,13 @@ mod tests {
     fn debug_output_never_shows_numbers_text_or_password() {
         let text = format!("{:?} {:?}", sms("BIND SECRET"), EsmeConfig::new("a", "oss", "hunter2", BindMode::Receiver));
         assert!(!text.contains("13800138000") && !text.contains("SECRET") && !text.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_link_never_prints_its_password_and_binds_with_its_account() {
+        let link = SmscLink { address: "127.0.0.1:2775".into(), system_id: "oss".into(), password: "s3cret".into() };
+        assert!(!format!("{link:?}").contains("s3cret"));
+        let config = link.esme_config(BindMode::Transceiver);
+        assert_eq!((config.address.as_str(), config.system_id.as_str()), ("127.0.0.1:2775", "oss"));
     }
 }

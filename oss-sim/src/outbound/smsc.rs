@@ -1,7 +1,7 @@
 //! The SMPP session to the SMS centre: one transceiver bind that receives the users' SMS and sends replies.
 
 use crate::config::SmscLink;
-use numbind_smpp::esme::{BindMode, EsmeClient, EsmeConfig, InboundDelivery};
+use numbind_smpp::esme::{BindMode, EsmeClient, InboundDelivery};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -10,7 +10,6 @@ pub(crate) fn start_session(
     link: &SmscLink,
     shutdown: CancellationToken,
 ) -> (EsmeClient, mpsc::Receiver<InboundDelivery>) {
-    let config =
-        EsmeConfig::new(link.address.clone(), link.system_id.clone(), link.password.clone(), BindMode::Transceiver);
+    let config = link.esme_config(BindMode::Transceiver);
     EsmeClient::start(config, shutdown)
 }

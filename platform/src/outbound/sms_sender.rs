@@ -2,7 +2,7 @@
 
 use crate::config::SmscLink;
 use crate::store::OutboxSms;
-use numbind_smpp::esme::{BindMode, EsmeClient, EsmeConfig, EsmeError, OutgoingSms};
+use numbind_smpp::esme::{BindMode, EsmeClient, EsmeError, OutgoingSms};
 use numbind_wire::ShortCode;
 use tokio_util::sync::CancellationToken;
 
@@ -16,7 +16,7 @@ pub struct SmsSender {
 impl SmsSender {
     /// Starts the session (it binds and reconnects in the background until `shutdown`).
     pub fn connect(link: &SmscLink, source: &ShortCode, shutdown: CancellationToken) -> Self {
-        let config = EsmeConfig::new(&link.address, &link.system_id, &link.password, BindMode::Transmitter);
+        let config = link.esme_config(BindMode::Transmitter);
         let (client, _no_deliveries_on_a_transmitter) = EsmeClient::start(config, shutdown);
         SmsSender { client, source: source.as_str().to_owned() }
     }
