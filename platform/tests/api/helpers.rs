@@ -44,6 +44,33 @@ pub(crate) struct SignedRequest {
     pub(crate) nonce: String,
 }
 
+/// Signs a request as `terminal` (key and header ID) at `timestamp`, for any platform the test talks to.
+pub(crate) fn sign_request(
+    terminal: &TestTerminal,
+    method: reqwest::Method,
+    path: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> SignedRequest {
+    let nonce = new_nonce(&SystemRandom::new()).unwrap();
+    let to_sign = RequestToSign {
+        method: method.as_str(),
+        path_and_query: path,
+        terminal_id: &terminal.terminal_id,
+        timestamp_unix_seconds: timestamp,
+        nonce: &nonce,
+        body,
+    };
+    let signature = terminal.key_pair.sign(&to_sign);
+    let headers = vec![
+        (HEADER_TERMINAL, terminal.terminal_id.to_string()),
+        (HEADER_TIMESTAMP, timestamp.to_string()),
+        (HEADER_NONCE, nonce.clone()),
+        (HEADER_SIGNATURE, signature),
+    ];
+    SignedRequest { method, path: path.to_owned(), body: body.to_vec(), headers, nonce }
+}
+
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) http: reqwest::Client,
@@ -120,23 +147,7 @@ impl TestApp {
         body: &[u8],
         timestamp: i64,
     ) -> SignedRequest {
-        let nonce = new_nonce(&SystemRandom::new()).unwrap();
-        let to_sign = RequestToSign {
-            method: method.as_str(),
-            path_and_query: path,
-            terminal_id: &terminal.terminal_id,
-            timestamp_unix_seconds: timestamp,
-            nonce: &nonce,
-            body,
-        };
-        let signature = terminal.key_pair.sign(&to_sign);
-        let headers = vec![
-            (HEADER_TERMINAL, terminal.terminal_id.to_string()),
-            (HEADER_TIMESTAMP, timestamp.to_string()),
-            (HEADER_NONCE, nonce.clone()),
-            (HEADER_SIGNATURE, signature),
-        ];
-        SignedRequest { method, path: path.to_owned(), body: body.to_vec(), headers, nonce }
+        sign_request(terminal, method, path, body, timestamp)
     }
 
     pub(crate) fn sign(&self, method: reqwest::Method, path: &str, body: &[u8]) -> SignedRequest {

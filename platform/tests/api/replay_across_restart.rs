@@ -1,14 +1,10 @@
 //! Replay protection without stored nonces: a request signed before a restart is refused by the new process.
 
-use crate::helpers::{TestTerminal, DEVICE_MODEL, OSS_SECRET};
+use crate::helpers::{sign_request, SignedRequest, TestTerminal, DEVICE_MODEL, OSS_SECRET};
 use numbind_platform::domain::clock::{Clock, ManualClock};
 use numbind_platform::Config;
 use numbind_wire::component_auth::ComponentSecret;
-use numbind_wire::request_signing::{
-    new_nonce, RequestToSign, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
-};
 use numbind_wire::ShortCode;
-use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
@@ -45,35 +41,7 @@ impl RunningPlatform {
     }
 }
 
-/// A request signed by `terminal` at `timestamp`: method, path, body and headers, ready to send again.
-struct Signed {
-    method: reqwest::Method,
-    path: String,
-    body: Vec<u8>,
-    headers: Vec<(&'static str, String)>,
-}
-
-fn sign(terminal: &TestTerminal, method: reqwest::Method, path: &str, body: &[u8], timestamp: i64) -> Signed {
-    let nonce = new_nonce(&SystemRandom::new()).unwrap();
-    let to_sign = RequestToSign {
-        method: method.as_str(),
-        path_and_query: path,
-        terminal_id: &terminal.terminal_id,
-        timestamp_unix_seconds: timestamp,
-        nonce: &nonce,
-        body,
-    };
-    let signature = terminal.key_pair.sign(&to_sign);
-    let headers = vec![
-        (HEADER_TERMINAL, terminal.terminal_id.to_string()),
-        (HEADER_TIMESTAMP, timestamp.to_string()),
-        (HEADER_NONCE, nonce),
-        (HEADER_SIGNATURE, signature),
-    ];
-    Signed { method, path: path.to_owned(), body: body.to_vec(), headers }
-}
-
-async fn send(platform: &RunningPlatform, request: &Signed) -> (u16, Value) {
+async fn send(platform: &RunningPlatform, request: &SignedRequest) -> (u16, Value) {
     let mut builder = reqwest::Client::new()
         .request(request.method.clone(), format!("{}{}", platform.address, request.path))
         .header("content-type", "application/json")
@@ -99,7 +67,7 @@ async fn a_request_signed_before_a_restart_is_refused_after_it() {
         "public_key": terminal.key_pair.public_key().to_string(),
         "device_model": DEVICE_MODEL,
     });
-    let register = sign(
+    let register = sign_request(
         &terminal,
         reqwest::Method::POST,
         "/v1/terminals",
@@ -107,7 +75,7 @@ async fn a_request_signed_before_a_restart_is_refused_after_it() {
         clock.now_unix_seconds(),
     );
     assert_eq!(send(&first, &register).await.0, 200);
-    let captured = sign(&terminal, reqwest::Method::GET, &status_path, b"", clock.now_unix_seconds());
+    let captured = sign_request(&terminal, reqwest::Method::GET, &status_path, b"", clock.now_unix_seconds());
     assert_eq!(send(&first, &captured).await.0, 200);
     let (status, body) = send(&first, &captured).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("replayed_request")), "replay within one process");
@@ -118,7 +86,7 @@ async fn a_request_signed_before_a_restart_is_refused_after_it() {
     let second = start_platform(directory.path(), clock.clone()).await;
     let (status, body) = send(&second, &captured).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("replayed_request")), "replay across the restart");
-    let fresh = sign(&terminal, reqwest::Method::GET, &status_path, b"", clock.now_unix_seconds());
+    let fresh = sign_request(&terminal, reqwest::Method::GET, &status_path, b"", clock.now_unix_seconds());
     let (status, body) = send(&second, &fresh).await;
     assert_eq!(status, 200, "a request signed after the restart is served: {body}");
     second.stop().await;
