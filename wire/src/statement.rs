@@ -326,6 +326,23 @@ mod tests {
     }
 
     #[test]
+    fn a_box_pinning_the_old_and_the_new_key_survives_a_rotation() {
+        let random = SystemRandom::new();
+        let (old, _) = PlatformSigningKey::generate(&random).unwrap();
+        let (new, _) = PlatformSigningKey::generate(&random).unwrap();
+        let (retired_elsewhere, _) = PlatformSigningKey::generate(&random).unwrap();
+        assert_ne!(old.key_id(), new.key_id(), "key IDs tell the keys apart");
+        let pinned = PinnedPlatformKeys::new(vec![old.public_key(), new.public_key()]);
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        for signer in [&old, &new] {
+            let verified = pinned.verify_for(&signer.sign(&statement("STB-000001")), expectation(&terminal_id));
+            assert_eq!(verified.unwrap().state, BindingState::Bound, "signed with {}", signer.key_id());
+        }
+        let unpinned = retired_elsewhere.sign(&statement("STB-000001"));
+        assert!(matches!(pinned.verify_for(&unpinned, expectation(&terminal_id)), Err(StatementError::UnknownKey(_))));
+    }
+
+    #[test]
     fn public_keys_parse_only_in_their_text_form() {
         assert_eq!(PlatformPublicKey::parse("no-colon"), Err(StatementError::MalformedPublicKey));
         assert_eq!(PlatformPublicKey::parse("pk-1:AAAA"), Err(StatementError::MalformedPublicKey));
