@@ -2,14 +2,27 @@
 //!
 //! `Database::open` sets WAL, `synchronous=FULL` (an acknowledged change survives power loss), foreign keys and a
 //! busy timeout, then applies the component's migrations in order inside one transaction, recording each in
-//! `schema_version`; a file written by a newer build is refused rather than misread. The single connection sits
-//! behind a mutex, so each component has exactly one writer and `in_immediate_transaction` serialises writes.
+//! `schema_version`; a file written by a newer build is refused rather than misread. Writes go through one
+//! connection with group commit (see [`group_commit`]): concurrent writers share one transaction and one fsync, and
+//! each returns only once its work is durable. Reads run on pooled read connections that see committed data only.
 //! All calls block: async code reaches them through [`run_blocking`].
 
+mod group_commit;
+mod read_pool;
+
+pub use group_commit::{BatchFailure, WriteStatistics};
+
+use group_commit::GroupCommitWriter;
+use read_pool::ReadPool;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The most writers whose work shares one commit; a larger batch is committed at once.
+const MAX_BATCH_MEMBERS: usize = 128;
+/// Read connections kept open for reuse.
+const MAX_IDLE_READ_CONNECTIONS: usize = 16;
 
 /// Why the database could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +30,8 @@ use std::time::Duration;
 pub enum DatabaseError {
     #[error("sqlite failed")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the write was not committed")]
+    BatchFailed(#[from] BatchFailure),
     #[error("the database has schema version {found}, newer than this build knows ({known})")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("the database connection lock is poisoned")]
@@ -33,7 +48,11 @@ impl DatabaseError {
     /// True when the storage under the database, not the request, is at fault: a full disk, a read-only file or
     /// file system, an I/O error. Callers answer 503 and retry later; SQLite rolled the transaction back.
     pub fn is_storage_unavailable(&self) -> bool {
-        matches!(self, DatabaseError::Sqlite(error) if is_storage_unavailable(error))
+        match self {
+            DatabaseError::Sqlite(error) => is_storage_unavailable(error),
+            DatabaseError::BatchFailed(failure) => failure.is_storage_unavailable(),
+            _ => false,
+        }
     }
 }
 
@@ -72,10 +91,16 @@ impl Schema {
     }
 }
 
-/// One component's database: a single connection shared by clones of this handle.
+/// One component's database: the group-committing writer and the read connections, shared by clones.
 #[derive(Clone)]
 pub struct Database {
-    connection: Arc<Mutex<Connection>>,
+    inner: Arc<DatabaseInner>,
+}
+
+struct DatabaseInner {
+    writer: GroupCommitWriter,
+    /// `None` for an in-memory database, whose only connection is the writer's.
+    readers: Option<ReadPool>,
 }
 
 impl std::fmt::Debug for Database {
@@ -89,60 +114,65 @@ impl Database {
     pub fn open(path: &Path, schema: &Schema) -> Result<Database, DatabaseError> {
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        Self::prepare(connection, schema)
+        let connection = Self::prepare(connection, schema)?;
+        let writer = GroupCommitWriter::new(connection, MAX_BATCH_MEMBERS);
+        let readers = ReadPool::new(path.to_path_buf(), MAX_IDLE_READ_CONNECTIONS);
+        Ok(Database { inner: Arc::new(DatabaseInner { writer, readers: Some(readers) }) })
     }
 
-    /// A private in-memory database with the same schema, for unit tests.
+    /// A private in-memory database with the same schema, for unit tests: every write commits on its own and
+    /// reads share the one connection.
     pub fn open_in_memory(schema: &Schema) -> Result<Database, DatabaseError> {
-        Self::prepare(Connection::open_in_memory()?, schema)
+        let connection = Self::prepare(Connection::open_in_memory()?, schema)?;
+        let writer = GroupCommitWriter::new(connection, 1);
+        Ok(Database { inner: Arc::new(DatabaseInner { writer, readers: None }) })
     }
 
-    fn prepare(mut connection: Connection, schema: &Schema) -> Result<Database, DatabaseError> {
+    fn prepare(mut connection: Connection, schema: &Schema) -> Result<Connection, DatabaseError> {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
         check_integrity(&connection)?;
         migrate(&mut connection, schema)?;
-        Ok(Database { connection: Arc::new(Mutex::new(connection)) })
+        Ok(connection)
     }
 
-    /// Locks the connection for blocking work.
-    pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, DatabaseError> {
-        self.connection.lock().map_err(|_| DatabaseError::Poisoned)
-    }
-
-    /// Runs `work` with the connection.
-    pub fn with_connection<T, E>(&self, work: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E>
+    /// Runs `work` as one atomic write: all of it is committed, durably, before this returns `Ok`, and none of it
+    /// when `work` or the commit fails. Concurrent writes share a commit (group commit); `work` must not begin or
+    /// end transactions itself.
+    pub fn write<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<DatabaseError>,
     {
-        let mut connection = self.lock()?;
-        work(&mut connection)
+        self.inner.writer.write(work)
     }
 
-    /// Runs `work` in one immediate (write-locking) transaction, committed only when it returns `Ok`.
-    pub fn in_immediate_transaction<T, E>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    /// Runs `work` on a consistent snapshot of the committed data.
+    pub fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<DatabaseError>,
     {
-        self.with_connection(|connection| {
-            let transaction =
-                connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(DatabaseError::from)?;
-            let outcome = work(&transaction)?;
-            transaction.commit().map_err(DatabaseError::from)?;
-            Ok(outcome)
-        })
+        match &self.inner.readers {
+            Some(readers) => readers.read(work),
+            None => self.inner.writer.with_idle_connection(work),
+        }
+    }
+
+    /// How many batches the committed writes took so far (for metrics and benchmarks).
+    pub fn write_statistics(&self) -> WriteStatistics {
+        self.inner.writer.statistics()
     }
 
     /// Answers when the database does (health checks).
     pub fn ping(&self) -> Result<(), DatabaseError> {
-        self.lock()?.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+        self.read(|connection| Ok(connection.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
     /// The schema version the file is at.
     pub fn schema_version(&self) -> Result<i64, DatabaseError> {
-        Ok(self.lock()?.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?)
+        self.read(|connection| {
+            Ok(connection.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |row| row.get(0))?)
+        })
     }
 }
 
@@ -195,6 +225,14 @@ mod tests {
     const ONE: Schema = Schema::new(&[FIRST]);
     const TWO: Schema = Schema::new(&[FIRST, SECOND]);
 
+    fn count_things(database: &Database) -> i64 {
+        database
+            .read(|connection| -> Result<i64, DatabaseError> {
+                Ok(connection.query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0))?)
+            })
+            .unwrap()
+    }
+
     #[test]
     fn a_file_is_migrated_once_in_order_and_reopens_in_wal_with_full_sync() {
         let directory = tempfile::tempdir().unwrap();
@@ -204,11 +242,16 @@ mod tests {
         drop(database);
         let database = Database::open(&path, &TWO).unwrap();
         assert_eq!(database.schema_version().unwrap(), 2);
-        let connection = database.lock().unwrap();
-        let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
-        let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0)).unwrap();
-        assert_eq!((mode.as_str(), synchronous), ("wal", 2));
-        connection.execute("INSERT INTO things (name, size) VALUES ('a', 1)", []).unwrap();
+        database
+            .write(|connection| -> Result<(), DatabaseError> {
+                let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+                let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
+                assert_eq!((mode.as_str(), synchronous), ("wal", 2));
+                connection.execute("INSERT INTO things (name, size) VALUES ('a', 1)", [])?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(count_things(&database), 1);
     }
 
     #[test]
@@ -223,15 +266,13 @@ mod tests {
     #[test]
     fn a_failed_transaction_leaves_nothing_behind() {
         let database = Database::open_in_memory(&ONE).unwrap();
-        let outcome: Result<(), DatabaseError> = database.in_immediate_transaction(|transaction| {
+        let outcome: Result<(), DatabaseError> = database.write(|transaction| {
             transaction.execute("INSERT INTO things (name) VALUES ('half')", [])?;
             transaction.execute("INSERT INTO nowhere (name) VALUES ('x')", [])?;
             Ok(())
         });
         assert!(outcome.is_err());
-        let count: i64 =
-            database.lock().unwrap().query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0)).unwrap();
-        assert_eq!(count, 0);
+        assert_eq!(count_things(&database), 0);
     }
 
     #[test]
@@ -245,9 +286,7 @@ mod tests {
         let schema = TWO.with_after_migrations(backfill);
         drop(Database::open(&path, &schema).unwrap());
         let database = Database::open(&path, &schema).unwrap();
-        let count: i64 =
-            database.lock().unwrap().query_row("SELECT COUNT(*) FROM things", [], |row| row.get(0)).unwrap();
-        assert_eq!(count, 1, "the backfill ran when migrating, not at every open");
+        assert_eq!(count_things(&database), 1, "the backfill ran when migrating, not at every open");
     }
 
     #[test]
@@ -255,15 +294,19 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("component.db");
         let database = Database::open(&path, &ONE).unwrap();
-        {
-            let connection = database.lock().unwrap();
-            connection.execute_batch("BEGIN").unwrap();
-            for index in 0..2000 {
-                connection.execute("INSERT INTO things (name) VALUES (?1)", [format!("thing number {index}")]).unwrap();
-            }
-            connection.execute_batch("COMMIT").unwrap();
-            connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
-        }
+        database
+            .write(|connection| -> Result<(), DatabaseError> {
+                for index in 0..2000 {
+                    connection.execute("INSERT INTO things (name) VALUES (?1)", [format!("thing number {index}")])?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        database
+            .read(|connection| -> Result<(), DatabaseError> {
+                Ok(connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)
+            })
+            .unwrap();
         drop(database);
         // Scribble over the middle of the file, as a failing disk would.
         let mut bytes = std::fs::read(&path).unwrap();
@@ -278,16 +321,18 @@ mod tests {
     #[test]
     fn a_full_disk_is_told_apart_from_a_bad_query() {
         let database = Database::open_in_memory(&ONE).unwrap();
-        let connection = database.lock().unwrap();
-        connection.execute_batch("PRAGMA max_page_count = 3").unwrap();
-        let full = connection
-            .execute_batch(
+        let full: Result<(), DatabaseError> = database.write(|connection| {
+            connection.execute_batch("PRAGMA max_page_count = 3")?;
+            connection.execute_batch(
                 "INSERT INTO things (name) SELECT hex(randomblob(2000)) FROM (SELECT 1 UNION SELECT 2 UNION SELECT 3)",
-            )
-            .unwrap_err();
-        assert!(is_storage_unavailable(&full), "{full:?}");
-        let bad_query = connection.execute_batch("INSERT INTO nowhere VALUES (1)").unwrap_err();
-        assert!(!is_storage_unavailable(&bad_query));
+            )?;
+            Ok(())
+        });
+        let full = full.unwrap_err();
+        assert!(full.is_storage_unavailable(), "{full:?}");
+        let bad_query: Result<(), DatabaseError> =
+            database.write(|connection| Ok(connection.execute_batch("INSERT INTO nowhere VALUES (1)")?));
+        assert!(!bad_query.unwrap_err().is_storage_unavailable());
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@ use super::{Store, StoreError};
 use crate::domain::binding::{BindingRecord, BindingRecordState};
 use numbind_wire::api::{PlatformRevocationRequest, RevocationOutcome};
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::{params, Row, Transaction};
+use rusqlite::{params, Connection, Row};
 
 /// A binding to record.
 #[derive(Debug, Clone)]
@@ -57,11 +57,7 @@ fn binding_from_row(row: &Row<'_>) -> Result<Result<BindingRecord, StoreError>, 
 }
 
 /// Revokes the terminal's active binding unless it is `keep_binding_id`; inserts the new one if it is new.
-pub(super) fn record_binding_in(
-    transaction: &Transaction<'_>,
-    binding: &NewBinding,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub(super) fn record_binding_in(transaction: &Connection, binding: &NewBinding, now_ms: i64) -> Result<(), StoreError> {
     transaction.execute(
         "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = 'replaced' \
          WHERE terminal_id = ?1 AND state = 'active' AND binding_id <> ?2",
@@ -83,7 +79,7 @@ pub(super) fn record_binding_in(
 }
 
 pub(super) fn revoke_binding_in(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     binding_id: &str,
     reason: &str,
     now_ms: i64,
@@ -97,7 +93,7 @@ pub(super) fn revoke_binding_in(
 }
 
 pub(super) fn revoke_bindings_of_number_in(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     msisdn: &Msisdn,
     reason: &str,
     now_ms: i64,
@@ -118,21 +114,22 @@ impl Store {
         request: &PlatformRevocationRequest,
         now_ms: i64,
     ) -> Result<RevocationOutcome, StoreError> {
-        let connection = self.lock()?;
-        let changed = connection.execute(
-            "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
-             WHERE binding_id = ?1 AND terminal_id = ?2 AND state = 'active'",
-            params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()],
-        )?;
-        if changed == 1 {
-            return Ok(RevocationOutcome::Revoked);
-        }
-        let known: bool = connection.query_row(
-            "SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2",
-            params![request.binding_id, request.terminal_id.as_str()],
-            |row| row.get(0),
-        )?;
-        Ok(if known { RevocationOutcome::AlreadyRevoked } else { RevocationOutcome::UnknownBinding })
+        self.write(|connection| {
+            let changed = connection.execute(
+                "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
+                 WHERE binding_id = ?1 AND terminal_id = ?2 AND state = 'active'",
+                params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()],
+            )?;
+            if changed == 1 {
+                return Ok(RevocationOutcome::Revoked);
+            }
+            let known: bool = connection.query_row(
+                "SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2",
+                params![request.binding_id, request.terminal_id.as_str()],
+                |row| row.get(0),
+            )?;
+            Ok(if known { RevocationOutcome::AlreadyRevoked } else { RevocationOutcome::UnknownBinding })
+        })
     }
 
     /// This number's active bindings on terminals other than `terminal_id`.
@@ -141,34 +138,36 @@ impl Store {
         msisdn: &Msisdn,
         terminal_id: &TerminalId,
     ) -> Result<u32, StoreError> {
-        let connection = self.lock()?;
-        let count: i64 = connection.query_row(
-            "SELECT COUNT(*) FROM bindings WHERE msisdn = ?1 AND state = 'active' AND terminal_id <> ?2",
-            params![msisdn.as_digits(), terminal_id.as_str()],
-            |row| row.get(0),
-        )?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        self.read(|connection| {
+            let count: i64 = connection.query_row(
+                "SELECT COUNT(*) FROM bindings WHERE msisdn = ?1 AND state = 'active' AND terminal_id <> ?2",
+                params![msisdn.as_digits(), terminal_id.as_str()],
+                |row| row.get(0),
+            )?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
     }
 
     pub(crate) fn list_bindings(&self, filter: &BindingFilter) -> Result<Vec<BindingRecord>, StoreError> {
-        let connection = self.lock()?;
-        let mut statement = connection.prepare(&format!(
-            "SELECT {COLUMNS} FROM bindings WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR terminal_id = ?2) \
-             AND (?3 IS NULL OR state = ?3) ORDER BY created_at_ms, binding_id"
-        ))?;
-        let rows = statement.query_map(
-            params![
-                filter.msisdn.as_ref().map(Msisdn::as_digits),
-                filter.terminal_id.as_ref().map(TerminalId::as_str),
-                filter.state.map(BindingRecordState::as_str)
-            ],
-            binding_from_row,
-        )?;
-        let mut bindings = Vec::new();
-        for row in rows {
-            bindings.push(row??);
-        }
-        Ok(bindings)
+        self.read(|connection| {
+            let mut statement = connection.prepare(&format!(
+                "SELECT {COLUMNS} FROM bindings WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR terminal_id = ?2) \
+                 AND (?3 IS NULL OR state = ?3) ORDER BY created_at_ms, binding_id"
+            ))?;
+            let rows = statement.query_map(
+                params![
+                    filter.msisdn.as_ref().map(Msisdn::as_digits),
+                    filter.terminal_id.as_ref().map(TerminalId::as_str),
+                    filter.state.map(BindingRecordState::as_str)
+                ],
+                binding_from_row,
+            )?;
+            let mut bindings = Vec::new();
+            for row in rows {
+                bindings.push(row??);
+            }
+            Ok(bindings)
+        })
     }
 }
 
@@ -187,10 +186,7 @@ mod tests {
     }
 
     fn record(store: &Store, binding: &NewBinding, now_ms: i64) {
-        let mut connection = store.lock().unwrap();
-        let transaction = connection.transaction().unwrap();
-        record_binding_in(&transaction, binding, now_ms).unwrap();
-        transaction.commit().unwrap();
+        store.write(|transaction| record_binding_in(transaction, binding, now_ms)).unwrap();
     }
 
     #[test]

@@ -94,63 +94,71 @@ fn raw_inbox_row(row: &Row<'_>) -> Result<RawInboxRow, rusqlite::Error> {
 impl Store {
     /// Stores a delivery unless its dedupe key is known; committed before the SMS centre gets its ack.
     pub(crate) fn insert_inbox(&self, message: &NewInboxMessage) -> Result<InboxInsert, StoreError> {
-        let connection = self.lock()?;
-        let inserted = connection.execute(
-            "INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
-             state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
-            params![
-                message.dedupe_key,
-                message.smsc_message_id,
-                message.source.as_digits(),
-                message.destination,
-                message.text,
-                message.received_at_ms
-            ],
-        )?;
-        if inserted == 0 {
-            return Ok(InboxInsert::Duplicate);
-        }
-        Ok(InboxInsert::Inserted { inbox_id: connection.last_insert_rowid() })
+        self.write(|connection| {
+            let inserted = connection.execute(
+                "INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
+                 state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+                params![
+                    message.dedupe_key,
+                    message.smsc_message_id,
+                    message.source.as_digits(),
+                    message.destination,
+                    message.text,
+                    message.received_at_ms
+                ],
+            )?;
+            if inserted == 0 {
+                return Ok(InboxInsert::Duplicate);
+            }
+            Ok(InboxInsert::Inserted { inbox_id: connection.last_insert_rowid() })
+        })
     }
 
     /// The oldest due pending row whose sender has no older pending row (each number's commands run in order).
     pub(crate) fn next_due_inbox(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
-        let connection = self.lock()?;
-        let raw = connection
-            .query_row(
-                "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
-                 FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
-                 (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
-                 AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT 1",
-                [now_ms],
-                raw_inbox_row,
-            )
-            .optional()?;
-        let Some((inbox_id, smsc_message_id, source, text, attempts, redemption, verdict)) = raw else {
-            return Ok(None);
-        };
-        Ok(Some(InboxRow {
-            inbox_id,
-            smsc_message_id,
-            source: Msisdn::parse(&source).map_err(|_| StoreError::Corrupt("inbox source".into()))?,
-            text,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            redemption: from_json(redemption)?,
-            verdict: from_json(verdict)?,
-        }))
+        self.read(|connection| {
+            let raw = connection
+                .query_row(
+                    "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
+                     FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+                     (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
+                     AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT 1",
+                    [now_ms],
+                    raw_inbox_row,
+                )
+                .optional()?;
+            let Some((inbox_id, smsc_message_id, source, text, attempts, redemption, verdict)) = raw else {
+                return Ok(None);
+            };
+            Ok(Some(InboxRow {
+                inbox_id,
+                smsc_message_id,
+                source: Msisdn::parse(&source).map_err(|_| StoreError::Corrupt("inbox source".into()))?,
+                text,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                redemption: from_json(redemption)?,
+                verdict: from_json(verdict)?,
+            }))
+        })
     }
 
     /// When the earliest pending row falls due, if any.
     pub(crate) fn next_inbox_due_at(&self) -> Result<Option<i64>, StoreError> {
-        let connection = self.lock()?;
-        Ok(connection
-            .query_row("SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'", [], |row| row.get(0))?)
+        self.read(|connection| {
+            Ok(connection.query_row(
+                "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
     }
 
     pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
         let json = to_json(redemption)?;
-        self.lock()?.execute("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+            Ok(())
+        })
     }
 
     /// Saves the verdict; a `Bound` verdict records the binding in the same transaction.
@@ -162,14 +170,13 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let json = to_json(verdict)?;
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction()?;
-        if let Some(binding) = binding {
-            record_binding_in(&transaction, binding, now_ms)?;
-        }
-        transaction.execute("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
-        transaction.commit()?;
-        Ok(())
+        self.write(|transaction| {
+            if let Some(binding) = binding {
+                record_binding_in(transaction, binding, now_ms)?;
+            }
+            transaction.execute("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+            Ok(())
+        })
     }
 
     /// Leaves the row pending and due again at `next_attempt_at_ms`.
@@ -179,11 +186,13 @@ impl Store {
         next_attempt_at_ms: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1",
-            params![inbox_id, next_attempt_at_ms, error],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1",
+                params![inbox_id, next_attempt_at_ms, error],
+            )?;
+            Ok(())
+        })
     }
 
     /// Marks the row processed, queues its reply and applies its revocations, all in one transaction.
@@ -193,68 +202,69 @@ impl Store {
         finished: &FinishedCommand,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction()?;
-        let newly_finished = transaction.execute(
-            "UPDATE inbox SET state = 'processed', command_kind = ?2, outcome = ?3, processed_at_ms = ?4 \
-             WHERE inbox_id = ?1 AND state = 'pending'",
-            params![inbox_id, finished.kind.as_str(), finished.outcome.as_str(), now_ms],
-        )?;
-        if newly_finished == 0 {
-            // Finished before (or unknown): nothing to do twice.
-            return Ok(());
-        }
-        match &finished.revocation {
-            Some(Revocation::AllOfNumber { msisdn, reason }) => {
-                revoke_bindings_of_number_in(&transaction, msisdn, reason, now_ms)?
+        self.write(|transaction| {
+            let newly_finished = transaction.execute(
+                "UPDATE inbox SET state = 'processed', command_kind = ?2, outcome = ?3, processed_at_ms = ?4 \
+                 WHERE inbox_id = ?1 AND state = 'pending'",
+                params![inbox_id, finished.kind.as_str(), finished.outcome.as_str(), now_ms],
+            )?;
+            if newly_finished == 0 {
+                // Finished before (or unknown): nothing to do twice.
+                return Ok(());
             }
-            Some(Revocation::Binding { binding_id, reason }) => {
-                revoke_binding_in(&transaction, binding_id, reason, now_ms)?
+            match &finished.revocation {
+                Some(Revocation::AllOfNumber { msisdn, reason }) => {
+                    revoke_bindings_of_number_in(transaction, msisdn, reason, now_ms)?
+                }
+                Some(Revocation::Binding { binding_id, reason }) => {
+                    revoke_binding_in(transaction, binding_id, reason, now_ms)?
+                }
+                None => {}
             }
-            None => {}
-        }
-        if let Some(reply) = &finished.reply {
-            queue_reply_in(&transaction, Some(inbox_id), reply, now_ms)?;
-        }
-        transaction.commit()?;
-        Ok(())
+            if let Some(reply) = &finished.reply {
+                queue_reply_in(transaction, Some(inbox_id), reply, now_ms)?;
+            }
+            Ok(())
+        })
     }
 
     /// The latest SMS with this SMS-centre message ID, with the texts of its replies.
     pub(crate) fn inbox_view(&self, smsc_message_id: &str) -> Result<Option<InboxView>, StoreError> {
-        let connection = self.lock()?;
-        let found = connection
-            .query_row(
-                "SELECT inbox_id, smsc_message_id, source, destination, state, attempts, command_kind, outcome, \
-                 last_error, received_at_ms, processed_at_ms FROM inbox WHERE smsc_message_id = ?1 \
-                 ORDER BY inbox_id DESC LIMIT 1",
-                [smsc_message_id],
-                |row| {
-                    let attempts: i64 = row.get(5)?;
-                    let view = InboxView {
-                        smsc_message_id: row.get(1)?,
-                        source: row.get(2)?,
-                        destination: row.get(3)?,
-                        state: row.get(4)?,
-                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                        command: row.get(6)?,
-                        outcome: row.get(7)?,
-                        last_error: row.get(8)?,
-                        received_at_unix_ms: row.get(9)?,
-                        processed_at_unix_ms: row.get(10)?,
-                        replies: Vec::new(),
-                    };
-                    Ok((row.get::<_, i64>(0)?, view))
-                },
-            )
-            .optional()?;
-        let Some((inbox_id, mut view)) = found else { return Ok(None) };
-        let mut statement = connection.prepare("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
-        let replies = statement.query_map([inbox_id], |row| row.get::<_, String>(0))?;
-        for reply in replies {
-            view.replies.push(reply?);
-        }
-        Ok(Some(view))
+        self.read(|connection| {
+            let found = connection
+                .query_row(
+                    "SELECT inbox_id, smsc_message_id, source, destination, state, attempts, command_kind, outcome, \
+                     last_error, received_at_ms, processed_at_ms FROM inbox WHERE smsc_message_id = ?1 \
+                     ORDER BY inbox_id DESC LIMIT 1",
+                    [smsc_message_id],
+                    |row| {
+                        let attempts: i64 = row.get(5)?;
+                        let view = InboxView {
+                            smsc_message_id: row.get(1)?,
+                            source: row.get(2)?,
+                            destination: row.get(3)?,
+                            state: row.get(4)?,
+                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                            command: row.get(6)?,
+                            outcome: row.get(7)?,
+                            last_error: row.get(8)?,
+                            received_at_unix_ms: row.get(9)?,
+                            processed_at_unix_ms: row.get(10)?,
+                            replies: Vec::new(),
+                        };
+                        Ok((row.get::<_, i64>(0)?, view))
+                    },
+                )
+                .optional()?;
+            let Some((inbox_id, mut view)) = found else { return Ok(None) };
+            let mut statement =
+                connection.prepare("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
+            let replies = statement.query_map([inbox_id], |row| row.get::<_, String>(0))?;
+            for reply in replies {
+                view.replies.push(reply?);
+            }
+            Ok(Some(view))
+        })
     }
 }
 

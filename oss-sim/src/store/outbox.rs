@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use numbind_wire::Msisdn;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// A reply SMS to queue.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ impl OutboxRow {
 }
 
 pub(super) fn queue_reply_in(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     inbox_id: Option<i64>,
     reply: &OutgoingReply,
     now_ms: i64,
@@ -43,38 +43,40 @@ pub(super) fn queue_reply_in(
 
 impl Store {
     pub(crate) fn next_due_outbox(&self, now_ms: i64) -> Result<Option<OutboxRow>, StoreError> {
-        let connection = self.lock()?;
-        let raw = connection
-            .query_row(
-                "SELECT outbox_id, destination, text, attempts FROM outbox_sms \
-                 WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1",
-                [now_ms],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, i64>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((outbox_id, destination, text, attempts)) = raw else { return Ok(None) };
-        Ok(Some(OutboxRow {
-            outbox_id,
-            destination: Msisdn::parse(&destination).map_err(|_| StoreError::Corrupt("outbox destination".into()))?,
-            text,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        }))
+        self.read(|connection| {
+            let raw = connection
+                .query_row(
+                    "SELECT outbox_id, destination, text, attempts FROM outbox_sms \
+                     WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1",
+                    [now_ms],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((outbox_id, destination, text, attempts)) = raw else { return Ok(None) };
+            Ok(Some(OutboxRow {
+                outbox_id,
+                destination: Msisdn::parse(&destination).map_err(|_| StoreError::Corrupt("outbox destination".into()))?,
+                text,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            }))
+        })
     }
 
     pub(crate) fn next_outbox_due_at(&self) -> Result<Option<i64>, StoreError> {
-        let connection = self.lock()?;
-        Ok(connection.query_row(
-            "SELECT MIN(next_attempt_at_ms) FROM outbox_sms WHERE state = 'queued'",
-            [],
-            |row| row.get(0),
-        )?)
+        self.read(|connection| {
+            Ok(connection.query_row(
+                "SELECT MIN(next_attempt_at_ms) FROM outbox_sms WHERE state = 'queued'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
     }
 
     pub(crate) fn mark_outbox_sent(
@@ -83,11 +85,13 @@ impl Store {
         smsc_message_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at_ms = ?3 WHERE outbox_id = ?1",
-            params![outbox_id, smsc_message_id, now_ms],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at_ms = ?3 WHERE outbox_id = ?1",
+                params![outbox_id, smsc_message_id, now_ms],
+            )?;
+            Ok(())
+        })
     }
 
     pub(crate) fn reschedule_outbox(
@@ -96,11 +100,13 @@ impl Store {
         next_attempt_at_ms: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1",
-            params![outbox_id, next_attempt_at_ms, error],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1",
+                params![outbox_id, next_attempt_at_ms, error],
+            )?;
+            Ok(())
+        })
     }
 }
 
@@ -111,13 +117,8 @@ mod tests {
     #[test]
     fn a_reply_is_due_until_sent_and_waits_after_a_failure() {
         let store = Store::open_in_memory().unwrap();
-        {
-            let mut connection = store.lock().unwrap();
-            let transaction = connection.transaction().unwrap();
-            let reply = OutgoingReply { destination: Msisdn::parse("13800138000").unwrap(), text: "hi".into() };
-            queue_reply_in(&transaction, None, &reply, 100).unwrap();
-            transaction.commit().unwrap();
-        }
+        let reply = OutgoingReply { destination: Msisdn::parse("13800138000").unwrap(), text: "hi".into() };
+        store.write(|transaction| queue_reply_in(transaction, None, &reply, 100)).unwrap();
         let row = store.next_due_outbox(100).unwrap().unwrap();
         assert_eq!(row.client_reference(), format!("oss-out-{}", row.outbox_id));
         store.reschedule_outbox(row.outbox_id, 500, "not bound").unwrap();

@@ -30,24 +30,25 @@ fn subscriber_from_row(row: &Row<'_>) -> Result<Result<Subscriber, StoreError>, 
 impl Store {
     /// Inserts a new subscriber; `SubscriberExists` when the number is taken.
     pub(crate) fn insert_subscriber(&self, subscriber: &Subscriber, now_ms: i64) -> Result<(), StoreError> {
-        let connection = self.lock()?;
-        let inserted = connection.execute(
-            "INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, balance_fen, \
-             created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![
-                subscriber.msisdn.as_digits(),
-                subscriber.status.as_str(),
-                subscriber.plan.as_str(),
-                subscriber.device_limit,
-                subscriber.billing_allowed,
-                subscriber.balance_fen,
-                now_ms
-            ],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::SubscriberExists);
-        }
-        Ok(())
+        self.write(|connection| {
+            let inserted = connection.execute(
+                "INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, balance_fen, \
+                 created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![
+                    subscriber.msisdn.as_digits(),
+                    subscriber.status.as_str(),
+                    subscriber.plan.as_str(),
+                    subscriber.device_limit,
+                    subscriber.billing_allowed,
+                    subscriber.balance_fen,
+                    now_ms
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::SubscriberExists);
+            }
+            Ok(())
+        })
     }
 
     /// Inserts each subscriber that is not there yet; returns how many were new.
@@ -64,45 +65,48 @@ impl Store {
     }
 
     pub(crate) fn get_subscriber(&self, msisdn: &Msisdn) -> Result<Option<Subscriber>, StoreError> {
-        let connection = self.lock()?;
-        let found = connection
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM subscribers WHERE msisdn = ?1"),
-                [msisdn.as_digits()],
-                subscriber_from_row,
-            )
-            .optional()?;
-        found.transpose()
+        self.read(|connection| {
+            let found = connection
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM subscribers WHERE msisdn = ?1"),
+                    [msisdn.as_digits()],
+                    subscriber_from_row,
+                )
+                .optional()?;
+            found.transpose()
+        })
     }
 
     /// Replaces every field but the number; false when there is no such subscriber.
     pub(crate) fn update_subscriber(&self, subscriber: &Subscriber, now_ms: i64) -> Result<bool, StoreError> {
-        let connection = self.lock()?;
-        let updated = connection.execute(
-            "UPDATE subscribers SET status = ?2, plan = ?3, device_limit = ?4, billing_allowed = ?5, \
-             balance_fen = ?6, updated_at_ms = ?7 WHERE msisdn = ?1",
-            params![
-                subscriber.msisdn.as_digits(),
-                subscriber.status.as_str(),
-                subscriber.plan.as_str(),
-                subscriber.device_limit,
-                subscriber.billing_allowed,
-                subscriber.balance_fen,
-                now_ms
-            ],
-        )?;
-        Ok(updated == 1)
+        self.write(|connection| {
+            let updated = connection.execute(
+                "UPDATE subscribers SET status = ?2, plan = ?3, device_limit = ?4, billing_allowed = ?5, \
+                 balance_fen = ?6, updated_at_ms = ?7 WHERE msisdn = ?1",
+                params![
+                    subscriber.msisdn.as_digits(),
+                    subscriber.status.as_str(),
+                    subscriber.plan.as_str(),
+                    subscriber.device_limit,
+                    subscriber.billing_allowed,
+                    subscriber.balance_fen,
+                    now_ms
+                ],
+            )?;
+            Ok(updated == 1)
+        })
     }
 
     pub(crate) fn list_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
-        let connection = self.lock()?;
-        let mut statement = connection.prepare(&format!("SELECT {COLUMNS} FROM subscribers ORDER BY msisdn"))?;
-        let rows = statement.query_map([], subscriber_from_row)?;
-        let mut subscribers = Vec::new();
-        for row in rows {
-            subscribers.push(row??);
-        }
-        Ok(subscribers)
+        self.read(|connection| {
+            let mut statement = connection.prepare(&format!("SELECT {COLUMNS} FROM subscribers ORDER BY msisdn"))?;
+            let rows = statement.query_map([], subscriber_from_row)?;
+            let mut subscribers = Vec::new();
+            for row in rows {
+                subscribers.push(row??);
+            }
+            Ok(subscribers)
+        })
     }
 }
 

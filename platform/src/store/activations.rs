@@ -119,7 +119,7 @@ fn rate_limit_retry_after(
 }
 
 fn insert_fresh_activation(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &rusqlite::Connection,
     terminal_id: &TerminalId,
     random: &dyn SecureRandom,
     limits: IssueLimits,
@@ -208,7 +208,7 @@ impl Store {
         terminal_id: &TerminalId,
         activation_id: &str,
     ) -> Result<Option<Activation>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             Ok(find_activation_in(connection, activation_id)?
                 .filter(|activation| &activation.terminal_id == terminal_id))
         })

@@ -227,7 +227,7 @@ impl Store {
 
     /// Up to `limit` events with a sequence above `after_sequence`, in order (keyset pages).
     pub fn audit_events_after(&self, after_sequence: i64, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql =
                 format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
             let mut statement = connection.prepare_cached(&sql)?;
@@ -238,7 +238,7 @@ impl Store {
 
     /// Every event about one terminal, in order.
     pub fn audit_events_of_terminal(&self, terminal_id: &TerminalId) -> Result<Vec<AuditRecord>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE terminal_id = ?1 ORDER BY sequence");
             let mut statement = connection.prepare(&sql)?;
             let rows = statement.query_map([terminal_id.as_str()], read_record)?;
@@ -258,9 +258,9 @@ mod tests {
         store.append_audit_event(5, &AuditEvent::new("oss", "binding_created").msisdn(&msisdn).binding("b1")).unwrap();
         let events = store.audit_events().unwrap();
         assert_eq!(events[0].msisdn_masked.as_deref(), Some("138****8000"));
-        let edit = store.with_connection(|connection| Ok(connection.execute("DELETE FROM audit_events", [])?));
+        let edit = store.in_transaction(|connection| Ok(connection.execute("DELETE FROM audit_events", [])?));
         assert!(edit.is_err());
-        let update = store.with_connection(|connection| Ok(connection.execute("UPDATE audit_events SET at = 1", [])?));
+        let update = store.in_transaction(|connection| Ok(connection.execute("UPDATE audit_events SET at = 1", [])?));
         assert!(update.is_err());
     }
 

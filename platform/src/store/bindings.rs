@@ -96,7 +96,7 @@ fn device_model_of(connection: &rusqlite::Connection, terminal_id: &TerminalId) 
 
 impl Store {
     pub fn active_binding(&self, terminal_id: &TerminalId) -> Result<Option<Binding>, StoreError> {
-        self.with_connection(|connection| active_binding_in(connection, terminal_id))
+        self.read(|connection| active_binding_in(connection, terminal_id))
     }
 
     /// Revokes the bindings `msisdn` pays for (or only the named terminal's); idempotent by `request_id`.

@@ -60,7 +60,7 @@ fn stored_confirmation(
 }
 
 fn apply_bound(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &rusqlite::Connection,
     activation: &Activation,
     request: &ConfirmBindingRequest,
     binding_id: &str,
@@ -102,7 +102,7 @@ fn apply_bound(
 }
 
 fn apply_denied(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &rusqlite::Connection,
     activation: &Activation,
     request: &ConfirmBindingRequest,
     reason: DenialReason,
@@ -201,7 +201,7 @@ mod tests {
         let first = claimed_activation(&store, &terminal_id, &old_number, "sms-1");
         // A second activation claimed while the first verdict is pending (the race a bound box cannot start).
         let second = store
-            .with_connection(|connection| {
+            .in_transaction(|connection| {
                 connection.execute(
                     "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at,
                      claimed_msisdn, claimed_sms_message_id) VALUES ('act-2', ?1, 'BCDFGHJK', 'claimed', 100, 700, ?2, 'sms-2')",

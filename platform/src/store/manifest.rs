@@ -68,12 +68,12 @@ impl Store {
 
     /// The public key the manifest lists for this terminal, if any.
     pub fn manifest_key(&self, terminal_id: &TerminalId) -> Result<Option<TerminalPublicKey>, StoreError> {
-        self.with_connection(|connection| manifest_key_in(connection, terminal_id))
+        self.read(|connection| manifest_key_in(connection, terminal_id))
     }
 
     /// How many terminals the manifest lists.
     pub fn count_manifest_entries(&self) -> Result<i64, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             Ok(connection.query_row("SELECT count(*) FROM manifest_terminals", [], |row| row.get(0))?)
         })
     }

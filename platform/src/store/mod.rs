@@ -1,8 +1,9 @@
 //! All SQL of the platform: one SQLite file (WAL, synchronous=FULL), migrated at open, one method per query.
 //!
 //! Methods are blocking; async code calls them through [`Store::call`], which runs them on the blocking pool.
-//! One connection behind a mutex makes the store a single writer: two redemptions of one code are serialised
-//! and each runs in one `BEGIN IMMEDIATE` transaction, so exactly one wins.
+//! Writes go through the database's one write connection: two redemptions of one code are serialised, each is
+//! atomic (its own savepoint in a group-committed transaction), so exactly one wins, and none returns before its
+//! batch is durable. Reads run on read connections and see committed data only.
 
 mod activations;
 mod audit;
@@ -86,16 +87,19 @@ impl Store {
         numbind_sqlite::run_blocking(move || work(&store)).await
     }
 
-    fn with_connection<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.database.with_connection(work)
+    /// Runs `work` on a snapshot of the committed data.
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.database.read(work)
     }
 
-    /// Runs `work` in one immediate (write-locking) transaction, committed when it returns `Ok`.
-    fn in_transaction<T>(
-        &self,
-        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.database.in_immediate_transaction(work)
+    /// Runs `work` as one atomic write, durably committed (group commit) before this returns `Ok`.
+    fn in_transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.database.write(work)
+    }
+
+    /// How many commits the writes took so far.
+    pub fn write_statistics(&self) -> numbind_sqlite::WriteStatistics {
+        self.database.write_statistics()
     }
 
     /// Answers when the database does (health check).

@@ -11,7 +11,7 @@ mod tests {
     fn the_nonce_table_is_gone_after_the_migrations() {
         let store = Store::open_in_memory().unwrap();
         let tables: i64 = store
-            .with_connection(|connection| {
+            .read(|connection| {
                 Ok(connection.query_row(
                     "SELECT COUNT(*) FROM sqlite_master WHERE name = 'request_nonces'",
                     [],

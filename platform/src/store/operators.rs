@@ -106,7 +106,7 @@ impl Store {
 
     /// The operator holding a live token with this hash.
     pub fn operator_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Operator>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let found: Option<(String, String, Vec<u8>)> = connection
                 .query_row(
                     "SELECT name, role, token_hash FROM operator_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
@@ -130,7 +130,7 @@ impl Store {
         after_cursor: i64,
         limit: i64,
     ) -> Result<Vec<BindingRecord>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql = format!(
                 "SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1
                  AND (?2 IS NULL OR msisdn = ?2) AND (?3 IS NULL OR terminal_id = ?3) AND (?4 IS NULL OR state = ?4)
@@ -156,7 +156,7 @@ impl Store {
 
     /// Every activation of one terminal, oldest first.
     pub fn activations_of_terminal(&self, terminal_id: &TerminalId) -> Result<Vec<Activation>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql =
                 format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE terminal_id = ?1 ORDER BY created_at");
             let mut statement = connection.prepare(&sql)?;

@@ -75,7 +75,7 @@ fn query(
 impl Store {
     /// Queued revocations whose next attempt is due, oldest first.
     pub fn due_oss_revocations(&self, now: i64, limit: usize) -> Result<Vec<QueuedOssRevocation>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM outbox_oss WHERE state = 'queued' AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, created_at LIMIT ?2"
@@ -86,7 +86,7 @@ impl Store {
 
     /// The earliest next attempt of any queued revocation.
     pub fn next_oss_revocation_due_at(&self) -> Result<Option<i64>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             Ok(connection.query_row(
                 "SELECT min(next_attempt_at) FROM outbox_oss WHERE state = 'queued'",
                 [],
@@ -97,7 +97,7 @@ impl Store {
 
     /// The OSS acknowledged the revocation.
     pub fn mark_oss_revocation_delivered(&self, revocation_id: &str, now: i64) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             connection.execute(
                 "UPDATE outbox_oss SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL
                  WHERE revocation_id = ?1",
@@ -114,7 +114,7 @@ impl Store {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             connection.execute(
                 "UPDATE outbox_oss SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
                  WHERE revocation_id = ?1",
@@ -126,7 +126,7 @@ impl Store {
 
     /// Every revocation queued for `binding_id`, delivered or not, oldest first.
     pub fn oss_revocations_of_binding(&self, binding_id: &str) -> Result<Vec<QueuedOssRevocation>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql = format!("SELECT {COLUMNS} FROM outbox_oss WHERE binding_id = ?1 ORDER BY created_at, rowid");
             query(connection, &sql, [binding_id])
         })
@@ -148,7 +148,7 @@ mod tests {
             created_at: 1,
         };
         let revocation_id = store
-            .with_connection(|connection| queue_oss_revocation(connection, &binding, RevocationReason::Operator, 100))
+            .in_transaction(|connection| queue_oss_revocation(connection, &binding, RevocationReason::Operator, 100))
             .unwrap();
         let due = store.due_oss_revocations(100, 10).unwrap();
         assert_eq!(due.len(), 1);

@@ -65,7 +65,7 @@ fn query_outbox(
 impl Store {
     /// Queued notifications whose next attempt is due, oldest first.
     pub fn due_notifications(&self, now: i64, limit: usize) -> Result<Vec<OutboxSms>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql = format!(
                 "SELECT {OUTBOX_COLUMNS} FROM outbox_sms WHERE state = 'queued' AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, created_at LIMIT ?2"
@@ -76,7 +76,7 @@ impl Store {
 
     /// The earliest next attempt of any queued notification.
     pub fn next_notification_due_at(&self) -> Result<Option<i64>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             Ok(connection.query_row(
                 "SELECT min(next_attempt_at) FROM outbox_sms WHERE state = 'queued'",
                 [],
@@ -86,7 +86,7 @@ impl Store {
     }
 
     pub fn mark_notification_sent(&self, outbox_id: &str, smsc_message_id: &str, now: i64) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             connection.execute(
                 "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1
                  WHERE outbox_id = ?1",
@@ -97,7 +97,7 @@ impl Store {
     }
 
     pub fn reschedule_notification(&self, outbox_id: &str, next_attempt_at: i64) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             connection.execute(
                 "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at = ?2 WHERE outbox_id = ?1",
                 params![outbox_id, next_attempt_at],
@@ -108,7 +108,7 @@ impl Store {
 
     /// Every notification to `destination`, queued or sent, oldest first.
     pub fn notifications_to(&self, destination: &Msisdn) -> Result<Vec<OutboxSms>, StoreError> {
-        self.with_connection(|connection| {
+        self.read(|connection| {
             let sql =
                 format!("SELECT {OUTBOX_COLUMNS} FROM outbox_sms WHERE destination = ?1 ORDER BY created_at, rowid");
             query_outbox(connection, &sql, [destination.as_digits()])
@@ -124,7 +124,7 @@ mod tests {
     fn a_queued_notification_is_due_until_sent_and_waits_when_rescheduled() {
         let store = Store::open_in_memory().unwrap();
         let msisdn = Msisdn::parse("13800138000").unwrap();
-        let outbox_id = store.with_connection(|connection| queue_sms(connection, &msisdn, "你好", 100)).unwrap();
+        let outbox_id = store.in_transaction(|connection| queue_sms(connection, &msisdn, "你好", 100)).unwrap();
         assert_eq!(store.due_notifications(100, 10).unwrap().len(), 1);
         store.reschedule_notification(&outbox_id, 130).unwrap();
         assert!(store.due_notifications(129, 10).unwrap().is_empty());

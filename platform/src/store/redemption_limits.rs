@@ -87,7 +87,7 @@ fn global_guard_in(
 
 /// Records the failure; locks the number when it is one too many. Returns whether it locked.
 fn record_failure(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &rusqlite::Connection,
     request: &RedeemCodeRequest,
     refusal: RedemptionRefusal,
     limits: &RedemptionLimits,
@@ -160,7 +160,7 @@ impl Store {
 
     /// Forgets failed redemptions older than `cutoff` (they no longer count and their SMS are long settled).
     pub fn purge_redemption_failures_before(&self, cutoff: i64) -> Result<usize, StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             Ok(connection.execute("DELETE FROM redemption_failures WHERE failed_at < ?1", [cutoff])?)
         })
     }

@@ -56,7 +56,7 @@ fn activation_with_code(
 
 /// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
 pub(super) fn redeem_code_in(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &rusqlite::Connection,
     request: &RedeemCodeRequest,
     now: i64,
 ) -> Result<RedemptionOutcome, StoreError> {
@@ -115,6 +115,6 @@ impl Store {
 
     /// The activation with this ID, whoever owns it (for the OSS side).
     pub fn find_activation_by_id(&self, activation_id: &str) -> Result<Option<Activation>, StoreError> {
-        self.with_connection(|connection| find_activation_in(connection, activation_id))
+        self.read(|connection| find_activation_in(connection, activation_id))
     }
 }

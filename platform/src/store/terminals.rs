@@ -44,7 +44,7 @@ pub(super) fn find_terminal_in(
 
 impl Store {
     pub fn find_terminal(&self, terminal_id: &TerminalId) -> Result<Option<Terminal>, StoreError> {
-        self.with_connection(|connection| find_terminal_in(connection, terminal_id))
+        self.read(|connection| find_terminal_in(connection, terminal_id))
     }
 
     /// Registers a terminal, or confirms an earlier registration with the same key.
@@ -89,7 +89,7 @@ impl Store {
         terminal_id: &TerminalId,
         public_key: &TerminalPublicKey,
     ) -> Result<(), StoreError> {
-        self.with_connection(|connection| {
+        self.in_transaction(|connection| {
             connection.execute(
                 "INSERT OR REPLACE INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2)",
                 params![terminal_id.as_str(), public_key.to_string()],

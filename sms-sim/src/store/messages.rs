@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::message::{Direction, MessageId, MessageState};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 pub(crate) struct NewMobileOriginated {
     pub(crate) message_id: MessageId,
@@ -56,7 +56,7 @@ pub(crate) struct MessageStatus {
 
 /// The MT row, and its receipt row if any, inside the caller's transaction; see `insert_mobile_terminated`.
 pub(super) fn insert_mobile_terminated_rows(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     message: &NewMobileTerminated,
 ) -> Result<(String, bool), StoreError> {
     if let Some(reference) = &message.client_reference {
@@ -111,141 +111,150 @@ impl Store {
         message: &NewMobileOriginated,
         max_queue: usize,
     ) -> Result<(), StoreError> {
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction()?;
-        let queued: i64 = transaction.query_row(
-            "SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1",
-            [&message.account],
-            |row| row.get(0),
-        )?;
-        if queued as usize >= max_queue {
-            return Err(StoreError::QueueFull { system_id: message.account.clone() });
-        }
-        transaction.execute(
-            "INSERT INTO messages (message_id, direction, source, destination, text, account, state, next_attempt_at_ms, created_at_ms)
-             VALUES (?1, 'mo', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
-            params![message.message_id.as_str(), message.source_msisdn, message.destination_short_code, message.text, message.account, message.now_ms],
-        )?;
-        transaction.commit()?;
-        Ok(())
+        self.write(|transaction| {
+            let queued: i64 = transaction.query_row(
+                "SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1",
+                [&message.account],
+                |row| row.get(0),
+            )?;
+            if queued as usize >= max_queue {
+                return Err(StoreError::QueueFull { system_id: message.account.clone() });
+            }
+            transaction.execute(
+                "INSERT INTO messages (message_id, direction, source, destination, text, account, state, next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, 'mo', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
+                params![message.message_id.as_str(), message.source_msisdn, message.destination_short_code, message.text, message.account, message.now_ms],
+            )?;
+            Ok(())
+        })
     }
 
     /// Stores an MT (delivered to the inbox on commit) and its receipt; a resubmission with a known
     /// (account, client_reference) stores nothing and returns the original ID. Returns (ID, newly stored).
     pub(crate) fn insert_mobile_terminated(&self, message: &NewMobileTerminated) -> Result<(String, bool), StoreError> {
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction()?;
-        let outcome = insert_mobile_terminated_rows(&transaction, message)?;
-        transaction.commit()?;
-        Ok(outcome)
+        self.write(|transaction| {
+            let outcome = insert_mobile_terminated_rows(transaction, message)?;
+            Ok(outcome)
+        })
     }
 
     /// Queued MO and receipts whose next attempt is due, oldest first.
     pub(crate) fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedDelivery>, StoreError> {
-        let connection = self.lock()?;
-        let mut statement = connection.prepare_cached(
-            "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts
-             FROM messages WHERE state = 'queued' AND next_attempt_at_ms <= ?1
-             ORDER BY created_at_ms, message_id LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![now_ms, limit as i64], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, u32>(7)?,
-            ))
-        })?;
-        let mut deliveries = Vec::new();
-        for row in rows {
-            let (message_id, direction, source, destination, text, account, receipted_message_id, attempts) = row?;
-            deliveries.push(QueuedDelivery {
-                message_id: MessageId::parse(&message_id).map_err(|_| StoreError::Corrupt("message_id".into()))?,
-                direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
-                source,
-                destination,
-                text,
-                account,
-                receipted_message_id,
-                attempts,
-            });
-        }
-        Ok(deliveries)
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts
+                 FROM messages WHERE state = 'queued' AND next_attempt_at_ms <= ?1
+                 ORDER BY created_at_ms, message_id LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![now_ms, limit as i64], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, u32>(7)?,
+                ))
+            })?;
+            let mut deliveries = Vec::new();
+            for row in rows {
+                let (message_id, direction, source, destination, text, account, receipted_message_id, attempts) = row?;
+                deliveries.push(QueuedDelivery {
+                    message_id: MessageId::parse(&message_id).map_err(|_| StoreError::Corrupt("message_id".into()))?,
+                    direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
+                    source,
+                    destination,
+                    text,
+                    account,
+                    receipted_message_id,
+                    attempts,
+                });
+            }
+            Ok(deliveries)
+        })
     }
 
     /// Counts an attempt before it is made and schedules the next one should this one fail.
     pub(crate) fn record_attempt(&self, message_id: &MessageId, next_attempt_at_ms: i64) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE messages SET attempts = attempts + 1, next_attempt_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
-            params![message_id.as_str(), next_attempt_at_ms],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE messages SET attempts = attempts + 1, next_attempt_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
+                params![message_id.as_str(), next_attempt_at_ms],
+            )?;
+            Ok(())
+        })
     }
 
     pub(crate) fn mark_delivered(&self, message_id: &MessageId, now_ms: i64) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
-            params![message_id.as_str(), now_ms],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'",
+                params![message_id.as_str(), now_ms],
+            )?;
+            Ok(())
+        })
     }
 
     pub(crate) fn mark_failed(&self, message_id: &MessageId) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE messages SET state = 'failed' WHERE message_id = ?1 AND state = 'queued'",
-            params![message_id.as_str()],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE messages SET state = 'failed' WHERE message_id = ?1 AND state = 'queued'",
+                params![message_id.as_str()],
+            )?;
+            Ok(())
+        })
     }
 
     /// Makes every queued message of an account due now (it just bound).
     pub(crate) fn make_account_due(&self, account: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.lock()?.execute(
-            "UPDATE messages SET next_attempt_at_ms = ?2 WHERE account = ?1 AND state = 'queued' AND next_attempt_at_ms > ?2",
-            params![account, now_ms],
-        )?;
-        Ok(())
+        self.write(|connection| {
+            connection.execute(
+                "UPDATE messages SET next_attempt_at_ms = ?2 WHERE account = ?1 AND state = 'queued' AND next_attempt_at_ms > ?2",
+                params![account, now_ms],
+            )?;
+            Ok(())
+        })
     }
 
     /// MT messages to a phone, oldest first.
     pub(crate) fn inbox(&self, msisdn_digits: &str) -> Result<Vec<InboxEntry>, StoreError> {
-        let connection = self.lock()?;
-        let mut statement = connection.prepare_cached(
-            "SELECT message_id, source, text, created_at_ms FROM messages
-             WHERE direction = 'mt' AND destination = ?1 ORDER BY created_at_ms, rowid",
-        )?;
-        let rows = statement.query_map([msisdn_digits], |row| {
-            Ok(InboxEntry {
-                message_id: row.get(0)?,
-                from: row.get(1)?,
-                text: row.get(2)?,
-                received_at_unix_ms: row.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT message_id, source, text, created_at_ms FROM messages
+                 WHERE direction = 'mt' AND destination = ?1 ORDER BY created_at_ms, rowid",
+            )?;
+            let rows = statement.query_map([msisdn_digits], |row| {
+                Ok(InboxEntry {
+                    message_id: row.get(0)?,
+                    from: row.get(1)?,
+                    text: row.get(2)?,
+                    received_at_unix_ms: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
     }
 
     /// The state of an MO or MT (receipts are internal).
     pub(crate) fn message_status(&self, message_id: &MessageId) -> Result<Option<MessageStatus>, StoreError> {
-        let connection = self.lock()?;
-        let row = connection
-            .query_row(
-                "SELECT direction, state, attempts FROM messages WHERE message_id = ?1 AND direction IN ('mo', 'mt')",
-                [message_id.as_str()],
-                |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?)),
-            )
-            .optional()?;
-        let Some((direction, state, attempts)) = row else { return Ok(None) };
-        Ok(Some(MessageStatus {
-            message_id: message_id.as_str().to_owned(),
-            direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
-            state: MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt("state".into()))?,
-            attempts,
-        }))
+        self.read(|connection| {
+            let row = connection
+                .query_row(
+                    "SELECT direction, state, attempts FROM messages WHERE message_id = ?1 AND direction IN ('mo', 'mt')",
+                    [message_id.as_str()],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?)),
+                )
+                .optional()?;
+            let Some((direction, state, attempts)) = row else { return Ok(None) };
+            Ok(Some(MessageStatus {
+                message_id: message_id.as_str().to_owned(),
+                direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
+                state: MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+                attempts,
+            }))
+        })
     }
 }
 

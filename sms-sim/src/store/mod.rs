@@ -10,7 +10,6 @@ pub(crate) use parts::{NewPart, PartOutcome};
 use numbind_sqlite::{Database, DatabaseError, Schema};
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::MutexGuard;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -80,8 +79,14 @@ impl Store {
         Ok(Store { database: Database::open_in_memory(&SCHEMA)? })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        Ok(self.database.lock()?)
+    /// Runs `work` on a snapshot of the committed data.
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.database.read(work)
+    }
+
+    /// Runs `work` as one atomic write, durably committed (group commit) before this returns `Ok`.
+    fn write<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.database.write(work)
     }
 
     /// Runs a blocking store call on the blocking pool.

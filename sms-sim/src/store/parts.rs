@@ -33,50 +33,48 @@ impl Store {
         part: &NewPart,
         assemble: impl FnOnce(u8, &[u8]) -> Option<NewMobileTerminated>,
     ) -> Result<PartOutcome, StoreError> {
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction()?;
-        let key = params![part.account, part.destination_msisdn, part.part.reference, part.part.total];
-        transaction.execute(
-            "INSERT OR IGNORE INTO mt_parts (account, destination, reference, total, sequence, data_coding, octets, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                part.account,
-                part.destination_msisdn,
-                part.part.reference,
-                part.part.total,
-                part.part.sequence,
-                part.data_coding,
-                part.octets,
-                part.now_ms
-            ],
-        )?;
-        let parts: Vec<(u8, Vec<u8>)> = {
-            let mut statement = transaction.prepare_cached(
-                "SELECT data_coding, octets FROM mt_parts
-                 WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4 ORDER BY sequence",
+        self.write(|transaction| {
+            let key = params![part.account, part.destination_msisdn, part.part.reference, part.part.total];
+            transaction.execute(
+                "INSERT OR IGNORE INTO mt_parts (account, destination, reference, total, sequence, data_coding, octets, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    part.account,
+                    part.destination_msisdn,
+                    part.part.reference,
+                    part.part.total,
+                    part.part.sequence,
+                    part.data_coding,
+                    part.octets,
+                    part.now_ms
+                ],
             )?;
-            let rows = statement.query_map(key, |row| Ok((row.get(0)?, row.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        if parts.len() < usize::from(part.part.total) {
-            transaction.commit()?;
-            return Ok(PartOutcome::Waiting);
-        }
-        transaction.execute(
-            "DELETE FROM mt_parts WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4",
-            key,
-        )?;
-        let data_coding = parts.first().map(|(coding, _)| *coding).unwrap_or(part.data_coding);
-        let octets: Vec<u8> = parts.into_iter().flat_map(|(_, octets)| octets).collect();
-        let outcome = match assemble(data_coding, &octets) {
-            Some(message) => {
-                let (message_id, _) = insert_mobile_terminated_rows(&transaction, &message)?;
-                PartOutcome::Completed { message_id }
+            let parts: Vec<(u8, Vec<u8>)> = {
+                let mut statement = transaction.prepare_cached(
+                    "SELECT data_coding, octets FROM mt_parts
+                     WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4 ORDER BY sequence",
+                )?;
+                let rows = statement.query_map(key, |row| Ok((row.get(0)?, row.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            if parts.len() < usize::from(part.part.total) {
+                return Ok(PartOutcome::Waiting);
             }
-            None => PartOutcome::Refused,
-        };
-        transaction.commit()?;
-        Ok(outcome)
+            transaction.execute(
+                "DELETE FROM mt_parts WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4",
+                key,
+            )?;
+            let data_coding = parts.first().map(|(coding, _)| *coding).unwrap_or(part.data_coding);
+            let octets: Vec<u8> = parts.into_iter().flat_map(|(_, octets)| octets).collect();
+            let outcome = match assemble(data_coding, &octets) {
+                Some(message) => {
+                    let (message_id, _) = insert_mobile_terminated_rows(transaction, &message)?;
+                    PartOutcome::Completed { message_id }
+                }
+                None => PartOutcome::Refused,
+            };
+            Ok(outcome)
+        })
     }
 }
 
