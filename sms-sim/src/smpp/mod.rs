@@ -2,6 +2,7 @@
 //! bound receivers, and the delivery loop that moves queued MO and receipts to them.
 
 pub(crate) mod delivery;
+mod in_flight;
 pub(crate) mod registry;
 pub(crate) mod server;
 mod session;

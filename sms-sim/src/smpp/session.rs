@@ -1,12 +1,14 @@
-//! One ESME connection: the Open -> Bound -> Unbound state machine, submit_sm, deliver_sm out and their
-//! responses in, enquire_link both ways, unbind both ways (a peer that never answers ours is closed).
+//! One ESME connection: the Open -> Bound -> Unbound state machine, submit_sm (a window of them stored
+//! concurrently, each answered when its commit is done), deliver_sm out and their responses in, enquire_link
+//! both ways, unbind both ways (a peer that never answers ours is closed).
 
+use super::in_flight::InFlightSubmits;
 use super::registry::DeliveryJob;
-use super::submit::{accept_submit, build_deliver_sm};
+use super::submit::{build_deliver_sm, check_submit, store_submit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::state::{now_unix_ms, AppState};
-use numbind_smpp::pdu::{self, Bind, Pdu, PduBody};
+use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage};
 use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadOutcome};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub(super) struct ServerSession {
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
     pending: HashMap<u32, Option<oneshot::Sender<u32>>>,
+    /// submit_sm being stored; while it is full the socket is not read.
+    submits: InFlightSubmits,
     next_sequence: u32,
     last_heard: Instant,
     enquire_sent_at: Option<Instant>,
@@ -53,6 +57,7 @@ impl ServerSession {
             registration: None,
             jobs: None,
             pending: HashMap::new(),
+            submits: InFlightSubmits::default(),
             next_sequence: 1,
             last_heard: Instant::now(),
             enquire_sent_at: None,
@@ -64,10 +69,15 @@ impl ServerSession {
         let outcome = loop {
             let step = tokio::select! {
                 _ = self.state.shutdown.cancelled() => {
-                    self.unbind_and_wait().await;
+                    if self.answer_submits_in_flight().await.is_ok() {
+                        self.unbind_and_wait().await;
+                    }
                     break Ok(());
                 }
-                read = self.reader.read_pdu() => self.on_read(read).await,
+                read = self.reader.read_pdu(), if self.submits.has_room() => self.on_read(read).await,
+                Some(response) = self.submits.next_response(), if !self.submits.is_empty() => {
+                    self.writer.write_pdu(&response).await
+                }
                 Some(job) = next_job(&mut self.jobs) => self.send_delivery(job).await,
                 _ = ticker.tick() => self.on_tick().await,
             };
@@ -78,8 +88,12 @@ impl ServerSession {
                 break Ok(());
             }
         };
-        if let Err(error) = outcome {
-            tracing::info!(system_id = self.system_id(), %error, "smpp session ended");
+        match outcome {
+            // A peer that closed or stopped answering may still read: stores in flight are answered.
+            Ok(()) => {
+                let _ = self.answer_submits_in_flight().await;
+            }
+            Err(error) => tracing::info!(system_id = self.system_id(), %error, "smpp session ended"),
         }
         self.leave();
         let _ = self.writer.shutdown().await;
@@ -153,24 +167,35 @@ impl ServerSession {
                 self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RINVBNDSTS)).await
             }
             PduBody::Unbind => {
+                self.answer_submits_in_flight().await?;
                 self.writer.write_pdu(&Pdu::new(sequence, PduBody::UnbindResp)).await?;
                 self.session_state = SessionState::Unbound;
                 Ok(())
             }
-            PduBody::SubmitSm(message) => {
-                let account = match (&self.account, bound_kind) {
-                    (Some(account), Some(kind)) if kind.may_submit() => account.clone(),
-                    _ => {
-                        return self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RINVBNDSTS)).await
-                    }
-                };
-                let response = match accept_submit(&self.state, &account, message).await {
-                    Ok(message_id) => Pdu::new(sequence, PduBody::SubmitSmResp { message_id }),
-                    Err(status) => error_response(command_id, sequence, status),
-                };
-                self.writer.write_pdu(&response).await
-            }
+            PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
             _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, pdu::ESME_RINVCMDID)).await,
+        }
+    }
+
+    /// Refuses at once what needs no store (bind state, throttle, validation); stores the rest concurrently,
+    /// answered from `run` as each commit completes.
+    async fn on_submit(
+        &mut self,
+        bound_kind: Option<BindKind>,
+        sequence: u32,
+        message: ShortMessage,
+    ) -> Result<(), ConnectionError> {
+        let checked = match (&self.account, bound_kind) {
+            (Some(account), Some(kind)) if kind.may_submit() => check_submit(&self.state, account, message),
+            _ => Err(pdu::ESME_RINVBNDSTS),
+        };
+        match checked {
+            Ok(submit) => {
+                let state = self.state.clone();
+                self.submits.start(sequence, async move { store_submit(&state, submit).await });
+                Ok(())
+            }
+            Err(status) => self.writer.write_pdu(&error_response(pdu::SUBMIT_SM, sequence, status)).await,
         }
     }
 
@@ -237,6 +262,26 @@ impl ServerSession {
             self.enquire_sent_at = Some(Instant::now());
         }
         Ok(())
+    }
+
+    /// Waits for every submit_sm in flight and writes its resp (before an unbind_resp or our unbind), for at most
+    /// `esme_response_timeout`: stores still running then finish unanswered, and the ESME's retry is deduplicated.
+    async fn answer_submits_in_flight(&mut self) -> Result<(), ConnectionError> {
+        let (submits, writer) = (&mut self.submits, &mut self.writer);
+        let answer_all = async {
+            while let Some(response) = submits.next_response().await {
+                writer.write_pdu(&response).await?;
+            }
+            Ok(())
+        };
+        let answered = tokio::time::timeout(self.state.config.esme_response_timeout, answer_all).await;
+        match answered {
+            Ok(answered) => answered,
+            Err(_) => {
+                tracing::warn!(system_id = self.system_id(), "submit_sm still being stored; left unanswered");
+                Ok(())
+            }
+        }
     }
 
     /// Our unbind on shutdown; a peer that never answers is closed after `esme_response_timeout`.

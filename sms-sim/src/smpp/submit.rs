@@ -1,4 +1,5 @@
-//! submit_sm handling (validate, throttle, store durably, then answer) and deliver_sm construction.
+//! submit_sm handling (throttle and validate at once, then store durably; answered after the commit) and
+//! deliver_sm construction.
 
 use crate::config::EsmeAccount;
 use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
@@ -10,13 +11,19 @@ use numbind_smpp::pdu::{self, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLAS
 use numbind_smpp::{decode_text, encode_text};
 use numbind_wire::Msisdn;
 
-/// Stores one MT (or one part of a concatenated MT) and returns the message_id, or the command_status to
-/// refuse it with. The answer is sent only after the commit.
-pub(super) async fn accept_submit(
+/// A submit_sm that passed every check that needs no store: what `store_submit` writes.
+pub(super) enum CheckedSubmit {
+    Whole(NewMobileTerminated),
+    Part { template: MobileTerminatedTemplate, part: ConcatenatedPart, data_coding: u8, octets: Vec<u8> },
+}
+
+/// Throttles and validates one submit_sm without touching the store; the command_status to refuse it with
+/// otherwise.
+pub(super) fn check_submit(
     state: &AppState,
     account: &EsmeAccount,
     message: ShortMessage,
-) -> Result<String, u32> {
+) -> Result<CheckedSubmit, u32> {
     if !state.try_take_submit_token(&account.system_id, account.max_submits_per_second) {
         state.metrics.throttled.inc();
         return Err(pdu::ESME_RTHROTTLED);
@@ -38,16 +45,29 @@ pub(super) async fn accept_submit(
         wants_receipt: message.registered_delivery & 0x01 == 0x01,
     };
     match part.filter(|part| part.total > 1) {
-        Some(part) => store_part(state, template, part, message.data_coding, octets.to_vec()).await,
+        Some(part) => {
+            Ok(CheckedSubmit::Part { template, part, data_coding: message.data_coding, octets: octets.to_vec() })
+        }
         None => {
             let text = decode_text(message.data_coding, octets).map_err(|_| pdu::ESME_RINVMSGLEN)?;
-            store_whole(state, template.build(text)).await
+            Ok(CheckedSubmit::Whole(template.build(text)))
+        }
+    }
+}
+
+/// Stores one checked MT (or one part of a concatenated MT) durably and returns its message_id, or the
+/// command_status to refuse it with. Its submit_sm_resp is written only after this returns, so after the commit.
+pub(super) async fn store_submit(state: &AppState, submit: CheckedSubmit) -> Result<String, u32> {
+    match submit {
+        CheckedSubmit::Whole(message) => store_whole(state, message).await,
+        CheckedSubmit::Part { template, part, data_coding, octets } => {
+            store_part(state, template, part, data_coding, octets).await
         }
     }
 }
 
 /// What every MT built from one submit_sm (or its parts) shares.
-struct MobileTerminatedTemplate {
+pub(super) struct MobileTerminatedTemplate {
     source: String,
     destination: Msisdn,
     account: String,

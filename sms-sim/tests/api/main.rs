@@ -5,3 +5,4 @@ mod http_api;
 mod mobile_originated;
 mod mobile_terminated;
 mod sessions;
+mod submit_window;
