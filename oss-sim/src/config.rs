@@ -31,6 +31,8 @@ pub struct Config {
     pub platform_request_timeout: Duration,
     /// How often idle workers look at their queues even without a wake-up. Default 1 s.
     pub idle_poll_interval: Duration,
+    /// SMS commands of different numbers processed at once (one number's commands always run in order).
+    pub command_concurrency: usize,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             retry_max_backoff: Duration::from_secs(30),
             platform_request_timeout: Duration::from_secs(10),
             idle_poll_interval: Duration::from_secs(1),
+            command_concurrency: 64,
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
+    #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub command_concurrency: u16,
 }
 
 /// Reads a secret from `file`, else from the environment variable `variable`; `None` when neither is set.
@@ -100,6 +104,7 @@ impl ServeArgs {
             smsc,
         );
         config.seed_demo_subscribers = self.seed_demo;
+        config.command_concurrency = usize::from(self.command_concurrency);
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
         Ok(config)
     }

@@ -91,6 +91,19 @@ fn raw_inbox_row(row: &Row<'_>) -> Result<RawInboxRow, rusqlite::Error> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
 }
 
+fn inbox_row_from_raw(raw: RawInboxRow) -> Result<InboxRow, StoreError> {
+    let (inbox_id, smsc_message_id, source, text, attempts, redemption, verdict) = raw;
+    Ok(InboxRow {
+        inbox_id,
+        smsc_message_id,
+        source: Msisdn::parse(&source).map_err(|_| StoreError::Corrupt("inbox source".into()))?,
+        text,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        redemption: from_json(redemption)?,
+        verdict: from_json(verdict)?,
+    })
+}
+
 impl Store {
     /// Stores a delivery unless its dedupe key is known; committed before the SMS centre gets its ack.
     pub(crate) fn insert_inbox(&self, message: &NewInboxMessage) -> Result<InboxInsert, StoreError> {
@@ -115,30 +128,24 @@ impl Store {
     }
 
     /// The oldest due pending row whose sender has no older pending row (each number's commands run in order).
+    #[cfg(test)]
     pub(crate) fn next_due_inbox(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
+        Ok(self.due_inbox_rows(now_ms, 1)?.into_iter().next())
+    }
+
+    /// Up to `limit` due pending rows, oldest first, each the oldest pending row of its sender: no two share a
+    /// number, so they may run at once while each number's commands still run in arrival order.
+    pub(crate) fn due_inbox_rows(&self, now_ms: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
         self.read(|connection| {
-            let raw = connection
-                .query_row(
-                    "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
-                     FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
-                     (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
-                     AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT 1",
-                    [now_ms],
-                    raw_inbox_row,
-                )
-                .optional()?;
-            let Some((inbox_id, smsc_message_id, source, text, attempts, redemption, verdict)) = raw else {
-                return Ok(None);
-            };
-            Ok(Some(InboxRow {
-                inbox_id,
-                smsc_message_id,
-                source: Msisdn::parse(&source).map_err(|_| StoreError::Corrupt("inbox source".into()))?,
-                text,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                redemption: from_json(redemption)?,
-                verdict: from_json(verdict)?,
-            }))
+            let mut statement = connection.prepare_cached(
+                "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
+                 FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
+                 AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let raw_rows = statement.query_map(params![now_ms, limit], raw_inbox_row)?;
+            raw_rows.map(|raw| inbox_row_from_raw(raw?)).collect()
         })
     }
 
@@ -314,6 +321,19 @@ mod tests {
         assert_eq!(store.next_due_inbox(1_000).unwrap().unwrap().text, "c");
         assert_eq!(store.next_inbox_due_at().unwrap(), Some(1_000));
         assert_eq!(store.next_due_inbox(5_000).unwrap().unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn due_rows_hold_at_most_one_row_per_number_oldest_first() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_inbox(&message("m-1", "13800138000", "a")).unwrap();
+        store.insert_inbox(&message("m-2", "13800138001", "b")).unwrap();
+        store.insert_inbox(&message("m-3", "13800138000", "c")).unwrap();
+        store.insert_inbox(&message("m-4", "13800138002", "d")).unwrap();
+        let texts = |rows: Vec<InboxRow>| rows.into_iter().map(|row| row.text).collect::<Vec<_>>();
+        assert_eq!(texts(store.due_inbox_rows(1_000, 10).unwrap()), ["a", "b", "d"]);
+        assert_eq!(texts(store.due_inbox_rows(1_000, 2).unwrap()), ["a", "b"]);
+        assert!(store.due_inbox_rows(0, 10).unwrap().is_empty(), "nothing is due before it arrived");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command worker: takes due inbox rows (each number's in arrival order), runs their command, and records
 //! the outcome with its reply in one transaction; a row that cannot finish now is retried with backoff.
+//! Rows of different numbers run at once (up to `command_concurrency`); one number's rows never overlap.
 
 use super::{bind, unbind, RetryLater};
 use crate::domain::binding::BindingRecordState;
@@ -9,31 +10,80 @@ use crate::state::{idle_wait, now_unix_ms, AppState};
 use crate::store::{BindingFilter, FinishedCommand, InboxRow, OutgoingReply};
 use crate::telemetry::CommandLabels;
 use numbind_wire::{Msisdn, SmsCommand, SmsCommandError};
+use std::collections::HashSet;
 use std::sync::Arc;
+use tokio::task::JoinSet;
 
 pub(crate) async fn run_command_worker(state: Arc<AppState>) {
+    let mut in_flight: JoinSet<Msisdn> = JoinSet::new();
+    let mut busy_numbers: HashSet<Msisdn> = HashSet::new();
     loop {
         if state.shutdown.is_cancelled() {
             break;
         }
-        let now = now_unix_ms();
-        match state.store.call(move |store| store.next_due_inbox(now)).await {
-            Ok(Some(row)) => {
-                process_row(&state, row).await;
-                continue;
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "reading the inbox failed"),
+        let started = start_due_rows(&state, &mut in_flight, &mut busy_numbers).await;
+        if started && in_flight.len() < state.config.command_concurrency {
+            continue;
         }
-        let next_due = state.store.call(|store| store.next_inbox_due_at()).await.ok().flatten();
-        let wait = idle_wait(next_due, state.config.idle_poll_interval);
+        let wait = if in_flight.len() >= state.config.command_concurrency {
+            state.config.idle_poll_interval
+        } else {
+            let next_due = state.store.call(|store| store.next_inbox_due_at()).await.ok().flatten();
+            // Rows already due belong to numbers still in flight: their turn comes when one finishes.
+            match next_due {
+                Some(due) if due <= now_unix_ms() => state.config.idle_poll_interval,
+                next_due => idle_wait(next_due, state.config.idle_poll_interval),
+            }
+        };
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
+            Some(finished) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if let Ok(number) = finished {
+                    busy_numbers.remove(&number);
+                }
+            }
             _ = state.inbox_wakeup.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }
+    // Rows still running stop at their next await; unfinished rows stay pending and run after the restart.
+    while in_flight.join_next().await.is_some() {}
     tracing::debug!("command worker stopped");
+}
+
+/// Starts the due rows of numbers not already in flight, up to the concurrency limit; true when any started.
+async fn start_due_rows(
+    state: &Arc<AppState>,
+    in_flight: &mut JoinSet<Msisdn>,
+    busy_numbers: &mut HashSet<Msisdn>,
+) -> bool {
+    let free_slots = state.config.command_concurrency.saturating_sub(in_flight.len());
+    if free_slots == 0 {
+        return false;
+    }
+    let now = now_unix_ms();
+    // A busy number's oldest pending row is the one in flight, so ask for enough rows to skip those.
+    let limit = free_slots + busy_numbers.len();
+    let rows = match state.store.call(move |store| store.due_inbox_rows(now, limit)).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            tracing::error!(%error, "reading the inbox failed");
+            return false;
+        }
+    };
+    let startable: Vec<InboxRow> =
+        rows.into_iter().filter(|row| !busy_numbers.contains(&row.source)).take(free_slots).collect();
+    let started = !startable.is_empty();
+    for row in startable {
+        busy_numbers.insert(row.source.clone());
+        let state = Arc::clone(state);
+        in_flight.spawn(async move {
+            let number = row.source.clone();
+            process_row(&state, row).await;
+            number
+        });
+    }
+    started
 }
 
 #[tracing::instrument(skip_all, fields(inbox_id = row.inbox_id, from = %row.source))]

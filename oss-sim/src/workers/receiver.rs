@@ -1,4 +1,5 @@
 //! Receives `deliver_sm` from the SMS centre: stores each SMS once (dedupe), commits, THEN acknowledges.
+//! Deliveries are stored concurrently (a window's worth shares one group commit).
 
 use crate::domain::inbox::dedupe_key;
 use crate::state::{now_unix_ms, AppState};
@@ -6,9 +7,13 @@ use crate::store::{InboxInsert, NewInboxMessage};
 use numbind_smpp::esme::{DeliverVerdict, InboundDelivery};
 use numbind_wire::Msisdn;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
+
+/// Deliveries being stored at once; more wait in the SMPP session's window (the SMS centre holds them).
+const MAX_STORES_IN_FLIGHT: usize = 64;
 
 pub(crate) async fn run_receiver(state: Arc<AppState>, mut inbound: mpsc::Receiver<InboundDelivery>) {
+    let stores_in_flight = Arc::new(Semaphore::new(MAX_STORES_IN_FLIGHT));
     loop {
         let delivery = tokio::select! {
             _ = state.shutdown.cancelled() => break,
@@ -45,8 +50,15 @@ pub(crate) async fn run_receiver(state: Arc<AppState>, mut inbound: mpsc::Receiv
             text: sms.text.clone(),
             received_at_ms,
         };
-        let verdict = store_delivery(&state, message).await;
-        let _ = reply.send(verdict);
+        // Stored concurrently, so the deliveries of a send window share a commit; each is acknowledged once its
+        // own row is durable. At most `MAX_STORES_IN_FLIGHT` at once.
+        let Ok(permit) = Arc::clone(&stores_in_flight).acquire_owned().await else { break };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let verdict = store_delivery(&state, message).await;
+            let _ = reply.send(verdict);
+            drop(permit);
+        });
     }
     tracing::debug!("sms receiver stopped");
 }

@@ -31,7 +31,12 @@ pub(crate) struct AppOptions {
     pub(crate) platform: bool,
     /// Adjusts the platform's config before it starts (its clock, its limits).
     pub(crate) adjust_platform: Option<AdjustPlatform>,
+    /// Adjusts the OSS's config before it starts (where it finds the platform, its timeouts).
+    pub(crate) adjust_oss: Option<AdjustOss>,
 }
+
+/// Changes the OSS's config before it starts.
+pub(crate) type AdjustOss = Box<dyn FnOnce(&mut Config) + Send>;
 
 pub(crate) struct SmsCentre {
     pub(crate) http_url: String,
@@ -137,6 +142,9 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
     config.retry_max_backoff = Duration::from_millis(200);
     config.platform_request_timeout = Duration::from_secs(2);
     config.idle_poll_interval = Duration::from_millis(100);
+    if let Some(adjust) = options.adjust_oss {
+        adjust(&mut config);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind oss http");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let task = tokio::spawn(numbind_oss_sim::run(config, listener, shutdown.clone().cancelled_owned()));

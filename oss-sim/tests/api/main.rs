@@ -6,6 +6,7 @@
 
 mod admin;
 mod binding_flow;
+mod concurrency;
 mod guessing_limits;
 mod helpers;
 mod openapi;

@@ -1,0 +1,60 @@
+//! SMS commands of different numbers are worked on at once; one number's commands never overlap.
+
+use crate::helpers::{spawn_app_with, AppOptions};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// A platform that reads each request and never answers: every redemption sent to it stays in flight.
+async fn silent_platform() -> (String, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (requests, received) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut held: Vec<TcpStream> = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = vec![0u8; 16 * 1024];
+            let mut length = 0;
+            // Headers and a small JSON body arrive together or soon after; read until the body's closing brace.
+            while !String::from_utf8_lossy(&buffer[..length]).trim_end().ends_with('}') {
+                match stream.read(&mut buffer[length..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => length += read,
+                }
+            }
+            let _ = requests.send(String::from_utf8_lossy(&buffer[..length]).into_owned());
+            held.push(stream);
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_of_different_numbers_run_at_once_and_one_numbers_run_in_order() {
+    let (platform_url, mut requests) = silent_platform().await;
+    let app = spawn_app_with(AppOptions {
+        seed_demo: true,
+        sms_centre: Some(false),
+        adjust_oss: Some(Box::new(move |config| {
+            config.platform_url = platform_url;
+            // One hung redemption would hold a one-at-a-time worker for a minute.
+            config.platform_request_timeout = Duration::from_secs(60);
+        })),
+        ..AppOptions::default()
+    })
+    .await;
+    app.phone_sends("13800138000", "BIND BCDFGHJK").await;
+    app.phone_sends("13800138000", "BIND CDFGHJKL").await;
+    app.phone_sends("13800138001", "BIND DFGHJKLM").await;
+    let mut in_flight = Vec::new();
+    for _ in 0..2 {
+        let request = tokio::time::timeout(Duration::from_secs(20), requests.recv()).await;
+        in_flight.push(request.expect("two redemptions in flight at once").unwrap());
+    }
+    let from_first = in_flight.iter().filter(|request| request.contains("13800138000")).count();
+    let from_second = in_flight.iter().filter(|request| request.contains("13800138001")).count();
+    assert_eq!((from_first, from_second), (1, 1), "one redemption per number in flight: {in_flight:?}");
+    assert!(in_flight.iter().any(|request| request.contains("BCDFGHJK")), "the number's first SMS goes first");
+    app.stop().await;
+}
