@@ -40,17 +40,34 @@ impl InFlightSubmits {
     /// The submit_sm_resp of the next store to complete; `None` when none is in flight. Cancel-safe.
     pub(super) async fn next_response(&mut self) -> Option<Pdu> {
         loop {
-            match self.tasks.join_next_with_id().await? {
-                Ok((id, (sequence, outcome))) => {
-                    self.sequences.remove(&id);
-                    return Some(submit_response(sequence, outcome));
-                }
-                Err(error) => {
-                    tracing::error!(%error, "a submit_sm store task failed");
-                    if let Some(sequence) = self.sequences.remove(&error.id()) {
-                        return Some(submit_response(sequence, Err(pdu::ESME_RSYSERR)));
-                    }
-                }
+            let joined = self.tasks.join_next_with_id().await?;
+            if let Some(response) = self.response_of(joined) {
+                return Some(response);
+            }
+        }
+    }
+
+    /// `first` and the resps of every store already complete, encoded back to back: one write for them all.
+    pub(super) fn encode_with_ready(&mut self, first: &Pdu) -> Vec<u8> {
+        let mut bytes = first.encode();
+        while let Some(joined) = self.tasks.try_join_next_with_id() {
+            if let Some(response) = self.response_of(joined) {
+                bytes.extend_from_slice(&response.encode());
+            }
+        }
+        bytes
+    }
+
+    fn response_of(&mut self, joined: Result<(task::Id, SubmitOutcome), task::JoinError>) -> Option<Pdu> {
+        match joined {
+            Ok((id, (sequence, outcome))) => {
+                self.sequences.remove(&id);
+                Some(submit_response(sequence, outcome))
+            }
+            Err(error) => {
+                tracing::error!(%error, "a submit_sm store task failed");
+                let sequence = self.sequences.remove(&error.id())?;
+                Some(submit_response(sequence, Err(pdu::ESME_RSYSERR)))
             }
         }
     }
@@ -104,6 +121,28 @@ mod tests {
         }
         assert_eq!(rest.len(), MAX_SUBMITS_IN_FLIGHT - 2);
         assert!(rest.iter().all(|(sequence, status)| (1..63).contains(sequence) && *status == pdu::ESME_RSYSERR));
+        assert!(submits.is_empty());
+    }
+
+    #[tokio::test]
+    async fn resps_already_complete_are_encoded_together() {
+        let mut submits = InFlightSubmits::default();
+        for sequence in 1..=3 {
+            submits.start(sequence, async move { Ok(format!("m{sequence}")) });
+        }
+        let first = submits.next_response().await.unwrap();
+        // The test runtime is single-threaded: after a few yields the other two stores have run.
+        for _ in 0..5 {
+            tokio::task::yield_now().await;
+        }
+        let bytes = submits.encode_with_ready(&first);
+        let mut reader = numbind_smpp::PduReader::new(&bytes[..]);
+        let mut sequences = Vec::new();
+        while let Some(numbind_smpp::ReadOutcome::Pdu(pdu)) = reader.read_pdu().await.unwrap() {
+            sequences.push(pdu.sequence_number);
+        }
+        sequences.sort_unstable();
+        assert_eq!(sequences, vec![1, 2, 3]);
         assert!(submits.is_empty());
     }
 

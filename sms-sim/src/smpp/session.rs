@@ -76,7 +76,8 @@ impl ServerSession {
                 }
                 read = self.reader.read_pdu(), if self.submits.has_room() => self.on_read(read).await,
                 Some(response) = self.submits.next_response(), if !self.submits.is_empty() => {
-                    self.writer.write_pdu(&response).await
+                    let responses = self.submits.encode_with_ready(&response);
+                    self.writer.write_raw(&responses).await
                 }
                 Some(job) = next_job(&mut self.jobs) => self.send_delivery(job).await,
                 _ = ticker.tick() => self.on_tick().await,
@@ -270,7 +271,7 @@ impl ServerSession {
         let (submits, writer) = (&mut self.submits, &mut self.writer);
         let answer_all = async {
             while let Some(response) = submits.next_response().await {
-                writer.write_pdu(&response).await?;
+                writer.write_raw(&submits.encode_with_ready(&response)).await?;
             }
             Ok(())
         };
