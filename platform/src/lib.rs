@@ -126,7 +126,12 @@ async fn serve_prepared(
     });
     tracing::info!(address = %listener.local_addr()?, key_id = state.signing_key.key_id(), "platform serving");
     let app = http::router(state, config.max_concurrent_requests);
-    let served = axum::serve(listener, app).with_graceful_shutdown(token.clone().cancelled_owned()).await;
+    // `into_make_service`: each connection gets a clone of the shared router (one `Arc`). Serving the `Router`
+    // itself would rebuild every route's layered service per connection (`with_state` on accept): ~60 KB a
+    // connection, which every waiting box holds for the whole long-poll.
+    let served = axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(token.clone().cancelled_owned())
+        .await;
     token.cancel();
     while background.join_next().await.is_some() {}
     served.context("http server failed")
