@@ -25,14 +25,11 @@ use anyhow::Context;
 use numbind_wire::statement::PlatformSigningKey;
 use outbound::notification_worker::run_notification_worker;
 use outbound::sms_sender::SmsSender;
-use ring::rand::SystemRandom;
-use state::{AppState, Settings};
+use state::AppState;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// How often seen nonces and failed redemptions that no check can look at any more are purged.
@@ -91,25 +88,7 @@ async fn serve_prepared(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
-    let state = AppState {
-        store,
-        settings: Arc::new(Settings::from_config(&config)),
-        signing_key: Arc::new(signing_key),
-        clock: config.clock.clone(),
-        random: SystemRandom::new(),
-        waiters: state::waiters::ActivationWaiters::default(),
-        poll_pacing: state::poll_pacing::PollPacing::default(),
-        replay_guard: state::replay_guard::ReplayGuard::new(
-            domain::clock::Clock::now_unix_seconds(config.clock.as_ref()),
-            config.request_timestamp_window.as_secs() as i64,
-            config.max_remembered_nonces,
-        ),
-        terminal_keys: state::terminal_keys::TerminalKeyCache::default(),
-        metrics: state::metrics::Metrics::default(),
-        outbox_changed: Arc::new(Notify::new()),
-        oss_outbox_changed: Arc::new(Notify::new()),
-        shutdown: token.clone(),
-    };
+    let state = AppState::new(&config, signing_key, store, token.clone());
     let mut background = tokio::task::JoinSet::new();
     if let Some(link) = &config.smsc {
         let sender = SmsSender::connect(link, &config.short_code, token.child_token());
@@ -129,9 +108,8 @@ async fn serve_prepared(
     // `into_make_service`: each connection gets a clone of the shared router (one `Arc`). Serving the `Router`
     // itself would rebuild every route's layered service per connection (`with_state` on accept): ~60 KB a
     // connection, which every waiting box holds for the whole long-poll.
-    let served = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(token.clone().cancelled_owned())
-        .await;
+    let served =
+        axum::serve(listener, app.into_make_service()).with_graceful_shutdown(token.clone().cancelled_owned()).await;
     token.cancel();
     while background.join_next().await.is_some() {}
     served.context("http server failed")

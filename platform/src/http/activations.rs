@@ -5,6 +5,7 @@ use super::terminal_auth::AuthenticatedTerminal;
 use crate::domain::activation::Activation;
 use crate::domain::ids::is_well_formed_activation_id;
 use crate::error::ApiError;
+use crate::state::waiters::WaitTicket;
 use crate::state::AppState;
 use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;
@@ -16,7 +17,9 @@ use numbind_wire::api::{
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
 use numbind_wire::TerminalId;
 use serde::Deserialize;
+use std::future::Future;
 use std::time::Duration;
+use tracing::Instrument;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ActivationPath {
@@ -125,40 +128,91 @@ impl Drop for WaitingTerminal<'_> {
 }
 
 /// `GET /v1/terminals/{terminal_id}/activations/{activation_id}?wait_seconds=N` (long-poll).
-#[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id, activation_id = %path.activation_id))]
-pub(super) async fn poll_activation(
+///
+/// Not an `async fn`: its future is what a waiting box holds for the whole wait, so the extractors' values are
+/// moved once into a compact [`LongPoll`] (an `async fn` would keep a second copy of every argument).
+pub(super) fn poll_activation(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<ActivationPath>,
     ApiQuery(query): ApiQuery<PollQuery>,
     terminal: AuthenticatedTerminal,
-) -> Result<Json<ActivationOutcomeResponse>, ApiError> {
-    let activation_id = path.activation_id;
-    if !is_well_formed_activation_id(&activation_id) {
-        return Err(ApiError::ActivationNotFound);
-    }
-    let poll_interval = state.settings.poll_interval.as_secs();
-    state
-        .poll_pacing
-        .check(&activation_id, poll_interval as i64, state.now())
-        .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
-    let wait_seconds = query.wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
-    let mut ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&activation_id));
-    let mut activation = load_activation(&state, &terminal.terminal_id, &activation_id).await?;
-    if let Some(ticket) = ticket.as_mut().filter(|_| activation.effective_state(state.now()).is_live()) {
-        let _waiting = WaitingTerminal::new(&state);
-        let until_deadline = (activation.deadline() - state.now()).max(0) as u64;
-        let wait = Duration::from_secs(wait_seconds.min(until_deadline));
-        tokio::select! {
-            () = ticket.woken() => {}
-            () = tokio::time::sleep(wait) => {}
-            () = state.shutdown.cancelled() => {}
+) -> impl Future<Output = Result<Json<ActivationOutcomeResponse>, ApiError>> + Send {
+    let span = tracing::info_span!(
+        "poll_activation",
+        terminal_id = %terminal.terminal_id,
+        activation_id = %path.activation_id
+    );
+    let poll =
+        LongPoll { state, terminal_id: terminal.terminal_id, nonce: terminal.nonce, activation_id: path.activation_id };
+    poll.answer(query.wait_seconds).instrument(span)
+}
+
+/// One long-poll: only what answering it needs (the request body and headers are gone by now).
+struct LongPoll {
+    state: AppState,
+    terminal_id: TerminalId,
+    /// Echoed as `in_reply_to`.
+    nonce: String,
+    activation_id: String,
+}
+
+/// The activation as first read: answer it now, or wait this long for a change.
+enum FirstLook {
+    Answer(Activation),
+    Wait(Duration),
+}
+
+impl LongPoll {
+    async fn answer(self, requested_wait_seconds: Option<u64>) -> Result<Json<ActivationOutcomeResponse>, ApiError> {
+        let state = &self.state;
+        if !is_well_formed_activation_id(&self.activation_id) {
+            return Err(ApiError::ActivationNotFound);
         }
-        activation = load_activation(&state, &terminal.terminal_id, &activation_id).await?;
+        state
+            .poll_pacing
+            .check(&self.activation_id, state.settings.poll_interval.as_secs() as i64, state.now())
+            .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
+        let wait_seconds = requested_wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
+        // Subscribed before the first read, so that no wake-up between the read and the wait is lost.
+        let mut ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&self.activation_id));
+        // The first read's activation is dropped here when waiting: a waiting box does not hold it.
+        let wait = match self.first_look(ticket.is_some(), wait_seconds).await? {
+            FirstLook::Answer(activation) => return Ok(self.answer_with(&activation, ticket)),
+            FirstLook::Wait(wait) => wait,
+        };
+        if let Some(ticket) = ticket.as_mut() {
+            let _waiting = WaitingTerminal::new(state);
+            tokio::select! {
+                () = ticket.woken() => {}
+                () = tokio::time::sleep(wait) => {}
+                () = state.shutdown.cancelled() => {}
+            }
+        }
+        let activation = load_activation(state, &self.terminal_id, &self.activation_id).await?;
+        Ok(self.answer_with(&activation, ticket))
     }
-    drop(ticket);
-    state.poll_pacing.record_answer(&activation_id, state.now());
-    let statement = activation_statement(&state, &activation, &terminal.nonce);
-    Ok(Json(ActivationOutcomeResponse { statement, poll_interval_seconds: poll_interval as u32 }))
+
+    async fn first_look(&self, may_wait: bool, wait_seconds: u64) -> Result<FirstLook, ApiError> {
+        let state = &self.state;
+        let activation = load_activation(state, &self.terminal_id, &self.activation_id).await?;
+        if !may_wait || !activation.effective_state(state.now()).is_live() {
+            return Ok(FirstLook::Answer(activation));
+        }
+        let until_deadline = (activation.deadline() - state.now()).max(0) as u64;
+        Ok(FirstLook::Wait(Duration::from_secs(wait_seconds.min(until_deadline))))
+    }
+
+    /// Unregisters the waiter, remembers the answer for pacing and signs the statement.
+    fn answer_with(&self, activation: &Activation, ticket: Option<WaitTicket>) -> Json<ActivationOutcomeResponse> {
+        drop(ticket);
+        let state = &self.state;
+        state.poll_pacing.record_answer(&self.activation_id, state.now());
+        let statement = activation_statement(state, activation, &self.nonce);
+        Json(ActivationOutcomeResponse {
+            statement,
+            poll_interval_seconds: state.settings.poll_interval.as_secs() as u32,
+        })
+    }
 }
 
 /// `POST .../activations/{activation_id}/acknowledgement`: the box wrote its bound flag. Idempotent.

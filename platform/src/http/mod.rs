@@ -4,6 +4,7 @@ mod activations;
 pub mod exports;
 pub mod extract;
 mod health;
+mod layers;
 mod openapi;
 mod operator_auth;
 mod operators;
@@ -13,14 +14,11 @@ mod terminal_auth;
 mod terminals;
 
 use crate::error::ApiError;
-use crate::state::metrics::RouteLabels;
 use crate::state::AppState;
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::extract::{MatchedPath, Request};
 use axum::routing::{get, post};
 use axum::Router;
+use layers::{CountRequestsLayer, ShedOverloadLayer};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -62,15 +60,13 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .nest("/console", crate::console::router())
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .route_layer(CountRequestsLayer::new(state.metrics.http_requests.clone()))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(HandleErrorLayer::new(|_: tower::BoxError| async { ApiError::Overloaded }))
-                .load_shed()
-                .concurrency_limit(max_concurrent_requests.max(1)),
+                .layer(ShedOverloadLayer::new(max_concurrent_requests)),
         )
         .with_state(state)
 }
@@ -80,12 +76,4 @@ fn request_span(request: &Request) -> tracing::Span {
     let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("-");
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
     tracing::info_span!("http", method = %request.method(), route, request_id)
-}
-
-async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
-    let response = next.run(request).await;
-    let labels = RouteLabels { route, status: response.status().as_u16() };
-    state.metrics.http_requests.get_or_create(&labels).inc();
-    response
 }

@@ -77,26 +77,34 @@ pub(super) struct AuthenticatedTerminal {
 impl FromRequest<AppState> for AuthenticatedTerminal {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = request.into_parts();
-        let path_terminal = RawPathParams::from_request_parts(&mut parts, state)
-            .await
-            .ok()
-            .and_then(|params| {
-                params.iter().find(|(name, _)| *name == "terminal_id").map(|(_, value)| value.to_owned())
-            })
-            .ok_or_else(|| ApiError::invalid_request("the path names no terminal"))?;
-        let path_terminal = TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)?;
-        let signed = SignedRequest::from_request(Request::from_parts(parts, body), state).await?;
-        let terminal_id = signed.headers.terminal_id.clone();
-        let public_key = registered_key(state, &terminal_id).await?;
-        signed.verify_with(&public_key)?;
-        if path_terminal != terminal_id {
-            return Err(ApiError::TerminalMismatch);
-        }
-        signed.record_nonce(state)?;
-        Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
+    /// Boxed: verifying takes over a kilobyte of future state that is needed only until the request is
+    /// authenticated, while the handler future embedding this one lives as long as the request (a long-poll's
+    /// whole wait).
+    fn from_request(
+        request: Request,
+        state: &AppState,
+    ) -> impl std::future::Future<Output = Result<Self, Self::Rejection>> + Send {
+        Box::pin(authenticate_terminal(request, state))
     }
+}
+
+async fn authenticate_terminal(request: Request, state: &AppState) -> Result<AuthenticatedTerminal, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let path_terminal = RawPathParams::from_request_parts(&mut parts, state)
+        .await
+        .ok()
+        .and_then(|params| params.iter().find(|(name, _)| *name == "terminal_id").map(|(_, value)| value.to_owned()))
+        .ok_or_else(|| ApiError::invalid_request("the path names no terminal"))?;
+    let path_terminal = TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)?;
+    let signed = SignedRequest::from_request(Request::from_parts(parts, body), state).await?;
+    let terminal_id = signed.headers.terminal_id.clone();
+    let public_key = registered_key(state, &terminal_id).await?;
+    signed.verify_with(&public_key)?;
+    if path_terminal != terminal_id {
+        return Err(ApiError::TerminalMismatch);
+    }
+    signed.record_nonce(state)?;
+    Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
 }
 
 /// The terminal's registered key: from the in-memory cache, else read once from the store and cached.

@@ -82,6 +82,29 @@ impl Settings {
 }
 
 impl AppState {
+    /// The state of a platform serving `config` with this key and store; `shutdown` is cancelled at shutdown.
+    pub fn new(config: &Config, signing_key: PlatformSigningKey, store: Store, shutdown: CancellationToken) -> Self {
+        AppState {
+            store,
+            settings: Arc::new(Settings::from_config(config)),
+            signing_key: Arc::new(signing_key),
+            clock: config.clock.clone(),
+            random: SystemRandom::new(),
+            waiters: waiters::ActivationWaiters::default(),
+            poll_pacing: poll_pacing::PollPacing::default(),
+            replay_guard: replay_guard::ReplayGuard::new(
+                config.clock.now_unix_seconds(),
+                config.request_timestamp_window.as_secs() as i64,
+                config.max_remembered_nonces,
+            ),
+            terminal_keys: terminal_keys::TerminalKeyCache::default(),
+            metrics: metrics::Metrics::default(),
+            outbox_changed: Arc::new(Notify::new()),
+            oss_outbox_changed: Arc::new(Notify::new()),
+            shutdown,
+        }
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now_unix_seconds()
     }
