@@ -105,14 +105,10 @@ async fn serve_prepared(
     });
     tracing::info!(address = %listener.local_addr()?, key_id = state.signing_key.key_id(), "platform serving");
     let app = http::router(state, config.max_concurrent_requests);
-    // `into_make_service`: each connection gets a clone of the shared router (one `Arc`). Serving the `Router`
-    // itself would rebuild every route's layered service per connection (`with_state` on accept): ~60 KB a
-    // connection, which every waiting box holds for the whole long-poll.
-    let served =
-        axum::serve(listener, app.into_make_service()).with_graceful_shutdown(token.clone().cancelled_owned()).await;
+    http::server::serve(listener, app, token.clone()).await;
     token.cancel();
     while background.join_next().await.is_some() {}
-    served.context("http server failed")
+    Ok(())
 }
 
 /// Keeps the replay and guessing guards small: nonces whose request timestamps left the window (in memory; no

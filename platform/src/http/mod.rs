@@ -10,6 +10,7 @@ mod operator_auth;
 mod operators;
 mod oss;
 mod oss_auth;
+pub mod server;
 mod terminal_auth;
 mod terminals;
 
