@@ -31,7 +31,7 @@ async fn silent_platform() -> (String, mpsc::UnboundedReceiver<String>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn commands_of_different_numbers_run_at_once_and_one_numbers_run_in_order() {
+async fn commands_of_different_numbers_run_at_once_and_one_numbers_never_overlap() {
     let (platform_url, mut requests) = silent_platform().await;
     let app = spawn_app_with(AppOptions {
         seed_demo: true,
@@ -55,6 +55,10 @@ async fn commands_of_different_numbers_run_at_once_and_one_numbers_run_in_order(
     let from_first = in_flight.iter().filter(|request| request.contains("13800138000")).count();
     let from_second = in_flight.iter().filter(|request| request.contains("13800138001")).count();
     assert_eq!((from_first, from_second), (1, 1), "one redemption per number in flight: {in_flight:?}");
-    assert!(in_flight.iter().any(|request| request.contains("BCDFGHJK")), "the number's first SMS goes first");
+    // Which of the number's two SMS is stored first is the SMS centre's delivery order (its deliver_sm run
+    // concurrently in a window); the OSS then runs them one at a time in the order it stored them.
+    let first_numbers_codes = ["BCDFGHJK", "CDFGHJKL"];
+    let first_numbers_request = in_flight.iter().find(|request| request.contains("13800138000")).unwrap();
+    assert!(first_numbers_codes.iter().any(|code| first_numbers_request.contains(code)), "{first_numbers_request}");
     app.stop().await;
 }
