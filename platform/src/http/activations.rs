@@ -174,13 +174,13 @@ impl LongPoll {
             .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
         let wait_seconds = requested_wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
         // Subscribed before the first read, so that no wake-up between the read and the wait is lost.
-        let mut ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&self.activation_id));
+        let ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&self.activation_id));
         // The first read's activation is dropped here when waiting: a waiting box does not hold it.
         let wait = match self.first_look(ticket.is_some(), wait_seconds).await? {
             FirstLook::Answer(activation) => return Ok(self.answer_with(&activation, ticket)),
             FirstLook::Wait(wait) => wait,
         };
-        if let Some(ticket) = ticket.as_mut() {
+        if let Some(ticket) = ticket.as_ref() {
             let _waiting = WaitingTerminal::new(state);
             tokio::select! {
                 () = ticket.woken() => {}
