@@ -178,7 +178,10 @@ async function main() {
         await driver.click("#search-link");
         await driver.type("#search-msisdn", boundNumber);
         await driver.click("#search");
-        await waitFor("a result row", async () => (await driver.pageSource()).includes(maskedNumber));
+        // The unfiltered list may already show the number: wait for the page of this search, not just the text.
+        await waitFor("the search's result row", async () =>
+          (await driver.currentUrl()).includes(`msisdn=${boundNumber}`) &&
+          (await driver.pageSource()).includes(maskedNumber));
         const source = await driver.pageSource();
         if (!source.includes(terminalId)) throw new Error(`the results do not list terminal ${terminalId}`);
       });
