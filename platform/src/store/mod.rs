@@ -97,11 +97,6 @@ impl Store {
         self.database.write(work)
     }
 
-    /// How many commits the writes took so far.
-    pub fn write_statistics(&self) -> numbind_sqlite::WriteStatistics {
-        self.database.write_statistics()
-    }
-
     /// Answers when the database does (health check).
     pub fn ping(&self) -> Result<(), StoreError> {
         Ok(self.database.ping()?)
