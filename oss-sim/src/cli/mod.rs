@@ -130,3 +130,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     drop(stdout);
     crate::run(config, listener, numbind_process::stop_signal()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser, Debug)]
+    struct TestCli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn command_concurrency(value: &str) -> Result<u16, clap::Error> {
+        let cli = TestCli::try_parse_from(["oss-sim", "serve", "--command-concurrency", value])?;
+        match cli.args.command {
+            Command::Serve(serve) => Ok(serve.command_concurrency),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn command_concurrency_is_refused_outside_one_to_1024() {
+        assert_eq!(command_concurrency("8").unwrap(), 8);
+        assert_eq!(command_concurrency("1024").unwrap(), 1024);
+        for refused in ["0", "1025", "many"] {
+            let error = command_concurrency(refused).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation, "{refused}: {error}");
+        }
+    }
+}
