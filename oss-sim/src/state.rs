@@ -23,11 +23,12 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub(crate) fn new(config: Config, store: Store, platform: PlatformClient, shutdown: CancellationToken) -> AppState {
+        let metrics = Metrics::new(store.write_collector());
         AppState {
             config,
             store,
             platform,
-            metrics: Metrics::new(),
+            metrics,
             inbox_wakeup: Notify::new(),
             outbox_wakeup: Notify::new(),
             shutdown,

@@ -29,7 +29,7 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Metrics {
+    pub(crate) fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Metrics {
         let mut registry = Registry::default();
         let metrics = Metrics {
             sms_received: Counter::default(),
@@ -48,6 +48,7 @@ impl Metrics {
             metrics.platform_calls.clone(),
         );
         registry.register("replies_sent", "reply SMS acknowledged by the SMS centre", metrics.replies_sent.clone());
+        registry.register_collector(Box::new(database));
         Metrics { registry, ..metrics }
     }
 
@@ -68,12 +69,12 @@ mod tests {
 
     #[test]
     fn the_counters_are_exported_under_their_documented_names() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::new(crate::store::Store::open_in_memory().unwrap().write_collector());
         metrics.sms_received.inc();
         metrics.commands.get_or_create(&CommandLabels { kind: "bind", outcome: "bound" }).inc();
         metrics.count_platform_call("redemptions", "ok");
         let text = metrics.render().unwrap();
-        for name in ["sms_received_total 1", "sms_duplicates_total", "replies_sent_total"] {
+        for name in ["sms_received_total 1", "sms_duplicates_total", "replies_sent_total", "database_commits_total 0"] {
             assert!(text.contains(name), "{name} in {text}");
         }
         assert!(text.contains(r#"commands_total{kind="bind",outcome="bound"} 1"#), "{text}");

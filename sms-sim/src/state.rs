@@ -26,11 +26,12 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub(crate) fn new(config: Config, store: Store, shutdown: CancellationToken) -> AppState {
+        let metrics = Metrics::new(store.write_collector());
         AppState {
             routes: Routes::from_accounts(&config.accounts),
             config,
             store,
-            metrics: Metrics::new(),
+            metrics,
             sessions: SessionRegistry::default(),
             throttles: Mutex::new(HashMap::new()),
             delivery_wakeup: Notify::new(),

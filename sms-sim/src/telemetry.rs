@@ -17,7 +17,7 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Metrics {
+    pub(crate) fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Metrics {
         let mut registry = Registry::with_prefix("smsc");
         let metrics = Metrics {
             mo_received: Counter::default(),
@@ -34,6 +34,7 @@ impl Metrics {
         registry.register("mt_submitted", "MT messages stored from submit_sm", metrics.mt_submitted.clone());
         registry.register("throttled", "submit_sm refused with ESME_RTHROTTLED", metrics.throttled.clone());
         registry.register("sessions_bound", "SMPP sessions currently bound", metrics.sessions_bound.clone());
+        registry.register_collector(Box::new(database));
         Metrics { registry, ..metrics }
     }
 

@@ -8,9 +8,11 @@
 //! All calls block: async code reaches them through [`run_blocking`].
 
 mod group_commit;
+mod metrics;
 mod read_pool;
 
 pub use group_commit::{BatchFailure, WriteStatistics};
+pub use metrics::DatabaseWriteCollector;
 
 use group_commit::GroupCommitWriter;
 use read_pool::ReadPool;
@@ -161,6 +163,11 @@ impl Database {
     /// How many batches the committed writes took so far (for metrics and benchmarks).
     pub fn write_statistics(&self) -> WriteStatistics {
         self.inner.writer.statistics()
+    }
+
+    /// The commit figures as Prometheus counters, for a component's `/metrics`.
+    pub fn write_collector(&self) -> DatabaseWriteCollector {
+        DatabaseWriteCollector::new(self.clone())
     }
 
     /// Answers when the database does (health checks).

@@ -44,7 +44,21 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
+        Metrics::build(None)
+    }
+}
+
+impl Metrics {
+    /// The platform's metrics, with the database's commit counters read at each scrape.
+    pub fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Self {
+        Metrics::build(Some(database))
+    }
+
+    fn build(database: Option<numbind_sqlite::DatabaseWriteCollector>) -> Self {
         let mut registry = Registry::default();
+        if let Some(database) = database {
+            registry.register_collector(Box::new(database));
+        }
         let activations_issued = Counter::default();
         let redemptions = Family::<ResultLabel, Counter>::default();
         let confirmations = Family::<OutcomeLabel, Counter>::default();
@@ -81,9 +95,7 @@ impl Default for Metrics {
             numbers_locked,
         }
     }
-}
 
-impl Metrics {
     pub fn count_redemption(&self, result: &str) {
         self.redemptions.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
     }

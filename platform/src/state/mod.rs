@@ -84,6 +84,7 @@ impl Settings {
 impl AppState {
     /// The state of a platform serving `config` with this key and store; `shutdown` is cancelled at shutdown.
     pub fn new(config: &Config, signing_key: PlatformSigningKey, store: Store, shutdown: CancellationToken) -> Self {
+        let metrics = metrics::Metrics::new(store.write_collector());
         AppState {
             store,
             settings: Arc::new(Settings::from_config(config)),
@@ -98,7 +99,7 @@ impl AppState {
                 config.max_remembered_nonces,
             ),
             terminal_keys: terminal_keys::TerminalKeyCache::default(),
-            metrics: metrics::Metrics::default(),
+            metrics,
             outbox_changed: Arc::new(Notify::new()),
             oss_outbox_changed: Arc::new(Notify::new()),
             shutdown,

@@ -97,6 +97,11 @@ impl Store {
         self.database.write(work)
     }
 
+    /// The database's commit counters, for `/metrics`.
+    pub fn write_collector(&self) -> numbind_sqlite::DatabaseWriteCollector {
+        self.database.write_collector()
+    }
+
     /// Answers when the database does (health check).
     pub fn ping(&self) -> Result<(), StoreError> {
         Ok(self.database.ping()?)

@@ -26,6 +26,11 @@ async fn metrics_count_issued_activations_redemptions_and_requests() {
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
+    let commits: u64 = text
+        .lines()
+        .find_map(|line| line.split_once("database_commits_total ").map(|(_, value)| value.trim().parse().unwrap()))
+        .unwrap_or_else(|| panic!("no database commit counter in\n{text}"));
+    assert!(commits >= 1, "{text}");
 }
 
 #[tokio::test]

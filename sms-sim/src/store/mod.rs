@@ -99,6 +99,11 @@ impl Store {
         numbind_sqlite::run_blocking(move || operation(&store)).await
     }
 
+    /// The database's commit counters, for `/metrics`.
+    pub(crate) fn write_collector(&self) -> numbind_sqlite::DatabaseWriteCollector {
+        self.database.write_collector()
+    }
+
     /// Answers when the database does.
     pub(crate) fn ping(&self) -> Result<(), StoreError> {
         Ok(self.database.ping()?)

@@ -50,6 +50,11 @@ async fn health_metrics_and_request_ids_are_served() {
     let text = response.text().await.unwrap();
     assert!(text.contains("smsc_mo_received_total 1"), "{text}");
     assert!(text.contains("smsc_sessions_bound"), "{text}");
+    let commits: u64 = text
+        .lines()
+        .find_map(|line| line.split_once("database_commits_total ").map(|(_, value)| value.trim().parse().unwrap()))
+        .unwrap_or_else(|| panic!("no database commit counter in\n{text}"));
+    assert!(commits >= 1, "{text}");
     let generated = app.http.get(format!("{}/healthz", app.http_url)).send().await.unwrap();
     assert!(generated.headers().contains_key("x-request-id"));
 }
