@@ -3,7 +3,8 @@
 //! Domain values (`Msisdn`, `TerminalId`, `ActivationCode`, `ShortCode`) parse, never validate: once you
 //! hold one it is well-formed. `api` holds the JSON bodies of the HTTP APIs, `sms_command` the grammar of
 //! the user's SMS, `request_signing` the terminal's signed-request envelope, `statement` the platform's
-//! signed binding statements and `component_auth` the HMAC that the OSS and the platform use between them.
+//! signed binding statements and `component_auth` the HMAC that the OSS and the platform use between them; `session_handshake` and
+//! `terminal_session` the cheaper MAC'd status checks a terminal makes once it holds a session.
 
 pub mod activation_code;
 pub mod api;
@@ -11,10 +12,12 @@ pub mod component_auth;
 mod encoding;
 pub mod msisdn;
 pub mod request_signing;
+pub mod session_handshake;
 pub mod short_code;
 pub mod sms_command;
 pub mod statement;
 pub mod terminal_id;
+pub mod terminal_session;
 
 pub use activation_code::{ActivationCode, ActivationCodeError};
 pub use msisdn::{Msisdn, MsisdnError};

@@ -68,24 +68,34 @@ pub enum RequestSignatureError {
 impl SignatureHeaders {
     /// Reads the headers through `header(name)`, which returns a header's value if present.
     pub fn parse<'h>(header: impl Fn(&str) -> Option<&'h str>) -> Result<Self, RequestSignatureError> {
-        let get = |name: &'static str| header(name).ok_or(RequestSignatureError::MissingHeader(name));
-        let terminal_id = TerminalId::parse(get(HEADER_TERMINAL)?)
-            .map_err(|_| RequestSignatureError::MalformedHeader(HEADER_TERMINAL))?;
-        let timestamp_unix_seconds = get(HEADER_TIMESTAMP)?
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| RequestSignatureError::MalformedHeader(HEADER_TIMESTAMP))?;
-        let nonce = get(HEADER_NONCE)?.trim().to_owned();
-        let nonce_is_well_formed = (16..=64).contains(&nonce.len())
-            && nonce.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        if !nonce_is_well_formed {
-            return Err(RequestSignatureError::MalformedHeader(HEADER_NONCE));
-        }
-        let signature = base64url_decode(get(HEADER_SIGNATURE)?)
+        let (terminal_id, timestamp_unix_seconds, nonce) = parse_request_identity(&header)?;
+        let signature = header(HEADER_SIGNATURE)
+            .ok_or(RequestSignatureError::MissingHeader(HEADER_SIGNATURE))
+            .map(base64url_decode)?
             .filter(|bytes| bytes.len() == 64)
             .ok_or(RequestSignatureError::MalformedHeader(HEADER_SIGNATURE))?;
         Ok(SignatureHeaders { terminal_id, timestamp_unix_seconds, nonce, signature })
     }
+}
+
+/// The terminal, timestamp and nonce headers that signed and session requests share.
+pub(crate) fn parse_request_identity<'h>(
+    header: &impl Fn(&str) -> Option<&'h str>,
+) -> Result<(TerminalId, i64, String), RequestSignatureError> {
+    let get = |name: &'static str| header(name).ok_or(RequestSignatureError::MissingHeader(name));
+    let terminal_id = TerminalId::parse(get(HEADER_TERMINAL)?)
+        .map_err(|_| RequestSignatureError::MalformedHeader(HEADER_TERMINAL))?;
+    let timestamp_unix_seconds = get(HEADER_TIMESTAMP)?
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| RequestSignatureError::MalformedHeader(HEADER_TIMESTAMP))?;
+    let nonce = get(HEADER_NONCE)?.trim().to_owned();
+    let nonce_is_well_formed = (16..=64).contains(&nonce.len())
+        && nonce.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if !nonce_is_well_formed {
+        return Err(RequestSignatureError::MalformedHeader(HEADER_NONCE));
+    }
+    Ok((terminal_id, timestamp_unix_seconds, nonce))
 }
 
 /// A terminal's Ed25519 key pair. `Debug` never prints the private key.

@@ -7,6 +7,7 @@
 
 use crate::encoding::{base64url_decode, base64url_encode, sha256_hex};
 use crate::terminal_id::TerminalId;
+use ring::hkdf;
 use ring::rand::SecureRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde::{Deserialize, Serialize};
@@ -103,8 +104,9 @@ pub enum StatementError {
 
 const STATEMENT_DOMAIN: &[u8] = b"NUMBIND-STATEMENT-V1\n";
 
-fn signed_bytes(payload: &[u8]) -> Vec<u8> {
-    let mut bytes = STATEMENT_DOMAIN.to_vec();
+/// What a platform signature covers: a domain line (statements, session grants), then the payload bytes.
+fn signed_bytes(domain: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut bytes = domain.to_vec();
     bytes.extend_from_slice(payload);
     bytes
 }
@@ -118,6 +120,8 @@ fn key_id_of(public_key: &[u8]) -> String {
 pub struct PlatformSigningKey {
     key_id: String,
     key_pair: Ed25519KeyPair,
+    /// HKDF pseudo-random key extracted from the private key document: the root of `derive_secret`.
+    secret_root: hkdf::Prk,
 }
 
 impl PlatformSigningKey {
@@ -131,7 +135,8 @@ impl PlatformSigningKey {
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, StatementError> {
         let key_pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(|_| StatementError::Malformed)?;
         let key_id = key_id_of(key_pair.public_key().as_ref());
-        Ok(PlatformSigningKey { key_id, key_pair })
+        let secret_root = hkdf::Salt::new(hkdf::HKDF_SHA256, b"NUMBIND-PLATFORM-KEY-DERIVATION-V1").extract(pkcs8);
+        Ok(PlatformSigningKey { key_id, key_pair, secret_root })
     }
 
     pub fn key_id(&self) -> &str {
@@ -148,12 +153,28 @@ impl PlatformSigningKey {
     pub fn sign(&self, statement: &BindingStatement) -> SignedStatement {
         // Serialising a struct of strings, integers and enums cannot fail.
         let payload = serde_json::to_vec(statement).unwrap_or_default();
-        let signature = self.key_pair.sign(&signed_bytes(&payload));
         SignedStatement {
             key_id: self.key_id.clone(),
             payload: base64url_encode(&payload),
-            signature: base64url_encode(signature.as_ref()),
+            signature: self.sign_in_domain(STATEMENT_DOMAIN, &payload),
         }
+    }
+
+    /// base64url Ed25519 signature over `domain` and `payload`.
+    pub(crate) fn sign_in_domain(&self, domain: &[u8], payload: &[u8]) -> String {
+        base64url_encode(self.key_pair.sign(&signed_bytes(domain, payload)).as_ref())
+    }
+
+    /// A 32-byte secret derived from the private key for `label` (HKDF-SHA256): stable while the key is, known
+    /// only to whoever holds the key, and unrelated to the secret of any other label.
+    pub fn derive_secret(&self, label: &str) -> [u8; 32] {
+        let mut secret = [0u8; 32];
+        let info = [label.as_bytes()];
+        // HKDF-SHA256 can expand up to 8160 bytes; 32 never fails.
+        if let Ok(okm) = self.secret_root.expand(&info, hkdf::HKDF_SHA256) {
+            let _ = okm.fill(&mut secret);
+        }
+        secret
     }
 }
 
@@ -228,35 +249,55 @@ impl PinnedPlatformKeys {
         signed: &SignedStatement,
         expectation: StatementExpectation<'_>,
     ) -> Result<BindingStatement, StatementError> {
+        let payload = self.verify_in_domain(&signed.key_id, STATEMENT_DOMAIN, &signed.payload, &signed.signature)?;
+        let statement: BindingStatement = serde_json::from_slice(&payload).map_err(|_| StatementError::Malformed)?;
+        check_expectation(statement, expectation)
+    }
+
+    /// Verifies a base64url `payload` and `signature` made by `sign_in_domain`; returns the payload's bytes.
+    pub(crate) fn verify_in_domain(
+        &self,
+        key_id: &str,
+        domain: &[u8],
+        payload: &str,
+        signature: &str,
+    ) -> Result<Vec<u8>, StatementError> {
         let key = self
             .keys
             .iter()
-            .find(|key| key.key_id == signed.key_id)
-            .ok_or_else(|| StatementError::UnknownKey(signed.key_id.clone()))?;
-        let payload = base64url_decode(&signed.payload).ok_or(StatementError::Malformed)?;
-        let signature = base64url_decode(&signed.signature).ok_or(StatementError::Malformed)?;
+            .find(|key| key.key_id == key_id)
+            .ok_or_else(|| StatementError::UnknownKey(key_id.to_owned()))?;
+        let payload = base64url_decode(payload).ok_or(StatementError::Malformed)?;
+        let signature = base64url_decode(signature).ok_or(StatementError::Malformed)?;
         UnparsedPublicKey::new(&ED25519, &key.bytes)
-            .verify(&signed_bytes(&payload), &signature)
+            .verify(&signed_bytes(domain, &payload), &signature)
             .map_err(|_| StatementError::BadSignature)?;
-        let statement: BindingStatement = serde_json::from_slice(&payload).map_err(|_| StatementError::Malformed)?;
-        if &statement.terminal_id != expectation.terminal_id {
-            return Err(StatementError::WrongTerminal);
-        }
-        if statement.expires_at_unix_seconds < expectation.now_unix_seconds {
-            return Err(StatementError::Expired);
-        }
-        if let Some(activation_id) = expectation.activation_id {
-            if statement.activation_id.as_deref() != Some(activation_id) {
-                return Err(StatementError::WrongActivation);
-            }
-        }
-        if let Some(nonce) = expectation.in_reply_to {
-            if statement.in_reply_to.as_deref() != Some(nonce) {
-                return Err(StatementError::WrongRequest);
-            }
-        }
-        Ok(statement)
+        Ok(payload)
     }
+}
+
+/// Checks every field a terminal expects of a statement whose origin is already proven (signature or session tag).
+pub(crate) fn check_expectation(
+    statement: BindingStatement,
+    expectation: StatementExpectation<'_>,
+) -> Result<BindingStatement, StatementError> {
+    if &statement.terminal_id != expectation.terminal_id {
+        return Err(StatementError::WrongTerminal);
+    }
+    if statement.expires_at_unix_seconds < expectation.now_unix_seconds {
+        return Err(StatementError::Expired);
+    }
+    if let Some(activation_id) = expectation.activation_id {
+        if statement.activation_id.as_deref() != Some(activation_id) {
+            return Err(StatementError::WrongActivation);
+        }
+    }
+    if let Some(nonce) = expectation.in_reply_to {
+        if statement.in_reply_to.as_deref() != Some(nonce) {
+            return Err(StatementError::WrongRequest);
+        }
+    }
+    Ok(statement)
 }
 
 #[cfg(test)]

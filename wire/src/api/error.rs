@@ -18,6 +18,8 @@ pub enum ApiErrorCode {
     InvalidRequest,
     /// Signature headers missing or malformed, signature wrong, or HMAC wrong.
     Unauthenticated,
+    /// A session request's ticket is expired, for another terminal or not this platform's: open a new session.
+    SessionInvalid,
     /// The request's timestamp is outside the accepted window.
     StaleTimestamp,
     /// The request's nonce was seen before.

@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | `POST /v1/terminals` | agent (signed) | `RegisterTerminalRequest` → `RegisterTerminalResponse` |
 //! | `GET /v1/terminals/{id}/binding` | agent (signed) | → `BindingStatusResponse` |
+//! | `POST /v1/terminals/{id}/sessions` | agent (signed) | `OpenSessionRequest` → `OpenSessionResponse` (`session_handshake`) |
+//! | `GET /v1/terminals/{id}/binding-check` | agent (session tag) | → `BindingCheckResponse` |
 //! | `POST /v1/terminals/{id}/activations` | agent (signed) | `CreateActivationRequest` (or `{}`) → `ActivationResponse` |
 //! | `GET /v1/terminals/{id}/activations/{activation_id}?wait_seconds=N` | agent (signed) | → `ActivationOutcomeResponse` (long-poll) |
 //! | `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement` | agent (signed) | `AcknowledgementRequest` → 204 |
@@ -30,6 +32,6 @@ pub use revocation::{
     PLATFORM_REVOCATIONS_PATH,
 };
 pub use terminal::{
-    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingStatusResponse,
+    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingCheckResponse, BindingStatusResponse,
     CreateActivationRequest, RegisterTerminalRequest, RegisterTerminalResponse,
 };

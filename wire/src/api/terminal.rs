@@ -1,8 +1,10 @@
-//! Bodies exchanged between the device agent and the platform. Every request is signed (`request_signing`).
+//! Bodies exchanged between the device agent and the platform. Every request is signed (`request_signing`),
+//! except the session status check, which carries a session tag (`terminal_session`).
 
 use crate::short_code::ShortCode;
 use crate::statement::SignedStatement;
 use crate::terminal_id::TerminalId;
+use crate::terminal_session::SessionStatement;
 use serde::{Deserialize, Serialize};
 
 /// First contact: the terminal presents its public key, signed with the matching private key.
@@ -27,6 +29,12 @@ pub struct RegisterTerminalResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingStatusResponse {
     pub statement: SignedStatement,
+}
+
+/// The answer to a session status check (`GET /v1/terminals/{id}/binding-check`): tagged with the session key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingCheckResponse {
+    pub statement: SessionStatement,
 }
 
 /// A fresh activation: what the box shows.
