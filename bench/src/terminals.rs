@@ -1,5 +1,6 @@
 //! Simulated set-top boxes for the HTTP scenarios: a key pair each, signed raw requests (fresh nonce, current
-//! timestamp), and bulk registration and activation over a few keep-alive connections.
+//! timestamp), session-tagged status checks once a session is open, and bulk registration, session opening and
+//! activation over a few keep-alive connections.
 
 use crate::http_load::{request_bytes, send_all};
 use anyhow::Context;
@@ -7,16 +8,20 @@ use numbind_wire::api::ActivationResponse;
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, TerminalKeyPair, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
 };
+use numbind_wire::session_handshake::{OpenSessionResponse, SessionOffer};
+use numbind_wire::statement::PinnedPlatformKeys;
+use numbind_wire::terminal_session::{SessionKey, HEADER_SESSION_TAG, HEADER_SESSION_TICKET};
 use numbind_wire::TerminalId;
 use ring::rand::SystemRandom;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// One box: its key and the ID derived from it.
+/// One box: its key and the ID derived from it, and its session once one is open.
 pub struct SimulatedTerminal {
     pub terminal_id: TerminalId,
     key_pair: TerminalKeyPair,
     random: SystemRandom,
+    session: OnceLock<(String, SessionKey)>,
 }
 
 impl SimulatedTerminal {
@@ -24,11 +29,16 @@ impl SimulatedTerminal {
         let random = SystemRandom::new();
         let (key_pair, _) = TerminalKeyPair::generate(&random).map_err(|error| anyhow::anyhow!("{error}"))?;
         let terminal_id = TerminalId::from_public_key(key_pair.public_key().as_bytes());
-        Ok(SimulatedTerminal { terminal_id, key_pair, random })
+        Ok(SimulatedTerminal { terminal_id, key_pair, random, session: OnceLock::new() })
     }
 
     /// A signed request as the box sends it; the signature is made here (client-side cost).
     pub fn signed_request(&self, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+        self.signed_request_with_nonce(method, path, body).0
+    }
+
+    /// A signed request and its nonce (which the answer must name).
+    fn signed_request_with_nonce(&self, method: &str, path: &str, body: &[u8]) -> (Vec<u8>, String) {
         let nonce = new_nonce(&self.random).unwrap_or_default();
         let timestamp = now_unix_seconds();
         let to_sign = RequestToSign {
@@ -43,10 +53,61 @@ impl SimulatedTerminal {
         let headers = [
             (HEADER_TERMINAL, self.terminal_id.to_string()),
             (HEADER_TIMESTAMP, timestamp.to_string()),
-            (HEADER_NONCE, nonce),
+            (HEADER_NONCE, nonce.clone()),
             (HEADER_SIGNATURE, signature),
         ];
-        request_bytes(method, path, &headers, body)
+        (request_bytes(method, path, &headers, body), nonce)
+    }
+
+    /// `POST .../sessions` with a fresh ephemeral key: the offer to complete and the request's nonce.
+    fn open_session_request(&self) -> anyhow::Result<(SessionOffer, String, Vec<u8>)> {
+        let offer = SessionOffer::generate(&self.random)?;
+        let body = serde_json::to_vec(&offer.request())?;
+        let path = format!("/v1/terminals/{}/sessions", self.terminal_id);
+        let (request, nonce) = self.signed_request_with_nonce("POST", &path, &body);
+        Ok((offer, nonce, request))
+    }
+
+    /// Verifies the platform's grant and keeps the session it opens.
+    fn complete_session(
+        &self,
+        offer: SessionOffer,
+        nonce: &str,
+        body: &[u8],
+        pinned: &PinnedPlatformKeys,
+    ) -> anyhow::Result<()> {
+        let response: OpenSessionResponse = serde_json::from_slice(body).context("session response")?;
+        let grant = pinned.verify_session_grant(&response.grant, &self.terminal_id, nonce, now_unix_seconds())?;
+        let session_key = offer.complete(&grant)?;
+        let _ = self.session.set((grant.ticket, session_key));
+        Ok(())
+    }
+
+    /// `GET .../binding-check` tagged with the session key (a box that holds a session sends this at boot);
+    /// a box without a session sends the signed `GET .../binding` instead.
+    pub fn session_check_request(&self) -> Vec<u8> {
+        let path = format!("/v1/terminals/{}/binding-check", self.terminal_id);
+        let Some((ticket, session_key)) = self.session.get() else {
+            return self.binding_status_request();
+        };
+        let nonce = new_nonce(&self.random).unwrap_or_default();
+        let timestamp = now_unix_seconds();
+        let tag = session_key.tag_request(&RequestToSign {
+            method: "GET",
+            path_and_query: &path,
+            terminal_id: &self.terminal_id,
+            timestamp_unix_seconds: timestamp,
+            nonce: &nonce,
+            body: b"",
+        });
+        let headers = [
+            (HEADER_TERMINAL, self.terminal_id.to_string()),
+            (HEADER_TIMESTAMP, timestamp.to_string()),
+            (HEADER_NONCE, nonce),
+            (HEADER_SESSION_TICKET, ticket.clone()),
+            (HEADER_SESSION_TAG, tag),
+        ];
+        request_bytes("GET", &path, &headers, b"")
     }
 
     pub fn registration_request(&self) -> Vec<u8> {
@@ -88,6 +149,26 @@ pub fn generate_terminals(count: usize) -> anyhow::Result<Vec<Arc<SimulatedTermi
 pub async fn register_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<()> {
     let requests = terminals.iter().map(|terminal| terminal.registration_request()).collect();
     send_all(address, requests, 32).await.context("registering")?;
+    Ok(())
+}
+
+/// Opens a session for every terminal (signed handshakes), verifying each grant against `pinned`.
+pub async fn open_sessions_all(
+    address: SocketAddr,
+    terminals: &[Arc<SimulatedTerminal>],
+    pinned: &PinnedPlatformKeys,
+) -> anyhow::Result<()> {
+    let mut offers = Vec::with_capacity(terminals.len());
+    let mut requests = Vec::with_capacity(terminals.len());
+    for terminal in terminals {
+        let (offer, nonce, request) = terminal.open_session_request()?;
+        offers.push((offer, nonce));
+        requests.push(request);
+    }
+    let bodies = send_all(address, requests, 32).await.context("opening sessions")?;
+    for ((terminal, (offer, nonce)), body) in terminals.iter().zip(offers).zip(bodies) {
+        terminal.complete_session(offer, &nonce, &body, pinned)?;
+    }
     Ok(())
 }
 

@@ -31,6 +31,9 @@ pub struct Config {
     /// How far a signed request's timestamp may be from now, either way.
     pub request_timestamp_window: Duration,
     pub statement_lifetime: Duration,
+    /// How long a terminal session (one signed handshake, then MAC'd status checks) lasts before the box opens a
+    /// new one. Default 7 days: a box that rebooted within a week checks its binding without a signature.
+    pub terminal_session_lifetime: Duration,
     /// Cap on the nonces remembered for replay protection (~30 bytes each); past it signed requests answer 503.
     pub max_remembered_nonces: usize,
     /// Refuse registration of terminals missing from the manufacturer's manifest.
@@ -69,6 +72,7 @@ impl Config {
             long_poll_max_wait: Duration::from_secs(25),
             request_timestamp_window: Duration::from_secs(300),
             statement_lifetime: Duration::from_secs(300),
+            terminal_session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             max_remembered_nonces: 4_000_000,
             require_manifest: false,
             max_concurrent_requests: 4096,

@@ -14,6 +14,10 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("the request is not authenticated")]
     Unauthenticated,
+    #[error(
+        "the session ticket is not valid (expired, for another terminal or not this platform's); open a new session"
+    )]
+    SessionInvalid,
     #[error("the request timestamp is outside the accepted window")]
     StaleTimestamp,
     #[error("this request was seen before")]
@@ -69,6 +73,7 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, Code::InvalidRequest),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
+            ApiError::SessionInvalid => (StatusCode::UNAUTHORIZED, Code::SessionInvalid),
             ApiError::StaleTimestamp => (StatusCode::UNAUTHORIZED, Code::StaleTimestamp),
             ApiError::ReplayedRequest => (StatusCode::UNAUTHORIZED, Code::ReplayedRequest),
             ApiError::KeyMismatch => (StatusCode::CONFLICT, Code::KeyMismatch),

@@ -88,7 +88,8 @@ async fn serve_prepared(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
-    let state = AppState::new(&config, signing_key, store, token.clone());
+    let state = AppState::new(&config, signing_key, store, token.clone())
+        .map_err(|_| anyhow::anyhow!("cannot derive the session ticket key from the signing key"))?;
     let mut background = tokio::task::JoinSet::new();
     if let Some(link) = &config.smsc {
         let sender = SmsSender::connect(link, &config.short_code, token.child_token());

@@ -12,6 +12,7 @@ mod oss;
 mod oss_auth;
 pub mod server;
 mod terminal_auth;
+mod terminal_sessions;
 mod terminals;
 
 use crate::error::ApiError;
@@ -29,6 +30,8 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     let terminal_routes = Router::new()
         .route("/v1/terminals", post(terminals::register_terminal))
         .route("/v1/terminals/{terminal_id}/binding", get(terminals::binding_status))
+        .route("/v1/terminals/{terminal_id}/sessions", post(terminal_sessions::open_session))
+        .route("/v1/terminals/{terminal_id}/binding-check", get(terminal_sessions::binding_check))
         .route("/v1/terminals/{terminal_id}/reset", post(terminals::reset_terminal))
         .route("/v1/terminals/{terminal_id}/activations", post(activations::issue_activation))
         .route("/v1/terminals/{terminal_id}/activations/{activation_id}", get(activations::poll_activation))

@@ -8,6 +8,7 @@ use crate::state::replay_guard::ReplayRefusal;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
 use axum::http::Method;
 use numbind_wire::request_signing::{RequestToSign, SignatureHeaders, TerminalPublicKey};
 use numbind_wire::TerminalId;
@@ -56,14 +57,22 @@ impl SignedRequest {
     /// Records the nonce in the in-memory replay guard (no disk write); a nonce seen before is a replay, and so is
     /// any request signed before this process started (the guard forgot what the previous process saw).
     pub(super) fn record_nonce(&self, state: &AppState) -> Result<(), ApiError> {
-        state
-            .replay_guard
-            .admit(&self.headers.terminal_id, &self.headers.nonce, self.headers.timestamp_unix_seconds, state.now())
-            .map_err(|refusal| match refusal {
-                ReplayRefusal::Overloaded => ApiError::Overloaded,
-                _ => ApiError::ReplayedRequest,
-            })
+        admit_nonce(state, &self.headers.terminal_id, &self.headers.nonce, self.headers.timestamp_unix_seconds)
     }
+}
+
+/// Records a request's nonce in the in-memory replay guard; a nonce seen before, or a request made before this
+/// process started, is a replay.
+pub(super) fn admit_nonce(
+    state: &AppState,
+    terminal_id: &TerminalId,
+    nonce: &str,
+    timestamp_unix_seconds: i64,
+) -> Result<(), ApiError> {
+    state.replay_guard.admit(terminal_id, nonce, timestamp_unix_seconds, state.now()).map_err(|refusal| match refusal {
+        ReplayRefusal::Overloaded => ApiError::Overloaded,
+        _ => ApiError::ReplayedRequest,
+    })
 }
 
 /// A request verified with the registered key of the terminal named in its path.
@@ -90,12 +99,7 @@ impl FromRequest<AppState> for AuthenticatedTerminal {
 
 async fn authenticate_terminal(request: Request, state: &AppState) -> Result<AuthenticatedTerminal, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let path_terminal = RawPathParams::from_request_parts(&mut parts, state)
-        .await
-        .ok()
-        .and_then(|params| params.iter().find(|(name, _)| *name == "terminal_id").map(|(_, value)| value.to_owned()))
-        .ok_or_else(|| ApiError::invalid_request("the path names no terminal"))?;
-    let path_terminal = TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)?;
+    let path_terminal = path_terminal(&mut parts, state).await?;
     let signed = SignedRequest::from_request(Request::from_parts(parts, body), state).await?;
     let terminal_id = signed.headers.terminal_id.clone();
     let public_key = registered_key(state, &terminal_id).await?;
@@ -107,8 +111,18 @@ async fn authenticate_terminal(request: Request, state: &AppState) -> Result<Aut
     Ok(AuthenticatedTerminal { terminal_id, nonce: signed.headers.nonce, body: signed.body })
 }
 
+/// The terminal named by the route's `{terminal_id}`.
+pub(super) async fn path_terminal(parts: &mut Parts, state: &AppState) -> Result<TerminalId, ApiError> {
+    let path_terminal = RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|params| params.iter().find(|(name, _)| *name == "terminal_id").map(|(_, value)| value.to_owned()))
+        .ok_or_else(|| ApiError::invalid_request("the path names no terminal"))?;
+    TerminalId::parse(&path_terminal).map_err(ApiError::invalid_request)
+}
+
 /// The terminal's registered key: from the in-memory cache, else read once from the store and cached.
-async fn registered_key(state: &AppState, terminal_id: &TerminalId) -> Result<TerminalPublicKey, ApiError> {
+pub(super) async fn registered_key(state: &AppState, terminal_id: &TerminalId) -> Result<TerminalPublicKey, ApiError> {
     if let Some(public_key) = state.terminal_keys.get(terminal_id) {
         return Ok(public_key);
     }

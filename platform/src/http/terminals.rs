@@ -60,7 +60,19 @@ pub(super) fn binding_statement(
     binding: Option<&Binding>,
     in_reply_to: &str,
 ) -> SignedStatement {
-    state.sign_statement(|issued_at, expires_at| BindingStatement {
+    let (issued_at, expires_at) = state.statement_validity();
+    state.signing_key.sign(&binding_statement_fields(terminal_id, binding, in_reply_to, issued_at, expires_at))
+}
+
+/// The statement of a terminal's binding (bound to `binding`, or unbound), answering request `in_reply_to`.
+pub(super) fn binding_statement_fields(
+    terminal_id: &TerminalId,
+    binding: Option<&Binding>,
+    in_reply_to: &str,
+    issued_at: i64,
+    expires_at: i64,
+) -> BindingStatement {
+    BindingStatement {
         terminal_id: terminal_id.clone(),
         state: if binding.is_some() { BindingState::Bound } else { BindingState::Unbound },
         activation_id: None,
@@ -70,7 +82,7 @@ pub(super) fn binding_statement(
         in_reply_to: Some(in_reply_to.to_owned()),
         issued_at_unix_seconds: issued_at,
         expires_at_unix_seconds: expires_at,
-    })
+    }
 }
 
 /// `GET /v1/terminals/{terminal_id}/binding`

@@ -40,6 +40,7 @@ pub struct Metrics {
     pub http_requests: Family<RouteLabels, Counter>,
     pub redemption_failures: Family<ReasonLabel, Counter>,
     pub numbers_locked: Counter,
+    pub terminal_sessions_opened: Counter,
 }
 
 impl Default for Metrics {
@@ -83,6 +84,12 @@ impl Metrics {
             redemption_failures.clone(),
         );
         registry.register("numbers_locked", "Numbers locked after too many failed redemptions", numbers_locked.clone());
+        let terminal_sessions_opened = Counter::default();
+        registry.register(
+            "terminal_sessions_opened",
+            "Terminal sessions opened (signed handshakes)",
+            terminal_sessions_opened.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             activations_issued,
@@ -93,6 +100,7 @@ impl Metrics {
             http_requests,
             redemption_failures,
             numbers_locked,
+            terminal_sessions_opened,
         }
     }
 

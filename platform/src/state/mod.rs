@@ -3,6 +3,7 @@
 pub mod metrics;
 pub mod poll_pacing;
 pub mod replay_guard;
+pub mod session_tickets;
 pub mod terminal_keys;
 pub mod waiters;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub signing_key: Arc<PlatformSigningKey>,
+    /// Seals and opens terminal session tickets (key derived from `signing_key`).
+    pub session_tickets: Arc<session_tickets::SessionTickets>,
     pub clock: Arc<dyn Clock>,
     pub random: SystemRandom,
     pub waiters: waiters::ActivationWaiters,
@@ -52,6 +55,7 @@ pub struct Settings {
     pub long_poll_max_wait: Duration,
     pub request_timestamp_window: Duration,
     pub statement_lifetime: Duration,
+    pub terminal_session_lifetime: Duration,
     pub require_manifest: bool,
     pub max_activations_per_window: u32,
     pub activation_rate_window: Duration,
@@ -68,6 +72,7 @@ impl Settings {
             long_poll_max_wait: config.long_poll_max_wait,
             request_timestamp_window: config.request_timestamp_window,
             statement_lifetime: config.statement_lifetime,
+            terminal_session_lifetime: config.terminal_session_lifetime,
             require_manifest: config.require_manifest,
             max_activations_per_window: config.max_activations_per_window,
             activation_rate_window: config.activation_rate_window,
@@ -83,12 +88,20 @@ impl Settings {
 
 impl AppState {
     /// The state of a platform serving `config` with this key and store; `shutdown` is cancelled at shutdown.
-    pub fn new(config: &Config, signing_key: PlatformSigningKey, store: Store, shutdown: CancellationToken) -> Self {
+    /// Fails only if the session ticket key cannot be derived from the signing key.
+    pub fn new(
+        config: &Config,
+        signing_key: PlatformSigningKey,
+        store: Store,
+        shutdown: CancellationToken,
+    ) -> Result<Self, ring::error::Unspecified> {
         let metrics = metrics::Metrics::new(store.write_collector());
-        AppState {
+        let session_tickets = Arc::new(session_tickets::SessionTickets::new(&signing_key)?);
+        Ok(AppState {
             store,
             settings: Arc::new(Settings::from_config(config)),
             signing_key: Arc::new(signing_key),
+            session_tickets,
             clock: config.clock.clone(),
             random: SystemRandom::new(),
             waiters: waiters::ActivationWaiters::default(),
@@ -103,7 +116,7 @@ impl AppState {
             outbox_changed: Arc::new(Notify::new()),
             oss_outbox_changed: Arc::new(Notify::new()),
             shutdown,
-        }
+        })
     }
 
     pub fn now(&self) -> i64 {
@@ -112,9 +125,14 @@ impl AppState {
 
     /// Signs a statement issued now, valid for the configured lifetime; the caller fills the rest.
     pub fn sign_statement(&self, fill: impl FnOnce(i64, i64) -> BindingStatement) -> SignedStatement {
-        let issued_at = self.now();
-        let expires_at = issued_at + self.settings.statement_lifetime.as_secs() as i64;
+        let (issued_at, expires_at) = self.statement_validity();
         self.signing_key.sign(&fill(issued_at, expires_at))
+    }
+
+    /// When a statement issued now is issued and expires.
+    pub fn statement_validity(&self) -> (i64, i64) {
+        let issued_at = self.now();
+        (issued_at, issued_at.saturating_add(self.settings.statement_lifetime.as_secs() as i64))
     }
 
     /// Is `timestamp` within the accepted window around now?

@@ -59,7 +59,9 @@ pub(super) fn active_binding_in(
     terminal_id: &TerminalId,
 ) -> Result<Option<Binding>, StoreError> {
     let sql = format!("SELECT {BINDING_COLUMNS} FROM bindings WHERE terminal_id = ?1 AND state = 'active'");
-    connection.query_row(&sql, [terminal_id.as_str()], read_binding).optional()?.map(parse_binding).transpose()
+    // Cached: this is every status check's query, and parsing it again costs more than running it.
+    let mut statement = connection.prepare_cached(&sql)?;
+    statement.query_row([terminal_id.as_str()], read_binding).optional()?.map(parse_binding).transpose()
 }
 
 fn active_bindings_of_number(connection: &rusqlite::Connection, msisdn: &Msisdn) -> Result<Vec<Binding>, StoreError> {

@@ -18,3 +18,4 @@ mod operations;
 mod operators;
 mod redemptions;
 mod replay_across_restart;
+mod sessions;
