@@ -3,6 +3,7 @@
 use numbind_wire::api::ApiErrorCode;
 use numbind_wire::request_signing::KeyError;
 use numbind_wire::statement::StatementError;
+use numbind_wire::terminal_session::SessionError;
 use numbind_wire::TerminalIdError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,6 +50,9 @@ pub enum AgentError {
     /// A statement did not verify with the pinned keys or does not answer this request.
     #[error("platform statement refused")]
     Statement(#[from] StatementError),
+    /// The session handshake failed on this side (random source, key agreement, a grant for another offer).
+    #[error("session handshake")]
+    Session(#[from] SessionError),
     /// The terminal is registered at the platform with another public key.
     #[error("the platform knows this terminal id with another key")]
     KeyMismatch,

@@ -35,6 +35,14 @@ pub(super) async fn run_until_bound(
     events: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<BoundBinding, AgentError> {
     let mut backoff = agent.new_backoff();
+    // A box that holds a session and whose flag names the binding is done in one tagged request: no registration.
+    if let Some(BindingStatus::Bound(binding)) =
+        agent.retrying(events, &mut backoff, || agent.check_over_session()).await?
+    {
+        tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "already bound (session)");
+        events(AgentEvent::AlreadyBound(binding.clone()));
+        return Ok(binding);
+    }
     let registered = agent.retrying(events, &mut backoff, || agent.client.register(&agent.config.device_model)).await?;
     tracing::info!(terminal_id = %agent.terminal_id(), newly_registered = registered.newly_registered, "registered");
     events(AgentEvent::Registered {
@@ -42,7 +50,7 @@ pub(super) async fn run_until_bound(
         newly_registered: registered.newly_registered,
     });
     loop {
-        let status = agent.retrying(events, &mut backoff, || agent.fetch_status_and_update_flag()).await?;
+        let status = agent.retrying(events, &mut backoff, || agent.current_status()).await?;
         if let BindingStatus::Bound(binding) = status {
             tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "already bound");
             events(AgentEvent::AlreadyBound(binding.clone()));

@@ -1,6 +1,7 @@
 //! `Agent`: the terminal's side of the binding, built on its identity, its flag and the platform client.
 
 mod boot;
+mod session;
 
 use crate::config::AgentConfig;
 use crate::domain::backoff::{random_fraction, Backoff};
@@ -9,6 +10,7 @@ use crate::error::AgentError;
 use crate::outbound::platform::{now_unix_seconds, PlatformClient};
 use crate::store::binding_flag::BindingFlag;
 use crate::store::identity::TerminalIdentity;
+use crate::store::session::SessionFileStore;
 use numbind_wire::api::ApiErrorCode;
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::statement::{BindingState, PinnedPlatformKeys, SignedStatement, StatementExpectation};
@@ -26,6 +28,7 @@ pub struct Agent {
     pinned_keys: PinnedPlatformKeys,
     client: PlatformClient,
     flag: BindingFlag,
+    sessions: SessionFileStore,
     random: SystemRandom,
 }
 
@@ -41,8 +44,9 @@ impl Agent {
         let client = PlatformClient::new(&config.platform_url, identity.clone(), config.request_timeout)?;
         let pinned_keys = PinnedPlatformKeys::new(config.platform_keys.clone());
         let flag = BindingFlag::new(&config.state_dir);
+        let sessions = SessionFileStore::new(&config.state_dir);
         tracing::info!(terminal_id = %identity.terminal_id(), "device agent ready");
-        Ok(Agent { config, identity, pinned_keys, client, flag, random: SystemRandom::new() })
+        Ok(Agent { config, identity, pinned_keys, client, flag, sessions, random: SystemRandom::new() })
     }
 
     /// The ID shown on the screen and named in every request.
@@ -65,11 +69,16 @@ impl Agent {
         self.flag.read(self.terminal_id(), &self.pinned_keys)
     }
 
-    /// Registers (idempotent), asks the platform for the signed binding status, verifies the statement
-    /// (pinned key, this terminal, this request's nonce, not expired) and makes the flag match it.
+    /// Asks the platform for the binding status and makes the flag match it. Over the stored session when it
+    /// settles the question (the flag already names the binding, or the terminal is unbound); otherwise registers
+    /// (idempotent), fetches the signed status, verifies it (pinned key, this terminal, this request's nonce, not
+    /// expired) and opens a session for next time.
     pub async fn check_status(&self) -> Result<BindingStatus, AgentError> {
+        if let Some(status) = self.check_over_session().await? {
+            return Ok(status);
+        }
         self.client.register(&self.config.device_model).await?;
-        self.fetch_status_and_update_flag().await
+        self.fetch_signed_status_and_update_flag().await
     }
 
     /// Signed factory reset: the platform unbinds the terminal, then the flag is cleared. The identity stays.
@@ -127,6 +136,21 @@ impl Agent {
             let jitter = 0.8 + 0.4 * random_fraction(&self.random);
             tokio::time::sleep(interval.mul_f64(jitter)).await;
         }
+    }
+
+    /// The binding status over the session when that settles it, else signed (see `check_status`).
+    async fn current_status(&self) -> Result<BindingStatus, AgentError> {
+        match self.check_over_session().await? {
+            Some(status) => Ok(status),
+            None => self.fetch_signed_status_and_update_flag().await,
+        }
+    }
+
+    /// The signed status, written to the flag; then a session is opened for the next check if none is fresh.
+    async fn fetch_signed_status_and_update_flag(&self) -> Result<BindingStatus, AgentError> {
+        let status = self.fetch_status_and_update_flag().await?;
+        self.open_session_for_next_time().await;
+        Ok(status)
     }
 
     async fn fetch_status_and_update_flag(&self) -> Result<BindingStatus, AgentError> {

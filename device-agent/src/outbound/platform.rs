@@ -1,14 +1,18 @@
-//! The signed HTTP client of the platform's terminal API: one method per endpoint, errors as `AgentError`.
+//! The HTTP client of the platform's terminal API: one method per endpoint, errors as `AgentError`. Requests are
+//! signed with the terminal's key, except the binding check, which carries the session's ticket and tag.
 
 use crate::error::AgentError;
 use crate::store::identity::TerminalIdentity;
+use crate::store::session::StoredSession;
 use numbind_wire::api::{
-    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingStatusResponse, ErrorBody,
-    RegisterTerminalRequest, RegisterTerminalResponse,
+    AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingCheckResponse, BindingStatusResponse,
+    ErrorBody, RegisterTerminalRequest, RegisterTerminalResponse,
 };
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
 };
+use numbind_wire::session_handshake::{OpenSessionRequest, OpenSessionResponse};
+use numbind_wire::terminal_session::{HEADER_SESSION_TAG, HEADER_SESSION_TICKET};
 use reqwest::{Method, StatusCode, Url};
 use ring::rand::SystemRandom;
 use serde::de::DeserializeOwned;
@@ -74,14 +78,33 @@ impl PlatformClient {
             device_model: device_model.to_owned(),
         };
         let body = serde_json::to_vec(&request).unwrap_or_default();
-        let raw = self.send(Method::POST, "/v1/terminals", body, Duration::ZERO).await?;
+        let raw = self.send(Method::POST, "/v1/terminals", body, Duration::ZERO, None).await?;
         parse_success(raw).map(|answered| answered.body)
+    }
+
+    /// `POST /v1/terminals/{id}/sessions`: the signed handshake that opens a session.
+    pub(crate) async fn open_session(
+        &self,
+        request: &OpenSessionRequest,
+    ) -> Result<Answered<OpenSessionResponse>, AgentError> {
+        let path = format!("{}/sessions", self.terminal_path());
+        let body = serde_json::to_vec(request).unwrap_or_default();
+        parse_success(self.send(Method::POST, &path, body, Duration::ZERO, None).await?)
+    }
+
+    /// `GET /v1/terminals/{id}/binding-check`: the binding status over `session` (no signature either way).
+    pub(crate) async fn binding_check(
+        &self,
+        session: &StoredSession,
+    ) -> Result<Answered<BindingCheckResponse>, AgentError> {
+        let path = format!("{}/binding-check", self.terminal_path());
+        parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO, Some(session)).await?)
     }
 
     /// `GET /v1/terminals/{id}/binding`: the signed binding status.
     pub(crate) async fn binding_status(&self) -> Result<Answered<BindingStatusResponse>, AgentError> {
         let path = format!("{}/binding", self.terminal_path());
-        parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO).await?)
+        parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO, None).await?)
     }
 
     /// `POST /v1/terminals/{id}/activations`: a fresh code; with `replace_binding` even when bound (change number).
@@ -93,7 +116,7 @@ impl PlatformClient {
         } else {
             b"{}".to_vec()
         };
-        let raw = self.send(Method::POST, &path, body, Duration::ZERO).await?;
+        let raw = self.send(Method::POST, &path, body, Duration::ZERO, None).await?;
         parse_success(raw).map(|answered| answered.body)
     }
 
@@ -104,7 +127,7 @@ impl PlatformClient {
         wait: Duration,
     ) -> Result<Answered<ActivationOutcomeResponse>, AgentError> {
         let path = format!("{}/activations/{activation_id}?wait_seconds={}", self.terminal_path(), wait.as_secs());
-        parse_success(self.send(Method::GET, &path, Vec::new(), wait).await?)
+        parse_success(self.send(Method::GET, &path, Vec::new(), wait, None).await?)
     }
 
     /// `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement`: the flag is written.
@@ -112,7 +135,7 @@ impl PlatformClient {
         let path = format!("{}/activations/{activation_id}/acknowledgement", self.terminal_path());
         let body =
             serde_json::to_vec(&AcknowledgementRequest { binding_id: binding_id.to_owned() }).unwrap_or_default();
-        let raw = self.send(Method::POST, &path, body, Duration::ZERO).await?;
+        let raw = self.send(Method::POST, &path, body, Duration::ZERO, None).await?;
         if raw.status.is_success() {
             Ok(())
         } else {
@@ -123,20 +146,22 @@ impl PlatformClient {
     /// `POST /v1/terminals/{id}/reset`: the factory reset, answered with a signed status.
     pub(crate) async fn reset(&self) -> Result<Answered<BindingStatusResponse>, AgentError> {
         let path = format!("{}/reset", self.terminal_path());
-        parse_success(self.send(Method::POST, &path, b"{}".to_vec(), Duration::ZERO).await?)
+        parse_success(self.send(Method::POST, &path, b"{}".to_vec(), Duration::ZERO, None).await?)
     }
 
     fn terminal_path(&self) -> String {
         format!("/v1/terminals/{}", self.identity.terminal_id())
     }
 
-    /// Builds the URL under the base, signs exactly the path and query that go on the wire, sends.
+    /// Builds the URL under the base, signs (or, with `session`, tags) exactly the path and query that go on the
+    /// wire, sends.
     async fn send(
         &self,
         method: Method,
         path_and_query: &str,
         body: Vec<u8>,
         extra_wait: Duration,
+        session: Option<&StoredSession>,
     ) -> Result<RawAnswer, AgentError> {
         let base_path = self.base_url.path().trim_end_matches('/');
         let mut url = self.base_url.clone();
@@ -149,22 +174,27 @@ impl PlatformClient {
         };
         let nonce = new_nonce(&self.random)?;
         let timestamp = now_unix_seconds();
-        let signature = self.identity.key_pair().sign(&RequestToSign {
+        let to_sign = RequestToSign {
             method: method.as_str(),
             path_and_query: &signed_path,
             terminal_id: self.identity.terminal_id(),
             timestamp_unix_seconds: timestamp,
             nonce: &nonce,
             body: &body,
-        });
+        };
         let mut request = self
             .http
             .request(method.clone(), url)
             .timeout(self.request_timeout + extra_wait)
             .header(HEADER_TERMINAL, self.identity.terminal_id().as_str())
             .header(HEADER_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_NONCE, &nonce)
-            .header(HEADER_SIGNATURE, signature);
+            .header(HEADER_NONCE, &nonce);
+        request = match session {
+            Some(session) => request
+                .header(HEADER_SESSION_TICKET, &session.ticket)
+                .header(HEADER_SESSION_TAG, session.key.tag_request(&to_sign)),
+            None => request.header(HEADER_SIGNATURE, self.identity.key_pair().sign(&to_sign)),
+        };
         if method != Method::GET {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         }

@@ -1,7 +1,9 @@
-//! The agent's durable state: its identity and its bound flag, as files written atomically and owner-only.
+//! The agent's durable state: its identity, its bound flag and its platform session, as files written atomically
+//! and owner-only.
 
 pub mod binding_flag;
 pub mod identity;
+pub mod session;
 
 use crate::error::AgentError;
 use std::fs::{self, File, OpenOptions};

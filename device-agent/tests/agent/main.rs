@@ -2,6 +2,7 @@
 
 mod helpers;
 mod lifecycle;
+mod sessions;
 
 use helpers::{spawn_platform, spawn_platform_with, start_boot_flow, PlatformOptions, SHORT_CODE};
 use numbind_device_agent::{Agent, AgentError, AgentEvent, BindingStatus, DenialReason, LocalBindingState};
