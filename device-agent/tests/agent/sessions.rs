@@ -1,6 +1,8 @@
 //! The agent's platform session: a bound box reboots in one session-tagged request, a refused session falls back
 //! to the signed path and is replaced, and a binding the flag does not hold is fetched signed.
 
+#![allow(clippy::unwrap_used)] // a broken harness must fail the test loudly
+
 use crate::helpers::{spawn_platform, start_boot_flow, TestPlatform};
 use crate::{bind_box, flag_file_bound, PAYER};
 use numbind_device_agent::{Agent, AgentEvent, BindingStatus, LocalBindingState};
