@@ -17,7 +17,14 @@ async fn a_quick_run_measures_numbind_and_its_baselines_and_writes_both_reports(
         assert!(scenario.extra.contains_key("p99_ms"), "{scenario:?}");
     }
     let numbers: Vec<u8> = report.scenarios.iter().map(|scenario| scenario.scenario).collect();
-    assert_eq!(numbers, vec![1, 2, 4]);
+    assert_eq!(numbers, vec![1, 1, 2, 4], "the boot storm reports session checks and signed checks");
+    let boot_storm_variants: Vec<&str> = report
+        .scenarios
+        .iter()
+        .filter(|scenario| scenario.scenario == 1)
+        .map(|scenario| scenario.variant.as_str())
+        .collect();
+    assert_eq!(boot_storm_variants, vec!["16 connections", "16 connections, signed (no session)"]);
 
     let (json_path, markdown_path) = write_report(&report, directory.path()).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
