@@ -1,10 +1,10 @@
-//! One ESME connection: the Open -> Bound -> Unbound state machine, submit_sm (a window of them stored
-//! concurrently, each answered when its commit is done), deliver_sm out and their responses in, enquire_link
+//! One ESME connection: the Open -> Bound -> Unbound state machine, submit_sm (a window of them stored in one
+//! write, each answered when its commit is done), deliver_sm out and their responses in, enquire_link
 //! both ways, unbind both ways (a peer that never answers ours is closed).
 
 use super::in_flight::InFlightSubmits;
 use super::registry::DeliveryJob;
-use super::submit::{build_deliver_sm, check_submit, store_submit};
+use super::submit::{build_deliver_sm, check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::state::{now_unix_ms, AppState};
@@ -31,8 +31,8 @@ pub(super) struct ServerSession {
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
     pending: HashMap<u32, Option<oneshot::Sender<u32>>>,
-    /// submit_sm being stored; while it is full the socket is not read.
-    submits: InFlightSubmits,
+    /// submit_sm queued and being stored; while it is full the socket is not read.
+    submits: InFlightSubmits<CheckedSubmit>,
     next_sequence: u32,
     last_heard: Instant,
     enquire_sent_at: Option<Instant>,
@@ -48,6 +48,8 @@ async fn next_job(jobs: &mut Option<mpsc::Receiver<DeliveryJob>>) -> Option<Deli
 impl ServerSession {
     pub(super) fn new(state: Arc<AppState>, stream: TcpStream) -> ServerSession {
         let (reader, writer) = Connection::new(stream).into_split();
+        let store_state = Arc::clone(&state);
+        let submits = InFlightSubmits::new(Arc::new(move |window| store_window(&store_state, window)));
         ServerSession {
             state,
             reader,
@@ -57,7 +59,7 @@ impl ServerSession {
             registration: None,
             jobs: None,
             pending: HashMap::new(),
-            submits: InFlightSubmits::default(),
+            submits,
             next_sequence: 1,
             last_heard: Instant::now(),
             enquire_sent_at: None,
@@ -75,10 +77,7 @@ impl ServerSession {
                     break Ok(());
                 }
                 read = self.reader.read_pdu(), if self.submits.has_room() => self.on_read(read).await,
-                Some(response) = self.submits.next_response(), if !self.submits.is_empty() => {
-                    let responses = self.submits.encode_with_ready(&response);
-                    self.writer.write_raw(&responses).await
-                }
+                responses = self.submits.next_responses() => self.writer.write_raw(&responses).await,
                 Some(job) = next_job(&mut self.jobs) => self.send_delivery(job).await,
                 _ = ticker.tick() => self.on_tick().await,
             };
@@ -178,8 +177,8 @@ impl ServerSession {
         }
     }
 
-    /// Refuses at once what needs no store (bind state, throttle, validation); stores the rest concurrently,
-    /// answered from `run` as each commit completes.
+    /// Refuses at once what needs no store (bind state, throttle, validation); queues the rest for the store,
+    /// answered from `run` once the window holding it is committed.
     async fn on_submit(
         &mut self,
         bound_kind: Option<BindKind>,
@@ -192,8 +191,7 @@ impl ServerSession {
         };
         match checked {
             Ok(submit) => {
-                let state = self.state.clone();
-                self.submits.start(sequence, async move { store_submit(&state, submit).await });
+                self.submits.push(sequence, submit);
                 Ok(())
             }
             Err(status) => self.writer.write_pdu(&error_response(pdu::SUBMIT_SM, sequence, status)).await,
@@ -269,9 +267,10 @@ impl ServerSession {
     /// `esme_response_timeout`: stores still running then finish unanswered, and the ESME's retry is deduplicated.
     async fn answer_submits_in_flight(&mut self) -> Result<(), ConnectionError> {
         let (submits, writer) = (&mut self.submits, &mut self.writer);
+        submits.store_without_waiting();
         let answer_all = async {
-            while let Some(response) = submits.next_response().await {
-                writer.write_raw(&submits.encode_with_ready(&response)).await?;
+            while !submits.is_empty() {
+                writer.write_raw(&submits.next_responses().await).await?;
             }
             Ok(())
         };

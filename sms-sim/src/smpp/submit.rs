@@ -1,4 +1,4 @@
-//! submit_sm handling (throttle and validate at once, then store durably; answered after the commit) and
+//! submit_sm handling (throttle and validate at once, then store a window durably; answered after the commit) and
 //! deliver_sm construction.
 
 use crate::config::EsmeAccount;
@@ -6,7 +6,7 @@ use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
 use crate::domain::message::{Direction, MessageId};
 use crate::domain::receipt::receipt_text;
 use crate::state::{now_unix_ms, AppState};
-use crate::store::{NewMobileTerminated, NewPart, PartOutcome, QueuedDelivery};
+use crate::store::{NewMobileTerminated, NewPart, QueuedDelivery, StoreError, StoredSubmit, SubmitToStore};
 use numbind_smpp::pdu::{self, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
 use numbind_smpp::{decode_text, encode_text};
 use numbind_wire::Msisdn;
@@ -55,17 +55,6 @@ pub(super) fn check_submit(
     }
 }
 
-/// Stores one checked MT (or one part of a concatenated MT) durably and returns its message_id, or the
-/// command_status to refuse it with. Its submit_sm_resp is written only after this returns, so after the commit.
-pub(super) async fn store_submit(state: &AppState, submit: CheckedSubmit) -> Result<String, u32> {
-    match submit {
-        CheckedSubmit::Whole(message) => store_whole(state, message).await,
-        CheckedSubmit::Part { template, part, data_coding, octets } => {
-            store_part(state, template, part, data_coding, octets).await
-        }
-    }
-}
-
 /// What every MT built from one submit_sm (or its parts) shares.
 pub(super) struct MobileTerminatedTemplate {
     source: String,
@@ -94,64 +83,114 @@ impl MobileTerminatedTemplate {
     }
 }
 
-async fn store_whole(state: &AppState, message: NewMobileTerminated) -> Result<String, u32> {
-    let wants_receipt = message.receipt.is_some();
-    let (system_id, destination) = (message.account.clone(), message.destination_msisdn.clone());
-    match state.store.call(move |store| store.insert_mobile_terminated(&message)).await {
-        Ok((message_id, newly_stored)) => {
-            if newly_stored {
-                announce_mobile_terminated(state, &system_id, &message_id, &destination, wants_receipt);
-            } else {
-                tracing::info!(%system_id, %message_id, "resubmitted mt answered with its original id");
+/// Stores a window of checked submits in one durable write (each in its own savepoint) and returns, in order,
+/// each one's message_id or the command_status refusing it. Blocking: runs on the blocking pool. Their
+/// submit_sm_resp are written only after this returns, so after the commit.
+pub(super) fn store_window(state: &AppState, submits: Vec<CheckedSubmit>) -> Vec<Result<String, u32>> {
+    let count = submits.len();
+    let mut announcements = Vec::with_capacity(count);
+    let to_store: Vec<SubmitToStore> = submits
+        .into_iter()
+        .map(|submit| {
+            let (to_store, announcement) = submit.into_store();
+            announcements.push(announcement);
+            to_store
+        })
+        .collect();
+    let outcomes = match state.store.insert_submits(to_store) {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            tracing::error!(%error, count, "cannot store a window of mt");
+            return vec![Err(pdu::ESME_RSYSERR); count];
+        }
+    };
+    let mut wake_delivery = false;
+    let answers = outcomes
+        .into_iter()
+        .zip(&announcements)
+        .map(|(outcome, announcement)| {
+            let answer = answer_stored(state, outcome, announcement);
+            wake_delivery |= announcement.wants_receipt && answer.stored;
+            answer.outcome
+        })
+        .collect();
+    if wake_delivery {
+        state.delivery_wakeup.notify_one();
+    }
+    answers
+}
+
+impl CheckedSubmit {
+    fn into_store(self) -> (SubmitToStore, Announcement) {
+        match self {
+            CheckedSubmit::Whole(message) => {
+                let announcement = Announcement {
+                    account: message.account.clone(),
+                    destination: message.destination_msisdn.clone(),
+                    wants_receipt: message.receipt.is_some(),
+                };
+                (SubmitToStore::Whole(message), announcement)
             }
+            CheckedSubmit::Part { template, part, data_coding, octets } => {
+                let announcement = Announcement {
+                    account: template.account.clone(),
+                    destination: template.destination.as_digits().to_owned(),
+                    wants_receipt: template.wants_receipt,
+                };
+                let part = NewPart {
+                    account: announcement.account.clone(),
+                    destination_msisdn: announcement.destination.clone(),
+                    part,
+                    data_coding,
+                    octets,
+                    now_ms: now_unix_ms(),
+                };
+                let assemble =
+                    move |coding: u8, whole: &[u8]| decode_text(coding, whole).ok().map(|text| template.build(text));
+                (SubmitToStore::Part { part, assemble: Box::new(assemble) }, announcement)
+            }
+        }
+    }
+}
+
+/// Who a stored MT is announced for (metrics, log line, receipt wake-up).
+struct Announcement {
+    account: String,
+    destination: String,
+    wants_receipt: bool,
+}
+
+struct Answer {
+    outcome: Result<String, u32>,
+    /// A new MT was stored (not a resubmission, not a part waiting for the others).
+    stored: bool,
+}
+
+fn answer_stored(state: &AppState, outcome: Result<StoredSubmit, StoreError>, announcement: &Announcement) -> Answer {
+    let outcome = match outcome {
+        Ok(StoredSubmit::Stored { message_id }) => {
+            state.metrics.mt_submitted.inc();
+            let Announcement { account: system_id, destination, .. } = announcement;
+            tracing::info!(
+                %system_id,
+                %message_id,
+                to = %Msisdn::parse(destination).map(|msisdn| msisdn.masked()).unwrap_or_default(),
+                "mt stored"
+            );
+            return Answer { outcome: Ok(message_id), stored: true };
+        }
+        Ok(StoredSubmit::Resubmitted { message_id }) => {
+            tracing::info!(system_id = %announcement.account, %message_id, "resubmitted mt answered with its original id");
             Ok(message_id)
         }
+        Ok(StoredSubmit::PartWaiting) => Ok(MessageId::generate().to_string()),
+        Ok(StoredSubmit::PartsRefused) => Err(pdu::ESME_RINVMSGLEN),
         Err(error) => {
             tracing::error!(%error, "cannot store an mt");
             Err(pdu::ESME_RSYSERR)
         }
-    }
-}
-
-async fn store_part(
-    state: &AppState,
-    template: MobileTerminatedTemplate,
-    part: ConcatenatedPart,
-    data_coding: u8,
-    octets: Vec<u8>,
-) -> Result<String, u32> {
-    let wants_receipt = template.wants_receipt;
-    let (system_id, destination) = (template.account.clone(), template.destination.as_digits().to_owned());
-    let new_part = NewPart {
-        account: system_id.clone(),
-        destination_msisdn: destination.clone(),
-        part,
-        data_coding,
-        octets,
-        now_ms: now_unix_ms(),
     };
-    let assemble = move |coding: u8, whole: &[u8]| decode_text(coding, whole).ok().map(|text| template.build(text));
-    match state.store.call(move |store| store.insert_mobile_terminated_part(&new_part, assemble)).await {
-        Ok(PartOutcome::Waiting) => Ok(MessageId::generate().to_string()),
-        Ok(PartOutcome::Completed { message_id }) => {
-            announce_mobile_terminated(state, &system_id, &message_id, &destination, wants_receipt);
-            Ok(message_id)
-        }
-        Ok(PartOutcome::Refused) => Err(pdu::ESME_RINVMSGLEN),
-        Err(error) => {
-            tracing::error!(%error, "cannot store an mt part");
-            Err(pdu::ESME_RSYSERR)
-        }
-    }
-}
-
-fn announce_mobile_terminated(state: &AppState, system_id: &str, message_id: &str, destination: &str, receipt: bool) {
-    state.metrics.mt_submitted.inc();
-    let to = Msisdn::parse(destination).map(|msisdn| msisdn.masked()).unwrap_or_default();
-    tracing::info!(%system_id, %message_id, %to, "mt stored");
-    if receipt {
-        state.delivery_wakeup.notify_one();
-    }
+    Answer { outcome, stored: false }
 }
 
 /// The deliver_sm for a queued MO (esm_class 0x00) or receipt (esm_class 0x04), with TLV 0x1401.

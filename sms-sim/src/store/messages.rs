@@ -61,21 +61,20 @@ pub(super) fn insert_mobile_terminated_rows(
 ) -> Result<(String, bool), StoreError> {
     if let Some(reference) = &message.client_reference {
         let existing: Option<String> = transaction
-            .query_row(
-                "SELECT message_id FROM messages WHERE account = ?1 AND client_reference = ?2",
-                params![message.account, reference],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT message_id FROM messages WHERE account = ?1 AND client_reference = ?2")?
+            .query_row(params![message.account, reference], |row| row.get(0))
             .optional()?;
         if let Some(existing) = existing {
             return Ok((existing, false));
         }
     }
-    transaction.execute(
-        "INSERT INTO messages (message_id, direction, source, destination, text, account, client_reference, state,
-                               attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms)
-         VALUES (?1, 'mt', ?2, ?3, ?4, ?5, ?6, 'delivered', 1, ?7, ?7, ?7)",
-        params![
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account, client_reference,
+                                   state, attempts, next_attempt_at_ms, created_at_ms, delivered_at_ms)
+             VALUES (?1, 'mt', ?2, ?3, ?4, ?5, ?6, 'delivered', 1, ?7, ?7, ?7)",
+        )?
+        .execute(params![
             message.message_id.as_str(),
             message.source,
             message.destination_msisdn,
@@ -83,14 +82,15 @@ pub(super) fn insert_mobile_terminated_rows(
             message.account,
             message.client_reference,
             message.now_ms
-        ],
-    )?;
+        ])?;
     if let Some((receipt_id, receipt_text)) = &message.receipt {
-        transaction.execute(
-            "INSERT INTO messages (message_id, direction, source, destination, text, account, receipted_message_id,
-                                   state, next_attempt_at_ms, created_at_ms)
-             VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
-            params![
+        transaction
+            .prepare_cached(
+                "INSERT INTO messages (message_id, direction, source, destination, text, account,
+                                       receipted_message_id, state, next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
+            )?
+            .execute(params![
                 receipt_id.as_str(),
                 message.destination_msisdn,
                 message.source,
@@ -98,8 +98,7 @@ pub(super) fn insert_mobile_terminated_rows(
                 message.account,
                 message.message_id.as_str(),
                 message.now_ms
-            ],
-        )?;
+            ])?;
     }
     Ok((message.message_id.as_str().to_owned(), true))
 }
@@ -131,6 +130,8 @@ impl Store {
 
     /// Stores an MT (delivered to the inbox on commit) and its receipt; a resubmission with a known
     /// (account, client_reference) stores nothing and returns the original ID. Returns (ID, newly stored).
+    /// The SMPP session stores whole windows with `insert_submits` instead.
+    #[cfg(test)]
     pub(crate) fn insert_mobile_terminated(&self, message: &NewMobileTerminated) -> Result<(String, bool), StoreError> {
         self.write(|transaction| {
             let outcome = insert_mobile_terminated_rows(transaction, message)?;

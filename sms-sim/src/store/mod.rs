@@ -3,9 +3,12 @@
 
 mod messages;
 mod parts;
+mod submits;
 
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
-pub(crate) use parts::{NewPart, PartOutcome};
+pub(crate) use parts::NewPart;
+use parts::PartOutcome;
+pub(crate) use submits::{StoredSubmit, SubmitToStore};
 
 use numbind_sqlite::{Database, DatabaseError, Schema};
 use rusqlite::Connection;

@@ -4,7 +4,7 @@
 use super::messages::insert_mobile_terminated_rows;
 use super::{NewMobileTerminated, Store, StoreError};
 use crate::domain::concatenation::ConcatenatedPart;
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 pub(crate) struct NewPart {
     pub(crate) account: String,
@@ -28,54 +28,65 @@ pub(crate) enum PartOutcome {
 impl Store {
     /// Stores one part (a repeated part is ignored); when all parts are in, `assemble(data_coding, octets)`
     /// builds the MT from the concatenated octets and it is stored in the same transaction.
+    #[cfg(test)]
     pub(crate) fn insert_mobile_terminated_part(
         &self,
         part: &NewPart,
         assemble: impl FnOnce(u8, &[u8]) -> Option<NewMobileTerminated>,
     ) -> Result<PartOutcome, StoreError> {
-        self.write(|transaction| {
-            let key = params![part.account, part.destination_msisdn, part.part.reference, part.part.total];
-            transaction.execute(
-                "INSERT OR IGNORE INTO mt_parts (account, destination, reference, total, sequence, data_coding, octets, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    part.account,
-                    part.destination_msisdn,
-                    part.part.reference,
-                    part.part.total,
-                    part.part.sequence,
-                    part.data_coding,
-                    part.octets,
-                    part.now_ms
-                ],
-            )?;
-            let parts: Vec<(u8, Vec<u8>)> = {
-                let mut statement = transaction.prepare_cached(
-                    "SELECT data_coding, octets FROM mt_parts
-                     WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4 ORDER BY sequence",
-                )?;
-                let rows = statement.query_map(key, |row| Ok((row.get(0)?, row.get(1)?)))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            if parts.len() < usize::from(part.part.total) {
-                return Ok(PartOutcome::Waiting);
-            }
-            transaction.execute(
-                "DELETE FROM mt_parts WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4",
-                key,
-            )?;
-            let data_coding = parts.first().map(|(coding, _)| *coding).unwrap_or(part.data_coding);
-            let octets: Vec<u8> = parts.into_iter().flat_map(|(_, octets)| octets).collect();
-            let outcome = match assemble(data_coding, &octets) {
-                Some(message) => {
-                    let (message_id, _) = insert_mobile_terminated_rows(transaction, &message)?;
-                    PartOutcome::Completed { message_id }
-                }
-                None => PartOutcome::Refused,
-            };
-            Ok(outcome)
-        })
+        self.write(|transaction| insert_part_rows(transaction, part, assemble))
     }
+}
+
+/// One part inside the caller's transaction; see `insert_mobile_terminated_part`.
+pub(super) fn insert_part_rows(
+    transaction: &Connection,
+    part: &NewPart,
+    assemble: impl FnOnce(u8, &[u8]) -> Option<NewMobileTerminated>,
+) -> Result<PartOutcome, StoreError> {
+    let key = params![part.account, part.destination_msisdn, part.part.reference, part.part.total];
+    transaction
+        .prepare_cached(
+            "INSERT OR IGNORE INTO mt_parts (account, destination, reference, total, sequence, data_coding, octets,
+                                             created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            part.account,
+            part.destination_msisdn,
+            part.part.reference,
+            part.part.total,
+            part.part.sequence,
+            part.data_coding,
+            part.octets,
+            part.now_ms
+        ])?;
+    let parts: Vec<(u8, Vec<u8>)> = {
+        let mut statement = transaction.prepare_cached(
+            "SELECT data_coding, octets FROM mt_parts
+             WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4 ORDER BY sequence",
+        )?;
+        let rows = statement.query_map(key, |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if parts.len() < usize::from(part.part.total) {
+        return Ok(PartOutcome::Waiting);
+    }
+    transaction
+        .prepare_cached(
+            "DELETE FROM mt_parts WHERE account = ?1 AND destination = ?2 AND reference = ?3 AND total = ?4",
+        )?
+        .execute(key)?;
+    let data_coding = parts.first().map(|(coding, _)| *coding).unwrap_or(part.data_coding);
+    let octets: Vec<u8> = parts.into_iter().flat_map(|(_, octets)| octets).collect();
+    let outcome = match assemble(data_coding, &octets) {
+        Some(message) => {
+            let (message_id, _) = insert_mobile_terminated_rows(transaction, &message)?;
+            PartOutcome::Completed { message_id }
+        }
+        None => PartOutcome::Refused,
+    };
+    Ok(outcome)
 }
 
 #[cfg(test)]

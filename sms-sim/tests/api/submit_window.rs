@@ -142,3 +142,48 @@ async fn a_burst_over_the_account_rate_is_partly_throttled_and_only_accepted_sub
     assert!((5..burst as usize).contains(&accepted), "accepted {accepted}");
     assert_eq!(inbox_message_ids(&app).await.len(), accepted);
 }
+
+/// A part of a concatenated UCS-2 message (UDH reference 0x77, 2 parts) carrying `octets`.
+fn part(sequence: u32, part_number: u8, octets: &[u8]) -> Pdu {
+    let mut short_message = vec![5, 0x00, 3, 0x77, 2, part_number];
+    short_message.extend_from_slice(octets);
+    let message = ShortMessage {
+        source_addr: SHORT_CODE.into(),
+        destination_addr: PHONE.into(),
+        esm_class: pdu::ESM_CLASS_UDH_INDICATOR,
+        data_coding: 0x08,
+        short_message: bytes::Bytes::from(short_message),
+        ..ShortMessage::default()
+    };
+    Pdu::new(sequence, PduBody::SubmitSm(message))
+}
+
+#[tokio::test]
+async fn a_window_with_a_refused_message_and_a_resubmission_answers_each_submit_on_its_own() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = bound_transmitter(&app).await;
+    let window = [
+        submit(2, "第一条", Some("window-a")),
+        part(3, 1, &[0x4E, 0x2D, 0x4E]),
+        part(4, 2, &[0x2D, 0x4E]), // completes five octets: not UCS-2, so the whole is refused
+        submit(5, "第二条", Some("window-b")),
+        submit(6, "第二条 again", Some("window-b")),
+    ];
+    for pdu in &window {
+        connection.write_pdu(pdu).await.unwrap();
+    }
+    let mut answers: HashMap<u32, (u32, String)> = HashMap::new();
+    while answers.len() < window.len() {
+        let response = read_pdu(&mut connection).await;
+        let PduBody::SubmitSmResp { message_id } = response.body else { panic!("{response:?}") };
+        assert!(answers.insert(response.sequence_number, (response.command_status, message_id)).is_none());
+    }
+
+    let status_of = |sequence: u32| answers[&sequence].0;
+    assert_eq!([2, 3, 5, 6].map(status_of), [pdu::ESME_ROK; 4], "{answers:?}");
+    assert_eq!(status_of(4), pdu::ESME_RINVMSGLEN, "{answers:?}");
+    assert_eq!(answers[&6].1, answers[&5].1, "the resubmission gets the original id");
+    let stored: HashSet<String> = inbox_message_ids(&app).await.into_iter().collect();
+    assert_eq!(stored, HashSet::from([answers[&2].1.clone(), answers[&5].1.clone()]));
+}
