@@ -43,6 +43,9 @@ impl AppState {
     pub(crate) fn try_take_submit_token(&self, system_id: &str, rate_per_second: u32) -> bool {
         let now = Instant::now();
         let Ok(mut throttles) = self.throttles.lock() else { return false };
+        if let Some(bucket) = throttles.get_mut(system_id) {
+            return bucket.try_take(now);
+        }
         throttles.entry(system_id.to_owned()).or_insert_with(|| TokenBucket::new(rate_per_second, now)).try_take(now)
     }
 }
