@@ -26,19 +26,17 @@ impl ReadPool {
         E: From<DatabaseError>,
     {
         let connection = self.check_out()?;
-        let outcome = Self::in_snapshot(&connection, work);
-        self.check_in(connection);
-        outcome
-    }
-
-    fn in_snapshot<T, E>(connection: &Connection, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<DatabaseError>,
-    {
-        let snapshot = connection.unchecked_transaction().map_err(DatabaseError::from)?;
-        let outcome = work(&snapshot);
-        // A read transaction has nothing to keep: ending it either way releases the snapshot.
-        drop(snapshot);
+        connection
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut begin| begin.execute([]))
+            .map_err(DatabaseError::from)?;
+        let outcome = work(&connection);
+        // A read transaction has nothing to keep: ending it releases the snapshot. The BEGIN and COMMIT statements
+        // are cached (parsing them cost as much as a one-row read). A connection whose transaction would not end
+        // is dropped rather than pooled, so no later read can start inside a stale snapshot.
+        if connection.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])).is_ok() {
+            self.check_in(connection);
+        }
         outcome
     }
 
@@ -65,5 +63,35 @@ impl ReadPool {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
         Ok(connection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_read_ends_its_snapshot_so_the_next_read_on_the_pooled_connection_sees_new_commits() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("pool.db");
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE things (name TEXT NOT NULL);").unwrap();
+        let pool = ReadPool::new(path, 4);
+        let count = |pool: &ReadPool| {
+            pool.read(|connection| -> Result<i64, DatabaseError> {
+                Ok(connection.query_row("SELECT count(*) FROM things", [], |row| row.get(0))?)
+            })
+            .unwrap()
+        };
+        assert_eq!(count(&pool), 0);
+        writer.execute("INSERT INTO things (name) VALUES ('a')", []).unwrap();
+        assert_eq!(count(&pool), 1, "the pooled connection is not stuck in the first snapshot");
+        assert_eq!(pool.idle.lock().unwrap().len(), 1, "one connection, reused");
+        let failed = pool.read(|connection| -> Result<i64, DatabaseError> {
+            Ok(connection.query_row("SELECT count(*) FROM no_such_table", [], |row| row.get(0))?)
+        });
+        assert!(failed.is_err());
+        writer.execute("INSERT INTO things (name) VALUES ('b')", []).unwrap();
+        assert_eq!(count(&pool), 2, "a failed read ends its snapshot too");
     }
 }
