@@ -21,6 +21,17 @@ pub(crate) fn create_private_directory(directory: &Path) -> Result<(), AgentErro
 /// Replaces `path` with `bytes` so that a power cut leaves either the old or the new file, never a mix:
 /// write a temporary file in the same directory, fsync it, rename it over `path`, fsync the directory.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AgentError> {
+    replace_file(path, bytes, mode, true)
+}
+
+/// Replaces `path` with `bytes` through a temporary file and a rename, without fsync: for files whose loss or
+/// damage after a power cut costs nothing but a redo (the session), so a box's flash is not worn for them.
+/// Readers of such files must treat a damaged one as missing.
+pub(crate) fn replace_without_sync(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AgentError> {
+    replace_file(path, bytes, mode, false)
+}
+
+fn replace_file(path: &Path, bytes: &[u8], mode: u32, durable: bool) -> Result<(), AgentError> {
     let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = directory.join(format!(".{file_name}.tmp-{}", std::process::id()));
@@ -31,7 +42,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(
         .mode(mode)
         .open(&temporary)
         .map_err(AgentError::io("create", &temporary))?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let written = file.write_all(bytes).and_then(|()| if durable { file.sync_all() } else { Ok(()) });
     if let Err(source) = written {
         let _ = fs::remove_file(&temporary);
         return Err(AgentError::Io { action: "write", path: temporary, source });
@@ -40,6 +51,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(
     if let Err(source) = fs::rename(&temporary, path) {
         let _ = fs::remove_file(&temporary);
         return Err(AgentError::Io { action: "rename into", path: path.to_path_buf(), source });
+    }
+    if !durable {
+        return Ok(());
     }
     File::open(directory).and_then(|handle| handle.sync_all()).map_err(AgentError::io("fsync directory", directory))
 }

@@ -1,11 +1,11 @@
 //! The terminal's platform session (`session.json`, 0600): ticket, key and lifetime, so a reboot needs no handshake.
 //!
-//! Losing the file costs one signed handshake, so it is written atomically but never trusted blindly: a file that
-//! does not parse, or a session the platform no longer accepts, is simply dropped. The key is as secret as the
+//! Losing the file costs one signed handshake, so it is replaced by a rename but not fsync'd (no flash wear for it)
+//! and never trusted blindly: a file that does not parse, or a session the platform no longer accepts, is dropped. The key is as secret as the
 //! terminal's own key beside it, and is never logged.
 
 use crate::error::AgentError;
-use crate::store::write_atomically;
+use crate::store::replace_without_sync;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use numbind_wire::terminal_session::SessionKey;
@@ -71,7 +71,7 @@ impl SessionFileStore {
         parsed
     }
 
-    /// Replaces the stored session (atomically, owner-only).
+    /// Replaces the stored session (by a rename, owner-only, not fsync'd).
     pub(crate) fn save(&self, session: &StoredSession) -> Result<(), AgentError> {
         let file = SessionFile {
             ticket: session.ticket.clone(),
@@ -81,7 +81,7 @@ impl SessionFileStore {
         };
         // Serialising strings and integers cannot fail.
         let bytes = serde_json::to_vec(&file).unwrap_or_default();
-        write_atomically(&self.path, &bytes, 0o600)
+        replace_without_sync(&self.path, &bytes, 0o600)
     }
 
     /// Drops the stored session (the platform refused it, or it is malformed). Missing is fine.
