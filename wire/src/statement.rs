@@ -384,6 +384,18 @@ mod tests {
     }
 
     #[test]
+    fn derived_secrets_are_stable_per_key_and_label_and_differ_otherwise() {
+        let random = SystemRandom::new();
+        let (key, pkcs8) = PlatformSigningKey::generate(&random).unwrap();
+        let reloaded = PlatformSigningKey::from_pkcs8(&pkcs8).unwrap();
+        let (other, _) = PlatformSigningKey::generate(&random).unwrap();
+        assert_eq!(key.derive_secret("tickets"), reloaded.derive_secret("tickets"));
+        assert_ne!(key.derive_secret("tickets"), key.derive_secret("other purpose"));
+        assert_ne!(key.derive_secret("tickets"), other.derive_secret("tickets"));
+        assert_ne!(key.derive_secret("tickets"), [0u8; 32]);
+    }
+
+    #[test]
     fn public_keys_parse_only_in_their_text_form() {
         assert_eq!(PlatformPublicKey::parse("no-colon"), Err(StatementError::MalformedPublicKey));
         assert_eq!(PlatformPublicKey::parse("pk-1:AAAA"), Err(StatementError::MalformedPublicKey));
