@@ -83,7 +83,7 @@ impl MobileTerminatedTemplate {
     }
 }
 
-/// Stores a window of checked submits in one durable write (each in its own savepoint) and returns, in order,
+/// Stores a window of checked submits in one durable write (each atomic on its own) and returns, in order,
 /// each one's message_id or the command_status refusing it. Blocking: runs on the blocking pool. Their
 /// submit_sm_resp are written only after this returns, so after the commit.
 pub(super) fn store_window(state: &AppState, submits: Vec<CheckedSubmit>) -> Vec<Result<String, u32>> {
