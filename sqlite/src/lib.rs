@@ -132,6 +132,11 @@ impl Database {
 
     fn prepare(mut connection: Connection, schema: &Schema) -> Result<Connection, DatabaseError> {
         connection.pragma_update(None, "synchronous", "FULL")?;
+        // Group commit runs each writer in a savepoint; SQLite keeps a savepoint's undo pages in a temporary
+        // statement journal, by default a file created, written and deleted per batch (~14% of the SMS centre's
+        // store CPU when profiled). Those pages are needed only until the transaction ends, never for durability,
+        // so they stay in memory (bounded by one batch's changes).
+        connection.pragma_update(None, "temp_store", "MEMORY")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
         check_integrity(&connection)?;
@@ -253,7 +258,8 @@ mod tests {
             .write(|connection| -> Result<(), DatabaseError> {
                 let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
                 let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
-                assert_eq!((mode.as_str(), synchronous), ("wal", 2));
+                let temp_store: i64 = connection.query_row("PRAGMA temp_store", [], |row| row.get(0))?;
+                assert_eq!((mode.as_str(), synchronous, temp_store), ("wal", 2, 2), "temp_store 2 is memory");
                 connection.execute("INSERT INTO things (name, size) VALUES ('a', 1)", [])?;
                 Ok(())
             })
