@@ -17,7 +17,7 @@ use axum::Json;
 use numbind_wire::api::BindingCheckResponse;
 use numbind_wire::request_signing::RequestToSign;
 use numbind_wire::session_handshake::{accept_session_offer, OpenSessionRequest, OpenSessionResponse, SessionGrant};
-use numbind_wire::terminal_session::{SessionHeaders, SessionKey};
+use numbind_wire::terminal_session::{SessionError, SessionHeaders, SessionKey};
 use numbind_wire::TerminalId;
 
 /// `POST /v1/terminals/{terminal_id}/sessions`: X25519 with the terminal's ephemeral key; a signed grant back.
@@ -28,8 +28,14 @@ pub(super) async fn open_session(
 ) -> Result<Json<OpenSessionResponse>, ApiError> {
     let request: OpenSessionRequest = parse_json_body(&terminal.body)?;
     let (session_key, platform_ephemeral_key) =
-        accept_session_offer(&state.random, &terminal.terminal_id, &request.terminal_ephemeral_key)
-            .map_err(ApiError::invalid_request)?;
+        accept_session_offer(&state.random, &terminal.terminal_id, &request.terminal_ephemeral_key).map_err(
+            |error| match error {
+                // The platform's random source failed: not the terminal's fault, worth a retry.
+                SessionError::RandomSourceFailed => ApiError::Overloaded,
+                // A malformed key, or one of low order (the agreement refuses an all-zero shared secret).
+                _ => ApiError::invalid_request(error),
+            },
+        )?;
     let issued_at = state.now();
     let expires_at = issued_at.saturating_add(state.settings.terminal_session_lifetime.as_secs() as i64);
     let ticket = state

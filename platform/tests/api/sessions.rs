@@ -167,7 +167,8 @@ async fn opening_a_session_needs_a_registered_terminal_and_a_well_formed_key() {
     let (status, answer, _) = app.terminal_call(Method::POST, &path, &body).await;
     assert_eq!((status, answer["code"].as_str()), (401, Some("terminal_not_registered")), "{answer}");
     assert_eq!(app.register(&app.terminal).await.0, 200);
-    for bad in [&br#"{"terminal_ephemeral_key":"AAAA"}"#[..], b"{}", b"not json"] {
+    let low_order_key = br#"{"terminal_ephemeral_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#;
+    for bad in [&br#"{"terminal_ephemeral_key":"AAAA"}"#[..], low_order_key, b"{}", b"not json"] {
         let (status, answer, _) = app.terminal_call(Method::POST, &path, bad).await;
         assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
     }
