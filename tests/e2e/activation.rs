@@ -85,10 +85,27 @@ async fn a_bound_box_says_so_on_its_next_boot_without_a_new_code() {
     next_event(&mut agent, &["bound"]).await;
     assert_eq!(agent.wait_exit(FLOW_TIMEOUT).await, Some(0));
 
+    assert!(system.path("box").join("session.json").exists(), "the first boot opened a platform session");
+    let registrations_before = answered_on(&system, "/v1/terminals").await;
+    let signed_checks_before = answered_on(&system, "/v1/terminals/{terminal_id}/binding").await;
     let mut reboot = system.agent("box", &["run"]);
     let event = next_event(&mut reboot, &["already_bound", "activation"]).await;
     assert_eq!(event["event"], "already_bound", "a bound box must not show a new code");
     assert_eq!(reboot.wait_exit(FLOW_TIMEOUT).await, Some(0));
+    assert_eq!(answered_on(&system, "/v1/terminals").await, registrations_before, "no registration on reboot");
+    let signed_checks_after = answered_on(&system, "/v1/terminals/{terminal_id}/binding").await;
+    assert_eq!(signed_checks_after, signed_checks_before, "the reboot checked over its session, not signed");
+    assert_eq!(answered_on(&system, "/v1/terminals/{terminal_id}/binding-check").await, 1);
+}
+
+/// Requests the platform answered on `route` (any status), from its Prometheus `/metrics`.
+async fn answered_on(system: &System, route: &str) -> u64 {
+    let text = system.http.get(format!("{}/metrics", system.platform_url)).send().await.unwrap().text().await.unwrap();
+    let label = format!("route=\"{route}\"");
+    text.lines()
+        .filter(|line| line.starts_with("http_requests_total{") && line.contains(&label))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread")]
