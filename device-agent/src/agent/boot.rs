@@ -36,9 +36,8 @@ pub(super) async fn run_until_bound(
 ) -> Result<BoundBinding, AgentError> {
     let mut backoff = agent.new_backoff();
     // A box that holds a session and whose flag names the binding is done in one tagged request: no registration.
-    if let Some(BindingStatus::Bound(binding)) =
-        agent.retrying(events, &mut backoff, || agent.check_over_session()).await?
-    {
+    let over_session = agent.retrying(events, &mut backoff, || agent.check_over_session()).await?;
+    if let Some(BindingStatus::Bound(binding)) = over_session {
         tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "already bound (session)");
         events(AgentEvent::AlreadyBound(binding.clone()));
         return Ok(binding);
@@ -49,8 +48,15 @@ pub(super) async fn run_until_bound(
         terminal_id: agent.terminal_id().clone(),
         newly_registered: registered.newly_registered,
     });
+    // The first round takes the session's answer (unbound), or goes straight to the signed check when the session
+    // did not settle it: never a second session check right after the first.
+    let mut first_round = Some(over_session);
     loop {
-        let status = agent.retrying(events, &mut backoff, || agent.current_status()).await?;
+        let status = match first_round.take() {
+            Some(Some(status)) => status,
+            Some(None) => agent.retrying(events, &mut backoff, || agent.fetch_signed_status_and_update_flag()).await?,
+            None => agent.retrying(events, &mut backoff, || agent.current_status()).await?,
+        };
         if let BindingStatus::Bound(binding) = status {
             tracing::info!(terminal_id = %agent.terminal_id(), binding_id = %binding.binding_id, "already bound");
             events(AgentEvent::AlreadyBound(binding.clone()));
