@@ -5,6 +5,8 @@
 //! and need no database read; rotating the signing key ends every session (boxes open new ones). A ticket cannot
 //! be read or altered without the key, and opening one checks its terminal and expiry.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use numbind_wire::statement::PlatformSigningKey;
 use numbind_wire::terminal_session::SessionKey;
 use numbind_wire::TerminalId;
@@ -60,7 +62,7 @@ impl SessionTickets {
             .map_err(|_| TicketRefusal::NotGenuine)?;
         let mut ticket = nonce_bytes.to_vec();
         ticket.extend_from_slice(&sealed);
-        Ok(base64url_encode(&ticket))
+        Ok(URL_SAFE_NO_PAD.encode(&ticket))
     }
 
     /// The session key of a genuine, unexpired ticket of `terminal_id`.
@@ -70,7 +72,7 @@ impl SessionTickets {
         terminal_id: &TerminalId,
         now_unix_seconds: i64,
     ) -> Result<SessionKey, TicketRefusal> {
-        let mut bytes = base64url_decode(ticket).ok_or(TicketRefusal::NotGenuine)?;
+        let mut bytes = URL_SAFE_NO_PAD.decode(ticket.trim()).map_err(|_| TicketRefusal::NotGenuine)?;
         if bytes.len() < NONCE_LEN + EXPIRY_LEN + SESSION_KEY_LEN + aead::MAX_TAG_LEN {
             return Err(TicketRefusal::NotGenuine);
         }
@@ -90,16 +92,6 @@ impl SessionTickets {
         let session_key: [u8; SESSION_KEY_LEN] = session_key.try_into().map_err(|_| TicketRefusal::NotGenuine)?;
         Ok(SessionKey::from_bytes(session_key))
     }
-}
-
-fn base64url_encode(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim()).ok()
 }
 
 #[cfg(test)]
@@ -137,11 +129,11 @@ mod tests {
         assert!(restarted.open(&ticket, &terminal_id, 1000).is_ok());
         let rotated = SessionTickets::new(&platform_key()).unwrap();
         assert_eq!(rotated.open(&ticket, &terminal_id, 1000).unwrap_err(), TicketRefusal::NotGenuine);
-        let mut bytes = base64url_decode(&ticket).unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&ticket).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 1;
         assert_eq!(
-            restarted.open(&base64url_encode(&bytes), &terminal_id, 1000).unwrap_err(),
+            restarted.open(&URL_SAFE_NO_PAD.encode(&bytes), &terminal_id, 1000).unwrap_err(),
             TicketRefusal::NotGenuine
         );
         for junk in ["", "AAAA", "%%%", &"A".repeat(200)] {
