@@ -51,6 +51,9 @@ enum Command {
     Bench(numbind_bench::cli::Args),
 }
 
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

@@ -21,6 +21,10 @@ fn init_tracing(json: bool) {
     numbind_process::init_logging(json, QUIET_COMPONENTS);
 }
 
+// The measured servers run in this process: they get the allocator their own binaries install.
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

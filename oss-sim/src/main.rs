@@ -13,6 +13,9 @@ struct Cli {
     args: numbind_oss_sim::cli::Args,
 }
 
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

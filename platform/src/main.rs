@@ -13,6 +13,9 @@ struct MainArgs {
     platform: numbind_platform::cli::Args,
 }
 
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main]
 async fn main() {
     let args = MainArgs::parse();

@@ -15,6 +15,25 @@ pub fn init_logging(json: bool, default_directives: &str) {
     }
 }
 
+/// The allocator of every numbind server process, installed by each server's `main`:
+/// `#[global_allocator] static ALLOCATOR: ServerAllocator = SERVER_ALLOCATOR;`
+///
+/// jemalloc, because a waiting long-poll holds hyper's two 8 KiB connection buffers, mostly unwritten: jemalloc
+/// leaves the untouched pages of such a block unmapped, where glibc's malloc makes them resident. Measured in
+/// scenario 3 of `numbind-bench` (`docs/PERFORMANCE.md`): a held request fell from 15.2 to 7.0 KB for bare hyper
+/// and from 15.1 to 10.7 KB for the platform. The device agent keeps the system allocator (its size budget).
+#[cfg(all(feature = "server-allocator", not(target_env = "msvc")))]
+pub type ServerAllocator = tikv_jemallocator::Jemalloc;
+/// See [`ServerAllocator`]: jemalloc does not build for MSVC, where the system allocator stays.
+#[cfg(all(feature = "server-allocator", target_env = "msvc"))]
+pub type ServerAllocator = std::alloc::System;
+/// The value to install as `#[global_allocator]`.
+#[cfg(all(feature = "server-allocator", not(target_env = "msvc")))]
+pub const SERVER_ALLOCATOR: ServerAllocator = tikv_jemallocator::Jemalloc;
+/// The value to install as `#[global_allocator]`.
+#[cfg(all(feature = "server-allocator", target_env = "msvc"))]
+pub const SERVER_ALLOCATOR: ServerAllocator = std::alloc::System;
+
 /// Completes on SIGTERM or ctrl-c (SIGINT): the signal to stop gracefully. If a signal cannot be listened to,
 /// only the other one stops the process.
 pub async fn stop_signal() {

@@ -21,6 +21,9 @@ enum Command {
     Phone(numbind_sms_sim::cli::PhoneArgs),
 }
 
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

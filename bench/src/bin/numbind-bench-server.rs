@@ -4,6 +4,9 @@
 
 use std::io::Write;
 
+#[global_allocator]
+static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
+
 #[tokio::main(worker_threads = 2)]
 async fn main() {
     if let Err(error) = serve(std::env::args().skip(1).collect()).await {
