@@ -101,4 +101,18 @@ mod tests {
         writer.execute("INSERT INTO things (name) VALUES ('b')", []).unwrap();
         assert_eq!(count(&pool), 2, "a failed read ends its snapshot too");
     }
+
+    #[test]
+    fn a_read_connection_caches_256_kib_of_pages_not_sqlites_default_2_mib() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("pool.db");
+        Connection::open(&path).unwrap().execute_batch("PRAGMA journal_mode = WAL").unwrap();
+        let pool = ReadPool::new(path, 4);
+        let cache_size = pool
+            .read(|connection| -> Result<i64, DatabaseError> {
+                Ok(connection.query_row("PRAGMA cache_size", [], |row| row.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(cache_size, -256, "negative: a size in KiB");
+    }
 }
