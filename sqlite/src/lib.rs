@@ -23,6 +23,9 @@ use std::time::Duration;
 
 /// The most writers whose work shares one commit; a larger batch is committed at once.
 const MAX_BATCH_MEMBERS: usize = 128;
+/// Prepared statements each connection keeps (rusqlite's default is 16): every store query comes from the cache,
+/// and a component has a few dozen hot ones, so a smaller cache would evict and re-parse them in turn.
+const STATEMENT_CACHE_CAPACITY: usize = 128;
 /// Read connections kept open for reuse.
 const MAX_IDLE_READ_CONNECTIONS: usize = 16;
 
@@ -139,6 +142,7 @@ impl Database {
         connection.pragma_update(None, "temp_store", "MEMORY")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         check_integrity(&connection)?;
         migrate(&mut connection, schema)?;
         Ok(connection)

@@ -69,6 +69,7 @@ impl ReadPool {
         connection.pragma_update(None, "cache_size", -READ_CONNECTION_CACHE_KIB)?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(crate::STATEMENT_CACHE_CAPACITY);
         Ok(connection)
     }
 }

@@ -58,23 +58,25 @@ fn binding_from_row(row: &Row<'_>) -> Result<Result<BindingRecord, StoreError>, 
 
 /// Revokes the terminal's active binding unless it is `keep_binding_id`; inserts the new one if it is new.
 pub(super) fn record_binding_in(transaction: &Connection, binding: &NewBinding, now_ms: i64) -> Result<(), StoreError> {
-    transaction.execute(
-        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = 'replaced' \
+    transaction
+        .prepare_cached(
+            "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = 'replaced' \
          WHERE terminal_id = ?1 AND state = 'active' AND binding_id <> ?2",
-        params![binding.terminal_id.as_str(), binding.binding_id, now_ms],
-    )?;
-    transaction.execute(
-        "INSERT OR IGNORE INTO bindings (binding_id, msisdn, terminal_id, device_model, activation_id, state, \
+        )?
+        .execute(params![binding.terminal_id.as_str(), binding.binding_id, now_ms])?;
+    transaction
+        .prepare_cached(
+            "INSERT OR IGNORE INTO bindings (binding_id, msisdn, terminal_id, device_model, activation_id, state, \
          created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6)",
-        params![
+        )?
+        .execute(params![
             binding.binding_id,
             binding.msisdn.as_digits(),
             binding.terminal_id.as_str(),
             binding.device_model,
             binding.activation_id,
             now_ms
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
@@ -84,11 +86,12 @@ pub(super) fn revoke_binding_in(
     reason: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    transaction.execute(
-        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
+    transaction
+        .prepare_cached(
+            "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
          WHERE binding_id = ?1 AND state = 'active'",
-        params![binding_id, now_ms, reason],
-    )?;
+        )?
+        .execute(params![binding_id, now_ms, reason])?;
     Ok(())
 }
 
@@ -98,11 +101,12 @@ pub(super) fn revoke_bindings_of_number_in(
     reason: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    transaction.execute(
-        "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
+    transaction
+        .prepare_cached(
+            "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?2, revoked_reason = ?3 \
          WHERE msisdn = ?1 AND state = 'active'",
-        params![msisdn.as_digits(), now_ms, reason],
-    )?;
+        )?
+        .execute(params![msisdn.as_digits(), now_ms, reason])?;
     Ok(())
 }
 
@@ -115,19 +119,18 @@ impl Store {
         now_ms: i64,
     ) -> Result<RevocationOutcome, StoreError> {
         self.write(|connection| {
-            let changed = connection.execute(
-                "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
                  WHERE binding_id = ?1 AND terminal_id = ?2 AND state = 'active'",
-                params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()],
-            )?;
+                )?
+                .execute(params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()])?;
             if changed == 1 {
                 return Ok(RevocationOutcome::Revoked);
             }
-            let known: bool = connection.query_row(
-                "SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2",
-                params![request.binding_id, request.terminal_id.as_str()],
-                |row| row.get(0),
-            )?;
+            let known: bool = connection
+                .prepare_cached("SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2")?
+                .query_row(params![request.binding_id, request.terminal_id.as_str()], |row| row.get(0))?;
             Ok(if known { RevocationOutcome::AlreadyRevoked } else { RevocationOutcome::UnknownBinding })
         })
     }
@@ -139,11 +142,11 @@ impl Store {
         terminal_id: &TerminalId,
     ) -> Result<u32, StoreError> {
         self.read(|connection| {
-            let count: i64 = connection.query_row(
-                "SELECT COUNT(*) FROM bindings WHERE msisdn = ?1 AND state = 'active' AND terminal_id <> ?2",
-                params![msisdn.as_digits(), terminal_id.as_str()],
-                |row| row.get(0),
-            )?;
+            let count: i64 = connection
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM bindings WHERE msisdn = ?1 AND state = 'active' AND terminal_id <> ?2",
+                )?
+                .query_row(params![msisdn.as_digits(), terminal_id.as_str()], |row| row.get(0))?;
             Ok(u32::try_from(count).unwrap_or(u32::MAX))
         })
     }

@@ -108,9 +108,8 @@ impl Store {
     /// Stores a delivery unless its dedupe key is known; committed before the SMS centre gets its ack.
     pub(crate) fn insert_inbox(&self, message: &NewInboxMessage) -> Result<InboxInsert, StoreError> {
         self.write(|connection| {
-            let inserted = connection.execute(
-                "INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
-                 state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+            let inserted = connection.prepare_cached("INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
+                 state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)")?.execute(
                 params![
                     message.dedupe_key,
                     message.smsc_message_id,
@@ -152,18 +151,18 @@ impl Store {
     /// When the earliest pending row falls due, if any.
     pub(crate) fn next_inbox_due_at(&self) -> Result<Option<i64>, StoreError> {
         self.read(|connection| {
-            Ok(connection.query_row(
-                "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'",
-                [],
-                |row| row.get(0),
-            )?)
+            Ok(connection
+                .prepare_cached("SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 
     pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
         let json = to_json(redemption)?;
         self.write(|connection| {
-            connection.execute("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+            connection
+                .prepare_cached("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1")?
+                .execute(params![inbox_id, json])?;
             Ok(())
         })
     }
@@ -181,7 +180,9 @@ impl Store {
             if let Some(binding) = binding {
                 record_binding_in(transaction, binding, now_ms)?;
             }
-            transaction.execute("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1", params![inbox_id, json])?;
+            transaction
+                .prepare_cached("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1")?
+                .execute(params![inbox_id, json])?;
             Ok(())
         })
     }
@@ -194,8 +195,7 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.execute(
-                "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1",
+            connection.prepare_cached("UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1")?.execute(
                 params![inbox_id, next_attempt_at_ms, error],
             )?;
             Ok(())
@@ -210,11 +210,12 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            let newly_finished = transaction.execute(
-                "UPDATE inbox SET state = 'processed', command_kind = ?2, outcome = ?3, processed_at_ms = ?4 \
+            let newly_finished = transaction
+                .prepare_cached(
+                    "UPDATE inbox SET state = 'processed', command_kind = ?2, outcome = ?3, processed_at_ms = ?4 \
                  WHERE inbox_id = ?1 AND state = 'pending'",
-                params![inbox_id, finished.kind.as_str(), finished.outcome.as_str(), now_ms],
-            )?;
+                )?
+                .execute(params![inbox_id, finished.kind.as_str(), finished.outcome.as_str(), now_ms])?;
             if newly_finished == 0 {
                 // Finished before (or unknown): nothing to do twice.
                 return Ok(());
@@ -239,33 +240,32 @@ impl Store {
     pub(crate) fn inbox_view(&self, smsc_message_id: &str) -> Result<Option<InboxView>, StoreError> {
         self.read(|connection| {
             let found = connection
-                .query_row(
+                .prepare_cached(
                     "SELECT inbox_id, smsc_message_id, source, destination, state, attempts, command_kind, outcome, \
                      last_error, received_at_ms, processed_at_ms FROM inbox WHERE smsc_message_id = ?1 \
                      ORDER BY inbox_id DESC LIMIT 1",
-                    [smsc_message_id],
-                    |row| {
-                        let attempts: i64 = row.get(5)?;
-                        let view = InboxView {
-                            smsc_message_id: row.get(1)?,
-                            source: row.get(2)?,
-                            destination: row.get(3)?,
-                            state: row.get(4)?,
-                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                            command: row.get(6)?,
-                            outcome: row.get(7)?,
-                            last_error: row.get(8)?,
-                            received_at_unix_ms: row.get(9)?,
-                            processed_at_unix_ms: row.get(10)?,
-                            replies: Vec::new(),
-                        };
-                        Ok((row.get::<_, i64>(0)?, view))
-                    },
-                )
+                )?
+                .query_row([smsc_message_id], |row| {
+                    let attempts: i64 = row.get(5)?;
+                    let view = InboxView {
+                        smsc_message_id: row.get(1)?,
+                        source: row.get(2)?,
+                        destination: row.get(3)?,
+                        state: row.get(4)?,
+                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        command: row.get(6)?,
+                        outcome: row.get(7)?,
+                        last_error: row.get(8)?,
+                        received_at_unix_ms: row.get(9)?,
+                        processed_at_unix_ms: row.get(10)?,
+                        replies: Vec::new(),
+                    };
+                    Ok((row.get::<_, i64>(0)?, view))
+                })
                 .optional()?;
             let Some((inbox_id, mut view)) = found else { return Ok(None) };
             let mut statement =
-                connection.prepare("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
+                connection.prepare_cached("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
             let replies = statement.query_map([inbox_id], |row| row.get::<_, String>(0))?;
             for reply in replies {
                 view.replies.push(reply?);

@@ -33,11 +33,12 @@ pub(super) fn queue_reply_in(
     reply: &OutgoingReply,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    transaction.execute(
-        "INSERT INTO outbox_sms (inbox_id, destination, text, state, next_attempt_at_ms, created_at_ms) \
+    transaction
+        .prepare_cached(
+            "INSERT INTO outbox_sms (inbox_id, destination, text, state, next_attempt_at_ms, created_at_ms) \
          VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
-        params![inbox_id, reply.destination.as_digits(), reply.text, now_ms],
-    )?;
+        )?
+        .execute(params![inbox_id, reply.destination.as_digits(), reply.text, now_ms])?;
     Ok(())
 }
 
@@ -45,9 +46,8 @@ impl Store {
     pub(crate) fn next_due_outbox(&self, now_ms: i64) -> Result<Option<OutboxRow>, StoreError> {
         self.read(|connection| {
             let raw = connection
-                .query_row(
-                    "SELECT outbox_id, destination, text, attempts FROM outbox_sms \
-                     WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1",
+                .prepare_cached("SELECT outbox_id, destination, text, attempts FROM outbox_sms \
+                     WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1")?.query_row(
                     [now_ms],
                     |row| {
                         Ok((
@@ -71,11 +71,9 @@ impl Store {
 
     pub(crate) fn next_outbox_due_at(&self) -> Result<Option<i64>, StoreError> {
         self.read(|connection| {
-            Ok(connection.query_row(
-                "SELECT MIN(next_attempt_at_ms) FROM outbox_sms WHERE state = 'queued'",
-                [],
-                |row| row.get(0),
-            )?)
+            Ok(connection
+                .prepare_cached("SELECT MIN(next_attempt_at_ms) FROM outbox_sms WHERE state = 'queued'")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 
@@ -86,10 +84,11 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.execute(
-                "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at_ms = ?3 WHERE outbox_id = ?1",
-                params![outbox_id, smsc_message_id, now_ms],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at_ms = ?3 WHERE outbox_id = ?1",
+                )?
+                .execute(params![outbox_id, smsc_message_id, now_ms])?;
             Ok(())
         })
     }
@@ -101,8 +100,7 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.execute(
-                "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1",
+            connection.prepare_cached("UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1")?.execute(
                 params![outbox_id, next_attempt_at_ms, error],
             )?;
             Ok(())

@@ -31,9 +31,8 @@ impl Store {
     /// Inserts a new subscriber; `SubscriberExists` when the number is taken.
     pub(crate) fn insert_subscriber(&self, subscriber: &Subscriber, now_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
-            let inserted = connection.execute(
-                "INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, balance_fen, \
-                 created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            let inserted = connection.prepare_cached("INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, balance_fen, \
+                 created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")?.execute(
                 params![
                     subscriber.msisdn.as_digits(),
                     subscriber.status.as_str(),
@@ -80,10 +79,12 @@ impl Store {
     /// Replaces every field but the number; false when there is no such subscriber.
     pub(crate) fn update_subscriber(&self, subscriber: &Subscriber, now_ms: i64) -> Result<bool, StoreError> {
         self.write(|connection| {
-            let updated = connection.execute(
-                "UPDATE subscribers SET status = ?2, plan = ?3, device_limit = ?4, billing_allowed = ?5, \
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE subscribers SET status = ?2, plan = ?3, device_limit = ?4, billing_allowed = ?5, \
                  balance_fen = ?6, updated_at_ms = ?7 WHERE msisdn = ?1",
-                params![
+                )?
+                .execute(params![
                     subscriber.msisdn.as_digits(),
                     subscriber.status.as_str(),
                     subscriber.plan.as_str(),
@@ -91,8 +92,7 @@ impl Store {
                     subscriber.billing_allowed,
                     subscriber.balance_fen,
                     now_ms
-                ],
-            )?;
+                ])?;
             Ok(updated == 1)
         })
     }

@@ -67,7 +67,7 @@ pub(super) fn find_activation_in(
     activation_id: &str,
 ) -> Result<Option<Activation>, StoreError> {
     let sql = format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE activation_id = ?1");
-    connection.query_row(&sql, [activation_id], read_activation).optional()?.transpose()
+    connection.prepare_cached(&sql)?.query_row([activation_id], read_activation).optional()?.transpose()
 }
 
 pub(super) fn set_activation_state(
@@ -75,21 +75,20 @@ pub(super) fn set_activation_state(
     activation_id: &str,
     state: ActivationState,
 ) -> Result<(), StoreError> {
-    connection.execute(
-        "UPDATE activations SET state = ?2 WHERE activation_id = ?1",
-        params![activation_id, state.as_str()],
-    )?;
+    connection
+        .prepare_cached("UPDATE activations SET state = ?2 WHERE activation_id = ?1")?
+        .execute(params![activation_id, state.as_str()])?;
     Ok(())
 }
 
 /// Writes back the expiry of every live activation past its deadline (frees their codes for reuse).
 fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Result<(), StoreError> {
     connection
-        .execute("UPDATE activations SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?1", [now])?;
-    connection.execute(
-        "UPDATE activations SET state = 'expired' WHERE state = 'claimed' AND expires_at + ?2 <= ?1",
-        params![now, crate::domain::activation::CLAIM_GRACE_SECONDS],
-    )?;
+        .prepare_cached("UPDATE activations SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?1")?
+        .execute([now])?;
+    connection
+        .prepare_cached("UPDATE activations SET state = 'expired' WHERE state = 'claimed' AND expires_at + ?2 <= ?1")?
+        .execute(params![now, crate::domain::activation::CLAIM_GRACE_SECONDS])?;
     Ok(())
 }
 
@@ -101,7 +100,7 @@ fn live_activation_of_terminal(
         "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE terminal_id = ?1 AND state IN ('pending','claimed')
          ORDER BY created_at DESC LIMIT 1"
     );
-    connection.query_row(&sql, [terminal_id.as_str()], read_activation).optional()?.transpose()
+    connection.prepare_cached(&sql)?.query_row([terminal_id.as_str()], read_activation).optional()?.transpose()
 }
 
 fn rate_limit_retry_after(
@@ -110,11 +109,9 @@ fn rate_limit_retry_after(
     limits: IssueLimits,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    let (count, oldest): (i64, Option<i64>) = connection.query_row(
-        "SELECT count(*), min(created_at) FROM activations WHERE terminal_id = ?1 AND created_at > ?2",
-        params![terminal_id.as_str(), now - limits.window_seconds],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (count, oldest): (i64, Option<i64>) = connection
+        .prepare_cached("SELECT count(*), min(created_at) FROM activations WHERE terminal_id = ?1 AND created_at > ?2")?
+        .query_row(params![terminal_id.as_str(), now - limits.window_seconds], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok((count >= limits.max_per_window).then(|| (oldest.unwrap_or(now) + limits.window_seconds - now).max(1)))
 }
 
@@ -129,11 +126,12 @@ fn insert_fresh_activation(
         let activation_id = new_activation_id(random).map_err(|_| StoreError::RandomSourceFailed)?;
         let code = ActivationCode::generate(random).map_err(|_| StoreError::RandomSourceFailed)?;
         let expires_at = now + limits.time_to_live_seconds;
-        let inserted = transaction.execute(
-            "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+        let inserted = transaction
+            .prepare_cached(
+                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
              VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
-            params![activation_id, terminal_id.as_str(), code.as_str(), now, expires_at],
-        )?;
+            )?
+            .execute(params![activation_id, terminal_id.as_str(), code.as_str(), now, expires_at])?;
         if inserted == 1 {
             let event =
                 AuditEvent::new("terminal", "activation_issued").terminal(terminal_id).activation(&activation_id);
@@ -247,10 +245,12 @@ impl Store {
             if activation.state != ActivationState::Bound || activation.binding_id.as_deref() != Some(binding_id) {
                 return Ok(Some(false));
             }
-            let first_time = transaction.execute(
-                "UPDATE activations SET acknowledged_at = ?2 WHERE activation_id = ?1 AND acknowledged_at IS NULL",
-                params![activation_id, now],
-            )? == 1;
+            let first_time = transaction
+                .prepare_cached(
+                    "UPDATE activations SET acknowledged_at = ?2 WHERE activation_id = ?1 AND acknowledged_at IS NULL",
+                )?
+                .execute(params![activation_id, now])?
+                == 1;
             if first_time {
                 let event = AuditEvent::new("terminal", "binding_acknowledged")
                     .terminal(terminal_id)

@@ -114,11 +114,10 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 /// The last chained event's sequence and hash (0 and the genesis hash when none).
 fn chain_head(connection: &rusqlite::Connection) -> Result<(i64, ChainHash), StoreError> {
     let head: Option<(i64, Vec<u8>)> = connection
-        .query_row(
+        .prepare_cached(
             "SELECT sequence, hash FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        )?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     match head {
         None => Ok((0, GENESIS_HASH)),
@@ -150,9 +149,8 @@ pub(super) fn append_audit_event(
         detail: event.detail.map(str::to_owned),
     };
     let hash = fields.chain_hash(&prev_hash);
-    connection.execute(
-        "INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
-         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    connection.prepare_cached("INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
+         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(
         params![
             fields.sequence,
             fields.at,
@@ -180,10 +178,9 @@ pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) ->
         let (last_sequence, prev_hash) = chain_head(connection)?;
         let fields = AuditEventFields { sequence: last_sequence + 1, ..stored.fields };
         let hash = fields.chain_hash(&prev_hash);
-        connection.execute(
-            "UPDATE audit_events SET sequence = ?2, prev_hash = ?3, hash = ?4 WHERE event_id = ?1",
-            params![stored.row_id, fields.sequence, prev_hash.as_slice(), hash.as_slice()],
-        )?;
+        connection
+            .prepare_cached("UPDATE audit_events SET sequence = ?2, prev_hash = ?3, hash = ?4 WHERE event_id = ?1")?
+            .execute(params![stored.row_id, fields.sequence, prev_hash.as_slice(), hash.as_slice()])?;
     }
     Ok(())
 }
@@ -195,7 +192,8 @@ pub fn verify_audit_chain_file(path: &Path) -> Result<AuditVerifyReport, StoreEr
     let transaction = connection.unchecked_transaction()?;
     let mut known_hashes = HashMap::new();
     {
-        let mut statement = transaction.prepare("SELECT hash, sequence FROM audit_events WHERE hash IS NOT NULL")?;
+        let mut statement =
+            transaction.prepare_cached("SELECT hash, sequence FROM audit_events WHERE hash IS NOT NULL")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let sequence: Option<i64> = row.get(1)?;

@@ -67,7 +67,7 @@ pub(super) fn active_binding_in(
 fn active_bindings_of_number(connection: &rusqlite::Connection, msisdn: &Msisdn) -> Result<Vec<Binding>, StoreError> {
     let sql =
         format!("SELECT {BINDING_COLUMNS} FROM bindings WHERE msisdn = ?1 AND state = 'active' ORDER BY created_at");
-    let mut statement = connection.prepare(&sql)?;
+    let mut statement = connection.prepare_cached(&sql)?;
     let rows = statement.query_map([msisdn.as_digits()], read_binding)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().map(parse_binding).collect()
 }
@@ -80,10 +80,11 @@ pub(super) fn revoke_binding(
     reason: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    connection.execute(
-        "UPDATE bindings SET state = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE binding_id = ?1",
-        params![binding.binding_id, now, reason],
-    )?;
+    connection
+        .prepare_cached(
+            "UPDATE bindings SET state = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE binding_id = ?1",
+        )?
+        .execute(params![binding.binding_id, now, reason])?;
     let event = AuditEvent::new(actor, "binding_revoked")
         .terminal(&binding.terminal_id)
         .msisdn(&binding.msisdn)
@@ -105,9 +106,8 @@ impl Store {
     pub fn unbind_for_oss(&self, request: &OssUnbindRequest, now: i64) -> Result<UnbindOutcome, StoreError> {
         self.in_transaction(|transaction| {
             let earlier: Option<String> = transaction
-                .query_row("SELECT response FROM oss_unbindings WHERE request_id = ?1", [&request.request_id], |row| {
-                    row.get(0)
-                })
+                .prepare_cached("SELECT response FROM oss_unbindings WHERE request_id = ?1")?
+                .query_row([&request.request_id], |row| row.get(0))
                 .optional()?;
             if let Some(earlier) = earlier {
                 let response =
@@ -132,10 +132,9 @@ impl Store {
             }
             let response = OssUnbindResponse { unbound };
             let text = serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("oss_unbindings"))?;
-            transaction.execute(
-                "INSERT INTO oss_unbindings (request_id, response, created_at) VALUES (?1, ?2, ?3)",
-                params![request.request_id, text, now],
-            )?;
+            transaction
+                .prepare_cached("INSERT INTO oss_unbindings (request_id, response, created_at) VALUES (?1, ?2, ?3)")?
+                .execute(params![request.request_id, text, now])?;
             Ok(UnbindOutcome::Unbound(response))
         })
     }
@@ -153,7 +152,7 @@ impl Store {
             let sql = format!(
                 "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE terminal_id = ?1 AND state IN ('pending','claimed')"
             );
-            let mut statement = transaction.prepare(&sql)?;
+            let mut statement = transaction.prepare_cached(&sql)?;
             let live = statement
                 .query_map([terminal_id.as_str()], super::activations::read_activation)?
                 .collect::<Result<Vec<_>, _>>()?;

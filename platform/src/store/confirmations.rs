@@ -45,11 +45,8 @@ fn stored_confirmation(
         return Ok(None);
     }
     let stored: Option<String> = connection
-        .query_row(
-            "SELECT confirmation_response FROM activations WHERE activation_id = ?1",
-            [&activation.activation_id],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT confirmation_response FROM activations WHERE activation_id = ?1")?
+        .query_row([&activation.activation_id], |row| row.get(0))
         .optional()?
         .flatten();
     stored
@@ -66,9 +63,9 @@ fn apply_bound(
     binding_id: &str,
     now: i64,
 ) -> Result<Option<ConfirmBindingResponse>, StoreError> {
-    let taken: bool =
-        transaction
-            .query_row("SELECT count(*) > 0 FROM bindings WHERE binding_id = ?1", [binding_id], |row| row.get(0))?;
+    let taken: bool = transaction
+        .prepare_cached("SELECT count(*) > 0 FROM bindings WHERE binding_id = ?1")?
+        .query_row([binding_id], |row| row.get(0))?;
     if taken {
         return Ok(None);
     }
@@ -82,15 +79,21 @@ fn apply_bound(
             replaced_msisdn = Some(old.msisdn);
         }
     }
-    transaction.execute(
-        "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
+    transaction
+        .prepare_cached(
+            "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
          VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
-        params![binding_id, terminal_id.as_str(), request.msisdn.as_digits(), activation.activation_id, now],
-    )?;
-    transaction.execute(
-        "UPDATE activations SET state = 'bound', binding_id = ?2 WHERE activation_id = ?1",
-        params![activation.activation_id, binding_id],
-    )?;
+        )?
+        .execute(params![
+            binding_id,
+            terminal_id.as_str(),
+            request.msisdn.as_digits(),
+            activation.activation_id,
+            now
+        ])?;
+    transaction
+        .prepare_cached("UPDATE activations SET state = 'bound', binding_id = ?2 WHERE activation_id = ?1")?
+        .execute(params![activation.activation_id, binding_id])?;
     queue_sms(transaction, &request.msisdn, &notification_text::binding_confirmed(&model, terminal_id), now)?;
     let event = AuditEvent::new("oss", "binding_created")
         .terminal(terminal_id)
@@ -108,10 +111,9 @@ fn apply_denied(
     reason: DenialReason,
     now: i64,
 ) -> Result<ConfirmBindingResponse, StoreError> {
-    transaction.execute(
-        "UPDATE activations SET state = 'denied', denial_reason = ?2 WHERE activation_id = ?1",
-        params![activation.activation_id, reason.as_str()],
-    )?;
+    transaction
+        .prepare_cached("UPDATE activations SET state = 'denied', denial_reason = ?2 WHERE activation_id = ?1")?
+        .execute(params![activation.activation_id, reason.as_str()])?;
     let event = AuditEvent::new("oss", "activation_denied")
         .terminal(&activation.terminal_id)
         .msisdn(&request.msisdn)
@@ -152,10 +154,9 @@ impl Store {
             };
             let stored =
                 serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("confirmation_response"))?;
-            transaction.execute(
-                "UPDATE activations SET confirmation_response = ?2 WHERE activation_id = ?1",
-                params![activation.activation_id, stored],
-            )?;
+            transaction
+                .prepare_cached("UPDATE activations SET confirmation_response = ?2 WHERE activation_id = ?1")?
+                .execute(params![activation.activation_id, stored])?;
             Ok(ConfirmationOutcome::Applied { response, repeated: false })
         })
     }

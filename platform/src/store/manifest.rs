@@ -26,9 +26,8 @@ pub(super) fn manifest_key_in(
     terminal_id: &TerminalId,
 ) -> Result<Option<TerminalPublicKey>, StoreError> {
     let listed: Option<String> = connection
-        .query_row("SELECT public_key FROM manifest_terminals WHERE terminal_id = ?1", [terminal_id.as_str()], |row| {
-            row.get(0)
-        })
+        .prepare_cached("SELECT public_key FROM manifest_terminals WHERE terminal_id = ?1")?
+        .query_row([terminal_id.as_str()], |row| row.get(0))
         .optional()?;
     listed
         .map(|text| {
@@ -54,10 +53,11 @@ impl Store {
                 }
             }
             for entry in &new_entries {
-                transaction.execute(
-                    "INSERT INTO manifest_terminals (terminal_id, public_key, device_model) VALUES (?1, ?2, ?3)",
-                    params![entry.terminal_id.as_str(), entry.public_key.to_string(), entry.device_model],
-                )?;
+                transaction
+                    .prepare_cached(
+                        "INSERT INTO manifest_terminals (terminal_id, public_key, device_model) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![entry.terminal_id.as_str(), entry.public_key.to_string(), entry.device_model])?;
             }
             Ok(ManifestImportOutcome::Imported {
                 added: new_entries.len(),
@@ -74,7 +74,7 @@ impl Store {
     /// How many terminals the manifest lists.
     pub fn count_manifest_entries(&self) -> Result<i64, StoreError> {
         self.read(|connection| {
-            Ok(connection.query_row("SELECT count(*) FROM manifest_terminals", [], |row| row.get(0))?)
+            Ok(connection.prepare_cached("SELECT count(*) FROM manifest_terminals")?.query_row([], |row| row.get(0))?)
         })
     }
 }

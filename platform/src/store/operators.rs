@@ -79,8 +79,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.in_transaction(|transaction| {
-            transaction.execute(
-                "INSERT INTO operator_tokens (token_id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            transaction.prepare_cached("INSERT INTO operator_tokens (token_id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
                 params![token.token_id, name, role.as_str(), token.hash.as_slice(), now],
             )?;
             let detail = format!("token {} for {name} as {}", token.token_id, role.as_str());
@@ -91,8 +90,7 @@ impl Store {
     /// Revokes a token by ID (or every live token of an operator name); returns how many were revoked.
     pub fn revoke_operator_token(&self, token_id_or_name: &str, now: i64) -> Result<usize, StoreError> {
         self.in_transaction(|transaction| {
-            let revoked = transaction.execute(
-                "UPDATE operator_tokens SET revoked_at = ?2 WHERE (token_id = ?1 OR name = ?1) AND revoked_at IS NULL",
+            let revoked = transaction.prepare_cached("UPDATE operator_tokens SET revoked_at = ?2 WHERE (token_id = ?1 OR name = ?1) AND revoked_at IS NULL")?.execute(
                 params![token_id_or_name, now],
             )?;
             if revoked > 0 {
@@ -108,11 +106,10 @@ impl Store {
     pub fn operator_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Operator>, StoreError> {
         self.read(|connection| {
             let found: Option<(String, String, Vec<u8>)> = connection
-                .query_row(
+                .prepare_cached(
                     "SELECT name, role, token_hash FROM operator_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
-                    [token_hash.as_slice()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
+                )?
+                .query_row([token_hash.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .optional()?;
             let Some((name, role, stored_hash)) = found else { return Ok(None) };
             if !hashes_match(&stored_hash, token_hash) {

@@ -17,18 +17,19 @@ pub(in crate::store) fn queue_oss_revocation(
     now: i64,
 ) -> Result<String, StoreError> {
     let revocation_id = new_revocation_id(&SystemRandom::new()).map_err(|_| StoreError::RandomSourceFailed)?;
-    connection.execute(
-        "INSERT INTO outbox_oss (revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts,
+    connection
+        .prepare_cached(
+            "INSERT INTO outbox_oss (revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts,
          next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6)",
-        params![
+        )?
+        .execute(params![
             revocation_id,
             binding.binding_id,
             binding.terminal_id.as_str(),
             binding.msisdn.as_digits(),
             reason.as_str(),
             now
-        ],
-    )?;
+        ])?;
     Ok(revocation_id)
 }
 
@@ -67,7 +68,7 @@ fn query(
     sql: &str,
     parameters: impl rusqlite::Params,
 ) -> Result<Vec<QueuedOssRevocation>, StoreError> {
-    let mut statement = connection.prepare(sql)?;
+    let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().collect()
 }
@@ -87,20 +88,17 @@ impl Store {
     /// The earliest next attempt of any queued revocation.
     pub fn next_oss_revocation_due_at(&self) -> Result<Option<i64>, StoreError> {
         self.read(|connection| {
-            Ok(connection.query_row(
-                "SELECT min(next_attempt_at) FROM outbox_oss WHERE state = 'queued'",
-                [],
-                |row| row.get(0),
-            )?)
+            Ok(connection
+                .prepare_cached("SELECT min(next_attempt_at) FROM outbox_oss WHERE state = 'queued'")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 
     /// The OSS acknowledged the revocation.
     pub fn mark_oss_revocation_delivered(&self, revocation_id: &str, now: i64) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.execute(
-                "UPDATE outbox_oss SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL
-                 WHERE revocation_id = ?1",
+            connection.prepare_cached("UPDATE outbox_oss SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL
+                 WHERE revocation_id = ?1")?.execute(
                 params![revocation_id, now],
             )?;
             Ok(())
@@ -115,11 +113,12 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.execute(
-                "UPDATE outbox_oss SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_oss SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
                  WHERE revocation_id = ?1",
-                params![revocation_id, next_attempt_at, error],
-            )?;
+                )?
+                .execute(params![revocation_id, next_attempt_at, error])?;
             Ok(())
         })
     }

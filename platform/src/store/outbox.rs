@@ -25,11 +25,12 @@ pub(super) fn queue_sms(
     now: i64,
 ) -> Result<String, StoreError> {
     let outbox_id = new_outbox_id(&SystemRandom::new()).map_err(|_| StoreError::RandomSourceFailed)?;
-    connection.execute(
-        "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at)
+    connection
+        .prepare_cached(
+            "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4)",
-        params![outbox_id, destination.as_digits(), text, now],
-    )?;
+        )?
+        .execute(params![outbox_id, destination.as_digits(), text, now])?;
     Ok(outbox_id)
 }
 
@@ -57,7 +58,7 @@ fn query_outbox(
     sql: &str,
     parameters: impl rusqlite::Params,
 ) -> Result<Vec<OutboxSms>, StoreError> {
-    let mut statement = connection.prepare(sql)?;
+    let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_outbox_row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().collect()
 }
@@ -77,31 +78,31 @@ impl Store {
     /// The earliest next attempt of any queued notification.
     pub fn next_notification_due_at(&self) -> Result<Option<i64>, StoreError> {
         self.read(|connection| {
-            Ok(connection.query_row(
-                "SELECT min(next_attempt_at) FROM outbox_sms WHERE state = 'queued'",
-                [],
-                |row| row.get(0),
-            )?)
+            Ok(connection
+                .prepare_cached("SELECT min(next_attempt_at) FROM outbox_sms WHERE state = 'queued'")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 
     pub fn mark_notification_sent(&self, outbox_id: &str, smsc_message_id: &str, now: i64) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.execute(
-                "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1
                  WHERE outbox_id = ?1",
-                params![outbox_id, smsc_message_id, now],
-            )?;
+                )?
+                .execute(params![outbox_id, smsc_message_id, now])?;
             Ok(())
         })
     }
 
     pub fn reschedule_notification(&self, outbox_id: &str, next_attempt_at: i64) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.execute(
-                "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at = ?2 WHERE outbox_id = ?1",
-                params![outbox_id, next_attempt_at],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at = ?2 WHERE outbox_id = ?1",
+                )?
+                .execute(params![outbox_id, next_attempt_at])?;
             Ok(())
         })
     }

@@ -46,7 +46,8 @@ fn refusal_named(name: &str) -> Result<RedemptionRefusal, StoreError> {
 
 fn lock_end_of(connection: &rusqlite::Connection, msisdn: &Msisdn) -> Result<Option<i64>, StoreError> {
     Ok(connection
-        .query_row("SELECT locked_until FROM number_locks WHERE msisdn = ?1", [msisdn.as_digits()], |row| row.get(0))
+        .prepare_cached("SELECT locked_until FROM number_locks WHERE msisdn = ?1")?
+        .query_row([msisdn.as_digits()], |row| row.get(0))
         .optional()?)
 }
 
@@ -57,11 +58,8 @@ fn earlier_failure_of_sms(
     now: i64,
 ) -> Result<Option<LimitedRedemptionAnswer>, StoreError> {
     let row: Option<(String, bool)> = connection
-        .query_row(
-            "SELECT reason, locked_the_number FROM redemption_failures WHERE sms_message_id = ?1",
-            [&request.sms_message_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT reason, locked_the_number FROM redemption_failures WHERE sms_message_id = ?1")?
+        .query_row([&request.sms_message_id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let Some((reason, locked_the_number)) = row else { return Ok(None) };
     if locked_the_number {
@@ -77,11 +75,9 @@ fn global_guard_in(
     limits: &RedemptionLimits,
     now: i64,
 ) -> Result<Option<RedemptionBlock>, StoreError> {
-    let (failures, oldest): (u32, Option<i64>) = connection.query_row(
-        "SELECT count(*), min(failed_at) FROM redemption_failures WHERE failed_at > ?1",
-        [now - GLOBAL_GUARD_WINDOW_SECONDS],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (failures, oldest): (u32, Option<i64>) = connection
+        .prepare_cached("SELECT count(*), min(failed_at) FROM redemption_failures WHERE failed_at > ?1")?
+        .query_row([now - GLOBAL_GUARD_WINDOW_SECONDS], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(limits.global_guard(failures, oldest, now))
 }
 
@@ -94,29 +90,28 @@ fn record_failure(
     now: i64,
 ) -> Result<bool, StoreError> {
     let msisdn = request.msisdn.as_digits();
-    transaction.execute(
-        "INSERT INTO redemption_failures (sms_message_id, msisdn, reason, failed_at) VALUES (?1, ?2, ?3, ?4)",
-        params![request.sms_message_id, msisdn, reason_name(refusal), now],
-    )?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO redemption_failures (sms_message_id, msisdn, reason, failed_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![request.sms_message_id, msisdn, reason_name(refusal), now])?;
     let window_start = limits.failure_window_start(now, lock_end_of(transaction, &request.msisdn)?);
-    let failures: u32 = transaction.query_row(
-        "SELECT count(*) FROM redemption_failures WHERE msisdn = ?1 AND failed_at >= ?2",
-        params![msisdn, window_start],
-        |row| row.get(0),
-    )?;
+    let failures: u32 = transaction
+        .prepare_cached("SELECT count(*) FROM redemption_failures WHERE msisdn = ?1 AND failed_at >= ?2")?
+        .query_row(params![msisdn, window_start], |row| row.get(0))?;
     if !limits.failures_lock_the_number(failures) {
         return Ok(false);
     }
     let locked_until = now + limits.number_lock_duration.as_secs() as i64;
-    transaction.execute(
-        "INSERT INTO number_locks (msisdn, locked_at, locked_until) VALUES (?1, ?2, ?3)
+    transaction
+        .prepare_cached(
+            "INSERT INTO number_locks (msisdn, locked_at, locked_until) VALUES (?1, ?2, ?3)
          ON CONFLICT (msisdn) DO UPDATE SET locked_at = excluded.locked_at, locked_until = excluded.locked_until",
-        params![msisdn, now, locked_until],
-    )?;
-    transaction.execute(
-        "UPDATE redemption_failures SET locked_the_number = 1 WHERE sms_message_id = ?1",
-        [&request.sms_message_id],
-    )?;
+        )?
+        .execute(params![msisdn, now, locked_until])?;
+    transaction
+        .prepare_cached("UPDATE redemption_failures SET locked_the_number = 1 WHERE sms_message_id = ?1")?
+        .execute([&request.sms_message_id])?;
     append_audit_event(transaction, now, &AuditEvent::new("oss", "number_locked").msisdn(&request.msisdn))?;
     Ok(true)
 }
@@ -161,7 +156,7 @@ impl Store {
     /// Forgets failed redemptions older than `cutoff` (they no longer count and their SMS are long settled).
     pub fn purge_redemption_failures_before(&self, cutoff: i64) -> Result<usize, StoreError> {
         self.in_transaction(|connection| {
-            Ok(connection.execute("DELETE FROM redemption_failures WHERE failed_at < ?1", [cutoff])?)
+            Ok(connection.prepare_cached("DELETE FROM redemption_failures WHERE failed_at < ?1")?.execute([cutoff])?)
         })
     }
 }

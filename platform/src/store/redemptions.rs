@@ -24,11 +24,8 @@ pub(super) fn earlier_redemption_of_sms(
     sms_message_id: &str,
 ) -> Result<Option<RedeemCodeResponse>, StoreError> {
     let stored: Option<Option<String>> = connection
-        .query_row(
-            "SELECT redemption_response FROM activations WHERE claimed_sms_message_id = ?1",
-            [sms_message_id],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT redemption_response FROM activations WHERE claimed_sms_message_id = ?1")?
+        .query_row([sms_message_id], |row| row.get(0))
         .optional()?;
     stored
         .flatten()
@@ -49,7 +46,8 @@ fn activation_with_code(
          ORDER BY state IN ('pending','claimed') DESC, created_at DESC LIMIT 1"
     );
     connection
-        .query_row(&sql, params![code, now - SETTLED_CODE_MEMORY_SECONDS], super::activations::read_activation)
+        .prepare_cached(&sql)?
+        .query_row(params![code, now - SETTLED_CODE_MEMORY_SECONDS], super::activations::read_activation)
         .optional()?
         .transpose()
 }
@@ -93,11 +91,12 @@ pub(super) fn redeem_code_in(
         currently_bound_msisdn: active_binding_in(transaction, &activation.terminal_id)?.map(|b| b.msisdn),
     };
     let stored = serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("redemption_response"))?;
-    transaction.execute(
-        "UPDATE activations SET state = 'claimed', claimed_msisdn = ?2, claimed_sms_message_id = ?3,
+    transaction
+        .prepare_cached(
+            "UPDATE activations SET state = 'claimed', claimed_msisdn = ?2, claimed_sms_message_id = ?3,
          redemption_response = ?4 WHERE activation_id = ?1 AND state = 'pending'",
-        params![activation.activation_id, request.msisdn.as_digits(), request.sms_message_id, stored],
-    )?;
+        )?
+        .execute(params![activation.activation_id, request.msisdn.as_digits(), request.sms_message_id, stored])?;
     let event = AuditEvent::new("oss", "code_redeemed")
         .terminal(&activation.terminal_id)
         .msisdn(&request.msisdn)

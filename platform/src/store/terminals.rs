@@ -30,11 +30,10 @@ pub(super) fn find_terminal_in(
     terminal_id: &TerminalId,
 ) -> Result<Option<Terminal>, StoreError> {
     let row = connection
-        .query_row(
-            "SELECT public_key, device_model, registered_at FROM terminals WHERE terminal_id = ?1",
-            [terminal_id.as_str()],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)),
-        )
+        .prepare_cached("SELECT public_key, device_model, registered_at FROM terminals WHERE terminal_id = ?1")?
+        .query_row([terminal_id.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+        })
         .optional()?;
     let Some((public_key, device_model, registered_at)) = row else { return Ok(None) };
     let public_key =
@@ -70,8 +69,7 @@ impl Store {
                 None if require_manifest => return Ok(RegistrationOutcome::NotInManifest),
                 _ => {}
             }
-            transaction.execute(
-                "INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, ?2, ?3, ?4)",
+            transaction.prepare_cached("INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, ?2, ?3, ?4)")?.execute(
                 params![terminal_id.as_str(), public_key.to_string(), device_model, now],
             )?;
             append_audit_event(
@@ -90,10 +88,9 @@ impl Store {
         public_key: &TerminalPublicKey,
     ) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.execute(
-                "INSERT OR REPLACE INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2)",
-                params![terminal_id.as_str(), public_key.to_string()],
-            )?;
+            connection
+                .prepare_cached("INSERT OR REPLACE INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2)")?
+                .execute(params![terminal_id.as_str(), public_key.to_string()])?;
             Ok(())
         })
     }
