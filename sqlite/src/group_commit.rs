@@ -8,7 +8,7 @@
 //! Nobody returns before the batch holding its work is durably committed, and when that commit fails every member
 //! of the batch gets the failure: an acknowledged write has always reached the disk, as with one commit per write.
 
-use crate::DatabaseError;
+use crate::{run_cached, DatabaseError};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -236,12 +236,6 @@ impl WriterState {
         }
         Err(DatabaseError::BatchFailed(failure))
     }
-}
-
-/// Runs one statement of the write path from the connection's statement cache: parsing `BEGIN`, `SAVEPOINT`,
-/// `RELEASE` and `COMMIT` per write cost about as much as a one-row insert.
-fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
-    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 #[cfg(test)]

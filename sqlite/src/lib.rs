@@ -222,6 +222,12 @@ fn migrate(connection: &mut Connection, schema: &Schema) -> Result<(), DatabaseE
     Ok(())
 }
 
+/// Runs one statement without parameters or rows (`BEGIN`, `SAVEPOINT`, `RELEASE`, `COMMIT`) from the connection's
+/// statement cache: parsing it for every read or write cost about as much as a one-row read.
+pub(crate) fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs blocking database work on tokio's blocking pool, so it never stalls the async workers.
 pub async fn run_blocking<T, E, F>(work: F) -> Result<T, E>
 where

@@ -3,7 +3,7 @@
 //! Connections are opened on demand and kept for reuse (up to `max_idle`). A read sees only committed
 //! transactions, so it never observes a group-commit batch that could still fail.
 
-use crate::DatabaseError;
+use crate::{run_cached, DatabaseError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -29,15 +29,12 @@ impl ReadPool {
         E: From<DatabaseError>,
     {
         let connection = self.check_out()?;
-        connection
-            .prepare_cached("BEGIN DEFERRED")
-            .and_then(|mut begin| begin.execute([]))
-            .map_err(DatabaseError::from)?;
+        run_cached(&connection, "BEGIN DEFERRED").map_err(DatabaseError::from)?;
         let outcome = work(&connection);
         // A read transaction has nothing to keep: ending it releases the snapshot. The BEGIN and COMMIT statements
         // are cached (parsing them cost as much as a one-row read). A connection whose transaction would not end
         // is dropped rather than pooled, so no later read can start inside a stale snapshot.
-        if connection.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])).is_ok() {
+        if run_cached(&connection, "COMMIT").is_ok() {
             self.check_in(connection);
         }
         outcome
