@@ -108,17 +108,20 @@ impl Store {
     /// Stores a delivery unless its dedupe key is known; committed before the SMS centre gets its ack.
     pub(crate) fn insert_inbox(&self, message: &NewInboxMessage) -> Result<InboxInsert, StoreError> {
         self.write(|connection| {
-            let inserted = connection.prepare_cached("INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, received_at_ms, \
-                 state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)")?.execute(
-                params![
+            let inserted = connection
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO inbox (dedupe_key, smsc_message_id, source, destination, text, \
+                     received_at_ms, \
+                     state, next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?6)",
+                )?
+                .execute(params![
                     message.dedupe_key,
                     message.smsc_message_id,
                     message.source.as_digits(),
                     message.destination,
                     message.text,
                     message.received_at_ms
-                ],
-            )?;
+                ])?;
             if inserted == 0 {
                 return Ok(InboxInsert::Duplicate);
             }
@@ -195,9 +198,12 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.prepare_cached("UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE inbox_id = ?1")?.execute(
-                params![inbox_id, next_attempt_at_ms, error],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE inbox SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE \
+                     inbox_id = ?1",
+                )?
+                .execute(params![inbox_id, next_attempt_at_ms, error])?;
             Ok(())
         })
     }

@@ -46,23 +46,25 @@ impl Store {
     pub(crate) fn next_due_outbox(&self, now_ms: i64) -> Result<Option<OutboxRow>, StoreError> {
         self.read(|connection| {
             let raw = connection
-                .prepare_cached("SELECT outbox_id, destination, text, attempts FROM outbox_sms \
-                     WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id LIMIT 1")?.query_row(
-                    [now_ms],
-                    |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
+                .prepare_cached(
+                    "SELECT outbox_id, destination, text, attempts FROM outbox_sms \
+                     WHERE state = 'queued' AND next_attempt_at_ms <= ?1 ORDER BY next_attempt_at_ms, outbox_id \
+                     LIMIT 1",
+                )?
+                .query_row([now_ms], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })
                 .optional()?;
             let Some((outbox_id, destination, text, attempts)) = raw else { return Ok(None) };
             Ok(Some(OutboxRow {
                 outbox_id,
-                destination: Msisdn::parse(&destination).map_err(|_| StoreError::Corrupt("outbox destination".into()))?,
+                destination: Msisdn::parse(&destination)
+                    .map_err(|_| StoreError::Corrupt("outbox destination".into()))?,
                 text,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             }))
@@ -100,9 +102,12 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.prepare_cached("UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 WHERE outbox_id = ?1")?.execute(
-                params![outbox_id, next_attempt_at_ms, error],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at_ms = ?2, last_error = ?3 \
+                     WHERE outbox_id = ?1",
+                )?
+                .execute(params![outbox_id, next_attempt_at_ms, error])?;
             Ok(())
         })
     }

@@ -31,9 +31,13 @@ impl Store {
     /// Inserts a new subscriber; `SubscriberExists` when the number is taken.
     pub(crate) fn insert_subscriber(&self, subscriber: &Subscriber, now_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
-            let inserted = connection.prepare_cached("INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, balance_fen, \
-                 created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")?.execute(
-                params![
+            let inserted = connection
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO subscribers (msisdn, status, plan, device_limit, billing_allowed, \
+                     balance_fen, \
+                     created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                )?
+                .execute(params![
                     subscriber.msisdn.as_digits(),
                     subscriber.status.as_str(),
                     subscriber.plan.as_str(),
@@ -41,8 +45,7 @@ impl Store {
                     subscriber.billing_allowed,
                     subscriber.balance_fen,
                     now_ms
-                ],
-            )?;
+                ])?;
             if inserted == 0 {
                 return Err(StoreError::SubscriberExists);
             }

@@ -149,8 +149,12 @@ pub(super) fn append_audit_event(
         detail: event.detail.map(str::to_owned),
     };
     let hash = fields.chain_hash(&prev_hash);
-    connection.prepare_cached("INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
-         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(
+    connection
+        .prepare_cached(
+            "INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
+         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(
         params![
             fields.sequence,
             fields.at,

@@ -79,20 +79,30 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.in_transaction(|transaction| {
-            transaction.prepare_cached("INSERT INTO operator_tokens (token_id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
-                params![token.token_id, name, role.as_str(), token.hash.as_slice(), now],
-            )?;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO operator_tokens (token_id, name, role, token_hash, created_at) VALUES (?1, ?2, \
+                     ?3, ?4, ?5)",
+                )?
+                .execute(params![token.token_id, name, role.as_str(), token.hash.as_slice(), now])?;
             let detail = format!("token {} for {name} as {}", token.token_id, role.as_str());
-            append_audit_event(transaction, now, &AuditEvent::new(COMMAND_LINE_ACTOR, "operator_token_created").detail(&detail))
+            append_audit_event(
+                transaction,
+                now,
+                &AuditEvent::new(COMMAND_LINE_ACTOR, "operator_token_created").detail(&detail),
+            )
         })
     }
 
     /// Revokes a token by ID (or every live token of an operator name); returns how many were revoked.
     pub fn revoke_operator_token(&self, token_id_or_name: &str, now: i64) -> Result<usize, StoreError> {
         self.in_transaction(|transaction| {
-            let revoked = transaction.prepare_cached("UPDATE operator_tokens SET revoked_at = ?2 WHERE (token_id = ?1 OR name = ?1) AND revoked_at IS NULL")?.execute(
-                params![token_id_or_name, now],
-            )?;
+            let revoked = transaction
+                .prepare_cached(
+                    "UPDATE operator_tokens SET revoked_at = ?2 WHERE (token_id = ?1 OR name = ?1) AND \
+                     revoked_at IS NULL",
+                )?
+                .execute(params![token_id_or_name, now])?;
             if revoked > 0 {
                 let detail = format!("{revoked} token(s) of {token_id_or_name}");
                 let event = AuditEvent::new(COMMAND_LINE_ACTOR, "operator_token_revoked").detail(&detail);

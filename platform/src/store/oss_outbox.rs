@@ -97,10 +97,13 @@ impl Store {
     /// The OSS acknowledged the revocation.
     pub fn mark_oss_revocation_delivered(&self, revocation_id: &str, now: i64) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection.prepare_cached("UPDATE outbox_oss SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL
-                 WHERE revocation_id = ?1")?.execute(
-                params![revocation_id, now],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_oss SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, \
+                     last_error = NULL
+                 WHERE revocation_id = ?1",
+                )?
+                .execute(params![revocation_id, now])?;
             Ok(())
         })
     }

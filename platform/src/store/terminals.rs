@@ -69,9 +69,12 @@ impl Store {
                 None if require_manifest => return Ok(RegistrationOutcome::NotInManifest),
                 _ => {}
             }
-            transaction.prepare_cached("INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, ?2, ?3, ?4)")?.execute(
-                params![terminal_id.as_str(), public_key.to_string(), device_model, now],
-            )?;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO terminals (terminal_id, public_key, device_model, registered_at) VALUES (?1, \
+                     ?2, ?3, ?4)",
+                )?
+                .execute(params![terminal_id.as_str(), public_key.to_string(), device_model, now])?;
             append_audit_event(
                 transaction,
                 now,

@@ -111,17 +111,26 @@ impl Store {
         max_queue: usize,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            let queued: i64 = transaction.prepare_cached("SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1")?.query_row(
-                [&message.account],
-                |row| row.get(0),
-            )?;
+            let queued: i64 = transaction
+                .prepare_cached("SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1")?
+                .query_row([&message.account], |row| row.get(0))?;
             if queued as usize >= max_queue {
                 return Err(StoreError::QueueFull { system_id: message.account.clone() });
             }
-            transaction.prepare_cached("INSERT INTO messages (message_id, direction, source, destination, text, account, state, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, 'mo', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)")?.execute(
-                params![message.message_id.as_str(), message.source_msisdn, message.destination_short_code, message.text, message.account, message.now_ms],
-            )?;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO messages (message_id, direction, source, destination, text, account, state, \
+                     next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, 'mo', ?2, ?3, ?4, ?5, 'queued', ?6, ?6)",
+                )?
+                .execute(params![
+                    message.message_id.as_str(),
+                    message.source_msisdn,
+                    message.destination_short_code,
+                    message.text,
+                    message.account,
+                    message.now_ms
+                ])?;
             Ok(())
         })
     }
@@ -178,18 +187,24 @@ impl Store {
     /// Counts an attempt before it is made and schedules the next one should this one fail.
     pub(crate) fn record_attempt(&self, message_id: &MessageId, next_attempt_at_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.prepare_cached("UPDATE messages SET attempts = attempts + 1, next_attempt_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'")?.execute(
-                params![message_id.as_str(), next_attempt_at_ms],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE messages SET attempts = attempts + 1, next_attempt_at_ms = ?2 WHERE message_id = ?1 \
+                     AND state = 'queued'",
+                )?
+                .execute(params![message_id.as_str(), next_attempt_at_ms])?;
             Ok(())
         })
     }
 
     pub(crate) fn mark_delivered(&self, message_id: &MessageId, now_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.prepare_cached("UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND state = 'queued'")?.execute(
-                params![message_id.as_str(), now_ms],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND \
+                     state = 'queued'",
+                )?
+                .execute(params![message_id.as_str(), now_ms])?;
             Ok(())
         })
     }
@@ -206,9 +221,12 @@ impl Store {
     /// Makes every queued message of an account due now (it just bound).
     pub(crate) fn make_account_due(&self, account: &str, now_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
-            connection.prepare_cached("UPDATE messages SET next_attempt_at_ms = ?2 WHERE account = ?1 AND state = 'queued' AND next_attempt_at_ms > ?2")?.execute(
-                params![account, now_ms],
-            )?;
+            connection
+                .prepare_cached(
+                    "UPDATE messages SET next_attempt_at_ms = ?2 WHERE account = ?1 AND state = 'queued' AND \
+                     next_attempt_at_ms > ?2",
+                )?
+                .execute(params![account, now_ms])?;
             Ok(())
         })
     }
@@ -236,10 +254,13 @@ impl Store {
     pub(crate) fn message_status(&self, message_id: &MessageId) -> Result<Option<MessageStatus>, StoreError> {
         self.read(|connection| {
             let row = connection
-                .prepare_cached("SELECT direction, state, attempts FROM messages WHERE message_id = ?1 AND direction IN ('mo', 'mt')")?.query_row(
-                    [message_id.as_str()],
-                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?)),
-                )
+                .prepare_cached(
+                    "SELECT direction, state, attempts FROM messages WHERE message_id = ?1 AND direction IN \
+                     ('mo', 'mt')",
+                )?
+                .query_row([message_id.as_str()], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+                })
                 .optional()?;
             let Some((direction, state, attempts)) = row else { return Ok(None) };
             Ok(Some(MessageStatus {
