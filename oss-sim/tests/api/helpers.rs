@@ -100,7 +100,25 @@ async fn spawn_platform(
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind platform");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    (url, tokio::spawn(numbind_platform::run(config, listener, shutdown.clone().cancelled_owned())))
+    let task = tokio::spawn(numbind_platform::run(config, listener, shutdown.clone().cancelled_owned()));
+    wait_until_serving(&url).await;
+    (url, task)
+}
+
+/// Waits until the platform answers `/healthz`. The socket accepts as soon as it is bound, but the platform refuses
+/// every request signed before it started (its replay guard), so a box that signed while the platform was still
+/// opening its store would be refused as a replay.
+async fn wait_until_serving(url: &str) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let http = reqwest::Client::new();
+    loop {
+        let answer = http.get(format!("{url}/healthz")).send().await;
+        if answer.is_ok_and(|response| response.status().is_success()) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the platform did not start serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
