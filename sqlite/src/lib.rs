@@ -9,6 +9,7 @@
 
 mod group_commit;
 mod metrics;
+pub mod query_plan;
 mod read_pool;
 
 pub use group_commit::{BatchFailure, WriteStatistics};
