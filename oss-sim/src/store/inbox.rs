@@ -9,6 +9,16 @@ use numbind_wire::Msisdn;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
+/// The worker's poll: due pending rows, each the oldest pending row of its sender. `INDEXED BY inbox_due`: without
+/// statistics SQLite preferred walking the whole inbox in `inbox_id` order (no sort) to searching the few pending
+/// rows, so each poll cost grew with every SMS ever received.
+const DUE_INBOX_ROWS: &str = "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, \
+     verdict_json FROM inbox AS candidate INDEXED BY inbox_due WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+     (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
+     AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2";
+/// When the worker next has something to do (searches `inbox_due`).
+const NEXT_INBOX_DUE_AT: &str = "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'";
+
 /// A delivery to store.
 #[derive(Debug, Clone)]
 pub(crate) struct NewInboxMessage {
@@ -139,12 +149,7 @@ impl Store {
     /// number, so they may run at once while each number's commands still run in arrival order.
     pub(crate) fn due_inbox_rows(&self, now_ms: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
         self.read(|connection| {
-            let mut statement = connection.prepare_cached(
-                "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, verdict_json \
-                 FROM inbox AS candidate WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
-                 (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
-                 AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2",
-            )?;
+            let mut statement = connection.prepare_cached(DUE_INBOX_ROWS)?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let raw_rows = statement.query_map(params![now_ms, limit], raw_inbox_row)?;
             raw_rows.map(|raw| inbox_row_from_raw(raw?)).collect()
@@ -153,11 +158,7 @@ impl Store {
 
     /// When the earliest pending row falls due, if any.
     pub(crate) fn next_inbox_due_at(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|connection| {
-            Ok(connection
-                .prepare_cached("SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'")?
-                .query_row([], |row| row.get(0))?)
-        })
+        self.read(|connection| Ok(connection.prepare_cached(NEXT_INBOX_DUE_AT)?.query_row([], |row| row.get(0))?))
     }
 
     pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
@@ -303,6 +304,17 @@ mod tests {
             outcome,
             reply: Some(OutgoingReply { destination: Msisdn::parse(to).unwrap(), text: reply.into() }),
             revocation: None,
+        }
+    }
+
+    #[test]
+    fn the_worker_polls_search_the_pending_rows_and_never_scan_the_whole_inbox() {
+        let store = Store::open_in_memory().unwrap();
+        for sql in [DUE_INBOX_ROWS, NEXT_INBOX_DUE_AT] {
+            let scans = store
+                .read(|connection| Ok(numbind_sqlite::query_plan::unbounded_scans(connection, sql, &[])?))
+                .unwrap();
+            assert_eq!(scans, Vec::<String>::new(), "{sql}");
         }
     }
 

@@ -28,7 +28,8 @@ pub(crate) enum StoreError {
     Database(#[from] DatabaseError),
 }
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE subscribers (
     msisdn TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -86,7 +87,13 @@ CREATE TABLE outbox_sms (
     sent_at_ms INTEGER
 );
 CREATE INDEX outbox_queue ON outbox_sms (next_attempt_at_ms) WHERE state = 'queued';
-"#];
+"#,
+    // The worker's polls (`due_inbox_rows`, `next_inbox_due_at`) search the pending rows by due time: without
+    // this index SQLite scanned the whole inbox, every SMS ever received, on every poll.
+    r#"
+CREATE INDEX inbox_due ON inbox (next_attempt_at_ms) WHERE state = 'pending';
+"#,
+];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);
 
