@@ -153,18 +153,9 @@ impl Store {
 
     pub(crate) fn list_bindings(&self, filter: &BindingFilter) -> Result<Vec<BindingRecord>, StoreError> {
         self.read(|connection| {
-            let mut statement = connection.prepare(&format!(
-                "SELECT {COLUMNS} FROM bindings WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR terminal_id = ?2) \
-                 AND (?3 IS NULL OR state = ?3) ORDER BY created_at_ms, binding_id"
-            ))?;
-            let rows = statement.query_map(
-                params![
-                    filter.msisdn.as_ref().map(Msisdn::as_digits),
-                    filter.terminal_id.as_ref().map(TerminalId::as_str),
-                    filter.state.map(BindingRecordState::as_str)
-                ],
-                binding_from_row,
-            )?;
+            let (sql, values) = binding_list_query(filter);
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(values), binding_from_row)?;
             let mut bindings = Vec::new();
             for row in rows {
                 bindings.push(row??);
@@ -172,6 +163,26 @@ impl Store {
             Ok(bindings)
         })
     }
+}
+
+/// The listing's SQL with a condition for each filter present (`?n IS NULL OR ...` conditions cannot use an
+/// index, so SQLite walked every binding ever made for each `QUERY` SMS), and its parameters in order.
+fn binding_list_query(filter: &BindingFilter) -> (String, Vec<&str>) {
+    let present = [
+        ("msisdn", filter.msisdn.as_ref().map(Msisdn::as_digits)),
+        ("terminal_id", filter.terminal_id.as_ref().map(TerminalId::as_str)),
+        ("state", filter.state.map(BindingRecordState::as_str)),
+    ];
+    let mut sql = format!("SELECT {COLUMNS} FROM bindings WHERE 1");
+    let mut values = Vec::new();
+    for (column, value) in present {
+        if let Some(value) = value {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} = ?{}", values.len()));
+        }
+    }
+    sql.push_str(" ORDER BY created_at_ms, binding_id");
+    (sql, values)
 }
 
 #[cfg(test)]
@@ -185,6 +196,27 @@ mod tests {
             terminal_id: TerminalId::parse(terminal).unwrap(),
             device_model: "Skyworth E900".into(),
             activation_id: activation.into(),
+        }
+    }
+
+    #[test]
+    fn a_listing_by_number_or_terminal_searches_an_index_whatever_else_it_filters() {
+        let store = Store::open_in_memory().unwrap();
+        let msisdn = Msisdn::parse("13800138000").unwrap();
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        let combinations = [(true, false, false), (true, false, true), (false, true, false), (false, true, true)];
+        for (by_number, by_terminal, by_state) in combinations.into_iter().chain([(true, true, true)]) {
+            let filter = BindingFilter {
+                msisdn: by_number.then(|| msisdn.clone()),
+                terminal_id: by_terminal.then(|| terminal_id.clone()),
+                state: by_state.then_some(BindingRecordState::Active),
+            };
+            let (sql, values) = binding_list_query(&filter);
+            assert_eq!(values.len(), [by_number, by_terminal, by_state].iter().filter(|present| **present).count());
+            let scans = store
+                .read(|connection| Ok(numbind_sqlite::query_plan::unbounded_scans(connection, &sql, &[])?))
+                .unwrap();
+            assert_eq!(scans, Vec::<String>::new(), "{sql}");
         }
     }
 

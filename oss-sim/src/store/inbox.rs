@@ -18,6 +18,8 @@ const DUE_INBOX_ROWS: &str = "SELECT inbox_id, smsc_message_id, source, text, at
      AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2";
 /// When the worker next has something to do (searches `inbox_due`).
 const NEXT_INBOX_DUE_AT: &str = "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'";
+/// The replies an SMS caused, oldest first (searches `outbox_sms_by_inbox`).
+const REPLIES_OF_INBOX_ROW: &str = "SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id";
 
 /// A delivery to store.
 #[derive(Debug, Clone)]
@@ -271,8 +273,7 @@ impl Store {
                 })
                 .optional()?;
             let Some((inbox_id, mut view)) = found else { return Ok(None) };
-            let mut statement =
-                connection.prepare_cached("SELECT text FROM outbox_sms WHERE inbox_id = ?1 ORDER BY outbox_id")?;
+            let mut statement = connection.prepare_cached(REPLIES_OF_INBOX_ROW)?;
             let replies = statement.query_map([inbox_id], |row| row.get::<_, String>(0))?;
             for reply in replies {
                 view.replies.push(reply?);
@@ -308,9 +309,9 @@ mod tests {
     }
 
     #[test]
-    fn the_worker_polls_search_the_pending_rows_and_never_scan_the_whole_inbox() {
+    fn the_worker_polls_and_an_sms_view_search_and_never_scan_the_whole_inbox_or_outbox() {
         let store = Store::open_in_memory().unwrap();
-        for sql in [DUE_INBOX_ROWS, NEXT_INBOX_DUE_AT] {
+        for sql in [DUE_INBOX_ROWS, NEXT_INBOX_DUE_AT, REPLIES_OF_INBOX_ROW] {
             let scans = store
                 .read(|connection| Ok(numbind_sqlite::query_plan::unbounded_scans(connection, sql, &[])?))
                 .unwrap();
