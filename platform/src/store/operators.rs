@@ -9,6 +9,7 @@ use super::{Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
 use numbind_wire::{Msisdn, TerminalId};
+use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, OptionalExtension};
 
 /// Actor of changes made from the command line on the database file.
@@ -59,6 +60,39 @@ fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Bindi
         revoked_at: row.get(7)?,
         revoked_reason: row.get(8)?,
     }))
+}
+
+/// One binding search as SQLite runs it: a condition for each present filter only, then keyset paging.
+///
+/// A condition such as `(?2 IS NULL OR msisdn = ?2)` cannot use an index, so SQLite would walk every binding
+/// ever made by rowid to fill a terminal's history or a number's page. Each set of present filters has its own
+/// text (at most 32, all from fixed fragments; values stay bound parameters), planned with its own index.
+struct BindingSearch<'filter> {
+    sql: String,
+    /// In the order the SQL numbers them: the cursor, each present filter, the limit.
+    parameters: Vec<ToSqlOutput<'filter>>,
+}
+
+impl<'filter> BindingSearch<'filter> {
+    fn new(filter: &'filter BindingFilter, after_cursor: i64, limit: i64) -> BindingSearch<'filter> {
+        let conditions: [(&str, Option<ToSqlOutput<'filter>>); 5] = [
+            ("msisdn =", filter.msisdn.as_ref().map(|msisdn| msisdn.as_digits().into())),
+            ("terminal_id =", filter.terminal_id.as_ref().map(|terminal_id| terminal_id.as_str().into())),
+            ("state =", filter.state.as_deref().map(ToSqlOutput::from)),
+            ("created_at >=", filter.from.map(ToSqlOutput::from)),
+            ("created_at <", filter.to.map(ToSqlOutput::from)),
+        ];
+        let mut sql = format!("SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1");
+        let mut parameters = vec![ToSqlOutput::from(after_cursor)];
+        for (condition, value) in conditions {
+            let Some(value) = value else { continue };
+            parameters.push(value);
+            sql.push_str(&format!(" AND {condition} ?{}", parameters.len()));
+        }
+        parameters.push(ToSqlOutput::from(limit));
+        sql.push_str(&format!(" ORDER BY rowid LIMIT ?{}", parameters.len()));
+        BindingSearch { sql, parameters }
+    }
 }
 
 /// The text to the number whose binding an operator removed.
@@ -137,26 +171,10 @@ impl Store {
         after_cursor: i64,
         limit: i64,
     ) -> Result<Vec<BindingRecord>, StoreError> {
+        let search = BindingSearch::new(filter, after_cursor, limit);
         self.read(|connection| {
-            let sql = format!(
-                "SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1
-                 AND (?2 IS NULL OR msisdn = ?2) AND (?3 IS NULL OR terminal_id = ?3) AND (?4 IS NULL OR state = ?4)
-                 AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6)
-                 ORDER BY rowid LIMIT ?7"
-            );
-            let mut statement = connection.prepare_cached(&sql)?;
-            let rows = statement.query_map(
-                params![
-                    after_cursor,
-                    filter.msisdn.as_ref().map(Msisdn::as_digits),
-                    filter.terminal_id.as_ref().map(TerminalId::as_str),
-                    filter.state,
-                    filter.from,
-                    filter.to,
-                    limit
-                ],
-                read_binding_record,
-            )?;
+            let mut statement = connection.prepare_cached(&search.sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(&search.parameters), read_binding_record)?;
             rows.map(|row| row?).collect()
         })
     }
@@ -236,5 +254,116 @@ impl Store {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    /// The search before each filter had its own statement: the reference for what every search must find.
+    const ONE_STATEMENT_FOR_EVERY_FILTER: &str = "SELECT rowid, binding_id, terminal_id, msisdn, activation_id, state,
+        created_at, revoked_at, revoked_reason FROM bindings WHERE rowid > ?1
+        AND (?2 IS NULL OR msisdn = ?2) AND (?3 IS NULL OR terminal_id = ?3) AND (?4 IS NULL OR state = ?4)
+        AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) ORDER BY rowid LIMIT ?7";
+
+    /// The filter whose fields are present where `present` has their bit: msisdn, terminal, `state`, from, to.
+    fn filter_with(present: u8, state: &str) -> BindingFilter {
+        BindingFilter {
+            msisdn: (present & 1 != 0).then(|| Msisdn::parse("13800138001").unwrap()),
+            terminal_id: (present & 2 != 0).then(|| TerminalId::parse("STB-000002").unwrap()),
+            state: (present & 4 != 0).then(|| state.to_owned()),
+            from: (present & 8 != 0).then_some(1_002),
+            to: (present & 16 != 0).then_some(1_010),
+        }
+    }
+
+    /// Twelve bindings over three terminals and two numbers, the newest of each terminal active.
+    fn store_with_bindings() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let rows: Vec<(String, TerminalId, Msisdn, i64)> = (0..12)
+            .map(|index| {
+                let terminal_id = TerminalId::parse(&format!("STB-00000{}", index % 3 + 1)).unwrap();
+                let msisdn = Msisdn::parse(&format!("1380013800{}", index % 2)).unwrap();
+                (format!("binding-{index}"), terminal_id, msisdn, 1_000 + index)
+            })
+            .collect();
+        store.insert_bindings_for_load_test(&rows).unwrap();
+        store
+            .in_transaction(|connection| {
+                let newest = "binding_id IN ('binding-9', 'binding-10', 'binding-11')";
+                connection.execute(&format!("UPDATE bindings SET state = 'active' WHERE {newest}"), [])?;
+                Ok(())
+            })
+            .unwrap();
+        store
+    }
+
+    /// The `EXPLAIN QUERY PLAN` steps of a search as the store runs it, its parameters bound.
+    fn plan_of(connection: &Connection, search: &BindingSearch<'_>) -> Vec<String> {
+        let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {}", search.sql)).unwrap();
+        let steps = statement.query_map(rusqlite::params_from_iter(&search.parameters), |row| row.get(3)).unwrap();
+        steps.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn every_set_of_filters_finds_what_one_statement_with_null_filters_found() {
+        let store = store_with_bindings();
+        // A state bound to `active` lets SQLite pick the partial index of active bindings: check both values.
+        for (present, state) in (0..32).flat_map(|present| [(present, "active"), (present, "revoked")]) {
+            let filter = filter_with(present, state);
+            for (after_cursor, limit) in [(0, i64::MAX), (0, 2), (4, 3), (12, 5)] {
+                let found = store.search_bindings(&filter, after_cursor, limit).unwrap();
+                let expected = store
+                    .read(|connection| {
+                        let mut statement = connection.prepare(ONE_STATEMENT_FOR_EVERY_FILTER)?;
+                        let parameters = params![
+                            after_cursor,
+                            filter.msisdn.as_ref().map(Msisdn::as_digits),
+                            filter.terminal_id.as_ref().map(TerminalId::as_str),
+                            filter.state,
+                            filter.from,
+                            filter.to,
+                            limit
+                        ];
+                        let rows = statement.query_map(parameters, read_binding_record)?;
+                        rows.map(|row| row?).collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap();
+                assert_eq!(found, expected, "filters {present:05b} ({state}), after {after_cursor}, limit {limit}");
+            }
+        }
+        let terminal_history = store.search_bindings(&filter_with(0b00010, "active"), 0, i64::MAX).unwrap();
+        let cursors: Vec<i64> = terminal_history.iter().map(|binding| binding.cursor).collect();
+        assert_eq!(cursors, vec![2, 5, 8, 11]);
+        let active_of_number_in_range = store.search_bindings(&filter_with(0b11101, "active"), 0, i64::MAX).unwrap();
+        assert_eq!(active_of_number_in_range.iter().map(|binding| binding.cursor).collect::<Vec<_>>(), vec![10]);
+    }
+
+    #[test]
+    fn a_terminals_history_and_a_numbers_bindings_search_their_index_without_statistics() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .read(|connection| {
+                let history = plan_of(connection, &BindingSearch::new(&filter_with(0b00010, "active"), 0, i64::MAX));
+                let by_terminal = "SEARCH bindings USING INDEX bindings_by_terminal (terminal_id=? AND rowid>?)";
+                assert_eq!(history, vec![by_terminal.to_owned()]);
+                let number = plan_of(connection, &BindingSearch::new(&filter_with(0b00001, "active"), 0, 50));
+                let by_number = "SEARCH bindings USING INDEX bindings_by_msisdn (msisdn=?)";
+                assert_eq!(number.first().map(String::as_str), Some(by_number), "{number:?}");
+                for present in 0..32 {
+                    let filter = filter_with(present, "active");
+                    let search = BindingSearch::new(&filter, 0, 50);
+                    let scans = numbind_sqlite::query_plan::unbounded_scans(connection, &search.sql, &[])?;
+                    assert_eq!(scans, Vec::<String>::new(), "filters {present:05b}: {}", search.sql);
+                    let plan = plan_of(connection, &search);
+                    let by_number_or_terminal = present & 0b00011 != 0;
+                    let walks_every_binding = plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY"));
+                    assert!(!(by_number_or_terminal && walks_every_binding), "filters {present:05b}: {plan:?}");
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 }

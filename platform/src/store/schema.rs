@@ -144,6 +144,10 @@ CREATE INDEX outbox_oss_by_binding ON outbox_oss(binding_id);
     r#"
 DROP TABLE IF EXISTS request_nonces;
 "#,
+    // A terminal's binding history (operator API, console) searches its own bindings instead of walking them all.
+    r#"
+CREATE INDEX bindings_by_terminal ON bindings(terminal_id);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
