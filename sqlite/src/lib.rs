@@ -170,6 +170,18 @@ impl Database {
         }
     }
 
+    /// Runs `work`, which must run exactly one query, on the committed data, without wrapping it in a transaction
+    /// (one query is always its own consistent snapshot; several queries here could each see a different one).
+    pub fn read_one_query<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DatabaseError>,
+    {
+        match &self.inner.readers {
+            Some(readers) => readers.read_one_query(work),
+            None => self.inner.writer.with_idle_connection(work),
+        }
+    }
+
     /// How many batches the committed writes took so far (for metrics and benchmarks).
     pub fn write_statistics(&self) -> WriteStatistics {
         self.inner.writer.statistics()

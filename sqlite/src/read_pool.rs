@@ -40,6 +40,21 @@ impl ReadPool {
         outcome
     }
 
+    /// Runs `work`, which must run exactly one query, on a pooled connection without an explicit transaction: the
+    /// query is its own snapshot, and the `BEGIN` and `COMMIT` around it (a quarter of a one-row read's cost in
+    /// the boot-storm bench) are saved. A connection left inside a transaction is dropped rather than pooled.
+    pub(crate) fn read_one_query<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DatabaseError>,
+    {
+        let connection = self.check_out()?;
+        let outcome = work(&connection);
+        if connection.is_autocommit() {
+            self.check_in(connection);
+        }
+        outcome
+    }
+
     fn check_out(&self) -> Result<Connection, DatabaseError> {
         let pooled = self.idle.lock().map_err(|_| DatabaseError::Poisoned)?.pop();
         match pooled {
@@ -98,6 +113,30 @@ mod tests {
         assert!(failed.is_err());
         writer.execute("INSERT INTO things (name) VALUES ('b')", []).unwrap();
         assert_eq!(count(&pool), 2, "a failed read ends its snapshot too");
+    }
+
+    #[test]
+    fn a_one_query_read_sees_each_new_commit_and_a_connection_left_in_a_transaction_is_not_pooled() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("pool.db");
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE things (name TEXT NOT NULL);").unwrap();
+        let pool = ReadPool::new(path, 4);
+        let count = |pool: &ReadPool| {
+            pool.read_one_query(|connection| -> Result<i64, DatabaseError> {
+                Ok(connection.prepare_cached("SELECT count(*) FROM things")?.query_row([], |row| row.get(0))?)
+            })
+            .unwrap()
+        };
+        assert_eq!(count(&pool), 0);
+        writer.execute("INSERT INTO things (name) VALUES ('a')", []).unwrap();
+        assert_eq!(count(&pool), 1, "the cached statement was reset: no snapshot outlives the query");
+        assert_eq!(pool.idle.lock().unwrap().len(), 1, "one connection, reused");
+        pool.read_one_query(|connection| -> Result<(), DatabaseError> { Ok(connection.execute_batch("BEGIN")?) })
+            .unwrap();
+        assert_eq!(pool.idle.lock().unwrap().len(), 0, "left inside a transaction: dropped");
+        writer.execute("INSERT INTO things (name) VALUES ('b')", []).unwrap();
+        assert_eq!(count(&pool), 2);
     }
 
     #[test]

@@ -92,6 +92,11 @@ impl Store {
         self.database.read(work)
     }
 
+    /// Runs `work`, exactly one query, on the committed data without a transaction around it (hot point reads).
+    fn read_one_query<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.database.read_one_query(work)
+    }
+
     /// Runs `work` as one atomic write, durably committed (group commit) before this returns `Ok`.
     fn in_transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.database.write(work)
