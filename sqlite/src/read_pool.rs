@@ -90,13 +90,18 @@ impl ReadPool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn each_read_ends_its_snapshot_so_the_next_read_on_the_pooled_connection_sees_new_commits() {
+    /// A WAL file with an empty `things` table: its directory, a writing connection and a pool of 4 readers.
+    fn things_database() -> (tempfile::TempDir, Connection, ReadPool) {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("pool.db");
         let writer = Connection::open(&path).unwrap();
         writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE things (name TEXT NOT NULL);").unwrap();
-        let pool = ReadPool::new(path, 4);
+        (directory, writer, ReadPool::new(path, 4))
+    }
+
+    #[test]
+    fn each_read_ends_its_snapshot_so_the_next_read_on_the_pooled_connection_sees_new_commits() {
+        let (_directory, writer, pool) = things_database();
         let count = |pool: &ReadPool| {
             pool.read(|connection| -> Result<i64, DatabaseError> {
                 Ok(connection.query_row("SELECT count(*) FROM things", [], |row| row.get(0))?)
@@ -117,11 +122,7 @@ mod tests {
 
     #[test]
     fn a_one_query_read_sees_each_new_commit_and_a_connection_left_in_a_transaction_is_not_pooled() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("pool.db");
-        let writer = Connection::open(&path).unwrap();
-        writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE things (name TEXT NOT NULL);").unwrap();
-        let pool = ReadPool::new(path, 4);
+        let (_directory, writer, pool) = things_database();
         let count = |pool: &ReadPool| {
             pool.read_one_query(|connection| -> Result<i64, DatabaseError> {
                 Ok(connection.prepare_cached("SELECT count(*) FROM things")?.query_row([], |row| row.get(0))?)
