@@ -13,7 +13,9 @@
 #
 # Needs: target/debug/numbind (`cargo build -p numbind`) and `schemathesis` on PATH
 # (`pip install schemathesis==3.39.16`), or SCHEMATHESIS=/path/to/schemathesis.
-# Tunables: MAX_EXAMPLES (default 50), TIME_LIMIT_SECONDS per service (default 60), NUMBIND (binary path).
+# Tunables: MAX_EXAMPLES (default 50), TIME_LIMIT_SECONDS per service (default 180), NUMBIND (binary path).
+# The limit only catches a hang: the platform's run takes 50-60 s on an idle 2-core machine, and a limit of 60 s
+# failed CI whenever the machine was busy (a time limit is not a test).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ SCRIPTS_DIR="$PWD/scripts"
 NUMBIND="${NUMBIND:-$PWD/target/debug/numbind}"
 SCHEMATHESIS="${SCHEMATHESIS:-schemathesis}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
-TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-60}"
+TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-180}"
 
 [[ -x "$NUMBIND" ]] || { echo "error: $NUMBIND not found; run cargo build -p numbind" >&2; exit 2; }
 command -v "$SCHEMATHESIS" >/dev/null || { echo "error: schemathesis not found (pip install schemathesis==3.39.16)" >&2; exit 2; }
