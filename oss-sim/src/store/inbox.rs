@@ -13,7 +13,8 @@ use serde::Serialize;
 /// statistics SQLite preferred walking the whole inbox in `inbox_id` order (no sort) to searching the few pending
 /// rows, so each poll cost grew with every SMS ever received.
 const DUE_INBOX_ROWS: &str = "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, \
-     verdict_json FROM inbox AS candidate INDEXED BY inbox_due WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+     verdict_json FROM inbox AS candidate INDEXED BY inbox_due \
+     WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
      (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
      AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2";
 /// When the worker next has something to do (searches `inbox_due`).
