@@ -96,6 +96,12 @@ CREATE INDEX inbox_due ON inbox (next_attempt_at_ms) WHERE state = 'pending';
 CREATE INDEX bindings_by_terminal ON bindings (terminal_id);
 CREATE INDEX outbox_sms_by_inbox ON outbox_sms (inbox_id);
 "#,
+    // The worker's poll (`due_inbox_rows`) read every due pending row and sorted them all to return the oldest few:
+    // with a backlog of hundreds of SMS it was 13% of the servers' CPU in the activation bench. Walking the pending
+    // rows in arrival order stops at the limit.
+    r#"
+CREATE INDEX inbox_pending_in_arrival_order ON inbox (inbox_id, next_attempt_at_ms) WHERE state = 'pending';
+"#,
 ];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);
