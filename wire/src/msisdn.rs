@@ -76,6 +76,14 @@ fn strip_country_code(digits: &str) -> &str {
     digits
 }
 
+/// Sets and maps keyed by number can be searched with the stored digits (`HashSet<Msisdn>::contains("138…")`):
+/// equal numbers have equal digits, and both hash as the same string.
+impl std::borrow::Borrow<str> for Msisdn {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Msisdn {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(&self.masked())
@@ -111,6 +119,13 @@ mod tests {
         for text in ["13800138000", "+86 138-0013-8000", "0086 13800138000", "8613800138000", " 138 0013 8000 "] {
             assert_eq!(Msisdn::parse(text).unwrap().as_digits(), "13800138000", "{text}");
         }
+    }
+
+    #[test]
+    fn a_set_of_numbers_is_searched_by_digits() {
+        let numbers: std::collections::HashSet<Msisdn> = [Msisdn::parse("+86 138-0013-8000").unwrap()].into();
+        assert!(numbers.contains("13800138000"));
+        assert!(!numbers.contains("13800138001"));
     }
 
     #[test]

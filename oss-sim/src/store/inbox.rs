@@ -8,16 +8,20 @@ use numbind_wire::api::{BindingOutcome, RedeemCodeResponse};
 use numbind_wire::Msisdn;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
+use std::collections::HashSet;
 
-/// The worker's poll: due pending rows, each the oldest pending row of its sender, oldest first. It walks the
-/// pending rows in arrival order (`inbox_pending_in_arrival_order`) and stops at the limit: searching by due time
-/// instead read every due row and sorted them all on each poll, and without statistics SQLite preferred walking
-/// the whole inbox (every SMS ever received) to either, hence `INDEXED BY`.
-const DUE_INBOX_ROWS: &str = "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, \
-     verdict_json FROM inbox AS candidate INDEXED BY inbox_pending_in_arrival_order \
-     WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
+/// The worker's poll, first pass: the due pending rows that are the oldest pending row of their sender, oldest
+/// first, as (inbox_id, source) from the index alone. It walks the pending rows in arrival order
+/// (`inbox_pending_in_arrival_order`, which holds both columns) and the caller stops reading once it has enough:
+/// searching by due time instead read every due row in full and sorted them all on each poll, and without
+/// statistics SQLite preferred walking the whole inbox (every SMS ever received) to either, hence `INDEXED BY`.
+const DUE_INBOX_CANDIDATES: &str = "SELECT inbox_id, source FROM inbox AS candidate \
+     INDEXED BY inbox_pending_in_arrival_order WHERE state = 'pending' AND next_attempt_at_ms <= ?1 AND NOT EXISTS \
      (SELECT 1 FROM inbox AS older WHERE older.state = 'pending' AND older.source = candidate.source \
-     AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id LIMIT ?2";
+     AND older.inbox_id < candidate.inbox_id) ORDER BY inbox_id";
+/// The poll's second pass: one chosen row in full.
+const INBOX_ROW_BY_ID: &str = "SELECT inbox_id, smsc_message_id, source, text, attempts, redemption_json, \
+     verdict_json FROM inbox WHERE inbox_id = ?1";
 /// When the worker next has something to do (searches `inbox_due`).
 const NEXT_INBOX_DUE_AT: &str = "SELECT MIN(next_attempt_at_ms) FROM inbox WHERE state = 'pending'";
 /// The replies an SMS caused, oldest first (searches `outbox_sms_by_inbox`).
@@ -146,17 +150,31 @@ impl Store {
     /// The oldest due pending row whose sender has no older pending row (each number's commands run in order).
     #[cfg(test)]
     pub(crate) fn next_due_inbox(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
-        Ok(self.due_inbox_rows(now_ms, 1)?.into_iter().next())
+        Ok(self.due_inbox_rows(now_ms, 1, &HashSet::new())?.into_iter().next())
     }
 
-    /// Up to `limit` due pending rows, oldest first, each the oldest pending row of its sender: no two share a
-    /// number, so they may run at once while each number's commands still run in arrival order.
-    pub(crate) fn due_inbox_rows(&self, now_ms: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
+    /// Up to `limit` due pending rows, oldest first, each the oldest pending row of its sender and none of a number
+    /// in `busy_numbers` (whose oldest row is already running): no two share a number, so they may run at once
+    /// while each number's commands still run in arrival order. Only the rows returned are read in full.
+    pub(crate) fn due_inbox_rows(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        busy_numbers: &HashSet<Msisdn>,
+    ) -> Result<Vec<InboxRow>, StoreError> {
         self.read(|connection| {
-            let mut statement = connection.prepare_cached(DUE_INBOX_ROWS)?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let raw_rows = statement.query_map(params![now_ms, limit], raw_inbox_row)?;
-            raw_rows.map(|raw| inbox_row_from_raw(raw?)).collect()
+            let mut candidates = connection.prepare_cached(DUE_INBOX_CANDIDATES)?;
+            let mut candidate_rows = candidates.query([now_ms])?;
+            let mut chosen = Vec::new();
+            while chosen.len() < limit {
+                let Some(candidate) = candidate_rows.next()? else { break };
+                let source = candidate.get_ref(1)?.as_str().map_err(|_| StoreError::Corrupt("inbox source".into()))?;
+                if !busy_numbers.contains(source) {
+                    chosen.push(candidate.get::<_, i64>(0)?);
+                }
+            }
+            let mut by_id = connection.prepare_cached(INBOX_ROW_BY_ID)?;
+            chosen.into_iter().map(|inbox_id| inbox_row_from_raw(by_id.query_row([inbox_id], raw_inbox_row)?)).collect()
         })
     }
 
@@ -316,7 +334,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         // The poll walks the pending rows only (a partial index), in arrival order.
         let bounded = ["inbox_pending_in_arrival_order"];
-        for sql in [DUE_INBOX_ROWS, NEXT_INBOX_DUE_AT, REPLIES_OF_INBOX_ROW] {
+        for sql in [DUE_INBOX_CANDIDATES, INBOX_ROW_BY_ID, NEXT_INBOX_DUE_AT, REPLIES_OF_INBOX_ROW] {
             let scans = store
                 .read(|connection| Ok(numbind_sqlite::query_plan::unbounded_scans(connection, sql, &bounded)?))
                 .unwrap();
@@ -330,18 +348,36 @@ mod tests {
         for index in 0..2_000 {
             store.insert_inbox(&message(&format!("m-{index}"), &format!("1380013{index:04}"), "hi")).unwrap();
         }
-        let rows = store.due_inbox_rows(1_000_000, 10).unwrap();
+        let rows = store.due_inbox_rows(1_000_000, 10, &HashSet::new()).unwrap();
         assert_eq!(rows.len(), 10);
         assert!(rows.windows(2).all(|pair| pair[0].inbox_id < pair[1].inbox_id), "oldest first");
         let (vm_steps, sorts) = store
             .read(|connection| {
-                let mut statement = connection.prepare(DUE_INBOX_ROWS)?;
-                statement.query_map(params![1_000_000, 10], |_| Ok(()))?.for_each(drop);
+                let mut statement = connection.prepare(DUE_INBOX_CANDIDATES)?;
+                let mut candidates = statement.query([1_000_000])?;
+                for _ in 0..10 {
+                    candidates.next()?;
+                }
+                drop(candidates);
                 Ok((statement.get_status(StatementStatus::VmStep), statement.get_status(StatementStatus::Sort)))
             })
             .unwrap();
         assert_eq!(sorts, 0, "no sort of the due rows");
         assert!(vm_steps < 2_000, "{vm_steps} VM steps for 10 rows of a 2,000-row backlog");
+    }
+
+    #[test]
+    fn a_poll_skips_the_numbers_already_running_and_still_fills_its_limit() {
+        let store = Store::open_in_memory().unwrap();
+        for (index, source) in
+            ["13800138000", "13800138001", "13800138000", "13800138002", "13800138003"].iter().enumerate()
+        {
+            store.insert_inbox(&message(&format!("m-{index}"), source, &format!("text-{index}"))).unwrap();
+        }
+        let busy: HashSet<Msisdn> = [Msisdn::parse("13800138000").unwrap()].into();
+        let texts = |rows: Vec<InboxRow>| rows.into_iter().map(|row| row.text).collect::<Vec<_>>();
+        assert_eq!(texts(store.due_inbox_rows(1_000, 2, &busy).unwrap()), ["text-1", "text-3"]);
+        assert_eq!(texts(store.due_inbox_rows(1_000, 10, &busy).unwrap()), ["text-1", "text-3", "text-4"]);
     }
 
     #[test]
@@ -375,9 +411,9 @@ mod tests {
         store.insert_inbox(&message("m-3", "13800138000", "c")).unwrap();
         store.insert_inbox(&message("m-4", "13800138002", "d")).unwrap();
         let texts = |rows: Vec<InboxRow>| rows.into_iter().map(|row| row.text).collect::<Vec<_>>();
-        assert_eq!(texts(store.due_inbox_rows(1_000, 10).unwrap()), ["a", "b", "d"]);
-        assert_eq!(texts(store.due_inbox_rows(1_000, 2).unwrap()), ["a", "b"]);
-        assert!(store.due_inbox_rows(0, 10).unwrap().is_empty(), "nothing is due before it arrived");
+        assert_eq!(texts(store.due_inbox_rows(1_000, 10, &HashSet::new()).unwrap()), ["a", "b", "d"]);
+        assert_eq!(texts(store.due_inbox_rows(1_000, 2, &HashSet::new()).unwrap()), ["a", "b"]);
+        assert!(store.due_inbox_rows(0, 10, &HashSet::new()).unwrap().is_empty(), "nothing is due before it arrived");
     }
 
     #[test]

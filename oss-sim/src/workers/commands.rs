@@ -62,17 +62,15 @@ async fn start_due_rows(
         return false;
     }
     let now = now_unix_ms();
-    // A busy number's oldest pending row is the one in flight, so ask for enough rows to skip those.
-    let limit = free_slots + busy_numbers.len();
-    let rows = match state.store.call(move |store| store.due_inbox_rows(now, limit)).await {
+    // A busy number's oldest pending row is the one in flight: the store skips those numbers.
+    let busy = busy_numbers.clone();
+    let startable = match state.store.call(move |store| store.due_inbox_rows(now, free_slots, &busy)).await {
         Ok(rows) => rows,
         Err(error) => {
             tracing::error!(%error, "reading the inbox failed");
             return false;
         }
     };
-    let startable: Vec<InboxRow> =
-        rows.into_iter().filter(|row| !busy_numbers.contains(&row.source)).take(free_slots).collect();
     let started = !startable.is_empty();
     for row in startable {
         busy_numbers.insert(row.source.clone());
