@@ -8,6 +8,7 @@ use crate::encoding::{base64url_decode, base64url_encode, sha256_hex};
 use crate::terminal_id::TerminalId;
 use ring::rand::SecureRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use std::borrow::Cow;
 use std::fmt;
 
 pub const HEADER_TERMINAL: &str = "x-numbind-terminal";
@@ -29,18 +30,25 @@ pub struct RequestToSign<'a> {
 impl RequestToSign<'_> {
     /// The bytes that are signed; any change to any field changes them.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        format!(
-            "NUMBIND-REQUEST-V1\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.method.to_ascii_uppercase(),
-            self.path_and_query,
-            self.terminal_id,
-            self.timestamp_unix_seconds,
-            self.nonce,
-            sha256_hex(self.body)
-        )
-        .into_bytes()
+        use std::fmt::Write;
+        // Most requests are GETs: their body digest is a constant, not a SHA-256 and a hex encoding each time.
+        let body_digest: Cow<'_, str> =
+            if self.body.is_empty() { Cow::Borrowed(EMPTY_BODY_SHA256_HEX) } else { Cow::Owned(sha256_hex(self.body)) };
+        let mut canonical = String::with_capacity(160 + self.path_and_query.len() + self.nonce.len());
+        canonical.push_str("NUMBIND-REQUEST-V1\n");
+        canonical.extend(self.method.chars().map(|character| character.to_ascii_uppercase()));
+        // Writing to a String cannot fail.
+        let _ = write!(
+            canonical,
+            "\n{}\n{}\n{}\n{}\n{}",
+            self.path_and_query, self.terminal_id, self.timestamp_unix_seconds, self.nonce, body_digest
+        );
+        canonical.into_bytes()
     }
 }
+
+/// Hex SHA-256 of the empty body.
+const EMPTY_BODY_SHA256_HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// The four headers a signed request carries, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +197,28 @@ pub fn new_nonce(random: &dyn SecureRandom) -> Result<String, KeyError> {
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
+
+    #[test]
+    fn the_canonical_bytes_are_the_documented_format_with_and_without_a_body() {
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        for (method, body) in [("GET", &b""[..]), ("get", &b""[..]), ("POST", &b"{\"code\":\"1\"}"[..])] {
+            let request = RequestToSign {
+                method,
+                path_and_query: "/v1/terminals/STB-000001/binding?wait=1",
+                terminal_id: &terminal_id,
+                timestamp_unix_seconds: 1_700_000_000,
+                nonce: "nonce-0000000000001",
+                body,
+            };
+            let documented = format!(
+                "NUMBIND-REQUEST-V1\n{}\n/v1/terminals/STB-000001/binding?wait=1\nSTB-000001\n1700000000\n\
+                 nonce-0000000000001\n{}",
+                method.to_ascii_uppercase(),
+                sha256_hex(body)
+            );
+            assert_eq!(String::from_utf8(request.canonical_bytes()).unwrap(), documented, "{method}");
+        }
+    }
 
     fn sample<'a>(terminal_id: &'a TerminalId, body: &'a [u8]) -> RequestToSign<'a> {
         RequestToSign {

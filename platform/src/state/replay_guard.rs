@@ -13,6 +13,7 @@
 //! [`ReplayRefusal::Overloaded`] rather than grow without limit.
 
 use numbind_wire::TerminalId;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,20 +75,27 @@ impl ReplayGuard {
             return Err(ReplayRefusal::SignedBeforeStart);
         }
         let key = entry_key(terminal_id, nonce);
-        if self.shard_of(key).contains_key(&key) {
-            return Err(ReplayRefusal::NonceSeen);
-        }
-        if self.inner.remembered.load(Ordering::Relaxed) >= self.inner.max_remembered {
-            self.purge_expired(now);
-            if self.inner.remembered.load(Ordering::Relaxed) >= self.inner.max_remembered {
-                return Err(ReplayRefusal::Overloaded);
-            }
-        }
         let forget_after = timestamp_unix_seconds.saturating_add(self.inner.window_seconds);
-        if self.shard_of(key).insert(key, forget_after).is_some() {
-            // Another request with the same nonce won the race between the check and the insert.
-            return Err(ReplayRefusal::NonceSeen);
+        match self.insert_if_room(key, forget_after) {
+            Err(ReplayRefusal::Overloaded) => {
+                // Full: forget the nonces whose window has passed (every shard), then try once more.
+                self.purge_expired(now);
+                self.insert_if_room(key, forget_after)
+            }
+            outcome => outcome,
         }
+    }
+
+    /// One lock and one probe of the table: with millions of nonces remembered, each probe is a cache miss.
+    fn insert_if_room(&self, key: u128, forget_after: i64) -> Result<(), ReplayRefusal> {
+        let mut shard = self.shard_of(key);
+        let Entry::Vacant(vacant) = shard.entry(key) else {
+            return Err(ReplayRefusal::NonceSeen);
+        };
+        if self.inner.remembered.load(Ordering::Relaxed) >= self.inner.max_remembered {
+            return Err(ReplayRefusal::Overloaded);
+        }
+        vacant.insert(forget_after);
         self.inner.remembered.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
