@@ -196,6 +196,11 @@ mod tests {
             guard.admit(&terminal(1), &format!("nonce-000000000000{index}"), START, START).unwrap();
         }
         assert_eq!(guard.admit(&terminal(1), "nonce-0000000000009", START, START), Err(ReplayRefusal::Overloaded));
+        assert_eq!(
+            guard.admit(&terminal(1), "nonce-0000000000001", START, START),
+            Err(ReplayRefusal::NonceSeen),
+            "a replay is refused as a replay even when the guard is full"
+        );
         assert_eq!(guard.remembered(), 3);
         let later = START + WINDOW + 1;
         assert_eq!(guard.admit(&terminal(1), "nonce-0000000000009", later, later), Ok(()), "expired entries purged");
