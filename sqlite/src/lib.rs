@@ -11,6 +11,7 @@ mod group_commit;
 mod metrics;
 pub mod query_plan;
 mod read_pool;
+pub mod search_filters;
 
 pub use group_commit::{BatchFailure, WriteStatistics};
 pub use metrics::DatabaseWriteCollector;

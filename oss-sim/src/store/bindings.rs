@@ -168,19 +168,14 @@ impl Store {
 /// The listing's SQL with a condition for each filter present (`?n IS NULL OR ...` conditions cannot use an
 /// index, so SQLite walked every binding ever made for each `QUERY` SMS), and its parameters in order.
 fn binding_list_query(filter: &BindingFilter) -> (String, Vec<&str>) {
-    let present = [
-        ("msisdn", filter.msisdn.as_ref().map(Msisdn::as_digits)),
-        ("terminal_id", filter.terminal_id.as_ref().map(TerminalId::as_str)),
-        ("state", filter.state.map(BindingRecordState::as_str)),
-    ];
     let mut sql = format!("SELECT {COLUMNS} FROM bindings WHERE 1");
     let mut values = Vec::new();
-    for (column, value) in present {
-        if let Some(value) = value {
-            values.push(value);
-            sql.push_str(&format!(" AND {column} = ?{}", values.len()));
-        }
-    }
+    let present = [
+        ("msisdn =", filter.msisdn.as_ref().map(Msisdn::as_digits)),
+        ("terminal_id =", filter.terminal_id.as_ref().map(TerminalId::as_str)),
+        ("state =", filter.state.map(BindingRecordState::as_str)),
+    ];
+    numbind_sqlite::search_filters::push_present_conditions(&mut sql, &mut values, present);
     sql.push_str(" ORDER BY created_at_ms, binding_id");
     (sql, values)
 }

@@ -75,7 +75,7 @@ struct BindingSearch<'filter> {
 
 impl<'filter> BindingSearch<'filter> {
     fn new(filter: &'filter BindingFilter, after_cursor: i64, limit: i64) -> BindingSearch<'filter> {
-        let conditions: [(&str, Option<ToSqlOutput<'filter>>); 5] = [
+        let conditions: [(&'static str, Option<ToSqlOutput<'filter>>); 5] = [
             ("msisdn =", filter.msisdn.as_ref().map(|msisdn| msisdn.as_digits().into())),
             ("terminal_id =", filter.terminal_id.as_ref().map(|terminal_id| terminal_id.as_str().into())),
             ("state =", filter.state.as_deref().map(ToSqlOutput::from)),
@@ -84,11 +84,7 @@ impl<'filter> BindingSearch<'filter> {
         ];
         let mut sql = format!("SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1");
         let mut parameters = vec![ToSqlOutput::from(after_cursor)];
-        for (condition, value) in conditions {
-            let Some(value) = value else { continue };
-            parameters.push(value);
-            sql.push_str(&format!(" AND {condition} ?{}", parameters.len()));
-        }
+        numbind_sqlite::search_filters::push_present_conditions(&mut sql, &mut parameters, conditions);
         parameters.push(ToSqlOutput::from(limit));
         sql.push_str(&format!(" ORDER BY rowid LIMIT ?{}", parameters.len()));
         BindingSearch { sql, parameters }
