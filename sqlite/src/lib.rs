@@ -372,6 +372,21 @@ mod tests {
         assert!(!bad_query.unwrap_err().is_storage_unavailable());
     }
 
+    #[test]
+    fn the_bundled_sqlite_keeps_no_global_memory_statistics() {
+        // .cargo/config.toml builds SQLite with SQLITE_DEFAULT_MEMSTATUS=0: without it every allocation of every
+        // connection takes one process-wide mutex. Building from elsewhere than the workspace root loses it.
+        let database = Database::open_in_memory(&ONE).unwrap();
+        let options: Vec<String> = database
+            .read(|connection| -> Result<Vec<String>, DatabaseError> {
+                let mut statement = connection.prepare("PRAGMA compile_options")?;
+                let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert!(options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
     #[tokio::test]
     async fn blocking_work_runs_off_the_async_threads() {
         let database = Database::open_in_memory(&ONE).unwrap();
