@@ -5,7 +5,15 @@ use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
 use numbind_wire::Msisdn;
 use rusqlite::{params, OptionalExtension, Row};
 
-const COLUMNS: &str = "msisdn, status, plan, device_limit, billing_allowed, balance_fen";
+/// The columns `subscriber_from_row` reads, in its order; a macro so that the queries are constants, parsed once
+/// per connection and then taken from its statement cache.
+macro_rules! subscriber_columns {
+    () => {
+        "msisdn, status, plan, device_limit, billing_allowed, balance_fen"
+    };
+}
+const ONE_SUBSCRIBER: &str = concat!("SELECT ", subscriber_columns!(), " FROM subscribers WHERE msisdn = ?1");
+const EVERY_SUBSCRIBER: &str = concat!("SELECT ", subscriber_columns!(), " FROM subscribers ORDER BY msisdn");
 
 fn subscriber_from_row(row: &Row<'_>) -> Result<Result<Subscriber, StoreError>, rusqlite::Error> {
     let msisdn: String = row.get(0)?;
@@ -69,11 +77,8 @@ impl Store {
     pub(crate) fn get_subscriber(&self, msisdn: &Msisdn) -> Result<Option<Subscriber>, StoreError> {
         self.read(|connection| {
             let found = connection
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM subscribers WHERE msisdn = ?1"),
-                    [msisdn.as_digits()],
-                    subscriber_from_row,
-                )
+                .prepare_cached(ONE_SUBSCRIBER)?
+                .query_row([msisdn.as_digits()], subscriber_from_row)
                 .optional()?;
             found.transpose()
         })
@@ -102,7 +107,7 @@ impl Store {
 
     pub(crate) fn list_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
         self.read(|connection| {
-            let mut statement = connection.prepare(&format!("SELECT {COLUMNS} FROM subscribers ORDER BY msisdn"))?;
+            let mut statement = connection.prepare(EVERY_SUBSCRIBER)?;
             let rows = statement.query_map([], subscriber_from_row)?;
             let mut subscribers = Vec::new();
             for row in rows {
