@@ -111,34 +111,46 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
     })
 }
 
-/// The last chained event's sequence and hash (0 and the genesis hash when none).
-fn chain_head(connection: &rusqlite::Connection) -> Result<(i64, ChainHash), StoreError> {
-    let head: Option<(i64, Vec<u8>)> = connection
+/// The last chained event: where the next one links on, and the time it may not go back before.
+struct ChainHead {
+    sequence: i64,
+    hash: ChainHash,
+    at: i64,
+}
+
+/// The chain's head (sequence 0, the genesis hash and the earliest time when the chain is empty).
+fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead, StoreError> {
+    let head: Option<(i64, Vec<u8>, i64)> = connection
         .prepare_cached(
-            "SELECT sequence, hash FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1",
+            "SELECT sequence, hash, at FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1",
         )?
-        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
         .optional()?;
     match head {
-        None => Ok((0, GENESIS_HASH)),
-        Some((sequence, hash)) => {
+        None => Ok(ChainHead { sequence: 0, hash: GENESIS_HASH, at: i64::MIN }),
+        Some((sequence, hash, at)) => {
             let hash =
                 ChainHash::try_from(hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
-            Ok((sequence, hash))
+            Ok(ChainHead { sequence, hash, at })
         }
     }
 }
 
 /// Appends one event at the head of the chain; call inside the transaction of the state change it records.
+///
+/// `at` is read before the writer's lock is taken, so a writer that read the clock earlier can append after one
+/// that read it later (or the clock can step back). The chain's times never go backwards: such an event is
+/// stamped with its predecessor's time, which is when it could first have been recorded.
 pub(super) fn append_audit_event(
     connection: &rusqlite::Connection,
     at: i64,
     event: &AuditEvent<'_>,
 ) -> Result<(), StoreError> {
-    let (last_sequence, prev_hash) = chain_head(connection)?;
+    let head = chain_head(connection)?;
+    let prev_hash = head.hash;
     let fields = AuditEventFields {
-        sequence: last_sequence + 1,
-        at,
+        sequence: head.sequence + 1,
+        at: at.max(head.at),
         actor: event.actor.to_owned(),
         kind: event.kind.to_owned(),
         terminal_id: event.terminal_id.map(|terminal_id| terminal_id.as_str().to_owned()),
@@ -179,8 +191,9 @@ pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) ->
         .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
     let unchained = statement.query_map([], read_stored_event)?.collect::<Result<Vec<_>, _>>()?;
     for stored in unchained {
-        let (last_sequence, prev_hash) = chain_head(connection)?;
-        let fields = AuditEventFields { sequence: last_sequence + 1, ..stored.fields };
+        let head = chain_head(connection)?;
+        let prev_hash = head.hash;
+        let fields = AuditEventFields { sequence: head.sequence + 1, ..stored.fields };
         let hash = fields.chain_hash(&prev_hash);
         connection
             .prepare_cached("UPDATE audit_events SET sequence = ?2, prev_hash = ?3, hash = ?4 WHERE event_id = ?1")?
@@ -279,6 +292,20 @@ mod tests {
         let report = verify_audit_chain_file(&path).unwrap();
         assert!(report.is_intact(), "{report}");
         assert_eq!((report.event_count, report.head_hash.as_str()), (4, events[3].hash.as_str()));
+    }
+
+    #[test]
+    fn an_event_whose_clock_reading_is_older_than_the_head_keeps_the_chain_in_time_order() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform.db");
+        let store = Store::open(&path).unwrap();
+        for at in [100, 90, 120] {
+            store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired")).unwrap();
+        }
+        let times: Vec<_> = store.audit_events().unwrap().iter().map(|event| event.at).collect();
+        assert_eq!(times, vec![100, 100, 120]);
+        let report = verify_audit_chain_file(&path).unwrap();
+        assert!(report.is_intact(), "{report}");
     }
 
     #[test]
