@@ -183,32 +183,26 @@ impl Store {
         self.read(|connection| Ok(connection.prepare_cached(NEXT_INBOX_DUE_AT)?.query_row([], |row| row.get(0))?))
     }
 
-    pub(crate) fn save_redemption(&self, inbox_id: i64, redemption: &RedeemCodeResponse) -> Result<(), StoreError> {
-        let json = to_json(redemption)?;
-        self.write(|connection| {
-            connection
-                .prepare_cached("UPDATE inbox SET redemption_json = ?2 WHERE inbox_id = ?1")?
-                .execute(params![inbox_id, json])?;
-            Ok(())
-        })
-    }
-
-    /// Saves the verdict; a `Bound` verdict records the binding in the same transaction.
-    pub(crate) fn save_verdict(
+    /// Saves the platform's redemption and the verdict on it in one transaction; a `Bound` verdict records the
+    /// binding in it too. A crash before it repeats the redemption, which the platform answers as before (it is
+    /// idempotent by SMS ID), so one durable step suffices where two would cost two commits.
+    pub(crate) fn save_redemption_and_verdict(
         &self,
         inbox_id: i64,
+        redemption: &RedeemCodeResponse,
         verdict: &BindingOutcome,
         binding: Option<&NewBinding>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let json = to_json(verdict)?;
+        let redemption_json = to_json(redemption)?;
+        let verdict_json = to_json(verdict)?;
         self.write(|transaction| {
             if let Some(binding) = binding {
                 record_binding_in(transaction, binding, now_ms)?;
             }
             transaction
-                .prepare_cached("UPDATE inbox SET verdict_json = ?2 WHERE inbox_id = ?1")?
-                .execute(params![inbox_id, json])?;
+                .prepare_cached("UPDATE inbox SET redemption_json = ?2, verdict_json = ?3 WHERE inbox_id = ?1")?
+                .execute(params![inbox_id, redemption_json, verdict_json])?;
             Ok(())
         })
     }
@@ -442,9 +436,8 @@ mod tests {
             device_model: "Skyworth E900".into(),
             currently_bound_msisdn: None,
         };
-        store.save_redemption(row.inbox_id, &redemption).unwrap();
         let verdict = BindingOutcome::Bound { binding_id: "bnd-1".into() };
-        store.save_verdict(row.inbox_id, &verdict, None, 1_000).unwrap();
+        store.save_redemption_and_verdict(row.inbox_id, &redemption, &verdict, None, 1_000).unwrap();
         let again = store.next_due_inbox(1_000).unwrap().unwrap();
         assert_eq!(again.redemption, Some(redemption));
         assert_eq!(again.verdict, Some(verdict));

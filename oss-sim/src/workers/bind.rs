@@ -1,8 +1,9 @@
 //! `BIND <code>`: redeem the code with the platform, decide eligibility, record the binding, confirm.
 //!
-//! Each step is made durable on the inbox row before the next (redemption, then verdict with the binding in
-//! one transaction), so a retry after a crash or a platform outage resumes where it stopped and every platform
-//! call repeats with the same idempotency key. A terminal already bound to the same number is treated as a
+//! The redemption and the verdict (with the binding) are made durable on the inbox row in one transaction before
+//! the confirmation, so a retry after a crash or a platform outage resumes where it stopped and every platform
+//! call repeats with the same idempotency key (a crash before that transaction repeats the redemption, which the
+//! platform answers as it did the first time). A terminal already bound to the same number is treated as a
 //! re-bind: the binding is renewed under the new activation and confirmed; the platform's SMS tells the user.
 
 use super::commands::finished_with_reply;
@@ -30,6 +31,7 @@ pub(crate) async fn handle_bind(
             Err(refused) => return Ok(refused),
         },
     };
+    // Rows saved by earlier builds may hold a redemption without its verdict.
     let verdict = match &row.verdict {
         Some(verdict) => verdict.clone(),
         None => decide(state, row, &redemption).await?,
@@ -80,9 +82,6 @@ async fn redeem(
     count_platform_call(state, REDEMPTIONS, &redeemed);
     match redeemed {
         Ok(redemption) => {
-            let inbox_id = row.inbox_id;
-            let saved = redemption.clone();
-            state.store.call(move |store| store.save_redemption(inbox_id, &saved)).await?;
             tracing::info!(activation_id = %redemption.activation_id, terminal_id = %redemption.terminal_id, "code redeemed");
             Ok(Ok(redemption))
         }
@@ -98,7 +97,8 @@ async fn redeem(
     }
 }
 
-/// Checks eligibility and saves the verdict; an eligible number's binding is recorded in the same transaction.
+/// Checks eligibility and saves the redemption with the verdict; an eligible number's binding is recorded in the
+/// same transaction.
 async fn decide(
     state: &AppState,
     row: &InboxRow,
@@ -132,9 +132,14 @@ async fn decide(
     }
     tracing::info!(verdict = ?verdict, "eligibility decided");
     let inbox_id = row.inbox_id;
-    let saved = verdict.clone();
+    let (saved_redemption, saved_verdict) = (redemption.clone(), verdict.clone());
     let now = now_unix_ms();
-    state.store.call(move |store| store.save_verdict(inbox_id, &saved, binding.as_ref(), now)).await?;
+    state
+        .store
+        .call(move |store| {
+            store.save_redemption_and_verdict(inbox_id, &saved_redemption, &saved_verdict, binding.as_ref(), now)
+        })
+        .await?;
     Ok(verdict)
 }
 
