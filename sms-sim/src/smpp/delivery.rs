@@ -50,57 +50,50 @@ pub(crate) async fn run_delivery_loop(state: Arc<AppState>) {
     }
 }
 
+/// Hands one message to a session and records the outcome in one write: delivered, failed, or an attempt that
+/// did not deliver with its next attempt. The in-memory in-flight set keeps the message from being picked twice
+/// meanwhile; after a crash mid-attempt the message is simply due again (its receiver deduplicates by message ID).
 async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJob>, delivery: QueuedDelivery) {
-    let config = &state.config;
     let attempt = delivery.attempts.saturating_add(1);
-    let retry_at_ms = now_unix_ms()
-        + redelivery_delay(attempt, config.redelivery_interval, config.max_redelivery_interval).as_millis() as i64;
     let message_id = delivery.message_id.clone();
-    let recorded = {
-        let message_id = message_id.clone();
-        state.store.call(move |store| store.record_attempt(&message_id, retry_at_ms)).await
-    };
-    if let Err(error) = recorded {
-        tracing::error!(%error, %message_id, "cannot record a delivery attempt");
-        return;
-    }
     let is_mobile_originated = delivery.direction == Direction::MobileOriginated;
     if is_mobile_originated && delivery.attempts > 0 {
         state.metrics.mo_redelivered.inc();
     }
     let (outcome, answer) = oneshot::channel();
-    let duplicate = is_mobile_originated && config.duplicate_mo_deliveries;
+    let duplicate = is_mobile_originated && state.config.duplicate_mo_deliveries;
     if jobs.send(DeliveryJob { delivery, duplicate, outcome }).await.is_err() {
-        return;
+        return; // The session closed before taking the message: no attempt was made, it stays due.
     }
-    let status = match tokio::time::timeout(config.deliver_response_timeout, answer).await {
-        Ok(Ok(status)) => status,
-        Ok(Err(_)) => {
-            tracing::info!(%message_id, attempt, "esme left before answering; delivery stays queued");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!(%message_id, attempt, "no deliver_sm_resp in time; delivery stays queued");
-            return;
-        }
-    };
+    let answered = tokio::time::timeout(state.config.deliver_response_timeout, answer).await;
     let now_ms = now_unix_ms();
-    let stored = match status {
-        pdu::ESME_ROK => {
+    let backoff_ms = now_ms
+        + redelivery_delay(attempt, state.config.redelivery_interval, state.config.max_redelivery_interval).as_millis()
+            as i64;
+    let id = message_id.clone();
+    let stored = match answered {
+        Ok(Ok(pdu::ESME_ROK)) => {
             if is_mobile_originated {
                 state.metrics.mo_delivered.inc();
             }
-            let message_id = message_id.clone();
-            state.store.call(move |store| store.mark_delivered(&message_id, now_ms)).await
+            state.store.call(move |store| store.mark_delivered(&id, now_ms)).await
         }
-        pdu::ESME_RX_P_APPNACK => {
+        Ok(Ok(pdu::ESME_RX_P_APPNACK)) => {
             tracing::warn!(%message_id, "esme refused the message permanently");
-            let message_id = message_id.clone();
-            state.store.call(move |store| store.mark_failed(&message_id)).await
+            state.store.call(move |store| store.mark_failed(&id)).await
         }
-        other => {
+        Ok(Ok(other)) => {
             tracing::info!(%message_id, attempt, command_status = other, "esme asked for redelivery");
-            Ok(())
+            state.store.call(move |store| store.record_attempt(&id, backoff_ms)).await
+        }
+        Ok(Err(_)) => {
+            // Another session of the account may take it at once.
+            tracing::info!(%message_id, attempt, "esme left before answering; delivery stays queued");
+            state.store.call(move |store| store.record_attempt(&id, now_ms)).await
+        }
+        Err(_) => {
+            tracing::warn!(%message_id, attempt, "no deliver_sm_resp in time; delivery stays queued");
+            state.store.call(move |store| store.record_attempt(&id, backoff_ms)).await
         }
     };
     if let Err(error) = stored {

@@ -184,7 +184,7 @@ impl Store {
         })
     }
 
-    /// Counts an attempt before it is made and schedules the next one should this one fail.
+    /// Counts an attempt that did not deliver the message and schedules the next one.
     pub(crate) fn record_attempt(&self, message_id: &MessageId, next_attempt_at_ms: i64) -> Result<(), StoreError> {
         self.write(|connection| {
             connection
@@ -201,8 +201,8 @@ impl Store {
         self.write(|connection| {
             connection
                 .prepare_cached(
-                    "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2 WHERE message_id = ?1 AND \
-                     state = 'queued'",
+                    "UPDATE messages SET state = 'delivered', delivered_at_ms = ?2, attempts = attempts + 1 \
+                     WHERE message_id = ?1 AND state = 'queued'",
                 )?
                 .execute(params![message_id.as_str(), now_ms])?;
             Ok(())
@@ -212,7 +212,10 @@ impl Store {
     pub(crate) fn mark_failed(&self, message_id: &MessageId) -> Result<(), StoreError> {
         self.write(|connection| {
             connection
-                .prepare_cached("UPDATE messages SET state = 'failed' WHERE message_id = ?1 AND state = 'queued'")?
+                .prepare_cached(
+                    "UPDATE messages SET state = 'failed', attempts = attempts + 1 WHERE message_id = ?1 AND \
+                     state = 'queued'",
+                )?
                 .execute(params![message_id.as_str()])?;
             Ok(())
         })
@@ -315,7 +318,7 @@ mod tests {
         store.mark_delivered(&message.message_id, 13).unwrap();
         assert!(store.due_deliveries(99_999, 10).unwrap().is_empty());
         let status = store.message_status(&message.message_id).unwrap().unwrap();
-        assert_eq!((status.state, status.attempts), (MessageState::Delivered, 1));
+        assert_eq!((status.state, status.attempts), (MessageState::Delivered, 2), "the delivering attempt counts");
     }
 
     #[test]

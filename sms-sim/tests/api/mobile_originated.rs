@@ -56,7 +56,8 @@ async fn an_esme_that_disconnects_before_answering_gets_the_mo_after_reconnectin
     let redelivered = second_session.next_delivery().await;
     assert_eq!(redelivered.sms.smsc_message_id.as_deref(), Some(message_id.as_str()));
     redelivered.reply.send(DeliverVerdict::Accept).unwrap();
-    app.wait_for_state(&message_id, "delivered").await;
+    let status = app.wait_for_state(&message_id, "delivered").await;
+    assert_eq!(status["attempts"], 2, "the unanswered attempt and the delivering one");
 }
 
 #[tokio::test]
