@@ -206,7 +206,7 @@ impl Store {
         terminal_id: &TerminalId,
         activation_id: &str,
     ) -> Result<Option<Activation>, StoreError> {
-        self.read(|connection| {
+        self.read_one_query(|connection| {
             Ok(find_activation_in(connection, activation_id)?
                 .filter(|activation| &activation.terminal_id == terminal_id))
         })

@@ -143,6 +143,9 @@ async fn an_activation_past_its_life_is_stated_expired_and_its_code_refused() {
         app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce).state,
         BindingState::Expired
     );
+    let events = app.store.audit_events().unwrap();
+    let expired = events.iter().filter(|event| event.kind == "activation_expired").count();
+    assert_eq!(expired, 1, "the poll wrote the expiry back, once");
     let (status, body) = app.redeem(&activation.code, "13800138000", "sms-late").await;
     assert_eq!((status, body["code"].as_str()), (410, Some("code_expired")));
 }
