@@ -7,6 +7,10 @@
 //! running or committing form the next batch, and a batch is committed early when it reaches `max_batch_members`.
 //! Nobody returns before the batch holding its work is durably committed, and when that commit fails every member
 //! of the batch gets the failure: an acknowledged write has always reached the disk, as with one commit per write.
+//!
+//! The writer thread ([`crate::writer_thread`]) is one more writer: it takes the state out of the mutex for a run of
+//! queued store calls (other writers wait for it to come back), their writes join the open batch as they are made,
+//! and it commits the batch at the end of the run and tells each call the outcome of the batch its writes joined.
 
 use crate::{run_cached, DatabaseError};
 use rusqlite::Connection;
@@ -36,7 +40,9 @@ impl BatchFailure {
 }
 
 pub(crate) struct GroupCommitWriter {
-    state: Mutex<WriterState>,
+    /// `None` while the writer thread holds the state for a run of queued store calls.
+    state: Mutex<Option<WriterState>>,
+    id: usize,
     batch_finished: Condvar,
     writers_queued: AtomicUsize,
     max_batch_members: usize,
@@ -51,8 +57,10 @@ pub struct WriteStatistics {
     pub writes_committed: u64,
 }
 
-struct WriterState {
+pub(crate) struct WriterState {
     connection: Connection,
+    /// The batches of the writer thread's current run that failed, by ID (their calls are told so).
+    held_run_failures: HashMap<u64, BatchFailure>,
     open_batch: Option<OpenBatch>,
     next_batch_id: u64,
     finished_through: u64,
@@ -63,6 +71,8 @@ struct WriterState {
 struct OpenBatch {
     id: u64,
     members: usize,
+    /// Members run by the writer thread, which tells them the outcome itself.
+    members_told_directly: usize,
 }
 
 struct FailedBatch {
@@ -73,14 +83,17 @@ struct FailedBatch {
 impl GroupCommitWriter {
     /// `max_batch_members` of 1 commits every write on its own (in-memory databases, where a commit is free).
     pub(crate) fn new(connection: Connection, max_batch_members: usize) -> GroupCommitWriter {
+        static NEXT_WRITER_ID: AtomicUsize = AtomicUsize::new(1);
         GroupCommitWriter {
-            state: Mutex::new(WriterState {
+            id: NEXT_WRITER_ID.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(Some(WriterState {
                 connection,
+                held_run_failures: HashMap::new(),
                 open_batch: None,
                 next_batch_id: 1,
                 finished_through: 0,
                 failed_batches: HashMap::new(),
-            }),
+            })),
             batch_finished: Condvar::new(),
             writers_queued: AtomicUsize::new(0),
             max_batch_members: max_batch_members.max(1),
@@ -94,21 +107,94 @@ impl GroupCommitWriter {
     where
         E: From<DatabaseError>,
     {
+        if HELD_STATE.with(|held| held.borrow().as_ref().is_some_and(|(id, _)| *id == self.id)) {
+            return self.write_in_held_run(work);
+        }
         self.writers_queued.fetch_add(1, Ordering::SeqCst);
-        let locked = self.state.lock();
+        let locked = self.lock_state();
         self.writers_queued.fetch_sub(1, Ordering::SeqCst);
-        let mut state = locked.map_err(|_| DatabaseError::Poisoned)?;
+        let mut guard = locked?;
+        let state = guard.as_mut().ok_or(DatabaseError::Poisoned)?;
         let batch_id = state.join_or_begin_batch()?;
         match state.run_in_savepoint(work) {
             Ok(value) => {
                 state.count_member();
-                self.commit_or_wait(state, batch_id)?;
+                self.commit_or_wait(guard, batch_id)?;
                 Ok(value)
             }
             Err(error) => {
-                self.after_failed_writer(&mut state);
+                self.after_failed_writer(state);
                 Err(error)
             }
+        }
+    }
+
+    /// Locks the state once it is in the mutex (not held by the writer thread).
+    fn lock_state(&self) -> Result<MutexGuard<'_, Option<WriterState>>, DatabaseError> {
+        let mut guard = self.state.lock().map_err(|_| DatabaseError::Poisoned)?;
+        while guard.is_none() {
+            guard = self.batch_finished.wait(guard).map_err(|_| DatabaseError::Poisoned)?;
+        }
+        Ok(guard)
+    }
+
+    /// A write made by a store call that the writer thread runs: it joins the open batch at once; the writer thread
+    /// commits the batch after its run and tells the caller. A panic in `work` rolls its savepoint back first.
+    fn write_in_held_run<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DatabaseError>,
+    {
+        HELD_STATE.with(|held| {
+            let mut held = held.borrow_mut();
+            let (_, state) = held.as_mut().ok_or(DatabaseError::Poisoned)?;
+            let batch_id = state.join_or_begin_batch()?;
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.run_in_savepoint(work)));
+            match outcome {
+                Ok(Ok(value)) => {
+                    state.count_member();
+                    if let Some(batch) = state.open_batch.as_mut() {
+                        batch.members_told_directly += 1;
+                    }
+                    HELD_CALL_BATCH.with(|call_batch| call_batch.set(Some(batch_id)));
+                    Ok(value)
+                }
+                Ok(Err(error)) => {
+                    state.after_failed_held_write();
+                    Err(error)
+                }
+                Err(panic) => {
+                    state.roll_back_savepoint();
+                    state.after_failed_held_write();
+                    drop(held);
+                    std::panic::resume_unwind(panic)
+                }
+            }
+        })
+    }
+
+    /// Takes the state out of the mutex, runs `calls` on this thread with it (their writes join one batch), commits
+    /// that batch, puts the state back and returns what `calls` returned with the batches of the run that failed.
+    pub(crate) fn run_held<R>(
+        &self,
+        calls: impl FnOnce() -> R,
+    ) -> Result<(R, HashMap<u64, BatchFailure>), DatabaseError> {
+        self.writers_queued.fetch_add(1, Ordering::SeqCst);
+        let locked = self.lock_state();
+        self.writers_queued.fetch_sub(1, Ordering::SeqCst);
+        let mut state = locked?.take().ok_or(DatabaseError::Poisoned)?;
+        state.held_run_failures.clear();
+        HELD_STATE.with(|held| *held.borrow_mut() = Some((self.id, state)));
+        let returned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(calls));
+        let (_, mut state) = HELD_STATE.with(|held| held.borrow_mut().take()).ok_or(DatabaseError::Poisoned)?;
+        self.commit_open_batch(&mut state);
+        let failures = std::mem::take(&mut state.held_run_failures);
+        *self.state.lock().map_err(|_| DatabaseError::Poisoned)? = Some(state);
+        self.batch_finished.notify_all();
+        match returned {
+            Ok(returned) => Ok((returned, failures)),
+            // Each call catches its own panic; one here would be the run's own bug. The thread lives on, and the
+            // callers whose answers were lost with it are told the task failed.
+            Err(_) => Err(DatabaseError::TaskFailed),
         }
     }
 
@@ -125,19 +211,26 @@ impl GroupCommitWriter {
     where
         E: From<DatabaseError>,
     {
-        let state = self.state.lock().map_err(|_| DatabaseError::Poisoned)?;
+        let guard = self.lock_state()?;
+        let state = guard.as_ref().ok_or(DatabaseError::Poisoned)?;
         work(&state.connection)
     }
 
-    fn commit_or_wait(&self, mut state: MutexGuard<'_, WriterState>, batch_id: u64) -> Result<(), DatabaseError> {
+    fn commit_or_wait(
+        &self,
+        mut guard: MutexGuard<'_, Option<WriterState>>,
+        batch_id: u64,
+    ) -> Result<(), DatabaseError> {
+        let state = guard.as_mut().ok_or(DatabaseError::Poisoned)?;
         let members = state.open_batch.map_or(0, |batch| batch.members);
         if members >= self.max_batch_members || self.writers_queued.load(Ordering::SeqCst) == 0 {
-            self.commit_open_batch(&mut state);
+            self.commit_open_batch(state);
         }
-        while state.finished_through < batch_id {
-            state = self.batch_finished.wait(state).map_err(|_| DatabaseError::Poisoned)?;
+        // While the writer thread holds the state it commits this batch (it joined it) and puts the state back.
+        while guard.as_ref().is_none_or(|state| state.finished_through < batch_id) {
+            guard = self.batch_finished.wait(guard).map_err(|_| DatabaseError::Poisoned)?;
         }
-        state.outcome_of(batch_id)
+        guard.as_mut().ok_or(DatabaseError::Poisoned)?.outcome_of(batch_id)
     }
 
     /// A writer whose own work failed: when SQLite threw the whole transaction away, the batch has failed;
@@ -176,6 +269,21 @@ impl GroupCommitWriter {
     }
 }
 
+thread_local! {
+    /// The writer state the writer thread holds during a run, with the ID of the writer it belongs to.
+    static HELD_STATE: std::cell::RefCell<Option<(usize, WriterState)>> = const { std::cell::RefCell::new(None) };
+    /// The batch that holds the writes of the call the writer thread is running (a call's successful writes all
+    /// join one batch: the batch changes within a run only when SQLite drops it, failing the write that caused it).
+    static HELD_CALL_BATCH: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs one call of a writer-thread run; returns its value and the batch its writes joined, if it wrote.
+pub(crate) fn run_held_call<R>(call: impl FnOnce() -> R) -> (R, Option<u64>) {
+    HELD_CALL_BATCH.with(|call_batch| call_batch.set(None));
+    let returned = call();
+    (returned, HELD_CALL_BATCH.with(|call_batch| call_batch.take()))
+}
+
 impl WriterState {
     fn join_or_begin_batch(&mut self) -> Result<u64, DatabaseError> {
         if let Some(batch) = self.open_batch {
@@ -184,7 +292,7 @@ impl WriterState {
         run_cached(&self.connection, "BEGIN IMMEDIATE")?;
         let id = self.next_batch_id;
         self.next_batch_id += 1;
-        self.open_batch = Some(OpenBatch { id, members: 0 });
+        self.open_batch = Some(OpenBatch { id, members: 0, members_told_directly: 0 });
         Ok(id)
     }
 
@@ -208,6 +316,15 @@ impl WriterState {
         }
     }
 
+    /// A held write failed: if SQLite threw the whole transaction away, the batch (and every call in it) failed.
+    fn after_failed_held_write(&mut self) {
+        let Some(batch) = self.open_batch else { return };
+        if self.connection.is_autocommit() {
+            self.open_batch = None;
+            self.finish_batch(batch, Some(BatchFailure::RolledBackByStorage));
+        }
+    }
+
     fn roll_back_savepoint(&self) {
         if !self.connection.is_autocommit() {
             let _ = self.connection.execute_batch("ROLLBACK TO numbind_write; RELEASE numbind_write");
@@ -221,8 +338,12 @@ impl WriterState {
     }
 
     fn finish_batch(&mut self, batch: OpenBatch, failure: Option<BatchFailure>) {
-        if let Some(failure) = failure.filter(|_| batch.members > 0) {
-            self.failed_batches.insert(batch.id, FailedBatch { failure, members_not_told: batch.members });
+        if let Some(failure) = failure.as_ref().filter(|_| batch.members_told_directly > 0) {
+            self.held_run_failures.insert(batch.id, failure.clone());
+        }
+        let members_not_told = batch.members - batch.members_told_directly;
+        if let Some(failure) = failure.filter(|_| members_not_told > 0) {
+            self.failed_batches.insert(batch.id, FailedBatch { failure, members_not_told });
         }
         self.finished_through = batch.id;
     }
@@ -239,145 +360,4 @@ impl WriterState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, Instant};
-
-    const QUEUED_WRITERS: usize = 7;
-
-    fn writer_on_file(directory: &tempfile::TempDir, max_batch_members: usize) -> Arc<GroupCommitWriter> {
-        let connection = Connection::open(directory.path().join("group.db")).unwrap();
-        connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL").unwrap();
-        connection.execute_batch("CREATE TABLE things (name TEXT NOT NULL UNIQUE, payload BLOB)").unwrap();
-        Arc::new(GroupCommitWriter::new(connection, max_batch_members))
-    }
-
-    fn insert(connection: &Connection, name: &str) -> Result<(), DatabaseError> {
-        connection.execute("INSERT INTO things (name) VALUES (?1)", [name])?;
-        Ok(())
-    }
-
-    fn names_on_disk(directory: &tempfile::TempDir) -> Vec<String> {
-        let connection = Connection::open(directory.path().join("group.db")).unwrap();
-        let mut statement = connection.prepare("SELECT name FROM things ORDER BY name").unwrap();
-        let names = statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<Vec<String>, _>>();
-        names.unwrap()
-    }
-
-    /// Writer `first` starts a batch and holds the connection until `QUEUED_WRITERS` others are queued behind it;
-    /// each queued writer runs `queued_work(index)`. Returns every writer's outcome, `first` at index 0.
-    fn run_first_writer_with_a_queue_behind_it(
-        writer: &Arc<GroupCommitWriter>,
-        queued_work: fn(&Connection, usize) -> Result<(), DatabaseError>,
-    ) -> Vec<Result<(), DatabaseError>> {
-        let (started, first_is_running) = std::sync::mpsc::channel();
-        let first = {
-            let writer = Arc::clone(writer);
-            std::thread::spawn(move || {
-                let watched = Arc::clone(&writer);
-                writer.write(|connection| {
-                    insert(connection, "writer 0")?;
-                    started.send(()).unwrap();
-                    let deadline = Instant::now() + Duration::from_secs(20);
-                    while watched.writers_queued.load(Ordering::SeqCst) < QUEUED_WRITERS {
-                        assert!(Instant::now() < deadline, "the other writers never queued");
-                        std::thread::yield_now();
-                    }
-                    Ok(())
-                })
-            })
-        };
-        first_is_running.recv().unwrap();
-        let queued: Vec<_> = (1..=QUEUED_WRITERS)
-            .map(|index| {
-                let writer = Arc::clone(writer);
-                std::thread::spawn(move || writer.write(|connection| queued_work(connection, index)))
-            })
-            .collect();
-        std::iter::once(first).chain(queued).map(|thread| thread.join().unwrap()).collect()
-    }
-
-    fn insert_numbered(connection: &Connection, index: usize) -> Result<(), DatabaseError> {
-        insert(connection, &format!("writer {index}"))
-    }
-
-    #[test]
-    fn writers_queued_behind_a_running_batch_share_its_one_commit() {
-        let directory = tempfile::tempdir().unwrap();
-        let writer = writer_on_file(&directory, 128);
-        let outcomes = run_first_writer_with_a_queue_behind_it(&writer, insert_numbered);
-        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-        assert_eq!(names_on_disk(&directory).len(), QUEUED_WRITERS + 1);
-        assert_eq!(writer.statistics(), WriteStatistics { batches_committed: 1, writes_committed: 8 });
-    }
-
-    #[test]
-    fn a_batch_at_its_size_limit_is_committed_without_waiting_for_the_queue() {
-        let directory = tempfile::tempdir().unwrap();
-        let writer = writer_on_file(&directory, 3);
-        let outcomes = run_first_writer_with_a_queue_behind_it(&writer, insert_numbered);
-        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-        assert_eq!(names_on_disk(&directory).len(), QUEUED_WRITERS + 1);
-        assert_eq!(writer.statistics(), WriteStatistics { batches_committed: 3, writes_committed: 8 });
-    }
-
-    #[test]
-    fn a_writer_failing_inside_a_batch_takes_back_only_its_own_work() {
-        fn third_fails_after_writing(connection: &Connection, index: usize) -> Result<(), DatabaseError> {
-            insert_numbered(connection, index)?;
-            if index == 3 {
-                // A UNIQUE violation with the first writer's row, which is in the batch before any queued writer
-                // runs (queued writers run in no set order, so another queued writer's row could be absent).
-                insert(connection, "writer 0")?;
-            }
-            Ok(())
-        }
-        let directory = tempfile::tempdir().unwrap();
-        let writer = writer_on_file(&directory, 128);
-        let outcomes = run_first_writer_with_a_queue_behind_it(&writer, third_fails_after_writing);
-        let refused: Vec<usize> = (0..outcomes.len()).filter(|index| outcomes[*index].is_err()).collect();
-        assert_eq!(refused, vec![3]);
-        let names = names_on_disk(&directory);
-        assert_eq!(names.len(), QUEUED_WRITERS);
-        assert!(!names.contains(&"writer 3".to_string()), "{names:?}");
-        assert_eq!(writer.statistics(), WriteStatistics { batches_committed: 1, writes_committed: 7 });
-    }
-
-    #[test]
-    fn on_a_full_disk_a_write_is_acknowledged_exactly_when_it_is_on_disk() {
-        fn fifth_fills_the_disk(connection: &Connection, index: usize) -> Result<(), DatabaseError> {
-            insert_numbered(connection, index)?;
-            if index == 5 {
-                connection.execute("UPDATE things SET payload = randomblob(1000000) WHERE name = 'writer 5'", [])?;
-            }
-            Ok(())
-        }
-        let directory = tempfile::tempdir().unwrap();
-        let writer = writer_on_file(&directory, 128);
-        writer
-            .write(|connection| -> Result<(), DatabaseError> {
-                Ok(connection.execute_batch("PRAGMA max_page_count = 40")?)
-            })
-            .unwrap();
-        let outcomes = run_first_writer_with_a_queue_behind_it(&writer, fifth_fills_the_disk);
-        let fifth = outcomes[5].as_ref().unwrap_err();
-        assert!(fifth.is_storage_unavailable(), "{fifth:?}");
-        let names = names_on_disk(&directory);
-        for (index, outcome) in outcomes.iter().enumerate() {
-            let on_disk = names.contains(&format!("writer {index}"));
-            assert_eq!(outcome.is_ok(), on_disk, "writer {index}: {outcome:?}, on disk: {on_disk}");
-        }
-        assert!(writer.write(|connection| insert(connection, "after the storm")).is_ok());
-    }
-
-    #[test]
-    fn a_lone_writer_commits_at_once() {
-        let directory = tempfile::tempdir().unwrap();
-        let writer = writer_on_file(&directory, 128);
-        for index in 0..3 {
-            writer.write(|connection| insert_numbered(connection, index)).unwrap();
-            assert_eq!(names_on_disk(&directory).len(), index + 1, "committed before write returned");
-        }
-        assert_eq!(writer.statistics(), WriteStatistics { batches_committed: 3, writes_committed: 3 });
-    }
-}
+mod tests;

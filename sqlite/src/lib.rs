@@ -5,13 +5,15 @@
 //! `schema_version`; a file written by a newer build is refused rather than misread. Writes go through one
 //! connection with group commit (see [`group_commit`]): concurrent writers share one transaction and one fsync, and
 //! each returns only once its work is durable. Reads run on pooled read connections that see committed data only.
-//! All calls block: async code reaches them through [`run_blocking`].
+//! All calls block: async code reaches them through [`run_blocking`], or, for a store call that writes, through
+//! [`Database::write_on_writer_thread`], which runs it on the database's writer thread with the others queued there.
 
 mod group_commit;
 mod metrics;
 pub mod query_plan;
 mod read_pool;
 pub mod search_filters;
+mod writer_thread;
 
 pub use group_commit::{BatchFailure, WriteStatistics};
 pub use metrics::DatabaseWriteCollector;
@@ -22,6 +24,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use writer_thread::WriterThread;
 
 /// The most writers whose work shares one commit; a larger batch is committed at once.
 const MAX_BATCH_MEMBERS: usize = 128;
@@ -105,7 +108,9 @@ pub struct Database {
 }
 
 struct DatabaseInner {
-    writer: GroupCommitWriter,
+    /// Declared first so that it stops (and lets go of the writer) before the writer drops.
+    writer_thread: Option<WriterThread>,
+    writer: Arc<GroupCommitWriter>,
     /// `None` for an in-memory database, whose only connection is the writer's.
     readers: Option<ReadPool>,
 }
@@ -122,17 +127,21 @@ impl Database {
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         let connection = Self::prepare(connection, schema)?;
-        let writer = GroupCommitWriter::new(connection, MAX_BATCH_MEMBERS);
+        let writer = Arc::new(GroupCommitWriter::new(connection, MAX_BATCH_MEMBERS));
         let readers = ReadPool::new(path.to_path_buf(), MAX_IDLE_READ_CONNECTIONS);
-        Ok(Database { inner: Arc::new(DatabaseInner { writer, readers: Some(readers) }) })
+        let writer_thread = Some(
+            WriterThread::start(Arc::clone(&writer), MAX_BATCH_MEMBERS)
+                .map_err(|error| DatabaseError::AfterMigrations(format!("cannot start the writer thread: {error}")))?,
+        );
+        Ok(Database { inner: Arc::new(DatabaseInner { writer_thread, writer, readers: Some(readers) }) })
     }
 
     /// A private in-memory database with the same schema, for unit tests: every write commits on its own and
     /// reads share the one connection.
     pub fn open_in_memory(schema: &Schema) -> Result<Database, DatabaseError> {
         let connection = Self::prepare(Connection::open_in_memory()?, schema)?;
-        let writer = GroupCommitWriter::new(connection, 1);
-        Ok(Database { inner: Arc::new(DatabaseInner { writer, readers: None }) })
+        let writer = Arc::new(GroupCommitWriter::new(connection, 1));
+        Ok(Database { inner: Arc::new(DatabaseInner { writer_thread: None, writer, readers: None }) })
     }
 
     fn prepare(mut connection: Connection, schema: &Schema) -> Result<Connection, DatabaseError> {
@@ -158,6 +167,22 @@ impl Database {
         E: From<DatabaseError>,
     {
         self.inner.writer.write(work)
+    }
+
+    /// Runs `call`, a store call that writes, on the database's writer thread: its writes join one batch with the
+    /// other calls queued there, and its value comes back once that batch is durable (or the batch's failure).
+    /// Writes inside `call` return before they are committed, so `call` must not read back its own writes through
+    /// [`Database::read`]. An in-memory database runs `call` on the blocking pool instead.
+    pub async fn write_on_writer_thread<T, E, F>(&self, call: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DatabaseError> + Send + 'static,
+    {
+        match &self.inner.writer_thread {
+            Some(writer_thread) => writer_thread.run(call).await,
+            None => run_blocking(call).await,
+        }
     }
 
     /// Runs `work` on a consistent snapshot of the committed data.
