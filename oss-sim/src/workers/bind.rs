@@ -129,7 +129,7 @@ async fn decide(
     let now = now_unix_ms();
     state
         .store
-        .call(move |store| {
+        .call_write(move |store| {
             store.save_redemption_and_verdict(inbox_id, &saved_redemption, &saved_verdict, binding.as_ref(), now)
         })
         .await?;

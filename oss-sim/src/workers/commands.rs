@@ -97,7 +97,7 @@ async fn process_row(state: &AppState, row: InboxRow) {
             let labels = CommandLabels { kind: finished.kind.as_str(), outcome: finished.outcome.as_str() };
             let queues_reply = finished.reply.is_some();
             let now = now_unix_ms();
-            let recorded = state.store.call(move |store| store.finish_inbox(inbox_id, &finished, now)).await;
+            let recorded = state.store.call_write(move |store| store.finish_inbox(inbox_id, &finished, now)).await;
             if recorded.is_ok() {
                 state.metrics.commands.get_or_create(&labels).inc();
                 tracing::info!(kind = labels.kind, outcome = labels.outcome, "sms command processed");

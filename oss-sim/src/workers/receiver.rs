@@ -66,7 +66,7 @@ pub(crate) async fn run_receiver(state: Arc<AppState>, mut inbound: mpsc::Receiv
 async fn store_delivery(state: &AppState, message: NewInboxMessage) -> DeliverVerdict {
     let smsc_message_id = message.smsc_message_id.clone().unwrap_or_else(|| "-".into());
     let source = message.source.clone();
-    match state.store.call(move |store| store.insert_inbox(&message)).await {
+    match state.store.call_write(move |store| store.insert_inbox(&message)).await {
         Ok(InboxInsert::Inserted { inbox_id }) => {
             tracing::info!(inbox_id, smsc_message_id, from = %source, "sms stored");
             state.inbox_wakeup.notify_one();

@@ -230,7 +230,7 @@ pub(super) async fn acknowledge_binding(
     let (terminal_id, activation_id, now) = (terminal.terminal_id.clone(), path.activation_id, state.now());
     let acknowledged = state
         .store
-        .call(move |store| store.acknowledge_binding(&terminal_id, &activation_id, &request.binding_id, now))
+        .call_write(move |store| store.acknowledge_binding(&terminal_id, &activation_id, &request.binding_id, now))
         .await?;
     match acknowledged {
         None => Err(ApiError::ActivationNotFound),

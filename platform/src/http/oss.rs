@@ -33,7 +33,7 @@ pub(super) async fn redeem_code(
     check_idempotency_key("sms_message_id", &request.sms_message_id)?;
     let msisdn = request.msisdn.clone();
     let (now, limits) = (state.now(), state.settings.redemption_limits);
-    let limited = state.store.call(move |store| store.redeem_code_within_limits(&request, &limits, now)).await?;
+    let limited = state.store.call_write(move |store| store.redeem_code_within_limits(&request, &limits, now)).await?;
     count_redemption_limits(&state, &limited);
     let (result, answer) = match limited.answer {
         LimitedRedemptionAnswer::Redeemed(outcome) => redemption_answer(outcome),
@@ -92,7 +92,7 @@ pub(super) async fn confirm_binding(
         BindingOutcome::Denied { .. } => "denied",
     };
     let now = state.now();
-    let outcome = state.store.call(move |store| store.confirm_binding(&request, now)).await?;
+    let outcome = state.store.call_write(move |store| store.confirm_binding(&request, now)).await?;
     match outcome {
         ConfirmationOutcome::Applied { response, repeated } => {
             if !repeated {

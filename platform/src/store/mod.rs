@@ -87,6 +87,17 @@ impl Store {
         numbind_sqlite::run_blocking(move || work(&store)).await
     }
 
+    /// Runs `work`, one store call that writes in one transaction, on the database's writer thread: its write
+    /// shares a commit with the others queued there, and the answer comes once that commit is durable.
+    pub async fn call_write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        self.database.write_on_writer_thread(move || work(&store)).await
+    }
+
     /// Runs `work` on a snapshot of the committed data.
     fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.database.read(work)

@@ -70,7 +70,7 @@ pub(crate) async fn send_message(
         now_ms: now_unix_ms(),
     };
     let max_queue = state.config.max_queue;
-    state.store.call(move |store| store.insert_mobile_originated(&message, max_queue)).await?;
+    state.store.call_write(move |store| store.insert_mobile_originated(&message, max_queue)).await?;
     state.metrics.mo_received.inc();
     state.delivery_wakeup.notify_one();
     tracing::info!("mo queued");

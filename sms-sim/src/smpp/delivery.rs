@@ -76,7 +76,7 @@ async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJ
             if is_mobile_originated {
                 state.metrics.mo_delivered.inc();
             }
-            state.store.call(move |store| store.mark_delivered(&id, now_ms)).await
+            state.store.call_write(move |store| store.mark_delivered(&id, now_ms)).await
         }
         Ok(Ok(pdu::ESME_RX_P_APPNACK)) => {
             tracing::warn!(%message_id, "esme refused the message permanently");

@@ -102,6 +102,17 @@ impl Store {
         numbind_sqlite::run_blocking(move || operation(&store)).await
     }
 
+    /// Runs `operation`, one store call that writes in one transaction, on the database's writer thread: its write
+    /// shares a commit with the others queued there, and the answer comes once that commit is durable.
+    pub(crate) async fn call_write<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        self.database.write_on_writer_thread(move || operation(&store)).await
+    }
+
     /// The database's commit counters, for `/metrics`.
     pub(crate) fn write_collector(&self) -> numbind_sqlite::DatabaseWriteCollector {
         self.database.write_collector()
