@@ -360,4 +360,4 @@ impl WriterState {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,19 +5,21 @@ use std::time::{Duration, Instant};
 
 const QUEUED_WRITERS: usize = 7;
 
-fn writer_on_file(directory: &tempfile::TempDir, max_batch_members: usize) -> Arc<GroupCommitWriter> {
+/// A group-commit writer on a fresh WAL file in `directory` with one table, `things`.
+pub(crate) fn writer_on_file(directory: &tempfile::TempDir, max_batch_members: usize) -> Arc<GroupCommitWriter> {
     let connection = Connection::open(directory.path().join("group.db")).unwrap();
     connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL").unwrap();
     connection.execute_batch("CREATE TABLE things (name TEXT NOT NULL UNIQUE, payload BLOB)").unwrap();
     Arc::new(GroupCommitWriter::new(connection, max_batch_members))
 }
 
-fn insert(connection: &Connection, name: &str) -> Result<(), DatabaseError> {
+pub(crate) fn insert(connection: &Connection, name: &str) -> Result<(), DatabaseError> {
     connection.execute("INSERT INTO things (name) VALUES (?1)", [name])?;
     Ok(())
 }
 
-fn names_on_disk(directory: &tempfile::TempDir) -> Vec<String> {
+/// The names committed to the file, read through a connection of its own.
+pub(crate) fn names_on_disk(directory: &tempfile::TempDir) -> Vec<String> {
     let connection = Connection::open(directory.path().join("group.db")).unwrap();
     let mut statement = connection.prepare("SELECT name FROM things ORDER BY name").unwrap();
     let names = statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<Vec<String>, _>>();

@@ -1,29 +1,16 @@
 //! Tests of the writer thread.
 
 use super::*;
+use crate::group_commit::tests::names_on_disk;
 use crate::WriteStatistics;
-use rusqlite::Connection;
 use std::time::{Duration, Instant};
 
-fn writer_on_file(directory: &tempfile::TempDir) -> Arc<GroupCommitWriter> {
-    let connection = Connection::open(directory.path().join("writer.db")).unwrap();
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL").unwrap();
-    connection.execute_batch("CREATE TABLE things (name TEXT NOT NULL UNIQUE, payload BLOB)").unwrap();
-    Arc::new(GroupCommitWriter::new(connection, 128))
-}
-
 fn insert(writer: &GroupCommitWriter, name: &str) -> Result<(), DatabaseError> {
-    writer.write(|connection| -> Result<(), DatabaseError> {
-        connection.execute("INSERT INTO things (name) VALUES (?1)", [name])?;
-        Ok(())
-    })
+    writer.write(|connection| crate::group_commit::tests::insert(connection, name))
 }
 
-fn names_on_disk(directory: &tempfile::TempDir) -> Vec<String> {
-    let connection = Connection::open(directory.path().join("writer.db")).unwrap();
-    let mut statement = connection.prepare("SELECT name FROM things ORDER BY name").unwrap();
-    let names = statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<Vec<String>, _>>();
-    names.unwrap()
+fn writer_on_file(directory: &tempfile::TempDir) -> Arc<GroupCommitWriter> {
+    crate::group_commit::tests::writer_on_file(directory, 128)
 }
 
 type Call = Box<dyn FnOnce(&GroupCommitWriter) -> Result<(), DatabaseError> + Send>;
