@@ -111,7 +111,7 @@ async fn process_row(state: &AppState, row: InboxRow) {
             let next_attempt_at = state.retry_at_ms(attempts.saturating_add(1), retry.retry_after());
             tracing::warn!(attempts = attempts + 1, error = %retry, "sms command not finished; will retry");
             let reason = retry.to_string();
-            state.store.call(move |store| store.reschedule_inbox(inbox_id, next_attempt_at, &reason)).await
+            state.store.call_write(move |store| store.reschedule_inbox(inbox_id, next_attempt_at, &reason)).await
         }
     };
     if let Err(error) = recorded {

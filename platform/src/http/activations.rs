@@ -53,7 +53,7 @@ pub(super) async fn issue_activation(
     let (terminal_id, now, random) = (terminal.terminal_id.clone(), state.now(), state.random.clone());
     let outcome = state
         .store
-        .call(move |store| store.issue_activation_replacing(&terminal_id, &random, limits, replace, now))
+        .call_write(move |store| store.issue_activation_replacing(&terminal_id, &random, limits, replace, now))
         .await?;
     let (activation, reused) = match outcome {
         IssueOutcome::Issued { activation, reused } => (activation, reused),

@@ -38,7 +38,9 @@ pub(super) async fn register_terminal(
         (request.terminal_id.clone(), state.now(), state.settings.require_manifest);
     let outcome = state
         .store
-        .call(move |store| store.register_terminal(&terminal_id, &public_key, &device_model, require_manifest, now))
+        .call_write(move |store| {
+            store.register_terminal(&terminal_id, &public_key, &device_model, require_manifest, now)
+        })
         .await?;
     tracing::info!(terminal_id = %request.terminal_id, ?outcome, "registration");
     match outcome {

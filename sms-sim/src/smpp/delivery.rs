@@ -80,20 +80,20 @@ async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJ
         }
         Ok(Ok(pdu::ESME_RX_P_APPNACK)) => {
             tracing::warn!(%message_id, "esme refused the message permanently");
-            state.store.call(move |store| store.mark_failed(&id)).await
+            state.store.call_write(move |store| store.mark_failed(&id)).await
         }
         Ok(Ok(other)) => {
             tracing::info!(%message_id, attempt, command_status = other, "esme asked for redelivery");
-            state.store.call(move |store| store.record_attempt(&id, backoff_ms)).await
+            state.store.call_write(move |store| store.record_attempt(&id, backoff_ms)).await
         }
         Ok(Err(_)) => {
             // Another session of the account may take it at once.
             tracing::info!(%message_id, attempt, "esme left before answering; delivery stays queued");
-            state.store.call(move |store| store.record_attempt(&id, now_ms)).await
+            state.store.call_write(move |store| store.record_attempt(&id, now_ms)).await
         }
         Err(_) => {
             tracing::warn!(%message_id, attempt, "no deliver_sm_resp in time; delivery stays queued");
-            state.store.call(move |store| store.record_attempt(&id, backoff_ms)).await
+            state.store.call_write(move |store| store.record_attempt(&id, backoff_ms)).await
         }
     };
     if let Err(error) = stored {
