@@ -88,7 +88,8 @@ impl Store {
     }
 
     /// Runs `work`, one store call that writes in one transaction, on the database's writer thread: its write
-    /// shares a commit with the others queued there, and the answer comes once that commit is durable.
+    /// shares a commit with the others queued there, and the answer comes once that commit is durable. The call
+    /// must not read its own write back through a read (it is not committed while the call runs).
     pub async fn call_write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
