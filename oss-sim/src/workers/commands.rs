@@ -21,6 +21,12 @@ pub(crate) async fn run_command_worker(state: Arc<AppState>) {
         if state.shutdown.is_cancelled() {
             break;
         }
+        // Commands that finished meanwhile free their slots together, so that one poll of the inbox fills them all.
+        while let Some(finished) = in_flight.try_join_next() {
+            if let Ok(number) = finished {
+                busy_numbers.remove(&number);
+            }
+        }
         let started = start_due_rows(&state, &mut in_flight, &mut busy_numbers).await;
         if started && in_flight.len() < state.config.command_concurrency {
             continue;
