@@ -57,7 +57,7 @@ pub struct WriteStatistics {
     pub writes_committed: u64,
 }
 
-pub(crate) struct WriterState {
+struct WriterState {
     connection: Connection,
     /// The batches of the writer thread's current run that failed, by ID (their calls are told so).
     held_run_failures: HashMap<u64, BatchFailure>,

@@ -52,6 +52,8 @@ pub enum DatabaseError {
     AfterMigrations(String),
     #[error("the database file is damaged ({0}); restore it from a backup")]
     Damaged(String),
+    #[error("cannot start the database's writer thread")]
+    WriterThreadNotStarted(#[source] std::io::Error),
 }
 
 impl DatabaseError {
@@ -131,7 +133,7 @@ impl Database {
         let readers = ReadPool::new(path.to_path_buf(), MAX_IDLE_READ_CONNECTIONS);
         let writer_thread = Some(
             WriterThread::start(Arc::clone(&writer), MAX_BATCH_MEMBERS)
-                .map_err(|error| DatabaseError::AfterMigrations(format!("cannot start the writer thread: {error}")))?,
+                .map_err(DatabaseError::WriterThreadNotStarted)?,
         );
         Ok(Database { inner: Arc::new(DatabaseInner { writer_thread, writer, readers: Some(readers) }) })
     }
