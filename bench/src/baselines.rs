@@ -1,5 +1,6 @@
 //! The baselines numbind is measured against: a bare hyper server answering a fixed body, a hyper server that
-//! holds every request, an SMPP echo answering each submit_sm at once, and a loop of single-row SQLite commits.
+//! holds every request, an SMPP echo answering each submit_sm at once (and one that first makes each window
+//! durable with one flush), and a loop of single-row SQLite commits.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -83,22 +84,27 @@ pub async fn serve_smpp_echo(listener: TcpListener) -> anyhow::Result<()> {
         tokio::spawn(async move {
             let mut connection = Connection::new(stream);
             while let Ok(Some(ReadOutcome::Pdu(request))) = connection.read_pdu().await {
-                let (body, last) = match request.body {
-                    PduBody::BindTransmitter(_) => (PduBody::BindTransmitterResp { system_id: "echo".into() }, false),
-                    PduBody::SubmitSm(_) => {
-                        (PduBody::SubmitSmResp { message_id: "00000000-0000-4000-8000-000000000000".into() }, false)
-                    }
-                    PduBody::EnquireLink => (PduBody::EnquireLinkResp, false),
-                    PduBody::Unbind => (PduBody::UnbindResp, true),
-                    _ => (PduBody::GenericNack, false),
-                };
-                let answer = Pdu { command_status: 0, sequence_number: request.sequence_number, body };
+                let (answer, last) = echo_answer(request);
                 if connection.write_pdu(&answer).await.is_err() || last {
                     break;
                 }
             }
         });
     }
+}
+
+/// The echo's answer to `request`, and whether the session ends with it.
+pub(crate) fn echo_answer(request: Pdu) -> (Pdu, bool) {
+    let (body, last) = match request.body {
+        PduBody::BindTransmitter(_) => (PduBody::BindTransmitterResp { system_id: "echo".into() }, false),
+        PduBody::SubmitSm(_) => {
+            (PduBody::SubmitSmResp { message_id: "00000000-0000-4000-8000-000000000000".into() }, false)
+        }
+        PduBody::EnquireLink => (PduBody::EnquireLinkResp, false),
+        PduBody::Unbind => (PduBody::UnbindResp, true),
+        _ => (PduBody::GenericNack, false),
+    };
+    (Pdu { command_status: 0, sequence_number: request.sequence_number, body }, last)
 }
 
 /// Single-row commits per second in `directory` with numbind's settings (WAL, synchronous=FULL), for `duration`.

@@ -17,7 +17,12 @@ async fn a_quick_run_measures_numbind_and_its_baselines_and_writes_both_reports(
         assert!(scenario.extra.contains_key("p99_ms"), "{scenario:?}");
     }
     let numbers: Vec<u8> = report.scenarios.iter().map(|scenario| scenario.scenario).collect();
-    assert_eq!(numbers, vec![1, 1, 2, 4], "the boot storm reports session checks and signed checks");
+    assert_eq!(
+        numbers,
+        vec![1, 1, 2, 4, 4],
+        "the boot storm reports session and signed checks, the SMS centre itself and the durable echo"
+    );
+    assert!(report.scenarios[4].variant.contains("durable echo"), "{:?}", report.scenarios[4]);
     let boot_storm_variants: Vec<&str> = report
         .scenarios
         .iter()
