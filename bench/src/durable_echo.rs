@@ -1,4 +1,4 @@
-//! The floor under any SMS centre that answers a submit_sm only once it is durable: an SMPP echo that, for each
+//! The ceiling of any SMS centre that answers a submit_sm only once it is durable: an SMPP echo that, for each
 //! window of submits, writes their PDUs into a preallocated journal and flushes it (`fdatasync`) once before it
 //! answers them. No parsing beyond the PDU, no checks, no index, no SQL: one write and one flush per window.
 
@@ -25,12 +25,18 @@ pub async fn serve_durable_smpp_echo(listener: TcpListener, directory: PathBuf) 
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         session_number += 1;
-        let journal = DurableJournal::create(directory.join(format!("durable-echo-{session_number}.journal")))?;
-        tokio::spawn(serve_session(Connection::new(stream), journal));
+        let journal_path = directory.join(format!("durable-echo-{session_number}.journal"));
+        tokio::spawn(serve_session(Connection::new(stream), journal_path));
     }
 }
 
-async fn serve_session(mut connection: Connection, mut journal: DurableJournal) {
+async fn serve_session(mut connection: Connection, journal_path: PathBuf) {
+    // Preallocating writes and flushes 8 MiB: off the runtime's workers, before the session reads its bind.
+    let mut journal = match tokio::task::spawn_blocking(move || DurableJournal::create(journal_path)).await {
+        Ok(Ok(journal)) => journal,
+        Ok(Err(error)) => return tracing::error!(%error, "durable echo cannot create its journal"),
+        Err(error) => return tracing::error!(%error, "durable echo's journal task failed"),
+    };
     let mut expected = 1usize;
     while let Ok(Some(ReadOutcome::Pdu(first))) = connection.read_pdu().await {
         let mut window = vec![first];

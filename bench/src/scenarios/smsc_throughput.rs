@@ -24,7 +24,7 @@ const PASSWORD: &str = "benchpw";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Measured {
     SmsCentre,
-    /// The floor under any store that answers only once durable (`crate::durable_echo`).
+    /// The ceiling of any store that answers only once durable (`crate::durable_echo`).
     DurableEcho,
 }
 
@@ -82,7 +82,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         "each submit_sm carries a unique client reference (0x1402), UCS-2 Chinese text like the notification".into(),
     ];
     let durable_notes = vec![
-        "the floor under any store that answers only once durable: each window's PDUs written into a preallocated \
+        "the ceiling of any store that answers only once durable: each window's PDUs written into a preallocated \
          journal and flushed (fdatasync) once, then answered; no checks, no index, no SQL"
             .into(),
     ];
