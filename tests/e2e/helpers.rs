@@ -1,6 +1,6 @@
-//! Test harness: spawns the real `numbind` binary's components on port 0 in a temporary directory, talks to
-//! them over HTTP like a phone, reads the agent's JSON events, kills children on drop and prints their stderr
-//! when a test fails.
+//! Test harness: spawns the real `numbind` binary's components on port 0 in a temporary directory (the OSS on a
+//! port chosen first, since the platform must know it), talks to them over HTTP like a phone, reads the agent's
+//! JSON events, kills children on drop and prints their stderr when a test fails.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -45,12 +45,17 @@ impl Process {
 
     /// Reads stdout until every `listening <name>=<addr>` line named is seen; returns the addresses in order.
     pub(crate) async fn wait_listening(&mut self, names: &[&str]) -> Vec<String> {
+        self.try_wait_listening(names).await.unwrap_or_else(|| {
+            panic!("{} ended or timed out before listening on {names:?}\n{}", self.name, self.stderr())
+        })
+    }
+
+    /// `wait_listening`, or `None` when the process ends or times out first.
+    pub(crate) async fn try_wait_listening(&mut self, names: &[&str]) -> Option<Vec<String>> {
         let mut found: Vec<Option<String>> = vec![None; names.len()];
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         while found.iter().any(Option::is_none) {
-            let line = self.next_line_before(deadline).await.unwrap_or_else(|| {
-                panic!("{} ended or timed out before listening on {names:?}\n{}", self.name, self.stderr())
-            });
+            let line = self.next_line_before(deadline).await?;
             if let Some(rest) = line.strip_prefix("listening ") {
                 if let Some((name, address)) = rest.split_once('=') {
                     if let Some(index) = names.iter().position(|wanted| *wanted == name) {
@@ -59,7 +64,7 @@ impl Process {
                 }
             }
         }
-        found.into_iter().flatten().collect()
+        Some(found.into_iter().flatten().collect())
     }
 
     pub(crate) async fn next_line_before(&mut self, deadline: Instant) -> Option<String> {
@@ -155,16 +160,7 @@ impl System {
 
         let mut smsc = Process::spawn("sms-sim", smsc_command(&root, "127.0.0.1:0", "127.0.0.1:0", &options), &root);
         let smsc_addresses = smsc.wait_listening(&["http", "smpp"]).await;
-        // The platform and the OSS each call the other: the OSS's port is chosen before either starts.
-        let oss_address = free_loopback_address();
-        let oss_url = format!("http://{oss_address}");
-        let platform_command = platform_command(&root, "127.0.0.1:0", &smsc_addresses[1], &oss_url, &options);
-        let mut platform = Process::spawn("platform", platform_command, &root);
-        let platform_address = platform.wait_listening(&["http"]).await.remove(0);
-        let platform_url = format!("http://{platform_address}");
-        let mut oss =
-            Process::spawn("oss-sim", oss_command(&root, &oss_address, &platform_url, &smsc_addresses[1]), &root);
-        oss.wait_listening(&["http"]).await;
+        let (platform, platform_url, oss, oss_url) = start_platform_and_oss(&root, &smsc_addresses[1], &options).await;
 
         System {
             platform_key_file: root.join("platform-signing.key.pub"),
@@ -375,10 +371,63 @@ fn smsc_command(root: &Path, http: &str, smpp: &str, options: &SystemOptions) ->
     command
 }
 
-/// A loopback address that was free a moment ago, for a component that must be known before it starts.
+/// How many ports `start_platform_and_oss` tries for the OSS before the test fails.
+const OSS_PORT_ATTEMPTS: usize = 5;
+
+/// Starts the platform and the OSS. Each calls the other, so the OSS's address is chosen before either starts;
+/// should something else take that port before the OSS binds it, both start again on another one.
+async fn start_platform_and_oss(
+    root: &Path,
+    smpp_address: &str,
+    options: &SystemOptions,
+) -> (Process, String, Process, String) {
+    for _ in 0..OSS_PORT_ATTEMPTS {
+        let oss_address = free_loopback_address();
+        let oss_url = format!("http://{oss_address}");
+        let mut platform =
+            Process::spawn("platform", platform_command(root, "127.0.0.1:0", smpp_address, &oss_url, options), root);
+        let platform_url = format!("http://{}", platform.wait_listening(&["http"]).await.remove(0));
+        let mut oss = Process::spawn("oss-sim", oss_command(root, &oss_address, &platform_url, smpp_address), root);
+        if oss.try_wait_listening(&["http"]).await.is_some() {
+            return (platform, platform_url, oss, oss_url);
+        }
+        let _ = oss.wait_exit(STARTUP_TIMEOUT).await;
+        assert!(oss.stderr().contains("Address already in use"), "oss-sim did not start:\n{}", oss.stderr());
+        platform.child.start_kill().expect("SIGKILL");
+        let _ = platform.child.wait().await;
+    }
+    panic!("oss-sim found its port taken {OSS_PORT_ATTEMPTS} times");
+}
+
+/// A loopback address that was free a moment ago, for a component that must be known before it starts. It is
+/// taken below the kernel's ephemeral range, which `bind(0)` listeners and the source ports of outgoing
+/// connections use: there, the other components' connections cannot take it before the component binds it (they
+/// did in CI once: the OSS found its port in use).
 fn free_loopback_address() -> String {
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let below_ephemeral = 10_000..ephemeral_start;
+    if below_ephemeral.len() >= 1_000 {
+        for _ in 0..100 {
+            let port = below_ephemeral.start + (random_u64() % below_ephemeral.len() as u64) as u16;
+            if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+                return listener.local_addr().expect("its address").to_string();
+            }
+        }
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").to_string()
+}
+
+/// 64 random bits from the standard library's per-process hash keys and a counter (no RNG dependency for tests).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    hasher.finish()
 }
 
 fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, options: &SystemOptions) -> Command {
