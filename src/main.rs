@@ -4,6 +4,7 @@ mod operator_api;
 mod operator_commands;
 mod reconcile;
 mod secrets;
+mod tls_commands;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,9 @@ enum Command {
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
+    /// The local certificate authority and the services' TLS certificates.
+    #[command(subcommand)]
+    Tls(tls_commands::TlsCommand),
     /// Measure numbind against its ceilings in one run; writes bench-report.json and bench-report.md.
     Bench(numbind_bench::cli::Args),
 }
@@ -69,6 +73,7 @@ async fn main() {
         Command::Audit(command) => operator_commands::audit(command),
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Manifest(command) => operator_commands::manifest(command),
+        Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args).await,
     };
     if let Err(error) = outcome {

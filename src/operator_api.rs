@@ -3,17 +3,31 @@
 
 use anyhow::Context;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Which platform, and the operator's token.
 #[derive(clap::Args, Debug)]
 pub(crate) struct OperatorSession {
     /// The platform.
-    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "https://127.0.0.1:8080")]
     platform_url: String,
     /// File holding the operator token (else the NUMBIND_OPERATOR_TOKEN variable).
     #[arg(long, env = "NUMBIND_OPERATOR_TOKEN_FILE")]
     operator_token_file: Option<PathBuf>,
+    /// PEM certificate authorities trusted for https (default: `./data/tls/ca.pem`, made by `numbind up`).
+    #[arg(long, env = "NUMBIND_CA_FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+/// The certificate authority `numbind up` makes, trusted by the operator commands when no other is named.
+const LOCAL_AUTHORITY: &str = "data/tls/ca.pem";
+
+/// An HTTP client for the operator commands: https trusting `ca_file` (or the local authority of `numbind up`
+/// when there is one), plain http to whatever URL is named.
+pub(crate) fn operator_http_client(ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    let local = Path::new(LOCAL_AUTHORITY);
+    let authorities = ca_file.or_else(|| local.exists().then_some(local));
+    Ok(numbind_process::tls::http_client_builder(authorities)?.build()?)
 }
 
 /// Reads a secret from `file`, else from the environment variable `variable`.
@@ -39,7 +53,7 @@ impl OperatorSession {
     /// GETs `path_and_query`; fails with the platform's own message on a refusal.
     async fn get(&self, path_and_query: &str) -> anyhow::Result<reqwest::Response> {
         let url = self.url(path_and_query);
-        let response = reqwest::Client::new()
+        let response = operator_http_client(self.ca_file.as_deref())?
             .get(&url)
             .bearer_auth(self.token()?)
             .send()

@@ -1,6 +1,6 @@
 //! `numbind reconcile`: compares the platform's and the OSS's active bindings and lists every difference.
 
-use crate::operator_api::secret_from;
+use crate::operator_api::{operator_http_client, secret_from};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,17 +9,20 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub(crate) struct ReconcileArgs {
     /// The platform.
-    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "https://127.0.0.1:8080")]
     platform_url: String,
     /// File holding an admin operator token for the platform (else the NUMBIND_OPERATOR_TOKEN variable).
     #[arg(long, env = "NUMBIND_OPERATOR_TOKEN_FILE")]
     operator_token_file: Option<PathBuf>,
     /// The OSS's admin API.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "http://127.0.0.1:8082")]
+    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082")]
     oss_url: String,
     /// File holding the OSS admin token, if the OSS wants one (else the NUMBIND_OSS_ADMIN_TOKEN variable).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     oss_admin_token_file: Option<PathBuf>,
+    /// PEM certificate authorities trusted for https (default: `./data/tls/ca.pem`, made by `numbind up`).
+    #[arg(long, env = "NUMBIND_CA_FILE")]
+    ca_file: Option<PathBuf>,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -81,7 +84,7 @@ pub(crate) async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
     let operator_token = secret_from(&args.operator_token_file, "NUMBIND_OPERATOR_TOKEN")?
         .context("an admin operator token is needed: --operator-token-file or NUMBIND_OPERATOR_TOKEN")?;
     let oss_token = secret_from(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
-    let http = reqwest::Client::new();
+    let http = operator_http_client(args.ca_file.as_deref())?;
     let platform_url = format!("{}/v1/operator/reconciliation-snapshot", args.platform_url.trim_end_matches('/'));
     let oss_url = format!("{}/v1/bindings?state=active", args.oss_url.trim_end_matches('/'));
     let platform = fetch(&http, platform_url, Some(&operator_token)).await?;

@@ -1,7 +1,8 @@
 //! `numbind up`: the platform, the OSS and the SMS centre in one process on loopback, for local use.
 //!
 //! Each component keeps its own SQLite file in the data directory and talks to the others over real sockets
-//! (HTTP and SMPP), exactly as when they run as separate processes. Secrets are made on first start.
+//! (HTTPS and SMPP over TLS), exactly as when they run as separate processes. Secrets, a local certificate
+//! authority and the services' certificates are made on first start.
 
 use crate::secrets::{self, SecretLength};
 use anyhow::Context;
@@ -26,9 +27,12 @@ pub(crate) struct UpArgs {
     /// SMS centre HTTP (the phones).
     #[arg(long, env = "NUMBIND_SMSC_HTTP", default_value = "127.0.0.1:8081")]
     smsc_http: SocketAddr,
-    /// SMS centre SMPP.
+    /// SMS centre SMPP (plain, for third-party ESMEs on this machine).
     #[arg(long, env = "NUMBIND_SMSC_SMPP", default_value = "127.0.0.1:2775")]
     smsc_smpp: SocketAddr,
+    /// SMS centre SMPP over TLS (the platform and the OSS bind here).
+    #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", default_value = "127.0.0.1:3550")]
+    smsc_smpp_tls: SocketAddr,
     /// OSS admin HTTP.
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
@@ -44,6 +48,7 @@ struct Listeners {
     platform_http: TcpListener,
     smsc_http: TcpListener,
     smsc_smpp: TcpListener,
+    smsc_smpp_tls: TcpListener,
     oss_http: TcpListener,
 }
 
@@ -57,31 +62,48 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let short_code = ShortCode::parse(&args.short_code).context("--short-code")?;
     create_private_dir(&args.data_dir)?;
     let secrets = load_secrets(&args.data_dir.join("secrets"))?;
+    let authority = local_authority(&args)?;
     let listeners = bind_all(&args).await?;
     let addresses = Addresses {
-        smpp: listeners.smsc_smpp.local_addr()?.to_string(),
-        platform_url: format!("http://{}", listeners.platform_http.local_addr()?),
-        oss_url: format!("http://{}", listeners.oss_http.local_addr()?),
+        smpp_tls: listeners.smsc_smpp_tls.local_addr()?.to_string(),
+        platform_url: format!("https://{}", listeners.platform_http.local_addr()?),
+        oss_url: format!("https://{}", listeners.oss_http.local_addr()?),
     };
     let oss_secret = ComponentSecret::parse(&secrets.oss_platform)?;
-    let platform_config = platform_config(&args, &short_code, &oss_secret, &secrets, &addresses);
-    // The platform's key and database are ready before anything is announced.
+    let smsc_link_tls = |address: &str| -> anyhow::Result<numbind_smpp::esme::EsmeTls> {
+        let client_config = numbind_process::tls::client_config(&authority.authority_certificate())?;
+        Ok(numbind_smpp::esme::EsmeTls::new(client_config, address)?)
+    };
+    let mut platform_config = platform_config(&args, &short_code, &oss_secret, &secrets, &addresses);
+    platform_config.tls = Some(authority.service("platform"));
+    platform_config.trusted_authorities = Some(authority.authority_certificate());
+    if let Some(link) = platform_config.smsc.as_mut() {
+        link.tls = Some(smsc_link_tls(&addresses.smpp_tls)?);
+    }
+    // The platform's key, certificate and database are ready before anything is announced.
     let platform = numbind_platform::prepare(platform_config).await?;
     announce(&listeners, &platform.public_key().to_string(), &args.data_dir)?;
 
     let shutdown = CancellationToken::new();
     let mut components = JoinSet::new();
-    let smsc_config = smsc_config(&args.data_dir, &short_code, &secrets);
+    let mut smsc_config = smsc_config(&args.data_dir, &short_code, &secrets);
+    smsc_config.tls = Some(authority.service("smsc"));
+    let smsc_listeners = numbind_sms_sim::Listeners {
+        http: listeners.smsc_http,
+        smpp: listeners.smsc_smpp,
+        smpp_tls: Some(listeners.smsc_smpp_tls),
+    };
     let token = shutdown.clone();
     components.spawn(async move {
-        let outcome =
-            numbind_sms_sim::run(smsc_config, listeners.smsc_http, listeners.smsc_smpp, token.cancelled_owned()).await;
-        ("sms-sim", outcome)
+        ("sms-sim", numbind_sms_sim::run(smsc_config, smsc_listeners, token.cancelled_owned()).await)
     });
     let token = shutdown.clone();
     components
         .spawn(async move { ("platform", platform.serve(listeners.platform_http, token.cancelled_owned()).await) });
-    let oss_config = oss_config(&args.data_dir, short_code, oss_secret, &secrets, addresses);
+    let mut oss_config = oss_config(&args.data_dir, short_code, oss_secret, &secrets, addresses);
+    oss_config.tls = Some(authority.service("oss"));
+    oss_config.trusted_authorities = Some(authority.authority_certificate());
+    oss_config.smsc.tls = Some(smsc_link_tls(&oss_config.smsc.address)?);
     let token = shutdown.clone();
     components.spawn(async move {
         ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await)
@@ -131,6 +153,7 @@ async fn bind_all(args: &UpArgs) -> anyhow::Result<Listeners> {
         platform_http: bind(args.platform_http, "platform http").await?,
         smsc_http: bind(args.smsc_http, "sms centre http").await?,
         smsc_smpp: bind(args.smsc_smpp, "sms centre smpp").await?,
+        smsc_smpp_tls: bind(args.smsc_smpp_tls, "sms centre smpp over tls").await?,
         oss_http: bind(args.oss_http, "oss http").await?,
     })
 }
@@ -140,18 +163,38 @@ fn announce(listeners: &Listeners, platform_key: &str, data_dir: &Path) -> anyho
     writeln!(stdout, "listening platform-http={}", listeners.platform_http.local_addr()?)?;
     writeln!(stdout, "listening smsc-http={}", listeners.smsc_http.local_addr()?)?;
     writeln!(stdout, "listening smsc-smpp={}", listeners.smsc_smpp.local_addr()?)?;
+    writeln!(stdout, "listening smsc-smpp-tls={}", listeners.smsc_smpp_tls.local_addr()?)?;
     writeln!(stdout, "listening oss-http={}", listeners.oss_http.local_addr()?)?;
     writeln!(stdout, "platform-key={platform_key}")?;
     writeln!(stdout, "platform-key-file={}", data_dir.join("platform-signing.key.pub").display())?;
+    writeln!(stdout, "ca-file={}", data_dir.join("tls").join("ca.pem").display())?;
     stdout.flush()?;
     Ok(())
 }
 
-/// Where the components reach each other.
+/// Where the components reach each other: every link over TLS.
 struct Addresses {
-    smpp: String,
+    smpp_tls: String,
     platform_url: String,
     oss_url: String,
+}
+
+/// The services whose certificates the local authority issues.
+pub(crate) const TLS_SERVICES: [&str; 3] = ["platform", "oss", "smsc"];
+
+/// The local certificate authority in `<data-dir>/tls` (made on first start) and its service certificates, for
+/// the loopback names and any other address the services are told to listen on.
+fn local_authority(args: &UpArgs) -> anyhow::Result<numbind_process::local_authority::LocalAuthorityFiles> {
+    let mut hosts = numbind_process::local_authority::loopback_hosts();
+    for address in [args.platform_http, args.oss_http, args.smsc_smpp_tls] {
+        let ip = address.ip();
+        if !ip.is_loopback() && !ip.is_unspecified() && !hosts.contains(&ip.to_string()) {
+            hosts.push(ip.to_string());
+        }
+    }
+    let directory = args.data_dir.join("tls");
+    numbind_process::local_authority::ensure_local_authority(&directory, &TLS_SERVICES, &hosts)
+        .with_context(|| format!("the local certificate authority in {}", directory.display()))
 }
 
 fn platform_config(
@@ -170,9 +213,10 @@ fn platform_config(
     config.activation_ttl = std::time::Duration::from_secs(args.activation_ttl_seconds);
     config.oss_url = Some(addresses.oss_url.clone());
     config.smsc = Some(numbind_platform::SmscLink {
-        address: addresses.smpp.clone(),
+        address: addresses.smpp_tls.clone(),
         system_id: "platform".into(),
         password: secrets.smsc_platform_password.clone(),
+        tls: None,
     });
     config
 }
@@ -185,9 +229,10 @@ fn oss_config(
     addresses: Addresses,
 ) -> numbind_oss_sim::Config {
     let link = numbind_oss_sim::SmscLink {
-        address: addresses.smpp,
+        address: addresses.smpp_tls,
         system_id: "oss".into(),
         password: secrets.smsc_oss_password.clone(),
+        tls: None,
     };
     let mut config =
         numbind_oss_sim::Config::new(data_dir.join("oss.db"), addresses.platform_url, oss_secret, short_code, link);

@@ -35,8 +35,15 @@ impl Language {
 pub struct AgentConfig {
     /// Where the identity (`terminal.key`, optional `terminal-id`) and the bound flag (`binding.json`) live.
     pub state_dir: PathBuf,
-    /// The platform's base URL, such as `http://127.0.0.1:8080`.
+    /// The platform's base URL, such as `https://platform.example.net`. Plain `http://` is accepted only for a
+    /// loopback host, or with `allow_insecure_http` (which warns on every request).
     pub platform_url: String,
+    /// The certificate authorities (PEM, one or more) the box trusts for an `https://` platform; nothing else
+    /// is trusted (no system roots). Required for `https://`.
+    pub platform_authorities_pem: Option<Vec<u8>>,
+    /// Allow plain `http://` to a host that is not loopback. Everything the box acts on is still signed, but the
+    /// network then sees the terminal's traffic; each request logs a warning.
+    pub allow_insecure_http: bool,
     /// The platform keys whose statements the agent believes. Empty makes `Agent::new` refuse to start.
     pub platform_keys: Vec<PlatformPublicKey>,
     /// The device model, named in the user's confirmation SMS.
@@ -61,7 +68,8 @@ pub struct AgentConfig {
 
 impl AgentConfig {
     /// A configuration with defaults: model `numbind STB-1`, Chinese, 10 s per request, 25 s long-polls,
-    /// 5 s pause after a denial, backoff from 500 ms to 30 s, 3 acknowledgement attempts, no factory key.
+    /// 5 s pause after a denial, backoff from 500 ms to 30 s, 3 acknowledgement attempts, no factory key, no
+    /// trusted authority (set `platform_authorities_pem` for `https://`), no plain http beyond loopback.
     pub fn new(
         state_dir: impl Into<PathBuf>,
         platform_url: impl Into<String>,
@@ -70,6 +78,8 @@ impl AgentConfig {
         AgentConfig {
             state_dir: state_dir.into(),
             platform_url: platform_url.into(),
+            platform_authorities_pem: None,
+            allow_insecure_http: false,
             platform_keys,
             device_model: "numbind STB-1".to_owned(),
             language: Language::Zh,

@@ -29,9 +29,21 @@ pub enum AgentError {
     /// The `terminal-id` file set at the factory does not hold a terminal ID.
     #[error("the terminal-id file is malformed")]
     TerminalIdFile(#[source] TerminalIdError),
-    /// The platform URL does not parse as an `http://` URL.
-    #[error("platform url {url:?} is not a valid http url")]
+    /// The platform URL does not parse as an `https://` (or `http://`) URL with a host.
+    #[error("platform url {url:?} is not a valid https url")]
     PlatformUrl { url: String },
+    /// Plain `http://` to a host that is not loopback, without `allow_insecure_http`.
+    #[error(
+        "platform url {url:?} is plain http to a host that is not loopback; use https (or allow insecure http, \
+         which warns on every request)"
+    )]
+    InsecurePlatformUrl { url: String },
+    /// An `https://` platform URL without a certificate authority to trust.
+    #[error("an https platform url needs the certificate authority to trust (the platform ca file)")]
+    NoTrustedAuthority,
+    /// The certificate authority file holds no usable certificate.
+    #[error("the platform certificate authority is not a usable PEM certificate")]
+    TrustedAuthority(#[source] reqwest::Error),
     /// The request did not get an answer (connection refused, reset, timed out).
     #[error("request to the platform failed")]
     Http(#[source] reqwest::Error),

@@ -1,5 +1,6 @@
 //! The OSS's `Config`: plain values with secrets already loaded; `Config::new` sets the defaults.
 
+use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
 use std::fmt;
@@ -12,7 +13,7 @@ pub use numbind_smpp::esme::SmscLink;
 #[derive(Clone)]
 pub struct Config {
     pub database_path: PathBuf,
-    /// Base URL of the platform, e.g. `http://127.0.0.1:8080`.
+    /// Base URL of the platform, e.g. `https://127.0.0.1:8080`.
     pub platform_url: String,
     /// The HMAC secret shared with the platform.
     pub platform_secret: ComponentSecret,
@@ -33,6 +34,10 @@ pub struct Config {
     pub idle_poll_interval: Duration,
     /// SMS commands of different numbers processed at once (one number's commands always run in order).
     pub command_concurrency: usize,
+    /// Serve the admin API over HTTPS with this certificate (reloaded when the files change).
+    pub tls: Option<ServerCertificateFiles>,
+    /// The certificate authorities trusted for the OSS's own calls (the platform over HTTPS); nothing else is.
+    pub trusted_authorities: Option<PathBuf>,
 }
 
 impl Config {
@@ -56,6 +61,8 @@ impl Config {
             platform_request_timeout: Duration::from_secs(10),
             idle_poll_interval: Duration::from_secs(1),
             command_concurrency: 64,
+            tls: None,
+            trusted_authorities: None,
         }
     }
 }
@@ -85,7 +92,12 @@ mod tests {
             "http://127.0.0.1:8080".into(),
             ComponentSecret::parse("0123456789abcdef0123456789abcdef").unwrap(),
             ShortCode::parse("10658000").unwrap(),
-            SmscLink { address: "127.0.0.1:2775".into(), system_id: "oss".into(), password: "hunter2".into() },
+            SmscLink {
+                address: "127.0.0.1:2775".into(),
+                system_id: "oss".into(),
+                password: "hunter2".into(),
+                tls: None,
+            },
         );
         config.admin_token = Some("admin-token-xyz".into());
         let text = format!("{config:?}");

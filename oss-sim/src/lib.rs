@@ -27,6 +27,7 @@ pub use http::bindings::BindingList;
 pub use http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 
 use anyhow::Context;
+use numbind_process::tls::ServerTls;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -38,11 +39,16 @@ pub async fn run(
     http_listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(files) => Some(ServerTls::load(files.clone()).context("the oss's tls certificate")?),
+        None => None,
+    };
     let store = open_store(&config).await?;
     let platform = outbound::platform::PlatformClient::new(
         &config.platform_url,
         config.platform_secret.clone(),
         config.platform_request_timeout,
+        config.trusted_authorities.as_deref(),
     )
     .context("building the platform client")?;
     let token = CancellationToken::new();
@@ -58,14 +64,11 @@ pub async fn run(
         trigger.cancel();
     });
     tracing::info!(short_code = %state.config.short_code, "oss started");
-    let served = axum::serve(http_listener, http::router(state.clone()))
-        .with_graceful_shutdown(token.clone().cancelled_owned())
-        .await;
+    numbind_process::http_server::serve(http_listener, http::router(state.clone()), token.clone(), tls).await;
     token.cancel();
     receiver.await.context("sms receiver task")?;
     commands.await.context("command worker task")?;
     sender.await.context("reply sender task")?;
-    served.context("http server")?;
     tracing::info!("oss stopped");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::{Config, SmscLink};
 use anyhow::Context;
+use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
 use std::io::Write;
@@ -39,10 +40,14 @@ pub struct Args {
     /// File holding the SMPP password (else the NUMBIND_SMSC_PASSWORD variable).
     #[arg(long, env = "NUMBIND_SMSC_PASSWORD_FILE")]
     pub smsc_password_file: Option<PathBuf>,
-    /// Base URL of the OSS (`http://host:port`), told of operator unbindings and factory resets; without it
-    /// those revocations stay queued.
+    /// Base URL of the OSS (`https://host:port`, or `http://` on a trusted network), told of operator unbindings
+    /// and factory resets; without it those revocations stay queued.
     #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_oss_url)]
     pub oss_url: Option<String>,
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
+    #[command(flatten)]
+    pub client_tls: ClientTlsArgs,
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     pub activation_ttl_seconds: u64,
@@ -61,9 +66,12 @@ pub struct Args {
     pub require_manifest: bool,
 }
 
-/// An `http://host[:port][/base]` URL (the OSS speaks plain HTTP on the operator's network).
+/// An `https://host[:port][/base]` URL, or `http://` for an OSS on a network the operator trusts.
 fn parse_oss_url(text: &str) -> Result<String, String> {
-    let rest = text.strip_prefix("http://").ok_or("the oss url must start with http://")?;
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("the oss url must start with https:// or http://")?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || host.chars().any(|character| character.is_whitespace() || character.is_control()) {
         return Err("the oss url names no host".to_owned());
@@ -99,7 +107,11 @@ impl Args {
             if !(1..=8).contains(&password.len()) || !password.is_ascii() {
                 anyhow::bail!("the smsc password must be 1 to 8 ascii characters (an smpp 3.4 limit)");
             }
-            config.smsc = Some(SmscLink { address: address.clone(), system_id: self.smsc_system_id.clone(), password });
+            let mut link = SmscLink::new(address.clone(), self.smsc_system_id.clone(), password);
+            if let Some(client_config) = self.client_tls.smsc_client_config()? {
+                link.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, address)?);
+            }
+            config.smsc = Some(link);
         }
         if self.activation_ttl_seconds < 2 || self.poll_interval_seconds == 0 {
             anyhow::bail!("--activation-ttl-seconds must be at least 2 and --poll-interval-seconds at least 1");
@@ -108,6 +120,8 @@ impl Args {
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
         config.require_manifest = self.require_manifest;
         config.oss_url = self.oss_url.clone();
+        config.trusted_authorities = self.client_tls.ca_file.clone();
+        config.tls = self.tls.certificate_files();
         Ok(config)
     }
 }

@@ -1,6 +1,7 @@
 //! The platform's configuration: plain values, secrets already loaded, defaults set by `Config::new`.
 
 use crate::domain::clock::{Clock, SystemClock};
+use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ pub struct Config {
     pub oss_secret: ComponentSecret,
     /// The SMS centre for notifications; `None` leaves them queued in the outbox.
     pub smsc: Option<SmscLink>,
-    /// Base URL of the OSS (`http://127.0.0.1:8081`) for revocations it must hear of; `None` leaves them queued.
+    /// Base URL of the OSS (`https://127.0.0.1:8082`) for revocations it must hear of; `None` leaves them queued.
     pub oss_url: Option<String>,
     /// Timeout of one call to the OSS.
     pub oss_request_timeout: Duration,
@@ -50,6 +51,11 @@ pub struct Config {
     /// Failed redemptions admitted per minute across all numbers; beyond it redemptions answer `rate_limited`.
     pub max_failed_redemptions_global_per_minute: u32,
     pub clock: Arc<dyn Clock>,
+    /// Serve HTTPS with this certificate (reloaded when the files change); `None` serves plain HTTP.
+    pub tls: Option<ServerCertificateFiles>,
+    /// The certificate authorities trusted for the platform's own calls (the OSS over HTTPS, the SMS centre
+    /// over SMPP-TLS); nothing else is trusted.
+    pub trusted_authorities: Option<PathBuf>,
 }
 
 impl Config {
@@ -83,6 +89,8 @@ impl Config {
             number_lock_duration: Duration::from_secs(60 * 60),
             max_failed_redemptions_global_per_minute: 600,
             clock: Arc::new(SystemClock),
+            tls: None,
+            trusted_authorities: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub use operators::{create_operator_token, revoke_operator_token, verify_audit_c
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
 use anyhow::Context;
+use numbind_process::tls::ServerTls;
 use numbind_wire::statement::PlatformSigningKey;
 use outbound::notification_worker::run_notification_worker;
 use outbound::sms_sender::SmsSender;
@@ -50,17 +51,22 @@ pub struct PreparedPlatform {
     config: Config,
     signing_key: PlatformSigningKey,
     store: Store,
+    tls: Option<ServerTls>,
 }
 
-/// Loads or creates the signing key and opens the database, once.
+/// Loads or creates the signing key, reads the TLS certificate and opens the database, once.
 pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
+    let tls = match &config.tls {
+        Some(files) => Some(ServerTls::load(files.clone()).context("the platform's tls certificate")?),
+        None => None,
+    };
     let key_path = config.signing_key_path.clone();
     let signing_key = tokio::task::spawn_blocking(move || load_or_create_signing_key(&key_path)).await??;
     let database_path = config.database_path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
         .await?
         .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
-    Ok(PreparedPlatform { config, signing_key, store })
+    Ok(PreparedPlatform { config, signing_key, store, tls })
 }
 
 impl PreparedPlatform {
@@ -75,8 +81,8 @@ impl PreparedPlatform {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let PreparedPlatform { config, signing_key, store } = self;
-        serve_prepared(config, signing_key, store, listener, shutdown).await
+        let PreparedPlatform { config, signing_key, store, tls } = self;
+        serve_prepared(config, signing_key, store, (listener, tls), shutdown).await
     }
 }
 
@@ -84,7 +90,7 @@ async fn serve_prepared(
     config: Config,
     signing_key: PlatformSigningKey,
     store: Store,
-    listener: TcpListener,
+    (listener, tls): (TcpListener, Option<ServerTls>),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let token = CancellationToken::new();
@@ -104,9 +110,10 @@ async fn serve_prepared(
         shutdown.await;
         shutdown_token.cancel();
     });
-    tracing::info!(address = %listener.local_addr()?, key_id = state.signing_key.key_id(), "platform serving");
+    let address = listener.local_addr()?;
+    tracing::info!(%address, tls = tls.is_some(), key_id = state.signing_key.key_id(), "platform serving");
     let app = http::router(state, config.max_concurrent_requests);
-    http::server::serve(listener, app, token.clone()).await;
+    numbind_process::http_server::serve(listener, app, token.clone(), tls).await;
     token.cancel();
     while background.join_next().await.is_some() {}
     Ok(())

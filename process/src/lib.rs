@@ -1,7 +1,34 @@
 //! How a numbind process starts and stops: where its logs go and what stops it. Every binary (the components'
-//! own, the umbrella `numbind`, the benchmark) calls these, so they all log and stop the same way.
+//! own, the umbrella `numbind`, the benchmark) calls these, so they all log and stop the same way. With its
+//! features, also the HTTP server loop (`server`), TLS configurations (`tls`) and a local certificate authority
+//! (`local-authority`), which every service shares.
+
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "server")]
+pub mod http_server;
+#[cfg(feature = "local-authority")]
+pub mod local_authority;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use tracing_subscriber::EnvFilter;
+
+/// An error and its sources, `outer: inner: innermost`, so that a log line or a message names the real cause (a
+/// refused certificate, a refused connection) and not only the outermost wrapper.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
 
 /// Installs the process's tracing subscriber: stderr, `RUST_LOG` wins over `default_directives`, JSON lines
 /// (with the current span, so request IDs travel with each event) when `json` is set. Call once, from `main`.

@@ -1,11 +1,15 @@
-//! A buffered SMPP connection over any byte stream: whole frames in, PDUs out, malformed PDUs reported with
-//! their header so the caller can nack them and keep the session.
+//! A buffered SMPP connection over any byte stream (TCP, or TLS over TCP): whole frames in, PDUs out, malformed
+//! PDUs reported with their header so the caller can nack them and keep the session.
 
 use crate::pdu::{check, DecodeError, FrameError, Header, Pdu};
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
+
+/// The reading half of a connection's stream, whatever carries it.
+pub type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+/// The writing half of a connection's stream, whatever carries it.
+pub type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// What one read produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,17 +107,32 @@ impl<W: AsyncWrite + Unpin> PduWriter<W> {
     }
 }
 
-/// A TCP connection carrying SMPP, readable and writable from one task, or split into two halves.
-#[derive(Debug)]
+/// A connection carrying SMPP, readable and writable from one task, or split into two halves.
 pub struct Connection {
-    pub reader: PduReader<OwnedReadHalf>,
-    pub writer: PduWriter<OwnedWriteHalf>,
+    pub reader: PduReader<ReadHalf>,
+    pub writer: PduWriter<WriteHalf>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Connection").finish_non_exhaustive()
+    }
 }
 
 impl Connection {
+    /// Plain TCP: the socket's own halves, no lock between them.
     pub fn new(stream: TcpStream) -> Self {
         let (read_half, write_half) = stream.into_split();
-        Connection { reader: PduReader::new(read_half), writer: PduWriter::new(write_half) }
+        Connection { reader: PduReader::new(Box::new(read_half)), writer: PduWriter::new(Box::new(write_half)) }
+    }
+
+    /// Any other stream (TLS): split so that one task reads while another writes.
+    pub fn over<Stream>(stream: Stream) -> Self
+    where
+        Stream: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read_half, write_half) = tokio::io::split(stream);
+        Connection { reader: PduReader::new(Box::new(read_half)), writer: PduWriter::new(Box::new(write_half)) }
     }
 
     pub async fn read_pdu(&mut self) -> Result<Option<ReadOutcome>, ConnectionError> {
@@ -124,7 +143,7 @@ impl Connection {
         self.writer.write_pdu(pdu).await
     }
 
-    pub fn into_split(self) -> (PduReader<OwnedReadHalf>, PduWriter<OwnedWriteHalf>) {
+    pub fn into_split(self) -> (PduReader<ReadHalf>, PduWriter<WriteHalf>) {
         (self.reader, self.writer)
     }
 }

@@ -20,20 +20,54 @@ pub enum BindMode {
     Transceiver,
 }
 
-/// How a component reaches its SMS centre: the SMPP listener and the account to bind with. `Debug` hides the
-/// password. Both the platform and the OSS configure their link with it.
-#[derive(Clone, PartialEq, Eq)]
+/// How a component reaches its SMS centre: the SMPP listener, over TLS or not, and the account to bind with.
+/// `Debug` hides the password. Both the platform and the OSS configure their link with it.
+#[derive(Clone)]
 pub struct SmscLink {
     /// `host:port` of the SMS centre's SMPP listener.
     pub address: String,
     pub system_id: String,
     pub password: String,
+    /// SMPP over TLS: set for the SMS centre's TLS listener.
+    pub tls: Option<EsmeTls>,
 }
 
 impl SmscLink {
+    /// A plain-TCP link.
+    pub fn new(address: impl Into<String>, system_id: impl Into<String>, password: impl Into<String>) -> Self {
+        SmscLink { address: address.into(), system_id: system_id.into(), password: password.into(), tls: None }
+    }
+
     /// The ESME configuration for this link, with the default timers and window.
     pub fn esme_config(&self, bind_mode: BindMode) -> EsmeConfig {
-        EsmeConfig::new(&self.address, &self.system_id, &self.password, bind_mode)
+        let mut config = EsmeConfig::new(&self.address, &self.system_id, &self.password, bind_mode);
+        config.tls = self.tls.clone();
+        config
+    }
+}
+
+/// SMPP over TLS: whom the client trusts, and the name the SMS centre's certificate must carry.
+#[derive(Clone)]
+pub struct EsmeTls {
+    pub connector: tokio_rustls::TlsConnector,
+    pub server_name: tokio_rustls::rustls::pki_types::ServerName<'static>,
+}
+
+impl EsmeTls {
+    /// TLS to the SMS centre at `address` (`host:port`), checking its certificate against `client_config`'s
+    /// authorities and the address's host.
+    pub fn new(client_config: tokio_rustls::rustls::ClientConfig, address: &str) -> Result<EsmeTls, EsmeError> {
+        let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let server_name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|_| EsmeError::InvalidServerName(host.to_owned()))?;
+        Ok(EsmeTls { connector: tokio_rustls::TlsConnector::from(Arc::new(client_config)), server_name })
+    }
+}
+
+impl std::fmt::Debug for EsmeTls {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("EsmeTls").field("server_name", &self.server_name).finish_non_exhaustive()
     }
 }
 
@@ -44,6 +78,7 @@ impl std::fmt::Debug for SmscLink {
             .field("address", &self.address)
             .field("system_id", &self.system_id)
             .field("password", &"<redacted>")
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -64,6 +99,8 @@ pub struct EsmeConfig {
     pub max_reconnect_backoff: Duration,
     /// Most `submit_sm` awaiting their `_resp` at once (default 10).
     pub window: usize,
+    /// SMPP over TLS, when set.
+    pub tls: Option<EsmeTls>,
 }
 
 impl EsmeConfig {
@@ -82,6 +119,7 @@ impl EsmeConfig {
             response_timeout: Duration::from_secs(10),
             max_reconnect_backoff: Duration::from_secs(10),
             window: 10,
+            tls: None,
         }
     }
 }
@@ -174,6 +212,8 @@ pub enum EsmeError {
     InvalidAddress { field: &'static str },
     #[error("the client reference must be 1 to 64 ascii characters")]
     InvalidReference,
+    #[error("{0:?} is not a valid tls server name")]
+    InvalidServerName(String),
 }
 
 /// A submit waiting for the session task.
@@ -331,7 +371,12 @@ mod tests {
 
     #[test]
     fn a_link_never_prints_its_password_and_binds_with_its_account() {
-        let link = SmscLink { address: "127.0.0.1:2775".into(), system_id: "oss".into(), password: "s3cret".into() };
+        let link = SmscLink {
+            address: "127.0.0.1:2775".into(),
+            system_id: "oss".into(),
+            password: "s3cret".into(),
+            tls: None,
+        };
         assert!(!format!("{link:?}").contains("s3cret"));
         let config = link.esme_config(BindMode::Transceiver);
         assert_eq!((config.address.as_str(), config.system_id.as_str()), ("127.0.0.1:2775", "oss"));

@@ -16,9 +16,9 @@ pub mod esme;
 pub mod pdu;
 pub mod text;
 
-pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadOutcome};
+pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 pub use esme::{
-    BindMode, DeliverVerdict, EsmeClient, EsmeConfig, EsmeError, InboundDelivery, IncomingSms, OutgoingSms,
+    BindMode, DeliverVerdict, EsmeClient, EsmeConfig, EsmeError, EsmeTls, InboundDelivery, IncomingSms, OutgoingSms,
 };
 pub use pdu::{check, Bind, DecodeError, FrameError, Header, Pdu, PduBody, ShortMessage, Tlv};
 pub use text::{decode_text, encode_text, TextError};

@@ -64,6 +64,8 @@ pub struct Config {
     pub enquire_link_interval: Duration,
     /// How long to wait for an ESME's unbind_resp or enquire_link_resp before closing.
     pub esme_response_timeout: Duration,
+    /// The certificate of the SMPP-over-TLS listener.
+    pub tls: Option<numbind_process::tls::ServerCertificateFiles>,
 }
 
 impl Config {
@@ -78,6 +80,7 @@ impl Config {
             max_queue: 10_000,
             enquire_link_interval: Duration::from_secs(30),
             esme_response_timeout: Duration::from_secs(5),
+            tls: None,
         }
     }
 }

@@ -21,18 +21,32 @@ pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount};
 pub use error::{SmscErrorBody, SmscErrorCode};
 
 use anyhow::Context;
+use numbind_process::tls::ServerTls;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// Where the SMS centre listens: the phones' HTTP API, SMPP, and (with a certificate in the config) SMPP over
+/// TLS.
+#[derive(Debug)]
+pub struct Listeners {
+    pub http: TcpListener,
+    pub smpp: TcpListener,
+    pub smpp_tls: Option<TcpListener>,
+}
+
 /// Runs the SMS centre on the given listeners until `shutdown` completes; ESMEs are unbound politely.
 pub async fn run(
     config: Config,
-    http_listener: TcpListener,
-    smpp_listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let smpp_tls = match (&listeners.smpp_tls, &config.tls) {
+        (None, _) => None,
+        (Some(_), Some(files)) => Some(ServerTls::load(files.clone()).context("the smpp tls certificate")?),
+        (Some(_), None) => anyhow::bail!("an smpp tls listener needs a certificate and key"),
+    };
     let database_path = config.database_path.clone();
     let store = tokio::task::spawn_blocking(move || store::Store::open(&database_path))
         .await?
@@ -41,19 +55,23 @@ pub async fn run(
     let state = Arc::new(state::AppState::new(config, store, token.clone()));
 
     let delivery = tokio::spawn(smpp::delivery::run_delivery_loop(state.clone()));
-    let smpp_server = tokio::spawn(smpp::server::serve_smpp(smpp_listener, state.clone()));
+    let smpp_server = tokio::spawn(smpp::server::serve_smpp(listeners.smpp, state.clone(), None));
+    let smpp_tls_server = match (listeners.smpp_tls, smpp_tls) {
+        (Some(listener), Some(tls)) => Some(tokio::spawn(smpp::server::serve_smpp(listener, state.clone(), Some(tls)))),
+        _ => None,
+    };
     let trigger = token.clone();
     tokio::spawn(async move {
         shutdown.await;
         trigger.cancel();
     });
-    let served = axum::serve(http_listener, http::router(state.clone()))
-        .with_graceful_shutdown(token.clone().cancelled_owned())
-        .await;
+    numbind_process::http_server::serve(listeners.http, http::router(state.clone()), token.clone(), None).await;
     token.cancel();
     smpp_server.await.context("smpp server task")?;
+    if let Some(server) = smpp_tls_server {
+        server.await.context("smpp tls server task")?;
+    }
     delivery.await.context("delivery task")?;
-    served.context("http server")?;
     tracing::info!("sms centre stopped");
     Ok(())
 }

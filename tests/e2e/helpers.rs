@@ -1,6 +1,7 @@
 //! Test harness: spawns the real `numbind` binary's components on port 0 in a temporary directory (the OSS on a
-//! port chosen first, since the platform must know it), talks to them over HTTP like a phone, reads the agent's
-//! JSON events, kills children on drop and prints their stderr when a test fails.
+//! port chosen first, since the platform must know it), every link over TLS with certificates from a local
+//! authority made for the test, talks to them like a phone, reads the agent's JSON events, kills children on
+//! drop and prints their stderr when a test fails.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,18 @@ pub(crate) struct SystemOptions {
     pub(crate) require_manifest: bool,
     /// Where the platform keeps its database, when not in the system's directory.
     pub(crate) platform_database: Option<PathBuf>,
+    /// The certificate the platform serves.
+    pub(crate) platform_certificate: PlatformCertificate,
+}
+
+/// Which certificate the platform serves: its genuine one, or one that its clients must refuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlatformCertificate {
+    Genuine,
+    /// From the system's authority, but it expired a month ago.
+    Expired,
+    /// Current and for the right names, but from an authority nobody pinned.
+    FromAnotherAuthority,
 }
 
 impl Default for SystemOptions {
@@ -114,6 +127,7 @@ impl Default for SystemOptions {
             duplicate_mo_deliveries: false,
             require_manifest: false,
             platform_database: None,
+            platform_certificate: PlatformCertificate::Genuine,
         }
     }
 }
@@ -135,8 +149,14 @@ pub(crate) struct System {
     pub(crate) platform_url: String,
     pub(crate) smsc_url: String,
     pub(crate) oss_url: String,
+    /// The SMS centre's plain SMPP listener (third-party ESMEs, attack tests).
     pub(crate) smpp_address: String,
+    /// The SMS centre's SMPP-over-TLS listener, which the platform and the OSS bind to.
+    pub(crate) smpp_tls_address: String,
     pub(crate) platform_key_file: PathBuf,
+    /// The local authority every service certificate chains to; boxes and clients trust it.
+    pub(crate) ca_file: PathBuf,
+    /// A client that trusts `ca_file` (and nothing else) for https, and speaks http to the phones' API.
     pub(crate) http: reqwest::Client,
     options: SystemOptions,
 }
@@ -157,19 +177,24 @@ impl System {
         write_secret(&root.join("smsc-oss.password"), SMSC_OSS_PASSWORD);
         write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
         std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
+        let ca_file = make_local_authority(&root);
+        replace_platform_certificate(&root, options.platform_certificate);
 
-        let mut smsc = Process::spawn("sms-sim", smsc_command(&root, "127.0.0.1:0", "127.0.0.1:0", &options), &root);
-        let smsc_addresses = smsc.wait_listening(&["http", "smpp"]).await;
-        let (platform, platform_url, oss, oss_url) = start_platform_and_oss(&root, &smsc_addresses[1], &options).await;
+        let addresses = ["127.0.0.1:0"; 3];
+        let mut smsc = Process::spawn("sms-sim", smsc_command(&root, addresses, &options), &root);
+        let smsc_addresses = smsc.wait_listening(&["http", "smpp", "smpp-tls"]).await;
+        let (platform, platform_url, oss, oss_url) = start_platform_and_oss(&root, &smsc_addresses[2], &options).await;
 
         System {
             platform_key_file: root.join("platform-signing.key.pub"),
+            http: client_trusting(&ca_file),
+            ca_file,
             directory,
             platform_url,
             smsc_url: format!("http://{}", smsc_addresses[0]),
             oss_url,
             smpp_address: smsc_addresses[1].clone(),
-            http: reqwest::Client::new(),
+            smpp_tls_address: smsc_addresses[2].clone(),
             processes: vec![smsc, platform, oss],
             options,
         }
@@ -185,19 +210,23 @@ impl System {
     /// Starts a killed component again on the same addresses and database.
     pub(crate) async fn restart(&mut self, component: Component) {
         let root = self.directory.path().to_owned();
-        let address_of = |url: &str| url.trim_start_matches("http://").to_owned();
+        let address_of = |url: &str| url.trim_start_matches("https://").trim_start_matches("http://").to_owned();
         let (name, command, listeners): (&str, Command, &[&str]) = match component {
             Component::SmsCentre => (
                 "sms-sim",
-                smsc_command(&root, &address_of(&self.smsc_url), &self.smpp_address, &self.options),
-                &["http", "smpp"],
+                smsc_command(
+                    &root,
+                    [address_of(&self.smsc_url).as_str(), &self.smpp_address, &self.smpp_tls_address],
+                    &self.options,
+                ),
+                &["http", "smpp", "smpp-tls"],
             ),
             Component::Platform => (
                 "platform",
                 platform_command(
                     &root,
                     &address_of(&self.platform_url),
-                    &self.smpp_address,
+                    &self.smpp_tls_address,
                     &self.oss_url,
                     &self.options,
                 ),
@@ -205,7 +234,7 @@ impl System {
             ),
             Component::Oss => (
                 "oss-sim",
-                oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_address),
+                oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_tls_address),
                 &["http"],
             ),
         };
@@ -269,6 +298,8 @@ impl System {
             .arg(&self.platform_url)
             .arg("--platform-key-file")
             .arg(&self.platform_key_file)
+            .arg("--platform-ca-file")
+            .arg(&self.ca_file)
             .arg("--device-model")
             .arg("Skyworth E900")
             .arg("--json-events")
@@ -311,6 +342,8 @@ impl System {
     pub(crate) async fn reconcile(&self, token: &str) -> (bool, Value) {
         let output = numbind()
             .args(["reconcile", "--json", "--platform-url", &self.platform_url, "--oss-url", &self.oss_url])
+            .arg("--ca-file")
+            .arg(&self.ca_file)
             .env("NUMBIND_OPERATOR_TOKEN", token)
             .output()
             .await
@@ -358,13 +391,76 @@ fn smsc_config_text(root: &Path) -> String {
     )
 }
 
-fn smsc_command(root: &Path, http: &str, smpp: &str, options: &SystemOptions) -> Command {
+/// The services' certificates and the authority they chain to, in `<root>/tls`; returns the authority's file.
+pub(crate) fn make_local_authority(root: &Path) -> PathBuf {
+    let hosts = numbind_process::local_authority::loopback_hosts();
+    let services = ["platform", "oss", "smsc"];
+    let files = numbind_process::local_authority::ensure_local_authority(&root.join("tls"), &services, &hosts)
+        .expect("a local certificate authority");
+    files.authority_certificate()
+}
+
+/// Puts a certificate its clients must refuse in place of the platform's genuine one.
+fn replace_platform_certificate(root: &Path, certificate: PlatformCertificate) {
+    use numbind_process::local_authority::{loopback_hosts, CertificateAuthority, Validity, AUTHORITY_LIFETIME};
+    let issued = match certificate {
+        PlatformCertificate::Genuine => return,
+        PlatformCertificate::Expired => {
+            let authority = CertificateAuthority::read(&root.join("tls")).expect("the system's authority");
+            let month_ago = std::time::SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
+            let validity = Validity { not_before: month_ago, not_after: month_ago + Duration::from_secs(3600) };
+            authority.issue(&loopback_hosts(), validity)
+        }
+        PlatformCertificate::FromAnotherAuthority => {
+            let stranger = CertificateAuthority::generate("stranger", Validity::from_now(AUTHORITY_LIFETIME))
+                .expect("another authority");
+            stranger.issue(&loopback_hosts(), Validity::from_now(AUTHORITY_LIFETIME))
+        }
+    };
+    write_certificate(&root.join("tls"), "platform", &issued.expect("a certificate"));
+}
+
+/// Writes an issued certificate and its key (0600) as `<name>.pem` and `<name>.key` in `directory`.
+pub(crate) fn write_certificate(
+    directory: &Path,
+    name: &str,
+    issued: &numbind_process::local_authority::IssuedCertificate,
+) -> numbind_process::tls::ServerCertificateFiles {
+    let files = numbind_process::tls::ServerCertificateFiles {
+        certificate_chain: directory.join(format!("{name}.pem")),
+        private_key: directory.join(format!("{name}.key")),
+    };
+    numbind_process::local_authority::write_file(&files.certificate_chain, issued.chain_pem.as_bytes(), 0o644)
+        .expect("write certificate");
+    numbind_process::local_authority::write_file(&files.private_key, issued.key_pem.as_bytes(), 0o600)
+        .expect("write key");
+    files
+}
+
+/// An HTTP client that trusts exactly the certificate authorities in `ca_file`.
+pub(crate) fn client_trusting(ca_file: &Path) -> reqwest::Client {
+    numbind_process::tls::http_client_builder(Some(ca_file)).expect("the test authority").build().expect("client")
+}
+
+/// Adds `--tls-certificate-file` and `--tls-key-file` for `service`'s certificate in `<root>/tls`.
+fn with_certificate<'a>(command: &'a mut Command, root: &Path, service: &str) -> &'a mut Command {
+    command
+        .arg("--tls-certificate-file")
+        .arg(root.join("tls").join(format!("{service}.pem")))
+        .arg("--tls-key-file")
+        .arg(root.join("tls").join(format!("{service}.key")))
+}
+
+/// `[http, smpp, smpp-tls]` listen addresses.
+fn smsc_command(root: &Path, [http, smpp, smpp_tls]: [&str; 3], options: &SystemOptions) -> Command {
     let mut command = numbind();
     command
-        .args(["sms-sim", "--http", http, "--smpp", smpp, "--redelivery-interval-ms", "300", "--data-dir"])
+        .args(["sms-sim", "--http", http, "--smpp", smpp, "--smpp-tls", smpp_tls])
+        .args(["--redelivery-interval-ms", "300", "--data-dir"])
         .arg(root)
         .arg("--config")
         .arg(root.join("smsc.toml"));
+    with_certificate(&mut command, root, "smsc");
     if options.duplicate_mo_deliveries {
         command.arg("--duplicate-mo-deliveries");
     }
@@ -383,10 +479,10 @@ async fn start_platform_and_oss(
 ) -> (Process, String, Process, String) {
     for _ in 0..OSS_PORT_ATTEMPTS {
         let oss_address = free_loopback_address();
-        let oss_url = format!("http://{oss_address}");
+        let oss_url = format!("https://{oss_address}");
         let mut platform =
             Process::spawn("platform", platform_command(root, "127.0.0.1:0", smpp_address, &oss_url, options), root);
-        let platform_url = format!("http://{}", platform.wait_listening(&["http"]).await.remove(0));
+        let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
         let mut oss = Process::spawn("oss-sim", oss_command(root, &oss_address, &platform_url, smpp_address), root);
         if oss.try_wait_listening(&["http"]).await.is_some() {
             return (platform, platform_url, oss, oss_url);
@@ -437,9 +533,12 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, 
         .arg(root)
         .arg("--oss-secret-file")
         .arg(root.join("oss-platform.secret"))
-        .args(["--smsc-address", smpp_address, "--smsc-system-id", "platform", "--smsc-password-file"])
+        .args(["--smsc-address", smpp_address, "--smsc-tls", "--smsc-system-id", "platform", "--smsc-password-file"])
         .arg(root.join("smsc-platform.password"))
+        .arg("--ca-file")
+        .arg(root.join("tls").join("ca.pem"))
         .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
+    with_certificate(&mut command, root, "platform");
     if options.require_manifest {
         command.arg("--require-manifest");
     }
@@ -456,8 +555,11 @@ fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) 
         .arg(root)
         .args(["--platform-url", platform_url, "--platform-secret-file"])
         .arg(root.join("oss-platform.secret"))
-        .args(["--smsc-address", smpp_address, "--smsc-system-id", "oss", "--smsc-password-file"])
+        .args(["--smsc-address", smpp_address, "--smsc-tls", "--smsc-system-id", "oss", "--smsc-password-file"])
         .arg(root.join("smsc-oss.password"))
+        .arg("--ca-file")
+        .arg(root.join("tls").join("ca.pem"))
         .arg("--seed-demo");
+    with_certificate(&mut command, root, "oss");
     command
 }

@@ -4,6 +4,7 @@
 mod activation;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
+mod hostile_network;
 mod lifecycle;
 mod operations;
 mod privacy;
@@ -12,4 +13,5 @@ mod relay_proxy;
 mod signed_client;
 mod storage;
 mod threats;
+mod tls;
 mod whole_system;

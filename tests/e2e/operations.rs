@@ -71,6 +71,8 @@ async fn operator_cli(system: &System, token: &str, arguments: &[&str]) -> (bool
         .arg("operator")
         .args(arguments)
         .args(["--platform-url", &system.platform_url])
+        .arg("--ca-file")
+        .arg(&system.ca_file)
         .env("NUMBIND_OPERATOR_TOKEN", token)
         .output()
         .await

@@ -31,10 +31,12 @@ pub(crate) fn now_unix_seconds() -> i64 {
 }
 
 impl HandMadeTerminal {
-    pub(crate) fn new(platform_url: &str) -> HandMadeTerminal {
+    /// A new terminal talking to `system`'s platform (over https, trusting the system's authority).
+    pub(crate) fn new(system: &crate::helpers::System) -> HandMadeTerminal {
         let (key_pair, _) = TerminalKeyPair::generate(&SystemRandom::new()).expect("key");
         let terminal_id = TerminalId::from_public_key(key_pair.public_key().as_bytes());
-        HandMadeTerminal { terminal_id, key_pair, platform_url: platform_url.to_owned(), http: reqwest::Client::new() }
+        let (platform_url, http) = (system.platform_url.clone(), system.http.clone());
+        HandMadeTerminal { terminal_id, key_pair, platform_url, http }
     }
 
     /// Signs as `signer` claims to be `self.terminal_id`, at `timestamp`.

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replayed_stale_or_wrongly_signed_request_is_refused() {
     let system = System::start().await;
-    let terminal = HandMadeTerminal::new(&system.platform_url);
+    let terminal = HandMadeTerminal::new(&system);
     assert_eq!(terminal.register().await.0, 200);
     let status_path = format!("/v1/terminals/{}/binding", terminal.terminal_id);
 
@@ -36,8 +36,8 @@ async fn a_replayed_stale_or_wrongly_signed_request_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_box_cannot_read_another_boxs_state() {
     let system = System::start().await;
-    let victim = HandMadeTerminal::new(&system.platform_url);
-    let attacker = HandMadeTerminal::new(&system.platform_url);
+    let victim = HandMadeTerminal::new(&system);
+    let attacker = HandMadeTerminal::new(&system);
     assert_eq!(victim.register().await.0, 200);
     assert_eq!(attacker.register().await.0, 200);
     let request = attacker.sign(Method::GET, &format!("/v1/terminals/{}/binding", victim.terminal_id), b"");
@@ -157,7 +157,8 @@ async fn a_genuine_statement_for_another_box_relayed_by_a_man_in_the_middle_is_r
     assert!(stolen_statement.is_object(), "the bound flag keeps its signed statement: {flag}");
 
     // Box A talks to the platform through a proxy that answers its status checks with B's statement.
-    let proxy_url = crate::relay_proxy::start(system.platform_url.clone(), stolen_statement).await;
+    let rewrite = crate::relay_proxy::substitute_statement(stolen_statement);
+    let proxy_url = crate::relay_proxy::start(system.platform_url.clone(), system.http.clone(), rewrite).await;
     let mut command = crate::helpers::numbind();
     command
         .arg("agent")

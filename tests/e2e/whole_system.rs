@@ -1,4 +1,5 @@
-//! `numbind up`, the README's one command, runs the whole system: a box binds through it end to end.
+//! `numbind up`, the README's one command, runs the whole system: a box binds through it end to end, over HTTPS
+//! with the local authority `up` made on its first start.
 
 use crate::helpers::{next_event, numbind, Process, FLOW_TIMEOUT, SHORT_CODE};
 
@@ -8,12 +9,12 @@ async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
     let data = directory.path().join("data");
     let mut command = numbind();
     command.arg("up").arg("--data-dir").arg(&data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
         command.args([flag, "127.0.0.1:0"]);
     }
     let mut up = Process::spawn("up", command, directory.path());
     let addresses = up.wait_listening(&["platform-http", "smsc-http"]).await;
-    let (platform_url, smsc_url) = (format!("http://{}", addresses[0]), format!("http://{}", addresses[1]));
+    let (platform_url, smsc_url) = (format!("https://{}", addresses[0]), format!("http://{}", addresses[1]));
 
     let mut agent_command = numbind();
     agent_command
@@ -22,6 +23,8 @@ async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
         .arg(directory.path().join("box"))
         .args(["--platform-url", &platform_url, "--platform-key-file"])
         .arg(data.join("platform-signing.key.pub"))
+        .arg("--platform-ca-file")
+        .arg(data.join("tls").join("ca.pem"))
         .args(["--json-events", "run"]);
     let mut agent = Process::spawn("agent", agent_command, directory.path());
     let activation = next_event(&mut agent, &["activation"]).await;
@@ -36,5 +39,8 @@ async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
     next_event(&mut agent, &["bound"]).await;
     for database in ["platform.db", "oss.db", "smsc.db"] {
         assert!(data.join(database).exists(), "{database} is a real SQLite file in the data directory");
+    }
+    for file in ["ca.pem", "ca.key", "platform.pem", "platform.key", "oss.pem", "oss.key", "smsc.pem", "smsc.key"] {
+        assert!(data.join("tls").join(file).exists(), "up made tls/{file}");
     }
 }

@@ -80,6 +80,7 @@ fn spawn_phones(smsc_url: String) -> (mpsc::UnboundedSender<(String, String)>, w
 fn agent_config(system: &System, index: usize, platform_key: &PlatformPublicKey) -> AgentConfig {
     let mut config =
         AgentConfig::new(system.path(&format!("box-{index}")), system.platform_url.clone(), vec![platform_key.clone()]);
+    config.platform_authorities_pem = Some(std::fs::read(&system.ca_file).expect("the system's authority"));
     config.retry_base = Duration::from_millis(100);
     config.retry_cap = Duration::from_secs(2);
     config.long_poll_wait = Duration::from_secs(5);

@@ -5,6 +5,7 @@ use crate::domain::backoff::Backoff;
 use crate::domain::events::{ActivationDisplay, AgentEvent, BindingStatus, BoundBinding};
 use crate::error::AgentError;
 use crate::outbound::platform::{is_safe_path_segment, now_unix_seconds, Answered};
+use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
 use numbind_wire::api::{ActivationOutcomeResponse, ActivationResponse, ApiErrorCode};
 use numbind_wire::statement::{
     BindingState, BindingStatement, DenialReason, SignedStatement, StatementError, StatementExpectation,
@@ -96,18 +97,21 @@ async fn show_codes_until_bound(
 ) -> Result<ActivationLoopEnd, AgentError> {
     loop {
         let created = agent.retrying(events, backoff, || agent.client.create_activation(replace_binding)).await;
-        let activation = match created {
-            Ok(activation) => activation,
+        let answered = match created {
+            Ok(answered) => answered,
             Err(error) if error.api_code() == Some(ApiErrorCode::TerminalAlreadyBound) => {
                 return Ok(ActivationLoopEnd::AlreadyBound);
             }
             Err(error) => return Err(error),
         };
-        if !is_safe_path_segment(&activation.activation_id) {
-            let error = AgentError::UnexpectedResponse { status: 200, retry_after: None };
-            agent.wait_before_retry(events, backoff, &error).await;
-            continue;
-        }
+        let activation = match verify_offer(agent, &answered) {
+            Ok(activation) => activation,
+            Err(error) => {
+                tracing::warn!(terminal_id = %agent.terminal_id(), error = %error, "activation offer refused");
+                agent.wait_before_retry(events, backoff, &error).await;
+                continue;
+            }
+        };
         tracing::info!(terminal_id = %agent.terminal_id(), activation_id = %activation.activation_id, "showing a code");
         events(AgentEvent::ActivationShown(display_of(agent, &activation)));
         match wait_for_outcome(agent, events, backoff, &activation).await? {
@@ -122,7 +126,22 @@ async fn show_codes_until_bound(
     }
 }
 
-fn display_of(agent: &Agent, activation: &ActivationResponse) -> ActivationDisplay {
+/// The offer, verified (pinned key, this terminal, the nonce of the request just sent, not expired): nothing of
+/// an offer is shown before this succeeds.
+fn verify_offer(agent: &Agent, answered: &Answered<ActivationResponse>) -> Result<ActivationOffer, AgentError> {
+    let expectation = OfferExpectation {
+        terminal_id: agent.terminal_id(),
+        in_reply_to: &answered.request_nonce,
+        now_unix_seconds: now_unix_seconds(),
+    };
+    let offer = agent.pinned_keys.verify_offer(&answered.body.offer, expectation)?;
+    if !is_safe_path_segment(&offer.activation_id) {
+        return Err(AgentError::UnexpectedResponse { status: 200, retry_after: None });
+    }
+    Ok(offer)
+}
+
+fn display_of(agent: &Agent, activation: &ActivationOffer) -> ActivationDisplay {
     ActivationDisplay {
         terminal_id: agent.terminal_id().clone(),
         activation_id: activation.activation_id.clone(),
@@ -140,7 +159,7 @@ async fn wait_for_outcome(
     agent: &Agent,
     events: &mut (dyn FnMut(AgentEvent) + Send),
     backoff: &mut Backoff,
-    activation: &ActivationResponse,
+    activation: &ActivationOffer,
 ) -> Result<ActivationOutcome, AgentError> {
     let activation_id = activation.activation_id.as_str();
     let mut interval = Duration::from_secs(u64::from(activation.poll_interval_seconds.max(1)));

@@ -41,7 +41,13 @@ impl Agent {
         }
         let identity =
             Arc::new(TerminalIdentity::load_or_create(&config.state_dir, config.factory_key_path.as_deref())?);
-        let client = PlatformClient::new(&config.platform_url, identity.clone(), config.request_timeout)?;
+        let client = PlatformClient::new(
+            &config.platform_url,
+            config.platform_authorities_pem.as_deref(),
+            config.allow_insecure_http,
+            identity.clone(),
+            config.request_timeout,
+        )?;
         let pinned_keys = PinnedPlatformKeys::new(config.platform_keys.clone());
         let flag = BindingFlag::new(&config.state_dir);
         let sessions = SessionFileStore::new(&config.state_dir);

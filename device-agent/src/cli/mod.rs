@@ -15,9 +15,17 @@ pub struct Args {
     /// Directory holding the terminal key and the bound flag (created 0700).
     #[arg(long, env = "NUMBIND_AGENT_STATE_DIR", default_value = "./agent-state")]
     pub state_dir: PathBuf,
-    /// The platform's base URL.
-    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
+    /// The platform's base URL: https (trusting `--platform-ca-file`), or http to this machine only.
+    #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "https://127.0.0.1:8080")]
     pub platform_url: String,
+    /// PEM certificate authorities trusted for an https platform (no system roots); `numbind up` writes
+    /// `data/tls/ca.pem`.
+    #[arg(long, env = "NUMBIND_PLATFORM_CA_FILE")]
+    pub platform_ca_file: Option<PathBuf>,
+    /// Allow plain http to a platform that is not on this machine. Statements stay signed, but the network
+    /// sees every request; each one logs a warning.
+    #[arg(long, env = "NUMBIND_AGENT_INSECURE_HTTP")]
+    pub insecure_http: bool,
     /// A pinned platform public key, `pk-...:<base64url>`; repeat it (or separate with commas) during a key roll.
     #[arg(long = "platform-key", env = "NUMBIND_PLATFORM_KEY", value_delimiter = ',', value_parser = parse_platform_key)]
     pub platform_keys: Vec<PlatformPublicKey>,
@@ -137,6 +145,11 @@ fn agent_config(args: &Args) -> anyhow::Result<AgentConfig> {
     config.language = args.language;
     config.request_timeout = Duration::from_secs(args.request_timeout_seconds.max(1));
     config.factory_key_path = args.factory_key_file.clone();
+    if let Some(path) = &args.platform_ca_file {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        config.platform_authorities_pem = Some(pem);
+    }
+    config.allow_insecure_http = args.insecure_http;
     Ok(config)
 }
 

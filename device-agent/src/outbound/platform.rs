@@ -42,11 +42,21 @@ pub(crate) struct PlatformClient {
     identity: Arc<TerminalIdentity>,
     random: SystemRandom,
     request_timeout: Duration,
+    /// Plain http to a host that is not loopback, allowed explicitly: every request warns.
+    insecure: bool,
 }
 
 /// The current time in unix seconds (0 if the clock is before 1970).
 pub(crate) fn now_unix_seconds() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs() as i64).unwrap_or(0)
+}
+
+/// Whether the URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
 /// Activation IDs go into paths; accept only the characters that need no escaping.
@@ -56,18 +66,41 @@ pub(crate) fn is_safe_path_segment(segment: &str) -> bool {
 }
 
 impl PlatformClient {
+    /// A client of the platform at `platform_url`: `https://` trusting exactly `authorities_pem`, or plain
+    /// `http://` to a loopback host (or anywhere with `allow_insecure_http`, which warns on every request).
     pub(crate) fn new(
         platform_url: &str,
+        authorities_pem: Option<&[u8]>,
+        allow_insecure_http: bool,
         identity: Arc<TerminalIdentity>,
         request_timeout: Duration,
     ) -> Result<Self, AgentError> {
         let invalid = || AgentError::PlatformUrl { url: platform_url.to_owned() };
         let base_url = Url::parse(platform_url).map_err(|_| invalid())?;
-        if base_url.scheme() != "http" || base_url.host().is_none() || base_url.query().is_some() {
+        if base_url.host().is_none() || base_url.query().is_some() {
             return Err(invalid());
         }
-        let http = reqwest::Client::builder().build().map_err(AgentError::Http)?;
-        Ok(PlatformClient { http, base_url, identity, random: SystemRandom::new(), request_timeout })
+        // Redirects are never followed: a signed request goes to the URL it was signed for, or nowhere.
+        let builder =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).tls_built_in_root_certs(false);
+        let (builder, insecure) = match base_url.scheme() {
+            "https" => {
+                let pem = authorities_pem.ok_or(AgentError::NoTrustedAuthority)?;
+                let authorities = reqwest::Certificate::from_pem_bundle(pem).map_err(AgentError::TrustedAuthority)?;
+                if authorities.is_empty() {
+                    return Err(AgentError::NoTrustedAuthority);
+                }
+                let builder =
+                    authorities.into_iter().fold(builder, |builder, authority| builder.add_root_certificate(authority));
+                (builder.https_only(true), false)
+            }
+            "http" if is_loopback(&base_url) => (builder, false),
+            "http" if allow_insecure_http => (builder, true),
+            "http" => return Err(AgentError::InsecurePlatformUrl { url: platform_url.to_owned() }),
+            _ => return Err(invalid()),
+        };
+        let http = builder.build().map_err(AgentError::Http)?;
+        Ok(PlatformClient { http, base_url, identity, random: SystemRandom::new(), request_timeout, insecure })
     }
 
     /// `POST /v1/terminals`: idempotent registration of this terminal's key.
@@ -107,8 +140,11 @@ impl PlatformClient {
         parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO, None).await?)
     }
 
-    /// `POST /v1/terminals/{id}/activations`: a fresh code; with `replace_binding` even when bound (change number).
-    pub(crate) async fn create_activation(&self, replace_binding: bool) -> Result<ActivationResponse, AgentError> {
+    /// `POST /v1/terminals/{id}/activations`: a fresh signed offer; with `replace_binding` even when bound (change number).
+    pub(crate) async fn create_activation(
+        &self,
+        replace_binding: bool,
+    ) -> Result<Answered<ActivationResponse>, AgentError> {
         let path = format!("{}/activations", self.terminal_path());
         let body = if replace_binding {
             serde_json::to_vec(&numbind_wire::api::CreateActivationRequest { replace_binding })
@@ -116,8 +152,7 @@ impl PlatformClient {
         } else {
             b"{}".to_vec()
         };
-        let raw = self.send(Method::POST, &path, body, Duration::ZERO, None).await?;
-        parse_success(raw).map(|answered| answered.body)
+        parse_success(self.send(Method::POST, &path, body, Duration::ZERO, None).await?)
     }
 
     /// `GET /v1/terminals/{id}/activations/{activation_id}?wait_seconds=N`: the long-poll.
@@ -172,6 +207,9 @@ impl PlatformClient {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
+        if self.insecure {
+            tracing::warn!(url = %self.base_url, "sending to the platform over plain http: the network sees this request");
+        }
         let nonce = new_nonce(&self.random)?;
         let timestamp = now_unix_seconds();
         let to_sign = RequestToSign {
@@ -246,14 +284,35 @@ mod tests {
         assert!(!is_safe_path_segment(""));
     }
 
-    #[test]
-    fn only_http_urls_are_accepted() {
+    fn client(url: &str, authorities: Option<&[u8]>, allow_insecure_http: bool) -> Result<PlatformClient, AgentError> {
         let directory = tempfile::tempdir().unwrap();
         let identity = Arc::new(TerminalIdentity::load_or_create(directory.path(), None).unwrap());
+        PlatformClient::new(url, authorities, allow_insecure_http, identity, Duration::from_secs(1))
+    }
+
+    #[test]
+    fn only_well_formed_http_and_https_urls_are_accepted() {
         for bad in ["ftp://example.com", "not a url", "http://host/?x=1"] {
-            let outcome = PlatformClient::new(bad, identity.clone(), Duration::from_secs(1));
-            assert!(matches!(outcome, Err(AgentError::PlatformUrl { .. })), "{bad}");
+            assert!(matches!(client(bad, None, true), Err(AgentError::PlatformUrl { .. })), "{bad}");
         }
-        assert!(PlatformClient::new("http://127.0.0.1:8080", identity, Duration::from_secs(1)).is_ok());
+        assert!(client("http://127.0.0.1:8080", None, false).is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_refused_beyond_loopback_unless_allowed_explicitly() {
+        for loopback in ["http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:1", "http://[::1]:8080"] {
+            assert!(client(loopback, None, false).is_ok(), "{loopback}");
+        }
+        for remote in ["http://10.0.0.5:8080", "http://platform.example.net", "http://[2001:db8::1]"] {
+            assert!(matches!(client(remote, None, false), Err(AgentError::InsecurePlatformUrl { .. })), "{remote}");
+            assert!(client(remote, None, true).unwrap().insecure, "{remote} allowed, and it warns");
+        }
+    }
+
+    #[test]
+    fn https_needs_a_usable_authority_to_trust() {
+        let url = "https://platform.example.net";
+        assert!(matches!(client(url, None, false), Err(AgentError::NoTrustedAuthority)));
+        assert!(matches!(client(url, Some(b"no pem here"), false), Err(AgentError::NoTrustedAuthority)));
     }
 }

@@ -14,8 +14,11 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct AdminClientArgs {
     /// Base URL of the OSS admin API.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "http://127.0.0.1:8082", global = true)]
+    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", global = true)]
     pub url: String,
+    /// PEM certificate authorities trusted for `https://` (default: `./data/tls/ca.pem`, made by `numbind up`).
+    #[arg(long, env = "NUMBIND_CA_FILE", global = true)]
+    pub ca_file: Option<PathBuf>,
     /// File holding the admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE", global = true)]
     pub admin_token_file: Option<PathBuf>,
@@ -113,7 +116,10 @@ struct AdminClient {
 impl AdminClient {
     fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
         let token = super::read_secret(args.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
-        Ok(AdminClient { http: reqwest::Client::new(), url: args.url.trim_end_matches('/').to_owned(), token })
+        let local_authority = PathBuf::from("data/tls/ca.pem");
+        let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
+        let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?.build()?;
+        Ok(AdminClient { http, url: args.url.trim_end_matches('/').to_owned(), token })
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {

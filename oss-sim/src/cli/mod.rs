@@ -6,6 +6,7 @@ pub use admin::{AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand
 
 use crate::config::{Config, SmscLink};
 use anyhow::Context;
+use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
 use std::io::Write;
@@ -39,7 +40,7 @@ pub struct ServeArgs {
     /// Data directory; the database is `oss.db` inside it.
     #[arg(long, env = "NUMBIND_OSS_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Base URL of the platform.
+    /// Base URL of the platform (`https://` needs `--ca-file`).
     #[arg(long, env = "NUMBIND_PLATFORM_URL", default_value = "http://127.0.0.1:8080")]
     pub platform_url: String,
     /// File holding the HMAC secret shared with the platform (else the NUMBIND_OSS_SECRET variable).
@@ -63,6 +64,10 @@ pub struct ServeArgs {
     /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
+    #[command(flatten)]
+    pub client_tls: ClientTlsArgs,
     /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
     #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -95,7 +100,10 @@ impl ServeArgs {
             .context("the smsc password is required: --smsc-password-file or NUMBIND_SMSC_PASSWORD")?;
         let url = reqwest::Url::parse(&self.platform_url).context("--platform-url")?;
         anyhow::ensure!(url.scheme() == "http" || url.scheme() == "https", "--platform-url must be http(s)");
-        let smsc = SmscLink { address: self.smsc_address.clone(), system_id: self.smsc_system_id.clone(), password };
+        let mut smsc = SmscLink::new(self.smsc_address.clone(), self.smsc_system_id.clone(), password);
+        if let Some(client_config) = self.client_tls.smsc_client_config()? {
+            smsc.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, &self.smsc_address)?);
+        }
         let mut config = Config::new(
             self.data_dir.join("oss.db"),
             self.platform_url.clone(),
@@ -106,6 +114,8 @@ impl ServeArgs {
         config.seed_demo_subscribers = self.seed_demo;
         config.command_concurrency = usize::from(self.command_concurrency);
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        config.trusted_authorities = self.client_tls.ca_file.clone();
+        config.tls = self.tls.certificate_files();
         Ok(config)
     }
 }

@@ -45,8 +45,15 @@ pub(crate) const CONFIRMATIONS: &str = "/v1/oss/confirmations";
 pub(crate) const UNBINDINGS: &str = "/v1/oss/unbindings";
 
 impl PlatformClient {
-    pub(crate) fn new(base_url: &str, secret: ComponentSecret, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
+    /// A client of the platform at `base_url`; over `https://` it trusts only `trusted_authorities`.
+    pub(crate) fn new(
+        base_url: &str,
+        secret: ComponentSecret,
+        timeout: Duration,
+        trusted_authorities: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let builder = numbind_process::tls::http_client_builder(trusted_authorities)?;
+        let http = builder.timeout(timeout).connect_timeout(timeout).build()?;
         Ok(PlatformClient { http, base_url: base_url.trim_end_matches('/').to_owned(), secret })
     }
 
@@ -87,7 +94,7 @@ impl PlatformClient {
             .body(body)
             .send()
             .await
-            .map_err(|error| unavailable(format!("sending: {error}")))?;
+            .map_err(|error| unavailable(format!("sending: {}", numbind_process::error_chain(&error))))?;
         let status = response.status();
         let retry_after = retry_after_of(response.headers());
         let bytes = response.bytes().await.map_err(|error| unavailable(format!("reading the answer: {error}")))?;

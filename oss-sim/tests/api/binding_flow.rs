@@ -27,7 +27,7 @@ async fn active_bindings(app: &TestApp, terminal: &TestTerminal) -> Vec<Value> {
 async fn an_sms_with_a_valid_code_binds_the_terminal_to_the_sender() {
     let app = whole_system(false).await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     let message_id = app.phone_sends(PAYER, &activation.sms_text).await;
     let view = app.wait_for_inbox(&message_id, |view| view["state"] == "processed").await;
     assert_eq!(view["outcome"], "bound", "{view}");
@@ -45,7 +45,7 @@ async fn an_sms_with_a_valid_code_binds_the_terminal_to_the_sender() {
 async fn a_suspended_number_is_denied_and_told_why_by_sms() {
     let app = whole_system(false).await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     let message_id = app.phone_sends(SUSPENDED, &activation.sms_text).await;
     app.wait_for_reply(SUSPENDED, "欠费停机").await;
     let view = app.wait_for_inbox(&message_id, |view| view["state"] == "processed").await;
@@ -58,7 +58,7 @@ async fn a_suspended_number_is_denied_and_told_why_by_sms() {
 async fn a_duplicated_delivery_of_a_bind_binds_once() {
     let app = whole_system(true).await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     let message_id = app.phone_sends(PAYER, &activation.sms_text).await;
     app.wait_for_inbox(&message_id, |view| view["outcome"] == "bound").await;
     let deadline = tokio::time::Instant::now() + crate::helpers::DEADLINE;
@@ -78,7 +78,7 @@ async fn a_duplicated_delivery_of_a_bind_binds_once() {
 async fn unbind_by_sms_revokes_the_binding_and_names_the_device() {
     let app = whole_system(false).await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     let bind_id = app.phone_sends(PAYER, &activation.sms_text).await;
     app.wait_for_inbox(&bind_id, |view| view["outcome"] == "bound").await;
 

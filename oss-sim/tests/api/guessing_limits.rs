@@ -33,7 +33,7 @@ async fn send_and_settle(app: &TestApp, from: &str, text: &str) -> serde_json::V
 async fn a_locked_number_gets_the_locked_reply_once_per_sms_and_nothing_is_retried() {
     let app = whole_system(|_| {}).await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     for _ in 0..5 {
         assert_eq!(send_and_settle(&app, PAYER, WRONG_BIND).await["outcome"], "code_unknown");
     }
@@ -69,7 +69,7 @@ async fn a_redemption_held_by_the_global_guard_stays_pending_and_is_retried_afte
     })
     .await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     assert_eq!(send_and_settle(&app, GUESSER, WRONG_BIND).await["outcome"], "code_unknown");
     clock.advance(Duration::from_secs(59));
     let message_id = app.phone_sends(PAYER, &activation.sms_text).await;

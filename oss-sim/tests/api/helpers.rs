@@ -48,6 +48,8 @@ pub(crate) struct TestApp {
     pub(crate) http: reqwest::Client,
     pub(crate) sms_centre: Option<SmsCentre>,
     pub(crate) platform_url: Option<String>,
+    /// The platform's public key, as a box pins it (empty without a platform).
+    pub(crate) platform_keys: numbind_wire::statement::PinnedPlatformKeys,
     platform_task: Option<JoinHandle<anyhow::Result<()>>>,
     admin_token: Option<String>,
     shutdown: CancellationToken,
@@ -74,7 +76,11 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let smpp_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smsc smpp");
     let http_url = format!("http://{}", http_listener.local_addr().expect("address"));
     let smpp_address = smpp_listener.local_addr().expect("address").to_string();
-    let task = tokio::spawn(numbind_sms_sim::run(config, http_listener, smpp_listener, shutdown.cancelled_owned()));
+    let task = tokio::spawn(numbind_sms_sim::run(
+        config,
+        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        shutdown.cancelled_owned(),
+    ));
     (SmsCentre { http_url, task }, smpp_address)
 }
 
@@ -94,6 +100,7 @@ async fn spawn_platform(
         address,
         system_id: "platform".into(),
         password: SMSC_PLATFORM_PASSWORD.into(),
+        tls: None,
     });
     if let Some(adjust) = adjust {
         adjust(&mut config);
@@ -147,12 +154,20 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
     } else {
         (None, None)
     };
+    let platform_keys = match &platform_url {
+        Some(_) => {
+            let key_path = directory.path().join("platform-signing.key");
+            let key = numbind_platform::load_or_create_signing_key(&key_path).expect("platform key");
+            numbind_wire::statement::PinnedPlatformKeys::new(vec![key.public_key()])
+        }
+        None => Default::default(),
+    };
     let mut config = Config::new(
         directory.path().join("oss.db"),
         platform_url.clone().unwrap_or(format!("http://{}", unused_address().await)),
         ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
         ShortCode::parse(SHORT_CODE).expect("short code"),
-        SmscLink { address: smpp_address, system_id: "oss".into(), password: SMSC_OSS_PASSWORD.into() },
+        SmscLink { address: smpp_address, system_id: "oss".into(), password: SMSC_OSS_PASSWORD.into(), tls: None },
     );
     config.seed_demo_subscribers = options.seed_demo;
     config.admin_token = options.admin_token.clone();
@@ -171,6 +186,7 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
         http: reqwest::Client::new(),
         sms_centre,
         platform_url,
+        platform_keys,
         platform_task,
         admin_token: options.admin_token,
         shutdown,

@@ -48,7 +48,7 @@ async fn a_platform_revocation_revokes_the_record_once_and_only_with_the_platfor
     })
     .await;
     let terminal = TestTerminal::register(app.platform_url.as_deref().unwrap(), "Skyworth E900").await;
-    let activation = terminal.activation().await;
+    let activation = terminal.activation(&app.platform_keys).await;
     let message_id = app.phone_sends(PAYER, &activation.sms_text).await;
     app.wait_for_inbox(&message_id, |view| view["state"] == "processed").await;
     let binding = app.binding_of(&terminal).await;

@@ -1,9 +1,11 @@
 //! A set-top box talking to the real platform with signed requests: register, ask for an activation.
 
+use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
 use numbind_wire::api::{ActivationResponse, RegisterTerminalRequest};
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, TerminalKeyPair, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
 };
+use numbind_wire::statement::PinnedPlatformKeys;
 use numbind_wire::TerminalId;
 use ring::rand::SystemRandom;
 
@@ -30,21 +32,26 @@ impl TestTerminal {
             public_key: public_key.to_string(),
             device_model: device_model.to_owned(),
         };
-        let response = terminal.signed_post("/v1/terminals", &serde_json::to_vec(&body).expect("json")).await;
+        let nonce = new_nonce(&SystemRandom::new()).expect("nonce");
+        let response = terminal.signed_post("/v1/terminals", &serde_json::to_vec(&body).expect("json"), &nonce).await;
         assert_eq!(response.status(), 200, "registration: {:?}", response.text().await);
         terminal
     }
 
-    /// Asks for a code to show; returns the platform's activation.
-    pub(crate) async fn activation(&self) -> ActivationResponse {
+    /// Asks for a code to show; returns the platform's offer, verified with `pinned` as a box would.
+    pub(crate) async fn activation(&self, pinned: &PinnedPlatformKeys) -> ActivationOffer {
         let path = format!("/v1/terminals/{}/activations", self.terminal_id);
-        let response = self.signed_post(&path, b"{}").await;
+        let nonce = new_nonce(&SystemRandom::new()).expect("nonce");
+        let response = self.signed_post(&path, b"{}", &nonce).await;
         assert!(response.status().is_success(), "activation: {}", response.status());
-        response.json().await.expect("activation json")
+        let answer: ActivationResponse = response.json().await.expect("activation json");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        let expectation =
+            OfferExpectation { terminal_id: &self.terminal_id, in_reply_to: &nonce, now_unix_seconds: now };
+        pinned.verify_offer(&answer.offer, expectation).expect("a genuine offer")
     }
 
-    async fn signed_post(&self, path: &str, body: &[u8]) -> reqwest::Response {
-        let nonce = new_nonce(&SystemRandom::new()).expect("nonce");
+    async fn signed_post(&self, path: &str, body: &[u8], nonce: &str) -> reqwest::Response {
         let timestamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
         let signature = self.key_pair.sign(&RequestToSign {
@@ -52,7 +59,7 @@ impl TestTerminal {
             path_and_query: path,
             terminal_id: &self.terminal_id,
             timestamp_unix_seconds: timestamp,
-            nonce: &nonce,
+            nonce,
             body,
         });
         self.http

@@ -11,6 +11,7 @@ use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use numbind_wire::activation_offer::ActivationOffer;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, CreateActivationRequest,
 };
@@ -67,15 +68,19 @@ pub(super) async fn issue_activation(
     }
     tracing::info!(activation_id = %activation.activation_id, reused, replace, "activation issued");
     let sms_text = format!("BIND {}", activation.code.as_str());
-    Ok(Json(ActivationResponse {
+    let offer = ActivationOffer {
+        terminal_id: terminal.terminal_id,
         activation_id: activation.activation_id,
         code: activation.code.grouped(),
         short_code: settings.short_code.clone(),
         qr_payload: format!("SMSTO:{}:{sms_text}", settings.short_code),
         sms_text,
+        in_reply_to: terminal.nonce,
+        issued_at_unix_seconds: now,
         expires_at_unix_seconds: activation.expires_at,
         poll_interval_seconds: settings.poll_interval.as_secs() as u32,
-    }))
+    };
+    Ok(Json(ActivationResponse { offer: state.signing_key.sign_offer(&offer) }))
 }
 
 /// Reads this terminal's activation, writing back its expiry when due.

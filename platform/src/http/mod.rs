@@ -10,7 +10,6 @@ mod operator_auth;
 mod operators;
 mod oss;
 mod oss_auth;
-pub mod server;
 mod terminal_auth;
 mod terminal_sessions;
 mod terminals;

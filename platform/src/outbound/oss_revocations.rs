@@ -39,8 +39,13 @@ pub struct OssRevocationClient {
 }
 
 impl OssRevocationClient {
-    pub fn new(oss_base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
+    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
+    pub fn new(
+        oss_base_url: &str,
+        timeout: Duration,
+        trusted_authorities: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
         Ok(OssRevocationClient {
             endpoint: format!("{}{PLATFORM_REVOCATIONS_PATH}", oss_base_url.trim_end_matches('/')),
             http,
@@ -87,7 +92,8 @@ pub fn spawn_oss_revocation_worker(
 ) -> anyhow::Result<()> {
     match &config.oss_url {
         Some(url) => {
-            let client = OssRevocationClient::new(url, config.oss_request_timeout)?;
+            let client =
+                OssRevocationClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
             background.spawn(run_oss_revocation_worker(state.clone(), client, shutdown.clone()));
         }
         None => tracing::warn!("no oss url configured: revocations for the oss stay queued in the outbox"),

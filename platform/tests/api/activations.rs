@@ -18,21 +18,40 @@ async fn an_activation_is_issued_with_its_sms_text_and_qr_payload() {
     assert_eq!(activation.short_code.as_str(), "10658000");
     assert_eq!(activation.expires_at_unix_seconds, app.now() + 600);
     assert_eq!(activation.poll_interval_seconds, 5);
+    assert_eq!(activation.terminal_id, app.terminal.terminal_id);
+}
+
+#[tokio::test]
+async fn an_activation_offer_is_signed_for_its_terminal_and_request_and_verifies_for_nothing_else() {
+    let app = spawn_app().await;
+    assert_eq!(app.register(&app.terminal).await.0, 200);
+    let (status, body, nonce) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_object().map(|fields| fields.len()), Some(1), "nothing beside the signed offer: {body}");
+    let offer = app.verify_offer(&body, &nonce);
+    assert_eq!(offer.in_reply_to, nonce);
+    let response: numbind_wire::api::ActivationResponse = serde_json::from_value(body).unwrap();
+    let other_request = numbind_wire::activation_offer::OfferExpectation {
+        terminal_id: &app.terminal.terminal_id,
+        in_reply_to: "another-request-nonce",
+        now_unix_seconds: app.now(),
+    };
+    assert_eq!(
+        app.pinned_keys.verify_offer(&response.offer, other_request),
+        Err(numbind_wire::statement::StatementError::WrongRequest)
+    );
 }
 
 #[tokio::test]
 async fn a_rebooting_box_is_shown_the_same_code_until_it_is_nearly_expired() {
     let app = spawn_app().await;
     let first = app.registered_with_activation().await;
-    let (_, again, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
-    assert_eq!(
-        (again["activation_id"].as_str(), again["code"].as_str()),
-        (Some(first.activation_id.as_str()), Some(first.code.as_str()))
-    );
+    let again = app.activation_offer().await;
+    assert_eq!((&again.activation_id, &again.code), (&first.activation_id, &first.code));
+    assert_ne!(again.in_reply_to, first.in_reply_to, "each offer answers its own request");
     app.clock.advance(Duration::from_secs(541));
-    let (status, fresh, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
-    assert_eq!(status, 200);
-    assert_ne!(fresh["activation_id"].as_str(), Some(first.activation_id.as_str()));
+    let fresh = app.activation_offer().await;
+    assert_ne!(fresh.activation_id, first.activation_id);
 }
 
 #[tokio::test]

@@ -55,10 +55,9 @@ async fn after_an_oss_unbinding_the_box_can_be_bound_to_another_number() {
     assert_eq!(status, 409, "a bound box gets no code until it is unbound");
     let unbind = json!({ "msisdn": "13800138000", "terminal_id": app.terminal.terminal_id, "request_id": "u-1" });
     assert_eq!(app.oss_post("/v1/oss/unbindings", &unbind).await.0, 200);
-    let (status, second, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
-    assert_eq!(status, 200, "{second}");
-    let second_id = second["activation_id"].as_str().unwrap();
-    let (status, redeemed) = app.redeem(second["code"].as_str().unwrap(), "13900139000", "sms-2").await;
+    let second = app.activation_offer().await;
+    let second_id = second.activation_id.as_str();
+    let (status, redeemed) = app.redeem(&second.code, "13900139000", "sms-2").await;
     assert_eq!(status, 200, "{redeemed}");
     assert!(redeemed["currently_bound_msisdn"].is_null());
     let (status, body) = app.confirm_bound(second_id, "13900139000", "bnd-2").await;

@@ -74,10 +74,8 @@ async fn the_lock_ends_after_its_duration() {
     let (status, body, _) = redeem_with_retry_after(&app, WRONG_CODE, "13800138000", "still-locked").await;
     assert_eq!((status, body["code"].as_str()), (429, Some("number_locked")));
     app.clock.advance(Duration::from_secs(1));
-    let (status, body, _) = app.terminal_call(reqwest::Method::POST, &app.terminal_path("/activations"), b"{}").await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body, retry_after) =
-        redeem_with_retry_after(&app, body["code"].as_str().unwrap(), "13800138000", "after-lock").await;
+    let offer = app.activation_offer().await;
+    let (status, body, retry_after) = redeem_with_retry_after(&app, &offer.code, "13800138000", "after-lock").await;
     assert_eq!((status, retry_after), (200, None), "{body}");
     assert_eq!(guess_wrong(&app, "13800138000", 10..15).await, vec![unknown(); 5], "the count starts afresh");
 }

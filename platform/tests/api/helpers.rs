@@ -4,6 +4,7 @@
 use numbind_platform::domain::clock::{Clock, ManualClock};
 use numbind_platform::store::Store;
 use numbind_platform::Config;
+use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
 use numbind_wire::api::ActivationResponse;
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use numbind_wire::request_signing::{
@@ -188,13 +189,26 @@ impl TestApp {
         format!("/v1/terminals/{}{rest}", self.terminal.terminal_id)
     }
 
-    /// Registers the test terminal and asks for an activation.
-    pub(crate) async fn registered_with_activation(&self) -> ActivationResponse {
+    /// Registers the test terminal and asks for an activation; returns the offer, verified as a box would.
+    pub(crate) async fn registered_with_activation(&self) -> ActivationOffer {
         assert_eq!(self.register(&self.terminal).await.0, 200);
-        let (status, body, _) =
+        self.activation_offer().await
+    }
+
+    /// Asks for an activation as the (registered) test terminal; returns the offer, verified as a box would.
+    pub(crate) async fn activation_offer(&self) -> ActivationOffer {
+        let (status, body, nonce) =
             self.terminal_call(reqwest::Method::POST, &self.terminal_path("/activations"), b"{}").await;
         assert_eq!(status, 200, "{body}");
-        serde_json::from_value(body).unwrap()
+        self.verify_offer(&body, &nonce)
+    }
+
+    /// Verifies an activation answer with the platform's published public key, as a box would.
+    pub(crate) fn verify_offer(&self, body: &Value, in_reply_to: &str) -> ActivationOffer {
+        let response: ActivationResponse = serde_json::from_value(body.clone()).unwrap();
+        let expectation =
+            OfferExpectation { terminal_id: &self.terminal.terminal_id, in_reply_to, now_unix_seconds: self.now() };
+        self.pinned_keys.verify_offer(&response.offer, expectation).unwrap()
     }
 
     /// An OSS call authenticated with `secret`.
@@ -236,7 +250,7 @@ impl TestApp {
     }
 
     /// Registers, activates, redeems and confirms: the test terminal ends bound to `msisdn`.
-    pub(crate) async fn bind_test_terminal(&self, msisdn: &str, binding_id: &str) -> ActivationResponse {
+    pub(crate) async fn bind_test_terminal(&self, msisdn: &str, binding_id: &str) -> ActivationOffer {
         let activation = self.registered_with_activation().await;
         let (status, body) = self.redeem(&activation.code, msisdn, &format!("sms-for-{binding_id}")).await;
         assert_eq!(status, 200, "{body}");

@@ -133,9 +133,10 @@ async fn a_bound_terminal_that_asks_to_replace_its_binding_gets_a_code_and_the_o
     assert_eq!((status, body["code"].as_str()), (409, Some("terminal_already_bound")));
     let (status, body, _) = app.terminal_call(Method::POST, &activations, br#"{"replace_binding":"yes"}"#).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")));
-    let (status, body, _) = app.terminal_call(Method::POST, &activations, br#"{"replace_binding":true}"#).await;
+    let (status, body, nonce) = app.terminal_call(Method::POST, &activations, br#"{"replace_binding":true}"#).await;
     assert_eq!(status, 200, "{body}");
-    let (activation_id, code) = (body["activation_id"].as_str().unwrap(), body["code"].as_str().unwrap());
+    let offer = app.verify_offer(&body, &nonce);
+    let (activation_id, code) = (offer.activation_id.as_str(), offer.code.as_str());
     let (status, redeemed) = app.redeem(code, NEW_NUMBER, "sms-replace").await;
     assert_eq!((status, redeemed["currently_bound_msisdn"].as_str()), (200, Some(OLD_NUMBER)));
     let (status, confirmed) = app.confirm_bound(activation_id, NEW_NUMBER, "bnd-2").await;

@@ -17,7 +17,11 @@ async fn spawn_sms_centre(directory: &std::path::Path) -> (String, String, tokio
     let account = numbind_sms_sim::EsmeAccount::new("platform", SMSC_PASSWORD, vec![]);
     let config = numbind_sms_sim::Config::new(directory.join("smsc.db"), vec![account]);
     let shutdown = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(numbind_sms_sim::run(config, http, smpp, shutdown.clone().cancelled_owned()));
+    tokio::spawn(numbind_sms_sim::run(
+        config,
+        numbind_sms_sim::Listeners { http, smpp, smpp_tls: None },
+        shutdown.clone().cancelled_owned(),
+    ));
     (http_url, smpp_address, shutdown)
 }
 
@@ -26,8 +30,12 @@ async fn the_confirmation_sms_reaches_the_phone_through_the_sms_centre_exactly_o
     let smsc_directory = tempfile::tempdir().unwrap();
     let (smsc_url, smpp_address, smsc_shutdown) = spawn_sms_centre(smsc_directory.path()).await;
     let app = spawn_app_with(|config| {
-        config.smsc =
-            Some(SmscLink { address: smpp_address, system_id: "platform".into(), password: SMSC_PASSWORD.into() })
+        config.smsc = Some(SmscLink {
+            address: smpp_address,
+            system_id: "platform".into(),
+            password: SMSC_PASSWORD.into(),
+            tls: None,
+        })
     })
     .await;
     app.bind_test_terminal("13800138000", "bnd-1").await;

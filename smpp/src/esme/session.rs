@@ -2,14 +2,13 @@
 //! reconnect with full-jitter backoff until shutdown, when it unbinds politely.
 
 use super::{incoming_from, BindMode, DeliverVerdict, EsmeConfig, EsmeError, InboundDelivery, Shared, SubmitRequest};
-use crate::connection::{Connection, ConnectionError, PduReader, PduWriter, ReadOutcome};
+use crate::connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use crate::pdu::{self, Bind, Pdu, PduBody};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -99,7 +98,17 @@ impl Session {
             .map_err(|_| SessionError::Timeout)?
             .map_err(ConnectionError::from)?;
         let _ = stream.set_nodelay(true);
-        let mut connection = Connection::new(stream);
+        let mut connection = match &self.config.tls {
+            None => Connection::new(stream),
+            Some(tls) => {
+                let handshake = tls.connector.connect(tls.server_name.clone(), stream);
+                let stream = tokio::time::timeout(timeout, handshake)
+                    .await
+                    .map_err(|_| SessionError::Timeout)?
+                    .map_err(ConnectionError::from)?;
+                Connection::over(stream)
+            }
+        };
         let bind = Bind {
             system_id: self.config.system_id.clone(),
             password: self.config.password.clone(),
@@ -154,8 +163,8 @@ fn reconnect_delay(failures: u32, ceiling: Duration) -> Duration {
 /// One bound connection.
 struct BoundSession<'a> {
     session: &'a Session,
-    reader: PduReader<OwnedReadHalf>,
-    writer: PduWriter<OwnedWriteHalf>,
+    reader: PduReader<ReadHalf>,
+    writer: PduWriter<WriteHalf>,
     next_sequence: u32,
     pending_submits: HashMap<u32, oneshot::Sender<Result<String, EsmeError>>>,
     verdict_sender: mpsc::UnboundedSender<(u32, DeliverVerdict)>,
@@ -164,7 +173,7 @@ struct BoundSession<'a> {
 }
 
 impl<'a> BoundSession<'a> {
-    fn new(session: &'a Session, reader: PduReader<OwnedReadHalf>, writer: PduWriter<OwnedWriteHalf>) -> Self {
+    fn new(session: &'a Session, reader: PduReader<ReadHalf>, writer: PduWriter<WriteHalf>) -> Self {
         let (verdict_sender, verdict_receiver) = mpsc::unbounded_channel();
         BoundSession {
             session,

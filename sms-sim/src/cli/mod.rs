@@ -36,6 +36,12 @@ pub struct ServeArgs {
     /// Fault injection for tests: deliver every MO twice with the same SMSC message ID.
     #[arg(long, env = "NUMBIND_SMSC_DUPLICATE_MO")]
     pub duplicate_mo_deliveries: bool,
+    /// Listen address of SMPP over TLS (port 0 picks one); needs --tls-certificate-file and --tls-key-file.
+    #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", requires_all = ["tls_certificate_file", "tls_key_file"])]
+    pub smpp_tls: Option<SocketAddr>,
+    /// The certificate of the SMPP-over-TLS listener.
+    #[command(flatten)]
+    pub tls: numbind_process::cli::ServerTlsArgs,
 }
 
 impl ServeArgs {
@@ -52,11 +58,13 @@ impl ServeArgs {
             config.max_queue = max_queue;
         }
         config.duplicate_mo_deliveries = self.duplicate_mo_deliveries;
+        config.tls = self.tls.certificate_files();
         Ok(config)
     }
 }
 
-/// Builds the config, binds, prints `listening http=...` and `listening smpp=...`, runs until SIGTERM/ctrl-c.
+/// Builds the config, binds, prints `listening http=...`, `listening smpp=...` (and `listening smpp-tls=...`),
+/// runs until SIGTERM/ctrl-c.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
     if let Some(parent) = config.database_path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
@@ -64,10 +72,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let http_listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
     let smpp_listener = TcpListener::bind(args.smpp).await.with_context(|| format!("binding smpp {}", args.smpp))?;
+    let smpp_tls_listener = match args.smpp_tls {
+        Some(address) => Some(TcpListener::bind(address).await.with_context(|| format!("binding smpp tls {address}"))?),
+        None => None,
+    };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
     writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
+    if let Some(listener) = &smpp_tls_listener {
+        writeln!(stdout, "listening smpp-tls={}", listener.local_addr()?)?;
+    }
     stdout.flush()?;
     drop(stdout);
-    crate::run(config, http_listener, smpp_listener, numbind_process::stop_signal()).await
+    let listeners = crate::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: smpp_tls_listener };
+    crate::run(config, listeners, numbind_process::stop_signal()).await
 }

@@ -9,12 +9,10 @@ use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::state::{now_unix_ms, AppState};
 use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage};
-use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadOutcome};
+use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -23,8 +21,8 @@ const TICK: Duration = Duration::from_millis(500);
 
 pub(super) struct ServerSession {
     state: Arc<AppState>,
-    reader: PduReader<OwnedReadHalf>,
-    writer: PduWriter<OwnedWriteHalf>,
+    reader: PduReader<ReadHalf>,
+    writer: PduWriter<WriteHalf>,
     session_state: SessionState,
     account: Option<EsmeAccount>,
     registration: Option<u64>,
@@ -46,8 +44,8 @@ async fn next_job(jobs: &mut Option<mpsc::Receiver<DeliveryJob>>) -> Option<Deli
 }
 
 impl ServerSession {
-    pub(super) fn new(state: Arc<AppState>, stream: TcpStream) -> ServerSession {
-        let (reader, writer) = Connection::new(stream).into_split();
+    pub(super) fn new(state: Arc<AppState>, connection: Connection) -> ServerSession {
+        let (reader, writer) = connection.into_split();
         let store_state = Arc::clone(&state);
         let submits = InFlightSubmits::new(Arc::new(move |window| store_window(&store_state, window)));
         ServerSession {

@@ -49,9 +49,13 @@ pub(crate) async fn spawn_app_with(config: Config) -> TestApp {
     let http_url = format!("http://{}", http_listener.local_addr().expect("http address"));
     let smpp_address = smpp_listener.local_addr().expect("smpp address").to_string();
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(numbind_sms_sim::run(config, http_listener, smpp_listener, async move {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(numbind_sms_sim::run(
+        config,
+        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     TestApp { http_url, smpp_address, http: reqwest::Client::new(), stop: Some(stop), task: Some(task) }
 }
 

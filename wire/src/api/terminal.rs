@@ -1,7 +1,7 @@
 //! Bodies exchanged between the device agent and the platform. Every request is signed (`request_signing`),
 //! except the session status check, which carries a session tag (`terminal_session`).
 
-use crate::short_code::ShortCode;
+use crate::activation_offer::SignedActivationOffer;
 use crate::statement::SignedStatement;
 use crate::terminal_id::TerminalId;
 use crate::terminal_session::SessionStatement;
@@ -37,20 +37,11 @@ pub struct BindingCheckResponse {
     pub statement: SessionStatement,
 }
 
-/// A fresh activation: what the box shows.
+/// A fresh activation: what the box shows, signed by the platform for this terminal and this request. The box
+/// shows nothing of it before `PinnedPlatformKeys::verify_offer` succeeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivationResponse {
-    pub activation_id: String,
-    /// Grouped for the screen: `WDJB-MJHT`.
-    pub code: String,
-    pub short_code: ShortCode,
-    /// The exact SMS to send: `BIND WDJBMJHT`.
-    pub sms_text: String,
-    /// What the QR code encodes: `SMSTO:10658000:BIND WDJBMJHT`.
-    pub qr_payload: String,
-    pub expires_at_unix_seconds: i64,
-    /// Poll (long-poll) no more often than this.
-    pub poll_interval_seconds: u32,
+    pub offer: SignedActivationOffer,
 }
 
 /// The answer to a long-poll on an activation.
