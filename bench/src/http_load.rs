@@ -1,14 +1,48 @@
-//! The HTTP load generator: raw HTTP/1.1 keep-alive connections, a fixed count, closed loop (one request in
-//! flight per connection), every latency recorded. Used identically against numbind and its baselines.
+//! The HTTP load generator: raw HTTP/1.1 connections (plain, or TLS through rustls as a box's client would), a
+//! fixed count, closed loop (one request in flight per connection), every latency recorded; connections kept
+//! alive, or a new one (with its handshake) per request. Used identically against numbind and its baselines.
 
 use crate::latency::LatencyRecorder;
 use anyhow::Context;
+use numbind_process::tls::TlsConnector;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Barrier;
+
+/// Where load goes: an address, over TLS when a connector is given.
+#[derive(Clone)]
+pub struct Target {
+    pub address: SocketAddr,
+    pub tls: Option<TlsConnector>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Target").field("address", &self.address).field("tls", &self.tls.is_some()).finish()
+    }
+}
+
+impl From<SocketAddr> for Target {
+    fn from(address: SocketAddr) -> Target {
+        Target { address, tls: None }
+    }
+}
+
+/// A byte stream a request can travel on: TCP or TLS over TCP.
+pub trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<Stream: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for Stream {}
+
+/// How a connection is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Keep-alive: one connection (and one handshake) for the whole run.
+    KeepAlive,
+    /// A new connection, with its handshake, for every request.
+    NewConnectionPerRequest,
+}
 
 /// Builds the bytes of the next request of connection `index` (signing happens here, outside the timing).
 pub type RequestFactory = Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>;
@@ -43,7 +77,18 @@ pub struct HttpResponse {
 /// `connections` keep-alive connections, each sending its next request as soon as the last one is answered,
 /// for `duration` after all are connected.
 pub async fn closed_loop(
-    address: SocketAddr,
+    target: impl Into<Target>,
+    connections: usize,
+    duration: Duration,
+    make_request: RequestFactory,
+) -> anyhow::Result<LoadResult> {
+    closed_loop_with(target.into(), Reuse::KeepAlive, connections, duration, make_request).await
+}
+
+/// `closed_loop`, with connections reused or made anew for every request.
+pub async fn closed_loop_with(
+    target: Target,
+    reuse: Reuse,
     connections: usize,
     duration: Duration,
     make_request: RequestFactory,
@@ -51,12 +96,14 @@ pub async fn closed_loop(
     let start_line = Arc::new(Barrier::new(connections + 1));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..connections {
-        let stream = connect(address).await?;
+        let stream = connect_to(&target).await?;
         let start_line = start_line.clone();
         let make_request = make_request.clone();
+        let target = target.clone();
         tasks.spawn(async move {
             start_line.wait().await;
-            drive_connection(stream, address, index, Instant::now() + duration, make_request).await
+            let lane = Lane { target, reuse, index, make_request };
+            lane.drive(stream, Instant::now() + duration).await
         });
     }
     start_line.wait().await;
@@ -72,34 +119,58 @@ pub async fn closed_loop(
     Ok(total)
 }
 
-async fn drive_connection(
-    mut stream: TcpStream,
-    address: SocketAddr,
+/// One closed-loop connection's work.
+struct Lane {
+    target: Target,
+    reuse: Reuse,
     index: usize,
-    deadline: Instant,
     make_request: RequestFactory,
-) -> LoadResult {
-    let mut result = LoadResult::default();
-    let mut buffer = Vec::with_capacity(4096);
-    while Instant::now() < deadline {
-        let request = make_request(index);
-        let sent_at = Instant::now();
-        match exchange(&mut stream, &request, &mut buffer).await {
-            Ok(response) if (200..300).contains(&response.status) => {
-                result.succeeded += 1;
-                result.latencies.record(sent_at.elapsed());
-            }
-            Ok(_) => result.failed += 1,
-            Err(_) => {
-                result.failed += 1;
-                match connect(address).await {
-                    Ok(fresh) => stream = fresh,
+}
+
+impl Lane {
+    async fn drive(self, first: Box<dyn ByteStream>, deadline: Instant) -> LoadResult {
+        let mut result = LoadResult::default();
+        let mut buffer = Vec::with_capacity(4096);
+        let mut stream = Some(first);
+        while Instant::now() < deadline {
+            let request = (self.make_request)(self.index);
+            let sent_at = Instant::now();
+            let mut connection = match stream.take() {
+                Some(connection) => connection,
+                None => match connect_to(&self.target).await {
+                    Ok(fresh) => fresh,
                     Err(_) => return result,
+                },
+            };
+            match exchange(&mut connection, &request, &mut buffer).await {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    result.succeeded += 1;
+                    result.latencies.record(sent_at.elapsed());
+                }
+                Ok(_) => result.failed += 1,
+                Err(_) => {
+                    result.failed += 1;
+                    continue;
                 }
             }
+            if self.reuse == Reuse::KeepAlive {
+                stream = Some(connection);
+            }
+        }
+        result
+    }
+}
+
+/// Opens a connection to `target` (TCP_NODELAY; the TLS handshake done when the target is TLS).
+pub async fn connect_to(target: &Target) -> anyhow::Result<Box<dyn ByteStream>> {
+    let stream = connect(target.address).await?;
+    match &target.tls {
+        None => Ok(Box::new(stream)),
+        Some(connector) => {
+            let name = numbind_process::tls::server_name(&target.address.ip().to_string())?;
+            Ok(Box::new(connector.connect(name, stream).await.context("tls handshake")?))
         }
     }
-    result
 }
 
 /// Opens a connection with TCP_NODELAY.
@@ -110,12 +181,18 @@ pub async fn connect(address: SocketAddr) -> anyhow::Result<TcpStream> {
 }
 
 /// Writes one request and reads its response (`Content-Length` bodies only, as every server here sends).
-pub async fn exchange(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>) -> anyhow::Result<HttpResponse> {
+pub async fn exchange<Stream>(stream: &mut Stream, request: &[u8], buffer: &mut Vec<u8>) -> anyhow::Result<HttpResponse>
+where
+    Stream: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
     stream.write_all(request).await?;
     read_response(stream, buffer).await
 }
 
-async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<HttpResponse> {
+async fn read_response<Stream>(stream: &mut Stream, buffer: &mut Vec<u8>) -> anyhow::Result<HttpResponse>
+where
+    Stream: AsyncRead + Unpin + ?Sized,
+{
     buffer.clear();
     let mut chunk = [0u8; 8192];
     loop {
@@ -161,7 +238,12 @@ fn parse_head(head: &[u8]) -> anyhow::Result<(u16, usize)> {
 
 /// Sends every request once over `connections` keep-alive connections; every answer must be 2xx. Returns the
 /// bodies in the requests' order.
-pub async fn send_all(address: SocketAddr, requests: Vec<Vec<u8>>, connections: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+pub async fn send_all(
+    target: impl Into<Target>,
+    requests: Vec<Vec<u8>>,
+    connections: usize,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let target = target.into();
     let lane_size = requests.len().div_ceil(connections.max(1)).max(1);
     let mut tasks = tokio::task::JoinSet::new();
     let mut requests = requests.into_iter();
@@ -170,8 +252,9 @@ pub async fn send_all(address: SocketAddr, requests: Vec<Vec<u8>>, connections: 
         if chunk.is_empty() {
             break;
         }
+        let target = target.clone();
         tasks.spawn(async move {
-            let mut stream = connect(address).await?;
+            let mut stream = connect_to(&target).await?;
             let mut buffer = Vec::new();
             let mut bodies = Vec::with_capacity(chunk.len());
             for request in &chunk {

@@ -1,7 +1,7 @@
 //! Phones and subscribers: OSS subscribers created in bulk, and a phone texting the short code via the SMS
 //! centre's phone API.
 
-use crate::http_load::{connect, exchange, request_bytes, send_all};
+use crate::http_load::{connect, exchange, request_bytes, send_all, Target};
 use crate::system::SHORT_CODE;
 use std::net::SocketAddr;
 
@@ -11,7 +11,7 @@ pub fn phone_number(index: usize) -> String {
 }
 
 /// Creates active postpaid subscribers (one box each) for phones `first..first + count`.
-pub async fn create_subscribers(oss_http: SocketAddr, first: usize, count: usize) -> anyhow::Result<()> {
+pub async fn create_subscribers(oss: impl Into<Target>, first: usize, count: usize) -> anyhow::Result<()> {
     let requests = (first..first + count)
         .map(|index| {
             let body = serde_json::json!({
@@ -20,7 +20,7 @@ pub async fn create_subscribers(oss_http: SocketAddr, first: usize, count: usize
             request_bytes("POST", "/v1/subscribers", &[], body.to_string().as_bytes())
         })
         .collect();
-    send_all(oss_http, requests, 16).await?;
+    send_all(oss, requests, 16).await?;
     Ok(())
 }
 

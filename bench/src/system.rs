@@ -1,13 +1,18 @@
 //! numbind started in-process on its own tokio runtime (2 workers, like the machine): the platform alone, the
 //! SMS centre alone, or the whole system (SMS centre, platform, OSS) talking over loopback as in `numbind up`.
 
+use crate::http_load::Target;
 use anyhow::Context;
+use numbind_process::local_authority::LocalAuthorityFiles;
+use numbind_process::tls::TlsConnector;
+use numbind_smpp::esme::SmscLink;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::PlatformPublicKey;
 use numbind_wire::ShortCode;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
@@ -99,6 +104,12 @@ pub fn platform_public_key(directory: &Path) -> anyhow::Result<PlatformPublicKey
 #[derive(Debug, Clone)]
 pub struct SystemAddresses {
     pub platform: SocketAddr,
+    /// `http://` or `https://` and the platform's address.
+    pub platform_url: String,
+    /// The authority a box trusts for `https://`.
+    pub authority_pem: Option<Vec<u8>>,
+    /// The OSS's admin API, plain or TLS.
+    pub oss: Target,
     pub smsc_http: SocketAddr,
     pub smsc_smpp: SocketAddr,
     pub oss_http: SocketAddr,
@@ -118,25 +129,82 @@ impl Drop for RunningSystem {
     }
 }
 
+/// The certificate authority of a bench run (in `<directory>/tls`) and its services' certificates.
+pub fn local_authority(directory: &Path) -> anyhow::Result<LocalAuthorityFiles> {
+    let hosts = numbind_process::local_authority::loopback_hosts();
+    Ok(numbind_process::local_authority::ensure_local_authority(
+        &directory.join("tls"),
+        &["platform", "oss", "smsc"],
+        &hosts,
+    )?)
+}
+
+/// A client connector trusting the authority; without `resumption`, every connection makes a full handshake, as
+/// a box does after a reboot.
+pub fn tls_connector(authority: &LocalAuthorityFiles, resumption: bool) -> anyhow::Result<TlsConnector> {
+    let mut config = numbind_process::tls::client_config(&authority.authority_certificate())?;
+    if !resumption {
+        config.resumption = numbind_process::tls::Resumption::disabled();
+    }
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// How a bench platform serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    PlainHttp,
+    /// HTTPS with a certificate from the run's local authority (in the platform's directory).
+    Tls,
+}
+
 pub async fn start_platform(
     runtime: &ServerRuntime,
     directory: &Path,
 ) -> anyhow::Result<(SocketAddr, CancellationToken)> {
-    let config = platform_config(directory)?;
+    start_platform_with(runtime, directory, Transport::PlainHttp).await
+}
+
+/// The platform alone, plain or TLS.
+pub async fn start_platform_with(
+    runtime: &ServerRuntime,
+    directory: &Path,
+    transport: Transport,
+) -> anyhow::Result<(SocketAddr, CancellationToken)> {
+    let mut config = platform_config(directory)?;
+    if transport == Transport::Tls {
+        config.tls = Some(local_authority(directory)?.service("platform"));
+    }
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let address =
         runtime.serve(move |listener| numbind_platform::run(config, listener, token.cancelled_owned())).await?;
-    wait_until_healthy(address).await?;
+    match transport {
+        Transport::PlainHttp => wait_until_healthy(address).await?,
+        Transport::Tls => {
+            let target = Target { address, tls: Some(tls_connector(&local_authority(directory)?, true)?) };
+            wait_until_healthy_at(&target).await?;
+        }
+    }
     Ok((address, shutdown))
 }
 
-/// The SMS centre with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones.
+/// The SMS centre with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones; returns its
+/// HTTP address and the SMPP address the others bind to (its TLS listener under `Transport::Tls`).
 pub async fn start_smsc(
     runtime: &ServerRuntime,
     directory: &Path,
     extra: Vec<numbind_sms_sim::EsmeAccount>,
     shutdown: &CancellationToken,
+) -> anyhow::Result<(SocketAddr, SocketAddr)> {
+    start_smsc_with(runtime, directory, extra, shutdown, Transport::PlainHttp).await
+}
+
+async fn start_smsc_with(
+    runtime: &ServerRuntime,
+    directory: &Path,
+    extra: Vec<numbind_sms_sim::EsmeAccount>,
+    shutdown: &CancellationToken,
+    transport: Transport,
 ) -> anyhow::Result<(SocketAddr, SocketAddr)> {
     let mut oss = numbind_sms_sim::EsmeAccount::new("oss", SMPP_PASSWORD, vec![short_code()?]);
     oss.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
@@ -144,14 +212,23 @@ pub async fn start_smsc(
     platform.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
     let mut accounts = vec![oss, platform];
     accounts.extend(extra);
-    let config = numbind_sms_sim::Config::new(directory.join("smsc.db"), accounts);
+    let mut config = numbind_sms_sim::Config::new(directory.join("smsc.db"), accounts);
+    if transport == Transport::Tls {
+        config.tls = Some(local_authority(directory)?.service("smsc"));
+    }
     let token = shutdown.clone();
     let (smpp_sender, smpp_receiver) = tokio::sync::oneshot::channel();
     let http = runtime
         .serve(move |http_listener| async move {
             let smpp_listener = listen_loopback()?;
-            let _ = smpp_sender.send(smpp_listener.local_addr()?);
-            numbind_sms_sim::run(config, http_listener, smpp_listener, token.cancelled_owned()).await
+            let smpp_tls = if transport == Transport::Tls { Some(listen_loopback()?) } else { None };
+            let linked = match &smpp_tls {
+                Some(listener) => listener.local_addr()?,
+                None => smpp_listener.local_addr()?,
+            };
+            let _ = smpp_sender.send(linked);
+            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls };
+            numbind_sms_sim::run(config, listeners, token.cancelled_owned()).await
         })
         .await?;
     let smpp = smpp_receiver.await.context("sms centre did not bind smpp")?;
@@ -161,46 +238,83 @@ pub async fn start_smsc(
 
 /// SMS centre, platform and OSS, wired as `numbind up` wires them, the throttles opened.
 pub async fn start_full_system(runtime: &ServerRuntime, directory: &Path) -> anyhow::Result<RunningSystem> {
+    start_full_system_with(runtime, directory, Transport::PlainHttp).await
+}
+
+/// The SMPP link to the SMS centre at `address`, over TLS under `Transport::Tls`.
+fn smsc_link(system_id: &str, address: SocketAddr, directory: &Path, transport: Transport) -> anyhow::Result<SmscLink> {
+    let mut link = SmscLink::new(address.to_string(), system_id, SMPP_PASSWORD);
+    if transport == Transport::Tls {
+        let client_config = numbind_process::tls::client_config(&local_authority(directory)?.authority_certificate())?;
+        link.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, &address.to_string())?);
+    }
+    Ok(link)
+}
+
+/// The whole system, plain or with every link over TLS (HTTPS, SMPP over TLS) as `numbind up` runs it.
+pub async fn start_full_system_with(
+    runtime: &ServerRuntime,
+    directory: &Path,
+    transport: Transport,
+) -> anyhow::Result<RunningSystem> {
     let shutdown = CancellationToken::new();
-    let (smsc_http, smsc_smpp) = start_smsc(runtime, directory, Vec::new(), &shutdown).await?;
+    let (smsc_http, smsc_smpp) = start_smsc_with(runtime, directory, Vec::new(), &shutdown, transport).await?;
     let platform_key = platform_public_key(directory)?;
+    let authority = match transport {
+        Transport::Tls => Some(local_authority(directory)?),
+        Transport::PlainHttp => None,
+    };
     let mut config = platform_config(directory)?;
-    config.smsc = Some(numbind_platform::SmscLink {
-        address: smsc_smpp.to_string(),
-        system_id: "platform".into(),
-        password: SMPP_PASSWORD.into(),
-    });
+    config.smsc = Some(smsc_link("platform", smsc_smpp, directory, transport)?);
+    config.tls = authority.as_ref().map(|authority| authority.service("platform"));
+    config.trusted_authorities = authority.as_ref().map(LocalAuthorityFiles::authority_certificate);
     let token = shutdown.clone();
     let platform =
         runtime.serve(move |listener| numbind_platform::run(config, listener, token.cancelled_owned())).await?;
-    wait_until_healthy(platform).await?;
+    let scheme = if authority.is_some() { "https" } else { "http" };
+    let platform_target = Target {
+        address: platform,
+        tls: authority.as_ref().map(|authority| tls_connector(authority, true)).transpose()?,
+    };
+    wait_until_healthy_at(&platform_target).await?;
     let mut oss_config = numbind_oss_sim::Config::new(
         directory.join("oss.db"),
-        format!("http://{platform}"),
+        format!("{scheme}://{platform}"),
         ComponentSecret::parse(OSS_SECRET).context("oss secret")?,
         short_code()?,
-        numbind_oss_sim::SmscLink {
-            address: smsc_smpp.to_string(),
-            system_id: "oss".into(),
-            password: SMPP_PASSWORD.into(),
-        },
+        smsc_link("oss", smsc_smpp, directory, transport)?,
     );
     oss_config.retry_initial_backoff = Duration::from_millis(50);
     oss_config.idle_poll_interval = Duration::from_millis(200);
+    oss_config.trusted_authorities = authority.as_ref().map(LocalAuthorityFiles::authority_certificate);
     let token = shutdown.clone();
+    oss_config.tls = authority.as_ref().map(|authority| authority.service("oss"));
     let oss_http =
         runtime.serve(move |listener| numbind_oss_sim::run(oss_config, listener, token.cancelled_owned())).await?;
-    wait_until_healthy(oss_http).await?;
-    let addresses = SystemAddresses { platform, smsc_http, smsc_smpp, oss_http, platform_key };
+    let oss = Target { address: oss_http, tls: platform_target.tls.clone() };
+    wait_until_healthy_at(&oss).await?;
+    let authority_pem = match &authority {
+        Some(authority) => Some(std::fs::read(authority.authority_certificate())?),
+        None => None,
+    };
+    let platform_url = format!("{scheme}://{platform}");
+    let addresses =
+        SystemAddresses { platform, platform_url, authority_pem, oss, smsc_http, smsc_smpp, oss_http, platform_key };
     Ok(RunningSystem { addresses, directory: directory.to_owned(), shutdown })
 }
 
 /// Polls `GET /healthz` until 200 (bounded: 30 s).
 pub async fn wait_until_healthy(address: SocketAddr) -> anyhow::Result<()> {
+    wait_until_healthy_at(&Target::from(address)).await
+}
+
+/// Polls `GET /healthz` on a plain or TLS target until 200 (bounded: 30 s).
+pub async fn wait_until_healthy_at(target: &Target) -> anyhow::Result<()> {
+    let address = target.address;
     let deadline = Instant::now() + Duration::from_secs(30);
     let request = crate::http_load::request_bytes("GET", "/healthz", &[], b"");
     loop {
-        if let Ok(mut stream) = crate::http_load::connect(address).await {
+        if let Ok(mut stream) = crate::http_load::connect_to(target).await {
             let mut buffer = Vec::new();
             if let Ok(response) = crate::http_load::exchange(&mut stream, &request, &mut buffer).await {
                 if response.status == 200 {

@@ -2,8 +2,9 @@
 //! timestamp), session-tagged status checks once a session is open, and bulk registration, session opening and
 //! activation over a few keep-alive connections.
 
-use crate::http_load::{request_bytes, send_all};
+use crate::http_load::{request_bytes, send_all, Target};
 use anyhow::Context;
+use numbind_wire::activation_offer::OfferExpectation;
 use numbind_wire::api::ActivationResponse;
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, TerminalKeyPair, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
@@ -123,8 +124,9 @@ impl SimulatedTerminal {
         self.signed_request("GET", &format!("/v1/terminals/{}/binding", self.terminal_id), b"")
     }
 
-    pub fn activation_request(&self) -> Vec<u8> {
-        self.signed_request("POST", &format!("/v1/terminals/{}/activations", self.terminal_id), b"{}")
+    /// `POST .../activations` and its nonce, which the signed offer must name.
+    fn activation_request(&self) -> (Vec<u8>, String) {
+        self.signed_request_with_nonce("POST", &format!("/v1/terminals/{}/activations", self.terminal_id), b"{}")
     }
 
     pub fn long_poll_request(&self, activation_id: &str, wait_seconds: u64) -> Vec<u8> {
@@ -146,15 +148,15 @@ pub fn generate_terminals(count: usize) -> anyhow::Result<Vec<Arc<SimulatedTermi
     (0..count).map(|_| SimulatedTerminal::generate().map(Arc::new)).collect()
 }
 
-pub async fn register_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<()> {
+pub async fn register_all(target: impl Into<Target>, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<()> {
     let requests = terminals.iter().map(|terminal| terminal.registration_request()).collect();
-    send_all(address, requests, 32).await.context("registering")?;
+    send_all(target, requests, 32).await.context("registering")?;
     Ok(())
 }
 
 /// Opens a session for every terminal (signed handshakes), verifying each grant against `pinned`.
 pub async fn open_sessions_all(
-    address: SocketAddr,
+    target: impl Into<Target>,
     terminals: &[Arc<SimulatedTerminal>],
     pinned: &PinnedPlatformKeys,
 ) -> anyhow::Result<()> {
@@ -165,22 +167,32 @@ pub async fn open_sessions_all(
         offers.push((offer, nonce));
         requests.push(request);
     }
-    let bodies = send_all(address, requests, 32).await.context("opening sessions")?;
+    let bodies = send_all(target, requests, 32).await.context("opening sessions")?;
     for ((terminal, (offer, nonce)), body) in terminals.iter().zip(offers).zip(bodies) {
         terminal.complete_session(offer, &nonce, &body, pinned)?;
     }
     Ok(())
 }
 
-/// Asks one activation per terminal; returns the activation IDs in the terminals' order.
-pub async fn activate_all(address: SocketAddr, terminals: &[Arc<SimulatedTerminal>]) -> anyhow::Result<Vec<String>> {
-    let requests = terminals.iter().map(|terminal| terminal.activation_request()).collect();
+/// Asks one activation per terminal and verifies each signed offer as a box would; returns the activation IDs in
+/// the terminals' order.
+pub async fn activate_all(
+    address: SocketAddr,
+    terminals: &[Arc<SimulatedTerminal>],
+    pinned: &PinnedPlatformKeys,
+) -> anyhow::Result<Vec<String>> {
+    let (requests, nonces): (Vec<_>, Vec<_>) = terminals.iter().map(|terminal| terminal.activation_request()).unzip();
     let bodies = send_all(address, requests, 32).await.context("activating")?;
-    bodies
+    let now = now_unix_seconds();
+    terminals
         .iter()
-        .map(|body| {
-            let activation: ActivationResponse = serde_json::from_slice(body).context("activation response")?;
-            Ok(activation.activation_id)
+        .zip(nonces)
+        .zip(bodies)
+        .map(|((terminal, nonce), body)| {
+            let activation: ActivationResponse = serde_json::from_slice(&body).context("activation response")?;
+            let expectation =
+                OfferExpectation { terminal_id: &terminal.terminal_id, in_reply_to: &nonce, now_unix_seconds: now };
+            Ok(pinned.verify_offer(&activation.offer, expectation)?.activation_id)
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use crate::latency::LatencyRecorder;
 use crate::phones::{create_subscribers, phone_number, send_sms};
 use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
 use crate::scenarios::measurement_duration;
-use crate::system::{start_full_system, ServerRuntime, SystemAddresses};
+use crate::system::{start_full_system, start_full_system_with, ServerRuntime, SystemAddresses, Transport};
 use crate::BenchOptions;
 use anyhow::Context;
 use numbind_device_agent::{Agent, AgentConfig, AgentEvent};
@@ -28,6 +28,18 @@ fn heading(in_flight: usize) -> ScenarioHeading {
     }
 }
 
+fn tls_heading(in_flight: usize) -> ScenarioHeading {
+    ScenarioHeading {
+        scenario: 2,
+        name: "activations end to end",
+        variant: format!("{in_flight} in flight, every link over TLS"),
+        unit: "activations/s",
+        baseline_name: "the same run's activations over plain links",
+        target: "what TLS costs (no target)",
+        target_checks: Vec::new(),
+    }
+}
+
 /// One round: every box bound once.
 struct RoundResult {
     activations: usize,
@@ -39,32 +51,58 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let (boxes, in_flight) = if options.quick { (20, 8) } else { (2000, 256) };
     let runtime = ServerRuntime::new()?;
     let directory = tempfile::tempdir_in(&options.work_dir)?;
-    let system = start_full_system(&runtime, directory.path()).await?;
-    create_subscribers(system.addresses.oss_http, 0, boxes * options.repeats).await?;
-    let mut repeats = Vec::new();
+    let plain_directory = directory.path().join("plain");
+    let tls_directory = directory.path().join("tls");
+    std::fs::create_dir_all(&plain_directory)?;
+    std::fs::create_dir_all(&tls_directory)?;
+    let system = start_full_system(&runtime, &plain_directory).await?;
+    let tls_system = start_full_system_with(&runtime, &tls_directory, Transport::Tls).await?;
+    create_subscribers(system.addresses.oss.clone(), 0, boxes * options.repeats).await?;
+    create_subscribers(tls_system.addresses.oss.clone(), 0, boxes * options.repeats).await?;
+    let (mut repeats, mut tls_repeats) = (Vec::new(), Vec::new());
     for repeat in 0..options.repeats {
-        let baseline_directory = directory.path().to_owned();
+        let baseline_directory = plain_directory.clone();
         let duration = measurement_duration(options.quick);
         let commits_per_second = tokio::task::spawn_blocking(move || {
             crate::baselines::sqlite_commits_per_second(&baseline_directory, duration)
         })
         .await??;
-        let boxes_directory = directory.path().join(format!("boxes-{repeat}"));
-        let mut round = activation_round(&system.addresses, &boxes_directory, repeat * boxes, boxes, in_flight).await?;
-        let rate = round.activations as f64 / round.elapsed.as_secs_f64().max(1e-9);
-        repeats.push(
-            RepeatFigures::new(rate, commits_per_second)
-                .with("p50_ms", round.latencies.quantile_milliseconds(0.5))
-                .with("p99_ms", round.latencies.quantile_milliseconds(0.99))
-                .with("max_ms", round.latencies.quantile_milliseconds(1.0)),
-        );
+        let round_of = |system: &SystemAddresses, name: &str| {
+            let boxes_directory = directory.path().join(format!("boxes-{name}-{repeat}"));
+            let system = system.clone();
+            async move { activation_round(&system, &boxes_directory, repeat * boxes, boxes, in_flight).await }
+        };
+        let mut plain = round_of(&system.addresses, "plain").await?;
+        let mut tls = round_of(&tls_system.addresses, "tls").await?;
+        repeats.push(round_figures(&mut plain, commits_per_second));
+        tls_repeats.push(round_figures(&mut tls, plain.rate()));
     }
     let notes = vec![
         format!("{boxes} boxes per repeat (device-agent library, own reqwest client and state dir each), {in_flight} activations in flight"),
         "latency: phone's 202 from the SMS centre -> agent Bound event (flag fsync'd + acknowledgement)".into(),
         "platform, OSS and SMS centre in-process on one 2-worker runtime; SMPP throttles opened".into(),
     ];
-    Ok(vec![ScenarioReport::from_repeats(heading(in_flight), repeats, notes)])
+    let tls_notes = vec![
+        "every link over TLS as under `numbind up`: boxes to the platform (HTTPS, pinned authority), OSS and platform to each other (HTTPS), both to the SMS centre (SMPP over TLS)".into(),
+        "each repeat runs the plain round, then this one, on twin systems; ratio = TLS / plain".into(),
+    ];
+    Ok(vec![
+        ScenarioReport::from_repeats(heading(in_flight), repeats, notes),
+        ScenarioReport::from_repeats(tls_heading(in_flight), tls_repeats, tls_notes),
+    ])
+}
+
+fn round_figures(round: &mut RoundResult, baseline: f64) -> RepeatFigures {
+    RepeatFigures::new(round.rate(), baseline)
+        .with("p50_ms", round.latencies.quantile_milliseconds(0.5))
+        .with("p99_ms", round.latencies.quantile_milliseconds(0.99))
+        .with("max_ms", round.latencies.quantile_milliseconds(1.0))
+}
+
+impl RoundResult {
+    fn rate(&self) -> f64 {
+        self.activations as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
 }
 
 /// Boots `count` boxes until each shows a code, then lets phones `first_phone..` text them, `in_flight` at a time.
@@ -138,8 +176,8 @@ async fn activation_round(
 }
 
 fn agent_config(system: &SystemAddresses, state_dir: &Path) -> AgentConfig {
-    let mut config =
-        AgentConfig::new(state_dir, format!("http://{}", system.platform), vec![system.platform_key.clone()]);
+    let mut config = AgentConfig::new(state_dir, system.platform_url.clone(), vec![system.platform_key.clone()]);
+    config.platform_authorities_pem = system.authority_pem.clone();
     config.device_model = "numbind bench STB".into();
     config.request_timeout = Duration::from_secs(30);
     config.retry_base = Duration::from_millis(100);

@@ -3,7 +3,9 @@
 //!
 //! Boxes hold a session (opened by a signed handshake before the run, as a box that booted within the session
 //! lifetime does), so each check is session-tagged. One more variant measures the signed check that a box without
-//! a session makes, to show what the session saves.
+//! a session makes, to show what the session saves. Two more measure what TLS costs, against a twin platform
+//! serving plain HTTP in the same run: the steady state over kept-alive TLS connections, and a full handshake
+//! per check (a box that reboots).
 
 use crate::http_load::{closed_loop, connect, exchange, RequestFactory};
 use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
@@ -11,6 +13,8 @@ use crate::scenarios::measurement_duration;
 use crate::system::{platform_public_key, start_platform, ServerRuntime};
 use crate::terminals::{generate_terminals, open_sessions_all, register_all, SimulatedTerminal};
 use crate::BenchOptions;
+
+mod tls;
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,6 +46,12 @@ fn heading(connections: usize, kind: CheckKind) -> ScenarioHeading {
 }
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
+    let mut reports = plain_rows(options).await?;
+    reports.extend(tls::rows(options).await?);
+    Ok(reports)
+}
+
+async fn plain_rows(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
     let levels: &[usize] = if options.quick { &[16] } else { &[64, 256, 1024] };
     let signed_level = if options.quick { 16 } else { 256 };
     let terminal_count = if options.quick { 16 } else { 1024 };

@@ -4,9 +4,11 @@
 use crate::http_load::{connect, exchange, request_bytes};
 use crate::process::{locate_binary, status_field_bytes};
 use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
+use crate::system::platform_public_key;
 use crate::terminals::{activate_all, generate_terminals, register_all};
 use crate::BenchOptions;
 use anyhow::Context;
+use numbind_wire::statement::PinnedPlatformKeys;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -66,7 +68,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         let platform = spawn_server(&binary, &["platform", &platform_directory]).await?;
         let terminals = generate_terminals(boxes)?;
         register_all(platform.address, &terminals).await?;
-        let activation_ids = activate_all(platform.address, &terminals).await?;
+        let pinned = PinnedPlatformKeys::new(vec![platform_public_key(directory.path())?]);
+        let activation_ids = activate_all(platform.address, &terminals, &pinned).await?;
         let requests: Vec<Vec<u8>> = terminals
             .iter()
             .zip(&activation_ids)

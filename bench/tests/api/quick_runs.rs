@@ -1,5 +1,5 @@
-//! Quick runs of the boot storm, activations and SMS centre scenarios: the bench works and its report has the
-//! documented shape (figures here say nothing about targets: a debug build on a shared machine).
+//! Quick runs of the boot storm, activations and SMS centre scenarios (plain and over TLS): the bench works and its
+//! report has the documented shape (figures here say nothing about targets: a debug build on a shared machine).
 
 use crate::helpers::quick_options;
 use numbind_bench::{run_benchmarks, write_report};
@@ -19,17 +19,27 @@ async fn a_quick_run_measures_numbind_and_its_baselines_and_writes_both_reports(
     let numbers: Vec<u8> = report.scenarios.iter().map(|scenario| scenario.scenario).collect();
     assert_eq!(
         numbers,
-        vec![1, 1, 2, 4, 4],
-        "the boot storm reports session and signed checks, the SMS centre itself and the durable echo"
+        vec![1, 1, 1, 1, 2, 2, 4, 4],
+        "the boot storm reports session and signed checks and two over TLS, activations plain and over TLS, the SMS \
+         centre itself and the durable echo"
     );
-    assert!(report.scenarios[4].variant.contains("durable echo"), "{:?}", report.scenarios[4]);
+    assert!(report.scenarios[7].variant.contains("durable echo"), "{:?}", report.scenarios[7]);
+    assert!(report.scenarios[5].variant.contains("over TLS"), "{:?}", report.scenarios[5]);
     let boot_storm_variants: Vec<&str> = report
         .scenarios
         .iter()
         .filter(|scenario| scenario.scenario == 1)
         .map(|scenario| scenario.variant.as_str())
         .collect();
-    assert_eq!(boot_storm_variants, vec!["16 connections", "16 connections, signed (no session)"]);
+    assert_eq!(
+        boot_storm_variants,
+        vec![
+            "16 connections",
+            "16 connections, signed (no session)",
+            "16 connections over TLS, kept alive",
+            "8 connections over TLS, a full handshake per check",
+        ]
+    );
 
     let (json_path, markdown_path) = write_report(&report, directory.path()).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
