@@ -5,11 +5,13 @@
 // reason, see the `operator_unbound` audit event, save a screenshot. Exits non-zero naming the failed step.
 //
 // Environment: CONSOLE_URL (http://127.0.0.1:PORT), CONSOLE_TOKEN (admin token: from the environment, never argv),
-// BOUND_NUMBER, TERMINAL_ID, SCREENSHOT (PNG path), optional CHROMIUM (/usr/bin/chromium), CHROMEDRIVER
+// BOUND_NUMBER, TERMINAL_ID, SCREENSHOT (PNG path), CONSOLE_CERTIFICATE (the platform's PEM certificate, whose
+// key the browser trusts), optional CHROMIUM (/usr/bin/chromium), CHROMEDRIVER
 // (/usr/bin/chromedriver), BROWSER_PROFILE_DIR (a new empty directory).
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +31,18 @@ const boundNumber = required("BOUND_NUMBER");
 const terminalId = required("TERMINAL_ID");
 const screenshotPath = required("SCREENSHOT");
 const chromium = process.env.CHROMIUM || "/usr/bin/chromium";
+
+// The console is served over HTTPS with a certificate from numbind's local authority, which the browser's own
+// store does not hold: trust exactly that certificate's public key (CONSOLE_CERTIFICATE, a PEM file), nothing
+// more, as an operator who pinned it would.
+function pinnedCertificateArguments() {
+  const path = process.env.CONSOLE_CERTIFICATE;
+  if (!path) return [];
+  const certificate = new X509Certificate(readFileSync(path));
+  const spki = certificate.publicKey.export({ type: "spki", format: "der" });
+  const hash = createHash("sha256").update(spki).digest("base64");
+  return [`--ignore-certificate-errors-spki-list=${hash}`];
+}
 const chromedriverPath = process.env.CHROMEDRIVER || "/usr/bin/chromedriver";
 const ownProfile = !process.env.BROWSER_PROFILE_DIR;
 const profileDir = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), "numbind-chromium-"));
@@ -92,6 +106,7 @@ class WebDriver {
           "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
           "--disable-background-networking", "--disable-component-update", "--disable-sync",
           "--disable-dev-shm-usage", `--user-data-dir=${profileDir}`, "--window-size=1280,1100",
+          ...pinnedCertificateArguments(),
         ],
       },
     };

@@ -72,7 +72,7 @@ fi
 
 say "starting numbind up in $work"
 "$numbind" up --data-dir "$work/data" --platform-http 127.0.0.1:0 --smsc-http 127.0.0.1:0 \
-    --smsc-smpp 127.0.0.1:0 --oss-http 127.0.0.1:0 >"$work/up.out" 2>"$work/up.err" &
+    --smsc-smpp 127.0.0.1:0 --smsc-smpp-tls 127.0.0.1:0 --oss-http 127.0.0.1:0 >"$work/up.out" 2>"$work/up.err" &
 pids+=($!)
 platform=$(wait_for_line "platform listener" "$work/up.out" "listening platform-http=")
 platform=${platform#listening platform-http=}
@@ -80,10 +80,12 @@ smsc=$(wait_for_line "SMS centre listener" "$work/up.out" "listening smsc-http="
 smsc=${smsc#listening smsc-http=}
 key_file=$(wait_for_line "platform key file" "$work/up.out" "platform-key-file=")
 key_file=${key_file#platform-key-file=}
+ca_file=$(wait_for_line "certificate authority file" "$work/up.out" "ca-file=")
+ca_file=${ca_file#ca-file=}
 
 say "binding a box to $number through the real flow"
-"$numbind" agent --state-dir "$work/agent" --platform-url "http://$platform" --platform-key-file "$key_file" \
-    --json-events run >"$work/agent.out" 2>"$work/agent.err" &
+"$numbind" agent --state-dir "$work/agent" --platform-url "https://$platform" --platform-key-file "$key_file" \
+    --platform-ca-file "$ca_file" --json-events run >"$work/agent.out" 2>"$work/agent.err" &
 agent_pid=$!
 pids+=("$agent_pid")
 activation=$(wait_for_line "activation from the agent" "$work/agent.out" '"event":"activation"' 30)
@@ -103,7 +105,7 @@ token=$("$numbind" operator token create --data-dir "$work/data" --name console-
 
 say "driving chromium"
 mkdir -p "$(dirname "$screenshot")" "$work/profile"
-CONSOLE_URL="http://$platform" CONSOLE_TOKEN="$token" BOUND_NUMBER="$number" TERMINAL_ID="$terminal_id" \
+CONSOLE_URL="https://$platform" CONSOLE_CERTIFICATE="$work/data/tls/platform.pem" CONSOLE_TOKEN="$token" BOUND_NUMBER="$number" TERMINAL_ID="$terminal_id" \
     SCREENSHOT="$screenshot" BROWSER_PROFILE_DIR="$work/profile" \
     node "$repository/scripts/console-browser-driver.mjs" || fail "the browser steps failed"
 
