@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// The platform's public key file (`platform-signing.key.pub`, one key per line): audit checkpoints whose
+    /// signature does not verify with it are refused. Without it they are kept as delivered.
+    #[arg(long, env = "NUMBIND_PLATFORM_PUBLIC_KEY_FILE")]
+    pub platform_public_key_file: Option<PathBuf>,
     /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
     #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -106,6 +110,16 @@ impl ServeArgs {
         config.seed_demo_subscribers = self.seed_demo;
         config.command_concurrency = usize::from(self.command_concurrency);
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        if let Some(path) = &self.platform_public_key_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let keys = text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(numbind_wire::statement::PlatformPublicKey::parse)
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("malformed platform public key in {}", path.display()))?;
+            config.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(keys));
+        }
         Ok(config)
     }
 }
