@@ -67,7 +67,8 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let platform_config = platform_config(&args, &short_code, &oss_secret, &secrets, &addresses);
     // The platform's key and database are ready before anything is announced.
     let platform = numbind_platform::prepare(platform_config).await?;
-    announce(&listeners, &platform.public_key().to_string(), &args.data_dir)?;
+    let platform_key = platform.public_key();
+    announce(&listeners, &platform_key.to_string(), &args.data_dir)?;
 
     let shutdown = CancellationToken::new();
     let mut components = JoinSet::new();
@@ -81,7 +82,9 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let token = shutdown.clone();
     components
         .spawn(async move { ("platform", platform.serve(listeners.platform_http, token.cancelled_owned()).await) });
-    let oss_config = oss_config(&args.data_dir, short_code, oss_secret, &secrets, addresses);
+    let mut oss_config = oss_config(&args.data_dir, short_code, oss_secret, &secrets, addresses);
+    // The OSS refuses audit checkpoints not signed by this platform's key.
+    oss_config.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(vec![platform_key]));
     let token = shutdown.clone();
     components.spawn(async move {
         ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await)
