@@ -439,7 +439,8 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, 
         .arg(root.join("oss-platform.secret"))
         .args(["--smsc-address", smpp_address, "--smsc-system-id", "platform", "--smsc-password-file"])
         .arg(root.join("smsc-platform.password"))
-        .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
+        .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()])
+        .args(["--audit-checkpoint-interval-seconds", "1"]);
     if options.require_manifest {
         command.arg("--require-manifest");
     }
@@ -458,6 +459,8 @@ fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) 
         .arg(root.join("oss-platform.secret"))
         .args(["--smsc-address", smpp_address, "--smsc-system-id", "oss", "--smsc-password-file"])
         .arg(root.join("smsc-oss.password"))
+        .arg("--platform-public-key-file")
+        .arg(root.join("platform-signing.key.pub"))
         .arg("--seed-demo");
     command
 }
