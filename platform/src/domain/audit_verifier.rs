@@ -89,6 +89,9 @@ impl AuditChainVerifier {
     }
 
     fn report(&mut self, kind: AuditProblemKind, sequence: i64, detail: String) {
+        if self.problems.iter().any(|problem| problem.sequence == sequence && problem.kind == kind) {
+            return;
+        }
         if self.problems.len() >= KEPT_PROBLEMS {
             self.problems_not_kept += 1;
             return;
@@ -147,10 +150,22 @@ impl AuditChainVerifier {
 
     fn check_event(&mut self, event: &StoredAuditEvent, after_gap: bool) {
         let sequence = event.fields.sequence;
-        if event.fields.at < self.last_at || event.row_id < self.last_row_id {
-            let detail = "its time or row is earlier than its predecessor's".to_owned();
+        if event.fields.at < self.last_at {
+            let detail = "its time is earlier than its predecessor's".to_owned();
             self.report(AuditProblemKind::Reordered, sequence, detail);
         }
+        self.check_hash_and_link(event, after_gap);
+        let reordered_here = self.reordered_at.range(sequence - 1..=sequence).next().is_some();
+        if event.row_id < self.last_row_id && sequence > 1 && !reordered_here {
+            // Rows are numbered as they are written: the predecessor was written after this event, so it was put
+            // in later (a splice leaves this mark even when every hash after it was recomputed).
+            let detail = format!("it was written after the event at {sequence} (row order)");
+            self.report(AuditProblemKind::Inserted, sequence - 1, detail);
+        }
+    }
+
+    fn check_hash_and_link(&mut self, event: &StoredAuditEvent, after_gap: bool) {
+        let sequence = event.fields.sequence;
         if event.hash_is_consistent() {
             self.shift = 0;
             if event.prev_hash != self.running_hash && !after_gap {
