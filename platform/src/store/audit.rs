@@ -68,6 +68,7 @@ pub(super) const RECORD_COLUMNS: &str =
      message_id, detail, prev_hash, hash, event_id";
 
 /// A row as the verifier reads it: an event with its place in the chain, or a row without a valid sequence.
+#[allow(clippy::large_enum_variant, reason = "one row at a time, moved once: boxing would allocate per row")]
 pub(super) enum ReadAuditRow {
     Chained(StoredAuditEvent),
     WithoutSequence { row_id: i64, what: &'static str },
