@@ -70,7 +70,7 @@ async fn main() {
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
         Command::Agent(args) => numbind_device_agent::cli::main(args).await,
         Command::Reconcile(args) => reconcile::reconcile(args).await,
-        Command::Audit(command) => operator_commands::audit(command),
+        Command::Audit(command) => operator_commands::audit(command).await,
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Tls(command) => tls_commands::tls(command),

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use numbind_platform::operators::database_path_in;
 use numbind_platform::OperatorRole;
+use numbind_wire::audit_checkpoint::{AuditCheckpointList, SignedAuditCheckpoint, OSS_AUDIT_CHECKPOINTS_PATH};
 use std::path::PathBuf;
 
 /// Where the platform keeps its database.
@@ -25,8 +26,30 @@ impl PlatformData {
 /// The audit trail.
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum AuditCommand {
-    /// Walk the hash chain; name every edited, deleted, inserted or reordered event. Exits 1 if any.
-    Verify(PlatformData),
+    /// Walk the hash chain and check it against the platform's signed checkpoints and, with --oss-url, the copies
+    /// the OSS holds as a witness; name the first break and its kind, and the events not yet witnessed. Exits 1 on
+    /// any break.
+    Verify(AuditVerifyArgs),
+}
+
+/// Where the chain, the platform's public key and the witness are.
+#[derive(clap::Args, Debug)]
+pub(crate) struct AuditVerifyArgs {
+    #[command(flatten)]
+    data: PlatformData,
+    /// The platform's public key file, one key per line (default: <data-dir>/platform-signing.key.pub).
+    #[arg(long, env = "NUMBIND_PLATFORM_KEY_FILE")]
+    platform_key_file: Option<PathBuf>,
+    /// The OSS's admin API (`https://host:port`), to compare its copies of the checkpoints; without it only the
+    /// platform's own copies are checked, which a writer of the database could have removed.
+    #[arg(long, env = "NUMBIND_OSS_URL")]
+    oss_url: Option<String>,
+    /// PEM certificate authorities trusted for the OSS's https (default: <data-dir>/tls/ca.pem when it exists).
+    #[arg(long, env = "NUMBIND_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// File holding the OSS admin token, if the OSS wants one (else the NUMBIND_OSS_ADMIN_TOKEN variable).
+    #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
+    oss_admin_token_file: Option<PathBuf>,
 }
 
 /// Operator access and queries.
@@ -91,14 +114,56 @@ pub(crate) enum ManifestCommand {
     },
 }
 
-pub(crate) fn audit(command: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Verify(data) = command;
-    let report = numbind_platform::verify_audit_chain(&data.database_path())?;
+pub(crate) async fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify(args) = command;
+    let key_path =
+        args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir.join("platform-signing.key.pub"));
+    let oss_checkpoints = match &args.oss_url {
+        Some(url) => {
+            let token = crate::operator_api::secret_from(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
+            let local_authority = args.data.data_dir.join("tls").join("ca.pem");
+            let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
+            let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?
+                .timeout(std::time::Duration::from_secs(30))
+                .build()?;
+            Some(oss_audit_checkpoints(&http, url, token.as_deref()).await?)
+        }
+        None => None,
+    };
+    let report =
+        numbind_platform::verify_audit_trail(&args.data.database_path(), &key_path, oss_checkpoints.as_deref())?;
     println!("{report}");
     if !report.is_intact() {
         anyhow::bail!("the audit trail has been tampered with");
     }
     Ok(())
+}
+
+/// Every checkpoint the OSS holds, a page at a time.
+async fn oss_audit_checkpoints(
+    http: &reqwest::Client,
+    oss_url: &str,
+    token: Option<&str>,
+) -> anyhow::Result<Vec<SignedAuditCheckpoint>> {
+    let (mut checkpoints, mut after_sequence) = (Vec::new(), 0i64);
+    loop {
+        let url =
+            format!("{}{OSS_AUDIT_CHECKPOINTS_PATH}?after_sequence={after_sequence}", oss_url.trim_end_matches('/'));
+        let mut request = http.get(&url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.with_context(|| format!("cannot reach {url}"))?;
+        let status = response.status();
+        anyhow::ensure!(status.is_success(), "{url} answered {status}");
+        let page: AuditCheckpointList =
+            response.json().await.with_context(|| format!("{url} answered no checkpoints"))?;
+        let Some(last) = page.checkpoints.last() else { return Ok(checkpoints) };
+        let last_sequence = last.claimed().context("the oss holds a malformed checkpoint")?.sequence;
+        anyhow::ensure!(last_sequence > after_sequence, "{url} answered checkpoints out of order");
+        after_sequence = last_sequence;
+        checkpoints.extend(page.checkpoints);
+    }
 }
 
 pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {

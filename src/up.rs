@@ -82,7 +82,8 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     }
     // The platform's key, certificate and database are ready before anything is announced.
     let platform = numbind_platform::prepare(platform_config).await?;
-    announce(&listeners, &platform.public_key().to_string(), &args.data_dir)?;
+    let platform_key = platform.public_key();
+    announce(&listeners, &platform_key.to_string(), &args.data_dir)?;
 
     let shutdown = CancellationToken::new();
     let mut components = JoinSet::new();
@@ -104,6 +105,8 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     oss_config.tls = Some(authority.service("oss"));
     oss_config.trusted_authorities = Some(authority.authority_certificate());
     oss_config.smsc.tls = Some(smsc_link_tls(&oss_config.smsc.address)?);
+    // The OSS refuses audit checkpoints not signed by this platform's key.
+    oss_config.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(vec![platform_key]));
     let token = shutdown.clone();
     components.spawn(async move {
         ("oss-sim", numbind_oss_sim::run(oss_config, listeners.oss_http, token.cancelled_owned()).await)

@@ -2,6 +2,7 @@
 
 use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::statement::PinnedPlatformKeys;
 use numbind_wire::ShortCode;
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +23,9 @@ pub struct Config {
     pub smsc: SmscLink,
     /// Insert the demo subscribers at start (idempotent). Default false.
     pub seed_demo_subscribers: bool,
+    /// The platform's public key(s): with them, an audit checkpoint whose signature does not verify is refused.
+    /// Default none (checkpoints are kept as delivered; `numbind audit verify` checks their signatures).
+    pub platform_keys: Option<PinnedPlatformKeys>,
     /// When set, the admin API (`/v1/*`) wants `authorization: Bearer <token>`. Default none.
     pub admin_token: Option<String>,
     /// First retry delay of a platform call or an SMS submit (doubled per attempt, full jitter). Default 500 ms.
@@ -56,6 +60,7 @@ impl Config {
             smsc,
             seed_demo_subscribers: false,
             admin_token: None,
+            platform_keys: None,
             retry_initial_backoff: Duration::from_millis(500),
             retry_max_backoff: Duration::from_secs(30),
             platform_request_timeout: Duration::from_secs(10),
@@ -77,6 +82,7 @@ impl fmt::Debug for Config {
             .field("smsc", &self.smsc)
             .field("seed_demo_subscribers", &self.seed_demo_subscribers)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field("platform_keys", &self.platform_keys)
             .finish_non_exhaustive()
     }
 }

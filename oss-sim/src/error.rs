@@ -16,6 +16,8 @@ pub enum OssErrorCode {
     SubscriberExists,
     SubscriberNotFound,
     MessageNotFound,
+    /// The OSS already holds another checkpoint at this sequence (it keeps the first).
+    CheckpointConflict,
     NotFound,
     StorageUnavailable,
     Internal,
@@ -47,6 +49,8 @@ pub(crate) enum ApiError {
     RouteNotFound,
     #[error("the platform's component authentication failed")]
     ComponentUnauthenticated,
+    #[error("another audit checkpoint is held at sequence {0}; the first is kept")]
+    CheckpointConflict(i64),
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -70,6 +74,7 @@ impl IntoResponse for ApiError {
             ApiError::MessageNotFound => (StatusCode::NOT_FOUND, OssErrorCode::MessageNotFound),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, OssErrorCode::NotFound),
             ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
+            ApiError::CheckpointConflict(_) => (StatusCode::CONFLICT, OssErrorCode::CheckpointConflict),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
             }

@@ -54,6 +54,10 @@ pub struct Args {
     /// Least interval between two polls of one activation, in seconds.
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
+    /// How often the audit chain's head is signed (when it moved) and sent to the OSS as a witness, in seconds.
+    #[arg(long, env = "NUMBIND_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_checkpoint_interval_seconds: u64,
     /// Refuse registration of terminals missing from the imported manufacturer's manifest.
     #[arg(
         long,
@@ -118,6 +122,7 @@ impl Args {
         }
         config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
+        config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;
         config.oss_url = self.oss_url.clone();
         config.trusted_authorities = self.client_tls.ca_file.clone();

@@ -50,6 +50,9 @@ pub struct Config {
     pub number_lock_duration: Duration,
     /// Failed redemptions admitted per minute across all numbers; beyond it redemptions answer `rate_limited`.
     pub max_failed_redemptions_global_per_minute: u32,
+    /// How often the head of the audit chain is signed (when it moved) and sent to the OSS as a witness.
+    /// Default 30 s; events after the last checkpoint are not yet witnessed.
+    pub audit_checkpoint_interval: Duration,
     pub clock: Arc<dyn Clock>,
     /// Serve HTTPS with this certificate (reloaded when the files change); `None` serves plain HTTP.
     pub tls: Option<ServerCertificateFiles>,
@@ -88,6 +91,7 @@ impl Config {
             failed_redemption_window: Duration::from_secs(15 * 60),
             number_lock_duration: Duration::from_secs(60 * 60),
             max_failed_redemptions_global_per_minute: 600,
+            audit_checkpoint_interval: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             tls: None,
             trusted_authorities: None,

@@ -18,7 +18,9 @@ pub mod store;
 
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
-pub use operators::{create_operator_token, revoke_operator_token, verify_audit_chain, AuditVerifyReport};
+pub use operators::{
+    create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
+};
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
 use anyhow::Context;
@@ -66,6 +68,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
         .await?
         .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
+    // A platform that carried on a tampered chain would sign its next checkpoint over the forgery.
+    let keys = numbind_wire::statement::PinnedPlatformKeys::new(vec![signing_key.public_key()]);
+    store.call(move |store| store.check_audit_head(&keys)).await.context(
+        "refusing to start on an audit chain whose head does not verify (run `numbind audit verify` to see why)",
+    )?;
     Ok(PreparedPlatform { config, signing_key, store, tls })
 }
 
@@ -105,6 +112,7 @@ async fn serve_prepared(
     }
     background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
     outbound::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
+    outbound::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;

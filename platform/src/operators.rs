@@ -1,12 +1,14 @@
 //! Operator tooling on the database file, for the umbrella's `numbind audit verify` and `numbind operator token`.
 
 use crate::domain::operator::{mint_operator_token, OperatorRole};
-use crate::store::{verify_audit_chain_file, Store};
+use crate::store::{verify_audit_chain_file, verify_audit_trail_file, Store};
 use anyhow::Context;
 use ring::rand::SystemRandom;
 use std::path::Path;
 
 pub use crate::domain::audit_chain::{AuditProblem, AuditProblemKind, AuditVerifyReport};
+use numbind_wire::audit_checkpoint::SignedAuditCheckpoint;
+use numbind_wire::statement::{PinnedPlatformKeys, PlatformPublicKey};
 
 /// The platform database inside a data directory.
 pub fn database_path_in(data_dir: &Path) -> std::path::PathBuf {
@@ -21,6 +23,30 @@ pub fn verify_audit_chain(database_path: &Path) -> anyhow::Result<AuditVerifyRep
         anyhow::bail!("no database at {}", database_path.display());
     }
     verify_audit_chain_file(database_path)
+        .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
+}
+
+/// Verifies the audit chain of the database at `database_path` against the platform's signed checkpoints (their
+/// signatures checked with the public key(s) in `public_key_path`, one per line) and, when given, the copies the
+/// OSS holds. The report names the first break, and the events after the last witnessed checkpoint.
+pub fn verify_audit_trail(
+    database_path: &Path,
+    public_key_path: &Path,
+    oss_checkpoints: Option<&[SignedAuditCheckpoint]>,
+) -> anyhow::Result<AuditVerifyReport> {
+    if !database_path.is_file() {
+        anyhow::bail!("no database at {}", database_path.display());
+    }
+    let text = std::fs::read_to_string(public_key_path)
+        .with_context(|| format!("cannot read the platform public key {}", public_key_path.display()))?;
+    let keys = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(PlatformPublicKey::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("malformed platform public key in {}", public_key_path.display()))?;
+    let keys = PinnedPlatformKeys::new(keys);
+    verify_audit_trail_file(database_path, Some(&keys), oss_checkpoints)
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
 }
 

@@ -537,7 +537,8 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, 
         .arg(root.join("smsc-platform.password"))
         .arg("--ca-file")
         .arg(root.join("tls").join("ca.pem"))
-        .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()]);
+        .args(["--activation-ttl-seconds", &options.activation_ttl_seconds.to_string()])
+        .args(["--audit-checkpoint-interval-seconds", "1"]);
     with_certificate(&mut command, root, "platform");
     if options.require_manifest {
         command.arg("--require-manifest");
@@ -559,6 +560,8 @@ fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) 
         .arg(root.join("smsc-oss.password"))
         .arg("--ca-file")
         .arg(root.join("tls").join("ca.pem"))
+        .arg("--platform-public-key-file")
+        .arg(root.join("platform-signing.key.pub"))
         .arg("--seed-demo");
     with_certificate(&mut command, root, "oss");
     command

@@ -4,11 +4,13 @@
 //! hold one it is well-formed. `api` holds the JSON bodies of the HTTP APIs, `sms_command` the grammar of
 //! the user's SMS, `request_signing` the terminal's signed-request envelope, `statement` the platform's
 //! signed binding statements, `activation_offer` the platform's signed codes and `component_auth` the HMAC that the OSS and the platform use between them; `session_handshake` and
-//! `terminal_session` the cheaper MAC'd status checks a terminal makes once it holds a session.
+//! `terminal_session` the cheaper MAC'd status checks a terminal makes once it holds a session; `audit_checkpoint`
+//! the platform's signed audit chain heads that the OSS keeps as a witness.
 
 pub mod activation_code;
 pub mod activation_offer;
 pub mod api;
+pub mod audit_checkpoint;
 pub mod component_auth;
 mod encoding;
 pub mod msisdn;

@@ -24,7 +24,7 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Run the OSS: admin HTTP API, SMPP session to the SMS centre, SMS command processing.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage subscribers through the admin API.
     Subscriber(SubscriberArgs),
     /// List binding records through the admin API.
@@ -68,6 +68,10 @@ pub struct ServeArgs {
     pub tls: ServerTlsArgs,
     #[command(flatten)]
     pub client_tls: ClientTlsArgs,
+    /// The platform's public key file (`platform-signing.key.pub`, one key per line): audit checkpoints whose
+    /// signature does not verify with it are refused. Without it they are kept as delivered.
+    #[arg(long, env = "NUMBIND_PLATFORM_PUBLIC_KEY_FILE")]
+    pub platform_public_key_file: Option<PathBuf>,
     /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
     #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -116,6 +120,16 @@ impl ServeArgs {
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
         config.trusted_authorities = self.client_tls.ca_file.clone();
         config.tls = self.tls.certificate_files();
+        if let Some(path) = &self.platform_public_key_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let keys = text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(numbind_wire::statement::PlatformPublicKey::parse)
+                .collect::<Result<Vec<_>, _>>()
+                .with_context(|| format!("malformed platform public key in {}", path.display()))?;
+            config.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(keys));
+        }
         Ok(config)
     }
 }
@@ -123,7 +137,7 @@ impl ServeArgs {
 /// Runs the command. Does not install a tracing subscriber (the binary does).
 pub async fn main(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::Serve(serve_args) => serve(serve_args).await,
+        Command::Serve(serve_args) => serve(*serve_args).await,
         Command::Subscriber(subscriber_args) => admin::subscriber(subscriber_args).await,
         Command::Bindings(bindings_args) => admin::bindings(bindings_args).await,
     }

@@ -1,5 +1,6 @@
 //! The admin API router: routes, admin-token check, request IDs, tracing, `/healthz`, `/metrics`, JSON errors.
 
+mod audit_checkpoints;
 pub(crate) mod bindings;
 mod extract;
 mod inbox;
@@ -15,6 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use numbind_wire::audit_checkpoint::{OSS_AUDIT_CHECKPOINTS_PATH, PLATFORM_AUDIT_CHECKPOINTS_PATH};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -33,10 +35,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/subscribers/{msisdn}", get(subscribers::get_subscriber).patch(subscribers::update_subscriber))
         .route("/v1/bindings", get(bindings::list_bindings))
         .route("/v1/inbox/{smsc_message_id}", get(inbox::inbox_message))
+        .route(OSS_AUDIT_CHECKPOINTS_PATH, get(audit_checkpoints::list_audit_checkpoints))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin_token));
     Router::new()
         .merge(admin)
         .route(numbind_wire::api::PLATFORM_REVOCATIONS_PATH, axum::routing::post(revocations::revoke_for_platform))
+        .route(PLATFORM_AUDIT_CHECKPOINTS_PATH, axum::routing::post(audit_checkpoints::receive_audit_checkpoint))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_document))

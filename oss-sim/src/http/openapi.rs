@@ -21,7 +21,11 @@ mod tests {
         let sources = RouterSources {
             crate_dir: env!("CARGO_MANIFEST_DIR"),
             directories: &[("src/http", "")],
-            path_constants: &[("PLATFORM_REVOCATIONS_PATH", numbind_wire::api::PLATFORM_REVOCATIONS_PATH)],
+            path_constants: &[
+                ("PLATFORM_REVOCATIONS_PATH", numbind_wire::api::PLATFORM_REVOCATIONS_PATH),
+                ("OSS_AUDIT_CHECKPOINTS_PATH", numbind_wire::audit_checkpoint::OSS_AUDIT_CHECKPOINTS_PATH),
+                ("PLATFORM_AUDIT_CHECKPOINTS_PATH", numbind_wire::audit_checkpoint::PLATFORM_AUDIT_CHECKPOINTS_PATH),
+            ],
         };
         assert_document_matches_routers(
             "oss-sim",

@@ -17,7 +17,7 @@ const PLATFORM_CLIENT: &str = "platform";
 const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 
 /// Checks `authorization: NUMBIND-HMAC-SHA256 client=platform,...` over this exact request.
-fn verify_platform_hmac(
+pub(super) fn verify_platform_hmac(
     state: &AppState,
     headers: &HeaderMap,
     method: &Method,

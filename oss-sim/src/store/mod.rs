@@ -1,11 +1,13 @@
 //! All SQL of the OSS: a concrete `Store` over one SQLite file (WAL, synchronous=FULL), migrations at open,
 //! one method per query. Async callers go through `Store::call`, which runs on the blocking pool.
 
+mod audit_checkpoints;
 mod bindings;
 mod inbox;
 mod outbox;
 mod subscribers;
 
+pub(crate) use audit_checkpoints::CheckpointInsert;
 pub(crate) use bindings::{BindingFilter, NewBinding};
 pub(crate) use inbox::{FinishedCommand, InboxInsert, InboxRow, InboxView, NewInboxMessage, Revocation};
 pub(crate) use outbox::{OutboxRow, OutgoingReply};
@@ -101,6 +103,17 @@ CREATE INDEX outbox_sms_by_inbox ON outbox_sms (inbox_id);
     // rows in arrival order, from the index alone, stops at the limit.
     r#"
 CREATE INDEX inbox_pending_in_arrival_order ON inbox (inbox_id, next_attempt_at_ms, source) WHERE state = 'pending';
+"#,
+    // The platform's signed audit checkpoints: the OSS is the witness of the platform's audit chain.
+    r#"
+CREATE TABLE audit_checkpoints (
+    sequence INTEGER PRIMARY KEY,
+    head_hash TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL
+);
 "#,
 ];
 

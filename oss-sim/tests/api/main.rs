@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod audit_checkpoints;
 mod binding_flow;
 mod concurrency;
 mod guessing_limits;

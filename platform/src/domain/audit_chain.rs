@@ -1,11 +1,10 @@
-//! The audit hash chain: canonical event encoding, SHA-256 links, and the verifier that names each break.
+//! The audit hash chain: canonical event encoding, SHA-256 links, and the report that names each break.
 //!
 //! `hash = SHA-256(prev_hash || canonical(event))`; the genesis `prev_hash` is 32 zero bytes. The canonical
 //! encoding is a version tag, the sequence and time as big-endian `i64`, then every text field as a presence byte
 //! and a big-endian `u32` length before its UTF-8 bytes: no field can bleed into the next.
 
 use ring::digest::{digest, SHA256};
-use std::collections::{BTreeSet, HashMap};
 
 /// A SHA-256 hash of the chain.
 pub type ChainHash = [u8; 32];
@@ -80,6 +79,20 @@ pub fn hash_to_hex(hash: &[u8]) -> String {
     hash.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The hash written as 64 lowercase or uppercase hex digits, if it is one.
+pub fn hash_from_hex(text: &str) -> Option<ChainHash> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 || !bytes.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    for (index, pair) in bytes.chunks(2).enumerate() {
+        let digits = std::str::from_utf8(pair).ok()?;
+        hash[index] = u8::from_str_radix(digits, 16).ok()?;
+    }
+    Some(hash)
+}
+
 /// One stored event as the verifier reads it (hashes as stored, any length).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAuditEvent {
@@ -90,9 +103,17 @@ pub struct StoredAuditEvent {
 }
 
 impl StoredAuditEvent {
-    fn hash_is_consistent(&self) -> bool {
+    /// Whether the stored hash is this event's hash after its stored `prev_hash`.
+    pub fn hash_is_consistent(&self) -> bool {
         ChainHash::try_from(self.prev_hash.as_slice())
             .is_ok_and(|prev_hash| self.fields.chain_hash(&prev_hash).as_slice() == self.hash.as_slice())
+    }
+
+    /// Whether the stored hash is this event's hash had it been written at `sequence` (a renumbered event's is).
+    pub fn hash_is_consistent_at(&self, sequence: i64) -> bool {
+        let fields = AuditEventFields { sequence, ..self.fields.clone() };
+        ChainHash::try_from(self.prev_hash.as_slice())
+            .is_ok_and(|prev_hash| fields.chain_hash(&prev_hash).as_slice() == self.hash.as_slice())
     }
 }
 
@@ -103,12 +124,23 @@ impl StoredAuditEvent {
 pub enum AuditProblemKind {
     /// The event's content does not hash to its stored hash (or was re-hashed and its successor's link broke).
     Edited,
-    /// A sequence number is missing.
+    /// Events are missing: a gap in the sequence, or a renumbering that closed one.
     Deleted,
-    /// A sequence number appears twice, or an extra event's link fits no event.
+    /// An event that does not belong: a second one at a sequence, a link that fits no event, or an event spliced in
+    /// (the genuine ones after it renumbered).
     Inserted,
     /// Sequence, time or link order is broken.
     Reordered,
+    /// A row whose sequence is NULL or not an integer: it has no place in the chain.
+    SequenceInvalid,
+    /// A sequence far beyond the events stored (more than a deletion could explain).
+    SequenceOutOfRange,
+    /// The chain's hash at a signed checkpoint's sequence is not the checkpoint's, or the chain ends before it:
+    /// the events since the previous matching checkpoint may be forged, however well their hashes link.
+    DivergesFromCheckpoint,
+    /// A checkpoint copy is not signed by the platform key, disagrees with its other copy, or was lost by the
+    /// platform while the OSS (the witness) still holds it.
+    CheckpointTampered,
 }
 
 impl AuditProblemKind {
@@ -118,16 +150,36 @@ impl AuditProblemKind {
             AuditProblemKind::Deleted => "deleted",
             AuditProblemKind::Inserted => "inserted",
             AuditProblemKind::Reordered => "reordered",
+            AuditProblemKind::SequenceInvalid => "invalid sequence",
+            AuditProblemKind::SequenceOutOfRange => "sequence out of range",
+            AuditProblemKind::DivergesFromCheckpoint => "diverges from a signed checkpoint",
+            AuditProblemKind::CheckpointTampered => "checkpoint tampered",
         }
     }
 }
 
-/// One break of the chain, at an event sequence number.
+/// One break of the chain, at an event sequence number (0 for a row without one), with what was seen.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct AuditProblem {
     pub sequence: i64,
     pub kind: AuditProblemKind,
+    pub detail: String,
 }
+
+/// How far the signed checkpoints vouch for the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct AuditWitnessSummary {
+    /// Signed checkpoints compared with the chain (the platform's and the OSS's copies, once each).
+    pub checkpoints_checked: usize,
+    /// Whether the OSS's copies were read.
+    pub oss_consulted: bool,
+    /// The highest sequence covered by a checkpoint that matches the chain (held by the OSS when it was
+    /// consulted); 0 when none.
+    pub witnessed_through: i64,
+}
+
+/// How many problem lines the report prints before it says how many more there are.
+const PRINTED_PROBLEMS: usize = 20;
 
 /// The verdict on the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -136,7 +188,11 @@ pub struct AuditVerifyReport {
     pub head_sequence: i64,
     /// Lowercase hex of the last event's stored hash (genesis zeros when empty): anchor it elsewhere.
     pub head_hash: String,
+    /// The problems in sequence order (the first is the first break); at most a bounded number are kept.
     pub problems: Vec<AuditProblem>,
+    /// Problems found beyond those kept.
+    pub problems_not_kept: u64,
+    pub witness: AuditWitnessSummary,
 }
 
 impl AuditVerifyReport {
@@ -148,162 +204,95 @@ impl AuditVerifyReport {
     pub fn names(&self, kind: AuditProblemKind, sequence: i64) -> bool {
         self.problems.iter().any(|problem| problem.kind == kind && problem.sequence == sequence)
     }
+
+    /// The first break of the chain, if any.
+    pub fn first_break(&self) -> Option<&AuditProblem> {
+        self.problems.first()
+    }
+
+    /// The events after the last witnessed checkpoint, as `(first, last)`, when there are any.
+    pub fn unwitnessed(&self) -> Option<(i64, i64)> {
+        (self.head_sequence > self.witness.witnessed_through)
+            .then_some((self.witness.witnessed_through + 1, self.head_sequence))
+    }
+
+    fn write_witness(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let witness = &self.witness;
+        if witness.checkpoints_checked == 0 {
+            return write!(formatter, "\nno signed checkpoint checked: no event is witnessed");
+        }
+        let by = if witness.oss_consulted { "the OSS" } else { "the platform's own checkpoints (OSS not consulted)" };
+        write!(
+            formatter,
+            "
+{} signed checkpoints checked; witnessed by {by} through sequence {}",
+            witness.checkpoints_checked, witness.witnessed_through
+        )?;
+        match self.unwitnessed() {
+            Some((first, last)) => write!(
+                formatter,
+                "
+not yet witnessed: events {first} to {last}"
+            ),
+            None => write!(
+                formatter,
+                "
+every event is witnessed"
+            ),
+        }
+    }
 }
 
 impl std::fmt::Display for AuditVerifyReport {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.is_intact() {
-            write!(formatter, "audit chain ok: {} events, head sequence {}", self.event_count, self.head_sequence)?;
-        } else {
-            write!(formatter, "audit chain BROKEN: {} events, {} problems", self.event_count, self.problems.len())?;
-            for problem in &self.problems {
-                write!(formatter, "\n  {} at sequence {}", problem.kind.as_str(), problem.sequence)?;
+        match self.first_break() {
+            None => {
+                write!(formatter, "audit chain ok: {} events, head sequence {}", self.event_count, self.head_sequence)?
+            }
+            Some(first) => {
+                let total = self.problems.len() as u64 + self.problems_not_kept;
+                write!(formatter, "audit chain BROKEN: {} events, {total} problems", self.event_count)?;
+                write!(
+                    formatter,
+                    "
+first break: {} at sequence {}: {}",
+                    first.kind.as_str(),
+                    first.sequence,
+                    first.detail
+                )?;
+                for problem in self.problems.iter().take(PRINTED_PROBLEMS) {
+                    write!(
+                        formatter,
+                        "
+  {} at sequence {}: {}",
+                        problem.kind.as_str(),
+                        problem.sequence,
+                        problem.detail
+                    )?;
+                }
+                let more = total.saturating_sub(PRINTED_PROBLEMS as u64);
+                if more > 0 {
+                    write!(
+                        formatter,
+                        "
+  and {more} more"
+                    )?;
+                }
             }
         }
-        write!(formatter, "\nhead hash {}", self.head_hash)
-    }
-}
-
-/// Walks the events in (sequence, row ID) order and collects every break it can name.
-#[derive(Debug)]
-pub struct AuditChainVerifier {
-    /// Stored hash -> sequence of every event, to tell a moved link from a foreign one.
-    known_hashes: HashMap<Vec<u8>, i64>,
-    last_sequence: i64,
-    running_hash: Vec<u8>,
-    last_at: i64,
-    last_row_id: i64,
-    group: Vec<StoredAuditEvent>,
-    event_count: u64,
-    problems: BTreeSet<AuditProblem>,
-}
-
-impl AuditChainVerifier {
-    pub fn new(known_hashes: HashMap<Vec<u8>, i64>) -> Self {
-        AuditChainVerifier {
-            known_hashes,
-            last_sequence: 0,
-            running_hash: GENESIS_HASH.to_vec(),
-            last_at: i64::MIN,
-            last_row_id: i64::MIN,
-            group: Vec::new(),
-            event_count: 0,
-            problems: BTreeSet::new(),
-        }
-    }
-
-    /// Feeds the next event; events must come ordered by sequence, then row ID.
-    pub fn observe(&mut self, event: StoredAuditEvent) {
-        self.event_count += 1;
-        if self.group.first().is_some_and(|first| first.fields.sequence != event.fields.sequence) {
-            self.settle_group();
-        }
-        self.group.push(event);
-    }
-
-    fn report(&mut self, kind: AuditProblemKind, sequence: i64) {
-        self.problems.insert(AuditProblem { sequence, kind });
-    }
-
-    /// Checks the events sharing one sequence number: at most one of them belongs.
-    fn settle_group(&mut self) {
-        let group = std::mem::take(&mut self.group);
-        let Some(sequence) = group.first().map(|event| event.fields.sequence) else { return };
-        let after_gap = sequence != self.last_sequence + 1;
-        for missing in (self.last_sequence + 1)..sequence.min(self.last_sequence.saturating_add(1_000_000)) {
-            self.report(AuditProblemKind::Deleted, missing);
-        }
-        if sequence <= self.last_sequence {
-            self.report(AuditProblemKind::Reordered, sequence);
-        }
-        let genuine_index = group
-            .iter()
-            .position(|event| event.prev_hash == self.running_hash && event.hash_is_consistent())
-            .or_else(|| group.iter().position(|event| event.prev_hash == self.running_hash))
-            .unwrap_or(0);
-        if group.len() > 1 {
-            self.report(AuditProblemKind::Inserted, sequence);
-        }
-        let Some(event) = group.into_iter().nth(genuine_index) else { return };
-        self.check_event(&event, after_gap);
-        self.last_sequence = self.last_sequence.max(sequence);
-        self.running_hash = event.hash;
-        self.last_at = event.fields.at;
-        self.last_row_id = event.row_id;
-    }
-
-    fn check_event(&mut self, event: &StoredAuditEvent, after_gap: bool) {
-        let sequence = event.fields.sequence;
-        let link_fits = event.prev_hash == self.running_hash;
-        if event.fields.at < self.last_at || event.row_id < self.last_row_id {
-            self.report(AuditProblemKind::Reordered, sequence);
-        }
-        let links_to_another_event = self.known_hashes.get(&event.prev_hash).is_some_and(|known| *known != sequence);
-        if !event.hash_is_consistent() && (link_fits || after_gap || links_to_another_event) {
-            self.report(AuditProblemKind::Edited, sequence);
-        }
-        if link_fits || after_gap {
-            return;
-        }
-        if links_to_another_event || event.prev_hash.as_slice() == GENESIS_HASH {
-            self.report(AuditProblemKind::Reordered, sequence);
-        } else if event.hash_is_consistent() && sequence > 1 && !self.is_tail(sequence) {
-            // The predecessor was edited and re-hashed: this event still links to its old hash.
-            self.report(AuditProblemKind::Edited, sequence - 1);
-        } else {
-            self.report(AuditProblemKind::Inserted, sequence);
-        }
-    }
-
-    fn is_tail(&self, sequence: i64) -> bool {
-        self.known_hashes.values().all(|known| *known <= sequence)
-    }
-
-    /// The report, once every event was observed.
-    pub fn finish(mut self) -> AuditVerifyReport {
-        self.settle_group();
-        AuditVerifyReport {
-            event_count: self.event_count,
-            head_sequence: self.last_sequence,
-            head_hash: hash_to_hex(&self.running_hash),
-            problems: self.problems.into_iter().collect(),
-        }
+        self.write_witness(formatter)?;
+        write!(
+            formatter,
+            "
+head hash {}",
+            self.head_hash
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn chain(count: i64) -> Vec<StoredAuditEvent> {
-        let mut prev_hash = GENESIS_HASH;
-        (1..=count)
-            .map(|sequence| {
-                let fields = AuditEventFields {
-                    sequence,
-                    at: 100 + sequence,
-                    actor: "oss".into(),
-                    kind: "binding_created".into(),
-                    detail: Some(format!("event {sequence}")),
-                    ..AuditEventFields::default()
-                };
-                let hash = fields.chain_hash(&prev_hash);
-                let event =
-                    StoredAuditEvent { row_id: sequence, fields, prev_hash: prev_hash.to_vec(), hash: hash.to_vec() };
-                prev_hash = hash;
-                event
-            })
-            .collect()
-    }
-
-    fn verify(events: Vec<StoredAuditEvent>) -> AuditVerifyReport {
-        let known = events.iter().map(|event| (event.hash.clone(), event.fields.sequence)).collect();
-        let mut verifier = AuditChainVerifier::new(known);
-        let mut sorted = events;
-        sorted.sort_by_key(|event| (event.fields.sequence, event.row_id));
-        sorted.into_iter().for_each(|event| verifier.observe(event));
-        verifier.finish()
-    }
 
     #[test]
     fn field_boundaries_change_the_encoding() {
@@ -316,62 +305,11 @@ mod tests {
     }
 
     #[test]
-    fn an_intact_chain_reports_its_head() {
-        let events = chain(5);
-        let head = hash_to_hex(&events[4].hash);
-        let report = verify(events);
-        assert!(report.is_intact(), "{report}");
-        assert_eq!((report.event_count, report.head_sequence, report.head_hash), (5, 5, head));
-        assert_eq!(verify(Vec::new()).head_hash, hash_to_hex(&GENESIS_HASH));
-    }
-
-    #[test]
-    fn each_kind_of_tampering_is_named_at_its_sequence() {
-        let mut edited = chain(5);
-        edited[2].fields.detail = Some("forged".into());
-        let report = verify(edited);
-        assert_eq!(report.problems, vec![AuditProblem { sequence: 3, kind: AuditProblemKind::Edited }]);
-
-        let mut rehashed = chain(5);
-        rehashed[2].fields.detail = Some("forged".into());
-        rehashed[2].hash = rehashed[2].fields.chain_hash(&rehashed[1].hash.clone().try_into().unwrap()).to_vec();
-        assert!(verify(rehashed).names(AuditProblemKind::Edited, 3));
-
-        let mut deleted = chain(5);
-        deleted.remove(1);
-        assert_eq!(verify(deleted).problems, vec![AuditProblem { sequence: 2, kind: AuditProblemKind::Deleted }]);
-
-        let mut duplicated = chain(5);
-        let mut forged = duplicated[2].clone();
-        forged.row_id = 9;
-        forged.fields.detail = Some("forged".into());
-        duplicated.push(forged);
-        assert!(verify(duplicated).names(AuditProblemKind::Inserted, 3));
-
-        let mut appended = chain(5);
-        let mut extra = appended[4].clone();
-        extra.row_id = 6;
-        extra.fields.sequence = 6;
-        extra.prev_hash = vec![7; 32];
-        extra.hash = extra.fields.chain_hash(&[7; 32]).to_vec();
-        appended.push(extra);
-        assert_eq!(verify(appended).problems, vec![AuditProblem { sequence: 6, kind: AuditProblemKind::Inserted }]);
-
-        let mut swapped = chain(5);
-        swapped[1].fields.sequence = 3;
-        swapped[2].fields.sequence = 2;
-        let report = verify(swapped);
-        assert!(report.names(AuditProblemKind::Reordered, 2), "{report}");
-        assert!(report.names(AuditProblemKind::Reordered, 3), "{report}");
-    }
-
-    #[test]
-    fn several_problems_are_all_reported() {
-        let mut events = chain(8);
-        events[1].fields.detail = Some("forged".into());
-        events.remove(5);
-        let report = verify(events);
-        assert!(report.names(AuditProblemKind::Edited, 2));
-        assert!(report.names(AuditProblemKind::Deleted, 6));
+    fn a_hash_round_trips_through_hex_and_anything_else_is_refused() {
+        let hash = AuditEventFields::default().chain_hash(&GENESIS_HASH);
+        assert_eq!(hash_from_hex(&hash_to_hex(&hash)), Some(hash));
+        assert_eq!(hash_from_hex("ab"), None);
+        assert_eq!(hash_from_hex(&"zz".repeat(32)), None);
+        assert_eq!(hash_from_hex(&"+1".repeat(32)), None);
     }
 }

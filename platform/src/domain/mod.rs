@@ -2,6 +2,8 @@
 
 pub mod activation;
 pub mod audit_chain;
+pub mod audit_verifier;
+pub mod audit_witness;
 pub mod clock;
 pub mod ids;
 pub mod manifest;

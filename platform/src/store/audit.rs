@@ -4,13 +4,9 @@
 //! sequence numbers are gapless and every event links to the one before it.
 
 use super::{Store, StoreError};
-use crate::domain::audit_chain::{
-    hash_to_hex, AuditChainVerifier, AuditEventFields, AuditVerifyReport, ChainHash, StoredAuditEvent, GENESIS_HASH,
-};
+use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::{params, OpenFlags, OptionalExtension};
-use std::collections::HashMap;
-use std::path::Path;
+use rusqlite::{params, OptionalExtension};
 
 /// An event to append; build with [`AuditEvent::new`] and the setters.
 #[derive(Debug, Clone, Default)]
@@ -67,17 +63,41 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-const RECORD_COLUMNS: &str = "sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, \
+pub(super) const RECORD_COLUMNS: &str =
+    "sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, \
      message_id, detail, prev_hash, hash, event_id";
 
-fn read_stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
+/// A row as the verifier reads it: an event with its place in the chain, or a row without a valid sequence.
+#[allow(clippy::large_enum_variant, reason = "one row at a time, moved once: boxing would allocate per row")]
+pub(super) enum ReadAuditRow {
+    Chained(StoredAuditEvent),
+    WithoutSequence { row_id: i64, what: &'static str },
+}
+
+/// The sequence column: an integer, or why it is not one (a NULL is no place in the chain, not sequence 0).
+fn read_sequence(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<i64, &'static str>> {
+    Ok(match row.get_ref(0)? {
+        rusqlite::types::ValueRef::Integer(sequence) => Ok(sequence),
+        rusqlite::types::ValueRef::Null => Err("NULL"),
+        _ => Err("non-integer"),
+    })
+}
+
+pub(super) fn read_audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReadAuditRow> {
+    match read_sequence(row)? {
+        Ok(sequence) => Ok(ReadAuditRow::Chained(read_event_at(row, sequence)?)),
+        Err(what) => Ok(ReadAuditRow::WithoutSequence { row_id: row.get(12)?, what }),
+    }
+}
+
+/// The event of a row, with `sequence` for its place.
+fn read_event_at(row: &rusqlite::Row<'_>, sequence: i64) -> rusqlite::Result<StoredAuditEvent> {
     let prev_hash: Option<Vec<u8>> = row.get(10)?;
     let hash: Option<Vec<u8>> = row.get(11)?;
-    let sequence: Option<i64> = row.get(0)?;
     Ok(StoredAuditEvent {
         row_id: row.get(12)?,
         fields: AuditEventFields {
-            sequence: sequence.unwrap_or(0),
+            sequence,
             at: row.get(1)?,
             actor: row.get(2)?,
             kind: row.get(3)?,
@@ -91,6 +111,16 @@ fn read_stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEve
         prev_hash: prev_hash.unwrap_or_default(),
         hash: hash.unwrap_or_default(),
     })
+}
+
+/// An event with a sequence, or a conversion error that names the column (never a NULL read as 0).
+fn read_stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
+    match read_audit_row(row)? {
+        ReadAuditRow::Chained(event) => Ok(event),
+        ReadAuditRow::WithoutSequence { .. } => {
+            Err(rusqlite::Error::InvalidColumnType(0, "sequence".to_owned(), rusqlite::types::Type::Null))
+        }
+    }
 }
 
 fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
@@ -112,28 +142,49 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 }
 
 /// The last chained event: where the next one links on, and the time it may not go back before.
-struct ChainHead {
-    sequence: i64,
-    hash: ChainHash,
+pub(super) struct ChainHead {
+    pub(super) sequence: i64,
+    pub(super) hash: ChainHash,
     at: i64,
 }
 
-/// The chain's head (sequence 0, the genesis hash and the earliest time when the chain is empty).
-fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead, StoreError> {
-    let head: Option<(i64, Vec<u8>, i64)> = connection
-        .prepare_cached(
-            "SELECT sequence, hash, at FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1",
-        )?
-        .query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+/// The chain's head (sequence 0, the genesis hash and the earliest time when the chain is empty), checked against
+/// its predecessor: a head that does not hash to its stored hash, has no predecessor or does not link to it is
+/// not carried on (two point reads and one hash; the whole chain is `numbind audit verify`'s job).
+pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead, StoreError> {
+    let head = connection
+        .prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1"
+        ))?
+        .query_row([], read_audit_row)
         .optional()?;
-    match head {
-        None => Ok(ChainHead { sequence: 0, hash: GENESIS_HASH, at: i64::MIN }),
-        Some((sequence, hash, at)) => {
-            let hash =
-                ChainHash::try_from(hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
-            Ok(ChainHead { sequence, hash, at })
-        }
+    let head = match head {
+        None => return Ok(ChainHead { sequence: 0, hash: GENESIS_HASH, at: i64::MIN }),
+        Some(ReadAuditRow::Chained(head)) => head,
+        Some(ReadAuditRow::WithoutSequence { .. }) => return Err(StoreError::MalformedRow("audit_events.sequence")),
+    };
+    let sequence = head.fields.sequence;
+    if !head.hash_is_consistent() {
+        return Err(StoreError::AuditChainBroken(format!(
+            "the head event {sequence} does not hash to its stored hash"
+        )));
     }
+    let predecessor_hash: Option<Vec<u8>> = if sequence == 1 {
+        Some(GENESIS_HASH.to_vec())
+    } else {
+        connection
+            .prepare_cached("SELECT hash FROM audit_events WHERE sequence = ?1")?
+            .query_row([sequence - 1], |row| row.get(0))
+            .optional()?
+    };
+    if predecessor_hash.as_deref() != Some(head.prev_hash.as_slice()) {
+        return Err(StoreError::AuditChainBroken(format!(
+            "the head event {sequence} does not link to an event at sequence {}",
+            sequence - 1
+        )));
+    }
+    let hash = ChainHash::try_from(head.hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
+    Ok(ChainHead { sequence, hash, at: head.fields.at })
 }
 
 /// Appends one event at the head of the chain; call inside the transaction of the state change it records.
@@ -189,7 +240,7 @@ pub(super) fn append_audit_event(
 pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
     let mut statement = connection
         .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
-    let unchained = statement.query_map([], read_stored_event)?.collect::<Result<Vec<_>, _>>()?;
+    let unchained = statement.query_map([], |row| read_event_at(row, 0))?.collect::<Result<Vec<_>, _>>()?;
     for stored in unchained {
         let head = chain_head(connection)?;
         let prev_hash = head.hash;
@@ -200,33 +251,6 @@ pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) ->
             .execute(params![stored.row_id, fields.sequence, prev_hash.as_slice(), hash.as_slice()])?;
     }
     Ok(())
-}
-
-/// Verifies the chain of the database file at `path`, opened read-only; names every break it can find.
-pub fn verify_audit_chain_file(path: &Path) -> Result<AuditVerifyReport, StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = rusqlite::Connection::open_with_flags(path, flags)?;
-    let transaction = connection.unchecked_transaction()?;
-    let mut known_hashes = HashMap::new();
-    {
-        let mut statement =
-            transaction.prepare_cached("SELECT hash, sequence FROM audit_events WHERE hash IS NOT NULL")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let sequence: Option<i64> = row.get(1)?;
-            known_hashes.insert(row.get::<_, Vec<u8>>(0)?, sequence.unwrap_or(0));
-        }
-    }
-    let mut verifier = AuditChainVerifier::new(known_hashes);
-    {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events ORDER BY sequence, event_id");
-        let mut statement = transaction.prepare(&sql)?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            verifier.observe(read_stored_event(row)?);
-        }
-    }
-    Ok(verifier.finish())
 }
 
 impl Store {
@@ -265,6 +289,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::verify_audit_chain_file;
 
     #[test]
     fn events_are_stored_masked_and_cannot_be_edited() {

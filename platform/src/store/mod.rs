@@ -7,6 +7,8 @@
 
 mod activations;
 mod audit;
+mod audit_checkpoints;
+mod audit_verification;
 mod bindings;
 mod confirmations;
 mod manifest;
@@ -20,7 +22,9 @@ mod schema;
 mod terminals;
 
 pub use activations::{IssueLimits, IssueOutcome};
-pub use audit::{verify_audit_chain_file, AuditEvent, AuditRecord};
+pub use audit::{AuditEvent, AuditRecord};
+pub use audit_checkpoints::QueuedCheckpoint;
+pub use audit_verification::{verify_audit_chain_file, verify_audit_trail_file};
 pub use bindings::{Binding, ResetOutcome, UnbindOutcome};
 pub use confirmations::ConfirmationOutcome;
 pub use manifest::ManifestImportOutcome;
@@ -46,6 +50,9 @@ pub enum StoreError {
     MalformedRow(&'static str),
     #[error("the system random source failed")]
     RandomSourceFailed,
+    /// The audit chain's head does not verify: nothing is appended to it until an operator looks.
+    #[error("the audit chain does not verify, refusing to append to it: {0}")]
+    AuditChainBroken(String),
 }
 
 impl StoreError {
@@ -55,6 +62,8 @@ impl StoreError {
         match self {
             StoreError::Sqlite(error) => numbind_sqlite::is_storage_unavailable(error),
             StoreError::Database(error) => error.is_storage_unavailable(),
+            // Nothing was written; the operator must run `numbind audit verify` before writes can go on.
+            StoreError::AuditChainBroken(_) => true,
             _ => false,
         }
     }

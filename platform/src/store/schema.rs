@@ -148,6 +148,23 @@ DROP TABLE IF EXISTS request_nonces;
     r#"
 CREATE INDEX bindings_by_terminal ON bindings(terminal_id);
 "#,
+    // Signed checkpoints of the audit chain's head, and their delivery to the OSS (the witness).
+    r#"
+CREATE TABLE audit_checkpoints (
+    sequence INTEGER PRIMARY KEY,
+    head_hash BLOB NOT NULL,
+    made_at INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER
+);
+CREATE INDEX audit_checkpoints_due ON audit_checkpoints(state, next_attempt_at);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

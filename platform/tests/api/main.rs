@@ -5,6 +5,7 @@
 
 mod activations;
 mod audit_chain;
+mod audit_witness;
 mod authentication;
 mod bindings;
 mod console;

@@ -16,6 +16,7 @@
 //! | `POST /v1/oss/confirmations` | OSS (HMAC) | `ConfirmBindingRequest` → `ConfirmBindingResponse` |
 //! | `POST /v1/oss/unbindings` | OSS (HMAC) | `OssUnbindRequest` → `OssUnbindResponse` |
 //! | `POST /v1/platform/revocations` (on the OSS) | platform (HMAC) | `PlatformRevocationRequest` → `PlatformRevocationResponse` |
+//! | `POST /v1/platform/audit-checkpoints` (on the OSS) | platform (HMAC) | `SignedAuditCheckpoint` → `AuditCheckpointReceipt` (`audit_checkpoint`) |
 
 mod error;
 mod oss;

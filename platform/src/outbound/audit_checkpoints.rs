@@ -1,0 +1,145 @@
+//! The audit checkpoint worker: every `audit_checkpoint_interval` (and at start) it signs the chain's head when it
+//! moved, then POSTs each checkpoint the OSS has not acknowledged to its `/v1/platform/audit-checkpoints`
+//! (component HMAC, client `platform`), retrying with exponential backoff and full jitter.
+//!
+//! A checkpoint is signed only after the events since the previous one were checked; when they do not verify,
+//! none is signed (a forgery is never vouched for) and the break is logged at error level.
+
+use super::notification_worker::retry_delay_seconds;
+use super::oss_revocations::{OssDeliveryError, PLATFORM_CLIENT_NAME};
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::{QueuedCheckpoint, StoreError};
+use numbind_wire::audit_checkpoint::{AuditCheckpointReceipt, PLATFORM_AUDIT_CHECKPOINTS_PATH};
+use numbind_wire::component_auth::ComponentRequest;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+const BATCH_SIZE: usize = 20;
+
+/// The OSS's checkpoint endpoint.
+#[derive(Debug, Clone)]
+pub struct OssCheckpointClient {
+    endpoint: String,
+    http: reqwest::Client,
+}
+
+impl OssCheckpointClient {
+    pub fn new(oss_base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(timeout).build()?;
+        let endpoint = format!("{}{PLATFORM_AUDIT_CHECKPOINTS_PATH}", oss_base_url.trim_end_matches('/'));
+        Ok(OssCheckpointClient { endpoint, http })
+    }
+
+    /// Sends one signed checkpoint; Ok once the OSS holds it.
+    pub async fn deliver(
+        &self,
+        state: &AppState,
+        checkpoint: &QueuedCheckpoint,
+    ) -> Result<AuditCheckpointReceipt, OssDeliveryError> {
+        let body = serde_json::to_vec(&checkpoint.signed)?;
+        let request = ComponentRequest {
+            client: PLATFORM_CLIENT_NAME,
+            method: "POST",
+            path_and_query: PLATFORM_AUDIT_CHECKPOINTS_PATH,
+            timestamp_unix_seconds: state.now(),
+            body: &body,
+        };
+        let authorization = request.authorization(&state.settings.oss_secret);
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(OssDeliveryError::Transport)?;
+        if !response.status().is_success() {
+            return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
+        }
+        response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
+    }
+}
+
+/// Starts the worker; without an OSS URL checkpoints are still signed and wait in `audit_checkpoints`.
+pub fn spawn_audit_checkpoint_worker(
+    background: &mut JoinSet<()>,
+    config: &Config,
+    state: &AppState,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let client = match &config.oss_url {
+        Some(url) => Some(OssCheckpointClient::new(url, config.oss_request_timeout)?),
+        None => None,
+    };
+    background.spawn(run_audit_checkpoint_worker(
+        state.clone(),
+        client,
+        config.audit_checkpoint_interval,
+        shutdown.clone(),
+    ));
+    Ok(())
+}
+
+/// Runs until `shutdown`.
+pub async fn run_audit_checkpoint_worker(
+    state: AppState,
+    client: Option<OssCheckpointClient>,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    while !shutdown.is_cancelled() {
+        make_checkpoint(&state).await;
+        if let Some(client) = &client {
+            deliver_due(&state, client).await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+}
+
+async fn make_checkpoint(state: &AppState) {
+    let (now, key) = (state.now(), state.signing_key.clone());
+    match state.store.call(move |store| store.record_audit_checkpoint(now, &key)).await {
+        Ok(Some(sequence)) => tracing::info!(sequence, "signed an audit checkpoint"),
+        Ok(None) => {}
+        Err(error @ StoreError::AuditChainBroken(_)) => {
+            tracing::error!(error = %error, "the audit chain does not verify: no checkpoint signed; run `numbind audit verify`")
+        }
+        Err(error) => tracing::error!(error = %error, "cannot make an audit checkpoint"),
+    }
+}
+
+async fn deliver_due(state: &AppState, client: &OssCheckpointClient) {
+    let now = state.now();
+    let due = match state.store.call(move |store| store.due_audit_checkpoints(now, BATCH_SIZE)).await {
+        Ok(due) => due,
+        Err(error) => return tracing::error!(error = %error, "cannot read the audit checkpoints to deliver"),
+    };
+    for checkpoint in due {
+        let sequence = checkpoint.sequence;
+        let outcome = match client.deliver(state, &checkpoint).await {
+            Ok(receipt) => {
+                tracing::info!(sequence, outcome = ?receipt.outcome, "the oss holds an audit checkpoint");
+                let now = state.now();
+                state.store.call(move |store| store.mark_audit_checkpoint_delivered(sequence, now)).await
+            }
+            Err(error) => {
+                let delay = retry_delay_seconds(checkpoint.attempts, &state.random);
+                tracing::warn!(sequence, retry_in_seconds = delay, error = %error, "audit checkpoint not delivered to the oss");
+                let (next_attempt_at, cause) = (state.now() + delay, error.to_string());
+                state
+                    .store
+                    .call(move |store| store.reschedule_audit_checkpoint(sequence, next_attempt_at, &cause))
+                    .await
+            }
+        };
+        if let Err(error) = outcome {
+            tracing::error!(sequence, error = %error, "cannot record an audit checkpoint's delivery");
+        }
+    }
+}
