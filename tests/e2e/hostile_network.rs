@@ -160,8 +160,9 @@ async fn a_box_refuses_a_proxy_that_terminates_tls_with_a_certificate_from_anoth
 #[tokio::test(flavor = "multi_thread")]
 async fn a_box_refuses_plain_http_to_a_platform_that_is_not_on_its_own_machine() {
     let system = System::start().await;
-    // TEST-NET-1 (RFC 5737): the box refuses before it connects, so nothing is ever sent there.
-    let mut victim = victim_box(&system, "http://192.0.2.1:8080", &system.ca_file);
+    // 0.0.0.0 is not a loopback address by the agent's rule (localhost, 127.0.0.0/8, ::1), and the box refuses it
+    // before connecting; were the rule ever broken, the connection would still stay on this machine.
+    let mut victim = victim_box(&system, "http://0.0.0.0:9", &system.ca_file);
     let exit = victim.wait_exit(FLOW_TIMEOUT).await;
     assert_eq!(exit, Some(1), "{}", victim.stderr());
     assert!(victim.stderr().contains("plain http to a host that is not loopback"), "{}", victim.stderr());
