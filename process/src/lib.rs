@@ -1,5 +1,9 @@
 //! How a numbind process starts and stops: where its logs go and what stops it. Every binary (the components'
-//! own, the umbrella `numbind`, the benchmark) calls these, so they all log and stop the same way.
+//! own, the umbrella `numbind`, the benchmark) calls these, so they all log and stop the same way, and keep their
+//! data directory, lock and secret files private the same way ([`data_dir`]).
+
+#[cfg(unix)]
+pub mod data_dir;
 
 use tracing_subscriber::EnvFilter;
 
