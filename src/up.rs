@@ -55,7 +55,8 @@ struct Secrets {
 
 pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let short_code = ShortCode::parse(&args.short_code).context("--short-code")?;
-    create_private_dir(&args.data_dir)?;
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _locks = lock_component_states(&args.data_dir)?;
     let secrets = load_secrets(&args.data_dir.join("secrets"))?;
     let listeners = bind_all(&args).await?;
     let addresses = Addresses {
@@ -212,9 +213,11 @@ fn smsc_config(data_dir: &Path, short_code: &ShortCode, secrets: &Secrets) -> nu
     numbind_sms_sim::Config::new(data_dir.join("smsc.db"), vec![oss_account, platform_account])
 }
 
-fn create_private_dir(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path).with_context(|| format!("creating data directory {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
-    Ok(())
+/// Holds each component's state lock for as long as `up` runs: a second `up`, or a component started alone on
+/// this directory, is refused and told that `numbind up` has it.
+fn lock_component_states(data_dir: &Path) -> anyhow::Result<Vec<numbind_process::data_dir::StateLock>> {
+    ["platform", "oss", "smsc"]
+        .into_iter()
+        .map(|component| Ok(numbind_process::data_dir::lock_state(data_dir, component, "numbind up")?))
+        .collect()
 }

@@ -4,6 +4,7 @@
 mod activation;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
+mod hostile_host;
 mod lifecycle;
 mod operations;
 mod privacy;

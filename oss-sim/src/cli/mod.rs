@@ -69,12 +69,11 @@ pub struct ServeArgs {
     pub command_concurrency: u16,
 }
 
-/// Reads a secret from `file`, else from the environment variable `variable`; `None` when neither is set.
+/// Reads a secret from `file` (refused when others may read it), else from the environment variable `variable`;
+/// `None` when neither is set.
 pub(crate) fn read_secret(file: Option<&Path>, variable: &str) -> anyhow::Result<Option<String>> {
     let text = match file {
-        Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("reading secret file {}", path.display()))?
-        }
+        Some(path) => numbind_process::data_dir::read_secret_file(path)?,
         None => match std::env::var(variable) {
             Ok(value) => value,
             Err(_) => return Ok(None),
@@ -122,7 +121,8 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
 /// Builds the config, binds, prints `listening http=...`, runs until SIGTERM or ctrl-c.
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "oss", "numbind oss-sim serve")?;
     let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
