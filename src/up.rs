@@ -49,6 +49,7 @@ struct Listeners {
 
 struct Secrets {
     oss_platform: String,
+    oss_admin_token: String,
     smsc_oss_password: String,
     smsc_platform_password: String,
 }
@@ -193,12 +194,15 @@ fn oss_config(
     let mut config =
         numbind_oss_sim::Config::new(data_dir.join("oss.db"), addresses.platform_url, oss_secret, short_code, link);
     config.seed_demo_subscribers = true;
+    config.admin_token = Some(secrets.oss_admin_token.clone());
     config
 }
 
 fn load_secrets(directory: &Path) -> anyhow::Result<Secrets> {
     Ok(Secrets {
         oss_platform: secrets::load_or_create(&directory.join("oss-platform.secret"), SecretLength::Long)?,
+        // Where `numbind oss-sim subscriber` finds it by default (`numbind_oss_sim::cli::UP_ADMIN_TOKEN_FILE`).
+        oss_admin_token: secrets::load_or_create(&directory.join("oss-admin.token"), SecretLength::Long)?,
         smsc_oss_password: secrets::load_or_create(&directory.join("smsc-oss.password"), SecretLength::SmppPassword)?,
         smsc_platform_password: secrets::load_or_create(
             &directory.join("smsc-platform.password"),

@@ -185,6 +185,8 @@ pub async fn start_full_system(runtime: &ServerRuntime, directory: &Path) -> any
             password: SMPP_PASSWORD.into(),
         },
     );
+    // The benchmark's phones add subscribers on loopback in a scratch directory: no admin token to pass around.
+    oss_config.insecure_no_admin_token = true;
     oss_config.retry_initial_backoff = Duration::from_millis(50);
     oss_config.idle_poll_interval = Duration::from_millis(200);
     let token = shutdown.clone();

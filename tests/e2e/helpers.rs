@@ -144,6 +144,7 @@ pub(crate) struct System {
 const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
 const SMSC_OSS_PASSWORD: &str = "oss-pass";
 const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
+pub(crate) const OSS_ADMIN_TOKEN: &str = "e2e-oss-admin-token-0123456789abcdef";
 
 impl System {
     pub(crate) async fn start() -> System {
@@ -156,6 +157,7 @@ impl System {
         write_secret(&root.join("oss-platform.secret"), OSS_PLATFORM_SECRET);
         write_secret(&root.join("smsc-oss.password"), SMSC_OSS_PASSWORD);
         write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
+        write_secret(&root.join("oss-admin.token"), OSS_ADMIN_TOKEN);
         std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
 
         let mut smsc = Process::spawn("sms-sim", smsc_command(&root, "127.0.0.1:0", "127.0.0.1:0", &options), &root);
@@ -312,6 +314,7 @@ impl System {
         let output = numbind()
             .args(["reconcile", "--json", "--platform-url", &self.platform_url, "--oss-url", &self.oss_url])
             .env("NUMBIND_OPERATOR_TOKEN", token)
+            .env("NUMBIND_OSS_ADMIN_TOKEN", OSS_ADMIN_TOKEN)
             .output()
             .await
             .expect("numbind reconcile");
@@ -323,8 +326,14 @@ impl System {
     /// The OSS's binding records of a terminal.
     pub(crate) async fn oss_bindings_of(&self, terminal_id: &str) -> Vec<Value> {
         let url = format!("{}/v1/bindings?terminal_id={terminal_id}", self.oss_url);
-        let body: Value = self.http.get(url).send().await.expect("oss bindings").json().await.expect("json");
+        let body: Value =
+            self.oss_admin(self.http.get(url)).send().await.expect("oss bindings").json().await.expect("json");
         body["bindings"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A request to the OSS admin API, with its admin token.
+    pub(crate) fn oss_admin(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(OSS_ADMIN_TOKEN)
     }
 }
 
@@ -458,6 +467,8 @@ fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) 
         .arg(root.join("oss-platform.secret"))
         .args(["--smsc-address", smpp_address, "--smsc-system-id", "oss", "--smsc-password-file"])
         .arg(root.join("smsc-oss.password"))
+        .arg("--admin-token-file")
+        .arg(root.join("oss-admin.token"))
         .arg("--seed-demo");
     command
 }

@@ -1,5 +1,5 @@
-//! The machine is shared: one process holds a data directory, and files with personal data or secrets stay private
-//! however a component is started.
+//! The machine is shared: the OSS admin API wants its token under `numbind up`, one process holds a data directory,
+//! and files with personal data or secrets stay private however a component is started.
 
 use crate::helpers::{numbind, Process, FLOW_TIMEOUT};
 use std::os::unix::fs::PermissionsExt;
@@ -19,6 +19,45 @@ async fn start_up(data: &Path, log_dir: &Path, name: &str) -> (Process, Vec<Stri
 
 fn mode_of(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap_or_else(|error| panic!("{}: {error}", path.display())).permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_up_the_oss_admin_api_refuses_a_request_without_its_token_and_the_cli_finds_the_token_itself() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let (_up, addresses) = start_up(&data, directory.path(), "up").await;
+    let oss_url = format!("http://{}", addresses[1]);
+
+    let http = reqwest::Client::new();
+    for path in ["/v1/subscribers", "/v1/subscribers/13900139000", "/v1/bindings"] {
+        let response = http.get(format!("{oss_url}{path}")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{path} without the token");
+    }
+    let lift = http
+        .patch(format!("{oss_url}/v1/subscribers/13900139000"))
+        .json(&serde_json::json!({ "status": "active" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lift.status().as_u16(), 401, "lifting an arrears suspension without the token");
+
+    assert_eq!(mode_of(&data.join("secrets/oss-admin.token")), 0o600);
+    let listed = numbind()
+        .args(["oss-sim", "subscriber", "--url", &oss_url, "--data-dir"])
+        .arg(&data)
+        .arg("list")
+        .env_remove("NUMBIND_OSS_ADMIN_TOKEN")
+        .env_remove("NUMBIND_OSS_ADMIN_TOKEN_FILE")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "the README's subscriber command works: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(stdout.contains("13900139000 suspended_for_arrears"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,6 +90,37 @@ async fn a_second_process_on_a_data_directory_in_use_is_refused_and_told_who_hol
         "a read-only operator command still runs: {}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_oss_run_alone_without_an_admin_token_refuses_to_start_unless_told_the_risk() {
+    let directory = tempfile::tempdir().unwrap();
+    let secret = directory.path().join("oss-platform.secret");
+    std::fs::write(&secret, "e2e-oss-platform-secret-0123456789abcdef").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let oss = |extra: &[&str]| {
+        let mut command = numbind();
+        command
+            .args(["oss-sim", "serve", "--http", "127.0.0.1:0", "--data-dir"])
+            .arg(directory.path().join("oss"))
+            .arg("--platform-secret-file")
+            .arg(&secret)
+            .env("NUMBIND_SMSC_PASSWORD", "oss-pass")
+            .env_remove("NUMBIND_OSS_ADMIN_TOKEN")
+            .env_remove("NUMBIND_OSS_ADMIN_TOKEN_FILE")
+            .args(extra);
+        command
+    };
+    let mut refused = Process::spawn("oss-no-token", oss(&[]), directory.path());
+    assert_eq!(refused.wait_exit(FLOW_TIMEOUT).await, Some(1), "{}", refused.stderr());
+    assert!(refused.stderr().contains("--insecure-no-admin-token"), "{}", refused.stderr());
+
+    let mut open = Process::spawn("oss-insecure", oss(&["--insecure-no-admin-token"]), directory.path());
+    let address = open.wait_listening(&["http"]).await.remove(0);
+    // Once it answers, its start (and the warning logged there) is behind it.
+    let health = reqwest::get(format!("http://{address}/healthz")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(open.stderr().contains("without a token"), "the risk is logged: {}", open.stderr());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 
 mod admin;
 
-pub use admin::{AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand};
+pub use admin::{admin_token, AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand, UP_ADMIN_TOKEN_FILE};
 
 use crate::config::{Config, SmscLink};
 use anyhow::Context;
@@ -60,9 +60,14 @@ pub struct ServeArgs {
     /// Insert the demo subscribers (idempotent).
     #[arg(long, env = "NUMBIND_OSS_SEED_DEMO")]
     pub seed_demo: bool,
-    /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
+    /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable); without one the OSS refuses
+    /// to start, unless --insecure-no-admin-token.
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Serve the admin API to anyone who can connect, with no token: every subscriber's full number, and the power
+    /// to lift a suspension. For a sealed lab only; logs a warning.
+    #[arg(long, env = "NUMBIND_OSS_INSECURE_NO_ADMIN_TOKEN")]
+    pub insecure_no_admin_token: bool,
     /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
     #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -105,6 +110,7 @@ impl ServeArgs {
         config.seed_demo_subscribers = self.seed_demo;
         config.command_concurrency = usize::from(self.command_concurrency);
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        config.insecure_no_admin_token = self.insecure_no_admin_token;
         Ok(config)
     }
 }
