@@ -19,6 +19,7 @@ pub enum OssErrorCode {
     NotFound,
     StorageUnavailable,
     Internal,
+    PayloadTooLarge,
     #[serde(other)]
     Other,
 }
@@ -47,6 +48,8 @@ pub(crate) enum ApiError {
     RouteNotFound,
     #[error("the platform's component authentication failed")]
     ComponentUnauthenticated,
+    #[error("the request body is larger than {} bytes", crate::http::MAX_BODY_BYTES)]
+    PayloadTooLarge,
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -70,6 +73,7 @@ impl IntoResponse for ApiError {
             ApiError::MessageNotFound => (StatusCode::NOT_FOUND, OssErrorCode::MessageNotFound),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, OssErrorCode::NotFound),
             ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, OssErrorCode::PayloadTooLarge),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
             }
