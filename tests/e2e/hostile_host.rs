@@ -1,5 +1,6 @@
-//! The machine is shared: the OSS admin API wants its token under `numbind up`, one process holds a data directory,
-//! and files with personal data or secrets stay private however a component is started.
+//! The machine is shared and the network hostile: the OSS admin API wants its token under `numbind up`, one process
+//! holds a data directory, files with personal data or secrets stay private however a component is started, and a
+//! failed phone command prints no full number.
 
 use crate::helpers::{numbind, Process, FLOW_TIMEOUT};
 use std::os::unix::fs::PermissionsExt;
@@ -146,4 +147,20 @@ async fn the_platform_run_alone_refuses_an_open_secret_file_and_keeps_its_data_d
     for file in ["platform.db", "platform.db-wal", "platform.db-shm", "platform-signing.key", "platform.lock"] {
         assert_eq!(mode_of(&data.join(file)), 0o600, "{file}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn phone_send_with_the_sms_centre_down_prints_no_full_number() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smsc_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let output = numbind()
+        .args(["phone", "--smsc-url", &smsc_url, "send", "--from", "13800138001", "--to", "10658000", "BIND WDJBMJHT"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&smsc_url), "the error says where it failed: {stderr}");
+    assert!(!stderr.contains("13800138001"), "the full number leaked: {stderr}");
 }
