@@ -91,7 +91,8 @@ status=0
 TRUST=(--request-tls-verify "$DATA_DIR/tls/ca.pem")
 run_schemathesis platform "https://$(listener platform-http)" "${TRUST[@]}" -H "Authorization: Bearer $OPERATOR_TOKEN" \
     || status=1
-run_schemathesis oss-sim "https://$(listener oss-http)" "${TRUST[@]}" || status=1
+OSS_ADMIN_TOKEN="$(cat "$DATA_DIR/secrets/oss-admin.token")"
+run_schemathesis oss-sim "https://$(listener oss-http)" "${TRUST[@]}" -H "Authorization: Bearer $OSS_ADMIN_TOKEN" || status=1
 run_schemathesis sms-sim "http://$(listener smsc-http)" || status=1
 
 if ! kill -0 "$UP_PID" 2>/dev/null; then

@@ -17,12 +17,16 @@ pub(crate) struct ReconcileArgs {
     /// The OSS's admin API.
     #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082")]
     oss_url: String,
-    /// File holding the OSS admin token, if the OSS wants one (else the NUMBIND_OSS_ADMIN_TOKEN variable).
+    /// File holding the OSS admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the one `numbind up`
+    /// keeps in <data-dir>/secrets/oss-admin.token).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     oss_admin_token_file: Option<PathBuf>,
     /// PEM certificate authorities trusted for https (default: `./data/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE")]
     ca_file: Option<PathBuf>,
+    /// The data directory of a `numbind up` whose OSS admin token to use when no other is given.
+    #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -83,7 +87,7 @@ async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyh
 pub(crate) async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
     let operator_token = secret_from(&args.operator_token_file, "NUMBIND_OPERATOR_TOKEN")?
         .context("an admin operator token is needed: --operator-token-file or NUMBIND_OPERATOR_TOKEN")?;
-    let oss_token = secret_from(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
+    let oss_token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data_dir)?;
     let http = operator_http_client(args.ca_file.as_deref())?;
     let platform_url = format!("{}/v1/operator/reconciliation-snapshot", args.platform_url.trim_end_matches('/'));
     let oss_url = format!("{}/v1/bindings?state=active", args.oss_url.trim_end_matches('/'));

@@ -4,7 +4,7 @@ use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// How long a made secret is. SMPP 3.4 caps a bind password at 8 characters; HTTP secrets have no such cap.
@@ -29,14 +29,8 @@ const SECRET_ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 
 /// Reads the secret at `path`, or makes a new one (random letters and digits) and writes it with mode 0600.
 pub(crate) fn load_or_create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
-    match fs::read_to_string(path) {
-        Ok(text) => {
-            let mode = fs::metadata(path)?.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                anyhow::bail!("secret file {} is readable by others (mode {mode:o}); chmod 600 it", path.display());
-            }
-            Ok(text.trim().to_owned())
-        }
+    match fs::metadata(path) {
+        Ok(_) => Ok(numbind_process::data_dir::read_secret_file(path)?),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(path, length),
         Err(error) => Err(error).with_context(|| format!("reading secret file {}", path.display())),
     }
@@ -61,8 +55,7 @@ fn random_secret(length: SecretLength) -> anyhow::Result<String> {
 fn create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
     let secret = random_secret(length)?;
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-        fs::set_permissions(parent, fs::Permissions::from_mode(0o700))?;
+        numbind_process::data_dir::create_private_dir(parent)?;
     }
     let mut file = fs::OpenOptions::new()
         .write(true)
@@ -78,6 +71,7 @@ fn create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn a_secret_is_made_once_owner_only_and_then_reused() {

@@ -54,13 +54,15 @@ struct Listeners {
 
 struct Secrets {
     oss_platform: String,
+    oss_admin_token: String,
     smsc_oss_password: String,
     smsc_platform_password: String,
 }
 
 pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let short_code = ShortCode::parse(&args.short_code).context("--short-code")?;
-    create_private_dir(&args.data_dir)?;
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _locks = lock_component_states(&args.data_dir)?;
     let secrets = load_secrets(&args.data_dir.join("secrets"))?;
     let authority = local_authority(&args)?;
     let listeners = bind_all(&args).await?;
@@ -240,12 +242,15 @@ fn oss_config(
     let mut config =
         numbind_oss_sim::Config::new(data_dir.join("oss.db"), addresses.platform_url, oss_secret, short_code, link);
     config.seed_demo_subscribers = true;
+    config.admin_token = Some(secrets.oss_admin_token.clone());
     config
 }
 
 fn load_secrets(directory: &Path) -> anyhow::Result<Secrets> {
     Ok(Secrets {
         oss_platform: secrets::load_or_create(&directory.join("oss-platform.secret"), SecretLength::Long)?,
+        // Where `numbind oss-sim subscriber` finds it by default (`numbind_oss_sim::cli::UP_ADMIN_TOKEN_FILE`).
+        oss_admin_token: secrets::load_or_create(&directory.join("oss-admin.token"), SecretLength::Long)?,
         smsc_oss_password: secrets::load_or_create(&directory.join("smsc-oss.password"), SecretLength::SmppPassword)?,
         smsc_platform_password: secrets::load_or_create(
             &directory.join("smsc-platform.password"),
@@ -260,9 +265,11 @@ fn smsc_config(data_dir: &Path, short_code: &ShortCode, secrets: &Secrets) -> nu
     numbind_sms_sim::Config::new(data_dir.join("smsc.db"), vec![oss_account, platform_account])
 }
 
-fn create_private_dir(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path).with_context(|| format!("creating data directory {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
-    Ok(())
+/// Holds each component's state lock for as long as `up` runs: a second `up`, or a component started alone on
+/// this directory, is refused and told that `numbind up` has it.
+fn lock_component_states(data_dir: &Path) -> anyhow::Result<Vec<numbind_process::data_dir::StateLock>> {
+    ["platform", "oss", "smsc"]
+        .into_iter()
+        .map(|component| Ok(numbind_process::data_dir::lock_state(data_dir, component, "numbind up")?))
+        .collect()
 }

@@ -1,6 +1,9 @@
 //! Test support for the services' OpenAPI documents: reads a service's router source files and compares the routes
 //! they register with the routes its document describes, so that a route added without documentation (or
-//! documented but not served) fails a test. Used as a dev-dependency only.
+//! documented but not served) fails a test; and sends every documented operation an oversized body
+//! ([`oversized_bodies`]). Used as a dev-dependency only.
+
+pub mod oversized_bodies;
 
 use serde_json::Value;
 use std::collections::BTreeSet;

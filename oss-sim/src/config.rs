@@ -26,8 +26,11 @@ pub struct Config {
     /// The platform's public key(s): with them, an audit checkpoint whose signature does not verify is refused.
     /// Default none (checkpoints are kept as delivered; `numbind audit verify` checks their signatures).
     pub platform_keys: Option<PinnedPlatformKeys>,
-    /// When set, the admin API (`/v1/*`) wants `authorization: Bearer <token>`. Default none.
+    /// The admin API (`/v1/*`) wants `authorization: Bearer <token>`. Default none: then `run` refuses to start
+    /// unless `insecure_no_admin_token` says to serve every subscriber's number to anyone who can connect.
     pub admin_token: Option<String>,
+    /// Serve the admin API without a token (tests, a sealed lab). Default false.
+    pub insecure_no_admin_token: bool,
     /// First retry delay of a platform call or an SMS submit (doubled per attempt, full jitter). Default 500 ms.
     pub retry_initial_backoff: Duration,
     /// Ceiling of the retry delay. Default 30 s.
@@ -61,6 +64,7 @@ impl Config {
             seed_demo_subscribers: false,
             admin_token: None,
             platform_keys: None,
+            insecure_no_admin_token: false,
             retry_initial_backoff: Duration::from_millis(500),
             retry_max_backoff: Duration::from_secs(30),
             platform_request_timeout: Duration::from_secs(10),

@@ -21,6 +21,7 @@ pub enum OssErrorCode {
     NotFound,
     StorageUnavailable,
     Internal,
+    PayloadTooLarge,
     #[serde(other)]
     Other,
 }
@@ -51,6 +52,8 @@ pub(crate) enum ApiError {
     ComponentUnauthenticated,
     #[error("another audit checkpoint is held at sequence {0}; the first is kept")]
     CheckpointConflict(i64),
+    #[error("the request body is larger than {} bytes", crate::http::MAX_BODY_BYTES)]
+    PayloadTooLarge,
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -75,6 +78,7 @@ impl IntoResponse for ApiError {
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, OssErrorCode::NotFound),
             ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
             ApiError::CheckpointConflict(_) => (StatusCode::CONFLICT, OssErrorCode::CheckpointConflict),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, OssErrorCode::PayloadTooLarge),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
             }

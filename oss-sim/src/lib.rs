@@ -39,6 +39,7 @@ pub async fn run(
     http_listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    require_admin_authentication(&config)?;
     let tls = match &config.tls {
         Some(files) => Some(ServerTls::load(files.clone()).context("the oss's tls certificate")?),
         None => None,
@@ -71,6 +72,21 @@ pub async fn run(
     sender.await.context("reply sender task")?;
     tracing::info!("oss stopped");
     Ok(())
+}
+
+/// The admin API reads every subscriber's full number and lifts suspensions: it never runs open by accident.
+fn require_admin_authentication(config: &Config) -> anyhow::Result<()> {
+    match (&config.admin_token, config.insecure_no_admin_token) {
+        (Some(_), _) => Ok(()),
+        (None, true) => {
+            tracing::warn!("the admin api runs without a token: anyone who can connect reads every subscriber");
+            Ok(())
+        }
+        (None, false) => anyhow::bail!(
+            "the admin api needs a token (--admin-token-file or NUMBIND_OSS_ADMIN_TOKEN); \
+             --insecure-no-admin-token runs it open to anyone who can connect"
+        ),
+    }
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<store::Store> {

@@ -83,12 +83,10 @@ fn parse_oss_url(text: &str) -> Result<String, String> {
     Ok(text.trim_end_matches('/').to_owned())
 }
 
-/// A secret from `file`, else from the environment variable `variable`.
+/// A secret from `file` (refused when others may read it), else from the environment variable `variable`.
 fn read_secret(file: Option<&Path>, variable: &str, what: &str) -> anyhow::Result<String> {
     match file {
-        Some(path) => std::fs::read_to_string(path)
-            .map(|text| text.trim().to_owned())
-            .with_context(|| format!("cannot read the {what} file {}", path.display())),
+        Some(path) => numbind_process::data_dir::read_secret_file(path).with_context(|| format!("the {what}")),
         None => std::env::var(variable)
             .map_err(|_| anyhow::anyhow!("the {what} is missing: give its file or set {variable}")),
     }
@@ -134,10 +132,8 @@ impl Args {
 /// Builds the config, binds, prints `listening http=ADDR`, serves until SIGTERM or ctrl-c.
 pub async fn main(args: Args) -> anyhow::Result<()> {
     let config = args.to_config()?;
-    if args.database.is_none() || args.signing_key.is_none() {
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    }
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "platform", "numbind platform")?;
     // The key (and its `.pub` beside it) exists and the database is open, checked and migrated before we
     // announce: "listening" means ready for boxes.
     let platform = crate::prepare(config).await?;

@@ -58,6 +58,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the service is overloaded")]
     Overloaded,
+    #[error("the request body is larger than {} bytes", crate::http::extract::MAX_BODY_BYTES)]
+    PayloadTooLarge,
     #[error("internal error")]
     Internal(#[from] StoreError),
 }
@@ -94,6 +96,7 @@ impl ApiError {
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, Code::PayloadTooLarge),
             ApiError::Internal(error) if error.is_storage_unavailable() => {
                 (StatusCode::SERVICE_UNAVAILABLE, Code::StorageUnavailable)
             }

@@ -6,8 +6,12 @@ use ring::rand::SystemRandom;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Loads the PKCS#8 key at `path`, or creates it (mode 0600) and writes `<path>.pub` with the public key.
+/// Loads the PKCS#8 key at `path` (refused when others may read it), or creates it (mode 0600) and writes
+/// `<path>.pub` with the public key.
 pub fn load_or_create_signing_key(path: &Path) -> anyhow::Result<PlatformSigningKey> {
+    if path.exists() {
+        numbind_process::data_dir::ensure_private_file(path)?;
+    }
     let key = match std::fs::read(path) {
         Ok(pkcs8) => PlatformSigningKey::from_pkcs8(&pkcs8)
             .with_context(|| format!("signing key {} is not an Ed25519 PKCS#8 document", path.display()))?,
@@ -65,5 +69,17 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_signing_key_readable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform-signing.key");
+        load_or_create_signing_key(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = load_or_create_signing_key(&path).unwrap_err();
+        assert!(format!("{refused:#}").contains("chmod 600"), "{refused:#}");
     }
 }

@@ -1,10 +1,13 @@
 //! How a numbind process starts and stops: where its logs go and what stops it. Every binary (the components'
 //! own, the umbrella `numbind`, the benchmark) calls these, so they all log and stop the same way. With its
 //! features, also the HTTP server loop (`server`), TLS configurations (`tls`) and a local certificate authority
-//! (`local-authority`), which every service shares.
+//! (`local-authority`), which every service shares. Every process keeps its
+//! data directory, lock and secret files private the same way ([`data_dir`]).
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(unix)]
+pub mod data_dir;
 #[cfg(feature = "server")]
 pub mod http_server;
 #[cfg(feature = "local-authority")]

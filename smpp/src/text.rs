@@ -119,7 +119,7 @@ fn decode_gsm(octets: &[u8]) -> Result<String, TextError> {
 }
 
 fn decode_ucs2(octets: &[u8]) -> Result<String, TextError> {
-    if octets.len() % 2 != 0 {
+    if !octets.len().is_multiple_of(2) {
         return Err(TextError::OddUcs2Length);
     }
     let units = octets.chunks_exact(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]]));

@@ -101,6 +101,8 @@ pub enum ConfigFileError {
     InvalidPassword { system_id: String },
     #[error("account {system_id}: system_id must be 1 to 15 ascii characters, once")]
     InvalidSystemId { system_id: String },
+    #[error(transparent)]
+    PasswordFileNotPrivate(#[from] numbind_process::data_dir::DataDirError),
     #[error("account {system_id}: route {route:?} is not a short code")]
     InvalidRoute { system_id: String, route: String },
 }
@@ -178,7 +180,10 @@ impl AccountEntry {
     fn password(&self) -> Result<String, ConfigFileError> {
         let system_id = self.system_id.clone();
         let raw = match (&self.password_file, &self.password_env) {
-            (Some(path), None) => read_bounded(path, MAX_PASSWORD_FILE_BYTES)?,
+            (Some(path), None) => {
+                numbind_process::data_dir::ensure_private_file(path)?;
+                read_bounded(path, MAX_PASSWORD_FILE_BYTES)?
+            }
             (None, Some(variable)) => std::env::var(variable).map_err(|_| ConfigFileError::MissingEnv {
                 system_id: system_id.clone(),
                 variable: variable.clone(),
@@ -202,6 +207,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let password_path = directory.path().join("oss.password");
         std::fs::write(&password_path, "oss-pass\n").unwrap();
+        set_mode(&password_path, 0o600);
         let text = format!(
             "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\nroutes = [\"10658000\"]\n",
             password_path.display()
@@ -211,6 +217,23 @@ mod tests {
         assert_eq!(accounts[0].password, "oss-pass");
         assert_eq!(accounts[0].routes[0].as_str(), "10658000");
         assert_eq!(accounts[0].max_submits_per_second, 150);
+    }
+
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn a_password_file_readable_by_others_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let password_path = directory.path().join("oss.password");
+        std::fs::write(&password_path, "oss-pass\n").unwrap();
+        set_mode(&password_path, 0o644);
+        let text = format!("[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\n", password_path.display());
+        let file: ConfigFile = toml::from_str(&text).unwrap();
+        let refused = file.accounts().unwrap_err();
+        assert!(matches!(refused, ConfigFileError::PasswordFileNotPrivate(_)), "{refused}");
     }
 
     #[test]

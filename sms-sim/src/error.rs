@@ -17,6 +17,7 @@ pub enum SmscErrorCode {
     NotFound,
     StorageUnavailable,
     Internal,
+    PayloadTooLarge,
 }
 
 /// `{"code": "no_route", "message": "no esme serves short code 95588"}`
@@ -35,6 +36,8 @@ pub(crate) enum ApiError {
     NoRoute(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("the request body is larger than {} bytes", crate::http::MAX_BODY_BYTES)]
+    PayloadTooLarge,
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -48,6 +51,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, SmscErrorCode::QueueFull)
             }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, SmscErrorCode::NotFound),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, SmscErrorCode::PayloadTooLarge),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, SmscErrorCode::StorageUnavailable)
             }

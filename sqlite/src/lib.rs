@@ -10,6 +10,7 @@
 
 mod group_commit;
 mod metrics;
+mod owner_only;
 pub mod query_plan;
 mod read_pool;
 pub mod search_filters;
@@ -52,6 +53,8 @@ pub enum DatabaseError {
     AfterMigrations(String),
     #[error("the database file is damaged ({0}); restore it from a backup")]
     Damaged(String),
+    #[error("cannot make the database file owner-only")]
+    Permissions(#[source] std::io::Error),
     #[error("cannot start the database's writer thread")]
     WriterThreadNotStarted(#[source] std::io::Error),
 }
@@ -125,7 +128,10 @@ impl std::fmt::Debug for Database {
 
 impl Database {
     /// Opens (creating if needed) the file at `path` and brings it to the latest version of `schema`.
+    /// The file is owner-only (0600), made so before SQLite first writes it; SQLite gives its `-wal` and `-shm`
+    /// files the database file's mode, and an older file readable by others is restricted.
     pub fn open(path: &Path, schema: &Schema) -> Result<Database, DatabaseError> {
+        owner_only::make_owner_only(path).map_err(DatabaseError::Permissions)?;
         let connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         let connection = Self::prepare(connection, schema)?;
@@ -316,6 +322,29 @@ mod tests {
             })
             .unwrap();
         assert_eq!(count_things(&database), 1);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_database_and_its_wal_and_shm_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("private.db");
+        let database = Database::open(&path, &ONE).unwrap();
+        database
+            .write(|connection| -> Result<usize, DatabaseError> {
+                Ok(connection.execute("INSERT INTO things (name) VALUES ('a')", [])?)
+            })
+            .unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let file = directory.path().join(format!("private.db{suffix}"));
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+        drop(database);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(Database::open(&path, &ONE).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "restricted on open");
     }
 
     #[test]

@@ -164,6 +164,7 @@ pub(crate) struct System {
 const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
 const SMSC_OSS_PASSWORD: &str = "oss-pass";
 const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
+pub(crate) const OSS_ADMIN_TOKEN: &str = "e2e-oss-admin-token-0123456789abcdef";
 
 impl System {
     pub(crate) async fn start() -> System {
@@ -176,6 +177,7 @@ impl System {
         write_secret(&root.join("oss-platform.secret"), OSS_PLATFORM_SECRET);
         write_secret(&root.join("smsc-oss.password"), SMSC_OSS_PASSWORD);
         write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
+        write_secret(&root.join("oss-admin.token"), OSS_ADMIN_TOKEN);
         std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
         let ca_file = make_local_authority(&root);
         replace_platform_certificate(&root, options.platform_certificate);
@@ -345,6 +347,7 @@ impl System {
             .arg("--ca-file")
             .arg(&self.ca_file)
             .env("NUMBIND_OPERATOR_TOKEN", token)
+            .env("NUMBIND_OSS_ADMIN_TOKEN", OSS_ADMIN_TOKEN)
             .output()
             .await
             .expect("numbind reconcile");
@@ -356,8 +359,14 @@ impl System {
     /// The OSS's binding records of a terminal.
     pub(crate) async fn oss_bindings_of(&self, terminal_id: &str) -> Vec<Value> {
         let url = format!("{}/v1/bindings?terminal_id={terminal_id}", self.oss_url);
-        let body: Value = self.http.get(url).send().await.expect("oss bindings").json().await.expect("json");
+        let body: Value =
+            self.oss_admin(self.http.get(url)).send().await.expect("oss bindings").json().await.expect("json");
         body["bindings"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A request to the OSS admin API, with its admin token.
+    pub(crate) fn oss_admin(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(OSS_ADMIN_TOKEN)
     }
 }
 
@@ -562,6 +571,8 @@ fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) 
         .arg(root.join("tls").join("ca.pem"))
         .arg("--platform-public-key-file")
         .arg(root.join("platform-signing.key.pub"))
+        .arg("--admin-token-file")
+        .arg(root.join("oss-admin.token"))
         .arg("--seed-demo");
     with_certificate(&mut command, root, "oss");
     command

@@ -5,6 +5,7 @@ mod activation;
 mod audit_witness;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
+mod hostile_host;
 mod hostile_network;
 mod lifecycle;
 mod operations;

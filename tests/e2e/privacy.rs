@@ -15,10 +15,11 @@ async fn a_whole_flow_at_trace_level_logs_no_number_code_or_secret() {
     system.wait_for_sms("13900139000", "无法识别").await;
     system.wait_for_sms("13800138000", "已绑定").await;
 
-    let mut secrets: Vec<String> = ["oss-platform.secret", "smsc-oss.password", "smsc-platform.password"]
-        .iter()
-        .map(|name| std::fs::read_to_string(system.path(name)).unwrap().trim().to_owned())
-        .collect();
+    let mut secrets: Vec<String> =
+        ["oss-platform.secret", "smsc-oss.password", "smsc-platform.password", "oss-admin.token"]
+            .iter()
+            .map(|name| std::fs::read_to_string(system.path(name)).unwrap().trim().to_owned())
+            .collect();
     secrets.extend(["13800138000".to_owned(), "13900139000".to_owned(), code, grouped_code]);
     let mut logs = Vec::new();
     for entry in std::fs::read_dir(system.directory.path()).unwrap() {

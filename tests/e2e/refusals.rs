@@ -44,7 +44,8 @@ async fn a_number_at_its_device_limit_is_denied_for_another_box() {
 
     // The OSS, the billing record of truth, holds exactly the first binding.
     let url = format!("{}/v1/bindings?msisdn={PREPAID_ONE_DEVICE}&state=active", system.oss_url);
-    let bindings: serde_json::Value = system.http.get(url).send().await.unwrap().json().await.unwrap();
+    let bindings: serde_json::Value =
+        system.oss_admin(system.http.get(url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(bindings["bindings"].as_array().map(Vec::len), Some(1), "{bindings}");
 }
 

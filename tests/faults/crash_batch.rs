@@ -44,7 +44,8 @@ async fn add_subscribers(system: &System, count: usize) {
         let body = serde_json::json!({
             "msisdn": msisdn_of(index), "status": "active", "plan": "postpaid", "device_limit": 1
         });
-        let response = system.http.post(format!("{}/v1/subscribers", system.oss_url)).json(&body).send().await.unwrap();
+        let request = system.oss_admin(system.http.post(format!("{}/v1/subscribers", system.oss_url)));
+        let response = request.json(&body).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 201, "adding subscriber {index}");
     }
 }

@@ -13,6 +13,7 @@ pub mod api;
 pub mod audit_checkpoint;
 pub mod component_auth;
 mod encoding;
+pub mod free_text;
 pub mod msisdn;
 pub mod request_signing;
 pub mod session_handshake;
@@ -23,6 +24,7 @@ pub mod terminal_id;
 pub mod terminal_session;
 
 pub use activation_code::{ActivationCode, ActivationCodeError};
+pub use free_text::mask_numbers_in_text;
 pub use msisdn::{Msisdn, MsisdnError};
 pub use short_code::{ShortCode, ShortCodeError};
 pub use sms_command::{SmsCommand, SmsCommandError};

@@ -8,7 +8,7 @@ use crate::http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSu
 use anyhow::Context;
 use numbind_wire::{Msisdn, TerminalId};
 use serde::de::DeserializeOwned;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the admin API is and how to authenticate.
 #[derive(clap::Args, Debug)]
@@ -19,9 +19,29 @@ pub struct AdminClientArgs {
     /// PEM certificate authorities trusted for `https://` (default: `./data/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
-    /// File holding the admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable).
+    /// File holding the admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the token `numbind up` keeps
+    /// in <data-dir>/secrets/oss-admin.token).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE", global = true)]
     pub admin_token_file: Option<PathBuf>,
+    /// The data directory of a `numbind up` whose admin token to use when no other is given.
+    #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+/// Where `numbind up` keeps the OSS admin token, inside its data directory.
+pub const UP_ADMIN_TOKEN_FILE: &str = "secrets/oss-admin.token";
+
+/// The OSS admin token: from `file`, else the NUMBIND_OSS_ADMIN_TOKEN variable, else `numbind up`'s token file in
+/// `data_dir` if there is one; `None` when there is none of these.
+pub fn admin_token(file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Option<String>> {
+    if let Some(token) = super::read_secret(file, "NUMBIND_OSS_ADMIN_TOKEN")? {
+        return Ok(Some(token));
+    }
+    let up_token = data_dir.join(UP_ADMIN_TOKEN_FILE);
+    if up_token.exists() {
+        return super::read_secret(Some(&up_token), "NUMBIND_OSS_ADMIN_TOKEN");
+    }
+    Ok(None)
 }
 
 /// Manage subscribers.
@@ -115,7 +135,7 @@ struct AdminClient {
 
 impl AdminClient {
     fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
-        let token = super::read_secret(args.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
+        let token = admin_token(args.admin_token_file.as_deref(), &args.data_dir)?;
         let local_authority = PathBuf::from("data/tls/ca.pem");
         let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
         let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?.build()?;

@@ -2,7 +2,7 @@
 
 mod admin;
 
-pub use admin::{AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand};
+pub use admin::{admin_token, AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand, UP_ADMIN_TOKEN_FILE};
 
 use crate::config::{Config, SmscLink};
 use anyhow::Context;
@@ -61,7 +61,8 @@ pub struct ServeArgs {
     /// Insert the demo subscribers (idempotent).
     #[arg(long, env = "NUMBIND_OSS_SEED_DEMO")]
     pub seed_demo: bool,
-    /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable; none: no token needed).
+    /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable); without one the OSS refuses
+    /// to start, unless --insecure-no-admin-token.
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
     #[command(flatten)]
@@ -72,18 +73,21 @@ pub struct ServeArgs {
     /// signature does not verify with it are refused. Without it they are kept as delivered.
     #[arg(long, env = "NUMBIND_PLATFORM_PUBLIC_KEY_FILE")]
     pub platform_public_key_file: Option<PathBuf>,
+    /// Serve the admin API to anyone who can connect, with no token: every subscriber's full number, and the power
+    /// to lift a suspension. For a sealed lab only; logs a warning.
+    #[arg(long, env = "NUMBIND_OSS_INSECURE_NO_ADMIN_TOKEN")]
+    pub insecure_no_admin_token: bool,
     /// SMS commands of different numbers processed at once (1-1024); one number's commands always run in order.
     #[arg(long, env = "NUMBIND_OSS_COMMAND_CONCURRENCY", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub command_concurrency: u16,
 }
 
-/// Reads a secret from `file`, else from the environment variable `variable`; `None` when neither is set.
+/// Reads a secret from `file` (refused when others may read it), else from the environment variable `variable`;
+/// `None` when neither is set.
 pub(crate) fn read_secret(file: Option<&Path>, variable: &str) -> anyhow::Result<Option<String>> {
     let text = match file {
-        Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("reading secret file {}", path.display()))?
-        }
+        Some(path) => numbind_process::data_dir::read_secret_file(path)?,
         None => match std::env::var(variable) {
             Ok(value) => value,
             Err(_) => return Ok(None),
@@ -130,6 +134,7 @@ impl ServeArgs {
                 .with_context(|| format!("malformed platform public key in {}", path.display()))?;
             config.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(keys));
         }
+        config.insecure_no_admin_token = self.insecure_no_admin_token;
         Ok(config)
     }
 }
@@ -146,7 +151,8 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
 /// Builds the config, binds, prints `listening http=...`, runs until SIGTERM or ctrl-c.
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "oss", "numbind oss-sim serve")?;
     let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;

@@ -2,6 +2,7 @@
 
 mod audit_checkpoints;
 pub(crate) mod bindings;
+mod body_limit;
 mod extract;
 mod inbox;
 mod openapi;
@@ -20,6 +21,8 @@ use numbind_wire::audit_checkpoint::{OSS_AUDIT_CHECKPOINTS_PATH, PLATFORM_AUDIT_
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+pub(crate) use body_limit::MAX_BODY_BYTES;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -46,6 +49,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::openapi_document))
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(body_limit::refuse_oversized_bodies))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -171,6 +171,7 @@ pub(crate) async fn spawn_app_with(options: AppOptions) -> TestApp {
     );
     config.seed_demo_subscribers = options.seed_demo;
     config.admin_token = options.admin_token.clone();
+    config.insecure_no_admin_token = options.admin_token.is_none();
     config.retry_initial_backoff = Duration::from_millis(50);
     config.retry_max_backoff = Duration::from_millis(200);
     config.platform_request_timeout = Duration::from_secs(2);

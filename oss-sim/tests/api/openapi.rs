@@ -1,6 +1,8 @@
-//! The OpenAPI document is served, and a hostile HMAC timestamp is refused rather than dropping the connection.
+//! The OpenAPI document is served, a hostile HMAC timestamp is refused rather than dropping the connection, and an
+//! oversized body is refused as JSON by every documented operation.
 
 use crate::helpers::spawn_app;
+use numbind_openapi_check::oversized_bodies::{operations_answering_an_oversized_body_badly, Framing};
 use serde_json::Value;
 
 #[tokio::test]
@@ -29,5 +31,28 @@ async fn a_platform_revocation_with_an_extreme_timestamp_is_refused_not_dropped(
         assert_eq!(response.status(), 401, "timestamp {timestamp}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "unauthenticated");
+    }
+}
+
+/// Larger than the 64 KiB the service reads.
+const OVERSIZED: usize = 64 * 1024 + 1024;
+/// Path parameters that parse, so that a chunked body gets as far as the handler where it can.
+const PARAMETERS: &[(&str, &str)] = &[("{msisdn}", "13800138000"), ("{smsc_message_id}", "m-1")];
+
+/// Every operation of the served OpenAPI document, sent a body over the 64 KiB the service reads: with `content-length` each answers
+/// 413 `payload_too_large` as JSON; chunked, each refusal is JSON (`payload_too_large` when it is a 413).
+#[tokio::test]
+async fn every_documented_operation_refuses_an_oversized_body_as_json() {
+    let app = spawn_app().await;
+    let document: Value = app.http.get(format!("{}/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
+    let address = app.url.trim_start_matches("http://").to_owned();
+    for framing in [Framing::ContentLength, Framing::Chunked] {
+        let (address, document) = (address.clone(), document.clone());
+        let bad = tokio::task::spawn_blocking(move || {
+            operations_answering_an_oversized_body_badly(&address, &document, OVERSIZED, framing, PARAMETERS, None)
+        })
+        .await
+        .unwrap();
+        assert!(bad.is_empty(), "{framing:?}: {bad:#?}");
     }
 }

@@ -182,7 +182,7 @@ pub fn activity_svg(counts: &ActivityCounts) -> String {
                 PLOT_BOTTOM - height,
             ));
         }
-        if index % label_every == 0 {
+        if index.is_multiple_of(label_every) {
             svg.push_str(&format!("<text x=\"{left}\" y=\"{}\" class=\"label\">{label}</text>", PLOT_BOTTOM + 14));
         }
     }

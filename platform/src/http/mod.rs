@@ -1,6 +1,7 @@
 //! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
 
 mod activations;
+mod body_limit;
 pub mod exports;
 pub mod extract;
 mod health;
@@ -64,6 +65,8 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .route_layer(CountRequestsLayer::new(state.metrics.http_requests.clone()))
+        .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body_limit::refuse_oversized_bodies))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -28,9 +28,7 @@ impl FromRequest<AppState> for AuthenticatedOss {
         }
         let path_and_query =
             parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.to_string());
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::invalid_request("body too large"))?;
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::PayloadTooLarge)?;
         authorization
             .verify(&state.settings.oss_secret, parts.method.as_str(), &path_and_query, &body)
             .map_err(|_| ApiError::Unauthenticated)?;

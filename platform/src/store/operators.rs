@@ -8,7 +8,7 @@ use super::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
-use numbind_wire::{Msisdn, TerminalId};
+use numbind_wire::{mask_numbers_in_text, Msisdn, TerminalId};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, OptionalExtension};
 
@@ -187,6 +187,7 @@ impl Store {
     }
 
     /// An admin removes the terminal's active binding: revoked as `operator`, the number told by SMS, all audited.
+    /// Numbers typed into the reason are masked before it is kept: the audit trail never holds a full number.
     pub fn unbind_by_operator(
         &self,
         terminal_id: &TerminalId,
@@ -203,18 +204,19 @@ impl Store {
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
             let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;
+            let masked_reason = mask_numbers_in_text(reason);
             let event = AuditEvent::new(&actor, "operator_unbound")
                 .terminal(terminal_id)
                 .msisdn(&binding.msisdn)
                 .binding(&binding.binding_id)
                 .message(&outbox_id)
-                .detail(reason);
+                .detail(&masked_reason);
             append_audit_event(transaction, now, &event)?;
             Ok(Some(binding))
         })
     }
 
-    /// Audits that an admin saw full numbers, and why.
+    /// Audits that an admin saw full numbers, and why (numbers typed into the reason masked).
     pub fn record_number_reveal(
         &self,
         operator_name: &str,
@@ -223,7 +225,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let actor = format!("operator:{operator_name}");
-        let detail = format!("{what}; reason: {reason}");
+        let detail = mask_numbers_in_text(&format!("{what}; reason: {reason}"));
         self.append_audit_event(now, &AuditEvent::new(&actor, "numbers_revealed").detail(&detail))
     }
 

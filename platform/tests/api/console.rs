@@ -256,6 +256,24 @@ async fn an_auditor_never_sees_a_full_number() {
 }
 
 #[tokio::test]
+async fn a_number_typed_into_an_unbind_reason_reaches_the_auditor_masked() {
+    let app = spawn_app().await;
+    app.bind_test_terminal(NUMBER, "bnd-1").await;
+    let admin = Browser::signed_in(&app, "bob", OperatorRole::Admin).await;
+    let csrf = admin.get(&terminal_page_path(&app)).await.csrf_token();
+    let unbind_path = format!("{}/unbind", terminal_page_path(&app));
+    let answer = admin.post(&unbind_path, &[("reason", "caller 13800138001 asked"), ("csrf_token", &csrf)]).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let auditor = Browser::signed_in(&app, "audrey", OperatorRole::Auditor).await;
+    for path in [terminal_page_path(&app), "/console/exports/audit-events.csv".to_owned()] {
+        let page = auditor.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(!page.body.contains("13800138001"), "{path} shows the typed number: {}", page.body);
+        assert!(page.body.contains("caller 138****8001 asked"), "{path}: {}", page.body);
+    }
+}
+
+#[tokio::test]
 async fn an_admin_reveals_numbers_only_with_a_reason_that_is_audited() {
     let app = spawn_app().await;
     app.bind_test_terminal(NUMBER, "bnd-1").await;

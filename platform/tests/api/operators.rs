@@ -153,6 +153,35 @@ async fn an_admin_unbinds_a_terminal_with_a_reason_and_the_number_is_told() {
 }
 
 #[tokio::test]
+async fn numbers_typed_into_reasons_reach_an_auditor_masked_in_the_api_and_every_export() {
+    let app = spawn_app().await;
+    app.bind_test_terminal(NUMBER, "bnd-1").await;
+    let terminal = app.terminal.terminal_id.as_str().to_owned();
+    let admin = app.token("root", OperatorRole::Admin);
+    let unbind = format!("/v1/operator/terminals/{terminal}/unbind");
+    let (status, _) =
+        app.operator_post(&admin, &unbind, &serde_json::json!({"reason": "caller 13800138001 asked"})).await;
+    assert_eq!(status, 200);
+    let reveal = "/v1/operator/bindings?reveal=true&reason=asked%20by%20%2B86%20139-0013-9000";
+    assert_eq!(app.operator_get(&admin, reveal).await.0, 200);
+    let auditor = app.token("audrey", OperatorRole::Auditor);
+    for path in [
+        format!("/v1/operator/terminals/{terminal}/history"),
+        "/v1/operator/audit-events".to_owned(),
+        "/v1/operator/exports/audit-events.csv".to_owned(),
+        "/v1/operator/exports/audit-events.jsonl".to_owned(),
+    ] {
+        let (status, body) = app.operator_get(&auditor, &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(!body.contains("13800138001") && !body.contains("139-0013-9000"), "{path} leaked: {body}");
+        assert!(body.contains("caller 138****8001 asked"), "{path}: {body}");
+        assert!(body.contains("asked by 139****9000") || path.contains("history"), "{path}: {body}");
+    }
+    let report = numbind_platform::verify_audit_chain(&app.database_path()).unwrap();
+    assert!(report.is_intact(), "{report}");
+}
+
+#[tokio::test]
 async fn a_large_export_is_streamed_page_by_page() {
     let app = spawn_app().await;
     let terminal = TerminalId::from_public_key(b"load");

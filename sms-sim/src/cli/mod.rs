@@ -21,8 +21,8 @@ pub struct ServeArgs {
     /// Listen address of the SMPP server (port 0 picks one).
     #[arg(long, env = "NUMBIND_SMSC_SMPP", default_value = "127.0.0.1:2775")]
     pub smpp: SocketAddr,
-    /// Data directory; the database is `smsc.db` inside it.
-    #[arg(long, env = "NUMBIND_SMSC_DATA_DIR", default_value = ".")]
+    /// Data directory (made owner-only); the database is `smsc.db` inside it, beside the lock `smsc.lock`.
+    #[arg(long, env = "NUMBIND_SMSC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Database file; overrides `--data-dir`.
     #[arg(long, env = "NUMBIND_SMSC_DATABASE")]
@@ -67,6 +67,8 @@ impl ServeArgs {
 /// runs until SIGTERM/ctrl-c.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
+    numbind_process::data_dir::create_private_dir(&args.data_dir)?;
+    let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "smsc", "numbind sms-sim")?;
     if let Some(parent) = config.database_path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }

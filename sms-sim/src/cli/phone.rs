@@ -70,12 +70,13 @@ pub async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
             let from = Msisdn::parse(&from).context("--from")?;
             let to = ShortCode::parse(&to).context("--to")?;
             let url = format!("{base}/v1/phones/{}/messages", from.as_digits());
+            let body = serde_json::json!({ "to": to.as_str(), "text": text });
             let response =
-                client.post(url).json(&serde_json::json!({ "to": to.as_str(), "text": text })).send().await?;
+                client.post(url).json(&body).send().await.map_err(|error| without_the_number(base, error))?;
             if !response.status().is_success() {
                 bail!("the sms centre refused the message: {}", describe_error(response).await);
             }
-            let sent: SendResponse = response.json().await?;
+            let sent: SendResponse = response.json().await.map_err(|error| without_the_number(base, error))?;
             println!("{} message {} to {to}", sent.state, sent.message_id);
             Ok(())
         }
@@ -84,11 +85,11 @@ pub async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
             let url = format!("{base}/v1/phones/{}/inbox", phone.as_digits());
             let deadline = Instant::now() + Duration::from_secs(timeout_seconds);
             loop {
-                let response = client.get(&url).send().await?;
+                let response = client.get(&url).send().await.map_err(|error| without_the_number(base, error))?;
                 if !response.status().is_success() {
                     bail!("the sms centre refused the inbox request: {}", describe_error(response).await);
                 }
-                let inbox: InboxResponse = response.json().await?;
+                let inbox: InboxResponse = response.json().await.map_err(|error| without_the_number(base, error))?;
                 let enough = inbox.messages.len() >= wait_for.unwrap_or(0);
                 if enough || Instant::now() >= deadline {
                     for message in &inbox.messages {
@@ -103,6 +104,11 @@ pub async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// A failed call, told without its URL: the URL holds the phone's full number, and this lands on a terminal.
+fn without_the_number(base: &str, error: reqwest::Error) -> anyhow::Error {
+    anyhow::Error::new(error.without_url()).context(format!("calling the sms centre at {base}"))
 }
 
 async fn describe_error(response: reqwest::Response) -> String {

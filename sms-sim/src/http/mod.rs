@@ -1,5 +1,6 @@
 //! The phone API router: routes, request IDs, tracing, `/healthz`, `/metrics`, and JSON-only errors.
 
+mod body_limit;
 mod extract;
 mod messages;
 mod openapi;
@@ -15,6 +16,8 @@ use axum::{Json, Router};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+pub(crate) use body_limit::MAX_BODY_BYTES;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -34,6 +37,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::openapi_document))
         .fallback(|| async { ApiError::NotFound("route") })
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body_limit::refuse_oversized_bodies))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -4,5 +4,6 @@ mod helpers;
 mod http_api;
 mod mobile_originated;
 mod mobile_terminated;
+mod oversized_bodies;
 mod sessions;
 mod submit_window;

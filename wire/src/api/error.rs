@@ -54,6 +54,8 @@ pub enum ApiErrorCode {
     Overloaded,
     /// The service cannot write its store (disk full, read-only); see `Retry-After`.
     StorageUnavailable,
+    /// The request body is larger than the service reads.
+    PayloadTooLarge,
     Internal,
     #[serde(other)]
     Other,
