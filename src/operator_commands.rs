@@ -47,7 +47,8 @@ pub(crate) struct AuditVerifyArgs {
     /// PEM certificate authorities trusted for the OSS's https (default: <data-dir>/tls/ca.pem when it exists).
     #[arg(long, env = "NUMBIND_CA_FILE")]
     ca_file: Option<PathBuf>,
-    /// File holding the OSS admin token, if the OSS wants one (else the NUMBIND_OSS_ADMIN_TOKEN variable).
+    /// File holding the OSS admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the token `numbind up`
+    /// keeps in <data-dir>/secrets/oss-admin.token).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     oss_admin_token_file: Option<PathBuf>,
 }
@@ -120,7 +121,7 @@ pub(crate) async fn audit(command: AuditCommand) -> anyhow::Result<()> {
         args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir.join("platform-signing.key.pub"));
     let oss_checkpoints = match &args.oss_url {
         Some(url) => {
-            let token = crate::operator_api::secret_from(&args.oss_admin_token_file, "NUMBIND_OSS_ADMIN_TOKEN")?;
+            let token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data.data_dir)?;
             let local_authority = args.data.data_dir.join("tls").join("ca.pem");
             let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
             let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?

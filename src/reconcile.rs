@@ -21,7 +21,7 @@ pub(crate) struct ReconcileArgs {
     /// keeps in <data-dir>/secrets/oss-admin.token).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
     oss_admin_token_file: Option<PathBuf>,
-    /// PEM certificate authorities trusted for https (default: `./data/tls/ca.pem`, made by `numbind up`).
+    /// PEM certificate authorities trusted for https (default: `<data-dir>/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE")]
     ca_file: Option<PathBuf>,
     /// The data directory of a `numbind up` whose OSS admin token to use when no other is given.
@@ -88,7 +88,9 @@ pub(crate) async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
     let operator_token = secret_from(&args.operator_token_file, "NUMBIND_OPERATOR_TOKEN")?
         .context("an admin operator token is needed: --operator-token-file or NUMBIND_OPERATOR_TOKEN")?;
     let oss_token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data_dir)?;
-    let http = operator_http_client(args.ca_file.as_deref())?;
+    let local_authority = args.data_dir.join("tls").join("ca.pem");
+    let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
+    let http = operator_http_client(ca_file.as_deref())?;
     let platform_url = format!("{}/v1/operator/reconciliation-snapshot", args.platform_url.trim_end_matches('/'));
     let oss_url = format!("{}/v1/bindings?state=active", args.oss_url.trim_end_matches('/'));
     let platform = fetch(&http, platform_url, Some(&operator_token)).await?;

@@ -16,6 +16,7 @@ async fn audit_verify(system: &System) -> (Option<i32>, String) {
         .args(["audit", "verify", "--data-dir"])
         .arg(system.directory.path())
         .args(["--oss-url", &system.oss_url])
+        .env("NUMBIND_OSS_ADMIN_TOKEN", crate::helpers::OSS_ADMIN_TOKEN)
         .output()
         .await
         .expect("numbind audit verify");

@@ -10,7 +10,7 @@ use std::path::Path;
 async fn start_up(data: &Path, log_dir: &Path, name: &str) -> (Process, Vec<String>) {
     let mut command = numbind();
     command.arg("up").arg("--data-dir").arg(data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
         command.args([flag, "127.0.0.1:0"]);
     }
     let mut up = Process::spawn(name, command, log_dir);
@@ -27,9 +27,9 @@ async fn under_up_the_oss_admin_api_refuses_a_request_without_its_token_and_the_
     let directory = tempfile::tempdir().unwrap();
     let data = directory.path().join("data");
     let (_up, addresses) = start_up(&data, directory.path(), "up").await;
-    let oss_url = format!("http://{}", addresses[1]);
+    let oss_url = format!("https://{}", addresses[1]);
 
-    let http = reqwest::Client::new();
+    let http = crate::helpers::client_trusting(&data.join("tls").join("ca.pem"));
     for path in ["/v1/subscribers", "/v1/subscribers/13900139000", "/v1/bindings"] {
         let response = http.get(format!("{oss_url}{path}")).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "{path} without the token");
@@ -70,7 +70,7 @@ async fn a_second_process_on_a_data_directory_in_use_is_refused_and_told_who_hol
 
     let mut second_up = numbind();
     second_up.arg("up").arg("--data-dir").arg(&data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
         second_up.args([flag, "127.0.0.1:0"]);
     }
     let mut platform_alone = numbind();

@@ -67,7 +67,24 @@ pub(crate) async fn spawn_platform_with(options: PlatformOptions) -> TestPlatfor
             eprintln!("platform stopped: {error:#}");
         }
     });
-    TestPlatform { url, public_key, directory, http: reqwest::Client::new(), secret, _stop: stop }
+    let http = reqwest::Client::new();
+    wait_until_serving(&http, &url).await;
+    TestPlatform { url, public_key, directory, http, secret, _stop: stop }
+}
+
+/// Waits until the platform answers `/healthz`. The socket accepts as soon as it is bound, but the platform refuses
+/// every request signed before its state exists (its replay guard starts then), so a box that signed while the
+/// platform was still opening its store would be refused as a replay.
+async fn wait_until_serving(http: &reqwest::Client, url: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = http.get(format!("{url}/healthz")).send().await;
+        if answer.is_ok_and(|response| response.status().is_success()) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the platform did not start serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 impl TestPlatform {

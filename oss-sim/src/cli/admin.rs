@@ -16,7 +16,7 @@ pub struct AdminClientArgs {
     /// Base URL of the OSS admin API.
     #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", global = true)]
     pub url: String,
-    /// PEM certificate authorities trusted for `https://` (default: `./data/tls/ca.pem`, made by `numbind up`).
+    /// PEM certificate authorities trusted for `https://` (default: `<data-dir>/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
     /// File holding the admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the token `numbind up` keeps
@@ -136,7 +136,7 @@ struct AdminClient {
 impl AdminClient {
     fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
         let token = admin_token(args.admin_token_file.as_deref(), &args.data_dir)?;
-        let local_authority = PathBuf::from("data/tls/ca.pem");
+        let local_authority = args.data_dir.join("tls").join("ca.pem");
         let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
         let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?.build()?;
         Ok(AdminClient { http, url: args.url.trim_end_matches('/').to_owned(), token })
