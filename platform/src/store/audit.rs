@@ -112,7 +112,17 @@ fn read_event_at(row: &rusqlite::Row<'_>, sequence: i64) -> rusqlite::Result<Sto
         },
         prev_hash: prev_hash.unwrap_or_default(),
         hash: hash.unwrap_or_default(),
-        mac: row.get(13)?,
+        mac: read_mac(row)?,
+    })
+}
+
+/// The MAC column: a blob, none, or (anything else a writer of the file put there) an empty MAC that never
+/// verifies, so that it is named forged instead of failing the read.
+fn read_mac(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Vec<u8>>> {
+    Ok(match row.get_ref(13)? {
+        rusqlite::types::ValueRef::Blob(mac) => Some(mac.to_vec()),
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(Vec::new()),
     })
 }
 

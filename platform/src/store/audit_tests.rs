@@ -132,3 +132,20 @@ fn migrated_events_stay_unkeyed_until_the_platform_keys_the_chain_after_them() {
     let refused = store.append_audit_event(21, &AuditEvent::new("platform", "activation_expired"));
     assert!(matches!(refused, Err(StoreError::AuditChainBroken(_))), "{refused:?}");
 }
+
+#[test]
+fn a_mac_stored_as_text_is_named_forged_instead_of_failing_the_read() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("platform.db");
+    let store = keyed_store(&path);
+    for at in 1..=2 {
+        store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired")).unwrap();
+    }
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer.execute_batch("DROP TRIGGER audit_events_are_append_only_update").unwrap();
+    writer.execute("UPDATE audit_events SET mac = 'not a blob' WHERE sequence = 2", []).unwrap();
+    let report = verify_audit_trail_file(&path, None, None, Some(&audit_key())).unwrap();
+    assert!(report.names(AuditProblemKind::Forged, 2), "{report}");
+    let refused = store.append_audit_event(3, &AuditEvent::new("platform", "activation_expired"));
+    assert!(matches!(refused, Err(StoreError::AuditChainBroken(_))), "{refused:?}");
+}
