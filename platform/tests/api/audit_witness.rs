@@ -290,3 +290,16 @@ async fn the_platform_refuses_to_start_on_a_head_it_did_not_write() {
     let refused = numbind_platform::prepare(config).await.err().expect("refused");
     assert!(format!("{refused:#}").contains("forged"), "{refused:#}");
 }
+
+#[tokio::test]
+async fn a_platform_started_with_another_signing_key_refuses_the_head_keyed_with_the_old_one() {
+    let tampered = chain(3, 0);
+    let config = numbind_platform::Config::new(
+        tampered.database.clone(),
+        tampered.directory.path().join("rotated-signing.key"),
+        numbind_wire::ShortCode::parse("10658000").unwrap(),
+        numbind_wire::component_auth::ComponentSecret::parse(crate::helpers::OSS_SECRET).unwrap(),
+    );
+    let refused = numbind_platform::prepare(config).await.err().expect("refused: rotation is not carried over yet");
+    assert!(format!("{refused:#}").contains("MAC does not verify"), "{refused:#}");
+}
