@@ -64,9 +64,16 @@ pub fn verify_audit_trail(
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
 }
 
-/// Opens the database with the audit key of the signing key at `signing_key_path`, to append audited changes.
+/// Opens the database with the audit key of the signing key at `signing_key_path`, to append audited changes. In a
+/// fresh data directory (no database yet) the key is created as the platform's first start would create it, so that
+/// a token can be made before the platform ever ran; otherwise it must exist (a new key would not be the one that
+/// keyed the chain).
 fn open_audited(database_path: &Path, signing_key_path: &Path) -> anyhow::Result<Store> {
-    let audit_key = read_audit_key(signing_key_path)?;
+    let audit_key = if database_path.exists() {
+        read_audit_key(signing_key_path)?
+    } else {
+        AuditChainKey::derive(&crate::signing_key::load_or_create_signing_key(signing_key_path)?)
+    };
     let store = Store::open(database_path).with_context(|| format!("cannot open {}", database_path.display()))?;
     Ok(store.with_audit_key(audit_key))
 }
@@ -103,4 +110,33 @@ fn now_unix_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit_mac::MacCheck;
+
+    #[test]
+    fn a_token_made_before_the_platform_ever_ran_creates_the_key_that_keys_its_event() {
+        let directory = tempfile::tempdir().unwrap();
+        let (database, signing_key) =
+            (directory.path().join("platform.db"), directory.path().join("platform-signing.key"));
+        create_operator_token(&database, &signing_key, "alice", OperatorRole::Auditor).unwrap();
+        let audit_key = read_audit_key(&signing_key).unwrap();
+        let report = verify_audit_trail_file(&database, None, None, Some(&audit_key)).unwrap();
+        assert!(report.is_intact(), "{report}");
+        assert_eq!((report.event_count, report.mac_check), (1, MacCheck::Checked { unkeyed_through: 0 }));
+    }
+
+    #[test]
+    fn a_token_for_an_existing_database_needs_the_signing_key_that_keyed_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let database = directory.path().join("platform.db");
+        Store::open(&database).unwrap();
+        let missing = directory.path().join("elsewhere.key");
+        let refused = create_operator_token(&database, &missing, "alice", OperatorRole::Auditor).unwrap_err();
+        assert!(format!("{refused:#}").contains("cannot read the platform's signing key"), "{refused:#}");
+        assert!(!missing.exists(), "no stray key is created for a chain another key may have keyed");
+    }
 }
