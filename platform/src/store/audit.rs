@@ -205,29 +205,38 @@ pub(super) fn chain_head(
         )));
     }
     if let Some(audit_key) = audit_key {
-        check_head_mac(audit_key, &head, predecessor_keyed)?;
+        check_head_mac(connection, audit_key, &head, predecessor_keyed)?;
     }
     let hash = ChainHash::try_from(head.hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
     Ok(ChainHead { sequence, hash, at: head.fields.at, keyed: head.mac.is_some() })
 }
 
-/// The head was written by the platform: its MAC verifies, or it has none and neither has its predecessor (the
-/// chain is still in the prefix written before events were keyed).
+/// The head was written by the platform: its MAC verifies, or it has none and no event has one (the chain is still
+/// the prefix written before events were keyed). Only an unkeyed head costs a further read (once, at the first start
+/// after the migration, or under attack): a keyed predecessor settles it at once, and otherwise a search for any
+/// keyed event catches several unkeyed events appended together.
 fn check_head_mac(
+    connection: &rusqlite::Connection,
     audit_key: &AuditChainKey,
     head: &StoredAuditEvent,
     predecessor_keyed: bool,
 ) -> Result<(), StoreError> {
     let sequence = head.fields.sequence;
+    let forged = |why: &str| Err(StoreError::AuditChainBroken(format!("the head event {sequence} is forged: {why}")));
     match &head.mac {
         Some(mac) if audit_key.verifies(&head.hash, mac) => Ok(()),
-        None if !predecessor_keyed => Ok(()),
-        Some(_) => Err(StoreError::AuditChainBroken(format!(
-            "the head event {sequence} is forged: its MAC does not verify (not written by this platform)"
-        ))),
-        None => Err(StoreError::AuditChainBroken(format!(
-            "the head event {sequence} is forged: it has no MAC, though the event before it is keyed"
-        ))),
+        Some(_) => forged("its MAC does not verify (not written by this platform)"),
+        None if predecessor_keyed => forged("it has no MAC, though the event before it is keyed"),
+        None => {
+            let any_keyed: bool = connection
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM audit_events WHERE mac IS NOT NULL)")?
+                .query_row([], |row| row.get(0))?;
+            if any_keyed {
+                forged("it has no MAC, though keyed events come before it")
+            } else {
+                Ok(())
+            }
+        }
     }
 }
 

@@ -192,3 +192,16 @@ fn no_checkpoint_is_signed_over_an_event_whose_mac_does_not_verify() {
     let keys = PinnedPlatformKeys::new(vec![key.public_key()]);
     assert!(matches!(store.check_audit_head(&keys), Err(StoreError::AuditChainBroken(_))), "nor does it start");
 }
+
+#[test]
+fn two_events_appended_without_a_mac_are_refused_though_the_head_follows_an_unkeyed_one() {
+    let (_directory, path, store) = store_with_events(4);
+    append_well_formed_forgery(&path, None);
+    append_well_formed_forgery(&path, None);
+    let refused = store.append_audit_event(200, &AuditEvent::new("platform", "activation_expired"));
+    assert!(
+        matches!(&refused, Err(StoreError::AuditChainBroken(reason)) if reason.contains("keyed events come before it")),
+        "{refused:?}"
+    );
+    assert_eq!(store.audit_events().unwrap().len(), 6, "nothing appended after the forgeries");
+}
