@@ -19,7 +19,8 @@ pub mod store;
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
 pub use operators::{
-    create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
+    create_operator_token, read_audit_key, revoke_operator_token, verify_audit_chain, verify_audit_trail,
+    AuditVerifyReport,
 };
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
@@ -65,14 +66,20 @@ pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let key_path = config.signing_key_path.clone();
     let signing_key = tokio::task::spawn_blocking(move || load_or_create_signing_key(&key_path)).await??;
     let database_path = config.database_path.clone();
+    let audit_key = domain::audit_mac::AuditChainKey::derive(&signing_key);
     let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
         .await?
-        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?;
+        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?
+        .with_audit_key(audit_key);
     // A platform that carried on a tampered chain would sign its next checkpoint over the forgery.
     let keys = numbind_wire::statement::PinnedPlatformKeys::new(vec![signing_key.public_key()]);
     store.call(move |store| store.check_audit_head(&keys)).await.context(
         "refusing to start on an audit chain whose head does not verify (run `numbind audit verify` to see why)",
     )?;
+    let now = config.clock.now_unix_seconds();
+    if let Some(last_unkeyed) = store.call(move |store| store.key_audit_chain(now)).await? {
+        tracing::info!(last_unkeyed, "audit events are keyed from now on; the earlier ones have no MAC");
+    }
     Ok(PreparedPlatform { config, signing_key, store, tls })
 }
 

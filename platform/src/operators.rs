@@ -1,5 +1,6 @@
 //! Operator tooling on the database file, for the umbrella's `numbind audit verify` and `numbind operator token`.
 
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::operator::{mint_operator_token, OperatorRole};
 use crate::store::{verify_audit_chain_file, verify_audit_trail_file, Store};
 use anyhow::Context;
@@ -8,7 +9,7 @@ use std::path::Path;
 
 pub use crate::domain::audit_chain::{AuditProblem, AuditProblemKind, AuditVerifyReport};
 use numbind_wire::audit_checkpoint::SignedAuditCheckpoint;
-use numbind_wire::statement::{PinnedPlatformKeys, PlatformPublicKey};
+use numbind_wire::statement::{PinnedPlatformKeys, PlatformPublicKey, PlatformSigningKey};
 
 /// The platform database inside a data directory.
 pub fn database_path_in(data_dir: &Path) -> std::path::PathBuf {
@@ -26,13 +27,26 @@ pub fn verify_audit_chain(database_path: &Path) -> anyhow::Result<AuditVerifyRep
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
 }
 
+/// The audit key of the platform's signing key at `signing_key_path`, read (never created): it MACs the audit
+/// events, so only the platform host can write or check them.
+pub fn read_audit_key(signing_key_path: &Path) -> anyhow::Result<AuditChainKey> {
+    let pkcs8 = std::fs::read(signing_key_path)
+        .with_context(|| format!("cannot read the platform's signing key {}", signing_key_path.display()))?;
+    let signing_key = PlatformSigningKey::from_pkcs8(&pkcs8).with_context(|| {
+        format!("the platform's signing key {} is not an Ed25519 PKCS#8 document", signing_key_path.display())
+    })?;
+    Ok(AuditChainKey::derive(&signing_key))
+}
+
 /// Verifies the audit chain of the database at `database_path` against the platform's signed checkpoints (their
-/// signatures checked with the public key(s) in `public_key_path`, one per line) and, when given, the copies the
-/// OSS holds. The report names the first break, and the events after the last witnessed checkpoint.
+/// signatures checked with the public key(s) in `public_key_path`, one per line), when given, the copies the OSS
+/// holds, and with `audit_key` (see [`read_audit_key`]), every event's MAC. The report names the first break, the
+/// events after the last witnessed checkpoint, and whether the MACs were checked.
 pub fn verify_audit_trail(
     database_path: &Path,
     public_key_path: &Path,
     oss_checkpoints: Option<&[SignedAuditCheckpoint]>,
+    audit_key: Option<&AuditChainKey>,
 ) -> anyhow::Result<AuditVerifyReport> {
     if !database_path.is_file() {
         anyhow::bail!("no database at {}", database_path.display());
@@ -46,25 +60,49 @@ pub fn verify_audit_trail(
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("malformed platform public key in {}", public_key_path.display()))?;
     let keys = PinnedPlatformKeys::new(keys);
-    verify_audit_trail_file(database_path, Some(&keys), oss_checkpoints)
+    verify_audit_trail_file(database_path, Some(&keys), oss_checkpoints, audit_key)
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
 }
 
-/// Creates an operator token; the token is returned once and only its SHA-256 is stored. Audited.
-pub fn create_operator_token(database_path: &Path, name: &str, role: OperatorRole) -> anyhow::Result<String> {
+/// Opens the database with the audit key of the signing key at `signing_key_path`, to append audited changes. In a
+/// fresh data directory (no database yet) the key is created as the platform's first start would create it, so that
+/// a token can be made before the platform ever ran; otherwise it must exist (a new key would not be the one that
+/// keyed the chain).
+fn open_audited(database_path: &Path, signing_key_path: &Path) -> anyhow::Result<Store> {
+    let audit_key = if database_path.exists() {
+        read_audit_key(signing_key_path)?
+    } else {
+        AuditChainKey::derive(&crate::signing_key::load_or_create_signing_key(signing_key_path)?)
+    };
+    let store = Store::open(database_path).with_context(|| format!("cannot open {}", database_path.display()))?;
+    Ok(store.with_audit_key(audit_key))
+}
+
+/// Creates an operator token; the token is returned once and only its SHA-256 is stored. Audited (the event is
+/// MAC'd with the audit key of the platform's signing key at `signing_key_path`).
+pub fn create_operator_token(
+    database_path: &Path,
+    signing_key_path: &Path,
+    name: &str,
+    role: OperatorRole,
+) -> anyhow::Result<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
         anyhow::bail!("an operator name is 1 to 64 printable characters");
     }
-    let store = Store::open(database_path).with_context(|| format!("cannot open {}", database_path.display()))?;
+    let store = open_audited(database_path, signing_key_path)?;
     let token = mint_operator_token(&SystemRandom::new())?;
     store.insert_operator_token(&token, name, role, now_unix_seconds()).context("cannot store the token")?;
     Ok(token.secret)
 }
 
-/// Revokes a token by its ID, or every live token of an operator name; returns how many. Audited.
-pub fn revoke_operator_token(database_path: &Path, token_id_or_name: &str) -> anyhow::Result<usize> {
-    let store = Store::open(database_path).with_context(|| format!("cannot open {}", database_path.display()))?;
+/// Revokes a token by its ID, or every live token of an operator name; returns how many. Audited, as above.
+pub fn revoke_operator_token(
+    database_path: &Path,
+    signing_key_path: &Path,
+    token_id_or_name: &str,
+) -> anyhow::Result<usize> {
+    let store = open_audited(database_path, signing_key_path)?;
     store.revoke_operator_token(token_id_or_name, now_unix_seconds()).context("cannot revoke the token")
 }
 
@@ -72,4 +110,33 @@ fn now_unix_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit_mac::MacCheck;
+
+    #[test]
+    fn a_token_made_before_the_platform_ever_ran_creates_the_key_that_keys_its_event() {
+        let directory = tempfile::tempdir().unwrap();
+        let (database, signing_key) =
+            (directory.path().join("platform.db"), directory.path().join("platform-signing.key"));
+        create_operator_token(&database, &signing_key, "alice", OperatorRole::Auditor).unwrap();
+        let audit_key = read_audit_key(&signing_key).unwrap();
+        let report = verify_audit_trail_file(&database, None, None, Some(&audit_key)).unwrap();
+        assert!(report.is_intact(), "{report}");
+        assert_eq!((report.event_count, report.mac_check), (1, MacCheck::Checked { unkeyed_through: 0 }));
+    }
+
+    #[test]
+    fn a_token_for_an_existing_database_needs_the_signing_key_that_keyed_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let database = directory.path().join("platform.db");
+        Store::open(&database).unwrap();
+        let missing = directory.path().join("elsewhere.key");
+        let refused = create_operator_token(&database, &missing, "alice", OperatorRole::Auditor).unwrap_err();
+        assert!(format!("{refused:#}").contains("cannot read the platform's signing key"), "{refused:#}");
+        assert!(!missing.exists(), "no stray key is created for a chain another key may have keyed");
+    }
 }

@@ -1,6 +1,7 @@
-//! The audit trail against someone who can write the platform's database: the platform signs checkpoints of the
-//! chain's head, the OSS keeps them as a witness, and `numbind audit verify` names the break however well the
-//! forged hashes link, even when the platform's own checkpoints were deleted too.
+//! The audit trail against someone who can write the platform's database but not read its key: every event carries
+//! a MAC only the platform can make, the platform signs checkpoints of the chain's head, the OSS keeps them as a
+//! witness, and `numbind audit verify` names the break however well the forged hashes link, even when the
+//! platform's own checkpoints were deleted too.
 
 use crate::helpers::{numbind, Component, Process, System, FLOW_TIMEOUT, STARTUP_TIMEOUT};
 use numbind_platform::domain::audit_chain::{AuditEventFields, ChainHash};
@@ -17,6 +18,27 @@ async fn audit_verify(system: &System) -> (Option<i32>, String) {
         .arg(system.directory.path())
         .args(["--oss-url", &system.oss_url])
         .env("NUMBIND_OSS_ADMIN_TOKEN", crate::helpers::OSS_ADMIN_TOKEN)
+        .output()
+        .await
+        .expect("numbind audit verify");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code(), text)
+}
+
+/// `numbind audit verify` as run away from the platform host: the database, the public key and the OSS's copies,
+/// but not the platform's signing key.
+async fn audit_verify_without_the_signing_key(system: &System) -> (Option<i32>, String) {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = numbind()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(elsewhere.path())
+        .arg("--database")
+        .arg(system.path("platform.db"))
+        .arg("--platform-key-file")
+        .arg(&system.platform_key_file)
+        .arg("--ca-file")
+        .arg(&system.ca_file)
+        .args(["--oss-url", &system.oss_url])
         .output()
         .await
         .expect("numbind audit verify");
@@ -89,8 +111,9 @@ fn head_hash(connection: &rusqlite::Connection) -> (i64, ChainHash) {
     (sequence, hash.try_into().unwrap())
 }
 
-/// Appends a forged event whose hash links correctly to the head, as the running platform would have.
-fn append_a_well_formed_forgery(connection: &rusqlite::Connection) -> i64 {
+/// Appends a forged event whose hash links correctly to the head, as the running platform would have, with `mac`
+/// (none, or bytes made without the platform's key).
+fn append_a_well_formed_forgery(connection: &rusqlite::Connection, mac: Option<&[u8]>) -> i64 {
     let (head, prev_hash) = head_hash(connection);
     let at: i64 = connection.query_row("SELECT max(at) FROM audit_events", [], |row| row.get(0)).unwrap();
     let forged = AuditEventFields {
@@ -103,7 +126,8 @@ fn append_a_well_formed_forgery(connection: &rusqlite::Connection) -> i64 {
     };
     connection
         .execute(
-            "INSERT INTO audit_events (sequence, at, actor, kind, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO audit_events (sequence, at, actor, kind, detail, prev_hash, hash, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 forged.sequence,
                 forged.at,
@@ -111,7 +135,8 @@ fn append_a_well_formed_forgery(connection: &rusqlite::Connection) -> i64 {
                 forged.kind,
                 forged.detail,
                 prev_hash.as_slice(),
-                forged.chain_hash(&prev_hash).as_slice()
+                forged.chain_hash(&prev_hash).as_slice(),
+                mac
             ],
         )
         .unwrap();
@@ -141,15 +166,20 @@ async fn a_rewritten_chain_with_a_forged_event_appended_is_named_against_the_oss
 {
     let system = witnessed_system().await;
     let attacker = attacker(&system);
-    let forged = append_a_well_formed_forgery(&attacker);
+    let forged = append_a_well_formed_forgery(&attacker, None);
     let (code, output) = audit_verify(&system).await;
-    assert_eq!(code, Some(0), "a well-formed append alone breaks nothing:\n{output}");
+    assert_eq!(code, Some(1), "a well-formed append without the platform's MAC is a break:\n{output}");
+    assert!(output.contains(&format!("first break: forged at sequence {forged}: MAC missing")), "{output}");
+    let (code, output) = audit_verify_without_the_signing_key(&system).await;
+    assert_eq!(code, Some(0), "without the key only the checkpoints are checked:\n{output}");
     assert!(output.contains(&format!("not yet witnessed: events {forged} to {forged}")), "{output}");
+    assert!(output.contains("MACs not checked: cannot read the platform's signing key"), "{output}");
 
     rewrite_the_whole_chain(&attacker);
     let (code, output) = audit_verify(&system).await;
     assert_eq!(code, Some(1), "{output}");
-    assert!(output.contains("first break: diverges from a signed checkpoint at sequence"), "{output}");
+    assert!(output.contains("first break: forged at sequence 1: MAC does not verify"), "{output}");
+    assert!(output.contains("diverges from a signed checkpoint at sequence"), "{output}");
     assert!(output.contains("the earliest that may be: 1)"), "{output}");
     assert!(output.lines().count() < 40, "bounded output:\n{output}");
 
@@ -171,10 +201,40 @@ async fn a_chain_cut_back_with_the_platforms_checkpoints_deleted_is_caught_by_th
     let (head, _) = head_hash(&attacker);
     attacker.execute("DELETE FROM audit_events WHERE sequence > ?1", [head - 3]).unwrap();
     attacker.execute("DELETE FROM audit_checkpoints", []).unwrap();
-    append_a_well_formed_forgery(&attacker);
+    append_a_well_formed_forgery(&attacker, None);
     let (code, output) = audit_verify(&system).await;
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("checkpoint tampered at sequence"), "{output}");
     assert!(output.contains("the platform's database lost"), "{output}");
     assert!(output.contains(&format!("diverges from a signed checkpoint at sequence {head}")), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_well_formed_event_forged_into_the_running_systems_database_is_named_and_nothing_is_appended_after_it() {
+    let system = System::start().await;
+    system.bind_a_box("box", PAYER).await;
+    let token = system.admin_token().await;
+    // Inserting needs no dropped guard: the platform is running, and the forger writes between its transactions.
+    let writer = rusqlite::Connection::open(system.path("platform.db")).unwrap();
+    let forged = append_a_well_formed_forgery(&writer, Some(&[7; 32]));
+
+    let (code, output) = audit_verify(&system).await;
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains(&format!("first break: forged at sequence {forged}: MAC does not verify")), "{output}");
+
+    let terminal_id: String =
+        writer.query_row("SELECT terminal_id FROM bindings WHERE state = 'active'", [], |row| row.get(0)).unwrap();
+    let response = system
+        .http
+        .post(format!("{}/v1/operator/terminals/{terminal_id}/unbind", system.platform_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "reason": "customer asked by phone" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503, "an audited change after a forged head is refused, never written");
+    assert_eq!(head_hash(&writer).0, forged, "the platform appended nothing after the forgery");
+    let active: i64 =
+        writer.query_row("SELECT count(*) FROM bindings WHERE state = 'active'", [], |row| row.get(0)).unwrap();
+    assert_eq!(active, 1, "the unbind was rolled back with its audit event");
 }

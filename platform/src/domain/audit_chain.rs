@@ -2,8 +2,10 @@
 //!
 //! `hash = SHA-256(prev_hash || canonical(event))`; the genesis `prev_hash` is 32 zero bytes. The canonical
 //! encoding is a version tag, the sequence and time as big-endian `i64`, then every text field as a presence byte
-//! and a big-endian `u32` length before its UTF-8 bytes: no field can bleed into the next.
+//! and a big-endian `u32` length before its UTF-8 bytes: no field can bleed into the next. Each event also carries a
+//! MAC of its hash under a key only the platform holds (`audit_mac`): the hash alone anyone can recompute.
 
+use super::audit_mac::MacCheck;
 use ring::digest::{digest, SHA256};
 
 /// A SHA-256 hash of the chain.
@@ -100,6 +102,8 @@ pub struct StoredAuditEvent {
     pub fields: AuditEventFields,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// `HMAC-SHA256(audit_key, hash)`; `None` for an event written before events were keyed.
+    pub mac: Option<Vec<u8>>,
 }
 
 impl StoredAuditEvent {
@@ -129,6 +133,9 @@ pub enum AuditProblemKind {
     /// An event that does not belong: a second one at a sequence, a link that fits no event, or an event spliced in
     /// (the genuine ones after it renumbered).
     Inserted,
+    /// The event's MAC does not verify under the platform's audit key, or it has none though the events before it
+    /// are keyed: it was not written by the platform, however well its hash links.
+    Forged,
     /// Sequence, time or link order is broken.
     Reordered,
     /// A row whose sequence is NULL or not an integer: it has no place in the chain.
@@ -149,6 +156,7 @@ impl AuditProblemKind {
             AuditProblemKind::Edited => "edited",
             AuditProblemKind::Deleted => "deleted",
             AuditProblemKind::Inserted => "inserted",
+            AuditProblemKind::Forged => "forged",
             AuditProblemKind::Reordered => "reordered",
             AuditProblemKind::SequenceInvalid => "invalid sequence",
             AuditProblemKind::SequenceOutOfRange => "sequence out of range",
@@ -193,6 +201,8 @@ pub struct AuditVerifyReport {
     /// Problems found beyond those kept.
     pub problems_not_kept: u64,
     pub witness: AuditWitnessSummary,
+    /// Whether the events' MACs were checked, and which events are unkeyed.
+    pub mac_check: MacCheck,
 }
 
 impl AuditVerifyReport {
@@ -281,6 +291,7 @@ first break: {} at sequence {}: {}",
             }
         }
         self.write_witness(formatter)?;
+        write!(formatter, "\n{}", self.mac_check)?;
         write!(
             formatter,
             "

@@ -6,10 +6,13 @@
 //! old sequence: the break is named once, where the splice is, not at every event after it. A rewrite whose hashes
 //! were all recomputed is consistent in itself; only a signed checkpoint (which the writer cannot make without the
 //! platform's key) shows it, and the verifier then names the checkpoint and the earliest event that may be forged.
+//! With the platform's audit key, each event's MAC is checked too: an event the platform did not write is `forged`
+//! at its own sequence, however well its hash links, checkpoint or not.
 
 use super::audit_chain::{
     hash_to_hex, AuditProblem, AuditProblemKind, AuditVerifyReport, AuditWitnessSummary, StoredAuditEvent, GENESIS_HASH,
 };
+use super::audit_mac::{AuditChainKey, MacCheck};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Problems kept in memory and in the report; beyond, they are only counted.
@@ -48,6 +51,12 @@ pub struct AuditChainVerifier {
     event_count: u64,
     problems: BTreeSet<AuditProblem>,
     problems_not_kept: u64,
+    /// The key the events' MACs are checked with; without it they are not checked.
+    mac_key: Option<AuditChainKey>,
+    /// An event with a MAC was seen: every later one must have a valid MAC too.
+    keyed: bool,
+    /// The last event of the unkeyed prefix (written before events were keyed); 0 when none.
+    unkeyed_through: i64,
 }
 
 impl AuditChainVerifier {
@@ -70,7 +79,15 @@ impl AuditChainVerifier {
             event_count: 0,
             problems: BTreeSet::new(),
             problems_not_kept: 0,
+            mac_key: None,
+            keyed: false,
+            unkeyed_through: 0,
         }
+    }
+
+    /// Checks every event's MAC with `mac_key` as well.
+    pub fn with_mac_key(self, mac_key: AuditChainKey) -> Self {
+        AuditChainVerifier { mac_key: Some(mac_key), ..self }
     }
 
     /// Feeds the next event; events must come ordered by sequence, then row ID.
@@ -138,6 +155,7 @@ impl AuditChainVerifier {
         }
         let Some(event) = group.into_iter().nth(genuine_index) else { return };
         self.check_event(&event, missing > 0);
+        self.check_mac(&event);
         if let Some(slot) = self.hashes_at_checkpoints.get_mut(&sequence) {
             *slot = Some(event.hash.clone());
         }
@@ -209,6 +227,27 @@ impl AuditChainVerifier {
         }
     }
 
+    /// Events without a MAC may only start the chain (written before events were keyed); after the first keyed
+    /// event, every event's MAC must verify.
+    fn check_mac(&mut self, event: &StoredAuditEvent) {
+        let Some(key) = &self.mac_key else { return };
+        let sequence = event.fields.sequence;
+        let detail = match &event.mac {
+            None if !self.keyed => {
+                self.unkeyed_through = sequence;
+                return;
+            }
+            None => "MAC missing, though the events before it are keyed: not written by the platform".to_owned(),
+            Some(mac) if key.verifies(&event.hash, mac) => {
+                self.keyed = true;
+                return;
+            }
+            Some(_) => "MAC does not verify: not written by the platform".to_owned(),
+        };
+        self.keyed = true;
+        self.report(AuditProblemKind::Forged, sequence, detail);
+    }
+
     /// The event's hash fits neither its sequence nor a renumbering: its content was changed.
     fn check_unexplained(&mut self, event: &StoredAuditEvent, after_gap: bool) {
         let sequence = event.fields.sequence;
@@ -252,6 +291,10 @@ impl AuditChainVerifier {
     pub fn finish(mut self, signed_heads: &[SignedHead], oss_consulted: bool) -> AuditVerifyReport {
         self.settle_group();
         let witness = self.compare_with_checkpoints(signed_heads, oss_consulted);
+        let mac_check = match self.mac_key {
+            Some(_) => MacCheck::Checked { unkeyed_through: self.unkeyed_through },
+            None => MacCheck::NotChecked { reason: "the platform's signing key was not read".to_owned() },
+        };
         AuditVerifyReport {
             event_count: self.event_count,
             head_sequence: self.last_sequence,
@@ -259,6 +302,7 @@ impl AuditChainVerifier {
             problems: self.problems.into_iter().collect(),
             problems_not_kept: self.problems_not_kept,
             witness,
+            mac_check,
         }
     }
 

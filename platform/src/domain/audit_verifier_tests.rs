@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::audit_chain::{AuditEventFields, ChainHash};
+use crate::domain::audit_mac::{AuditChainKey, MacCheck};
 
 fn event_at(sequence: i64, prev_hash: ChainHash, detail: &str) -> StoredAuditEvent {
     let fields = AuditEventFields {
@@ -13,7 +14,7 @@ fn event_at(sequence: i64, prev_hash: ChainHash, detail: &str) -> StoredAuditEve
         ..AuditEventFields::default()
     };
     let hash = fields.chain_hash(&prev_hash);
-    StoredAuditEvent { row_id: sequence, fields, prev_hash: prev_hash.to_vec(), hash: hash.to_vec() }
+    StoredAuditEvent { row_id: sequence, fields, prev_hash: prev_hash.to_vec(), hash: hash.to_vec(), mac: None }
 }
 
 fn hash_of(event: &StoredAuditEvent) -> ChainHash {
@@ -49,6 +50,18 @@ fn verify_against(events: Vec<StoredAuditEvent>, signed_heads: &[SignedHead]) ->
     sorted.sort_by_key(|event| (event.fields.sequence, event.row_id));
     sorted.into_iter().for_each(|event| verifier.observe(event));
     verifier.finish(signed_heads, true)
+}
+
+fn verify_with_key(events: Vec<StoredAuditEvent>, key: &AuditChainKey) -> AuditVerifyReport {
+    let known = events.iter().map(|event| (event.hash.clone(), event.fields.sequence)).collect();
+    let mut verifier = AuditChainVerifier::new(known, events.len() as u64, &[]).with_mac_key(key.clone());
+    events.into_iter().for_each(|event| verifier.observe(event));
+    verifier.finish(&[], true)
+}
+
+/// MACs the events from `index` on, as the platform does when it appends them.
+fn key_from(events: &mut [StoredAuditEvent], index: usize, key: &AuditChainKey) {
+    events[index..].iter_mut().for_each(|event| event.mac = Some(key.mac(&event.hash).to_vec()));
 }
 
 fn verify(events: Vec<StoredAuditEvent>) -> AuditVerifyReport {
@@ -232,4 +245,73 @@ fn several_problems_are_all_reported() {
     let report = verify(events);
     assert!(report.names(AuditProblemKind::Edited, 2));
     assert!(report.names(AuditProblemKind::Deleted, 6));
+}
+
+#[test]
+fn a_keyed_chain_is_intact_and_the_report_says_its_macs_were_checked() {
+    let key = AuditChainKey::from_secret(&[3; 32]);
+    let mut events = chain(5);
+    key_from(&mut events, 0, &key);
+    let report = verify_with_key(events.clone(), &key);
+    assert!(report.is_intact(), "{report}");
+    assert_eq!(report.mac_check, MacCheck::Checked { unkeyed_through: 0 });
+    assert!(report.to_string().contains("every event's MAC checked"), "{report}");
+    let without_key = verify(events);
+    assert!(matches!(without_key.mac_check, MacCheck::NotChecked { .. }), "{without_key}");
+    assert!(without_key.to_string().contains("MACs not checked"), "{without_key}");
+}
+
+#[test]
+fn a_well_formed_event_appended_without_the_key_is_forged_at_its_sequence() {
+    let key = AuditChainKey::from_secret(&[3; 32]);
+    let mut genuine = chain(6);
+    key_from(&mut genuine, 0, &key);
+    let mut wrong_mac = genuine.clone();
+    let mut forged = event_at(7, hash_of(&genuine[5]), "forged, well-formed");
+    forged.mac = Some(AuditChainKey::from_secret(&[4; 32]).mac(&forged.hash).to_vec());
+    wrong_mac.push(forged.clone());
+    let report = verify_with_key(wrong_mac.clone(), &key);
+    assert_eq!(kinds_and_sequences(&report), vec![(AuditProblemKind::Forged, 7)], "{report}");
+    assert!(report.to_string().contains("first break: forged at sequence 7: MAC does not verify"), "{report}");
+    assert!(verify(wrong_mac).is_intact(), "the hashes alone cannot tell it from a genuine event");
+
+    let mut no_mac = genuine;
+    forged.mac = None;
+    no_mac.push(forged);
+    let report = verify_with_key(no_mac, &key);
+    assert_eq!(kinds_and_sequences(&report), vec![(AuditProblemKind::Forged, 7)], "{report}");
+    assert!(report.problems[0].detail.contains("MAC missing"), "{report}");
+}
+
+#[test]
+fn events_written_before_keying_are_an_unkeyed_prefix_and_an_unkeyed_event_after_it_is_forged() {
+    let key = AuditChainKey::from_secret(&[3; 32]);
+    let mut events = chain(6);
+    key_from(&mut events, 3, &key);
+    let report = verify_with_key(events.clone(), &key);
+    assert!(report.is_intact(), "{report}");
+    assert_eq!(report.mac_check, MacCheck::Checked { unkeyed_through: 3 });
+    assert!(report.to_string().contains("events 1 to 3 are unkeyed"), "{report}");
+
+    events.push(event_at(7, hash_of(&events[5]), "forged, no MAC"));
+    let report = verify_with_key(events, &key);
+    assert_eq!(kinds_and_sequences(&report), vec![(AuditProblemKind::Forged, 7)], "{report}");
+}
+
+#[test]
+fn a_forged_event_spliced_in_is_both_inserted_and_forged_at_its_sequence() {
+    let key = AuditChainKey::from_secret(&[3; 32]);
+    let mut genuine = chain(10);
+    key_from(&mut genuine, 0, &key);
+    let mut spliced: Vec<StoredAuditEvent> = genuine[..4].to_vec();
+    spliced.push(event_at(5, hash_of(&genuine[3]), "forged"));
+    for event in &genuine[4..] {
+        let mut renumbered = event.clone();
+        renumbered.fields.sequence += 1;
+        renumbered.row_id += 1;
+        spliced.push(renumbered);
+    }
+    let report = verify_with_key(spliced, &key);
+    let expected = vec![(AuditProblemKind::Inserted, 5), (AuditProblemKind::Forged, 5)];
+    assert_eq!(kinds_and_sequences(&report), expected, "{report}");
 }

@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod audit_chain;
+pub mod audit_mac;
 pub mod audit_verifier;
 pub mod audit_witness;
 pub mod clock;

@@ -26,7 +26,8 @@ pub struct OssCheckpointClient {
 }
 
 impl OssCheckpointClient {
-    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
+    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities` (as the
+    /// revocation client does: the OSS's certificate chains to the operator's own authority).
     pub fn new(
         oss_base_url: &str,
         timeout: Duration,

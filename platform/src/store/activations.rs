@@ -3,6 +3,7 @@
 use super::audit::{append_audit_event, AuditEvent};
 use super::{Store, StoreError};
 use crate::domain::activation::{parse_denial_reason, Activation, ActivationState};
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
 use numbind_wire::{ActivationCode, Msisdn, TerminalId};
 use ring::rand::SecureRandom;
@@ -117,6 +118,7 @@ fn rate_limit_retry_after(
 
 fn insert_fresh_activation(
     transaction: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     terminal_id: &TerminalId,
     random: &dyn SecureRandom,
     limits: IssueLimits,
@@ -135,7 +137,7 @@ fn insert_fresh_activation(
         if inserted == 1 {
             let event =
                 AuditEvent::new("terminal", "activation_issued").terminal(terminal_id).activation(&activation_id);
-            append_audit_event(transaction, now, &event)?;
+            append_audit_event(transaction, audit_key, now, &event)?;
             return Ok(Activation {
                 activation_id,
                 terminal_id: terminal_id.clone(),
@@ -193,9 +195,10 @@ impl Store {
                 let event = AuditEvent::new("terminal", "activation_superseded")
                     .terminal(terminal_id)
                     .activation(&superseded.activation_id);
-                append_audit_event(transaction, now, &event)?;
+                append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
             }
-            let activation = insert_fresh_activation(transaction, terminal_id, random, limits, now)?;
+            let activation =
+                insert_fresh_activation(transaction, self.audit_key.as_ref(), terminal_id, random, limits, now)?;
             Ok(IssueOutcome::Issued { activation, reused: false })
         })
     }
@@ -221,7 +224,7 @@ impl Store {
                 let event = AuditEvent::new("platform", "activation_expired")
                     .terminal(&activation.terminal_id)
                     .activation(activation_id);
-                append_audit_event(transaction, now, &event)?;
+                append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
                 activation.state = ActivationState::Expired;
             }
             Ok(Some(activation))
@@ -256,7 +259,7 @@ impl Store {
                     .terminal(terminal_id)
                     .activation(activation_id)
                     .binding(binding_id);
-                append_audit_event(transaction, now, &event)?;
+                append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
             }
             Ok(Some(true))
         })

@@ -1,10 +1,12 @@
 //! The append-only, hash-chained audit log: one event per state change, numbers masked at write.
 //!
 //! Each append reads the chain head inside the caller's write transaction (the store is a single writer), so
-//! sequence numbers are gapless and every event links to the one before it.
+//! sequence numbers are gapless and every event links to the one before it, and MACs its hash with the store's audit
+//! key (`domain::audit_mac`): a head whose MAC does not verify was not written by the platform and is not carried on.
 
 use super::{Store, StoreError};
 use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
+use crate::domain::audit_mac::AuditChainKey;
 use numbind_wire::{Msisdn, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
@@ -65,7 +67,7 @@ pub struct AuditRecord {
 
 pub(super) const RECORD_COLUMNS: &str =
     "sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, \
-     message_id, detail, prev_hash, hash, event_id";
+     message_id, detail, prev_hash, hash, event_id, mac";
 
 /// A row as the verifier reads it: an event with its place in the chain, or a row without a valid sequence.
 #[allow(clippy::large_enum_variant, reason = "one row at a time, moved once: boxing would allocate per row")]
@@ -110,6 +112,17 @@ fn read_event_at(row: &rusqlite::Row<'_>, sequence: i64) -> rusqlite::Result<Sto
         },
         prev_hash: prev_hash.unwrap_or_default(),
         hash: hash.unwrap_or_default(),
+        mac: read_mac(row)?,
+    })
+}
+
+/// The MAC column: a blob, none, or (anything else a writer of the file put there) an empty MAC that never
+/// verifies, so that it is named forged instead of failing the read.
+fn read_mac(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Vec<u8>>> {
+    Ok(match row.get_ref(13)? {
+        rusqlite::types::ValueRef::Blob(mac) => Some(mac.to_vec()),
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(Vec::new()),
     })
 }
 
@@ -146,12 +159,19 @@ pub(super) struct ChainHead {
     pub(super) sequence: i64,
     pub(super) hash: ChainHash,
     at: i64,
+    /// The head has a MAC (it was written after events were keyed).
+    pub(super) keyed: bool,
 }
 
 /// The chain's head (sequence 0, the genesis hash and the earliest time when the chain is empty), checked against
 /// its predecessor: a head that does not hash to its stored hash, has no predecessor or does not link to it is
-/// not carried on (two point reads and one hash; the whole chain is `numbind audit verify`'s job).
-pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead, StoreError> {
+/// not carried on (two point reads and one hash; the whole chain is `numbind audit verify`'s job). With `audit_key`
+/// its MAC is checked too (one HMAC): a head with a wrong MAC, or without one after a keyed predecessor, is
+/// refused. Only the migration that chains events written before the chain existed reads the head without a key.
+pub(super) fn chain_head(
+    connection: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
+) -> Result<ChainHead, StoreError> {
     let head = connection
         .prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM audit_events WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1"
@@ -159,7 +179,7 @@ pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead,
         .query_row([], read_audit_row)
         .optional()?;
     let head = match head {
-        None => return Ok(ChainHead { sequence: 0, hash: GENESIS_HASH, at: i64::MIN }),
+        None => return Ok(ChainHead { sequence: 0, hash: GENESIS_HASH, at: i64::MIN, keyed: false }),
         Some(ReadAuditRow::Chained(head)) => head,
         Some(ReadAuditRow::WithoutSequence { .. }) => return Err(StoreError::MalformedRow("audit_events.sequence")),
     };
@@ -169,13 +189,14 @@ pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead,
             "the head event {sequence} does not hash to its stored hash"
         )));
     }
-    let predecessor_hash: Option<Vec<u8>> = if sequence == 1 {
-        Some(GENESIS_HASH.to_vec())
+    let (predecessor_hash, predecessor_keyed): (Option<Vec<u8>>, bool) = if sequence == 1 {
+        (Some(GENESIS_HASH.to_vec()), false)
     } else {
         connection
-            .prepare_cached("SELECT hash FROM audit_events WHERE sequence = ?1")?
-            .query_row([sequence - 1], |row| row.get(0))
+            .prepare_cached("SELECT hash, mac IS NOT NULL FROM audit_events WHERE sequence = ?1")?
+            .query_row([sequence - 1], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?
+            .unwrap_or((None, false))
     };
     if predecessor_hash.as_deref() != Some(head.prev_hash.as_slice()) {
         return Err(StoreError::AuditChainBroken(format!(
@@ -183,8 +204,40 @@ pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead,
             sequence - 1
         )));
     }
+    if let Some(audit_key) = audit_key {
+        check_head_mac(connection, audit_key, &head, predecessor_keyed)?;
+    }
     let hash = ChainHash::try_from(head.hash.as_slice()).map_err(|_| StoreError::MalformedRow("audit_events.hash"))?;
-    Ok(ChainHead { sequence, hash, at: head.fields.at })
+    Ok(ChainHead { sequence, hash, at: head.fields.at, keyed: head.mac.is_some() })
+}
+
+/// The head was written by the platform: its MAC verifies, or it has none and no event has one (the chain is still
+/// the prefix written before events were keyed). Only an unkeyed head costs a further read (once, at the first start
+/// after the migration, or under attack): a keyed predecessor settles it at once, and otherwise a search for any
+/// keyed event catches several unkeyed events appended together.
+fn check_head_mac(
+    connection: &rusqlite::Connection,
+    audit_key: &AuditChainKey,
+    head: &StoredAuditEvent,
+    predecessor_keyed: bool,
+) -> Result<(), StoreError> {
+    let sequence = head.fields.sequence;
+    let forged = |why: &str| Err(StoreError::AuditChainBroken(format!("the head event {sequence} is forged: {why}")));
+    match &head.mac {
+        Some(mac) if audit_key.verifies(&head.hash, mac) => Ok(()),
+        Some(_) => forged("its MAC does not verify (not written by this platform)"),
+        None if predecessor_keyed => forged("it has no MAC, though the event before it is keyed"),
+        None => {
+            let any_keyed: bool = connection
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM audit_events WHERE mac IS NOT NULL)")?
+                .query_row([], |row| row.get(0))?;
+            if any_keyed {
+                forged("it has no MAC, though keyed events come before it")
+            } else {
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Appends one event at the head of the chain; call inside the transaction of the state change it records.
@@ -192,12 +245,16 @@ pub(super) fn chain_head(connection: &rusqlite::Connection) -> Result<ChainHead,
 /// `at` is read before the writer's lock is taken, so a writer that read the clock earlier can append after one
 /// that read it later (or the clock can step back). The chain's times never go backwards: such an event is
 /// stamped with its predecessor's time, which is when it could first have been recorded.
+///
+/// `audit_key` is the store's; a store without one (opened for tooling that writes no events) refuses to append.
 pub(super) fn append_audit_event(
     connection: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     at: i64,
     event: &AuditEvent<'_>,
 ) -> Result<(), StoreError> {
-    let head = chain_head(connection)?;
+    let audit_key = audit_key.ok_or(StoreError::AuditKeyMissing)?;
+    let head = chain_head(connection, Some(audit_key))?;
     let prev_hash = head.hash;
     let fields = AuditEventFields {
         sequence: head.sequence + 1,
@@ -212,10 +269,11 @@ pub(super) fn append_audit_event(
         detail: event.detail.map(str::to_owned),
     };
     let hash = fields.chain_hash(&prev_hash);
+    let mac = audit_key.mac(&hash);
     connection
         .prepare_cached(
             "INSERT INTO audit_events (sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id,
-         message_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         message_id, detail, prev_hash, hash, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(
         params![
@@ -230,19 +288,22 @@ pub(super) fn append_audit_event(
             fields.message_id,
             fields.detail,
             prev_hash.as_slice(),
-            hash.as_slice()
+            hash.as_slice(),
+            mac.as_slice()
         ],
     )?;
     Ok(())
 }
 
-/// Chains events written before the chain existed, in row order (run once, by the migration that adds it).
+/// Chains events written before the chain existed, in row order (run once, by the migration that adds it). The
+/// migration runs without the platform's key: these events stay unkeyed, the start of the chain that only the
+/// signed checkpoints vouch for.
 pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
     let mut statement = connection
         .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
     let unchained = statement.query_map([], |row| read_event_at(row, 0))?.collect::<Result<Vec<_>, _>>()?;
     for stored in unchained {
-        let head = chain_head(connection)?;
+        let head = chain_head(connection, None)?;
         let prev_hash = head.hash;
         let fields = AuditEventFields { sequence: head.sequence + 1, ..stored.fields };
         let hash = fields.chain_hash(&prev_hash);
@@ -256,7 +317,24 @@ pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) ->
 impl Store {
     /// Appends one event in its own transaction (for changes that touch no other table).
     pub fn append_audit_event(&self, at: i64, event: &AuditEvent<'_>) -> Result<(), StoreError> {
-        self.in_transaction(|transaction| append_audit_event(transaction, at, event))
+        self.in_transaction(|transaction| append_audit_event(transaction, self.audit_key.as_ref(), at, event))
+    }
+
+    /// Ends the unkeyed start of a chain migrated from before events were keyed: when the head has no MAC, appends
+    /// a keyed `audit_chain_keyed` event after it, so that from now on an event without a valid MAC is never
+    /// carried on. Returns the last unkeyed sequence when it did. Run at start, after the head was checked.
+    pub fn key_audit_chain(&self, now: i64) -> Result<Option<i64>, StoreError> {
+        let audit_key = self.audit_key.as_ref().ok_or(StoreError::AuditKeyMissing)?;
+        self.in_transaction(|transaction| {
+            let head = chain_head(transaction, Some(audit_key))?;
+            if head.sequence == 0 || head.keyed {
+                return Ok(None);
+            }
+            let detail = format!("events 1 to {} were written before events were keyed", head.sequence);
+            let event = AuditEvent::new("platform", "audit_chain_keyed").detail(&detail);
+            append_audit_event(transaction, Some(audit_key), now, &event)?;
+            Ok(Some(head.sequence))
+        })
     }
 
     /// Every event in order.
@@ -287,69 +365,5 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::verify_audit_chain_file;
-
-    #[test]
-    fn events_are_stored_masked_and_cannot_be_edited() {
-        let store = Store::open_in_memory().unwrap();
-        let msisdn = Msisdn::parse("13800138000").unwrap();
-        store.append_audit_event(5, &AuditEvent::new("oss", "binding_created").msisdn(&msisdn).binding("b1")).unwrap();
-        let events = store.audit_events().unwrap();
-        assert_eq!(events[0].msisdn_masked.as_deref(), Some("138****8000"));
-        let edit = store.in_transaction(|connection| Ok(connection.execute("DELETE FROM audit_events", [])?));
-        assert!(edit.is_err());
-        let update = store.in_transaction(|connection| Ok(connection.execute("UPDATE audit_events SET at = 1", [])?));
-        assert!(update.is_err());
-    }
-
-    #[test]
-    fn appended_events_form_a_gapless_verified_chain() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("platform.db");
-        let store = Store::open(&path).unwrap();
-        for at in 1..=4 {
-            store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired").message("sms-1")).unwrap();
-        }
-        let events = store.audit_events().unwrap();
-        assert_eq!(events.iter().map(|event| event.sequence).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
-        let report = verify_audit_chain_file(&path).unwrap();
-        assert!(report.is_intact(), "{report}");
-        assert_eq!((report.event_count, report.head_hash.as_str()), (4, events[3].hash.as_str()));
-    }
-
-    #[test]
-    fn an_event_whose_clock_reading_is_older_than_the_head_keeps_the_chain_in_time_order() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("platform.db");
-        let store = Store::open(&path).unwrap();
-        for at in [100, 90, 120] {
-            store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired")).unwrap();
-        }
-        let times: Vec<_> = store.audit_events().unwrap().iter().map(|event| event.at).collect();
-        assert_eq!(times, vec![100, 100, 120]);
-        let report = verify_audit_chain_file(&path).unwrap();
-        assert!(report.is_intact(), "{report}");
-    }
-
-    #[test]
-    fn events_written_before_the_chain_are_chained_by_the_migration() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("platform.db");
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        connection.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)").unwrap();
-        connection.execute_batch(super::super::schema::FIRST_MIGRATION_FOR_TESTS).unwrap();
-        connection.execute("INSERT INTO schema_version (version) VALUES (1)", []).unwrap();
-        for kind in ["activation_issued", "code_redeemed"] {
-            connection.execute("INSERT INTO audit_events (at, actor, kind) VALUES (3, 'oss', ?1)", [kind]).unwrap();
-        }
-        drop(connection);
-        let store = Store::open(&path).unwrap();
-        let events = store.audit_events().unwrap();
-        assert_eq!(
-            events.iter().map(|event| (event.sequence, event.kind.as_str())).collect::<Vec<_>>(),
-            vec![(1, "activation_issued"), (2, "code_redeemed")]
-        );
-    }
-}
+#[path = "audit_tests.rs"]
+mod tests;

@@ -2,11 +2,13 @@
 //! check of the events since the one before, then delivered to the OSS (the witness) until it acknowledges.
 //!
 //! The check covers only the events since the last checkpoint (whose signature and hash are checked too), so
-//! it stays small however long the chain grows; the whole chain is `numbind audit verify`'s job.
+//! it stays small however long the chain grows; the whole chain is `numbind audit verify`'s job. It checks each
+//! event's MAC as well: a checkpoint is never signed over an event the platform did not write.
 
 use super::audit::{chain_head, read_audit_row, ReadAuditRow, RECORD_COLUMNS};
 use super::{Store, StoreError};
-use crate::domain::audit_chain::{hash_to_hex, ChainHash, GENESIS_HASH};
+use crate::domain::audit_chain::{hash_to_hex, ChainHash, StoredAuditEvent, GENESIS_HASH};
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::audit_witness::StoredCheckpoint;
 use numbind_wire::audit_checkpoint::{AuditCheckpoint, SignedAuditCheckpoint};
 use numbind_wire::statement::{PinnedPlatformKeys, PlatformSigningKey};
@@ -41,42 +43,47 @@ fn broken(reason: String) -> StoreError {
     StoreError::AuditChainBroken(reason)
 }
 
-/// Checks the head against its predecessor and every event since the last checkpoint: each in its place,
-/// linked and hashing to its stored hash, and the last checkpoint signed by `keys` and matching the chain.
-/// Returns the head's sequence and hash.
-fn check_since_last_checkpoint(
+/// Where the walk since the last checkpoint starts: the sequence after it, the hash there and whether the event
+/// there is keyed (the start of the chain without a checkpoint). The checkpoint must be signed by `keys`, within the
+/// chain (`head_sequence`) and match the hash the chain holds at its sequence.
+fn after_last_checkpoint(
     connection: &rusqlite::Connection,
     keys: &PinnedPlatformKeys,
-) -> Result<(i64, ChainHash), StoreError> {
-    let head = chain_head(connection)?;
+    head_sequence: i64,
+) -> Result<(i64, Vec<u8>, bool), StoreError> {
     let last = connection
         .prepare_cached(&format!("SELECT {COLUMNS} FROM audit_checkpoints ORDER BY sequence DESC LIMIT 1"))?
         .query_row([], read_checkpoint)
         .optional()?;
-    let (mut expected, mut running) = (1, GENESIS_HASH.to_vec());
-    if let Some(last) = &last {
-        let signed_sequence = keys.verify_audit_checkpoint(&last.signed).map(|checkpoint| checkpoint.sequence);
-        if signed_sequence.as_ref().ok() != Some(&last.sequence) {
-            return Err(broken(format!(
-                "the last checkpoint ({}) is not signed by this platform's key",
-                last.sequence
-            )));
-        }
-        if head.sequence < last.sequence {
-            return Err(broken(format!(
-                "the chain ends at {} before the last checkpoint {}",
-                head.sequence, last.sequence
-            )));
-        }
-        let hash_there: Option<Vec<u8>> = connection
-            .prepare_cached("SELECT hash FROM audit_events WHERE sequence = ?1")?
-            .query_row([last.sequence], |row| row.get(0))
-            .optional()?;
-        if hash_there.as_deref() != Some(last.head_hash.as_slice()) {
-            return Err(broken(format!("the chain diverges from the signed checkpoint at {}", last.sequence)));
-        }
-        (expected, running) = (last.sequence + 1, last.head_hash.clone());
+    let Some(last) = last else { return Ok((1, GENESIS_HASH.to_vec(), false)) };
+    let signed_sequence = keys.verify_audit_checkpoint(&last.signed).map(|checkpoint| checkpoint.sequence);
+    if signed_sequence.as_ref().ok() != Some(&last.sequence) {
+        return Err(broken(format!("the last checkpoint ({}) is not signed by this platform's key", last.sequence)));
     }
+    if head_sequence < last.sequence {
+        return Err(broken(format!("the chain ends at {head_sequence} before the last checkpoint {}", last.sequence)));
+    }
+    let (hash_there, keyed_there): (Option<Vec<u8>>, bool) = connection
+        .prepare_cached("SELECT hash, mac IS NOT NULL FROM audit_events WHERE sequence = ?1")?
+        .query_row([last.sequence], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .unwrap_or((None, false));
+    if hash_there.as_deref() != Some(last.head_hash.as_slice()) {
+        return Err(broken(format!("the chain diverges from the signed checkpoint at {}", last.sequence)));
+    }
+    Ok((last.sequence + 1, last.head_hash, keyed_there))
+}
+
+/// Checks the head against its predecessor and every event since the last checkpoint: each in its place,
+/// linked, hashing to its stored hash and MAC'd with `audit_key` (or, before the first keyed event, without a MAC),
+/// and the last checkpoint signed by `keys` and matching the chain. Returns the head's sequence and hash.
+fn check_since_last_checkpoint(
+    connection: &rusqlite::Connection,
+    keys: &PinnedPlatformKeys,
+    audit_key: &AuditChainKey,
+) -> Result<(i64, ChainHash), StoreError> {
+    let head = chain_head(connection, Some(audit_key))?;
+    let (mut expected, mut running, mut keyed) = after_last_checkpoint(connection, keys, head.sequence)?;
     let mut statement = connection.prepare_cached(&format!(
         "SELECT {RECORD_COLUMNS} FROM audit_events WHERE sequence >= ?1 OR sequence IS NULL ORDER BY sequence, event_id"
     ))?;
@@ -92,15 +99,28 @@ fn check_since_last_checkpoint(
         if sequence != expected || event.prev_hash != running || !event.hash_is_consistent() {
             return Err(broken(format!("the chain breaks at sequence {sequence} (expected {expected})")));
         }
+        keyed = check_mac(audit_key, &event, keyed)?;
         (expected, running) = (sequence + 1, event.hash);
     }
     Ok((head.sequence, head.hash))
 }
 
+/// The event's MAC verifies, or it has none and no event before it had one; returns whether it is keyed.
+fn check_mac(audit_key: &AuditChainKey, event: &StoredAuditEvent, keyed_before: bool) -> Result<bool, StoreError> {
+    let sequence = event.fields.sequence;
+    match &event.mac {
+        Some(mac) if audit_key.verifies(&event.hash, mac) => Ok(true),
+        None if !keyed_before => Ok(false),
+        Some(_) => Err(broken(format!("the event at sequence {sequence} is forged: its MAC does not verify"))),
+        None => Err(broken(format!("the event at sequence {sequence} is forged: it has no MAC after keyed events"))),
+    }
+}
+
 impl Store {
     /// Checks the chain's head as `check_since_last_checkpoint` does (at start, before anything is appended).
     pub fn check_audit_head(&self, keys: &PinnedPlatformKeys) -> Result<i64, StoreError> {
-        self.read(|connection| Ok(check_since_last_checkpoint(connection, keys)?.0))
+        let audit_key = self.audit_key.as_ref().ok_or(StoreError::AuditKeyMissing)?;
+        self.read(|connection| Ok(check_since_last_checkpoint(connection, keys, audit_key)?.0))
     }
 
     /// Signs a checkpoint of the head when it moved since the last one (after checking the events between, on a
@@ -108,7 +128,8 @@ impl Store {
     /// `None` when there was nothing new.
     pub fn record_audit_checkpoint(&self, now: i64, key: &PlatformSigningKey) -> Result<Option<i64>, StoreError> {
         let keys = PinnedPlatformKeys::new(vec![key.public_key()]);
-        let (sequence, hash) = self.read(|connection| check_since_last_checkpoint(connection, &keys))?;
+        let audit_key = self.audit_key.as_ref().ok_or(StoreError::AuditKeyMissing)?;
+        let (sequence, hash) = self.read(|connection| check_since_last_checkpoint(connection, &keys, audit_key))?;
         if sequence == 0 {
             return Ok(None);
         }

@@ -1,6 +1,7 @@
 //! Unit tests of the checkpoint store and of the checks that keep a tampered chain from being carried on.
 
 use super::*;
+use crate::domain::audit_chain::AuditEventFields;
 use crate::store::AuditEvent;
 use ring::rand::SystemRandom;
 
@@ -11,7 +12,7 @@ fn key() -> PlatformSigningKey {
 fn store_with_events(count: i64) -> (tempfile::TempDir, std::path::PathBuf, Store) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("platform.db");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path).unwrap().with_audit_key(AuditChainKey::from_secret(&[5; 32]));
     for at in 1..=count {
         store.append_audit_event(at, &AuditEvent::new("platform", "activation_expired")).unwrap();
     }
@@ -120,7 +121,10 @@ fn a_chain_rewritten_under_the_last_checkpoint_or_a_null_sequence_fails_the_star
         .execute("UPDATE audit_events SET kind = 'rewritten', hash = ?1 WHERE sequence = 3", [hash.as_slice()])
         .unwrap();
     let head_check = store.append_audit_event(4, &AuditEvent::new("platform", "activation_expired"));
-    assert!(head_check.is_ok(), "a well-formed rewrite passes the head check: {head_check:?}");
+    assert!(
+        matches!(&head_check, Err(StoreError::AuditChainBroken(reason)) if reason.contains("MAC does not verify")),
+        "a well-formed rewrite of the head is refused by its MAC: {head_check:?}"
+    );
     assert!(matches!(store.check_audit_head(&keys), Err(StoreError::AuditChainBroken(_))));
 
     let (_directory, path, store) = store_with_events(2);
@@ -128,4 +132,76 @@ fn a_chain_rewritten_under_the_last_checkpoint_or_a_null_sequence_fails_the_star
         .execute("INSERT INTO audit_events (sequence, at, actor, kind) VALUES (NULL, 1, 'x', 'y')", [])
         .unwrap();
     assert!(matches!(store.check_audit_head(&keys), Err(StoreError::AuditChainBroken(_))));
+}
+
+/// Appends a well-formed event after the head as someone who can write the file but not MAC: the hash is correct,
+/// the MAC is `mac` (none, or one made with another key).
+fn append_well_formed_forgery(path: &std::path::Path, mac: Option<&[u8]>) {
+    let writer = rusqlite::Connection::open(path).unwrap();
+    let (sequence, prev_hash): (i64, Vec<u8>) = writer
+        .query_row("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    let fields = AuditEventFields {
+        sequence: sequence + 1,
+        at: 100,
+        actor: "oss".into(),
+        kind: "binding_revoked".into(),
+        ..AuditEventFields::default()
+    };
+    let hash = fields.chain_hash(&prev_hash.clone().try_into().unwrap());
+    writer
+        .execute(
+            "INSERT INTO audit_events (sequence, at, actor, kind, prev_hash, hash, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![fields.sequence, fields.at, fields.actor, fields.kind, prev_hash, hash.as_slice(), mac],
+        )
+        .unwrap();
+}
+
+#[test]
+fn appending_after_a_well_formed_head_without_a_valid_mac_is_refused() {
+    let wrong_mac = AuditChainKey::from_secret(&[6; 32]).mac(&[0; 32]);
+    for mac in [None, Some(wrong_mac.as_slice())] {
+        let (_directory, path, store) = store_with_events(4);
+        append_well_formed_forgery(&path, mac);
+        let refused = store.append_audit_event(200, &AuditEvent::new("platform", "activation_expired"));
+        assert!(
+            matches!(&refused, Err(StoreError::AuditChainBroken(reason)) if reason.contains("forged")),
+            "{refused:?}"
+        );
+        assert_eq!(store.audit_events().unwrap().len(), 5, "nothing appended after the forgery");
+    }
+}
+
+#[test]
+fn no_checkpoint_is_signed_over_an_event_whose_mac_does_not_verify() {
+    let (_directory, path, store) = store_with_events(3);
+    let key = key();
+    store.record_audit_checkpoint(10, &key).unwrap();
+    store.append_audit_event(11, &AuditEvent::new("platform", "activation_expired")).unwrap();
+    store.append_audit_event(12, &AuditEvent::new("platform", "activation_expired")).unwrap();
+    let wrong_mac = AuditChainKey::from_secret(&[6; 32]).mac(&[0; 32]);
+    attacker(&path).execute("UPDATE audit_events SET mac = ?1 WHERE sequence = 4", [wrong_mac.as_slice()]).unwrap();
+    let refused = store.record_audit_checkpoint(13, &key);
+    assert!(
+        matches!(&refused, Err(StoreError::AuditChainBroken(reason)) if reason.contains("sequence 4")),
+        "{refused:?}"
+    );
+    assert_eq!(store.audit_checkpoints().unwrap().len(), 1);
+    let keys = PinnedPlatformKeys::new(vec![key.public_key()]);
+    assert!(matches!(store.check_audit_head(&keys), Err(StoreError::AuditChainBroken(_))), "nor does it start");
+}
+
+#[test]
+fn two_events_appended_without_a_mac_are_refused_though_the_head_follows_an_unkeyed_one() {
+    let (_directory, path, store) = store_with_events(4);
+    append_well_formed_forgery(&path, None);
+    append_well_formed_forgery(&path, None);
+    let refused = store.append_audit_event(200, &AuditEvent::new("platform", "activation_expired"));
+    assert!(
+        matches!(&refused, Err(StoreError::AuditChainBroken(reason)) if reason.contains("keyed events come before it")),
+        "{refused:?}"
+    );
+    assert_eq!(store.audit_events().unwrap().len(), 6, "nothing appended after the forgeries");
 }

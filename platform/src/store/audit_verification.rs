@@ -1,10 +1,12 @@
 //! Reads the whole audit chain of a database file, read-only, for the verifier; with the platform key, also the
-//! platform's signed checkpoints, and compares both with the OSS's copies when they are given.
+//! platform's signed checkpoints, and compares both with the OSS's copies when they are given; with the platform's
+//! audit key, every event's MAC too.
 
 use super::audit::{read_audit_row, ReadAuditRow, RECORD_COLUMNS};
 use super::audit_checkpoints::all_checkpoints;
 use super::StoreError;
 use crate::domain::audit_chain::AuditVerifyReport;
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::audit_verifier::AuditChainVerifier;
 use crate::domain::audit_witness::{check_checkpoints, CheckedCheckpoints};
 use numbind_wire::audit_checkpoint::SignedAuditCheckpoint;
@@ -15,15 +17,16 @@ use std::path::Path;
 
 /// Verifies the chain of the database file at `path` alone (no checkpoints); names every break it can find.
 pub fn verify_audit_chain_file(path: &Path) -> Result<AuditVerifyReport, StoreError> {
-    verify_audit_trail_file(path, None, None)
+    verify_audit_trail_file(path, None, None, None)
 }
 
-/// Verifies the chain at `path`, opened read-only; with `keys`, against the platform's signed checkpoints, and
-/// with `oss_checkpoints`, against the OSS's copies too.
+/// Verifies the chain at `path`, opened read-only; with `keys`, against the platform's signed checkpoints, with
+/// `oss_checkpoints`, against the OSS's copies too, and with `audit_key`, every event's MAC.
 pub fn verify_audit_trail_file(
     path: &Path,
     keys: Option<&PinnedPlatformKeys>,
     oss_checkpoints: Option<&[SignedAuditCheckpoint]>,
+    audit_key: Option<&AuditChainKey>,
 ) -> Result<AuditVerifyReport, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = rusqlite::Connection::open_with_flags(path, flags)?;
@@ -46,6 +49,9 @@ pub fn verify_audit_trail_file(
     }
     let sequences: Vec<i64> = checked.signed_heads.iter().map(|head| head.sequence).collect();
     let mut verifier = AuditChainVerifier::new(known_hashes, stored_rows, &sequences);
+    if let Some(audit_key) = audit_key {
+        verifier = verifier.with_mac_key(audit_key.clone());
+    }
     {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events ORDER BY sequence, event_id");
         let mut statement = transaction.prepare(&sql)?;

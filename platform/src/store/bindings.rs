@@ -6,6 +6,7 @@ use super::outbox::queue_sms;
 use super::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::notification_text;
 use numbind_wire::api::{OssUnbindRequest, OssUnbindResponse, RevocationReason, UnboundTerminal};
 use numbind_wire::{Msisdn, TerminalId};
@@ -75,6 +76,7 @@ fn active_bindings_of_number(connection: &rusqlite::Connection, msisdn: &Msisdn)
 /// Revokes a binding and audits it as done by `actor` for `reason`.
 pub(super) fn revoke_binding(
     connection: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     binding: &Binding,
     actor: &str,
     reason: &str,
@@ -90,7 +92,7 @@ pub(super) fn revoke_binding(
         .msisdn(&binding.msisdn)
         .binding(&binding.binding_id)
         .detail(reason);
-    append_audit_event(connection, now, &event)
+    append_audit_event(connection, audit_key, now, &event)
 }
 
 fn device_model_of(connection: &rusqlite::Connection, terminal_id: &TerminalId) -> Result<String, StoreError> {
@@ -124,7 +126,7 @@ impl Store {
             }
             let mut unbound = Vec::with_capacity(bindings.len());
             for binding in &bindings {
-                revoke_binding(transaction, binding, "oss", "oss_unbind", now)?;
+                revoke_binding(transaction, self.audit_key.as_ref(), binding, "oss", "oss_unbind", now)?;
                 unbound.push(UnboundTerminal {
                     terminal_id: binding.terminal_id.clone(),
                     device_model: device_model_of(transaction, &binding.terminal_id)?,
@@ -145,7 +147,7 @@ impl Store {
         self.in_transaction(|transaction| {
             let revoked = active_binding_in(transaction, terminal_id)?;
             if let Some(binding) = &revoked {
-                revoke_binding(transaction, binding, "terminal", "factory_reset", now)?;
+                revoke_binding(transaction, self.audit_key.as_ref(), binding, "terminal", "factory_reset", now)?;
                 super::oss_outbox::queue_oss_revocation(transaction, binding, RevocationReason::FactoryReset, now)?;
                 let model = device_model_of(transaction, terminal_id)?;
                 queue_sms(transaction, &binding.msisdn, &notification_text::device_reset(&model, terminal_id), now)?;
@@ -165,10 +167,15 @@ impl Store {
                     .terminal(terminal_id)
                     .activation(&activation.activation_id)
                     .detail("factory_reset");
-                append_audit_event(transaction, now, &event)?;
+                append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
                 cancelled_activation_ids.push(activation.activation_id);
             }
-            append_audit_event(transaction, now, &AuditEvent::new("terminal", "terminal_reset").terminal(terminal_id))?;
+            append_audit_event(
+                transaction,
+                self.audit_key.as_ref(),
+                now,
+                &AuditEvent::new("terminal", "terminal_reset").terminal(terminal_id),
+            )?;
             Ok(ResetOutcome { revoked, cancelled_activation_ids })
         })
     }

@@ -7,6 +7,7 @@ use super::outbox::queue_sms;
 use super::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::notification_text;
 use numbind_wire::api::{BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse};
 use numbind_wire::statement::DenialReason;
@@ -58,6 +59,7 @@ fn stored_confirmation(
 
 fn apply_bound(
     transaction: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
     binding_id: &str,
@@ -73,7 +75,7 @@ fn apply_bound(
     let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model).unwrap_or_default();
     let mut replaced_msisdn = None;
     if let Some(old) = active_binding_in(transaction, terminal_id)? {
-        revoke_binding(transaction, &old, "oss", "replaced", now)?;
+        revoke_binding(transaction, audit_key, &old, "oss", "replaced", now)?;
         if old.msisdn != request.msisdn {
             queue_sms(transaction, &old.msisdn, &notification_text::binding_replaced(&model, terminal_id), now)?;
             replaced_msisdn = Some(old.msisdn);
@@ -100,12 +102,13 @@ fn apply_bound(
         .msisdn(&request.msisdn)
         .activation(&activation.activation_id)
         .binding(binding_id);
-    append_audit_event(transaction, now, &event)?;
+    append_audit_event(transaction, audit_key, now, &event)?;
     Ok(Some(ConfirmBindingResponse { terminal_id: terminal_id.clone(), replaced_msisdn }))
 }
 
 fn apply_denied(
     transaction: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
     reason: DenialReason,
@@ -119,7 +122,7 @@ fn apply_denied(
         .msisdn(&request.msisdn)
         .activation(&activation.activation_id)
         .detail(reason.as_str());
-    append_audit_event(transaction, now, &event)?;
+    append_audit_event(transaction, audit_key, now, &event)?;
     Ok(ConfirmBindingResponse { terminal_id: activation.terminal_id.clone(), replaced_msisdn: None })
 }
 
@@ -145,12 +148,14 @@ impl Store {
             }
             let response = match &request.outcome {
                 BindingOutcome::Bound { binding_id } => {
-                    match apply_bound(transaction, &activation, request, binding_id, now)? {
+                    match apply_bound(transaction, self.audit_key.as_ref(), &activation, request, binding_id, now)? {
                         Some(response) => response,
                         None => return Ok(ConfirmationOutcome::BindingIdTaken),
                     }
                 }
-                BindingOutcome::Denied { reason } => apply_denied(transaction, &activation, request, *reason, now)?,
+                BindingOutcome::Denied { reason } => {
+                    apply_denied(transaction, self.audit_key.as_ref(), &activation, request, *reason, now)?
+                }
             };
             let stored =
                 serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("confirmation_response"))?;

@@ -34,6 +34,7 @@ pub use redemption_limits::{LimitedRedemption, LimitedRedemptionAnswer};
 pub use redemptions::RedemptionOutcome;
 pub use terminals::{RegistrationOutcome, Terminal};
 
+use crate::domain::audit_mac::AuditChainKey;
 use numbind_sqlite::{Database, DatabaseError};
 use rusqlite::Connection;
 use std::path::Path;
@@ -53,6 +54,9 @@ pub enum StoreError {
     /// The audit chain's head does not verify: nothing is appended to it until an operator looks.
     #[error("the audit chain does not verify, refusing to append to it: {0}")]
     AuditChainBroken(String),
+    /// The store was opened without the platform's audit key: it cannot write or check a keyed audit event.
+    #[error("no audit key: the store was opened without the platform's signing key")]
+    AuditKeyMissing,
 }
 
 impl StoreError {
@@ -73,17 +77,30 @@ impl StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     database: Database,
+    /// MACs every audit event appended (`with_audit_key`); without it nothing can be audited, so nothing that
+    /// appends an audit event is written.
+    audit_key: Option<AuditChainKey>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and runs the migrations.
+    /// Opens (creating if needed) the database file and runs the migrations; give it the platform's audit key with
+    /// [`Store::with_audit_key`] before anything that appends an audit event.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store { database: Database::open(path, &schema::SCHEMA)? })
+        Ok(Store { database: Database::open(path, &schema::SCHEMA)?, audit_key: None })
     }
 
-    /// A private in-memory database for unit tests.
+    /// A private in-memory database for unit tests, its events keyed with a throwaway audit key.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Ok(Store { database: Database::open_in_memory(&schema::SCHEMA)? })
+        let mut secret = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+            .map_err(|_| StoreError::RandomSourceFailed)?;
+        let database = Database::open_in_memory(&schema::SCHEMA)?;
+        Ok(Store { database, audit_key: Some(AuditChainKey::from_secret(&secret)) })
+    }
+
+    /// This store MACs the audit events it appends, and checks the head's MAC, with `audit_key`.
+    pub fn with_audit_key(self, audit_key: AuditChainKey) -> Store {
+        Store { audit_key: Some(audit_key), ..self }
     }
 
     /// Runs `work` on the blocking thread pool with this store.

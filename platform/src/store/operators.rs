@@ -118,6 +118,7 @@ impl Store {
             let detail = format!("token {} for {name} as {}", token.token_id, role.as_str());
             append_audit_event(
                 transaction,
+                self.audit_key.as_ref(),
                 now,
                 &AuditEvent::new(COMMAND_LINE_ACTOR, "operator_token_created").detail(&detail),
             )
@@ -136,7 +137,7 @@ impl Store {
             if revoked > 0 {
                 let detail = format!("{revoked} token(s) of {token_id_or_name}");
                 let event = AuditEvent::new(COMMAND_LINE_ACTOR, "operator_token_revoked").detail(&detail);
-                append_audit_event(transaction, now, &event)?;
+                append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
             }
             Ok(revoked)
         })
@@ -198,7 +199,7 @@ impl Store {
         self.in_transaction(|transaction| {
             let Some(binding) = active_binding_in(transaction, terminal_id)? else { return Ok(None) };
             let actor = format!("operator:{operator_name}");
-            revoke_binding(transaction, &binding, &actor, "operator", now)?;
+            revoke_binding(transaction, self.audit_key.as_ref(), &binding, &actor, "operator", now)?;
             let revocation = numbind_wire::api::RevocationReason::Operator;
             super::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
@@ -211,7 +212,7 @@ impl Store {
                 .binding(&binding.binding_id)
                 .message(&outbox_id)
                 .detail(&masked_reason);
-            append_audit_event(transaction, now, &event)?;
+            append_audit_event(transaction, self.audit_key.as_ref(), now, &event)?;
             Ok(Some(binding))
         })
     }

@@ -5,6 +5,7 @@ use super::audit::{append_audit_event, AuditEvent};
 use super::redemptions::{earlier_redemption_of_sms, redeem_code_in};
 use super::{RedemptionOutcome, Store, StoreError};
 use crate::domain::activation::RedemptionRefusal;
+use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::redemption_limits::{RedemptionBlock, RedemptionLimits, GLOBAL_GUARD_WINDOW_SECONDS};
 use numbind_wire::api::RedeemCodeRequest;
 use numbind_wire::Msisdn;
@@ -84,6 +85,7 @@ fn global_guard_in(
 /// Records the failure; locks the number when it is one too many. Returns whether it locked.
 fn record_failure(
     transaction: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     request: &RedeemCodeRequest,
     refusal: RedemptionRefusal,
     limits: &RedemptionLimits,
@@ -112,7 +114,7 @@ fn record_failure(
     transaction
         .prepare_cached("UPDATE redemption_failures SET locked_the_number = 1 WHERE sms_message_id = ?1")?
         .execute([&request.sms_message_id])?;
-    append_audit_event(transaction, now, &AuditEvent::new("oss", "number_locked").msisdn(&request.msisdn))?;
+    append_audit_event(transaction, audit_key, now, &AuditEvent::new("oss", "number_locked").msisdn(&request.msisdn))?;
     Ok(true)
 }
 
@@ -138,11 +140,12 @@ impl Store {
             if let Some(block) = lock.or(global_guard_in(transaction, limits, now)?) {
                 return Ok(uncounted(LimitedRedemptionAnswer::Blocked(block)));
             }
-            let outcome = redeem_code_in(transaction, request, now)?;
+            let outcome = redeem_code_in(transaction, self.audit_key.as_ref(), request, now)?;
             let RedemptionOutcome::Refused(refusal) = outcome else {
                 return Ok(uncounted(LimitedRedemptionAnswer::Redeemed(outcome)));
             };
-            let locked_the_number = record_failure(transaction, request, refusal, limits, now)?;
+            let locked_the_number =
+                record_failure(transaction, self.audit_key.as_ref(), request, refusal, limits, now)?;
             let answer = if locked_the_number {
                 let retry_after_seconds = limits.number_lock_duration.as_secs().max(1);
                 LimitedRedemptionAnswer::Blocked(RedemptionBlock::NumberLocked { retry_after_seconds })
@@ -188,12 +191,13 @@ mod tests {
     fn a_lock_survives_reopening_the_database() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("platform.db");
-        let store = Store::open(&path).unwrap();
+        let audit_key = crate::domain::audit_mac::AuditChainKey::from_secret(&[1; 32]);
+        let store = Store::open(&path).unwrap().with_audit_key(audit_key.clone());
         store.redeem_code_within_limits(&wrong_guess("sms-1"), &limits(), 1_000).unwrap();
         let locking = store.redeem_code_within_limits(&wrong_guess("sms-2"), &limits(), 1_001).unwrap();
         assert!(locking.locked_the_number);
         drop(store);
-        let reopened = Store::open(&path).unwrap();
+        let reopened = Store::open(&path).unwrap().with_audit_key(audit_key);
         let after_restart = reopened.redeem_code_within_limits(&wrong_guess("sms-3"), &limits(), 2_000).unwrap();
         assert_eq!(
             after_restart.answer,

@@ -6,6 +6,7 @@ use super::bindings::active_binding_in;
 use super::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
+use crate::domain::audit_mac::AuditChainKey;
 use numbind_wire::api::{RedeemCodeRequest, RedeemCodeResponse};
 use rusqlite::{params, OptionalExtension};
 
@@ -55,6 +56,7 @@ fn activation_with_code(
 /// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
 pub(super) fn redeem_code_in(
     transaction: &rusqlite::Connection,
+    audit_key: Option<&AuditChainKey>,
     request: &RedeemCodeRequest,
     now: i64,
 ) -> Result<RedemptionOutcome, StoreError> {
@@ -66,7 +68,7 @@ pub(super) fn redeem_code_in(
             .msisdn(&request.msisdn)
             .message(&request.sms_message_id)
             .detail("code_unknown");
-        append_audit_event(transaction, now, &event)?;
+        append_audit_event(transaction, audit_key, now, &event)?;
         return Ok(RedemptionOutcome::Refused(RedemptionRefusal::Unknown));
     };
     if let Err(refusal) = activation.check_redeemable(now) {
@@ -79,7 +81,7 @@ pub(super) fn redeem_code_in(
             .activation(&activation.activation_id)
             .message(&request.sms_message_id)
             .detail(if refusal == RedemptionRefusal::Used { "code_used" } else { "code_expired" });
-        append_audit_event(transaction, now, &event)?;
+        append_audit_event(transaction, audit_key, now, &event)?;
         return Ok(RedemptionOutcome::Refused(refusal));
     }
     let response = RedeemCodeResponse {
@@ -102,14 +104,14 @@ pub(super) fn redeem_code_in(
         .msisdn(&request.msisdn)
         .activation(&activation.activation_id)
         .message(&request.sms_message_id);
-    append_audit_event(transaction, now, &event)?;
+    append_audit_event(transaction, audit_key, now, &event)?;
     Ok(RedemptionOutcome::Claimed(response))
 }
 
 impl Store {
     /// Claims the live activation with `request.code` for this SMS; the same SMS again gets the same answer.
     pub fn redeem_code(&self, request: &RedeemCodeRequest, now: i64) -> Result<RedemptionOutcome, StoreError> {
-        self.in_transaction(|transaction| redeem_code_in(transaction, request, now))
+        self.in_transaction(|transaction| redeem_code_in(transaction, self.audit_key.as_ref(), request, now))
     }
 
     /// The activation with this ID, whoever owns it (for the OSS side).

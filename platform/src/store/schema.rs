@@ -165,6 +165,12 @@ CREATE TABLE audit_checkpoints (
 );
 CREATE INDEX audit_checkpoints_due ON audit_checkpoints(state, next_attempt_at);
 "#,
+    // Each audit event's MAC under the platform's audit key (`domain::audit_mac`). The migration runs without the
+    // key: the events already stored keep no MAC and stay the unkeyed start of the chain, which the platform ends at
+    // its next start with a keyed `audit_chain_keyed` event (`Store::key_audit_chain`).
+    r#"
+ALTER TABLE audit_events ADD COLUMN mac BLOB;
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -77,6 +77,7 @@ impl Store {
                 .execute(params![terminal_id.as_str(), public_key.to_string(), device_model, now])?;
             append_audit_event(
                 transaction,
+                self.audit_key.as_ref(),
                 now,
                 &AuditEvent::new("terminal", "terminal_registered").terminal(terminal_id),
             )?;

@@ -1,5 +1,6 @@
 //! The audit hash chain against an attacker with write access to the SQLite file: every kind of tampering is named.
 
+use numbind_platform::domain::audit_mac::AuditChainKey;
 use numbind_platform::operators::AuditProblemKind;
 use numbind_platform::store::{AuditEvent, Store};
 use numbind_platform::verify_audit_chain;
@@ -11,7 +12,7 @@ use tempfile::TempDir;
 fn chained_database() -> (TempDir, PathBuf, rusqlite::Connection) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("platform.db");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path).unwrap().with_audit_key(AuditChainKey::from_secret(&[1; 32]));
     for at in 1..=6 {
         store.append_audit_event(1000 + at, &AuditEvent::new("oss", "code_redeemed").detail("genuine")).unwrap();
     }

@@ -1,11 +1,16 @@
-//! The audit chain against a writer of the SQLite file who knows the (unkeyed) hash: splices, rewrites, forged
-//! appends, impossible sequences. Each is named at its first break by `verify_audit_trail`, against the
-//! platform's signed checkpoints; and the platform will not start on, or append to, a chain that does not verify.
+//! The audit chain against a writer of the SQLite file who can recompute every hash but not the events' MACs:
+//! splices, rewrites, forged appends, impossible sequences. Each is named at its first break by
+//! `verify_audit_trail`, against the platform's signed checkpoints alone (MACs unchecked, as where the signing key
+//! cannot be read) and with the MACs; and the platform will not start on, append to, or sign a checkpoint over a
+//! chain that does not verify.
 
 use numbind_platform::domain::audit_chain::{AuditEventFields, ChainHash};
+use numbind_platform::domain::audit_mac::AuditChainKey;
 use numbind_platform::operators::AuditProblemKind;
 use numbind_platform::store::{AuditEvent, Store};
-use numbind_platform::{load_or_create_signing_key, public_key_path, verify_audit_trail, AuditVerifyReport};
+use numbind_platform::{
+    load_or_create_signing_key, public_key_path, read_audit_key, verify_audit_trail, AuditVerifyReport,
+};
 use numbind_wire::statement::PlatformSigningKey;
 use rusqlite::params;
 use std::path::PathBuf;
@@ -23,7 +28,7 @@ fn chain(count: i64, checkpointed: i64) -> Tampered {
     let directory = tempfile::tempdir().unwrap();
     let database = directory.path().join("platform.db");
     let key = load_or_create_signing_key(&directory.path().join("platform-signing.key")).unwrap();
-    let store = Store::open(&database).unwrap();
+    let store = Store::open(&database).unwrap().with_audit_key(AuditChainKey::derive(&key));
     for at in 1..=count {
         store.append_audit_event(1000 + at, &AuditEvent::new("oss", "code_redeemed").detail("genuine")).unwrap();
         if at == checkpointed {
@@ -42,9 +47,24 @@ fn chain(count: i64, checkpointed: i64) -> Tampered {
 }
 
 impl Tampered {
+    fn signing_key_path(&self) -> PathBuf {
+        self.directory.path().join("platform-signing.key")
+    }
+
+    /// Against the signed checkpoints alone: the MACs are not checked.
     fn verify(&self) -> AuditVerifyReport {
-        let key_file = public_key_path(&self.directory.path().join("platform-signing.key"));
-        verify_audit_trail(&self.database, &key_file, None).unwrap()
+        verify_audit_trail(&self.database, &public_key_path(&self.signing_key_path()), None, None).unwrap()
+    }
+
+    /// Against the signed checkpoints and every event's MAC.
+    fn verify_with_macs(&self) -> AuditVerifyReport {
+        let audit_key = read_audit_key(&self.signing_key_path()).unwrap();
+        verify_audit_trail(&self.database, &public_key_path(&self.signing_key_path()), None, Some(&audit_key)).unwrap()
+    }
+
+    /// The platform's own store of this database, keyed as the running platform's is.
+    fn platform_store(&self) -> Store {
+        Store::open(&self.database).unwrap().with_audit_key(read_audit_key(&self.signing_key_path()).unwrap())
     }
 
     fn fields(&self, sequence: i64) -> (ChainHash, AuditEventFields) {
@@ -140,6 +160,9 @@ fn a_forged_event_spliced_in_is_named_once_at_its_sequence_not_at_every_renumber
     let report = tampered.verify();
     assert_eq!(first_break(&report), (AuditProblemKind::Inserted, 5), "{report}");
     assert_eq!(report.problems.len(), 1, "{report}");
+    let report = tampered.verify_with_macs();
+    assert!(report.names(AuditProblemKind::Forged, 5), "{report}");
+    assert_eq!(report.problems.len(), 2, "the renumbered genuine events keep valid MACs: {report}");
 }
 
 #[test]
@@ -164,15 +187,21 @@ fn a_whole_chain_rewritten_with_recomputed_hashes_diverges_from_the_signed_check
     let report = tampered.verify();
     assert_eq!(first_break(&report), (AuditProblemKind::DivergesFromCheckpoint, 4), "{report}");
     assert!(report.problems[0].detail.contains("the earliest that may be: 1)"), "{report}");
+    let report = tampered.verify_with_macs();
+    assert_eq!(first_break(&report), (AuditProblemKind::Forged, 1), "every rewritten event is forged: {report}");
 }
 
 #[test]
-fn a_forged_event_appended_with_a_correct_hash_is_not_witnessed_and_behind_a_checkpoint_diverges() {
+fn a_forged_event_appended_with_a_correct_hash_is_forged_by_its_mac_and_behind_a_checkpoint_diverges() {
     let tampered = chain(6, 6);
     tampered.insert_forged(7, tampered.hash_at(6));
-    let report = tampered.verify();
-    assert!(report.is_intact(), "{report}");
-    assert_eq!(report.unwitnessed(), Some((7, 7)), "{report}");
+    let report = tampered.verify_with_macs();
+    assert_eq!(first_break(&report), (AuditProblemKind::Forged, 7), "{report}");
+    assert_eq!(report.problems.len(), 1, "{report}");
+    let without_macs = tampered.verify();
+    assert!(without_macs.is_intact(), "the checkpoints alone only see it as not yet witnessed: {without_macs}");
+    assert_eq!(without_macs.unwitnessed(), Some((7, 7)), "{without_macs}");
+    assert!(without_macs.to_string().contains("MACs not checked"), "{without_macs}");
 
     let cut = chain(6, 6);
     cut.attacker.execute("DELETE FROM audit_events WHERE sequence >= 5", []).unwrap();
@@ -203,7 +232,7 @@ fn a_sequence_of_five_million_is_one_line_and_a_null_sequence_is_named_not_read_
 fn a_checkpoint_forged_without_the_platform_key_is_named() {
     let tampered = chain(4, 4);
     let (forger, _) = PlatformSigningKey::generate(&ring::rand::SystemRandom::new()).unwrap();
-    let store = Store::open(&tampered.database).unwrap();
+    let store = tampered.platform_store();
     store.append_audit_event(3000, &AuditEvent::new("oss", "code_redeemed")).unwrap();
     let refused = store.record_audit_checkpoint(3001, &forger);
     assert!(refused.is_err(), "another key does not vouch for this chain's checkpoints: {refused:?}");
@@ -225,4 +254,52 @@ async fn the_platform_refuses_to_start_on_a_chain_that_diverges_from_its_last_ch
     );
     let refused = numbind_platform::prepare(config).await.err().expect("refused");
     assert!(format!("{refused:#}").contains("refusing to start"), "{refused:#}");
+}
+
+#[test]
+fn a_well_formed_event_with_a_wrong_mac_at_the_head_is_refused_never_signed_and_named_forged() {
+    let tampered = chain(6, 6);
+    let hash = tampered.insert_forged(7, tampered.hash_at(6));
+    let wrong_mac = AuditChainKey::from_secret(&[9; 32]).mac(&hash);
+    tampered.attacker.execute("UPDATE audit_events SET mac = ?1 WHERE sequence = 7", [wrong_mac.as_slice()]).unwrap();
+    let store = tampered.platform_store();
+
+    let refused = store.append_audit_event(3000, &AuditEvent::new("oss", "code_redeemed"));
+    assert!(matches!(refused, Err(numbind_platform::store::StoreError::AuditChainBroken(_))), "{refused:?}");
+    assert!(format!("{}", refused.unwrap_err()).contains("MAC does not verify"));
+    let key = load_or_create_signing_key(&tampered.signing_key_path()).unwrap();
+    let unsigned = store.record_audit_checkpoint(3001, &key);
+    assert!(unsigned.is_err(), "no checkpoint is signed over the forgery: {unsigned:?}");
+    assert_eq!(store.audit_checkpoints().unwrap().len(), 1);
+
+    let report = tampered.verify_with_macs();
+    assert_eq!(first_break(&report), (AuditProblemKind::Forged, 7), "{report}");
+    assert!(report.to_string().contains("forged at sequence 7: MAC does not verify"), "{report}");
+}
+
+#[tokio::test]
+async fn the_platform_refuses_to_start_on_a_head_it_did_not_write() {
+    let tampered = chain(6, 0);
+    tampered.insert_forged(7, tampered.hash_at(6));
+    let config = numbind_platform::Config::new(
+        tampered.database.clone(),
+        tampered.signing_key_path(),
+        numbind_wire::ShortCode::parse("10658000").unwrap(),
+        numbind_wire::component_auth::ComponentSecret::parse(crate::helpers::OSS_SECRET).unwrap(),
+    );
+    let refused = numbind_platform::prepare(config).await.err().expect("refused");
+    assert!(format!("{refused:#}").contains("forged"), "{refused:#}");
+}
+
+#[tokio::test]
+async fn a_platform_started_with_another_signing_key_refuses_the_head_keyed_with_the_old_one() {
+    let tampered = chain(3, 0);
+    let config = numbind_platform::Config::new(
+        tampered.database.clone(),
+        tampered.directory.path().join("rotated-signing.key"),
+        numbind_wire::ShortCode::parse("10658000").unwrap(),
+        numbind_wire::component_auth::ComponentSecret::parse(crate::helpers::OSS_SECRET).unwrap(),
+    );
+    let refused = numbind_platform::prepare(config).await.err().expect("refused: rotation is not carried over yet");
+    assert!(format!("{refused:#}").contains("MAC does not verify"), "{refused:#}");
 }
