@@ -16,10 +16,9 @@ pub(crate) struct PlatformData {
     /// The platform's database file, when it is not in the data directory (as the platform's `--database`).
     #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
     database: Option<PathBuf>,
-    /// The platform's private signing key, whose audit key MACs the audit events (default:
-    /// <data-dir>/platform-signing.key, as the platform's `--signing-key-file`).
-    #[arg(long, env = "NUMBIND_SIGNING_KEY_FILE")]
-    signing_key_file: Option<PathBuf>,
+    /// The audit key that MACs the audit events (default: `platform-audit.key` beside the database).
+    #[arg(long, env = "NUMBIND_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
 }
 
 impl PlatformData {
@@ -27,17 +26,14 @@ impl PlatformData {
         self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir))
     }
 
-    fn signing_key_path(&self) -> PathBuf {
-        self.signing_key_file.clone().unwrap_or_else(|| self.data_dir.join("platform-signing.key"))
-    }
-
-    /// The audit key to check the events' MACs with: a `--signing-key-file` that cannot be read is an error; the
+    /// The audit key to check the events' MACs with: an `--audit-key-file` that cannot be read is an error; the
     /// default file is read when it can be (on the platform host), else `Err` says why the MACs go unchecked.
     fn audit_key_to_verify(&self) -> anyhow::Result<Result<AuditChainKey, String>> {
-        match &self.signing_key_file {
+        match &self.audit_key_file {
             Some(path) => Ok(Ok(numbind_platform::read_audit_key(path)?)),
             None => {
-                Ok(numbind_platform::read_audit_key(&self.signing_key_path()).map_err(|error| format!("{error:#}")))
+                let default = numbind_platform::audit_key_path(&self.database_path());
+                Ok(numbind_platform::read_audit_key(&default).map_err(|error| format!("{error:#}")))
             }
         }
     }
@@ -47,7 +43,7 @@ impl PlatformData {
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum AuditCommand {
     /// Walk the hash chain and check it against the platform's signed checkpoints and, with --oss-url, the copies
-    /// the OSS holds as a witness, and (when the platform's signing key can be read) every event's MAC; name the
+    /// the OSS holds as a witness, and (when the audit key can be read) every event's MAC; name the
     /// first break and its kind, and the events not yet witnessed. Exits 1 on any break.
     Verify(AuditVerifyArgs),
 }
@@ -159,7 +155,7 @@ pub(crate) async fn audit(command: AuditCommand) -> anyhow::Result<()> {
         audit_key.as_ref().ok(),
     )?;
     if let Err(reason) = audit_key {
-        let reason = format!("{reason} (run on the platform host, or pass --signing-key-file)");
+        let reason = format!("{reason} (run on the platform host, or pass --audit-key-file)");
         report.mac_check = MacCheck::NotChecked { reason };
     }
     println!("{report}");
@@ -209,16 +205,11 @@ pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     };
     match command {
         TokenCommand::Create { data, name, role } => {
-            let token =
-                numbind_platform::create_operator_token(&data.database_path(), &data.signing_key_path(), &name, role)?;
+            let token = numbind_platform::create_operator_token(&data.database_path(), &name, role)?;
             println!("{token}");
         }
         TokenCommand::Revoke { data, token_id_or_name } => {
-            let revoked = numbind_platform::revoke_operator_token(
-                &data.database_path(),
-                &data.signing_key_path(),
-                &token_id_or_name,
-            )?;
+            let revoked = numbind_platform::revoke_operator_token(&data.database_path(), &token_id_or_name)?;
             if revoked == 0 {
                 anyhow::bail!("no live token matches {token_id_or_name:?}");
             }

@@ -2,6 +2,7 @@
 //!
 //! `run(config, listener, shutdown)` serves the HTTP API (see `numbind_wire::api`) until `shutdown` completes.
 
+mod audit_key;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
@@ -16,11 +17,11 @@ mod signing_key;
 pub mod state;
 pub mod store;
 
+pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
 pub use operators::{
-    create_operator_token, read_audit_key, revoke_operator_token, verify_audit_chain, verify_audit_trail,
-    AuditVerifyReport,
+    create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
 };
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
@@ -66,7 +67,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let key_path = config.signing_key_path.clone();
     let signing_key = tokio::task::spawn_blocking(move || load_or_create_signing_key(&key_path)).await??;
     let database_path = config.database_path.clone();
-    let audit_key = domain::audit_mac::AuditChainKey::derive(&signing_key);
+    let audit_key_file = audit_key_path(&config.database_path);
+    let audit_key = tokio::task::spawn_blocking(move || load_or_create_audit_key(&audit_key_file)).await??;
     let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
         .await?
         .with_context(|| format!("cannot open the database {}", config.database_path.display()))?

@@ -9,7 +9,7 @@ use std::path::Path;
 
 pub use crate::domain::audit_chain::{AuditProblem, AuditProblemKind, AuditVerifyReport};
 use numbind_wire::audit_checkpoint::SignedAuditCheckpoint;
-use numbind_wire::statement::{PinnedPlatformKeys, PlatformPublicKey, PlatformSigningKey};
+use numbind_wire::statement::{PinnedPlatformKeys, PlatformPublicKey};
 
 /// The platform database inside a data directory.
 pub fn database_path_in(data_dir: &Path) -> std::path::PathBuf {
@@ -25,17 +25,6 @@ pub fn verify_audit_chain(database_path: &Path) -> anyhow::Result<AuditVerifyRep
     }
     verify_audit_chain_file(database_path)
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
-}
-
-/// The audit key of the platform's signing key at `signing_key_path`, read (never created): it MACs the audit
-/// events, so only the platform host can write or check them.
-pub fn read_audit_key(signing_key_path: &Path) -> anyhow::Result<AuditChainKey> {
-    let pkcs8 = std::fs::read(signing_key_path)
-        .with_context(|| format!("cannot read the platform's signing key {}", signing_key_path.display()))?;
-    let signing_key = PlatformSigningKey::from_pkcs8(&pkcs8).with_context(|| {
-        format!("the platform's signing key {} is not an Ed25519 PKCS#8 document", signing_key_path.display())
-    })?;
-    Ok(AuditChainKey::derive(&signing_key))
 }
 
 /// Verifies the audit chain of the database at `database_path` against the platform's signed checkpoints (their
@@ -64,45 +53,37 @@ pub fn verify_audit_trail(
         .with_context(|| format!("cannot read the audit log of {}", database_path.display()))
 }
 
-/// Opens the database with the audit key of the signing key at `signing_key_path`, to append audited changes. In a
-/// fresh data directory (no database yet) the key is created as the platform's first start would create it, so that
-/// a token can be made before the platform ever ran; otherwise it must exist (a new key would not be the one that
-/// keyed the chain).
-fn open_audited(database_path: &Path, signing_key_path: &Path) -> anyhow::Result<Store> {
+/// Opens the database with its audit key (`platform-audit.key` beside it), to append audited changes. In a fresh
+/// data directory (no database yet) the key is made as the platform's first start would make it, so that a token can
+/// be made before the platform ever ran; otherwise it must exist (a new key would not be the one that keyed the
+/// chain).
+fn open_audited(database_path: &Path) -> anyhow::Result<Store> {
+    let key_path = crate::audit_key::audit_key_path(database_path);
     let audit_key = if database_path.exists() {
-        read_audit_key(signing_key_path)?
+        crate::audit_key::read_audit_key(&key_path)?
     } else {
-        AuditChainKey::derive(&crate::signing_key::load_or_create_signing_key(signing_key_path)?)
+        crate::audit_key::load_or_create_audit_key(&key_path)?
     };
     let store = Store::open(database_path).with_context(|| format!("cannot open {}", database_path.display()))?;
     Ok(store.with_audit_key(audit_key))
 }
 
 /// Creates an operator token; the token is returned once and only its SHA-256 is stored. Audited (the event is
-/// MAC'd with the audit key of the platform's signing key at `signing_key_path`).
-pub fn create_operator_token(
-    database_path: &Path,
-    signing_key_path: &Path,
-    name: &str,
-    role: OperatorRole,
-) -> anyhow::Result<String> {
+/// MAC'd with the database's audit key).
+pub fn create_operator_token(database_path: &Path, name: &str, role: OperatorRole) -> anyhow::Result<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
         anyhow::bail!("an operator name is 1 to 64 printable characters");
     }
-    let store = open_audited(database_path, signing_key_path)?;
+    let store = open_audited(database_path)?;
     let token = mint_operator_token(&SystemRandom::new())?;
     store.insert_operator_token(&token, name, role, now_unix_seconds()).context("cannot store the token")?;
     Ok(token.secret)
 }
 
 /// Revokes a token by its ID, or every live token of an operator name; returns how many. Audited, as above.
-pub fn revoke_operator_token(
-    database_path: &Path,
-    signing_key_path: &Path,
-    token_id_or_name: &str,
-) -> anyhow::Result<usize> {
-    let store = open_audited(database_path, signing_key_path)?;
+pub fn revoke_operator_token(database_path: &Path, token_id_or_name: &str) -> anyhow::Result<usize> {
+    let store = open_audited(database_path)?;
     store.revoke_operator_token(token_id_or_name, now_unix_seconds()).context("cannot revoke the token")
 }
 
@@ -115,28 +96,27 @@ fn now_unix_seconds() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit_key::{audit_key_path, read_audit_key};
     use crate::domain::audit_mac::MacCheck;
 
     #[test]
     fn a_token_made_before_the_platform_ever_ran_creates_the_key_that_keys_its_event() {
         let directory = tempfile::tempdir().unwrap();
-        let (database, signing_key) =
-            (directory.path().join("platform.db"), directory.path().join("platform-signing.key"));
-        create_operator_token(&database, &signing_key, "alice", OperatorRole::Auditor).unwrap();
-        let audit_key = read_audit_key(&signing_key).unwrap();
+        let database = directory.path().join("platform.db");
+        create_operator_token(&database, "alice", OperatorRole::Auditor).unwrap();
+        let audit_key = read_audit_key(&audit_key_path(&database)).unwrap();
         let report = verify_audit_trail_file(&database, None, None, Some(&audit_key)).unwrap();
         assert!(report.is_intact(), "{report}");
         assert_eq!((report.event_count, report.mac_check), (1, MacCheck::Checked { unkeyed_through: 0 }));
     }
 
     #[test]
-    fn a_token_for_an_existing_database_needs_the_signing_key_that_keyed_it() {
+    fn a_token_for_an_existing_database_needs_the_audit_key_that_keyed_it() {
         let directory = tempfile::tempdir().unwrap();
         let database = directory.path().join("platform.db");
         Store::open(&database).unwrap();
-        let missing = directory.path().join("elsewhere.key");
-        let refused = create_operator_token(&database, &missing, "alice", OperatorRole::Auditor).unwrap_err();
-        assert!(format!("{refused:#}").contains("cannot read the platform's signing key"), "{refused:#}");
-        assert!(!missing.exists(), "no stray key is created for a chain another key may have keyed");
+        let refused = create_operator_token(&database, "alice", OperatorRole::Auditor).unwrap_err();
+        assert!(format!("{refused:#}").contains("cannot read the audit key"), "{refused:#}");
+        assert!(!audit_key_path(&database).exists(), "no stray key is made for a chain another key may have keyed");
     }
 }

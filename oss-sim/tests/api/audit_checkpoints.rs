@@ -87,9 +87,8 @@ async fn the_platforms_signed_checkpoints_reach_the_oss() {
     let app = spawn_app_with(AppOptions::default()).await;
     let directory = tempfile::tempdir().unwrap();
     let database = directory.path().join("platform.db");
-    // The platform's events are MAC'd with the audit key of its signing key, which it will load from this file.
-    let signing_key = numbind_platform::load_or_create_signing_key(&directory.path().join("platform-signing.key"));
-    let audit_key = numbind_platform::domain::audit_mac::AuditChainKey::derive(&signing_key.unwrap());
+    // The platform's events are MAC'd with its audit key, which it will load from the file beside the database.
+    let audit_key = numbind_platform::load_or_create_audit_key(&numbind_platform::audit_key_path(&database)).unwrap();
     let store = numbind_platform::store::Store::open(&database).unwrap().with_audit_key(audit_key);
     store.append_audit_event(1, &numbind_platform::store::AuditEvent::new("platform", "activation_expired")).unwrap();
     drop(store);

@@ -1,6 +1,6 @@
-//! The audit chain's key: every event's `mac = HMAC-SHA256(audit_key, hash)`, with the key derived from the
-//! platform's signing key, so that only the platform (or whoever holds its key file) can write an event that
-//! verifies.
+//! The audit chain's key: every event's `mac = HMAC-SHA256(audit_key, hash)`, with a key of its own
+//! (`platform-audit.key` beside the database, see `audit_key`), so that only the platform (or whoever holds that
+//! file) can write an event that verifies, and the statement-signing key rotates without re-keying the chain.
 //!
 //! The MAC covers the event's stored chain hash rather than its encoding again: the hash is already
 //! `SHA-256(prev_hash || canonical(event))`, so a MAC over it binds the event's content, its sequence and its link
@@ -9,11 +9,7 @@
 //! Events written before events were keyed have no MAC; they may only form the start of the chain (the first keyed
 //! event ends that prefix), and only the signed checkpoints vouch for them.
 
-use numbind_wire::statement::PlatformSigningKey;
 use ring::hmac;
-
-/// The HKDF label of the audit key (a change of label is a new, unrelated key: old MACs would not verify).
-const AUDIT_KEY_LABEL: &str = "numbind audit chain v1";
 
 /// The key that MACs the audit chain's events.
 #[derive(Clone)]
@@ -22,12 +18,7 @@ pub struct AuditChainKey {
 }
 
 impl AuditChainKey {
-    /// The audit key of the platform's signing key.
-    pub fn derive(signing_key: &PlatformSigningKey) -> Self {
-        AuditChainKey::from_secret(&signing_key.derive_secret(AUDIT_KEY_LABEL))
-    }
-
-    /// A key from 32 secret bytes (tests use a random one).
+    /// A key from 32 secret bytes (the platform's are random, kept in `platform-audit.key`).
     pub fn from_secret(secret: &[u8; 32]) -> Self {
         AuditChainKey { key: hmac::Key::new(hmac::HMAC_SHA256, secret) }
     }
@@ -80,35 +71,26 @@ impl std::fmt::Display for MacCheck {
 mod tests {
     use super::*;
     use crate::domain::audit_chain::{AuditEventFields, GENESIS_HASH};
-    use ring::rand::SystemRandom;
+    use ring::rand::{SecureRandom, SystemRandom};
 
-    fn signing_key() -> PlatformSigningKey {
-        PlatformSigningKey::generate(&SystemRandom::new()).unwrap().0
+    fn random_key() -> AuditChainKey {
+        let mut secret = [0u8; 32];
+        SystemRandom::new().fill(&mut secret).unwrap();
+        AuditChainKey::from_secret(&secret)
     }
 
     #[test]
     fn a_mac_verifies_only_with_the_key_and_the_hash_it_was_made_for() {
-        let key = AuditChainKey::derive(&signing_key());
+        let key = random_key();
         let hash = AuditEventFields::default().chain_hash(&GENESIS_HASH);
         let mac = key.mac(&hash);
         assert!(key.verifies(&hash, &mac));
         let mut other_hash = hash;
         other_hash[0] ^= 1;
         assert!(!key.verifies(&other_hash, &mac), "a MAC does not carry over to another event");
-        assert!(!AuditChainKey::derive(&signing_key()).verifies(&hash, &mac), "another platform's key");
+        assert!(!random_key().verifies(&hash, &mac), "another platform's key");
         assert!(!key.verifies(&hash, &mac[..31]), "a truncated MAC");
         assert!(!key.verifies(&hash, &[]), "no MAC");
-    }
-
-    #[test]
-    fn the_audit_key_is_stable_for_a_signing_key_and_unrelated_to_its_other_secrets() {
-        let (signing_key, pkcs8) = PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
-        let reloaded = PlatformSigningKey::from_pkcs8(&pkcs8).unwrap();
-        let hash = [7u8; 32];
-        let mac = AuditChainKey::derive(&signing_key).mac(&hash);
-        assert!(AuditChainKey::derive(&reloaded).verifies(&hash, &mac), "the same key file, the same audit key");
-        let ticket_secret = AuditChainKey::from_secret(&signing_key.derive_secret("numbind session tickets v1"));
-        assert!(!ticket_secret.verifies(&hash, &mac), "the label separates the audit key from other secrets");
     }
 
     #[test]

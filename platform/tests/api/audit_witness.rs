@@ -9,7 +9,8 @@ use numbind_platform::domain::audit_mac::AuditChainKey;
 use numbind_platform::operators::AuditProblemKind;
 use numbind_platform::store::{AuditEvent, Store};
 use numbind_platform::{
-    load_or_create_signing_key, public_key_path, read_audit_key, verify_audit_trail, AuditVerifyReport,
+    audit_key_path, load_or_create_audit_key, load_or_create_signing_key, public_key_path, read_audit_key,
+    verify_audit_trail, AuditVerifyReport,
 };
 use numbind_wire::statement::PlatformSigningKey;
 use rusqlite::params;
@@ -28,7 +29,8 @@ fn chain(count: i64, checkpointed: i64) -> Tampered {
     let directory = tempfile::tempdir().unwrap();
     let database = directory.path().join("platform.db");
     let key = load_or_create_signing_key(&directory.path().join("platform-signing.key")).unwrap();
-    let store = Store::open(&database).unwrap().with_audit_key(AuditChainKey::derive(&key));
+    let audit_key = load_or_create_audit_key(&audit_key_path(&database)).unwrap();
+    let store = Store::open(&database).unwrap().with_audit_key(audit_key);
     for at in 1..=count {
         store.append_audit_event(1000 + at, &AuditEvent::new("oss", "code_redeemed").detail("genuine")).unwrap();
         if at == checkpointed {
@@ -58,13 +60,13 @@ impl Tampered {
 
     /// Against the signed checkpoints and every event's MAC.
     fn verify_with_macs(&self) -> AuditVerifyReport {
-        let audit_key = read_audit_key(&self.signing_key_path()).unwrap();
+        let audit_key = read_audit_key(&audit_key_path(&self.database)).unwrap();
         verify_audit_trail(&self.database, &public_key_path(&self.signing_key_path()), None, Some(&audit_key)).unwrap()
     }
 
     /// The platform's own store of this database, keyed as the running platform's is.
     fn platform_store(&self) -> Store {
-        Store::open(&self.database).unwrap().with_audit_key(read_audit_key(&self.signing_key_path()).unwrap())
+        Store::open(&self.database).unwrap().with_audit_key(read_audit_key(&audit_key_path(&self.database)).unwrap())
     }
 
     fn fields(&self, sequence: i64) -> (ChainHash, AuditEventFields) {
@@ -292,14 +294,21 @@ async fn the_platform_refuses_to_start_on_a_head_it_did_not_write() {
 }
 
 #[tokio::test]
-async fn a_platform_started_with_another_signing_key_refuses_the_head_keyed_with_the_old_one() {
+async fn a_platform_started_with_a_rotated_signing_key_carries_on_the_chain_its_audit_key_keyed() {
     let tampered = chain(3, 0);
+    let rotated_key_path = tampered.directory.path().join("rotated-signing.key");
     let config = numbind_platform::Config::new(
         tampered.database.clone(),
-        tampered.directory.path().join("rotated-signing.key"),
+        rotated_key_path.clone(),
         numbind_wire::ShortCode::parse("10658000").unwrap(),
         numbind_wire::component_auth::ComponentSecret::parse(crate::helpers::OSS_SECRET).unwrap(),
     );
-    let refused = numbind_platform::prepare(config).await.err().expect("refused: rotation is not carried over yet");
-    assert!(format!("{refused:#}").contains("MAC does not verify"), "{refused:#}");
+    numbind_platform::prepare(config)
+        .await
+        .expect("the audit key is not the signing key: rotating one keeps the other");
+    let store = tampered.platform_store();
+    store.append_audit_event(3000, &AuditEvent::new("oss", "code_redeemed")).expect("the chain carries on");
+    let report = verify_audit_trail(&tampered.database, &public_key_path(&rotated_key_path), None, None).unwrap();
+    assert!(report.is_intact(), "{report}");
+    assert!(tampered.verify_with_macs().is_intact());
 }

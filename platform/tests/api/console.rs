@@ -64,7 +64,7 @@ impl<'a> Browser<'a> {
 
     /// Signs in with a new token of `role`; keeps the session cookie.
     async fn signed_in(app: &'a TestApp, name: &str, role: OperatorRole) -> Browser<'a> {
-        let token = create_operator_token(&app.database_path(), &app.signing_key_path(), name, role).unwrap();
+        let token = create_operator_token(&app.database_path(), name, role).unwrap();
         let mut browser = Browser::new(app);
         let answer = browser.post("/console/sign-in", &[("token", &token)]).await;
         assert_eq!(answer.status, 303, "{}", answer.body);
@@ -101,8 +101,7 @@ async fn signing_in_with_a_bad_token_is_refused() {
 #[tokio::test]
 async fn signing_in_sets_a_session_cookie_that_is_not_the_token() {
     let app = spawn_app().await;
-    let token =
-        create_operator_token(&app.database_path(), &app.signing_key_path(), "alice", OperatorRole::Auditor).unwrap();
+    let token = create_operator_token(&app.database_path(), "alice", OperatorRole::Auditor).unwrap();
     let browser = Browser::new(&app);
     let answer = browser.post("/console/sign-in", &[("token", &token)]).await;
     assert_eq!((answer.status, answer.location.as_deref()), (303, Some("/console")));
@@ -136,7 +135,7 @@ async fn signing_out_or_revoking_the_token_ends_the_session() {
 
     let other = Browser::signed_in(&app, "carol", OperatorRole::Auditor).await;
     assert_eq!(other.get("/console").await.status, 200);
-    numbind_platform::revoke_operator_token(&app.database_path(), &app.signing_key_path(), "carol").unwrap();
+    numbind_platform::revoke_operator_token(&app.database_path(), "carol").unwrap();
     assert_eq!(other.get("/console").await.status, 303);
 }
 

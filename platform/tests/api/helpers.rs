@@ -135,11 +135,6 @@ impl TestApp {
         self._directory.path().join("platform.db")
     }
 
-    /// The app's private signing key file (operator tooling MACs the audit events it writes with its audit key).
-    pub(crate) fn signing_key_path(&self) -> std::path::PathBuf {
-        self._directory.path().join("platform-signing.key")
-    }
-
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_unix_seconds()
     }

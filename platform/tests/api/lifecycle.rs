@@ -71,13 +71,7 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 async fn operator_unbind(app: &TestApp) -> (u16, Value) {
-    let admin = numbind_platform::create_operator_token(
-        &app.database_path(),
-        &app.signing_key_path(),
-        "root",
-        OperatorRole::Admin,
-    )
-    .unwrap();
+    let admin = numbind_platform::create_operator_token(&app.database_path(), "root", OperatorRole::Admin).unwrap();
     let path = format!("{}/v1/operator/terminals/{}/unbind", app.address, app.terminal.terminal_id);
     let response =
         app.http.post(path).bearer_auth(admin).json(&json!({"reason": "fraud report 7"})).send().await.unwrap();

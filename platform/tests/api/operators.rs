@@ -12,7 +12,7 @@ const MASKED: &str = "138****8000";
 
 impl TestApp {
     fn token(&self, name: &str, role: OperatorRole) -> String {
-        create_operator_token(&self.database_path(), &self.signing_key_path(), name, role).unwrap()
+        create_operator_token(&self.database_path(), name, role).unwrap()
     }
 
     async fn operator_get(&self, token: &str, path_and_query: &str) -> (u16, String) {
@@ -40,7 +40,7 @@ async fn requests_without_a_live_token_are_unauthenticated() {
     let token = app.token("alice", OperatorRole::Auditor);
     assert!(token.starts_with("nbo_") && token.len() == 36);
     assert_eq!(app.operator_get(&token, "/v1/operator/bindings").await.0, 200);
-    numbind_platform::revoke_operator_token(&app.database_path(), &app.signing_key_path(), "alice").unwrap();
+    numbind_platform::revoke_operator_token(&app.database_path(), "alice").unwrap();
     assert_eq!(app.operator_get(&token, "/v1/operator/bindings").await.0, 401);
     let kinds: Vec<String> = app.store.audit_events().unwrap().into_iter().map(|event| event.kind).collect();
     assert!(
