@@ -496,7 +496,11 @@ async fn start_platform_and_oss(
         let mut platform =
             Process::spawn("platform", platform_command(root, "127.0.0.1:0", smpp_address, &oss_url, options), root);
         let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
-        let mut oss = Process::spawn("oss-sim", with_log_filter(oss_command(root, &oss_address, &platform_url, smpp_address), options), root);
+        let mut oss = Process::spawn(
+            "oss-sim",
+            with_log_filter(oss_command(root, &oss_address, &platform_url, smpp_address), options),
+            root,
+        );
         if oss.try_wait_listening(&["http"]).await.is_some() {
             return (platform, platform_url, oss, oss_url);
         }

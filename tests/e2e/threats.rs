@@ -126,7 +126,10 @@ async fn a_box_pinned_to_another_platform_key_never_flips_its_flag() {
     let exit = wrong_key.wait_exit(FLOW_TIMEOUT).await;
     let stderr = wrong_key.stderr();
     assert_eq!(exit, Some(1), "a statement that does not verify ends the status check with an error:\n{stderr}");
-    let refusal = format!("Error: status check failed: platform statement refused: statement is signed with key \"{}\"", genuine_key_id(&system));
+    let refusal = format!(
+        "Error: status check failed: platform statement refused: statement is signed with key \"{}\"",
+        genuine_key_id(&system)
+    );
     assert!(stderr.contains(&refusal), "the refusal names the unpinned key; stderr:\n{stderr}");
     let flag_after = std::fs::read(system.path("box").join("binding.json")).ok();
     assert_eq!(flag_after, flag_before, "the flag file is left exactly as it was");

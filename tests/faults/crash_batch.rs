@@ -246,12 +246,19 @@ async fn check_the_process_boxes(system: &System, process_boxes: &[ProcessBox], 
         let ProcessBox { index, moment, events_before_the_kill, .. } = process_box;
         eprintln!("process box {index} killed {moment:?}: it had printed {events_before_the_kill:?}");
         if *moment == KillMoment::WhileWaiting {
-            assert!(events_before_the_kill.is_empty(), "process box {index} was not waiting: {events_before_the_kill:?}");
+            assert!(
+                events_before_the_kill.is_empty(),
+                "process box {index} was not waiting: {events_before_the_kill:?}"
+            );
         }
     }
     let killed_before_bound =
         process_boxes.iter().filter(|process_box| !process_box.events_before_the_kill.iter().any(|e| e == "bound"));
-    eprintln!("{} of {} process boxes killed before they reported bound", killed_before_bound.count(), process_boxes.len());
+    eprintln!(
+        "{} of {} process boxes killed before they reported bound",
+        killed_before_bound.count(),
+        process_boxes.len()
+    );
 }
 
 async fn check_the_outcome(

@@ -155,7 +155,10 @@ async fn code_of_a_new_box(app: &TestApp) -> String {
     let (status, body) = app.send(&request).await;
     assert_eq!(status, 200, "{body}");
     let response: ActivationResponse = serde_json::from_value(body).unwrap();
-    let expectation =
-        OfferExpectation { terminal_id: &terminal.terminal_id, in_reply_to: &request.nonce, now_unix_seconds: app.now() };
+    let expectation = OfferExpectation {
+        terminal_id: &terminal.terminal_id,
+        in_reply_to: &request.nonce,
+        now_unix_seconds: app.now(),
+    };
     app.pinned_keys.verify_offer(&response.offer, expectation).unwrap().code
 }

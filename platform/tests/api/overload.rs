@@ -15,8 +15,11 @@ async fn long_poll_path(app: &TestApp, terminal: &TestTerminal) -> String {
     let (status, body) = app.send(&request).await;
     assert_eq!(status, 200, "{body}");
     let response: ActivationResponse = serde_json::from_value(body).unwrap();
-    let expectation =
-        OfferExpectation { terminal_id: &terminal.terminal_id, in_reply_to: &request.nonce, now_unix_seconds: app.now() };
+    let expectation = OfferExpectation {
+        terminal_id: &terminal.terminal_id,
+        in_reply_to: &request.nonce,
+        now_unix_seconds: app.now(),
+    };
     let offer = app.pinned_keys.verify_offer(&response.offer, expectation).unwrap();
     format!("{path}/{}?wait_seconds=20", offer.activation_id)
 }

@@ -58,7 +58,8 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
     let directory = tempfile::tempdir().unwrap();
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
-    let mut deliver = ShortMessage { source_addr: PHONE.into(), destination_addr: "10658000".into(), ..ShortMessage::default() };
+    let mut deliver =
+        ShortMessage { source_addr: PHONE.into(), destination_addr: "10658000".into(), ..ShortMessage::default() };
     deliver.set_text_octets(0x00, b"BIND BCDFGHJK".to_vec());
     let query_sm = PduBody::Other { command_id: 0x0000_0003, body: bytes::Bytes::new() };
     let refused = [
@@ -71,7 +72,10 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
         let sequence = request.sequence_number;
         connection.write_pdu(&request).await.unwrap();
         let answer = read_pdu(&mut connection).await;
-        assert_eq!(answer, Pdu { command_status: pdu::ESME_RINVBNDSTS, sequence_number: sequence, body: expected_body });
+        assert_eq!(
+            answer,
+            Pdu { command_status: pdu::ESME_RINVBNDSTS, sequence_number: sequence, body: expected_body }
+        );
     }
     // enquire_link is the one exception, deliberately: SMPP 5.0 section 2.4 allows it in the open state (many
     // SMSCs answer it there, and ESMEs use it to test a fresh connection); it reveals and changes nothing.
