@@ -26,8 +26,14 @@ pub struct OssCheckpointClient {
 }
 
 impl OssCheckpointClient {
-    pub fn new(oss_base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
+    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`, like the
+    /// revocation client (a default client trusted neither the local authority nor anything else over TLS).
+    pub fn new(
+        oss_base_url: &str,
+        timeout: Duration,
+        trusted_authorities: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
         let endpoint = format!("{}{PLATFORM_AUDIT_CHECKPOINTS_PATH}", oss_base_url.trim_end_matches('/'));
         Ok(OssCheckpointClient { endpoint, http })
     }
@@ -71,7 +77,9 @@ pub fn spawn_audit_checkpoint_worker(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let client = match &config.oss_url {
-        Some(url) => Some(OssCheckpointClient::new(url, config.oss_request_timeout)?),
+        Some(url) => {
+            Some(OssCheckpointClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?)
+        }
         None => None,
     };
     background.spawn(run_audit_checkpoint_worker(
