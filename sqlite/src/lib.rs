@@ -406,9 +406,12 @@ mod tests {
         let middle = bytes.len() / 2;
         bytes[middle..middle + 4096].fill(0xA5);
         std::fs::write(&path, bytes).unwrap();
+        // Only `quick_check` reads the scribbled pages at open (the migrations touch the schema alone), so the
+        // refusal must be `Damaged`: any other error would mean the check did not run or did not look.
         let error = Database::open(&path, &ONE).unwrap_err();
-        assert!(matches!(error, DatabaseError::Damaged(_) | DatabaseError::Sqlite(_)), "{error:?}");
-        assert!(!matches!(&error, DatabaseError::Sqlite(inner) if is_storage_unavailable(inner)));
+        assert!(matches!(&error, DatabaseError::Damaged(findings) if !findings.is_empty()), "{error:?}");
+        assert!(error.to_string().contains("restore it from a backup"), "{error}");
+        assert!(!error.is_storage_unavailable());
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub(crate) struct SystemOptions {
     pub(crate) platform_database: Option<PathBuf>,
     /// The certificate the platform serves.
     pub(crate) platform_certificate: PlatformCertificate,
+    /// `RUST_LOG` for every process of the system and its agents, instead of `numbind()`'s.
+    pub(crate) log_filter: Option<&'static str>,
 }
 
 /// Which certificate the platform serves: its genuine one, or one that its clients must refuse.
@@ -128,6 +130,7 @@ impl Default for SystemOptions {
             require_manifest: false,
             platform_database: None,
             platform_certificate: PlatformCertificate::Genuine,
+            log_filter: None,
         }
     }
 }
@@ -236,7 +239,10 @@ impl System {
             ),
             Component::Oss => (
                 "oss-sim",
-                oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_tls_address),
+                with_log_filter(
+                    oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_tls_address),
+                    &self.options,
+                ),
                 &["http"],
             ),
         };
@@ -308,7 +314,7 @@ impl System {
             .args(arguments);
         Process::spawn(
             &format!("agent-{state_name}-{}", arguments.first().unwrap_or(&"")),
-            command,
+            with_log_filter(command, &self.options),
             self.directory.path(),
         )
     }
@@ -473,6 +479,13 @@ fn smsc_command(root: &Path, [http, smpp, smpp_tls]: [&str; 3], options: &System
     if options.duplicate_mo_deliveries {
         command.arg("--duplicate-mo-deliveries");
     }
+    with_log_filter(command, options)
+}
+
+fn with_log_filter(mut command: Command, options: &SystemOptions) -> Command {
+    if let Some(filter) = options.log_filter {
+        command.env("RUST_LOG", filter);
+    }
     command
 }
 
@@ -492,7 +505,11 @@ async fn start_platform_and_oss(
         let mut platform =
             Process::spawn("platform", platform_command(root, "127.0.0.1:0", smpp_address, &oss_url, options), root);
         let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
-        let mut oss = Process::spawn("oss-sim", oss_command(root, &oss_address, &platform_url, smpp_address), root);
+        let mut oss = Process::spawn(
+            "oss-sim",
+            with_log_filter(oss_command(root, &oss_address, &platform_url, smpp_address), options),
+            root,
+        );
         if oss.try_wait_listening(&["http"]).await.is_some() {
             return (platform, platform_url, oss, oss_url);
         }
@@ -555,7 +572,7 @@ fn platform_command(root: &Path, http: &str, smpp_address: &str, oss_url: &str, 
     if let Some(database) = &options.platform_database {
         command.arg("--database").arg(database);
     }
-    command
+    with_log_filter(command, options)
 }
 
 fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) -> Command {

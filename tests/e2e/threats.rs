@@ -107,25 +107,66 @@ async fn an_smpp_submit_before_bind_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_box_pinned_to_another_platform_key_never_flips_its_flag() {
     let system = System::start().await;
-    // The box pins a key that is not the platform's: every statement the platform signs is a forgery to it.
+    // The box shows its code (pinned to the genuine key, so the signed offer verifies), the user texts it and the
+    // platform binds it for real: from now on the platform answers every status check with a genuine "bound".
+    let mut booting = system.agent("box", &["run"]);
+    let activation = next_event(&mut booting, &["activation"]).await;
+    booting.child.start_kill().expect("SIGKILL");
+    assert_eq!(booting.wait_exit(FLOW_TIMEOUT).await, None, "killed before it could read the outcome");
+    assert_ne!(read_bound_flag(&system), Some(true), "not bound before the SMS");
+    system.phone_sends("13800138000", activation["sms_text"].as_str().unwrap()).await;
+    system.wait_for_sms("13800138000", "已绑定").await;
+
+    // The same box, now pinning a key that is not the platform's: the genuine statement is a forgery to it.
     let other_key_file = system.path("other.pub");
     let (other, _) = numbind_wire::statement::PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
     std::fs::write(&other_key_file, format!("{}\n", other.public_key())).unwrap();
+    let flag_before = std::fs::read(system.path("box").join("binding.json")).ok();
+    let mut wrong_key = status_check(&system, &other_key_file, "agent-wrong-key");
+    let exit = wrong_key.wait_exit(FLOW_TIMEOUT).await;
+    let stderr = wrong_key.stderr();
+    assert_eq!(exit, Some(1), "a statement that does not verify ends the status check with an error:\n{stderr}");
+    let refusal = format!(
+        "Error: status check failed: platform statement refused: statement is signed with key \"{}\"",
+        genuine_key_id(&system)
+    );
+    assert!(stderr.contains(&refusal), "the refusal names the unpinned key; stderr:\n{stderr}");
+    let flag_after = std::fs::read(system.path("box").join("binding.json")).ok();
+    assert_eq!(flag_after, flag_before, "the flag file is left exactly as it was");
+    assert_ne!(read_bound_flag(&system), Some(true), "the flag stays off");
+
+    // The control: pinned to the genuine key, the same status check does turn the flag on, so the refusal above
+    // is the pinning at work and not a platform that had nothing to say.
+    let mut genuine = status_check(&system, &system.platform_key_file, "agent-genuine-key");
+    assert_eq!(genuine.wait_exit(FLOW_TIMEOUT).await, Some(0), "{}", genuine.stderr());
+    assert_eq!(read_bound_flag(&system), Some(true));
+}
+
+/// `numbind agent status` on the state directory `box`, pinning the keys in `key_file`.
+fn status_check(system: &System, key_file: &std::path::Path, name: &str) -> crate::helpers::Process {
     let mut command = crate::helpers::numbind();
     command
         .arg("agent")
         .arg("--state-dir")
         .arg(system.path("box"))
         .args(["--platform-url", &system.platform_url, "--platform-key-file"])
-        .arg(&other_key_file)
+        .arg(key_file)
+        .arg("--platform-ca-file")
+        .arg(&system.ca_file)
         .args(["--json-events", "status"]);
-    let mut agent = crate::helpers::Process::spawn("agent-wrong-key", command, system.directory.path());
-    let exit = agent.wait_exit(FLOW_TIMEOUT).await;
-    assert_ne!(exit, Some(0), "a statement that does not verify is an error, not a state");
-    let flag = std::fs::read(system.path("box").join("binding.json")).ok();
-    let bound =
-        flag.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok()).map(|v| v["bound"] == true);
-    assert_ne!(bound, Some(true));
+    crate::helpers::Process::spawn(name, command, system.directory.path())
+}
+
+/// The `bound` field of the box's flag file, or `None` when there is no readable flag.
+fn read_bound_flag(system: &System) -> Option<bool> {
+    let bytes = std::fs::read(system.path("box").join("binding.json")).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["bound"].as_bool()
+}
+
+/// The key ID (`pk-...`) of the platform's genuine signing key, as pinned by well-behaved boxes.
+fn genuine_key_id(system: &System) -> String {
+    let text = std::fs::read_to_string(&system.platform_key_file).unwrap();
+    text.trim().split(':').next().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]

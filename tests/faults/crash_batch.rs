@@ -128,7 +128,8 @@ async fn every_accepted_activation_binds_exactly_once_through_crashes_outages_an
     }
     let mut process_boxes = Vec::new();
     for index in IN_PROCESS_BOXES..IN_PROCESS_BOXES + PROCESS_BOXES {
-        process_boxes.push(box_killed_mid_flow_then_rebooted(&system, index).await);
+        let moment = if index % 2 == 0 { KillMoment::WhileWaiting } else { KillMoment::RandomAfterTheSms };
+        process_boxes.push(box_killed_mid_flow_then_rebooted(&system, index, moment).await);
     }
 
     let mut bound_boxes = Vec::new();
@@ -138,7 +139,7 @@ async fn every_accepted_activation_binds_exactly_once_through_crashes_outages_an
     {
         bound_boxes.push(finished.unwrap());
     }
-    check_the_outcome(&system, bound_boxes, process_boxes, &injected).await;
+    check_the_outcome(&system, bound_boxes, process_boxes, &platform_key, &injected).await;
 }
 
 /// One box in this process: boots, shows a code (its phone texts it), waits, ends bound.
@@ -162,16 +163,52 @@ async fn one_box(
     (index, bound.binding_id, agent, Flight { shown_at, bound_at: tokio::time::Instant::now() })
 }
 
-/// A box run as a process is killed with SIGKILL at a random moment after its user texted the code (while it
-/// waits, verifies or writes its flag), then boots again: it must end bound with an intact flag.
-async fn box_killed_mid_flow_then_rebooted(system: &System, index: usize) -> String {
+/// A process box's outcome: what its first boot had reported when it was killed, and how it ended.
+struct ProcessBox {
+    index: usize,
+    moment: KillMoment,
+    terminal_id: String,
+    activation_id: String,
+    /// The events the first boot printed after its activation and before the SIGKILL (read after it died).
+    events_before_the_kill: Vec<String>,
+    binding_id: String,
+}
+
+/// When a process box is killed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KillMoment {
+    /// As its user's SMS is sent: the box is certainly waiting for the outcome, which happens while it is down.
+    WhileWaiting,
+    /// At a random moment within 40 ms after the SMS centre accepted the SMS: waiting, verifying, writing its
+    /// flag, or already bound (the SMS to flag path took 20 to 40 ms here, so each run hits other phases).
+    RandomAfterTheSms,
+}
+
+/// A box run as a process is killed with SIGKILL at `moment`, then boots again: it must end bound with an intact
+/// flag.
+async fn box_killed_mid_flow_then_rebooted(system: &System, index: usize, moment: KillMoment) -> ProcessBox {
     let state = format!("box-{index}");
     let mut first_boot = system.agent(&state, &["run"]);
     let activation = next_event(&mut first_boot, &["activation"]).await;
-    system.phone_sends(&msisdn_of(index), activation["sms_text"].as_str().unwrap()).await;
-    tokio::time::sleep(random_delay(400)).await;
-    first_boot.child.start_kill().unwrap();
+    let sms_text = activation["sms_text"].as_str().unwrap();
+    if moment == KillMoment::WhileWaiting {
+        first_boot.child.start_kill().unwrap();
+        system.phone_sends(&msisdn_of(index), sms_text).await;
+    } else {
+        system.phone_sends(&msisdn_of(index), sms_text).await;
+        tokio::time::sleep(random_delay(40)).await;
+        first_boot.child.start_kill().unwrap();
+    }
     let _ = first_boot.child.wait().await;
+    // Everything the first boot printed before it died is in the pipe: it tells whether the kill landed before
+    // the box reported `bound` (that is, while it waited, verified or wrote its flag) or after.
+    let mut events_before_the_kill = Vec::new();
+    let drained_by = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Some(line) = first_boot.next_line_before(drained_by).await {
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+            events_before_the_kill.push(event["event"].as_str().unwrap_or("?").to_owned());
+        }
+    }
     let mut second_boot: Process = system.agent(&state, &["run"]);
     let mut outcome = next_event(&mut second_boot, &["bound", "already_bound", "activation"]).await;
     if outcome["event"] == "activation" {
@@ -180,13 +217,56 @@ async fn box_killed_mid_flow_then_rebooted(system: &System, index: usize) -> Str
         assert_eq!(outcome["activation_id"], activation["activation_id"], "box {index} got a new code: {outcome}");
         outcome = next_event(&mut second_boot, &["bound"]).await;
     }
-    outcome["binding_id"].as_str().unwrap().to_owned()
+    ProcessBox {
+        index,
+        moment,
+        terminal_id: activation["terminal_id"].as_str().unwrap().to_owned(),
+        activation_id: activation["activation_id"].as_str().unwrap().to_owned(),
+        events_before_the_kill,
+        binding_id: outcome["binding_id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Each process box's flag, read back the way the box reads it (verified with the pinned key), names the binding
+/// it reported, and the OSS holds that binding active for its terminal; a kill must have landed mid-flow.
+async fn check_the_process_boxes(system: &System, process_boxes: &[ProcessBox], platform_key: &PlatformPublicKey) {
+    for process_box in process_boxes {
+        let ProcessBox { index, terminal_id, binding_id, .. } = process_box;
+        let reader = Agent::new(agent_config(system, *index, platform_key)).unwrap();
+        match reader.local_state() {
+            LocalBindingState::Bound(flag) => assert_eq!(&flag.binding_id, binding_id, "process box {index}"),
+            other => panic!("process box {index}'s flag is not on: {other:?}"),
+        }
+        let records = system.oss_bindings_of(terminal_id).await;
+        let active: Vec<_> = records.iter().filter(|record| record["state"] == "active").collect();
+        assert_eq!(active.len(), 1, "process box {index}: {records:?}");
+        assert_eq!(active[0]["binding_id"].as_str(), Some(binding_id.as_str()), "process box {index}: {records:?}");
+        assert!(binding_id.ends_with(process_box.activation_id.trim_start_matches("act-")), "{binding_id}");
+    }
+    for process_box in process_boxes {
+        let ProcessBox { index, moment, events_before_the_kill, .. } = process_box;
+        eprintln!("process box {index} killed {moment:?}: it had printed {events_before_the_kill:?}");
+        if *moment == KillMoment::WhileWaiting {
+            assert!(
+                events_before_the_kill.is_empty(),
+                "process box {index} was not waiting: {events_before_the_kill:?}"
+            );
+        }
+    }
+    let killed_before_bound =
+        process_boxes.iter().filter(|process_box| !process_box.events_before_the_kill.iter().any(|e| e == "bound"));
+    eprintln!(
+        "{} of {} process boxes killed before they reported bound",
+        killed_before_bound.count(),
+        process_boxes.len()
+    );
 }
 
 async fn check_the_outcome(
     system: &System,
     bound_boxes: Vec<(usize, String, Agent, Flight)>,
-    process_boxes: Vec<String>,
+    process_boxes: Vec<ProcessBox>,
+    platform_key: &PlatformPublicKey,
     injected: &[(String, tokio::time::Instant)],
 ) {
     // Each kill must have hit activations in flight (shown, not yet bound), or it tested nothing.
@@ -207,14 +287,17 @@ async fn check_the_outcome(
             other => panic!("box {index}'s flag is not on: {other:?}"),
         }
     }
+    check_the_process_boxes(system, &process_boxes, platform_key).await;
     let reconciliation = reconcile(system).await;
     let summary = &reconciliation.summary;
     assert_eq!(summary["platform_active"], expected, "every accepted activation is bound exactly once: {summary}");
     assert_eq!(summary["oss_active"], expected, "{summary}");
     assert!(reconciliation.succeeded, "the OSS and the platform disagree: {summary}");
     for index in 0..expected {
-        let confirmations =
-            system.inbox(&msisdn_of(index)).await.into_iter().filter(|text| text.contains("已绑定")).count();
+        // The confirmation leaves the platform's outbox after the binding (and a kill may have delayed it): wait
+        // for it to arrive rather than read the inbox at one instant, then count.
+        let inbox = system.wait_for_sms(&msisdn_of(index), "已绑定").await;
+        let confirmations = inbox.into_iter().filter(|text| text.contains("已绑定")).count();
         assert_eq!(confirmations, 1, "user {index} got {confirmations} confirmation SMS (faults: {injected:?})");
     }
     eprintln!("crash batch: {expected} activations, faults {injected:?}, 0 lost, 0 duplicated");

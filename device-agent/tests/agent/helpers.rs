@@ -88,6 +88,17 @@ async fn wait_until_serving(http: &reqwest::Client, url: &str) {
 }
 
 impl TestPlatform {
+    /// How many requests the platform answered on routes whose path contains `route_part`, from `/metrics`.
+    pub(crate) async fn requests_on_routes_containing(&self, route_part: &str) -> u64 {
+        let url = format!("{}/metrics", self.url);
+        let metrics = self.http.get(url).send().await.expect("metrics").text().await.expect("metrics text");
+        metrics
+            .lines()
+            .filter(|line| line.starts_with("http_requests_total{") && line.contains(route_part))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     /// A config for an agent with its own state dir, pinned to this platform's key, with short waits.
     pub(crate) fn agent_config(&self, state_name: &str) -> AgentConfig {
         let mut config = AgentConfig::new(self.state_dir(state_name), &self.url, vec![self.public_key.clone()]);

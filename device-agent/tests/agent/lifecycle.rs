@@ -74,7 +74,14 @@ async fn a_watching_box_clears_its_flag_when_the_number_unbinds_it_and_keeps_wat
     next_event(&mut events, |event| matches!(event, AgentEvent::Unbound).then_some(())).await;
     assert_eq!(agent.local_state(), LocalBindingState::Unbound);
     assert_eq!(flag_file_bound(&platform.state_dir("box")), Some(false));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The watch keeps going: it checks the binding again after the unbinding (an event, not a pause).
+    let checks_at_unbinding = platform.requests_on_routes_containing("binding").await;
+    let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
+    while platform.requests_on_routes_containing("binding").await < checks_at_unbinding + 2 {
+        assert!(!watch.is_finished(), "the watch stopped after the unbinding: {:?}", watch.await);
+        assert!(tokio::time::Instant::now() < deadline, "the watch made no further check after the unbinding");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(!watch.is_finished(), "the watch keeps going after an unbinding");
     watch.abort();
 }

@@ -55,6 +55,26 @@ async fn commands_of_different_numbers_run_at_once_and_one_numbers_never_overlap
     let from_first = in_flight.iter().filter(|request| request.contains("13800138000")).count();
     let from_second = in_flight.iter().filter(|request| request.contains("13800138001")).count();
     assert_eq!((from_first, from_second), (1, 1), "one redemption per number in flight: {in_flight:?}");
+    // The first number's second SMS is stored and due, but must not start while its first is in flight. Proving a
+    // request does not come needs an event after which it would have come: two more numbers texting, one after the
+    // other. The worker starts due rows in arrival order on each poll, so a second request of the first number
+    // would be started in the poll that starts the third number's (or an earlier one), and would have arrived by
+    // the time the fourth number's request, started only after the third's arrived, does.
+    for number in ["13800138002", "13800138003"] {
+        app.phone_sends(number, "BIND FGHJKLMN").await;
+        loop {
+            let request = tokio::time::timeout(Duration::from_secs(20), requests.recv()).await;
+            let request = request.expect("the next number's redemption starts").unwrap();
+            let is_the_new_number = request.contains(number);
+            in_flight.push(request);
+            if is_the_new_number {
+                break;
+            }
+        }
+    }
+    let from_first = in_flight.iter().filter(|request| request.contains("13800138000")).count();
+    assert_eq!(from_first, 1, "the first number's second SMS waited for its first: {in_flight:?}");
+    assert_eq!(in_flight.len(), 4, "one redemption per number: {in_flight:?}");
     // Which of the number's two SMS is stored first is the SMS centre's delivery order (its deliver_sm run
     // concurrently in a window); the OSS then runs them one at a time in the order it stored them.
     let first_numbers_codes = ["BCDFGHJK", "CDFGHJKL"];

@@ -1,7 +1,9 @@
 //! Code guessing: failed redemptions lock a number (even a right code is then refused), the lock ends, the
 //! global guard trips and recovers, and neither replays nor successes count.
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, OSS_SECRET};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, TestTerminal, OSS_SECRET};
+use numbind_wire::activation_offer::OfferExpectation;
+use numbind_wire::api::ActivationResponse;
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -112,12 +114,51 @@ async fn replays_of_a_failed_sms_do_not_count_twice() {
 #[tokio::test]
 async fn successful_redemptions_never_count() {
     let app = spawn_app_with(|config| config.max_failed_redemptions_per_number = 1).await;
-    let activation = app.registered_with_activation().await;
-    for _ in 0..3 {
-        let (status, _, _) = redeem_with_retry_after(&app, &activation.code, "13800138000", "winner").await;
-        assert_eq!(status, 200);
+    // Three boxes, three codes, three distinct SMS from one number: three successes, none of them a replay.
+    for index in 0..3 {
+        let code = code_of_a_new_box(&app).await;
+        let (status, body, _) = redeem_with_retry_after(&app, &code, "13800138000", &format!("win-{index}")).await;
+        assert_eq!(status, 200, "{body}");
     }
+    // Had any success counted, this first failure would already exceed the limit of one.
     assert_eq!(guess_wrong(&app, "13800138000", 0..1).await, vec![unknown()]);
     let (status, body, _) = redeem_with_retry_after(&app, WRONG_CODE, "13800138000", "second-failure").await;
     assert_eq!((status, body["code"].as_str()), (429, Some("number_locked")));
+}
+
+#[tokio::test]
+async fn a_failure_still_counts_just_under_fifteen_minutes_later() {
+    let app = spawn_app().await;
+    assert_eq!(guess_wrong(&app, "13800138000", 0..5).await, vec![unknown(); 5]);
+    app.clock.advance(Duration::from_secs(15 * 60 - 1));
+    let (status, body, _) = redeem_with_retry_after(&app, WRONG_CODE, "13800138000", "sixth").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("number_locked")), "{body}");
+}
+
+#[tokio::test]
+async fn failures_older_than_fifteen_minutes_no_longer_count() {
+    let app = spawn_app().await;
+    assert_eq!(guess_wrong(&app, "13800138000", 0..5).await, vec![unknown(); 5]);
+    app.clock.advance(Duration::from_secs(15 * 60 + 1));
+    // The first five left the window: five more fit in it, and the sixth of these locks.
+    assert_eq!(guess_wrong(&app, "13800138000", 5..10).await, vec![unknown(); 5]);
+    let (status, body, _) = redeem_with_retry_after(&app, WRONG_CODE, "13800138000", "sixth-in-window").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("number_locked")), "{body}");
+}
+
+/// Registers a new box and asks for an activation as it; returns the code its verified offer shows.
+async fn code_of_a_new_box(app: &TestApp) -> String {
+    let terminal = TestTerminal::new();
+    assert_eq!(app.register(&terminal).await.0, 200);
+    let path = format!("/v1/terminals/{}/activations", terminal.terminal_id);
+    let request = app.sign_as(&terminal, reqwest::Method::POST, &path, b"{}", app.now());
+    let (status, body) = app.send(&request).await;
+    assert_eq!(status, 200, "{body}");
+    let response: ActivationResponse = serde_json::from_value(body).unwrap();
+    let expectation = OfferExpectation {
+        terminal_id: &terminal.terminal_id,
+        in_reply_to: &request.nonce,
+        now_unix_seconds: app.now(),
+    };
+    app.pinned_keys.verify_offer(&response.offer, expectation).unwrap().code
 }

@@ -17,6 +17,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod operators;
+mod overload;
 mod redemptions;
 mod replay_across_restart;
 mod sessions;

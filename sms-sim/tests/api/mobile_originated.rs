@@ -94,3 +94,33 @@ async fn fault_injection_delivers_every_mo_twice_with_the_same_id() {
     second.reply.send(DeliverVerdict::Accept).unwrap();
     app.wait_for_state(&message_id, "delivered").await;
 }
+
+#[tokio::test]
+async fn an_mo_reaches_only_the_bound_account_that_owns_its_short_code() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = test_config(directory.path());
+    let partner_code = numbind_wire::ShortCode::parse("10659999").unwrap();
+    config.accounts.push(numbind_sms_sim::config::EsmeAccount::new("partner", "partner1", vec![partner_code]));
+    let app = spawn_app_with(config).await;
+    // Three accounts bound at once on the wire, each able to receive: the OSS (owns 10658000), a partner (owns
+    // 10659999) and the platform (owns no short code).
+    let mut oss = app.esme("oss", OSS_PASSWORD, BindMode::Transceiver).await;
+    let mut partner = app.esme("partner", "partner1", BindMode::Receiver).await;
+    let mut platform = app.esme("platform", crate::helpers::PLATFORM_PASSWORD, BindMode::Transceiver).await;
+
+    let texts = [(SHORT_CODE, "BIND BCDFGHJK"), ("10659999", "PARTNER ONE"), (SHORT_CODE, "BIND CDFGHJKL")];
+    for (to, text) in texts {
+        let response = app.phone_sends(PHONE, to, text).await;
+        assert_eq!(response.status().as_u16(), 202);
+        // Each SMS is sent only once the one before was delivered: a copy misrouted to another account would have
+        // been delivered before the next SMS, so that account's next delivery would be it, not its own.
+        let owner = if to == SHORT_CODE { &mut oss } else { &mut partner };
+        let delivery = owner.next_delivery().await;
+        assert_eq!((delivery.sms.destination.as_str(), delivery.sms.text.as_str()), (to, text));
+        delivery.reply.send(DeliverVerdict::Accept).unwrap();
+    }
+    for (name, esme) in [("oss", &mut oss), ("partner", &mut partner), ("platform", &mut platform)] {
+        let extra = esme.deliveries.try_recv();
+        assert!(extra.is_err(), "{name} got an MO it does not own: {:?}", extra.map(|delivery| delivery.sms.text));
+    }
+}

@@ -83,11 +83,14 @@ async fn a_registered_delivery_gets_a_delivery_receipt() {
     };
     message.set_text_octets(data_coding, octets);
     connection.write_pdu(&Pdu::new(2, PduBody::SubmitSm(message))).await.unwrap();
-    let response = read_pdu(&mut connection).await;
+    // The answer and the receipt are both sent once the submit is committed, on two paths: either may come
+    // first (an ESME must accept a receipt for a message whose submit_sm_resp it has not read yet).
+    let (first, second) = (read_pdu(&mut connection).await, read_pdu(&mut connection).await);
+    let (response, receipt) =
+        if matches!(first.body, PduBody::SubmitSmResp { .. }) { (first, second) } else { (second, first) };
     let PduBody::SubmitSmResp { message_id } = response.body else { panic!("expected submit_sm_resp: {response:?}") };
     assert_eq!(response.command_status, pdu::ESME_ROK);
 
-    let receipt = read_pdu(&mut connection).await;
     let PduBody::DeliverSm(receipt_message) = &receipt.body else { panic!("expected a receipt: {receipt:?}") };
     assert_eq!(receipt_message.esm_class, 0x04);
     assert_eq!(receipt_message.ascii_tlv(pdu::TAG_RECEIPTED_MESSAGE_ID), Some(message_id.clone()));

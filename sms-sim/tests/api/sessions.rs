@@ -50,9 +50,40 @@ async fn submit_before_bind_is_refused() {
     let refusal = read_pdu(&mut connection).await;
     assert_eq!(refusal.command_id(), pdu::SUBMIT_SM_RESP);
     assert_eq!((refusal.command_status, refusal.sequence_number), (pdu::ESME_RINVBNDSTS, 7));
-    connection.write_pdu(&Pdu::new(8, PduBody::EnquireLink)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await, Pdu::new(8, PduBody::EnquireLinkResp));
     assert!(app.inbox_texts(PHONE).await.is_empty());
+}
+
+#[tokio::test]
+async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_still_bind() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = app.raw_connection().await;
+    let mut deliver =
+        ShortMessage { source_addr: PHONE.into(), destination_addr: "10658000".into(), ..ShortMessage::default() };
+    deliver.set_text_octets(0x00, b"BIND BCDFGHJK".to_vec());
+    let query_sm = PduBody::Other { command_id: 0x0000_0003, body: bytes::Bytes::new() };
+    let refused = [
+        (submit(7, "hi"), PduBody::SubmitSmResp { message_id: String::new() }),
+        (Pdu::new(8, PduBody::DeliverSm(deliver)), PduBody::DeliverSmResp { message_id: String::new() }),
+        (Pdu::new(9, PduBody::Unbind), PduBody::UnbindResp),
+        (Pdu::new(10, query_sm), PduBody::GenericNack),
+    ];
+    for (request, expected_body) in refused {
+        let sequence = request.sequence_number;
+        connection.write_pdu(&request).await.unwrap();
+        let answer = read_pdu(&mut connection).await;
+        assert_eq!(
+            answer,
+            Pdu { command_status: pdu::ESME_RINVBNDSTS, sequence_number: sequence, body: expected_body }
+        );
+    }
+    // enquire_link is the one exception, deliberately: SMPP 5.0 section 2.4 allows it in the open state (many
+    // SMSCs answer it there, and ESMEs use it to test a fresh connection); it reveals and changes nothing.
+    connection.write_pdu(&Pdu::new(11, PduBody::EnquireLink)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await, Pdu::new(11, PduBody::EnquireLinkResp));
+    connection.write_pdu(&bind_pdu(12, "oss", OSS_PASSWORD)).await.unwrap();
+    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK, "the refusals kept the session");
+    assert!(app.inbox_texts(PHONE).await.is_empty(), "nothing was delivered");
 }
 
 #[tokio::test]
@@ -96,12 +127,18 @@ async fn submits_over_the_account_rate_are_throttled() {
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
     assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
-    let mut statuses = Vec::new();
+    // All four are written before any answer is read: the throttle decides as each arrives, so the rate the SMS
+    // centre sees is the rate they were sent at, not one slowed by each accepted submit's commit to disk.
     for sequence in 2..6 {
         connection.write_pdu(&submit(sequence, "x")).await.unwrap();
-        statuses.push(read_pdu(&mut connection).await.command_status);
     }
-    assert_eq!(&statuses[..2], &[pdu::ESME_ROK, pdu::ESME_ROK]);
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 2..6 {
+        let answer = read_pdu(&mut connection).await;
+        statuses.insert(answer.sequence_number, answer.command_status);
+    }
+    let statuses: Vec<u32> = statuses.into_values().collect();
+    assert_eq!(&statuses[..2], &[pdu::ESME_ROK, pdu::ESME_ROK], "{statuses:?}");
     assert!(statuses[2..].contains(&pdu::ESME_RTHROTTLED), "{statuses:?}");
     let metrics = app.http.get(format!("{}/metrics", app.http_url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("smsc_throttled_total"), "{metrics}");
