@@ -6,68 +6,16 @@
 //! none is signed (a forgery is never vouched for) and the break is logged at error level.
 
 use super::notification_worker::retry_delay_seconds;
-use super::oss_revocations::{OssDeliveryError, PLATFORM_CLIENT_NAME};
+use super::oss_client::OssClient;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::store::{QueuedCheckpoint, StoreError};
+use crate::store::StoreError;
 use numbind_wire::audit_checkpoint::{AuditCheckpointReceipt, PLATFORM_AUDIT_CHECKPOINTS_PATH};
-use numbind_wire::component_auth::ComponentRequest;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 const BATCH_SIZE: usize = 20;
-
-/// The OSS's checkpoint endpoint.
-#[derive(Debug, Clone)]
-pub struct OssCheckpointClient {
-    endpoint: String,
-    http: reqwest::Client,
-}
-
-impl OssCheckpointClient {
-    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities` (as the
-    /// revocation client does: the OSS's certificate chains to the operator's own authority).
-    pub fn new(
-        oss_base_url: &str,
-        timeout: Duration,
-        trusted_authorities: Option<&std::path::Path>,
-    ) -> anyhow::Result<Self> {
-        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
-        let endpoint = format!("{}{PLATFORM_AUDIT_CHECKPOINTS_PATH}", oss_base_url.trim_end_matches('/'));
-        Ok(OssCheckpointClient { endpoint, http })
-    }
-
-    /// Sends one signed checkpoint; Ok once the OSS holds it.
-    pub async fn deliver(
-        &self,
-        state: &AppState,
-        checkpoint: &QueuedCheckpoint,
-    ) -> Result<AuditCheckpointReceipt, OssDeliveryError> {
-        let body = serde_json::to_vec(&checkpoint.signed)?;
-        let request = ComponentRequest {
-            client: PLATFORM_CLIENT_NAME,
-            method: "POST",
-            path_and_query: PLATFORM_AUDIT_CHECKPOINTS_PATH,
-            timestamp_unix_seconds: state.now(),
-            body: &body,
-        };
-        let authorization = request.authorization(&state.settings.oss_secret);
-        let response = self
-            .http
-            .post(&self.endpoint)
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(OssDeliveryError::Transport)?;
-        if !response.status().is_success() {
-            return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
-        }
-        response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
-    }
-}
 
 /// Starts the worker; without an OSS URL checkpoints are still signed and wait in `audit_checkpoints`.
 pub fn spawn_audit_checkpoint_worker(
@@ -77,9 +25,7 @@ pub fn spawn_audit_checkpoint_worker(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let client = match &config.oss_url {
-        Some(url) => {
-            Some(OssCheckpointClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?)
-        }
+        Some(url) => Some(OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?),
         None => None,
     };
     background.spawn(run_audit_checkpoint_worker(
@@ -94,7 +40,7 @@ pub fn spawn_audit_checkpoint_worker(
 /// Runs until `shutdown`.
 pub async fn run_audit_checkpoint_worker(
     state: AppState,
-    client: Option<OssCheckpointClient>,
+    client: Option<OssClient>,
     interval: Duration,
     shutdown: CancellationToken,
 ) {
@@ -122,7 +68,7 @@ async fn make_checkpoint(state: &AppState) {
     }
 }
 
-async fn deliver_due(state: &AppState, client: &OssCheckpointClient) {
+async fn deliver_due(state: &AppState, client: &OssClient) {
     let now = state.now();
     let due = match state.store.call(move |store| store.due_audit_checkpoints(now, BATCH_SIZE)).await {
         Ok(due) => due,
@@ -130,7 +76,10 @@ async fn deliver_due(state: &AppState, client: &OssCheckpointClient) {
     };
     for checkpoint in due {
         let sequence = checkpoint.sequence;
-        let outcome = match client.deliver(state, &checkpoint).await {
+        let outcome = match client
+            .post::<_, AuditCheckpointReceipt>(state, PLATFORM_AUDIT_CHECKPOINTS_PATH, &checkpoint.signed)
+            .await
+        {
             Ok(receipt) => {
                 tracing::info!(sequence, outcome = ?receipt.outcome, "the oss holds an audit checkpoint");
                 let now = state.now();

@@ -3,5 +3,6 @@
 
 pub mod audit_checkpoints;
 pub mod notification_worker;
+pub mod oss_client;
 pub mod oss_revocations;
 pub mod sms_sender;

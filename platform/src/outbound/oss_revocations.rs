@@ -2,86 +2,18 @@
 //! (component HMAC, client `platform`) until acknowledged, retrying with exponential backoff and full jitter.
 
 use super::notification_worker::retry_delay_seconds;
+use super::oss_client::OssClient;
 use crate::config::Config;
 use crate::domain::oss_revocation::QueuedOssRevocation;
 use crate::state::AppState;
 use numbind_wire::api::{PlatformRevocationResponse, PLATFORM_REVOCATIONS_PATH};
-use numbind_wire::component_auth::ComponentRequest;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// The client name the platform authenticates as at the OSS.
-pub const PLATFORM_CLIENT_NAME: &str = "platform";
 const BATCH_SIZE: usize = 20;
 /// How often an idle worker looks for due revocations anyway (retries fall due without a signal).
 const IDLE_RECHECK: Duration = Duration::from_secs(1);
-
-/// Why one delivery attempt failed (no numbers in these messages).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OssDeliveryError {
-    #[error("the oss is unreachable")]
-    Transport(#[source] reqwest::Error),
-    #[error("the oss answered {status}")]
-    Refused { status: u16 },
-    #[error("the oss answered with an unreadable body")]
-    UnreadableAnswer(#[source] reqwest::Error),
-    #[error("cannot encode the revocation")]
-    Encoding(#[from] serde_json::Error),
-}
-
-/// The OSS's revocation endpoint.
-#[derive(Debug, Clone)]
-pub struct OssRevocationClient {
-    endpoint: String,
-    http: reqwest::Client,
-}
-
-impl OssRevocationClient {
-    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
-    pub fn new(
-        oss_base_url: &str,
-        timeout: Duration,
-        trusted_authorities: Option<&std::path::Path>,
-    ) -> anyhow::Result<Self> {
-        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
-        Ok(OssRevocationClient {
-            endpoint: format!("{}{PLATFORM_REVOCATIONS_PATH}", oss_base_url.trim_end_matches('/')),
-            http,
-        })
-    }
-
-    /// Sends one revocation, authenticated with the shared secret; Ok once the OSS acknowledged it.
-    pub async fn deliver(
-        &self,
-        state: &AppState,
-        revocation: &QueuedOssRevocation,
-    ) -> Result<PlatformRevocationResponse, OssDeliveryError> {
-        let body = serde_json::to_vec(&revocation.request)?;
-        let request = ComponentRequest {
-            client: PLATFORM_CLIENT_NAME,
-            method: "POST",
-            path_and_query: PLATFORM_REVOCATIONS_PATH,
-            timestamp_unix_seconds: state.now(),
-            body: &body,
-        };
-        let authorization = request.authorization(&state.settings.oss_secret);
-        let response = self
-            .http
-            .post(&self.endpoint)
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(OssDeliveryError::Transport)?;
-        if !response.status().is_success() {
-            return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
-        }
-        response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
-    }
-}
 
 /// Starts the worker when the OSS's URL is configured; otherwise revocations wait in `outbox_oss`.
 pub fn spawn_oss_revocation_worker(
@@ -92,8 +24,7 @@ pub fn spawn_oss_revocation_worker(
 ) -> anyhow::Result<()> {
     match &config.oss_url {
         Some(url) => {
-            let client =
-                OssRevocationClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
+            let client = OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
             background.spawn(run_oss_revocation_worker(state.clone(), client, shutdown.clone()));
         }
         None => tracing::warn!("no oss url configured: revocations for the oss stay queued in the outbox"),
@@ -102,7 +33,7 @@ pub fn spawn_oss_revocation_worker(
 }
 
 /// Runs until `shutdown`.
-pub async fn run_oss_revocation_worker(state: AppState, client: OssRevocationClient, shutdown: CancellationToken) {
+pub async fn run_oss_revocation_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let now = state.now();
         match state.store.call(move |store| store.due_oss_revocations(now, BATCH_SIZE)).await {
@@ -123,10 +54,10 @@ pub async fn run_oss_revocation_worker(state: AppState, client: OssRevocationCli
     }
 }
 
-async fn deliver_one(state: &AppState, client: &OssRevocationClient, revocation: QueuedOssRevocation) {
+async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOssRevocation) {
     let revocation_id = revocation.request.revocation_id.clone();
     let binding_id = revocation.request.binding_id.clone();
-    match client.deliver(state, &revocation).await {
+    match client.post::<_, PlatformRevocationResponse>(state, PLATFORM_REVOCATIONS_PATH, &revocation.request).await {
         Ok(answer) => {
             let (id, now) = (revocation_id.clone(), state.now());
             match state.store.call(move |store| store.mark_oss_revocation_delivered(&id, now)).await {
