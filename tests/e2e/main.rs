@@ -7,6 +7,7 @@ mod audit_witness;
 mod helpers;
 mod hostile_host;
 mod hostile_network;
+mod launch;
 mod lifecycle;
 mod operations;
 mod privacy;

@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
 
 mod crash_batch;
-#[allow(dead_code, unreachable_pub, reason = "shared with the e2e suite, which uses all of it")]
+#[allow(dead_code, unreachable_pub, unused_imports, reason = "shared with the e2e suite, which uses all of it")]
 #[path = "../e2e/helpers.rs"]
 mod helpers;
+#[allow(dead_code, unreachable_pub, reason = "shared with the e2e suite, which uses all of it")]
+#[path = "../e2e/launch.rs"]
+mod launch;
 mod ledger;
