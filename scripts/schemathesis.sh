@@ -106,8 +106,8 @@ run_schemathesis platform "https://$(listener platform-http)" "${TRUST[@]}" --ex
 CHECKS="${CHECKS%,negative_data_rejection}" \
     run_schemathesis console "https://$(listener platform-http)" "${TRUST[@]}" --include-path-regex '^/console' \
     || status=1
-OSS_ADMIN_TOKEN="$(cat "$DATA_DIR/secrets/oss-admin.token")"
-run_schemathesis oss-sim "https://$(listener oss-http)" "${TRUST[@]}" -H "Authorization: Bearer $OSS_ADMIN_TOKEN" || status=1
+NUMBIND_SCHEMATHESIS_OSS_ADMIN_TOKEN="$(cat "$DATA_DIR/secrets/oss-admin.token")" \
+    run_schemathesis oss-sim "https://$(listener oss-http)" "${TRUST[@]}" || status=1
 run_schemathesis sms-sim "http://$(listener smsc-http)" || status=1
 
 if ! kill -0 "$UP_PID" 2>/dev/null; then

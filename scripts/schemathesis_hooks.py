@@ -126,6 +126,11 @@ def before_call(context, case):
     token = os.environ.get("NUMBIND_SCHEMATHESIS_OPERATOR_TOKEN")
     if path.startswith("/v1/operator/") and token:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+    # Set only for the OSS's run: its admin API (every /v1 path but the platform's HMAC ones) wants its token. Given
+    # to positive cases only, so that a negative case's own Authorization header is what the OSS sees.
+    oss_admin_token = os.environ.get("NUMBIND_SCHEMATHESIS_OSS_ADMIN_TOKEN")
+    if oss_admin_token and path.startswith("/v1/") and not path.startswith("/v1/platform/"):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {oss_admin_token}"}
     if path.startswith("/v1/terminals") and not path.endswith("/binding-check"):
         _sign_as_the_test_terminal(case, path)
     elif path.startswith("/v1/oss/"):
