@@ -3,7 +3,7 @@
 //! numbind's databases never run `ANALYZE`, so SQLite plans without statistics. A queue poll or a per-request
 //! query whose plan scans (`SCAN inbox`) costs in proportion to every row ever written, and gets slower every day
 //! in production while staying fast in every test. Stores assert in their tests that their hot queries have no
-//! such step (see `oss-sim`'s inbox worker queries, session 5 of `docs/PERFORMANCE.md`).
+//! such step (see `oss-sim`'s inbox worker queries, whose poll once walked the whole inbox on every call).
 //!
 //! A plan can also walk a whole table without a `SCAN` line: `SEARCH t USING INTEGER PRIMARY KEY (rowid>?)` with
 //! filters no index serves (`?1 IS NULL OR col = ?1` never uses one). Tests of such queries assert the index
