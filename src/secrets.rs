@@ -3,8 +3,6 @@
 use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// How long a made secret is. SMPP 3.4 caps a bind password at 8 characters; HTTP secrets have no such cap.
@@ -57,14 +55,7 @@ fn create(path: &Path, length: SecretLength) -> anyhow::Result<String> {
     if let Some(parent) = path.parent() {
         numbind_process::data_dir::create_private_dir(parent)?;
     }
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating secret file {}", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    file.sync_all()?;
+    numbind_process::data_dir::create_secret_file(path, secret.as_bytes())?;
     Ok(secret)
 }
 

@@ -5,7 +5,6 @@
 use crate::domain::audit_mac::AuditChainKey;
 use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the audit key of the database at `database_path` lives.
@@ -32,13 +31,7 @@ pub fn load_or_create_audit_key(path: &Path) -> anyhow::Result<AuditChainKey> {
     }
     let mut secret = [0u8; 32];
     SystemRandom::new().fill(&mut secret).map_err(|_| anyhow::anyhow!("the system random source failed"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("cannot create the audit key {}", path.display()))?;
-    file.write_all(hex::encode(secret).as_bytes())?;
-    file.sync_all()?;
+    numbind_process::data_dir::create_secret_file(path, hex::encode(secret).as_bytes())?;
     tracing::info!("created the audit chain key");
     Ok(AuditChainKey::from_secret(&secret))
 }

@@ -3,7 +3,6 @@
 use anyhow::Context;
 use numbind_wire::statement::PlatformSigningKey;
 use ring::rand::SystemRandom;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Loads the PKCS#8 key at `path` (refused when others may read it), or creates it (mode 0600) and writes
@@ -39,13 +38,7 @@ fn create_signing_key(path: &Path) -> anyhow::Result<PlatformSigningKey> {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let (key, pkcs8) = PlatformSigningKey::generate(&SystemRandom::new()).context("cannot generate a signing key")?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("cannot create signing key {}", path.display()))?;
-    file.write_all(&pkcs8)?;
-    file.sync_all()?;
+    numbind_process::data_dir::create_secret_file(path, &pkcs8)?;
     tracing::info!(key_id = key.key_id(), "created the platform signing key");
     Ok(key)
 }

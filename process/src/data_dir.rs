@@ -28,6 +28,8 @@ pub enum DataDirError {
     SecretUnreadable { path: PathBuf, source: std::io::Error },
     #[error("secret file {path} is readable by group or others (mode {mode:o}); chmod 600 it")]
     SecretNotPrivate { path: PathBuf, mode: u32 },
+    #[error("cannot create secret file {path}")]
+    SecretUnwritable { path: PathBuf, source: std::io::Error },
 }
 
 /// Creates `path` (and missing parents) owner-only, or restricts an existing directory to 0700.
@@ -88,6 +90,15 @@ pub fn read_secret_file(path: &Path) -> Result<String, DataDirError> {
     let mut text = String::new();
     (&file).read_to_string(&mut text).map_err(unreadable)?;
     Ok(text.trim().to_owned())
+}
+
+/// Writes a new secret file (a key, a password): created owner-only (0600) before a byte is in it, never over an
+/// existing file, and on disk before it is used.
+pub fn create_secret_file(path: &Path, contents: &[u8]) -> Result<(), DataDirError> {
+    let unwritable = |source| DataDirError::SecretUnwritable { path: path.to_owned(), source };
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(unwritable)?;
+    file.write_all(contents).map_err(unwritable)?;
+    file.sync_all().map_err(unwritable)
 }
 
 /// Refuses a secret file (a key, a password) that its group or others may read; call before reading it.
