@@ -4,10 +4,14 @@
 //! (`local-authority`), which every service shares. Every process keeps its
 //! data directory, lock and secret files private the same way ([`data_dir`]).
 
+pub mod backoff;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod clock;
 #[cfg(unix)]
 pub mod data_dir;
+#[cfg(feature = "server")]
+pub mod http_api;
 #[cfg(feature = "server")]
 pub mod http_server;
 #[cfg(feature = "local-authority")]

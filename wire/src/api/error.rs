@@ -9,7 +9,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// Every code the platform answers with. Clients keep working when a newer platform adds one (`Other`).
+/// Every code a numbind service answers with (platform, OSS, SMS centre). Clients keep working when a newer platform adds one (`Other`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -56,6 +56,24 @@ pub enum ApiErrorCode {
     StorageUnavailable,
     /// The request body is larger than the service reads.
     PayloadTooLarge,
+    /// The caller is authenticated but its role may not do this.
+    Forbidden,
+    /// No such endpoint, or no such resource behind it.
+    NotFound,
+    /// The endpoint does not take this method.
+    MethodNotAllowed,
+    /// OSS: a subscriber with this number exists.
+    SubscriberExists,
+    /// OSS: no subscriber has this number.
+    SubscriberNotFound,
+    /// OSS: no SMS with this message ID was received.
+    MessageNotFound,
+    /// OSS: another audit checkpoint is held at this sequence (the first is kept).
+    CheckpointConflict,
+    /// SMS centre: no ESME serves this short code.
+    NoRoute,
+    /// SMS centre: the queue towards the ESMEs is full; see `Retry-After`.
+    QueueFull,
     Internal,
     #[serde(other)]
     Other,
