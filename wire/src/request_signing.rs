@@ -144,6 +144,15 @@ impl TerminalKeyPair {
     pub fn sign(&self, request: &RequestToSign<'_>) -> String {
         base64url_encode(self.key_pair.sign(&request.canonical_bytes()).as_ref())
     }
+
+    /// Signs `payload` in its own domain (`domain` ends with `\n`), so that no signature made for one kind of
+    /// message verifies as another; returns the base64url signature.
+    pub(crate) fn sign_in_domain(&self, domain: &[u8], payload: &[u8]) -> String {
+        let mut message = Vec::with_capacity(domain.len() + payload.len());
+        message.extend_from_slice(domain);
+        message.extend_from_slice(payload);
+        base64url_encode(self.key_pair.sign(&message).as_ref())
+    }
 }
 
 impl fmt::Debug for TerminalKeyPair {
@@ -165,6 +174,14 @@ impl TerminalPublicKey {
 
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// Verifies a signature made by [`TerminalKeyPair::sign_in_domain`].
+    pub(crate) fn verify_in_domain(&self, domain: &[u8], payload: &[u8], signature: &[u8]) -> bool {
+        let mut message = Vec::with_capacity(domain.len() + payload.len());
+        message.extend_from_slice(domain);
+        message.extend_from_slice(payload);
+        UnparsedPublicKey::new(&ED25519, &self.0).verify(&message, signature).is_ok()
     }
 
     pub fn verify(&self, request: &RequestToSign<'_>, signature: &[u8]) -> Result<(), RequestSignatureError> {

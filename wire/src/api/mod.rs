@@ -17,16 +17,28 @@
 //! | `POST /v1/oss/unbindings` | OSS (HMAC) | `OssUnbindRequest` → `OssUnbindResponse` |
 //! | `POST /v1/platform/revocations` (on the OSS) | platform (HMAC) | `PlatformRevocationRequest` → `PlatformRevocationResponse` |
 //! | `POST /v1/platform/audit-checkpoints` (on the OSS) | platform (HMAC) | `SignedAuditCheckpoint` → `AuditCheckpointReceipt` (`audit_checkpoint`) |
+//!
+//! The payments API (merchants and boxes) is listed in `payments`, the billing calls to the OSS in `billing`.
 
+mod billing;
 mod error;
 mod oss;
+mod payments;
 mod revocation;
 mod terminal;
 
+pub use billing::{
+    BillingRefundOutcome, BillingRefundRequest, ChargeOutcome, ChargeRequest, RefundDenialReason, BILLING_REFUNDS_PATH,
+    CHARGES_PATH, CHARGE_CHECKS_PATH,
+};
 pub use error::{ApiErrorCode, ErrorBody};
 pub use oss::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse, UnboundTerminal,
+};
+pub use payments::{
+    CancellationReason, CreatePaymentRequest, CreateRefundRequest, Payment, PaymentDenialReason, PaymentPage,
+    PaymentState, PurchaseStatus, Refund, RefundList, RefundState, RemainingRefundableAmount, IDEMPOTENCY_KEY_HEADER,
 };
 pub use revocation::{
     PlatformRevocationRequest, PlatformRevocationResponse, RevocationOutcome, RevocationReason,
