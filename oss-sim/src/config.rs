@@ -1,5 +1,6 @@
 //! The OSS's `Config`: plain values with secrets already loaded; `Config::new` sets the defaults.
 
+pub use crate::domain::charging::ChargeLimits;
 use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::PinnedPlatformKeys;
@@ -45,6 +46,9 @@ pub struct Config {
     pub tls: Option<ServerCertificateFiles>,
     /// The certificate authorities trusted for the OSS's own calls (the platform over HTTPS); nothing else is.
     pub trusted_authorities: Option<PathBuf>,
+    /// The operator's limits on charges to a binding (a subscriber's own override them). Default
+    /// `ChargeLimits::operator_default()`.
+    pub charge_limits: ChargeLimits,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
             command_concurrency: 64,
             tls: None,
             trusted_authorities: None,
+            charge_limits: ChargeLimits::operator_default(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum OssErrorCode {
     MessageNotFound,
     /// The OSS already holds another checkpoint at this sequence (it keeps the first).
     CheckpointConflict,
+    /// A payment or refund ID was used before with another number or amount.
+    IdempotencyKeyReused,
     NotFound,
     StorageUnavailable,
     Internal,
@@ -79,6 +81,7 @@ impl IntoResponse for ApiError {
             ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
             ApiError::CheckpointConflict(_) => (StatusCode::CONFLICT, OssErrorCode::CheckpointConflict),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, OssErrorCode::PayloadTooLarge),
+            ApiError::Store(StoreError::ConflictingRetry) => (StatusCode::CONFLICT, OssErrorCode::IdempotencyKeyReused),
             ApiError::Store(StoreError::Sqlite(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
             }

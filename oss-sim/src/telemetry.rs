@@ -26,6 +26,12 @@ pub(crate) struct Metrics {
     pub(crate) commands: Family<CommandLabels, Counter>,
     pub(crate) platform_calls: Family<PlatformCallLabels, Counter>,
     pub(crate) replies_sent: Counter,
+    pub(crate) charges: Family<ChargeLabels, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ChargeLabels {
+    pub(crate) outcome: &'static str,
 }
 
 impl Metrics {
@@ -37,6 +43,7 @@ impl Metrics {
             commands: Family::default(),
             platform_calls: Family::default(),
             replies_sent: Counter::default(),
+            charges: Family::default(),
             registry: Registry::default(),
         };
         registry.register("sms_received", "SMS delivered by the SMS centre and stored", metrics.sms_received.clone());
@@ -48,12 +55,21 @@ impl Metrics {
             metrics.platform_calls.clone(),
         );
         registry.register("replies_sent", "reply SMS acknowledged by the SMS centre", metrics.replies_sent.clone());
+        registry.register("charges", "charges decided for the platform, by outcome", metrics.charges.clone());
         registry.register_collector(Box::new(database));
         Metrics { registry, ..metrics }
     }
 
     pub(crate) fn count_platform_call(&self, endpoint: &'static str, result: &'static str) {
         self.platform_calls.get_or_create(&PlatformCallLabels { endpoint, result }).inc();
+    }
+
+    pub(crate) fn count_charge(&self, outcome: &numbind_wire::api::ChargeOutcome) {
+        let outcome = match outcome {
+            numbind_wire::api::ChargeOutcome::Charged { .. } => "charged",
+            numbind_wire::api::ChargeOutcome::Declined { .. } => "declined",
+        };
+        self.charges.get_or_create(&ChargeLabels { outcome }).inc();
     }
 
     pub(crate) fn render(&self) -> Result<String, std::fmt::Error> {

@@ -1,7 +1,9 @@
-//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, backoff.
+//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, backoff, and
+//! whether billing charges a number.
 
 pub mod backoff;
 pub mod binding;
+pub mod charging;
 pub mod eligibility;
 pub mod inbox;
 pub mod sms_replies;

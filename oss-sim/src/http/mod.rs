@@ -1,6 +1,7 @@
 //! The admin API router: routes, admin-token check, request IDs, tracing, `/healthz`, `/metrics`, JSON errors.
 
 mod audit_checkpoints;
+mod billing;
 pub(crate) mod bindings;
 mod body_limit;
 mod extract;
@@ -36,6 +37,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let admin = Router::new()
         .route("/v1/subscribers", get(subscribers::list_subscribers).post(subscribers::create_subscriber))
         .route("/v1/subscribers/{msisdn}", get(subscribers::get_subscriber).patch(subscribers::update_subscriber))
+        .route(
+            "/v1/subscribers/{msisdn}/charge-limits",
+            get(billing::get_charge_limits).put(billing::set_charge_limits),
+        )
         .route("/v1/bindings", get(bindings::list_bindings))
         .route("/v1/inbox/{smsc_message_id}", get(inbox::inbox_message))
         .route(OSS_AUDIT_CHECKPOINTS_PATH, get(audit_checkpoints::list_audit_checkpoints))
@@ -44,6 +49,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(admin)
         .route(numbind_wire::api::PLATFORM_REVOCATIONS_PATH, axum::routing::post(revocations::revoke_for_platform))
         .route(PLATFORM_AUDIT_CHECKPOINTS_PATH, axum::routing::post(audit_checkpoints::receive_audit_checkpoint))
+        .route(numbind_wire::api::CHARGES_PATH, axum::routing::post(billing::charge))
+        .route(numbind_wire::api::CHARGE_CHECKS_PATH, axum::routing::post(billing::check_charge))
+        .route(numbind_wire::api::BILLING_REFUNDS_PATH, axum::routing::post(billing::refund))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_document))

@@ -25,6 +25,9 @@ mod tests {
                 ("PLATFORM_REVOCATIONS_PATH", numbind_wire::api::PLATFORM_REVOCATIONS_PATH),
                 ("OSS_AUDIT_CHECKPOINTS_PATH", numbind_wire::audit_checkpoint::OSS_AUDIT_CHECKPOINTS_PATH),
                 ("PLATFORM_AUDIT_CHECKPOINTS_PATH", numbind_wire::audit_checkpoint::PLATFORM_AUDIT_CHECKPOINTS_PATH),
+                ("CHARGES_PATH", numbind_wire::api::CHARGES_PATH),
+                ("CHARGE_CHECKS_PATH", numbind_wire::api::CHARGE_CHECKS_PATH),
+                ("BILLING_REFUNDS_PATH", numbind_wire::api::BILLING_REFUNDS_PATH),
             ],
         };
         assert_document_matches_routers(

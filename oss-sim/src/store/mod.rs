@@ -3,6 +3,7 @@
 
 mod audit_checkpoints;
 mod bindings;
+mod charges;
 mod inbox;
 mod outbox;
 mod subscribers;
@@ -24,6 +25,9 @@ pub(crate) enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("a subscriber with this number exists")]
     SubscriberExists,
+    /// A call named a payment or refund ID seen before, with another number or amount: never a retry.
+    #[error("a call with this id was made before with other values")]
+    ConflictingRetry,
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
     #[error("the database failed")]
@@ -115,6 +119,8 @@ CREATE TABLE audit_checkpoints (
     received_at_ms INTEGER NOT NULL
 );
 "#,
+    // Billing: the charges and refunds of bound numbers, and subscribers' own charge limits.
+    charges::BILLING_MIGRATION,
 ];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);

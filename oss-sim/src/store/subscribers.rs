@@ -15,6 +15,16 @@ macro_rules! subscriber_columns {
 const ONE_SUBSCRIBER: &str = concat!("SELECT ", subscriber_columns!(), " FROM subscribers WHERE msisdn = ?1");
 const EVERY_SUBSCRIBER: &str = concat!("SELECT ", subscriber_columns!(), " FROM subscribers ORDER BY msisdn");
 
+/// One subscriber, read on `connection` (inside another table's transaction).
+pub(super) fn subscriber_on(
+    connection: &rusqlite::Connection,
+    msisdn: &Msisdn,
+) -> Result<Option<Subscriber>, StoreError> {
+    let found =
+        connection.prepare_cached(ONE_SUBSCRIBER)?.query_row([msisdn.as_digits()], subscriber_from_row).optional()?;
+    found.transpose()
+}
+
 fn subscriber_from_row(row: &Row<'_>) -> Result<Result<Subscriber, StoreError>, rusqlite::Error> {
     let msisdn: String = row.get(0)?;
     let status: String = row.get(1)?;
@@ -75,13 +85,7 @@ impl Store {
     }
 
     pub(crate) fn get_subscriber(&self, msisdn: &Msisdn) -> Result<Option<Subscriber>, StoreError> {
-        self.read(|connection| {
-            let found = connection
-                .prepare_cached(ONE_SUBSCRIBER)?
-                .query_row([msisdn.as_digits()], subscriber_from_row)
-                .optional()?;
-            found.transpose()
-        })
+        self.read(|connection| subscriber_on(connection, msisdn))
     }
 
     /// Replaces every field but the number; false when there is no such subscriber.

@@ -74,6 +74,23 @@ pub enum ApiErrorCode {
     NoRoute,
     /// SMS centre: the queue towards the ESMEs is full; see `Retry-After`.
     QueueFull,
+    /// The `Idempotency-Key` (or a payment or refund ID between services) was used before with another body.
+    IdempotencyKeyReused,
+    /// The first call with this `Idempotency-Key` is still being processed; retry later.
+    InProgress,
+    PaymentNotFound,
+    /// The signed purchase intent is malformed, does not verify with the terminal's key, or is for another merchant.
+    PurchaseIntentInvalid,
+    /// The signed purchase intent is too old (or from the future); the box signs a new one.
+    PurchaseIntentStale,
+    /// This signed purchase intent was charged (or refused) before: one consent, one payment.
+    PurchaseIntentUsed,
+    /// The payment is final, or past the point where it can be cancelled.
+    PaymentNotCancellable,
+    /// Only a succeeded payment can be refunded.
+    PaymentNotRefundable,
+    /// More than was charged minus refunds done or in flight.
+    RefundExceedsRemaining,
     Internal,
     #[serde(other)]
     Other,

@@ -72,6 +72,8 @@ pub enum PaymentDenialReason {
     /// The number owes the operator money.
     SubscriberInArrears,
     Blacklisted,
+    /// The number has not subscribed to paying for other services (代付).
+    BillingNotAllowed,
     /// Prepaid: the balance is below the amount.
     InsufficientBalance,
     /// Postpaid: the bill would pass the credit limit.
@@ -97,6 +99,7 @@ impl PaymentDenialReason {
             PaymentDenialReason::SubscriberSuspended => "the bound number is suspended",
             PaymentDenialReason::SubscriberInArrears => "the bound number has unpaid bills",
             PaymentDenialReason::Blacklisted => "the bound number may not pay for services",
+            PaymentDenialReason::BillingNotAllowed => "the bound number has not enabled paying for this box",
             PaymentDenialReason::InsufficientBalance => "the bound number's balance is too low: top up and retry",
             PaymentDenialReason::CreditLimitExceeded => "the bound number's credit limit is reached",
             PaymentDenialReason::SingleChargeLimit => "the amount is over the limit for one purchase",

@@ -1,0 +1,255 @@
+//! Whether the operator's billing charges a number: a pure decision over the subscriber, the limits in force and
+//! what the binding already spent, made inside the charge's transaction so two charges never both pass a limit.
+//!
+//! Limits are the operator's ([`ChargeLimits::operator_default`], set in the OSS's configuration), each
+//! overridable per subscriber ([`LimitOverride`]); the day and the month are the operator's (China Standard
+//! Time, UTC+8), so a charge at 23:59 and one at 00:01 fall on different days wherever the server runs.
+
+use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
+use numbind_wire::api::PaymentDenialReason;
+use numbind_wire::{Amount, Currency};
+use serde::{Deserialize, Serialize};
+
+/// The currency the operator bills in.
+pub const BILLING_CURRENCY: Currency = Currency::Cny;
+
+/// The operator's local time offset (China Standard Time), in seconds east of UTC.
+const LOCAL_OFFSET_SECONDS: i64 = 8 * 3600;
+
+/// The limits on charges to one binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeLimits {
+    /// Most one charge may be, in fen.
+    pub max_per_charge_fen: i64,
+    /// Most one binding may be charged in one local day, in fen.
+    pub daily_fen: i64,
+    /// Most one binding may be charged in one local month, in fen.
+    pub monthly_fen: i64,
+    /// Least time between two charges on one binding.
+    pub min_interval_seconds: i64,
+    /// Postpaid: most one number's bill may carry in charges this month, in fen.
+    pub credit_limit_fen: i64,
+}
+
+impl ChargeLimits {
+    /// ¥200 a charge, ¥500 a day, ¥2,000 a month, 2 s apart; a postpaid bill carries at most ¥3,000 of charges.
+    pub const fn operator_default() -> Self {
+        ChargeLimits {
+            max_per_charge_fen: 20_000,
+            daily_fen: 50_000,
+            monthly_fen: 200_000,
+            min_interval_seconds: 2,
+            credit_limit_fen: 300_000,
+        }
+    }
+
+    /// These limits with a subscriber's overrides applied.
+    pub fn overridden_by(self, overrides: &LimitOverride) -> Self {
+        ChargeLimits {
+            max_per_charge_fen: overrides.max_per_charge_fen.unwrap_or(self.max_per_charge_fen),
+            daily_fen: overrides.daily_fen.unwrap_or(self.daily_fen),
+            monthly_fen: overrides.monthly_fen.unwrap_or(self.monthly_fen),
+            min_interval_seconds: overrides.min_interval_seconds.unwrap_or(self.min_interval_seconds),
+            credit_limit_fen: overrides.credit_limit_fen.unwrap_or(self.credit_limit_fen),
+        }
+    }
+}
+
+/// A subscriber's own limits; `None` keeps the operator's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverride {
+    pub max_per_charge_fen: Option<i64>,
+    pub daily_fen: Option<i64>,
+    pub monthly_fen: Option<i64>,
+    pub min_interval_seconds: Option<i64>,
+    pub credit_limit_fen: Option<i64>,
+}
+
+/// What a binding and its number have spent, as of the charge being decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spending {
+    pub binding_today_fen: i64,
+    pub binding_this_month_fen: i64,
+    /// When the binding was last charged, if ever.
+    pub binding_last_charge_at_unix_seconds: Option<i64>,
+    /// Postpaid: charges on this number's bill this month (all its bindings), not yet paid.
+    pub number_unbilled_this_month_fen: i64,
+}
+
+/// Charges `amount` in `currency`, or says why not. `subscriber` is `None` when the number is not the operator's.
+pub fn decide_charge(
+    subscriber: Option<&Subscriber>,
+    limits: ChargeLimits,
+    spending: Spending,
+    amount: Amount,
+    currency: Currency,
+    now_unix_seconds: i64,
+) -> Result<(), PaymentDenialReason> {
+    let subscriber = subscriber.ok_or(PaymentDenialReason::NotBound)?;
+    match subscriber.status {
+        SubscriberStatus::Active => {}
+        SubscriberStatus::SuspendedForArrears => return Err(PaymentDenialReason::SubscriberSuspended),
+        SubscriberStatus::Blacklisted => return Err(PaymentDenialReason::Blacklisted),
+        SubscriberStatus::Cancelled => return Err(PaymentDenialReason::NotBound),
+    }
+    if !subscriber.billing_allowed {
+        return Err(PaymentDenialReason::BillingNotAllowed);
+    }
+    if subscriber.plan == Plan::Postpaid && subscriber.balance_fen < 0 {
+        return Err(PaymentDenialReason::SubscriberInArrears);
+    }
+    if currency != BILLING_CURRENCY {
+        return Err(PaymentDenialReason::CurrencyNotSupported);
+    }
+    check_limits(limits, spending, amount.minor_units(), now_unix_seconds)?;
+    match subscriber.plan {
+        Plan::Prepaid if subscriber.balance_fen < amount.minor_units() => Err(PaymentDenialReason::InsufficientBalance),
+        Plan::Postpaid if spending.number_unbilled_this_month_fen + amount.minor_units() > limits.credit_limit_fen => {
+            Err(PaymentDenialReason::CreditLimitExceeded)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_limits(
+    limits: ChargeLimits,
+    spending: Spending,
+    amount_fen: i64,
+    now: i64,
+) -> Result<(), PaymentDenialReason> {
+    if amount_fen > limits.max_per_charge_fen {
+        return Err(PaymentDenialReason::SingleChargeLimit);
+    }
+    if spending.binding_today_fen + amount_fen > limits.daily_fen {
+        return Err(PaymentDenialReason::DailyLimit);
+    }
+    if spending.binding_this_month_fen + amount_fen > limits.monthly_fen {
+        return Err(PaymentDenialReason::MonthlyLimit);
+    }
+    if spending.binding_last_charge_at_unix_seconds.is_some_and(|last| now - last < limits.min_interval_seconds) {
+        return Err(PaymentDenialReason::TooSoon);
+    }
+    Ok(())
+}
+
+/// The operator's local day of a time, as `2026-12-07`.
+pub fn local_day(unix_seconds: i64) -> String {
+    let (year, month, day) = civil_date(unix_seconds);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The operator's local month of a time, as `2026-12`.
+pub fn local_month(unix_seconds: i64) -> String {
+    let (year, month, _) = civil_date(unix_seconds);
+    format!("{year:04}-{month:02}")
+}
+
+/// The proleptic Gregorian date at UTC+8 (Howard Hinnant's `civil_from_days`).
+fn civil_date(unix_seconds: i64) -> (i64, u32, u32) {
+    let days = (unix_seconds + LOCAL_OFFSET_SECONDS).div_euclid(86_400);
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numbind_wire::Msisdn;
+
+    const NOW: i64 = 1_796_601_600; // 2026-12-07 08:00 in Beijing
+
+    fn subscriber(status: SubscriberStatus, plan: Plan, balance_fen: i64) -> Subscriber {
+        Subscriber {
+            msisdn: Msisdn::parse("13800138001").unwrap(),
+            status,
+            plan,
+            device_limit: 2,
+            billing_allowed: true,
+            balance_fen,
+        }
+    }
+
+    fn fen(amount: i64) -> Amount {
+        Amount::from_minor_units(amount).unwrap()
+    }
+
+    fn decide(subscriber: &Subscriber, spending: Spending, amount_fen: i64) -> Result<(), PaymentDenialReason> {
+        decide_charge(Some(subscriber), ChargeLimits::operator_default(), spending, fen(amount_fen), Currency::Cny, NOW)
+    }
+
+    #[test]
+    fn an_active_prepaid_number_with_the_balance_is_charged() {
+        let prepaid = subscriber(SubscriberStatus::Active, Plan::Prepaid, 5_000);
+        assert_eq!(decide(&prepaid, Spending::default(), 5_000), Ok(()));
+        assert_eq!(decide(&prepaid, Spending::default(), 5_001), Err(PaymentDenialReason::InsufficientBalance));
+    }
+
+    #[test]
+    fn each_subscriber_refusal_has_its_own_reason() {
+        let cases = [
+            (SubscriberStatus::SuspendedForArrears, Plan::Postpaid, 0, PaymentDenialReason::SubscriberSuspended),
+            (SubscriberStatus::Blacklisted, Plan::Postpaid, 0, PaymentDenialReason::Blacklisted),
+            (SubscriberStatus::Cancelled, Plan::Postpaid, 0, PaymentDenialReason::NotBound),
+            (SubscriberStatus::Active, Plan::Postpaid, -1, PaymentDenialReason::SubscriberInArrears),
+        ];
+        for (status, plan, balance, reason) in cases {
+            assert_eq!(decide(&subscriber(status, plan, balance), Spending::default(), 100), Err(reason), "{status:?}");
+        }
+        let mut not_enabled = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
+        not_enabled.billing_allowed = false;
+        assert_eq!(decide(&not_enabled, Spending::default(), 100), Err(PaymentDenialReason::BillingNotAllowed));
+        let unknown =
+            decide_charge(None, ChargeLimits::operator_default(), Spending::default(), fen(1), Currency::Cny, NOW);
+        assert_eq!(unknown, Err(PaymentDenialReason::NotBound));
+    }
+
+    #[test]
+    fn each_limit_has_its_own_reason() {
+        let postpaid = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
+        assert_eq!(decide(&postpaid, Spending::default(), 20_001), Err(PaymentDenialReason::SingleChargeLimit));
+        let spent_today = Spending { binding_today_fen: 45_000, binding_this_month_fen: 45_000, ..Spending::default() };
+        assert_eq!(decide(&postpaid, spent_today, 5_001), Err(PaymentDenialReason::DailyLimit));
+        let spent_month = Spending { binding_this_month_fen: 199_000, ..Spending::default() };
+        assert_eq!(decide(&postpaid, spent_month, 1_001), Err(PaymentDenialReason::MonthlyLimit));
+        let just_charged = Spending { binding_last_charge_at_unix_seconds: Some(NOW - 1), ..Spending::default() };
+        assert_eq!(decide(&postpaid, just_charged, 100), Err(PaymentDenialReason::TooSoon));
+        let on_the_bill = Spending { number_unbilled_this_month_fen: 299_900, ..Spending::default() };
+        assert_eq!(decide(&postpaid, on_the_bill, 101), Err(PaymentDenialReason::CreditLimitExceeded));
+        assert_eq!(decide(&postpaid, on_the_bill, 100), Ok(()));
+    }
+
+    #[test]
+    fn a_subscribers_override_replaces_only_what_it_names() {
+        let overrides = LimitOverride { daily_fen: Some(1_000), ..LimitOverride::default() };
+        let limits = ChargeLimits::operator_default().overridden_by(&overrides);
+        assert_eq!(limits.daily_fen, 1_000);
+        assert_eq!(limits.max_per_charge_fen, ChargeLimits::operator_default().max_per_charge_fen);
+    }
+
+    #[test]
+    fn another_currency_is_refused() {
+        let postpaid = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
+        let limits = ChargeLimits::operator_default();
+        let refused = decide_charge(Some(&postpaid), limits, Spending::default(), fen(100), Currency::Usd, NOW);
+        assert_eq!(refused, Err(PaymentDenialReason::CurrencyNotSupported));
+    }
+
+    #[test]
+    fn days_and_months_are_the_operators_local_ones() {
+        assert_eq!(local_day(NOW), "2026-12-07");
+        // 2026-12-31 16:30 UTC is already 2027-01-01 00:30 in Beijing.
+        assert_eq!(local_day(1_798_734_600), "2027-01-01");
+        assert_eq!(local_month(1_798_734_600), "2027-01");
+        assert_eq!(local_day(0), "1970-01-01");
+        assert_eq!(local_day(951_782_400), "2000-02-29");
+    }
+}

@@ -1,0 +1,142 @@
+//! Tests of the billing tables: once-only charges and refunds, limits across calls, balances.
+
+use super::*;
+use crate::domain::subscriber::{demo_subscribers, Subscriber, SubscriberStatus};
+use numbind_wire::{Amount, Currency, ItemDescription, MerchantId};
+
+const NOW_MS: i64 = 1_796_601_600_000;
+
+fn store_with(plan: Plan, balance_fen: i64) -> (Store, Msisdn) {
+    let store = Store::open_in_memory().unwrap();
+    let msisdn = Msisdn::parse("13800138001").unwrap();
+    let subscriber = Subscriber {
+        msisdn: msisdn.clone(),
+        status: SubscriberStatus::Active,
+        plan,
+        device_limit: 2,
+        billing_allowed: true,
+        balance_fen,
+    };
+    store.insert_subscriber(&subscriber, NOW_MS).unwrap();
+    (store, msisdn)
+}
+
+fn charge_request(msisdn: &Msisdn, payment_id: &str, amount_fen: i64) -> ChargeRequest {
+    ChargeRequest {
+        payment_id: payment_id.to_owned(),
+        binding_id: "b-1".to_owned(),
+        msisdn: msisdn.clone(),
+        merchant_id: MerchantId::parse("demo-films").unwrap(),
+        item_description: ItemDescription::parse("流浪地球").unwrap(),
+        amount: Amount::from_minor_units(amount_fen).unwrap(),
+        currency: Currency::Cny,
+    }
+}
+
+fn balance(store: &Store, msisdn: &Msisdn) -> i64 {
+    store.get_subscriber(msisdn).unwrap().unwrap().balance_fen
+}
+
+#[test]
+fn a_retried_charge_answers_the_first_outcome_and_debits_once() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 5_000);
+    let request = charge_request(&msisdn, "pay-1", 2_000);
+    let first = store.charge(&request, ChargeLimits::operator_default(), NOW_MS).unwrap();
+    let again = store.charge(&request, ChargeLimits::operator_default(), NOW_MS + 60_000).unwrap();
+    assert!(matches!(first, ChargeOutcome::Charged { .. }));
+    assert_eq!(first, again);
+    assert_eq!(balance(&store, &msisdn), 3_000);
+}
+
+#[test]
+fn a_decline_is_final_even_after_a_top_up() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 1_000);
+    let request = charge_request(&msisdn, "pay-1", 2_000);
+    let declined = ChargeOutcome::Declined { reason: PaymentDenialReason::InsufficientBalance };
+    assert_eq!(store.charge(&request, ChargeLimits::operator_default(), NOW_MS).unwrap(), declined);
+    let mut topped_up = store.get_subscriber(&msisdn).unwrap().unwrap();
+    topped_up.balance_fen = 10_000;
+    store.update_subscriber(&topped_up, NOW_MS).unwrap();
+    assert_eq!(store.charge(&request, ChargeLimits::operator_default(), NOW_MS + 5_000).unwrap(), declined);
+}
+
+#[test]
+fn a_retry_with_another_amount_is_refused() {
+    let (store, msisdn) = store_with(Plan::Postpaid, 0);
+    store.charge(&charge_request(&msisdn, "pay-1", 100), ChargeLimits::operator_default(), NOW_MS).unwrap();
+    let raised = store.charge(&charge_request(&msisdn, "pay-1", 900), ChargeLimits::operator_default(), NOW_MS);
+    assert!(matches!(raised, Err(StoreError::ConflictingRetry)));
+}
+
+#[test]
+fn the_daily_limit_counts_earlier_charges_and_the_interval_spaces_them() {
+    let (store, msisdn) = store_with(Plan::Postpaid, 0);
+    let limits = ChargeLimits { daily_fen: 3_000, ..ChargeLimits::operator_default() };
+    let first = store.charge(&charge_request(&msisdn, "pay-1", 2_000), limits, NOW_MS).unwrap();
+    assert!(matches!(first, ChargeOutcome::Charged { .. }));
+    let too_soon = store.charge(&charge_request(&msisdn, "pay-2", 100), limits, NOW_MS + 500).unwrap();
+    assert_eq!(too_soon, ChargeOutcome::Declined { reason: PaymentDenialReason::TooSoon });
+    let over_the_day = store.charge(&charge_request(&msisdn, "pay-3", 1_001), limits, NOW_MS + 10_000).unwrap();
+    assert_eq!(over_the_day, ChargeOutcome::Declined { reason: PaymentDenialReason::DailyLimit });
+    // The next local day starts afresh.
+    let tomorrow = store.charge(&charge_request(&msisdn, "pay-4", 2_000), limits, NOW_MS + 86_400_000).unwrap();
+    assert!(matches!(tomorrow, ChargeOutcome::Charged { .. }));
+}
+
+#[test]
+fn a_subscribers_own_limit_overrides_the_operators() {
+    let (store, msisdn) = store_with(Plan::Postpaid, 0);
+    let own = LimitOverride { max_per_charge_fen: Some(500), ..LimitOverride::default() };
+    store.set_limit_override(&msisdn, &own).unwrap();
+    assert_eq!(store.limit_override(&msisdn).unwrap(), own);
+    let refused =
+        store.charge(&charge_request(&msisdn, "pay-1", 501), ChargeLimits::operator_default(), NOW_MS).unwrap();
+    assert_eq!(refused, ChargeOutcome::Declined { reason: PaymentDenialReason::SingleChargeLimit });
+}
+
+#[test]
+fn a_check_writes_nothing() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 5_000);
+    let request = charge_request(&msisdn, "pay-1", 2_000);
+    assert!(matches!(
+        store.check_charge(&request, ChargeLimits::operator_default(), NOW_MS).unwrap(),
+        ChargeOutcome::Charged { .. }
+    ));
+    assert_eq!(balance(&store, &msisdn), 5_000);
+    let charged = store.charge(&request, ChargeLimits::operator_default(), NOW_MS).unwrap();
+    assert_eq!(store.check_charge(&request, ChargeLimits::operator_default(), NOW_MS).unwrap(), charged);
+}
+
+fn refund_request(msisdn: &Msisdn, refund_id: &str, amount_fen: i64) -> BillingRefundRequest {
+    BillingRefundRequest {
+        refund_id: refund_id.to_owned(),
+        payment_id: "pay-1".to_owned(),
+        msisdn: msisdn.clone(),
+        amount: Amount::from_minor_units(amount_fen).unwrap(),
+        currency: Currency::Cny,
+    }
+}
+
+#[test]
+fn refunds_never_exceed_the_charge_and_credit_the_balance_once() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 5_000);
+    store.charge(&charge_request(&msisdn, "pay-1", 2_000), ChargeLimits::operator_default(), NOW_MS).unwrap();
+    let partial = store.refund(&refund_request(&msisdn, "ref-1", 1_500), NOW_MS).unwrap();
+    assert!(matches!(partial, BillingRefundOutcome::Refunded { .. }));
+    assert_eq!(store.refund(&refund_request(&msisdn, "ref-1", 1_500), NOW_MS).unwrap(), partial);
+    let too_much = store.refund(&refund_request(&msisdn, "ref-2", 501), NOW_MS).unwrap();
+    assert_eq!(too_much, BillingRefundOutcome::Declined { reason: RefundDenialReason::ExceedsRefundable });
+    assert!(matches!(
+        store.refund(&refund_request(&msisdn, "ref-3", 500), NOW_MS).unwrap(),
+        BillingRefundOutcome::Refunded { .. }
+    ));
+    assert_eq!(balance(&store, &msisdn), 5_000);
+}
+
+#[test]
+fn a_refund_of_a_payment_never_charged_is_declined() {
+    let (store, msisdn) = store_with(Plan::Postpaid, 0);
+    let refused = store.refund(&refund_request(&msisdn, "ref-1", 100), NOW_MS).unwrap();
+    assert_eq!(refused, BillingRefundOutcome::Declined { reason: RefundDenialReason::ChargeNotFound });
+    assert!(!demo_subscribers().is_empty());
+}
