@@ -3,7 +3,6 @@
 mod operator_api;
 mod operator_commands;
 mod reconcile;
-mod secrets;
 mod tls_commands;
 mod up;
 
