@@ -105,6 +105,7 @@ pub fn write_report(report: &Report, directory: &Path) -> anyhow::Result<(PathBu
     Ok((json_path, markdown_path))
 }
 
+/// The report's timestamps: the system's clock, 0 before 1970.
 fn unix_seconds() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+    u64::try_from(numbind_process::clock::now_unix_seconds()).unwrap_or(0)
 }
