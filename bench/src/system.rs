@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const SHORT_CODE: &str = "10658000";
+/// Secrets of a component started alone; the whole system makes its own in its data directory, as `up` does.
 const OSS_SECRET: &str = "bench-oss-platform-secret-0123456789abcdef";
 const SMPP_PASSWORD: &str = "benchpw";
 /// High enough that the SMS centre's per-account throttle never limits a bench (the default is 150/s).
