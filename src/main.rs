@@ -3,7 +3,6 @@
 mod operator_api;
 mod operator_commands;
 mod reconcile;
-mod secrets;
 mod tls_commands;
 mod up;
 
@@ -61,7 +60,10 @@ static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALL
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    numbind_process::init_logging(cli.log_json, "info");
+    // The bench installs its own subscriber: the services it measures log into a file of its run.
+    if !matches!(cli.command, Command::Bench(_)) {
+        numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
+    }
     let outcome = match cli.command {
         Command::Up(args) => up::up(args).await,
         Command::Platform(args) => numbind_platform::cli::main(args).await,
@@ -74,7 +76,7 @@ async fn main() {
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Tls(command) => tls_commands::tls(command),
-        Command::Bench(args) => numbind_bench::cli::main(args).await,
+        Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,
     };
     if let Err(error) = outcome {
         eprintln!("Error: {error:#}");

@@ -33,7 +33,7 @@ pub(crate) fn tls(command: TlsCommand) -> anyhow::Result<()> {
     };
     let mut hosts = loopback_hosts();
     hosts.extend(args.hosts.iter().cloned());
-    let services = crate::up::TLS_SERVICES;
+    let services = numbind_system::TLS_SERVICES;
     let files = if renew {
         renew_service_certificates(&args.dir, &services, &hosts)
     } else {

@@ -1,5 +1,6 @@
 //! `numbind-bench` / `numbind bench`: flags, running the scenarios, printing the table, writing the report.
 
+use crate::service_logging::ServiceLogging;
 use crate::{run_benchmarks, write_report, BenchOptions};
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,9 +44,17 @@ impl Args {
     }
 }
 
-/// Runs the bench, prints the Markdown table on stdout, writes both reports; fails if a scenario could not run.
-pub async fn main(args: Args) -> anyhow::Result<()> {
-    let options = args.to_options();
+/// The one entry point of `numbind-bench` and `numbind bench` (neither installs a subscriber before calling
+/// it): installs logging as the services have it in production, at their default level, into
+/// `bench-services.log` next to the reports (JSON lines under `log_json`), runs the bench, prints the Markdown
+/// table on stdout, writes both reports; fails if a scenario could not run.
+pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
+    let service_logging = ServiceLogging::install(&args.output_dir, log_json)?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "logging: {}", service_logging.describe())?;
+    drop(stderr);
+    let mut options = args.to_options();
+    options.service_logging = Some(service_logging);
     let report = run_benchmarks(&options).await;
     let (json_path, markdown_path) = write_report(&report, &args.output_dir)?;
     let mut stdout = std::io::stdout().lock();

@@ -11,6 +11,7 @@ pub mod phones;
 pub mod process;
 pub mod report;
 pub mod scenarios;
+pub mod service_logging;
 pub mod system;
 pub mod terminals;
 
@@ -31,6 +32,8 @@ pub struct BenchOptions {
     pub server_binary: Option<PathBuf>,
     /// `numbind-agent` (scenario 5); default: next to the running executable.
     pub agent_binary: Option<PathBuf>,
+    /// How the measured services log, when the bench installed their subscriber (see [`cli::main`]).
+    pub service_logging: Option<service_logging::ServiceLogging>,
 }
 
 impl BenchOptions {
@@ -42,6 +45,7 @@ impl BenchOptions {
             work_dir,
             server_binary: None,
             agent_binary: None,
+            service_logging: None,
         }
     }
 }
@@ -74,6 +78,7 @@ pub async fn run_benchmarks(options: &BenchOptions) -> Report {
         finished_at_unix_seconds: unix_seconds(),
         quick: options.quick,
         repeats: options.repeats,
+        logging: service_logging::describe(options.service_logging.as_ref()),
         scenarios,
     }
 }
@@ -100,6 +105,7 @@ pub fn write_report(report: &Report, directory: &Path) -> anyhow::Result<(PathBu
     Ok((json_path, markdown_path))
 }
 
+/// The report's timestamps: the system's clock, 0 before 1970.
 fn unix_seconds() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+    u64::try_from(numbind_process::clock::now_unix_seconds()).unwrap_or(0)
 }

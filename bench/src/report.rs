@@ -13,6 +13,8 @@ pub struct Report {
     pub finished_at_unix_seconds: u64,
     pub quick: bool,
     pub repeats: usize,
+    /// How the measured services logged: `services at info, to <path>`.
+    pub logging: String,
     pub scenarios: Vec<ScenarioReport>,
 }
 
@@ -198,13 +200,14 @@ impl Report {
         let machine = &self.machine;
         let _ = writeln!(
             text,
-            "numbind bench: {} cores, kernel {}, {} build, {} repeat(s){}\n",
+            "numbind bench: {} cores, kernel {}, {} build, {} repeat(s){}",
             machine.nproc,
             machine.kernel,
             machine.build,
             self.repeats,
             if self.quick { ", quick mode (smoke run: figures are not meaningful)" } else { "" }
         );
+        let _ = writeln!(text, "logging: {}\n", self.logging);
         text.push_str("| # | scenario | variant | numbind | baseline | ratio | details | target | met |\n");
         text.push_str("|---|---|---|---|---|---|---|---|---|\n");
         for scenario in &self.scenarios {
@@ -295,6 +298,7 @@ mod tests {
             finished_at_unix_seconds: 1,
             quick: true,
             repeats: 1,
+            logging: "services at info, to bench-services.log".into(),
             scenarios: vec![ScenarioReport::failed(heading(), "no binary".into())],
         };
         assert!(!report.scenarios[0].met);

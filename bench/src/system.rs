@@ -1,11 +1,12 @@
 //! numbind started in-process on its own tokio runtime (2 workers, like the machine): the platform alone, the
-//! SMS centre alone, or the whole system (SMS centre, platform, OSS) talking over loopback as in `numbind up`.
+//! SMS centre alone, or the whole system (SMS centre, platform, OSS) as `numbind_system` starts it for
+//! `numbind up`.
 
 use crate::http_load::Target;
 use anyhow::Context;
 use numbind_process::local_authority::LocalAuthorityFiles;
 use numbind_process::tls::TlsConnector;
-use numbind_smpp::esme::SmscLink;
+use numbind_system::{SystemDescription, SystemPlan};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::PlatformPublicKey;
 use numbind_wire::ShortCode;
@@ -14,10 +15,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const SHORT_CODE: &str = "10658000";
+/// Secrets of a component started alone; the whole system makes its own in its data directory, as `up` does.
 const OSS_SECRET: &str = "bench-oss-platform-secret-0123456789abcdef";
 const SMPP_PASSWORD: &str = "benchpw";
 /// High enough that the SMS centre's per-account throttle never limits a bench (the default is 150/s).
@@ -36,6 +38,16 @@ impl ServerRuntime {
             .enable_all()
             .build()?;
         Ok(ServerRuntime { runtime: Some(runtime) })
+    }
+
+    /// Runs `future` on this runtime (so that what it binds and spawns is driven here) and returns its output.
+    pub async fn run<Fut>(&self, future: Fut) -> anyhow::Result<Fut::Output>
+    where
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().context("server runtime stopped")?;
+        Ok(runtime.spawn(future).await?)
     }
 
     /// Binds a loopback listener (backlog 4096) on this runtime and runs `serve` with it there.
@@ -71,11 +83,11 @@ impl Drop for ServerRuntime {
     }
 }
 
+/// The backlog of every listener the bench measures: a boot storm connects faster than `up`'s default drains.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
 pub fn listen_loopback() -> anyhow::Result<TcpListener> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_reuseaddr(true)?;
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    Ok(socket.listen(4096)?)
+    numbind_system::bind(SocketAddr::from(([127, 0, 0, 1], 0)), LISTEN_BACKLOG, "loopback")
 }
 
 pub fn short_code() -> anyhow::Result<ShortCode> {
@@ -120,42 +132,32 @@ pub struct SystemAddresses {
 pub struct RunningSystem {
     pub addresses: SystemAddresses,
     pub directory: PathBuf,
-    shutdown: CancellationToken,
-}
-
-impl Drop for RunningSystem {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    _system: numbind_system::RunningSystem,
 }
 
 /// The certificate authority of a bench run (in `<directory>/tls`) and its services' certificates.
 pub fn local_authority(directory: &Path) -> anyhow::Result<LocalAuthorityFiles> {
-    let hosts = numbind_process::local_authority::loopback_hosts();
-    Ok(numbind_process::local_authority::ensure_local_authority(
-        &directory.join("tls"),
-        &["platform", "oss", "smsc"],
-        &hosts,
-    )?)
+    numbind_system::local_authority(directory, &numbind_system::ListenAddresses::loopback_any_port())
 }
 
 /// A client connector trusting the authority; without `resumption`, every connection makes a full handshake, as
 /// a box does after a reboot.
 pub fn tls_connector(authority: &LocalAuthorityFiles, resumption: bool) -> anyhow::Result<TlsConnector> {
-    let mut config = numbind_process::tls::client_config(&authority.authority_certificate())?;
+    tls_connector_trusting(&authority.authority_certificate(), resumption)
+}
+
+/// A client connector trusting the authority certificate at `authority_certificate`.
+pub fn tls_connector_trusting(authority_certificate: &Path, resumption: bool) -> anyhow::Result<TlsConnector> {
+    let mut config = numbind_process::tls::client_config(authority_certificate)?;
     if !resumption {
         config.resumption = numbind_process::tls::Resumption::disabled();
     }
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-/// How a bench platform serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    PlainHttp,
-    /// HTTPS with a certificate from the run's local authority (in the platform's directory).
-    Tls,
-}
+/// How a bench platform or system serves: plain, or TLS with certificates from the run's local authority (in
+/// its directory).
+pub use numbind_system::Transport;
 
 pub async fn start_platform(
     runtime: &ServerRuntime,
@@ -188,23 +190,13 @@ pub async fn start_platform_with(
     Ok((address, shutdown))
 }
 
-/// The SMS centre with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones; returns its
-/// HTTP address and the SMPP address the others bind to (its TLS listener under `Transport::Tls`).
+/// The SMS centre alone with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones;
+/// returns its HTTP address and its SMPP address.
 pub async fn start_smsc(
     runtime: &ServerRuntime,
     directory: &Path,
     extra: Vec<numbind_sms_sim::EsmeAccount>,
     shutdown: &CancellationToken,
-) -> anyhow::Result<(SocketAddr, SocketAddr)> {
-    start_smsc_with(runtime, directory, extra, shutdown, Transport::PlainHttp).await
-}
-
-async fn start_smsc_with(
-    runtime: &ServerRuntime,
-    directory: &Path,
-    extra: Vec<numbind_sms_sim::EsmeAccount>,
-    shutdown: &CancellationToken,
-    transport: Transport,
 ) -> anyhow::Result<(SocketAddr, SocketAddr)> {
     let mut oss = numbind_sms_sim::EsmeAccount::new("oss", SMPP_PASSWORD, vec![short_code()?]);
     oss.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
@@ -212,22 +204,14 @@ async fn start_smsc_with(
     platform.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
     let mut accounts = vec![oss, platform];
     accounts.extend(extra);
-    let mut config = numbind_sms_sim::Config::new(directory.join("smsc.db"), accounts);
-    if transport == Transport::Tls {
-        config.tls = Some(local_authority(directory)?.service("smsc"));
-    }
+    let config = numbind_sms_sim::Config::new(directory.join("smsc.db"), accounts);
     let token = shutdown.clone();
     let (smpp_sender, smpp_receiver) = tokio::sync::oneshot::channel();
     let http = runtime
         .serve(move |http_listener| async move {
             let smpp_listener = listen_loopback()?;
-            let smpp_tls = if transport == Transport::Tls { Some(listen_loopback()?) } else { None };
-            let linked = match &smpp_tls {
-                Some(listener) => listener.local_addr()?,
-                None => smpp_listener.local_addr()?,
-            };
-            let _ = smpp_sender.send(linked);
-            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls };
+            let _ = smpp_sender.send(smpp_listener.local_addr()?);
+            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None };
             numbind_sms_sim::run(config, listeners, token.cancelled_owned()).await
         })
         .await?;
@@ -241,68 +225,62 @@ pub async fn start_full_system(runtime: &ServerRuntime, directory: &Path) -> any
     start_full_system_with(runtime, directory, Transport::PlainHttp).await
 }
 
-/// The SMPP link to the SMS centre at `address`, over TLS under `Transport::Tls`.
-fn smsc_link(system_id: &str, address: SocketAddr, directory: &Path, transport: Transport) -> anyhow::Result<SmscLink> {
-    let mut link = SmscLink::new(address.to_string(), system_id, SMPP_PASSWORD);
-    if transport == Transport::Tls {
-        let client_config = numbind_process::tls::client_config(&local_authority(directory)?.authority_certificate())?;
-        link.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, &address.to_string())?);
-    }
-    Ok(link)
-}
-
-/// The whole system, plain or with every link over TLS (HTTPS, SMPP over TLS) as `numbind up` runs it.
+/// The whole system, plain or with every link over TLS (HTTPS, SMPP over TLS), started by `numbind_system` as
+/// `numbind up` starts it, on the server runtime; only the throttles and the waits are the bench's.
 pub async fn start_full_system_with(
     runtime: &ServerRuntime,
     directory: &Path,
     transport: Transport,
 ) -> anyhow::Result<RunningSystem> {
-    let shutdown = CancellationToken::new();
-    let (smsc_http, smsc_smpp) = start_smsc_with(runtime, directory, Vec::new(), &shutdown, transport).await?;
-    let platform_key = platform_public_key(directory)?;
-    let authority = match transport {
-        Transport::Tls => Some(local_authority(directory)?),
-        Transport::PlainHttp => None,
-    };
-    let mut config = platform_config(directory)?;
-    config.smsc = Some(smsc_link("platform", smsc_smpp, directory, transport)?);
-    config.tls = authority.as_ref().map(|authority| authority.service("platform"));
-    config.trusted_authorities = authority.as_ref().map(LocalAuthorityFiles::authority_certificate);
-    let token = shutdown.clone();
-    let platform =
-        runtime.serve(move |listener| numbind_platform::run(config, listener, token.cancelled_owned())).await?;
-    let scheme = if authority.is_some() { "https" } else { "http" };
-    let platform_target = Target {
-        address: platform,
-        tls: authority.as_ref().map(|authority| tls_connector(authority, true)).transpose()?,
-    };
-    wait_until_healthy_at(&platform_target).await?;
-    let mut oss_config = numbind_oss_sim::Config::new(
-        directory.join("oss.db"),
-        format!("{scheme}://{platform}"),
-        ComponentSecret::parse(OSS_SECRET).context("oss secret")?,
-        short_code()?,
-        smsc_link("oss", smsc_smpp, directory, transport)?,
-    );
-    // The benchmark's phones add subscribers on loopback in a scratch directory: no admin token to pass around.
-    oss_config.insecure_no_admin_token = true;
-    oss_config.retry_initial_backoff = Duration::from_millis(50);
-    oss_config.idle_poll_interval = Duration::from_millis(200);
-    oss_config.trusted_authorities = authority.as_ref().map(LocalAuthorityFiles::authority_certificate);
-    let token = shutdown.clone();
-    oss_config.tls = authority.as_ref().map(|authority| authority.service("oss"));
-    let oss_http =
-        runtime.serve(move |listener| numbind_oss_sim::run(oss_config, listener, token.cancelled_owned())).await?;
-    let oss = Target { address: oss_http, tls: platform_target.tls.clone() };
-    wait_until_healthy_at(&oss).await?;
-    let authority_pem = match &authority {
-        Some(authority) => Some(std::fs::read(authority.authority_certificate())?),
+    let mut description = SystemDescription::new(directory.to_owned(), short_code()?, "numbind bench");
+    description.listen_backlog = LISTEN_BACKLOG;
+    description.transport = transport;
+    let system = runtime
+        .run(async move {
+            let mut plan = SystemPlan::bind(&description).await?;
+            open_the_throttles(&mut plan);
+            plan.start().await
+        })
+        .await??;
+    let connector = match &system.addresses.authority_certificate {
+        Some(authority_certificate) => Some(tls_connector_trusting(authority_certificate, true)?),
         None => None,
     };
-    let platform_url = format!("{scheme}://{platform}");
-    let addresses =
-        SystemAddresses { platform, platform_url, authority_pem, oss, smsc_http, smsc_smpp, oss_http, platform_key };
-    Ok(RunningSystem { addresses, directory: directory.to_owned(), shutdown })
+    let target = |address| Target { address, tls: connector.clone() };
+    wait_until_healthy(system.addresses.smsc_http).await?;
+    wait_until_healthy_at(&target(system.addresses.platform_http)).await?;
+    wait_until_healthy_at(&target(system.addresses.oss_http)).await?;
+    let authority_pem = match &system.addresses.authority_certificate {
+        Some(authority_certificate) => Some(std::fs::read(authority_certificate)?),
+        None => None,
+    };
+    let addresses = SystemAddresses {
+        platform: system.addresses.platform_http,
+        platform_url: system.addresses.platform_url.clone(),
+        authority_pem,
+        oss: target(system.addresses.oss_http),
+        smsc_http: system.addresses.smsc_http,
+        smsc_smpp: system.addresses.linked_smpp(),
+        oss_http: system.addresses.oss_http,
+        platform_key: system.addresses.platform_key.clone(),
+    };
+    Ok(RunningSystem { addresses, directory: directory.to_owned(), _system: system })
+}
+
+/// What the bench changes in the system as deployed: limits a load test would otherwise measure instead of
+/// numbind, and waits that would otherwise dominate a short run.
+fn open_the_throttles(plan: &mut SystemPlan) {
+    plan.platform.max_concurrent_requests = 50_000;
+    plan.platform.long_poll_max_wait = Duration::from_secs(120);
+    plan.platform.poll_interval = Duration::from_secs(1);
+    for account in &mut plan.smsc.accounts {
+        account.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
+    }
+    // The benchmark's phones add subscribers on loopback in a scratch directory: no admin token to pass around.
+    plan.oss.admin_token = None;
+    plan.oss.insecure_no_admin_token = true;
+    plan.oss.retry_initial_backoff = Duration::from_millis(50);
+    plan.oss.idle_poll_interval = Duration::from_millis(200);
 }
 
 /// Polls `GET /healthz` until 200 (bounded: 30 s).

@@ -4,6 +4,7 @@
 
 use crate::http_load::{request_bytes, send_all, Target};
 use anyhow::Context;
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::activation_offer::OfferExpectation;
 use numbind_wire::api::ActivationResponse;
 use numbind_wire::request_signing::{
@@ -134,13 +135,6 @@ impl SimulatedTerminal {
             format!("/v1/terminals/{}/activations/{activation_id}?wait_seconds={wait_seconds}", self.terminal_id);
         self.signed_request("GET", &path, b"")
     }
-}
-
-pub fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Makes `count` boxes (key generation is cheap: about 20 µs each).

@@ -16,6 +16,7 @@ pub mod http_api;
 pub mod http_server;
 #[cfg(feature = "local-authority")]
 pub mod local_authority;
+pub mod log_file;
 #[cfg(feature = "tls")]
 pub mod tls;
 

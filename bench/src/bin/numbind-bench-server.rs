@@ -1,6 +1,7 @@
 //! `numbind-bench-server`: a measured server in its own process (so its memory can be read from /proc):
 //! `platform <dir>` runs the numbind platform on a database in `<dir>`; `hold` runs a hyper server holding every
-//! request (the baseline of scenario 3). Prints `listening http=ADDR` on stdout; runs until killed.
+//! request (the baseline of scenario 3). Prints `listening http=ADDR` on stdout; runs until killed. Logs as the
+//! services in the bench's own process do, into the file the bench names (`NUMBIND_BENCH_LOG_FILE`).
 
 use std::io::Write;
 
@@ -9,6 +10,11 @@ static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALL
 
 #[tokio::main(worker_threads = 2)]
 async fn main() {
+    let json = std::env::var("NUMBIND_LOG_JSON").is_ok_and(|value| value == "true");
+    if let Err(error) = numbind_bench::service_logging::ServiceLogging::install_in_child(json) {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
     if let Err(error) = serve(std::env::args().skip(1).collect()).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

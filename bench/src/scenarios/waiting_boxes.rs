@@ -4,6 +4,7 @@
 use crate::http_load::{connect, exchange, request_bytes};
 use crate::process::{locate_binary, status_field_bytes};
 use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
+use crate::service_logging::{ServiceLogging, SERVICE_LOG_FILE_VARIABLE};
 use crate::system::platform_public_key;
 use crate::terminals::{activate_all, generate_terminals, register_all};
 use crate::BenchOptions;
@@ -38,10 +39,21 @@ struct ServerProcess {
     address: SocketAddr,
 }
 
-async fn spawn_server(binary: &Path, arguments: &[&str]) -> anyhow::Result<ServerProcess> {
-    let mut child = Command::new(binary)
+/// Starts `binary`, logging where the bench's own services log (see `service_logging`).
+async fn spawn_server(
+    binary: &Path,
+    arguments: &[&str],
+    logging: Option<&ServiceLogging>,
+) -> anyhow::Result<ServerProcess> {
+    let mut command = Command::new(binary);
+    if let Some(logging) = logging {
+        command
+            .env(SERVICE_LOG_FILE_VARIABLE, &logging.file)
+            .env("RUST_LOG", &logging.directives)
+            .env("NUMBIND_LOG_JSON", logging.json.to_string());
+    }
+    let mut child = command
         .args(arguments)
-        .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -60,12 +72,13 @@ async fn spawn_server(binary: &Path, arguments: &[&str]) -> anyhow::Result<Serve
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
     let binary = locate_binary(options.server_binary.as_deref(), "numbind-bench-server")?;
+    let logging = options.service_logging.as_ref();
     let boxes = if options.quick { 200 } else { 10_000 };
     let mut repeats = Vec::new();
     for _ in 0..options.repeats {
         let directory = tempfile::tempdir_in(&options.work_dir)?;
         let platform_directory = directory.path().to_string_lossy().into_owned();
-        let platform = spawn_server(&binary, &["platform", &platform_directory]).await?;
+        let platform = spawn_server(&binary, &["platform", &platform_directory], logging).await?;
         let terminals = generate_terminals(boxes)?;
         register_all(platform.address, &terminals).await?;
         let pinned = PinnedPlatformKeys::new(vec![platform_public_key(directory.path())?]);
@@ -75,7 +88,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
             .zip(&activation_ids)
             .map(|(terminal, activation_id)| terminal.long_poll_request(activation_id, WAIT_SECONDS))
             .collect();
-        let holder = spawn_server(&binary, &["hold"]).await?;
+        let holder = spawn_server(&binary, &["hold"], logging).await?;
         let baseline_bytes = bytes_per_waiting_request(&holder, &requests).await.context("baseline")?;
         drop(holder);
         let platform_bytes = bytes_per_waiting_request(&platform, &requests).await.context("platform")?;

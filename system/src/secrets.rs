@@ -1,4 +1,5 @@
-//! Secrets of a local `numbind up`: made on first start, kept owner-only in the data directory.
+//! The shared secrets of a whole system (`numbind up`, the bench): made on first start, kept owner-only in the
+//! data directory.
 
 use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -20,6 +21,29 @@ impl SecretLength {
             SecretLength::Long => 64,
             SecretLength::SmppPassword => 8,
         }
+    }
+}
+
+/// The secrets the components share, each in its own file of `<data-dir>/secrets`.
+pub(crate) struct SystemSecrets {
+    pub(crate) oss_platform: String,
+    pub(crate) oss_admin_token: String,
+    pub(crate) smsc_oss_password: String,
+    pub(crate) smsc_platform_password: String,
+}
+
+impl SystemSecrets {
+    pub(crate) fn load_or_create(directory: &Path) -> anyhow::Result<SystemSecrets> {
+        Ok(SystemSecrets {
+            oss_platform: load_or_create(&directory.join("oss-platform.secret"), SecretLength::Long)?,
+            // Where `numbind oss-sim subscriber` finds it by default (`numbind_oss_sim::cli::UP_ADMIN_TOKEN_FILE`).
+            oss_admin_token: load_or_create(&directory.join("oss-admin.token"), SecretLength::Long)?,
+            smsc_oss_password: load_or_create(&directory.join("smsc-oss.password"), SecretLength::SmppPassword)?,
+            smsc_platform_password: load_or_create(
+                &directory.join("smsc-platform.password"),
+                SecretLength::SmppPassword,
+            )?,
+        })
     }
 }
 
