@@ -22,7 +22,6 @@ pub mod cli;
 pub use config::{Config, SmscLink};
 pub use domain::binding::{BindingRecord, BindingRecordState};
 pub use domain::subscriber::{Plan, Subscriber, SubscriberStatus};
-pub use error::{OssErrorBody, OssErrorCode};
 pub use http::bindings::BindingList;
 pub use http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 
@@ -95,7 +94,8 @@ async fn open_store(config: &Config) -> anyhow::Result<store::Store> {
     let store = tokio::task::spawn_blocking(move || {
         let store = store::Store::open(&database_path)?;
         if seed {
-            let inserted = store.seed_subscribers(&domain::subscriber::demo_subscribers(), state::now_unix_ms())?;
+            let inserted = store
+                .seed_subscribers(&domain::subscriber::demo_subscribers(), numbind_process::clock::now_unix_millis())?;
             tracing::info!(inserted, "demo subscribers seeded");
         }
         Ok::<_, store::StoreError>(store)

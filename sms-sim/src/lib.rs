@@ -18,7 +18,6 @@ mod telemetry;
 pub mod cli;
 
 pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount};
-pub use error::{SmscErrorBody, SmscErrorCode};
 
 use anyhow::Context;
 use numbind_process::tls::ServerTls;

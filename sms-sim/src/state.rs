@@ -50,10 +50,6 @@ impl AppState {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
-}
+/// The system's time in Unix milliseconds, under the name `smpp/` imports it by: the one clock is
+/// `numbind_process::clock` (this alias goes once `smpp/` imports it from there).
+pub(crate) use numbind_process::clock::now_unix_millis as now_unix_ms;

@@ -1,6 +1,5 @@
-//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, backoff.
+//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies.
 
-pub mod backoff;
 pub mod binding;
 pub mod eligibility;
 pub mod inbox;

@@ -13,8 +13,9 @@ use crate::domain::eligibility::check_eligibility;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies;
 use crate::outbound::platform::{PlatformCallError, CONFIRMATIONS, REDEMPTIONS};
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::{FinishedCommand, InboxRow, NewBinding, Revocation};
+use numbind_process::clock::now_unix_millis;
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::statement::DenialReason;
 use numbind_wire::ActivationCode;
@@ -126,7 +127,7 @@ async fn decide(
     tracing::info!(verdict = ?verdict, "eligibility decided");
     let inbox_id = row.inbox_id;
     let (saved_redemption, saved_verdict) = (redemption.clone(), verdict.clone());
-    let now = now_unix_ms();
+    let now = now_unix_millis();
     state
         .store
         .call_write(move |store| {
