@@ -10,10 +10,10 @@ pub mod config;
 pub mod domain;
 mod error;
 mod http;
+mod metrics;
 mod outbound;
 mod state;
 mod store;
-mod telemetry;
 mod workers;
 
 #[cfg(feature = "cli")]

@@ -1,9 +1,9 @@
 //! Shared state of one running OSS: config, store, platform client, metrics, worker wake-ups, shutdown.
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::outbound::platform::PlatformClient;
 use crate::store::Store;
-use crate::telemetry::Metrics;
 use numbind_process::backoff::RetryPolicy;
 use numbind_process::clock::now_unix_millis;
 use std::time::Duration;

@@ -9,10 +9,10 @@ pub mod config;
 mod domain;
 mod error;
 mod http;
+mod metrics;
 mod smpp;
 mod state;
 mod store;
-mod telemetry;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -3,9 +3,9 @@
 use crate::config::Config;
 use crate::domain::routing::Routes;
 use crate::domain::throttle::TokenBucket;
+use crate::metrics::Metrics;
 use crate::smpp::registry::SessionRegistry;
 use crate::store::Store;
-use crate::telemetry::Metrics;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
