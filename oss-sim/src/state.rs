@@ -47,14 +47,3 @@ impl AppState {
         now_unix_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
     }
 }
-
-/// How long an idle worker sleeps: until `next_due_at_ms`, at least 10 ms, at most `idle`.
-pub(crate) fn idle_wait(next_due_at_ms: Option<i64>, idle: Duration) -> Duration {
-    match next_due_at_ms {
-        Some(due) => {
-            let millis = u64::try_from(due.saturating_sub(now_unix_millis())).unwrap_or(0);
-            Duration::from_millis(millis).clamp(Duration::from_millis(10), idle.max(Duration::from_millis(10)))
-        }
-        None => idle,
-    }
-}

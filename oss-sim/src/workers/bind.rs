@@ -6,8 +6,7 @@
 //! platform answers as it did the first time). A terminal already bound to the same number is treated as a
 //! re-bind: the binding is renewed under the new activation and confirmed; the platform's SMS tells the user.
 
-use super::commands::finished_with_reply;
-use super::RetryLater;
+use super::command_results::{count_platform_call, finished_with_reply, RetryLater};
 use crate::domain::binding::binding_id_for_activation;
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
@@ -167,14 +166,6 @@ fn refusal_text(code: ApiErrorCode) -> Option<String> {
         CommandOutcome::NumberLocked => Some(sms_replies::number_locked()),
         _ => None,
     }
-}
-
-pub(crate) fn count_platform_call<T>(state: &AppState, endpoint: &'static str, result: &Result<T, PlatformCallError>) {
-    let label = match result {
-        Ok(_) => "ok",
-        Err(error) => error.result_label(),
-    };
-    state.metrics.count_platform_call(endpoint.trim_start_matches("/v1/oss/"), label);
 }
 
 #[cfg(test)]

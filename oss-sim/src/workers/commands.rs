@@ -2,13 +2,15 @@
 //! the outcome with its reply in one transaction; a row that cannot finish now is retried with backoff.
 //! Rows of different numbers run at once (up to `command_concurrency`); one number's rows never overlap.
 
-use super::{bind, unbind, RetryLater};
+use super::command_results::{finished_with_reply, RetryLater};
+use super::idle::idle_wait;
+use super::{bind, unbind};
 use crate::domain::binding::BindingRecordState;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies::{self, DeviceMention};
 use crate::metrics::CommandLabels;
-use crate::state::{idle_wait, AppState};
-use crate::store::{BindingFilter, FinishedCommand, InboxRow, OutgoingReply};
+use crate::state::AppState;
+use crate::store::{BindingFilter, FinishedCommand, InboxRow};
 use numbind_process::clock::now_unix_millis;
 use numbind_wire::{Msisdn, SmsCommand, SmsCommandError};
 use std::collections::HashSet;
@@ -137,18 +139,8 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
     }
 }
 
-/// A finished command that answers the sender with `text`.
-pub(crate) fn finished_with_reply(
-    kind: CommandKind,
-    outcome: CommandOutcome,
-    to: &Msisdn,
-    text: String,
-) -> FinishedCommand {
-    FinishedCommand { kind, outcome, reply: Some(OutgoingReply { destination: to.clone(), text }), revocation: None }
-}
-
 /// An SMS that is not a command gets the specific reason: a bad code, or how to use the service.
-pub(crate) fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
+fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
     match error {
         SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => {
             finished_with_reply(CommandKind::Bind, CommandOutcome::InvalidCode, from, sms_replies::invalid_code())

@@ -1,6 +1,7 @@
 //! Sends queued reply SMS through the SMS centre, retrying with backoff until each is acknowledged.
 
-use crate::state::{idle_wait, AppState};
+use super::idle::idle_wait;
+use crate::state::AppState;
 use crate::store::OutboxRow;
 use numbind_process::clock::now_unix_millis;
 use numbind_smpp::esme::{EsmeClient, OutgoingSms};
