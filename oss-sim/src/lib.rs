@@ -6,12 +6,12 @@
 //! ID) before the SMS centre gets its ack; each step of a command is durable before the next; the outcome is
 //! recorded in the same transaction that queues the reply in `outbox_sms`; replies are sent until acked.
 
+mod clients;
 pub mod config;
 pub mod domain;
 mod error;
 mod http;
 mod metrics;
-mod outbound;
 mod state;
 mod store;
 mod workers;
@@ -44,7 +44,7 @@ pub async fn run(
         None => None,
     };
     let store = open_store(&config).await?;
-    let platform = outbound::platform::PlatformClient::new(
+    let platform = clients::platform::PlatformClient::new(
         &config.platform_url,
         config.platform_secret.clone(),
         config.platform_request_timeout,
@@ -52,7 +52,7 @@ pub async fn run(
     )
     .context("building the platform client")?;
     let token = CancellationToken::new();
-    let (smsc_client, inbound) = outbound::smsc::start_session(&config.smsc, token.child_token());
+    let (smsc_client, inbound) = clients::smsc::start_session(&config.smsc, token.child_token());
     let state = Arc::new(state::AppState::new(config, store, platform, token.clone()));
 
     let receiver = tokio::spawn(workers::receiver::run_receiver(state.clone(), inbound));

@@ -1,8 +1,8 @@
 //! Shared state of one running OSS: config, store, platform client, metrics, worker wake-ups, shutdown.
 
+use crate::clients::platform::PlatformClient;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::outbound::platform::PlatformClient;
 use crate::store::Store;
 use numbind_process::backoff::RetryPolicy;
 use numbind_process::clock::now_unix_millis;

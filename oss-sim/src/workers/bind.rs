@@ -7,11 +7,11 @@
 //! re-bind: the binding is renewed under the new activation and confirmed; the platform's SMS tells the user.
 
 use super::command_results::{count_platform_call, finished_with_reply, RetryLater};
+use crate::clients::platform::{PlatformCallError, CONFIRMATIONS, REDEMPTIONS};
 use crate::domain::binding::binding_id_for_activation;
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies;
-use crate::outbound::platform::{PlatformCallError, CONFIRMATIONS, REDEMPTIONS};
 use crate::state::AppState;
 use crate::store::{FinishedCommand, InboxRow, NewBinding, Revocation};
 use numbind_process::clock::now_unix_millis;

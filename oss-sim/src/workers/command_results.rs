@@ -2,8 +2,8 @@
 //! with its reply), how it waits (`RetryLater`), and how their platform calls are counted. It imports none of
 //! them, so the command worker can dispatch to each without a cycle.
 
+use crate::clients::platform::PlatformCallError;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
-use crate::outbound::platform::PlatformCallError;
 use crate::state::AppState;
 use crate::store::{FinishedCommand, OutgoingReply, StoreError};
 use numbind_wire::Msisdn;

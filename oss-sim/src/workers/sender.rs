@@ -13,7 +13,7 @@ pub(crate) async fn run_sender(state: Arc<AppState>, client: EsmeClient) {
             break;
         }
         let now = now_unix_millis();
-        match state.store.call(move |store| store.next_due_outbox(now)).await {
+        match state.store.call(move |store| store.due_outbox_row(now)).await {
             Ok(Some(row)) => {
                 send_one(&state, &client, row).await;
                 continue;
@@ -49,7 +49,7 @@ async fn send_one(state: &AppState, client: &EsmeClient, row: OutboxRow) {
             state.metrics.replies_sent.inc();
             tracing::info!(outbox_id, to = %row.destination, "reply sent");
             let now = now_unix_millis();
-            state.store.call(move |store| store.mark_outbox_sent(outbox_id, &smsc_message_id, now)).await
+            state.store.call(move |store| store.mark_outbox_delivered(outbox_id, &smsc_message_id, now)).await
         }
         Err(error) => {
             let next_attempt_at = state.retry_at_ms(row.attempts.saturating_add(1), None);
