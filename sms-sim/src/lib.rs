@@ -8,6 +8,7 @@
 pub mod config;
 mod domain;
 mod error;
+mod guards;
 mod http;
 mod metrics;
 mod smpp;
