@@ -1,39 +1,12 @@
-//! `ApiError`: the one place where errors become admin-API responses (`{"code": "...", "message": "..."}`).
+//! `ApiError`: the one place where errors become admin-API responses (wire's `ErrorBody`,
+//! `{"code": "...", "message": "..."}`). Bodies, paths and queries refused before a handler runs answer the
+//! same body through `numbind_process::http_api`.
 
 use crate::store::StoreError;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::{Deserialize, Serialize};
-
-/// The stable codes of the OSS admin API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum OssErrorCode {
-    InvalidRequest,
-    Unauthenticated,
-    SubscriberExists,
-    SubscriberNotFound,
-    MessageNotFound,
-    /// The OSS already holds another checkpoint at this sequence (it keeps the first).
-    CheckpointConflict,
-    /// A payment or refund ID was used before with another number or amount.
-    IdempotencyKeyReused,
-    NotFound,
-    StorageUnavailable,
-    Internal,
-    PayloadTooLarge,
-    #[serde(other)]
-    Other,
-}
-
-/// `{"code": "subscriber_not_found", "message": "no subscriber has this number"}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OssErrorBody {
-    pub code: OssErrorCode,
-    pub message: String,
-}
+use numbind_process::http_api::error_response;
+use numbind_wire::api::ApiErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -54,8 +27,6 @@ pub(crate) enum ApiError {
     ComponentUnauthenticated,
     #[error("another audit checkpoint is held at sequence {0}; the first is kept")]
     CheckpointConflict(i64),
-    #[error("the request body is larger than {} bytes", crate::http::MAX_BODY_BYTES)]
-    PayloadTooLarge,
     #[error("store: {0}")]
     Store(StoreError),
 }
@@ -72,20 +43,19 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
-            ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, OssErrorCode::InvalidRequest),
-            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
-            ApiError::SubscriberExists => (StatusCode::CONFLICT, OssErrorCode::SubscriberExists),
-            ApiError::SubscriberNotFound => (StatusCode::NOT_FOUND, OssErrorCode::SubscriberNotFound),
-            ApiError::MessageNotFound => (StatusCode::NOT_FOUND, OssErrorCode::MessageNotFound),
-            ApiError::RouteNotFound => (StatusCode::NOT_FOUND, OssErrorCode::NotFound),
-            ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, OssErrorCode::Unauthenticated),
-            ApiError::CheckpointConflict(_) => (StatusCode::CONFLICT, OssErrorCode::CheckpointConflict),
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, OssErrorCode::PayloadTooLarge),
-            ApiError::Store(StoreError::ConflictingRetry) => (StatusCode::CONFLICT, OssErrorCode::IdempotencyKeyReused),
+            ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, ApiErrorCode::InvalidRequest),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthenticated),
+            ApiError::SubscriberExists => (StatusCode::CONFLICT, ApiErrorCode::SubscriberExists),
+            ApiError::SubscriberNotFound => (StatusCode::NOT_FOUND, ApiErrorCode::SubscriberNotFound),
+            ApiError::MessageNotFound => (StatusCode::NOT_FOUND, ApiErrorCode::MessageNotFound),
+            ApiError::RouteNotFound => (StatusCode::NOT_FOUND, ApiErrorCode::NotFound),
+            ApiError::ComponentUnauthenticated => (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthenticated),
+            ApiError::CheckpointConflict(_) => (StatusCode::CONFLICT, ApiErrorCode::CheckpointConflict),
+            ApiError::Store(StoreError::ConflictingRetry) => (StatusCode::CONFLICT, ApiErrorCode::IdempotencyKeyReused),
             ApiError::Store(StoreError::Sqlite(_)) => {
-                (StatusCode::SERVICE_UNAVAILABLE, OssErrorCode::StorageUnavailable)
+                (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::StorageUnavailable)
             }
-            ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, OssErrorCode::Internal),
+            ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
         };
         let message = if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
@@ -93,12 +63,10 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let mut response = (status, Json(OssErrorBody { code, message })).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
-        }
+        let retry_after_seconds = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1);
+        let mut response = error_response(status, code, message, retry_after_seconds);
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

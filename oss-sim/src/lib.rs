@@ -6,14 +6,14 @@
 //! ID) before the SMS centre gets its ack; each step of a command is durable before the next; the outcome is
 //! recorded in the same transaction that queues the reply in `outbox_sms`; replies are sent until acked.
 
+mod clients;
 pub mod config;
 pub mod domain;
 mod error;
 mod http;
-mod outbound;
+mod metrics;
 mod state;
 mod store;
-mod telemetry;
 mod workers;
 
 #[cfg(feature = "cli")]
@@ -22,7 +22,6 @@ pub mod cli;
 pub use config::{Config, SmscLink};
 pub use domain::binding::{BindingRecord, BindingRecordState};
 pub use domain::subscriber::{Plan, Subscriber, SubscriberStatus};
-pub use error::{OssErrorBody, OssErrorCode};
 pub use http::bindings::BindingList;
 pub use http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 
@@ -45,7 +44,7 @@ pub async fn run(
         None => None,
     };
     let store = open_store(&config).await?;
-    let platform = outbound::platform::PlatformClient::new(
+    let platform = clients::platform::PlatformClient::new(
         &config.platform_url,
         config.platform_secret.clone(),
         config.platform_request_timeout,
@@ -53,7 +52,7 @@ pub async fn run(
     )
     .context("building the platform client")?;
     let token = CancellationToken::new();
-    let (smsc_client, inbound) = outbound::smsc::start_session(&config.smsc, token.child_token());
+    let (smsc_client, inbound) = clients::smsc::start_session(&config.smsc, token.child_token());
     let state = Arc::new(state::AppState::new(config, store, platform, token.clone()));
 
     let receiver = tokio::spawn(workers::receiver::run_receiver(state.clone(), inbound));
@@ -95,7 +94,8 @@ async fn open_store(config: &Config) -> anyhow::Result<store::Store> {
     let store = tokio::task::spawn_blocking(move || {
         let store = store::Store::open(&database_path)?;
         if seed {
-            let inserted = store.seed_subscribers(&domain::subscriber::demo_subscribers(), state::now_unix_ms())?;
+            let inserted = store
+                .seed_subscribers(&domain::subscriber::demo_subscribers(), numbind_process::clock::now_unix_millis())?;
             tracing::info!(inserted, "demo subscribers seeded");
         }
         Ok::<_, store::StoreError>(store)

@@ -1,10 +1,11 @@
 //! Shared state of one running OSS: config, store, platform client, metrics, worker wake-ups, shutdown.
 
+use crate::clients::platform::PlatformClient;
 use crate::config::Config;
-use crate::domain::backoff::{random_fraction, BackoffPolicy};
-use crate::outbound::platform::PlatformClient;
+use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::telemetry::Metrics;
+use numbind_process::backoff::RetryPolicy;
+use numbind_process::clock::now_unix_millis;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -35,29 +36,14 @@ impl AppState {
         }
     }
 
-    /// When retry number `attempt` of something is due, in Unix milliseconds.
-    pub(crate) fn retry_at_ms(&self, attempt: u32, retry_after: Option<Duration>) -> i64 {
-        let policy = BackoffPolicy { initial: self.config.retry_initial_backoff, max: self.config.retry_max_backoff };
-        let delay = policy.delay(attempt, random_fraction(), retry_after);
-        now_unix_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+    /// How retries of platform calls and SMS submits are spaced.
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::new(self.config.retry_initial_backoff, self.config.retry_max_backoff)
     }
-}
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// How long an idle worker sleeps: until `next_due_at_ms`, at least 10 ms, at most `idle`.
-pub(crate) fn idle_wait(next_due_at_ms: Option<i64>, idle: Duration) -> Duration {
-    match next_due_at_ms {
-        Some(due) => {
-            let millis = u64::try_from(due.saturating_sub(now_unix_ms())).unwrap_or(0);
-            Duration::from_millis(millis).clamp(Duration::from_millis(10), idle.max(Duration::from_millis(10)))
-        }
-        None => idle,
+    /// When retry number `attempt` of something is due (1 for the first retry), in Unix milliseconds.
+    pub(crate) fn retry_at_ms(&self, attempt: u32, retry_after: Option<Duration>) -> i64 {
+        let delay = self.retry_policy().random_delay(attempt.saturating_sub(1), retry_after);
+        now_unix_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
     }
 }

@@ -8,17 +8,17 @@
 pub mod config;
 mod domain;
 mod error;
+mod guards;
 mod http;
+mod metrics;
 mod smpp;
 mod state;
 mod store;
-mod telemetry;
 
 #[cfg(feature = "cli")]
 pub mod cli;
 
 pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount};
-pub use error::{SmscErrorBody, SmscErrorCode};
 
 use anyhow::Context;
 use numbind_process::tls::ServerTls;

@@ -2,10 +2,10 @@
 
 use crate::domain::binding::BindingRecordState;
 use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
-use crate::error::OssErrorBody;
 use crate::http::bindings::BindingList;
 use crate::http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 use anyhow::Context;
+use numbind_wire::api::ErrorBody;
 use numbind_wire::{Msisdn, TerminalId};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -151,8 +151,7 @@ impl AdminClient {
         let status = response.status();
         let bytes = response.bytes().await.context("reading the oss answer")?;
         if !status.is_success() {
-            let error: OssErrorBody =
-                serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
+            let error: ErrorBody = serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
             anyhow::bail!("oss answered {status} {:?}: {}", error.code, error.message);
         }
         serde_json::from_slice(&bytes).context("the oss answer is not understood")

@@ -1,7 +1,6 @@
-//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, backoff, and
-//! whether billing charges a number.
+//! Pure types and decisions of the OSS: subscribers, eligibility, bindings, inbox outcomes, replies, and whether
+//! billing charges a number.
 
-pub mod backoff;
 pub mod binding;
 pub mod charging;
 pub mod eligibility;

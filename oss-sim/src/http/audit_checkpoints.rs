@@ -2,15 +2,16 @@
 //! client `platform`) keeps a signed checkpoint, the first one per sequence; `GET /v1/audit-checkpoints` (admin)
 //! serves the copies, which `numbind audit verify` compares with the platform's chain.
 
-use super::extract::ApiQuery;
 use super::revocations::verify_platform_hmac;
 use crate::error::ApiError;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::CheckpointInsert;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
+use numbind_process::clock::now_unix_millis;
+use numbind_process::http_api::ApiQuery;
 use numbind_wire::audit_checkpoint::{
     AuditCheckpoint, AuditCheckpointList, AuditCheckpointOutcome, AuditCheckpointReceipt, SignedAuditCheckpoint,
 };
@@ -50,7 +51,7 @@ pub(super) async fn receive_audit_checkpoint(
     let checkpoint = checkpoint_of(&state, &signed)?;
     let sequence = checkpoint.sequence;
     let head_hash = checkpoint.head_hash.to_ascii_lowercase();
-    let now_ms = now_unix_ms();
+    let now_ms = now_unix_millis();
     let insert =
         state.store.call(move |store| store.store_audit_checkpoint(sequence, &head_hash, &signed, now_ms)).await?;
     let outcome = match insert {

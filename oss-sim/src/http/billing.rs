@@ -6,11 +6,13 @@
 use super::revocations::verify_platform_hmac;
 use crate::domain::charging::{ChargeLimits, LimitOverride};
 use crate::error::ApiError;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
+use numbind_process::clock::now_unix_millis;
+use numbind_process::http_api::{ApiJson, ApiPath};
 use numbind_wire::api::{BillingRefundOutcome, BillingRefundRequest, ChargeOutcome, ChargeRequest};
 use numbind_wire::Msisdn;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub(super) async fn charge(
     verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
     let request: ChargeRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::InvalidRequest(format!("malformed charge: {error}")))?;
-    let (limits, now_ms) = (state.config.charge_limits, now_unix_ms());
+    let (limits, now_ms) = (state.config.charge_limits, now_unix_millis());
     let payment_id = request.payment_id.clone();
     let outcome = state.store.call(move |store| store.charge(&request, limits, now_ms)).await?;
     state.metrics.count_charge(&outcome);
@@ -47,7 +49,7 @@ pub(super) async fn check_charge(
     verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
     let request: ChargeRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::InvalidRequest(format!("malformed charge check: {error}")))?;
-    let (limits, now_ms) = (state.config.charge_limits, now_unix_ms());
+    let (limits, now_ms) = (state.config.charge_limits, now_unix_millis());
     Ok(Json(state.store.call(move |store| store.check_charge(&request, limits, now_ms)).await?))
 }
 
@@ -63,7 +65,7 @@ pub(super) async fn refund(
     verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
     let request: BillingRefundRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::InvalidRequest(format!("malformed refund: {error}")))?;
-    let (refund_id, payment_id, now_ms) = (request.refund_id.clone(), request.payment_id.clone(), now_unix_ms());
+    let (refund_id, payment_id, now_ms) = (request.refund_id.clone(), request.payment_id.clone(), now_unix_millis());
     let outcome = state.store.call(move |store| store.refund(&request, now_ms)).await?;
     tracing::info!(%refund_id, %payment_id, ?outcome, "refund decided");
     Ok(Json(outcome))
@@ -72,7 +74,7 @@ pub(super) async fn refund(
 /// `GET /v1/subscribers/{msisdn}/charge-limits` (admin): the subscriber's own limits and those in force.
 pub(super) async fn get_charge_limits(
     State(state): State<Arc<AppState>>,
-    super::extract::ApiPath(msisdn): super::extract::ApiPath<String>,
+    ApiPath(msisdn): ApiPath<String>,
 ) -> Result<Json<ChargeLimitsView>, ApiError> {
     let msisdn = parse_msisdn(&msisdn)?;
     let operator = state.config.charge_limits;
@@ -84,8 +86,8 @@ pub(super) async fn get_charge_limits(
 /// operator's). Each must be zero or more.
 pub(super) async fn set_charge_limits(
     State(state): State<Arc<AppState>>,
-    super::extract::ApiPath(msisdn): super::extract::ApiPath<String>,
-    super::extract::ApiJson(own): super::extract::ApiJson<LimitOverride>,
+    ApiPath(msisdn): ApiPath<String>,
+    ApiJson(own): ApiJson<LimitOverride>,
 ) -> Result<Json<ChargeLimitsView>, ApiError> {
     let msisdn = parse_msisdn(&msisdn)?;
     let fields =

@@ -1,6 +1,5 @@
 //! `GET /v1/bindings?msisdn=&terminal_id=&state=`: the OSS's binding records (full numbers).
 
-use super::extract::ApiQuery;
 use super::subscribers::parse_msisdn;
 use crate::domain::binding::{BindingRecord, BindingRecordState};
 use crate::error::ApiError;
@@ -8,6 +7,7 @@ use crate::state::AppState;
 use crate::store::BindingFilter;
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::ApiQuery;
 use numbind_wire::TerminalId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

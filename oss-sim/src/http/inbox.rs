@@ -1,11 +1,11 @@
 //! `GET /v1/inbox/{smsc_message_id}`: how the OSS processed one SMS (state, outcome, replies).
 
-use super::extract::ApiPath;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::InboxView;
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::ApiPath;
 use std::sync::Arc;
 
 pub(super) async fn inbox_message(

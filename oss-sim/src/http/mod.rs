@@ -3,8 +3,6 @@
 mod audit_checkpoints;
 mod billing;
 pub(crate) mod bindings;
-mod body_limit;
-mod extract;
 mod inbox;
 mod openapi;
 mod revocations;
@@ -18,12 +16,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use numbind_process::http_api::{metrics_response, refuse_oversized_bodies, MAX_BODY_BYTES};
 use numbind_wire::audit_checkpoint::{OSS_AUDIT_CHECKPOINTS_PATH, PLATFORM_AUDIT_CHECKPOINTS_PATH};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-
-pub(crate) use body_limit::MAX_BODY_BYTES;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -58,7 +55,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(body_limit::refuse_oversized_bodies))
+        .layer(middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -92,9 +89,5 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    match state.metrics.render() {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
-            .into_response(),
-        Err(_) => ApiError::RouteNotFound.into_response(),
-    }
+    metrics_response(state.metrics.registry())
 }

@@ -2,11 +2,12 @@
 //! factory reset). Component HMAC with client `platform` and the shared secret; idempotent, so it always drains.
 
 use crate::error::ApiError;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
+use numbind_process::clock::{now_unix_millis, now_unix_seconds};
 use numbind_wire::api::{PlatformRevocationRequest, PlatformRevocationResponse};
 use numbind_wire::component_auth::ComponentAuthorization;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub(super) fn verify_platform_hmac(
     if authorization.client != PLATFORM_CLIENT {
         return Err(ApiError::ComponentUnauthenticated);
     }
-    let now_seconds = now_unix_ms() / 1000;
+    let now_seconds = now_unix_seconds();
     // `abs_diff`: a hostile timestamp (i64::MIN) must not overflow the subtraction.
     if authorization.timestamp_unix_seconds.abs_diff(now_seconds) > TIMESTAMP_WINDOW_SECONDS.unsigned_abs() {
         return Err(ApiError::ComponentUnauthenticated);
@@ -52,7 +53,7 @@ pub(super) async fn revoke_for_platform(
     verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
     let request: PlatformRevocationRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::InvalidRequest(format!("malformed revocation: {error}")))?;
-    let (stored_request, now_ms) = (request.clone(), now_unix_ms());
+    let (stored_request, now_ms) = (request.clone(), now_unix_millis());
     let outcome = state.store.call(move |store| store.revoke_binding_for_platform(&stored_request, now_ms)).await?;
     tracing::info!(
         revocation_id = %request.revocation_id,

@@ -1,12 +1,13 @@
 //! `/v1/subscribers`: create, read, change and list subscribers (full numbers: the operator's own system).
 
-use super::extract::{ApiJson, ApiPath};
 use crate::domain::subscriber::{check_device_limit, Plan, Subscriber, SubscriberStatus};
 use crate::error::ApiError;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use numbind_process::clock::now_unix_millis;
+use numbind_process::http_api::{ApiJson, ApiPath};
 use numbind_wire::Msisdn;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -101,7 +102,7 @@ pub(super) async fn create_subscriber(
 ) -> Result<(StatusCode, Json<Subscriber>), ApiError> {
     let subscriber = request.into_subscriber()?;
     let stored = subscriber.clone();
-    let now = now_unix_ms();
+    let now = now_unix_millis();
     state.store.call(move |store| store.insert_subscriber(&stored, now)).await?;
     tracing::info!(status = subscriber.status.as_str(), "subscriber created");
     Ok((StatusCode::CREATED, Json(subscriber)))
@@ -126,7 +127,7 @@ pub(super) async fn update_subscriber(
     let current = state.store.call(move |store| store.get_subscriber(&msisdn)).await?;
     let updated = request.apply_to(current.ok_or(ApiError::SubscriberNotFound)?)?;
     let stored = updated.clone();
-    let now = now_unix_ms();
+    let now = now_unix_millis();
     if !state.store.call(move |store| store.update_subscriber(&stored, now)).await? {
         return Err(ApiError::SubscriberNotFound);
     }

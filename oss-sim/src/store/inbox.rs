@@ -1,7 +1,7 @@
 //! SQL of the `inbox` table: every received SMS once (deduplicated), its progress, and its outcome.
 
 use super::bindings::{record_binding_in, revoke_binding_in, revoke_bindings_of_number_in, NewBinding};
-use super::outbox::{queue_reply_in, OutgoingReply};
+use super::outbox::{enqueue_reply_in, OutgoingReply};
 use super::{Store, StoreError};
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use numbind_wire::api::{BindingOutcome, RedeemCodeResponse};
@@ -149,7 +149,7 @@ impl Store {
 
     /// The oldest due pending row whose sender has no older pending row (each number's commands run in order).
     #[cfg(test)]
-    pub(crate) fn next_due_inbox(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
+    pub(crate) fn due_inbox_row(&self, now_ms: i64) -> Result<Option<InboxRow>, StoreError> {
         Ok(self.due_inbox_rows(now_ms, 1, &HashSet::new())?.into_iter().next())
     }
 
@@ -253,7 +253,7 @@ impl Store {
                 None => {}
             }
             if let Some(reply) = &finished.reply {
-                queue_reply_in(transaction, Some(inbox_id), reply, now_ms)?;
+                enqueue_reply_in(transaction, Some(inbox_id), reply, now_ms)?;
             }
             Ok(())
         })
@@ -379,7 +379,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         assert!(matches!(store.insert_inbox(&message("m-1", "13800138000", "hi")), Ok(InboxInsert::Inserted { .. })));
         assert_eq!(store.insert_inbox(&message("m-1", "13800138000", "hi")).unwrap(), InboxInsert::Duplicate);
-        assert!(store.next_due_inbox(1_000).unwrap().is_some());
+        assert!(store.due_inbox_row(1_000).unwrap().is_some());
     }
 
     #[test]
@@ -388,13 +388,13 @@ mod tests {
         store.insert_inbox(&message("m-1", "13800138000", "a")).unwrap();
         store.insert_inbox(&message("m-2", "13800138000", "b")).unwrap();
         store.insert_inbox(&message("m-3", "13800138001", "c")).unwrap();
-        let first = store.next_due_inbox(1_000).unwrap().unwrap();
+        let first = store.due_inbox_row(1_000).unwrap().unwrap();
         assert_eq!(first.text, "a");
         store.reschedule_inbox(first.inbox_id, 5_000, "platform unavailable").unwrap();
         // m-2 waits behind m-1 (same sender); m-3 goes ahead.
-        assert_eq!(store.next_due_inbox(1_000).unwrap().unwrap().text, "c");
+        assert_eq!(store.due_inbox_row(1_000).unwrap().unwrap().text, "c");
         assert_eq!(store.next_inbox_due_at().unwrap(), Some(1_000));
-        assert_eq!(store.next_due_inbox(5_000).unwrap().unwrap().attempts, 1);
+        assert_eq!(store.due_inbox_row(5_000).unwrap().unwrap().attempts, 1);
     }
 
     #[test]
@@ -414,22 +414,22 @@ mod tests {
     fn finishing_a_row_queues_its_reply_in_the_same_step_and_only_once() {
         let store = Store::open_in_memory().unwrap();
         store.insert_inbox(&message("m-1", "13800138000", "hello")).unwrap();
-        let row = store.next_due_inbox(1_000).unwrap().unwrap();
+        let row = store.due_inbox_row(1_000).unwrap().unwrap();
         let done = finished(CommandOutcome::UnknownCommand, "reply", "13800138000");
         store.finish_inbox(row.inbox_id, &done, 2_000).unwrap();
         store.finish_inbox(row.inbox_id, &done, 2_001).unwrap();
-        assert!(store.next_due_inbox(10_000).unwrap().is_none());
+        assert!(store.due_inbox_row(10_000).unwrap().is_none());
         let view = store.inbox_view("m-1").unwrap().unwrap();
         assert_eq!((view.state.as_str(), view.outcome.as_deref()), ("processed", Some("unknown_command")));
         assert_eq!(view.replies, vec!["reply".to_owned()]);
-        assert!(store.next_due_outbox(2_000).unwrap().is_some());
+        assert!(store.due_outbox_row(2_000).unwrap().is_some());
     }
 
     #[test]
     fn a_saved_redemption_and_verdict_survive_for_the_retry() {
         let store = Store::open_in_memory().unwrap();
         store.insert_inbox(&message("m-1", "13800138000", "BIND WDJBMJHT")).unwrap();
-        let row = store.next_due_inbox(1_000).unwrap().unwrap();
+        let row = store.due_inbox_row(1_000).unwrap().unwrap();
         let redemption = RedeemCodeResponse {
             activation_id: "act-1".into(),
             terminal_id: numbind_wire::TerminalId::parse("STB-000001").unwrap(),
@@ -438,7 +438,7 @@ mod tests {
         };
         let verdict = BindingOutcome::Bound { binding_id: "bnd-1".into() };
         store.save_redemption_and_verdict(row.inbox_id, &redemption, &verdict, None, 1_000).unwrap();
-        let again = store.next_due_inbox(1_000).unwrap().unwrap();
+        let again = store.due_inbox_row(1_000).unwrap().unwrap();
         assert_eq!(again.redemption, Some(redemption));
         assert_eq!(again.verdict, Some(verdict));
         assert_eq!(again.request_id(), "m-1");

@@ -27,7 +27,8 @@ impl OutboxRow {
     }
 }
 
-pub(super) fn queue_reply_in(
+/// Queues `reply` in the caller's transaction, with the state change that caused it.
+pub(super) fn enqueue_reply_in(
     transaction: &Connection,
     inbox_id: Option<i64>,
     reply: &OutgoingReply,
@@ -43,7 +44,8 @@ pub(super) fn queue_reply_in(
 }
 
 impl Store {
-    pub(crate) fn next_due_outbox(&self, now_ms: i64) -> Result<Option<OutboxRow>, StoreError> {
+    /// The queued reply due first (at `now_ms` or before), if any.
+    pub(crate) fn due_outbox_row(&self, now_ms: i64) -> Result<Option<OutboxRow>, StoreError> {
         self.read(|connection| {
             let raw = connection
                 .prepare_cached(
@@ -71,6 +73,7 @@ impl Store {
         })
     }
 
+    /// When the next queued reply is due, in Unix milliseconds.
     pub(crate) fn next_outbox_due_at(&self) -> Result<Option<i64>, StoreError> {
         self.read(|connection| {
             Ok(connection
@@ -79,7 +82,8 @@ impl Store {
         })
     }
 
-    pub(crate) fn mark_outbox_sent(
+    /// The SMS centre acknowledged the reply: it is never sent again.
+    pub(crate) fn mark_outbox_delivered(
         &self,
         outbox_id: i64,
         smsc_message_id: &str,
@@ -95,6 +99,7 @@ impl Store {
         })
     }
 
+    /// The reply failed: one more attempt, due at `next_attempt_at_ms`.
     pub(crate) fn reschedule_outbox(
         &self,
         outbox_id: i64,
@@ -121,16 +126,16 @@ mod tests {
     fn a_reply_is_due_until_sent_and_waits_after_a_failure() {
         let store = Store::open_in_memory().unwrap();
         let reply = OutgoingReply { destination: Msisdn::parse("13800138000").unwrap(), text: "hi".into() };
-        store.write(|transaction| queue_reply_in(transaction, None, &reply, 100)).unwrap();
-        let row = store.next_due_outbox(100).unwrap().unwrap();
+        store.write(|transaction| enqueue_reply_in(transaction, None, &reply, 100)).unwrap();
+        let row = store.due_outbox_row(100).unwrap().unwrap();
         assert_eq!(row.client_reference(), format!("oss-out-{}", row.outbox_id));
         store.reschedule_outbox(row.outbox_id, 500, "not bound").unwrap();
-        assert!(store.next_due_outbox(499).unwrap().is_none());
+        assert!(store.due_outbox_row(499).unwrap().is_none());
         assert_eq!(store.next_outbox_due_at().unwrap(), Some(500));
-        let again = store.next_due_outbox(500).unwrap().unwrap();
+        let again = store.due_outbox_row(500).unwrap().unwrap();
         assert_eq!(again.attempts, 1);
-        store.mark_outbox_sent(again.outbox_id, "smsc-1", 600).unwrap();
-        assert!(store.next_due_outbox(10_000).unwrap().is_none());
+        store.mark_outbox_delivered(again.outbox_id, "smsc-1", 600).unwrap();
+        assert!(store.due_outbox_row(10_000).unwrap().is_none());
         assert_eq!(store.next_outbox_due_at().unwrap(), None);
     }
 }

@@ -6,15 +6,15 @@
 //! platform answers as it did the first time). A terminal already bound to the same number is treated as a
 //! re-bind: the binding is renewed under the new activation and confirmed; the platform's SMS tells the user.
 
-use super::commands::finished_with_reply;
-use super::RetryLater;
+use super::command_results::{count_platform_call, finished_with_reply, RetryLater};
+use crate::clients::platform::{PlatformCallError, CONFIRMATIONS, REDEMPTIONS};
 use crate::domain::binding::binding_id_for_activation;
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies;
-use crate::outbound::platform::{PlatformCallError, CONFIRMATIONS, REDEMPTIONS};
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::{FinishedCommand, InboxRow, NewBinding, Revocation};
+use numbind_process::clock::now_unix_millis;
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::statement::DenialReason;
 use numbind_wire::ActivationCode;
@@ -126,7 +126,7 @@ async fn decide(
     tracing::info!(verdict = ?verdict, "eligibility decided");
     let inbox_id = row.inbox_id;
     let (saved_redemption, saved_verdict) = (redemption.clone(), verdict.clone());
-    let now = now_unix_ms();
+    let now = now_unix_millis();
     state
         .store
         .call_write(move |store| {
@@ -166,14 +166,6 @@ fn refusal_text(code: ApiErrorCode) -> Option<String> {
         CommandOutcome::NumberLocked => Some(sms_replies::number_locked()),
         _ => None,
     }
-}
-
-pub(crate) fn count_platform_call<T>(state: &AppState, endpoint: &'static str, result: &Result<T, PlatformCallError>) {
-    let label = match result {
-        Ok(_) => "ok",
-        Err(error) => error.result_label(),
-    };
-    state.metrics.count_platform_call(endpoint.trim_start_matches("/v1/oss/"), label);
 }
 
 #[cfg(test)]

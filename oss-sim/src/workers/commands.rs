@@ -2,13 +2,16 @@
 //! the outcome with its reply in one transaction; a row that cannot finish now is retried with backoff.
 //! Rows of different numbers run at once (up to `command_concurrency`); one number's rows never overlap.
 
-use super::{bind, unbind, RetryLater};
+use super::command_results::{finished_with_reply, RetryLater};
+use super::idle::idle_wait;
+use super::{bind, unbind};
 use crate::domain::binding::BindingRecordState;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies::{self, DeviceMention};
-use crate::state::{idle_wait, now_unix_ms, AppState};
-use crate::store::{BindingFilter, FinishedCommand, InboxRow, OutgoingReply};
-use crate::telemetry::CommandLabels;
+use crate::metrics::CommandLabels;
+use crate::state::AppState;
+use crate::store::{BindingFilter, FinishedCommand, InboxRow};
+use numbind_process::clock::now_unix_millis;
 use numbind_wire::{Msisdn, SmsCommand, SmsCommandError};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -37,7 +40,7 @@ pub(crate) async fn run_command_worker(state: Arc<AppState>) {
             let next_due = state.store.call(|store| store.next_inbox_due_at()).await.ok().flatten();
             // Rows already due belong to numbers still in flight: their turn comes when one finishes.
             match next_due {
-                Some(due) if due <= now_unix_ms() => state.config.idle_poll_interval,
+                Some(due) if due <= now_unix_millis() => state.config.idle_poll_interval,
                 next_due => idle_wait(next_due, state.config.idle_poll_interval),
             }
         };
@@ -67,7 +70,7 @@ async fn start_due_rows(
     if free_slots == 0 {
         return false;
     }
-    let now = now_unix_ms();
+    let now = now_unix_millis();
     // A busy number's oldest pending row is the one in flight: the store skips those numbers.
     let busy = busy_numbers.clone();
     let startable = match state.store.call(move |store| store.due_inbox_rows(now, free_slots, &busy)).await {
@@ -102,7 +105,7 @@ async fn process_row(state: &AppState, row: InboxRow) {
         Ok(finished) => {
             let labels = CommandLabels { kind: finished.kind.as_str(), outcome: finished.outcome.as_str() };
             let queues_reply = finished.reply.is_some();
-            let now = now_unix_ms();
+            let now = now_unix_millis();
             let recorded = state.store.call_write(move |store| store.finish_inbox(inbox_id, &finished, now)).await;
             if recorded.is_ok() {
                 state.metrics.commands.get_or_create(&labels).inc();
@@ -136,18 +139,8 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
     }
 }
 
-/// A finished command that answers the sender with `text`.
-pub(crate) fn finished_with_reply(
-    kind: CommandKind,
-    outcome: CommandOutcome,
-    to: &Msisdn,
-    text: String,
-) -> FinishedCommand {
-    FinishedCommand { kind, outcome, reply: Some(OutgoingReply { destination: to.clone(), text }), revocation: None }
-}
-
 /// An SMS that is not a command gets the specific reason: a bad code, or how to use the service.
-pub(crate) fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
+fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
     match error {
         SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => {
             finished_with_reply(CommandKind::Bind, CommandOutcome::InvalidCode, from, sms_replies::invalid_code())

@@ -2,8 +2,9 @@
 //! Deliveries are stored concurrently (a window's worth shares one group commit).
 
 use crate::domain::inbox::dedupe_key;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::{InboxInsert, NewInboxMessage};
+use numbind_process::clock::now_unix_millis;
 use numbind_smpp::esme::{DeliverVerdict, InboundDelivery};
 use numbind_wire::Msisdn;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub(crate) async fn run_receiver(state: Arc<AppState>, mut inbound: mpsc::Receiv
             let _ = reply.send(DeliverVerdict::Accept);
             continue;
         };
-        let received_at_ms = now_unix_ms();
+        let received_at_ms = now_unix_millis();
         let message = NewInboxMessage {
             dedupe_key: dedupe_key(
                 sms.smsc_message_id.as_deref(),

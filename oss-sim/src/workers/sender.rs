@@ -1,7 +1,9 @@
 //! Sends queued reply SMS through the SMS centre, retrying with backoff until each is acknowledged.
 
-use crate::state::{idle_wait, now_unix_ms, AppState};
+use super::idle::idle_wait;
+use crate::state::AppState;
 use crate::store::OutboxRow;
+use numbind_process::clock::now_unix_millis;
 use numbind_smpp::esme::{EsmeClient, OutgoingSms};
 use std::sync::Arc;
 
@@ -10,8 +12,8 @@ pub(crate) async fn run_sender(state: Arc<AppState>, client: EsmeClient) {
         if state.shutdown.is_cancelled() {
             break;
         }
-        let now = now_unix_ms();
-        match state.store.call(move |store| store.next_due_outbox(now)).await {
+        let now = now_unix_millis();
+        match state.store.call(move |store| store.due_outbox_row(now)).await {
             Ok(Some(row)) => {
                 send_one(&state, &client, row).await;
                 continue;
@@ -46,8 +48,8 @@ async fn send_one(state: &AppState, client: &EsmeClient, row: OutboxRow) {
         Ok(smsc_message_id) => {
             state.metrics.replies_sent.inc();
             tracing::info!(outbox_id, to = %row.destination, "reply sent");
-            let now = now_unix_ms();
-            state.store.call(move |store| store.mark_outbox_sent(outbox_id, &smsc_message_id, now)).await
+            let now = now_unix_millis();
+            state.store.call(move |store| store.mark_outbox_delivered(outbox_id, &smsc_message_id, now)).await
         }
         Err(error) => {
             let next_attempt_at = state.retry_at_ms(row.attempts.saturating_add(1), None);

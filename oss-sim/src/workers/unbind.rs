@@ -1,11 +1,9 @@
 //! `UNBIND`: the platform unbinds every terminal the number pays for; the OSS revokes its records and replies.
 
-use super::bind::count_platform_call;
-use super::commands::finished_with_reply;
-use super::RetryLater;
+use super::command_results::{count_platform_call, finished_with_reply, RetryLater};
+use crate::clients::platform::{PlatformCallError, UNBINDINGS};
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies::{self, DeviceMention};
-use crate::outbound::platform::{PlatformCallError, UNBINDINGS};
 use crate::state::AppState;
 use crate::store::{FinishedCommand, InboxRow, Revocation};
 use numbind_wire::api::{ApiErrorCode, OssUnbindRequest};

@@ -1,8 +1,8 @@
 //! `phone send` and `phone inbox`: a handset talking to the SMS centre's phone API.
 
 use crate::domain::receipt::format_utc;
-use crate::error::SmscErrorBody;
 use anyhow::{bail, Context};
+use numbind_wire::api::ErrorBody;
 use numbind_wire::{Msisdn, ShortCode};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -113,7 +113,7 @@ fn without_the_number(base: &str, error: reqwest::Error) -> anyhow::Error {
 
 async fn describe_error(response: reqwest::Response) -> String {
     let status = response.status();
-    match response.json::<SmscErrorBody>().await {
+    match response.json::<ErrorBody>().await {
         Ok(body) => format!("{status}: {:?}: {}", body.code, body.message),
         Err(_) => status.to_string(),
     }

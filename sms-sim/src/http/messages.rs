@@ -1,11 +1,11 @@
 //! `/v1/messages/{message_id}`: where a message is (direction, state, attempts), never whose it is.
 
-use super::extract::ApiPath;
 use crate::domain::message::MessageId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::ApiPath;
 use serde::Serialize;
 use std::sync::Arc;
 

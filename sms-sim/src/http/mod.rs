@@ -1,7 +1,5 @@
 //! The phone API router: routes, request IDs, tracing, `/healthz`, `/metrics`, and JSON-only errors.
 
-mod body_limit;
-mod extract;
 mod messages;
 mod openapi;
 mod phones;
@@ -10,14 +8,13 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, State};
 use axum::http::{header, Request};
-use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use numbind_process::http_api::{metrics_response, refuse_oversized_bodies, MAX_BODY_BYTES};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-
-pub(crate) use body_limit::MAX_BODY_BYTES;
 
 const REQUEST_ID: &str = "x-request-id";
 
@@ -38,7 +35,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async { ApiError::NotFound("route") })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(body_limit::refuse_oversized_bodies))
+        .layer(axum::middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -49,10 +46,6 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    match state.metrics.render() {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
-            .into_response(),
-        Err(_) => ApiError::NotFound("metrics").into_response(),
-    }
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    metrics_response(state.metrics.registry())
 }

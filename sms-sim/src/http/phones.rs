@@ -1,13 +1,14 @@
 //! `/v1/phones/{msisdn}/...`: a phone sends an SMS to a short code, and reads its inbox.
 
-use super::extract::{ApiJson, ApiPath};
 use crate::domain::message::MessageId;
 use crate::error::ApiError;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::NewMobileOriginated;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use numbind_process::clock::now_unix_millis;
+use numbind_process::http_api::{ApiJson, ApiPath};
 use numbind_wire::{Msisdn, ShortCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -67,7 +68,7 @@ pub(crate) async fn send_message(
         destination_short_code: to.as_str().to_owned(),
         text: request.text,
         account,
-        now_ms: now_unix_ms(),
+        now_ms: now_unix_millis(),
     };
     let max_queue = state.config.max_queue;
     state.store.call_write(move |store| store.insert_mobile_originated(&message, max_queue)).await?;

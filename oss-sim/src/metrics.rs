@@ -1,6 +1,5 @@
 //! Prometheus metrics of the OSS (`/metrics`).
 
-use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -72,9 +71,15 @@ impl Metrics {
         self.charges.get_or_create(&ChargeLabels { outcome }).inc();
     }
 
-    pub(crate) fn render(&self) -> Result<String, std::fmt::Error> {
+    /// The registry `GET /metrics` encodes.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    #[cfg(test)]
+    fn render(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
-        encode(&mut text, &self.registry)?;
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
     }
 }

@@ -1,6 +1,5 @@
 //! Prometheus metrics of the SMS centre (`/metrics`).
 
-use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -38,9 +37,8 @@ impl Metrics {
         Metrics { registry, ..metrics }
     }
 
-    pub(crate) fn render(&self) -> Result<String, std::fmt::Error> {
-        let mut text = String::new();
-        encode(&mut text, &self.registry)?;
-        Ok(text)
+    /// The registry `GET /metrics` encodes.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 }

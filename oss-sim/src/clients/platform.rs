@@ -1,6 +1,7 @@
 //! The platform's OSS endpoints (`/v1/oss/*`), authenticated with the component HMAC, with every answer
 //! classified as success, a refusal worth telling the user about, or unavailability worth retrying.
 
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{
     ApiErrorCode, ConfirmBindingRequest, ConfirmBindingResponse, ErrorBody, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse,
@@ -139,13 +140,6 @@ pub(crate) fn classify_refusal(status: u16, code: ApiErrorCode, retry_after: Opt
 fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(seconds.min(3600)))
-}
-
-fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
