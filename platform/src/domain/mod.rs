@@ -5,7 +5,6 @@ pub mod audit_chain;
 pub mod audit_mac;
 pub mod audit_verifier;
 pub mod audit_witness;
-pub mod clock;
 pub mod ids;
 pub mod manifest;
 pub mod notification_text;

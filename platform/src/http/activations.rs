@@ -1,6 +1,5 @@
 //! `/v1/terminals/{terminal_id}/activations`: issue, long-poll the outcome, acknowledge the binding.
 
-use super::extract::{parse_json_body, ApiPath, ApiQuery};
 use super::terminal_auth::AuthenticatedTerminal;
 use crate::domain::activation::Activation;
 use crate::domain::ids::is_well_formed_activation_id;
@@ -11,6 +10,7 @@ use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use numbind_process::http_api::{parse_json_body, ApiPath, ApiQuery};
 use numbind_wire::activation_offer::ActivationOffer;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, CreateActivationRequest,

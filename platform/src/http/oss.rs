@@ -1,6 +1,5 @@
 //! `/v1/oss`: the OSS redeems codes, confirms or denies bindings, and unbinds numbers.
 
-use super::extract::parse_json_body;
 use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
@@ -9,6 +8,7 @@ use crate::state::AppState;
 use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::parse_json_body;
 use numbind_wire::api::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse,

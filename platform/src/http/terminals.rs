@@ -1,12 +1,12 @@
 //! `/v1/terminals`: registration, the signed binding status, and factory reset.
 
-use super::extract::parse_json_body;
 use super::terminal_auth::{AuthenticatedTerminal, SignedRequest};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Binding, RegistrationOutcome};
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::parse_json_body;
 use numbind_wire::api::{BindingStatusResponse, RegisterTerminalRequest, RegisterTerminalResponse};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};

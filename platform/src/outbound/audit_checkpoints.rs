@@ -86,7 +86,7 @@ async fn deliver_due(state: &AppState, client: &OssClient) {
                 state.store.call(move |store| store.mark_audit_checkpoint_delivered(sequence, now)).await
             }
             Err(error) => {
-                let delay = retry_delay_seconds(checkpoint.attempts, &state.random);
+                let delay = retry_delay_seconds(checkpoint.attempts);
                 tracing::warn!(sequence, retry_in_seconds = delay, error = %error, "audit checkpoint not delivered to the oss");
                 let (next_attempt_at, cause) = (state.now() + delay, error.to_string());
                 state

@@ -3,7 +3,7 @@
 use super::sms_sender::SmsSender;
 use crate::state::AppState;
 use crate::store::OutboxSms;
-use ring::rand::SecureRandom;
+use numbind_process::backoff::RetryPolicy;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -11,7 +11,11 @@ const BATCH_SIZE: usize = 20;
 /// How often an idle worker looks for due notifications anyway (retries fall due without a signal).
 const IDLE_RECHECK: Duration = Duration::from_secs(1);
 const WAIT_FOR_BIND: Duration = Duration::from_millis(200);
-const MAX_RETRY_DELAY_SECONDS: i64 = 60;
+const MAX_RETRY_DELAY_SECONDS: u64 = 60;
+/// Full jitter from 1 s, doubling per attempt up to [`MAX_RETRY_DELAY_SECONDS`]; whole seconds, the outbox's unit.
+const RETRY_POLICY: RetryPolicy =
+    RetryPolicy::new(Duration::from_secs(1), Duration::from_secs(MAX_RETRY_DELAY_SECONDS))
+        .with_floor(Duration::from_secs(1));
 
 /// Runs until `shutdown`.
 pub async fn run_notification_worker(state: AppState, sender: SmsSender, shutdown: CancellationToken) {
@@ -62,7 +66,7 @@ async fn deliver_one(state: &AppState, sender: &SmsSender, sms: OutboxSms) {
             }
         }
         Err(error) => {
-            let delay = retry_delay_seconds(sms.attempts, &state.random);
+            let delay = retry_delay_seconds(sms.attempts);
             let next_attempt_at = state.now() + delay;
             tracing::warn!(outbox_id = %sms.outbox_id, attempts = sms.attempts + 1, retry_in_seconds = delay, error = %error, "notification not sent");
             let rescheduled =
@@ -75,26 +79,20 @@ async fn deliver_one(state: &AppState, sender: &SmsSender, sms: OutboxSms) {
 }
 
 /// Exponential backoff with full jitter: uniform in 1..=min(cap, 2^attempts) seconds.
-pub fn retry_delay_seconds(attempts: i64, random: &dyn SecureRandom) -> i64 {
-    let ceiling = 1i64.checked_shl(attempts.clamp(0, 20) as u32).unwrap_or(i64::MAX).min(MAX_RETRY_DELAY_SECONDS);
-    let mut bytes = [0u8; 4];
-    if random.fill(&mut bytes).is_err() {
-        return ceiling;
-    }
-    1 + i64::from(u32::from_le_bytes(bytes)) % ceiling
+pub(super) fn retry_delay_seconds(attempts: i64) -> i64 {
+    let attempt = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    i64::try_from(RETRY_POLICY.random_delay(attempt, None).as_secs()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::rand::SystemRandom;
 
     #[test]
     fn retry_delays_grow_up_to_the_cap_and_stay_positive() {
-        let random = SystemRandom::new();
         for attempts in 0..40 {
-            let delay = retry_delay_seconds(attempts, &random);
-            let ceiling = (1i64 << attempts.min(20)).min(MAX_RETRY_DELAY_SECONDS);
+            let delay = retry_delay_seconds(attempts);
+            let ceiling = (1i64 << attempts.min(20)).min(MAX_RETRY_DELAY_SECONDS as i64);
             assert!((1..=ceiling).contains(&delay), "attempt {attempts}: {delay}");
         }
     }

@@ -68,7 +68,7 @@ async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOss
             }
         }
         Err(error) => {
-            let delay = retry_delay_seconds(revocation.attempts, &state.random);
+            let delay = retry_delay_seconds(revocation.attempts);
             let (id, next_attempt_at, cause) = (revocation_id.clone(), state.now() + delay, error.to_string());
             tracing::warn!(%revocation_id, %binding_id, attempts = revocation.attempts + 1, retry_in_seconds = delay, error = %error, "revocation not delivered to the oss");
             let rescheduled =

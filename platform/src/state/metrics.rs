@@ -116,12 +116,9 @@ impl Metrics {
         self.confirmations.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
-        let mut text = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
-        text
+    /// The registry `GET /metrics` encodes.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 }
 
@@ -134,7 +131,8 @@ mod tests {
         let metrics = Metrics::default();
         metrics.count_redemption("claimed");
         metrics.activations_issued.inc();
-        let text = metrics.render();
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, metrics.registry()).unwrap();
         assert!(text.contains("redemptions_total{result=\"claimed\"} 1"), "{text}");
         assert!(text.contains("activations_issued_total 1"), "{text}");
         assert!(text.contains("waiting_terminals 0"), "{text}");

@@ -8,9 +8,9 @@ pub mod terminal_keys;
 pub mod waiters;
 
 use crate::config::Config;
-use crate::domain::clock::Clock;
 use crate::domain::redemption_limits::RedemptionLimits;
 use crate::store::Store;
+use numbind_process::clock::Clock;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::{BindingStatement, PlatformSigningKey, SignedStatement};
 use numbind_wire::ShortCode;
