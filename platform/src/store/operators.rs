@@ -1,10 +1,11 @@
 //! Operator queries: tokens (stored hashed), binding search and export pages, terminal history, operator unbinding.
 
-use super::activations::{read_activation, ACTIVATION_COLUMNS};
-use super::audit::{append_audit_event, AuditEvent};
-use super::bindings::{active_binding_in, revoke_binding, Binding};
-use super::outbox::queue_sms;
-use super::terminals::find_terminal_in;
+use super::revoke::revoke_binding;
+use super::tables::activations::{read_activation, ACTIVATION_COLUMNS};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
+use super::tables::bindings::{active_binding_in, Binding};
+use super::tables::outbox::queue_sms;
+use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
@@ -201,7 +202,7 @@ impl Store {
             let actor = format!("operator:{operator_name}");
             revoke_binding(transaction, self.audit_key.as_ref(), &binding, &actor, "operator", now)?;
             let revocation = numbind_wire::api::RevocationReason::Operator;
-            super::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
+            super::tables::oss_outbox::queue_oss_revocation(transaction, binding.revocation_target(), revocation, now)?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
             let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;
@@ -228,31 +229,6 @@ impl Store {
         let actor = format!("operator:{operator_name}");
         let detail = mask_numbers_in_text(&format!("{what}; reason: {reason}"));
         self.append_audit_event(now, &AuditEvent::new(&actor, "numbers_revealed").detail(&detail))
-    }
-
-    /// Inserts bindings rows directly, in one transaction (load tests of the export).
-    #[doc(hidden)]
-    pub fn insert_bindings_for_load_test(&self, rows: &[(String, TerminalId, Msisdn, i64)]) -> Result<(), StoreError> {
-        self.in_transaction(|transaction| {
-            let mut terminal = transaction.prepare(
-                "INSERT OR IGNORE INTO terminals (terminal_id, public_key, device_model, registered_at)
-                 VALUES (?1, '', 'load test', ?2)",
-            )?;
-            let mut activation = transaction.prepare(
-                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
-                 VALUES ('load-' || ?1, ?1, '000000', 'expired', ?2, ?2)",
-            )?;
-            let mut binding = transaction.prepare(
-                "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
-                 VALUES (?1, ?2, ?3, 'load-' || ?2, 'revoked', ?4)",
-            )?;
-            for (binding_id, terminal_id, msisdn, created_at) in rows {
-                terminal.execute(params![terminal_id.as_str(), created_at])?;
-                activation.execute(params![terminal_id.as_str(), created_at])?;
-                binding.execute(params![binding_id, terminal_id.as_str(), msisdn.as_digits(), created_at])?;
-            }
-            Ok(())
-        })
     }
 }
 

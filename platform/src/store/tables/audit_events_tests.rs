@@ -84,7 +84,7 @@ fn a_store_without_the_audit_key_appends_nothing() {
 fn database_from_before_the_chain(path: &std::path::Path) {
     let connection = rusqlite::Connection::open(path).unwrap();
     connection.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)").unwrap();
-    connection.execute_batch(super::super::schema::FIRST_MIGRATION_FOR_TESTS).unwrap();
+    connection.execute_batch(crate::store::schema::FIRST_MIGRATION_FOR_TESTS).unwrap();
     connection.execute("INSERT INTO schema_version (version) VALUES (1)", []).unwrap();
     for kind in ["activation_issued", "code_redeemed"] {
         connection.execute("INSERT INTO audit_events (at, actor, kind) VALUES (3, 'oss', ?1)", [kind]).unwrap();

@@ -1,10 +1,11 @@
 //! Applying the OSS's verdict: bind (revoking any other binding, queuing both SMS) or deny, in one transaction.
 
-use super::activations::{find_activation_in, set_activation_state};
-use super::audit::{append_audit_event, AuditEvent};
-use super::bindings::{active_binding_in, revoke_binding};
-use super::outbox::queue_sms;
-use super::terminals::find_terminal_in;
+use super::revoke::revoke_binding;
+use super::tables::activations::{find_activation_in, set_activation_state};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
+use super::tables::bindings::active_binding_in;
+use super::tables::outbox::queue_sms;
+use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;

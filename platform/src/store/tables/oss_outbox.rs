@@ -1,18 +1,17 @@
 //! The durable platform→OSS outbox (`outbox_oss`): revocations queued in the transaction that revokes, drained
 //! by `outbound::oss_revocations` until the OSS acknowledges.
 
-use super::Binding;
-use super::{Store, StoreError};
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
+use crate::store::{Store, StoreError};
 use numbind_wire::api::{PlatformRevocationRequest, RevocationReason};
 use numbind_wire::{Msisdn, TerminalId};
 use ring::rand::SystemRandom;
 use rusqlite::params;
 
-/// Queues the OSS's copy of a revocation; call it inside the transaction that revokes `binding`.
+/// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
 pub(in crate::store) fn queue_oss_revocation(
     connection: &rusqlite::Connection,
-    binding: &Binding,
+    (binding_id, terminal_id, msisdn): (&str, &TerminalId, &Msisdn),
     reason: RevocationReason,
     now: i64,
 ) -> Result<String, StoreError> {
@@ -22,14 +21,7 @@ pub(in crate::store) fn queue_oss_revocation(
             "INSERT INTO outbox_oss (revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts,
          next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6)",
         )?
-        .execute(params![
-            revocation_id,
-            binding.binding_id,
-            binding.terminal_id.as_str(),
-            binding.msisdn.as_digits(),
-            reason.as_str(),
-            now
-        ])?;
+        .execute(params![revocation_id, binding_id, terminal_id.as_str(), msisdn.as_digits(), reason.as_str(), now])?;
     Ok(revocation_id)
 }
 
@@ -142,15 +134,11 @@ mod tests {
     #[test]
     fn a_queued_revocation_is_due_until_delivered_and_waits_when_rescheduled() {
         let store = Store::open_in_memory().unwrap();
-        let binding = Binding {
-            binding_id: "bnd-1".into(),
-            terminal_id: TerminalId::parse("STB-000001").unwrap(),
-            msisdn: Msisdn::parse("13800138000").unwrap(),
-            activation_id: "act-1".into(),
-            created_at: 1,
-        };
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        let msisdn = Msisdn::parse("13800138000").unwrap();
+        let binding = ("bnd-1", &terminal_id, &msisdn);
         let revocation_id = store
-            .in_transaction(|connection| queue_oss_revocation(connection, &binding, RevocationReason::Operator, 100))
+            .in_transaction(|connection| queue_oss_revocation(connection, binding, RevocationReason::Operator, 100))
             .unwrap();
         let due = store.due_oss_revocations(100, 10).unwrap();
         assert_eq!(due.len(), 1);

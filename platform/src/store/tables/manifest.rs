@@ -1,7 +1,7 @@
 //! Manufacturer manifest queries: importing a whole manifest in one transaction, and looking a terminal up.
 
-use super::{Store, StoreError};
 use crate::domain::manifest::ManifestEntry;
+use crate::store::{Store, StoreError};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
 use rusqlite::{params, OptionalExtension};
@@ -21,7 +21,7 @@ pub enum ManifestImportOutcome {
 }
 
 /// The public key the manifest lists for this terminal, if it is listed.
-pub(super) fn manifest_key_in(
+pub(in crate::store) fn manifest_key_in(
     connection: &rusqlite::Connection,
     terminal_id: &TerminalId,
 ) -> Result<Option<TerminalPublicKey>, StoreError> {

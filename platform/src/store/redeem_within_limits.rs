@@ -1,8 +1,8 @@
 //! Redemption under the guessing limits: failed redemptions per number (then a lock) and the global guard,
 //! decided, recorded and applied in the same transaction as the redemption itself.
 
-use super::audit::{append_audit_event, AuditEvent};
-use super::redemptions::{earlier_redemption_of_sms, redeem_code_in};
+use super::redeem::{earlier_redemption_of_sms, redeem_code_in};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::{RedemptionOutcome, Store, StoreError};
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::audit_mac::AuditChainKey;

@@ -1,7 +1,7 @@
 //! The durable outbox of notification SMS: queued in the transaction that causes them, sent by the worker.
 
-use super::{Store, StoreError};
 use crate::domain::ids::new_outbox_id;
+use crate::store::{Store, StoreError};
 use numbind_wire::Msisdn;
 use ring::rand::SystemRandom;
 use rusqlite::params;
@@ -18,7 +18,7 @@ pub struct OutboxSms {
     pub smsc_message_id: Option<String>,
 }
 
-pub(super) fn queue_sms(
+pub(in crate::store) fn queue_sms(
     connection: &rusqlite::Connection,
     destination: &Msisdn,
     text: &str,

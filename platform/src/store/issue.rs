@@ -1,11 +1,13 @@
-//! Activation queries: issuing (or showing again), reading, lazy expiry and the terminal's acknowledgement.
+//! Use case, activations:  issuing (or showing again), reading, lazy expiry and the terminal's acknowledgement.
 
-use super::audit::{append_audit_event, AuditEvent};
+use super::tables::activations::{find_activation_in, read_activation, set_activation_state, ACTIVATION_COLUMNS};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
+use super::tables::bindings::active_binding_in;
 use super::{Store, StoreError};
-use crate::domain::activation::{parse_denial_reason, Activation, ActivationState};
+use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
-use numbind_wire::{ActivationCode, Msisdn, TerminalId};
+use numbind_wire::{ActivationCode, TerminalId};
 use ring::rand::SecureRandom;
 use rusqlite::{params, OptionalExtension};
 
@@ -30,56 +32,6 @@ pub struct IssueLimits {
     pub time_to_live_seconds: i64,
     pub max_per_window: i64,
     pub window_seconds: i64,
-}
-
-pub(super) const ACTIVATION_COLUMNS: &str = "activation_id, terminal_id, code, state, created_at, expires_at, \
-     claimed_msisdn, claimed_sms_message_id, denial_reason, binding_id";
-
-pub(super) fn read_activation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Activation, StoreError>> {
-    let terminal_id: String = row.get(1)?;
-    let code: String = row.get(2)?;
-    let state: String = row.get(3)?;
-    let claimed_msisdn: Option<String> = row.get(6)?;
-    let denial_reason: Option<String> = row.get(8)?;
-    let parsed = (|| {
-        Ok(Activation {
-            activation_id: row.get(0).map_err(StoreError::Sqlite)?,
-            terminal_id: TerminalId::parse(&terminal_id)
-                .map_err(|_| StoreError::MalformedRow("activations.terminal_id"))?,
-            code: ActivationCode::parse(&code).map_err(|_| StoreError::MalformedRow("activations.code"))?,
-            state: ActivationState::parse(&state).map_err(|_| StoreError::MalformedRow("activations.state"))?,
-            created_at: row.get(4).map_err(StoreError::Sqlite)?,
-            expires_at: row.get(5).map_err(StoreError::Sqlite)?,
-            claimed_msisdn: claimed_msisdn
-                .map(|text| Msisdn::parse(&text).map_err(|_| StoreError::MalformedRow("activations.claimed_msisdn")))
-                .transpose()?,
-            claimed_sms_message_id: row.get(7).map_err(StoreError::Sqlite)?,
-            denial_reason: denial_reason
-                .map(|text| parse_denial_reason(&text).ok_or(StoreError::MalformedRow("activations.denial_reason")))
-                .transpose()?,
-            binding_id: row.get(9).map_err(StoreError::Sqlite)?,
-        })
-    })();
-    Ok(parsed)
-}
-
-pub(super) fn find_activation_in(
-    connection: &rusqlite::Connection,
-    activation_id: &str,
-) -> Result<Option<Activation>, StoreError> {
-    let sql = format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE activation_id = ?1");
-    connection.prepare_cached(&sql)?.query_row([activation_id], read_activation).optional()?.transpose()
-}
-
-pub(super) fn set_activation_state(
-    connection: &rusqlite::Connection,
-    activation_id: &str,
-    state: ActivationState,
-) -> Result<(), StoreError> {
-    connection
-        .prepare_cached("UPDATE activations SET state = ?2 WHERE activation_id = ?1")?
-        .execute(params![activation_id, state.as_str()])?;
-    Ok(())
 }
 
 /// Writes back the expiry of every live activation past its deadline (frees their codes for reuse).
@@ -178,7 +130,7 @@ impl Store {
         now: i64,
     ) -> Result<IssueOutcome, StoreError> {
         self.in_transaction(|transaction| {
-            if !replace_binding && super::bindings::active_binding_in(transaction, terminal_id)?.is_some() {
+            if !replace_binding && active_binding_in(transaction, terminal_id)?.is_some() {
                 return Ok(IssueOutcome::AlreadyBound);
             }
             expire_overdue_activations(transaction, now)?;

@@ -4,9 +4,9 @@
 //! sequence numbers are gapless and every event links to the one before it, and MACs its hash with the store's audit
 //! key (`domain::audit_mac`): a head whose MAC does not verify was not written by the platform and is not carried on.
 
-use super::{Store, StoreError};
 use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
+use crate::store::{Store, StoreError};
 use numbind_wire::{Msisdn, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
@@ -65,13 +65,13 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-pub(super) const RECORD_COLUMNS: &str =
+pub(in crate::store) const RECORD_COLUMNS: &str =
     "sequence, at, actor, kind, terminal_id, msisdn_masked, activation_id, binding_id, \
      message_id, detail, prev_hash, hash, event_id, mac";
 
 /// A row as the verifier reads it: an event with its place in the chain, or a row without a valid sequence.
 #[allow(clippy::large_enum_variant, reason = "one row at a time, moved once: boxing would allocate per row")]
-pub(super) enum ReadAuditRow {
+pub(in crate::store) enum ReadAuditRow {
     Chained(StoredAuditEvent),
     WithoutSequence { row_id: i64, what: &'static str },
 }
@@ -85,7 +85,7 @@ fn read_sequence(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<i64, &'stat
     })
 }
 
-pub(super) fn read_audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReadAuditRow> {
+pub(in crate::store) fn read_audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReadAuditRow> {
     match read_sequence(row)? {
         Ok(sequence) => Ok(ReadAuditRow::Chained(read_event_at(row, sequence)?)),
         Err(what) => Ok(ReadAuditRow::WithoutSequence { row_id: row.get(12)?, what }),
@@ -155,12 +155,12 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 }
 
 /// The last chained event: where the next one links on, and the time it may not go back before.
-pub(super) struct ChainHead {
-    pub(super) sequence: i64,
-    pub(super) hash: ChainHash,
+pub(in crate::store) struct ChainHead {
+    pub(in crate::store) sequence: i64,
+    pub(in crate::store) hash: ChainHash,
     at: i64,
     /// The head has a MAC (it was written after events were keyed).
-    pub(super) keyed: bool,
+    pub(in crate::store) keyed: bool,
 }
 
 /// The chain's head (sequence 0, the genesis hash and the earliest time when the chain is empty), checked against
@@ -168,7 +168,7 @@ pub(super) struct ChainHead {
 /// not carried on (two point reads and one hash; the whole chain is `numbind audit verify`'s job). With `audit_key`
 /// its MAC is checked too (one HMAC): a head with a wrong MAC, or without one after a keyed predecessor, is
 /// refused. Only the migration that chains events written before the chain existed reads the head without a key.
-pub(super) fn chain_head(
+pub(in crate::store) fn chain_head(
     connection: &rusqlite::Connection,
     audit_key: Option<&AuditChainKey>,
 ) -> Result<ChainHead, StoreError> {
@@ -247,7 +247,7 @@ fn check_head_mac(
 /// stamped with its predecessor's time, which is when it could first have been recorded.
 ///
 /// `audit_key` is the store's; a store without one (opened for tooling that writes no events) refuses to append.
-pub(super) fn append_audit_event(
+pub(in crate::store) fn append_audit_event(
     connection: &rusqlite::Connection,
     audit_key: Option<&AuditChainKey>,
     at: i64,
@@ -298,7 +298,7 @@ pub(super) fn append_audit_event(
 /// Chains events written before the chain existed, in row order (run once, by the migration that adds it). The
 /// migration runs without the platform's key: these events stay unkeyed, the start of the chain that only the
 /// signed checkpoints vouch for.
-pub(super) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+pub(in crate::store) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
     let mut statement = connection
         .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
     let unchained = statement.query_map([], |row| read_event_at(row, 0))?.collect::<Result<Vec<_>, _>>()?;
@@ -365,5 +365,5 @@ impl Store {
 }
 
 #[cfg(test)]
-#[path = "audit_tests.rs"]
+#[path = "audit_events_tests.rs"]
 mod tests;

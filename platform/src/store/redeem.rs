@@ -1,9 +1,9 @@
 //! Redeeming a code for an SMS: one transaction that claims exactly one live activation, idempotent by SMS ID.
 
-use super::activations::{find_activation_in, set_activation_state, ACTIVATION_COLUMNS};
-use super::audit::{append_audit_event, AuditEvent};
-use super::bindings::active_binding_in;
-use super::terminals::find_terminal_in;
+use super::tables::activations::{find_activation_in, set_activation_state, ACTIVATION_COLUMNS};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
+use super::tables::bindings::active_binding_in;
+use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
 use crate::domain::audit_mac::AuditChainKey;
@@ -48,7 +48,7 @@ fn activation_with_code(
     );
     connection
         .prepare_cached(&sql)?
-        .query_row(params![code, now - SETTLED_CODE_MEMORY_SECONDS], super::activations::read_activation)
+        .query_row(params![code, now - SETTLED_CODE_MEMORY_SECONDS], super::tables::activations::read_activation)
         .optional()?
         .transpose()
 }
