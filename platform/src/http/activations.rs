@@ -4,7 +4,7 @@ use super::terminal_auth::AuthenticatedTerminal;
 use crate::domain::activation::Activation;
 use crate::domain::ids::is_well_formed_activation_id;
 use crate::error::ApiError;
-use crate::state::waiters::WaitTicket;
+use crate::guards::waiters::WaitTicket;
 use crate::state::AppState;
 use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;

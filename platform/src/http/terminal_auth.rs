@@ -1,9 +1,9 @@
 //! Terminal request authentication: signature headers, timestamp window, registered key, nonce, path terminal.
 //!
-//! Nonces are remembered in memory (`state::replay_guard`), not in SQLite: authenticating a request writes nothing.
+//! Nonces are remembered in memory (`guards::replay_guard`), not in SQLite: authenticating a request writes nothing.
 
 use crate::error::ApiError;
-use crate::state::replay_guard::ReplayRefusal;
+use crate::guards::replay_guard::ReplayRefusal;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};

@@ -8,7 +8,7 @@
 use super::terminal_auth::{admit_nonce, path_terminal, registered_key, AuthenticatedTerminal};
 use super::terminals::binding_statement_fields;
 use crate::error::ApiError;
-use crate::state::session_tickets::TicketRefusal;
+use crate::guards::session_tickets::TicketRefusal;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;

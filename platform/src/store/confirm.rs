@@ -4,7 +4,7 @@ use super::revoke::revoke_binding;
 use super::tables::activations::{find_activation_in, set_activation_state};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::active_binding_in;
-use super::tables::outbox::queue_sms;
+use super::tables::outbox::enqueue_notification;
 use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
@@ -78,7 +78,12 @@ fn apply_bound(
     if let Some(old) = active_binding_in(transaction, terminal_id)? {
         revoke_binding(transaction, audit_key, &old, "oss", "replaced", now)?;
         if old.msisdn != request.msisdn {
-            queue_sms(transaction, &old.msisdn, &notification_text::binding_replaced(&model, terminal_id), now)?;
+            enqueue_notification(
+                transaction,
+                &old.msisdn,
+                &notification_text::binding_replaced(&model, terminal_id),
+                now,
+            )?;
             replaced_msisdn = Some(old.msisdn);
         }
     }
@@ -97,7 +102,12 @@ fn apply_bound(
     transaction
         .prepare_cached("UPDATE activations SET state = 'bound', binding_id = ?2 WHERE activation_id = ?1")?
         .execute(params![activation.activation_id, binding_id])?;
-    queue_sms(transaction, &request.msisdn, &notification_text::binding_confirmed(&model, terminal_id), now)?;
+    enqueue_notification(
+        transaction,
+        &request.msisdn,
+        &notification_text::binding_confirmed(&model, terminal_id),
+        now,
+    )?;
     let event = AuditEvent::new("oss", "binding_created")
         .terminal(terminal_id)
         .msisdn(&request.msisdn)

@@ -4,7 +4,7 @@ use super::revoke::revoke_binding;
 use super::tables::activations::{read_activation, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::{active_binding_in, Binding};
-use super::tables::outbox::queue_sms;
+use super::tables::outbox::enqueue_notification;
 use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::Activation;
@@ -202,10 +202,15 @@ impl Store {
             let actor = format!("operator:{operator_name}");
             revoke_binding(transaction, self.audit_key.as_ref(), &binding, &actor, "operator", now)?;
             let revocation = numbind_wire::api::RevocationReason::Operator;
-            super::tables::oss_outbox::queue_oss_revocation(transaction, binding.revocation_target(), revocation, now)?;
+            super::tables::oss_outbox::enqueue_oss_revocation(
+                transaction,
+                binding.revocation_target(),
+                revocation,
+                now,
+            )?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
-            let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;
+            let outbox_id = enqueue_notification(transaction, &binding.msisdn, &text, now)?;
             let masked_reason = mask_numbers_in_text(reason);
             let event = AuditEvent::new(&actor, "operator_unbound")
                 .terminal(terminal_id)

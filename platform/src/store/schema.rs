@@ -140,7 +140,7 @@ CREATE TABLE outbox_oss (
 CREATE INDEX outbox_oss_due ON outbox_oss(state, next_attempt_at);
 CREATE INDEX outbox_oss_by_binding ON outbox_oss(binding_id);
 "#,
-    // Replay protection moved to memory (`state::replay_guard`): a status check no longer writes its nonce.
+    // Replay protection moved to memory (`guards::replay_guard`): a status check no longer writes its nonce.
     r#"
 DROP TABLE IF EXISTS request_nonces;
 "#,

@@ -4,8 +4,8 @@ use super::revoke::revoke_binding;
 use super::tables::activations::{read_activation, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::{active_binding_in, active_bindings_of_number, Binding};
-use super::tables::oss_outbox::queue_oss_revocation;
-use super::tables::outbox::queue_sms;
+use super::tables::oss_outbox::enqueue_oss_revocation;
+use super::tables::outbox::enqueue_notification;
 use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
@@ -82,9 +82,14 @@ impl Store {
             let revoked = active_binding_in(transaction, terminal_id)?;
             if let Some(binding) = &revoked {
                 revoke_binding(transaction, self.audit_key.as_ref(), binding, "terminal", "factory_reset", now)?;
-                queue_oss_revocation(transaction, binding.revocation_target(), RevocationReason::FactoryReset, now)?;
+                enqueue_oss_revocation(transaction, binding.revocation_target(), RevocationReason::FactoryReset, now)?;
                 let model = device_model_of(transaction, terminal_id)?;
-                queue_sms(transaction, &binding.msisdn, &notification_text::device_reset(&model, terminal_id), now)?;
+                enqueue_notification(
+                    transaction,
+                    &binding.msisdn,
+                    &notification_text::device_reset(&model, terminal_id),
+                    now,
+                )?;
             }
             let sql = format!(
                 "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE terminal_id = ?1 AND state IN ('pending','claimed')"

@@ -1,5 +1,5 @@
 //! The durable platform→OSS outbox (`outbox_oss`): revocations queued in the transaction that revokes, drained
-//! by `outbound::oss_revocations` until the OSS acknowledges.
+//! by `workers::oss_revocations` until the OSS acknowledges.
 
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
 use crate::store::{Store, StoreError};
@@ -9,7 +9,7 @@ use ring::rand::SystemRandom;
 use rusqlite::params;
 
 /// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
-pub(in crate::store) fn queue_oss_revocation(
+pub(in crate::store) fn enqueue_oss_revocation(
     connection: &rusqlite::Connection,
     (binding_id, terminal_id, msisdn): (&str, &TerminalId, &Msisdn),
     reason: RevocationReason,
@@ -138,7 +138,7 @@ mod tests {
         let msisdn = Msisdn::parse("13800138000").unwrap();
         let binding = ("bnd-1", &terminal_id, &msisdn);
         let revocation_id = store
-            .in_transaction(|connection| queue_oss_revocation(connection, binding, RevocationReason::Operator, 100))
+            .in_transaction(|connection| enqueue_oss_revocation(connection, binding, RevocationReason::Operator, 100))
             .unwrap();
         let due = store.due_oss_revocations(100, 10).unwrap();
         assert_eq!(due.len(), 1);

@@ -18,7 +18,7 @@ pub struct OutboxSms {
     pub smsc_message_id: Option<String>,
 }
 
-pub(in crate::store) fn queue_sms(
+pub(in crate::store) fn enqueue_notification(
     connection: &rusqlite::Connection,
     destination: &Msisdn,
     text: &str,
@@ -84,7 +84,12 @@ impl Store {
         })
     }
 
-    pub fn mark_notification_sent(&self, outbox_id: &str, smsc_message_id: &str, now: i64) -> Result<(), StoreError> {
+    pub fn mark_notification_delivered(
+        &self,
+        outbox_id: &str,
+        smsc_message_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
             connection
                 .prepare_cached(
@@ -125,12 +130,13 @@ mod tests {
     fn a_queued_notification_is_due_until_sent_and_waits_when_rescheduled() {
         let store = Store::open_in_memory().unwrap();
         let msisdn = Msisdn::parse("13800138000").unwrap();
-        let outbox_id = store.in_transaction(|connection| queue_sms(connection, &msisdn, "你好", 100)).unwrap();
+        let outbox_id =
+            store.in_transaction(|connection| enqueue_notification(connection, &msisdn, "你好", 100)).unwrap();
         assert_eq!(store.due_notifications(100, 10).unwrap().len(), 1);
         store.reschedule_notification(&outbox_id, 130).unwrap();
         assert!(store.due_notifications(129, 10).unwrap().is_empty());
         assert_eq!(store.next_notification_due_at().unwrap(), Some(130));
-        store.mark_notification_sent(&outbox_id, "smsc-1", 130).unwrap();
+        store.mark_notification_delivered(&outbox_id, "smsc-1", 130).unwrap();
         assert!(store.due_notifications(200, 10).unwrap().is_empty());
         let sent = store.notifications_to(&msisdn).unwrap();
         assert!(sent[0].sent && sent[0].attempts == 2 && sent[0].smsc_message_id.as_deref() == Some("smsc-1"));

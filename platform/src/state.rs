@@ -1,14 +1,8 @@
 //! Shared state of the HTTP handlers and workers: store, signing key, settings, in-memory registries, metrics.
 
-pub mod metrics;
-pub mod poll_pacing;
-pub mod replay_guard;
-pub mod session_tickets;
-pub mod terminal_keys;
-pub mod waiters;
-
 use crate::config::Config;
 use crate::domain::redemption_limits::RedemptionLimits;
+use crate::guards::{poll_pacing, replay_guard, session_tickets, terminal_keys, waiters};
 use crate::store::Store;
 use numbind_process::clock::Clock;
 use numbind_wire::component_auth::ComponentSecret;
@@ -48,7 +42,7 @@ pub struct SharedState {
     pub replay_guard: replay_guard::ReplayGuard,
     /// Registered terminal keys (immutable once registered), so authentication reads no database.
     pub terminal_keys: terminal_keys::TerminalKeyCache,
-    pub metrics: metrics::Metrics,
+    pub metrics: crate::metrics::Metrics,
     /// Signalled after a transaction queued notification SMS.
     pub outbox_changed: Arc<Notify>,
     /// Signalled after a transaction queued revocations for the OSS (`outbox_oss`).
@@ -107,7 +101,7 @@ impl AppState {
         store: Store,
         shutdown: CancellationToken,
     ) -> Result<Self, ring::error::Unspecified> {
-        let metrics = metrics::Metrics::new(store.write_collector());
+        let metrics = crate::metrics::Metrics::new(store.write_collector());
         let session_tickets = Arc::new(session_tickets::SessionTickets::new(&signing_key)?);
         Ok(AppState(Arc::new(SharedState {
             store,

@@ -1,8 +1,8 @@
 //! Drains the platform→OSS outbox: POSTs each queued revocation to the OSS's `/v1/platform/revocations`
 //! (component HMAC, client `platform`) until acknowledged, retrying with exponential backoff and full jitter.
 
-use super::notification_worker::retry_delay_seconds;
-use super::oss_client::OssClient;
+use super::retry::retry_delay_seconds;
+use crate::clients::oss_client::OssClient;
 use crate::config::Config;
 use crate::domain::oss_revocation::QueuedOssRevocation;
 use crate::state::AppState;

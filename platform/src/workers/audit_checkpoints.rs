@@ -5,8 +5,8 @@
 //! A checkpoint is signed only after the events since the previous one were checked; when they do not verify,
 //! none is signed (a forgery is never vouched for) and the break is logged at error level.
 
-use super::notification_worker::retry_delay_seconds;
-use super::oss_client::OssClient;
+use super::retry::retry_delay_seconds;
+use crate::clients::oss_client::OssClient;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::store::StoreError;
