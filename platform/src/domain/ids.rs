@@ -23,12 +23,6 @@ fn random_hex(random: &dyn SecureRandom, byte_count: usize) -> Result<String, Ra
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-/// True for text that may be an activation ID: 1 to 64 ASCII letters, digits, `-` or `_`.
-pub fn is_well_formed_activation_id(text: &str) -> bool {
-    (1..=64).contains(&text.len())
-        && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,8 +36,8 @@ mod tests {
         assert_ne!(first, new_activation_id(&random).unwrap());
         let outbox_id = new_outbox_id(&random).unwrap();
         assert!(outbox_id.starts_with("sms-") && outbox_id.len() == 36);
-        assert!(is_well_formed_activation_id(&first));
-        assert!(!is_well_formed_activation_id("act 1"));
-        assert!(!is_well_formed_activation_id(""));
+        assert!(numbind_wire::ActivationId::parse(&first).is_ok());
+        assert!(numbind_wire::ActivationId::parse("act 1").is_err());
+        assert!(numbind_wire::ActivationId::parse("").is_err());
     }
 }

@@ -2,7 +2,6 @@
 
 use super::terminal_auth::AuthenticatedTerminal;
 use crate::domain::activation::Activation;
-use crate::domain::ids::is_well_formed_activation_id;
 use crate::error::ApiError;
 use crate::guards::waiters::WaitTicket;
 use crate::state::AppState;
@@ -174,7 +173,7 @@ enum FirstLook {
 impl LongPoll {
     async fn answer(self, requested_wait_seconds: Option<u64>) -> Result<Json<ActivationOutcomeResponse>, ApiError> {
         let state = &self.state;
-        if !is_well_formed_activation_id(&self.activation_id) {
+        if numbind_wire::ActivationId::parse(&self.activation_id).is_err() {
             return Err(ApiError::ActivationNotFound);
         }
         state
