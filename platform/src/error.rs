@@ -10,7 +10,7 @@ use numbind_wire::api::ApiErrorCode;
 /// What the platform answers instead of a success.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("{0}")]
     InvalidRequest(String),
     #[error("the request is not authenticated")]
@@ -66,12 +66,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid_request(reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn invalid_request(reason: impl std::fmt::Display) -> Self {
         ApiError::InvalidRequest(reason.to_string())
     }
 
     /// The HTTP status and the stable code.
-    pub fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
         use ApiErrorCode as Code;
         match self {
             ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, Code::InvalidRequest),

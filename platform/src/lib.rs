@@ -5,24 +5,25 @@
 mod audit_key;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod clients;
+mod clients;
 pub mod config;
-pub mod console;
+mod console;
 pub mod domain;
-pub mod error;
-pub mod guards;
-pub mod http;
+mod error;
+mod guards;
+mod http;
 pub mod manifest;
-pub mod metrics;
+mod metrics;
 pub mod operators;
 mod signing_key;
-pub mod state;
+mod state;
 pub mod store;
-pub mod workers;
+mod workers;
 
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
+pub use http::exports::EXPORT_PAGES_READ;
 pub use operators::{
     create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
 };

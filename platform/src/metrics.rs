@@ -8,29 +8,29 @@ use prometheus_client::registry::Registry;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ResultLabel {
+pub(crate) struct ResultLabel {
     pub result: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct OutcomeLabel {
+pub(crate) struct OutcomeLabel {
     pub outcome: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ReasonLabel {
+pub(crate) struct ReasonLabel {
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
+pub(crate) struct RouteLabels {
     pub route: String,
     pub status: u16,
 }
 
 /// The platform's counters and gauges, with their registry.
 #[derive(Clone)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Arc<Registry>,
     pub activations_issued: Counter,
     pub redemptions: Family<ResultLabel, Counter>,
@@ -51,7 +51,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// The platform's metrics, with the database's commit counters read at each scrape.
-    pub fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Self {
+    pub(crate) fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Self {
         Metrics::build(Some(database))
     }
 
@@ -104,20 +104,20 @@ impl Metrics {
         }
     }
 
-    pub fn count_redemption(&self, result: &str) {
+    pub(crate) fn count_redemption(&self, result: &str) {
         self.redemptions.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
     }
 
-    pub fn count_redemption_failure(&self, reason: &str) {
+    pub(crate) fn count_redemption_failure(&self, reason: &str) {
         self.redemption_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
     }
 
-    pub fn count_confirmation(&self, outcome: &str) {
+    pub(crate) fn count_confirmation(&self, outcome: &str) {
         self.confirmations.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
     }
 
     /// The registry `GET /metrics` encodes.
-    pub fn registry(&self) -> &Registry {
+    pub(crate) fn registry(&self) -> &Registry {
         &self.registry
     }
 }

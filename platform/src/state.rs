@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 /// What every handler and worker shares: one pointer, so a clone is one reference count and a future that holds
 /// the state (a waiting long-poll holds it for the whole wait) holds 8 bytes, not the ~220 of the fields.
 #[derive(Clone)]
-pub struct AppState(Arc<SharedState>);
+pub(crate) struct AppState(Arc<SharedState>);
 
 impl std::ops::Deref for AppState {
     type Target = SharedState;
@@ -28,7 +28,7 @@ impl std::ops::Deref for AppState {
 }
 
 /// The fields of [`AppState`].
-pub struct SharedState {
+pub(crate) struct SharedState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub signing_key: Arc<PlatformSigningKey>,
@@ -53,7 +53,7 @@ pub struct SharedState {
 
 /// The settings handlers read, from `Config`.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub short_code: ShortCode,
     pub oss_secret: ComponentSecret,
     pub activation_ttl: Duration,
@@ -69,7 +69,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_config(config: &Config) -> Self {
+    pub(crate) fn from_config(config: &Config) -> Self {
         Settings {
             short_code: config.short_code.clone(),
             oss_secret: config.oss_secret.clone(),
@@ -95,7 +95,7 @@ impl Settings {
 impl AppState {
     /// The state of a platform serving `config` with this key and store; `shutdown` is cancelled at shutdown.
     /// Fails only if the session ticket key cannot be derived from the signing key.
-    pub fn new(
+    pub(crate) fn new(
         config: &Config,
         signing_key: PlatformSigningKey,
         store: Store,
@@ -125,24 +125,24 @@ impl AppState {
         })))
     }
 
-    pub fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.now_unix_seconds()
     }
 
     /// Signs a statement issued now, valid for the configured lifetime; the caller fills the rest.
-    pub fn sign_statement(&self, fill: impl FnOnce(i64, i64) -> BindingStatement) -> SignedStatement {
+    pub(crate) fn sign_statement(&self, fill: impl FnOnce(i64, i64) -> BindingStatement) -> SignedStatement {
         let (issued_at, expires_at) = self.statement_validity();
         self.signing_key.sign(&fill(issued_at, expires_at))
     }
 
     /// When a statement issued now is issued and expires.
-    pub fn statement_validity(&self) -> (i64, i64) {
+    pub(crate) fn statement_validity(&self) -> (i64, i64) {
         let issued_at = self.now();
         (issued_at, issued_at.saturating_add(self.settings.statement_lifetime.as_secs() as i64))
     }
 
     /// Is `timestamp` within the accepted window around now?
-    pub fn timestamp_is_fresh(&self, timestamp_unix_seconds: i64) -> bool {
+    pub(crate) fn timestamp_is_fresh(&self, timestamp_unix_seconds: i64) -> bool {
         // `abs_diff`: a hostile timestamp (i64::MIN) must not overflow the subtraction.
         timestamp_unix_seconds.abs_diff(self.now()) <= self.settings.request_timestamp_window.as_secs()
     }

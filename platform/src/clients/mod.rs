@@ -1,5 +1,5 @@
 //! Clients of other components: the OSS (revocations, audit checkpoints over HTTPS) and the SMS centre (the SMPP
 //! transmitter that submits notification SMS).
 
-pub mod oss_client;
-pub mod sms_sender;
+pub(crate) mod oss_client;
+pub(crate) mod sms_sender;

@@ -9,12 +9,12 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// The client name the platform authenticates as at the OSS.
-pub const PLATFORM_CLIENT_NAME: &str = "platform";
+pub(crate) const PLATFORM_CLIENT_NAME: &str = "platform";
 
 /// Why one delivery attempt failed (no numbers in these messages).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum OssDeliveryError {
+pub(crate) enum OssDeliveryError {
     #[error("the oss is unreachable")]
     Transport(#[source] reqwest::Error),
     #[error("the oss answered {status}")]
@@ -27,14 +27,14 @@ pub enum OssDeliveryError {
 
 /// The OSS at one base URL.
 #[derive(Debug, Clone)]
-pub struct OssClient {
+pub(crate) struct OssClient {
     base_url: String,
     http: reqwest::Client,
 }
 
 impl OssClient {
     /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
-    pub fn new(
+    pub(crate) fn new(
         oss_base_url: &str,
         timeout: Duration,
         trusted_authorities: Option<&std::path::Path>,
@@ -44,7 +44,7 @@ impl OssClient {
     }
 
     /// POSTs `request` to `path`, signed with the shared secret; the OSS's answer once it acknowledged.
-    pub async fn post<Request, Answer>(
+    pub(crate) async fn post<Request, Answer>(
         &self,
         state: &AppState,
         path: &'static str,

@@ -8,26 +8,26 @@ use tokio_util::sync::CancellationToken;
 
 /// The platform's SMPP session, used only to submit.
 #[derive(Debug, Clone)]
-pub struct SmsSender {
+pub(crate) struct SmsSender {
     client: EsmeClient,
     source: String,
 }
 
 impl SmsSender {
     /// Starts the session (it binds and reconnects in the background until `shutdown`).
-    pub fn connect(link: &SmscLink, source: &ShortCode, shutdown: CancellationToken) -> Self {
+    pub(crate) fn connect(link: &SmscLink, source: &ShortCode, shutdown: CancellationToken) -> Self {
         let config = link.esme_config(BindMode::Transmitter);
         let (client, _no_deliveries_on_a_transmitter) = EsmeClient::start(config, shutdown);
         SmsSender { client, source: source.as_str().to_owned() }
     }
 
     /// True while the session is bound (submits before that fail without reaching the SMS centre).
-    pub fn is_bound(&self) -> bool {
+    pub(crate) fn is_bound(&self) -> bool {
         self.client.is_bound()
     }
 
     /// Submits the SMS with the outbox ID as client reference, so a resubmission is not delivered twice.
-    pub async fn send(&self, sms: &OutboxSms) -> Result<String, EsmeError> {
+    pub(crate) async fn send(&self, sms: &OutboxSms) -> Result<String, EsmeError> {
         self.client
             .submit(OutgoingSms {
                 source: self.source.clone(),

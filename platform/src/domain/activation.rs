@@ -8,9 +8,9 @@ use numbind_wire::statement::{BindingState, DenialReason};
 use numbind_wire::{ActivationCode, Msisdn, TerminalId};
 
 /// How long after `expires_at` a claimed activation still accepts the OSS's verdict.
-pub const CLAIM_GRACE_SECONDS: i64 = 120;
+pub(crate) const CLAIM_GRACE_SECONDS: i64 = 120;
 /// A pending activation with less life left than this is not shown again; a fresh one replaces it.
-pub const MINIMUM_REMAINING_TO_REUSE_SECONDS: i64 = 60;
+pub(crate) const MINIMUM_REMAINING_TO_REUSE_SECONDS: i64 = 60;
 
 /// The stored state of an activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl Activation {
 }
 
 /// The text form of a denial reason, as stored.
-pub fn parse_denial_reason(text: &str) -> Option<DenialReason> {
+pub(crate) fn parse_denial_reason(text: &str) -> Option<DenialReason> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 

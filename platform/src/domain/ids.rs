@@ -5,15 +5,15 @@ use ring::rand::SecureRandom;
 /// The random source failed; nothing was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the system random source failed")]
-pub struct RandomSourceFailed;
+pub(crate) struct RandomSourceFailed;
 
 /// `act-` and 16 lowercase hex digits (64 random bits).
-pub fn new_activation_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
+pub(crate) fn new_activation_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
     Ok(format!("act-{}", random_hex(random, 8)?))
 }
 
 /// `sms-` and 32 lowercase hex digits: the outbox key, sent to the SMS centre as the client reference.
-pub fn new_outbox_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
+pub(crate) fn new_outbox_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
     Ok(format!("sms-{}", random_hex(random, 16)?))
 }
 

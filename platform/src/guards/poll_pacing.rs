@@ -8,13 +8,13 @@ const FORGET_AFTER_SECONDS: i64 = 3600;
 const PRUNE_ABOVE_ENTRIES: usize = 10_000;
 
 #[derive(Clone, Default)]
-pub struct PollPacing {
+pub(crate) struct PollPacing {
     last_answered: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl PollPacing {
     /// `Err(seconds to wait)` when the previous poll of this activation was answered less than `interval` ago.
-    pub fn check(&self, activation_id: &str, interval_seconds: i64, now: i64) -> Result<(), u64> {
+    pub(crate) fn check(&self, activation_id: &str, interval_seconds: i64, now: i64) -> Result<(), u64> {
         let last_answered = self.last_answered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match last_answered.get(activation_id) {
             Some(previous) if now < previous + interval_seconds => Err((previous + interval_seconds - now) as u64),
@@ -22,7 +22,7 @@ impl PollPacing {
         }
     }
 
-    pub fn record_answer(&self, activation_id: &str, now: i64) {
+    pub(crate) fn record_answer(&self, activation_id: &str, now: i64) {
         let mut last_answered = self.last_answered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if last_answered.len() > PRUNE_ABOVE_ENTRIES {
             last_answered.retain(|_, answered_at| now - *answered_at < FORGET_AFTER_SECONDS);

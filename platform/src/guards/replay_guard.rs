@@ -23,7 +23,7 @@ const SHARD_COUNT: usize = 16;
 /// Why a signed request is refused by the replay guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ReplayRefusal {
+pub(crate) enum ReplayRefusal {
     #[error("the nonce was already used by this terminal within the timestamp window")]
     NonceSeen,
     #[error("the request was signed before this platform process started")]
@@ -37,7 +37,7 @@ type Shard = HashMap<u128, i64>;
 
 /// Cheap to clone; clones share the remembered nonces.
 #[derive(Clone)]
-pub struct ReplayGuard {
+pub(crate) struct ReplayGuard {
     inner: Arc<Inner>,
 }
 
@@ -51,7 +51,7 @@ struct Inner {
 
 impl ReplayGuard {
     /// A guard for a process started at `started_at`, accepting timestamps within `window_seconds` of now.
-    pub fn new(started_at: i64, window_seconds: i64, max_remembered: usize) -> Self {
+    pub(crate) fn new(started_at: i64, window_seconds: i64, max_remembered: usize) -> Self {
         ReplayGuard {
             inner: Arc::new(Inner {
                 shards: std::array::from_fn(|_| Mutex::new(Shard::new())),
@@ -64,7 +64,7 @@ impl ReplayGuard {
     }
 
     /// Records the nonce of a request whose signature and timestamp window were already checked.
-    pub fn admit(
+    pub(crate) fn admit(
         &self,
         terminal_id: &TerminalId,
         nonce: &str,
@@ -101,7 +101,7 @@ impl ReplayGuard {
     }
 
     /// Forgets nonces whose requests' timestamps have left the window; returns how many were forgotten.
-    pub fn purge_expired(&self, now: i64) -> usize {
+    pub(crate) fn purge_expired(&self, now: i64) -> usize {
         let mut forgotten = 0;
         for shard in &self.inner.shards {
             let mut shard = lock(shard);
@@ -114,13 +114,9 @@ impl ReplayGuard {
     }
 
     /// How many nonces are remembered now.
-    pub fn remembered(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
         self.inner.remembered.load(Ordering::Relaxed)
-    }
-
-    /// The unix second this process started; requests signed earlier are refused.
-    pub fn started_at(&self) -> i64 {
-        self.inner.started_at
     }
 
     fn shard_of(&self, key: u128) -> MutexGuard<'_, Shard> {

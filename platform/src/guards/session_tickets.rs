@@ -19,13 +19,13 @@ const EXPIRY_LEN: usize = 8;
 const SESSION_KEY_LEN: usize = 32;
 
 /// Seals and opens tickets.
-pub struct SessionTickets {
+pub(crate) struct SessionTickets {
     key: LessSafeKey,
 }
 
 /// Why a ticket does not open a session; all answer `session_invalid`, the terminal opens a new session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TicketRefusal {
+pub(crate) enum TicketRefusal {
     #[error("the ticket is not one this platform sealed")]
     NotGenuine,
     #[error("the session has expired")]
@@ -38,14 +38,14 @@ pub enum TicketRefusal {
 
 impl SessionTickets {
     /// The ticket key of this signing key (ring refuses only a key of the wrong length, which 32 bytes is not).
-    pub fn new(signing_key: &PlatformSigningKey) -> Result<Self, ring::error::Unspecified> {
+    pub(crate) fn new(signing_key: &PlatformSigningKey) -> Result<Self, ring::error::Unspecified> {
         let secret = signing_key.derive_secret(TICKET_KEY_LABEL);
         let unbound = UnboundKey::new(&CHACHA20_POLY1305, &secret)?;
         Ok(SessionTickets { key: LessSafeKey::new(unbound) })
     }
 
     /// The ticket of a session of `terminal_id` with `session_key`, valid until `expires_at_unix_seconds`.
-    pub fn seal(
+    pub(crate) fn seal(
         &self,
         random: &dyn SecureRandom,
         terminal_id: &TerminalId,
@@ -66,7 +66,7 @@ impl SessionTickets {
     }
 
     /// The session key of a genuine, unexpired ticket of `terminal_id`.
-    pub fn open(
+    pub(crate) fn open(
         &self,
         ticket: &str,
         terminal_id: &TerminalId,

@@ -17,7 +17,7 @@ const MAX_CACHED_KEYS: usize = 500_000;
 
 /// Cheap to clone; clones share the cache.
 #[derive(Clone, Default)]
-pub struct TerminalKeyCache {
+pub(crate) struct TerminalKeyCache {
     inner: Arc<Inner>,
 }
 
@@ -30,13 +30,13 @@ struct Inner {
 
 impl TerminalKeyCache {
     /// The cached key of `terminal_id`, if any.
-    pub fn get(&self, terminal_id: &TerminalId) -> Option<TerminalPublicKey> {
+    pub(crate) fn get(&self, terminal_id: &TerminalId) -> Option<TerminalPublicKey> {
         let shard = self.shard(terminal_id).read().unwrap_or_else(std::sync::PoisonError::into_inner);
         shard.get(terminal_id).copied()
     }
 
     /// Remembers the registered key of `terminal_id` (read from the store), unless the cache is full.
-    pub fn remember(&self, terminal_id: &TerminalId, public_key: &TerminalPublicKey) {
+    pub(crate) fn remember(&self, terminal_id: &TerminalId, public_key: &TerminalPublicKey) {
         if self.inner.cached.load(Ordering::Relaxed) >= MAX_CACHED_KEYS {
             return;
         }
@@ -47,7 +47,8 @@ impl TerminalKeyCache {
     }
 
     /// Drops a terminal's key (for a future key change or removal of the terminal).
-    pub fn forget(&self, terminal_id: &TerminalId) {
+    #[cfg(test)]
+    pub(crate) fn forget(&self, terminal_id: &TerminalId) {
         let mut shard = self.shard(terminal_id).write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if shard.remove(terminal_id).is_some() {
             self.inner.cached.fetch_sub(1, Ordering::Relaxed);

@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 /// The registry of activations that boxes are waiting on.
 #[derive(Clone, Default)]
-pub struct ActivationWaiters {
+pub(crate) struct ActivationWaiters {
     points: Arc<Mutex<HashMap<Arc<str>, Arc<WakePoint>>>>,
 }
 
@@ -20,7 +20,7 @@ struct WakePoint {
 }
 
 /// One waiting box; dropping it unregisters (and frees the wake-up point when it was the last one).
-pub struct WaitTicket {
+pub(crate) struct WaitTicket {
     registry: ActivationWaiters,
     activation_id: Arc<str>,
     point: Arc<WakePoint>,
@@ -30,7 +30,7 @@ pub struct WaitTicket {
 
 impl ActivationWaiters {
     /// Registers a waiter; call before re-reading the activation so that no wake-up is lost.
-    pub fn subscribe(&self, activation_id: &str) -> WaitTicket {
+    pub(crate) fn subscribe(&self, activation_id: &str) -> WaitTicket {
         let mut points = self.points.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (activation_id, point) = match points.get_key_value(activation_id) {
             Some((key, point)) => (key.clone(), point.clone()),
@@ -45,7 +45,7 @@ impl ActivationWaiters {
     }
 
     /// Wakes every box waiting on this activation.
-    pub fn wake(&self, activation_id: &str) {
+    pub(crate) fn wake(&self, activation_id: &str) {
         let points = self.points.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(point) = points.get(activation_id) {
             point.generation.fetch_add(1, Ordering::SeqCst);
@@ -54,14 +54,15 @@ impl ActivationWaiters {
     }
 
     /// How many activations have at least one waiter.
-    pub fn watched_activation_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn watched_activation_count(&self) -> usize {
         self.points.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 }
 
 impl WaitTicket {
     /// Completes when the activation is woken after this ticket was taken.
-    pub async fn woken(&self) {
+    pub(crate) async fn woken(&self) {
         loop {
             // Created before the check: a `Notified` receives every `notify_waiters` made after its creation, so a
             // wake-up between the check and the await is not lost.

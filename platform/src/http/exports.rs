@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rows fetched per page.
-pub const EXPORT_PAGE_ROWS: i64 = 1000;
+pub(crate) const EXPORT_PAGE_ROWS: i64 = 1000;
 
 /// Pages read by all exports so far (tests check that exports read page by page, lazily).
 pub static EXPORT_PAGES_READ: AtomicU64 = AtomicU64::new(0);

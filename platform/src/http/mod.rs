@@ -1,7 +1,7 @@
 //! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
 
 mod activations;
-pub mod exports;
+pub(crate) mod exports;
 mod health;
 mod layers;
 mod openapi;
@@ -25,7 +25,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 /// Every route of the platform, with its layers.
-pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
+pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     let terminal_routes = Router::new()
         .route("/v1/terminals", post(terminals::register_terminal))
         .route("/v1/terminals/{terminal_id}/binding", get(terminals::binding_status))

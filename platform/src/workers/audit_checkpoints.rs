@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 const BATCH_SIZE: usize = 20;
 
 /// Starts the worker; without an OSS URL checkpoints are still signed and wait in `audit_checkpoints`.
-pub fn spawn_audit_checkpoint_worker(
+pub(crate) fn spawn_audit_checkpoint_worker(
     background: &mut JoinSet<()>,
     config: &Config,
     state: &AppState,
@@ -38,7 +38,7 @@ pub fn spawn_audit_checkpoint_worker(
 }
 
 /// Runs until `shutdown`.
-pub async fn run_audit_checkpoint_worker(
+pub(crate) async fn run_audit_checkpoint_worker(
     state: AppState,
     client: Option<OssClient>,
     interval: Duration,

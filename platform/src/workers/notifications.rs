@@ -13,7 +13,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(1);
 const WAIT_FOR_BIND: Duration = Duration::from_millis(200);
 
 /// Runs until `shutdown`.
-pub async fn run_notification_worker(state: AppState, sender: SmsSender, shutdown: CancellationToken) {
+pub(crate) async fn run_notification_worker(state: AppState, sender: SmsSender, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         if !sender.is_bound() {
             // Not an attempt: nothing can be sent until the session binds, so no backoff is spent on it.

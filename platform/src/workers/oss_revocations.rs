@@ -16,7 +16,7 @@ const BATCH_SIZE: usize = 20;
 const IDLE_RECHECK: Duration = Duration::from_secs(1);
 
 /// Starts the worker when the OSS's URL is configured; otherwise revocations wait in `outbox_oss`.
-pub fn spawn_oss_revocation_worker(
+pub(crate) fn spawn_oss_revocation_worker(
     background: &mut JoinSet<()>,
     config: &Config,
     state: &AppState,
@@ -33,7 +33,7 @@ pub fn spawn_oss_revocation_worker(
 }
 
 /// Runs until `shutdown`.
-pub async fn run_oss_revocation_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
+pub(crate) async fn run_oss_revocation_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let now = state.now();
         match state.store.call(move |store| store.due_oss_revocations(now, BATCH_SIZE)).await {
