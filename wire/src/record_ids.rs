@@ -1,28 +1,32 @@
 //! `ActivationId` and `BindingId`: the identifiers of an activation (minted by the platform, `act-` and 16 hex
 //! digits) and of a binding (minted by the OSS), parsed once at the edge and typed everywhere after.
 //!
-//! Both accept what the platform has always accepted as an ID in a path or a body: 1 to 64 ASCII letters, digits,
-//! `-` or `_`. On the wire they are plain JSON strings; a malformed one is refused when deserialised.
+//! Each accepts what the platform has always accepted: an activation ID is 1 to 64 ASCII letters, digits, `-` or
+//! `_` (the check its path segment always had); a binding ID, the OSS's idempotency key, is 1 to 128 characters
+//! with no control character. On the wire they are plain JSON strings; a malformed one is refused when
+//! deserialised.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The longest identifier accepted.
-const MAX_ID_LENGTH: usize = 64;
+/// The longest activation ID accepted.
+const MAX_ACTIVATION_ID_LENGTH: usize = 64;
+/// The longest binding ID accepted.
+const MAX_BINDING_ID_LENGTH: usize = 128;
 
 /// Why a text is not a well-formed activation or binding ID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecordIdError {
-    #[error("{kind} must have 1 to {MAX_ID_LENGTH} characters, found {found}")]
-    WrongLength { kind: &'static str, found: usize },
-    #[error("{kind} may hold only ascii letters, digits, dashes and underscores")]
+    #[error("{kind} must have 1 to {max} characters, found {found}")]
+    WrongLength { kind: &'static str, max: usize, found: usize },
+    #[error("{kind} may not hold this character")]
     InvalidCharacter { kind: &'static str },
 }
 
-fn check_record_id(kind: &'static str, text: &str) -> Result<(), RecordIdError> {
-    if !(1..=MAX_ID_LENGTH).contains(&text.len()) {
-        return Err(RecordIdError::WrongLength { kind, found: text.chars().count() });
+fn check_activation_id(kind: &'static str, text: &str) -> Result<(), RecordIdError> {
+    if !(1..=MAX_ACTIVATION_ID_LENGTH).contains(&text.len()) {
+        return Err(RecordIdError::WrongLength { kind, max: MAX_ACTIVATION_ID_LENGTH, found: text.chars().count() });
     }
     if !text.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_') {
         return Err(RecordIdError::InvalidCharacter { kind });
@@ -30,17 +34,27 @@ fn check_record_id(kind: &'static str, text: &str) -> Result<(), RecordIdError> 
     Ok(())
 }
 
+fn check_binding_id(kind: &'static str, text: &str) -> Result<(), RecordIdError> {
+    if text.is_empty() || text.len() > MAX_BINDING_ID_LENGTH {
+        return Err(RecordIdError::WrongLength { kind, max: MAX_BINDING_ID_LENGTH, found: text.chars().count() });
+    }
+    if text.chars().any(char::is_control) {
+        return Err(RecordIdError::InvalidCharacter { kind });
+    }
+    Ok(())
+}
+
 macro_rules! record_id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $check:ident, $shape:literal) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            /// Accepts 1 to 64 ASCII letters, digits, `-` or `_`.
+            #[doc = $shape]
             pub fn parse(text: &str) -> Result<Self, RecordIdError> {
-                check_record_id($kind, text)?;
+                $check($kind, text)?;
                 Ok($name(text.to_owned()))
             }
 
@@ -65,7 +79,7 @@ macro_rules! record_id {
             type Error = RecordIdError;
 
             fn try_from(text: String) -> Result<Self, Self::Error> {
-                check_record_id($kind, &text)?;
+                $check($kind, &text)?;
                 Ok($name(text))
             }
         }
@@ -87,13 +101,17 @@ macro_rules! record_id {
 record_id!(
     /// An activation's ID: the platform mints `act-` and 16 lowercase hex digits.
     ActivationId,
-    "activation id"
+    "activation id",
+    check_activation_id,
+    "Accepts 1 to 64 ASCII letters, digits, `-` or `_`."
 );
 
 record_id!(
-    /// A binding's ID, minted by the OSS when it confirms the binding.
+    /// A binding's ID, minted by the OSS when it confirms the binding (its idempotency key at the platform).
     BindingId,
-    "binding id"
+    "binding id",
+    check_binding_id,
+    "Accepts 1 to 128 bytes of text without a control character."
 );
 
 #[cfg(test)]
@@ -109,8 +127,10 @@ mod tests {
         );
         assert!(matches!(ActivationId::parse("act 1"), Err(RecordIdError::InvalidCharacter { .. })));
         assert!(matches!(ActivationId::parse(""), Err(RecordIdError::WrongLength { found: 0, .. })));
-        assert!(matches!(BindingId::parse(&"b".repeat(65)), Err(RecordIdError::WrongLength { found: 65, .. })));
-        assert_eq!(BindingId::parse("bnd_1-X").unwrap().as_str(), "bnd_1-X");
+        assert!(matches!(ActivationId::parse(&"a".repeat(65)), Err(RecordIdError::WrongLength { found: 65, .. })));
+        assert!(matches!(BindingId::parse(&"b".repeat(129)), Err(RecordIdError::WrongLength { found: 129, .. })));
+        assert!(matches!(BindingId::parse("bnd\n1"), Err(RecordIdError::InvalidCharacter { .. })));
+        assert_eq!(BindingId::parse("bnd_1-X:7").unwrap().as_str(), "bnd_1-X:7");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Expiry is computed from the clock when the activation is read and written back lazily.
 
 use numbind_wire::statement::{BindingState, DenialReason};
-use numbind_wire::{ActivationCode, Msisdn, TerminalId};
+use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, TerminalId};
 
 /// How long after `expires_at` a claimed activation still accepts the OSS's verdict.
 pub(crate) const CLAIM_GRACE_SECONDS: i64 = 120;
@@ -61,7 +61,7 @@ impl ActivationState {
 /// One activation as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activation {
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub terminal_id: TerminalId,
     pub code: ActivationCode,
     pub state: ActivationState,
@@ -70,7 +70,7 @@ pub struct Activation {
     pub claimed_msisdn: Option<Msisdn>,
     pub claimed_sms_message_id: Option<String>,
     pub denial_reason: Option<DenialReason>,
-    pub binding_id: Option<String>,
+    pub binding_id: Option<BindingId>,
 }
 
 /// Why a code cannot be redeemed.
@@ -159,7 +159,7 @@ mod tests {
 
     fn activation(state: ActivationState) -> Activation {
         Activation {
-            activation_id: "act-1".into(),
+            activation_id: ActivationId::parse("act-1").unwrap(),
             terminal_id: TerminalId::parse("STB-000001").unwrap(),
             code: ActivationCode::parse("WDJBMJHT").unwrap(),
             state,

@@ -1,5 +1,6 @@
 //! Identifiers the platform mints: activation IDs and outbox message IDs, from the system random source.
 
+use numbind_wire::ActivationId;
 use ring::rand::SecureRandom;
 
 /// The random source failed; nothing was created.
@@ -8,8 +9,10 @@ use ring::rand::SecureRandom;
 pub(crate) struct RandomSourceFailed;
 
 /// `act-` and 16 lowercase hex digits (64 random bits).
-pub(crate) fn new_activation_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
-    Ok(format!("act-{}", random_hex(random, 8)?))
+pub(crate) fn new_activation_id(random: &dyn SecureRandom) -> Result<ActivationId, RandomSourceFailed> {
+    let text = format!("act-{}", random_hex(random, 8)?);
+    // Always well-formed (`act-` and hex digits); a refusal could only mean the bytes were not what was drawn.
+    ActivationId::try_from(text).map_err(|_| RandomSourceFailed)
 }
 
 /// `sms-` and 32 lowercase hex digits: the outbox key, sent to the SMS centre as the client reference.
@@ -32,11 +35,11 @@ mod tests {
     fn minted_ids_have_their_prefix_and_differ() {
         let random = SystemRandom::new();
         let first = new_activation_id(&random).unwrap();
-        assert!(first.starts_with("act-") && first.len() == 20, "{first}");
+        assert!(first.as_str().starts_with("act-") && first.as_str().len() == 20, "{first}");
         assert_ne!(first, new_activation_id(&random).unwrap());
         let outbox_id = new_outbox_id(&random).unwrap();
         assert!(outbox_id.starts_with("sms-") && outbox_id.len() == 36);
-        assert!(numbind_wire::ActivationId::parse(&first).is_ok());
+        assert!(numbind_wire::ActivationId::parse(first.as_str()).is_ok());
         assert!(numbind_wire::ActivationId::parse("act 1").is_err());
         assert!(numbind_wire::ActivationId::parse("").is_err());
     }

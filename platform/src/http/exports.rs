@@ -50,10 +50,10 @@ fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
     match format {
         ExportFormat::JsonLines => format!("{}\n", super::operators::binding_json(binding, false)),
         ExportFormat::Csv => csv_line(&[
-            binding.binding_id.clone(),
-            binding.terminal_id.clone(),
+            binding.binding_id.to_string(),
+            binding.terminal_id.to_string(),
             binding.msisdn.masked(),
-            binding.activation_id.clone(),
+            binding.activation_id.to_string(),
             binding.state.clone(),
             binding.created_at.to_string(),
             optional(binding.revoked_at),

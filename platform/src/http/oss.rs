@@ -84,7 +84,7 @@ pub(super) async fn confirm_binding(
 ) -> Result<Json<ConfirmBindingResponse>, ApiError> {
     let request: ConfirmBindingRequest = parse_json_body(&oss.body)?;
     if let BindingOutcome::Bound { binding_id } = &request.outcome {
-        check_idempotency_key("binding_id", binding_id)?;
+        check_idempotency_key("binding_id", binding_id.as_str())?;
     }
     let activation_id = request.activation_id.clone();
     let outcome_name = match &request.outcome {
@@ -97,7 +97,7 @@ pub(super) async fn confirm_binding(
         ConfirmationOutcome::Applied { response, repeated } => {
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
-                state.waiters.wake(&activation_id);
+                state.waiters.wake(activation_id.as_str());
                 state.outbox_changed.notify_one();
             }
             tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");

@@ -12,6 +12,7 @@ use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::notification_text;
 use numbind_wire::api::{BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse};
 use numbind_wire::statement::DenialReason;
+use numbind_wire::BindingId;
 use rusqlite::{params, OptionalExtension};
 
 /// What applying a verdict gave.
@@ -48,7 +49,7 @@ fn stored_confirmation(
     }
     let stored: Option<String> = connection
         .prepare_cached("SELECT confirmation_response FROM activations WHERE activation_id = ?1")?
-        .query_row([&activation.activation_id], |row| row.get(0))
+        .query_row([activation.activation_id.as_str()], |row| row.get(0))
         .optional()?
         .flatten();
     stored
@@ -63,12 +64,12 @@ fn apply_bound(
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
-    binding_id: &str,
+    binding_id: &BindingId,
     now: i64,
 ) -> Result<Option<ConfirmBindingResponse>, StoreError> {
     let taken: bool = transaction
         .prepare_cached("SELECT count(*) > 0 FROM bindings WHERE binding_id = ?1")?
-        .query_row([binding_id], |row| row.get(0))?;
+        .query_row([binding_id.as_str()], |row| row.get(0))?;
     if taken {
         return Ok(None);
     }
@@ -93,15 +94,15 @@ fn apply_bound(
          VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
         )?
         .execute(params![
-            binding_id,
+            binding_id.as_str(),
             terminal_id.as_str(),
             request.msisdn.as_digits(),
-            activation.activation_id,
+            activation.activation_id.as_str(),
             now
         ])?;
     transaction
         .prepare_cached("UPDATE activations SET state = 'bound', binding_id = ?2 WHERE activation_id = ?1")?
-        .execute(params![activation.activation_id, binding_id])?;
+        .execute(params![activation.activation_id.as_str(), binding_id.as_str()])?;
     enqueue_notification(
         transaction,
         &request.msisdn,
@@ -127,7 +128,7 @@ fn apply_denied(
 ) -> Result<ConfirmBindingResponse, StoreError> {
     transaction
         .prepare_cached("UPDATE activations SET state = 'denied', denial_reason = ?2 WHERE activation_id = ?1")?
-        .execute(params![activation.activation_id, reason.as_str()])?;
+        .execute(params![activation.activation_id.as_str(), reason.as_str()])?;
     let event = AuditEvent::new("oss", "activation_denied")
         .terminal(&activation.terminal_id)
         .msisdn(&request.msisdn)
@@ -172,7 +173,7 @@ impl Store {
                 serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("confirmation_response"))?;
             transaction
                 .prepare_cached("UPDATE activations SET confirmation_response = ?2 WHERE activation_id = ?1")?
-                .execute(params![activation.activation_id, stored])?;
+                .execute(params![activation.activation_id.as_str(), stored])?;
             Ok(ConfirmationOutcome::Applied { response, repeated: false })
         })
     }
@@ -184,12 +185,12 @@ mod tests {
     use crate::store::{IssueLimits, IssueOutcome, RedemptionOutcome};
     use numbind_wire::api::RedeemCodeRequest;
     use numbind_wire::request_signing::TerminalKeyPair;
-    use numbind_wire::{Msisdn, TerminalId};
+    use numbind_wire::{ActivationId, Msisdn, TerminalId};
     use ring::rand::SystemRandom;
 
     const LIMITS: IssueLimits = IssueLimits { time_to_live_seconds: 600, max_per_window: 10, window_seconds: 600 };
 
-    fn claimed_activation(store: &Store, terminal_id: &TerminalId, msisdn: &Msisdn, sms: &str) -> String {
+    fn claimed_activation(store: &Store, terminal_id: &TerminalId, msisdn: &Msisdn, sms: &str) -> ActivationId {
         let IssueOutcome::Issued { activation, .. } =
             store.issue_activation(terminal_id, &SystemRandom::new(), LIMITS, 100).unwrap()
         else {
@@ -200,11 +201,11 @@ mod tests {
         activation.activation_id
     }
 
-    fn bound(activation_id: &str, msisdn: &Msisdn, binding_id: &str) -> ConfirmBindingRequest {
+    fn bound(activation_id: &ActivationId, msisdn: &Msisdn, binding_id: &str) -> ConfirmBindingRequest {
         ConfirmBindingRequest {
-            activation_id: activation_id.into(),
+            activation_id: activation_id.clone(),
             msisdn: msisdn.clone(),
-            outcome: BindingOutcome::Bound { binding_id: binding_id.into() },
+            outcome: BindingOutcome::Bound { binding_id: BindingId::parse(binding_id).unwrap() },
         }
     }
 
@@ -224,7 +225,7 @@ mod tests {
                      claimed_msisdn, claimed_sms_message_id) VALUES ('act-2', ?1, 'BCDFGHJK', 'claimed', 100, 700, ?2, 'sms-2')",
                     rusqlite::params![terminal_id.as_str(), new_number.as_digits()],
                 )?;
-                Ok("act-2".to_owned())
+                Ok(ActivationId::parse("act-2").unwrap())
             })
             .unwrap();
         assert!(matches!(

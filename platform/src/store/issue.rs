@@ -7,7 +7,7 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
-use numbind_wire::{ActivationCode, TerminalId};
+use numbind_wire::{ActivationCode, ActivationId, BindingId, TerminalId};
 use ring::rand::SecureRandom;
 use rusqlite::{params, OptionalExtension};
 
@@ -85,7 +85,7 @@ fn insert_fresh_activation(
                 "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
              VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
             )?
-            .execute(params![activation_id, terminal_id.as_str(), code.as_str(), now, expires_at])?;
+            .execute(params![activation_id.as_str(), terminal_id.as_str(), code.as_str(), now, expires_at])?;
         if inserted == 1 {
             let event =
                 AuditEvent::new("terminal", "activation_issued").terminal(terminal_id).activation(&activation_id);
@@ -159,7 +159,7 @@ impl Store {
     pub fn find_activation(
         &self,
         terminal_id: &TerminalId,
-        activation_id: &str,
+        activation_id: &ActivationId,
     ) -> Result<Option<Activation>, StoreError> {
         self.read_one_query(|connection| {
             Ok(find_activation_in(connection, activation_id)?
@@ -168,7 +168,11 @@ impl Store {
     }
 
     /// Writes back the expiry of a live activation past its deadline; returns the activation as stored after.
-    pub fn expire_activation_if_due(&self, activation_id: &str, now: i64) -> Result<Option<Activation>, StoreError> {
+    pub fn expire_activation_if_due(
+        &self,
+        activation_id: &ActivationId,
+        now: i64,
+    ) -> Result<Option<Activation>, StoreError> {
         self.in_transaction(|transaction| {
             let Some(mut activation) = find_activation_in(transaction, activation_id)? else { return Ok(None) };
             if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
@@ -187,8 +191,8 @@ impl Store {
     pub fn acknowledge_binding(
         &self,
         terminal_id: &TerminalId,
-        activation_id: &str,
-        binding_id: &str,
+        activation_id: &ActivationId,
+        binding_id: &BindingId,
         now: i64,
     ) -> Result<Option<bool>, StoreError> {
         self.in_transaction(|transaction| {
@@ -197,14 +201,14 @@ impl Store {
             else {
                 return Ok(None);
             };
-            if activation.state != ActivationState::Bound || activation.binding_id.as_deref() != Some(binding_id) {
+            if activation.state != ActivationState::Bound || activation.binding_id.as_ref() != Some(binding_id) {
                 return Ok(Some(false));
             }
             let first_time = transaction
                 .prepare_cached(
                     "UPDATE activations SET acknowledged_at = ?2 WHERE activation_id = ?1 AND acknowledged_at IS NULL",
                 )?
-                .execute(params![activation_id, now])?
+                .execute(params![activation_id.as_str(), now])?
                 == 1;
             if first_time {
                 let event = AuditEvent::new("terminal", "binding_acknowledged")

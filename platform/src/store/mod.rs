@@ -79,6 +79,15 @@ impl StoreError {
     }
 }
 
+/// Parses a column's stored text into its type, naming the column when the text is malformed.
+pub(crate) fn parse_column<T, E>(
+    text: &str,
+    column: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    parse(text).map_err(|_| StoreError::MalformedRow(column))
+}
+
 /// The platform's database.
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -6,10 +6,10 @@ use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::{active_binding_in, Binding};
 use super::tables::outbox::enqueue_notification;
 use super::tables::terminals::find_terminal_in;
-use super::{Store, StoreError};
+use super::{parse_column, Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
-use numbind_wire::{mask_numbers_in_text, Msisdn, TerminalId};
+use numbind_wire::{mask_numbers_in_text, ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, OptionalExtension};
 
@@ -21,10 +21,10 @@ const COMMAND_LINE_ACTOR: &str = "operator-cli";
 pub struct BindingRecord {
     /// Keyset position: pass it back as the cursor for the next page.
     pub cursor: i64,
-    pub binding_id: String,
-    pub terminal_id: String,
+    pub binding_id: BindingId,
+    pub terminal_id: TerminalId,
     pub msisdn: Msisdn,
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub state: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -50,12 +50,24 @@ const BINDING_RECORD_COLUMNS: &str =
 fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BindingRecord, StoreError>> {
     let msisdn: String = row.get(3)?;
     let Ok(msisdn) = Msisdn::parse(&msisdn) else { return Ok(Err(StoreError::MalformedRow("bindings.msisdn"))) };
+    let (binding_id, terminal_id, activation_id): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(4)?);
+    let typed = (|| {
+        Ok((
+            parse_column(&binding_id, "bindings.binding_id", BindingId::parse)?,
+            parse_column(&terminal_id, "bindings.terminal_id", TerminalId::parse)?,
+            parse_column(&activation_id, "bindings.activation_id", ActivationId::parse)?,
+        ))
+    })();
+    let (binding_id, terminal_id, activation_id) = match typed {
+        Ok(typed) => typed,
+        Err(error) => return Ok(Err(error)),
+    };
     Ok(Ok(BindingRecord {
         cursor: row.get(0)?,
-        binding_id: row.get(1)?,
-        terminal_id: row.get(2)?,
+        binding_id,
+        terminal_id,
         msisdn,
-        activation_id: row.get(4)?,
+        activation_id,
         state: row.get(5)?,
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,

@@ -8,6 +8,7 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
 use crate::domain::audit_mac::AuditChainKey;
 use numbind_wire::api::{RedeemCodeRequest, RedeemCodeResponse};
+use numbind_wire::ActivationId;
 use rusqlite::{params, OptionalExtension};
 
 /// How far back settled activations are looked up to tell an expired or used code from an unknown one.
@@ -98,7 +99,12 @@ pub(super) fn redeem_code_in(
             "UPDATE activations SET state = 'claimed', claimed_msisdn = ?2, claimed_sms_message_id = ?3,
          redemption_response = ?4 WHERE activation_id = ?1 AND state = 'pending'",
         )?
-        .execute(params![activation.activation_id, request.msisdn.as_digits(), request.sms_message_id, stored])?;
+        .execute(params![
+            activation.activation_id.as_str(),
+            request.msisdn.as_digits(),
+            request.sms_message_id,
+            stored
+        ])?;
     let event = AuditEvent::new("oss", "code_redeemed")
         .terminal(&activation.terminal_id)
         .msisdn(&request.msisdn)
@@ -115,7 +121,7 @@ impl Store {
     }
 
     /// The activation with this ID, whoever owns it (for the OSS side).
-    pub fn find_activation_by_id(&self, activation_id: &str) -> Result<Option<Activation>, StoreError> {
+    pub fn find_activation_by_id(&self, activation_id: &ActivationId) -> Result<Option<Activation>, StoreError> {
         self.read(|connection| find_activation_in(connection, activation_id))
     }
 }

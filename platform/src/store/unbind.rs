@@ -11,7 +11,7 @@ use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
 use crate::domain::notification_text;
 use numbind_wire::api::{OssUnbindRequest, OssUnbindResponse, RevocationReason, UnboundTerminal};
-use numbind_wire::TerminalId;
+use numbind_wire::{ActivationId, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
 /// What an OSS unbinding did.
@@ -26,7 +26,7 @@ pub enum UnbindOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResetOutcome {
     pub revoked: Option<Binding>,
-    pub cancelled_activation_ids: Vec<String>,
+    pub cancelled_activation_ids: Vec<ActivationId>,
 }
 
 fn device_model_of(connection: &rusqlite::Connection, terminal_id: &TerminalId) -> Result<String, StoreError> {

@@ -254,7 +254,7 @@ impl TestApp {
         let activation = self.registered_with_activation().await;
         let (status, body) = self.redeem(&activation.code, msisdn, &format!("sms-for-{binding_id}")).await;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = self.confirm_bound(&activation.activation_id, msisdn, binding_id).await;
+        let (status, body) = self.confirm_bound(activation.activation_id.as_str(), msisdn, binding_id).await;
         assert_eq!(status, 200, "{body}");
         activation
     }

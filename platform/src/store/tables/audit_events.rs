@@ -7,7 +7,7 @@
 use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::store::{Store, StoreError};
-use numbind_wire::{Msisdn, TerminalId};
+use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
 /// An event to append; build with [`AuditEvent::new`] and the setters.
@@ -33,11 +33,11 @@ impl<'a> AuditEvent<'a> {
     pub fn msisdn(self, msisdn: &'a Msisdn) -> Self {
         AuditEvent { msisdn: Some(msisdn), ..self }
     }
-    pub fn activation(self, activation_id: &'a str) -> Self {
-        AuditEvent { activation_id: Some(activation_id), ..self }
+    pub fn activation(self, activation_id: &'a ActivationId) -> Self {
+        AuditEvent { activation_id: Some(activation_id.as_str()), ..self }
     }
-    pub fn binding(self, binding_id: &'a str) -> Self {
-        AuditEvent { binding_id: Some(binding_id), ..self }
+    pub fn binding(self, binding_id: &'a BindingId) -> Self {
+        AuditEvent { binding_id: Some(binding_id.as_str()), ..self }
     }
     /// The SMS (or other message) that caused the change.
     pub fn message(self, message_id: &'a str) -> Self {

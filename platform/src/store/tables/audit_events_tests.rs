@@ -17,7 +17,12 @@ fn keyed_store(path: &std::path::Path) -> Store {
 fn events_are_stored_masked_and_cannot_be_edited() {
     let store = Store::open_in_memory().unwrap();
     let msisdn = Msisdn::parse("13800138000").unwrap();
-    store.append_audit_event(5, &AuditEvent::new("oss", "binding_created").msisdn(&msisdn).binding("b1")).unwrap();
+    store
+        .append_audit_event(
+            5,
+            &AuditEvent::new("oss", "binding_created").msisdn(&msisdn).binding(&BindingId::parse("b1").unwrap()),
+        )
+        .unwrap();
     let events = store.audit_events().unwrap();
     assert_eq!(events[0].msisdn_masked.as_deref(), Some("138****8000"));
     let edit = store.in_transaction(|connection| Ok(connection.execute("DELETE FROM audit_events", [])?));

@@ -1,22 +1,22 @@
 //! The `bindings` table: reading rows, the active binding of a terminal or a number, and revoking one.
 
-use crate::store::StoreError;
-use numbind_wire::{Msisdn, TerminalId};
+use crate::store::{parse_column, StoreError};
+use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
 /// An active binding: this number pays for this terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
-    pub binding_id: String,
+    pub binding_id: BindingId,
     pub terminal_id: TerminalId,
     pub msisdn: Msisdn,
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub created_at: i64,
 }
 
 impl Binding {
     /// What the OSS outbox copies of this binding when it is revoked.
-    pub(in crate::store) fn revocation_target(&self) -> (&str, &TerminalId, &Msisdn) {
+    pub(in crate::store) fn revocation_target(&self) -> (&BindingId, &TerminalId, &Msisdn) {
         (&self.binding_id, &self.terminal_id, &self.msisdn)
     }
 }
@@ -31,10 +31,10 @@ fn parse_binding(
     (binding_id, terminal_id, msisdn, activation_id, created_at): (String, String, String, String, i64),
 ) -> Result<Binding, StoreError> {
     Ok(Binding {
-        binding_id,
+        binding_id: parse_column(&binding_id, "bindings.binding_id", BindingId::parse)?,
         terminal_id: TerminalId::parse(&terminal_id).map_err(|_| StoreError::MalformedRow("bindings.terminal_id"))?,
         msisdn: Msisdn::parse(&msisdn).map_err(|_| StoreError::MalformedRow("bindings.msisdn"))?,
-        activation_id,
+        activation_id: parse_column(&activation_id, "bindings.activation_id", ActivationId::parse)?,
         created_at,
     })
 }
@@ -63,7 +63,7 @@ pub(in crate::store) fn active_bindings_of_number(
 /// Marks a binding revoked for `reason` (audit it in the same transaction).
 pub(in crate::store) fn mark_binding_revoked(
     connection: &rusqlite::Connection,
-    binding_id: &str,
+    binding_id: &BindingId,
     reason: &str,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -71,6 +71,6 @@ pub(in crate::store) fn mark_binding_revoked(
         .prepare_cached(
             "UPDATE bindings SET state = 'revoked', revoked_at = ?2, revoked_reason = ?3 WHERE binding_id = ?1",
         )?
-        .execute(params![binding_id, now, reason])?;
+        .execute(params![binding_id.as_str(), now, reason])?;
     Ok(())
 }

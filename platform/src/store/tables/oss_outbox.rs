@@ -2,16 +2,16 @@
 //! by `workers::oss_revocations` until the OSS acknowledges.
 
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
-use crate::store::{Store, StoreError};
+use crate::store::{parse_column, Store, StoreError};
 use numbind_wire::api::{PlatformRevocationRequest, RevocationReason};
-use numbind_wire::{Msisdn, TerminalId};
+use numbind_wire::{BindingId, Msisdn, TerminalId};
 use ring::rand::SystemRandom;
 use rusqlite::params;
 
 /// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
 pub(in crate::store) fn enqueue_oss_revocation(
     connection: &rusqlite::Connection,
-    (binding_id, terminal_id, msisdn): (&str, &TerminalId, &Msisdn),
+    (binding_id, terminal_id, msisdn): (&BindingId, &TerminalId, &Msisdn),
     reason: RevocationReason,
     now: i64,
 ) -> Result<String, StoreError> {
@@ -21,7 +21,14 @@ pub(in crate::store) fn enqueue_oss_revocation(
             "INSERT INTO outbox_oss (revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts,
          next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6)",
         )?
-        .execute(params![revocation_id, binding_id, terminal_id.as_str(), msisdn.as_digits(), reason.as_str(), now])?;
+        .execute(params![
+            revocation_id,
+            binding_id.as_str(),
+            terminal_id.as_str(),
+            msisdn.as_digits(),
+            reason.as_str(),
+            now
+        ])?;
     Ok(revocation_id)
 }
 
@@ -37,18 +44,17 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<QueuedOssRevocat
             RevocationReason::parse(&reason).ok_or(StoreError::MalformedRow("outbox_oss.reason"))?,
         ))
     })();
+    let binding_id: String = row.get(1)?;
+    let binding_id = match parse_column(&binding_id, "outbox_oss.binding_id", BindingId::parse) {
+        Ok(binding_id) => binding_id,
+        Err(error) => return Ok(Err(error)),
+    };
     let (terminal_id, msisdn, reason) = match parsed {
         Ok(values) => values,
         Err(error) => return Ok(Err(error)),
     };
     Ok(Ok(QueuedOssRevocation {
-        request: PlatformRevocationRequest {
-            revocation_id: row.get(0)?,
-            binding_id: row.get(1)?,
-            terminal_id,
-            msisdn,
-            reason,
-        },
+        request: PlatformRevocationRequest { revocation_id: row.get(0)?, binding_id, terminal_id, msisdn, reason },
         delivered: state == "delivered",
         attempts: row.get(6)?,
         next_attempt_at: row.get(7)?,
@@ -136,7 +142,8 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let terminal_id = TerminalId::parse("STB-000001").unwrap();
         let msisdn = Msisdn::parse("13800138000").unwrap();
-        let binding = ("bnd-1", &terminal_id, &msisdn);
+        let binding_id = BindingId::parse("bnd-1").unwrap();
+        let binding = (&binding_id, &terminal_id, &msisdn);
         let revocation_id = store
             .in_transaction(|connection| enqueue_oss_revocation(connection, binding, RevocationReason::Operator, 100))
             .unwrap();
