@@ -186,7 +186,7 @@ pub async fn activate_all(
             let activation: ActivationResponse = serde_json::from_slice(&body).context("activation response")?;
             let expectation =
                 OfferExpectation { terminal_id: &terminal.terminal_id, in_reply_to: &nonce, now_unix_seconds: now };
-            Ok(pinned.verify_offer(&activation.offer, expectation)?.activation_id)
+            Ok(pinned.verify_offer(&activation.offer, expectation)?.activation_id.to_string())
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! The platform's configuration: plain values, secrets already loaded, defaults set by `Config::new`.
 
-use crate::domain::clock::{Clock, SystemClock};
+use numbind_process::clock::{Clock, SystemClock};
 use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;

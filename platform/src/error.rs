@@ -1,15 +1,16 @@
 //! `ApiError`: every refusal of the HTTP API, mapped to its status and stable code in exactly this one place.
 
 use crate::store::StoreError;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use numbind_wire::api::{ApiErrorCode, ErrorBody};
+use numbind_process::error_chain;
+use numbind_process::http_api::{error_response, RequestRejected};
+use numbind_wire::api::ApiErrorCode;
 
 /// What the platform answers instead of a success.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("{0}")]
     InvalidRequest(String),
     #[error("the request is not authenticated")]
@@ -58,19 +59,19 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the service is overloaded")]
     Overloaded,
-    #[error("the request body is larger than {} bytes", crate::http::extract::MAX_BODY_BYTES)]
+    #[error("the request body is larger than {} bytes", numbind_process::http_api::MAX_BODY_BYTES)]
     PayloadTooLarge,
     #[error("internal error")]
     Internal(#[from] StoreError),
 }
 
 impl ApiError {
-    pub fn invalid_request(reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn invalid_request(reason: impl std::fmt::Display) -> Self {
         ApiError::InvalidRequest(reason.to_string())
     }
 
     /// The HTTP status and the stable code.
-    pub fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, ApiErrorCode) {
         use ApiErrorCode as Code;
         match self {
             ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, Code::InvalidRequest),
@@ -92,7 +93,7 @@ impl ApiError {
             ApiError::NumberLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, Code::NumberLocked),
             ApiError::ActivationNotPending => (StatusCode::CONFLICT, Code::ActivationNotPending),
             ApiError::BindingNotFound => (StatusCode::NOT_FOUND, Code::BindingNotFound),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Other),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Forbidden),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
@@ -101,14 +102,6 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, Code::StorageUnavailable)
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Code::Internal),
-        }
-    }
-
-    /// The stable code of refusals the wire's `ApiErrorCode` has no variant for.
-    fn local_code(&self) -> Option<&'static str> {
-        match self {
-            ApiError::Forbidden => Some("forbidden"),
-            _ => None,
         }
     }
 
@@ -137,16 +130,14 @@ impl ApiError {
 /// How long a client waits before retrying when the platform cannot write its database.
 const STORAGE_RETRY_AFTER_SECONDS: u64 = 5;
 
-/// An error and its sources, `: `-separated, for the log.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+/// A body, path segment or query refused before the handler ran answers as the handler's own refusals do.
+impl From<RequestRejected> for ApiError {
+    fn from(rejected: RequestRejected) -> Self {
+        match rejected {
+            RequestRejected::InvalidRequest(reason) => ApiError::InvalidRequest(reason),
+            RequestRejected::PayloadTooLarge { .. } => ApiError::PayloadTooLarge,
+        }
     }
-    text
 }
 
 impl IntoResponse for ApiError {
@@ -159,24 +150,22 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %error_chain(error), "request failed");
             }
         }
-        let retry_after = self.retry_after_seconds();
-        let mut response = match self.local_code() {
-            // Codes the wire enum lacks keep the same `{code, message}` shape.
-            Some(local) => {
-                (status, Json(serde_json::json!({"code": local, "message": self.to_string()}))).into_response()
-            }
-            None => (status, Json(ErrorBody { code, message: self.public_message() })).into_response(),
-        };
-        if let Some(seconds) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        error_response(status, code, self.public_message(), self.retry_after_seconds())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
+    use numbind_process::http_api::parse_json_body;
+    use numbind_wire::api::RedeemCodeRequest;
+
+    #[test]
+    fn a_malformed_body_is_an_invalid_request() {
+        let refused: ApiError = parse_json_body::<RedeemCodeRequest>(b"{\"code\": 1}").err().unwrap().into();
+        assert!(matches!(refused, ApiError::InvalidRequest(_)));
+    }
 
     #[test]
     fn refusals_carry_their_code_status_and_retry_after() {

@@ -5,37 +5,41 @@
 mod audit_key;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod clients;
 pub mod config;
-pub mod console;
+mod console;
 pub mod domain;
-pub mod error;
-pub mod http;
+mod error;
+mod guards;
+mod http;
 pub mod manifest;
+mod metrics;
 pub mod operators;
-pub mod outbound;
 mod signing_key;
-pub mod state;
+mod state;
 pub mod store;
+mod workers;
 
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
+pub use http::exports::EXPORT_PAGES_READ;
 pub use operators::{
     create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
 };
 pub use signing_key::{load_or_create_signing_key, public_key_path};
 
 use anyhow::Context;
+use clients::sms_sender::SmsSender;
 use numbind_process::tls::ServerTls;
 use numbind_wire::statement::PlatformSigningKey;
-use outbound::notification_worker::run_notification_worker;
-use outbound::sms_sender::SmsSender;
 use state::AppState;
 use std::future::Future;
 use std::time::Duration;
 use store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use workers::notifications::run_notification_worker;
 
 /// How often seen nonces and failed redemptions that no check can look at any more are purged.
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
@@ -120,8 +124,8 @@ async fn serve_prepared(
         tracing::warn!("no sms centre configured: notification sms stay queued in the outbox");
     }
     background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
-    outbound::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
-    outbound::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
+    workers::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
+    workers::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;

@@ -4,6 +4,7 @@ use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::operator::{mint_operator_token, OperatorRole};
 use crate::store::{verify_audit_chain_file, verify_audit_trail_file, Store};
 use anyhow::Context;
+use numbind_process::clock::now_unix_seconds;
 use ring::rand::SystemRandom;
 use std::path::Path;
 
@@ -85,12 +86,6 @@ pub fn create_operator_token(database_path: &Path, name: &str, role: OperatorRol
 pub fn revoke_operator_token(database_path: &Path, token_id_or_name: &str) -> anyhow::Result<usize> {
     let store = open_audited(database_path)?;
     store.revoke_operator_token(token_id_or_name, now_unix_seconds()).context("cannot revoke the token")
-}
-
-fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use numbind_device_agent::{Agent, AgentConfig, AgentError, BindingStatus};
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use numbind_wire::statement::PlatformPublicKey;
-use numbind_wire::{ActivationCode, Msisdn, ShortCode};
+use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, ShortCode};
 use ring::rand::SystemRandom;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,11 +168,17 @@ impl TestPlatform {
     }
 
     /// The OSS confirms the binding of a claimed activation, retrying while shed.
-    pub(crate) async fn confirm_bound(&self, activation_id: &str, msisdn: &str, binding_id: &str, tally: &StormTally) {
+    pub(crate) async fn confirm_bound(
+        &self,
+        activation_id: &ActivationId,
+        msisdn: &str,
+        binding_id: &str,
+        tally: &StormTally,
+    ) {
         let request = ConfirmBindingRequest {
-            activation_id: activation_id.into(),
+            activation_id: activation_id.clone(),
             msisdn: Msisdn::parse(msisdn).expect("test number"),
-            outcome: BindingOutcome::Bound { binding_id: binding_id.into() },
+            outcome: BindingOutcome::Bound { binding_id: BindingId::parse(binding_id).expect("test binding id") },
         };
         let body = serde_json::to_vec(&request).expect("request json");
         self.oss_post_until_admitted("/v1/oss/confirmations", &body, tally).await;

@@ -7,6 +7,7 @@
 //! the platform did not issue to that box for that request; without this an attacker who swaps in the code of
 //! their own box gets the victim's number bound to it.
 
+use crate::record_ids::ActivationId;
 use crate::statement::{PinnedPlatformKeys, PlatformSigningKey, StatementError};
 use crate::terminal_id::TerminalId;
 use crate::ShortCode;
@@ -19,7 +20,7 @@ const OFFER_DOMAIN: &[u8] = b"NUMBIND-ACTIVATION-OFFER-V1\n";
 #[serde(deny_unknown_fields)]
 pub struct ActivationOffer {
     pub terminal_id: TerminalId,
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     /// Grouped for the screen: `WDJB-MJHT`.
     pub code: String,
     pub short_code: ShortCode,
@@ -102,7 +103,7 @@ mod tests {
     fn offer(terminal: &str, nonce: &str) -> ActivationOffer {
         ActivationOffer {
             terminal_id: TerminalId::parse(terminal).unwrap(),
-            activation_id: "act-1".into(),
+            activation_id: ActivationId::parse("act-1").unwrap(),
             code: "WDJB-MJHT".into(),
             short_code: ShortCode::parse("10658000").unwrap(),
             sms_text: "BIND WDJBMJHT".into(),

@@ -135,7 +135,7 @@ fn verify_offer(agent: &Agent, answered: &Answered<ActivationResponse>) -> Resul
         now_unix_seconds: now_unix_seconds(),
     };
     let offer = agent.pinned_keys.verify_offer(&answered.body.offer, expectation)?;
-    if !is_safe_path_segment(&offer.activation_id) {
+    if !is_safe_path_segment(offer.activation_id.as_str()) {
         return Err(AgentError::UnexpectedResponse { status: 200, retry_after: None });
     }
     Ok(offer)
@@ -144,7 +144,7 @@ fn verify_offer(agent: &Agent, answered: &Answered<ActivationResponse>) -> Resul
 fn display_of(agent: &Agent, activation: &ActivationOffer) -> ActivationDisplay {
     ActivationDisplay {
         terminal_id: agent.terminal_id().clone(),
-        activation_id: activation.activation_id.clone(),
+        activation_id: activation.activation_id.to_string(),
         code: activation.code.clone(),
         short_code: activation.short_code.clone(),
         sms_text: activation.sms_text.clone(),

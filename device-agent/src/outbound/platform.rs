@@ -168,8 +168,10 @@ impl PlatformClient {
     /// `POST /v1/terminals/{id}/activations/{activation_id}/acknowledgement`: the flag is written.
     pub(crate) async fn acknowledge(&self, activation_id: &str, binding_id: &str) -> Result<(), AgentError> {
         let path = format!("{}/activations/{activation_id}/acknowledgement", self.terminal_path());
-        let body =
-            serde_json::to_vec(&AcknowledgementRequest { binding_id: binding_id.to_owned() }).unwrap_or_default();
+        // The binding ID comes from the platform's own signed statement; one it could not have sent is its fault.
+        let binding_id = numbind_wire::BindingId::parse(binding_id)
+            .map_err(|_| AgentError::UnexpectedResponse { status: 200, retry_after: None })?;
+        let body = serde_json::to_vec(&AcknowledgementRequest { binding_id }).unwrap_or_default();
         let raw = self.send(Method::POST, &path, body, Duration::ZERO, None).await?;
         if raw.status.is_success() {
             Ok(())

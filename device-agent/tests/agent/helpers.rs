@@ -5,7 +5,7 @@ use numbind_device_agent::{Agent, AgentConfig, AgentError, AgentEvent, BoundBind
 use numbind_wire::api::{BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use numbind_wire::statement::PlatformPublicKey;
-use numbind_wire::{ActivationCode, Msisdn, ShortCode};
+use numbind_wire::{ActivationCode, ActivationId, Msisdn, ShortCode};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -129,9 +129,9 @@ impl TestPlatform {
     }
 
     /// The OSS confirms its verdict on a claimed activation.
-    pub(crate) async fn confirm(&self, activation_id: &str, msisdn: &str, outcome: BindingOutcome) {
+    pub(crate) async fn confirm(&self, activation_id: &ActivationId, msisdn: &str, outcome: BindingOutcome) {
         let request = ConfirmBindingRequest {
-            activation_id: activation_id.into(),
+            activation_id: activation_id.clone(),
             msisdn: Msisdn::parse(msisdn).expect("test number"),
             outcome,
         };

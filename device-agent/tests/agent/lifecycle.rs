@@ -4,6 +4,7 @@ use crate::helpers::{spawn_platform, EVENT_TIMEOUT};
 use crate::{bind_box, flag_file_bound, PAYER};
 use numbind_device_agent::{Agent, AgentEvent, LocalBindingState};
 use numbind_wire::api::BindingOutcome;
+use numbind_wire::BindingId;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -46,7 +47,13 @@ async fn a_bound_box_changing_its_number_shows_a_code_and_ends_bound_to_the_new_
     .await;
     let claimed = platform.redeem(&shown.code, NEW_PAYER, "sms-change").await;
     assert_eq!(claimed.currently_bound_msisdn.map(|msisdn| msisdn.as_digits().to_owned()), Some(PAYER.to_owned()));
-    platform.confirm(&claimed.activation_id, NEW_PAYER, BindingOutcome::Bound { binding_id: "bnd-new".into() }).await;
+    platform
+        .confirm(
+            &claimed.activation_id,
+            NEW_PAYER,
+            BindingOutcome::Bound { binding_id: BindingId::parse("bnd-new").expect("test binding id") },
+        )
+        .await;
     let bound = flow.await.unwrap().unwrap();
     assert_eq!((bound.binding_id.as_str(), bound.msisdn_masked.as_str()), ("bnd-new", "139****9000"));
     assert_ne!(bound.binding_id, old_binding_id);

@@ -8,6 +8,7 @@ use helpers::{spawn_platform, spawn_platform_with, start_boot_flow, PlatformOpti
 use numbind_device_agent::{Agent, AgentError, AgentEvent, BindingStatus, DenialReason, LocalBindingState};
 use numbind_wire::api::BindingOutcome;
 use numbind_wire::statement::{PlatformSigningKey, StatementError};
+use numbind_wire::BindingId;
 use std::time::Duration;
 
 pub(crate) const PAYER: &str = "13800138000";
@@ -23,7 +24,13 @@ pub(crate) async fn bind_box(platform: &helpers::TestPlatform, state_name: &str)
     let activation = running.next_activation().await;
     let claimed = platform.redeem(&activation.code, PAYER, &format!("sms-{state_name}")).await;
     let binding_id = format!("bnd-{state_name}");
-    platform.confirm(&claimed.activation_id, PAYER, BindingOutcome::Bound { binding_id: binding_id.clone() }).await;
+    platform
+        .confirm(
+            &claimed.activation_id,
+            PAYER,
+            BindingOutcome::Bound { binding_id: BindingId::parse(&binding_id).expect("test binding id") },
+        )
+        .await;
     let bound = running.outcome.await.expect("boot flow task").expect("boot flow ends bound");
     assert_eq!(bound.binding_id, binding_id);
     binding_id
@@ -41,9 +48,15 @@ async fn an_unbound_box_shows_a_code_and_ends_bound_durably_once_the_oss_confirm
     assert_eq!(running.agent.local_state(), LocalBindingState::Unbound);
 
     let claimed = platform.redeem(&activation.code, PAYER, "sms-1").await;
-    assert_eq!(claimed.activation_id, activation.activation_id);
+    assert_eq!(claimed.activation_id.as_str(), activation.activation_id);
     assert_eq!(claimed.device_model, "Skyworth E900");
-    platform.confirm(&claimed.activation_id, PAYER, BindingOutcome::Bound { binding_id: "bnd-1".into() }).await;
+    platform
+        .confirm(
+            &claimed.activation_id,
+            PAYER,
+            BindingOutcome::Bound { binding_id: BindingId::parse("bnd-1").expect("test binding id") },
+        )
+        .await;
 
     let bound = running
         .next_event(|event| match event {

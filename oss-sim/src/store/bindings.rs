@@ -124,13 +124,18 @@ impl Store {
                     "UPDATE bindings SET state = 'revoked', revoked_at_ms = ?3, revoked_reason = ?4 \
                  WHERE binding_id = ?1 AND terminal_id = ?2 AND state = 'active'",
                 )?
-                .execute(params![request.binding_id, request.terminal_id.as_str(), now_ms, request.reason.as_str()])?;
+                .execute(params![
+                    request.binding_id.as_str(),
+                    request.terminal_id.as_str(),
+                    now_ms,
+                    request.reason.as_str()
+                ])?;
             if changed == 1 {
                 return Ok(RevocationOutcome::Revoked);
             }
             let known: bool = connection
                 .prepare_cached("SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND terminal_id = ?2")?
-                .query_row(params![request.binding_id, request.terminal_id.as_str()], |row| row.get(0))?;
+                .query_row(params![request.binding_id.as_str(), request.terminal_id.as_str()], |row| row.get(0))?;
             Ok(if known { RevocationOutcome::AlreadyRevoked } else { RevocationOutcome::UnknownBinding })
         })
     }
@@ -250,7 +255,7 @@ mod tests {
         record(&store, &new_binding("act-1", "13800138000", "STB-000001"), 1);
         let mut request = PlatformRevocationRequest {
             revocation_id: "rev-1".into(),
-            binding_id: "bnd-1".into(),
+            binding_id: numbind_wire::BindingId::parse("bnd-1").unwrap(),
             terminal_id: TerminalId::parse("STB-000001").unwrap(),
             msisdn: Msisdn::parse("13800138000").unwrap(),
             reason: numbind_wire::api::RevocationReason::FactoryReset,

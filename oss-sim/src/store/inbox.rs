@@ -431,12 +431,12 @@ mod tests {
         store.insert_inbox(&message("m-1", "13800138000", "BIND WDJBMJHT")).unwrap();
         let row = store.due_inbox_row(1_000).unwrap().unwrap();
         let redemption = RedeemCodeResponse {
-            activation_id: "act-1".into(),
+            activation_id: numbind_wire::ActivationId::parse("act-1").unwrap(),
             terminal_id: numbind_wire::TerminalId::parse("STB-000001").unwrap(),
             device_model: "Skyworth E900".into(),
             currently_bound_msisdn: None,
         };
-        let verdict = BindingOutcome::Bound { binding_id: "bnd-1".into() };
+        let verdict = BindingOutcome::Bound { binding_id: numbind_wire::BindingId::parse("bnd-1").unwrap() };
         store.save_redemption_and_verdict(row.inbox_id, &redemption, &verdict, None, 1_000).unwrap();
         let again = store.due_inbox_row(1_000).unwrap().unwrap();
         assert_eq!(again.redemption, Some(redemption));

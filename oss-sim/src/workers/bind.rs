@@ -17,7 +17,7 @@ use crate::store::{FinishedCommand, InboxRow, NewBinding, Revocation};
 use numbind_process::clock::now_unix_millis;
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::statement::DenialReason;
-use numbind_wire::ActivationCode;
+use numbind_wire::{ActivationCode, BindingId};
 
 pub(crate) async fn handle_bind(
     state: &AppState,
@@ -60,7 +60,8 @@ pub(crate) async fn handle_bind(
                 &row.source,
                 refusal_text(code).unwrap_or_else(sms_replies::try_again_later),
             );
-            finished.revocation = Some(Revocation::Binding { binding_id, reason: "confirmation_refused" });
+            finished.revocation =
+                Some(Revocation::Binding { binding_id: binding_id.to_string(), reason: "confirmation_refused" });
             Ok(finished)
         }
         // The user deserves the reason even if the platform no longer waits for it.
@@ -110,13 +111,15 @@ async fn decide(
     let (verdict, binding) = match check_eligibility(subscriber.as_ref(), elsewhere) {
         Ok(()) => {
             let binding = NewBinding {
-                binding_id: binding_id_for_activation(&redemption.activation_id),
+                binding_id: binding_id_for_activation(redemption.activation_id.as_str()),
                 msisdn: row.source.clone(),
                 terminal_id: redemption.terminal_id.clone(),
                 device_model: redemption.device_model.clone(),
-                activation_id: redemption.activation_id.clone(),
+                activation_id: redemption.activation_id.to_string(),
             };
-            (BindingOutcome::Bound { binding_id: binding.binding_id.clone() }, Some(binding))
+            // `bnd-` and at most 64 characters of a well-formed activation ID: always a well-formed binding ID.
+            let binding_id = BindingId::parse(&binding.binding_id).expect("a binding id derived from an activation id");
+            (BindingOutcome::Bound { binding_id }, Some(binding))
         }
         Err(reason) => (BindingOutcome::Denied { reason }, None),
     };

@@ -3,7 +3,7 @@
 
 use crate::helpers::{spawn_app_with, AppOptions, TestApp, DEADLINE};
 use crate::terminal::TestTerminal;
-use numbind_platform::domain::clock::ManualClock;
+use numbind_process::clock::ManualClock;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -5,16 +5,16 @@ use super::html::{civil_from_days, escape_html};
 use crate::store::{AuditRecord, Store, StoreError};
 
 /// Audit event kinds counted as activations issued.
-pub const ISSUED_KINDS: &[&str] = &["activation_issued"];
+pub(crate) const ISSUED_KINDS: &[&str] = &["activation_issued"];
 /// Audit event kinds counted as refusals (a code refused, or the subscriber refused by the OSS).
-pub const REFUSED_KINDS: &[&str] = &["code_refused", "activation_denied"];
+pub(crate) const REFUSED_KINDS: &[&str] = &["code_refused", "activation_denied"];
 /// Most events read for one chart; a busier window is drawn from its first events only, and says so.
-pub const MAX_CHART_EVENTS: usize = 200_000;
+pub(crate) const MAX_CHART_EVENTS: usize = 200_000;
 const PAGE_ROWS: i64 = 5_000;
 
 /// The chart's time axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChartPeriod {
+pub(crate) enum ChartPeriod {
     /// The last 24 hours, per hour.
     Hours,
     /// The last 14 days, per day.
@@ -22,7 +22,7 @@ pub enum ChartPeriod {
 }
 
 impl ChartPeriod {
-    pub fn parse(text: Option<&str>) -> Option<Self> {
+    pub(crate) fn parse(text: Option<&str>) -> Option<Self> {
         match text.map(str::trim) {
             None | Some("" | "hours") => Some(ChartPeriod::Hours),
             Some("days") => Some(ChartPeriod::Days),
@@ -30,14 +30,14 @@ impl ChartPeriod {
         }
     }
 
-    pub fn bucket_seconds(self) -> i64 {
+    pub(crate) fn bucket_seconds(self) -> i64 {
         match self {
             ChartPeriod::Hours => 3600,
             ChartPeriod::Days => 86_400,
         }
     }
 
-    pub fn bucket_count(self) -> usize {
+    pub(crate) fn bucket_count(self) -> usize {
         match self {
             ChartPeriod::Hours => 24,
             ChartPeriod::Days => 14,
@@ -45,7 +45,7 @@ impl ChartPeriod {
     }
 
     /// The window `[start, end)` ending at the boundary after `now`.
-    pub fn window(self, now: i64) -> (i64, i64) {
+    pub(crate) fn window(self, now: i64) -> (i64, i64) {
         let size = self.bucket_seconds();
         let end = (now.div_euclid(size) + 1) * size;
         (end - size * self.bucket_count() as i64, end)
@@ -54,14 +54,14 @@ impl ChartPeriod {
 
 /// Counts in one bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BucketCounts {
+pub(crate) struct BucketCounts {
     pub issued: u64,
     pub refused: u64,
 }
 
 /// The counted window.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityCounts {
+pub(crate) struct ActivityCounts {
     pub period: ChartPeriod,
     pub window_start: i64,
     pub buckets: Vec<BucketCounts>,
@@ -70,7 +70,7 @@ pub struct ActivityCounts {
 }
 
 /// Adds the events inside the window to their buckets.
-pub fn count_into_buckets(counts: &mut ActivityCounts, events: &[AuditRecord]) {
+pub(crate) fn count_into_buckets(counts: &mut ActivityCounts, events: &[AuditRecord]) {
     let size = counts.period.bucket_seconds();
     for event in events {
         let offset = event.at - counts.window_start;
@@ -107,7 +107,7 @@ fn sequence_before(store: &Store, since: i64) -> Result<i64, StoreError> {
 }
 
 /// Reads the window's events from the store (blocking) and counts them.
-pub fn count_activity(store: &Store, period: ChartPeriod, now: i64) -> Result<ActivityCounts, StoreError> {
+pub(crate) fn count_activity(store: &Store, period: ChartPeriod, now: i64) -> Result<ActivityCounts, StoreError> {
     let (window_start, window_end) = period.window(now);
     let mut counts = ActivityCounts {
         period,
@@ -151,7 +151,7 @@ const PLOT_BOTTOM: i64 = 190;
 const PLOT_LEFT: i64 = 40;
 
 /// The chart as an inline SVG: two bars per bucket (issued, refused), a y scale, labels and a legend.
-pub fn activity_svg(counts: &ActivityCounts) -> String {
+pub(crate) fn activity_svg(counts: &ActivityCounts) -> String {
     let highest = counts.buckets.iter().map(|bucket| bucket.issued.max(bucket.refused)).max().unwrap_or(0).max(1);
     let slot = (CHART_WIDTH - PLOT_LEFT - 10) / counts.buckets.len().max(1) as i64;
     let bar_width = (slot / 2 - 2).max(1);

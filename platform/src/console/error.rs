@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 /// What the console shows instead of the page asked for.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConsoleError {
+pub(crate) enum ConsoleError {
     #[error("sign in first")]
     NotSignedIn,
     #[error("{0}")]
@@ -26,7 +26,7 @@ pub enum ConsoleError {
 }
 
 impl ConsoleError {
-    pub fn bad_request(reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_request(reason: impl std::fmt::Display) -> Self {
         ConsoleError::BadRequest(reason.to_string())
     }
 

@@ -4,7 +4,7 @@ use super::sessions::ConsoleSession;
 use crate::domain::operator::Operator;
 
 /// Escapes text for an HTML element body or a double- or single-quoted attribute value.
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + text.len() / 8);
     for character in text.chars() {
         match character {
@@ -20,7 +20,7 @@ pub fn escape_html(text: &str) -> String {
 }
 
 /// Percent-encodes text for one path segment or query value (unreserved characters kept).
-pub fn encode_url_component(text: &str) -> String {
+pub(crate) fn encode_url_component(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -33,7 +33,7 @@ pub fn encode_url_component(text: &str) -> String {
 }
 
 /// Who is signed in, for the page header (and the CSRF token of the sign-out form).
-pub struct SignedIn<'a> {
+pub(crate) struct SignedIn<'a> {
     pub operator: &'a Operator,
     pub session: &'a ConsoleSession,
 }
@@ -41,7 +41,7 @@ pub struct SignedIn<'a> {
 /// A whole page: head with the console's own stylesheet, a header with navigation, then `body_html`.
 ///
 /// `body_html` must already be escaped; `title` is escaped here.
-pub fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &str) -> String {
+pub(crate) fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &str) -> String {
     let navigation = match signed_in {
         Some(signed_in) => format!(
             "<nav><a href=\"/console\">Home</a> <a href=\"/console/bindings\">Search</a> \
@@ -66,12 +66,12 @@ pub fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &str) -> S
 }
 
 /// The hidden CSRF field every POST form of a signed-in page carries.
-pub fn csrf_field(session: &ConsoleSession) -> String {
+pub(crate) fn csrf_field(session: &ConsoleSession) -> String {
     format!("<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">", escape_html(&session.csrf_token))
 }
 
 /// A table: escaped header names, rows of cells that are already HTML.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return "<p class=\"empty\">Nothing to show.</p>".to_owned();
     }
@@ -92,12 +92,12 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// An optional value as escaped text, `–` when absent.
-pub fn optional_text(value: Option<&str>) -> String {
+pub(crate) fn optional_text(value: Option<&str>) -> String {
     value.map_or_else(|| "–".to_owned(), escape_html)
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn format_unix_time(unix_seconds: i64) -> String {
+pub(crate) fn format_unix_time(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
     let seconds_of_day = unix_seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
@@ -110,7 +110,7 @@ pub fn format_unix_time(unix_seconds: i64) -> String {
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let shifted = days + 719_468;
     let era = shifted.div_euclid(146_097);
     let day_of_era = shifted.rem_euclid(146_097);

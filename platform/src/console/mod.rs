@@ -4,18 +4,17 @@
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
 
 mod auth;
-pub mod chart;
+pub(crate) mod chart;
 mod error;
 mod exports;
 mod home;
-pub mod html;
+pub(crate) mod html;
 mod search;
-pub mod sessions;
+pub(crate) mod sessions;
 mod sign_in;
 mod terminal;
 
-pub use error::ConsoleError;
-pub use html::escape_html;
+pub(crate) use error::ConsoleError;
 
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
@@ -37,7 +36,7 @@ fn parse_reason(reason: &str) -> Result<String, ConsoleError> {
 }
 
 /// The console's routes, to nest at `/console`; each router holds its own in-memory sessions.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/console.css", get(home::stylesheet))

@@ -104,11 +104,11 @@ fn results_table(rows: &[BindingRecord], reveal: bool) -> String {
         .map(|binding| {
             let number = if reveal { binding.msisdn.as_digits().to_owned() } else { binding.msisdn.masked() };
             vec![
-                escape_html(&binding.binding_id),
+                escape_html(binding.binding_id.as_str()),
                 format!(
                     "<a class=\"terminal-link\" href=\"/console/terminals/{}\">{}</a>",
-                    encode_url_component(&binding.terminal_id),
-                    escape_html(&binding.terminal_id)
+                    encode_url_component(binding.terminal_id.as_str()),
+                    escape_html(binding.terminal_id.as_str())
                 ),
                 escape_html(&number),
                 format!("<span class=\"state-{0}\">{0}</span>", escape_html(&binding.state)),

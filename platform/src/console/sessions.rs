@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// How long a session lasts after sign-in.
-pub const SESSION_LIFETIME_SECONDS: i64 = 8 * 3600;
+pub(crate) const SESSION_LIFETIME_SECONDS: i64 = 8 * 3600;
 /// Most sessions held at once (expired ones are dropped first).
-pub const MAX_SESSIONS: usize = 10_000;
+pub(crate) const MAX_SESSIONS: usize = 10_000;
 const RANDOM_BYTES: usize = 32;
 
 /// One signed-in browser.
 #[derive(Clone)]
-pub struct ConsoleSession {
+pub(crate) struct ConsoleSession {
     pub session_id: String,
     pub token_hash: [u8; 32],
     pub csrf_token: String,
@@ -33,7 +33,7 @@ impl std::fmt::Debug for ConsoleSession {
 /// Why no session was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SessionError {
+pub(crate) enum SessionError {
     #[error("the system random source failed")]
     RandomFailed,
     #[error("too many console sessions are open")]
@@ -42,7 +42,7 @@ pub enum SessionError {
 
 /// The live sessions; cheap to clone, shared by every console handler.
 #[derive(Clone, Default)]
-pub struct ConsoleSessions {
+pub(crate) struct ConsoleSessions {
     by_id: Arc<Mutex<HashMap<String, ConsoleSession>>>,
 }
 
@@ -53,7 +53,7 @@ fn random_text(random: &dyn SecureRandom) -> Result<String, SessionError> {
 }
 
 /// Compares two secrets in time independent of where they differ.
-pub fn secrets_match(expected: &str, presented: &str) -> bool {
+pub(crate) fn secrets_match(expected: &str, presented: &str) -> bool {
     expected.len() == presented.len()
         && expected.bytes().zip(presented.bytes()).fold(0u8, |difference, (left, right)| difference | (left ^ right))
             == 0
@@ -61,7 +61,7 @@ pub fn secrets_match(expected: &str, presented: &str) -> bool {
 
 impl ConsoleSessions {
     /// Opens a session for the holder of the token with `token_hash`.
-    pub fn open(
+    pub(crate) fn open(
         &self,
         random: &dyn SecureRandom,
         token_hash: [u8; 32],
@@ -83,13 +83,13 @@ impl ConsoleSessions {
     }
 
     /// The live session with this ID, if it has not expired.
-    pub fn find(&self, session_id: &str, now: i64) -> Option<ConsoleSession> {
+    pub(crate) fn find(&self, session_id: &str, now: i64) -> Option<ConsoleSession> {
         let by_id = self.by_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         by_id.get(session_id).filter(|session| session.expires_at > now).cloned()
     }
 
     /// Ends a session (sign-out, or a token found revoked).
-    pub fn close(&self, session_id: &str) {
+    pub(crate) fn close(&self, session_id: &str) {
         let mut by_id = self.by_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         by_id.remove(session_id);
     }

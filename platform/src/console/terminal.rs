@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::store::{AuditRecord, BindingFilter, BindingRecord, Terminal};
 use axum::extract::State;
 use axum::response::{Html, Redirect};
-use numbind_wire::{Msisdn, TerminalId};
+use numbind_wire::{BindingId, Msisdn, TerminalId};
 use serde::Deserialize;
 
 struct TerminalHistory {
@@ -50,7 +50,7 @@ fn bindings_table(bindings: &[BindingRecord]) -> String {
         .iter()
         .map(|binding| {
             vec![
-                escape_html(&binding.binding_id),
+                escape_html(binding.binding_id.as_str()),
                 escape_html(&binding.msisdn.masked()),
                 format!("<span class=\"state-{0}\">{0}</span>", escape_html(&binding.state)),
                 time(binding.created_at),
@@ -67,12 +67,12 @@ fn activations_table(activations: &[Activation]) -> String {
         .iter()
         .map(|activation| {
             vec![
-                escape_html(&activation.activation_id),
+                escape_html(activation.activation_id.as_str()),
                 escape_html(activation.state.as_str()),
                 time(activation.created_at),
                 time(activation.expires_at),
                 optional_text(activation.claimed_msisdn.as_ref().map(Msisdn::masked).as_deref()),
-                optional_text(activation.binding_id.as_deref()),
+                optional_text(activation.binding_id.as_ref().map(BindingId::as_str)),
             ]
         })
         .collect();
@@ -108,7 +108,7 @@ fn unbind_section(signed_in: &SignedInOperator, terminal_id: &TerminalId, active
          </label><button type=\"submit\" id=\"unbind\">Unbind</button></form>",
         path = encode_url_component(terminal_id.as_str()),
         csrf = csrf_field(&signed_in.session),
-        binding = escape_html(&active.binding_id),
+        binding = escape_html(active.binding_id.as_str()),
         number = escape_html(&active.msisdn.masked()),
     )
 }

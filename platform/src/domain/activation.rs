@@ -5,12 +5,12 @@
 //! Expiry is computed from the clock when the activation is read and written back lazily.
 
 use numbind_wire::statement::{BindingState, DenialReason};
-use numbind_wire::{ActivationCode, Msisdn, TerminalId};
+use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, TerminalId};
 
 /// How long after `expires_at` a claimed activation still accepts the OSS's verdict.
-pub const CLAIM_GRACE_SECONDS: i64 = 120;
+pub(crate) const CLAIM_GRACE_SECONDS: i64 = 120;
 /// A pending activation with less life left than this is not shown again; a fresh one replaces it.
-pub const MINIMUM_REMAINING_TO_REUSE_SECONDS: i64 = 60;
+pub(crate) const MINIMUM_REMAINING_TO_REUSE_SECONDS: i64 = 60;
 
 /// The stored state of an activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl ActivationState {
 /// One activation as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activation {
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub terminal_id: TerminalId,
     pub code: ActivationCode,
     pub state: ActivationState,
@@ -70,7 +70,7 @@ pub struct Activation {
     pub claimed_msisdn: Option<Msisdn>,
     pub claimed_sms_message_id: Option<String>,
     pub denial_reason: Option<DenialReason>,
-    pub binding_id: Option<String>,
+    pub binding_id: Option<BindingId>,
 }
 
 /// Why a code cannot be redeemed.
@@ -149,7 +149,7 @@ impl Activation {
 }
 
 /// The text form of a denial reason, as stored.
-pub fn parse_denial_reason(text: &str) -> Option<DenialReason> {
+pub(crate) fn parse_denial_reason(text: &str) -> Option<DenialReason> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
@@ -159,7 +159,7 @@ mod tests {
 
     fn activation(state: ActivationState) -> Activation {
         Activation {
-            activation_id: "act-1".into(),
+            activation_id: ActivationId::parse("act-1").unwrap(),
             terminal_id: TerminalId::parse("STB-000001").unwrap(),
             code: ActivationCode::parse("WDJBMJHT").unwrap(),
             state,

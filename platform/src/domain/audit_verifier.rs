@@ -22,7 +22,7 @@ const RENUMBERING_SHIFTS: [i64; 6] = [1, -1, 2, -2, 3, -3];
 
 /// A checkpoint whose signature verified: the chain must hold `head_hash` at `sequence`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedHead {
+pub(crate) struct SignedHead {
     pub sequence: i64,
     pub head_hash: Vec<u8>,
     /// The OSS (the witness) holds a copy.
@@ -31,7 +31,7 @@ pub struct SignedHead {
 
 /// Walks the events in (sequence, row ID) order and collects every break it can name.
 #[derive(Debug)]
-pub struct AuditChainVerifier {
+pub(crate) struct AuditChainVerifier {
     /// Stored hash -> sequence of every event, to tell a moved link from a foreign one.
     known_hashes: HashMap<Vec<u8>, i64>,
     highest_known_sequence: i64,
@@ -62,7 +62,7 @@ pub struct AuditChainVerifier {
 impl AuditChainVerifier {
     /// `known_hashes`: every stored hash and its sequence; `stored_rows`: the rows of the table (valid or not);
     /// `checkpoint_sequences`: where the signed checkpoints say what the hash is.
-    pub fn new(known_hashes: HashMap<Vec<u8>, i64>, stored_rows: u64, checkpoint_sequences: &[i64]) -> Self {
+    pub(crate) fn new(known_hashes: HashMap<Vec<u8>, i64>, stored_rows: u64, checkpoint_sequences: &[i64]) -> Self {
         AuditChainVerifier {
             highest_known_sequence: known_hashes.values().copied().max().unwrap_or(0),
             known_hashes,
@@ -86,12 +86,12 @@ impl AuditChainVerifier {
     }
 
     /// Checks every event's MAC with `mac_key` as well.
-    pub fn with_mac_key(self, mac_key: AuditChainKey) -> Self {
+    pub(crate) fn with_mac_key(self, mac_key: AuditChainKey) -> Self {
         AuditChainVerifier { mac_key: Some(mac_key), ..self }
     }
 
     /// Feeds the next event; events must come ordered by sequence, then row ID.
-    pub fn observe(&mut self, event: StoredAuditEvent) {
+    pub(crate) fn observe(&mut self, event: StoredAuditEvent) {
         self.event_count += 1;
         if self.group.first().is_some_and(|first| first.fields.sequence != event.fields.sequence) {
             self.settle_group();
@@ -100,7 +100,7 @@ impl AuditChainVerifier {
     }
 
     /// A row whose sequence is NULL or not an integer (`what` says which): it has no place in the chain.
-    pub fn observe_invalid_sequence(&mut self, row_id: i64, what: &str) {
+    pub(crate) fn observe_invalid_sequence(&mut self, row_id: i64, what: &str) {
         self.event_count += 1;
         self.report(AuditProblemKind::SequenceInvalid, 0, format!("event row {row_id} has a {what} sequence"));
     }
@@ -288,7 +288,7 @@ impl AuditChainVerifier {
     }
 
     /// The report, once every event was observed, with the chain compared to `signed_heads`.
-    pub fn finish(mut self, signed_heads: &[SignedHead], oss_consulted: bool) -> AuditVerifyReport {
+    pub(crate) fn finish(mut self, signed_heads: &[SignedHead], oss_consulted: bool) -> AuditVerifyReport {
         self.settle_group();
         let witness = self.compare_with_checkpoints(signed_heads, oss_consulted);
         let mac_check = match self.mac_key {

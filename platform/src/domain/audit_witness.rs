@@ -20,7 +20,7 @@ pub struct StoredCheckpoint {
 
 /// What the copies vouch for, and what is wrong with them.
 #[derive(Debug, Default)]
-pub struct CheckedCheckpoints {
+pub(crate) struct CheckedCheckpoints {
     pub signed_heads: Vec<SignedHead>,
     pub problems: Vec<AuditProblem>,
 }
@@ -37,7 +37,7 @@ fn signed_head(checkpoint: &AuditCheckpoint, held_by_oss: bool) -> Option<Signed
 }
 
 /// Checks the platform's copies and, when read, the OSS's.
-pub fn check_checkpoints(
+pub(crate) fn check_checkpoints(
     keys: &PinnedPlatformKeys,
     platform: &[StoredCheckpoint],
     oss: Option<&[SignedAuditCheckpoint]>,

@@ -1,14 +1,13 @@
 //! Pure types and rules of the platform: the activation state machine, identifiers, notification texts, time.
 
-pub mod activation;
+pub(crate) mod activation;
 pub mod audit_chain;
 pub mod audit_mac;
-pub mod audit_verifier;
-pub mod audit_witness;
-pub mod clock;
-pub mod ids;
-pub mod manifest;
-pub mod notification_text;
-pub mod operator;
-pub mod oss_revocation;
-pub mod redemption_limits;
+pub(crate) mod audit_verifier;
+pub(crate) mod audit_witness;
+pub(crate) mod ids;
+pub(crate) mod manifest;
+pub(crate) mod notification_text;
+pub(crate) mod operator;
+pub(crate) mod oss_revocation;
+pub(crate) mod redemption_limits;

@@ -3,7 +3,7 @@
 use numbind_wire::TerminalId;
 
 /// To the newly bound number: names the device and says how to undo.
-pub fn binding_confirmed(device_model: &str, terminal_id: &TerminalId) -> String {
+pub(crate) fn binding_confirmed(device_model: &str, terminal_id: &TerminalId) -> String {
     format!(
         "【numbind】本号码已绑定设备 {device_model}（终端尾号{}），该设备上的付费业务将由本号码支付。如非本人操作，请回复“解绑”取消。",
         terminal_id.tail()
@@ -11,7 +11,7 @@ pub fn binding_confirmed(device_model: &str, terminal_id: &TerminalId) -> String
 }
 
 /// To the number whose binding another number replaced.
-pub fn binding_replaced(device_model: &str, terminal_id: &TerminalId) -> String {
+pub(crate) fn binding_replaced(device_model: &str, terminal_id: &TerminalId) -> String {
     format!(
         "【numbind】您的号码与设备 {device_model}（终端尾号{}）的绑定已由其他号码取代，该设备的费用不再由本号码支付。",
         terminal_id.tail()
@@ -19,7 +19,7 @@ pub fn binding_replaced(device_model: &str, terminal_id: &TerminalId) -> String 
 }
 
 /// To the number whose device was factory-reset.
-pub fn device_reset(device_model: &str, terminal_id: &TerminalId) -> String {
+pub(crate) fn device_reset(device_model: &str, terminal_id: &TerminalId) -> String {
     format!(
         "【numbind】设备 {device_model}（终端尾号{}）已恢复出厂设置，与本号码的绑定已解除，该设备的费用不再由本号码支付。",
         terminal_id.tail()

@@ -52,7 +52,7 @@ pub struct Operator {
 }
 
 /// The prefix of every operator token (so a leaked one is recognisable by secret scanners).
-pub const TOKEN_PREFIX: &str = "nbo_";
+pub(crate) const TOKEN_PREFIX: &str = "nbo_";
 const TOKEN_RANDOM_BYTES: usize = 24;
 
 /// A freshly minted token: show `secret` once, store only `hash`.
@@ -72,10 +72,10 @@ impl std::fmt::Debug for NewOperatorToken {
 /// The random source failed; no token was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the system random source failed")]
-pub struct TokenRandomFailed;
+pub(crate) struct TokenRandomFailed;
 
 /// Mints a token: 24 random bytes as 32 base64url characters after `nbo_`, and a token ID.
-pub fn mint_operator_token(random: &dyn SecureRandom) -> Result<NewOperatorToken, TokenRandomFailed> {
+pub(crate) fn mint_operator_token(random: &dyn SecureRandom) -> Result<NewOperatorToken, TokenRandomFailed> {
     let mut secret_bytes = [0u8; TOKEN_RANDOM_BYTES];
     random.fill(&mut secret_bytes).map_err(|_| TokenRandomFailed)?;
     let mut id_bytes = [0u8; 8];
@@ -86,20 +86,20 @@ pub fn mint_operator_token(random: &dyn SecureRandom) -> Result<NewOperatorToken
 }
 
 /// SHA-256 of the whole token text.
-pub fn hash_operator_token(secret: &str) -> [u8; 32] {
+pub(crate) fn hash_operator_token(secret: &str) -> [u8; 32] {
     let mut hash = [0; 32];
     hash.copy_from_slice(digest(&SHA256, secret.as_bytes()).as_ref());
     hash
 }
 
 /// Compares two token hashes in time independent of where they differ.
-pub fn hashes_match(stored: &[u8], presented: &[u8; 32]) -> bool {
+pub(crate) fn hashes_match(stored: &[u8], presented: &[u8; 32]) -> bool {
     stored.len() == presented.len()
         && stored.iter().zip(presented).fold(0u8, |difference, (left, right)| difference | (left ^ right)) == 0
 }
 
 /// Whether `text` has the shape of a token (prefix and 32 base64url characters).
-pub fn looks_like_operator_token(text: &str) -> bool {
+pub(crate) fn looks_like_operator_token(text: &str) -> bool {
     text.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
         rest.len() == 32 && rest.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
     })

@@ -13,7 +13,7 @@ pub struct QueuedOssRevocation {
 }
 
 /// `rev-` and 32 lowercase hex digits (128 random bits): the idempotency key the OSS sees.
-pub fn new_revocation_id(random: &dyn SecureRandom) -> Result<String, super::ids::RandomSourceFailed> {
+pub(crate) fn new_revocation_id(random: &dyn SecureRandom) -> Result<String, super::ids::RandomSourceFailed> {
     let mut bytes = [0u8; 16];
     random.fill(&mut bytes).map_err(|_| super::ids::RandomSourceFailed)?;
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();

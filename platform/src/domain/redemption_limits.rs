@@ -14,7 +14,7 @@ pub struct RedemptionLimits {
 }
 
 /// The global guard's window.
-pub const GLOBAL_GUARD_WINDOW_SECONDS: i64 = 60;
+pub(crate) const GLOBAL_GUARD_WINDOW_SECONDS: i64 = 60;
 
 /// Why a redemption was not even tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,22 +1,22 @@
 //! `/v1/terminals/{terminal_id}/activations`: issue, long-poll the outcome, acknowledge the binding.
 
-use super::extract::{parse_json_body, ApiPath, ApiQuery};
 use super::terminal_auth::AuthenticatedTerminal;
 use crate::domain::activation::Activation;
-use crate::domain::ids::is_well_formed_activation_id;
 use crate::error::ApiError;
-use crate::state::waiters::WaitTicket;
+use crate::guards::waiters::WaitTicket;
 use crate::state::AppState;
 use crate::store::{IssueLimits, IssueOutcome};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use futures_util::future::Either;
+use numbind_process::http_api::{parse_json_body, ApiPath, ApiQuery};
 use numbind_wire::activation_offer::ActivationOffer;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, CreateActivationRequest,
 };
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
-use numbind_wire::TerminalId;
+use numbind_wire::{ActivationId, BindingId, TerminalId};
 use serde::Deserialize;
 use std::future::Future;
 use std::time::Duration;
@@ -91,12 +91,12 @@ pub(super) async fn issue_activation(
 async fn load_activation(
     state: &AppState,
     terminal_id: &TerminalId,
-    activation_id: &str,
+    activation_id: &ActivationId,
 ) -> Result<Activation, ApiError> {
     let now = state.now();
     let activation = match state.store.find_activation(terminal_id, activation_id)? {
         Some(activation) if activation.state.is_live() && !activation.effective_state(now).is_live() => {
-            let activation_id = activation_id.to_owned();
+            let activation_id = activation_id.clone();
             state.store.call(move |store| store.expire_activation_if_due(&activation_id, now)).await?
         }
         other => other,
@@ -110,8 +110,8 @@ fn activation_statement(state: &AppState, activation: &Activation, in_reply_to: 
     state.sign_statement(|issued_at, expires_at| BindingStatement {
         terminal_id: activation.terminal_id.clone(),
         state: statement_state,
-        activation_id: Some(activation.activation_id.clone()),
-        binding_id: activation.binding_id.clone().filter(|_| bound),
+        activation_id: Some(activation.activation_id.to_string()),
+        binding_id: activation.binding_id.as_ref().filter(|_| bound).map(BindingId::to_string),
         msisdn_masked: activation.claimed_msisdn.as_ref().filter(|_| bound).map(|msisdn| msisdn.masked()),
         denial_reason: activation.denial_reason.filter(|_| statement_state == BindingState::Denied),
         in_reply_to: Some(in_reply_to.to_owned()),
@@ -151,9 +151,12 @@ pub(super) fn poll_activation(
         terminal_id = %terminal.terminal_id,
         activation_id = %path.activation_id
     );
-    let poll =
-        LongPoll { state, terminal_id: terminal.terminal_id, nonce: terminal.nonce, activation_id: path.activation_id };
-    poll.answer(query.wait_seconds).instrument(span)
+    // A malformed ID names no activation: answered at once, as an unknown one is.
+    let Ok(activation_id) = ActivationId::parse(&path.activation_id) else {
+        return Either::Left(std::future::ready(Err(ApiError::ActivationNotFound)));
+    };
+    let poll = LongPoll { state, terminal_id: terminal.terminal_id, nonce: terminal.nonce, activation_id };
+    Either::Right(poll.answer(query.wait_seconds).instrument(span))
 }
 
 /// One long-poll: only what answering it needs (the request body and headers are gone by now).
@@ -162,7 +165,7 @@ struct LongPoll {
     terminal_id: TerminalId,
     /// Echoed as `in_reply_to`.
     nonce: String,
-    activation_id: String,
+    activation_id: ActivationId,
 }
 
 /// The activation as first read: answer it now, or wait this long for a change.
@@ -174,16 +177,13 @@ enum FirstLook {
 impl LongPoll {
     async fn answer(self, requested_wait_seconds: Option<u64>) -> Result<Json<ActivationOutcomeResponse>, ApiError> {
         let state = &self.state;
-        if !is_well_formed_activation_id(&self.activation_id) {
-            return Err(ApiError::ActivationNotFound);
-        }
         state
             .poll_pacing
-            .check(&self.activation_id, state.settings.poll_interval.as_secs() as i64, state.now())
+            .check(self.activation_id.as_str(), state.settings.poll_interval.as_secs() as i64, state.now())
             .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
         let wait_seconds = requested_wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
         // Subscribed before the first read, so that no wake-up between the read and the wait is lost.
-        let ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&self.activation_id));
+        let ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(self.activation_id.as_str()));
         // The first read's activation is dropped here when waiting: a waiting box does not hold it.
         let wait = match self.first_look(ticket.is_some(), wait_seconds).await? {
             FirstLook::Answer(activation) => return Ok(self.answer_with(&activation, ticket)),
@@ -215,7 +215,7 @@ impl LongPoll {
     fn answer_with(&self, activation: &Activation, ticket: Option<WaitTicket>) -> Json<ActivationOutcomeResponse> {
         drop(ticket);
         let state = &self.state;
-        state.poll_pacing.record_answer(&self.activation_id, state.now());
+        state.poll_pacing.record_answer(self.activation_id.as_str(), state.now());
         let statement = activation_statement(state, activation, &self.nonce);
         Json(ActivationOutcomeResponse {
             statement,
@@ -232,7 +232,8 @@ pub(super) async fn acknowledge_binding(
     terminal: AuthenticatedTerminal,
 ) -> Result<StatusCode, ApiError> {
     let request: AcknowledgementRequest = parse_json_body(&terminal.body)?;
-    let (terminal_id, activation_id, now) = (terminal.terminal_id.clone(), path.activation_id, state.now());
+    let activation_id = ActivationId::parse(&path.activation_id).map_err(|_| ApiError::ActivationNotFound)?;
+    let (terminal_id, now) = (terminal.terminal_id.clone(), state.now());
     let acknowledged = state
         .store
         .call_write(move |store| store.acknowledge_binding(&terminal_id, &activation_id, &request.binding_id, now))

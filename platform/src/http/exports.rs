@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rows fetched per page.
-pub const EXPORT_PAGE_ROWS: i64 = 1000;
+pub(crate) const EXPORT_PAGE_ROWS: i64 = 1000;
 
 /// Pages read by all exports so far (tests check that exports read page by page, lazily).
 pub static EXPORT_PAGES_READ: AtomicU64 = AtomicU64::new(0);
@@ -50,10 +50,10 @@ fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
     match format {
         ExportFormat::JsonLines => format!("{}\n", super::operators::binding_json(binding, false)),
         ExportFormat::Csv => csv_line(&[
-            binding.binding_id.clone(),
-            binding.terminal_id.clone(),
+            binding.binding_id.to_string(),
+            binding.terminal_id.to_string(),
             binding.msisdn.masked(),
-            binding.activation_id.clone(),
+            binding.activation_id.to_string(),
             binding.state.clone(),
             binding.created_at.to_string(),
             optional(binding.revoked_at),

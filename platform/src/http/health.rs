@@ -3,8 +3,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::Json;
 
 /// 200 `{"status":"ok"}` when the store answers.
@@ -13,7 +12,7 @@ pub(super) async fn healthz(State(state): State<AppState>) -> Result<Json<serde_
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
-/// Prometheus text exposition.
-pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
+/// The OpenMetrics text exposition.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    numbind_process::http_api::metrics_response(state.metrics.registry())
 }

@@ -6,7 +6,7 @@
 //! service): behaviour is unchanged, the per-request state shrinks from ~3.5 KB to a few hundred bytes.
 
 use crate::error::ApiError;
-use crate::state::metrics::RouteLabels;
+use crate::metrics::RouteLabels;
 use axum::extract::{MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::metrics::counter::Counter;

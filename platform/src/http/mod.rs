@@ -1,9 +1,7 @@
 //! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
 
 mod activations;
-mod body_limit;
-pub mod exports;
-pub mod extract;
+pub(crate) mod exports;
 mod health;
 mod layers;
 mod openapi;
@@ -21,12 +19,13 @@ use axum::extract::{MatchedPath, Request};
 use axum::routing::{get, post};
 use axum::Router;
 use layers::{CountRequestsLayer, ShedOverloadLayer};
+use numbind_process::http_api::{self, MAX_BODY_BYTES};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 /// Every route of the platform, with its layers.
-pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
+pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     let terminal_routes = Router::new()
         .route("/v1/terminals", post(terminals::register_terminal))
         .route("/v1/terminals/{terminal_id}/binding", get(terminals::binding_status))
@@ -65,8 +64,8 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .route_layer(CountRequestsLayer::new(state.metrics.http_requests.clone()))
-        .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(body_limit::refuse_oversized_bodies))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(MAX_BODY_BYTES, http_api::refuse_oversized_bodies))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

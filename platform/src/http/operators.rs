@@ -1,6 +1,5 @@
 //! The operator API under `/v1/operator/`: binding search, terminal history, audit events, admin unbinding.
 
-use super::extract::{parse_json_body, ApiPath, ApiQuery};
 use super::operator_auth::AuthenticatedOperator;
 use crate::domain::operator::OperatorRole;
 use crate::error::ApiError;
@@ -9,6 +8,7 @@ use crate::store::{AuditRecord, BindingFilter, BindingRecord};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::{parse_json_body, ApiPath, ApiQuery};
 use numbind_wire::{Msisdn, TerminalId};
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -1,6 +1,5 @@
 //! `/v1/oss`: the OSS redeems codes, confirms or denies bindings, and unbinds numbers.
 
-use super::extract::parse_json_body;
 use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
@@ -9,6 +8,7 @@ use crate::state::AppState;
 use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::parse_json_body;
 use numbind_wire::api::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse,
@@ -84,7 +84,7 @@ pub(super) async fn confirm_binding(
 ) -> Result<Json<ConfirmBindingResponse>, ApiError> {
     let request: ConfirmBindingRequest = parse_json_body(&oss.body)?;
     if let BindingOutcome::Bound { binding_id } = &request.outcome {
-        check_idempotency_key("binding_id", binding_id)?;
+        check_idempotency_key("binding_id", binding_id.as_str())?;
     }
     let activation_id = request.activation_id.clone();
     let outcome_name = match &request.outcome {
@@ -97,7 +97,7 @@ pub(super) async fn confirm_binding(
         ConfirmationOutcome::Applied { response, repeated } => {
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
-                state.waiters.wake(&activation_id);
+                state.waiters.wake(activation_id.as_str());
                 state.outbox_changed.notify_one();
             }
             tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");

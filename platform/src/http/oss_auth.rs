@@ -1,11 +1,11 @@
 //! OSS request authentication: HMAC over method, path and body with the shared secret, client `oss`, fresh.
 
-use super::extract::MAX_BODY_BYTES;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::AUTHORIZATION;
+use numbind_process::http_api::MAX_BODY_BYTES;
 use numbind_wire::component_auth::ComponentAuthorization;
 
 /// The only component allowed on `/v1/oss/...`.

@@ -1,15 +1,15 @@
 //! Terminal request authentication: signature headers, timestamp window, registered key, nonce, path terminal.
 //!
-//! Nonces are remembered in memory (`state::replay_guard`), not in SQLite: authenticating a request writes nothing.
+//! Nonces are remembered in memory (`guards::replay_guard`), not in SQLite: authenticating a request writes nothing.
 
-use super::extract::MAX_BODY_BYTES;
 use crate::error::ApiError;
-use crate::state::replay_guard::ReplayRefusal;
+use crate::guards::replay_guard::ReplayRefusal;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::Method;
+use numbind_process::http_api::MAX_BODY_BYTES;
 use numbind_wire::request_signing::{RequestToSign, SignatureHeaders, TerminalPublicKey};
 use numbind_wire::TerminalId;
 

@@ -5,15 +5,15 @@
 //! HMAC tag instead of a signature and is answered with a statement tagged under the session key: no Ed25519
 //! operation on the platform, which is what bounds a boot storm of signed checks.
 
-use super::extract::parse_json_body;
 use super::terminal_auth::{admit_nonce, path_terminal, registered_key, AuthenticatedTerminal};
 use super::terminals::binding_statement_fields;
 use crate::error::ApiError;
-use crate::state::session_tickets::TicketRefusal;
+use crate::guards::session_tickets::TicketRefusal;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::Json;
+use numbind_process::http_api::parse_json_body;
 use numbind_wire::api::BindingCheckResponse;
 use numbind_wire::request_signing::RequestToSign;
 use numbind_wire::session_handshake::{accept_session_offer, OpenSessionRequest, OpenSessionResponse, SessionGrant};

@@ -1,12 +1,12 @@
 //! `/v1/terminals`: registration, the signed binding status, and factory reset.
 
-use super::extract::parse_json_body;
 use super::terminal_auth::{AuthenticatedTerminal, SignedRequest};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Binding, RegistrationOutcome};
 use axum::extract::State;
 use axum::Json;
+use numbind_process::http_api::parse_json_body;
 use numbind_wire::api::{BindingStatusResponse, RegisterTerminalRequest, RegisterTerminalResponse};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
@@ -78,7 +78,7 @@ pub(super) fn binding_statement_fields(
         terminal_id: terminal_id.clone(),
         state: if binding.is_some() { BindingState::Bound } else { BindingState::Unbound },
         activation_id: None,
-        binding_id: binding.map(|binding| binding.binding_id.clone()),
+        binding_id: binding.map(|binding| binding.binding_id.to_string()),
         msisdn_masked: binding.map(|binding| binding.msisdn.masked()),
         denial_reason: None,
         in_reply_to: Some(in_reply_to.to_owned()),
@@ -108,7 +108,7 @@ pub(super) async fn reset_terminal(
     let (terminal_id, now) = (terminal.terminal_id.clone(), state.now());
     let outcome = state.store.call(move |store| store.reset_terminal(&terminal_id, now)).await?;
     for activation_id in &outcome.cancelled_activation_ids {
-        state.waiters.wake(activation_id);
+        state.waiters.wake(activation_id.as_str());
     }
     if let Some(binding) = &outcome.revoked {
         state.outbox_changed.notify_one();

@@ -5,7 +5,8 @@
 //! it stays small however long the chain grows; the whole chain is `numbind audit verify`'s job. It checks each
 //! event's MAC as well: a checkpoint is never signed over an event the platform did not write.
 
-use super::audit::{chain_head, read_audit_row, ReadAuditRow, RECORD_COLUMNS};
+use super::tables::audit_checkpoints::{all_checkpoints, read_checkpoint, CHECKPOINT_COLUMNS};
+use super::tables::audit_events::{chain_head, read_audit_row, ReadAuditRow, RECORD_COLUMNS};
 use super::{Store, StoreError};
 use crate::domain::audit_chain::{hash_to_hex, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
@@ -22,23 +23,6 @@ pub struct QueuedCheckpoint {
     pub attempts: i64,
 }
 
-const COLUMNS: &str = "sequence, head_hash, key_id, payload, signature";
-
-fn read_checkpoint(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
-    Ok(StoredCheckpoint {
-        sequence: row.get(0)?,
-        head_hash: row.get(1)?,
-        signed: SignedAuditCheckpoint { key_id: row.get(2)?, payload: row.get(3)?, signature: row.get(4)? },
-    })
-}
-
-/// Every checkpoint the platform holds, in sequence order.
-pub(super) fn all_checkpoints(connection: &rusqlite::Connection) -> Result<Vec<StoredCheckpoint>, StoreError> {
-    let mut statement = connection.prepare(&format!("SELECT {COLUMNS} FROM audit_checkpoints ORDER BY sequence"))?;
-    let rows = statement.query_map([], read_checkpoint)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
 fn broken(reason: String) -> StoreError {
     StoreError::AuditChainBroken(reason)
 }
@@ -52,7 +36,7 @@ fn after_last_checkpoint(
     head_sequence: i64,
 ) -> Result<(i64, Vec<u8>, bool), StoreError> {
     let last = connection
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM audit_checkpoints ORDER BY sequence DESC LIMIT 1"))?
+        .prepare_cached(&format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY sequence DESC LIMIT 1"))?
         .query_row([], read_checkpoint)
         .optional()?;
     let Some(last) = last else { return Ok((1, GENESIS_HASH.to_vec(), false)) };

@@ -2,8 +2,8 @@
 //! platform's signed checkpoints, and compares both with the OSS's copies when they are given; with the platform's
 //! audit key, every event's MAC too.
 
-use super::audit::{read_audit_row, ReadAuditRow, RECORD_COLUMNS};
-use super::audit_checkpoints::all_checkpoints;
+use super::tables::audit_checkpoints::all_checkpoints;
+use super::tables::audit_events::{read_audit_row, ReadAuditRow, RECORD_COLUMNS};
 use super::StoreError;
 use crate::domain::audit_chain::AuditVerifyReport;
 use crate::domain::audit_mac::AuditChainKey;

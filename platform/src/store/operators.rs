@@ -1,14 +1,15 @@
 //! Operator queries: tokens (stored hashed), binding search and export pages, terminal history, operator unbinding.
 
-use super::activations::{read_activation, ACTIVATION_COLUMNS};
-use super::audit::{append_audit_event, AuditEvent};
-use super::bindings::{active_binding_in, revoke_binding, Binding};
-use super::outbox::queue_sms;
-use super::terminals::find_terminal_in;
-use super::{Store, StoreError};
+use super::revoke::revoke_binding;
+use super::tables::activations::{read_activation, ACTIVATION_COLUMNS};
+use super::tables::audit_events::{append_audit_event, AuditEvent};
+use super::tables::bindings::{active_binding_in, Binding};
+use super::tables::outbox::enqueue_notification;
+use super::tables::terminals::find_terminal_in;
+use super::{parse_column, Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
-use numbind_wire::{mask_numbers_in_text, Msisdn, TerminalId};
+use numbind_wire::{mask_numbers_in_text, ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, OptionalExtension};
 
@@ -20,10 +21,10 @@ const COMMAND_LINE_ACTOR: &str = "operator-cli";
 pub struct BindingRecord {
     /// Keyset position: pass it back as the cursor for the next page.
     pub cursor: i64,
-    pub binding_id: String,
-    pub terminal_id: String,
+    pub binding_id: BindingId,
+    pub terminal_id: TerminalId,
     pub msisdn: Msisdn,
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub state: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -49,12 +50,24 @@ const BINDING_RECORD_COLUMNS: &str =
 fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BindingRecord, StoreError>> {
     let msisdn: String = row.get(3)?;
     let Ok(msisdn) = Msisdn::parse(&msisdn) else { return Ok(Err(StoreError::MalformedRow("bindings.msisdn"))) };
+    let (binding_id, terminal_id, activation_id): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(4)?);
+    let typed = (|| {
+        Ok((
+            parse_column(&binding_id, "bindings.binding_id", BindingId::parse)?,
+            parse_column(&terminal_id, "bindings.terminal_id", TerminalId::parse)?,
+            parse_column(&activation_id, "bindings.activation_id", ActivationId::parse)?,
+        ))
+    })();
+    let (binding_id, terminal_id, activation_id) = match typed {
+        Ok(typed) => typed,
+        Err(error) => return Ok(Err(error)),
+    };
     Ok(Ok(BindingRecord {
         cursor: row.get(0)?,
-        binding_id: row.get(1)?,
-        terminal_id: row.get(2)?,
+        binding_id,
+        terminal_id,
         msisdn,
-        activation_id: row.get(4)?,
+        activation_id,
         state: row.get(5)?,
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,
@@ -201,10 +214,15 @@ impl Store {
             let actor = format!("operator:{operator_name}");
             revoke_binding(transaction, self.audit_key.as_ref(), &binding, &actor, "operator", now)?;
             let revocation = numbind_wire::api::RevocationReason::Operator;
-            super::oss_outbox::queue_oss_revocation(transaction, &binding, revocation, now)?;
+            super::tables::oss_outbox::enqueue_oss_revocation(
+                transaction,
+                binding.revocation_target(),
+                revocation,
+                now,
+            )?;
             let model = find_terminal_in(transaction, terminal_id)?.map(|terminal| terminal.device_model);
             let text = operator_unbound_text(&model.unwrap_or_default(), terminal_id);
-            let outbox_id = queue_sms(transaction, &binding.msisdn, &text, now)?;
+            let outbox_id = enqueue_notification(transaction, &binding.msisdn, &text, now)?;
             let masked_reason = mask_numbers_in_text(reason);
             let event = AuditEvent::new(&actor, "operator_unbound")
                 .terminal(terminal_id)
@@ -228,31 +246,6 @@ impl Store {
         let actor = format!("operator:{operator_name}");
         let detail = mask_numbers_in_text(&format!("{what}; reason: {reason}"));
         self.append_audit_event(now, &AuditEvent::new(&actor, "numbers_revealed").detail(&detail))
-    }
-
-    /// Inserts bindings rows directly, in one transaction (load tests of the export).
-    #[doc(hidden)]
-    pub fn insert_bindings_for_load_test(&self, rows: &[(String, TerminalId, Msisdn, i64)]) -> Result<(), StoreError> {
-        self.in_transaction(|transaction| {
-            let mut terminal = transaction.prepare(
-                "INSERT OR IGNORE INTO terminals (terminal_id, public_key, device_model, registered_at)
-                 VALUES (?1, '', 'load test', ?2)",
-            )?;
-            let mut activation = transaction.prepare(
-                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
-                 VALUES ('load-' || ?1, ?1, '000000', 'expired', ?2, ?2)",
-            )?;
-            let mut binding = transaction.prepare(
-                "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
-                 VALUES (?1, ?2, ?3, 'load-' || ?2, 'revoked', ?4)",
-            )?;
-            for (binding_id, terminal_id, msisdn, created_at) in rows {
-                terminal.execute(params![terminal_id.as_str(), created_at])?;
-                activation.execute(params![terminal_id.as_str(), created_at])?;
-                binding.execute(params![binding_id, terminal_id.as_str(), msisdn.as_digits(), created_at])?;
-            }
-            Ok(())
-        })
     }
 }
 

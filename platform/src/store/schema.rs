@@ -140,7 +140,7 @@ CREATE TABLE outbox_oss (
 CREATE INDEX outbox_oss_due ON outbox_oss(state, next_attempt_at);
 CREATE INDEX outbox_oss_by_binding ON outbox_oss(binding_id);
 "#,
-    // Replay protection moved to memory (`state::replay_guard`): a status check no longer writes its nonce.
+    // Replay protection moved to memory (`guards::replay_guard`): a status check no longer writes its nonce.
     r#"
 DROP TABLE IF EXISTS request_nonces;
 "#,
@@ -181,6 +181,6 @@ pub(super) const FIRST_MIGRATION_FOR_TESTS: &str = MIGRATIONS[0];
 pub(super) const SCHEMA: Schema = Schema::new(MIGRATIONS).with_after_migrations(chain_old_audit_events);
 
 fn chain_old_audit_events(transaction: &rusqlite::Transaction<'_>) -> Result<(), DatabaseError> {
-    super::audit::chain_unchained_audit_events(transaction)
+    super::tables::audit_events::chain_unchained_audit_events(transaction)
         .map_err(|error| DatabaseError::AfterMigrations(format!("chaining old audit events: {error}")))
 }

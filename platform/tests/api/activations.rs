@@ -96,10 +96,10 @@ async fn a_confirmed_binding_wakes_the_waiting_box_with_a_verifiable_bound_state
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(app.redeem(&activation.code, "13800138000", "sms-1").await.0, 200);
-    assert_eq!(app.confirm_bound(&activation.activation_id, "13800138000", "bnd-1").await.0, 200);
+    assert_eq!(app.confirm_bound(activation.activation_id.as_str(), "13800138000", "bnd-1").await.0, 200);
     let answer = waiting.await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(15), "the box was not woken");
-    let statement = app.verify_statement(&answer["statement"], Some(&activation.activation_id), &poll.nonce);
+    let statement = app.verify_statement(&answer["statement"], Some(activation.activation_id.as_str()), &poll.nonce);
     assert_eq!(statement.state, BindingState::Bound);
     assert_eq!(statement.terminal_id, app.terminal.terminal_id);
     assert_eq!(statement.binding_id.as_deref(), Some("bnd-1"));
@@ -116,7 +116,7 @@ async fn a_denied_binding_is_stated_with_its_reason() {
     let path = app.terminal_path(&format!("/activations/{}?wait_seconds=20", activation.activation_id));
     let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
     assert_eq!(status, 200, "{body}");
-    let statement = app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce);
+    let statement = app.verify_statement(&body["statement"], Some(activation.activation_id.as_str()), &nonce);
     assert_eq!(
         (statement.state, statement.denial_reason),
         (BindingState::Denied, Some(DenialReason::SubscriberSuspended))
@@ -131,7 +131,7 @@ async fn polling_sooner_than_the_interval_is_told_to_slow_down() {
     let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce).state,
+        app.verify_statement(&body["statement"], Some(activation.activation_id.as_str()), &nonce).state,
         BindingState::Pending
     );
     let too_soon = app.sign(Method::GET, &path, b"");
@@ -159,7 +159,7 @@ async fn an_activation_past_its_life_is_stated_expired_and_its_code_refused() {
     let (status, body, nonce) = app.terminal_call(Method::GET, &path, b"").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        app.verify_statement(&body["statement"], Some(&activation.activation_id), &nonce).state,
+        app.verify_statement(&body["statement"], Some(activation.activation_id.as_str()), &nonce).state,
         BindingState::Expired
     );
     let events = app.store.audit_events().unwrap();

@@ -15,12 +15,12 @@ async fn a_repeated_confirmation_answers_the_same_and_binds_once() {
     let app = spawn_app().await;
     let activation = app.registered_with_activation().await;
     assert_eq!(app.redeem(&activation.code, "13800138000", "sms-1").await.0, 200);
-    let first = app.confirm_bound(&activation.activation_id, "13800138000", "bnd-1").await;
-    let again = app.confirm_bound(&activation.activation_id, "13800138000", "bnd-1").await;
+    let first = app.confirm_bound(activation.activation_id.as_str(), "13800138000", "bnd-1").await;
+    let again = app.confirm_bound(activation.activation_id.as_str(), "13800138000", "bnd-1").await;
     assert_eq!(first.0, 200);
     assert_eq!(first, again);
     assert_eq!(app.store.notifications_to(&msisdn("13800138000")).unwrap().len(), 1);
-    let (status, body) = app.confirm_bound(&activation.activation_id, "13800138000", "bnd-2").await;
+    let (status, body) = app.confirm_bound(activation.activation_id.as_str(), "13800138000", "bnd-2").await;
     assert_eq!((status, body["code"].as_str()), (409, Some("activation_not_pending")));
 }
 
@@ -28,7 +28,7 @@ async fn a_repeated_confirmation_answers_the_same_and_binds_once() {
 async fn a_confirmation_for_an_unredeemed_activation_is_refused() {
     let app = spawn_app().await;
     let activation = app.registered_with_activation().await;
-    let (status, body) = app.confirm_bound(&activation.activation_id, "13800138000", "bnd-1").await;
+    let (status, body) = app.confirm_bound(activation.activation_id.as_str(), "13800138000", "bnd-1").await;
     assert_eq!((status, body["code"].as_str()), (409, Some("activation_not_pending")));
 }
 

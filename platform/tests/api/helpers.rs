@@ -1,9 +1,9 @@
 //! `spawn_app()`: the platform's `run` in-process on 127.0.0.1:0 in a temporary directory, with a manual clock,
 //! a registered-ready test terminal, signed-request and HMAC'd OSS helpers, and direct store access.
 
-use numbind_platform::domain::clock::{Clock, ManualClock};
 use numbind_platform::store::Store;
 use numbind_platform::Config;
+use numbind_process::clock::{Clock, ManualClock};
 use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
 use numbind_wire::api::ActivationResponse;
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
@@ -254,7 +254,7 @@ impl TestApp {
         let activation = self.registered_with_activation().await;
         let (status, body) = self.redeem(&activation.code, msisdn, &format!("sms-for-{binding_id}")).await;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = self.confirm_bound(&activation.activation_id, msisdn, binding_id).await;
+        let (status, body) = self.confirm_bound(activation.activation_id.as_str(), msisdn, binding_id).await;
         assert_eq!(status, 200, "{body}");
         activation
     }

@@ -1,7 +1,7 @@
 //! The operator API: bearer tokens and roles, masked numbers, audited reveals, search, history, unbinding, exports.
 
 use crate::helpers::{spawn_app, TestApp};
-use numbind_platform::http::exports::EXPORT_PAGES_READ;
+use numbind_platform::EXPORT_PAGES_READ;
 use numbind_platform::{create_operator_token, OperatorRole};
 use numbind_wire::{Msisdn, TerminalId};
 use serde_json::Value;

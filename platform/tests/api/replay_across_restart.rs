@@ -1,8 +1,8 @@
 //! Replay protection without stored nonces: a request signed before a restart is refused by the new process.
 
 use crate::helpers::{sign_request, SignedRequest, TestTerminal, DEVICE_MODEL, OSS_SECRET};
-use numbind_platform::domain::clock::{Clock, ManualClock};
 use numbind_platform::Config;
+use numbind_process::clock::{Clock, ManualClock};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
 use serde_json::{json, Value};

@@ -5,6 +5,7 @@
 
 use crate::activation_code::ActivationCode;
 use crate::msisdn::Msisdn;
+use crate::record_ids::{ActivationId, BindingId};
 use crate::statement::DenialReason;
 use crate::terminal_id::TerminalId;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ pub struct RedeemCodeRequest {
 /// The code named a live activation, which is now claimed for this SMS and awaits the OSS's confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedeemCodeResponse {
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub terminal_id: TerminalId,
     pub device_model: String,
     /// The number the terminal is bound to now, if any (a new binding will replace it).
@@ -33,7 +34,7 @@ pub struct RedeemCodeResponse {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum BindingOutcome {
     /// The OSS recorded the binding under this ID; billing charges the number from now on.
-    Bound { binding_id: String },
+    Bound { binding_id: BindingId },
     /// The OSS refused; the terminal shows the reason and the OSS has told the user by SMS.
     Denied { reason: DenialReason },
 }
@@ -41,7 +42,7 @@ pub enum BindingOutcome {
 /// (`deny_unknown_fields` does not combine with `flatten`; unknown fields are ignored here.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmBindingRequest {
-    pub activation_id: String,
+    pub activation_id: ActivationId,
     pub msisdn: Msisdn,
     #[serde(flatten)]
     pub outcome: BindingOutcome,
@@ -68,7 +69,7 @@ pub struct OssUnbindRequest {
 pub struct UnboundTerminal {
     pub terminal_id: TerminalId,
     pub device_model: String,
-    pub binding_id: String,
+    pub binding_id: BindingId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +88,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.outcome, BindingOutcome::Denied { reason: DenialReason::DeviceLimitReached });
-        let bound = ConfirmBindingRequest { outcome: BindingOutcome::Bound { binding_id: "bnd-1".into() }, ..request };
+        let bound = ConfirmBindingRequest {
+            outcome: BindingOutcome::Bound { binding_id: BindingId::parse("bnd-1").unwrap() },
+            ..request
+        };
         let text = serde_json::to_string(&bound).unwrap();
         assert!(text.contains(r#""outcome":"bound""#) && text.contains(r#""binding_id":"bnd-1""#), "{text}");
     }

@@ -4,6 +4,7 @@
 //! Idempotent: a binding already revoked, or unknown to the OSS, is answered 200 so the platform's outbox drains.
 
 use crate::msisdn::Msisdn;
+use crate::record_ids::BindingId;
 use crate::terminal_id::TerminalId;
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,7 @@ impl RevocationReason {
 #[serde(deny_unknown_fields)]
 pub struct PlatformRevocationRequest {
     pub revocation_id: String,
-    pub binding_id: String,
+    pub binding_id: BindingId,
     pub terminal_id: TerminalId,
     pub msisdn: Msisdn,
     pub reason: RevocationReason,
@@ -66,7 +67,7 @@ pub enum RevocationOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformRevocationResponse {
     pub revocation_id: String,
-    pub binding_id: String,
+    pub binding_id: BindingId,
     pub outcome: RevocationOutcome,
 }
 

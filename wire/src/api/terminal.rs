@@ -2,6 +2,7 @@
 //! except the session status check, which carries a session tag (`terminal_session`).
 
 use crate::activation_offer::SignedActivationOffer;
+use crate::record_ids::BindingId;
 use crate::statement::SignedStatement;
 use crate::terminal_id::TerminalId;
 use crate::terminal_session::SessionStatement;
@@ -57,7 +58,7 @@ pub struct ActivationOutcomeResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgementRequest {
-    pub binding_id: String,
+    pub binding_id: BindingId,
 }
 
 /// The body of `POST /v1/terminals/{id}/activations`; `{}` (or an empty body) asks for an ordinary activation.

@@ -1,0 +1,80 @@
+//! The platform's client of the OSS: JSON POSTs to the OSS's `/v1/platform/*` endpoints, authenticated with the
+//! component HMAC (client `platform`), over HTTPS trusting only the configured authorities. The revocation and
+//! audit-checkpoint workers both deliver through it.
+
+use crate::state::AppState;
+use numbind_wire::component_auth::ComponentRequest;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The client name the platform authenticates as at the OSS.
+pub(crate) const PLATFORM_CLIENT_NAME: &str = "platform";
+
+/// Why one delivery attempt failed (no numbers in these messages).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum OssDeliveryError {
+    #[error("the oss is unreachable")]
+    Transport(#[source] reqwest::Error),
+    #[error("the oss answered {status}")]
+    Refused { status: u16 },
+    #[error("the oss answered with an unreadable body")]
+    UnreadableAnswer(#[source] reqwest::Error),
+    #[error("cannot encode the request")]
+    Encoding(#[from] serde_json::Error),
+}
+
+/// The OSS at one base URL.
+#[derive(Debug, Clone)]
+pub(crate) struct OssClient {
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl OssClient {
+    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
+    pub(crate) fn new(
+        oss_base_url: &str,
+        timeout: Duration,
+        trusted_authorities: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
+        Ok(OssClient { base_url: oss_base_url.trim_end_matches('/').to_owned(), http })
+    }
+
+    /// POSTs `request` to `path`, signed with the shared secret; the OSS's answer once it acknowledged.
+    pub(crate) async fn post<Request, Answer>(
+        &self,
+        state: &AppState,
+        path: &'static str,
+        request: &Request,
+    ) -> Result<Answer, OssDeliveryError>
+    where
+        Request: Serialize,
+        Answer: DeserializeOwned,
+    {
+        let body = serde_json::to_vec(request)?;
+        let authorization = ComponentRequest {
+            client: PLATFORM_CLIENT_NAME,
+            method: "POST",
+            path_and_query: path,
+            timestamp_unix_seconds: state.now(),
+            body: &body,
+        }
+        .authorization(&state.settings.oss_secret);
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(OssDeliveryError::Transport)?;
+        if !response.status().is_success() {
+            return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
+        }
+        response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
+    }
+}

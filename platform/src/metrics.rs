@@ -1,0 +1,140 @@
+//! Prometheus metrics of the platform, rendered as text on `GET /metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ResultLabel {
+    pub result: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabel {
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ReasonLabel {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RouteLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+/// The platform's counters and gauges, with their registry.
+#[derive(Clone)]
+pub(crate) struct Metrics {
+    registry: Arc<Registry>,
+    pub activations_issued: Counter,
+    pub redemptions: Family<ResultLabel, Counter>,
+    pub confirmations: Family<OutcomeLabel, Counter>,
+    pub waiting_terminals: Gauge,
+    pub notifications_sent: Counter,
+    pub http_requests: Family<RouteLabels, Counter>,
+    pub redemption_failures: Family<ReasonLabel, Counter>,
+    pub numbers_locked: Counter,
+    pub terminal_sessions_opened: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::build(None)
+    }
+}
+
+impl Metrics {
+    /// The platform's metrics, with the database's commit counters read at each scrape.
+    pub(crate) fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Self {
+        Metrics::build(Some(database))
+    }
+
+    fn build(database: Option<numbind_sqlite::DatabaseWriteCollector>) -> Self {
+        let mut registry = Registry::default();
+        if let Some(database) = database {
+            registry.register_collector(Box::new(database));
+        }
+        let activations_issued = Counter::default();
+        let redemptions = Family::<ResultLabel, Counter>::default();
+        let confirmations = Family::<OutcomeLabel, Counter>::default();
+        let waiting_terminals = Gauge::default();
+        let notifications_sent = Counter::default();
+        let http_requests = Family::<RouteLabels, Counter>::default();
+        registry.register("activations_issued", "Activations issued to terminals", activations_issued.clone());
+        registry.register("redemptions", "Code redemptions by result", redemptions.clone());
+        registry.register("confirmations", "OSS confirmations by outcome", confirmations.clone());
+        registry.register("waiting_terminals", "Terminals waiting in a long-poll", waiting_terminals.clone());
+        registry.register(
+            "notifications_sent",
+            "Notification SMS accepted by the SMS centre",
+            notifications_sent.clone(),
+        );
+        registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
+        let redemption_failures = Family::<ReasonLabel, Counter>::default();
+        let numbers_locked = Counter::default();
+        registry.register(
+            "redemption_failures",
+            "Failed redemptions counted against the guessing limits, by reason",
+            redemption_failures.clone(),
+        );
+        registry.register("numbers_locked", "Numbers locked after too many failed redemptions", numbers_locked.clone());
+        let terminal_sessions_opened = Counter::default();
+        registry.register(
+            "terminal_sessions_opened",
+            "Terminal sessions opened (signed handshakes)",
+            terminal_sessions_opened.clone(),
+        );
+        Metrics {
+            registry: Arc::new(registry),
+            activations_issued,
+            redemptions,
+            confirmations,
+            waiting_terminals,
+            notifications_sent,
+            http_requests,
+            redemption_failures,
+            numbers_locked,
+            terminal_sessions_opened,
+        }
+    }
+
+    pub(crate) fn count_redemption(&self, result: &str) {
+        self.redemptions.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_redemption_failure(&self, reason: &str) {
+        self.redemption_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_confirmation(&self, outcome: &str) {
+        self.confirmations.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
+    }
+
+    /// The registry `GET /metrics` encodes.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_appear_with_their_labels() {
+        let metrics = Metrics::default();
+        metrics.count_redemption("claimed");
+        metrics.activations_issued.inc();
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, metrics.registry()).unwrap();
+        assert!(text.contains("redemptions_total{result=\"claimed\"} 1"), "{text}");
+        assert!(text.contains("activations_issued_total 1"), "{text}");
+        assert!(text.contains("waiting_terminals 0"), "{text}");
+    }
+}

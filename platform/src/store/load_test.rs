@@ -1,0 +1,32 @@
+//! Test support (feature `test-support`): rows written straight into the tables, for the benchmark's export load
+//! test. Never compiled into the platform binary.
+
+use super::{Store, StoreError};
+use numbind_wire::{Msisdn, TerminalId};
+use rusqlite::params;
+
+impl Store {
+    /// Inserts bindings rows directly, in one transaction (load tests of the export).
+    pub fn insert_bindings_for_load_test(&self, rows: &[(String, TerminalId, Msisdn, i64)]) -> Result<(), StoreError> {
+        self.in_transaction(|transaction| {
+            let mut terminal = transaction.prepare(
+                "INSERT OR IGNORE INTO terminals (terminal_id, public_key, device_model, registered_at)
+                 VALUES (?1, '', 'load test', ?2)",
+            )?;
+            let mut activation = transaction.prepare(
+                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+                 VALUES ('load-' || ?1, ?1, '000000', 'expired', ?2, ?2)",
+            )?;
+            let mut binding = transaction.prepare(
+                "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
+                 VALUES (?1, ?2, ?3, 'load-' || ?2, 'revoked', ?4)",
+            )?;
+            for (binding_id, terminal_id, msisdn, created_at) in rows {
+                terminal.execute(params![terminal_id.as_str(), created_at])?;
+                activation.execute(params![terminal_id.as_str(), created_at])?;
+                binding.execute(params![binding_id, terminal_id.as_str(), msisdn.as_digits(), created_at])?;
+            }
+            Ok(())
+        })
+    }
+}

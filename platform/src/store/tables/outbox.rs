@@ -1,0 +1,144 @@
+//! The durable outbox of notification SMS: queued in the transaction that causes them, sent by the worker.
+
+use crate::domain::ids::new_outbox_id;
+use crate::store::{Store, StoreError};
+use numbind_wire::Msisdn;
+use ring::rand::SystemRandom;
+use rusqlite::params;
+
+/// One queued or sent notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxSms {
+    pub outbox_id: String,
+    pub destination: Msisdn,
+    pub text: String,
+    pub sent: bool,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub smsc_message_id: Option<String>,
+}
+
+pub(in crate::store) fn enqueue_notification(
+    connection: &rusqlite::Connection,
+    destination: &Msisdn,
+    text: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let outbox_id = new_outbox_id(&SystemRandom::new()).map_err(|_| StoreError::RandomSourceFailed)?;
+    connection
+        .prepare_cached(
+            "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4)",
+        )?
+        .execute(params![outbox_id, destination.as_digits(), text, now])?;
+    Ok(outbox_id)
+}
+
+const OUTBOX_COLUMNS: &str = "outbox_id, destination, text, state, attempts, next_attempt_at, smsc_message_id";
+
+fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms, StoreError>> {
+    let destination: String = row.get(1)?;
+    let state: String = row.get(3)?;
+    let Ok(destination) = Msisdn::parse(&destination) else {
+        return Ok(Err(StoreError::MalformedRow("outbox_sms.destination")));
+    };
+    Ok(Ok(OutboxSms {
+        outbox_id: row.get(0)?,
+        destination,
+        text: row.get(2)?,
+        sent: state == "sent",
+        attempts: row.get(4)?,
+        next_attempt_at: row.get(5)?,
+        smsc_message_id: row.get(6)?,
+    }))
+}
+
+fn query_outbox(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    parameters: impl rusqlite::Params,
+) -> Result<Vec<OutboxSms>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let rows = statement.query_map(parameters, read_outbox_row)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().collect()
+}
+
+impl Store {
+    /// Queued notifications whose next attempt is due, oldest first.
+    pub fn due_notifications(&self, now: i64, limit: usize) -> Result<Vec<OutboxSms>, StoreError> {
+        self.read(|connection| {
+            let sql = format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox_sms WHERE state = 'queued' AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, created_at LIMIT ?2"
+            );
+            query_outbox(connection, &sql, params![now, limit as i64])
+        })
+    }
+
+    /// The earliest next attempt of any queued notification.
+    pub fn next_notification_due_at(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|connection| {
+            Ok(connection
+                .prepare_cached("SELECT min(next_attempt_at) FROM outbox_sms WHERE state = 'queued'")?
+                .query_row([], |row| row.get(0))?)
+        })
+    }
+
+    pub fn mark_notification_delivered(
+        &self,
+        outbox_id: &str,
+        smsc_message_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.in_transaction(|connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1
+                 WHERE outbox_id = ?1",
+                )?
+                .execute(params![outbox_id, smsc_message_id, now])?;
+            Ok(())
+        })
+    }
+
+    pub fn reschedule_notification(&self, outbox_id: &str, next_attempt_at: i64) -> Result<(), StoreError> {
+        self.in_transaction(|connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE outbox_sms SET attempts = attempts + 1, next_attempt_at = ?2 WHERE outbox_id = ?1",
+                )?
+                .execute(params![outbox_id, next_attempt_at])?;
+            Ok(())
+        })
+    }
+
+    /// Every notification to `destination`, queued or sent, oldest first.
+    pub fn notifications_to(&self, destination: &Msisdn) -> Result<Vec<OutboxSms>, StoreError> {
+        self.read(|connection| {
+            let sql =
+                format!("SELECT {OUTBOX_COLUMNS} FROM outbox_sms WHERE destination = ?1 ORDER BY created_at, rowid");
+            query_outbox(connection, &sql, [destination.as_digits()])
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_notification_is_due_until_sent_and_waits_when_rescheduled() {
+        let store = Store::open_in_memory().unwrap();
+        let msisdn = Msisdn::parse("13800138000").unwrap();
+        let outbox_id =
+            store.in_transaction(|connection| enqueue_notification(connection, &msisdn, "你好", 100)).unwrap();
+        assert_eq!(store.due_notifications(100, 10).unwrap().len(), 1);
+        store.reschedule_notification(&outbox_id, 130).unwrap();
+        assert!(store.due_notifications(129, 10).unwrap().is_empty());
+        assert_eq!(store.next_notification_due_at().unwrap(), Some(130));
+        store.mark_notification_delivered(&outbox_id, "smsc-1", 130).unwrap();
+        assert!(store.due_notifications(200, 10).unwrap().is_empty());
+        let sent = store.notifications_to(&msisdn).unwrap();
+        assert!(sent[0].sent && sent[0].attempts == 2 && sent[0].smsc_message_id.as_deref() == Some("smsc-1"));
+    }
+}

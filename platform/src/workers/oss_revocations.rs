@@ -1,0 +1,81 @@
+//! Drains the platform→OSS outbox: POSTs each queued revocation to the OSS's `/v1/platform/revocations`
+//! (component HMAC, client `platform`) until acknowledged, retrying with exponential backoff and full jitter.
+
+use super::retry::retry_delay_seconds;
+use crate::clients::oss_client::OssClient;
+use crate::config::Config;
+use crate::domain::oss_revocation::QueuedOssRevocation;
+use crate::state::AppState;
+use numbind_wire::api::{PlatformRevocationResponse, PLATFORM_REVOCATIONS_PATH};
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+const BATCH_SIZE: usize = 20;
+/// How often an idle worker looks for due revocations anyway (retries fall due without a signal).
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
+
+/// Starts the worker when the OSS's URL is configured; otherwise revocations wait in `outbox_oss`.
+pub(crate) fn spawn_oss_revocation_worker(
+    background: &mut JoinSet<()>,
+    config: &Config,
+    state: &AppState,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    match &config.oss_url {
+        Some(url) => {
+            let client = OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
+            background.spawn(run_oss_revocation_worker(state.clone(), client, shutdown.clone()));
+        }
+        None => tracing::warn!("no oss url configured: revocations for the oss stay queued in the outbox"),
+    }
+    Ok(())
+}
+
+/// Runs until `shutdown`.
+pub(crate) async fn run_oss_revocation_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let now = state.now();
+        match state.store.call(move |store| store.due_oss_revocations(now, BATCH_SIZE)).await {
+            Ok(batch) if !batch.is_empty() => {
+                for revocation in batch {
+                    deliver_one(&state, &client, revocation).await;
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(error = %error, "cannot read the oss outbox"),
+        }
+        tokio::select! {
+            () = state.oss_outbox_changed.notified() => {}
+            () = tokio::time::sleep(IDLE_RECHECK) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+}
+
+async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOssRevocation) {
+    let revocation_id = revocation.request.revocation_id.clone();
+    let binding_id = revocation.request.binding_id.clone();
+    match client.post::<_, PlatformRevocationResponse>(state, PLATFORM_REVOCATIONS_PATH, &revocation.request).await {
+        Ok(answer) => {
+            let (id, now) = (revocation_id.clone(), state.now());
+            match state.store.call(move |store| store.mark_oss_revocation_delivered(&id, now)).await {
+                Ok(()) => {
+                    tracing::info!(%revocation_id, %binding_id, outcome = ?answer.outcome, "oss acknowledged a revocation")
+                }
+                Err(error) => tracing::error!(%revocation_id, error = %error, "cannot mark a revocation delivered"),
+            }
+        }
+        Err(error) => {
+            let delay = retry_delay_seconds(revocation.attempts);
+            let (id, next_attempt_at, cause) = (revocation_id.clone(), state.now() + delay, error.to_string());
+            tracing::warn!(%revocation_id, %binding_id, attempts = revocation.attempts + 1, retry_in_seconds = delay, error = %error, "revocation not delivered to the oss");
+            let rescheduled =
+                state.store.call(move |store| store.reschedule_oss_revocation(&id, next_attempt_at, &cause)).await;
+            if let Err(error) = rescheduled {
+                tracing::error!(%revocation_id, error = %error, "cannot reschedule a revocation");
+            }
+        }
+    }
+}
