@@ -32,7 +32,7 @@ pub use free_text::mask_numbers_in_text;
 pub use money::{Amount, Currency, MoneyError};
 pub use msisdn::{Msisdn, MsisdnError};
 pub use purchase_intent::{ItemDescription, ItemId, MerchantId, PurchaseIntent, SignedPurchaseIntent};
-pub use record_ids::{ActivationId, BindingId, RecordIdError};
+pub use record_ids::{ActivationId, BindingId, PaymentId, RecordIdError, RefundId};
 pub use short_code::{ShortCode, ShortCodeError};
 pub use sms_command::{SmsCommand, SmsCommandError};
 pub use terminal_id::{TerminalId, TerminalIdError};

@@ -1,5 +1,6 @@
-//! `ActivationId` and `BindingId`: the identifiers of an activation (minted by the platform, `act-` and 16 hex
-//! digits) and of a binding (minted by the OSS), parsed once at the edge and typed everywhere after.
+//! `ActivationId`, `BindingId`, `PaymentId` and `RefundId`: the identifiers of an activation (minted by the
+//! platform, `act-` and 16 hex digits), a binding (minted by the OSS), a payment and a refund (minted by the
+//! platform), parsed once at the edge and typed everywhere after.
 //!
 //! Each accepts what the platform has always accepted: an activation ID is 1 to 64 ASCII letters, digits, `-` or
 //! `_` (the check its path segment always had); a binding ID, the OSS's idempotency key, is 1 to 128 characters
@@ -114,6 +115,24 @@ record_id!(
     "Accepts 1 to 128 bytes of text without a control character."
 );
 
+record_id!(
+    /// A payment's ID, minted by the platform (`pay-` and 24 lowercase hex digits); also the receipt number the
+    /// user quotes to dispute a charge, and the OSS's idempotency key for the charge.
+    PaymentId,
+    "payment id",
+    check_activation_id,
+    "Accepts 1 to 64 ASCII letters, digits, `-` or `_`."
+);
+
+record_id!(
+    /// A refund's ID, minted by the platform (`ref-` and 24 lowercase hex digits); the OSS's idempotency key for
+    /// the refund.
+    RefundId,
+    "refund id",
+    check_activation_id,
+    "Accepts 1 to 64 ASCII letters, digits, `-` or `_`."
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +150,8 @@ mod tests {
         assert!(matches!(BindingId::parse(&"b".repeat(129)), Err(RecordIdError::WrongLength { found: 129, .. })));
         assert!(matches!(BindingId::parse("bnd\n1"), Err(RecordIdError::InvalidCharacter { .. })));
         assert_eq!(BindingId::parse("bnd_1-X:7").unwrap().as_str(), "bnd_1-X:7");
+        assert!(PaymentId::parse("pay-0123456789abcdef01234567").is_ok());
+        assert!(matches!(RefundId::parse("ref 1"), Err(RecordIdError::InvalidCharacter { .. })));
     }
 
     #[test]

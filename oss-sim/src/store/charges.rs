@@ -109,8 +109,8 @@ impl Store {
                      bill_line_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
                 .execute(params![
-                    request.refund_id,
-                    request.payment_id,
+                    request.refund_id.as_str(),
+                    request.payment_id.as_str(),
                     request.msisdn.as_digits(),
                     request.amount.minor_units(),
                     outcome_text,
@@ -159,7 +159,7 @@ fn recorded_charge(connection: &Connection, request: &ChargeRequest) -> Result<O
             "SELECT msisdn, amount_fen, outcome, decline_reason, bill_line_id, created_at_ms FROM charges \
              WHERE payment_id = ?1",
         )?
-        .query_row([&request.payment_id], |row| {
+        .query_row([request.payment_id.as_str()], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, i64>(1)?,
@@ -222,7 +222,7 @@ fn spending_of(connection: &Connection, request: &ChargeRequest, now: i64) -> Re
             "SELECT COALESCE(SUM(CASE WHEN local_day = ?2 THEN amount_fen END), 0), COALESCE(SUM(amount_fen), 0), \
              MAX(created_at_ms) FROM charges WHERE binding_id = ?1 AND local_month = ?3 AND outcome = 'charged'",
         )?
-        .query_row(params![request.binding_id, day, month], |row| {
+        .query_row(params![request.binding_id.as_str(), day, month], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?))
         })?;
     let number_unbilled_this_month_fen = connection
@@ -236,7 +236,7 @@ fn spending_of(connection: &Connection, request: &ChargeRequest, now: i64) -> Re
         Some(last) => Some(last),
         None => connection
             .prepare_cached("SELECT MAX(created_at_ms) FROM charges WHERE binding_id = ?1 AND outcome = 'charged'")?
-            .query_row([&request.binding_id], |row| row.get::<_, Option<i64>>(0))?,
+            .query_row([request.binding_id.as_str()], |row| row.get::<_, Option<i64>>(0))?,
     };
     Ok(Spending {
         binding_today_fen,
@@ -264,8 +264,8 @@ fn insert_charge(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
-            request.payment_id,
-            request.binding_id,
+            request.payment_id.as_str(),
+            request.binding_id.as_str(),
             request.msisdn.as_digits(),
             request.merchant_id.as_str(),
             request.item_description.as_str(),
@@ -313,7 +313,7 @@ fn recorded_refund(
             "SELECT payment_id, amount_fen, outcome, decline_reason, bill_line_id, created_at_ms FROM refunds \
              WHERE refund_id = ?1",
         )?
-        .query_row([&request.refund_id], |row| {
+        .query_row([request.refund_id.as_str()], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, i64>(1)?,
@@ -327,7 +327,7 @@ fn recorded_refund(
     let Some((payment_id, amount_fen, outcome, reason, bill_line_id, created_at_ms)) = row else {
         return Ok(None);
     };
-    if payment_id != request.payment_id || amount_fen != request.amount.minor_units() {
+    if payment_id != request.payment_id.as_str() || amount_fen != request.amount.minor_units() {
         return Err(StoreError::ConflictingRetry);
     }
     match (outcome.as_str(), bill_line_id, reason) {
@@ -351,7 +351,7 @@ fn decide_refund(
 ) -> Result<BillingRefundOutcome, StoreError> {
     let charged: Option<i64> = connection
         .prepare_cached("SELECT amount_fen FROM charges WHERE payment_id = ?1 AND msisdn = ?2 AND outcome = 'charged'")?
-        .query_row(params![request.payment_id, request.msisdn.as_digits()], |row| row.get(0))
+        .query_row(params![request.payment_id.as_str(), request.msisdn.as_digits()], |row| row.get(0))
         .optional()?;
     let Some(charged_fen) = charged else {
         return Ok(BillingRefundOutcome::Declined { reason: RefundDenialReason::ChargeNotFound });
@@ -360,7 +360,7 @@ fn decide_refund(
         .prepare_cached(
             "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ?1 AND outcome = 'refunded'",
         )?
-        .query_row([&request.payment_id], |row| row.get(0))?;
+        .query_row([request.payment_id.as_str()], |row| row.get(0))?;
     if refunded_fen + request.amount.minor_units() > charged_fen {
         return Ok(BillingRefundOutcome::Declined { reason: RefundDenialReason::ExceedsRefundable });
     }

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::subscriber::{demo_subscribers, Subscriber, SubscriberStatus};
-use numbind_wire::{Amount, Currency, ItemDescription, MerchantId};
+use numbind_wire::{Amount, BindingId, Currency, ItemDescription, MerchantId, PaymentId, RefundId};
 
 const NOW_MS: i64 = 1_796_601_600_000;
 
@@ -23,8 +23,8 @@ fn store_with(plan: Plan, balance_fen: i64) -> (Store, Msisdn) {
 
 fn charge_request(msisdn: &Msisdn, payment_id: &str, amount_fen: i64) -> ChargeRequest {
     ChargeRequest {
-        payment_id: payment_id.to_owned(),
-        binding_id: "b-1".to_owned(),
+        payment_id: PaymentId::parse(payment_id).unwrap(),
+        binding_id: BindingId::parse("b-1").unwrap(),
         msisdn: msisdn.clone(),
         merchant_id: MerchantId::parse("demo-films").unwrap(),
         item_description: ItemDescription::parse("流浪地球").unwrap(),
@@ -109,8 +109,8 @@ fn a_check_writes_nothing() {
 
 fn refund_request(msisdn: &Msisdn, refund_id: &str, amount_fen: i64) -> BillingRefundRequest {
     BillingRefundRequest {
-        refund_id: refund_id.to_owned(),
-        payment_id: "pay-1".to_owned(),
+        refund_id: RefundId::parse(refund_id).unwrap(),
+        payment_id: PaymentId::parse("pay-1").unwrap(),
         msisdn: msisdn.clone(),
         amount: Amount::from_minor_units(amount_fen).unwrap(),
         currency: Currency::Cny,

@@ -12,6 +12,7 @@ use super::payments::PaymentDenialReason;
 use crate::money::{Amount, Currency};
 use crate::msisdn::Msisdn;
 use crate::purchase_intent::{ItemDescription, MerchantId};
+use crate::record_ids::{BindingId, PaymentId, RefundId};
 use serde::{Deserialize, Serialize};
 
 pub const CHARGE_CHECKS_PATH: &str = "/v1/platform/charge-checks";
@@ -22,8 +23,8 @@ pub const BILLING_REFUNDS_PATH: &str = "/v1/platform/refunds";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChargeRequest {
-    pub payment_id: String,
-    pub binding_id: String,
+    pub payment_id: PaymentId,
+    pub binding_id: BindingId,
     pub msisdn: Msisdn,
     pub merchant_id: MerchantId,
     pub item_description: ItemDescription,
@@ -49,8 +50,8 @@ pub enum ChargeOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BillingRefundRequest {
-    pub refund_id: String,
-    pub payment_id: String,
+    pub refund_id: RefundId,
+    pub payment_id: PaymentId,
     pub msisdn: Msisdn,
     pub amount: Amount,
     pub currency: Currency,

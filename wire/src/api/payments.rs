@@ -14,6 +14,7 @@
 
 use crate::money::{Amount, Currency};
 use crate::purchase_intent::{ItemDescription, ItemId, MerchantId, SignedPurchaseIntent};
+use crate::record_ids::{PaymentId, RefundId};
 use crate::terminal_id::TerminalId;
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +134,7 @@ pub enum CancellationReason {
 /// A payment as the merchant (and the operator) see it. Never names the number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     pub merchant_id: MerchantId,
     pub reference_code: String,
     /// The operator's bill line for this charge, for reconciliation (once succeeded).
@@ -180,8 +181,8 @@ pub enum RefundState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
-    pub refund_id: String,
-    pub payment_id: String,
+    pub refund_id: RefundId,
+    pub payment_id: PaymentId,
     pub amount: Amount,
     pub currency: Currency,
     pub state: RefundState,
@@ -207,7 +208,7 @@ pub struct RemainingRefundableAmount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseStatus {
     /// `None` while no merchant has submitted the intent yet.
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
     pub state: Option<PaymentState>,
     pub denial_reason: Option<PaymentDenialReason>,
     pub cancellation_reason: Option<CancellationReason>,
