@@ -23,6 +23,7 @@
 mod billing;
 mod error;
 mod oss;
+mod payment_confirmation;
 mod payments;
 mod revocation;
 mod terminal;
@@ -35,6 +36,9 @@ pub use error::{ApiErrorCode, ErrorBody};
 pub use oss::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse, UnboundTerminal,
+};
+pub use payment_confirmation::{
+    PaymentConfirmationOutcome, PaymentConfirmationRequest, PaymentConfirmationResponse, OSS_PAYMENT_CONFIRMATIONS_PATH,
 };
 pub use payments::{
     CancellationReason, CreatePaymentRequest, CreateRefundRequest, Payment, PaymentDenialReason, PaymentPage,
