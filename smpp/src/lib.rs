@@ -20,5 +20,7 @@ pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf
 pub use esme::{
     BindMode, DeliverVerdict, EsmeClient, EsmeConfig, EsmeError, EsmeTls, InboundDelivery, IncomingSms, OutgoingSms,
 };
-pub use pdu::{check, Bind, DecodeError, FrameError, Header, Pdu, PduBody, ShortMessage, Tlv};
+pub use pdu::{
+    check, Bind, CommandId, CommandStatus, DecodeError, FrameError, Header, Pdu, PduBody, ShortMessage, Tlv,
+};
 pub use text::{decode_text, encode_text, TextError};
