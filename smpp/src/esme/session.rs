@@ -1,11 +1,11 @@
 //! The ESME session task: connect, bind, run the bound session (submits, deliveries, enquire_link), and
-//! reconnect with full-jitter backoff until shutdown, when it unbinds politely.
+//! reconnect with the shared full-jitter retry policy until shutdown, when it unbinds politely.
 
 use super::{incoming_from, BindMode, DeliverVerdict, EsmeConfig, EsmeError, InboundDelivery, Shared, SubmitRequest};
 use crate::connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use crate::pdu::{self, Bind, CommandId, CommandStatus, Pdu, PduBody};
+use numbind_process::backoff::RetryPolicy;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,14 +155,10 @@ async fn read_bind_status(
     }
 }
 
-/// Full jitter: a random delay between 100 ms and min(ceiling, 100 ms * 2^failures).
+/// Full jitter: a random delay between 100 ms and min(ceiling, 100 ms * 2^failures), drawn by the shared
+/// [`RetryPolicy`] (base and floor 100 ms). `failures` is at least 1 here, so the first wait draws up to 200 ms.
 fn reconnect_delay(failures: u32, ceiling: Duration) -> Duration {
-    let exponential = MIN_RECONNECT_BACKOFF.saturating_mul(1u32 << failures.min(16));
-    let upper = exponential.min(ceiling).max(MIN_RECONNECT_BACKOFF);
-    let spread = upper - MIN_RECONNECT_BACKOFF;
-    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    let fraction = (random % 10_000) as f64 / 10_000.0;
-    MIN_RECONNECT_BACKOFF + spread.mul_f64(fraction)
+    RetryPolicy::new(MIN_RECONNECT_BACKOFF, ceiling).with_floor(MIN_RECONNECT_BACKOFF).random_delay(failures, None)
 }
 
 /// One bound connection.
