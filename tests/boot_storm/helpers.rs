@@ -1,8 +1,8 @@
 //! Boot-storm helpers: the real platform in-process with a small concurrency limit, an OSS stand-in making
 //! HMAC'd calls that retries when shed, status checks retried like a box retries, and the storm's tallies.
 
-use numbind_process::backoff::{random_fraction, Backoff, RetryPolicy};
 use numbind_device_agent::{Agent, AgentConfig, AgentError, BindingStatus};
+use numbind_process::backoff::{random_fraction, Backoff, RetryPolicy};
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use numbind_wire::statement::PlatformPublicKey;
@@ -179,7 +179,7 @@ impl TestPlatform {
     /// POSTs with a fresh HMAC each attempt until the platform answers 200; 503 `overloaded` waits its
     /// `Retry-After`. The calls are idempotent (keyed by SMS ID and activation ID), so retrying is safe.
     async fn oss_post_until_admitted(&self, path: &str, body: &[u8], tally: &StormTally) -> String {
-            let mut backoff = Backoff::new(RetryPolicy::new(Duration::from_millis(200), Duration::from_secs(3)));
+        let mut backoff = Backoff::new(RetryPolicy::new(Duration::from_millis(200), Duration::from_secs(3)));
         for _ in 0..MAX_ATTEMPTS {
             let response = self.oss_post(path, body).await;
             let status = response.status().as_u16();
