@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use numbind_smpp::{Connection, Pdu, PduBody, ReadOutcome};
+use numbind_smpp::{CommandStatus, Connection, Pdu, PduBody, ReadOutcome};
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -104,7 +104,7 @@ pub(crate) fn echo_answer(request: Pdu) -> (Pdu, bool) {
         PduBody::Unbind => (PduBody::UnbindResp, true),
         _ => (PduBody::GenericNack, false),
     };
-    (Pdu { command_status: 0, sequence_number: request.sequence_number, body }, last)
+    (Pdu { command_status: CommandStatus::EsmeRok, sequence_number: request.sequence_number, body }, last)
 }
 
 /// Single-row commits per second in `directory` with numbind's settings (WAL, synchronous=FULL), for `duration`.

@@ -120,12 +120,12 @@ impl DurableJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use numbind_smpp::{Bind, ShortMessage};
+    use numbind_smpp::{Bind, CommandStatus, ShortMessage};
 
     fn submit(sequence_number: u32, text: &str) -> Pdu {
         let mut message = ShortMessage { destination_addr: "13800138000".into(), ..ShortMessage::default() };
         message.set_text_octets(0, text.as_bytes().to_vec());
-        Pdu { command_status: 0, sequence_number, body: PduBody::SubmitSm(message) }
+        Pdu { command_status: CommandStatus::EsmeRok, sequence_number, body: PduBody::SubmitSm(message) }
     }
 
     #[tokio::test]
@@ -137,7 +137,11 @@ mod tests {
         let mut connection = Connection::new(tokio::net::TcpStream::connect(address).await.unwrap());
         let bind = Bind { system_id: "esme".into(), password: "pw".into(), ..Bind::default() };
         connection
-            .write_pdu(&Pdu { command_status: 0, sequence_number: 1, body: PduBody::BindTransmitter(bind) })
+            .write_pdu(&Pdu {
+                command_status: CommandStatus::EsmeRok,
+                sequence_number: 1,
+                body: PduBody::BindTransmitter(bind),
+            })
             .await
             .unwrap();
         assert!(matches!(connection.read_pdu().await, Ok(Some(ReadOutcome::Pdu(_)))));

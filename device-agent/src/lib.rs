@@ -25,11 +25,11 @@
 
 mod agent;
 pub mod blocking;
+mod clients;
 pub mod config;
 pub mod display;
 pub mod domain;
 pub mod error;
-mod outbound;
 pub mod store;
 
 #[cfg(feature = "cli")]

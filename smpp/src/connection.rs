@@ -151,7 +151,7 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pdu::{PduBody, SUBMIT_SM};
+    use crate::pdu::{CommandId, PduBody};
 
     #[tokio::test]
     async fn a_malformed_pdu_is_reported_and_the_next_one_still_reads() {
@@ -159,7 +159,7 @@ mod tests {
         let mut writer = PduWriter::new(client);
         let mut reader = PduReader::new(server);
         let mut garbage = vec![0, 0, 0, 20];
-        garbage.extend_from_slice(&SUBMIT_SM.to_be_bytes());
+        garbage.extend_from_slice(&CommandId::SubmitSm.value().to_be_bytes());
         garbage.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 42, 0xFF, 0xFF, 0xFF, 0xFF]);
         writer.write_raw(&garbage).await.unwrap();
         writer.write_pdu(&Pdu::new(43, PduBody::EnquireLink)).await.unwrap();

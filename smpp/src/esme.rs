@@ -3,7 +3,7 @@
 
 mod session;
 
-use crate::pdu::{ShortMessage, MAX_PDU_LENGTH, TAG_CLIENT_REFERENCE, TAG_SMSC_MESSAGE_ID};
+use crate::pdu::{CommandStatus, ShortMessage, MAX_PDU_LENGTH, TAG_CLIENT_REFERENCE, TAG_SMSC_MESSAGE_ID};
 use crate::text::{decode_text, encode_text, TextError};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,7 +183,7 @@ impl fmt::Debug for IncomingSms {
 pub enum DeliverVerdict {
     /// Stored durably: `deliver_sm_resp` ESME_ROK.
     Accept,
-    /// Not stored: `deliver_sm_resp` ESME_RX_T_APPNACK, the SMS centre redelivers later.
+    /// Not stored: `deliver_sm_resp` ESME_RX_T_APPN, the SMS centre redelivers later.
     RetryLater,
 }
 
@@ -201,7 +201,7 @@ pub enum EsmeError {
     #[error("the session is not bound to the sms centre")]
     NotBound,
     #[error("the sms centre refused the message with command_status {command_status:#010x}")]
-    Rejected { command_status: u32 },
+    Rejected { command_status: CommandStatus },
     #[error("no response from the sms centre in time")]
     Timeout,
     #[error("the session closed before the response arrived")]

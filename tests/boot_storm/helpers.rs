@@ -1,13 +1,12 @@
 //! Boot-storm helpers: the real platform in-process with a small concurrency limit, an OSS stand-in making
 //! HMAC'd calls that retries when shed, status checks retried like a box retries, and the storm's tallies.
 
-use numbind_device_agent::domain::backoff::{random_fraction, Backoff};
 use numbind_device_agent::{Agent, AgentConfig, AgentError, BindingStatus};
+use numbind_process::backoff::{random_fraction, Backoff, RetryPolicy};
 use numbind_wire::api::{ApiErrorCode, BindingOutcome, ConfirmBindingRequest, RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use numbind_wire::statement::PlatformPublicKey;
 use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, ShortCode};
-use ring::rand::SystemRandom;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -133,14 +132,13 @@ pub(crate) fn agent_config(platform: &TestPlatform, state_dir: &Path) -> AgentCo
 
 /// `check_status`, retried like the box retries (full jitter, never shorter than `Retry-After`).
 pub(crate) async fn check_status_until_answered(agent: &Agent, tally: &StormTally) -> Result<BindingStatus, String> {
-    let random = SystemRandom::new();
-    let mut backoff = Backoff::new(agent.config().retry_base, agent.config().retry_cap);
+    let mut backoff = Backoff::new(RetryPolicy::new(agent.config().retry_base, agent.config().retry_cap));
     for _ in 0..MAX_ATTEMPTS {
         match agent.check_status().await {
             Ok(status) => return Ok(status),
             Err(error) if error.is_retryable() => {
                 tally.record_agent_error(&error);
-                tokio::time::sleep(backoff.next_delay(random_fraction(&random), error.retry_after())).await;
+                tokio::time::sleep(backoff.next_delay(random_fraction(), error.retry_after())).await;
             }
             Err(error) => return Err(format!("{error:#}")),
         }
@@ -187,8 +185,7 @@ impl TestPlatform {
     /// POSTs with a fresh HMAC each attempt until the platform answers 200; 503 `overloaded` waits its
     /// `Retry-After`. The calls are idempotent (keyed by SMS ID and activation ID), so retrying is safe.
     async fn oss_post_until_admitted(&self, path: &str, body: &[u8], tally: &StormTally) -> String {
-        let random = SystemRandom::new();
-        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(3));
+        let mut backoff = Backoff::new(RetryPolicy::new(Duration::from_millis(200), Duration::from_secs(3)));
         for _ in 0..MAX_ATTEMPTS {
             let response = self.oss_post(path, body).await;
             let status = response.status().as_u16();
@@ -203,7 +200,7 @@ impl TestPlatform {
                 200 => return text,
                 503 => {
                     tally.record_shed(retry_after);
-                    tokio::time::sleep(backoff.next_delay(random_fraction(&random), retry_after)).await;
+                    tokio::time::sleep(backoff.next_delay(random_fraction(), retry_after)).await;
                 }
                 _ => panic!("{path} refused with {status}: {text}"),
             }

@@ -9,7 +9,7 @@ use crate::scenarios::measurement_duration;
 use crate::system::{start_smsc, ServerRuntime, SHORT_CODE, UNTHROTTLED_SUBMITS_PER_SECOND};
 use crate::BenchOptions;
 use anyhow::Context;
-use numbind_smpp::pdu::{ESME_ROK, TAG_CLIENT_REFERENCE};
+use numbind_smpp::pdu::{CommandStatus, TAG_CLIENT_REFERENCE};
 use numbind_smpp::{encode_text, Bind, Connection, Pdu, PduBody, ReadOutcome, ShortMessage};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -112,7 +112,7 @@ fn submit(sequence_number: u32, reference: String) -> Pdu {
     let (data_coding, octets) = encode_text("已绑定：您的号码已为机顶盒 numbind bench STB 代付业务费用。");
     message.set_text_octets(data_coding, octets);
     message.set_tlv(TAG_CLIENT_REFERENCE, reference.into_bytes());
-    Pdu { command_status: 0, sequence_number, body: PduBody::SubmitSm(message) }
+    Pdu { command_status: CommandStatus::EsmeRok, sequence_number, body: PduBody::SubmitSm(message) }
 }
 
 async fn bind_transmitter(address: SocketAddr) -> anyhow::Result<Connection> {
@@ -128,9 +128,15 @@ async fn bind_transmitter(address: SocketAddr) -> anyhow::Result<Connection> {
         addr_npi: 0,
         address_range: String::new(),
     };
-    connection.write_pdu(&Pdu { command_status: 0, sequence_number: 1, body: PduBody::BindTransmitter(bind) }).await?;
+    connection
+        .write_pdu(&Pdu {
+            command_status: CommandStatus::EsmeRok,
+            sequence_number: 1,
+            body: PduBody::BindTransmitter(bind),
+        })
+        .await?;
     match connection.read_pdu().await? {
-        Some(ReadOutcome::Pdu(answer)) if answer.command_status == ESME_ROK => Ok(connection),
+        Some(ReadOutcome::Pdu(answer)) if answer.command_status == CommandStatus::EsmeRok => Ok(connection),
         other => anyhow::bail!("bind refused: {other:?}"),
     }
 }
@@ -159,7 +165,7 @@ async fn windowed_submits(address: SocketAddr, duration: Duration, repeat: usize
                 if let Some(sent) = sent_at.remove(&sequence_number) {
                     result.latencies.record(sent.elapsed());
                 }
-                if command_status == ESME_ROK {
+                if command_status == CommandStatus::EsmeRok {
                     result.accepted += 1;
                 } else {
                     result.refused += 1;
@@ -167,7 +173,11 @@ async fn windowed_submits(address: SocketAddr, duration: Duration, repeat: usize
             }
             Some(ReadOutcome::Pdu(Pdu { sequence_number, body: PduBody::EnquireLink, .. })) => {
                 connection
-                    .write_pdu(&Pdu { command_status: 0, sequence_number, body: PduBody::EnquireLinkResp })
+                    .write_pdu(&Pdu {
+                        command_status: CommandStatus::EsmeRok,
+                        sequence_number,
+                        body: PduBody::EnquireLinkResp,
+                    })
                     .await?;
             }
             Some(_) => {}

@@ -1,10 +1,11 @@
 //! The boot flow: register, check the binding, then show codes and long-poll until the box is bound.
 
 use super::Agent;
-use crate::domain::backoff::Backoff;
+use crate::clients::platform::{is_safe_path_segment, Answered};
 use crate::domain::events::{ActivationDisplay, AgentEvent, BindingStatus, BoundBinding};
 use crate::error::AgentError;
-use crate::outbound::platform::{is_safe_path_segment, now_unix_seconds, Answered};
+use numbind_process::backoff::Backoff;
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
 use numbind_wire::api::{ActivationOutcomeResponse, ActivationResponse, ApiErrorCode};
 use numbind_wire::statement::{

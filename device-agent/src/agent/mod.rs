@@ -3,14 +3,15 @@
 mod boot;
 mod session;
 
+use crate::clients::platform::PlatformClient;
 use crate::config::AgentConfig;
-use crate::domain::backoff::{random_fraction, Backoff};
 use crate::domain::events::{AgentEvent, BindingStatus, BoundBinding, LocalBindingState};
 use crate::error::AgentError;
-use crate::outbound::platform::{now_unix_seconds, PlatformClient};
 use crate::store::binding_flag::BindingFlag;
 use crate::store::identity::TerminalIdentity;
 use crate::store::session::SessionFileStore;
+use numbind_process::backoff::{random_fraction, Backoff, RetryPolicy};
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::ApiErrorCode;
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::statement::{BindingState, PinnedPlatformKeys, SignedStatement, StatementExpectation};
@@ -139,7 +140,7 @@ impl Agent {
                 tracing::info!(terminal_id = %self.terminal_id(), "the platform says unbound; flag cleared");
                 events(AgentEvent::Unbound);
             }
-            let jitter = 0.8 + 0.4 * random_fraction(&self.random);
+            let jitter = 0.8 + 0.4 * random_fraction();
             tokio::time::sleep(interval.mul_f64(jitter)).await;
         }
     }
@@ -222,7 +223,7 @@ impl Agent {
     }
 
     fn new_backoff(&self) -> Backoff {
-        Backoff::new(self.config.retry_base, self.config.retry_cap)
+        Backoff::new(RetryPolicy::new(self.config.retry_base, self.config.retry_cap))
     }
 
     /// Runs `operation` until it succeeds or fails for good; waits (and reports) between retries.
@@ -255,7 +256,7 @@ impl Agent {
         backoff: &mut Backoff,
         error: &AgentError,
     ) {
-        let after = backoff.next_delay(random_fraction(&self.random), error.retry_after());
+        let after = backoff.next_random_delay(error.retry_after());
         let cause = error_chain(error);
         tracing::warn!(terminal_id = %self.terminal_id(), after_ms = after.as_millis() as u64, %cause, "retrying");
         events(AgentEvent::Retrying { after, cause });

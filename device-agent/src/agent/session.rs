@@ -8,8 +8,8 @@
 use super::{error_chain, Agent};
 use crate::domain::events::{BindingStatus, LocalBindingState};
 use crate::error::AgentError;
-use crate::outbound::platform::now_unix_seconds;
 use crate::store::session::StoredSession;
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::session_handshake::SessionOffer;
 use numbind_wire::statement::{BindingState, StatementExpectation};
 

@@ -126,7 +126,7 @@ fn human_lines(event: &AgentEvent, language: Language) -> Vec<String> {
     let text = |message: Message<'_>| localise(language, &message);
     match event {
         AgentEvent::ActivationShown(display) => {
-            let seconds_left = display.expires_at_unix_seconds - crate::outbound::platform::now_unix_seconds();
+            let seconds_left = display.expires_at_unix_seconds - numbind_process::clock::now_unix_seconds();
             vec![
                 text(Message::TerminalId { terminal_id: display.terminal_id.as_str() }),
                 text(Message::Code { code: &display.code }),

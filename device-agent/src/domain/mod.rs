@@ -1,4 +1,3 @@
-//! Pure types of the agent: what it reports (`events`) and how long it waits before retrying (`backoff`).
+//! Pure types of the agent: what it reports (`events`). Its retry waits come from `numbind_process::backoff`.
 
-pub mod backoff;
 pub mod events;

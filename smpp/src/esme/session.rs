@@ -1,11 +1,11 @@
 //! The ESME session task: connect, bind, run the bound session (submits, deliveries, enquire_link), and
-//! reconnect with full-jitter backoff until shutdown, when it unbinds politely.
+//! reconnect with the shared full-jitter retry policy until shutdown, when it unbinds politely.
 
 use super::{incoming_from, BindMode, DeliverVerdict, EsmeConfig, EsmeError, InboundDelivery, Shared, SubmitRequest};
 use crate::connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
-use crate::pdu::{self, Bind, Pdu, PduBody};
+use crate::pdu::{self, Bind, CommandId, CommandStatus, Pdu, PduBody};
+use numbind_process::backoff::RetryPolicy;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,7 @@ enum SessionError {
     #[error("timed out")]
     Timeout,
     #[error("bind refused with command_status {0:#010x}")]
-    BindRefused(u32),
+    BindRefused(CommandStatus),
     #[error("the sms centre closed the connection")]
     ClosedByPeer,
     #[error("the sms centre unbound the session")]
@@ -116,15 +116,15 @@ impl Session {
             ..Bind::default()
         };
         let (body, expected_response) = match self.config.bind_mode {
-            BindMode::Transmitter => (PduBody::BindTransmitter(bind), pdu::BIND_TRANSMITTER_RESP),
-            BindMode::Receiver => (PduBody::BindReceiver(bind), pdu::BIND_RECEIVER_RESP),
-            BindMode::Transceiver => (PduBody::BindTransceiver(bind), pdu::BIND_TRANSCEIVER_RESP),
+            BindMode::Transmitter => (PduBody::BindTransmitter(bind), CommandId::BindTransmitterResp),
+            BindMode::Receiver => (PduBody::BindReceiver(bind), CommandId::BindReceiverResp),
+            BindMode::Transceiver => (PduBody::BindTransceiver(bind), CommandId::BindTransceiverResp),
         };
         connection.write_pdu(&Pdu::new(1, body)).await?;
         let status = tokio::time::timeout(timeout, read_bind_status(&mut connection, expected_response))
             .await
             .map_err(|_| SessionError::Timeout)??;
-        if status == pdu::ESME_ROK {
+        if status == CommandStatus::EsmeRok {
             Ok(connection)
         } else {
             Err(SessionError::BindRefused(status))
@@ -132,17 +132,22 @@ impl Session {
     }
 }
 
-async fn read_bind_status(connection: &mut Connection, expected_response: u32) -> Result<u32, SessionError> {
+async fn read_bind_status(
+    connection: &mut Connection,
+    expected_response: CommandId,
+) -> Result<CommandStatus, SessionError> {
     loop {
         match connection.read_pdu().await? {
             None => return Err(SessionError::ClosedByPeer),
             Some(ReadOutcome::Pdu(pdu)) if pdu.sequence_number == 1 => {
-                if pdu.command_id() == expected_response || pdu.command_id() == pdu::GENERIC_NACK {
-                    return Ok(if pdu.command_id() == pdu::GENERIC_NACK && pdu.command_status == 0 {
-                        pdu::ESME_RBINDFAIL
-                    } else {
-                        pdu.command_status
-                    });
+                if pdu.command_id() == expected_response || pdu.command_id() == CommandId::GenericNack {
+                    return Ok(
+                        if pdu.command_id() == CommandId::GenericNack && pdu.command_status == CommandStatus::EsmeRok {
+                            CommandStatus::EsmeRbindfail
+                        } else {
+                            pdu.command_status
+                        },
+                    );
                 }
             }
             Some(_) => {}
@@ -150,14 +155,10 @@ async fn read_bind_status(connection: &mut Connection, expected_response: u32) -
     }
 }
 
-/// Full jitter: a random delay between 100 ms and min(ceiling, 100 ms * 2^failures).
+/// Full jitter: a random delay between 100 ms and min(ceiling, 100 ms * 2^failures), drawn by the shared
+/// [`RetryPolicy`] (base and floor 100 ms). `failures` is at least 1 here, so the first wait draws up to 200 ms.
 fn reconnect_delay(failures: u32, ceiling: Duration) -> Duration {
-    let exponential = MIN_RECONNECT_BACKOFF.saturating_mul(1u32 << failures.min(16));
-    let upper = exponential.min(ceiling).max(MIN_RECONNECT_BACKOFF);
-    let spread = upper - MIN_RECONNECT_BACKOFF;
-    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    let fraction = (random % 10_000) as f64 / 10_000.0;
-    MIN_RECONNECT_BACKOFF + spread.mul_f64(fraction)
+    RetryPolicy::new(MIN_RECONNECT_BACKOFF, ceiling).with_floor(MIN_RECONNECT_BACKOFF).random_delay(failures, None)
 }
 
 /// One bound connection.
@@ -219,8 +220,8 @@ impl<'a> BoundSession<'a> {
             None => Err(SessionError::ClosedByPeer),
             Some(ReadOutcome::Pdu(pdu)) => self.on_pdu(pdu).await,
             Some(ReadOutcome::Malformed { header, error }) => {
-                tracing::warn!(command_id = header.command_id, %error, "malformed pdu from the sms centre");
-                if !pdu::is_response(header.command_id) {
+                tracing::warn!(command_id = %header.command_id, %error, "malformed pdu from the sms centre");
+                if !header.command_id.is_response() {
                     self.writer.write_pdu(&Pdu::generic_nack(header.sequence_number, error.command_status())).await?;
                 }
                 Ok(())
@@ -233,7 +234,7 @@ impl<'a> BoundSession<'a> {
         match pdu.body {
             PduBody::DeliverSm(message) => self.on_deliver_sm(sequence, &message).await,
             PduBody::SubmitSmResp { message_id } => {
-                let outcome = if pdu.command_status == pdu::ESME_ROK {
+                let outcome = if pdu.command_status == CommandStatus::EsmeRok {
                     Ok(message_id)
                 } else {
                     Err(EsmeError::Rejected { command_status: pdu.command_status })
@@ -255,8 +256,8 @@ impl<'a> BoundSession<'a> {
                 Err(SessionError::UnboundByPeer)
             }
             PduBody::EnquireLinkResp | PduBody::DeliverSmResp { .. } | PduBody::UnbindResp => Ok(()),
-            other if pdu::is_response(other.command_id()) => Ok(()),
-            _ => Ok(self.writer.write_pdu(&Pdu::generic_nack(sequence, pdu::ESME_RINVCMDID)).await?),
+            other if other.command_id().is_response() => Ok(()),
+            _ => Ok(self.writer.write_pdu(&Pdu::generic_nack(sequence, CommandStatus::EsmeRinvcmdid)).await?),
         }
     }
 
@@ -266,7 +267,7 @@ impl<'a> BoundSession<'a> {
             Err(error) => {
                 tracing::warn!(%error, "undecodable deliver_sm refused permanently");
                 let refusal = Pdu {
-                    command_status: pdu::ESME_RX_P_APPNACK,
+                    command_status: CommandStatus::EsmeRxPAppn,
                     sequence_number: sequence,
                     body: PduBody::DeliverSmResp { message_id: String::new() },
                 };
@@ -288,8 +289,8 @@ impl<'a> BoundSession<'a> {
 
     async fn send_deliver_resp(&mut self, sequence: u32, verdict: DeliverVerdict) -> Result<(), SessionError> {
         let command_status = match verdict {
-            DeliverVerdict::Accept => pdu::ESME_ROK,
-            DeliverVerdict::RetryLater => pdu::ESME_RX_T_APPNACK,
+            DeliverVerdict::Accept => CommandStatus::EsmeRok,
+            DeliverVerdict::RetryLater => CommandStatus::EsmeRxTAppn,
         };
         let response = Pdu {
             command_status,

@@ -1,18 +1,21 @@
 //! The pure SMPP 3.4 codec: framing (`check`), the 16-byte `Header`, and `Pdu` decode/encode. No I/O here.
 
 mod bind;
+mod command_id;
+mod command_status;
 mod fields;
 mod short_message;
-pub mod status;
+mod spec_enum;
 
 pub use bind::Bind;
 use bytes::{BufMut, Bytes};
+pub use command_id::CommandId;
+pub use command_status::CommandStatus;
 use fields::{put_c_string, FieldReader};
 pub use short_message::{
     ShortMessage, Tlv, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR, MAX_SHORT_MESSAGE_OCTETS,
     TAG_CLIENT_REFERENCE, TAG_MESSAGE_PAYLOAD, TAG_MESSAGE_STATE, TAG_RECEIPTED_MESSAGE_ID, TAG_SMSC_MESSAGE_ID,
 };
-pub use status::*;
 
 /// Largest PDU accepted or produced, header included.
 pub const MAX_PDU_LENGTH: usize = 64 * 1024;
@@ -55,10 +58,10 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// The command_status to answer a malformed request with.
-    pub fn command_status(&self) -> u32 {
+    pub fn command_status(&self) -> CommandStatus {
         match self {
-            DecodeError::InvalidMessageLength { .. } => ESME_RINVMSGLEN,
-            _ => ESME_RINVCMDLEN,
+            DecodeError::InvalidMessageLength { .. } => CommandStatus::EsmeRinvmsglen,
+            _ => CommandStatus::EsmeRinvcmdlen,
         }
     }
 }
@@ -67,8 +70,8 @@ impl DecodeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
     pub command_length: u32,
-    pub command_id: u32,
-    pub command_status: u32,
+    pub command_id: CommandId,
+    pub command_status: CommandStatus,
     pub sequence_number: u32,
 }
 
@@ -81,8 +84,8 @@ impl Header {
         };
         Ok(Header {
             command_length: word(0)?,
-            command_id: word(1)?,
-            command_status: word(2)?,
+            command_id: CommandId::from(word(1)?),
+            command_status: CommandStatus::from(word(2)?),
             sequence_number: word(3)?,
         })
     }
@@ -122,27 +125,27 @@ pub enum PduBody {
     EnquireLink,
     EnquireLinkResp,
     GenericNack,
-    Other { command_id: u32, body: Bytes },
+    Other { command_id: CommandId, body: Bytes },
 }
 
 impl PduBody {
-    pub fn command_id(&self) -> u32 {
+    pub fn command_id(&self) -> CommandId {
         match self {
-            PduBody::BindTransmitter(_) => BIND_TRANSMITTER,
-            PduBody::BindReceiver(_) => BIND_RECEIVER,
-            PduBody::BindTransceiver(_) => BIND_TRANSCEIVER,
-            PduBody::BindTransmitterResp { .. } => BIND_TRANSMITTER_RESP,
-            PduBody::BindReceiverResp { .. } => BIND_RECEIVER_RESP,
-            PduBody::BindTransceiverResp { .. } => BIND_TRANSCEIVER_RESP,
-            PduBody::Unbind => UNBIND,
-            PduBody::UnbindResp => UNBIND_RESP,
-            PduBody::SubmitSm(_) => SUBMIT_SM,
-            PduBody::SubmitSmResp { .. } => SUBMIT_SM_RESP,
-            PduBody::DeliverSm(_) => DELIVER_SM,
-            PduBody::DeliverSmResp { .. } => DELIVER_SM_RESP,
-            PduBody::EnquireLink => ENQUIRE_LINK,
-            PduBody::EnquireLinkResp => ENQUIRE_LINK_RESP,
-            PduBody::GenericNack => GENERIC_NACK,
+            PduBody::BindTransmitter(_) => CommandId::BindTransmitter,
+            PduBody::BindReceiver(_) => CommandId::BindReceiver,
+            PduBody::BindTransceiver(_) => CommandId::BindTransceiver,
+            PduBody::BindTransmitterResp { .. } => CommandId::BindTransmitterResp,
+            PduBody::BindReceiverResp { .. } => CommandId::BindReceiverResp,
+            PduBody::BindTransceiverResp { .. } => CommandId::BindTransceiverResp,
+            PduBody::Unbind => CommandId::Unbind,
+            PduBody::UnbindResp => CommandId::UnbindResp,
+            PduBody::SubmitSm(_) => CommandId::SubmitSm,
+            PduBody::SubmitSmResp { .. } => CommandId::SubmitSmResp,
+            PduBody::DeliverSm(_) => CommandId::DeliverSm,
+            PduBody::DeliverSmResp { .. } => CommandId::DeliverSmResp,
+            PduBody::EnquireLink => CommandId::EnquireLink,
+            PduBody::EnquireLinkResp => CommandId::EnquireLinkResp,
+            PduBody::GenericNack => CommandId::GenericNack,
             PduBody::Other { command_id, .. } => *command_id,
         }
     }
@@ -151,7 +154,7 @@ impl PduBody {
 /// One SMPP PDU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pdu {
-    pub command_status: u32,
+    pub command_status: CommandStatus,
     pub sequence_number: u32,
     pub body: PduBody,
 }
@@ -159,15 +162,15 @@ pub struct Pdu {
 impl Pdu {
     /// A request or an OK response.
     pub fn new(sequence_number: u32, body: PduBody) -> Pdu {
-        Pdu { command_status: ESME_ROK, sequence_number, body }
+        Pdu { command_status: CommandStatus::EsmeRok, sequence_number, body }
     }
 
     /// `generic_nack` with an error status for the PDU with this sequence number.
-    pub fn generic_nack(sequence_number: u32, command_status: u32) -> Pdu {
+    pub fn generic_nack(sequence_number: u32, command_status: CommandStatus) -> Pdu {
         Pdu { command_status, sequence_number, body: PduBody::GenericNack }
     }
 
-    pub fn command_id(&self) -> u32 {
+    pub fn command_id(&self) -> CommandId {
         self.body.command_id()
     }
 
@@ -190,8 +193,8 @@ impl Pdu {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         out.put_u32(0);
-        out.put_u32(self.command_id());
-        out.put_u32(self.command_status);
+        out.put_u32(self.command_id().value());
+        out.put_u32(self.command_status.value());
         out.put_u32(self.sequence_number);
         encode_body(&self.body, &mut out);
         let length = out.len() as u32;
@@ -200,23 +203,23 @@ impl Pdu {
     }
 }
 
-fn decode_body(command_id: u32, reader: &mut FieldReader<'_>) -> Result<PduBody, DecodeError> {
+fn decode_body(command_id: CommandId, reader: &mut FieldReader<'_>) -> Result<PduBody, DecodeError> {
     let body = match command_id {
-        BIND_TRANSMITTER => PduBody::BindTransmitter(Bind::decode(reader)?),
-        BIND_RECEIVER => PduBody::BindReceiver(Bind::decode(reader)?),
-        BIND_TRANSCEIVER => PduBody::BindTransceiver(Bind::decode(reader)?),
-        BIND_TRANSMITTER_RESP => PduBody::BindTransmitterResp { system_id: decode_response_id(reader, 16)? },
-        BIND_RECEIVER_RESP => PduBody::BindReceiverResp { system_id: decode_response_id(reader, 16)? },
-        BIND_TRANSCEIVER_RESP => PduBody::BindTransceiverResp { system_id: decode_response_id(reader, 16)? },
-        SUBMIT_SM => PduBody::SubmitSm(ShortMessage::decode(reader)?),
-        DELIVER_SM => PduBody::DeliverSm(ShortMessage::decode(reader)?),
-        SUBMIT_SM_RESP => PduBody::SubmitSmResp { message_id: decode_response_id(reader, 65)? },
-        DELIVER_SM_RESP => PduBody::DeliverSmResp { message_id: decode_response_id(reader, 65)? },
-        UNBIND => PduBody::Unbind,
-        UNBIND_RESP => PduBody::UnbindResp,
-        ENQUIRE_LINK => PduBody::EnquireLink,
-        ENQUIRE_LINK_RESP => PduBody::EnquireLinkResp,
-        GENERIC_NACK => PduBody::GenericNack,
+        CommandId::BindTransmitter => PduBody::BindTransmitter(Bind::decode(reader)?),
+        CommandId::BindReceiver => PduBody::BindReceiver(Bind::decode(reader)?),
+        CommandId::BindTransceiver => PduBody::BindTransceiver(Bind::decode(reader)?),
+        CommandId::BindTransmitterResp => PduBody::BindTransmitterResp { system_id: decode_response_id(reader, 16)? },
+        CommandId::BindReceiverResp => PduBody::BindReceiverResp { system_id: decode_response_id(reader, 16)? },
+        CommandId::BindTransceiverResp => PduBody::BindTransceiverResp { system_id: decode_response_id(reader, 16)? },
+        CommandId::SubmitSm => PduBody::SubmitSm(ShortMessage::decode(reader)?),
+        CommandId::DeliverSm => PduBody::DeliverSm(ShortMessage::decode(reader)?),
+        CommandId::SubmitSmResp => PduBody::SubmitSmResp { message_id: decode_response_id(reader, 65)? },
+        CommandId::DeliverSmResp => PduBody::DeliverSmResp { message_id: decode_response_id(reader, 65)? },
+        CommandId::Unbind => PduBody::Unbind,
+        CommandId::UnbindResp => PduBody::UnbindResp,
+        CommandId::EnquireLink => PduBody::EnquireLink,
+        CommandId::EnquireLinkResp => PduBody::EnquireLinkResp,
+        CommandId::GenericNack => PduBody::GenericNack,
         other => {
             let rest = reader.remaining();
             return Ok(PduBody::Other { command_id: other, body: Bytes::copy_from_slice(rest) });
@@ -327,14 +330,14 @@ mod tests {
             Just(PduBody::EnquireLinkResp),
             Just(PduBody::GenericNack),
             proptest::collection::vec(any::<u8>(), 0..64)
-                .prop_map(|body| PduBody::Other { command_id: 0x0000_0103, body: Bytes::from(body) }),
+                .prop_map(|body| PduBody::Other { command_id: CommandId::DataSm, body: Bytes::from(body) }),
         ]
     }
 
     proptest! {
         #[test]
         fn every_pdu_kind_round_trips(status in any::<u32>(), sequence in any::<u32>(), body in body_strategy()) {
-            let pdu = Pdu { command_status: status, sequence_number: sequence, body };
+            let pdu = Pdu { command_status: CommandStatus::from(status), sequence_number: sequence, body };
             let bytes = pdu.encode();
             prop_assert_eq!(check(&bytes), Ok(bytes.len()));
             prop_assert_eq!(Pdu::decode(&bytes), Ok(pdu));
@@ -347,10 +350,10 @@ mod tests {
         }
 
         #[test]
-        fn a_garbled_body_still_exposes_its_header(id in prop_oneof![Just(SUBMIT_SM), Just(BIND_TRANSMITTER), Just(DELIVER_SM)], sequence in any::<u32>(), junk in proptest::collection::vec(1u8..=255, 0..30)) {
+        fn a_garbled_body_still_exposes_its_header(id in prop_oneof![Just(CommandId::SubmitSm), Just(CommandId::BindTransmitter), Just(CommandId::DeliverSm)], sequence in any::<u32>(), junk in proptest::collection::vec(1u8..=255, 0..30)) {
             let mut bytes = Vec::new();
             bytes.put_u32((HEADER_LENGTH + junk.len()) as u32);
-            bytes.put_u32(id);
+            bytes.put_u32(id.value());
             bytes.put_u32(0);
             bytes.put_u32(sequence);
             bytes.extend_from_slice(&junk);
@@ -374,9 +377,11 @@ mod tests {
 
     #[test]
     fn an_unknown_command_decodes_as_other() {
-        let bytes = Pdu::new(9, PduBody::Other { command_id: 0x0000_0021, body: Bytes::from_static(b"xyz") }).encode();
+        let bytes =
+            Pdu::new(9, PduBody::Other { command_id: CommandId::SubmitMulti, body: Bytes::from_static(b"xyz") })
+                .encode();
         let pdu = Pdu::decode(&bytes).expect("decodes");
-        assert_eq!(pdu.command_id(), 0x21);
+        assert_eq!(pdu.command_id().value(), 0x21);
         assert_eq!(pdu.sequence_number, 9);
     }
 
@@ -384,7 +389,7 @@ mod tests {
     fn an_error_submit_sm_resp_without_body_decodes() {
         let bytes = [0, 0, 0, 16, 0x80, 0, 0, 4, 0, 0, 0, 0x58, 0, 0, 0, 3];
         let pdu = Pdu::decode(&bytes).expect("decodes");
-        assert_eq!(pdu.command_status, ESME_RTHROTTLED);
+        assert_eq!(pdu.command_status, CommandStatus::EsmeRthrottled);
         assert_eq!(pdu.body, PduBody::SubmitSmResp { message_id: String::new() });
     }
 

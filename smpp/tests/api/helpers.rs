@@ -1,6 +1,6 @@
 //! A tiny in-test SMS centre on 127.0.0.1:0 that the test drives PDU by PDU, and client helpers.
 
-use numbind_smpp::pdu::{Pdu, PduBody};
+use numbind_smpp::pdu::{CommandStatus, Pdu, PduBody};
 use numbind_smpp::{Connection, EsmeClient, EsmeConfig, InboundDelivery, ReadOutcome};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -23,7 +23,7 @@ impl TinySmsc {
     }
 
     /// Accepts one connection and answers its bind with `status`; returns the connection and the bind PDU.
-    pub(crate) async fn accept_bind(&self, status: u32) -> (Connection, Pdu) {
+    pub(crate) async fn accept_bind(&self, status: CommandStatus) -> (Connection, Pdu) {
         let (stream, _) =
             tokio::time::timeout(DEADLINE, self.listener.accept()).await.expect("accept in time").expect("accept");
         let mut connection = Connection::new(stream);

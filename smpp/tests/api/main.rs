@@ -3,7 +3,9 @@
 mod helpers;
 
 use helpers::{fast_config, read, start_client, wait_until, TinySmsc};
-use numbind_smpp::pdu::{self, Pdu, PduBody, ShortMessage, TAG_CLIENT_REFERENCE, TAG_SMSC_MESSAGE_ID};
+use numbind_smpp::pdu::{
+    CommandId, CommandStatus, Pdu, PduBody, ShortMessage, TAG_CLIENT_REFERENCE, TAG_SMSC_MESSAGE_ID,
+};
 use numbind_smpp::{decode_text, encode_text, DeliverVerdict, EsmeError, OutgoingSms};
 
 fn outgoing(text: &str) -> OutgoingSms {
@@ -31,7 +33,7 @@ fn deliver_sm(sequence: u32, text: &str, smsc_message_id: &str) -> Pdu {
 async fn the_client_binds_and_a_submit_returns_the_smsc_message_id() {
     let smsc = TinySmsc::start().await;
     let (client, _deliveries, shutdown) = start_client(fast_config(smsc.address(), "secret"));
-    let (mut connection, bind) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (mut connection, bind) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     match bind.body {
         PduBody::BindTransceiver(bind) => {
             assert_eq!(
@@ -68,18 +70,18 @@ async fn the_client_binds_and_a_submit_returns_the_smsc_message_id() {
 async fn a_refused_bind_leaves_the_client_unbound_and_submits_fail_fast() {
     let smsc = TinySmsc::start().await;
     let (client, _deliveries, _shutdown) = start_client(fast_config(smsc.address(), "wrong"));
-    let (_connection, _) = smsc.accept_bind(pdu::ESME_RINVPASWD).await;
+    let (_connection, _) = smsc.accept_bind(CommandStatus::EsmeRinvpaswd).await;
     assert!(!client.is_bound());
     assert_eq!(client.submit(outgoing("hi")).await, Err(EsmeError::NotBound));
     // It retries the bind after a backoff.
-    let (_second, _) = smsc.accept_bind(pdu::ESME_RINVPASWD).await;
+    let (_second, _) = smsc.accept_bind(CommandStatus::EsmeRinvpaswd).await;
 }
 
 #[tokio::test]
 async fn a_rejected_submit_reports_the_smsc_status() {
     let smsc = TinySmsc::start().await;
     let (client, _deliveries, _shutdown) = start_client(fast_config(smsc.address(), "secret"));
-    let (mut connection, _) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (mut connection, _) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     wait_until("bound", || client.is_bound()).await;
     let submitting = tokio::spawn({
         let client = client.clone();
@@ -87,19 +89,19 @@ async fn a_rejected_submit_reports_the_smsc_status() {
     });
     let submit = read(&mut connection).await;
     let refusal = Pdu {
-        command_status: pdu::ESME_RTHROTTLED,
+        command_status: CommandStatus::EsmeRthrottled,
         sequence_number: submit.sequence_number,
         body: PduBody::SubmitSmResp { message_id: String::new() },
     };
     connection.write_pdu(&refusal).await.unwrap();
-    assert_eq!(submitting.await.unwrap(), Err(EsmeError::Rejected { command_status: pdu::ESME_RTHROTTLED }));
+    assert_eq!(submitting.await.unwrap(), Err(EsmeError::Rejected { command_status: CommandStatus::EsmeRthrottled }));
 }
 
 #[tokio::test]
 async fn deliveries_are_answered_by_the_receivers_verdict() {
     let smsc = TinySmsc::start().await;
     let (client, mut deliveries, _shutdown) = start_client(fast_config(smsc.address(), "secret"));
-    let (mut connection, _) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (mut connection, _) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     wait_until("bound", || client.is_bound()).await;
 
     connection.write_pdu(&deliver_sm(10, "BIND WDJBMJHT", "smsc-1")).await.unwrap();
@@ -112,7 +114,7 @@ async fn deliveries_are_answered_by_the_receivers_verdict() {
     let response = read(&mut connection).await;
     assert_eq!(
         (response.command_id(), response.command_status, response.sequence_number),
-        (pdu::DELIVER_SM_RESP, 0, 10)
+        (CommandId::DeliverSmResp, CommandStatus::EsmeRok, 10)
     );
 
     connection.write_pdu(&deliver_sm(11, "解绑", "smsc-2")).await.unwrap();
@@ -120,35 +122,35 @@ async fn deliveries_are_answered_by_the_receivers_verdict() {
     assert_eq!(delivery.sms.text, "解绑");
     delivery.reply.send(DeliverVerdict::RetryLater).unwrap();
     let response = read(&mut connection).await;
-    assert_eq!((response.command_status, response.sequence_number), (pdu::ESME_RX_T_APPNACK, 11));
+    assert_eq!((response.command_status, response.sequence_number), (CommandStatus::EsmeRxTAppn, 11));
 
     connection.write_pdu(&deliver_sm(12, "dropped", "smsc-3")).await.unwrap();
     drop(deliveries.recv().await.expect("delivery"));
     let response = read(&mut connection).await;
-    assert_eq!((response.command_status, response.sequence_number), (pdu::ESME_RX_T_APPNACK, 12));
+    assert_eq!((response.command_status, response.sequence_number), (CommandStatus::EsmeRxTAppn, 12));
 }
 
 #[tokio::test]
 async fn the_client_answers_enquire_link_and_generic_nacks_unknown_commands() {
     let smsc = TinySmsc::start().await;
     let (client, _deliveries, _shutdown) = start_client(fast_config(smsc.address(), "secret"));
-    let (mut connection, _) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (mut connection, _) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     wait_until("bound", || client.is_bound()).await;
     connection.write_pdu(&Pdu::new(5, PduBody::EnquireLink)).await.unwrap();
     assert_eq!(read(&mut connection).await, Pdu::new(5, PduBody::EnquireLinkResp));
-    let unknown = Pdu::new(6, PduBody::Other { command_id: 0x0000_0103, body: bytes::Bytes::new() });
+    let unknown = Pdu::new(6, PduBody::Other { command_id: CommandId::DataSm, body: bytes::Bytes::new() });
     connection.write_pdu(&unknown).await.unwrap();
-    assert_eq!(read(&mut connection).await, Pdu::generic_nack(6, pdu::ESME_RINVCMDID));
+    assert_eq!(read(&mut connection).await, Pdu::generic_nack(6, CommandStatus::EsmeRinvcmdid));
 }
 
 #[tokio::test]
 async fn the_client_reconnects_after_the_server_drops_the_connection() {
     let smsc = TinySmsc::start().await;
     let (client, _deliveries, _shutdown) = start_client(fast_config(smsc.address(), "secret"));
-    let (connection, _) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (connection, _) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     wait_until("bound", || client.is_bound()).await;
     drop(connection);
-    let (mut connection, _) = smsc.accept_bind(pdu::ESME_ROK).await;
+    let (mut connection, _) = smsc.accept_bind(CommandStatus::EsmeRok).await;
     wait_until("bound again", || client.is_bound()).await;
     let submitting = tokio::spawn({
         let client = client.clone();

@@ -1,7 +1,7 @@
 //! The SMPP server session state machine: Open -> Bound(mode, account) -> Unbound, and bind authentication.
 
 use crate::config::EsmeAccount;
-use numbind_smpp::pdu::{self, Bind};
+use numbind_smpp::pdu::{Bind, CommandStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BindKind {
@@ -31,15 +31,16 @@ pub(crate) enum SessionState {
 const ACCEPTED_INTERFACE_VERSIONS: [u8; 3] = [0x33, 0x34, 0x50];
 
 /// Checks a bind against the accounts; the error is the command_status to answer with.
-pub(crate) fn authenticate<'a>(accounts: &'a [EsmeAccount], bind: &Bind) -> Result<&'a EsmeAccount, u32> {
+pub(crate) fn authenticate<'a>(accounts: &'a [EsmeAccount], bind: &Bind) -> Result<&'a EsmeAccount, CommandStatus> {
     if !ACCEPTED_INTERFACE_VERSIONS.contains(&bind.interface_version) {
-        return Err(pdu::ESME_RBINDFAIL);
+        return Err(CommandStatus::EsmeRbindfail);
     }
-    let account = accounts.iter().find(|account| account.system_id == bind.system_id).ok_or(pdu::ESME_RINVSYSID)?;
+    let account =
+        accounts.iter().find(|account| account.system_id == bind.system_id).ok_or(CommandStatus::EsmeRinvsysid)?;
     if constant_time_equal(account.password.as_bytes(), bind.password.as_bytes()) {
         Ok(account)
     } else {
-        Err(pdu::ESME_RINVPASWD)
+        Err(CommandStatus::EsmeRinvpaswd)
     }
 }
 
@@ -60,9 +61,9 @@ mod tests {
         let accounts = vec![EsmeAccount::new("oss", "secret", vec![])];
         assert!(authenticate(&accounts, &bind("oss", "secret", 0x34)).is_ok());
         assert!(authenticate(&accounts, &bind("oss", "secret", 0x50)).is_ok());
-        assert_eq!(authenticate(&accounts, &bind("oss", "wrong", 0x34)).err(), Some(pdu::ESME_RINVPASWD));
-        assert_eq!(authenticate(&accounts, &bind("who", "secret", 0x34)).err(), Some(pdu::ESME_RINVSYSID));
-        assert_eq!(authenticate(&accounts, &bind("oss", "secret", 0x20)).err(), Some(pdu::ESME_RBINDFAIL));
+        assert_eq!(authenticate(&accounts, &bind("oss", "wrong", 0x34)).err(), Some(CommandStatus::EsmeRinvpaswd));
+        assert_eq!(authenticate(&accounts, &bind("who", "secret", 0x34)).err(), Some(CommandStatus::EsmeRinvsysid));
+        assert_eq!(authenticate(&accounts, &bind("oss", "secret", 0x20)).err(), Some(CommandStatus::EsmeRbindfail));
     }
 
     #[test]

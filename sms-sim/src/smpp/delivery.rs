@@ -5,7 +5,7 @@ use super::registry::DeliveryJob;
 use crate::domain::message::{redelivery_delay, Direction};
 use crate::state::{now_unix_ms, AppState};
 use crate::store::QueuedDelivery;
-use numbind_smpp::pdu;
+use numbind_smpp::CommandStatus;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,18 +72,18 @@ async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJ
             as i64;
     let id = message_id.clone();
     let stored = match answered {
-        Ok(Ok(pdu::ESME_ROK)) => {
+        Ok(Ok(CommandStatus::EsmeRok)) => {
             if is_mobile_originated {
                 state.metrics.mo_delivered.inc();
             }
             state.store.call_write(move |store| store.mark_delivered(&id, now_ms)).await
         }
-        Ok(Ok(pdu::ESME_RX_P_APPNACK)) => {
+        Ok(Ok(CommandStatus::EsmeRxPAppn)) => {
             tracing::warn!(%message_id, "esme refused the message permanently");
             state.store.call_write(move |store| store.mark_failed(&id)).await
         }
         Ok(Ok(other)) => {
-            tracing::info!(%message_id, attempt, command_status = other, "esme asked for redelivery");
+            tracing::info!(%message_id, attempt, command_status = %other, "esme asked for redelivery");
             state.store.call_write(move |store| store.record_attempt(&id, backoff_ms)).await
         }
         Ok(Err(_)) => {

@@ -4,7 +4,7 @@
 //! pairs responses with requests by sequence number). At most `MAX_SUBMITS_IN_FLIGHT` are queued and stored
 //! together; past it the session stops reading its socket (backpressure).
 
-use numbind_smpp::pdu::{self, Pdu, PduBody};
+use numbind_smpp::pdu::{CommandStatus, Pdu, PduBody};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -17,7 +17,7 @@ pub(super) const MAX_SUBMITS_IN_FLIGHT: usize = 64;
 const WINDOW_LINGER: Duration = Duration::from_micros(250);
 
 /// One submit's answer: its message_id, or the command_status refusing it.
-pub(super) type SubmitOutcome = Result<String, u32>;
+pub(super) type SubmitOutcome = Result<String, CommandStatus>;
 
 /// Stores one window on the blocking pool and returns each submit's outcome in order, once all of it is durable.
 pub(super) type StoreWindow<T> = Arc<dyn Fn(Vec<T>) -> Vec<SubmitOutcome> + Send + Sync>;
@@ -97,7 +97,7 @@ impl<T: Send + 'static> InFlightSubmits<T> {
             Err(error) => {
                 tracing::error!(%error, "a submit_sm store task failed");
                 let taken = std::mem::take(&mut self.queue.lock().taken);
-                taken.into_iter().map(|sequence| (sequence, Err(pdu::ESME_RSYSERR))).collect()
+                taken.into_iter().map(|sequence| (sequence, Err(CommandStatus::EsmeRsyserr))).collect()
             }
         };
         self.expect_window_of(self.unanswered);
@@ -294,7 +294,7 @@ mod tests {
         let bytes = submits.next_responses().await;
         let mut reader = PduReader::new(&bytes[..]);
         let Some(ReadOutcome::Pdu(answer)) = reader.read_pdu().await.unwrap() else { panic!("no answer") };
-        assert_eq!((answer.sequence_number, answer.command_status), (9, pdu::ESME_RSYSERR));
+        assert_eq!((answer.sequence_number, answer.command_status), (9, CommandStatus::EsmeRsyserr));
         assert!(submits.is_empty());
     }
 }

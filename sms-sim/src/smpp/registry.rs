@@ -1,6 +1,7 @@
 //! Bound receiver sessions per account, picked round-robin for each delivery.
 
 use crate::store::QueuedDelivery;
+use numbind_smpp::CommandStatus;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -12,7 +13,7 @@ pub(crate) struct DeliveryJob {
     pub(crate) delivery: QueuedDelivery,
     /// Fault injection: send the same message twice.
     pub(crate) duplicate: bool,
-    pub(crate) outcome: oneshot::Sender<u32>,
+    pub(crate) outcome: oneshot::Sender<CommandStatus>,
 }
 
 /// A bound receiver session: its registration ID and its job queue.

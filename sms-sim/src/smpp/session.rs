@@ -8,7 +8,7 @@ use super::submit::{build_deliver_sm, check_submit, store_window, CheckedSubmit}
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::state::{now_unix_ms, AppState};
-use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage};
+use numbind_smpp::pdu::{Bind, CommandId, CommandStatus, Pdu, PduBody, ShortMessage};
 use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub(super) struct ServerSession {
     registration: Option<u64>,
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
-    pending: HashMap<u32, Option<oneshot::Sender<u32>>>,
+    pending: HashMap<u32, Option<oneshot::Sender<CommandStatus>>>,
     /// submit_sm queued and being stored; while it is full the socket is not read.
     submits: InFlightSubmits<CheckedSubmit>,
     next_sequence: u32,
@@ -127,8 +127,8 @@ impl ServerSession {
                 Ok(())
             }
             Some(ReadOutcome::Malformed { header, error }) => {
-                tracing::warn!(system_id = self.system_id(), command_id = header.command_id, %error, "malformed pdu");
-                if pdu::is_response(header.command_id) {
+                tracing::warn!(system_id = self.system_id(), command_id = %header.command_id, %error, "malformed pdu");
+                if header.command_id.is_response() {
                     return Ok(());
                 }
                 self.writer.write_pdu(&Pdu::generic_nack(header.sequence_number, error.command_status())).await
@@ -160,9 +160,9 @@ impl ServerSession {
                 self.session_state = SessionState::Unbound;
                 Ok(())
             }
-            _ if pdu::is_response(command_id) => Ok(()),
+            _ if command_id.is_response() => Ok(()),
             _ if bound_kind.is_none() => {
-                self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RINVBNDSTS)).await
+                self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRinvbndsts)).await
             }
             PduBody::Unbind => {
                 self.answer_submits_in_flight().await?;
@@ -171,7 +171,7 @@ impl ServerSession {
                 Ok(())
             }
             PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
-            _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, pdu::ESME_RINVCMDID)).await,
+            _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, CommandStatus::EsmeRinvcmdid)).await,
         }
     }
 
@@ -185,26 +185,26 @@ impl ServerSession {
     ) -> Result<(), ConnectionError> {
         let checked = match (&self.account, bound_kind) {
             (Some(account), Some(kind)) if kind.may_submit() => check_submit(&self.state, account, message),
-            _ => Err(pdu::ESME_RINVBNDSTS),
+            _ => Err(CommandStatus::EsmeRinvbndsts),
         };
         match checked {
             Ok(submit) => {
                 self.submits.push(sequence, submit);
                 Ok(())
             }
-            Err(status) => self.writer.write_pdu(&error_response(pdu::SUBMIT_SM, sequence, status)).await,
+            Err(status) => self.writer.write_pdu(&error_response(CommandId::SubmitSm, sequence, status)).await,
         }
     }
 
     async fn on_bind(&mut self, kind: BindKind, sequence: u32, bind: Bind) -> Result<(), ConnectionError> {
         let command_id = pdu_bind_id(kind);
         if self.session_state != SessionState::Open {
-            return self.writer.write_pdu(&error_response(command_id, sequence, pdu::ESME_RALYBND)).await;
+            return self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRalybnd)).await;
         }
         let account = match authenticate(&self.state.config.accounts, &bind) {
             Ok(account) => account.clone(),
             Err(status) => {
-                tracing::warn!(system_id = %bind.system_id, command_status = status, "bind refused");
+                tracing::warn!(system_id = %bind.system_id, command_status = %status, "bind refused");
                 return self.writer.write_pdu(&error_response(command_id, sequence, status)).await;
             }
         };
@@ -224,7 +224,7 @@ impl ServerSession {
         tracing::info!(%system_id, ?kind, "esme bound");
         self.session_state = SessionState::Bound { kind, system_id };
         self.account = Some(account);
-        let response = error_response(command_id, sequence, pdu::ESME_ROK);
+        let response = error_response(command_id, sequence, CommandStatus::EsmeRok);
         self.writer.write_pdu(&response).await
     }
 
@@ -304,24 +304,24 @@ impl ServerSession {
     }
 }
 
-fn pdu_bind_id(kind: BindKind) -> u32 {
+fn pdu_bind_id(kind: BindKind) -> CommandId {
     match kind {
-        BindKind::Transmitter => pdu::BIND_TRANSMITTER,
-        BindKind::Receiver => pdu::BIND_RECEIVER,
-        BindKind::Transceiver => pdu::BIND_TRANSCEIVER,
+        BindKind::Transmitter => CommandId::BindTransmitter,
+        BindKind::Receiver => CommandId::BindReceiver,
+        BindKind::Transceiver => CommandId::BindTransceiver,
     }
 }
 
 /// The `_resp` of a request with this status (empty IDs), or generic_nack for commands without one.
-fn error_response(command_id: u32, sequence: u32, command_status: u32) -> Pdu {
-    let system_id = if command_status == pdu::ESME_ROK { SMSC_SYSTEM_ID.to_owned() } else { String::new() };
+fn error_response(command_id: CommandId, sequence: u32, command_status: CommandStatus) -> Pdu {
+    let system_id = if command_status == CommandStatus::EsmeRok { SMSC_SYSTEM_ID.to_owned() } else { String::new() };
     let body = match command_id {
-        pdu::SUBMIT_SM => PduBody::SubmitSmResp { message_id: String::new() },
-        pdu::DELIVER_SM => PduBody::DeliverSmResp { message_id: String::new() },
-        pdu::UNBIND => PduBody::UnbindResp,
-        pdu::BIND_TRANSMITTER => PduBody::BindTransmitterResp { system_id },
-        pdu::BIND_RECEIVER => PduBody::BindReceiverResp { system_id },
-        pdu::BIND_TRANSCEIVER => PduBody::BindTransceiverResp { system_id },
+        CommandId::SubmitSm => PduBody::SubmitSmResp { message_id: String::new() },
+        CommandId::DeliverSm => PduBody::DeliverSmResp { message_id: String::new() },
+        CommandId::Unbind => PduBody::UnbindResp,
+        CommandId::BindTransmitter => PduBody::BindTransmitterResp { system_id },
+        CommandId::BindReceiver => PduBody::BindReceiverResp { system_id },
+        CommandId::BindTransceiver => PduBody::BindTransceiverResp { system_id },
         _ => PduBody::GenericNack,
     };
     Pdu { command_status, sequence_number: sequence, body }

@@ -7,7 +7,7 @@ use crate::domain::message::{Direction, MessageId};
 use crate::domain::receipt::receipt_text;
 use crate::state::{now_unix_ms, AppState};
 use crate::store::{NewMobileTerminated, NewPart, QueuedDelivery, StoreError, StoredSubmit, SubmitToStore};
-use numbind_smpp::pdu::{self, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
+use numbind_smpp::pdu::{self, CommandStatus, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
 use numbind_smpp::{decode_text, encode_text};
 use numbind_wire::Msisdn;
 
@@ -23,17 +23,17 @@ pub(super) fn check_submit(
     state: &AppState,
     account: &EsmeAccount,
     message: ShortMessage,
-) -> Result<CheckedSubmit, u32> {
+) -> Result<CheckedSubmit, CommandStatus> {
     if !state.try_take_submit_token(&account.system_id, account.max_submits_per_second) {
         state.metrics.throttled.inc();
-        return Err(pdu::ESME_RTHROTTLED);
+        return Err(CommandStatus::EsmeRthrottled);
     }
-    let destination = Msisdn::parse(&message.destination_addr).map_err(|_| pdu::ESME_RINVDSTADR)?;
+    let destination = Msisdn::parse(&message.destination_addr).map_err(|_| CommandStatus::EsmeRinvdstadr)?;
     if message.source_addr.is_empty() {
-        return Err(pdu::ESME_RINVSRCADR);
+        return Err(CommandStatus::EsmeRinvsrcadr);
     }
     let (part, octets) = if message.esm_class & ESM_CLASS_UDH_INDICATOR != 0 {
-        split_user_data_header(message.text_octets()).ok_or(pdu::ESME_RINVMSGLEN)?
+        split_user_data_header(message.text_octets()).ok_or(CommandStatus::EsmeRinvmsglen)?
     } else {
         (None, message.text_octets())
     };
@@ -49,7 +49,7 @@ pub(super) fn check_submit(
             Ok(CheckedSubmit::Part { template, part, data_coding: message.data_coding, octets: octets.to_vec() })
         }
         None => {
-            let text = decode_text(message.data_coding, octets).map_err(|_| pdu::ESME_RINVMSGLEN)?;
+            let text = decode_text(message.data_coding, octets).map_err(|_| CommandStatus::EsmeRinvmsglen)?;
             Ok(CheckedSubmit::Whole(template.build(text)))
         }
     }
@@ -86,7 +86,7 @@ impl MobileTerminatedTemplate {
 /// Stores a window of checked submits in one durable write (each atomic on its own) and returns, in order,
 /// each one's message_id or the command_status refusing it. Blocking: runs on the blocking pool. Their
 /// submit_sm_resp are written only after this returns, so after the commit.
-pub(super) fn store_window(state: &AppState, submits: Vec<CheckedSubmit>) -> Vec<Result<String, u32>> {
+pub(super) fn store_window(state: &AppState, submits: Vec<CheckedSubmit>) -> Vec<Result<String, CommandStatus>> {
     let count = submits.len();
     let mut announcements = Vec::with_capacity(count);
     let to_store: Vec<SubmitToStore> = submits
@@ -101,7 +101,7 @@ pub(super) fn store_window(state: &AppState, submits: Vec<CheckedSubmit>) -> Vec
         Ok(outcomes) => outcomes,
         Err(error) => {
             tracing::error!(%error, count, "cannot store a window of mt");
-            return vec![Err(pdu::ESME_RSYSERR); count];
+            return vec![Err(CommandStatus::EsmeRsyserr); count];
         }
     };
     let mut wake_delivery = false;
@@ -161,7 +161,7 @@ struct Announcement {
 }
 
 struct Answer {
-    outcome: Result<String, u32>,
+    outcome: Result<String, CommandStatus>,
     /// A new MT was stored (not a resubmission, not a part waiting for the others).
     stored: bool,
 }
@@ -184,10 +184,10 @@ fn answer_stored(state: &AppState, outcome: Result<StoredSubmit, StoreError>, an
             Ok(message_id)
         }
         Ok(StoredSubmit::PartWaiting) => Ok(MessageId::generate().to_string()),
-        Ok(StoredSubmit::PartsRefused) => Err(pdu::ESME_RINVMSGLEN),
+        Ok(StoredSubmit::PartsRefused) => Err(CommandStatus::EsmeRinvmsglen),
         Err(error) => {
             tracing::error!(%error, "cannot store an mt");
-            Err(pdu::ESME_RSYSERR)
+            Err(CommandStatus::EsmeRsyserr)
         }
     };
     Answer { outcome, stored: false }

@@ -1,7 +1,7 @@
 //! MT: ESME submit_sm -> stored -> the phone's inbox; dedupe by client reference; delivery receipts.
 
 use crate::helpers::{bind_pdu, read_pdu, spawn_app, OSS_PASSWORD, PHONE, PLATFORM_PASSWORD, SHORT_CODE};
-use numbind_smpp::pdu::{self, Pdu, PduBody, ShortMessage};
+use numbind_smpp::pdu::{self, CommandStatus, Pdu, PduBody, ShortMessage};
 use numbind_smpp::{encode_text, BindMode, OutgoingSms};
 
 fn outgoing(text: &str, reference: Option<&str>) -> OutgoingSms {
@@ -63,7 +63,7 @@ async fn a_submit_to_a_non_mobile_destination_is_refused() {
     let mut sms = outgoing("hi", None);
     sms.destination = "95588".into();
     let refusal = platform.client.submit(sms).await.unwrap_err();
-    assert_eq!(refusal, numbind_smpp::EsmeError::Rejected { command_status: pdu::ESME_RINVDSTADR });
+    assert_eq!(refusal, numbind_smpp::EsmeError::Rejected { command_status: CommandStatus::EsmeRinvdstadr });
 }
 
 #[tokio::test]
@@ -72,7 +72,7 @@ async fn a_registered_delivery_gets_a_delivery_receipt() {
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
 
     let (data_coding, octets) = encode_text("余额提醒");
     let mut message = ShortMessage {
@@ -89,7 +89,7 @@ async fn a_registered_delivery_gets_a_delivery_receipt() {
     let (response, receipt) =
         if matches!(first.body, PduBody::SubmitSmResp { .. }) { (first, second) } else { (second, first) };
     let PduBody::SubmitSmResp { message_id } = response.body else { panic!("expected submit_sm_resp: {response:?}") };
-    assert_eq!(response.command_status, pdu::ESME_ROK);
+    assert_eq!(response.command_status, CommandStatus::EsmeRok);
 
     let PduBody::DeliverSm(receipt_message) = &receipt.body else { panic!("expected a receipt: {receipt:?}") };
     assert_eq!(receipt_message.esm_class, 0x04);
@@ -107,7 +107,7 @@ async fn concatenated_parts_are_reassembled_into_one_inbox_message() {
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "platform", PLATFORM_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
 
     let text = "绑定成功𠮷请保管好机顶盒";
     let (data_coding, octets) = encode_text(text);
@@ -125,7 +125,7 @@ async fn concatenated_parts_are_reassembled_into_one_inbox_message() {
             ..ShortMessage::default()
         };
         connection.write_pdu(&Pdu::new(10 + index as u32, PduBody::SubmitSm(message))).await.unwrap();
-        assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+        assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     }
     assert_eq!(app.inbox_texts(PHONE).await, vec![text.to_owned()]);
 }

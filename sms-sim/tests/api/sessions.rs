@@ -1,7 +1,7 @@
 //! The SMPP session state machine seen from raw PDUs: bind checks, bind state, malformed input, throttling.
 
 use crate::helpers::{bind_pdu, read_pdu, spawn_app, spawn_app_with, test_config, OSS_PASSWORD, PHONE};
-use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage, SUBMIT_SM};
+use numbind_smpp::pdu::{Bind, CommandId, CommandStatus, Pdu, PduBody, ShortMessage};
 
 fn submit(sequence: u32, text: &str) -> Pdu {
     let mut message =
@@ -17,13 +17,16 @@ async fn binding_with_a_wrong_password_or_an_unknown_system_id_is_refused() {
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", "wrong")).await.unwrap();
     let refusal = read_pdu(&mut connection).await;
-    assert_eq!((refusal.command_id(), refusal.command_status), (pdu::BIND_TRANSCEIVER_RESP, pdu::ESME_RINVPASWD));
+    assert_eq!(
+        (refusal.command_id(), refusal.command_status),
+        (CommandId::BindTransceiverResp, CommandStatus::EsmeRinvpaswd)
+    );
     connection.write_pdu(&bind_pdu(2, "nobody", "x")).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RINVSYSID);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRinvsysid);
     connection.write_pdu(&bind_pdu(3, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     connection.write_pdu(&bind_pdu(4, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RALYBND);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRalybnd);
 }
 
 #[tokio::test]
@@ -35,10 +38,10 @@ async fn interface_version_five_is_accepted() {
         Bind { system_id: "oss".into(), password: OSS_PASSWORD.into(), interface_version: 0x50, ..Bind::default() };
     connection.write_pdu(&Pdu::new(1, PduBody::BindReceiver(bind))).await.unwrap();
     let response = read_pdu(&mut connection).await;
-    assert_eq!((response.command_id(), response.command_status), (pdu::BIND_RECEIVER_RESP, pdu::ESME_ROK));
+    assert_eq!((response.command_id(), response.command_status), (CommandId::BindReceiverResp, CommandStatus::EsmeRok));
     // A receiver may not submit.
     connection.write_pdu(&submit(2, "hi")).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_RINVBNDSTS);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRinvbndsts);
 }
 
 #[tokio::test]
@@ -48,8 +51,8 @@ async fn submit_before_bind_is_refused() {
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&submit(7, "hi")).await.unwrap();
     let refusal = read_pdu(&mut connection).await;
-    assert_eq!(refusal.command_id(), pdu::SUBMIT_SM_RESP);
-    assert_eq!((refusal.command_status, refusal.sequence_number), (pdu::ESME_RINVBNDSTS, 7));
+    assert_eq!(refusal.command_id(), CommandId::SubmitSmResp);
+    assert_eq!((refusal.command_status, refusal.sequence_number), (CommandStatus::EsmeRinvbndsts, 7));
     assert!(app.inbox_texts(PHONE).await.is_empty());
 }
 
@@ -61,7 +64,7 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
     let mut deliver =
         ShortMessage { source_addr: PHONE.into(), destination_addr: "10658000".into(), ..ShortMessage::default() };
     deliver.set_text_octets(0x00, b"BIND BCDFGHJK".to_vec());
-    let query_sm = PduBody::Other { command_id: 0x0000_0003, body: bytes::Bytes::new() };
+    let query_sm = PduBody::Other { command_id: CommandId::QuerySm, body: bytes::Bytes::new() };
     let refused = [
         (submit(7, "hi"), PduBody::SubmitSmResp { message_id: String::new() }),
         (Pdu::new(8, PduBody::DeliverSm(deliver)), PduBody::DeliverSmResp { message_id: String::new() }),
@@ -74,7 +77,7 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
         let answer = read_pdu(&mut connection).await;
         assert_eq!(
             answer,
-            Pdu { command_status: pdu::ESME_RINVBNDSTS, sequence_number: sequence, body: expected_body }
+            Pdu { command_status: CommandStatus::EsmeRinvbndsts, sequence_number: sequence, body: expected_body }
         );
     }
     // enquire_link is the one exception, deliberately: SMPP 5.0 section 2.4 allows it in the open state (many
@@ -82,7 +85,7 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
     connection.write_pdu(&Pdu::new(11, PduBody::EnquireLink)).await.unwrap();
     assert_eq!(read_pdu(&mut connection).await, Pdu::new(11, PduBody::EnquireLinkResp));
     connection.write_pdu(&bind_pdu(12, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK, "the refusals kept the session");
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok, "the refusals kept the session");
     assert!(app.inbox_texts(PHONE).await.is_empty(), "nothing was delivered");
 }
 
@@ -92,24 +95,24 @@ async fn a_malformed_pdu_gets_generic_nack_and_the_session_still_works() {
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
 
     let mut garbage = vec![0, 0, 0, 24];
-    garbage.extend_from_slice(&SUBMIT_SM.to_be_bytes());
+    garbage.extend_from_slice(&CommandId::SubmitSm.value().to_be_bytes());
     garbage.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 42]);
     garbage.extend_from_slice(&[0xFF; 8]);
     connection.writer.write_raw(&garbage).await.unwrap();
     let nack = read_pdu(&mut connection).await;
     assert_eq!(nack.body, PduBody::GenericNack);
-    assert_eq!((nack.sequence_number, nack.command_status), (42, pdu::ESME_RINVCMDLEN));
+    assert_eq!((nack.sequence_number, nack.command_status), (42, CommandStatus::EsmeRinvcmdlen));
 
-    let unknown = Pdu::new(43, PduBody::Other { command_id: 0x0000_0103, body: bytes::Bytes::new() });
+    let unknown = Pdu::new(43, PduBody::Other { command_id: CommandId::DataSm, body: bytes::Bytes::new() });
     connection.write_pdu(&unknown).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await, Pdu::generic_nack(43, pdu::ESME_RINVCMDID));
+    assert_eq!(read_pdu(&mut connection).await, Pdu::generic_nack(43, CommandStatus::EsmeRinvcmdid));
 
     connection.write_pdu(&submit(44, "still here")).await.unwrap();
     let accepted = read_pdu(&mut connection).await;
-    assert_eq!((accepted.sequence_number, accepted.command_status), (44, pdu::ESME_ROK));
+    assert_eq!((accepted.sequence_number, accepted.command_status), (44, CommandStatus::EsmeRok));
     assert_eq!(app.inbox_texts(PHONE).await, vec!["still here".to_owned()]);
 
     connection.write_pdu(&Pdu::new(45, PduBody::Unbind)).await.unwrap();
@@ -126,7 +129,7 @@ async fn submits_over_the_account_rate_are_throttled() {
     let app = spawn_app_with(config).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     // All four are written before any answer is read: the throttle decides as each arrives, so the rate the SMS
     // centre sees is the rate they were sent at, not one slowed by each accepted submit's commit to disk.
     for sequence in 2..6 {
@@ -137,9 +140,9 @@ async fn submits_over_the_account_rate_are_throttled() {
         let answer = read_pdu(&mut connection).await;
         statuses.insert(answer.sequence_number, answer.command_status);
     }
-    let statuses: Vec<u32> = statuses.into_values().collect();
-    assert_eq!(&statuses[..2], &[pdu::ESME_ROK, pdu::ESME_ROK], "{statuses:?}");
-    assert!(statuses[2..].contains(&pdu::ESME_RTHROTTLED), "{statuses:?}");
+    let statuses: Vec<CommandStatus> = statuses.into_values().collect();
+    assert_eq!(&statuses[..2], &[CommandStatus::EsmeRok, CommandStatus::EsmeRok], "{statuses:?}");
+    assert!(statuses[2..].contains(&CommandStatus::EsmeRthrottled), "{statuses:?}");
     let metrics = app.http.get(format!("{}/metrics", app.http_url)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("smsc_throttled_total"), "{metrics}");
 }
@@ -150,7 +153,7 @@ async fn the_smsc_unbinds_its_esmes_on_shutdown() {
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     let stopping = tokio::spawn(app.stop());
     let unbind = read_pdu(&mut connection).await;
     assert_eq!(unbind.body, PduBody::Unbind);
@@ -166,7 +169,7 @@ async fn an_esme_that_never_answers_unbind_is_closed_after_the_timeout() {
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
     connection.write_pdu(&bind_pdu(1, "oss", OSS_PASSWORD)).await.unwrap();
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     let stopping = tokio::spawn(app.stop());
     assert_eq!(read_pdu(&mut connection).await.body, PduBody::Unbind);
     // No unbind_resp: the SMS centre still stops (within esme_response_timeout) and closes the connection.

@@ -2,7 +2,7 @@
 //! sequence number), every accepted MT stored once, client references still deduplicated, unbind after the rest.
 
 use crate::helpers::{read_pdu, spawn_app, spawn_app_with, test_config, TestApp, OSS_PASSWORD, PHONE, SHORT_CODE};
-use numbind_smpp::pdu::{self, Bind, Pdu, PduBody, ShortMessage};
+use numbind_smpp::pdu::{self, Bind, CommandId, CommandStatus, Pdu, PduBody, ShortMessage};
 use numbind_smpp::{encode_text, Connection};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -26,7 +26,7 @@ async fn bound_transmitter(app: &TestApp) -> Connection {
     let bind =
         Bind { system_id: "oss".into(), password: OSS_PASSWORD.into(), interface_version: 0x34, ..Bind::default() };
     connection.write_pdu(&Pdu::new(1, PduBody::BindTransmitter(bind))).await.expect("write bind");
-    assert_eq!(read_pdu(&mut connection).await.command_status, pdu::ESME_ROK);
+    assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     connection
 }
 
@@ -38,7 +38,7 @@ async fn read_submit_responses(connection: &mut Connection, count: usize) -> Has
         let PduBody::SubmitSmResp { message_id } = response.body else {
             panic!("expected submit_sm_resp: {response:?}")
         };
-        assert_eq!(response.command_status, pdu::ESME_ROK, "sequence {}", response.sequence_number);
+        assert_eq!(response.command_status, CommandStatus::EsmeRok, "sequence {}", response.sequence_number);
         let previous = answered.insert(response.sequence_number, message_id);
         assert!(previous.is_none(), "sequence {} answered twice", response.sequence_number);
     }
@@ -130,14 +130,14 @@ async fn a_burst_over_the_account_rate_is_partly_throttled_and_only_accepted_sub
     for sequence in 2..2 + burst {
         connection.write_pdu(&submit(sequence, "x", None)).await.unwrap();
     }
-    let mut statuses: HashMap<u32, u32> = HashMap::new();
+    let mut statuses: HashMap<u32, CommandStatus> = HashMap::new();
     while statuses.len() < burst as usize {
         let response = read_pdu(&mut connection).await;
-        assert_eq!(response.command_id(), pdu::SUBMIT_SM_RESP);
+        assert_eq!(response.command_id(), CommandId::SubmitSmResp);
         assert!(statuses.insert(response.sequence_number, response.command_status).is_none());
     }
-    let accepted = statuses.values().filter(|status| **status == pdu::ESME_ROK).count();
-    let throttled = statuses.values().filter(|status| **status == pdu::ESME_RTHROTTLED).count();
+    let accepted = statuses.values().filter(|status| **status == CommandStatus::EsmeRok).count();
+    let throttled = statuses.values().filter(|status| **status == CommandStatus::EsmeRthrottled).count();
     assert_eq!(accepted + throttled, burst as usize, "{statuses:?}");
     assert!((5..burst as usize).contains(&accepted), "accepted {accepted}");
     assert_eq!(inbox_message_ids(&app).await.len(), accepted);
@@ -173,7 +173,7 @@ async fn a_window_with_a_refused_message_and_a_resubmission_answers_each_submit_
     for pdu in &window {
         connection.write_pdu(pdu).await.unwrap();
     }
-    let mut answers: HashMap<u32, (u32, String)> = HashMap::new();
+    let mut answers: HashMap<u32, (CommandStatus, String)> = HashMap::new();
     while answers.len() < window.len() {
         let response = read_pdu(&mut connection).await;
         let PduBody::SubmitSmResp { message_id } = response.body else { panic!("{response:?}") };
@@ -181,8 +181,8 @@ async fn a_window_with_a_refused_message_and_a_resubmission_answers_each_submit_
     }
 
     let status_of = |sequence: u32| answers[&sequence].0;
-    assert_eq!([2, 3, 5, 6].map(status_of), [pdu::ESME_ROK; 4], "{answers:?}");
-    assert_eq!(status_of(4), pdu::ESME_RINVMSGLEN, "{answers:?}");
+    assert_eq!([2, 3, 5, 6].map(status_of), [CommandStatus::EsmeRok; 4], "{answers:?}");
+    assert_eq!(status_of(4), CommandStatus::EsmeRinvmsglen, "{answers:?}");
     assert_eq!(answers[&6].1, answers[&5].1, "the resubmission gets the original id");
     let stored: HashSet<String> = inbox_message_ids(&app).await.into_iter().collect();
     assert_eq!(stored, HashSet::from([answers[&2].1.clone(), answers[&5].1.clone()]));

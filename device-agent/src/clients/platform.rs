@@ -4,6 +4,7 @@
 use crate::error::AgentError;
 use crate::store::identity::TerminalIdentity;
 use crate::store::session::StoredSession;
+use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingCheckResponse, BindingStatusResponse,
     ErrorBody, RegisterTerminalRequest, RegisterTerminalResponse,
@@ -17,7 +18,7 @@ use reqwest::{Method, StatusCode, Url};
 use ring::rand::SystemRandom;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// An answer that carries a signed statement, with the nonce of the request it must answer.
 #[derive(Debug)]
@@ -44,11 +45,6 @@ pub(crate) struct PlatformClient {
     request_timeout: Duration,
     /// Plain http to a host that is not loopback, allowed explicitly: every request warns.
     insecure: bool,
-}
-
-/// The current time in unix seconds (0 if the clock is before 1970).
-pub(crate) fn now_unix_seconds() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs() as i64).unwrap_or(0)
 }
 
 /// Whether the URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1.
