@@ -14,6 +14,7 @@ mod metrics;
 mod smpp;
 mod state;
 mod store;
+mod workers;
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -54,7 +55,7 @@ pub async fn run(
     let token = CancellationToken::new();
     let state = Arc::new(state::AppState::new(config, store, token.clone()));
 
-    let delivery = tokio::spawn(smpp::delivery::run_delivery_loop(state.clone()));
+    let delivery = tokio::spawn(workers::delivery::run_delivery_loop(state.clone()));
     let smpp_server = tokio::spawn(smpp::server::serve_smpp(listeners.smpp, state.clone(), None));
     let smpp_tls_server = match (listeners.smpp_tls, smpp_tls) {
         (Some(listener), Some(tls)) => Some(tokio::spawn(smpp::server::serve_smpp(listener, state.clone(), Some(tls)))),

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::domain::routing::Routes;
+use crate::guards::session_registry::SessionRegistry;
 use crate::guards::submit_throttle::SubmitThrottle;
 use crate::metrics::Metrics;
-use crate::smpp::registry::SessionRegistry;
 use crate::store::Store;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -35,14 +35,4 @@ impl AppState {
             shutdown,
         }
     }
-
-    /// Takes a submit token from the account's bucket; false means throttled. (`smpp/` calls it by this name;
-    /// the throttle itself is `guards::submit_throttle`.)
-    pub(crate) fn try_take_submit_token(&self, system_id: &str, rate_per_second: u32) -> bool {
-        self.submit_throttle.try_take(system_id, rate_per_second)
-    }
 }
-
-/// The system's time in Unix milliseconds, under the name `smpp/` imports it by: the one clock is
-/// `numbind_process::clock` (this alias goes once `smpp/` imports it from there).
-pub(crate) use numbind_process::clock::now_unix_millis as now_unix_ms;

@@ -3,11 +3,12 @@
 //! both ways, unbind both ways (a peer that never answers ours is closed).
 
 use super::in_flight::InFlightSubmits;
-use super::registry::DeliveryJob;
 use super::submit::{build_deliver_sm, check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
-use crate::state::{now_unix_ms, AppState};
+use crate::guards::session_registry::DeliveryJob;
+use crate::state::AppState;
+use numbind_process::clock::now_unix_millis;
 use numbind_smpp::pdu::{Bind, CommandId, CommandStatus, Pdu, PduBody, ShortMessage};
 use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use std::collections::HashMap;
@@ -213,7 +214,7 @@ impl ServerSession {
             let (sender, receiver) = mpsc::channel(32);
             self.registration = Some(self.state.sessions.register(&system_id, sender));
             self.jobs = Some(receiver);
-            let now_ms = now_unix_ms();
+            let now_ms = now_unix_millis();
             let account_id = system_id.clone();
             if let Err(error) = self.state.store.call(move |store| store.make_account_due(&account_id, now_ms)).await {
                 tracing::error!(%error, "cannot reschedule the queue of a bound esme");

@@ -5,8 +5,9 @@ use crate::config::EsmeAccount;
 use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
 use crate::domain::message::{Direction, MessageId};
 use crate::domain::receipt::receipt_text;
-use crate::state::{now_unix_ms, AppState};
+use crate::state::AppState;
 use crate::store::{NewMobileTerminated, NewPart, QueuedDelivery, StoreError, StoredSubmit, SubmitToStore};
+use numbind_process::clock::now_unix_millis;
 use numbind_smpp::pdu::{self, CommandStatus, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
 use numbind_smpp::{decode_text, encode_text};
 use numbind_wire::Msisdn;
@@ -24,7 +25,7 @@ pub(super) fn check_submit(
     account: &EsmeAccount,
     message: ShortMessage,
 ) -> Result<CheckedSubmit, CommandStatus> {
-    if !state.try_take_submit_token(&account.system_id, account.max_submits_per_second) {
+    if !state.submit_throttle.try_take(&account.system_id, account.max_submits_per_second) {
         state.metrics.throttled.inc();
         return Err(CommandStatus::EsmeRthrottled);
     }
@@ -67,7 +68,7 @@ pub(super) struct MobileTerminatedTemplate {
 impl MobileTerminatedTemplate {
     fn build(self, text: String) -> NewMobileTerminated {
         let message_id = MessageId::generate();
-        let now_ms = now_unix_ms();
+        let now_ms = now_unix_millis();
         let receipt =
             self.wants_receipt.then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
         NewMobileTerminated {
@@ -143,7 +144,7 @@ impl CheckedSubmit {
                     part,
                     data_coding,
                     octets,
-                    now_ms: now_unix_ms(),
+                    now_ms: now_unix_millis(),
                 };
                 let assemble =
                     move |coding: u8, whole: &[u8]| decode_text(coding, whole).ok().map(|text| template.build(text));

@@ -1,10 +1,11 @@
 //! The delivery loop: finds due MO and receipts, hands each to a bound receiver session of its account, and
 //! records the outcome (delivered, failed, or queued again with backoff).
 
-use super::registry::DeliveryJob;
 use crate::domain::message::{redelivery_delay, Direction};
-use crate::state::{now_unix_ms, AppState};
+use crate::guards::session_registry::DeliveryJob;
+use crate::state::AppState;
 use crate::store::QueuedDelivery;
+use numbind_process::clock::now_unix_millis;
 use numbind_smpp::CommandStatus;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ pub(crate) async fn run_delivery_loop(state: Arc<AppState>) {
             _ = state.delivery_wakeup.notified() => {}
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
-        let now_ms = now_unix_ms();
+        let now_ms = now_unix_millis();
         let due = match state.store.call(move |store| store.due_deliveries(now_ms, BATCH)).await {
             Ok(due) => due,
             Err(error) => {
@@ -66,7 +67,7 @@ async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJ
         return; // The session closed before taking the message: no attempt was made, it stays due.
     }
     let answered = tokio::time::timeout(state.config.deliver_response_timeout, answer).await;
-    let now_ms = now_unix_ms();
+    let now_ms = now_unix_millis();
     let backoff_ms = now_ms
         + redelivery_delay(attempt, state.config.redelivery_interval, state.config.max_redelivery_interval).as_millis()
             as i64;
