@@ -23,12 +23,7 @@ pub(crate) struct SignedRequest {
     pub(crate) body: Vec<u8>,
 }
 
-pub(crate) fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use numbind_process::clock::now_unix_seconds;
 
 impl HandMadeTerminal {
     /// A new terminal talking to `system`'s platform (over https, trusting the system's authority).
