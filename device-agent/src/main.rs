@@ -16,7 +16,7 @@ struct Cli {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    numbind_process::init_logging(cli.log_json, "info");
+    numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
     if let Err(error) = numbind_device_agent::cli::main(cli.agent).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

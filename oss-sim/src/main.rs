@@ -19,7 +19,7 @@ static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALL
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    numbind_process::init_logging(cli.log_json, "info");
+    numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
     if let Err(error) = numbind_oss_sim::cli::main(cli.args).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -153,6 +153,30 @@ pub fn metrics_response(registry: &prometheus_client::registry::Registry) -> Res
     }
 }
 
+/// The request ID header every service sets (a new UUID unless the client sent one) and echoes.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Wraps a service's router in the layers every numbind API has outermost: a request ID set and echoed, and a
+/// `tracing` span per request with the method, the matched route and the request ID.
+pub fn with_request_ids_and_tracing(router: axum::Router) -> axum::Router {
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    let request_id = header::HeaderName::from_static(REQUEST_ID_HEADER);
+    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let path = request.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |path| path.as_str());
+        let request_id = request.headers().get(REQUEST_ID_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("http", method = %request.method(), path, request_id)
+    });
+    router
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// `GET /openapi.json`: a service's OpenAPI document, served as it is written in the repository.
+pub fn openapi_response(document: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,35 +98,6 @@ where
     }
 }
 
-/// The middleware every service wraps its router in: a body larger than `max_body_bytes` is answered with
-/// `too_large()` (the service's JSON 413), before authentication when `content-length` says so, and in place of the
-/// plain-text 413 that axum's body extractors give when a chunked body runs over.
-pub async fn refuse_oversized_bodies(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-    max_body_bytes: usize,
-    too_large: impl FnOnce() -> axum::response::Response,
-) -> axum::response::Response {
-    use axum::http::{header, StatusCode};
-    let declared_length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > max_body_bytes as u64) {
-        return too_large();
-    }
-    let response = next.run(request).await;
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return too_large();
-    }
-    response
-}
-
 /// Errors about one peer's connection, after which accepting goes on at once.
 fn is_peer_error(error: &io::Error) -> bool {
     matches!(

@@ -27,7 +27,7 @@ static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALL
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    numbind_process::init_logging(cli.log_json, "info");
+    numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
     let outcome = match cli.command {
         Command::Serve(args) => numbind_sms_sim::cli::serve(args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,

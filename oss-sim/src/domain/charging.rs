@@ -6,15 +6,13 @@
 //! Time, UTC+8), so a charge at 23:59 and one at 00:01 fall on different days wherever the server runs.
 
 use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
+use numbind_process::clock::{CivilDateTime, CHINA_STANDARD_TIME_OFFSET_SECONDS};
 use numbind_wire::api::PaymentDenialReason;
 use numbind_wire::{Amount, Currency};
 use serde::{Deserialize, Serialize};
 
 /// The currency the operator bills in.
 pub const BILLING_CURRENCY: Currency = Currency::Cny;
-
-/// The operator's local time offset (China Standard Time), in seconds east of UTC.
-const LOCAL_OFFSET_SECONDS: i64 = 8 * 3600;
 
 /// The limits on charges to one binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,29 +133,12 @@ fn check_limits(
 
 /// The operator's local day of a time, as `2026-12-07`.
 pub fn local_day(unix_seconds: i64) -> String {
-    let (year, month, day) = civil_date(unix_seconds);
-    format!("{year:04}-{month:02}-{day:02}")
+    CivilDateTime::at(unix_seconds, CHINA_STANDARD_TIME_OFFSET_SECONDS).date_text()
 }
 
 /// The operator's local month of a time, as `2026-12`.
 pub fn local_month(unix_seconds: i64) -> String {
-    let (year, month, _) = civil_date(unix_seconds);
-    format!("{year:04}-{month:02}")
-}
-
-/// The proleptic Gregorian date at UTC+8 (Howard Hinnant's `civil_from_days`).
-fn civil_date(unix_seconds: i64) -> (i64, u32, u32) {
-    let days = (unix_seconds + LOCAL_OFFSET_SECONDS).div_euclid(86_400);
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    CivilDateTime::at(unix_seconds, CHINA_STANDARD_TIME_OFFSET_SECONDS).month_text()
 }
 
 #[cfg(test)]

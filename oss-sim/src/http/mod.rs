@@ -10,7 +10,7 @@ pub(crate) mod subscribers;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,18 +19,8 @@ use axum::{Json, Router};
 use numbind_process::http_api::{metrics_response, refuse_oversized_bodies, MAX_BODY_BYTES};
 use numbind_wire::audit_checkpoint::{OSS_AUDIT_CHECKPOINTS_PATH, PLATFORM_AUDIT_CHECKPOINTS_PATH};
 use std::sync::Arc;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
-
-const REQUEST_ID: &str = "x-request-id";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let request_id = header::HeaderName::from_static(REQUEST_ID);
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-        let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
-        let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("http", method = %request.method(), path, request_id)
-    });
     let admin = Router::new()
         .route("/v1/subscribers", get(subscribers::list_subscribers).post(subscribers::create_subscriber))
         .route("/v1/subscribers/{msisdn}", get(subscribers::get_subscriber).patch(subscribers::update_subscriber))
@@ -42,7 +32,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/inbox/{smsc_message_id}", get(inbox::inbox_message))
         .route(OSS_AUDIT_CHECKPOINTS_PATH, get(audit_checkpoints::list_audit_checkpoints))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin_token));
-    Router::new()
+    let api = Router::new()
         .merge(admin)
         .route(numbind_wire::api::PLATFORM_REVOCATIONS_PATH, axum::routing::post(revocations::revoke_for_platform))
         .route(PLATFORM_AUDIT_CHECKPOINTS_PATH, axum::routing::post(audit_checkpoints::receive_audit_checkpoint))
@@ -55,10 +45,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(trace)
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies));
+    numbind_process::http_api::with_request_ids_and_tracing(api)
 }
 
 /// With an admin token configured, `/v1/*` wants `authorization: Bearer <token>`.

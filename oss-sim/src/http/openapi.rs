@@ -1,14 +1,11 @@
 //! `GET /openapi.json`: the OpenAPI 3.0 document of every route this router serves (`oss-sim/openapi.json`).
 
-use axum::http::header;
-use axum::response::IntoResponse;
-
 /// The document, as written in `oss-sim/openapi.json`.
 pub(super) const OPENAPI_DOCUMENT: &str = include_str!("../../openapi.json");
 
 /// Serves the document as it is written.
-pub(super) async fn openapi_document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_DOCUMENT)
+pub(super) async fn openapi_document() -> axum::response::Response {
+    numbind_process::http_api::openapi_response(OPENAPI_DOCUMENT)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The activity chart: activations issued and refusals per hour or per day, counted from the audit log and drawn
 //! as an inline SVG bar chart on the server (no script, no external asset).
 
-use super::html::{civil_from_days, escape_html};
+use super::html::escape_html;
 use crate::store::{AuditRecord, Store, StoreError};
+use numbind_process::clock::civil_from_days;
 
 /// Audit event kinds counted as activations issued.
 pub(crate) const ISSUED_KINDS: &[&str] = &["activation_issued"];

@@ -6,26 +6,15 @@ mod phones;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{MatchedPath, State};
-use axum::http::{header, Request};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use numbind_process::http_api::{metrics_response, refuse_oversized_bodies, MAX_BODY_BYTES};
 use std::sync::Arc;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
-
-const REQUEST_ID: &str = "x-request-id";
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    let request_id = header::HeaderName::from_static(REQUEST_ID);
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-        let path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
-        let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("http", method = %request.method(), path, request_id)
-    });
-    Router::new()
+    let api = Router::new()
         .route("/v1/phones/{msisdn}/messages", post(phones::send_message))
         .route("/v1/phones/{msisdn}/inbox", get(phones::inbox))
         .route("/v1/messages/{message_id}", get(messages::message_status))
@@ -35,10 +24,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async { ApiError::NotFound("route") })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(trace)
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_oversized_bodies));
+    numbind_process::http_api::with_request_ids_and_tracing(api)
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
