@@ -9,7 +9,7 @@ use numbind_wire::statement::PlatformPublicKey;
 use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, ShortCode};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 const SHORT_CODE: &str = "10658000";
@@ -209,7 +209,7 @@ impl TestPlatform {
     }
 
     async fn oss_post(&self, path: &str, body: &[u8]) -> reqwest::Response {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
+        let timestamp = numbind_process::clock::now_unix_seconds();
         let authorization = ComponentRequest {
             client: "oss",
             method: "POST",

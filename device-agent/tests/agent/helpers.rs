@@ -8,7 +8,7 @@ use numbind_wire::statement::PlatformPublicKey;
 use numbind_wire::{ActivationCode, ActivationId, Msisdn, ShortCode};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -148,7 +148,7 @@ impl TestPlatform {
     }
 
     async fn oss_post(&self, path: &str, body: &[u8]) -> (u16, String) {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64;
+        let timestamp = numbind_process::clock::now_unix_seconds();
         let authorization = ComponentRequest {
             client: "oss",
             method: "POST",

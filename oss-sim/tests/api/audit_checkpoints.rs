@@ -14,7 +14,7 @@ use std::time::Duration;
 impl TestApp {
     async fn deliver_checkpoint(&self, secret: &str, signed: &SignedAuditCheckpoint) -> (u16, Value) {
         let body = serde_json::to_vec(signed).unwrap();
-        let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let timestamp = numbind_process::clock::now_unix_seconds();
         let authorization = ComponentRequest {
             client: "platform",
             method: "POST",

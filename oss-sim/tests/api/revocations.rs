@@ -10,7 +10,7 @@ const PAYER: &str = "13800138000";
 
 impl TestApp {
     async fn revoke_as(&self, client: &str, secret: &str, body: &[u8]) -> (u16, Value) {
-        let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let timestamp = numbind_process::clock::now_unix_seconds();
         let authorization = ComponentRequest {
             client,
             method: "POST",

@@ -45,15 +45,14 @@ impl TestTerminal {
         let response = self.signed_post(&path, b"{}", &nonce).await;
         assert!(response.status().is_success(), "activation: {}", response.status());
         let answer: ActivationResponse = response.json().await.expect("activation json");
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        let now = numbind_process::clock::now_unix_seconds();
         let expectation =
             OfferExpectation { terminal_id: &self.terminal_id, in_reply_to: &nonce, now_unix_seconds: now };
         pinned.verify_offer(&answer.offer, expectation).expect("a genuine offer")
     }
 
     async fn signed_post(&self, path: &str, body: &[u8], nonce: &str) -> reqwest::Response {
-        let timestamp =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        let timestamp = numbind_process::clock::now_unix_seconds();
         let signature = self.key_pair.sign(&RequestToSign {
             method: "POST",
             path_and_query: path,
