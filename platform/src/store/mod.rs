@@ -22,6 +22,8 @@ mod payment_confirmations;
 mod payment_effects;
 mod payment_outcomes;
 mod payment_queries;
+#[cfg(test)]
+mod payment_tests;
 mod payments;
 mod redeem;
 mod redeem_within_limits;
