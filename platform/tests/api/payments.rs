@@ -246,3 +246,49 @@ async fn the_box_follows_its_purchase_by_the_intents_nonce() {
     let (status, after, _) = payments.app.terminal_call(reqwest::Method::GET, &path, b"").await;
     assert_eq!((status, &after["payment_id"], after["state"].as_str()), (200, &paid["payment_id"], Some("succeeded")));
 }
+
+#[tokio::test]
+async fn a_final_state_reaches_the_merchants_webhook_signed_by_the_platform_key() {
+    use axum::routing::post;
+    let payments = spawn_payment_app().await;
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let sink = received.clone();
+    let router = axum::Router::new().route(
+        "/hooks",
+        post(move |headers: axum::http::HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                let signature = headers["x-numbind-event-signature"].to_str().unwrap().to_owned();
+                sink.lock().await.push((body, signature));
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let request = numbind_platform::merchant_admin::NewMerchant {
+        merchant_id: "hooked-films",
+        display_name: "演示影院",
+        webhook_url: Some(&url),
+        allow_insecure_http_webhook: true,
+    };
+    let token = numbind_platform::merchant_admin::create_merchant(&payments.app.database_path(), &request).unwrap();
+    let (_, paid) = payments.pay(&token, "order-0600", &payments.signed(&payments.intent("hooked-films", 500))).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received.lock().await.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let events = received.lock().await.clone();
+    assert_eq!(events.len(), 1, "one event per final state");
+    let (body, signature) = &events[0];
+    let key_file = payments.app.database_path().with_file_name("platform-signing.key.pub");
+    let key = numbind_wire::statement::PlatformPublicKey::parse(&std::fs::read_to_string(key_file).unwrap()).unwrap();
+    assert!(key.verifies_merchant_event(body.as_bytes(), signature));
+    assert!(!key.verifies_merchant_event(body.replace("succeeded", "denied").as_bytes(), signature));
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (event["type"].as_str(), &event["payment"]["payment_id"]),
+        (Some("payment.succeeded"), &paid["payment_id"])
+    );
+}
