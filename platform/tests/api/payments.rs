@@ -292,3 +292,42 @@ async fn a_final_state_reaches_the_merchants_webhook_signed_by_the_platform_key(
         (Some("payment.succeeded"), &paid["payment_id"])
     );
 }
+
+#[tokio::test]
+async fn operators_refund_with_a_reason_as_admins_only_and_export_payments_with_the_number_masked() {
+    use numbind_platform::{create_operator_token, OperatorRole};
+    let payments = spawn_payment_app().await;
+    let token = payments.merchant("demo-films");
+    let (_, paid) = payments.pay(&token, "order-0700", &payments.signed(&payments.intent("demo-films", 900))).await;
+    let path = format!("/v1/operator/payments/{}/refunds", paid["payment_id"].as_str().unwrap());
+    let auditor = create_operator_token(&payments.app.database_path(), "audrey", OperatorRole::Auditor).unwrap();
+    let admin = create_operator_token(&payments.app.database_path(), "alice", OperatorRole::Admin).unwrap();
+    let refund = |bearer: String| {
+        let request = payments.app.http.post(format!("{}{path}", payments.app.address)).bearer_auth(bearer);
+        async move {
+            crate::payment_helpers::status_and_json(
+                request.json(&json!({ "reason": "投诉成立" })).send().await.unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(refund(auditor.clone()).await.0, 403);
+    let (status, body) = refund(admin).await;
+    assert_eq!(
+        (status, body["requested_by"].as_str(), body["amount"].as_i64()),
+        (201, Some("operator:alice"), Some(900))
+    );
+    for export in ["payments.csv", "payments.jsonl"] {
+        let url = format!("{}/v1/operator/exports/{export}", payments.app.address);
+        let text = payments.app.http.get(url).bearer_auth(&auditor).send().await.unwrap().text().await.unwrap();
+        assert!(
+            text.contains(paid["payment_id"].as_str().unwrap()) && text.contains("138****8000"),
+            "{export}: {text}"
+        );
+        assert!(!text.contains(BOUND_NUMBER), "{export} shows the full number");
+    }
+    let kinds: Vec<String> = payments.app.store.audit_events().unwrap().into_iter().map(|event| event.kind).collect();
+    for kind in ["payment_created", "payment_succeeded", "refund_created", "refund_succeeded"] {
+        assert!(kinds.iter().any(|seen| seen == kind), "no {kind} in the audit chain: {kinds:?}");
+    }
+}
