@@ -70,7 +70,8 @@ async fn verified_intent(
     Ok(intent)
 }
 
-/// Above the threshold: the OSS's pre-check (a decline denies at once; no answer goes on) and the confirmation.
+/// At or above the threshold: the OSS's pre-check (a decline denies at once; no answer goes on) and the
+/// confirmation number, its tag and its SMS.
 async fn two_step(
     state: &AppState,
     request: &MerchantRequest,
@@ -78,15 +79,13 @@ async fn two_step(
     payment_id: &PaymentId,
 ) -> Result<(Option<NewConfirmation>, Option<PaymentDenialReason>), ApiError> {
     let terminal_id = intent.terminal_id.clone();
-    let Some(binding) = state.store.call(move |store| store.active_binding(&terminal_id)).await? else {
-        return Ok((None, None));
-    };
+    let binding = state.store.call(move |store| store.active_binding(&terminal_id)).await?;
     let mut declined = None;
-    if let Some(client) = &state.inline_billing {
+    if let (Some(client), Some(binding)) = (&state.inline_billing, binding) {
         let check = ChargeRequest {
             payment_id: payment_id.clone(),
-            binding_id: binding.binding_id.clone(),
-            msisdn: binding.msisdn.clone(),
+            binding_id: binding.binding_id,
+            msisdn: binding.msisdn,
             merchant_id: intent.merchant_id.clone(),
             item_description: intent.item_description.clone(),
             amount: intent.amount,
@@ -98,6 +97,8 @@ async fn two_step(
             Err(error) => tracing::warn!(%payment_id, error = %error, "charge check unanswered: the charge decides"),
         }
     }
+    // The confirmation is made whatever the binding now: the transaction resolves the binding again, and a
+    // payment at or above the threshold is never created without one.
     let number = new_confirmation_number(&state.random)
         .map_err(|_| ApiError::Internal(crate::store::StoreError::RandomSourceFailed))?;
     let ttl = state.settings.payment_confirmation_ttl.as_secs() as i64;

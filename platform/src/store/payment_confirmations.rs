@@ -45,23 +45,7 @@ impl Store {
             }
             let actor = Actor { audit_key: self.audit_key.as_ref(), name: "oss" };
             let mut changed = Vec::new();
-            let mut pending = Vec::new();
-            for record in pending_payments_of_number(transaction, &request.msisdn)? {
-                let open = record.payment.confirmation_expires_at_unix_seconds.is_some_and(|deadline| deadline > now);
-                if open {
-                    pending.push(record);
-                    continue;
-                }
-                let from = [PaymentState::PendingConfirmation];
-                changed.extend(settle_payment(
-                    transaction,
-                    actor,
-                    &record.payment.payment_id,
-                    &from,
-                    Settlement::Expired,
-                    now,
-                )?);
-            }
+            let pending = open_payments_of_number(transaction, actor, request, &mut changed, now)?;
             let matching = pending.iter().find(|record| {
                 let tag = record.confirmation_tag.as_deref().unwrap_or_default();
                 key.matches(record.payment.payment_id.as_str(), &request.confirmation_number, tag)
@@ -94,6 +78,33 @@ impl Store {
             Ok(ConfirmationAnswer { response: answer, changed, to_charge })
         })
     }
+}
+
+/// The payments waiting for this number whose window is open; those whose window closed are expired now.
+fn open_payments_of_number(
+    transaction: &rusqlite::Connection,
+    actor: Actor<'_>,
+    request: &PaymentConfirmationRequest,
+    changed: &mut Vec<PaymentRecord>,
+    now: i64,
+) -> Result<Vec<PaymentRecord>, StoreError> {
+    let mut open = Vec::new();
+    for record in pending_payments_of_number(transaction, &request.msisdn)? {
+        if record.payment.confirmation_expires_at_unix_seconds.is_some_and(|deadline| deadline > now) {
+            open.push(record);
+            continue;
+        }
+        let from = [PaymentState::PendingConfirmation];
+        changed.extend(settle_payment(
+            transaction,
+            actor,
+            &record.payment.payment_id,
+            &from,
+            Settlement::Expired,
+            now,
+        )?);
+    }
+    Ok(open)
 }
 
 /// The number confirmed: the payment is processing and its charge queued.

@@ -94,6 +94,37 @@ pub(crate) fn charge_request(record: &PaymentRecord) -> Option<ChargeRequest> {
     })
 }
 
+/// The payment's first state: denied (no binding, or the OSS's pre-check declined), waiting for confirmation
+/// (at or above the threshold), or processing.
+fn first_state(
+    mut record: PaymentRecord,
+    binding: Option<&super::tables::bindings::Binding>,
+    request: &NewPayment,
+    now: i64,
+) -> PaymentRecord {
+    if let Some(binding) = binding {
+        (record.binding_id, record.msisdn) = (Some(binding.binding_id.clone()), Some(binding.msisdn.clone()));
+    }
+    let denial = match binding {
+        None => Some(PaymentDenialReason::NotBound),
+        Some(_) => request.declined_by_check,
+    };
+    let payment = &mut record.payment;
+    match (denial, &request.confirmation) {
+        (Some(reason), _) => {
+            (payment.state, payment.denial_reason) = (PaymentState::Denied, Some(reason));
+            payment.finalized_at_unix_seconds = Some(now);
+        }
+        (None, Some(confirmation)) => {
+            payment.state = PaymentState::PendingConfirmation;
+            payment.confirmation_expires_at_unix_seconds = Some(confirmation.expires_at);
+            record.confirmation_tag = Some(confirmation.tag.clone());
+        }
+        (None, None) => {}
+    }
+    record
+}
+
 impl Store {
     /// Creates a payment in one transaction: idempotency key, intent used once, binding, first state, charge or
     /// confirmation SMS queued, audited.
@@ -113,28 +144,8 @@ impl Store {
             if payment_of_intent_in(transaction, &intent.terminal_id, &intent.nonce)?.is_some() {
                 return Ok(CreatePaymentOutcome::IntentUsed);
             }
-            let mut record = new_record(request, now);
             let binding = active_binding_in(transaction, &intent.terminal_id)?;
-            if let Some(binding) = &binding {
-                (record.binding_id, record.msisdn) = (Some(binding.binding_id.clone()), Some(binding.msisdn.clone()));
-            }
-            let denial = match (&binding, request.declined_by_check) {
-                (None, _) => Some(PaymentDenialReason::NotBound),
-                (Some(_), declined) => declined,
-            };
-            let payment = &mut record.payment;
-            match (denial, &request.confirmation) {
-                (Some(reason), _) => {
-                    (payment.state, payment.denial_reason) = (PaymentState::Denied, Some(reason));
-                    payment.finalized_at_unix_seconds = Some(now);
-                }
-                (None, Some(confirmation)) => {
-                    payment.state = PaymentState::PendingConfirmation;
-                    payment.confirmation_expires_at_unix_seconds = Some(confirmation.expires_at);
-                    record.confirmation_tag = Some(confirmation.tag.clone());
-                }
-                (None, None) => {}
-            }
+            let record = first_state(new_record(request, now), binding.as_ref(), request, now);
             insert_payment(transaction, &record)?;
             remember_key(transaction, key, &request.body_hash, record.payment.payment_id.as_str(), now)?;
             let actor = Actor { audit_key: self.audit_key.as_ref(), name: "merchant" };

@@ -41,10 +41,12 @@ pub(crate) fn announce_payment_change(state: &AppState, record: &PaymentRecord) 
     state.waiters.wake(&purchase_waiter_key(record));
     state.outbox_changed.notify_one();
     state.merchant_events_changed.notify_one();
-    state.metrics.count_payment(
-        record.payment.state.as_str(),
-        record.payment.denial_reason.map(|reason| crate::store::enum_text(&reason)).as_deref(),
-    );
+    let payment = &record.payment;
+    let reason = payment
+        .denial_reason
+        .map(|reason| crate::store::enum_text(&reason))
+        .or_else(|| payment.cancellation_reason.map(|reason| crate::store::enum_text(&reason)));
+    state.metrics.count_payment(payment.state.as_str(), reason.as_deref());
 }
 
 /// Sends a processing payment's charge once and records the answer.
