@@ -1,5 +1,6 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
+mod merchant_commands;
 mod operator_api;
 mod operator_commands;
 mod reconcile;
@@ -44,6 +45,9 @@ enum Command {
     /// Operator access to the platform.
     #[command(subcommand)]
     Operator(operator_commands::OperatorCommand),
+    /// Merchants: the services sold on the boxes, with their payments API credentials.
+    #[command(subcommand)]
+    Merchant(merchant_commands::MerchantCommand),
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
@@ -74,6 +78,7 @@ async fn main() {
         Command::Reconcile(args) => reconcile::reconcile(args).await,
         Command::Audit(command) => operator_commands::audit(command).await,
         Command::Operator(command) => operator_commands::operator(command).await,
+        Command::Merchant(command) => merchant_commands::merchant(command),
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,

@@ -22,7 +22,11 @@ pub(crate) struct PlatformData {
 }
 
 impl PlatformData {
-    fn database_path(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    pub(crate) fn database_path(&self) -> PathBuf {
         self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir))
     }
 

@@ -50,6 +50,7 @@ impl UpArgs {
         };
         description.transport = Transport::Tls;
         description.seed_demo_subscribers = true;
+        description.demo_merchant = true;
         description.activation_ttl = std::time::Duration::from_secs(self.activation_ttl_seconds);
         Ok(description)
     }
@@ -77,6 +78,9 @@ fn announce(system: &RunningSystem) -> anyhow::Result<()> {
     writeln!(stdout, "platform-key-file={}", addresses.platform_key_file.display())?;
     if let Some(authority_certificate) = &addresses.authority_certificate {
         writeln!(stdout, "ca-file={}", authority_certificate.display())?;
+    }
+    if let Some(credentials) = &addresses.merchant_credentials {
+        writeln!(stdout, "merchant-credentials={}", credentials.display())?;
     }
     stdout.flush()?;
     Ok(())

@@ -52,6 +52,12 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     pub activation_ttl_seconds: u64,
     /// Least interval between two polls of one activation, in seconds.
+    /// Payments of at least this many fen need the bound number's confirmation by SMS.
+    #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_THRESHOLD", default_value_t = 3000)]
+    payment_confirmation_threshold: i64,
+    /// How long the bound number has to confirm a payment, in seconds.
+    #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_TTL_SECONDS", default_value_t = 300)]
+    payment_confirmation_ttl_seconds: u64,
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
     /// How often the audit chain's head is signed (when it moved) and sent to the OSS as a witness, in seconds.
@@ -120,6 +126,8 @@ impl Args {
         }
         config.activation_ttl = Duration::from_secs(self.activation_ttl_seconds);
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
+        config.payment_confirmation_threshold = self.payment_confirmation_threshold;
+        config.payment_confirmation_ttl = Duration::from_secs(self.payment_confirmation_ttl_seconds);
         config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;
         config.oss_url = self.oss_url.clone();

@@ -53,6 +53,12 @@ pub struct Config {
     /// How often the head of the audit chain is signed (when it moved) and sent to the OSS as a witness.
     /// Default 30 s; events after the last checkpoint are not yet witnessed.
     pub audit_checkpoint_interval: Duration,
+    /// Payments of at least this many minor units (fen) need the bound number's `Y <number>` reply. Default 3000.
+    pub payment_confirmation_threshold: i64,
+    /// How long the bound number has to confirm. Default 5 minutes.
+    pub payment_confirmation_ttl: Duration,
+    /// Timeout of the one inline charge attempt made while the merchant waits; the billing worker retries after.
+    pub inline_charge_timeout: Duration,
     pub clock: Arc<dyn Clock>,
     /// Serve HTTPS with this certificate (reloaded when the files change); `None` serves plain HTTP.
     pub tls: Option<ServerCertificateFiles>,
@@ -92,6 +98,9 @@ impl Config {
             number_lock_duration: Duration::from_secs(60 * 60),
             max_failed_redemptions_global_per_minute: 600,
             audit_checkpoint_interval: Duration::from_secs(30),
+            payment_confirmation_threshold: 3000,
+            payment_confirmation_ttl: Duration::from_secs(5 * 60),
+            inline_charge_timeout: Duration::from_secs(2),
             clock: Arc::new(SystemClock),
             tls: None,
             trusted_authorities: None,

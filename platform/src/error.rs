@@ -53,6 +53,22 @@ pub(crate) enum ApiError {
     BindingNotFound,
     #[error("this operator's role may not do this")]
     Forbidden,
+    #[error("this Idempotency-Key was used before with another body")]
+    IdempotencyKeyReused,
+    #[error("no such payment")]
+    PaymentNotFound,
+    #[error("{0}")]
+    PurchaseIntentInvalid(&'static str),
+    #[error("the purchase intent was signed more than 10 minutes ago or more than 1 minute ahead: ask the box again")]
+    PurchaseIntentStale,
+    #[error("a payment was made from this purchase intent already")]
+    PurchaseIntentUsed,
+    #[error("only a payment waiting for confirmation can be cancelled")]
+    PaymentNotCancellable,
+    #[error("only a succeeded payment can be refunded")]
+    PaymentNotRefundable,
+    #[error("the refund is more than remains refundable ({remaining_minor_units} minor units)")]
+    RefundExceedsRemaining { remaining_minor_units: i64 },
     #[error("no such endpoint")]
     NoSuchEndpoint,
     #[error("this endpoint does not take this method")]
@@ -94,6 +110,14 @@ impl ApiError {
             ApiError::ActivationNotPending => (StatusCode::CONFLICT, Code::ActivationNotPending),
             ApiError::BindingNotFound => (StatusCode::NOT_FOUND, Code::BindingNotFound),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Forbidden),
+            ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
+            ApiError::PaymentNotFound => (StatusCode::NOT_FOUND, Code::PaymentNotFound),
+            ApiError::PurchaseIntentInvalid(_) => (StatusCode::FORBIDDEN, Code::PurchaseIntentInvalid),
+            ApiError::PurchaseIntentStale => (StatusCode::UNPROCESSABLE_ENTITY, Code::PurchaseIntentStale),
+            ApiError::PurchaseIntentUsed => (StatusCode::CONFLICT, Code::PurchaseIntentUsed),
+            ApiError::PaymentNotCancellable => (StatusCode::CONFLICT, Code::PaymentNotCancellable),
+            ApiError::PaymentNotRefundable => (StatusCode::CONFLICT, Code::PaymentNotRefundable),
+            ApiError::RefundExceedsRemaining { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Code::RefundExceedsRemaining),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),

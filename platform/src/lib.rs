@@ -13,6 +13,7 @@ mod error;
 mod guards;
 mod http;
 pub mod manifest;
+pub mod merchant_admin;
 mod metrics;
 pub mod operators;
 mod signing_key;
@@ -126,6 +127,8 @@ async fn serve_prepared(
     background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
     workers::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
     workers::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
+    workers::billing::spawn_billing_workers(&mut background, &config, &state, &token)?;
+    workers::merchant_events::spawn_merchant_event_worker(&mut background, &config, &state, &token)?;
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;

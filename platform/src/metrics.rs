@@ -23,6 +23,12 @@ pub(crate) struct ReasonLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct PaymentLabels {
+    pub state: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RouteLabels {
     pub route: String,
     pub status: u16,
@@ -41,6 +47,10 @@ pub(crate) struct Metrics {
     pub redemption_failures: Family<ReasonLabel, Counter>,
     pub numbers_locked: Counter,
     pub terminal_sessions_opened: Counter,
+    /// Payments entering a state (with its denial or cancellation reason, `-` for none).
+    pub payments: Family<PaymentLabels, Counter>,
+    pub refunds: Family<ResultLabel, Counter>,
+    pub merchant_events_delivered: Counter,
 }
 
 impl Default for Metrics {
@@ -90,8 +100,21 @@ impl Metrics {
             "Terminal sessions opened (signed handshakes)",
             terminal_sessions_opened.clone(),
         );
+        let payments = Family::<PaymentLabels, Counter>::default();
+        let refunds = Family::<ResultLabel, Counter>::default();
+        let merchant_events_delivered = Counter::default();
+        registry.register("payments", "Payments entering a state, by state and reason", payments.clone());
+        registry.register("refunds", "Refunds settled, by result", refunds.clone());
+        registry.register(
+            "merchant_events_delivered",
+            "Merchant events acknowledged",
+            merchant_events_delivered.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            payments,
+            refunds,
+            merchant_events_delivered,
             activations_issued,
             redemptions,
             confirmations,
@@ -114,6 +137,15 @@ impl Metrics {
 
     pub(crate) fn count_confirmation(&self, outcome: &str) {
         self.confirmations.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_payment(&self, state: &str, reason: Option<&str>) {
+        let labels = PaymentLabels { state: state.to_owned(), reason: reason.unwrap_or("-").to_owned() };
+        self.payments.get_or_create(&labels).inc();
+    }
+
+    pub(crate) fn count_refund(&self, result: &str) {
+        self.refunds.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
     }
 
     /// The registry `GET /metrics` encodes.

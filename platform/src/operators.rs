@@ -58,7 +58,7 @@ pub fn verify_audit_trail(
 /// data directory (no database yet) the key is made as the platform's first start would make it, so that a token can
 /// be made before the platform ever ran; otherwise it must exist (a new key would not be the one that keyed the
 /// chain).
-fn open_audited(database_path: &Path) -> anyhow::Result<Store> {
+pub(crate) fn open_audited(database_path: &Path) -> anyhow::Result<Store> {
     let key_path = crate::audit_key::audit_key_path(database_path);
     let audit_key = if database_path.exists() {
         crate::audit_key::read_audit_key(&key_path)?

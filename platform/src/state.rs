@@ -47,6 +47,14 @@ pub(crate) struct SharedState {
     pub outbox_changed: Arc<Notify>,
     /// Signalled after a transaction queued revocations for the OSS (`outbox_oss`).
     pub oss_outbox_changed: Arc<Notify>,
+    /// Signalled after a transaction queued a charge or a refund for the OSS (`outbox_billing`).
+    pub billing_outbox_changed: Arc<Notify>,
+    /// Signalled after a transaction queued a merchant event (`merchant_events`).
+    pub merchant_events_changed: Arc<Notify>,
+    /// The OSS client of the one inline charge attempt (short timeout), when the OSS is configured.
+    pub inline_billing: Option<crate::clients::oss_client::OssClient>,
+    /// MACs confirmation numbers (key derived from `signing_key`).
+    pub confirmation_key: crate::domain::payment::ConfirmationKey,
     /// Cancelled at shutdown: long-polls answer at once.
     pub shutdown: CancellationToken,
 }
@@ -66,6 +74,8 @@ pub(crate) struct Settings {
     pub max_activations_per_window: u32,
     pub activation_rate_window: Duration,
     pub redemption_limits: RedemptionLimits,
+    pub payment_confirmation_threshold: i64,
+    pub payment_confirmation_ttl: Duration,
 }
 
 impl Settings {
@@ -82,6 +92,8 @@ impl Settings {
             require_manifest: config.require_manifest,
             max_activations_per_window: config.max_activations_per_window,
             activation_rate_window: config.activation_rate_window,
+            payment_confirmation_threshold: config.payment_confirmation_threshold,
+            payment_confirmation_ttl: config.payment_confirmation_ttl,
             redemption_limits: RedemptionLimits {
                 max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
                 failed_redemption_window: config.failed_redemption_window,
@@ -103,6 +115,18 @@ impl AppState {
     ) -> Result<Self, ring::error::Unspecified> {
         let metrics = crate::metrics::Metrics::new(store.write_collector());
         let session_tickets = Arc::new(session_tickets::SessionTickets::new(&signing_key)?);
+        let confirmation_key = crate::domain::payment::ConfirmationKey::from_secret(
+            &signing_key.derive_secret(crate::domain::payment::CONFIRMATION_KEY_LABEL),
+        );
+        let inline_billing = match &config.oss_url {
+            Some(url) => crate::clients::oss_client::OssClient::new(
+                url,
+                config.inline_charge_timeout,
+                config.trusted_authorities.as_deref(),
+            )
+            .ok(),
+            None => None,
+        };
         Ok(AppState(Arc::new(SharedState {
             store,
             settings: Arc::new(Settings::from_config(config)),
@@ -121,6 +145,10 @@ impl AppState {
             metrics,
             outbox_changed: Arc::new(Notify::new()),
             oss_outbox_changed: Arc::new(Notify::new()),
+            billing_outbox_changed: Arc::new(Notify::new()),
+            merchant_events_changed: Arc::new(Notify::new()),
+            inline_billing,
+            confirmation_key,
             shutdown,
         })))
     }

@@ -80,6 +80,8 @@ pub struct SystemDescription {
     pub activation_ttl: Duration,
     /// Who holds the components' state locks, as a second process on the directory is told.
     pub lock_holder: String,
+    /// Create the demo merchant `demo-films` on the first start, its credentials in the data directory.
+    pub demo_merchant: bool,
 }
 
 impl SystemDescription {
@@ -94,6 +96,7 @@ impl SystemDescription {
             short_code,
             activation_ttl: Duration::from_secs(600),
             lock_holder: lock_holder.into(),
+            demo_merchant: false,
         }
     }
 }
@@ -107,6 +110,7 @@ pub struct SystemPlan {
     data_dir: PathBuf,
     authority: Option<LocalAuthorityFiles>,
     locks: Vec<StateLock>,
+    demo_merchant: bool,
 }
 
 struct Listeners {
@@ -148,13 +152,15 @@ impl SystemPlan {
             data_dir: description.data_dir.clone(),
             authority,
             locks,
+            demo_merchant: description.demo_merchant,
         })
     }
 
     /// Prepares the platform (its key, certificate and database are ready before this returns), pins its key in
     /// the OSS, and runs the three components on the current runtime until the system is stopped.
     pub async fn start(self) -> anyhow::Result<RunningSystem> {
-        let SystemPlan { platform, mut oss, smsc, listeners, data_dir, authority, locks } = self;
+        let SystemPlan { platform, mut oss, smsc, listeners, data_dir, authority, locks, demo_merchant } = self;
+        let database_path = platform.database_path.clone();
         let platform = numbind_platform::prepare(platform).await?;
         let platform_key = platform.public_key();
         // The OSS refuses audit checkpoints not signed by this platform's key.
@@ -170,7 +176,9 @@ impl SystemPlan {
             platform_key,
             platform_key_file: data_dir.join("platform-signing.key.pub"),
             authority_certificate: authority.as_ref().map(LocalAuthorityFiles::authority_certificate),
+            merchant_credentials: None,
         };
+        let addresses = with_demo_merchant(addresses, demo_merchant, &database_path, &data_dir)?;
         let mut system = RunningSystem::new(addresses, locks);
         let smsc_listeners = numbind_sms_sim::Listeners {
             http: listeners.smsc_http,
@@ -182,6 +190,27 @@ impl SystemPlan {
         system.spawn("oss-sim", |stop| numbind_oss_sim::run(oss, listeners.oss_http, stop));
         Ok(system)
     }
+}
+
+/// Creates the demo merchant on the first start (the platform's database is migrated by now) and names its file.
+fn with_demo_merchant(
+    mut addresses: SystemAddresses,
+    demo_merchant: bool,
+    database_path: &Path,
+    data_dir: &Path,
+) -> anyhow::Result<SystemAddresses> {
+    if !demo_merchant {
+        return Ok(addresses);
+    }
+    let credentials = data_dir.join("merchant-demo-films.json");
+    numbind_platform::merchant_admin::ensure_demo_merchant(
+        database_path,
+        &credentials,
+        &addresses.platform_url,
+        addresses.authority_certificate.as_deref(),
+    )?;
+    addresses.merchant_credentials = Some(credentials);
+    Ok(addresses)
 }
 
 async fn bind_all(description: &SystemDescription) -> anyhow::Result<Listeners> {

@@ -25,6 +25,8 @@ pub struct SystemAddresses {
     pub platform_key_file: PathBuf,
     /// The local authority's certificate (`<data-dir>/tls/ca.pem`), under `Transport::Tls`.
     pub authority_certificate: Option<PathBuf>,
+    /// The demo merchant's credentials file (`<data-dir>/merchant-demo-films.json`), when the system made one.
+    pub merchant_credentials: Option<PathBuf>,
 }
 
 impl SystemAddresses {

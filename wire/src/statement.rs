@@ -103,6 +103,8 @@ pub enum StatementError {
 }
 
 const STATEMENT_DOMAIN: &[u8] = b"NUMBIND-STATEMENT-V1\n";
+/// What the platform's signature on a merchant event (webhook body) covers, before the body bytes.
+pub const MERCHANT_EVENT_DOMAIN: &[u8] = b"NUMBIND-MERCHANT-EVENT-V1\n";
 
 /// What a platform signature covers: a domain line (statements, session grants), then the payload bytes.
 fn signed_bytes(domain: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -163,6 +165,12 @@ impl PlatformSigningKey {
     /// base64url Ed25519 signature over `domain` and `payload`.
     pub(crate) fn sign_in_domain(&self, domain: &[u8], payload: &[u8]) -> String {
         base64url_encode(self.key_pair.sign(&signed_bytes(domain, payload)).as_ref())
+    }
+
+    /// base64url Ed25519 signature over `NUMBIND-MERCHANT-EVENT-V1\n` and a merchant event's body: the
+    /// `x-numbind-event-signature` header of a webhook, which merchants check with the platform's public key.
+    pub fn sign_merchant_event(&self, body: &[u8]) -> String {
+        self.sign_in_domain(MERCHANT_EVENT_DOMAIN, body)
     }
 
     /// A 32-byte secret derived from the private key for `label` (HKDF-SHA256): stable while the key is, known
@@ -232,6 +240,17 @@ pub struct StatementExpectation<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct PinnedPlatformKeys {
     keys: Vec<PlatformPublicKey>,
+}
+
+impl PlatformPublicKey {
+    /// Does `signature` (base64url) sign this merchant event `body` with this key?
+    pub fn verifies_merchant_event(&self, body: &[u8], signature: &str) -> bool {
+        base64url_decode(signature).is_some_and(|signature| {
+            UnparsedPublicKey::new(&ED25519, &self.bytes)
+                .verify(&signed_bytes(MERCHANT_EVENT_DOMAIN, body), &signature)
+                .is_ok()
+        })
+    }
 }
 
 impl PinnedPlatformKeys {

@@ -27,7 +27,9 @@ fn export_links() -> &'static str {
      <li><a href=\"/console/exports/bindings.csv\">Bindings (CSV)</a></li>\
      <li><a href=\"/console/exports/bindings.jsonl\">Bindings (JSON Lines)</a></li>\
      <li><a href=\"/console/exports/audit-events.csv\">Audit events (CSV)</a></li>\
-     <li><a href=\"/console/exports/audit-events.jsonl\">Audit events (JSON Lines)</a></li></ul>\
+     <li><a href=\"/console/exports/audit-events.jsonl\">Audit events (JSON Lines)</a></li>\
+     <li><a href=\"/console/exports/payments.csv\">Payments (CSV)</a></li>\
+     <li><a href=\"/console/exports/payments.jsonl\">Payments (JSON Lines)</a></li></ul>\
      <p class=\"hint\">Numbers are masked in every export.</p>"
 }
 
@@ -55,7 +57,8 @@ pub(super) async fn home(
         "<section class=\"card\"><h2>Activations and refusals, {title}</h2>\
          <p class=\"count\">{issued} activation(s) issued, {refused} refusal(s). \
          <a href=\"/console?period={other}\">Show the {other_label}</a></p>{svg}{truncated}</section>\
-         <p><a href=\"/console/bindings\" id=\"search-link\">Search bindings</a></p>{exports}",
+         <p><a href=\"/console/bindings\" id=\"search-link\">Search bindings</a> · \
+         <a href=\"/console/payments\" id=\"payments-link\">Search payments</a></p>{exports}",
         svg = activity_svg(&counts),
         exports = export_links(),
     );

@@ -1,5 +1,5 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
-//! history, admin unbinding and number reveal, exports) with cookie sessions and CSRF-checked forms.
+//! history, admin unbinding and number reveal, payments and refunds, exports) with cookie sessions and CSRF-checked forms.
 //!
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
 
@@ -9,6 +9,7 @@ mod error;
 mod exports;
 mod home;
 pub(crate) mod html;
+mod payments;
 mod search;
 pub(crate) mod sessions;
 mod sign_in;
@@ -47,6 +48,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/terminals/{terminal_id}", get(terminal::show_terminal))
         .route("/terminals/{terminal_id}/unbind", post(terminal::unbind_terminal))
         .route("/exports/{name}", get(exports::download_export))
+        .route("/payments", get(payments::search_payments))
+        .route("/payments/{payment_id}", get(payments::show_payment))
+        .route("/payments/{payment_id}/refund", post(payments::refund_payment))
         .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
         .layer(Extension(ConsoleSessions::default()))
         .layer(axum::middleware::map_response(with_security_headers))

@@ -19,6 +19,7 @@ struct TerminalHistory {
     bindings: Vec<BindingRecord>,
     activations: Vec<Activation>,
     events: Vec<AuditRecord>,
+    payments: Vec<crate::store::PaymentRecord>,
 }
 
 fn parse_terminal_id(text: &str) -> Result<TerminalId, ConsoleError> {
@@ -35,6 +36,7 @@ async fn load_history(state: &AppState, terminal_id: TerminalId) -> Result<Termi
                 bindings: store.search_bindings(&filter, 0, i64::MAX)?,
                 activations: store.activations_of_terminal(&terminal_id)?,
                 events: store.audit_events_of_terminal(&terminal_id)?,
+                payments: super::payments::payments_of_terminal(store, &terminal_id)?,
             })
         })
         .await?;
@@ -128,10 +130,12 @@ fn render_terminal(
         "{notice}<dl class=\"card summary\"><dt>Terminal ID</dt><dd><code>{terminal}</code></dd>\
          <dt>Device model</dt><dd>{model}</dd><dt>Registered at</dt><dd>{registered}</dd>\
          <dt>Status</dt><dd id=\"binding-status\">{status}</dd></dl>{unbind}\
-         <h2>Bindings</h2>{bindings}<h2>Activations</h2>{activations}<h2>Audit events</h2>{events}",
+         <h2>Bindings</h2>{bindings}<h2>Payments</h2>{payments}<h2>Activations</h2>{activations}\
+         <h2>Audit events</h2>{events}",
         terminal = escape_html(terminal_id.as_str()),
         unbind = unbind_section(signed_in, terminal_id, active),
         bindings = bindings_table(&history.bindings),
+        payments = super::payments::payments_table(&history.payments),
         activations = activations_table(&history.activations),
         events = audit_table(&history.events),
     );

@@ -163,6 +163,8 @@ pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
         "bindings.jsonl" => (false, ExportFormat::JsonLines),
         "audit-events.csv" => (true, ExportFormat::Csv),
         "audit-events.jsonl" => (true, ExportFormat::JsonLines),
+        "payments.csv" => return Some(super::payment_exports::payment_export(state, true)),
+        "payments.jsonl" => return Some(super::payment_exports::payment_export(state, false)),
         _ => return None,
     };
     let body = if audit { audit_export(state, format) } else { binding_export(state, format) };

@@ -4,11 +4,18 @@ mod activations;
 pub(crate) mod exports;
 mod health;
 mod layers;
+mod merchant_auth;
 mod openapi;
 mod operator_auth;
 mod operators;
 mod oss;
 mod oss_auth;
+mod oss_payments;
+pub(crate) mod payment_exports;
+mod payment_lists;
+mod payments;
+mod purchases;
+mod refunds;
 mod terminal_auth;
 mod terminal_sessions;
 mod terminals;
@@ -37,16 +44,28 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route(
             "/v1/terminals/{terminal_id}/activations/{activation_id}/acknowledgement",
             post(activations::acknowledge_binding),
-        );
+        )
+        .route("/v1/terminals/{terminal_id}/purchases/{intent_nonce}", get(purchases::poll_purchase));
+    let merchant_routes = Router::new()
+        .route("/v1/payments", post(payments::create_payment).get(payment_lists::list_payments))
+        .route("/v1/payments/{payment_id}", get(payments::get_payment))
+        .route("/v1/payments/{payment_id}/cancel", post(payments::cancel_payment))
+        .route("/v1/payments/{payment_id}/refunds", post(refunds::create_refund).get(payment_lists::list_refunds))
+        .route("/v1/payments/{payment_id}/refunds/remaining-amount", get(payment_lists::remaining_refundable));
     let oss_routes = Router::new()
         .route("/v1/oss/redemptions", post(oss::redeem_code))
         .route("/v1/oss/confirmations", post(oss::confirm_binding))
-        .route("/v1/oss/unbindings", post(oss::unbind));
+        .route("/v1/oss/unbindings", post(oss::unbind))
+        .route("/v1/oss/payment-confirmations", post(oss_payments::answer_payment_confirmation));
     let operator_routes = Router::new()
         .route("/v1/operator/bindings", get(operators::search_bindings))
         .route("/v1/operator/terminals/{terminal_id}/history", get(operators::terminal_history))
         .route("/v1/operator/terminals/{terminal_id}/unbind", post(operators::unbind_terminal))
         .route("/v1/operator/audit-events", get(operators::audit_events))
+        .route("/v1/operator/payments", get(payment_exports::search_payments))
+        .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
+        .route("/v1/operator/exports/payments.csv", get(payment_exports::payments_csv))
+        .route("/v1/operator/exports/payments.jsonl", get(payment_exports::payments_jsonl))
         .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
         .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))
@@ -57,6 +76,7 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi::openapi_document));
     terminal_routes
+        .merge(merchant_routes)
         .merge(oss_routes)
         .merge(operator_routes)
         .merge(operations_routes)

@@ -16,9 +16,18 @@ mod confirm;
 mod issue;
 #[cfg(any(test, feature = "test-support"))]
 mod load_test;
+mod merchants;
 mod operators;
+mod payment_confirmations;
+mod payment_effects;
+mod payment_outcomes;
+mod payment_queries;
+#[cfg(test)]
+mod payment_tests;
+mod payments;
 mod redeem;
 mod redeem_within_limits;
+mod refunds;
 mod register;
 mod revoke;
 mod schema;
@@ -30,13 +39,22 @@ pub use audit_verification::{verify_audit_chain_file, verify_audit_trail_file};
 pub use confirm::ConfirmationOutcome;
 pub use issue::{IssueLimits, IssueOutcome};
 pub use operators::{BindingFilter, BindingRecord};
+pub use payment_confirmations::ConfirmationAnswer;
+pub use payment_outcomes::{MerchantCancellation, RecordedPayment};
+pub use payment_queries::PaymentFilter;
+pub use payments::{ChargeToSend, CreatePaymentOutcome, NewConfirmation, NewPayment};
 pub use redeem::RedemptionOutcome;
 pub use redeem_within_limits::{LimitedRedemption, LimitedRedemptionAnswer};
+pub use refunds::{CreateRefundOutcome, NewRefund};
 pub use register::RegistrationOutcome;
 pub use tables::audit_events::{AuditEvent, AuditRecord};
+pub use tables::billing_outbox::{BillingKind, QueuedBilling};
 pub use tables::bindings::Binding;
 pub use tables::manifest::ManifestImportOutcome;
+pub use tables::merchant_events::QueuedMerchantEvent;
+pub use tables::merchants::Merchant;
 pub use tables::outbox::OutboxSms;
+pub use tables::payments::PaymentRecord;
 pub use tables::terminals::Terminal;
 pub use unbind::{ResetOutcome, UnbindOutcome};
 
@@ -86,6 +104,14 @@ pub(crate) fn parse_column<T, E>(
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<T, StoreError> {
     parse(text).map_err(|_| StoreError::MalformedRow(column))
+}
+
+/// The text of a snake_case enum value (a payment state, a denial reason), as stored.
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => String::new(),
+    }
 }
 
 /// The platform's database.

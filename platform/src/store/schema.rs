@@ -171,6 +171,104 @@ CREATE INDEX audit_checkpoints_due ON audit_checkpoints(state, next_attempt_at);
     r#"
 ALTER TABLE audit_events ADD COLUMN mac BLOB;
 "#,
+    // Payments (issue 19): merchants and their hashed bearer tokens, payments charged on a box's signed intent,
+    // refunds, the merchants' idempotency keys, the billing outbox (charges and refunds the OSS must answer), the
+    // bound numbers' answers to confirmation SMS, and the merchants' signed events (webhooks).
+    r#"
+CREATE TABLE merchants (
+    merchant_id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    webhook_url TEXT,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE payments (
+    payment_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    reference_code TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    intent_nonce TEXT NOT NULL,
+    binding_id TEXT,
+    msisdn TEXT,
+    item_id TEXT NOT NULL,
+    item_description TEXT NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+        ('processing','pending_confirmation','succeeded','denied','cancelled','expired')),
+    denial_reason TEXT,
+    cancellation_reason TEXT,
+    server_reference_code TEXT,
+    confirmation_tag BLOB,
+    confirmation_expires_at INTEGER,
+    confirmation_attempts INTEGER NOT NULL DEFAULT 0,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    finalized_at INTEGER,
+    UNIQUE (terminal_id, intent_nonce)
+);
+CREATE INDEX payments_by_merchant ON payments(merchant_id, created_at, payment_id);
+CREATE INDEX payments_by_merchant_updated ON payments(merchant_id, updated_at);
+CREATE INDEX payments_by_terminal ON payments(terminal_id, created_at);
+CREATE INDEX payments_pending_by_number ON payments(msisdn, state);
+CREATE INDEX payments_by_binding ON payments(binding_id, state);
+CREATE INDEX payments_by_deadline ON payments(state, confirmation_expires_at);
+CREATE TABLE idempotency_keys (
+    caller TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body_hash BLOB NOT NULL,
+    record_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (caller, scope, idempotency_key)
+) WITHOUT ROWID;
+CREATE TABLE refunds (
+    refund_id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments(payment_id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('processing','succeeded','denied')),
+    reason TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    denial_reason TEXT,
+    server_reference_code TEXT,
+    created_at INTEGER NOT NULL,
+    finalized_at INTEGER
+);
+CREATE INDEX refunds_by_payment ON refunds(payment_id, created_at);
+CREATE TABLE outbox_billing (
+    record_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('charge','refund')),
+    state TEXT NOT NULL CHECK (state IN ('queued','delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX outbox_billing_due ON outbox_billing(state, next_attempt_at);
+CREATE TABLE payment_confirmation_answers (
+    sms_message_id TEXT PRIMARY KEY,
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE merchant_events (
+    event_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE UNIQUE INDEX merchant_events_in_order ON merchant_events(merchant_id, sequence);
+CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -18,6 +18,8 @@ mod openapi;
 mod operations;
 mod operators;
 mod overload;
+mod payment_helpers;
+mod payments;
 mod redemptions;
 mod replay_across_restart;
 mod sessions;

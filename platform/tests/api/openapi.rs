@@ -59,8 +59,13 @@ async fn an_oss_request_with_an_extreme_timestamp_is_refused_not_dropped() {
 /// Larger than the 64 KiB the service reads.
 const OVERSIZED: usize = 64 * 1024 + 1024;
 /// Path parameters that parse, so that a chunked body gets as far as the handler where it can.
-const PARAMETERS: &[(&str, &str)] =
-    &[("{terminal_id}", "NB-AAAAAAAAAAAAAAAA"), ("{activation_id}", "act-1"), ("{name}", "bindings.csv")];
+const PARAMETERS: &[(&str, &str)] = &[
+    ("{terminal_id}", "NB-AAAAAAAAAAAAAAAA"),
+    ("{activation_id}", "act-1"),
+    ("{name}", "bindings.csv"),
+    ("{payment_id}", "pay-000000000000000000000000"),
+    ("{intent_nonce}", "AAAAAAAAAAAAAAAAAAAAAA"),
+];
 
 /// Every operation of the served OpenAPI document, sent a body over the 64 KiB the service reads: with `content-length` each answers
 /// 413 `payload_too_large` as JSON; chunked, each refusal is JSON (`payload_too_large` when it is a 413).

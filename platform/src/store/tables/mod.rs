@@ -4,8 +4,15 @@
 pub(super) mod activations;
 pub(super) mod audit_checkpoints;
 pub(super) mod audit_events;
+pub(super) mod billing_outbox;
 pub(super) mod bindings;
+pub(super) mod idempotency_keys;
 pub(super) mod manifest;
+pub(super) mod merchant_events;
+pub(super) mod merchants;
 pub(super) mod oss_outbox;
 pub(super) mod outbox;
+pub(super) mod payment_confirmation_answers;
+pub(super) mod payments;
+pub(super) mod refunds;
 pub(super) mod terminals;
