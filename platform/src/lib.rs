@@ -15,6 +15,7 @@ mod http;
 pub mod manifest;
 pub mod merchant_admin;
 mod metrics;
+mod operator_views;
 pub mod operators;
 mod signing_key;
 mod state;
@@ -24,7 +25,7 @@ mod workers;
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{Config, SmscLink};
 pub use domain::operator::OperatorRole;
-pub use http::exports::EXPORT_PAGES_READ;
+pub use operator_views::EXPORT_PAGES_READ;
 pub use operators::{
     create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
 };

@@ -118,15 +118,8 @@ impl AppState {
         let confirmation_key = crate::domain::payment::ConfirmationKey::from_secret(
             &signing_key.derive_secret(crate::domain::payment::CONFIRMATION_KEY_LABEL),
         );
-        let inline_billing = match &config.oss_url {
-            Some(url) => crate::clients::oss_client::OssClient::new(
-                url,
-                config.inline_charge_timeout,
-                config.trusted_authorities.as_deref(),
-            )
-            .ok(),
-            None => None,
-        };
+        let inline_billing =
+            crate::clients::oss_client::OssClient::from_config(config, config.inline_charge_timeout).ok().flatten();
         Ok(AppState(Arc::new(SharedState {
             store,
             settings: Arc::new(Settings::from_config(config)),

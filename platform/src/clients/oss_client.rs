@@ -2,10 +2,11 @@
 //! component HMAC (client `platform`), over HTTPS trusting only the configured authorities. The revocation and
 //! audit-checkpoint workers both deliver through it.
 
-use crate::state::AppState;
-use numbind_wire::component_auth::ComponentRequest;
+use numbind_process::clock::Clock;
+use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The client name the platform authenticates as at the OSS.
@@ -25,28 +26,42 @@ pub(crate) enum OssDeliveryError {
     Encoding(#[from] serde_json::Error),
 }
 
-/// The OSS at one base URL.
-#[derive(Debug, Clone)]
+/// The OSS at one base URL, with the shared secret its requests are signed with and the clock that stamps them.
+#[derive(Clone)]
 pub(crate) struct OssClient {
     base_url: String,
     http: reqwest::Client,
+    secret: ComponentSecret,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for OssClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("OssClient").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
 }
 
 impl OssClient {
-    /// A client of the OSS at `oss_base_url`; over `https://` it trusts only `trusted_authorities`.
-    pub(crate) fn new(
-        oss_base_url: &str,
-        timeout: Duration,
-        trusted_authorities: Option<&std::path::Path>,
-    ) -> anyhow::Result<Self> {
-        let http = numbind_process::tls::http_client_builder(trusted_authorities)?.timeout(timeout).build()?;
-        Ok(OssClient { base_url: oss_base_url.trim_end_matches('/').to_owned(), http })
+    /// A client of the OSS at `config.oss_url` (none without one); over `https://` it trusts only the configured
+    /// authorities.
+    pub(crate) fn from_config(config: &crate::config::Config, timeout: Duration) -> anyhow::Result<Option<Self>> {
+        let Some(oss_base_url) = &config.oss_url else {
+            return Ok(None);
+        };
+        let http = numbind_process::tls::http_client_builder(config.trusted_authorities.as_deref())?
+            .timeout(timeout)
+            .build()?;
+        Ok(Some(OssClient {
+            base_url: oss_base_url.trim_end_matches('/').to_owned(),
+            http,
+            secret: config.oss_secret.clone(),
+            clock: config.clock.clone(),
+        }))
     }
 
     /// POSTs `request` to `path`, signed with the shared secret; the OSS's answer once it acknowledged.
     pub(crate) async fn post<Request, Answer>(
         &self,
-        state: &AppState,
         path: &'static str,
         request: &Request,
     ) -> Result<Answer, OssDeliveryError>
@@ -59,10 +74,10 @@ impl OssClient {
             client: PLATFORM_CLIENT_NAME,
             method: "POST",
             path_and_query: path,
-            timestamp_unix_seconds: state.now(),
+            timestamp_unix_seconds: self.clock.now_unix_seconds(),
             body: &body,
         }
-        .authorization(&state.settings.oss_secret);
+        .authorization(&self.secret);
         let response = self
             .http
             .post(format!("{}{path}", self.base_url))

@@ -2,7 +2,7 @@
 
 use super::auth::{ConsolePath, SignedInOperator};
 use super::error::ConsoleError;
-use crate::http::exports::export_by_name;
+use crate::operator_views::export_by_name;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};

@@ -8,7 +8,7 @@ use super::html::{
 };
 use super::parse_reason;
 use crate::domain::payment::new_refund_id;
-use crate::http::payment_exports::{operator_filter, OperatorPaymentQuery};
+use crate::operator_views::payments::{operator_filter, OperatorPaymentQuery};
 use crate::state::AppState;
 use crate::store::{CreateRefundOutcome, NewRefund, PaymentFilter, PaymentRecord, StoreError};
 use axum::extract::State;

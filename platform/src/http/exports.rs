@@ -1,139 +1,11 @@
-//! Streamed exports of bindings and audit events (CSV and JSON Lines): keyset pages read on the blocking pool,
-//! one page in memory at a time, however large the table.
+//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events and payments, CSV and
+//! JSON Lines, numbers masked; built in `operator_views`, shared with the console.
 
 use super::operator_auth::AuthenticatedOperator;
+use crate::operator_views::{audit_export, binding_export, payments::payment_export, streamed, ExportFormat};
 use crate::state::AppState;
-use crate::store::{AuditRecord, BindingFilter, BindingRecord, StoreError};
-use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Rows fetched per page.
-pub(crate) const EXPORT_PAGE_ROWS: i64 = 1000;
-
-/// Pages read by all exports so far (tests check that exports read page by page, lazily).
-pub static EXPORT_PAGES_READ: AtomicU64 = AtomicU64::new(0);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ExportFormat {
-    Csv,
-    JsonLines,
-}
-
-const BINDING_HEADER: &str =
-    "binding_id,terminal_id,msisdn_masked,activation_id,state,created_at,revoked_at,revoked_reason\n";
-const AUDIT_HEADER: &str =
-    "sequence,at,actor,kind,terminal_id,msisdn_masked,activation_id,binding_id,message_id,detail,hash\n";
-
-/// A CSV field, quoted when it holds a separator, a quote or a line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-fn csv_line(fields: &[String]) -> String {
-    let mut line = fields.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
-}
-
-fn optional<T: ToString>(value: Option<T>) -> String {
-    value.map(|value| value.to_string()).unwrap_or_default()
-}
-
-fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
-    match format {
-        ExportFormat::JsonLines => format!("{}\n", super::operators::binding_json(binding, false)),
-        ExportFormat::Csv => csv_line(&[
-            binding.binding_id.to_string(),
-            binding.terminal_id.to_string(),
-            binding.msisdn.masked(),
-            binding.activation_id.to_string(),
-            binding.state.clone(),
-            binding.created_at.to_string(),
-            optional(binding.revoked_at),
-            optional(binding.revoked_reason.as_deref()),
-        ]),
-    }
-}
-
-fn audit_line(event: &AuditRecord, format: ExportFormat) -> String {
-    match format {
-        ExportFormat::JsonLines => format!("{}\n", serde_json::to_string(event).unwrap_or_default()),
-        ExportFormat::Csv => csv_line(&[
-            event.sequence.to_string(),
-            event.at.to_string(),
-            event.actor.clone(),
-            event.kind.clone(),
-            optional(event.terminal_id.as_deref()),
-            optional(event.msisdn_masked.as_deref()),
-            optional(event.activation_id.as_deref()),
-            optional(event.binding_id.as_deref()),
-            optional(event.message_id.as_deref()),
-            optional(event.detail.as_deref()),
-            event.hash.clone(),
-        ]),
-    }
-}
-
-/// Streams pages: `fetch(state, after)` returns one page's text and the next keyset position (`None` at the end).
-fn paged_body<F, Fut>(state: AppState, header_line: Option<&'static str>, fetch: F) -> Body
-where
-    F: Fn(AppState, i64) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(String, Option<i64>), StoreError>> + Send + 'static,
-{
-    let first =
-        futures_util::stream::iter(header_line.map(|line| Ok::<_, StoreError>(Bytes::from_static(line.as_bytes()))));
-    let pages = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let (state, fetch) = (state.clone(), &fetch);
-        let future = after.map(|after| fetch(state, after));
-        async move {
-            let (text, next) = match future?.await {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::error!(error = %error, "export failed part way");
-                    return Some((Err(error), None));
-                }
-            };
-            Some((Ok(Bytes::from(text)), next))
-        }
-    });
-    Body::from_stream(futures_util::StreamExt::chain(first, pages))
-}
-
-fn binding_export(state: AppState, format: ExportFormat) -> Body {
-    let header_line = (format == ExportFormat::Csv).then_some(BINDING_HEADER);
-    paged_body(state, header_line, move |state, after| async move {
-        let filter = BindingFilter::default();
-        let page = state.store.call(move |store| store.search_bindings(&filter, after, EXPORT_PAGE_ROWS)).await?;
-        EXPORT_PAGES_READ.fetch_add(1, Ordering::Relaxed);
-        let next = (page.len() as i64 == EXPORT_PAGE_ROWS).then(|| page.last().map(|row| row.cursor)).flatten();
-        Ok((page.iter().map(|binding| binding_line(binding, format)).collect(), next))
-    })
-}
-
-fn audit_export(state: AppState, format: ExportFormat) -> Body {
-    let header_line = (format == ExportFormat::Csv).then_some(AUDIT_HEADER);
-    paged_body(state, header_line, move |state, after| async move {
-        let page = state.store.call(move |store| store.audit_events_after(after, EXPORT_PAGE_ROWS)).await?;
-        EXPORT_PAGES_READ.fetch_add(1, Ordering::Relaxed);
-        let next = (page.len() as i64 == EXPORT_PAGE_ROWS).then(|| page.last().map(|row| row.sequence)).flatten();
-        Ok((page.iter().map(|event| audit_line(event, format)).collect(), next))
-    })
-}
-
-fn streamed(body: Body, format: ExportFormat) -> Response {
-    let content_type = match format {
-        ExportFormat::Csv => "text/csv; charset=utf-8",
-        ExportFormat::JsonLines => "application/jsonl",
-    };
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
-}
+use axum::response::Response;
 
 /// `GET /v1/operator/exports/bindings.csv` (numbers masked).
 pub(super) async fn bindings_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
@@ -155,28 +27,12 @@ pub(super) async fn audit_events_jsonl(State(state): State<AppState>, _operator:
     streamed(audit_export(state, ExportFormat::JsonLines), ExportFormat::JsonLines)
 }
 
-/// The same streamed exports for the web console, which authenticated the operator by its session:
-/// `name` is `bindings.csv`, `bindings.jsonl`, `audit-events.csv` or `audit-events.jsonl`.
-pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
-    let (audit, format) = match name {
-        "bindings.csv" => (false, ExportFormat::Csv),
-        "bindings.jsonl" => (false, ExportFormat::JsonLines),
-        "audit-events.csv" => (true, ExportFormat::Csv),
-        "audit-events.jsonl" => (true, ExportFormat::JsonLines),
-        "payments.csv" => return Some(super::payment_exports::payment_export(state, true)),
-        "payments.jsonl" => return Some(super::payment_exports::payment_export(state, false)),
-        _ => return None,
-    };
-    let body = if audit { audit_export(state, format) } else { binding_export(state, format) };
-    Some(streamed(body, format))
+/// `GET /v1/operator/exports/payments.csv` (numbers masked).
+pub(super) async fn payments_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    payment_export(state, true)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_with_separators_are_quoted() {
-        assert_eq!(csv_line(&["a".into(), "b,c".into(), "say \"hi\"".into()]), "a,\"b,c\",\"say \"\"hi\"\"\"\n");
-    }
+/// `GET /v1/operator/exports/payments.jsonl` (numbers masked).
+pub(super) async fn payments_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    payment_export(state, false)
 }

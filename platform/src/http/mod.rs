@@ -7,11 +7,11 @@ mod layers;
 mod merchant_auth;
 mod openapi;
 mod operator_auth;
+mod operator_payments;
 mod operators;
 mod oss;
 mod oss_auth;
 mod oss_payments;
-pub(crate) mod payment_exports;
 mod payment_lists;
 mod payments;
 mod purchases;
@@ -62,10 +62,10 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/terminals/{terminal_id}/history", get(operators::terminal_history))
         .route("/v1/operator/terminals/{terminal_id}/unbind", post(operators::unbind_terminal))
         .route("/v1/operator/audit-events", get(operators::audit_events))
-        .route("/v1/operator/payments", get(payment_exports::search_payments))
+        .route("/v1/operator/payments", get(operator_payments::search_payments))
         .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
-        .route("/v1/operator/exports/payments.csv", get(payment_exports::payments_csv))
-        .route("/v1/operator/exports/payments.jsonl", get(payment_exports::payments_jsonl))
+        .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))
+        .route("/v1/operator/exports/payments.jsonl", get(exports::payments_jsonl))
         .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
         .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))

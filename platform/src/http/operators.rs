@@ -4,7 +4,7 @@ use super::operator_auth::AuthenticatedOperator;
 use crate::domain::operator::OperatorRole;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AuditRecord, BindingFilter, BindingRecord};
+use crate::store::{AuditRecord, BindingFilter};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
@@ -70,22 +70,6 @@ fn parse_binding_filter(query: &BindingSearchQuery) -> Result<BindingFilter, Api
     })
 }
 
-/// A binding as JSON, its number masked unless `reveal`.
-pub(super) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
-    let msisdn = if reveal { binding.msisdn.as_digits().to_owned() } else { binding.msisdn.masked() };
-    json!({
-        "cursor": binding.cursor,
-        "binding_id": binding.binding_id,
-        "terminal_id": binding.terminal_id,
-        "msisdn": msisdn,
-        "activation_id": binding.activation_id,
-        "state": binding.state,
-        "created_at": binding.created_at,
-        "revoked_at": binding.revoked_at,
-        "revoked_reason": binding.revoked_reason,
-    })
-}
-
 /// `GET /v1/operator/bindings`: search with keyset pages; `reveal=true&reason=...` (admin) shows full numbers, audited.
 pub(super) async fn search_bindings(
     State(state): State<AppState>,
@@ -109,7 +93,8 @@ pub(super) async fn search_bindings(
     }
     let reveal = query.reveal && operator.0.role == OperatorRole::Admin;
     let next_cursor = (page.len() as i64 == limit).then(|| page.last().map(|binding| binding.cursor)).flatten();
-    let bindings: Vec<Value> = page.iter().map(|binding| binding_json(binding, reveal)).collect();
+    let bindings: Vec<Value> =
+        page.iter().map(|binding| crate::operator_views::binding_json(binding, reveal)).collect();
     Ok(Json(json!({ "bindings": bindings, "next_cursor": next_cursor })))
 }
 
@@ -144,7 +129,8 @@ pub(super) async fn terminal_history(
             })
         })
         .collect();
-    let bindings: Vec<Value> = bindings.iter().map(|binding| binding_json(binding, false)).collect();
+    let bindings: Vec<Value> =
+        bindings.iter().map(|binding| crate::operator_views::binding_json(binding, false)).collect();
     Ok(Json(json!({ "activations": activations, "bindings": bindings, "audit_events": events })))
 }
 

@@ -91,7 +91,7 @@ async fn two_step(
             amount: intent.amount,
             currency: intent.currency,
         };
-        match client.post::<_, ChargeOutcome>(state, CHARGE_CHECKS_PATH, &check).await {
+        match client.post::<_, ChargeOutcome>(CHARGE_CHECKS_PATH, &check).await {
             Ok(ChargeOutcome::Declined { reason }) => declined = Some(reason),
             Ok(ChargeOutcome::Charged { .. }) => {}
             Err(error) => tracing::warn!(%payment_id, error = %error, "charge check unanswered: the charge decides"),

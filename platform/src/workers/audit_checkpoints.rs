@@ -24,10 +24,7 @@ pub(crate) fn spawn_audit_checkpoint_worker(
     state: &AppState,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let client = match &config.oss_url {
-        Some(url) => Some(OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?),
-        None => None,
-    };
+    let client = OssClient::from_config(config, config.oss_request_timeout)?;
     background.spawn(run_audit_checkpoint_worker(
         state.clone(),
         client,
@@ -77,7 +74,7 @@ async fn deliver_due(state: &AppState, client: &OssClient) {
     for checkpoint in due {
         let sequence = checkpoint.sequence;
         let outcome = match client
-            .post::<_, AuditCheckpointReceipt>(state, PLATFORM_AUDIT_CHECKPOINTS_PATH, &checkpoint.signed)
+            .post::<_, AuditCheckpointReceipt>(PLATFORM_AUDIT_CHECKPOINTS_PATH, &checkpoint.signed)
             .await
         {
             Ok(receipt) => {

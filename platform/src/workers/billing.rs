@@ -64,7 +64,7 @@ pub(crate) async fn attempt_charge(
         }
         ChargeToSend::Nothing => return Ok(()),
     };
-    let outcome: ChargeOutcome = client.post(state, CHARGES_PATH, &charge).await?;
+    let outcome: ChargeOutcome = client.post(CHARGES_PATH, &charge).await?;
     let (id, now) = (payment_id.clone(), state.now());
     let recorded = state.store.call_write(move |store| store.record_charge_outcome(&id, &outcome, now)).await?;
     if let Some(recorded) = recorded.filter(|recorded| recorded.changed) {
@@ -84,7 +84,7 @@ pub(crate) async fn attempt_refund(
     let Some(request) = state.store.call(move |store| store.refund_to_send(&id)).await? else {
         return Ok(());
     };
-    let outcome: BillingRefundOutcome = client.post(state, BILLING_REFUNDS_PATH, &request).await?;
+    let outcome: BillingRefundOutcome = client.post(BILLING_REFUNDS_PATH, &request).await?;
     let (id, now) = (refund_id.clone(), state.now());
     if let Some(refund) = state.store.call_write(move |store| store.record_refund_outcome(&id, &outcome, now)).await? {
         tracing::info!(%refund_id, state = ?refund.state, "refund answered");
@@ -104,9 +104,8 @@ pub(crate) fn spawn_billing_workers(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     background.spawn(run_confirmation_expiry(state.clone(), shutdown.clone()));
-    match &config.oss_url {
-        Some(url) => {
-            let client = OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
+    match OssClient::from_config(config, config.oss_request_timeout)? {
+        Some(client) => {
             background.spawn(run_billing_worker(state.clone(), client, shutdown.clone()));
         }
         None => tracing::warn!("no oss url configured: charges and refunds stay queued in the billing outbox"),

@@ -22,9 +22,8 @@ pub(crate) fn spawn_oss_revocation_worker(
     state: &AppState,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    match &config.oss_url {
-        Some(url) => {
-            let client = OssClient::new(url, config.oss_request_timeout, config.trusted_authorities.as_deref())?;
+    match OssClient::from_config(config, config.oss_request_timeout)? {
+        Some(client) => {
             background.spawn(run_oss_revocation_worker(state.clone(), client, shutdown.clone()));
         }
         None => tracing::warn!("no oss url configured: revocations for the oss stay queued in the outbox"),
@@ -57,7 +56,7 @@ pub(crate) async fn run_oss_revocation_worker(state: AppState, client: OssClient
 async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOssRevocation) {
     let revocation_id = revocation.request.revocation_id.clone();
     let binding_id = revocation.request.binding_id.clone();
-    match client.post::<_, PlatformRevocationResponse>(state, PLATFORM_REVOCATIONS_PATH, &revocation.request).await {
+    match client.post::<_, PlatformRevocationResponse>(PLATFORM_REVOCATIONS_PATH, &revocation.request).await {
         Ok(answer) => {
             let (id, now) = (revocation_id.clone(), state.now());
             match state.store.call(move |store| store.mark_oss_revocation_delivered(&id, now)).await {

@@ -1,17 +1,14 @@
-//! Operators and payments: search (`GET /v1/operator/payments`) and the streamed exports `payments.csv` and
-//! `payments.jsonl` (keyset pages, one in memory at a time). Numbers are always masked (`138****8000`).
+//! Payments as operators read them: the search filter (API and console), the JSON of one payment and the streamed
+//! export `payments.csv` / `payments.jsonl` (keyset pages, one in memory at a time). Numbers are always masked
+//! (`138****8000`).
 
-use super::exports::EXPORT_PAGES_READ;
-use super::operator_auth::AuthenticatedOperator;
+use super::{csv_line as csv_fields_line, EXPORT_PAGES_READ};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{PaymentFilter, PaymentRecord, StoreError};
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use numbind_process::http_api::ApiQuery;
 use numbind_wire::api::PaymentState;
 use numbind_wire::{MerchantId, PaymentId, TerminalId};
 use serde::Deserialize;
@@ -28,14 +25,6 @@ pub(crate) fn operator_payment_json(record: &PaymentRecord) -> Value {
     value["msisdn_masked"] = json!(record.msisdn.as_ref().map(|msisdn| msisdn.masked()));
     value["binding_id"] = json!(record.binding_id.as_ref().map(|binding| binding.to_string()));
     value
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 fn csv_line(record: &PaymentRecord) -> String {
@@ -58,9 +47,7 @@ fn csv_line(record: &PaymentRecord) -> String {
         payment.finalized_at_unix_seconds.map(|at| at.to_string()).unwrap_or_default(),
         payment.refunded_minor_units.to_string(),
     ];
-    let mut line = fields.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
+    csv_fields_line(&fields)
 }
 
 /// The streamed export, CSV or JSON Lines, newest first.
@@ -93,16 +80,6 @@ pub(crate) fn payment_export(state: AppState, csv: bool) -> Response {
     let content_type = if csv { "text/csv; charset=utf-8" } else { "application/jsonl" };
     ([(header::CONTENT_TYPE, content_type)], Body::from_stream(futures_util::StreamExt::chain(header_line, pages)))
         .into_response()
-}
-
-/// `GET /v1/operator/exports/payments.csv` (numbers masked).
-pub(super) async fn payments_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
-    payment_export(state, true)
-}
-
-/// `GET /v1/operator/exports/payments.jsonl` (numbers masked).
-pub(super) async fn payments_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
-    payment_export(state, false)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,15 +115,4 @@ pub(crate) fn operator_filter(query: &OperatorPaymentQuery) -> Result<PaymentFil
         limit: query.limit.unwrap_or(100).clamp(1, 500),
         ..PaymentFilter::default()
     })
-}
-
-/// `GET /v1/operator/payments`: search by merchant, terminal, state, reference or payment ID (numbers masked).
-pub(super) async fn search_payments(
-    State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<OperatorPaymentQuery>,
-    _operator: AuthenticatedOperator,
-) -> Result<Json<Value>, ApiError> {
-    let filter = operator_filter(&query)?;
-    let records = state.store.call(move |store| store.search_payments(&filter)).await?;
-    Ok(Json(json!({ "payments": records.iter().map(operator_payment_json).collect::<Vec<_>>() })))
 }
