@@ -28,7 +28,7 @@ enum Command {
     /// Run the service platform.
     Platform(numbind_platform::cli::Args),
     /// Run the operator OSS, or manage its subscribers.
-    #[command(name = "oss-sim")]
+    #[command(name = "oss-sim", alias = "oss")]
     OssSim(numbind_oss_sim::cli::Args),
     /// Run the SMS centre.
     #[command(name = "sms-sim")]

@@ -2,8 +2,9 @@
 
 use crate::config::AgentConfig;
 use crate::domain::events::{AgentEvent, BindingStatus, BoundBinding, LocalBindingState};
+use crate::domain::purchase::{PurchaseOutcome, PurchaseProgress, PurchaseRequest, SignedPurchase};
 use crate::error::AgentError;
-use crate::Agent;
+use crate::{Agent, MerchantChannel};
 use numbind_wire::TerminalId;
 
 /// The same operations as [`Agent`], each blocking the calling thread until done.
@@ -49,6 +50,30 @@ impl BlockingAgent {
         self.runtime.block_on(self.agent.reset())
     }
 
+    /// See [`Agent::sign_purchase`] (no network, no runtime needed).
+    pub fn sign_purchase(&self, request: PurchaseRequest) -> Result<SignedPurchase, AgentError> {
+        self.agent.sign_purchase(request)
+    }
+
+    /// See [`Agent::await_purchase`]; `progress` is called on this thread.
+    pub fn await_purchase(
+        &self,
+        intent_nonce: &str,
+        progress: impl FnMut(PurchaseProgress) + Send,
+    ) -> Result<PurchaseOutcome, AgentError> {
+        self.runtime.block_on(self.agent.await_purchase(intent_nonce, progress))
+    }
+
+    /// See [`Agent::purchase`]; the channel's future and `progress` run on this thread.
+    pub fn purchase(
+        &self,
+        request: PurchaseRequest,
+        channel: &impl MerchantChannel,
+        progress: impl FnMut(PurchaseProgress) + Send,
+    ) -> Result<PurchaseOutcome, AgentError> {
+        self.runtime.block_on(self.agent.purchase(request, channel, progress))
+    }
+
     /// The async agent inside, for callers that mix both styles.
     pub fn agent(&self) -> &Agent {
         &self.agent
@@ -71,5 +96,67 @@ mod tests {
         let agent = BlockingAgent::new(config).unwrap();
         assert!(matches!(agent.check_status(), Err(AgentError::Http(_))));
         assert_eq!(agent.local_state(), LocalBindingState::Unbound);
+    }
+
+    struct TakingChannel(std::sync::Mutex<Vec<String>>);
+
+    impl MerchantChannel for TakingChannel {
+        async fn submit(&self, purchase: &SignedPurchase) -> Result<(), crate::MerchantChannelError> {
+            self.0.lock().map_err(|_| "poisoned")?.push(purchase.intent_nonce.clone());
+            Ok(())
+        }
+    }
+
+    /// A platform on a loopback port that answers every request with `body` (one HTTP/1.1 answer per connection).
+    fn platform_answering(body: &'static str) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    line.clear();
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_blocking_purchase_signs_submits_and_follows_the_payment_on_its_current_thread_runtime() {
+        let directory = tempfile::tempdir().unwrap();
+        let (key, _) = PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
+        let url = platform_answering(
+            r#"{"payment_id":"pay-1","state":"succeeded","denial_reason":null,"cancellation_reason":null,"confirmation_expires_at_unix_seconds":null,"poll_interval_seconds":1}"#,
+        );
+        let mut config = AgentConfig::new(directory.path(), url, vec![key.public_key()]);
+        config.request_timeout = std::time::Duration::from_secs(5);
+        let agent = BlockingAgent::new(config).unwrap();
+        let request = crate::PurchaseRequest {
+            merchant_id: numbind_wire::MerchantId::parse("demo-films").unwrap(),
+            item_id: numbind_wire::ItemId::parse("film-4412").unwrap(),
+            item_description: numbind_wire::ItemDescription::parse("《流浪地球》高清").unwrap(),
+            amount: numbind_wire::Amount::from_minor_units(500).unwrap(),
+            currency: numbind_wire::Currency::Cny,
+        };
+        let signed = agent.sign_purchase(request.clone()).unwrap();
+        assert!(signed.signed_intent.verify(&agent.agent().public_key()).is_ok());
+        let channel = TakingChannel(std::sync::Mutex::new(Vec::new()));
+        let mut stages = Vec::new();
+        let outcome = agent.purchase(request, &channel, |progress| stages.push(progress)).unwrap();
+        assert_eq!(
+            outcome,
+            PurchaseOutcome::Succeeded { payment_id: numbind_wire::PaymentId::parse("pay-1").unwrap() }
+        );
+        assert_eq!(channel.0.lock().unwrap().len(), 1, "the merchant got the signed intent once");
+        assert!(stages.is_empty(), "a payment final at the first answer shows no stage: {stages:?}");
     }
 }

@@ -64,11 +64,14 @@ pub struct AgentConfig {
     pub retry_cap: Duration,
     /// How many times the agent sends its acknowledgement before giving up (the flag is durable already).
     pub acknowledgement_attempts: u32,
+    /// How long a purchase may wait for its merchant to submit the signed intent before it counts as expired.
+    pub purchase_submission_wait: Duration,
 }
 
 impl AgentConfig {
     /// A configuration with defaults: model `numbind STB-1`, Chinese, 10 s per request, 25 s long-polls,
-    /// 5 s pause after a denial, backoff from 500 ms to 30 s, 3 acknowledgement attempts, no factory key, no
+    /// 5 s pause after a denial, backoff from 500 ms to 30 s, 3 acknowledgement attempts, 10 minutes for a merchant
+    /// to submit a purchase, no factory key, no
     /// trusted authority (set `platform_authorities_pem` for `https://`), no plain http beyond loopback.
     pub fn new(
         state_dir: impl Into<PathBuf>,
@@ -90,6 +93,7 @@ impl AgentConfig {
             retry_base: Duration::from_millis(500),
             retry_cap: Duration::from_secs(30),
             acknowledgement_attempts: 3,
+            purchase_submission_wait: Duration::from_secs(600),
         }
     }
 }

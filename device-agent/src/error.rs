@@ -68,6 +68,12 @@ pub enum AgentError {
     /// The terminal is registered at the platform with another public key.
     #[error("the platform knows this terminal id with another key")]
     KeyMismatch,
+    /// A purchase was followed by a nonce that is not one the agent signs (16 to 128 base64url characters).
+    #[error("the intent nonce is not base64url")]
+    MalformedIntentNonce,
+    /// The billed service's channel to its merchant did not take the signed intent.
+    #[error("the merchant did not take the purchase")]
+    MerchantSubmission(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl AgentError {

@@ -11,6 +11,11 @@
 //! - `binding.json`: the bound flag, replaced atomically (temp file, fsync, rename, fsync directory), holding
 //!   the platform's signed statement; a corrupt or unverifiable flag reads as unbound.
 //!
+//! ## Buying ([`Agent::purchase`])
+//! A billed service asks to buy ([`PurchaseRequest`]); the agent signs the intent with the terminal key
+//! ([`Agent::sign_purchase`]), hands it to the service's [`MerchantChannel`], and long-polls the platform
+//! ([`Agent::await_purchase`]) reporting [`PurchaseProgress`] until the [`PurchaseOutcome`] is final.
+//!
 //! ## Boot flow ([`Agent::run_until_bound`])
 //! 1. Register (`POST /v1/terminals`, idempotent).
 //! 2. Signed status check; if bound, write the flag, report [`AgentEvent::AlreadyBound`] and return.
@@ -25,7 +30,7 @@
 
 mod agent;
 pub mod blocking;
-mod clients;
+pub mod clients;
 pub mod config;
 pub mod display;
 pub mod domain;
@@ -35,9 +40,10 @@ pub mod store;
 #[cfg(feature = "cli")]
 pub mod cli;
 
-pub use agent::Agent;
+pub use agent::{Agent, MerchantChannel, MerchantChannelError};
 pub use config::{AgentConfig, Language};
 pub use domain::events::{ActivationDisplay, AgentEvent, BindingStatus, BoundBinding, LocalBindingState};
+pub use domain::purchase::{PurchaseOutcome, PurchaseProgress, PurchaseRequest, SignedPurchase};
 pub use error::AgentError;
 pub use numbind_wire::statement::{DenialReason, PlatformPublicKey};
 pub use store::identity::TerminalIdentity;

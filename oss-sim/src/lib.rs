@@ -21,8 +21,10 @@ pub mod cli;
 
 pub use config::{Config, SmscLink};
 pub use domain::binding::{BindingRecord, BindingRecordState};
+pub use domain::ledger::ChargeRecord;
 pub use domain::subscriber::{Plan, Subscriber, SubscriberStatus};
 pub use http::bindings::BindingList;
+pub use http::charges::ChargeRecordList;
 pub use http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 
 use anyhow::Context;

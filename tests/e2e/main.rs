@@ -11,6 +11,7 @@ mod launch;
 mod lifecycle;
 mod operations;
 mod privacy;
+mod purchases;
 mod refusals;
 mod relay_proxy;
 mod signed_client;

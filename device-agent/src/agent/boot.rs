@@ -30,7 +30,7 @@ enum ActivationLoopEnd {
 }
 
 /// RFC 8628 section 3.5: after `slow_down`, poll 5 seconds less often.
-const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+pub(super) const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 pub(super) async fn run_until_bound(
     agent: &Agent,

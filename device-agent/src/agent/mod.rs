@@ -1,7 +1,10 @@
 //! `Agent`: the terminal's side of the binding, built on its identity, its flag and the platform client.
 
 mod boot;
+mod purchase;
 mod session;
+
+pub use purchase::{MerchantChannel, MerchantChannelError};
 
 use crate::clients::platform::PlatformClient;
 use crate::config::AgentConfig;

@@ -1,6 +1,10 @@
-//! The `numbind-agent` CLI (`numbind agent ...`): flags, subcommands, and the glue to the library.
+//! The `numbind-agent` CLI (`numbind agent ...`): flags, subcommands, and the glue to the library (`buy` in
+//! `buy`, what is printed in `output`).
 
+mod buy;
 mod output;
+
+pub use buy::{BuyArgs, EXIT_PURCHASE_CANCELLED, EXIT_PURCHASE_DENIED, EXIT_PURCHASE_EXPIRED};
 
 use crate::display::qr::{render_qr_half_blocks, write_qr_png, write_qr_svg, QrTerminalColours};
 use crate::{Agent, AgentConfig, AgentEvent, Language, PlatformPublicKey, TerminalIdentity};
@@ -65,6 +69,9 @@ pub enum AgentCommand {
     /// Daemon: check the signed status every interval (with jitter), clear the flag when the platform says
     /// unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
     Watch(WatchArgs),
+    /// Buy on this box: sign the purchase, submit it as the merchant of `--merchant-credentials`, and show its
+    /// progress and outcome (exit 0 when paid, 3 denied, 4 cancelled, 5 expired).
+    Buy(BuyArgs),
 }
 
 /// Flags of `watch`.
@@ -130,6 +137,7 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
         }
         AgentCommand::Run(run_args) => run(&agent, &run_args, &mut output).await?,
         AgentCommand::Watch(watch_args) => watch(&agent, &watch_args, &mut output).await?,
+        AgentCommand::Buy(buy_args) => buy::buy(&agent, buy_args, &mut output).await?,
         AgentCommand::ShowIdentity => {}
     }
     Ok(())

@@ -1,7 +1,9 @@
 //! What the CLI prints on stdout: localised human text, or one JSON object per line (flushed).
 
 use crate::display::text::{localise, Message};
-use crate::{AgentEvent, BindingStatus, Language, LocalBindingState};
+use crate::{
+    AgentEvent, BindingStatus, Language, LocalBindingState, PurchaseOutcome, PurchaseProgress, PurchaseRequest,
+};
 use numbind_wire::TerminalId;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -76,6 +78,59 @@ impl Output {
         }
     }
 
+    pub(super) fn purchase_started(&mut self, request: &PurchaseRequest) {
+        let text = if self.json {
+            json!({"event": "purchase_started", "merchant_id": request.merchant_id.as_str(),
+                   "item_id": request.item_id.as_str(), "amount_minor_units": request.amount.minor_units(),
+                   "currency": request.currency.code()})
+            .to_string()
+        } else {
+            localise(
+                self.language,
+                &Message::PurchaseStarted {
+                    item_description: request.item_description.as_str(),
+                    amount: request.amount,
+                    currency: request.currency,
+                },
+            )
+        };
+        self.line(&text);
+    }
+
+    pub(super) fn purchase_progress(&mut self, progress: &PurchaseProgress) {
+        if self.json {
+            self.line(&json_of_progress(progress).to_string());
+            return;
+        }
+        let message = match progress {
+            PurchaseProgress::WaitingForMerchant => Message::PurchaseWaitingForMerchant,
+            PurchaseProgress::WaitingForConfirmation { expires_at_unix_seconds } => {
+                let now = numbind_process::clock::now_unix_seconds();
+                let minutes = expires_at_unix_seconds.map(|expires| ((expires - now).max(0) + 59) / 60);
+                Message::PurchaseConfirmBySms { minutes }
+            }
+            PurchaseProgress::Processing => Message::PurchaseProcessing,
+            PurchaseProgress::Retrying { after, .. } => {
+                Message::Retrying { seconds: after.as_secs() + u64::from(after.subsec_nanos() > 0) }
+            }
+        };
+        self.line(&localise(self.language, &message));
+    }
+
+    pub(super) fn purchase_outcome(&mut self, outcome: &PurchaseOutcome) {
+        if self.json {
+            self.line(&json_of_outcome(outcome).to_string());
+            return;
+        }
+        let message = match outcome {
+            PurchaseOutcome::Succeeded { payment_id } => Message::PurchaseSucceeded { payment_id: payment_id.as_str() },
+            PurchaseOutcome::Denied { words, .. } => Message::PurchaseDenied { words },
+            PurchaseOutcome::Cancelled { reason } => Message::PurchaseCancelled { reason: *reason },
+            _ => Message::PurchaseExpired,
+        };
+        self.line(&localise(self.language, &message));
+    }
+
     /// Prints text as is (the QR code), then flushes.
     pub(super) fn raw(&mut self, text: &str) {
         let mut stdout = std::io::stdout().lock();
@@ -119,6 +174,35 @@ fn json_of_event(event: &AgentEvent) -> Option<Value> {
         }
         _ => return None,
     })
+}
+
+fn json_of_progress(progress: &PurchaseProgress) -> Value {
+    match progress {
+        PurchaseProgress::WaitingForMerchant => json!({"event": "purchase_progress", "stage": "waiting_for_merchant"}),
+        PurchaseProgress::WaitingForConfirmation { expires_at_unix_seconds } => json!({
+            "event": "purchase_progress", "stage": "waiting_for_confirmation",
+            "expires_at_unix_seconds": expires_at_unix_seconds,
+        }),
+        PurchaseProgress::Processing => json!({"event": "purchase_progress", "stage": "processing"}),
+        PurchaseProgress::Retrying { after, cause } => json!({
+            "event": "retrying", "after_ms": u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "cause": cause,
+        }),
+    }
+}
+
+fn json_of_outcome(outcome: &PurchaseOutcome) -> Value {
+    match outcome {
+        PurchaseOutcome::Succeeded { payment_id } => {
+            json!({"event": "purchase_outcome", "outcome": "succeeded", "payment_id": payment_id.as_str()})
+        }
+        PurchaseOutcome::Denied { reason, words } => {
+            json!({"event": "purchase_outcome", "outcome": "denied", "reason": reason, "words": words})
+        }
+        PurchaseOutcome::Cancelled { reason } => {
+            json!({"event": "purchase_outcome", "outcome": "cancelled", "reason": reason})
+        }
+        _ => json!({"event": "purchase_outcome", "outcome": "expired"}),
+    }
 }
 
 /// The human lines of an event, localised.
@@ -188,6 +272,27 @@ mod tests {
         let retrying = AgentEvent::Retrying { after: Duration::from_millis(1500), cause: "x".into() };
         assert_eq!(json_of_event(&retrying).unwrap(), json!({"event": "retrying", "after_ms": 1500, "cause": "x"}));
         assert_eq!(json_of_event(&AgentEvent::StillWaiting { seconds_left: 3 }), None);
+    }
+
+    #[test]
+    fn purchase_outcomes_have_their_json_shapes_with_the_words_of_a_denial() {
+        use numbind_wire::api::{CancellationReason, PaymentDenialReason};
+        let paid = PurchaseOutcome::Succeeded { payment_id: numbind_wire::PaymentId::parse("pay-1").unwrap() };
+        assert_eq!(
+            json_of_outcome(&paid),
+            json!({"event": "purchase_outcome", "outcome": "succeeded", "payment_id": "pay-1"})
+        );
+        let reason = PaymentDenialReason::TooSoon;
+        let denied = json_of_outcome(&PurchaseOutcome::Denied { reason, words: reason.words() });
+        assert_eq!(denied["reason"], "too_soon");
+        assert_eq!(denied["words"], reason.words());
+        let cancelled = json_of_outcome(&PurchaseOutcome::Cancelled { reason: CancellationReason::DeclinedByUser });
+        assert_eq!(cancelled["reason"], "declined_by_user");
+        let waiting = json_of_progress(&PurchaseProgress::WaitingForConfirmation { expires_at_unix_seconds: Some(9) });
+        assert_eq!(
+            waiting,
+            json!({"event": "purchase_progress", "stage": "waiting_for_confirmation", "expires_at_unix_seconds": 9})
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::store::session::StoredSession;
 use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingCheckResponse, BindingStatusResponse,
-    ErrorBody, RegisterTerminalRequest, RegisterTerminalResponse,
+    ErrorBody, PurchaseStatus, RegisterTerminalRequest, RegisterTerminalResponse,
 };
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
@@ -174,6 +174,19 @@ impl PlatformClient {
         } else {
             Err(error_from(raw))
         }
+    }
+
+    /// `GET /v1/terminals/{id}/purchases/{intent_nonce}?wait_seconds=N`: the purchase long-poll (signed).
+    pub(crate) async fn purchase_status(
+        &self,
+        intent_nonce: &str,
+        wait: Duration,
+    ) -> Result<PurchaseStatus, AgentError> {
+        if !is_safe_path_segment(intent_nonce) {
+            return Err(AgentError::MalformedIntentNonce);
+        }
+        let path = format!("{}/purchases/{intent_nonce}?wait_seconds={}", self.terminal_path(), wait.as_secs());
+        parse_success(self.send(Method::GET, &path, Vec::new(), wait, None).await?).map(|answered| answered.body)
     }
 
     /// `POST /v1/terminals/{id}/reset`: the factory reset, answered with a signed status.

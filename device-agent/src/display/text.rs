@@ -1,7 +1,9 @@
 //! The localised text table (Simplified Chinese and English) of every message the box shows.
 
 use crate::config::Language;
+use numbind_wire::api::CancellationReason;
 use numbind_wire::statement::DenialReason;
+use numbind_wire::{Amount, Currency};
 
 /// A message the box shows, with the values it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,22 @@ pub enum Message<'a> {
     ResetDone,
     /// What the local flag says before the platform is asked.
     LocalFlag { bound: bool },
+    /// A purchase was signed and handed to the merchant.
+    PurchaseStarted { item_description: &'a str, amount: Amount, currency: Currency },
+    /// The merchant has not submitted the purchase yet.
+    PurchaseWaitingForMerchant,
+    /// The bound phone must reply `Y <number>`; the confirmation lives this many more minutes, when known.
+    PurchaseConfirmBySms { minutes: Option<i64> },
+    /// The bound number is being charged.
+    PurchaseProcessing,
+    /// Paid.
+    PurchaseSucceeded { payment_id: &'a str },
+    /// Refused, with the words of the reason (`PaymentDenialReason::words`).
+    PurchaseDenied { words: &'a str },
+    /// Cancelled, and why.
+    PurchaseCancelled { reason: CancellationReason },
+    /// Not confirmed (or not submitted) in time.
+    PurchaseExpired,
 }
 
 /// The text of `message` in `language`.
@@ -62,6 +80,29 @@ fn chinese(message: &Message<'_>) -> String {
         Message::ResetDone => "已恢复出厂设置，号码代付已解除".to_owned(),
         Message::LocalFlag { bound: true } => "本地记录：已开通".to_owned(),
         Message::LocalFlag { bound: false } => "本地记录：未开通".to_owned(),
+        Message::PurchaseStarted { item_description, amount, currency } => {
+            format!("购买：{item_description}，金额 {}", currency.format(amount))
+        }
+        Message::PurchaseWaitingForMerchant => "正在等待商户提交订单".to_owned(),
+        Message::PurchaseConfirmBySms { minutes } => format!(
+            "请用绑定的手机回复短信“Y 确认码”确认支付（确认码见手机收到的短信）{}",
+            minutes.map(|minutes| format!("，{minutes} 分钟内有效")).unwrap_or_default()
+        ),
+        Message::PurchaseProcessing => "正在从绑定的号码扣费".to_owned(),
+        Message::PurchaseSucceeded { payment_id } => format!("支付成功（{payment_id}），收据将以短信发送到绑定的手机"),
+        Message::PurchaseDenied { words } => format!("支付未成功：{words}"),
+        Message::PurchaseCancelled { reason } => format!("支付已取消：{}", chinese_cancellation(reason)),
+        Message::PurchaseExpired => "支付已过期：未在规定时间内完成".to_owned(),
+    }
+}
+
+fn chinese_cancellation(reason: CancellationReason) -> &'static str {
+    match reason {
+        CancellationReason::DeclinedByUser => "绑定的手机回复了拒绝",
+        CancellationReason::ConfirmationAttemptsExhausted => "确认码错误次数过多",
+        CancellationReason::Unbound => "本机已解除号码绑定",
+        CancellationReason::CancelledByMerchant => "商户取消了订单",
+        _ => "订单被取消",
     }
 }
 
@@ -96,6 +137,31 @@ fn english(message: &Message<'_>) -> String {
         Message::ResetDone => "Factory reset done; the number binding is removed".to_owned(),
         Message::LocalFlag { bound: true } => "Local flag: bound".to_owned(),
         Message::LocalFlag { bound: false } => "Local flag: not bound".to_owned(),
+        Message::PurchaseStarted { item_description, amount, currency } => {
+            format!("Buying {item_description} for {} {}", amount.to_decimal(currency), currency.code())
+        }
+        Message::PurchaseWaitingForMerchant => "Waiting for the merchant to submit the order".to_owned(),
+        Message::PurchaseConfirmBySms { minutes } => format!(
+            "Reply Y <number> from the bound phone to pay (the number is in the SMS it received){}",
+            minutes.map(|minutes| format!("; within {minutes} min")).unwrap_or_default()
+        ),
+        Message::PurchaseProcessing => "Charging the bound number".to_owned(),
+        Message::PurchaseSucceeded { payment_id } => {
+            format!("Paid ({payment_id}); the receipt goes to the bound phone by SMS")
+        }
+        Message::PurchaseDenied { words } => format!("Payment refused: {words}"),
+        Message::PurchaseCancelled { reason } => format!("Payment cancelled: {}", english_cancellation(reason)),
+        Message::PurchaseExpired => "The payment expired: it was not completed in time".to_owned(),
+    }
+}
+
+fn english_cancellation(reason: CancellationReason) -> &'static str {
+    match reason {
+        CancellationReason::DeclinedByUser => "the bound phone said no",
+        CancellationReason::ConfirmationAttemptsExhausted => "too many wrong confirmation numbers",
+        CancellationReason::Unbound => "this box is no longer bound to a number",
+        CancellationReason::CancelledByMerchant => "the merchant cancelled the order",
+        _ => "the order was cancelled",
     }
 }
 
@@ -140,6 +206,19 @@ mod tests {
             Message::ResetDone,
             Message::LocalFlag { bound: true },
             Message::LocalFlag { bound: false },
+            Message::PurchaseStarted {
+                item_description: "Film",
+                amount: Amount::from_minor_units(500).unwrap(),
+                currency: Currency::Cny,
+            },
+            Message::PurchaseWaitingForMerchant,
+            Message::PurchaseConfirmBySms { minutes: Some(5) },
+            Message::PurchaseConfirmBySms { minutes: None },
+            Message::PurchaseProcessing,
+            Message::PurchaseSucceeded { payment_id: "pay-1" },
+            Message::PurchaseDenied { words: "too soon" },
+            Message::PurchaseCancelled { reason: CancellationReason::DeclinedByUser },
+            Message::PurchaseExpired,
         ];
         messages.extend(EVERY_DENIAL_REASON.map(|reason| Message::Denied { reason }));
         messages
@@ -166,6 +245,19 @@ mod tests {
                 EVERY_DENIAL_REASON.map(|reason| localise(language, &Message::Denied { reason })).into_iter().collect();
             assert_eq!(texts.len(), EVERY_DENIAL_REASON.len(), "{language:?}");
         }
+    }
+
+    #[test]
+    fn the_confirmation_prompt_says_to_reply_y_and_the_number_from_the_bound_phone() {
+        let english = localise(Language::En, &Message::PurchaseConfirmBySms { minutes: Some(5) });
+        assert!(english.contains("Reply Y <number> from the bound phone") && english.contains("5 min"), "{english}");
+        assert!(localise(Language::Zh, &Message::PurchaseConfirmBySms { minutes: None }).contains("回复短信“Y 确认码”"));
+        let started = Message::PurchaseStarted {
+            item_description: "《流浪地球》高清",
+            amount: Amount::from_minor_units(500).unwrap(),
+            currency: Currency::Cny,
+        };
+        assert!(localise(Language::Zh, &started).contains("¥5.00"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `subscriber add|set|show|list` and `bindings`: HTTP clients of the OSS admin API.
+//! `subscriber add|set|show|list` and `bindings`: HTTP clients of the OSS admin API (`subscriber limits` and
+//! `charges` are in `billing`).
 
 use crate::domain::binding::BindingRecordState;
 use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
@@ -105,6 +106,11 @@ pub enum SubscriberCommand {
     },
     /// Print every subscriber, one per line.
     List,
+    /// A subscriber's own charge limits (over the operator's): `limits get|set 13800138000 ...`.
+    Limits {
+        #[command(subcommand)]
+        command: super::billing::LimitsCommand,
+    },
 }
 
 /// List binding records, one per line, optionally for one number or one terminal.
@@ -127,14 +133,14 @@ fn parse_binding_state(text: &str) -> Result<BindingRecordState, String> {
     BindingRecordState::parse(text).ok_or_else(|| "state must be active or revoked".to_owned())
 }
 
-struct AdminClient {
-    http: reqwest::Client,
-    url: String,
+pub(super) struct AdminClient {
+    pub(super) http: reqwest::Client,
+    pub(super) url: String,
     token: Option<String>,
 }
 
 impl AdminClient {
-    fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
+    pub(super) fn new(args: &AdminClientArgs) -> anyhow::Result<Self> {
         let token = admin_token(args.admin_token_file.as_deref(), &args.data_dir)?;
         let local_authority = args.data_dir.join("tls").join("ca.pem");
         let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
@@ -142,7 +148,7 @@ impl AdminClient {
         Ok(AdminClient { http, url: args.url.trim_end_matches('/').to_owned(), token })
     }
 
-    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
+    pub(super) async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
         let request = match &self.token {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -194,6 +200,7 @@ pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
             vec![client.send(client.http.get(format!("{base}/{}", msisdn.as_digits()))).await?]
         }
         SubscriberCommand::List => client.send::<SubscriberList>(client.http.get(&base)).await?.subscribers,
+        SubscriberCommand::Limits { command } => return super::billing::limits(&client, command).await,
     };
     for subscriber in &subscribers {
         println!("{}", subscriber_line(subscriber));

@@ -1,8 +1,10 @@
-//! The command line: `serve` runs the OSS; `subscriber ...` and `bindings` are clients of its admin API.
+//! The command line: `serve` runs the OSS; `subscriber ...`, `bindings` and `charges` are clients of its admin API.
 
 mod admin;
+mod billing;
 
 pub use admin::{admin_token, AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand, UP_ADMIN_TOKEN_FILE};
+pub use billing::{ChargesArgs, LimitsCommand};
 
 use crate::config::{Config, SmscLink};
 use anyhow::Context;
@@ -29,6 +31,8 @@ pub enum Command {
     Subscriber(SubscriberArgs),
     /// List binding records through the admin API.
     Bindings(BindingsArgs),
+    /// List the OSS's own records of charges and refunds through the admin API.
+    Charges(ChargesArgs),
 }
 
 /// Run the OSS. Secrets come from files or environment variables, never from flag values.
@@ -145,6 +149,7 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
         Command::Serve(serve_args) => serve(*serve_args).await,
         Command::Subscriber(subscriber_args) => admin::subscriber(subscriber_args).await,
         Command::Bindings(bindings_args) => admin::bindings(bindings_args).await,
+        Command::Charges(charges_args) => billing::charges(charges_args).await,
     }
 }
 

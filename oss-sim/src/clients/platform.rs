@@ -4,7 +4,8 @@
 use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{
     ApiErrorCode, ConfirmBindingRequest, ConfirmBindingResponse, ErrorBody, OssUnbindRequest, OssUnbindResponse,
-    RedeemCodeRequest, RedeemCodeResponse,
+    PaymentConfirmationRequest, PaymentConfirmationResponse, RedeemCodeRequest, RedeemCodeResponse,
+    OSS_PAYMENT_CONFIRMATIONS_PATH,
 };
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 use serde::de::DeserializeOwned;
@@ -44,6 +45,7 @@ pub(crate) struct PlatformClient {
 pub(crate) const REDEMPTIONS: &str = "/v1/oss/redemptions";
 pub(crate) const CONFIRMATIONS: &str = "/v1/oss/confirmations";
 pub(crate) const UNBINDINGS: &str = "/v1/oss/unbindings";
+pub(crate) const PAYMENT_CONFIRMATIONS: &str = OSS_PAYMENT_CONFIRMATIONS_PATH;
 
 impl PlatformClient {
     /// A client of the platform at `base_url`; over `https://` it trusts only `trusted_authorities`.
@@ -71,6 +73,15 @@ impl PlatformClient {
 
     pub(crate) async fn unbind(&self, request: &OssUnbindRequest) -> Result<OssUnbindResponse, PlatformCallError> {
         self.post(UNBINDINGS, request).await
+    }
+
+    /// Forwards the bound number's `Y`/`N` answer; idempotent by the SMS's message ID, so a retry after a lost
+    /// answer reads the first outcome back.
+    pub(crate) async fn confirm_payment(
+        &self,
+        request: &PaymentConfirmationRequest,
+    ) -> Result<PaymentConfirmationResponse, PlatformCallError> {
+        self.post(PAYMENT_CONFIRMATIONS, request).await
     }
 
     async fn post<Request: Serialize, Response: DeserializeOwned>(

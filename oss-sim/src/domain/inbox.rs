@@ -29,6 +29,8 @@ pub enum CommandKind {
     Bind,
     Unbind,
     Query,
+    /// `Y 123456` / `N 123456`: the answer to a payment confirmation SMS.
+    PaymentAnswer,
     Invalid,
 }
 
@@ -38,6 +40,7 @@ impl CommandKind {
             CommandKind::Bind => "bind",
             CommandKind::Unbind => "unbind",
             CommandKind::Query => "query",
+            CommandKind::PaymentAnswer => "payment_answer",
             CommandKind::Invalid => "invalid",
         }
     }
@@ -61,6 +64,16 @@ pub enum CommandOutcome {
     Answered,
     UnknownCommand,
     InvalidCode,
+    /// The payment goes ahead (the platform sends the receipt).
+    PaymentConfirmed,
+    /// The user refused the payment: it is cancelled.
+    PaymentDeclined,
+    /// The confirmation number matched no payment waiting for this number.
+    PaymentWrongNumber,
+    /// No payment waits for this number's confirmation.
+    NothingPending,
+    /// The answer is not Y or N with six digits.
+    InvalidConfirmationNumber,
 }
 
 impl CommandOutcome {
@@ -79,6 +92,11 @@ impl CommandOutcome {
             CommandOutcome::Answered => "answered",
             CommandOutcome::UnknownCommand => "unknown_command",
             CommandOutcome::InvalidCode => "invalid_code",
+            CommandOutcome::PaymentConfirmed => "payment_confirmed",
+            CommandOutcome::PaymentDeclined => "payment_declined",
+            CommandOutcome::PaymentWrongNumber => "payment_wrong_number",
+            CommandOutcome::NothingPending => "nothing_pending",
+            CommandOutcome::InvalidConfirmationNumber => "invalid_confirmation_number",
         }
     }
 }

@@ -83,6 +83,35 @@ pub fn nothing_to_unbind() -> String {
     reply("本号码没有绑定任何设备。")
 }
 
+/// The user answered `N`: the payment is cancelled.
+pub fn payment_declined() -> String {
+    reply("已取消支付，本次不会扣费。")
+}
+
+/// The confirmation number matched no waiting payment; `attempts_left` when the platform said how many remain.
+pub fn payment_wrong_number(attempts_left: Option<u32>) -> String {
+    match attempts_left {
+        Some(0) => reply("确认码不正确，支付已取消。"),
+        Some(left) => reply(&format!("确认码不正确，请核对短信中的确认码后重新回复，还可尝试{left}次。")),
+        None => reply("确认码不正确，请核对短信中的确认码后重新回复。"),
+    }
+}
+
+/// A `Y`/`N` answer while no payment waits for this number.
+pub fn nothing_pending() -> String {
+    reply("没有待确认的支付。")
+}
+
+/// `Y`/`N` without six digits.
+pub fn invalid_confirmation_number() -> String {
+    reply("确认码格式不正确：请回复 Y 加短信中的6位确认码确认支付，或回复 N 加确认码取消。")
+}
+
+/// The platform refused the answer for a reason retrying cannot fix.
+pub fn payment_answer_failed() -> String {
+    reply("系统暂时无法处理您的支付确认，请稍后在电视上重新购买。")
+}
+
 pub fn bound_devices(devices: &[DeviceMention]) -> String {
     if devices.is_empty() {
         return nothing_to_unbind();
@@ -146,6 +175,27 @@ mod tests {
         let two = unbound(&[device("Skyworth E900", "7Q2K"), device("Huawei EC6108", "0042")]);
         assert!(two.contains("7Q2K") && two.contains("0042"));
         assert_eq!(unbound(&[]), "【numbind】本号码没有绑定任何设备。");
+    }
+
+    #[test]
+    fn payment_answers_get_their_own_replies_in_one_sms() {
+        assert!(payment_declined().contains("已取消支付"));
+        assert!(
+            payment_wrong_number(Some(2)).contains("确认码不正确") && payment_wrong_number(Some(2)).contains("2次")
+        );
+        assert!(payment_wrong_number(Some(0)).contains("支付已取消"));
+        assert!(!payment_wrong_number(None).contains('次'));
+        assert!(nothing_pending().contains("没有待确认的支付"));
+        for text in [
+            payment_declined(),
+            payment_wrong_number(Some(2)),
+            payment_wrong_number(None),
+            nothing_pending(),
+            invalid_confirmation_number(),
+            payment_answer_failed(),
+        ] {
+            fits_one_sms(&text);
+        }
     }
 
     #[test]

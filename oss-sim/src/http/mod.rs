@@ -1,8 +1,9 @@
 //! The admin API router: routes, admin-token check, request IDs, tracing, `/healthz`, `/metrics`, JSON errors.
 
 mod audit_checkpoints;
-mod billing;
+pub(crate) mod billing;
 pub(crate) mod bindings;
+pub(crate) mod charges;
 mod inbox;
 mod openapi;
 mod revocations;
@@ -29,6 +30,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(billing::get_charge_limits).put(billing::set_charge_limits),
         )
         .route("/v1/bindings", get(bindings::list_bindings))
+        .route("/v1/charges", get(charges::list_charges))
         .route("/v1/inbox/{smsc_message_id}", get(inbox::inbox_message))
         .route(OSS_AUDIT_CHECKPOINTS_PATH, get(audit_checkpoints::list_audit_checkpoints))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin_token));

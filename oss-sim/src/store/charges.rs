@@ -1,16 +1,37 @@
-//! SQL of the billing tables: `charges` (one row per platform payment, charged or declined), `refunds` and
-//! `charge_limits` (a subscriber's own limits). A charge or refund is decided and written in one transaction on
-//! the writer's connection, so two charges never both pass a limit or both spend the last of a balance, and a
-//! retried call (same `payment_id` or `refund_id`) reads the first call's row back instead of charging again.
+//! SQL of the billing tables (their migration) and of `charges` (one row per platform payment, charged or
+//! declined); refunds are in `refunds`, a subscriber's own limits in `charge_limits`. A charge is decided and
+//! written in one transaction on the writer's connection, so two charges never both pass a limit or both spend the
+//! last of a balance, and a retried call (same `payment_id`) reads the first call's row back instead of charging
+//! again. [`Store::list_charge_records`] reads both ledgers back for operators and reconciliation.
 
 use super::{Store, StoreError};
-use crate::domain::charging::{decide_charge, local_day, local_month, ChargeLimits, LimitOverride, Spending};
+use crate::domain::charging::{decide_charge, local_day, local_month, ChargeLimits, Spending};
+use crate::domain::ledger::ChargeRecord;
 use crate::domain::subscriber::Plan;
-use numbind_wire::api::{
-    BillingRefundOutcome, BillingRefundRequest, ChargeOutcome, ChargeRequest, PaymentDenialReason, RefundDenialReason,
-};
+use numbind_wire::api::{ChargeOutcome, ChargeRequest, PaymentDenialReason};
 use numbind_wire::Msisdn;
 use rusqlite::{params, Connection, OptionalExtension};
+
+/// Which records an operator asks for; `None` matches all. `month` is the operator's local month (`2026-12`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChargeRecordFilter {
+    pub(crate) msisdn: Option<Msisdn>,
+    pub(crate) payment_id: Option<String>,
+    pub(crate) month: Option<String>,
+    pub(crate) limit: usize,
+}
+
+/// Charges and refunds in one ledger, oldest first: refunds read their currency from their charge.
+const LIST_RECORDS: &str = "SELECT * FROM ( \
+    SELECT 'charge' AS kind, payment_id, NULL AS refund_id, msisdn, merchant_id, item_description, amount_fen, \
+           currency, outcome, decline_reason, bill_line_id, local_month, created_at_ms FROM charges \
+    UNION ALL \
+    SELECT 'refund', r.payment_id, r.refund_id, r.msisdn, NULL, NULL, r.amount_fen, COALESCE(c.currency, 'CNY'), \
+           r.outcome, r.decline_reason, r.bill_line_id, \
+           strftime('%Y-%m', r.created_at_ms / 1000 + 28800, 'unixepoch'), r.created_at_ms \
+    FROM refunds r LEFT JOIN charges c ON c.payment_id = r.payment_id \
+) WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR payment_id = ?2) AND (?3 IS NULL OR local_month = ?3) \
+ORDER BY created_at_ms, kind, payment_id LIMIT ?4";
 
 /// The billing tables, appended to the OSS's migrations.
 pub(super) const BILLING_MIGRATION: &str = r#"
@@ -87,69 +108,34 @@ impl Store {
             None => decide(connection, request, limits, now_ms),
         })
     }
+}
 
-    /// Refunds (or declines) once: never more than the charge minus the refunds already made.
-    pub(crate) fn refund(
-        &self,
-        request: &BillingRefundRequest,
-        now_ms: i64,
-    ) -> Result<BillingRefundOutcome, StoreError> {
-        self.write(|connection| {
-            if let Some(outcome) = recorded_refund(connection, request)? {
-                return Ok(outcome);
-            }
-            let outcome = decide_refund(connection, request, now_ms)?;
-            let (outcome_text, reason, bill_line_id) = match &outcome {
-                BillingRefundOutcome::Refunded { bill_line_id, .. } => ("refunded", None, Some(bill_line_id.as_str())),
-                BillingRefundOutcome::Declined { reason } => ("declined", Some(refund_reason_text(*reason)), None),
-            };
-            connection
-                .prepare_cached(
-                    "INSERT INTO refunds (refund_id, payment_id, msisdn, amount_fen, outcome, decline_reason, \
-                     bill_line_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    request.refund_id.as_str(),
-                    request.payment_id.as_str(),
-                    request.msisdn.as_digits(),
-                    request.amount.minor_units(),
-                    outcome_text,
-                    reason,
-                    bill_line_id,
-                    now_ms
-                ])?;
-            if let BillingRefundOutcome::Refunded { .. } = outcome {
-                credit_prepaid_balance(connection, &request.msisdn, request.amount.minor_units(), now_ms)?;
-            }
-            Ok(outcome)
+impl Store {
+    /// The OSS's own records of charges and refunds matching `filter`, oldest first, at most `filter.limit`.
+    pub(crate) fn list_charge_records(&self, filter: &ChargeRecordFilter) -> Result<Vec<ChargeRecord>, StoreError> {
+        self.read(|connection| {
+            let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+            let msisdn = filter.msisdn.as_ref().map(Msisdn::as_digits);
+            let mut statement = connection.prepare_cached(LIST_RECORDS)?;
+            let rows = statement.query_map(params![msisdn, filter.payment_id, filter.month, limit], |row| {
+                Ok(ChargeRecord {
+                    kind: row.get(0)?,
+                    payment_id: row.get(1)?,
+                    refund_id: row.get(2)?,
+                    msisdn: row.get(3)?,
+                    merchant_id: row.get(4)?,
+                    item_description: row.get(5)?,
+                    amount_fen: row.get(6)?,
+                    currency: row.get(7)?,
+                    outcome: row.get(8)?,
+                    decline_reason: row.get(9)?,
+                    bill_line_id: row.get(10)?,
+                    local_month: row.get(11)?,
+                    created_at_unix_ms: row.get(12)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
-    }
-
-    /// Sets (or, with every field `None`, clears) a subscriber's own limits.
-    pub(crate) fn set_limit_override(&self, msisdn: &Msisdn, overrides: &LimitOverride) -> Result<(), StoreError> {
-        self.write(|connection| {
-            connection
-                .prepare_cached(
-                    "INSERT INTO charge_limits (msisdn, max_per_charge_fen, daily_fen, monthly_fen, \
-                     min_interval_seconds, credit_limit_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                     ON CONFLICT (msisdn) DO UPDATE SET max_per_charge_fen = ?2, daily_fen = ?3, monthly_fen = ?4, \
-                     min_interval_seconds = ?5, credit_limit_fen = ?6",
-                )?
-                .execute(params![
-                    msisdn.as_digits(),
-                    overrides.max_per_charge_fen,
-                    overrides.daily_fen,
-                    overrides.monthly_fen,
-                    overrides.min_interval_seconds,
-                    overrides.credit_limit_fen
-                ])?;
-            Ok(())
-        })
-    }
-
-    /// A subscriber's own limits (all `None` when it has none).
-    pub(crate) fn limit_override(&self, msisdn: &Msisdn) -> Result<LimitOverride, StoreError> {
-        self.read(|connection| read_limit_override(connection, msisdn))
     }
 }
 
@@ -206,7 +192,7 @@ fn decide(
 ) -> Result<ChargeOutcome, StoreError> {
     let now = now_ms.div_euclid(1000);
     let subscriber = super::subscribers::subscriber_on(connection, &request.msisdn)?;
-    let limits = limits.overridden_by(&read_limit_override(connection, &request.msisdn)?);
+    let limits = limits.overridden_by(&super::charge_limits::read_limit_override(connection, &request.msisdn)?);
     let spending = spending_of(connection, request, now)?;
     let decision = decide_charge(subscriber.as_ref(), limits, spending, request.amount, request.currency, now);
     Ok(match decision {
@@ -281,7 +267,7 @@ fn insert_charge(
     Ok(())
 }
 
-fn debit_prepaid_balance(
+pub(super) fn debit_prepaid_balance(
     connection: &Connection,
     msisdn: &Msisdn,
     amount_fen: i64,
@@ -295,110 +281,12 @@ fn debit_prepaid_balance(
     Ok(())
 }
 
-fn credit_prepaid_balance(
-    connection: &Connection,
-    msisdn: &Msisdn,
-    amount_fen: i64,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    debit_prepaid_balance(connection, msisdn, -amount_fen, now_ms)
-}
-
-fn recorded_refund(
-    connection: &Connection,
-    request: &BillingRefundRequest,
-) -> Result<Option<BillingRefundOutcome>, StoreError> {
-    let row = connection
-        .prepare_cached(
-            "SELECT payment_id, amount_fen, outcome, decline_reason, bill_line_id, created_at_ms FROM refunds \
-             WHERE refund_id = ?1",
-        )?
-        .query_row([request.refund_id.as_str()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<String>>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })
-        .optional()?;
-    let Some((payment_id, amount_fen, outcome, reason, bill_line_id, created_at_ms)) = row else {
-        return Ok(None);
-    };
-    if payment_id != request.payment_id.as_str() || amount_fen != request.amount.minor_units() {
-        return Err(StoreError::ConflictingRetry);
-    }
-    match (outcome.as_str(), bill_line_id, reason) {
-        ("refunded", Some(bill_line_id), _) => Ok(Some(BillingRefundOutcome::Refunded {
-            bill_line_id,
-            refunded_at_unix_seconds: created_at_ms.div_euclid(1000),
-        })),
-        ("declined", _, Some(reason)) => {
-            let reason = serde_json::from_value(serde_json::Value::String(reason))
-                .map_err(|_| StoreError::Corrupt("refund decline reason".to_owned()))?;
-            Ok(Some(BillingRefundOutcome::Declined { reason }))
-        }
-        _ => Err(StoreError::Corrupt("refund outcome".to_owned())),
-    }
-}
-
-fn decide_refund(
-    connection: &Connection,
-    request: &BillingRefundRequest,
-    now_ms: i64,
-) -> Result<BillingRefundOutcome, StoreError> {
-    let charged: Option<i64> = connection
-        .prepare_cached("SELECT amount_fen FROM charges WHERE payment_id = ?1 AND msisdn = ?2 AND outcome = 'charged'")?
-        .query_row(params![request.payment_id.as_str(), request.msisdn.as_digits()], |row| row.get(0))
-        .optional()?;
-    let Some(charged_fen) = charged else {
-        return Ok(BillingRefundOutcome::Declined { reason: RefundDenialReason::ChargeNotFound });
-    };
-    let refunded_fen: i64 = connection
-        .prepare_cached(
-            "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ?1 AND outcome = 'refunded'",
-        )?
-        .query_row([request.payment_id.as_str()], |row| row.get(0))?;
-    if refunded_fen + request.amount.minor_units() > charged_fen {
-        return Ok(BillingRefundOutcome::Declined { reason: RefundDenialReason::ExceedsRefundable });
-    }
-    Ok(BillingRefundOutcome::Refunded {
-        bill_line_id: new_bill_line_id(),
-        refunded_at_unix_seconds: now_ms.div_euclid(1000),
-    })
-}
-
-fn read_limit_override(connection: &Connection, msisdn: &Msisdn) -> Result<LimitOverride, StoreError> {
-    Ok(connection
-        .prepare_cached(
-            "SELECT max_per_charge_fen, daily_fen, monthly_fen, min_interval_seconds, credit_limit_fen \
-             FROM charge_limits WHERE msisdn = ?1",
-        )?
-        .query_row([msisdn.as_digits()], |row| {
-            Ok(LimitOverride {
-                max_per_charge_fen: row.get(0)?,
-                daily_fen: row.get(1)?,
-                monthly_fen: row.get(2)?,
-                min_interval_seconds: row.get(3)?,
-                credit_limit_fen: row.get(4)?,
-            })
-        })
-        .optional()?
-        .unwrap_or_default())
-}
-
 /// `BL` and 24 hex digits: the operator's reference of one bill line.
-fn new_bill_line_id() -> String {
+pub(super) fn new_bill_line_id() -> String {
     format!("BL{}", &uuid::Uuid::new_v4().simple().to_string()[..24]).to_ascii_uppercase()
 }
 
 fn denial_reason_text(reason: PaymentDenialReason) -> String {
-    serde_json::to_value(reason).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn refund_reason_text(reason: RefundDenialReason) -> String {
     serde_json::to_value(reason).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
 }
 

@@ -1,7 +1,9 @@
 //! Tests of the billing tables: once-only charges and refunds, limits across calls, balances.
 
 use super::*;
+use crate::domain::charging::LimitOverride;
 use crate::domain::subscriber::{demo_subscribers, Subscriber, SubscriberStatus};
+use numbind_wire::api::{BillingRefundOutcome, BillingRefundRequest, RefundDenialReason};
 use numbind_wire::{Amount, BindingId, Currency, ItemDescription, MerchantId, PaymentId, RefundId};
 
 const NOW_MS: i64 = 1_796_601_600_000;
@@ -139,4 +141,27 @@ fn a_refund_of_a_payment_never_charged_is_declined() {
     let refused = store.refund(&refund_request(&msisdn, "ref-1", 100), NOW_MS).unwrap();
     assert_eq!(refused, BillingRefundOutcome::Declined { reason: RefundDenialReason::ChargeNotFound });
     assert!(!demo_subscribers().is_empty());
+}
+
+#[test]
+fn the_ledger_lists_charges_and_refunds_by_number_payment_and_local_month() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 5_000);
+    let limits = ChargeLimits::operator_default();
+    store.charge(&charge_request(&msisdn, "pay-1", 2_000), limits, NOW_MS).unwrap();
+    store.charge(&charge_request(&msisdn, "pay-2", 9_000), limits, NOW_MS + 5_000).unwrap();
+    store.refund(&refund_request(&msisdn, "ref-1", 500), NOW_MS + 10_000).unwrap();
+    let all = ChargeRecordFilter { limit: 100, ..ChargeRecordFilter::default() };
+    let records = store.list_charge_records(&all).unwrap();
+    let summary: Vec<_> = records.iter().map(|record| (record.kind.as_str(), record.outcome.as_str())).collect();
+    assert_eq!(summary, [("charge", "charged"), ("charge", "declined"), ("refund", "refunded")]);
+    assert_eq!(records[2].currency, "CNY");
+    assert_eq!(records[2].local_month, records[0].local_month);
+    let of_payment = ChargeRecordFilter { payment_id: Some("pay-1".into()), ..all.clone() };
+    assert_eq!(store.list_charge_records(&of_payment).unwrap().len(), 2);
+    let other_month = ChargeRecordFilter { month: Some("1999-01".into()), ..all.clone() };
+    assert!(store.list_charge_records(&other_month).unwrap().is_empty());
+    let other_number = ChargeRecordFilter { msisdn: Some(Msisdn::parse("13900139000").unwrap()), ..all.clone() };
+    assert!(store.list_charge_records(&other_number).unwrap().is_empty());
+    let first = ChargeRecordFilter { limit: 1, ..all };
+    assert_eq!(store.list_charge_records(&first).unwrap().len(), 1);
 }

@@ -3,13 +3,16 @@
 
 mod audit_checkpoints;
 mod bindings;
+mod charge_limits;
 mod charges;
 mod inbox;
 mod outbox;
+mod refunds;
 mod subscribers;
 
 pub(crate) use audit_checkpoints::CheckpointInsert;
 pub(crate) use bindings::{BindingFilter, NewBinding};
+pub(crate) use charges::ChargeRecordFilter;
 pub(crate) use inbox::{FinishedCommand, InboxInsert, InboxRow, InboxView, NewInboxMessage, Revocation};
 pub(crate) use outbox::{OutboxRow, OutgoingReply};
 

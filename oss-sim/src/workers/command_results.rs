@@ -1,4 +1,4 @@
-//! What the SMS commands (`bind`, `unbind`, and `QUERY` in `commands`) share: how one ends (a `FinishedCommand`
+//! What the SMS commands (`bind`, `unbind`, `payment_answer`, and `QUERY` in `commands`) share: how one ends (a `FinishedCommand`
 //! with its reply), how it waits (`RetryLater`), and how their platform calls are counted. It imports none of
 //! them, so the command worker can dispatch to each without a cycle.
 

@@ -4,7 +4,7 @@
 
 use super::command_results::{finished_with_reply, RetryLater};
 use super::idle::idle_wait;
-use super::{bind, unbind};
+use super::{bind, payment_answer, unbind};
 use crate::domain::binding::BindingRecordState;
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::sms_replies::{self, DeviceMention};
@@ -134,6 +134,9 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
         Ok(SmsCommand::Bind(code)) => bind::handle_bind(state, row, code).await,
         Ok(SmsCommand::Unbind) => unbind::handle_unbind(state, row).await,
         Ok(SmsCommand::Query) => handle_query(state, row).await,
+        Ok(SmsCommand::ConfirmPayment { approve, confirmation_number }) => {
+            payment_answer::handle_payment_answer(state, row, approve, confirmation_number).await
+        }
         Ok(_) => Ok(parse_error_reply(&row.source, &SmsCommandError::UnknownCommand)),
         Err(error) => Ok(parse_error_reply(&row.source, &error)),
     }
@@ -145,6 +148,12 @@ fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand 
         SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => {
             finished_with_reply(CommandKind::Bind, CommandOutcome::InvalidCode, from, sms_replies::invalid_code())
         }
+        SmsCommandError::InvalidConfirmationNumber => finished_with_reply(
+            CommandKind::PaymentAnswer,
+            CommandOutcome::InvalidConfirmationNumber,
+            from,
+            sms_replies::invalid_confirmation_number(),
+        ),
         _ => finished_with_reply(
             CommandKind::Invalid,
             CommandOutcome::UnknownCommand,
@@ -187,5 +196,8 @@ mod tests {
         let unknown = parse_error_reply(&from, &SmsCommand::parse("hello").unwrap_err());
         assert_eq!(unknown.outcome, CommandOutcome::UnknownCommand);
         assert!(unknown.reply.unwrap().text.contains("无法识别"));
+        let short_answer = parse_error_reply(&from, &SmsCommand::parse("Y 12345").unwrap_err());
+        assert_eq!(short_answer.outcome, CommandOutcome::InvalidConfirmationNumber);
+        assert!(short_answer.reply.unwrap().text.contains("6位确认码"));
     }
 }

@@ -127,3 +127,15 @@ async fn a_request_id_is_echoed_or_made_up() {
     assert!(!response.headers()["x-request-id"].is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_charge_ledger_is_listed_for_operators_and_a_bad_month_is_refused() {
+    let app = spawn_app_with(AppOptions { admin_token: Some("admin-token".into()), ..AppOptions::default() }).await;
+    let listed: Value = app.get("/v1/charges?msisdn=13800138000&month=2026-12").await.json().await.unwrap();
+    assert_eq!(listed, json!({ "records": [] }));
+    assert_eq!(error_code(app.get("/v1/charges?month=2026-13").await).await, (400, "invalid_request".into()));
+    assert_eq!(error_code(app.get("/v1/charges?colour=red").await).await, (400, "invalid_request".into()));
+    let anonymous = app.http.get(format!("{}/v1/charges", app.url)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "the ledger names full numbers: admin token only");
+    app.stop().await;
+}

@@ -11,6 +11,7 @@ mod concurrency;
 mod guessing_limits;
 mod helpers;
 mod openapi;
+mod payment_answers;
 mod revocations;
 mod sms_flow;
 mod terminal;

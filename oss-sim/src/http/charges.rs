@@ -1,0 +1,96 @@
+//! `GET /v1/charges?msisdn=&payment_id=&month=2026-12&limit=`: the OSS's own records of charges and refunds
+//! (admin token, full numbers), oldest first, for operators and for reconciliation with the platform's ledger.
+
+use super::subscribers::parse_msisdn;
+use crate::domain::ledger::ChargeRecord;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::ChargeRecordFilter;
+use axum::extract::State;
+use axum::Json;
+use numbind_process::http_api::ApiQuery;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Records in one answer when the query names no `limit`, and at most.
+const DEFAULT_LIMIT: usize = 500;
+const MAX_LIMIT: usize = 5_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChargesQuery {
+    msisdn: Option<String>,
+    payment_id: Option<String>,
+    month: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/charges` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChargeRecordList {
+    pub records: Vec<ChargeRecord>,
+}
+
+impl TryFrom<ChargesQuery> for ChargeRecordFilter {
+    type Error = ApiError;
+
+    fn try_from(query: ChargesQuery) -> Result<Self, Self::Error> {
+        let non_empty =
+            |value: Option<String>| value.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+        let month = non_empty(query.month);
+        if let Some(month) = &month {
+            if !is_month(month) {
+                return Err(ApiError::InvalidRequest("month is written 2026-12".to_owned()));
+            }
+        }
+        let payment_id = non_empty(query.payment_id);
+        if payment_id.as_ref().is_some_and(|id| id.len() > 128) {
+            return Err(ApiError::InvalidRequest("payment_id is at most 128 characters".to_owned()));
+        }
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::InvalidRequest(format!("limit is 1 to {MAX_LIMIT}")));
+        }
+        Ok(ChargeRecordFilter {
+            msisdn: non_empty(query.msisdn).map(|text| parse_msisdn(&text)).transpose()?,
+            payment_id,
+            month,
+            limit,
+        })
+    }
+}
+
+/// `YYYY-MM` with a month from 01 to 12.
+fn is_month(text: &str) -> bool {
+    let Some((year, month)) = text.split_once('-') else { return false };
+    let digits = |part: &str, length: usize| part.len() == length && part.bytes().all(|byte| byte.is_ascii_digit());
+    digits(year, 4) && digits(month, 2) && month.parse::<u8>().is_ok_and(|month| (1..=12).contains(&month))
+}
+
+pub(super) async fn list_charges(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(query): ApiQuery<ChargesQuery>,
+) -> Result<Json<ChargeRecordList>, ApiError> {
+    let filter = ChargeRecordFilter::try_from(query)?;
+    let records = state.store.call(move |store| store.list_charge_records(&filter)).await?;
+    Ok(Json(ChargeRecordList { records }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(month: Option<&str>, limit: Option<usize>) -> ChargesQuery {
+        ChargesQuery { msisdn: None, payment_id: None, month: month.map(str::to_owned), limit }
+    }
+
+    #[test]
+    fn a_month_is_year_dash_month_and_the_limit_is_bounded() {
+        assert!(ChargeRecordFilter::try_from(query(Some("2026-12"), None)).is_ok_and(|filter| filter.limit == 500));
+        for bad in ["2026-13", "2026-1", "26-12", "2026/12", "2026-00"] {
+            assert!(ChargeRecordFilter::try_from(query(Some(bad), None)).is_err(), "{bad}");
+        }
+        assert!(ChargeRecordFilter::try_from(query(None, Some(0))).is_err());
+        assert!(ChargeRecordFilter::try_from(query(None, Some(MAX_LIMIT + 1))).is_err());
+    }
+}
