@@ -1,6 +1,6 @@
 //! Buying on a bound box, end to end through the real processes: the agent signs, plays the merchant with a
 //! credentials file made the way an operator makes one, and follows the payment; the bound phone confirms by SMS
-//! above the threshold and receives the receipt. Needs the platform's payments API (branch `pay-platform`).
+//! above the threshold and receives the receipt.
 
 use crate::helpers::{next_event, numbind, Process, System, FLOW_TIMEOUT, OSS_ADMIN_TOKEN};
 use serde_json::Value;
@@ -10,27 +10,25 @@ use std::time::Duration;
 const PAYER: &str = "13800138000";
 const OTHER_PHONE: &str = "13900139000";
 const FILM: &str = "《流浪地球》高清";
-const MERCHANT: &str = "demo-films";
+const MERCHANT: &str = "e2e-films";
 
-/// Creates a merchant on the platform's database (`numbind merchant create`) and writes its credentials file.
+/// Creates a merchant on the platform's database (`numbind merchant create`), which writes its credentials file.
 async fn merchant_credentials(system: &System) -> PathBuf {
+    let path = system.path("merchant.json");
     let output = numbind()
-        .args(["merchant", "create", "--merchant-id", MERCHANT, "--display-name", "Demo Films", "--data-dir"])
+        .args(["merchant", "create", "--name", MERCHANT, "--display-name", "演示影院", "--data-dir"])
         .arg(system.directory.path())
+        .arg("--credentials-file")
+        .arg(&path)
+        .args(["--platform-url", &system.platform_url])
+        .arg("--ca-file")
+        .arg(&system.ca_file)
         .output()
         .await
         .expect("numbind merchant create");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    let token = stdout.split_whitespace().find(|word| word.starts_with("nbm_")).expect("the merchant token").to_owned();
-    let credentials = serde_json::json!({
-        "merchant_id": MERCHANT,
-        "token": token,
-        "platform_url": system.platform_url,
-        "ca_file": system.ca_file,
-    });
-    let path = system.path("merchant.json");
-    std::fs::write(&path, credentials.to_string()).expect("write the merchant credentials");
+    assert!(!stdout.contains("nbm_"), "with a credentials file the token is not printed: {stdout}");
     path
 }
 
