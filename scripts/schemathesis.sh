@@ -7,7 +7,8 @@
 # status_code_conformance, content_type_conformance, response_headers_conformance), and invalid data is refused
 # with a 4xx (negative_data_rejection). The hooks (scripts/schemathesis_hooks.py) sign the positive cases of the
 # terminal API as a registered test terminal and authenticate those of the OSS API with the shared secret, so the
-# happy paths are generated as well as the refusals; the operator API is exercised with a real admin token.
+# happy paths are generated as well as the refusals; the operator API is exercised with a real admin token and the
+# payments API as the demo merchant `numbind up` creates.
 # Each run draws new examples (the seed is printed; SCHEMATHESIS_SEED=<n> replays one).
 # Every request uses its own connection (`Connection: close`): the console answers some forms (303 to sign-in)
 # without reading their body, after which hyper closes the kept-alive connection; a client reusing it races that
@@ -57,7 +58,8 @@ listener() {
 }
 
 deadline=$((SECONDS + 30))
-until [[ -n "$(listener oss-http)" ]]; do
+# `merchant-credentials=` is the last line `up` prints once everything listens.
+until grep -q "^merchant-credentials=" "$DATA_DIR/up.stdout"; do
     if ! kill -0 "$UP_PID" 2>/dev/null || ((SECONDS > deadline)); then
         echo "error: numbind up did not start" >&2
         cat "$DATA_DIR/up.stderr" >&2
@@ -98,6 +100,10 @@ SUPPRESSED_HEALTH_CHECKS="${SUPPRESSED_HEALTH_CHECKS:-too_slow,filter_too_much}"
 export NUMBIND_SCHEMATHESIS_CA="$DATA_DIR/tls/ca.pem"
 export NUMBIND_SCHEMATHESIS_OSS_SECRET_FILE="$DATA_DIR/secrets/oss-platform.secret"
 export NUMBIND_SCHEMATHESIS_OPERATOR_TOKEN="$OPERATOR_TOKEN"
+MERCHANT_CREDENTIALS="$(sed -n 's/^merchant-credentials=//p' "$DATA_DIR/up.stdout" | head -n 1)"
+[[ -n "$MERCHANT_CREDENTIALS" ]] || { echo "error: numbind up printed no merchant-credentials= line" >&2; exit 1; }
+NUMBIND_SCHEMATHESIS_MERCHANT_TOKEN="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$MERCHANT_CREDENTIALS")"
+export NUMBIND_SCHEMATHESIS_MERCHANT_TOKEN
 status=0
 TRUST=(--request-tls-verify "$DATA_DIR/tls/ca.pem")
 run_schemathesis platform "https://$(listener platform-http)" "${TRUST[@]}" --exclude-path-regex '^/console' || status=1

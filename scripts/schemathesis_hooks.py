@@ -126,6 +126,10 @@ def before_call(context, case):
     token = os.environ.get("NUMBIND_SCHEMATHESIS_OPERATOR_TOKEN")
     if path.startswith("/v1/operator/") and token:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+    # The demo merchant `numbind up` made: the payments API's positive cases call it as that merchant.
+    merchant_token = os.environ.get("NUMBIND_SCHEMATHESIS_MERCHANT_TOKEN")
+    if path.startswith("/v1/payments") and merchant_token:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {merchant_token}"}
     # Set only for the OSS's run: its admin API (every /v1 path but the platform's HMAC ones) wants its token. Given
     # to positive cases only, so that a negative case's own Authorization header is what the OSS sees.
     oss_admin_token = os.environ.get("NUMBIND_SCHEMATHESIS_OSS_ADMIN_TOKEN")

@@ -107,8 +107,10 @@ mod tests {
         }
     }
 
-    /// A platform on a loopback port that answers every request with `body` (one HTTP/1.1 answer per connection).
-    fn platform_answering(body: &'static str) -> String {
+    /// A platform on a loopback port that answers every purchase long-poll with `status`, signed by `key` for the
+    /// terminal, intent and request nonce it reads from the request (one HTTP/1.1 answer per connection).
+    fn platform_answering(key: PlatformSigningKey, status: numbind_wire::api::PurchaseStatus) -> String {
+        use numbind_wire::purchase_status::{PurchaseStatusResponse, PurchaseStatusStatement};
         use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -116,10 +118,28 @@ mod tests {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
+                let (mut line, mut lines) = (String::new(), Vec::new());
                 while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
-                    line.clear();
+                    lines.push(std::mem::take(&mut line));
                 }
+                let path = lines.first().and_then(|first| first.split(' ').nth(1)).unwrap_or_default().to_owned();
+                let segments: Vec<&str> = path.split(['/', '?']).collect();
+                let header = |name: &str| {
+                    lines.iter().find_map(|line| {
+                        let (key, value) = line.split_once(':')?;
+                        key.eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
+                    })
+                };
+                let statement = PurchaseStatusStatement {
+                    terminal_id: numbind_wire::TerminalId::parse(segments.get(3).copied().unwrap_or_default()).unwrap(),
+                    intent_nonce: segments.get(5).copied().unwrap_or_default().to_owned(),
+                    in_reply_to: header("x-numbind-nonce").unwrap_or_default(),
+                    issued_at_unix_seconds: 0,
+                    status: status.clone(),
+                };
+                let body =
+                    serde_json::to_string(&PurchaseStatusResponse { statement: key.sign_purchase_status(&statement) })
+                        .unwrap();
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -134,10 +154,13 @@ mod tests {
     fn a_blocking_purchase_signs_submits_and_follows_the_payment_on_its_current_thread_runtime() {
         let directory = tempfile::tempdir().unwrap();
         let (key, _) = PlatformSigningKey::generate(&SystemRandom::new()).unwrap();
-        let url = platform_answering(
+        let public_key = key.public_key();
+        let succeeded = serde_json::from_str(
             r#"{"payment_id":"pay-1","state":"succeeded","denial_reason":null,"cancellation_reason":null,"confirmation_expires_at_unix_seconds":null,"poll_interval_seconds":1}"#,
-        );
-        let mut config = AgentConfig::new(directory.path(), url, vec![key.public_key()]);
+        )
+        .unwrap();
+        let url = platform_answering(key, succeeded);
+        let mut config = AgentConfig::new(directory.path(), url, vec![public_key]);
         config.request_timeout = std::time::Duration::from_secs(5);
         let agent = BlockingAgent::new(config).unwrap();
         let request = crate::PurchaseRequest {

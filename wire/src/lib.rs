@@ -18,6 +18,7 @@ pub mod free_text;
 pub mod money;
 pub mod msisdn;
 pub mod purchase_intent;
+pub mod purchase_status;
 pub mod record_ids;
 pub mod request_signing;
 pub mod session_handshake;

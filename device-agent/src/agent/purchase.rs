@@ -13,6 +13,7 @@ use crate::error::AgentError;
 use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{ApiErrorCode, PurchaseStatus};
 use numbind_wire::purchase_intent::PurchaseIntent;
+use numbind_wire::purchase_status::PurchaseStatusExpectation;
 use numbind_wire::request_signing::new_nonce;
 use std::future::Future;
 use std::time::Duration;
@@ -131,8 +132,18 @@ impl Agent {
     }
 
     /// One signed status request; a payment the platform does not know yet is one no merchant has submitted.
+    /// The status is acted on only once it verifies: the pinned platform key, this terminal, this intent and the
+    /// nonce of the request just sent.
     async fn purchase_status(&self, intent_nonce: &str, wait: Duration) -> Result<PurchaseStatus, AgentError> {
-        match self.client.purchase_status(intent_nonce, wait).await {
+        let verified = self.client.purchase_status(intent_nonce, wait).await.and_then(|answered| {
+            let expectation = PurchaseStatusExpectation {
+                terminal_id: self.terminal_id(),
+                intent_nonce,
+                in_reply_to: &answered.request_nonce,
+            };
+            Ok(self.pinned_keys.verify_purchase_status(&answered.body.statement, expectation)?)
+        });
+        match verified {
             Err(error) if error.api_code() == Some(ApiErrorCode::PaymentNotFound) => Ok(PurchaseStatus {
                 payment_id: None,
                 state: None,

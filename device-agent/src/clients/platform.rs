@@ -7,8 +7,9 @@ use crate::store::session::StoredSession;
 use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::{
     AcknowledgementRequest, ActivationOutcomeResponse, ActivationResponse, BindingCheckResponse, BindingStatusResponse,
-    ErrorBody, PurchaseStatus, RegisterTerminalRequest, RegisterTerminalResponse,
+    ErrorBody, RegisterTerminalRequest, RegisterTerminalResponse,
 };
+use numbind_wire::purchase_status::PurchaseStatusResponse;
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
 };
@@ -181,12 +182,12 @@ impl PlatformClient {
         &self,
         intent_nonce: &str,
         wait: Duration,
-    ) -> Result<PurchaseStatus, AgentError> {
+    ) -> Result<Answered<PurchaseStatusResponse>, AgentError> {
         if !is_safe_path_segment(intent_nonce) {
             return Err(AgentError::MalformedIntentNonce);
         }
         let path = format!("{}/purchases/{intent_nonce}?wait_seconds={}", self.terminal_path(), wait.as_secs());
-        parse_success(self.send(Method::GET, &path, Vec::new(), wait, None).await?).map(|answered| answered.body)
+        parse_success(self.send(Method::GET, &path, Vec::new(), wait, None).await?)
     }
 
     /// `POST /v1/terminals/{id}/reset`: the factory reset, answered with a signed status.

@@ -1,6 +1,7 @@
 //! The Chinese SMS of payments: the confirmation request, the charge receipt and the refund receipt, with the
 //! time in China's local time (UTC+8).
 
+use numbind_process::clock::{CivilDateTime, CHINA_STANDARD_TIME_OFFSET_SECONDS};
 use numbind_wire::{Amount, Currency};
 
 /// What a payment SMS names.
@@ -51,24 +52,8 @@ pub(crate) fn refund_receipt(facts: &PaymentSmsFacts<'_>, refund_id: &str, refun
 
 /// `2026-12-07 13:15` in UTC+8.
 pub(crate) fn beijing_time(unix_seconds: i64) -> String {
-    let local = unix_seconds.saturating_add(8 * 3600);
-    let (days, seconds_of_day) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", seconds_of_day / 3600, seconds_of_day % 3600 / 60)
-}
-
-/// Howard Hinnant's days-to-civil: the proleptic Gregorian date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let at = CivilDateTime::at(unix_seconds, CHINA_STANDARD_TIME_OFFSET_SECONDS);
+    format!("{} {:02}:{:02}", at.date_text(), at.hour, at.minute)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `GET /v1/terminals/{terminal_id}/purchases/{intent_nonce}?wait_seconds=N`: a box follows the payment made from
 //! its intent, long-polled like an activation (the same waiters and poll pacing); `payment_id: null` until a
-//! merchant submits the intent.
+//! merchant submits the intent. The status is signed with the platform's key, naming the terminal, the intent and
+//! the request's nonce, as everything a box acts on is.
 
 use super::activations::PollQuery;
 use super::terminal_auth::AuthenticatedTerminal;
@@ -11,6 +12,7 @@ use axum::extract::State;
 use axum::Json;
 use numbind_process::http_api::{ApiPath, ApiQuery};
 use numbind_wire::api::PurchaseStatus;
+use numbind_wire::purchase_status::{PurchaseStatusResponse, PurchaseStatusStatement};
 use numbind_wire::TerminalId;
 use serde::Deserialize;
 use std::time::Duration;
@@ -45,7 +47,7 @@ pub(super) async fn poll_purchase(
     ApiPath(path): ApiPath<PurchasePath>,
     ApiQuery(query): ApiQuery<PollQuery>,
     terminal: AuthenticatedTerminal,
-) -> Result<Json<PurchaseStatus>, ApiError> {
+) -> Result<Json<PurchaseStatusResponse>, ApiError> {
     let nonce = path.intent_nonce;
     if nonce.is_empty() || nonce.len() > 64 {
         return Err(ApiError::invalid_request("an intent nonce is 16 to 64 characters"));
@@ -70,5 +72,12 @@ pub(super) async fn poll_purchase(
     }
     drop(ticket);
     state.poll_pacing.record_answer(&key, state.now());
-    Ok(Json(status_of(&state, record.as_ref())))
+    let statement = PurchaseStatusStatement {
+        terminal_id: terminal.terminal_id,
+        intent_nonce: nonce,
+        in_reply_to: terminal.nonce,
+        issued_at_unix_seconds: state.now(),
+        status: status_of(&state, record.as_ref()),
+    };
+    Ok(Json(PurchaseStatusResponse { statement: state.signing_key.sign_purchase_status(&statement) }))
 }

@@ -204,6 +204,19 @@ impl TestApp {
     }
 
     /// Verifies an activation answer with the platform's published public key, as a box would.
+    /// A purchase long-poll's answer, verified as a box does (pinned key, this terminal, the intent, the request).
+    pub(crate) fn verify_purchase_status(&self, body: &Value, intent_nonce: &str, in_reply_to: &str) -> Value {
+        let response: numbind_wire::purchase_status::PurchaseStatusResponse =
+            serde_json::from_value(body.clone()).expect("a signed purchase status");
+        let expectation = numbind_wire::purchase_status::PurchaseStatusExpectation {
+            terminal_id: &self.terminal.terminal_id,
+            intent_nonce,
+            in_reply_to,
+        };
+        let status = self.pinned_keys.verify_purchase_status(&response.statement, expectation).unwrap();
+        serde_json::to_value(status).unwrap()
+    }
+
     pub(crate) fn verify_offer(&self, body: &Value, in_reply_to: &str) -> ActivationOffer {
         let response: ActivationResponse = serde_json::from_value(body.clone()).unwrap();
         let expectation =

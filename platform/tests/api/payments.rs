@@ -239,11 +239,13 @@ async fn the_box_follows_its_purchase_by_the_intents_nonce() {
     let token = payments.merchant("demo-films");
     let intent = payments.intent("demo-films", 500);
     let path = payments.app.terminal_path(&format!("/purchases/{}", intent.nonce));
-    let (status, before, _) = payments.app.terminal_call(reqwest::Method::GET, &path, b"").await;
+    let (status, before, nonce) = payments.app.terminal_call(reqwest::Method::GET, &path, b"").await;
+    let before = payments.app.verify_purchase_status(&before, &intent.nonce, &nonce);
     assert_eq!((status, &before["payment_id"]), (200, &Value::Null), "{before}");
     let (_, paid) = payments.pay(&token, "order-0500", &payments.signed(&intent)).await;
     payments.app.clock.advance(std::time::Duration::from_secs(10));
-    let (status, after, _) = payments.app.terminal_call(reqwest::Method::GET, &path, b"").await;
+    let (status, after, nonce) = payments.app.terminal_call(reqwest::Method::GET, &path, b"").await;
+    let after = payments.app.verify_purchase_status(&after, &intent.nonce, &nonce);
     assert_eq!((status, &after["payment_id"], after["state"].as_str()), (200, &paid["payment_id"], Some("succeeded")));
 }
 

@@ -10,7 +10,7 @@
 //! | `POST /v1/payments/{payment_id}/refunds` | merchant (bearer), `Idempotency-Key` | `CreateRefundRequest` → 201 `Refund` |
 //! | `GET /v1/payments/{payment_id}/refunds` | merchant | → `RefundList` |
 //! | `GET /v1/payments/{payment_id}/refunds/remaining-amount` | merchant | → `RemainingRefundableAmount` |
-//! | `GET /v1/terminals/{id}/purchases/{intent_nonce}?wait_seconds=N` | agent (signed) | → `PurchaseStatus` (long-poll) |
+//! | `GET /v1/terminals/{id}/purchases/{intent_nonce}?wait_seconds=N` | agent (signed) | → `PurchaseStatusResponse`: a `PurchaseStatus` signed by the platform (`purchase_status`), long-poll |
 
 use crate::money::{Amount, Currency};
 use crate::purchase_intent::{ItemDescription, ItemId, MerchantId, SignedPurchaseIntent};
@@ -204,7 +204,8 @@ pub struct RemainingRefundableAmount {
     pub currency: Currency,
 }
 
-/// What a box learns about its own purchase (by the intent's nonce), long-polled like an activation.
+/// What a box learns about its own purchase (by the intent's nonce), long-polled like an activation; it travels
+/// signed (`purchase_status::PurchaseStatusStatement`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseStatus {
     /// `None` while no merchant has submitted the intent yet.
