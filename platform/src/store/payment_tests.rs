@@ -155,3 +155,19 @@ fn a_window_that_closed_expires_the_payment() {
     assert_eq!(expired[0].payment.state, PaymentState::Expired);
     assert!(store.expire_overdue_confirmations(500, 10).unwrap().is_empty(), "expired once");
 }
+
+#[test]
+fn a_confirmation_number_is_not_kept_once_its_sms_is_delivered() {
+    let (store, terminal_id) = bound_store();
+    let key = ConfirmationKey::from_secret(&[9; 32]);
+    let sms_text = "【numbind】回复 Y 123456 确认支付 ¥50.00".to_owned();
+    let confirmation = NewConfirmation { tag: key.tag("pay-2", "123456"), expires_at: 400, sms_text };
+    created(&store, &new_payment(&terminal_id, "pay-2", Some(confirmation)));
+    let number = Msisdn::parse(NUMBER).unwrap();
+    let queued = store.notifications_to(&number).unwrap();
+    let sms = queued.iter().find(|sms| sms.text.contains("123456")).expect("the confirmation sms is queued");
+    store.mark_notification_delivered(&sms.outbox_id, "smsc-1", 120).unwrap();
+    let delivered = store.notifications_to(&number).unwrap();
+    assert!(delivered.iter().all(|sms| !sms.text.contains("123456")), "{delivered:?}");
+    assert!(delivered.iter().any(|sms| sms.text == crate::store::tables::outbox::REDACTED_TEXT));
+}

@@ -5,7 +5,7 @@ use super::payment_effects::{audit_payment, record_settled_payment, settle_payme
 use super::tables::billing_outbox::{enqueue_billing, mark_billing_delivered, BillingKind};
 use super::tables::bindings::active_binding_in;
 use super::tables::idempotency_keys::{remember_key, remembered_key};
-use super::tables::outbox::enqueue_notification;
+use super::tables::outbox::enqueue_secret_notification;
 use super::tables::payments::{find_payment_in, insert_payment, payment_of_intent_in, PaymentRecord};
 use super::{Store, StoreError};
 use numbind_wire::api::{ChargeRequest, Payment, PaymentDenialReason, PaymentState};
@@ -155,7 +155,7 @@ impl Store {
                     enqueue_billing(transaction, record.payment.payment_id.as_str(), BillingKind::Charge, now)?
                 }
                 (PaymentState::PendingConfirmation, Some(msisdn), Some(confirmation)) => {
-                    enqueue_notification(transaction, msisdn, &confirmation.sms_text, now)?;
+                    enqueue_secret_notification(transaction, msisdn, &confirmation.sms_text, now)?;
                 }
                 _ => record_settled_payment(transaction, actor, &record, now)?,
             }

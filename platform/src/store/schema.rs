@@ -269,6 +269,11 @@ CREATE TABLE merchant_events (
 CREATE UNIQUE INDEX merchant_events_in_order ON merchant_events(merchant_id, sequence);
 CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 "#,
+    // An SMS whose text holds a secret (a payment's confirmation number) keeps it only until the SMS centre took it.
+    r#"
+ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
+    CHECK (redact_when_delivered IN (0, 1));
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

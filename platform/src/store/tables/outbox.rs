@@ -24,13 +24,38 @@ pub(in crate::store) fn enqueue_notification(
     text: &str,
     now: i64,
 ) -> Result<String, StoreError> {
+    insert_notification(connection, destination, text, false, now)
+}
+
+/// Queues an SMS whose text holds a secret (a payment's confirmation number): once the SMS centre has taken it,
+/// the stored text is replaced by [`REDACTED_TEXT`], so the database keeps no usable confirmation number.
+pub(in crate::store) fn enqueue_secret_notification(
+    connection: &rusqlite::Connection,
+    destination: &Msisdn,
+    text: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    insert_notification(connection, destination, text, true, now)
+}
+
+/// What a delivered secret-bearing SMS's text becomes.
+pub(crate) const REDACTED_TEXT: &str = "(delivered; its confirmation number is not kept)";
+
+fn insert_notification(
+    connection: &rusqlite::Connection,
+    destination: &Msisdn,
+    text: &str,
+    redact_when_delivered: bool,
+    now: i64,
+) -> Result<String, StoreError> {
     let outbox_id = new_outbox_id(&SystemRandom::new()).map_err(|_| StoreError::RandomSourceFailed)?;
     connection
         .prepare_cached(
-            "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4)",
+            "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at,
+                 redact_when_delivered)
+         VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5)",
         )?
-        .execute(params![outbox_id, destination.as_digits(), text, now])?;
+        .execute(params![outbox_id, destination.as_digits(), text, now, redact_when_delivered])?;
     Ok(outbox_id)
 }
 
@@ -93,10 +118,11 @@ impl Store {
         self.in_transaction(|connection| {
             connection
                 .prepare_cached(
-                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1
+                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1,
+                     text = CASE WHEN redact_when_delivered = 1 THEN ?4 ELSE text END
                  WHERE outbox_id = ?1",
                 )?
-                .execute(params![outbox_id, smsc_message_id, now])?;
+                .execute(params![outbox_id, smsc_message_id, now, REDACTED_TEXT])?;
             Ok(())
         })
     }
