@@ -139,7 +139,7 @@ async fn every_purchase_is_charged_once_and_receipted_once_through_crashes_and_d
 /// Prepaid and postpaid subscribers, with limits that refuse nothing in this batch (no interval between charges).
 async fn add_subscribers(system: &System) {
     for index in 0..BOXES {
-        let plan = if index % 2 == 0 { "prepaid" } else { "postpaid" };
+        let plan = if index.is_multiple_of(2) { "prepaid" } else { "postpaid" };
         let body = serde_json::json!({
             "msisdn": msisdn_of(index), "status": "active", "plan": plan, "device_limit": 1,
             "balance_fen": if plan == "prepaid" { PREPAID_BALANCE_FEN } else { 0 }
@@ -270,7 +270,7 @@ async fn one_box(world: Arc<World>, index: usize, agent: Agent, seed: u64) -> Ve
 }
 
 async fn one_purchase(world: &World, index: usize, number: usize, agent: &Agent, rng: &mut Rng) -> Purchase {
-    let two_step = (index + number) % 3 == 0;
+    let two_step = (index + number).is_multiple_of(3);
     let amount_fen = if two_step { THRESHOLD_FEN + rng.below(7_000) as i64 } else { 100 + rng.below(2_900) as i64 };
     // The description is unique, so that the phone finds this purchase's confirmation SMS among the others.
     let description = format!("影片{index}-{number}");
@@ -623,7 +623,7 @@ async fn check_the_outcome(system: &System, world: &World, purchases: &[Purchase
     assert_eq!(platform_total, oss_total, "2. the platform's succeeded total and the OSS's charged total differ");
 
     // Prepaid numbers were debited exactly what they paid.
-    for index in (0..BOXES).filter(|index| index % 2 == 0) {
+    for index in (0..BOXES).filter(|index| index.is_multiple_of(2)) {
         let paid: i64 =
             purchases.iter().filter(|purchase| purchase.box_index == index).map(|purchase| purchase.amount_fen).sum();
         let url = format!("{}/v1/subscribers/{}", system.oss_url, msisdn_of(index));
