@@ -61,7 +61,6 @@ struct World {
     merchant_id: MerchantId,
     merchant_token: String,
     deadline: Instant,
-    started: AtomicUsize,
     finished: AtomicUsize,
     /// Merchant calls sent and not yet answered.
     submitting: AtomicUsize,
@@ -107,7 +106,6 @@ async fn every_purchase_is_charged_once_and_receipted_once_through_crashes_and_d
         merchant_id,
         merchant_token,
         deadline: Instant::now() + BATCH_TIMEOUT,
-        started: AtomicUsize::new(0),
         finished: AtomicUsize::new(0),
         submitting: AtomicUsize::new(0),
         awaiting_sms: AtomicUsize::new(0),
@@ -262,7 +260,6 @@ async fn one_box(world: Arc<World>, index: usize, agent: Agent, seed: u64) -> Ve
     let mut rng = Rng(seed);
     let mut purchases = Vec::new();
     for number in 0..PURCHASES_PER_BOX {
-        world.started.fetch_add(1, Ordering::SeqCst);
         purchases.push(one_purchase(&world, index, number, &agent, &mut rng).await);
         world.finished.fetch_add(1, Ordering::SeqCst);
     }
