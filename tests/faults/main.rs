@@ -12,3 +12,4 @@ mod helpers;
 #[path = "../e2e/launch.rs"]
 mod launch;
 mod ledger;
+mod purchase_batch;
