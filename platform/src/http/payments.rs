@@ -126,6 +126,15 @@ pub(super) async fn create_payment(
     let idempotency_key = required_idempotency_key(&request)?;
     let body: CreatePaymentRequest = parse_json_body(&request.body)?;
     check_reference_code(&body.reference_code).map_err(ApiError::invalid_request)?;
+    // A repeated key answers its original payment first: a retry after the intent's freshness window (a long outage)
+    // must not turn into `purchase_intent_stale`.
+    let (merchant_id, key, hash) =
+        (request.merchant.merchant_id.clone(), idempotency_key.clone(), body_hash(&request.body));
+    match state.store.call(move |store| store.repeated_payment_key(&merchant_id, &key, &hash)).await? {
+        Some(CreatePaymentOutcome::Repeated(record)) => return Ok((StatusCode::CREATED, Json(record.payment))),
+        Some(CreatePaymentOutcome::KeyReused) => return Err(ApiError::IdempotencyKeyReused),
+        _ => {}
+    }
     let intent = verified_intent(&state, &request, &body).await?;
     let payment_id =
         new_payment_id(&state.random).map_err(|_| ApiError::Internal(crate::store::StoreError::RandomSourceFailed))?;

@@ -125,20 +125,45 @@ fn first_state(
     record
 }
 
+/// What a merchant's `Idempotency-Key` was used for before: nothing, the same body (its payment), or another body.
+fn repeated_key(
+    transaction: &rusqlite::Connection,
+    key: (&str, &str, &str),
+    body_hash: &[u8],
+) -> Result<Option<CreatePaymentOutcome>, StoreError> {
+    let Some(remembered) = remembered_key(transaction, key)? else {
+        return Ok(None);
+    };
+    if remembered.body_hash != body_hash {
+        return Ok(Some(CreatePaymentOutcome::KeyReused));
+    }
+    let payment_id =
+        PaymentId::parse(&remembered.record_id).map_err(|_| StoreError::MalformedRow("idempotency_keys.record_id"))?;
+    let record = find_payment_in(transaction, &payment_id)?.ok_or(StoreError::MalformedRow("payments"))?;
+    Ok(Some(CreatePaymentOutcome::Repeated(record)))
+}
+
 impl Store {
+    /// The answer to a merchant's repeated `Idempotency-Key`, before anything else is checked: a retry long after
+    /// the box signed (past the intent's freshness window) still gets its original payment. `None` for a new key.
+    pub fn repeated_payment_key(
+        &self,
+        merchant_id: &MerchantId,
+        idempotency_key: &str,
+        body_hash: &[u8],
+    ) -> Result<Option<CreatePaymentOutcome>, StoreError> {
+        self.read(|connection| {
+            repeated_key(connection, (merchant_id.as_str(), PAYMENT_SCOPE, idempotency_key), body_hash)
+        })
+    }
+
     /// Creates a payment in one transaction: idempotency key, intent used once, binding, first state, charge or
     /// confirmation SMS queued, audited.
     pub fn create_payment(&self, request: &NewPayment, now: i64) -> Result<CreatePaymentOutcome, StoreError> {
         self.in_transaction(|transaction| {
             let key = (request.merchant_id.as_str(), PAYMENT_SCOPE, request.idempotency_key.as_str());
-            if let Some(remembered) = remembered_key(transaction, key)? {
-                if remembered.body_hash != request.body_hash {
-                    return Ok(CreatePaymentOutcome::KeyReused);
-                }
-                let payment_id = PaymentId::parse(&remembered.record_id)
-                    .map_err(|_| StoreError::MalformedRow("idempotency_keys.record_id"))?;
-                let record = find_payment_in(transaction, &payment_id)?.ok_or(StoreError::MalformedRow("payments"))?;
-                return Ok(CreatePaymentOutcome::Repeated(record));
+            if let Some(repeated) = repeated_key(transaction, key, &request.body_hash)? {
+                return Ok(repeated);
             }
             let intent = &request.intent;
             if payment_of_intent_in(transaction, &intent.terminal_id, &intent.nonce)?.is_some() {

@@ -40,6 +40,20 @@ async fn no_charge_is_applied_twice_when_the_merchant_retries_with_the_same_key(
 }
 
 #[tokio::test]
+async fn a_retry_long_after_the_box_signed_still_answers_the_original_payment() {
+    let payments = spawn_payment_app().await;
+    let token = payments.merchant("demo-films");
+    let signed = payments.signed(&payments.intent("demo-films", 500));
+    let (first_status, first) = payments.pay(&token, "order-0042", &signed).await;
+    // Past the intent's freshness window (10 minutes): a new payment from it would be stale, a retry is not new.
+    payments.app.clock.advance(std::time::Duration::from_secs(3600));
+    let (again_status, again) = payments.pay(&token, "order-0042", &signed).await;
+    assert_eq!((first_status, again_status), (201, 201), "{again}");
+    assert_eq!(first["payment_id"], again["payment_id"], "the same key and body answer the same payment");
+    assert_eq!((payments.payment_count(), payments.charges_applied()), (1, 1));
+}
+
+#[tokio::test]
 async fn a_merchant_cannot_charge_a_box_that_did_not_sign() {
     let payments = spawn_payment_app().await;
     let token = payments.merchant("demo-films");
