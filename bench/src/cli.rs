@@ -11,9 +11,10 @@ pub struct Args {
     /// Smoke run for CI: small counts and short measurements (checks the bench works, not the targets).
     #[arg(long, env = "NUMBIND_BENCH_QUICK")]
     pub quick: bool,
-    /// Scenarios to run, comma-separated: 1 boot storm, 2 activations, 3 waiting boxes, 4 SMS centre, 5 agent.
-    #[arg(long, env = "NUMBIND_BENCH_SCENARIOS", value_delimiter = ',', default_value = "1,2,3,4,5",
-          value_parser = clap::value_parser!(u8).range(1..=5))]
+    /// Scenarios to run, comma-separated: 1 boot storm, 2 activations, 3 waiting boxes, 4 SMS centre, 5 agent,
+    /// 6 purchases.
+    #[arg(long, env = "NUMBIND_BENCH_SCENARIOS", value_delimiter = ',', default_value = "1,2,3,4,5,6",
+          value_parser = clap::value_parser!(u8).range(1..=6))]
     pub scenarios: Vec<u8>,
     /// Repeats per scenario (baseline and numbind alternate within each repeat).
     #[arg(long, env = "NUMBIND_BENCH_REPEATS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]

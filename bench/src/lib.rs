@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub struct BenchOptions {
     /// Smoke run: small counts, short measurements (checks the bench works, not the targets).
     pub quick: bool,
-    /// Scenario numbers 1 to 5.
+    /// Scenario numbers 1 to 6.
     pub scenarios: Vec<u8>,
     pub repeats: usize,
     /// Where temporary databases and state directories go (the disk being measured).
@@ -40,7 +40,7 @@ impl BenchOptions {
     pub fn new(work_dir: PathBuf) -> BenchOptions {
         BenchOptions {
             quick: false,
-            scenarios: vec![1, 2, 3, 4, 5],
+            scenarios: vec![1, 2, 3, 4, 5, 6],
             repeats: 3,
             work_dir,
             server_binary: None,
@@ -62,6 +62,7 @@ pub async fn run_benchmarks(options: &BenchOptions) -> Report {
             3 => scenarios::waiting_boxes::run(options).await,
             4 => scenarios::smsc_throughput::run(options).await,
             5 => scenarios::agent_footprint::run(options).await,
+            6 => scenarios::purchases::run(options).await,
             other => Err(anyhow::anyhow!("no scenario {other}")),
         };
         match outcome {

@@ -5,15 +5,17 @@
 use crate::http_load::{request_bytes, send_all, Target};
 use anyhow::Context;
 use numbind_process::clock::now_unix_seconds;
-use numbind_wire::activation_offer::OfferExpectation;
-use numbind_wire::api::ActivationResponse;
+use numbind_wire::activation_offer::{ActivationOffer, OfferExpectation};
+use numbind_wire::api::{ActivationResponse, BindingStatusResponse};
 use numbind_wire::request_signing::{
     new_nonce, RequestToSign, TerminalKeyPair, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP,
 };
 use numbind_wire::session_handshake::{OpenSessionResponse, SessionOffer};
 use numbind_wire::statement::PinnedPlatformKeys;
+use numbind_wire::statement::{BindingState, StatementExpectation};
 use numbind_wire::terminal_session::{SessionKey, HEADER_SESSION_TAG, HEADER_SESSION_TICKET};
 use numbind_wire::TerminalId;
+use numbind_wire::{Amount, Currency, ItemDescription, ItemId, MerchantId, PurchaseIntent, SignedPurchaseIntent};
 use ring::rand::SystemRandom;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -130,6 +132,26 @@ impl SimulatedTerminal {
         self.signed_request_with_nonce("POST", &format!("/v1/terminals/{}/activations", self.terminal_id), b"{}")
     }
 
+    /// A purchase intent for `item` at `amount`, signed with the box's terminal key (the box's cost, made here).
+    pub fn sign_purchase_intent(
+        &self,
+        merchant_id: &MerchantId,
+        item: &(ItemId, ItemDescription),
+        amount: Amount,
+    ) -> anyhow::Result<SignedPurchaseIntent> {
+        let intent = PurchaseIntent {
+            terminal_id: self.terminal_id.clone(),
+            merchant_id: merchant_id.clone(),
+            item_id: item.0.clone(),
+            item_description: item.1.clone(),
+            amount,
+            currency: Currency::Cny,
+            nonce: new_nonce(&self.random)?,
+            signed_at_unix_seconds: now_unix_seconds(),
+        };
+        Ok(self.key_pair.sign_purchase_intent(&intent))
+    }
+
     pub fn long_poll_request(&self, activation_id: &str, wait_seconds: u64) -> Vec<u8> {
         let path =
             format!("/v1/terminals/{}/activations/{activation_id}?wait_seconds={wait_seconds}", self.terminal_id);
@@ -175,6 +197,16 @@ pub async fn activate_all(
     terminals: &[Arc<SimulatedTerminal>],
     pinned: &PinnedPlatformKeys,
 ) -> anyhow::Result<Vec<String>> {
+    let offers = activation_offers_all(address, terminals, pinned).await?;
+    Ok(offers.into_iter().map(|offer| offer.activation_id.to_string()).collect())
+}
+
+/// Asks one activation per terminal; the verified offers (activation ID, the text to send) in the terminals' order.
+pub async fn activation_offers_all(
+    address: SocketAddr,
+    terminals: &[Arc<SimulatedTerminal>],
+    pinned: &PinnedPlatformKeys,
+) -> anyhow::Result<Vec<ActivationOffer>> {
     let (requests, nonces): (Vec<_>, Vec<_>) = terminals.iter().map(|terminal| terminal.activation_request()).unzip();
     let bodies = send_all(address, requests, 32).await.context("activating")?;
     let now = now_unix_seconds();
@@ -186,7 +218,57 @@ pub async fn activate_all(
             let activation: ActivationResponse = serde_json::from_slice(&body).context("activation response")?;
             let expectation =
                 OfferExpectation { terminal_id: &terminal.terminal_id, in_reply_to: &nonce, now_unix_seconds: now };
-            Ok(pinned.verify_offer(&activation.offer, expectation)?.activation_id.to_string())
+            Ok(pinned.verify_offer(&activation.offer, expectation)?)
         })
         .collect()
+}
+
+/// Asks every terminal's binding status (signed, verified as a box verifies it) until each is `bound`; fails
+/// after `timeout`.
+pub async fn wait_until_bound_all(
+    address: SocketAddr,
+    terminals: &[Arc<SimulatedTerminal>],
+    pinned: &PinnedPlatformKeys,
+    timeout: std::time::Duration,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut waiting: Vec<Arc<SimulatedTerminal>> = terminals.to_vec();
+    while !waiting.is_empty() {
+        let (requests, nonces): (Vec<_>, Vec<_>) = waiting
+            .iter()
+            .map(|terminal| {
+                terminal.signed_request_with_nonce(
+                    "GET",
+                    &format!("/v1/terminals/{}/binding", terminal.terminal_id),
+                    b"",
+                )
+            })
+            .unzip();
+        let bodies = send_all(address, requests, 32).await.context("binding status")?;
+        let now = now_unix_seconds();
+        let mut still = Vec::new();
+        for ((terminal, nonce), body) in waiting.into_iter().zip(nonces).zip(bodies) {
+            let response: BindingStatusResponse = serde_json::from_slice(&body).context("binding status response")?;
+            let expectation = StatementExpectation {
+                terminal_id: &terminal.terminal_id,
+                activation_id: None,
+                in_reply_to: Some(&nonce),
+                now_unix_seconds: now,
+            };
+            if pinned.verify_for(&response.statement, expectation)?.state != BindingState::Bound {
+                still.push(terminal);
+            }
+        }
+        waiting = still;
+        if waiting.is_empty() {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{} terminal(s) not bound within {timeout:?}",
+            waiting.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(())
 }

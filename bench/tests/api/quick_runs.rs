@@ -67,3 +67,19 @@ async fn a_missing_agent_binary_is_reported_as_an_error_not_a_panic() {
     assert!(report.scenarios[0].error.as_deref().unwrap_or_default().contains("does not exist"));
     assert!(!report.scenarios[0].met);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_purchases_run_charges_every_signed_intent_once_and_reports_errors() {
+    let (options, directory) = quick_options(&[6]);
+    let report = run_benchmarks(&options).await;
+    assert_eq!(report.scenarios.len(), 1);
+    let purchases = &report.scenarios[0];
+    assert!(purchases.error.is_none(), "purchases failed: {:?}", purchases.error);
+    assert_eq!((purchases.scenario, purchases.unit.as_str()), (6, "charges/s"));
+    let figures = &purchases.repeats[0];
+    assert!(figures.numbind > 0.0 && figures.baseline > 0.0, "{purchases:?}");
+    assert_eq!(figures.extra["errors"], 0.0, "every purchase answers succeeded: {purchases:?}");
+    assert!(figures.extra["p99_ms"] > 0.0, "{purchases:?}");
+    let (_, markdown_path) = write_report(&report, directory.path()).unwrap();
+    assert!(std::fs::read_to_string(markdown_path).unwrap().contains("| 6 | purchases end to end"));
+}

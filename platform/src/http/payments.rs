@@ -174,9 +174,14 @@ async fn after_creation(state: &AppState, record: PaymentRecord) -> Result<Payme
     else {
         return Ok(record);
     };
-    if let Err(error) = attempt_charge(state, client, &payment_id).await {
-        tracing::warn!(%payment_id, error = %error, "inline charge unanswered: the billing worker retries");
-        state.billing_outbox_changed.notify_one();
+    match attempt_charge(state, client, &payment_id).await {
+        // The payment as the attempt committed it: no second read.
+        Ok(Some(recorded)) => return Ok(recorded),
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%payment_id, error = %error, "inline charge unanswered: the billing worker retries");
+            state.billing_outbox_changed.notify_one();
+        }
     }
     Ok(state.store.call(move |store| store.find_payment(&payment_id)).await?.unwrap_or(record))
 }

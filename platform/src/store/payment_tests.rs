@@ -123,7 +123,15 @@ fn unbinding_cancels_the_payments_waiting_for_confirmation_and_no_charge_goes_ou
     let pending = created(&store, &new_payment(&terminal_id, "pay-2", Some(confirmation)));
     assert_eq!(pending.payment.state, PaymentState::PendingConfirmation);
     let processing = created(&store, &new_payment(&terminal_id, "pay-3", None));
+    let ready = store.ready_charge(&processing.payment.payment_id).unwrap().expect("a bound box's charge is ready");
+    assert_eq!(ready.payment_id, processing.payment.payment_id);
     store.unbind_by_operator(&terminal_id, "alice", "user asked", 150).unwrap().unwrap();
+    assert_eq!(
+        store.ready_charge(&processing.payment.payment_id).unwrap(),
+        None,
+        "read without the writer, a charge never goes out for an unbound box: charge_to_send decides"
+    );
+    assert_eq!(store.ready_charge(&pending.payment.payment_id).unwrap(), None, "a pending payment is not charged");
     let after = store.find_payment(&pending.payment.payment_id).unwrap().unwrap();
     assert_eq!(
         (after.payment.state, after.payment.cancellation_reason),

@@ -190,6 +190,23 @@ impl Store {
 
     /// The charge to send for a queued payment: `None` when it needs none any more (settled, or its box was unbound
     /// meanwhile: then it is denied `not_bound` here, and no charge is ever sent for it).
+    /// The charge to send for a payment that is processing and whose box is still bound as when it was created,
+    /// read from the committed data; `None` when [`Store::charge_to_send`] has something to write (a payment no
+    /// longer processing, or a box unbound since). Sending what this reads is what `charge_to_send` would send: it
+    /// writes nothing in that case, and the OSS call happens after either transaction anyway. Read so that the
+    /// common case takes no place in the writer's batch and waits for no commit.
+    pub fn ready_charge(&self, payment_id: &PaymentId) -> Result<Option<ChargeRequest>, StoreError> {
+        self.read(|connection| {
+            let Some(record) = find_payment_in(connection, payment_id)? else { return Ok(None) };
+            if record.payment.state != PaymentState::Processing {
+                return Ok(None);
+            }
+            let active = active_binding_in(connection, &record.payment.terminal_id)?;
+            let still_bound = active.is_some_and(|binding| Some(&binding.binding_id) == record.binding_id.as_ref());
+            Ok(charge_request(&record).filter(|_| still_bound))
+        })
+    }
+
     pub fn charge_to_send(&self, payment_id: &PaymentId, now: i64) -> Result<ChargeToSend, StoreError> {
         self.in_transaction(|transaction| {
             let Some(record) = find_payment_in(transaction, payment_id)? else { return Ok(ChargeToSend::Nothing) };

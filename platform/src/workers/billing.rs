@@ -54,24 +54,30 @@ pub(crate) async fn attempt_charge(
     state: &AppState,
     client: &OssClient,
     payment_id: &PaymentId,
-) -> Result<(), BillingAttemptError> {
-    let (id, now) = (payment_id.clone(), state.now());
-    let charge = match state.store.call_write(move |store| store.charge_to_send(&id, now)).await? {
-        ChargeToSend::Charge(charge) => charge,
-        ChargeToSend::DeniedNotBound(record) => {
-            announce_payment_change(state, &record);
-            return Ok(());
+) -> Result<Option<PaymentRecord>, BillingAttemptError> {
+    let id = payment_id.clone();
+    let charge = match state.store.call(move |store| store.ready_charge(&id)).await? {
+        Some(charge) => charge,
+        None => {
+            let (id, now) = (payment_id.clone(), state.now());
+            match state.store.call_write(move |store| store.charge_to_send(&id, now)).await? {
+                ChargeToSend::Charge(charge) => charge,
+                ChargeToSend::DeniedNotBound(record) => {
+                    announce_payment_change(state, &record);
+                    return Ok(Some(*record));
+                }
+                ChargeToSend::Nothing => return Ok(None),
+            }
         }
-        ChargeToSend::Nothing => return Ok(()),
     };
     let outcome: ChargeOutcome = client.post(CHARGES_PATH, &charge).await?;
     let (id, now) = (payment_id.clone(), state.now());
     let recorded = state.store.call_write(move |store| store.record_charge_outcome(&id, &outcome, now)).await?;
-    if let Some(recorded) = recorded.filter(|recorded| recorded.changed) {
+    if let Some(recorded) = recorded.as_ref().filter(|recorded| recorded.changed) {
         tracing::info!(%payment_id, state = recorded.record.payment.state.as_str(), "charge answered");
         announce_payment_change(state, &recorded.record);
     }
-    Ok(())
+    Ok(recorded.map(|recorded| recorded.record))
 }
 
 /// Sends a processing refund once and records the answer.
@@ -136,7 +142,7 @@ async fn run_billing_worker(state: AppState, client: OssClient, shutdown: Cancel
 async fn deliver_one(state: &AppState, client: &OssClient, queued: QueuedBilling) {
     let attempt = match queued.kind {
         BillingKind::Charge => match PaymentId::parse(&queued.record_id) {
-            Ok(payment_id) => attempt_charge(state, client, &payment_id).await,
+            Ok(payment_id) => attempt_charge(state, client, &payment_id).await.map(drop),
             Err(_) => Err(BillingAttemptError::MalformedId),
         },
         BillingKind::Refund => match RefundId::parse(&queued.record_id) {
