@@ -8,6 +8,8 @@ pub mod backoff;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "tls")]
+pub mod component_client;
 #[cfg(unix)]
 pub mod data_dir;
 #[cfg(feature = "server")]

@@ -2,12 +2,13 @@
 //! classified as success, a refusal worth telling the user about, or unavailability worth retrying.
 
 use numbind_process::clock::now_unix_seconds;
+use numbind_process::component_client::signed_json_post;
 use numbind_wire::api::{
     ApiErrorCode, ConfirmBindingRequest, ConfirmBindingResponse, ErrorBody, OssUnbindRequest, OssUnbindResponse,
     PaymentConfirmationRequest, PaymentConfirmationResponse, RedeemCodeRequest, RedeemCodeResponse,
     OSS_PAYMENT_CONFIRMATIONS_PATH,
 };
-use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
+use numbind_wire::component_auth::ComponentSecret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
@@ -90,21 +91,8 @@ impl PlatformClient {
         body: &Request,
     ) -> Result<Response, PlatformCallError> {
         let body = serde_json::to_vec(body).map_err(|error| unavailable(format!("encoding the body: {error}")))?;
-        let authorization = ComponentRequest {
-            client: "oss",
-            method: "POST",
-            path_and_query: path,
-            timestamp_unix_seconds: now_unix_seconds(),
-            body: &body,
-        }
-        .authorization(&self.secret);
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+        let caller = ("oss", &self.secret);
+        let response = signed_json_post(&self.http, &self.base_url, path, caller, now_unix_seconds(), body)
             .await
             .map_err(|error| unavailable(format!("sending: {}", numbind_process::error_chain(&error))))?;
         let status = response.status();

@@ -17,6 +17,17 @@ use numbind_wire::api::{BillingRefundOutcome, BillingRefundRequest, ChargeOutcom
 use numbind_wire::Msisdn;
 use std::sync::Arc;
 
+/// Checks the platform's HMAC over this exact request, then reads its body as `T` (`what` names it in the refusal).
+fn platform_request<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    (method, uri, headers): (&Method, &Uri, &HeaderMap),
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    verify_platform_hmac(state, headers, method, uri, body)?;
+    serde_json::from_slice(body).map_err(|error| ApiError::InvalidRequest(format!("malformed {what}: {error}")))
+}
+
 /// Charges the bound number once per payment; a retried call answers the first call's outcome.
 #[tracing::instrument(skip_all)]
 pub(super) async fn charge(
@@ -26,9 +37,7 @@ pub(super) async fn charge(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ChargeOutcome>, ApiError> {
-    verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
-    let request: ChargeRequest = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::InvalidRequest(format!("malformed charge: {error}")))?;
+    let request: ChargeRequest = platform_request(&state, (&method, &uri, &headers), &body, "charge")?;
     let (limits, now_ms) = (state.config.charge_limits, now_unix_millis());
     let payment_id = request.payment_id.clone();
     let outcome = state.store.call(move |store| store.charge(&request, limits, now_ms)).await?;
@@ -46,9 +55,7 @@ pub(super) async fn check_charge(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ChargeOutcome>, ApiError> {
-    verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
-    let request: ChargeRequest = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::InvalidRequest(format!("malformed charge check: {error}")))?;
+    let request: ChargeRequest = platform_request(&state, (&method, &uri, &headers), &body, "charge check")?;
     let (limits, now_ms) = (state.config.charge_limits, now_unix_millis());
     Ok(Json(state.store.call(move |store| store.check_charge(&request, limits, now_ms)).await?))
 }
@@ -62,9 +69,7 @@ pub(super) async fn refund(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<BillingRefundOutcome>, ApiError> {
-    verify_platform_hmac(&state, &headers, &method, &uri, &body)?;
-    let request: BillingRefundRequest = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::InvalidRequest(format!("malformed refund: {error}")))?;
+    let request: BillingRefundRequest = platform_request(&state, (&method, &uri, &headers), &body, "refund")?;
     let (refund_id, payment_id, now_ms) = (request.refund_id.clone(), request.payment_id.clone(), now_unix_millis());
     let outcome = state.store.call(move |store| store.refund(&request, now_ms)).await?;
     tracing::info!(%refund_id, %payment_id, ?outcome, "refund decided");

@@ -3,7 +3,8 @@
 //! audit-checkpoint workers both deliver through it.
 
 use numbind_process::clock::Clock;
-use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
+use numbind_process::component_client::signed_json_post;
+use numbind_wire::component_auth::ComponentSecret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -70,21 +71,9 @@ impl OssClient {
         Answer: DeserializeOwned,
     {
         let body = serde_json::to_vec(request)?;
-        let authorization = ComponentRequest {
-            client: PLATFORM_CLIENT_NAME,
-            method: "POST",
-            path_and_query: path,
-            timestamp_unix_seconds: self.clock.now_unix_seconds(),
-            body: &body,
-        }
-        .authorization(&self.secret);
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+        let caller = (PLATFORM_CLIENT_NAME, &self.secret);
+        let now = self.clock.now_unix_seconds();
+        let response = signed_json_post(&self.http, &self.base_url, path, caller, now, body)
             .await
             .map_err(OssDeliveryError::Transport)?;
         if !response.status().is_success() {
