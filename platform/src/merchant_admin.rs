@@ -61,9 +61,18 @@ pub struct MerchantCredentials {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
-/// Writes `credentials` owner-only to a new file at `path` (never over an existing one).
+/// Writes `credentials` owner-only to a new file at `path` (never over an existing one). A relative `ca_file` (as
+/// given on a command line, relative to the working directory) is written absolute: readers resolve a relative
+/// one next to the credentials file, where `data/tls/ca.pem` would not be found.
 pub fn write_merchant_credentials(path: &Path, credentials: &MerchantCredentials) -> anyhow::Result<()> {
-    let text = serde_json::to_vec_pretty(credentials)?;
+    let mut credentials = credentials.clone();
+    if let Some(ca_file) = credentials.ca_file.as_deref().filter(|ca_file| ca_file.is_relative()) {
+        credentials.ca_file = Some(
+            std::path::absolute(ca_file)
+                .with_context(|| format!("cannot make the CA file path {} absolute", ca_file.display()))?,
+        );
+    }
+    let text = serde_json::to_vec_pretty(&credentials)?;
     numbind_process::data_dir::create_secret_file(path, &text)
         .with_context(|| format!("cannot write the merchant credentials {}", path.display()))
 }
@@ -101,6 +110,22 @@ pub const DEMO_MERCHANT_ID: &str = "demo-films";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credentials_file_names_its_ca_file_absolutely() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("merchant.json");
+        let credentials = MerchantCredentials {
+            merchant_id: "demo-films".to_owned(),
+            token: "nbm_demo-films_x".to_owned(),
+            platform_url: "https://127.0.0.1:8080".to_owned(),
+            ca_file: Some(std::path::PathBuf::from("data/tls/ca.pem")),
+        };
+        write_merchant_credentials(&path, &credentials).unwrap();
+        let written: MerchantCredentials = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let ca_file = written.ca_file.unwrap();
+        assert!(ca_file.is_absolute() && ca_file.ends_with("data/tls/ca.pem"), "{}", ca_file.display());
+    }
 
     #[test]
     fn a_created_merchant_is_listed_once_and_revoked() {

@@ -71,7 +71,10 @@ impl Agent {
         let mut reported: Option<PurchaseProgress> = None;
         loop {
             tokio::time::sleep_until(next_poll_at).await;
-            let status = match self.purchase_status(intent_nonce, self.config.long_poll_wait).await {
+            // The first look answers at once, so that a payment waiting for the phone's `Y` is shown while the user
+            // can still reply; later ones wait for a change.
+            let wait = if reported.is_none() { Duration::ZERO } else { self.config.long_poll_wait };
+            let status = match self.purchase_status(intent_nonce, wait).await {
                 Ok(status) => status,
                 Err(error) if error.is_retryable() => {
                     if error.api_code() == Some(ApiErrorCode::SlowDown) {
