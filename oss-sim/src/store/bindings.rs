@@ -56,6 +56,17 @@ fn binding_from_row(row: &Row<'_>) -> Result<Result<BindingRecord, StoreError>, 
     }))
 }
 
+/// Whether `binding_id` is an active binding of `msisdn`, read on `connection` (inside a charge's transaction).
+pub(super) fn is_active_binding_of(
+    connection: &Connection,
+    binding_id: &str,
+    msisdn: &Msisdn,
+) -> Result<bool, StoreError> {
+    Ok(connection
+        .prepare_cached("SELECT COUNT(*) > 0 FROM bindings WHERE binding_id = ?1 AND msisdn = ?2 AND state = 'active'")?
+        .query_row(params![binding_id, msisdn.as_digits()], |row| row.get(0))?)
+}
+
 /// Revokes the terminal's active binding unless it is `keep_binding_id`; inserts the new one if it is new.
 pub(super) fn record_binding_in(transaction: &Connection, binding: &NewBinding, now_ms: i64) -> Result<(), StoreError> {
     transaction

@@ -191,7 +191,12 @@ fn decide(
     now_ms: i64,
 ) -> Result<ChargeOutcome, StoreError> {
     let now = now_ms.div_euclid(1000);
-    let subscriber = super::subscribers::subscriber_on(connection, &request.msisdn)?;
+    // Only a binding billing holds active pays: a charge that reached the OSS after the box was unbound (the
+    // platform checked before sending, the unbinding raced it) has no payer, and is declined `not_bound`.
+    let binding_active =
+        super::bindings::is_active_binding_of(connection, request.binding_id.as_str(), &request.msisdn)?;
+    let subscriber =
+        if binding_active { super::subscribers::subscriber_on(connection, &request.msisdn)? } else { None };
     let limits = limits.overridden_by(&super::charge_limits::read_limit_override(connection, &request.msisdn)?);
     let spending = spending_of(connection, request, now)?;
     let decision = decide_charge(subscriber.as_ref(), limits, spending, request.amount, request.currency, now);

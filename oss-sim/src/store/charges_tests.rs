@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::charging::LimitOverride;
 use crate::domain::subscriber::{demo_subscribers, Subscriber, SubscriberStatus};
+use crate::store::NewBinding;
 use numbind_wire::api::{BillingRefundOutcome, BillingRefundRequest, RefundDenialReason};
 use numbind_wire::{Amount, BindingId, Currency, ItemDescription, MerchantId, PaymentId, RefundId};
 
@@ -20,7 +21,27 @@ fn store_with(plan: Plan, balance_fen: i64) -> (Store, Msisdn) {
         balance_fen,
     };
     store.insert_subscriber(&subscriber, NOW_MS).unwrap();
+    let binding = NewBinding {
+        binding_id: "b-1".to_owned(),
+        msisdn: msisdn.clone(),
+        terminal_id: numbind_wire::TerminalId::parse("STB-000001").unwrap(),
+        device_model: "Skyworth E900".to_owned(),
+        activation_id: "act-1".to_owned(),
+    };
+    store.write(|transaction| super::super::bindings::record_binding_in(transaction, &binding, NOW_MS)).unwrap();
     (store, msisdn)
+}
+
+#[test]
+fn a_charge_for_a_binding_billing_no_longer_holds_is_declined_not_bound() {
+    let (store, msisdn) = store_with(Plan::Prepaid, 50_00);
+    store
+        .write(|transaction| super::super::bindings::revoke_binding_in(transaction, "b-1", "unbound_by_sms", NOW_MS))
+        .unwrap();
+    let outcome =
+        store.charge(&charge_request(&msisdn, "pay-1", 5_00), ChargeLimits::operator_default(), NOW_MS).unwrap();
+    assert_eq!(outcome, ChargeOutcome::Declined { reason: PaymentDenialReason::NotBound });
+    assert_eq!(balance(&store, &msisdn), 50_00);
 }
 
 fn charge_request(msisdn: &Msisdn, payment_id: &str, amount_fen: i64) -> ChargeRequest {
