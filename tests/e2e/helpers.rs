@@ -263,6 +263,24 @@ impl System {
         self.directory.path().join(name)
     }
 
+    /// `numbind merchant create --name <name>` on this system's platform database, its credentials written to
+    /// `merchant.json` in the test directory: that file's path and the command's output.
+    pub(crate) async fn create_merchant(&self, name: &str, display_name: &str) -> (PathBuf, std::process::Output) {
+        let path = self.path("merchant.json");
+        let output = numbind()
+            .args(["merchant", "create", "--name", name, "--display-name", display_name, "--data-dir"])
+            .arg(self.directory.path())
+            .arg("--credentials-file")
+            .arg(&path)
+            .args(["--platform-url", &self.platform_url])
+            .arg("--ca-file")
+            .arg(&self.ca_file)
+            .output()
+            .await
+            .expect("numbind merchant create");
+        (path, output)
+    }
+
     /// A phone sends an SMS to the short code through the SMS centre's phone API.
     pub(crate) async fn phone_sends(&self, from: &str, text: &str) -> String {
         let response = self

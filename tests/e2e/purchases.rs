@@ -14,18 +14,7 @@ const MERCHANT: &str = "e2e-films";
 
 /// Creates a merchant on the platform's database (`numbind merchant create`), which writes its credentials file.
 async fn merchant_credentials(system: &System) -> PathBuf {
-    let path = system.path("merchant.json");
-    let output = numbind()
-        .args(["merchant", "create", "--name", MERCHANT, "--display-name", "演示影院", "--data-dir"])
-        .arg(system.directory.path())
-        .arg("--credentials-file")
-        .arg(&path)
-        .args(["--platform-url", &system.platform_url])
-        .arg("--ca-file")
-        .arg(&system.ca_file)
-        .output()
-        .await
-        .expect("numbind merchant create");
+    let (path, output) = system.create_merchant(MERCHANT, "演示影院").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(!stdout.contains("nbm_"), "with a credentials file the token is not printed: {stdout}");

@@ -5,7 +5,7 @@
 //! Afterwards every payment is final and succeeded, the platform's ledger equals the OSS's bill lines amount for
 //! amount, nothing was charged twice, and each phone got exactly one receipt per completed charge.
 
-use crate::helpers::{numbind, Component, System, SystemOptions, SHORT_CODE};
+use crate::helpers::{Component, System, SystemOptions, SHORT_CODE};
 use crate::launch::random_u64;
 use numbind_device_agent::{Agent, AgentConfig, AgentEvent, PurchaseOutcome, PurchaseRequest};
 use numbind_wire::api::{CreatePaymentRequest, Payment, PaymentState, IDEMPOTENCY_KEY_HEADER};
@@ -206,18 +206,7 @@ async fn bind_boxes(system: &System) -> Vec<(usize, Agent)> {
 
 /// `numbind merchant create` with a credentials file, read back: the merchant's ID and bearer token.
 async fn merchant_credentials(system: &System) -> (MerchantId, String) {
-    let path = system.path("merchant.json");
-    let output = numbind()
-        .args(["merchant", "create", "--name", MERCHANT, "--display-name", "故障影院", "--data-dir"])
-        .arg(system.directory.path())
-        .arg("--credentials-file")
-        .arg(&path)
-        .args(["--platform-url", &system.platform_url])
-        .arg("--ca-file")
-        .arg(&system.ca_file)
-        .output()
-        .await
-        .expect("numbind merchant create");
+    let (path, output) = system.create_merchant(MERCHANT, "故障影院").await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let credentials: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let merchant_id = MerchantId::parse(credentials["merchant_id"].as_str().unwrap()).unwrap();
