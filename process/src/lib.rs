@@ -19,6 +19,8 @@ pub mod http_server;
 #[cfg(feature = "local-authority")]
 pub mod local_authority;
 pub mod log_file;
+#[cfg(feature = "progress")]
+pub mod progress;
 #[cfg(feature = "tls")]
 pub mod tls;
 
