@@ -57,6 +57,11 @@ pub struct Config {
     pub payment_confirmation_threshold: i64,
     /// How long the bound number has to confirm. Default 5 minutes.
     pub payment_confirmation_ttl: Duration,
+    /// How long a merchant's `Idempotency-Key` is remembered (default 30 days). Within it a retried call answers
+    /// the first call's record; after it the key is forgotten. A forgotten payment key cannot charge twice (the
+    /// box's intent is fresh for 10 minutes and makes one payment); a forgotten refund key can make one more
+    /// refund, never more than what remains refundable.
+    pub idempotency_key_retention: Duration,
     /// Timeout of the one inline charge attempt made while the merchant waits; the billing worker retries after.
     pub inline_charge_timeout: Duration,
     pub clock: Arc<dyn Clock>,
@@ -101,6 +106,7 @@ impl Config {
             payment_confirmation_threshold: 3000,
             payment_confirmation_ttl: Duration::from_secs(5 * 60),
             inline_charge_timeout: Duration::from_secs(2),
+            idempotency_key_retention: Duration::from_secs(30 * 24 * 60 * 60),
             clock: Arc::new(SystemClock),
             tls: None,
             trusted_authorities: None,

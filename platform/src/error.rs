@@ -57,6 +57,8 @@ pub(crate) enum ApiError {
     IdempotencyKeyReused,
     #[error("no such payment")]
     PaymentNotFound,
+    #[error("no such refund of this payment")]
+    RefundNotFound,
     #[error("{0}")]
     PurchaseIntentInvalid(&'static str),
     #[error("the purchase intent was signed more than 10 minutes ago or more than 1 minute ahead: ask the box again")]
@@ -112,6 +114,7 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Forbidden),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
             ApiError::PaymentNotFound => (StatusCode::NOT_FOUND, Code::PaymentNotFound),
+            ApiError::RefundNotFound => (StatusCode::NOT_FOUND, Code::RefundNotFound),
             ApiError::PurchaseIntentInvalid(_) => (StatusCode::FORBIDDEN, Code::PurchaseIntentInvalid),
             ApiError::PurchaseIntentStale => (StatusCode::UNPROCESSABLE_ENTITY, Code::PurchaseIntentStale),
             ApiError::PurchaseIntentUsed => (StatusCode::CONFLICT, Code::PurchaseIntentUsed),

@@ -145,7 +145,8 @@ async fn serve_prepared(
 }
 
 /// Keeps the replay and guessing guards small: nonces whose request timestamps left the window (in memory; no
-/// request that old is accepted) and failed redemptions older than the longest window any limit looks back over.
+/// request that old is accepted) and failed redemptions older than the longest window any limit looks back over;
+/// and forgets merchants' idempotency keys past their retention.
 async fn purge_expired_guard_rows(state: AppState, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -159,6 +160,12 @@ async fn purge_expired_guard_rows(state: AppState, shutdown: CancellationToken) 
         let purged = state.store.call(move |store| store.purge_redemption_failures_before(failure_cutoff)).await;
         if let Err(error) = purged {
             tracing::error!(error = %error, "cannot purge expired replay and guessing guard rows");
+        }
+        let key_cutoff = now - state.settings.idempotency_key_retention.as_secs() as i64;
+        match state.store.call(move |store| store.forget_idempotency_keys_before(key_cutoff)).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "idempotency keys past their retention forgotten"),
+            Err(error) => tracing::error!(error = %error, "cannot forget idempotency keys past their retention"),
         }
     }
 }

@@ -76,6 +76,7 @@ pub(crate) struct Settings {
     pub redemption_limits: RedemptionLimits,
     pub payment_confirmation_threshold: i64,
     pub payment_confirmation_ttl: Duration,
+    pub idempotency_key_retention: Duration,
 }
 
 impl Settings {
@@ -94,6 +95,7 @@ impl Settings {
             activation_rate_window: config.activation_rate_window,
             payment_confirmation_threshold: config.payment_confirmation_threshold,
             payment_confirmation_ttl: config.payment_confirmation_ttl,
+            idempotency_key_retention: config.idempotency_key_retention,
             redemption_limits: RedemptionLimits {
                 max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
                 failed_redemption_window: config.failed_redemption_window,

@@ -51,7 +51,8 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/payments/{payment_id}", get(payments::get_payment))
         .route("/v1/payments/{payment_id}/cancel", post(payments::cancel_payment))
         .route("/v1/payments/{payment_id}/refunds", post(refunds::create_refund).get(payment_lists::list_refunds))
-        .route("/v1/payments/{payment_id}/refunds/remaining-amount", get(payment_lists::remaining_refundable));
+        .route("/v1/payments/{payment_id}/refunds/remaining-amount", get(payment_lists::remaining_refundable))
+        .route("/v1/payments/{payment_id}/refunds/{refund_id}", get(payment_lists::get_refund));
     let oss_routes = Router::new()
         .route("/v1/oss/redemptions", post(oss::redeem_code))
         .route("/v1/oss/confirmations", post(oss::confirm_binding))

@@ -9,8 +9,8 @@ use crate::store::PaymentFilter;
 use axum::extract::State;
 use axum::Json;
 use numbind_process::http_api::{ApiPath, ApiQuery};
-use numbind_wire::api::{PaymentPage, PaymentState, RefundList, RemainingRefundableAmount};
-use numbind_wire::TerminalId;
+use numbind_wire::api::{PaymentPage, PaymentState, Refund, RefundList, RemainingRefundableAmount};
+use numbind_wire::{RefundId, TerminalId};
 use serde::Deserialize;
 
 const MAX_PAGE: usize = 200;
@@ -96,6 +96,32 @@ pub(super) async fn list_refunds(
         })
         .await?;
     Ok(Json(RefundList { refunds: refunds.ok_or(ApiError::PaymentNotFound)? }))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RefundPath {
+    payment_id: String,
+    refund_id: String,
+}
+
+/// `GET /v1/payments/{payment_id}/refunds/{refund_id}`: one refund of the merchant's own payment. Another
+/// merchant's payment is `payment_not_found`; a refund of another payment, or none, `refund_not_found`.
+pub(super) async fn get_refund(
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<RefundPath>,
+    request: MerchantRequest,
+) -> Result<Json<Refund>, ApiError> {
+    let payment_id = path_payment_id(&PaymentPath { payment_id: path.payment_id })?;
+    let refund_id = RefundId::parse(&path.refund_id).map_err(|_| ApiError::RefundNotFound)?;
+    let merchant_id = request.merchant.merchant_id;
+    let refund = state
+        .store
+        .call(move |store| match store.payment_of_merchant(&merchant_id, &payment_id)? {
+            Some(_) => Ok(Some(store.refund_of_payment(&payment_id, &refund_id)?)),
+            None => Ok(None),
+        })
+        .await?;
+    Ok(Json(refund.ok_or(ApiError::PaymentNotFound)?.ok_or(ApiError::RefundNotFound)?))
 }
 
 /// `GET /v1/payments/{payment_id}/refunds/remaining-amount`.

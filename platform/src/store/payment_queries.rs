@@ -2,10 +2,10 @@
 //! keyset paging, refunds and what remains refundable, and a box's purchase by its intent's nonce.
 
 use super::tables::payments::{find_payment_in, payment_of_intent_in, query_payments, PaymentRecord, PAYMENT_COLUMNS};
-use super::tables::refunds::{refunded_or_in_flight, refunds_of_payment_in};
+use super::tables::refunds::{find_refund_in, refunded_or_in_flight, refunds_of_payment_in};
 use super::{Store, StoreError};
 use numbind_wire::api::{PaymentState, Refund};
-use numbind_wire::{MerchantId, PaymentId, TerminalId};
+use numbind_wire::{MerchantId, PaymentId, RefundId, TerminalId};
 use rusqlite::params;
 
 /// What a page of payments is filtered by (every filter optional); `merchant_id` `None` is an operator's search.
@@ -89,6 +89,16 @@ impl Store {
     /// A payment's refunds, oldest first.
     pub fn refunds_of_payment(&self, payment_id: &PaymentId) -> Result<Vec<Refund>, StoreError> {
         self.read(|connection| refunds_of_payment_in(connection, payment_id))
+    }
+
+    /// One refund of a payment; a refund of another payment is `None`, as an unknown one.
+    pub fn refund_of_payment(
+        &self,
+        payment_id: &PaymentId,
+        refund_id: &RefundId,
+    ) -> Result<Option<Refund>, StoreError> {
+        let refund = self.read(|connection| find_refund_in(connection, refund_id))?;
+        Ok(refund.filter(|refund| &refund.payment_id == payment_id))
     }
 
     /// Charged minus refunds succeeded or processing (0 for a payment that did not succeed).

@@ -179,3 +179,21 @@ fn a_confirmation_number_is_not_kept_once_its_sms_is_delivered() {
     assert!(delivered.iter().all(|sms| !sms.text.contains("123456")), "{delivered:?}");
     assert!(delivered.iter().any(|sms| sms.text == crate::store::tables::outbox::REDACTED_TEXT));
 }
+
+#[test]
+fn an_idempotency_key_is_remembered_for_its_retention_and_then_forgotten() {
+    let (store, terminal_id) = bound_store();
+    let request = new_payment(&terminal_id, "pay-000000000000000000000071", None);
+    let record = created(&store, &request);
+    let merchant = request.merchant_id.clone();
+    let remembered = store.repeated_payment_key(&merchant, &request.idempotency_key, &request.body_hash).unwrap();
+    assert!(matches!(remembered, Some(CreatePaymentOutcome::Repeated(ref again)) if again.payment == record.payment));
+    assert_eq!(store.forget_idempotency_keys_before(100).unwrap(), 0, "a key first used at the cutoff is kept");
+    assert_eq!(store.forget_idempotency_keys_before(101).unwrap(), 1);
+    let forgotten = store.repeated_payment_key(&merchant, &request.idempotency_key, &request.body_hash).unwrap();
+    assert!(forgotten.is_none());
+    assert!(
+        matches!(store.create_payment(&request, 200).unwrap(), CreatePaymentOutcome::IntentUsed),
+        "a forgotten key cannot charge the box's intent twice"
+    );
+}

@@ -4,7 +4,7 @@
 use super::payment_effects::{audit_payment, record_settled_payment, settle_payment, Actor, Settlement};
 use super::tables::billing_outbox::{enqueue_billing, mark_billing_delivered, BillingKind};
 use super::tables::bindings::active_binding_in;
-use super::tables::idempotency_keys::{remember_key, remembered_key};
+use super::tables::idempotency_keys::{forget_keys_before, remember_key, remembered_key};
 use super::tables::outbox::enqueue_secret_notification;
 use super::tables::payments::{find_payment_in, insert_payment, payment_of_intent_in, PaymentRecord};
 use super::{Store, StoreError};
@@ -155,6 +155,12 @@ impl Store {
         self.read(|connection| {
             repeated_key(connection, (merchant_id.as_str(), PAYMENT_SCOPE, idempotency_key), body_hash)
         })
+    }
+
+    /// Forgets merchants' idempotency keys (payments' and refunds') first used before `cutoff`: their retention
+    /// is over. Answers how many.
+    pub fn forget_idempotency_keys_before(&self, cutoff: i64) -> Result<usize, StoreError> {
+        self.in_transaction(|connection| forget_keys_before(connection, cutoff))
     }
 
     /// Creates a payment in one transaction: idempotency key, intent used once, binding, first state, charge or

@@ -274,6 +274,10 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
+    // Idempotency keys are forgotten after their retention; the purge finds them by age.
+    r#"
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

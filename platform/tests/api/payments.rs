@@ -243,6 +243,9 @@ async fn refunds_never_exceed_what_remains_and_send_a_receipt() {
     assert_eq!((status, rest["amount"].as_i64()), (201, Some(600)));
     let (_, list) = payments.get(&token, &refunds).await;
     assert_eq!(list["refunds"].as_array().unwrap().len(), 2);
+    let one = format!("{refunds}/{}", refund["refund_id"].as_str().unwrap());
+    let (status, read) = payments.get(&token, &one).await;
+    assert_eq!((status, &read), (200, &refund), "one refund reads as it was answered");
     let sent = payments.app.store.notifications_to(&Msisdn::parse(BOUND_NUMBER).unwrap()).unwrap();
     assert_eq!(sent.iter().filter(|sms| sms.text.contains("已退款")).count(), 2);
 }
@@ -346,4 +349,27 @@ async fn operators_refund_with_a_reason_as_admins_only_and_export_payments_with_
     for kind in ["payment_created", "payment_succeeded", "refund_created", "refund_succeeded"] {
         assert!(kinds.iter().any(|seen| seen == kind), "no {kind} in the audit chain: {kinds:?}");
     }
+}
+
+#[tokio::test]
+async fn a_refund_is_read_only_through_its_own_payment_by_its_own_merchant() {
+    let payments = spawn_payment_app().await;
+    let films = payments.merchant("demo-films");
+    let games = payments.merchant("demo-games");
+    let (_, first) = payments.pay(&films, "order-0410", &payments.signed(&payments.intent("demo-films", 800))).await;
+    let (_, second) = payments.pay(&films, "order-0411", &payments.signed(&payments.intent("demo-films", 300))).await;
+    let first_refunds = format!("/v1/payments/{}/refunds", first["payment_id"].as_str().unwrap());
+    let (status, refund) =
+        payments.post(&films, &first_refunds, "refund-0410", json!({ "amount": 100, "reason": "卡顿" })).await;
+    assert_eq!(status, 201, "{refund}");
+    let refund_id = refund["refund_id"].as_str().unwrap();
+    let through_other_payment = format!("/v1/payments/{}/refunds/{refund_id}", second["payment_id"].as_str().unwrap());
+    let (status, body) = payments.get(&films, &through_other_payment).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("refund_not_found")), "{body}");
+    let (status, body) = payments.get(&games, &format!("{first_refunds}/{refund_id}")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("payment_not_found")), "another merchant learns nothing");
+    let (status, body) = payments.get(&films, &format!("{first_refunds}/ref-000000000000000000000000")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("refund_not_found")));
+    let (status, body) = payments.get(&films, &format!("{first_refunds}/not%20an%20id")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("refund_not_found")), "a malformed ID names no refund");
 }

@@ -79,6 +79,8 @@ pub enum ApiErrorCode {
     /// The first call with this `Idempotency-Key` is still being processed; retry later.
     InProgress,
     PaymentNotFound,
+    /// No refund with this ID belongs to this payment of this merchant.
+    RefundNotFound,
     /// The signed purchase intent is malformed, does not verify with the terminal's key, or is for another merchant.
     PurchaseIntentInvalid,
     /// The signed purchase intent is too old (or from the future); the box signs a new one.

@@ -10,6 +10,7 @@
 //! | `POST /v1/payments/{payment_id}/refunds` | merchant (bearer), `Idempotency-Key` | `CreateRefundRequest` → 201 `Refund` |
 //! | `GET /v1/payments/{payment_id}/refunds` | merchant | → `RefundList` |
 //! | `GET /v1/payments/{payment_id}/refunds/remaining-amount` | merchant | → `RemainingRefundableAmount` |
+//! | `GET /v1/payments/{payment_id}/refunds/{refund_id}` | merchant | → `Refund` |
 //! | `GET /v1/terminals/{id}/purchases/{intent_nonce}?wait_seconds=N` | agent (signed) | → `PurchaseStatusResponse`: a `PurchaseStatus` signed by the platform (`purchase_status`), long-poll |
 
 use crate::money::{Amount, Currency};

@@ -25,6 +25,14 @@ pub(in crate::store) fn remembered_key(
         .optional()?)
 }
 
+/// Forgets keys first used before `cutoff`; answers how many.
+pub(in crate::store) fn forget_keys_before(
+    connection: &rusqlite::Connection,
+    cutoff: i64,
+) -> Result<usize, StoreError> {
+    Ok(connection.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?.execute([cutoff])?)
+}
+
 pub(in crate::store) fn remember_key(
     connection: &rusqlite::Connection,
     (caller, scope, key): (&str, &str, &str),
