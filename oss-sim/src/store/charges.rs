@@ -4,13 +4,14 @@
 //! last of a balance, and a retried call (same `payment_id`) reads the first call's row back instead of charging
 //! again. [`Store::list_charge_records`] reads both ledgers back for operators and reconciliation.
 
+use super::money_rows::{parse_decline_reason, recorded_money_row};
 use super::{Store, StoreError};
 use crate::domain::charging::{decide_charge, local_day, local_month, ChargeLimits, Spending};
 use crate::domain::ledger::ChargeRecord;
 use crate::domain::subscriber::Plan;
 use numbind_wire::api::{ChargeOutcome, ChargeRequest, PaymentDenialReason};
 use numbind_wire::Msisdn;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// Which records an operator asks for; `None` matches all. `month` is the operator's local month (`2026-12`).
 #[derive(Debug, Clone, Default)]
@@ -140,45 +141,16 @@ impl Store {
 }
 
 fn recorded_charge(connection: &Connection, request: &ChargeRequest) -> Result<Option<ChargeOutcome>, StoreError> {
-    let row = connection
-        .prepare_cached(
-            "SELECT msisdn, amount_fen, outcome, decline_reason, bill_line_id, created_at_ms FROM charges \
-             WHERE payment_id = ?1",
-        )?
-        .query_row([request.payment_id.as_str()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<String>>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })
-        .optional()?;
-    let Some((msisdn, amount_fen, outcome, reason, bill_line_id, created_at_ms)) = row else {
-        return Ok(None);
-    };
-    if msisdn != request.msisdn.as_digits() || amount_fen != request.amount.minor_units() {
-        return Err(StoreError::ConflictingRetry);
-    }
-    outcome_from_columns(&outcome, reason, bill_line_id, created_at_ms).map(Some)
-}
-
-fn outcome_from_columns(
-    outcome: &str,
-    reason: Option<String>,
-    bill_line_id: Option<String>,
-    created_at_ms: i64,
-) -> Result<ChargeOutcome, StoreError> {
-    match (outcome, bill_line_id, reason) {
-        ("charged", Some(bill_line_id), _) => {
-            Ok(ChargeOutcome::Charged { bill_line_id, charged_at_unix_seconds: created_at_ms.div_euclid(1000) })
-        }
+    let columns = ("charges", "payment_id", "msisdn");
+    let Some(row) = recorded_money_row(connection, columns, request.payment_id.as_str())? else { return Ok(None) };
+    let row = row.matching(request.msisdn.as_digits(), request.amount.minor_units())?;
+    match (row.outcome.as_str(), row.bill_line_id, row.decline_reason) {
+        ("charged", Some(bill_line_id), _) => Ok(Some(ChargeOutcome::Charged {
+            bill_line_id,
+            charged_at_unix_seconds: row.created_at_ms.div_euclid(1000),
+        })),
         ("declined", _, Some(reason)) => {
-            let reason = serde_json::from_value(serde_json::Value::String(reason))
-                .map_err(|_| StoreError::Corrupt("charge decline reason".to_owned()))?;
-            Ok(ChargeOutcome::Declined { reason })
+            Ok(Some(ChargeOutcome::Declined { reason: parse_decline_reason(reason, "charge decline reason")? }))
         }
         _ => Err(StoreError::Corrupt("charge outcome".to_owned())),
     }

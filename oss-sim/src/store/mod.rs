@@ -6,6 +6,7 @@ mod bindings;
 mod charge_limits;
 mod charges;
 mod inbox;
+mod money_rows;
 mod outbox;
 mod refunds;
 mod subscribers;

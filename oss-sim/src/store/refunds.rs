@@ -2,6 +2,7 @@
 //! more than the charge minus the refunds already made.
 
 use super::charges::{debit_prepaid_balance, new_bill_line_id};
+use super::money_rows::{parse_decline_reason, recorded_money_row};
 use super::{Store, StoreError};
 use numbind_wire::api::{BillingRefundOutcome, BillingRefundRequest, RefundDenialReason};
 use numbind_wire::Msisdn;
@@ -59,37 +60,16 @@ fn recorded_refund(
     connection: &Connection,
     request: &BillingRefundRequest,
 ) -> Result<Option<BillingRefundOutcome>, StoreError> {
-    let row = connection
-        .prepare_cached(
-            "SELECT payment_id, amount_fen, outcome, decline_reason, bill_line_id, created_at_ms FROM refunds \
-             WHERE refund_id = ?1",
-        )?
-        .query_row([request.refund_id.as_str()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<String>>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })
-        .optional()?;
-    let Some((payment_id, amount_fen, outcome, reason, bill_line_id, created_at_ms)) = row else {
-        return Ok(None);
-    };
-    if payment_id != request.payment_id.as_str() || amount_fen != request.amount.minor_units() {
-        return Err(StoreError::ConflictingRetry);
-    }
-    match (outcome.as_str(), bill_line_id, reason) {
+    let columns = ("refunds", "refund_id", "payment_id");
+    let Some(row) = recorded_money_row(connection, columns, request.refund_id.as_str())? else { return Ok(None) };
+    let row = row.matching(request.payment_id.as_str(), request.amount.minor_units())?;
+    match (row.outcome.as_str(), row.bill_line_id, row.decline_reason) {
         ("refunded", Some(bill_line_id), _) => Ok(Some(BillingRefundOutcome::Refunded {
             bill_line_id,
-            refunded_at_unix_seconds: created_at_ms.div_euclid(1000),
+            refunded_at_unix_seconds: row.created_at_ms.div_euclid(1000),
         })),
         ("declined", _, Some(reason)) => {
-            let reason = serde_json::from_value(serde_json::Value::String(reason))
-                .map_err(|_| StoreError::Corrupt("refund decline reason".to_owned()))?;
-            Ok(Some(BillingRefundOutcome::Declined { reason }))
+            Ok(Some(BillingRefundOutcome::Declined { reason: parse_decline_reason(reason, "refund decline reason")? }))
         }
         _ => Err(StoreError::Corrupt("refund outcome".to_owned())),
     }
