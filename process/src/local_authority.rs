@@ -225,7 +225,7 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), LocalAutho
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::{client_config, ServerTls};
+    use crate::tls::{client_config, web_client_config, ServerTls};
 
     #[test]
     fn a_new_authority_and_its_service_certificates_load_and_a_second_call_keeps_them() {
@@ -259,7 +259,12 @@ mod tests {
 
     /// A TLS handshake over an in-memory pipe: the client trusts `authority_file` only.
     async fn handshake(server: &ServerTls, authority_file: &Path) -> Result<(), std::io::Error> {
-        let connector = crate::tls::TlsConnector::from(std::sync::Arc::new(client_config(authority_file).unwrap()));
+        handshake_with(server, client_config(authority_file).unwrap()).await
+    }
+
+    /// A TLS handshake over an in-memory pipe with the client configured by `client`.
+    async fn handshake_with(server: &ServerTls, client: rustls::ClientConfig) -> Result<(), std::io::Error> {
+        let connector = crate::tls::TlsConnector::from(std::sync::Arc::new(client));
         let (client_side, server_side) = tokio::io::duplex(64 * 1024);
         let name = crate::tls::server_name("127.0.0.1").unwrap();
         // Both ends are driven together and dropped together, so neither writes to a pipe the other closed.
@@ -330,5 +335,17 @@ mod tests {
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
         let outcome = ServerTls::load(files.service("platform"));
         assert!(matches!(outcome, Err(crate::tls::TlsError::KeyReadableByOthers { mode: 0o644, .. })));
+    }
+
+    #[tokio::test]
+    async fn the_web_client_trusts_the_public_roots_and_the_operators_authority_only_when_given() {
+        let directory = tempfile::tempdir().unwrap();
+        let files = ensure_local_authority(directory.path(), &["platform"], &loopback_hosts()).unwrap();
+        let server = ServerTls::load(files.service("platform")).unwrap();
+        let with_operator_authority = web_client_config(Some(&files.authority_certificate())).unwrap();
+        handshake_with(&server, with_operator_authority).await.unwrap();
+        let public_only = web_client_config(None).unwrap();
+        assert!(handshake_with(&server, public_only).await.is_err(), "a private authority is not a public root");
+        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100, "Mozilla's root set is built in");
     }
 }

@@ -206,6 +206,30 @@ pub fn http_client_builder(authorities_file: Option<&Path>) -> Result<reqwest::C
     }
 }
 
+/// An HTTP client for endpoints on the public internet (merchants' webhooks): it trusts the Web PKI's roots
+/// (Mozilla's set, built in, so the answer does not depend on the host's certificate store) and, when given, the
+/// authorities in `authorities_file` (a merchant inside the operator's network, or a test).
+pub fn web_http_client_builder(authorities_file: Option<&Path>) -> Result<reqwest::ClientBuilder, TlsError> {
+    let builder = reqwest::Client::builder().tls_built_in_root_certs(false);
+    Ok(builder.use_preconfigured_tls(web_client_config(authorities_file)?))
+}
+
+/// The TLS configuration of [`web_http_client_builder`].
+pub fn web_client_config(authorities_file: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(path) = authorities_file {
+        for certificate in read_certificates(path)? {
+            roots.add(certificate).map_err(|source| TlsError::Authority { path: path.to_owned(), source })?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|source| TlsError::Authority { path: authorities_file.unwrap_or(Path::new("")).to_owned(), source })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
 /// The name a client checks the server's certificate against: a DNS name or an IP address.
 pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
     let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -24,7 +24,9 @@ pub(crate) fn spawn_merchant_event_worker(
     state: &AppState,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let http = numbind_process::tls::http_client_builder(config.trusted_authorities.as_deref())?
+    // Merchants' endpoints are on the internet, certified by public authorities; the operator's own authority is
+    // trusted beside them for merchants inside its network.
+    let http = numbind_process::tls::web_http_client_builder(config.trusted_authorities.as_deref())?
         .timeout(DELIVERY_TIMEOUT)
         .build()?;
     background.spawn(run_merchant_event_worker(state.clone(), http, shutdown.clone()));
