@@ -106,6 +106,8 @@ class WebDriver {
           "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
           "--disable-background-networking", "--disable-component-update", "--disable-sync",
           "--disable-dev-shm-usage", `--user-data-dir=${profileDir}`, "--window-size=1280,1100",
+          // The console picks its language from Accept-Language: the steps below read English until they switch.
+          "--lang=en-US", "--accept-lang=en-US,en",
           ...pinnedCertificateArguments(),
         ],
       },
@@ -222,6 +224,21 @@ async function main() {
         if (source.includes(boundNumber)) throw new Error("the page shows the full number");
       });
       await step(`saving a screenshot to ${screenshotPath}`, () => driver.screenshot(screenshotPath));
+      await step("switching the console to Chinese", async () => {
+        await driver.click("#language-switch");
+        await waitFor("the terminal page in Chinese", async () =>
+          (await driver.pageSource()).includes('<html lang="zh-CN">'));
+        if (!(await driver.currentUrl()).includes(`/console/terminals/${terminalId}`)) {
+          throw new Error("the switch did not come back to the terminal page");
+        }
+        const status = await driver.text("#binding-status");
+        if (status !== "未绑定") throw new Error(`in Chinese the terminal shows "${status}", not 未绑定`);
+        await driver.screenshot(screenshotPath.replace(/\.png$/, "") + "-zh.png");
+      });
+      await step("the choice of Chinese holds on the next page", async () => {
+        await driver.go(`${consoleUrl}/console`);
+        await waitFor("the overview in Chinese", async () => (await driver.title()).startsWith("概览"));
+      });
     } catch (error) {
       failed = true;
       const failurePath = screenshotPath.replace(/\.png$/, "") + "-failure.png";

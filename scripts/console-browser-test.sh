@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The operator console in a real headless Chromium: starts `numbind up` on port 0 in a temporary directory, binds
 # one box through the real flow (agent + phone SMS), creates an admin token, then drives the browser (sign in,
-# search the number, open its binding, unbind with a reason, see the audit event) and saves a screenshot to
-# target/console-screenshot.png. Exits non-zero on any failed step.
+# search the number, open its binding, unbind with a reason, see the audit event, switch to Chinese) and saves
+# screenshots to target/console-screenshot.png (and -overview.png, -zh.png beside it). Exits non-zero on any
+# failed step.
 #
 # Installs chromium, chromium-driver and nodejs with apt-get when missing (CI is a fresh machine).
 # NUMBIND_SKIP_BUILD=1 uses an existing target/debug/numbind.

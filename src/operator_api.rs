@@ -2,7 +2,8 @@
 //! streamed exports. Each authenticates with an operator token read from a file or the environment.
 
 use anyhow::Context;
-use std::io::Write;
+use numbind_process::progress::{Audience, Progress};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Which platform, and the operator's token.
@@ -169,7 +170,8 @@ pub(crate) async fn history(session: OperatorSession, terminal_id: String) -> an
     Ok(())
 }
 
-/// Streams an export to stdout chunk by chunk: a million rows never sit in memory.
+/// Streams an export to stdout chunk by chunk: a million rows never sit in memory. With stdout redirected and
+/// stderr a terminal, a spinner on stderr counts the lines written so far; the export itself is unchanged.
 pub(crate) async fn export(session: OperatorSession, table: ExportTable, format: ExportFormat) -> anyhow::Result<()> {
     let name = match table {
         ExportTable::Bindings => "bindings",
@@ -180,11 +182,16 @@ pub(crate) async fn export(session: OperatorSession, table: ExportTable, format:
         ExportFormat::Jsonl => "jsonl",
     };
     let mut response = session.get(&format!("/v1/operator/exports/{name}.{extension}")).await?;
+    // A bar drawn between the export's own lines on one terminal would corrupt what the reader sees.
+    let audience = if std::io::stdout().is_terminal() { Audience::Machines } else { Audience::People };
+    let progress = Progress::start(&format!("exporting {name} lines"), None, audience);
     let mut stdout = std::io::stdout().lock();
     while let Some(chunk) = response.chunk().await.context("the export stream broke off")? {
         stdout.write_all(&chunk)?;
+        progress.advance(chunk.iter().filter(|byte| **byte == b'\n').count() as u64);
     }
     stdout.flush()?;
+    progress.finish();
     Ok(())
 }
 

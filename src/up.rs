@@ -60,8 +60,10 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let description = args.to_description()?;
     // The platform's key, certificate and database are ready before anything is announced.
     let system = SystemPlan::bind(&description).await?.start().await?;
+    // Listening for the stop signal before announcing: a signal right after the announcement stops gracefully.
+    let stop = numbind_process::stop_signal();
     announce(&system)?;
-    system.supervise(numbind_process::stop_signal()).await
+    system.supervise(stop).await
 }
 
 fn announce(system: &RunningSystem) -> anyhow::Result<()> {

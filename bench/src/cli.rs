@@ -1,7 +1,9 @@
 //! `numbind-bench` / `numbind bench`: flags, running the scenarios, printing the table, writing the report.
 
+use crate::progress::BenchProgress;
 use crate::service_logging::ServiceLogging;
 use crate::{run_benchmarks, write_report, BenchOptions};
+use numbind_process::progress::Audience;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -48,20 +50,34 @@ impl Args {
 /// The one entry point of `numbind-bench` and `numbind bench` (neither installs a subscriber before calling
 /// it): installs logging as the services have it in production, at their default level, into
 /// `bench-services.log` next to the reports (JSON lines under `log_json`), runs the bench, prints the Markdown
-/// table on stdout, writes both reports; fails if a scenario could not run.
+/// table on stdout, writes both reports and says where; fails if a scenario could not run. On a terminal, a
+/// progress bar on stderr says which scenario and repeat runs and the time left.
 pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
-    let service_logging = ServiceLogging::install(&args.output_dir, log_json)?;
+    let progress =
+        BenchProgress::start(args.scenarios.len(), usize::from(args.repeats), Audience::from_json_flag(log_json));
+    let service_logging = ServiceLogging::install(&args.output_dir, log_json, progress.is_visible())?;
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "logging: {}", service_logging.describe())?;
     drop(stderr);
     let mut options = args.to_options();
     options.service_logging = Some(service_logging);
+    options.progress = progress.clone();
     let report = run_benchmarks(&options).await;
+    progress.finish();
     let (json_path, markdown_path) = write_report(&report, &args.output_dir)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", report.markdown())?;
     writeln!(stdout, "report json={} markdown={}", json_path.display(), markdown_path.display())?;
     stdout.flush()?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(
+        stderr,
+        "The report is in {} (JSON) and {} (Markdown); the services' logs in {}.",
+        json_path.display(),
+        markdown_path.display(),
+        options.service_logging.as_ref().map_or_else(String::new, |logging| logging.file.display().to_string()),
+    )?;
+    drop(stderr);
     let failed: Vec<String> = report
         .scenarios
         .iter()

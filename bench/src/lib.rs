@@ -9,6 +9,7 @@ pub mod http_load;
 pub mod latency;
 pub mod phones;
 pub mod process;
+pub mod progress;
 pub mod report;
 pub mod scenarios;
 pub mod service_logging;
@@ -34,6 +35,8 @@ pub struct BenchOptions {
     pub agent_binary: Option<PathBuf>,
     /// How the measured services log, when the bench installed their subscriber (see [`cli::main`]).
     pub service_logging: Option<service_logging::ServiceLogging>,
+    /// Which scenario and repeat runs; hidden unless a person watches (see [`cli::main`]).
+    pub progress: progress::BenchProgress,
 }
 
 impl BenchOptions {
@@ -46,6 +49,7 @@ impl BenchOptions {
             server_binary: None,
             agent_binary: None,
             service_logging: None,
+            progress: progress::BenchProgress::hidden(),
         }
     }
 }
@@ -54,8 +58,9 @@ impl BenchOptions {
 pub async fn run_benchmarks(options: &BenchOptions) -> Report {
     let started_at_unix_seconds = unix_seconds();
     let mut scenarios = Vec::new();
-    for &number in &options.scenarios {
+    for (index, &number) in options.scenarios.iter().enumerate() {
         tracing::info!(scenario = number, "running");
+        options.progress.scenario(index, number, scenario_name(number));
         let outcome = match number {
             1 => scenarios::boot_storm::run(options).await,
             2 => scenarios::activations::run(options).await,
@@ -81,6 +86,19 @@ pub async fn run_benchmarks(options: &BenchOptions) -> Report {
         repeats: options.repeats,
         logging: service_logging::describe(options.service_logging.as_ref()),
         scenarios,
+    }
+}
+
+/// What scenario `number` measures, in a few words, for the progress bar.
+fn scenario_name(number: u8) -> &'static str {
+    match number {
+        1 => "boot storm",
+        2 => "activations",
+        3 => "waiting boxes",
+        4 => "SMS centre",
+        5 => "agent footprint",
+        6 => "purchases",
+        _ => "unknown",
     }
 }
 

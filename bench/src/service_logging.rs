@@ -29,14 +29,15 @@ impl ServiceLogging {
     }
 
     /// Installs the process's subscriber: the services' lines to `bench-services.log` in `output_directory`
-    /// (emptied first), the bench's own progress on stderr.
-    pub fn install(output_directory: &Path, json: bool) -> anyhow::Result<ServiceLogging> {
+    /// (emptied first), the bench's own progress lines on stderr too unless a progress bar says it there
+    /// (`bar_on_stderr`: lines written under a bar would tear it).
+    pub fn install(output_directory: &Path, json: bool, bar_on_stderr: bool) -> anyhow::Result<ServiceLogging> {
         std::fs::create_dir_all(output_directory)?;
         let file = std::path::absolute(output_directory.join(SERVICE_LOG_FILE))?;
         std::fs::write(&file, b"")?;
         let mut settings = numbind_process::log_file::LogFileSettings::services_default(file.clone());
         settings.json = json;
-        settings.stderr_directives = Some("numbind_bench=info".to_owned());
+        settings.stderr_directives = (!bar_on_stderr).then(|| "numbind_bench=info".to_owned());
         let directives = numbind_process::log_file::init_logging_to_file(&settings)?;
         Ok(ServiceLogging { directives, file, json })
     }

@@ -151,11 +151,12 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     // announce: "listening" means ready for boxes.
     let platform = crate::prepare(config).await?;
     let listener = bind(args.http).await?;
+    let stop = numbind_process::stop_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;
     drop(stdout);
-    platform.serve(listener, numbind_process::stop_signal()).await
+    platform.serve(listener, stop).await
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

@@ -43,15 +43,29 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Installs the process's tracing subscriber: stderr, `RUST_LOG` wins over `default_directives`, JSON lines
-/// (with the current span, so request IDs travel with each event) when `json` is set. Call once, from `main`.
+/// (with the current span, so request IDs travel with each event) when `json` is set. Colour only as
+/// [`colour_on_stderr`] allows. Call once, from `main`.
 pub fn init_logging(json: bool, default_directives: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_directives));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour_on_stderr()).with_writer(std::io::stderr);
     if json {
         builder.json().flatten_event(true).with_current_span(true).init();
     } else {
         builder.init();
     }
+}
+
+/// Whether log lines on stderr carry colour escape codes: only when stderr is a terminal and `NO_COLOR` is not
+/// set (<https://no-color.org>: present and not empty). A log redirected to a file or a pipe stays plain text.
+pub fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    colour_allowed(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+}
+
+fn colour_allowed(stderr_is_terminal: bool, no_colour: Option<&std::ffi::OsStr>) -> bool {
+    let colour_refused = no_colour.is_some_and(|value| !value.is_empty());
+    stderr_is_terminal && !colour_refused
 }
 
 /// The allocator of every numbind server process, installed by each server's `main`:
@@ -73,41 +87,81 @@ pub const SERVER_ALLOCATOR: ServerAllocator = tikv_jemallocator::Jemalloc;
 #[cfg(all(feature = "server-allocator", target_env = "msvc"))]
 pub const SERVER_ALLOCATOR: ServerAllocator = std::alloc::System;
 
-/// Completes on SIGTERM or ctrl-c (SIGINT): the signal to stop gracefully. If a signal cannot be listened to,
-/// only the other one stops the process.
-pub async fn stop_signal() {
-    let interrupt = async {
+/// Completes on SIGTERM or ctrl-c (SIGINT): the signal to stop gracefully. The handlers are installed when this
+/// is called, not when the future is first polled, so a process calls it before it announces that it listens: a
+/// signal sent right after that line then stops it gracefully instead of killing it with the default action. If
+/// a signal cannot be listened to, only the other one stops the process. Call inside a tokio runtime.
+pub fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let signals = StopSignals::install();
+    async move {
+        signals.received().await;
+        tracing::info!("stop signal received, shutting down");
+    }
+}
+
+#[cfg(unix)]
+struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        StopSignals { interrupt: signal(SignalKind::interrupt()).ok(), terminate: signal(SignalKind::terminate()).ok() }
+    }
+
+    async fn received(mut self) {
+        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn install() -> StopSignals {
+        StopSignals
+    }
+
+    async fn received(self) {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
-    tracing::info!("stop signal received, shutting down");
 }
 
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour_allowed(true, None));
+        assert!(colour_allowed(true, Some(OsStr::new(""))), "an empty NO_COLOR does not count");
+        assert!(!colour_allowed(true, Some(OsStr::new("1"))));
+        assert!(!colour_allowed(false, None), "a file or a pipe gets no escape codes");
+        assert!(!colour_allowed(false, Some(OsStr::new("1"))));
+    }
+
     #[tokio::test]
     async fn sigterm_completes_the_stop_signal() {
+        // The handlers are installed by the call: no pause is needed before the signal is sent.
         let waiting = tokio::spawn(stop_signal());
-        // Let the task install its handlers before the signal is sent.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let status = std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status();
         assert!(status.map(|status| status.success()).unwrap_or(false));
         tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await.unwrap().unwrap();

@@ -55,10 +55,12 @@ pub fn init_logging_to_file(settings: &LogFileSettings) -> io::Result<String> {
     } else {
         fmt::layer().with_ansi(false).with_writer(file).boxed()
     };
-    let stderr_layer = settings
-        .stderr_directives
-        .as_ref()
-        .map(|directives| fmt::layer().with_writer(io::stderr).with_filter(EnvFilter::new(directives)));
+    let stderr_layer = settings.stderr_directives.as_ref().map(|directives| {
+        fmt::layer()
+            .with_ansi(crate::colour_on_stderr())
+            .with_writer(io::stderr)
+            .with_filter(EnvFilter::new(directives))
+    });
     tracing_subscriber::registry()
         .with(file_layer.with_filter(EnvFilter::new(&directives)))
         .with(stderr_layer)

@@ -60,6 +60,21 @@ impl Progress {
         self.bar.set_message(what.to_string());
     }
 
+    /// Sets how many items are finished (for work that knows where it stands rather than counting steps).
+    pub fn set_finished_items(&self, items: u64) {
+        self.bar.set_position(items);
+    }
+
+    /// Whether the bar is drawn (a person at a terminal), so that a command can leave out lines the bar says.
+    pub fn is_visible(&self) -> bool {
+        !self.bar.is_hidden()
+    }
+
+    /// Clears the bar without taking it (for a bar shared by several tasks); it draws nothing more.
+    pub fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+
     /// How many items are finished.
     pub fn finished_items(&self) -> u64 {
         self.bar.position()

@@ -5,6 +5,7 @@ use numbind_wire::statement::PlatformPublicKey;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -44,12 +45,20 @@ pub struct RunningSystem {
     pub addresses: SystemAddresses,
     components: JoinSet<ComponentOutcome>,
     shutdown: CancellationToken,
+    /// The components spawned, by name, for saying which are still stopping.
+    names: Vec<&'static str>,
     _locks: Vec<StateLock>,
 }
 
 impl RunningSystem {
     pub(crate) fn new(addresses: SystemAddresses, locks: Vec<StateLock>) -> RunningSystem {
-        RunningSystem { addresses, components: JoinSet::new(), shutdown: CancellationToken::new(), _locks: locks }
+        RunningSystem {
+            addresses,
+            components: JoinSet::new(),
+            shutdown: CancellationToken::new(),
+            names: Vec::new(),
+            _locks: locks,
+        }
     }
 
     /// Runs a component on the current runtime; `serve` is handed the future that completes when the system stops.
@@ -59,6 +68,7 @@ impl RunningSystem {
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let running = serve(self.shutdown.clone().cancelled_owned());
+        self.names.push(name);
         self.components.spawn(async move { (name, running.await) });
     }
 
@@ -79,7 +89,21 @@ impl RunningSystem {
             }
         }
         self.shutdown.cancel();
-        while let Some(finished) = components.join_next().await {
+        let mut still_running = self.names.clone();
+        let mut patience =
+            tokio::time::interval_at(tokio::time::Instant::now() + WAIT_BEFORE_NAMING, WAIT_BEFORE_NAMING);
+        loop {
+            let finished = tokio::select! {
+                finished = components.join_next() => finished,
+                _ = patience.tick() => {
+                    tracing::info!(components = %still_running.join(", "), "waiting for components to stop");
+                    continue;
+                }
+            };
+            let Some(finished) = finished else { break };
+            if let Ok((name, _)) = &finished {
+                still_running.retain(|running| running != name);
+            }
             let outcome = describe(finished);
             if first_failure.is_none() && outcome.is_err() {
                 first_failure = Some(outcome);
@@ -88,6 +112,10 @@ impl RunningSystem {
         first_failure.unwrap_or(Ok(()))
     }
 }
+
+/// How long stopping components may take before the log names the ones still running, and again each time
+/// that much more has passed: a stop that takes longer than this is said, not silent.
+const WAIT_BEFORE_NAMING: Duration = Duration::from_millis(500);
 
 impl Drop for RunningSystem {
     fn drop(&mut self) {

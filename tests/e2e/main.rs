@@ -15,6 +15,7 @@ mod purchases;
 mod refusals;
 mod relay_proxy;
 mod signed_client;
+mod stopping;
 mod storage;
 mod threats;
 mod tls;

@@ -61,6 +61,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     create_subscribers(tls_system.addresses.oss.clone(), 0, boxes * options.repeats).await?;
     let (mut repeats, mut tls_repeats) = (Vec::new(), Vec::new());
     for repeat in 0..options.repeats {
+        options.progress.repeat("plain and TLS links", repeat);
         let baseline_directory = plain_directory.clone();
         let duration = measurement_duration(options.quick);
         let commits_per_second = tokio::task::spawn_blocking(move || {

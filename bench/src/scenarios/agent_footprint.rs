@@ -39,6 +39,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let mut size_repeats = Vec::new();
     let mut rss_repeats = Vec::new();
     for repeat in 0..options.repeats {
+        options.progress.repeat("", repeat);
         let state_dir = directory.path().join(format!("agent-{repeat}"));
         let peak =
             peak_rss_boot_to_bound(&binary, &system.addresses, &state_dir, &phone_number(first_phone + repeat)).await?;

@@ -94,7 +94,8 @@ async fn measure(
     };
     let duration = measurement_duration(options.quick);
     let mut repeats = Vec::new();
-    for _ in 0..options.repeats {
+    for repeat in 0..options.repeats {
+        options.progress.repeat(&format!("{connections} connections"), repeat);
         let mut ceiling = closed_loop(baseline, connections, duration, make_request.clone()).await?;
         let mut measured = closed_loop(platform, connections, duration, make_request.clone()).await?;
         repeats.push(

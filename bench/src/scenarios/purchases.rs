@@ -63,6 +63,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let merchant = prepare(&system, &sizes).await?;
     let mut repeats = Vec::new();
     for repeat in 0..options.repeats {
+        options.progress.repeat("", repeat);
         let baseline_directory = directory.path().to_owned();
         let duration = measurement_duration(options.quick);
         let commits_per_second = tokio::task::spawn_blocking(move || {

@@ -71,6 +71,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let duration = measurement_duration(options.quick);
     let (mut repeats, mut durable_repeats) = (Vec::new(), Vec::new());
     for repeat in 0..options.repeats {
+        options.progress.repeat("", repeat);
         let ceiling = windowed_submits(echo, duration, repeat).await.context("echo")?;
         let measured = windowed_submits(smsc_smpp, duration, repeat).await.context("sms centre")?;
         let durable = windowed_submits(durable_echo, duration, repeat).await.context("durable echo")?;

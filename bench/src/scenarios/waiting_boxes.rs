@@ -75,7 +75,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let logging = options.service_logging.as_ref();
     let boxes = if options.quick { 200 } else { 10_000 };
     let mut repeats = Vec::new();
-    for _ in 0..options.repeats {
+    for repeat in 0..options.repeats {
+        options.progress.repeat(&format!("{boxes} boxes"), repeat);
         let directory = tempfile::tempdir_in(&options.work_dir)?;
         let platform_directory = directory.path().to_string_lossy().into_owned();
         let platform = spawn_server(&binary, &["platform", &platform_directory], logging).await?;

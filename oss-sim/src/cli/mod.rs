@@ -159,11 +159,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     numbind_process::data_dir::create_private_dir(&args.data_dir)?;
     let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "oss", "numbind oss-sim serve")?;
     let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
+    let stop = numbind_process::stop_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;
     drop(stdout);
-    crate::run(config, listener, numbind_process::stop_signal()).await
+    crate::run(config, listener, stop).await
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! whose rejections render as console pages.
 
 use super::error::ConsoleError;
+use super::language::localized;
 use super::sessions::{secrets_match, ConsoleSession, ConsoleSessions};
 use crate::domain::operator::{Operator, OperatorRole};
 use crate::state::AppState;
@@ -107,11 +108,12 @@ where
     type Rejection = ConsoleError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| ConsoleError::bad_request("the form is too large or was cut short"))?;
-        let form = serde_urlencoded::from_bytes(&body)
-            .map_err(|error| ConsoleError::bad_request(format!("malformed form: {error}")))?;
+        let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await.map_err(|_| {
+            ConsoleError::bad_request(localized("the form is too large or was cut short", "表单过大或不完整"))
+        })?;
+        let form = serde_urlencoded::from_bytes(&body).map_err(|error| {
+            ConsoleError::bad_request(localized(format!("malformed form: {error}"), format!("表单格式错误：{error}")))
+        })?;
         Ok(ConsoleForm(form))
     }
 }
@@ -127,9 +129,10 @@ where
     type Rejection = ConsoleError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(value) = Query::<T>::from_request_parts(parts, state)
-            .await
-            .map_err(|error| ConsoleError::bad_request(error.body_text()))?;
+        let Query(value) = Query::<T>::from_request_parts(parts, state).await.map_err(|error| {
+            let detail = error.body_text();
+            ConsoleError::bad_request(localized(detail.clone(), format!("查询参数有误：{detail}")))
+        })?;
         Ok(ConsoleQuery(value))
     }
 }
@@ -145,9 +148,10 @@ where
     type Rejection = ConsoleError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(value) = Path::<T>::from_request_parts(parts, state)
-            .await
-            .map_err(|error| ConsoleError::bad_request(error.body_text()))?;
+        let Path(value) = Path::<T>::from_request_parts(parts, state).await.map_err(|error| {
+            let detail = error.body_text();
+            ConsoleError::bad_request(localized(detail.clone(), format!("路径有误：{detail}")))
+        })?;
         Ok(ConsolePath(value))
     }
 }

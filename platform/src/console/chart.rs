@@ -2,6 +2,7 @@
 //! as an inline SVG bar chart on the server (no script, no external asset).
 
 use super::html::escape_html;
+use super::language::localized;
 use crate::store::{AuditRecord, Store, StoreError};
 use numbind_process::clock::civil_from_days;
 
@@ -160,21 +161,23 @@ pub(crate) fn activity_svg(counts: &ActivityCounts) -> String {
     let bar_height = |count: u64| (count as i64 * plot_height) / highest as i64;
     let mut svg = format!(
         "<svg class=\"chart\" id=\"activity-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_WIDTH} \
-         {CHART_HEIGHT}\" role=\"img\" aria-label=\"activations issued and refusals\">\
+         {CHART_HEIGHT}\" role=\"img\" aria-label=\"{aria_label}\">\
          <line x1=\"{PLOT_LEFT}\" y1=\"{PLOT_BOTTOM}\" x2=\"{CHART_WIDTH}\" y2=\"{PLOT_BOTTOM}\" class=\"axis\"/>\
          <text x=\"{x}\" y=\"{top}\" class=\"scale\" text-anchor=\"end\">{highest}</text>\
          <text x=\"{x}\" y=\"{PLOT_BOTTOM}\" class=\"scale\" text-anchor=\"end\">0</text>",
         x = PLOT_LEFT - 4,
         top = PLOT_TOP + 8,
+        aria_label = localized("activations issued and refusals", "发出的激活码与拒绝"),
     );
     let label_every = if counts.buckets.len() > 14 { 3 } else { 1 };
     for (index, bucket) in counts.buckets.iter().enumerate() {
         let left = PLOT_LEFT + 2 + index as i64 * slot;
         let start = counts.window_start + index as i64 * counts.period.bucket_seconds();
         let label = escape_html(&bucket_label(counts.period, start));
-        for (offset, count, class, what) in
-            [(0, bucket.issued, "issued", "issued"), (bar_width + 1, bucket.refused, "refused", "refused")]
-        {
+        for (offset, count, class, what) in [
+            (0, bucket.issued, "issued", localized("issued", "次发码")),
+            (bar_width + 1, bucket.refused, "refused", localized("refused", "次拒绝")),
+        ] {
             let height = bar_height(count);
             svg.push_str(&format!(
                 "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{bar_width}\" height=\"{height}\">\
@@ -187,12 +190,14 @@ pub(crate) fn activity_svg(counts: &ActivityCounts) -> String {
             svg.push_str(&format!("<text x=\"{left}\" y=\"{}\" class=\"label\">{label}</text>", PLOT_BOTTOM + 14));
         }
     }
-    svg.push_str(
+    svg.push_str(&format!(
         "<rect class=\"issued\" x=\"480\" y=\"4\" width=\"10\" height=\"10\"/>\
-         <text x=\"494\" y=\"13\" class=\"label\">activations issued</text>\
+         <text x=\"494\" y=\"13\" class=\"label\">{issued_label}</text>\
          <rect class=\"refused\" x=\"610\" y=\"4\" width=\"10\" height=\"10\"/>\
-         <text x=\"624\" y=\"13\" class=\"label\">refusals</text></svg>",
-    );
+         <text x=\"624\" y=\"13\" class=\"label\">{refused_label}</text></svg>",
+        issued_label = localized("activations issued", "发出的激活码"),
+        refused_label = localized("refusals", "拒绝"),
+    ));
     svg
 }
 

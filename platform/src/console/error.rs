@@ -1,6 +1,7 @@
 //! `ConsoleError`: every refusal of the console, rendered as an HTML page (or a redirect to sign-in) in this one place.
 
 use super::html::{escape_html, page};
+use super::language::localized;
 use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -43,12 +44,30 @@ impl ConsoleError {
 
     fn title(&self) -> &'static str {
         match self {
-            ConsoleError::NotSignedIn => "Sign in",
-            ConsoleError::BadRequest(_) => "Bad request",
-            ConsoleError::CsrfRejected | ConsoleError::Forbidden => "Forbidden",
-            ConsoleError::NotFound(_) => "Not found",
-            ConsoleError::SessionUnavailable => "Unavailable",
-            ConsoleError::Internal(_) => "Internal error",
+            ConsoleError::NotSignedIn => localized("Sign in", "登录"),
+            ConsoleError::BadRequest(_) => localized("Bad request", "请求有误"),
+            ConsoleError::CsrfRejected | ConsoleError::Forbidden => localized("Forbidden", "不允许"),
+            ConsoleError::NotFound(_) => localized("Not found", "未找到"),
+            ConsoleError::SessionUnavailable => localized("Unavailable", "暂不可用"),
+            ConsoleError::Internal(_) => localized("Internal error", "内部错误"),
+        }
+    }
+
+    /// What the page says: the variant's own words in the request's language; a `BadRequest` or `NotFound`
+    /// carries words already chosen in that language where it was made.
+    fn message(&self) -> String {
+        match self {
+            ConsoleError::CsrfRejected => localized(
+                "this form has expired or did not come from this console; reload the page and try again",
+                "此表单已过期或并非来自本控制台；请刷新页面后重试",
+            )
+            .to_owned(),
+            ConsoleError::Forbidden => localized("your role may not do this", "你的角色无权执行此操作").to_owned(),
+            ConsoleError::SessionUnavailable => {
+                localized("the console cannot open a session now", "控制台现在无法建立会话").to_owned()
+            }
+            ConsoleError::Internal(_) => localized("internal error", "内部错误").to_owned(),
+            ConsoleError::NotSignedIn | ConsoleError::BadRequest(_) | ConsoleError::NotFound(_) => self.to_string(),
         }
     }
 }
@@ -62,8 +81,9 @@ impl IntoResponse for ConsoleError {
             tracing::error!(error = %error, "console request failed");
         }
         let body = format!(
-            "<p class=\"error\">{}</p><p><a href=\"/console\">Back to the console</a></p>",
-            escape_html(&self.to_string())
+            "<p class=\"error\">{}</p><p><a href=\"/console\">{}</a></p>",
+            escape_html(&self.message()),
+            localized("Back to the console", "返回控制台"),
         );
         let html = page(self.title(), None, &body);
         (self.status(), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()

@@ -14,8 +14,9 @@ pub(super) async fn download_export(
     signed_in: SignedInOperator,
     ConsolePath(name): ConsolePath<String>,
 ) -> Result<Response, ConsoleError> {
-    let mut response =
-        export_by_name(state, &name).ok_or_else(|| ConsoleError::NotFound("no export has this name".to_owned()))?;
+    let mut response = export_by_name(state, &name).ok_or_else(|| {
+        ConsoleError::NotFound(super::language::localized("no export has this name", "没有这个名称的导出").to_owned())
+    })?;
     let disposition = format!("attachment; filename=\"numbind-{name}\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);

@@ -4,6 +4,7 @@ use super::auth::{ConsoleQuery, SignedInOperator};
 use super::chart::{activity_svg, count_activity, ChartPeriod};
 use super::error::ConsoleError;
 use super::html::{page, SignedIn};
+use super::language::localized;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -22,15 +23,24 @@ pub(super) struct HomeQuery {
     period: Option<String>,
 }
 
-fn export_links() -> &'static str {
-    "<h2>Exports</h2><ul class=\"exports\">\
-     <li><a href=\"/console/exports/bindings.csv\">Bindings (CSV)</a></li>\
-     <li><a href=\"/console/exports/bindings.jsonl\">Bindings (JSON Lines)</a></li>\
-     <li><a href=\"/console/exports/audit-events.csv\">Audit events (CSV)</a></li>\
-     <li><a href=\"/console/exports/audit-events.jsonl\">Audit events (JSON Lines)</a></li>\
-     <li><a href=\"/console/exports/payments.csv\">Payments (CSV)</a></li>\
-     <li><a href=\"/console/exports/payments.jsonl\">Payments (JSON Lines)</a></li></ul>\
-     <p class=\"hint\">Numbers are masked in every export.</p>"
+fn export_links() -> String {
+    let exports = [
+        ("bindings", localized("Bindings", "绑定")),
+        ("audit-events", localized("Audit events", "审计事件")),
+        ("payments", localized("Payments", "支付")),
+    ];
+    let mut html = format!("<h2>{}</h2><ul class=\"exports\">", localized("Exports", "导出"));
+    for (name, label) in exports {
+        html.push_str(&format!(
+            "<li><a href=\"/console/exports/{name}.csv\">{label} (CSV)</a></li>\
+             <li><a href=\"/console/exports/{name}.jsonl\">{label} (JSON Lines)</a></li>"
+        ));
+    }
+    html.push_str(&format!(
+        "</ul><p class=\"hint\">{}</p>",
+        localized("Numbers are masked in every export.", "所有导出中的号码均已打码。")
+    ));
+    html
 }
 
 /// `GET /console?period=hours|days`: the chart of activations and refusals, and the console's links.
@@ -39,8 +49,9 @@ pub(super) async fn home(
     signed_in: SignedInOperator,
     ConsoleQuery(query): ConsoleQuery<HomeQuery>,
 ) -> Result<Html<String>, ConsoleError> {
-    let period = ChartPeriod::parse(query.period.as_deref())
-        .ok_or_else(|| ConsoleError::bad_request("period is hours or days"))?;
+    let period = ChartPeriod::parse(query.period.as_deref()).ok_or_else(|| {
+        ConsoleError::bad_request(localized("period is hours or days", "period 只能是 hours 或 days"))
+    })?;
     let now = state.now();
     let counts = state.store.call(move |store| count_activity(store, period, now)).await?;
     let (issued, refused) = counts
@@ -48,20 +59,45 @@ pub(super) async fn home(
         .iter()
         .fold((0, 0), |(issued, refused), bucket| (issued + bucket.issued, refused + bucket.refused));
     let (title, other, other_label) = match period {
-        ChartPeriod::Hours => ("the last 24 hours, per hour (UTC)", "days", "last 14 days"),
-        ChartPeriod::Days => ("the last 14 days, per day (UTC)", "hours", "last 24 hours"),
+        ChartPeriod::Hours => (
+            localized(
+                "Activations and refusals, the last 24 hours, per hour (UTC)",
+                "激活与拒绝：最近 24 小时，按小时（UTC）",
+            ),
+            "days",
+            localized("Show the last 14 days", "显示最近 14 天"),
+        ),
+        ChartPeriod::Days => (
+            localized(
+                "Activations and refusals, the last 14 days, per day (UTC)",
+                "激活与拒绝：最近 14 天，按天（UTC）",
+            ),
+            "hours",
+            localized("Show the last 24 hours", "显示最近 24 小时"),
+        ),
     };
-    let truncated =
-        if counts.truncated { "<p class=\"hint\">Too many events: the chart shows the first ones.</p>" } else { "" };
+    let truncated = if counts.truncated {
+        format!(
+            "<p class=\"hint\">{}</p>",
+            localized("Too many events: the chart shows the first ones.", "事件太多：图表只显示最早的一部分。")
+        )
+    } else {
+        String::new()
+    };
+    let count = localized(
+        format!("{issued} activation(s) issued, {refused} refusal(s)."),
+        format!("发出激活码 {issued} 个，拒绝 {refused} 次。"),
+    );
     let body = format!(
-        "<section class=\"card\"><h2>Activations and refusals, {title}</h2>\
-         <p class=\"count\">{issued} activation(s) issued, {refused} refusal(s). \
-         <a href=\"/console?period={other}\">Show the {other_label}</a></p>{svg}{truncated}</section>\
-         <p><a href=\"/console/bindings\" id=\"search-link\">Search bindings</a> · \
-         <a href=\"/console/payments\" id=\"payments-link\">Search payments</a></p>{exports}",
+        "<section class=\"card\"><h2>{title}</h2>\
+         <p class=\"count\">{count} <a href=\"/console?period={other}\">{other_label}</a></p>{svg}{truncated}</section>\
+         <p><a href=\"/console/bindings\" id=\"search-link\">{search_bindings}</a> · \
+         <a href=\"/console/payments\" id=\"payments-link\">{search_payments}</a></p>{exports}",
         svg = activity_svg(&counts),
+        search_bindings = localized("Search bindings", "查询绑定"),
+        search_payments = localized("Search payments", "查询支付"),
         exports = export_links(),
     );
     let frame = SignedIn { operator: &signed_in.operator, session: &signed_in.session };
-    Ok(Html(page("Overview", Some(&frame), &body)))
+    Ok(Html(page(localized("Overview", "概览"), Some(&frame), &body)))
 }

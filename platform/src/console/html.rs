@@ -1,5 +1,6 @@
 //! HTML building for the console: escaping of every interpolated value, the page frame, small table helpers.
 
+use super::language::{language_switch, localized, Language};
 use super::sessions::ConsoleSession;
 use crate::domain::operator::Operator;
 use numbind_process::clock::CivilDateTime;
@@ -41,29 +42,76 @@ pub(crate) struct SignedIn<'a> {
 
 /// A whole page: head with the console's own stylesheet, a header with navigation, then `body_html`.
 ///
-/// `body_html` must already be escaped; `title` is escaped here.
+/// `body_html` must already be escaped; `title` is escaped here. The header carries the language switch.
 pub(crate) fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &str) -> String {
     let navigation = match signed_in {
         Some(signed_in) => format!(
-            "<nav><a href=\"/console\">Home</a> <a href=\"/console/bindings\">Search</a> \
+            "<nav><a href=\"/console\">{home}</a> <a href=\"/console/bindings\">{search}</a> \
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/console/sign-out\" class=\"inline\">{csrf}\
-             <button type=\"submit\">Sign out</button></form></nav>",
+             <button type=\"submit\">{sign_out}</button></form></nav>",
+            home = localized("Home", "首页"),
+            search = localized("Search", "查询"),
+            sign_out = localized("Sign out", "退出"),
             name = escape_html(&signed_in.operator.name),
-            role = signed_in.operator.role.as_str(),
+            role = role_label(signed_in.operator.role),
             csrf = csrf_field(signed_in.session),
         ),
         None => String::new(),
     };
+    let console_name = localized("numbind console", "numbind 运营控制台");
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · numbind console</title>\
+         <title>{title} · {console_name}</title>\
          <link rel=\"stylesheet\" href=\"/console/console.css\"></head>\
-         <body><header><strong>numbind console</strong>{navigation}</header><main><h1>{title}</h1>{body_html}</main>\
-         </body></html>\n",
+         <body><header><strong>{console_name}</strong>{navigation}{switch}</header>\
+         <main><h1>{title}</h1>{body_html}</main></body></html>\n",
+        lang = Language::current().html_lang(),
         title = escape_html(title),
+        switch = language_switch(),
     )
+}
+
+/// Why a binding was revoked, as the console names the stored reason (the stored word when it has no name here).
+pub(crate) fn revoked_reason_label(reason: Option<&str>) -> String {
+    let named = match reason {
+        None => return "–".to_owned(),
+        Some("operator") => localized("unbound by an operator", "运营人员解绑"),
+        Some("oss_unbind" | "unbound_by_sms") => localized("unbound by SMS", "用户短信解绑"),
+        Some("factory_reset") => localized("factory reset", "恢复出厂设置"),
+        Some("replaced") => localized("replaced by a new binding", "被新绑定取代"),
+        Some(other) => return escape_html(other),
+    };
+    named.to_owned()
+}
+
+/// An operator's role as the console names it.
+pub(crate) fn role_label(role: crate::domain::operator::OperatorRole) -> &'static str {
+    use crate::domain::operator::OperatorRole;
+    match role {
+        OperatorRole::Auditor => localized("auditor", "审计员"),
+        OperatorRole::Admin => localized("admin", "管理员"),
+    }
+}
+
+/// A binding's or activation's state as the console names it (the stored word when it has no name here).
+pub(crate) fn state_label(state: &str) -> String {
+    let named = match state {
+        "active" => localized("active", "有效"),
+        "revoked" => localized("revoked", "已解绑"),
+        "pending" => localized("pending", "等待短信"),
+        "claimed" => localized("claimed", "已认领"),
+        "bound" => localized("bound", "已绑定"),
+        "denied" => localized("denied", "已拒绝"),
+        "expired" => localized("expired", "已过期"),
+        "cancelled" => localized("cancelled", "已取消"),
+        "processing" => localized("processing", "处理中"),
+        "pending_confirmation" => localized("pending confirmation", "等待确认"),
+        "succeeded" => localized("succeeded", "成功"),
+        other => return escape_html(other),
+    };
+    named.to_owned()
 }
 
 /// The hidden CSRF field every POST form of a signed-in page carries.
@@ -74,7 +122,7 @@ pub(crate) fn csrf_field(session: &ConsoleSession) -> String {
 /// A table: escaped header names, rows of cells that are already HTML.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
-        return "<p class=\"empty\">Nothing to show.</p>".to_owned();
+        return format!("<p class=\"empty\">{}</p>", localized("Nothing to show.", "没有记录。"));
     }
     let mut html = String::from("<table><thead><tr>");
     for header in headers {

@@ -1,7 +1,10 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
 //! history, admin unbinding and number reveal, payments and refunds, exports) with cookie sessions and CSRF-checked forms.
 //!
-//! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
+//! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset. Every
+//! page is in Chinese or English, per operator (`language`).
+
+use language::localized;
 
 mod auth;
 pub(crate) mod chart;
@@ -9,6 +12,7 @@ mod error;
 mod exports;
 mod home;
 pub(crate) mod html;
+pub(crate) mod language;
 mod payments;
 mod search;
 pub(crate) mod sessions;
@@ -31,7 +35,10 @@ const MAX_REASON_CHARS: usize = 200;
 fn parse_reason(reason: &str) -> Result<String, ConsoleError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(ConsoleError::bad_request("a reason of 1 to 200 printable characters is required"));
+        return Err(ConsoleError::bad_request(localized(
+            "a reason of 1 to 200 printable characters is required",
+            "必须填写原因：1 到 200 个可打印字符",
+        )));
     }
     Ok(reason.to_owned())
 }
@@ -41,6 +48,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/console.css", get(home::stylesheet))
+        .route("/language/{code}", get(language::switch_language))
         .route("/sign-in", get(sign_in::show_sign_in).post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/bindings", get(search::search_bindings))
@@ -51,9 +59,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments", get(payments::search_payments))
         .route("/payments/{payment_id}", get(payments::show_payment))
         .route("/payments/{payment_id}/refund", post(payments::refund_payment))
-        .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
+        .fallback(|| async {
+            ConsoleError::NotFound(localized("no such console page", "控制台没有这个页面").to_owned())
+        })
         .layer(Extension(ConsoleSessions::default()))
         .layer(axum::middleware::map_response(with_security_headers))
+        .layer(axum::middleware::from_fn(language::with_request_language))
 }
 
 /// Every console answer: no script, no framing, nothing loaded from elsewhere, pages not cached nor referred.

@@ -4,8 +4,10 @@
 use super::auth::{ConsoleForm, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{
-    csrf_field, encode_url_component, escape_html, format_unix_time, optional_text, page, table, SignedIn,
+    csrf_field, encode_url_component, escape_html, format_unix_time, page, revoked_reason_label, state_label, table,
+    SignedIn,
 };
+use super::language::localized;
 use super::parse_reason;
 use crate::state::AppState;
 use crate::store::{BindingFilter, BindingRecord};
@@ -38,27 +40,25 @@ fn non_empty(text: &str) -> Option<&str> {
 fn parse_cursor(fields: &SearchFields) -> Result<i64, ConsoleError> {
     match non_empty(&fields.cursor) {
         None => Ok(0),
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|cursor| *cursor >= 0)
-            .ok_or_else(|| ConsoleError::bad_request("the page cursor is a whole number")),
+        Some(text) => text.parse::<i64>().ok().filter(|cursor| *cursor >= 0).ok_or_else(|| {
+            ConsoleError::bad_request(localized("the page cursor is a whole number", "翻页游标须为整数"))
+        }),
     }
 }
 
 fn parse_search(fields: &SearchFields) -> Result<BindingFilter, ConsoleError> {
-    let msisdn = non_empty(&fields.msisdn)
-        .map(Msisdn::parse)
-        .transpose()
-        .map_err(|error| ConsoleError::bad_request(format!("number: {error}")))?;
-    let terminal_id = non_empty(&fields.terminal_id)
-        .map(TerminalId::parse)
-        .transpose()
-        .map_err(|error| ConsoleError::bad_request(format!("terminal ID: {error}")))?;
+    let msisdn = non_empty(&fields.msisdn).map(Msisdn::parse).transpose().map_err(|error| {
+        ConsoleError::bad_request(localized(format!("number: {error}"), format!("号码有误：{error}")))
+    })?;
+    let terminal_id = non_empty(&fields.terminal_id).map(TerminalId::parse).transpose().map_err(|error| {
+        ConsoleError::bad_request(localized(format!("terminal ID: {error}"), format!("终端 ID 有误：{error}")))
+    })?;
     let state = match non_empty(&fields.state) {
         None => None,
         Some(state @ ("active" | "revoked")) => Some(state.to_owned()),
-        Some(_) => return Err(ConsoleError::bad_request("state is active or revoked")),
+        Some(_) => {
+            return Err(ConsoleError::bad_request(localized("state is active or revoked", "状态只能是有效或已解绑")))
+        }
     };
     Ok(BindingFilter { msisdn, terminal_id, state, from: None, to: None })
 }
@@ -84,17 +84,21 @@ fn search_form(fields: &SearchFields) -> String {
     };
     format!(
         "<form method=\"get\" action=\"/console/bindings\" class=\"card search\">\
-         <label>Number <input name=\"msisdn\" id=\"search-msisdn\" placeholder=\"{msisdn}\" inputmode=\"tel\">\
+         <label>{number} <input name=\"msisdn\" id=\"search-msisdn\" placeholder=\"{msisdn}\" inputmode=\"tel\">\
          </label>\
-         <label>Terminal ID <input name=\"terminal_id\" value=\"{terminal_id}\"></label>\
-         <label>State <select name=\"state\">{any}{active}{revoked}</select></label>\
-         <button type=\"submit\" id=\"search\">Search</button></form>",
+         <label>{terminal_label} <input name=\"terminal_id\" value=\"{terminal_id}\"></label>\
+         <label>{state_label} <select name=\"state\">{any}{active}{revoked}</select></label>\
+         <button type=\"submit\" id=\"search\">{search}</button></form>",
+        number = localized("Number", "号码"),
+        terminal_label = localized("Terminal ID", "终端 ID"),
+        state_label = localized("State", "状态"),
+        search = localized("Search", "查询"),
         // The typed number is never echoed in full: the page shows it masked.
         msisdn = escape_html(&searched_number_masked(fields)),
         terminal_id = escape_html(&fields.terminal_id),
-        any = option("", "any"),
-        active = option("active", "active"),
-        revoked = option("revoked", "revoked"),
+        any = option("", localized("any", "全部")),
+        active = option("active", &state_label("active")),
+        revoked = option("revoked", &state_label("revoked")),
     )
 }
 
@@ -111,24 +115,29 @@ fn results_table(rows: &[BindingRecord], reveal: bool) -> String {
                     escape_html(binding.terminal_id.as_str())
                 ),
                 escape_html(&number),
-                format!("<span class=\"state-{0}\">{0}</span>", escape_html(&binding.state)),
+                format!("<span class=\"state-{}\">{}</span>", escape_html(&binding.state), state_label(&binding.state)),
                 escape_html(&format_unix_time(binding.created_at)),
                 binding.revoked_at.map_or_else(|| "–".to_owned(), |at| escape_html(&format_unix_time(at))),
-                optional_text(binding.revoked_reason.as_deref()),
+                revoked_reason_label(binding.revoked_reason.as_deref()),
             ]
         })
         .collect();
-    table(&["Binding", "Terminal", "Number", "State", "Bound at", "Revoked at", "Revoked because"], &cells)
+    let headers = localized(
+        ["Binding", "Terminal", "Number", "State", "Bound at", "Revoked at", "Revoked because"],
+        ["绑定", "终端", "号码", "状态", "绑定时间", "解绑时间", "解绑原因"],
+    );
+    table(&headers, &cells)
 }
 
 fn next_page_link(fields: &SearchFields, rows: &[BindingRecord]) -> String {
     let Some(last) = rows.last().filter(|_| rows.len() as i64 == SEARCH_PAGE_ROWS) else { return String::new() };
     format!(
-        "<p><a href=\"/console/bindings?msisdn={}&amp;terminal_id={}&amp;state={}&amp;cursor={}\">Next page</a></p>",
+        "<p><a href=\"/console/bindings?msisdn={}&amp;terminal_id={}&amp;state={}&amp;cursor={}\">{}</a></p>",
         encode_url_component(fields.msisdn.trim()),
         encode_url_component(fields.terminal_id.trim()),
         encode_url_component(fields.state.trim()),
-        last.cursor
+        last.cursor,
+        localized("Next page", "下一页"),
     )
 }
 
@@ -137,8 +146,10 @@ fn reveal_form(signed_in: &SignedInOperator, fields: &SearchFields) -> String {
         |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape_html(value));
     format!(
         "<form method=\"post\" action=\"/console/bindings/reveal\" class=\"card\">{csrf}{msisdn}{terminal}{state}{cursor}\
-         <label>Reason to show full numbers (audited) <input name=\"reason\" required maxlength=\"200\"></label>\
-         <button type=\"submit\">Reveal numbers</button></form>",
+         <label>{reason} <input name=\"reason\" required maxlength=\"200\"></label>\
+         <button type=\"submit\">{reveal}</button></form>",
+        reason = localized("Reason to show full numbers (audited)", "显示完整号码的原因（将记入审计）"),
+        reveal = localized("Reveal numbers", "显示完整号码"),
         csrf = csrf_field(&signed_in.session),
         msisdn = hidden("msisdn", &fields.msisdn),
         terminal = hidden("terminal_id", &fields.terminal_id),
@@ -149,14 +160,16 @@ fn reveal_form(signed_in: &SignedInOperator, fields: &SearchFields) -> String {
 
 fn render_search(signed_in: &SignedInOperator, fields: &SearchFields, rows: &[BindingRecord], reveal: bool) -> String {
     let mut body = search_form(fields);
-    body.push_str(&format!("<p class=\"count\">{} binding(s) on this page.</p>", rows.len()));
+    let count = rows.len();
+    let count = localized(format!("{count} binding(s) on this page."), format!("本页共 {count} 条绑定。"));
+    body.push_str(&format!("<p class=\"count\">{count}</p>"));
     body.push_str(&results_table(rows, reveal));
     body.push_str(&next_page_link(fields, rows));
     if signed_in.is_admin() && !reveal && !rows.is_empty() {
         body.push_str(&reveal_form(signed_in, fields));
     }
     let frame = SignedIn { operator: &signed_in.operator, session: &signed_in.session };
-    page("Bindings", Some(&frame), &body)
+    page(localized("Bindings", "绑定"), Some(&frame), &body)
 }
 
 /// `GET /console/bindings`: the search form and one page of results, numbers masked.

@@ -3,6 +3,7 @@
 use super::auth::{cleared_session_cookie, session_cookie, ConsoleForm, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{escape_html, page};
+use super::language::localized;
 use super::sessions::{ConsoleSessions, SessionError, SESSION_LIFETIME_SECONDS};
 use crate::domain::operator::{hash_operator_token, looks_like_operator_token};
 use crate::state::AppState;
@@ -17,12 +18,15 @@ fn sign_in_page(problem: Option<&str>) -> String {
     let problem = problem.map(|text| format!("<p class=\"error\">{}</p>", escape_html(text))).unwrap_or_default();
     let body = format!(
         "{problem}<form method=\"post\" action=\"/console/sign-in\" class=\"card\">\
-         <label for=\"token\">Operator token</label>\
+         <label for=\"token\">{token_label}</label>\
          <input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"off\" required>\
-         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>\
-         <p class=\"hint\">Tokens are made with <code>numbind operator token create</code>.</p>"
+         <button type=\"submit\" id=\"sign-in\">{sign_in}</button></form>\
+         <p class=\"hint\">{made_with} <code>numbind operator token create</code></p>",
+        token_label = localized("Operator token", "运营令牌"),
+        sign_in = localized("Sign in", "登录"),
+        made_with = localized("Tokens are made with", "令牌由以下命令生成："),
     );
-    page("Sign in", None, &body)
+    page(localized("Sign in", "登录"), None, &body)
 }
 
 /// `GET /console/sign-in`.
@@ -43,8 +47,13 @@ pub(super) async fn sign_in(
     ConsoleForm(form): ConsoleForm<SignInForm>,
 ) -> Result<Response, ConsoleError> {
     let token = form.token.trim();
-    let refused =
-        || (StatusCode::UNAUTHORIZED, Html(sign_in_page(Some("This token is not recognised.")))).into_response();
+    let refused = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            Html(sign_in_page(Some(localized("This token is not recognised.", "无法识别此令牌。")))),
+        )
+            .into_response()
+    };
     if !looks_like_operator_token(token) {
         return Ok(refused());
     }

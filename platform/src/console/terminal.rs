@@ -3,8 +3,10 @@
 use super::auth::{ConsoleForm, ConsolePath, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{
-    csrf_field, encode_url_component, escape_html, format_unix_time, optional_text, page, table, SignedIn,
+    csrf_field, encode_url_component, escape_html, format_unix_time, optional_text, page, revoked_reason_label,
+    state_label, table, SignedIn,
 };
+use super::language::localized;
 use super::parse_reason;
 use crate::domain::activation::Activation;
 use crate::state::AppState;
@@ -23,7 +25,9 @@ struct TerminalHistory {
 }
 
 fn parse_terminal_id(text: &str) -> Result<TerminalId, ConsoleError> {
-    TerminalId::parse(text.trim()).map_err(|error| ConsoleError::bad_request(format!("terminal ID: {error}")))
+    TerminalId::parse(text.trim()).map_err(|error| {
+        ConsoleError::bad_request(localized(format!("terminal ID: {error}"), format!("终端 ID 有误：{error}")))
+    })
 }
 
 async fn load_history(state: &AppState, terminal_id: TerminalId) -> Result<TerminalHistory, ConsoleError> {
@@ -54,14 +58,18 @@ fn bindings_table(bindings: &[BindingRecord]) -> String {
             vec![
                 escape_html(binding.binding_id.as_str()),
                 escape_html(&binding.msisdn.masked()),
-                format!("<span class=\"state-{0}\">{0}</span>", escape_html(&binding.state)),
+                format!("<span class=\"state-{}\">{}</span>", escape_html(&binding.state), state_label(&binding.state)),
                 time(binding.created_at),
                 binding.revoked_at.map_or_else(|| "–".to_owned(), time),
-                optional_text(binding.revoked_reason.as_deref()),
+                revoked_reason_label(binding.revoked_reason.as_deref()),
             ]
         })
         .collect();
-    table(&["Binding", "Number", "State", "Bound at", "Revoked at", "Revoked because"], &rows)
+    let headers = localized(
+        ["Binding", "Number", "State", "Bound at", "Revoked at", "Revoked because"],
+        ["绑定", "号码", "状态", "绑定时间", "解绑时间", "解绑原因"],
+    );
+    table(&headers, &rows)
 }
 
 fn activations_table(activations: &[Activation]) -> String {
@@ -70,7 +78,7 @@ fn activations_table(activations: &[Activation]) -> String {
         .map(|activation| {
             vec![
                 escape_html(activation.activation_id.as_str()),
-                escape_html(activation.state.as_str()),
+                state_label(activation.state.as_str()),
                 time(activation.created_at),
                 time(activation.expires_at),
                 optional_text(activation.claimed_msisdn.as_ref().map(Msisdn::masked).as_deref()),
@@ -78,7 +86,11 @@ fn activations_table(activations: &[Activation]) -> String {
             ]
         })
         .collect();
-    table(&["Activation", "State", "Issued at", "Expires at", "Claimed by", "Binding"], &rows)
+    let headers = localized(
+        ["Activation", "State", "Issued at", "Expires at", "Claimed by", "Binding"],
+        ["激活", "状态", "发码时间", "过期时间", "认领号码", "绑定"],
+    );
+    table(&headers, &rows)
 }
 
 fn audit_table(events: &[AuditRecord]) -> String {
@@ -88,30 +100,44 @@ fn audit_table(events: &[AuditRecord]) -> String {
             vec![
                 event.sequence.to_string(),
                 time(event.at),
-                escape_html(&event.actor),
+                format!("<code class=\"audit-actor\">{}</code>", escape_html(&event.actor)),
                 format!("<code class=\"audit-kind\">{}</code>", escape_html(&event.kind)),
                 optional_text(event.msisdn_masked.as_deref()),
-                optional_text(event.detail.as_deref()),
+                event.detail.as_deref().map_or_else(
+                    || "–".to_owned(),
+                    |detail| format!("<code class=\"audit-detail\">{}</code>", escape_html(detail)),
+                ),
             ]
         })
         .collect();
-    table(&["#", "At", "Actor", "Event", "Number", "Detail"], &rows)
+    let headers =
+        localized(["#", "At", "Actor", "Event", "Number", "Detail"], ["#", "时间", "操作者", "事件", "号码", "详情"]);
+    table(&headers, &rows)
 }
 
 fn unbind_section(signed_in: &SignedInOperator, terminal_id: &TerminalId, active: Option<&BindingRecord>) -> String {
-    let Some(active) = active else { return "<p>This terminal has no active binding.</p>".to_owned() };
+    let Some(active) = active else {
+        return format!("<p>{}</p>", localized("This terminal has no active binding.", "此终端没有有效的绑定。"));
+    };
     if !signed_in.is_admin() {
-        return "<p class=\"hint\">Only an admin may unbind this terminal.</p>".to_owned();
+        let only_admin = localized("Only an admin may unbind this terminal.", "只有管理员可以解绑此终端。");
+        return format!("<p class=\"hint\">{only_admin}</p>");
     }
+    let binding = escape_html(active.binding_id.as_str());
+    let number = escape_html(&active.msisdn.masked());
+    let explanation = localized(
+        format!("Unbind binding <code>{binding}</code> (number {number}): the number is told by SMS."),
+        format!("解除绑定 <code>{binding}</code>（号码 {number}）：将以短信通知该号码。"),
+    );
     format!(
         "<form method=\"post\" action=\"/console/terminals/{path}/unbind\" class=\"card danger\">{csrf}\
-         <p>Unbind binding <code>{binding}</code> (number {number}): the number is told by SMS.</p>\
-         <label>Reason (required, audited) <input name=\"reason\" id=\"unbind-reason\" required maxlength=\"200\">\
-         </label><button type=\"submit\" id=\"unbind\">Unbind</button></form>",
+         <p>{explanation}</p>\
+         <label>{reason} <input name=\"reason\" id=\"unbind-reason\" required maxlength=\"200\">\
+         </label><button type=\"submit\" id=\"unbind\">{unbind}</button></form>",
         path = encode_url_component(terminal_id.as_str()),
         csrf = csrf_field(&signed_in.session),
-        binding = escape_html(active.binding_id.as_str()),
-        number = escape_html(&active.msisdn.masked()),
+        reason = localized("Reason (required, audited)", "原因（必填，将记入审计）"),
+        unbind = localized("Unbind", "解绑"),
     )
 }
 
@@ -125,13 +151,21 @@ fn render_terminal(
     let (model, registered) = history.terminal.as_ref().map_or(("–".to_owned(), "–".to_owned()), |terminal| {
         (escape_html(&terminal.device_model), time(terminal.registered_at))
     });
-    let status = if active.is_some() { "bound" } else { "not bound" };
+    let status = if active.is_some() { localized("bound", "已绑定") } else { localized("not bound", "未绑定") };
     let body = format!(
-        "{notice}<dl class=\"card summary\"><dt>Terminal ID</dt><dd><code>{terminal}</code></dd>\
-         <dt>Device model</dt><dd>{model}</dd><dt>Registered at</dt><dd>{registered}</dd>\
-         <dt>Status</dt><dd id=\"binding-status\">{status}</dd></dl>{unbind}\
-         <h2>Bindings</h2>{bindings}<h2>Payments</h2>{payments}<h2>Activations</h2>{activations}\
-         <h2>Audit events</h2>{events}",
+        "{notice}<dl class=\"card summary\"><dt>{terminal_label}</dt><dd><code>{terminal}</code></dd>\
+         <dt>{model_label}</dt><dd>{model}</dd><dt>{registered_label}</dt><dd>{registered}</dd>\
+         <dt>{status_label}</dt><dd id=\"binding-status\">{status}</dd></dl>{unbind}\
+         <h2>{bindings_label}</h2>{bindings}<h2>{payments_label}</h2>{payments}\
+         <h2>{activations_label}</h2>{activations}<h2>{events_label}</h2>{events}",
+        terminal_label = localized("Terminal ID", "终端 ID"),
+        model_label = localized("Device model", "设备型号"),
+        registered_label = localized("Registered at", "注册时间"),
+        status_label = localized("Status", "状态"),
+        bindings_label = localized("Bindings", "绑定"),
+        payments_label = localized("Payments", "支付"),
+        activations_label = localized("Activations", "激活"),
+        events_label = localized("Audit events", "审计事件"),
         terminal = escape_html(terminal_id.as_str()),
         unbind = unbind_section(signed_in, terminal_id, active),
         bindings = bindings_table(&history.bindings),
@@ -140,7 +174,7 @@ fn render_terminal(
         events = audit_table(&history.events),
     );
     let frame = SignedIn { operator: &signed_in.operator, session: &signed_in.session };
-    page("Terminal", Some(&frame), &body)
+    page(localized("Terminal", "终端"), Some(&frame), &body)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,14 +193,15 @@ pub(super) async fn show_terminal(
     let terminal_id = parse_terminal_id(&terminal_id)?;
     let history = load_history(&state, terminal_id.clone()).await?;
     if history.terminal.is_none() && history.bindings.is_empty() && history.events.is_empty() {
-        return Err(ConsoleError::NotFound("no terminal has this ID".to_owned()));
+        return Err(ConsoleError::NotFound(localized("no terminal has this ID", "没有此 ID 的终端").to_owned()));
     }
     let notice = if query.unbound.is_some() {
-        "<p class=\"notice\" id=\"unbound-notice\">Unbound. The number is told by SMS.</p>"
+        let unbound = localized("Unbound. The number is told by SMS.", "已解绑，并已短信通知该号码。");
+        format!("<p class=\"notice\" id=\"unbound-notice\">{unbound}</p>")
     } else {
-        ""
+        String::new()
     };
-    Ok(Html(render_terminal(&signed_in, &terminal_id, &history, notice)))
+    Ok(Html(render_terminal(&signed_in, &terminal_id, &history, &notice)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +225,9 @@ pub(super) async fn unbind_terminal(
     let reason = parse_reason(&form.reason)?;
     let (name, now, target) = (signed_in.operator.name.clone(), state.now(), terminal_id.clone());
     let revoked = state.store.call(move |store| store.unbind_by_operator(&target, &name, &reason, now)).await?;
-    let binding = revoked.ok_or_else(|| ConsoleError::NotFound("this terminal has no active binding".to_owned()))?;
+    let binding = revoked.ok_or_else(|| {
+        ConsoleError::NotFound(localized("this terminal has no active binding", "此终端没有有效的绑定").to_owned())
+    })?;
     state.outbox_changed.notify_one();
     tracing::info!(operator = %signed_in.operator.name, binding_id = %binding.binding_id, "operator unbound a terminal in the console");
     Ok(Redirect::to(&format!("/console/terminals/{}?unbound=1", encode_url_component(terminal_id.as_str()))))

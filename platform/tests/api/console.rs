@@ -9,22 +9,22 @@ const MASKED: &str = "138****8000";
 const HOSTILE: &str = "<script>alert('x')</script>";
 
 /// A browser without redirects followed, so tests see each 303 and its cookie.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Option<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
     /// The CSRF token in the page's first form that carries one.
-    fn csrf_token(&self) -> String {
+    pub(crate) fn csrf_token(&self) -> String {
         let marker = "name=\"csrf_token\" value=\"";
         let start = self.body.find(marker).expect("a csrf field") + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
@@ -32,7 +32,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { app, http, cookie: None }
     }
@@ -48,11 +48,11 @@ impl<'a> Browser<'a> {
         Page { status: response.status().as_u16(), location, set_cookie, body: response.text().await.unwrap() }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         self.page(self.http.get(format!("{}{path}", self.app.address))).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(form).unwrap();
         let request = self
             .http
@@ -63,7 +63,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in with a new token of `role`; keeps the session cookie.
-    async fn signed_in(app: &'a TestApp, name: &str, role: OperatorRole) -> Browser<'a> {
+    pub(crate) async fn signed_in(app: &'a TestApp, name: &str, role: OperatorRole) -> Browser<'a> {
         let token = create_operator_token(&app.database_path(), name, role).unwrap();
         let mut browser = Browser::new(app);
         let answer = browser.post("/console/sign-in", &[("token", &token)]).await;
@@ -73,7 +73,7 @@ impl<'a> Browser<'a> {
         browser
     }
 
-    async fn csrf_token(&self) -> String {
+    pub(crate) async fn csrf_token(&self) -> String {
         self.get("/console").await.csrf_token()
     }
 }

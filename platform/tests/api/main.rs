@@ -9,6 +9,7 @@ mod audit_witness;
 mod authentication;
 mod bindings;
 mod console;
+mod console_language;
 mod guessing_limits;
 mod helpers;
 mod lifecycle;

@@ -325,20 +325,31 @@ impl<'a> BoundSession<'a> {
     }
 
     /// Sends unbind and waits (bounded) for unbind_resp; deliveries arriving meanwhile stay unanswered,
-    /// so the SMS centre redelivers them to the next session.
+    /// so the SMS centre redelivers them to the next session. An unbind from the SMS centre crossing ours (both
+    /// sides stopping at once, as under `numbind up`) is answered and ends the wait: each side waiting only for
+    /// its own unbind_resp would hold both for the whole response timeout.
     async fn unbind_politely(&mut self) {
         let sequence = self.sequence();
         if self.writer.write_pdu(&Pdu::new(sequence, PduBody::Unbind)).await.is_err() {
             return;
         }
+        let (reader, writer) = (&mut self.reader, &mut self.writer);
         let wait_for_response = async {
-            while let Ok(Some(outcome)) = self.reader.read_pdu().await {
-                if matches!(outcome, ReadOutcome::Pdu(Pdu { body: PduBody::UnbindResp, .. })) {
-                    break;
+            while let Ok(Some(outcome)) = reader.read_pdu().await {
+                match outcome {
+                    ReadOutcome::Pdu(Pdu { body: PduBody::UnbindResp, .. }) => break,
+                    ReadOutcome::Pdu(Pdu { body: PduBody::Unbind, sequence_number, .. }) => {
+                        let _ = writer.write_pdu(&Pdu::new(sequence_number, PduBody::UnbindResp)).await;
+                        break;
+                    }
+                    _ => {}
                 }
             }
         };
-        let _ = tokio::time::timeout(self.session.config.response_timeout, wait_for_response).await;
+        let timeout = self.session.config.response_timeout;
+        if tokio::time::timeout(timeout, wait_for_response).await.is_err() {
+            tracing::info!(system_id = %self.session.config.system_id, "the sms centre never answered unbind; closing");
+        }
         let _ = self.writer.shutdown().await;
     }
 }

@@ -78,6 +78,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(address) => Some(TcpListener::bind(address).await.with_context(|| format!("binding smpp tls {address}"))?),
         None => None,
     };
+    let stop = numbind_process::stop_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
     writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
@@ -87,5 +88,5 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
     let listeners = crate::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: smpp_tls_listener };
-    crate::run(config, listeners, numbind_process::stop_signal()).await
+    crate::run(config, listeners, stop).await
 }

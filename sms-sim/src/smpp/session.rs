@@ -283,7 +283,9 @@ impl ServerSession {
         }
     }
 
-    /// Our unbind on shutdown; a peer that never answers is closed after `esme_response_timeout`.
+    /// Our unbind on shutdown; a peer that never answers is closed after `esme_response_timeout`. An unbind
+    /// from the ESME crossing ours (both stopping at once) is answered and ends the wait, so that neither side
+    /// waits out the timeout for a response the other, itself waiting, would never send.
     async fn unbind_and_wait(&mut self) {
         if !matches!(self.session_state, SessionState::Bound { .. }) {
             return;
@@ -292,10 +294,16 @@ impl ServerSession {
         if self.writer.write_pdu(&Pdu::new(sequence, PduBody::Unbind)).await.is_err() {
             return;
         }
+        let (reader, writer) = (&mut self.reader, &mut self.writer);
         let wait = async {
-            while let Ok(Some(outcome)) = self.reader.read_pdu().await {
-                if matches!(outcome, ReadOutcome::Pdu(Pdu { body: PduBody::UnbindResp, .. })) {
-                    return;
+            while let Ok(Some(outcome)) = reader.read_pdu().await {
+                match outcome {
+                    ReadOutcome::Pdu(Pdu { body: PduBody::UnbindResp, .. }) => return,
+                    ReadOutcome::Pdu(Pdu { body: PduBody::Unbind, sequence_number, .. }) => {
+                        let _ = writer.write_pdu(&Pdu::new(sequence_number, PduBody::UnbindResp)).await;
+                        return;
+                    }
+                    _ => {}
                 }
             }
         };

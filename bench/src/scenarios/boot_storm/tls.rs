@@ -93,7 +93,8 @@ async fn measure(
 ) -> anyhow::Result<ScenarioReport> {
     let duration = measurement_duration(options.quick);
     let mut repeats = Vec::new();
-    for _ in 0..options.repeats {
+    for repeat in 0..options.repeats {
+        options.progress.repeat(&format!("TLS, {connections} connections"), repeat);
         let mut baseline =
             closed_loop_with(plain.target.clone(), reuse, connections, duration, session_checks(plain)).await?;
         let mut measured =
