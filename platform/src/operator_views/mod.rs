@@ -65,6 +65,29 @@ pub(crate) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
     })
 }
 
+/// What an admin saw when numbers were revealed, for the `numbers_revealed` audit event: which bindings (by ID)
+/// and which search (its filters, the number masked, and the page's keyset position), through which door.
+pub(crate) fn reveal_description(filter: &BindingFilter, after: i64, rows: &[BindingRecord], door: &str) -> String {
+    let mut conditions = Vec::new();
+    if let Some(msisdn) = &filter.msisdn {
+        conditions.push(format!("msisdn={}", msisdn.masked()));
+    }
+    if let Some(terminal_id) = &filter.terminal_id {
+        conditions.push(format!("terminal_id={terminal_id}"));
+    }
+    if let Some(state) = &filter.state {
+        conditions.push(format!("state={state}"));
+    }
+    conditions.extend(filter.from.map(|from| format!("from={from}")));
+    conditions.extend(filter.to.map(|to| format!("to={to}")));
+    if after > 0 {
+        conditions.push(format!("after cursor {after}"));
+    }
+    let search = if conditions.is_empty() { "every binding".to_owned() } else { conditions.join(" ") };
+    let bindings: Vec<&str> = rows.iter().map(|binding| binding.binding_id.as_str()).collect();
+    format!("{} binding number(s) [{}] by search ({search}) in {door}", rows.len(), bindings.join(", "))
+}
+
 fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
     match format {
         ExportFormat::JsonLines => format!("{}\n", binding_json(binding, false)),
