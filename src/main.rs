@@ -1,8 +1,11 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
 mod merchant_commands;
+mod operator_actions;
 mod operator_api;
 mod operator_commands;
+mod operator_doors;
+mod operator_output;
 mod reconcile;
 mod tls_commands;
 mod up;

@@ -88,7 +88,17 @@ pub(crate) enum OperatorCommand {
         /// The terminal ID.
         terminal_id: String,
     },
-    /// Stream bindings or audit events as CSV or JSON Lines to stdout.
+    /// Revoke a terminal's active binding with a reason (admins): the number is told by SMS, the OSS at once.
+    Unbind(crate::operator_actions::UnbindArgs),
+    /// Search payments by payment, merchant, terminal, state or reference (numbers masked).
+    Payments(crate::operator_actions::PaymentSearch),
+    /// Refund a succeeded payment, in full or in part, with a reason (admins).
+    Refund(crate::operator_actions::RefundArgs),
+    /// The hash-chained audit trail, in order.
+    AuditEvents(crate::operator_actions::AuditEventsArgs),
+    /// Activations issued and refused per hour (last 24 hours) or per day (last 14 days).
+    Activity(crate::operator_actions::ActivityArgs),
+    /// Stream bindings, audit events or payments as CSV or JSON Lines to stdout (`--json`: JSON Lines).
     Export {
         #[command(flatten)]
         session: crate::operator_api::OperatorSession,
@@ -113,6 +123,9 @@ pub(crate) enum TokenCommand {
         /// `auditor` (reads, numbers masked) or `admin` (also acts, may reveal a number with a reason).
         #[arg(long, value_parser = |text: &str| OperatorRole::parse(text).map_err(|error| error.to_string()))]
         role: OperatorRole,
+        /// Print `{"token": ...}` instead of the bare token.
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke a token by its ID or its holder's name.
     Revoke {
@@ -120,6 +133,9 @@ pub(crate) enum TokenCommand {
         data: PlatformData,
         /// Token ID or holder name.
         token_id_or_name: String,
+        /// Print `{"revoked": N}` instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -203,21 +219,33 @@ pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
         OperatorCommand::History { session, terminal_id } => {
             return crate::operator_api::history(session, terminal_id).await;
         }
+        OperatorCommand::Unbind(args) => return crate::operator_actions::unbind(args).await,
+        OperatorCommand::Payments(search) => return crate::operator_actions::payments(search).await,
+        OperatorCommand::Refund(args) => return crate::operator_actions::refund(args).await,
+        OperatorCommand::AuditEvents(args) => return crate::operator_actions::audit_events(args).await,
+        OperatorCommand::Activity(args) => return crate::operator_actions::activity(args).await,
         OperatorCommand::Export { session, table, format } => {
+            let format = if session.json { crate::operator_api::ExportFormat::Jsonl } else { format };
             return crate::operator_api::export(session, table, format).await;
         }
     };
     match command {
-        TokenCommand::Create { data, name, role } => {
+        TokenCommand::Create { data, name, role, json } => {
             let token = numbind_platform::create_operator_token(&data.database_path(), &name, role)?;
-            println!("{token}");
+            match json {
+                true => println!("{}", serde_json::json!({ "token": token.to_string() })),
+                false => println!("{token}"),
+            }
         }
-        TokenCommand::Revoke { data, token_id_or_name } => {
+        TokenCommand::Revoke { data, token_id_or_name, json } => {
             let revoked = numbind_platform::revoke_operator_token(&data.database_path(), &token_id_or_name)?;
             if revoked == 0 {
                 anyhow::bail!("no live token matches {token_id_or_name:?}");
             }
-            println!("revoked {revoked} token(s)");
+            match json {
+                true => println!("{}", serde_json::json!({ "revoked": revoked })),
+                false => println!("revoked {revoked} token(s)"),
+            }
         }
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! The operator API under `/v1/operator/`: binding search, terminal history, audit events, admin unbinding.
+//! The operator API under `/v1/operator/`: binding search, terminal history, audit events, the activity counts,
+//! admin unbinding.
 
 use super::operator_auth::AuthenticatedOperator;
 use crate::domain::operator::OperatorRole;
@@ -200,4 +201,34 @@ pub(super) async fn reconciliation_snapshot(
         })
         .collect();
     Ok(Json(json!({ "bindings": bindings })))
+}
+
+/// Query of `GET /v1/operator/activity`; unknown parameters are refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ActivityQuery {
+    period: Option<String>,
+}
+
+/// `GET /v1/operator/activity?period=hours|days`: activations issued and refused per hour of the last 24 hours or per
+/// day of the last 14 days (UTC buckets), the counts the console's overview chart draws.
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    _operator: AuthenticatedOperator,
+    ApiQuery(query): ApiQuery<ActivityQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::console::chart::{count_activity, ChartPeriod};
+    let period = ChartPeriod::parse(query.period.as_deref())
+        .ok_or_else(|| ApiError::invalid_request("period is hours or days"))?;
+    let now = state.now();
+    let counts = state.store.call(move |store| count_activity(store, period, now)).await?;
+    let size = period.bucket_seconds();
+    let buckets: Vec<Value> = (0_i64..)
+        .zip(&counts.buckets)
+        .map(|(index, bucket)| {
+            json!({"starts_at": counts.window_start + index * size, "issued": bucket.issued, "refused": bucket.refused})
+        })
+        .collect();
+    let period = if period == ChartPeriod::Days { "days" } else { "hours" };
+    Ok(Json(json!({ "period": period, "bucket_seconds": size, "buckets": buckets, "truncated": counts.truncated })))
 }
