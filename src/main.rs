@@ -4,6 +4,7 @@ mod merchant_commands;
 mod operator_actions;
 mod operator_api;
 mod operator_commands;
+#[cfg(test)]
 mod operator_doors;
 mod operator_output;
 mod reconcile;

@@ -1,6 +1,6 @@
 //! The operator's doors: every operator action with its console page or form, its `numbind` command and its API
 //! route. The console and the API are served by the platform, the commands by this binary; the test at the bottom
-//! fails when a door lacks an action that another door has.
+//! fails when a door lacks an action that another door has. Compiled for tests only: a new action starts here.
 
 /// One thing an operator does, and where: `None` only with the reason in `only_here`.
 pub(crate) struct OperatorAction {

@@ -34,6 +34,14 @@ pub struct Args {
 }
 
 impl Args {
+    /// Makes the `--work-dir` folder (and its parents) when it does not exist, so that no scenario fails on a
+    /// missing folder; an error names the folder.
+    pub fn create_work_dir(&self) -> anyhow::Result<()> {
+        let Some(work_dir) = &self.work_dir else { return Ok(()) };
+        std::fs::create_dir_all(work_dir)
+            .map_err(|error| anyhow::anyhow!("cannot create the work directory {}: {error}", work_dir.display()))
+    }
+
     pub fn to_options(&self) -> BenchOptions {
         let mut options = BenchOptions::new(self.work_dir.clone().unwrap_or_else(std::env::temp_dir));
         options.quick = self.quick;
@@ -50,6 +58,7 @@ impl Args {
 /// `bench-services.log` next to the reports (JSON lines under `log_json`), runs the bench, prints the Markdown
 /// table on stdout, writes both reports; fails if a scenario could not run.
 pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
+    args.create_work_dir()?;
     let service_logging = ServiceLogging::install(&args.output_dir, log_json)?;
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "logging: {}", service_logging.describe())?;
@@ -70,4 +79,31 @@ pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(failed.is_empty(), "scenario(s) {} could not run (see the report)", failed.join(","));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn a_missing_work_dir_is_created_and_one_that_cannot_be_is_named() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let missing = root.path().join("not").join("yet");
+        let parsed = Command::parse_from(["bench", "--work-dir", missing.to_str().expect("utf-8")]);
+        parsed.args.create_work_dir().expect("created");
+        assert!(missing.is_dir());
+        let file = root.path().join("a-file");
+        std::fs::write(&file, "").expect("write");
+        let under_a_file = file.join("work");
+        let parsed = Command::parse_from(["bench", "--work-dir", under_a_file.to_str().expect("utf-8")]);
+        let error = parsed.args.create_work_dir().expect_err("a folder under a file cannot be made").to_string();
+        assert!(error.contains(&under_a_file.display().to_string()), "{error}");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod activation;
 mod audit_witness;
+mod command_line;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
 mod hostile_host;
