@@ -10,9 +10,10 @@ use std::path::PathBuf;
 /// Where the platform keeps its database.
 #[derive(clap::Args, Debug)]
 pub(crate) struct PlatformData {
-    /// The platform's data directory (its database is `platform.db` inside).
-    #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    /// The platform's data directory (its database is `platform.db` inside) [default: ./data]. Without the flag
+    /// and NUMBIND_PLATFORM_DATA_DIR, the deprecated NUMBIND_DATA_DIR is read, with a warning.
+    #[arg(long, env = "NUMBIND_PLATFORM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// The platform's database file, when it is not in the data directory (as the platform's `--database`).
     #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
     database: Option<PathBuf>,
@@ -21,13 +22,37 @@ pub(crate) struct PlatformData {
     audit_key_file: Option<PathBuf>,
 }
 
+/// The platform's data directory when neither `--data-dir` nor NUMBIND_PLATFORM_DATA_DIR names one.
+const DEFAULT_PLATFORM_DATA_DIR: &str = "./data";
+
+/// The variable these commands read for the platform's data directory before NUMBIND_PLATFORM_DATA_DIR, which the
+/// platform itself reads; kept so that operators' scripts go on working.
+const DEPRECATED_DATA_DIR_VARIABLE: &str = "NUMBIND_DATA_DIR";
+
 impl PlatformData {
-    pub(crate) fn data_dir(&self) -> &std::path::Path {
-        &self.data_dir
+    /// `--data-dir`, else NUMBIND_PLATFORM_DATA_DIR, else the deprecated NUMBIND_DATA_DIR (said once on stderr),
+    /// else `./data`.
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        if let Some(data_dir) = &self.data_dir {
+            return data_dir.clone();
+        }
+        match std::env::var_os(DEPRECATED_DATA_DIR_VARIABLE) {
+            Some(data_dir) => {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    eprintln!(
+                        "warning: {DEPRECATED_DATA_DIR_VARIABLE} is deprecated for the platform's data directory; \
+                         set NUMBIND_PLATFORM_DATA_DIR (as the platform reads) or pass --data-dir"
+                    );
+                });
+                PathBuf::from(data_dir)
+            }
+            None => PathBuf::from(DEFAULT_PLATFORM_DATA_DIR),
+        }
     }
 
     pub(crate) fn database_path(&self) -> PathBuf {
-        self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir))
+        self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir()))
     }
 
     /// The audit key to check the events' MACs with: an `--audit-key-file` that cannot be read is an error; the
@@ -154,11 +179,11 @@ pub(crate) enum ManifestCommand {
 pub(crate) async fn audit(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify(args) = command;
     let key_path =
-        args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir.join("platform-signing.key.pub"));
+        args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir().join("platform-signing.key.pub"));
     let oss_checkpoints = match &args.oss_url {
         Some(url) => {
-            let token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data.data_dir)?;
-            let local_authority = args.data.data_dir.join("tls").join("ca.pem");
+            let token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data.data_dir())?;
+            let local_authority = args.data.data_dir().join("tls").join("ca.pem");
             let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
             let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?
                 .timeout(std::time::Duration::from_secs(30))

@@ -9,7 +9,7 @@ async fn oss_cli(system: &System, arguments: &[&str]) -> Output {
     numbind()
         .arg("oss-sim")
         .args(arguments)
-        .args(["--url", &system.oss_url])
+        .args(["--oss-url", &system.oss_url])
         .arg("--ca-file")
         .arg(&system.ca_file)
         .env("NUMBIND_OSS_ADMIN_TOKEN", OSS_ADMIN_TOKEN)

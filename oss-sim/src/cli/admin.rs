@@ -14,8 +14,14 @@ use std::path::{Path, PathBuf};
 /// Where the admin API is and how to authenticate.
 #[derive(clap::Args, Debug)]
 pub struct AdminClientArgs {
-    /// Base URL of the OSS admin API.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", global = true)]
+    /// Base URL of the OSS admin API (`--url` also works).
+    #[arg(
+        long = "oss-url",
+        visible_alias = "url",
+        env = "NUMBIND_OSS_URL",
+        default_value = "https://127.0.0.1:8082",
+        global = true
+    )]
     pub url: String,
     /// PEM certificate authorities trusted for `https://` (default: `<data-dir>/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE", global = true)]

@@ -274,6 +274,10 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
+    // A binding the number unbound by SMS is revoked `unbound_by_sms`, as the OSS records it.
+    r#"
+UPDATE bindings SET revoked_reason = 'unbound_by_sms' WHERE revoked_reason = 'oss_unbind';
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
