@@ -10,6 +10,7 @@ mod operator_output;
 mod reconcile;
 mod tls_commands;
 mod up;
+mod up_config;
 
 use clap::{Parser, Subcommand};
 

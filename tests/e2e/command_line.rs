@@ -72,3 +72,16 @@ async fn a_phone_with_the_sms_centre_down_names_the_address_and_what_to_check() 
     assert!(said.contains(&url) && said.contains("not answering") && said.contains("--smsc-url"), "{said}");
     assert!(!said.contains("13800138000") && !said.contains("error sending request"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_platform_data_dir_has_one_variable_and_the_old_one_still_works_with_a_warning() {
+    let directory = tempfile::tempdir().unwrap();
+    let (new_dir, old_dir) = (directory.path().join("by-new-name"), directory.path().join("by-old-name"));
+    let create = ["operator", "token", "create", "--name", "alice", "--role", "auditor"];
+    let by_new = numbind().args(create).env("NUMBIND_PLATFORM_DATA_DIR", &new_dir).output().await.unwrap();
+    assert!(by_new.status.success() && new_dir.join("platform.db").is_file(), "{}", text(&by_new.stderr));
+    assert!(!text(&by_new.stderr).contains("deprecated"), "{}", text(&by_new.stderr));
+    let by_old = numbind().args(create).env("NUMBIND_DATA_DIR", &old_dir).output().await.unwrap();
+    assert!(by_old.status.success() && old_dir.join("platform.db").is_file(), "{}", text(&by_old.stderr));
+    assert!(text(&by_old.stderr).contains("NUMBIND_DATA_DIR is deprecated"), "{}", text(&by_old.stderr));
+}

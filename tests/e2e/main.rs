@@ -4,6 +4,7 @@
 mod activation;
 mod audit_witness;
 mod command_line;
+mod components_one_by_one;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
 mod hostile_host;
