@@ -77,6 +77,9 @@ async fn a_phone_with_the_sms_centre_down_names_the_address_and_what_to_check() 
 async fn the_platform_data_dir_has_one_variable_and_the_old_one_still_works_with_a_warning() {
     let directory = tempfile::tempdir().unwrap();
     let (new_dir, old_dir) = (directory.path().join("by-new-name"), directory.path().join("by-old-name"));
+    for folder in [&new_dir, &old_dir] {
+        std::fs::create_dir(folder).unwrap();
+    }
     let create = ["operator", "token", "create", "--name", "alice", "--role", "auditor"];
     let by_new = numbind().args(create).env("NUMBIND_PLATFORM_DATA_DIR", &new_dir).output().await.unwrap();
     assert!(by_new.status.success() && new_dir.join("platform.db").is_file(), "{}", text(&by_new.stderr));
