@@ -1,11 +1,16 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
 mod merchant_commands;
+mod operator_actions;
 mod operator_api;
 mod operator_commands;
+#[cfg(test)]
+mod operator_doors;
+mod operator_output;
 mod reconcile;
 mod tls_commands;
 mod up;
+mod up_config;
 
 use clap::{Parser, Subcommand};
 
@@ -117,5 +122,26 @@ mod tests {
         visit(&Cli::command(), "numbind", &mut offenders, &mut flags_seen);
         assert!(flags_seen > 50, "the walk saw the whole command tree ({flags_seen} flags)");
         assert!(offenders.is_empty(), "flags that would put a secret on the command line: {offenders:?}");
+    }
+
+    /// One name for one thing: a data directory has one default everywhere, so components started one by one from
+    /// the same folder find each other's files.
+    #[test]
+    fn every_data_dir_flag_defaults_to_the_same_folder() {
+        fn visit(command: &clap::Command, path: &str, defaults: &mut Vec<String>) {
+            for argument in command.get_arguments().filter(|argument| argument.get_long() == Some("data-dir")) {
+                for default in argument.get_default_values() {
+                    defaults.push(format!("{path}: {}", default.to_string_lossy()));
+                }
+            }
+            for subcommand in command.get_subcommands() {
+                visit(subcommand, &format!("{path} {}", subcommand.get_name()), defaults);
+            }
+        }
+        let mut defaults = Vec::new();
+        visit(&Cli::command(), "numbind", &mut defaults);
+        assert!(defaults.iter().any(|default| default.starts_with("numbind sms-sim")), "{defaults:?}");
+        let others: Vec<&String> = defaults.iter().filter(|default| !default.ends_with(": ./data")).collect();
+        assert!(others.is_empty(), "data directories defaulting elsewhere: {others:?}");
     }
 }

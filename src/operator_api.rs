@@ -1,8 +1,11 @@
 //! Operator commands that talk to a running platform's operator API: search bindings, a terminal's history,
-//! streamed exports. Each authenticates with an operator token read from a file or the environment.
+//! streamed exports; and the session (platform URL, token, certificate authorities, `--json`) every such command
+//! shares. Each authenticates with an operator token read from a file or the environment.
 
+use crate::operator_output::{local_time_of, print_json, print_section, text_of, Table};
 use anyhow::Context;
 use numbind_process::progress::{Audience, Progress};
+use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,6 +21,9 @@ pub(crate) struct OperatorSession {
     /// PEM certificate authorities trusted for https (default: `./data/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE")]
     ca_file: Option<PathBuf>,
+    /// Print the platform's answer as JSON for machines, instead of tables with local times for people.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// The certificate authority `numbind up` makes, trusted by the operator commands when no other is named.
@@ -52,21 +58,30 @@ impl OperatorSession {
     }
 
     /// GETs `path_and_query`; fails with the platform's own message on a refusal.
-    async fn get(&self, path_and_query: &str) -> anyhow::Result<reqwest::Response> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> anyhow::Result<reqwest::Response> {
         let url = self.url(path_and_query);
-        let response = operator_http_client(self.ca_file.as_deref())?
-            .get(&url)
-            .bearer_auth(self.token()?)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {url}"))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        anyhow::bail!("the platform answered {status}: {}", body["message"].as_str().unwrap_or("no message"))
+        let request = operator_http_client(self.ca_file.as_deref())?.get(&url).bearer_auth(self.token()?);
+        answer_of(request, &url).await
     }
+
+    /// POSTs `body` as JSON to `path`; fails with the platform's own message on a refusal.
+    pub(crate) async fn post(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        let url = self.url(path);
+        let request = operator_http_client(self.ca_file.as_deref())?.post(&url).bearer_auth(self.token()?).json(body);
+        Ok(answer_of(request, &url).await?.json().await?)
+    }
+}
+
+/// Sends `request`; a refusal becomes an error with the platform's status, code and message.
+async fn answer_of(request: reqwest::RequestBuilder, url: &str) -> anyhow::Result<reqwest::Response> {
+    let response = request.send().await.with_context(|| format!("cannot reach the platform at {url}"))?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let code = body["code"].as_str().unwrap_or("no code");
+    anyhow::bail!("the platform answered {status} ({code}): {}", body["message"].as_str().unwrap_or("no message"))
 }
 
 /// Search filters of `numbind operator bindings`.
@@ -78,7 +93,7 @@ pub(crate) struct BindingSearch {
     #[arg(long)]
     msisdn: Option<String>,
     /// Only this terminal's bindings.
-    #[arg(long)]
+    #[arg(long, visible_alias = "terminal")]
     terminal_id: Option<String>,
     /// `active` or `revoked`.
     #[arg(long)]
@@ -99,6 +114,7 @@ pub(crate) struct BindingSearch {
 pub(crate) enum ExportTable {
     Bindings,
     AuditEvents,
+    Payments,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -107,7 +123,7 @@ pub(crate) enum ExportFormat {
     Jsonl,
 }
 
-fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+pub(crate) fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     let encoded: Vec<String> = pairs
         .iter()
         .filter_map(|(name, value)| value.as_ref().map(|value| format!("{name}={}", percent_encode(value))))
@@ -115,7 +131,7 @@ fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     encoded.join("&")
 }
 
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(byte).to_string(),
@@ -124,10 +140,9 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Prints every matching binding, one line each, following the keyset pages.
-pub(crate) async fn bindings(search: BindingSearch) -> anyhow::Result<()> {
-    let mut cursor: Option<i64> = None;
-    let mut stdout = std::io::stdout().lock();
+/// Every matching binding, following the keyset pages.
+async fn search_bindings(search: &BindingSearch) -> anyhow::Result<Vec<Value>> {
+    let (mut cursor, mut found): (Option<i64>, Vec<Value>) = (None, Vec::new());
     loop {
         let query = query_string(&[
             ("msisdn", search.msisdn.clone()),
@@ -139,35 +154,85 @@ pub(crate) async fn bindings(search: BindingSearch) -> anyhow::Result<()> {
             ("reason", search.reveal_reason.clone()),
             ("cursor", cursor.map(|value| value.to_string())),
         ]);
-        let page: serde_json::Value =
-            search.session.get(&format!("/v1/operator/bindings?{query}")).await?.json().await?;
-        for binding in page["bindings"].as_array().context("no bindings in the answer")? {
-            let field =
-                |name: &str| binding[name].as_str().map(str::to_owned).unwrap_or_else(|| binding[name].to_string());
-            writeln!(
-                stdout,
-                "{}  {}  {}  {}  made {}  {}",
-                field("binding_id"),
-                field("terminal_id"),
-                field("msisdn"),
-                field("state"),
-                field("created_at"),
-                binding["revoked_reason"].as_str().map(|reason| format!("revoked: {reason}")).unwrap_or_default()
-            )?;
-        }
+        let page: Value = search.session.get(&format!("/v1/operator/bindings?{query}")).await?.json().await?;
+        found.extend(page["bindings"].as_array().context("no bindings in the answer")?.iter().cloned());
         match page["next_cursor"].as_i64() {
             Some(next) => cursor = Some(next),
-            None => return Ok(()),
+            None => return Ok(found),
         }
     }
 }
 
-/// Prints a terminal's activations, bindings and audit events as one JSON document.
+/// Bindings as a table, times local.
+pub(crate) fn bindings_table(bindings: &[Value]) -> Table {
+    let mut table =
+        Table::new(&["BINDING", "TERMINAL", "NUMBER", "STATE", "BOUND AT", "REVOKED AT", "REVOKED BECAUSE"]);
+    for binding in bindings {
+        table.push(vec![
+            text_of(&binding["binding_id"]),
+            text_of(&binding["terminal_id"]),
+            text_of(&binding["msisdn"]),
+            text_of(&binding["state"]),
+            local_time_of(&binding["created_at"]),
+            local_time_of(&binding["revoked_at"]),
+            text_of(&binding["revoked_reason"]),
+        ]);
+    }
+    table
+}
+
+/// Prints every matching binding: a table, or with `--json` `{"bindings": [...]}`.
+pub(crate) async fn bindings(search: BindingSearch) -> anyhow::Result<()> {
+    let found = search_bindings(&search).await?;
+    if search.session.json {
+        return print_json(&json!({ "bindings": found }));
+    }
+    print!("{}", bindings_table(&found).render());
+    Ok(())
+}
+
+/// Prints a terminal's activations, bindings and audit events: three tables, or with `--json` the platform's
+/// document. An unknown terminal is an error (the platform answers 404).
 pub(crate) async fn history(session: OperatorSession, terminal_id: String) -> anyhow::Result<()> {
     let path = format!("/v1/operator/terminals/{}/history", percent_encode(&terminal_id));
-    let history: serde_json::Value = session.get(&path).await?.json().await?;
-    println!("{}", serde_json::to_string_pretty(&history)?);
-    Ok(())
+    let history: Value =
+        session.get(&path).await.with_context(|| format!("no history for terminal {terminal_id}"))?.json().await?;
+    if session.json {
+        return print_json(&history);
+    }
+    let mut activations = Table::new(&["ACTIVATION", "STATE", "ISSUED AT", "EXPIRES AT", "CLAIMED BY", "BINDING"]);
+    for activation in history["activations"].as_array().into_iter().flatten() {
+        activations.push(vec![
+            text_of(&activation["activation_id"]),
+            text_of(&activation["state"]),
+            local_time_of(&activation["created_at"]),
+            local_time_of(&activation["expires_at"]),
+            text_of(&activation["claimed_msisdn"]),
+            text_of(&activation["binding_id"]),
+        ]);
+    }
+    let bindings: Vec<Value> = history["bindings"].as_array().cloned().unwrap_or_default();
+    println!("Terminal {terminal_id}\n");
+    print_section("Bindings", &bindings_table(&bindings))?;
+    print_section("Activations", &activations)?;
+    print_section("Audit events", &audit_events_table(history["audit_events"].as_array().into_iter().flatten()))
+}
+
+/// Audit events as a table, times local.
+pub(crate) fn audit_events_table<'event>(events: impl Iterator<Item = &'event Value>) -> Table {
+    let mut table = Table::new(&["#", "AT", "ACTOR", "EVENT", "NUMBER", "BINDING", "DETAIL"]);
+    for event in events {
+        table.push(vec![
+            text_of(&event["sequence"]),
+            local_time_of(&event["at"]),
+            text_of(&event["actor"]),
+            text_of(&event["kind"]),
+            text_of(&event["msisdn_masked"]),
+            text_of(&event["binding_id"]),
+            text_of(&event["detail"]),
+        ]);
+    }
+    table
 }
 
 /// Streams an export to stdout chunk by chunk: a million rows never sit in memory. With stdout redirected and
@@ -176,6 +241,7 @@ pub(crate) async fn export(session: OperatorSession, table: ExportTable, format:
     let name = match table {
         ExportTable::Bindings => "bindings",
         ExportTable::AuditEvents => "audit-events",
+        ExportTable::Payments => "payments",
     };
     let extension = match format {
         ExportFormat::Csv => "csv",

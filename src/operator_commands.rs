@@ -10,9 +10,10 @@ use std::path::PathBuf;
 /// Where the platform keeps its database.
 #[derive(clap::Args, Debug)]
 pub(crate) struct PlatformData {
-    /// The platform's data directory (its database is `platform.db` inside).
-    #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    /// The platform's data directory (its database is `platform.db` inside) [default: ./data]. Without the flag
+    /// and NUMBIND_PLATFORM_DATA_DIR, the deprecated NUMBIND_DATA_DIR is read, with a warning.
+    #[arg(long, env = "NUMBIND_PLATFORM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// The platform's database file, when it is not in the data directory (as the platform's `--database`).
     #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
     database: Option<PathBuf>,
@@ -21,13 +22,37 @@ pub(crate) struct PlatformData {
     audit_key_file: Option<PathBuf>,
 }
 
+/// The platform's data directory when neither `--data-dir` nor NUMBIND_PLATFORM_DATA_DIR names one.
+const DEFAULT_PLATFORM_DATA_DIR: &str = "./data";
+
+/// The variable these commands read for the platform's data directory before NUMBIND_PLATFORM_DATA_DIR, which the
+/// platform itself reads; kept so that operators' scripts go on working.
+const DEPRECATED_DATA_DIR_VARIABLE: &str = "NUMBIND_DATA_DIR";
+
 impl PlatformData {
-    pub(crate) fn data_dir(&self) -> &std::path::Path {
-        &self.data_dir
+    /// `--data-dir`, else NUMBIND_PLATFORM_DATA_DIR, else the deprecated NUMBIND_DATA_DIR (said once on stderr),
+    /// else `./data`.
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        if let Some(data_dir) = &self.data_dir {
+            return data_dir.clone();
+        }
+        match std::env::var_os(DEPRECATED_DATA_DIR_VARIABLE) {
+            Some(data_dir) => {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    eprintln!(
+                        "warning: {DEPRECATED_DATA_DIR_VARIABLE} is deprecated for the platform's data directory; \
+                         set NUMBIND_PLATFORM_DATA_DIR (as the platform reads) or pass --data-dir"
+                    );
+                });
+                PathBuf::from(data_dir)
+            }
+            None => PathBuf::from(DEFAULT_PLATFORM_DATA_DIR),
+        }
     }
 
     pub(crate) fn database_path(&self) -> PathBuf {
-        self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir))
+        self.database.clone().unwrap_or_else(|| database_path_in(&self.data_dir()))
     }
 
     /// The audit key to check the events' MACs with: an `--audit-key-file` that cannot be read is an error; the
@@ -88,7 +113,17 @@ pub(crate) enum OperatorCommand {
         /// The terminal ID.
         terminal_id: String,
     },
-    /// Stream bindings or audit events as CSV or JSON Lines to stdout.
+    /// Revoke a terminal's active binding with a reason (admins): the number is told by SMS, the OSS at once.
+    Unbind(crate::operator_actions::UnbindArgs),
+    /// Search payments by payment, merchant, terminal, state or reference (numbers masked).
+    Payments(crate::operator_actions::PaymentSearch),
+    /// Refund a succeeded payment, in full or in part, with a reason (admins).
+    Refund(crate::operator_actions::RefundArgs),
+    /// The hash-chained audit trail, in order.
+    AuditEvents(crate::operator_actions::AuditEventsArgs),
+    /// Activations issued and refused per hour (last 24 hours) or per day (last 14 days).
+    Activity(crate::operator_actions::ActivityArgs),
+    /// Stream bindings, audit events or payments as CSV or JSON Lines to stdout (`--json`: JSON Lines).
     Export {
         #[command(flatten)]
         session: crate::operator_api::OperatorSession,
@@ -113,6 +148,9 @@ pub(crate) enum TokenCommand {
         /// `auditor` (reads, numbers masked) or `admin` (also acts, may reveal a number with a reason).
         #[arg(long, value_parser = |text: &str| OperatorRole::parse(text).map_err(|error| error.to_string()))]
         role: OperatorRole,
+        /// Print `{"token": ...}` instead of the bare token.
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke a token by its ID or its holder's name.
     Revoke {
@@ -120,6 +158,9 @@ pub(crate) enum TokenCommand {
         data: PlatformData,
         /// Token ID or holder name.
         token_id_or_name: String,
+        /// Print `{"revoked": N}` instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -138,11 +179,11 @@ pub(crate) enum ManifestCommand {
 pub(crate) async fn audit(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify(args) = command;
     let key_path =
-        args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir.join("platform-signing.key.pub"));
+        args.platform_key_file.clone().unwrap_or_else(|| args.data.data_dir().join("platform-signing.key.pub"));
     let oss_checkpoints = match &args.oss_url {
         Some(url) => {
-            let token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data.data_dir)?;
-            let local_authority = args.data.data_dir.join("tls").join("ca.pem");
+            let token = numbind_oss_sim::cli::admin_token(args.oss_admin_token_file.as_deref(), &args.data.data_dir())?;
+            let local_authority = args.data.data_dir().join("tls").join("ca.pem");
             let ca_file = args.ca_file.clone().or_else(|| local_authority.exists().then_some(local_authority));
             let http = numbind_process::tls::http_client_builder(ca_file.as_deref())?
                 .timeout(std::time::Duration::from_secs(30))
@@ -203,21 +244,33 @@ pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
         OperatorCommand::History { session, terminal_id } => {
             return crate::operator_api::history(session, terminal_id).await;
         }
+        OperatorCommand::Unbind(args) => return crate::operator_actions::unbind(args).await,
+        OperatorCommand::Payments(search) => return crate::operator_actions::payments(search).await,
+        OperatorCommand::Refund(args) => return crate::operator_actions::refund(args).await,
+        OperatorCommand::AuditEvents(args) => return crate::operator_actions::audit_events(args).await,
+        OperatorCommand::Activity(args) => return crate::operator_actions::activity(args).await,
         OperatorCommand::Export { session, table, format } => {
+            let format = if session.json { crate::operator_api::ExportFormat::Jsonl } else { format };
             return crate::operator_api::export(session, table, format).await;
         }
     };
     match command {
-        TokenCommand::Create { data, name, role } => {
+        TokenCommand::Create { data, name, role, json } => {
             let token = numbind_platform::create_operator_token(&data.database_path(), &name, role)?;
-            println!("{token}");
+            match json {
+                true => println!("{}", serde_json::json!({ "token": token.to_string() })),
+                false => println!("{token}"),
+            }
         }
-        TokenCommand::Revoke { data, token_id_or_name } => {
+        TokenCommand::Revoke { data, token_id_or_name, json } => {
             let revoked = numbind_platform::revoke_operator_token(&data.database_path(), &token_id_or_name)?;
             if revoked == 0 {
                 anyhow::bail!("no live token matches {token_id_or_name:?}");
             }
-            println!("revoked {revoked} token(s)");
+            match json {
+                true => println!("{}", serde_json::json!({ "revoked": revoked })),
+                false => println!("revoked {revoked} token(s)"),
+            }
         }
     }
     Ok(())

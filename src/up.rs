@@ -35,6 +35,10 @@ pub(crate) struct UpArgs {
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     activation_ttl_seconds: u64,
+    /// Do not start: write every file `up` uses (secrets, certificates, the SMS centre's accounts file) and a script
+    /// starting each component on its own into DIR (as the data directory), print their command lines, and exit.
+    #[arg(long, value_name = "DIR")]
+    print_config: Option<PathBuf>,
 }
 
 impl UpArgs {
@@ -57,6 +61,9 @@ impl UpArgs {
 }
 
 pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
+    if let Some(data_dir) = &args.print_config {
+        return print_config(&args, data_dir.clone());
+    }
     let description = args.to_description()?;
     // The platform's key, certificate and database are ready before anything is announced.
     let system = SystemPlan::bind(&description).await?.start().await?;
@@ -64,6 +71,23 @@ pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     let stop = numbind_process::stop_signal();
     announce(&system)?;
     system.supervise(stop).await
+}
+
+/// `--print-config DIR`: the components' files and command lines, with DIR as their data directory.
+fn print_config(args: &UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+    let mut description = args.to_description()?;
+    description.data_dir = data_dir.clone();
+    let plan = crate::up_config::ComponentPlan {
+        data_dir,
+        platform_http: args.platform_http,
+        smsc_http: args.smsc_http,
+        smsc_smpp: args.smsc_smpp,
+        smsc_smpp_tls: args.smsc_smpp_tls,
+        oss_http: args.oss_http,
+        short_code: args.short_code.clone(),
+        activation_ttl_seconds: args.activation_ttl_seconds,
+    };
+    crate::up_config::print_config(description, &plan)
 }
 
 fn announce(system: &RunningSystem) -> anyhow::Result<()> {

@@ -36,6 +36,14 @@ pub struct Args {
 }
 
 impl Args {
+    /// Makes the `--work-dir` folder (and its parents) when it does not exist, so that no scenario fails on a
+    /// missing folder; an error names the folder.
+    pub fn create_work_dir(&self) -> anyhow::Result<()> {
+        let Some(work_dir) = &self.work_dir else { return Ok(()) };
+        std::fs::create_dir_all(work_dir)
+            .map_err(|error| anyhow::anyhow!("cannot create the work directory {}: {error}", work_dir.display()))
+    }
+
     pub fn to_options(&self) -> BenchOptions {
         let mut options = BenchOptions::new(self.work_dir.clone().unwrap_or_else(std::env::temp_dir));
         options.quick = self.quick;
@@ -53,6 +61,7 @@ impl Args {
 /// table on stdout, writes both reports and says where; fails if a scenario could not run. On a terminal, a
 /// progress bar on stderr says which scenario and repeat runs and the time left.
 pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
+    args.create_work_dir()?;
     let progress =
         BenchProgress::start(args.scenarios.len(), usize::from(args.repeats), Audience::from_json_flag(log_json));
     let service_logging = ServiceLogging::install(&args.output_dir, log_json, progress.is_visible())?;
@@ -86,4 +95,31 @@ pub async fn main(args: Args, log_json: bool) -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(failed.is_empty(), "scenario(s) {} could not run (see the report)", failed.join(","));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn a_missing_work_dir_is_created_and_one_that_cannot_be_is_named() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let missing = root.path().join("not").join("yet");
+        let parsed = Command::parse_from(["bench", "--work-dir", missing.to_str().expect("utf-8")]);
+        parsed.args.create_work_dir().expect("created");
+        assert!(missing.is_dir());
+        let file = root.path().join("a-file");
+        std::fs::write(&file, "").expect("write");
+        let under_a_file = file.join("work");
+        let parsed = Command::parse_from(["bench", "--work-dir", under_a_file.to_str().expect("utf-8")]);
+        let error = parsed.args.create_work_dir().expect_err("a folder under a file cannot be made").to_string();
+        assert!(error.contains(&under_a_file.display().to_string()), "{error}");
+    }
 }

@@ -51,6 +51,8 @@ pub(crate) enum ApiError {
     ActivationNotPending,
     #[error("no such binding")]
     BindingNotFound,
+    #[error("no terminal has this ID")]
+    TerminalUnknown,
     #[error("this operator's role may not do this")]
     Forbidden,
     #[error("this Idempotency-Key was used before with another body")]
@@ -111,6 +113,7 @@ impl ApiError {
             ApiError::NumberLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, Code::NumberLocked),
             ApiError::ActivationNotPending => (StatusCode::CONFLICT, Code::ActivationNotPending),
             ApiError::BindingNotFound => (StatusCode::NOT_FOUND, Code::BindingNotFound),
+            ApiError::TerminalUnknown => (StatusCode::NOT_FOUND, Code::NotFound),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, Code::Forbidden),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, Code::IdempotencyKeyReused),
             ApiError::PaymentNotFound => (StatusCode::NOT_FOUND, Code::PaymentNotFound),

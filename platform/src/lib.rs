@@ -15,6 +15,7 @@ mod http;
 pub mod manifest;
 pub mod merchant_admin;
 mod metrics;
+mod operator_actions;
 mod operator_views;
 pub mod operators;
 mod signing_key;

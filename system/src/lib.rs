@@ -255,6 +255,18 @@ pub fn local_authority(data_dir: &Path, listen: &ListenAddresses) -> anyhow::Res
         .with_context(|| format!("the local certificate authority in {}", directory.display()))
 }
 
+/// Makes what a system keeps in its data directory before it starts (the owner-only directory, the shared secrets in
+/// `secrets/`, under `Tls` the local authority and the services' certificates in `tls/`), without taking its locks or
+/// binding anything: `numbind up --print-config` hands these files to components started one by one.
+pub fn prepare_data_dir(description: &SystemDescription) -> anyhow::Result<()> {
+    numbind_process::data_dir::create_private_dir(&description.data_dir)?;
+    secrets::SystemSecrets::load_or_create(&description.data_dir.join("secrets"))?;
+    if description.transport == Transport::Tls {
+        local_authority(&description.data_dir, &description.listen)?;
+    }
+    Ok(())
+}
+
 /// Holds each component's state lock for as long as the system runs: a second system, or a component started
 /// alone on this directory, is refused and told who has it.
 fn lock_component_states(data_dir: &Path, holder: &str) -> anyhow::Result<Vec<StateLock>> {

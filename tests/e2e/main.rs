@@ -3,6 +3,8 @@
 
 mod activation;
 mod audit_witness;
+mod command_line;
+mod components_one_by_one;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
 mod hostile_host;
@@ -10,6 +12,7 @@ mod hostile_network;
 mod launch;
 mod lifecycle;
 mod operations;
+mod operator_doors;
 mod privacy;
 mod purchases;
 mod refusals;

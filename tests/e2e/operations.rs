@@ -95,7 +95,7 @@ async fn the_operator_cli_searches_shows_history_and_exports_with_numbers_masked
     let (revealed, listing) = operator_cli(&system, &admin, &["bindings", "--reveal-reason", "ticket 42"]).await;
     assert!(revealed && listing.contains("13800138000"), "{listing}");
 
-    let terminal = listing.split_whitespace().nth(1).unwrap().to_owned();
+    let terminal = listing.lines().nth(1).unwrap().split_whitespace().nth(1).unwrap().to_owned();
     let (shown, history) = operator_cli(&system, &auditor, &["history", &terminal]).await;
     assert!(shown && history.contains("activation_issued") && history.contains("binding_created"), "{history}");
     let (exported, csv) = operator_cli(&system, &auditor, &["export", "bindings", "--format", "csv"]).await;

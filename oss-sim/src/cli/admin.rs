@@ -6,7 +6,7 @@ use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
 use crate::http::bindings::BindingList;
 use crate::http::subscribers::{CreateSubscriberRequest, SubscriberList, UpdateSubscriberRequest};
 use anyhow::Context;
-use numbind_wire::api::ErrorBody;
+use numbind_wire::api::{ApiErrorCode as ErrorCode, ErrorBody};
 use numbind_wire::{Msisdn, TerminalId};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -14,8 +14,14 @@ use std::path::{Path, PathBuf};
 /// Where the admin API is and how to authenticate.
 #[derive(clap::Args, Debug)]
 pub struct AdminClientArgs {
-    /// Base URL of the OSS admin API.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", global = true)]
+    /// Base URL of the OSS admin API (`--url` also works).
+    #[arg(
+        long = "oss-url",
+        visible_alias = "url",
+        env = "NUMBIND_OSS_URL",
+        default_value = "https://127.0.0.1:8082",
+        global = true
+    )]
     pub url: String,
     /// PEM certificate authorities trusted for `https://` (default: `<data-dir>/tls/ca.pem`, made by `numbind up`).
     #[arg(long, env = "NUMBIND_CA_FILE", global = true)]
@@ -76,6 +82,9 @@ pub enum SubscriberCommand {
         /// Prepaid balance in fen.
         #[arg(long, env = "NUMBIND_OSS_BALANCE_FEN", default_value_t = 0, allow_negative_numbers = true)]
         balance_fen: i64,
+        /// When the number is a subscriber already, set it to these fields (an upsert) instead of refusing.
+        #[arg(long)]
+        update: bool,
     },
     /// Change a subscriber's fields: `set 13800138000 --status suspended_for_arrears`.
     Set {
@@ -121,8 +130,8 @@ pub struct BindingsArgs {
     /// Only this number's bindings.
     #[arg(long, env = "NUMBIND_OSS_MSISDN", value_parser = Msisdn::parse)]
     pub msisdn: Option<Msisdn>,
-    /// Only this terminal's bindings.
-    #[arg(long, env = "NUMBIND_OSS_TERMINAL", value_parser = TerminalId::parse)]
+    /// Only this terminal's bindings (`--terminal` also works).
+    #[arg(long = "terminal-id", visible_alias = "terminal", env = "NUMBIND_OSS_TERMINAL", value_parser = TerminalId::parse)]
     pub terminal: Option<TerminalId>,
     /// Only active (or revoked) bindings.
     #[arg(long, env = "NUMBIND_OSS_BINDING_STATE", value_parser = parse_binding_state)]
@@ -131,6 +140,14 @@ pub struct BindingsArgs {
 
 fn parse_binding_state(text: &str) -> Result<BindingRecordState, String> {
     BindingRecordState::parse(text).ok_or_else(|| "state must be active or revoked".to_owned())
+}
+
+/// The OSS answered with an error body.
+#[derive(Debug, thiserror::Error)]
+#[error("oss answered {status} {:?}: {}", body.code, body.message)]
+pub(super) struct OssRefused {
+    status: reqwest::StatusCode,
+    body: ErrorBody,
 }
 
 pub(super) struct AdminClient {
@@ -158,7 +175,7 @@ impl AdminClient {
         let bytes = response.bytes().await.context("reading the oss answer")?;
         if !status.is_success() {
             let error: ErrorBody = serde_json::from_slice(&bytes).with_context(|| format!("oss answered {status}"))?;
-            anyhow::bail!("oss answered {status} {:?}: {}", error.code, error.message);
+            return Err(OssRefused { status, body: error }.into());
         }
         serde_json::from_slice(&bytes).context("the oss answer is not understood")
     }
@@ -180,7 +197,7 @@ pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
     let client = AdminClient::new(&args.client)?;
     let base = format!("{}/v1/subscribers", client.url);
     let subscribers: Vec<Subscriber> = match args.command {
-        SubscriberCommand::Add { msisdn, status, plan, device_limit, no_billing, balance_fen } => {
+        SubscriberCommand::Add { msisdn, status, plan, device_limit, no_billing, balance_fen, update } => {
             let body = CreateSubscriberRequest {
                 msisdn,
                 status,
@@ -189,7 +206,7 @@ pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
                 billing_allowed: !no_billing,
                 balance_fen,
             };
-            vec![client.send(client.http.post(&base).json(&body)).await?]
+            vec![add_subscriber(&client, &base, body, update).await?]
         }
         SubscriberCommand::Set { msisdn, status, plan, device_limit, billing_allowed, balance_fen } => {
             let body = UpdateSubscriberRequest { status, plan, device_limit, billing_allowed, balance_fen };
@@ -206,6 +223,40 @@ pub(super) async fn subscriber(args: SubscriberArgs) -> anyhow::Result<()> {
         println!("{}", subscriber_line(subscriber));
     }
     Ok(())
+}
+
+/// Adds a subscriber; when the number is one already, sets its fields with `update`, else refuses and says what
+/// exists (the number masked: the refusal goes to stderr).
+async fn add_subscriber(
+    client: &AdminClient,
+    base: &str,
+    body: CreateSubscriberRequest,
+    update: bool,
+) -> anyhow::Result<Subscriber> {
+    let added = client.send::<Subscriber>(client.http.post(base).json(&body)).await;
+    let Err(error) = added else { return added };
+    let exists =
+        error.downcast_ref::<OssRefused>().is_some_and(|refused| refused.body.code == ErrorCode::SubscriberExists);
+    if !exists {
+        return Err(error);
+    }
+    let url = format!("{base}/{}", body.msisdn.as_digits());
+    let existing: Subscriber = client.send(client.http.get(&url)).await?;
+    if !update {
+        let masked = subscriber_line(&existing).replacen(existing.msisdn.as_digits(), &existing.msisdn.masked(), 1);
+        anyhow::bail!(
+            "a subscriber with this number exists: {masked}; pass --update to set it to the given fields, \
+             or change single fields with `subscriber set`"
+        );
+    }
+    let changes = UpdateSubscriberRequest {
+        status: Some(body.status),
+        plan: Some(body.plan),
+        device_limit: Some(body.device_limit),
+        billing_allowed: Some(body.billing_allowed),
+        balance_fen: Some(body.balance_fen),
+    };
+    client.send(client.http.patch(&url).json(&changes)).await
 }
 
 pub(super) async fn bindings(args: BindingsArgs) -> anyhow::Result<()> {

@@ -202,8 +202,9 @@ pub(super) async fn reveal_numbers(
     signed_in.require_admin()?;
     let reason = parse_reason(&form.reason)?;
     let rows = search_page_rows(&state, &form.fields).await?;
-    let (name, now, what) =
-        (signed_in.operator.name.clone(), state.now(), format!("{} binding number(s) in the console", rows.len()));
+    let (filter, after) = (parse_search(&form.fields)?, parse_cursor(&form.fields)?);
+    let what = crate::operator_views::reveal_description(&filter, after, &rows, "the console");
+    let (name, now) = (signed_in.operator.name.clone(), state.now());
     state.store.call(move |store| store.record_number_reveal(&name, &what, &reason, now)).await?;
     tracing::info!(operator = %signed_in.operator.name, count = rows.len(), "numbers revealed in the console");
     Ok(Html(render_search(&signed_in, &form.fields, &rows, true)))

@@ -223,12 +223,10 @@ pub(super) async fn unbind_terminal(
     signed_in.require_admin()?;
     let terminal_id = parse_terminal_id(&terminal_id)?;
     let reason = parse_reason(&form.reason)?;
-    let (name, now, target) = (signed_in.operator.name.clone(), state.now(), terminal_id.clone());
-    let revoked = state.store.call(move |store| store.unbind_by_operator(&target, &name, &reason, now)).await?;
-    let binding = revoked.ok_or_else(|| {
+    let revoked =
+        crate::operator_actions::unbind_terminal(&state, terminal_id.clone(), &signed_in.operator.name, reason).await?;
+    revoked.ok_or_else(|| {
         ConsoleError::NotFound(localized("this terminal has no active binding", "此终端没有有效的绑定").to_owned())
     })?;
-    state.outbox_changed.notify_one();
-    tracing::info!(operator = %signed_in.operator.name, binding_id = %binding.binding_id, "operator unbound a terminal in the console");
     Ok(Redirect::to(&format!("/console/terminals/{}?unbound=1", encode_url_component(terminal_id.as_str()))))
 }

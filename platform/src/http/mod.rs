@@ -63,6 +63,7 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/terminals/{terminal_id}/history", get(operators::terminal_history))
         .route("/v1/operator/terminals/{terminal_id}/unbind", post(operators::unbind_terminal))
         .route("/v1/operator/audit-events", get(operators::audit_events))
+        .route("/v1/operator/activity", get(operators::activity))
         .route("/v1/operator/payments", get(operator_payments::search_payments))
         .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
         .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))

@@ -1,4 +1,5 @@
-//! The operator API under `/v1/operator/`: binding search, terminal history, audit events, admin unbinding.
+//! The operator API under `/v1/operator/`: binding search, terminal history, audit events, the activity counts,
+//! admin unbinding.
 
 use super::operator_auth::AuthenticatedOperator;
 use crate::domain::operator::OperatorRole;
@@ -85,10 +86,11 @@ pub(super) async fn search_bindings(
         None
     };
     let after = query.cursor.unwrap_or(0);
+    let filter_described = filter.clone();
     let page = state.store.call(move |store| store.search_bindings(&filter, after, limit)).await?;
     if let Some(reason) = reveal_reason {
-        let (name, now, count) = (operator.0.name.clone(), state.now(), page.len());
-        let what = format!("{count} binding number(s) by search");
+        let (name, now) = (operator.0.name.clone(), state.now());
+        let what = crate::operator_views::reveal_description(&filter_described, after, &page, "the operator API");
         state.store.call(move |store| store.record_number_reveal(&name, &what, &reason, now)).await?;
     }
     let reveal = query.reveal && operator.0.role == OperatorRole::Admin;
@@ -105,17 +107,21 @@ pub(super) async fn terminal_history(
     ApiPath(terminal_id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let terminal_id = parse_terminal_id(&terminal_id)?;
-    let (activations, bindings, events) = state
+    let (terminal, activations, bindings, events) = state
         .store
         .call(move |store| {
             let filter = BindingFilter { terminal_id: Some(terminal_id.clone()), ..BindingFilter::default() };
             Ok((
+                store.find_terminal(&terminal_id)?,
                 store.activations_of_terminal(&terminal_id)?,
                 store.search_bindings(&filter, 0, i64::MAX)?,
                 store.audit_events_of_terminal(&terminal_id)?,
             ))
         })
         .await?;
+    if terminal.is_none() && bindings.is_empty() && events.is_empty() {
+        return Err(ApiError::TerminalUnknown);
+    }
     let activations: Vec<Value> = activations
         .iter()
         .map(|activation| {
@@ -171,12 +177,8 @@ pub(super) async fn unbind_terminal(
     let terminal_id = parse_terminal_id(&terminal_id)?;
     let body: UnbindBody = parse_json_body(&body)?;
     let reason = parse_reason(Some(&body.reason))?;
-    let (name, now) = (operator.0.name.clone(), state.now());
-    let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
+    let revoked = crate::operator_actions::unbind_terminal(&state, terminal_id, &operator.0.name, reason).await?;
     let binding = revoked.ok_or(ApiError::BindingNotFound)?;
-    state.outbox_changed.notify_one();
-    state.oss_outbox_changed.notify_one();
-    tracing::info!(operator = %operator.0.name, binding_id = %binding.binding_id, "operator unbound a terminal");
     Ok(Json(
         json!({ "terminal_id": binding.terminal_id, "binding_id": binding.binding_id, "revoked_reason": "operator" }),
     ))
@@ -199,4 +201,34 @@ pub(super) async fn reconciliation_snapshot(
         })
         .collect();
     Ok(Json(json!({ "bindings": bindings })))
+}
+
+/// Query of `GET /v1/operator/activity`; unknown parameters are refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ActivityQuery {
+    period: Option<String>,
+}
+
+/// `GET /v1/operator/activity?period=hours|days`: activations issued and refused per hour of the last 24 hours or per
+/// day of the last 14 days (UTC buckets), the counts the console's overview chart draws.
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    _operator: AuthenticatedOperator,
+    ApiQuery(query): ApiQuery<ActivityQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::console::chart::{count_activity, ChartPeriod};
+    let period = ChartPeriod::parse(query.period.as_deref())
+        .ok_or_else(|| ApiError::invalid_request("period is hours or days"))?;
+    let now = state.now();
+    let counts = state.store.call(move |store| count_activity(store, period, now)).await?;
+    let size = period.bucket_seconds();
+    let buckets: Vec<Value> = (0_i64..)
+        .zip(&counts.buckets)
+        .map(|(index, bucket)| {
+            json!({"starts_at": counts.window_start + index * size, "issued": bucket.issued, "refused": bucket.refused})
+        })
+        .collect();
+    let period = if period == ChartPeriod::Days { "days" } else { "hours" };
+    Ok(Json(json!({ "period": period, "bucket_seconds": size, "buckets": buckets, "truncated": counts.truncated })))
 }

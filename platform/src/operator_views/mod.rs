@@ -65,9 +65,46 @@ pub(crate) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
     })
 }
 
+/// What an admin saw when numbers were revealed, for the `numbers_revealed` audit event: which bindings (by ID)
+/// and which search (its filters, the number masked, and the page's keyset position), through which door.
+pub(crate) fn reveal_description(filter: &BindingFilter, after: i64, rows: &[BindingRecord], door: &str) -> String {
+    let mut conditions = Vec::new();
+    if let Some(msisdn) = &filter.msisdn {
+        conditions.push(format!("msisdn={}", msisdn.masked()));
+    }
+    if let Some(terminal_id) = &filter.terminal_id {
+        conditions.push(format!("terminal_id={terminal_id}"));
+    }
+    if let Some(state) = &filter.state {
+        conditions.push(format!("state={state}"));
+    }
+    conditions.extend(filter.from.map(|from| format!("from={from}")));
+    conditions.extend(filter.to.map(|to| format!("to={to}")));
+    if after > 0 {
+        conditions.push(format!("after cursor {after}"));
+    }
+    let search = if conditions.is_empty() { "every binding".to_owned() } else { conditions.join(" ") };
+    let bindings: Vec<&str> = rows.iter().map(|binding| binding.binding_id.as_str()).collect();
+    format!("{} binding number(s) [{}] by search ({search}) in {door}", rows.len(), bindings.join(", "))
+}
+
+/// A binding as one JSON Lines record: the keys are the CSV export's columns (`msisdn_masked`, since it is).
+fn binding_json_line(binding: &BindingRecord) -> Value {
+    json!({
+        "binding_id": binding.binding_id,
+        "terminal_id": binding.terminal_id,
+        "msisdn_masked": binding.msisdn.masked(),
+        "activation_id": binding.activation_id,
+        "state": binding.state,
+        "created_at": binding.created_at,
+        "revoked_at": binding.revoked_at,
+        "revoked_reason": binding.revoked_reason,
+    })
+}
+
 fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
     match format {
-        ExportFormat::JsonLines => format!("{}\n", binding_json(binding, false)),
+        ExportFormat::JsonLines => format!("{}\n", binding_json_line(binding)),
         ExportFormat::Csv => csv_line(&[
             binding.binding_id.to_string(),
             binding.terminal_id.to_string(),
@@ -173,6 +210,32 @@ pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bindings_export_names_each_field_alike_in_csv_and_json_lines() {
+        let binding = BindingRecord {
+            cursor: 1,
+            binding_id: numbind_wire::BindingId::parse("bnd-1").expect("binding ID"),
+            terminal_id: numbind_wire::TerminalId::parse("NB-TEST0001").expect("terminal ID"),
+            msisdn: numbind_wire::Msisdn::parse("13800138000").expect("number"),
+            activation_id: numbind_wire::ActivationId::parse("act-1").expect("activation ID"),
+            state: "active".to_owned(),
+            created_at: 10,
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        let csv_columns: Vec<&str> = BINDING_HEADER.trim_end().split(',').collect();
+        let json_keys: Vec<String> = match binding_json_line(&binding) {
+            Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        };
+        let mut sorted_columns: Vec<String> = csv_columns.iter().map(|column| (*column).to_owned()).collect();
+        sorted_columns.sort();
+        let mut sorted_keys = json_keys;
+        sorted_keys.sort();
+        assert_eq!(sorted_columns, sorted_keys);
+        assert_eq!(binding_json_line(&binding)["msisdn_masked"], "138****8000");
+    }
 
     #[test]
     fn csv_fields_with_separators_are_quoted() {

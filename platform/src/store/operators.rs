@@ -235,7 +235,8 @@ impl Store {
         })
     }
 
-    /// Audits that an admin saw full numbers, and why (numbers typed into the reason masked).
+    /// Audits that an admin saw full numbers, and why: `what` names the bindings and the search (built from masked
+    /// values and IDs, kept as it is so that no ID is mistaken for a number), numbers typed into the reason masked.
     pub fn record_number_reveal(
         &self,
         operator_name: &str,
@@ -244,7 +245,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let actor = format!("operator:{operator_name}");
-        let detail = mask_numbers_in_text(&format!("{what}; reason: {reason}"));
+        let detail = format!("{what}; reason: {}", mask_numbers_in_text(reason));
         self.append_audit_event(now, &AuditEvent::new(&actor, "numbers_revealed").detail(&detail))
     }
 }

@@ -278,6 +278,10 @@ ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT
     r#"
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
 "#,
+    // A binding the number unbound by SMS is revoked `unbound_by_sms`, as the OSS records it.
+    r#"
+UPDATE bindings SET revoked_reason = 'unbound_by_sms' WHERE revoked_reason = 'oss_unbind';
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
@@ -290,4 +294,35 @@ pub(super) const SCHEMA: Schema = Schema::new(MIGRATIONS).with_after_migrations(
 fn chain_old_audit_events(transaction: &rusqlite::Transaction<'_>) -> Result<(), DatabaseError> {
     super::tables::audit_events::chain_unchained_audit_events(transaction)
         .map_err(|error| DatabaseError::AfterMigrations(format!("chaining old audit events: {error}")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::{BindingFilter, Store};
+
+    #[test]
+    fn a_binding_the_number_unbound_by_sms_under_the_old_word_is_renamed_by_the_migration() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("platform.db");
+        drop(Store::open(&path).unwrap());
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        // A bare row as an older build left it, without the terminal and activation it refers to.
+        connection.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        connection
+            .execute(
+                "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, \
+                 revoked_reason) VALUES ('bnd-old', 'NB-OLD000001', '13800138000', 'act-old', 'revoked', 1, 2, \
+                 'oss_unbind')",
+                [],
+            )
+            .unwrap();
+        let previous_version = "UPDATE schema_version SET version = version - 1 \
+                                WHERE version = (SELECT MAX(version) FROM schema_version)";
+        connection.execute(previous_version, []).unwrap();
+        drop(connection);
+        let store = Store::open(&path).unwrap();
+        let bindings = store.search_bindings(&BindingFilter::default(), 0, 10).unwrap();
+        assert_eq!(bindings[0].revoked_reason.as_deref(), Some("unbound_by_sms"));
+    }
 }

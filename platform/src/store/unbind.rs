@@ -14,6 +14,9 @@ use numbind_wire::api::{OssUnbindRequest, OssUnbindResponse, RevocationReason, U
 use numbind_wire::{ActivationId, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
+/// Why a binding the number unbound by SMS is revoked: the OSS records the same word (`docs/ARCHITECTURE.md`).
+pub(crate) const SMS_UNBIND_REASON: &str = "unbound_by_sms";
+
 /// What an OSS unbinding did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnbindOutcome {
@@ -60,7 +63,7 @@ impl Store {
             }
             let mut unbound = Vec::with_capacity(bindings.len());
             for binding in &bindings {
-                revoke_binding(transaction, self.audit_key.as_ref(), binding, "oss", "oss_unbind", now)?;
+                revoke_binding(transaction, self.audit_key.as_ref(), binding, "oss", SMS_UNBIND_REASON, now)?;
                 unbound.push(UnboundTerminal {
                     terminal_id: binding.terminal_id.clone(),
                     device_model: device_model_of(transaction, &binding.terminal_id)?,

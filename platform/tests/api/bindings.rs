@@ -78,6 +78,9 @@ async fn an_oss_unbinding_revokes_the_numbers_bindings_once() {
     assert_eq!(app.oss_post("/v1/oss/unbindings", &request).await, first, "the same request again");
     let (_, body, nonce) = app.terminal_call(Method::GET, &app.terminal_path("/binding"), b"").await;
     assert_eq!(app.verify_statement(&body["statement"], None, &nonce).state, BindingState::Unbound);
+    let filter = numbind_platform::store::BindingFilter::default();
+    let revoked = app.store.search_bindings(&filter, 0, 10).unwrap();
+    assert_eq!(revoked[0].revoked_reason.as_deref(), Some("unbound_by_sms"), "the word the OSS and the docs use");
     let named =
         json!({ "msisdn": "13800138000", "terminal_id": app.terminal.terminal_id, "request_id": "sms-unbind-2" });
     let (status, body) = app.oss_post("/v1/oss/unbindings", &named).await;

@@ -301,6 +301,7 @@ async fn an_admin_reveals_numbers_only_with_a_reason_that_is_audited() {
         .collect();
     assert_eq!(reveals.len(), 1);
     assert!(reveals[0].contains("subscriber on the phone") && !reveals[0].contains(NUMBER));
+    assert!(reveals[0].contains("bnd-1") && reveals[0].contains(&format!("msisdn={MASKED}")), "{}", reveals[0]);
 }
 
 #[tokio::test]

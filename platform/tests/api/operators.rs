@@ -83,11 +83,16 @@ async fn an_admin_sees_a_full_number_only_with_a_reason_that_is_audited() {
     assert_eq!(json(&masked)["bindings"][0]["msisdn"], MASKED);
     let (status, _) = app.operator_get(&admin, "/v1/operator/bindings?reveal=true").await;
     assert_eq!(status, 400);
-    let (status, body) = app.operator_get(&admin, "/v1/operator/bindings?reveal=true&reason=ticket%2042").await;
+    let search = format!("/v1/operator/bindings?msisdn={NUMBER}&state=active&reveal=true&reason=ticket%2042");
+    let (status, body) = app.operator_get(&admin, &search).await;
     assert_eq!((status, json(&body)["bindings"][0]["msisdn"].as_str()), (200, Some(NUMBER)));
     let reveal = app.store.audit_events().unwrap().into_iter().find(|event| event.kind == "numbers_revealed").unwrap();
     assert_eq!(reveal.actor, "operator:root");
-    assert!(reveal.detail.unwrap().contains("ticket 42"));
+    let detail = reveal.detail.unwrap();
+    assert!(detail.contains("ticket 42"), "{detail}");
+    assert!(detail.contains("bnd-1"), "the event names the binding whose number was shown: {detail}");
+    assert!(detail.contains(&format!("msisdn={MASKED} state=active")), "and the search, masked: {detail}");
+    assert!(!detail.contains(NUMBER), "{detail}");
     let (_, snapshot) = app.operator_get(&admin, "/v1/operator/reconciliation-snapshot").await;
     assert_eq!(json(&snapshot)["bindings"][0]["msisdn"], NUMBER);
 }
@@ -150,6 +155,14 @@ async fn an_admin_unbinds_a_terminal_with_a_reason_and_the_number_is_told() {
     assert!(history["audit_events"].as_array().unwrap().iter().any(|event| event["kind"] == "code_redeemed"));
     let report = numbind_platform::verify_audit_chain(&app.database_path()).unwrap();
     assert!(report.is_intact(), "{report}");
+}
+
+#[tokio::test]
+async fn the_history_of_a_terminal_nobody_knows_is_not_found() {
+    let app = spawn_app().await;
+    let auditor = app.token("audrey", OperatorRole::Auditor);
+    let (status, body) = app.operator_get(&auditor, "/v1/operator/terminals/never-seen-box/history").await;
+    assert_eq!((status, json(&body)["code"].as_str()), (404, Some("not_found")), "{body}");
 }
 
 #[tokio::test]

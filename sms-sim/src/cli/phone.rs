@@ -61,9 +61,12 @@ struct InboxMessage {
     received_at_unix_ms: i64,
 }
 
+/// How long one call to the SMS centre may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Runs one phone command and prints its human-readable result on stdout.
 pub async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let client = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
     let base = args.smsc_url.trim_end_matches('/');
     match args.command {
         PhoneCommand::Send { from, to, text } => {
@@ -106,8 +109,19 @@ pub async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
     }
 }
 
-/// A failed call, told without its URL: the URL holds the phone's full number, and this lands on a terminal.
+/// A failed call, told without its URL (the URL holds the phone's full number, and this lands on a terminal): an
+/// SMS centre that is down or silent is said in words with its address and what to check, other failures with the
+/// HTTP client's own chain.
 fn without_the_number(base: &str, error: reqwest::Error) -> anyhow::Error {
+    if error.is_connect() {
+        return anyhow::anyhow!(
+            "the SMS centre at {base} is not answering (the connection failed): start it (`numbind up` or \
+             `numbind sms-sim`), or name where it listens with --smsc-url / NUMBIND_SMSC_URL"
+        );
+    }
+    if error.is_timeout() {
+        return anyhow::anyhow!("the SMS centre at {base} did not answer within {} s", CALL_TIMEOUT.as_secs());
+    }
     anyhow::Error::new(error.without_url()).context(format!("calling the sms centre at {base}"))
 }
 

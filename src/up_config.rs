@@ -1,0 +1,194 @@
+//! `numbind up --print-config DIR`: writes every file `numbind up` would use into `DIR` (the shared secrets, the
+//! local authority and the services' certificates, the SMS centre's accounts file) and a script with each
+//! component's command line, prints those command lines, and exits; run them to start the components one by one.
+
+use anyhow::Context;
+use numbind_system::{SystemDescription, Transport};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// What the components are told: where each listens, the short code, the activation life.
+pub(crate) struct ComponentPlan {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) platform_http: SocketAddr,
+    pub(crate) smsc_http: SocketAddr,
+    pub(crate) smsc_smpp: SocketAddr,
+    pub(crate) smsc_smpp_tls: SocketAddr,
+    pub(crate) oss_http: SocketAddr,
+    pub(crate) short_code: String,
+    pub(crate) activation_ttl_seconds: u64,
+}
+
+/// The SMS centre's accounts file, beside the data.
+pub(crate) const SMSC_ACCOUNTS_FILE: &str = "smsc-accounts.toml";
+/// The script that starts the three components in order.
+pub(crate) const COMPONENTS_SCRIPT: &str = "start-components.sh";
+
+/// Writes the files into the plan's data directory and prints one `name: command line` per component, in the order
+/// to start them (the OSS reads the key the platform writes at its first start).
+pub(crate) fn print_config(mut description: SystemDescription, plan: &ComponentPlan) -> anyhow::Result<()> {
+    description.transport = Transport::Tls;
+    numbind_system::prepare_data_dir(&description)?;
+    let accounts = plan.data_dir.join(SMSC_ACCOUNTS_FILE);
+    std::fs::write(&accounts, accounts_file(plan)).with_context(|| format!("writing {}", accounts.display()))?;
+    let commands =
+        [("sms-sim", smsc_command(plan)), ("platform", platform_command(plan)), ("oss-sim", oss_command(plan))];
+    let script_path = plan.data_dir.join(COMPONENTS_SCRIPT);
+    let key_file = path(plan, "platform-signing.key.pub");
+    std::fs::write(&script_path, script(&commands, &key_file))
+        .with_context(|| format!("writing {}", script_path.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    for (name, words) in &commands {
+        writeln!(stdout, "{name}: {}", shell_line(words))?;
+    }
+    writeln!(
+        stdout,
+        "files: {} (accounts), {} (secrets), {} (tls), {} (all three, in order)",
+        accounts.display(),
+        plan.data_dir.join("secrets").display(),
+        plan.data_dir.join("tls").display(),
+        script_path.display()
+    )?;
+    Ok(())
+}
+
+fn path(plan: &ComponentPlan, relative: &str) -> String {
+    plan.data_dir.join(relative).display().to_string()
+}
+
+/// Two accounts: the OSS gets the MO to the short code, the platform only submits. Without
+/// `max_submits_per_second` an account may submit 150 a second.
+fn accounts_file(plan: &ComponentPlan) -> String {
+    format!(
+        "# The SMS centre's ESME accounts, as `numbind up` has them (numbind sms-sim --config).\n\
+         [[accounts]]\nsystem_id = \"oss\"\npassword_file = {oss:?}\nroutes = [{short_code:?}]\n\n\
+         [[accounts]]\nsystem_id = \"platform\"\npassword_file = {platform:?}\nroutes = []\n",
+        oss = path(plan, "secrets/smsc-oss.password"),
+        platform = path(plan, "secrets/smsc-platform.password"),
+        short_code = plan.short_code,
+    )
+}
+
+fn data_dir(plan: &ComponentPlan) -> String {
+    plan.data_dir.display().to_string()
+}
+
+fn certificate(plan: &ComponentPlan, service: &str) -> Vec<String> {
+    let pem = path(plan, &format!("tls/{service}.pem"));
+    vec!["--tls-certificate-file".into(), pem, "--tls-key-file".into(), path(plan, &format!("tls/{service}.key"))]
+}
+
+fn words(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|part| (*part).to_owned()).collect()
+}
+
+fn smsc_command(plan: &ComponentPlan) -> Vec<String> {
+    let (http, smpp, smpp_tls) =
+        (plan.smsc_http.to_string(), plan.smsc_smpp.to_string(), plan.smsc_smpp_tls.to_string());
+    let mut command = words(&["numbind", "sms-sim", "--http", &http, "--smpp", &smpp, "--smpp-tls", &smpp_tls]);
+    command.extend(words(&["--data-dir", &data_dir(plan), "--config", &path(plan, SMSC_ACCOUNTS_FILE)]));
+    command.extend(certificate(plan, "smsc"));
+    command
+}
+
+fn platform_command(plan: &ComponentPlan) -> Vec<String> {
+    let (http, oss_url) = (plan.platform_http.to_string(), format!("https://{}", plan.oss_http));
+    let mut command = words(&["numbind", "platform", "--http", &http, "--oss-url", &oss_url]);
+    command.extend(words(&[
+        "--data-dir",
+        &data_dir(plan),
+        "--oss-secret-file",
+        &path(plan, "secrets/oss-platform.secret"),
+    ]));
+    command.extend(words(&[
+        "--smsc-address",
+        &plan.smsc_smpp_tls.to_string(),
+        "--smsc-tls",
+        "--smsc-system-id",
+        "platform",
+    ]));
+    command.extend(words(&["--smsc-password-file", &path(plan, "secrets/smsc-platform.password")]));
+    command.extend(words(&["--ca-file", &path(plan, "tls/ca.pem"), "--short-code", &plan.short_code]));
+    command.extend(words(&["--activation-ttl-seconds", &plan.activation_ttl_seconds.to_string()]));
+    command.extend(certificate(plan, "platform"));
+    command
+}
+
+fn oss_command(plan: &ComponentPlan) -> Vec<String> {
+    let (http, platform_url) = (plan.oss_http.to_string(), format!("https://{}", plan.platform_http));
+    let mut command = words(&["numbind", "oss-sim", "serve", "--http", &http, "--data-dir", &data_dir(plan)]);
+    command.extend(words(&[
+        "--platform-url",
+        &platform_url,
+        "--platform-secret-file",
+        &path(plan, "secrets/oss-platform.secret"),
+    ]));
+    command.extend(words(&[
+        "--smsc-address",
+        &plan.smsc_smpp_tls.to_string(),
+        "--smsc-tls",
+        "--smsc-system-id",
+        "oss",
+    ]));
+    command.extend(words(&[
+        "--smsc-password-file",
+        &path(plan, "secrets/smsc-oss.password"),
+        "--ca-file",
+        &path(plan, "tls/ca.pem"),
+    ]));
+    command.extend(words(&["--platform-public-key-file", &path(plan, "platform-signing.key.pub")]));
+    command.extend(words(&[
+        "--admin-token-file",
+        &path(plan, "secrets/oss-admin.token"),
+        "--short-code",
+        &plan.short_code,
+        "--seed-demo",
+    ]));
+    command.extend(certificate(plan, "oss"));
+    command
+}
+
+/// A word for a POSIX shell: as it is when it holds only safe characters, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = |character: char| character.is_ascii_alphanumeric() || "-_./:=@%+,".contains(character);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn shell_line(words: &[String]) -> String {
+    words.iter().map(|word| shell_word(word)).collect::<Vec<_>>().join(" ")
+}
+
+/// Starts the SMS centre, the platform, and the OSS once the platform wrote its public key (`key_file`); stops all
+/// three together.
+fn script(commands: &[(&str, Vec<String>)], key_file: &str) -> String {
+    let mut text = String::from(
+        "#!/bin/sh\n# The three components `numbind up` runs, each as its own process (numbind up --print-config).\n\
+         set -e\ntrap 'kill 0' INT TERM EXIT\n",
+    );
+    for (name, words) in commands {
+        text.push_str(&format!("{} &  # {name}\n", shell_line(words)));
+        if *name == "platform" {
+            let key_file = shell_word(key_file);
+            text.push_str(&format!("until [ -f {key_file} ]; do sleep 0.2; done  # the OSS pins this key\n"));
+        }
+    }
+    text.push_str("wait\n");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_they_must_be() {
+        assert_eq!(shell_word("/tmp/data/tls/ca.pem"), "/tmp/data/tls/ca.pem");
+        assert_eq!(shell_word("/tmp/my data"), "'/tmp/my data'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+}
