@@ -261,6 +261,10 @@ impl Agent {
     ) {
         let after = backoff.next_random_delay(error.retry_after());
         let cause = error_chain(error);
+        if let Some(failure) = error.connection_failure() {
+            let (url, failed_attempts) = (self.config.platform_url.clone(), backoff.attempt());
+            events(AgentEvent::PlatformUnreachable { url, failure, failed_attempts });
+        }
         tracing::warn!(terminal_id = %self.terminal_id(), after_ms = after.as_millis() as u64, %cause, "retrying");
         events(AgentEvent::Retrying { after, cause });
         tokio::time::sleep(after).await;
