@@ -75,8 +75,8 @@ pub enum AgentCommand {
     Reset,
     /// Print the terminal ID and public key (never the private key).
     ShowIdentity,
-    /// Daemon: check the signed status every interval (with jitter), clear the flag when the platform says
-    /// unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
+    /// Daemon: long-poll the signed status, which the platform answers as soon as the binding changes; clear the
+    /// flag when it says unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
     Watch(WatchArgs),
     /// Buy on this box: sign the purchase, submit it as the merchant of `--merchant-credentials`, and show its
     /// progress and outcome (exit 0 when paid, 3 denied, 4 cancelled, 5 expired).
@@ -86,9 +86,10 @@ pub enum AgentCommand {
 /// Flags of `watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Seconds between two status checks (each is jittered by up to 20 %).
-    #[arg(long, env = "NUMBIND_AGENT_WATCH_INTERVAL_SECONDS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// The long-poll's bound: how long the platform may hold each status check before answering "unchanged"
+    /// (it caps this at its own bound; a change is answered at once).
+    #[arg(long, env = "NUMBIND_AGENT_WATCH_INTERVAL_SECONDS", default_value_t = 25,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub interval_seconds: u64,
 }
 

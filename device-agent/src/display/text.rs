@@ -51,7 +51,7 @@ pub enum Message<'a> {
     Watching { msisdn_masked: Option<&'a str> },
     /// The flag said bound and the platform says unbound: what changed, in one sentence.
     UnboundSinceLastCheck,
-    /// A watch saw the box bound to another number.
+    /// A watch saw the box bound (to another number than before, or where it was not bound).
     BindingChanged { msisdn_masked: &'a str },
     /// The factory reset is done.
     ResetDone,
@@ -115,7 +115,7 @@ fn chinese(message: &Message<'_>) -> String {
         }
         Message::Watching { msisdn_masked: None } => "正在守候本机的号码代付（尚未开通），有变化时立即显示".to_owned(),
         Message::UnboundSinceLastCheck => "本机自上次检查后已解除号码代付，付费服务已停用".to_owned(),
-        Message::BindingChanged { msisdn_masked } => format!("本机的代付号码已更换为：{msisdn_masked}"),
+        Message::BindingChanged { msisdn_masked } => format!("本机现已开通号码代付：{msisdn_masked}"),
         Message::ResetDone => "已恢复出厂设置，号码代付已解除".to_owned(),
         Message::LocalFlag { bound: true } => "本地记录：已开通".to_owned(),
         Message::LocalFlag { bound: false } => "本地记录：未开通".to_owned(),
@@ -179,7 +179,7 @@ fn english(message: &Message<'_>) -> String {
             "This box was unbound since it last checked; billed services are off".to_owned()
         }
         Message::BindingChanged { msisdn_masked } => {
-            format!("This box is now bound to another number: {msisdn_masked}")
+            format!("This box is now bound to number: {msisdn_masked}")
         }
         Message::ResetDone => "Factory reset done; the number binding is removed".to_owned(),
         Message::LocalFlag { bound: true } => "Local flag: bound".to_owned(),

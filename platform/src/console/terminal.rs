@@ -191,6 +191,7 @@ pub(super) async fn unbind_terminal(
     let (name, now, target) = (signed_in.operator.name.clone(), state.now(), terminal_id.clone());
     let revoked = state.store.call(move |store| store.unbind_by_operator(&target, &name, &reason, now)).await?;
     let binding = revoked.ok_or_else(|| ConsoleError::NotFound("this terminal has no active binding".to_owned()))?;
+    state.waiters.wake(&crate::guards::waiters::binding_waiter_key(&binding.terminal_id));
     state.outbox_changed.notify_one();
     tracing::info!(operator = %signed_in.operator.name, binding_id = %binding.binding_id, "operator unbound a terminal in the console");
     Ok(Redirect::to(&format!("/console/terminals/{}?unbound=1", encode_url_component(terminal_id.as_str()))))

@@ -174,6 +174,7 @@ pub(super) async fn unbind_terminal(
     let (name, now) = (operator.0.name.clone(), state.now());
     let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
     let binding = revoked.ok_or(ApiError::BindingNotFound)?;
+    state.waiters.wake(&crate::guards::waiters::binding_waiter_key(&binding.terminal_id));
     state.outbox_changed.notify_one();
     state.oss_outbox_changed.notify_one();
     tracing::info!(operator = %operator.0.name, binding_id = %binding.binding_id, "operator unbound a terminal");
