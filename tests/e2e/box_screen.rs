@@ -91,8 +91,7 @@ async fn a_watching_box_learns_of_an_operator_unbind_within_two_seconds() {
     let mut seen = Vec::new();
     let started = read_screen_until(&mut watch, &mut seen, "Watching this box's binding", FLOW_TIMEOUT).await;
     assert!(started.contains(bound["msisdn_masked"].as_str().unwrap()), "{started}");
-    // The watch's long-poll is waiting on the platform now (a moment for its request to arrive).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_until_a_box_waits_in_a_long_poll(&system).await;
 
     let token = system.admin_token().await;
     let unbound_at = Instant::now();
@@ -117,14 +116,14 @@ async fn a_box_whose_long_poll_was_cut_by_platform_restarts_shows_bound_within_s
     let mut system = System::start().await;
     let mut agent = system.agent("box", &["run"]);
     let activation = next_event(&mut agent, &["activation"]).await;
-    for _ in 0..4 {
-        // Held in its long-poll by the platform, the box loses it with the platform, then comes back.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..5 {
+        // The box is held in its long-poll; the platform goes down under it and comes back.
+        wait_until_a_box_waits_in_a_long_poll(&system).await;
         system.kill(Component::Platform).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         system.restart(Component::Platform).await;
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The user texts the code as soon as the platform is back, while the box may still be reconnecting.
     system.phone_sends("13800138000", activation["sms_text"].as_str().unwrap()).await;
     system.wait_for_sms("13800138000", "已绑定").await;
     let confirmed_at = Instant::now();
@@ -132,4 +131,21 @@ async fn a_box_whose_long_poll_was_cut_by_platform_restarts_shows_bound_within_s
     let took = confirmed_at.elapsed();
     assert_eq!(bound["msisdn_masked"], "138****8000");
     assert!(took < Duration::from_secs(5), "the box showed bound {took:?} after the confirmation SMS");
+}
+
+/// Waits until the platform's `waiting_terminals` gauge says a box is held in a long-poll.
+async fn wait_until_a_box_waits_in_a_long_poll(system: &System) {
+    let deadline = Instant::now() + FLOW_TIMEOUT;
+    loop {
+        let metrics = system.http.get(format!("{}/metrics", system.platform_url)).send().await;
+        let text = match metrics {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.lines().any(|line| line == "waiting_terminals 1") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no box came back into a long-poll:\n{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

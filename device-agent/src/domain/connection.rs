@@ -32,21 +32,23 @@ impl ConnectionFailure {
             chain_text.push('\n');
             source = cause.source();
         }
-        if refused || chain_text.contains("connection refused") {
+        // The TLS handshake belongs to connecting: an error after it (even one that names TLS, such as a missing
+        // close_notify when the platform dies) means the connection was made and then cut.
+        if error.is_timeout() {
+            ConnectionFailure::TimedOut
+        } else if !error.is_connect() {
+            ConnectionFailure::ConnectionCut
+        } else if refused || chain_text.contains("connection refused") {
             ConnectionFailure::ConnectionRefused
         } else if chain_text.contains("dns error") || chain_text.contains("lookup address") {
             ConnectionFailure::NameNotFound
-        } else if error.is_timeout() {
-            ConnectionFailure::TimedOut
         } else if ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"]
             .iter()
             .any(|word| chain_text.contains(word))
         {
             ConnectionFailure::TlsRefused
-        } else if error.is_connect() {
-            ConnectionFailure::Unreachable
         } else {
-            ConnectionFailure::ConnectionCut
+            ConnectionFailure::Unreachable
         }
     }
 
