@@ -149,3 +149,28 @@ async fn wait_until_a_box_waits_in_a_long_poll(system: &System) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_refused_for_arrears_answers_the_arrears_again_when_its_number_resends_it() {
+    let system = System::start().await;
+    let mut agent = system.agent("box", &["run"]);
+    let activation = next_event(&mut agent, &["activation"]).await;
+    let sms_text = activation["sms_text"].as_str().unwrap();
+    system.phone_sends("13900139000", sms_text).await;
+    assert_eq!(next_event(&mut agent, &["denied"]).await["reason"], "subscriber_suspended");
+    system.phone_sends("13900139000", sms_text).await;
+    let deadline = Instant::now() + FLOW_TIMEOUT;
+    loop {
+        let inbox = system.inbox("13900139000").await;
+        let arrears = inbox.iter().filter(|text| text.contains("欠费停机")).count();
+        assert!(!inbox.iter().any(|text| text.contains("已被使用")), "the resent code was answered as used: {inbox:?}");
+        if arrears == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the resent code was not answered with the arrears again: {inbox:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Another number resending it gets the code's own answer.
+    system.phone_sends("13800138000", sms_text).await;
+    system.wait_for_sms("13800138000", "已被使用").await;
+}

@@ -60,6 +60,7 @@ type RedemptionAnswer = (&'static str, Result<Json<RedeemCodeResponse>, ApiError
 fn redemption_answer(outcome: RedemptionOutcome) -> RedemptionAnswer {
     match outcome {
         RedemptionOutcome::Claimed(response) => ("claimed", Ok(Json(response))),
+        RedemptionOutcome::RefusedBefore(response) => ("refused_before", Ok(Json(response))),
         RedemptionOutcome::Refused(RedemptionRefusal::Unknown) => ("code_unknown", Err(ApiError::CodeUnknown)),
         RedemptionOutcome::Refused(RedemptionRefusal::Expired) => ("code_expired", Err(ApiError::CodeExpired)),
         RedemptionOutcome::Refused(RedemptionRefusal::Used) => ("code_used", Err(ApiError::CodeUsed)),
