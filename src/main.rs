@@ -70,8 +70,16 @@ static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALL
 async fn main() {
     let cli = Cli::parse();
     // The bench installs its own subscriber: the services it measures log into a file of its run.
-    if !matches!(cli.command, Command::Bench(_)) {
-        numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
+    // The agent's terminal is the box's screen: it logs only when asked (`-v`, `RUST_LOG`, `--log-file`).
+    match &cli.command {
+        Command::Bench(_) => {}
+        Command::Agent(args) => {
+            if let Err(error) = numbind_device_agent::cli::init_logging(args, cli.log_json) {
+                eprintln!("Error: {error:#}");
+                std::process::exit(1);
+            }
+        }
+        _ => numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES),
     }
     let outcome = match cli.command {
         Command::Up(args) => up::up(args).await,

@@ -1,5 +1,6 @@
 //! `AgentError`: every way the agent can fail, and which failures are worth retrying.
 
+use crate::domain::connection::ConnectionFailure;
 use numbind_wire::api::ApiErrorCode;
 use numbind_wire::request_signing::KeyError;
 use numbind_wire::statement::StatementError;
@@ -104,6 +105,14 @@ impl AgentError {
             AgentError::Platform { retry_after, .. } | AgentError::UnexpectedResponse { retry_after, .. } => {
                 *retry_after
             }
+            _ => None,
+        }
+    }
+
+    /// Why the platform could not be reached, when the request got no answer at all.
+    pub fn connection_failure(&self) -> Option<ConnectionFailure> {
+        match self {
+            AgentError::Http(error) => Some(ConnectionFailure::of_request_error(error)),
             _ => None,
         }
     }

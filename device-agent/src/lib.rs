@@ -25,8 +25,15 @@
 //!    ignored. `bound`: write the flag, acknowledge, return. `expired`: a new code. `denied`: a pause, then
 //!    a new code. `409 terminal_already_bound`: back to 2.
 //! 4. Network errors, 5xx, `overloaded`, `rate_limited`, `slow_down`: full-jitter exponential backoff (base
-//!    500 ms, cap 30 s), never shorter than `Retry-After`. A statement that does not verify at the status
+//!    500 ms, cap 30 s), never shorter than `Retry-After`. A request that got no answer is reported first as
+//!    [`AgentEvent::PlatformUnreachable`] (what failed, the URL, failures in a row). A long-poll cut after it
+//!    connected resets the backoff and polls again at once. A statement that does not verify at the status
 //!    check of step 2 is an error (a wrong pinned key would never verify anything).
+//!
+//! ## Watching ([`Agent::watch`])
+//! Reports [`AgentEvent::Watching`], then long-polls the signed status with the binding its flag holds; the
+//! platform answers as soon as that binding is revoked or replaced, and the agent reports
+//! [`AgentEvent::Unbound`] or [`AgentEvent::BindingChanged`] after making the flag match.
 
 mod agent;
 pub mod blocking;

@@ -1,4 +1,5 @@
-//! `numbind-agent`: the device agent's own binary; parses flags, installs logging, runs `cli::main`.
+//! `numbind-agent`: the device agent's own binary; parses flags, installs logging (none by default: the terminal is
+//! the box's screen), runs `cli::main`.
 
 use clap::Parser;
 
@@ -16,7 +17,10 @@ struct Cli {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
+    if let Err(error) = numbind_device_agent::cli::init_logging(&cli.agent, cli.log_json) {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
     if let Err(error) = numbind_device_agent::cli::main(cli.agent).await {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -6,8 +6,8 @@ use crate::store::{Binding, StoreError};
 use numbind_wire::TerminalId;
 
 /// Revokes the terminal's active binding as `operator_name` with `reason`: the revocation, its audit event, the SMS
-/// to the number and the revocation for the OSS are written in one transaction, then the SMS worker and the
-/// OSS-revocation worker are woken, so the OSS learns of it at once rather than at its next poll.
+/// to the number and the revocation for the OSS are written in one transaction, then a watching box, the SMS worker and
+/// the OSS-revocation worker are woken, so the box and the OSS learn of it at once rather than at their next poll.
 /// `Ok(None)` when the terminal has no active binding.
 pub(crate) async fn unbind_terminal(
     state: &AppState,
@@ -18,6 +18,7 @@ pub(crate) async fn unbind_terminal(
     let (name, now) = (operator_name.to_owned(), state.now());
     let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
     if let Some(binding) = &revoked {
+        state.waiters.wake(&crate::guards::waiters::binding_waiter_key(&binding.terminal_id));
         state.outbox_changed.notify_one();
         state.oss_outbox_changed.notify_one();
         tracing::info!(operator = %operator_name, binding_id = %binding.binding_id, "operator unbound a terminal");

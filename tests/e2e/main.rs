@@ -3,6 +3,7 @@
 
 mod activation;
 mod audit_witness;
+mod box_screen;
 mod command_line;
 mod components_one_by_one;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]

@@ -2,6 +2,7 @@
 
 use super::Agent;
 use crate::clients::platform::{is_safe_path_segment, Answered};
+use crate::domain::connection::ConnectionFailure;
 use crate::domain::events::{ActivationDisplay, AgentEvent, BindingStatus, BoundBinding};
 use crate::error::AgentError;
 use numbind_process::backoff::Backoff;
@@ -176,6 +177,13 @@ async fn wait_for_outcome(
             Err(error) if error.is_retryable() => {
                 if error.api_code() == Some(ApiErrorCode::SlowDown) {
                     interval += SLOW_DOWN_STEP;
+                }
+                if error.connection_failure() == Some(ConnectionFailure::ConnectionCut) {
+                    // The long-poll was connected: the platform answered a moment ago (it restarted), so this is
+                    // the first failure of a new outage, not one more of an old one; and the box polls again
+                    // at once, since the confirmation may have come while it was away.
+                    backoff.reset();
+                    next_poll_at = Instant::now();
                 }
                 agent.wait_before_retry(events, backoff, &error).await;
                 continue;

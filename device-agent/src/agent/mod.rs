@@ -3,6 +3,7 @@
 mod boot;
 mod purchase;
 mod session;
+mod watch;
 
 pub use purchase::{MerchantChannel, MerchantChannelError};
 
@@ -13,7 +14,7 @@ use crate::error::AgentError;
 use crate::store::binding_flag::BindingFlag;
 use crate::store::identity::TerminalIdentity;
 use crate::store::session::SessionFileStore;
-use numbind_process::backoff::{random_fraction, Backoff, RetryPolicy};
+use numbind_process::backoff::{Backoff, RetryPolicy};
 use numbind_process::clock::now_unix_seconds;
 use numbind_wire::api::ApiErrorCode;
 use numbind_wire::request_signing::TerminalPublicKey;
@@ -127,25 +128,17 @@ impl Agent {
         boot::run_until_bound_replacing(self, events).await
     }
 
-    /// Daemon loop: checks the signed status every `interval` (with ±20 % jitter), makes the flag match it and
-    /// reports `AgentEvent::Unbound` when a binding the flag held is gone. Retries failures with backoff; returns
-    /// only on an error that retrying cannot fix. Stop it by dropping the future (the CLI does on SIGTERM).
+    /// Daemon loop: reports [`AgentEvent::Watching`], then long-polls the signed status (each poll held by the
+    /// platform for up to `long_poll_bound` until the binding changes), makes the flag match every answer and
+    /// reports a change as it happens: `AgentEvent::Unbound` when a binding the flag held is gone,
+    /// `AgentEvent::BindingChanged` when the box is bound to another binding. Retries failures with backoff;
+    /// returns only on an error that retrying cannot fix. Stop it by dropping the future (the CLI does on SIGTERM).
     pub async fn watch(
         &self,
-        interval: Duration,
+        long_poll_bound: Duration,
         events: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Result<(), AgentError> {
-        let mut backoff = self.new_backoff();
-        loop {
-            let was_bound = matches!(self.local_state(), LocalBindingState::Bound(_));
-            let status = self.retrying(events, &mut backoff, || self.check_status()).await?;
-            if was_bound && status == BindingStatus::Unbound {
-                tracing::info!(terminal_id = %self.terminal_id(), "the platform says unbound; flag cleared");
-                events(AgentEvent::Unbound);
-            }
-            let jitter = 0.8 + 0.4 * random_fraction();
-            tokio::time::sleep(interval.mul_f64(jitter)).await;
-        }
+        watch::watch(self, long_poll_bound, events).await
     }
 
     /// The binding status over the session when that settles it, else signed (see `check_status`).
@@ -164,7 +157,16 @@ impl Agent {
     }
 
     async fn fetch_status_and_update_flag(&self) -> Result<BindingStatus, AgentError> {
-        let answered = self.client.binding_status().await?;
+        self.wait_for_status_and_update_flag(Duration::ZERO, None).await
+    }
+
+    /// The signed status, once it differs from `held_binding_id` or after `wait` (zero: now), written to the flag.
+    async fn wait_for_status_and_update_flag(
+        &self,
+        wait: Duration,
+        held_binding_id: Option<&str>,
+    ) -> Result<BindingStatus, AgentError> {
+        let answered = self.client.binding_status(wait, held_binding_id).await?;
         let signed = answered.body.statement;
         let statement = self.verify_status_statement(&signed, &answered.request_nonce)?;
         let status = match (statement.state, statement.binding_id, statement.msisdn_masked) {
@@ -261,6 +263,10 @@ impl Agent {
     ) {
         let after = backoff.next_random_delay(error.retry_after());
         let cause = error_chain(error);
+        if let Some(failure) = error.connection_failure() {
+            let (url, failed_attempts) = (self.config.platform_url.clone(), backoff.attempt());
+            events(AgentEvent::PlatformUnreachable { url, failure, failed_attempts });
+        }
         tracing::warn!(terminal_id = %self.terminal_id(), after_ms = after.as_millis() as u64, %cause, "retrying");
         events(AgentEvent::Retrying { after, cause });
         tokio::time::sleep(after).await;

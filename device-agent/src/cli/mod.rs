@@ -1,10 +1,12 @@
 //! The `numbind-agent` CLI (`numbind agent ...`): flags, subcommands, and the glue to the library (`buy` in
-//! `buy`, what is printed in `output`).
+//! `buy`, what is printed in `output`, where logs go in `logging`).
 
 mod buy;
+mod logging;
 mod output;
 
 pub use buy::{BuyArgs, EXIT_PURCHASE_CANCELLED, EXIT_PURCHASE_DENIED, EXIT_PURCHASE_EXPIRED};
+pub use logging::init_logging;
 
 use crate::display::qr::{render_qr_half_blocks, write_qr_png, write_qr_svg, QrTerminalColours};
 use crate::{Agent, AgentConfig, AgentEvent, Language, PlatformPublicKey, TerminalIdentity};
@@ -48,6 +50,13 @@ pub struct Args {
     /// A PKCS#8 terminal key injected at the factory, imported on first boot.
     #[arg(long, env = "NUMBIND_AGENT_FACTORY_KEY_FILE")]
     pub factory_key_file: Option<PathBuf>,
+    /// Log on stderr: `-v` for what the agent does, `-vv` for every request. Without it (and without
+    /// `RUST_LOG` or `--log-file`) the terminal shows only the box's screen.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Append logs to this file instead (at `-v`'s level unless `RUST_LOG` says otherwise).
+    #[arg(long, env = "NUMBIND_AGENT_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
     /// Seconds allowed for each request to the platform (a long-poll gets its wait on top).
     #[arg(long, env = "NUMBIND_AGENT_REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
     pub request_timeout_seconds: u64,
@@ -66,8 +75,8 @@ pub enum AgentCommand {
     Reset,
     /// Print the terminal ID and public key (never the private key).
     ShowIdentity,
-    /// Daemon: check the signed status every interval (with jitter), clear the flag when the platform says
-    /// unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
+    /// Daemon: long-poll the signed status, which the platform answers as soon as the binding changes; clear the
+    /// flag when it says unbound (event `unbound`), and keep going until SIGTERM or ctrl-c.
     Watch(WatchArgs),
     /// Buy on this box: sign the purchase, submit it as the merchant of `--merchant-credentials`, and show its
     /// progress and outcome (exit 0 when paid, 3 denied, 4 cancelled, 5 expired).
@@ -77,9 +86,10 @@ pub enum AgentCommand {
 /// Flags of `watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Seconds between two status checks (each is jittered by up to 20 %).
-    #[arg(long, env = "NUMBIND_AGENT_WATCH_INTERVAL_SECONDS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// The long-poll's bound: how long the platform may hold each status check before answering "unchanged"
+    /// (it caps this at its own bound; a change is answered at once).
+    #[arg(long, env = "NUMBIND_AGENT_WATCH_INTERVAL_SECONDS", default_value_t = 25,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub interval_seconds: u64,
 }
 
@@ -127,9 +137,9 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     let agent = Agent::new(agent_config(&args)?).context("cannot start the device agent")?;
     match args.command {
         AgentCommand::Status => {
-            output.local_state(&agent.local_state());
+            let local_state = agent.local_state();
             let status = agent.check_status().await.context("status check failed")?;
-            output.status(&status);
+            output.status(&local_state, &status);
         }
         AgentCommand::Reset => {
             agent.reset().await.context("factory reset failed")?;

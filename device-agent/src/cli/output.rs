@@ -1,22 +1,32 @@
 //! What the CLI prints on stdout: localised human text, or one JSON object per line (flushed).
 
 use crate::display::text::{localise, Message};
+use crate::domain::connection::ConnectionFailure;
 use crate::{
     AgentEvent, BindingStatus, Language, LocalBindingState, PurchaseOutcome, PurchaseProgress, PurchaseRequest,
 };
 use numbind_wire::TerminalId;
 use serde_json::{json, Value};
 use std::io::Write;
+use std::time::Duration;
+
+/// How many failures in a row the screen reports as tries before it says plainly that the platform is out of
+/// reach.
+const FAILURES_BEFORE_SAYING_IT_PLAINLY: u32 = 3;
 
 /// Prints events and results in the chosen form. Write failures (a closed pipe) are logged, not fatal.
 pub(super) struct Output {
     json: bool,
     language: Language,
+    /// Codes shown so far: every code after the first says that the old one is void.
+    codes_shown: u32,
+    /// The failure reported just before its `Retrying` event, which then prints one line for both.
+    unreachable: Option<(String, ConnectionFailure, u32)>,
 }
 
 impl Output {
     pub(super) fn new(json: bool, language: Language) -> Self {
-        Output { json, language }
+        Output { json, language, codes_shown: 0, unreachable: None }
     }
 
     pub(super) fn is_json(&self) -> bool {
@@ -29,20 +39,48 @@ impl Output {
                 self.line(&value.to_string());
             }
         } else {
-            for message in human_lines(event, self.language) {
+            for message in self.screen_lines(event) {
                 self.line(&message);
             }
         }
     }
 
-    pub(super) fn local_state(&mut self, state: &LocalBindingState) {
-        if !self.json {
-            let bound = matches!(state, LocalBindingState::Bound(_));
-            self.line(&localise(self.language, &Message::LocalFlag { bound }));
+    /// The human lines of an event, keeping what the screen must remember between events.
+    fn screen_lines(&mut self, event: &AgentEvent) -> Vec<String> {
+        match event {
+            AgentEvent::PlatformUnreachable { url, failure, failed_attempts } => {
+                self.unreachable = Some((url.clone(), *failure, *failed_attempts));
+                Vec::new()
+            }
+            AgentEvent::Retrying { after, .. } => match self.unreachable.take() {
+                Some((url, failure, failed_attempts)) => {
+                    let plainly = failed_attempts >= FAILURES_BEFORE_SAYING_IT_PLAINLY;
+                    let seconds = rounded_up_seconds(*after);
+                    let message = Message::PlatformUnreachable { url: &url, failure, plainly, seconds };
+                    vec![localise(self.language, &message)]
+                }
+                None => human_lines(event, self.language),
+            },
+            AgentEvent::ActivationShown(_) => {
+                self.codes_shown += 1;
+                let mut lines = human_lines(event, self.language);
+                if self.codes_shown > 1 {
+                    lines.insert(0, localise(self.language, &Message::NewCode));
+                }
+                lines
+            }
+            _ => human_lines(event, self.language),
         }
     }
 
-    pub(super) fn status(&mut self, status: &BindingStatus) {
+    /// The answer of `status`: the platform's answer, and, when the flag said bound and the platform says
+    /// unbound, one sentence about what changed instead.
+    pub(super) fn status(&mut self, local_state: &LocalBindingState, status: &BindingStatus) {
+        let was_bound = matches!(local_state, LocalBindingState::Bound(_));
+        if !self.json && was_bound && *status == BindingStatus::Unbound {
+            self.line(&localise(self.language, &Message::UnboundSinceLastCheck));
+            return;
+        }
         match status {
             BindingStatus::Bound(binding) if self.json => self.line(
                 &json!({"event": "status", "state": "bound", "binding_id": binding.binding_id,
@@ -110,9 +148,7 @@ impl Output {
                 Message::PurchaseConfirmBySms { minutes }
             }
             PurchaseProgress::Processing => Message::PurchaseProcessing,
-            PurchaseProgress::Retrying { after, .. } => {
-                Message::Retrying { seconds: after.as_secs() + u64::from(after.subsec_nanos() > 0) }
-            }
+            PurchaseProgress::Retrying { after, .. } => Message::Retrying { seconds: rounded_up_seconds(*after) },
         };
         self.line(&localise(self.language, &message));
     }
@@ -223,14 +259,27 @@ fn human_lines(event: &AgentEvent, language: Language) -> Vec<String> {
         AgentEvent::AlreadyBound(binding) => {
             vec![text(Message::AlreadyBound { msisdn_masked: &binding.msisdn_masked })]
         }
-        AgentEvent::Denied { reason } => vec![text(Message::Denied { reason: *reason })],
+        AgentEvent::Denied { reason } => {
+            vec![text(Message::Denied { reason: *reason }), text(Message::DeniedWhatNext { reason: *reason })]
+        }
         AgentEvent::Expired => vec![text(Message::Expired)],
-        AgentEvent::Unbound => vec![text(Message::Unbound)],
-        AgentEvent::Retrying { after, .. } => {
-            vec![text(Message::Retrying { seconds: after.as_secs() + u64::from(after.subsec_nanos() > 0) })]
+        AgentEvent::Unbound => vec![text(Message::UnboundSinceLastCheck)],
+        AgentEvent::Retrying { after, .. } => vec![text(Message::Retrying { seconds: rounded_up_seconds(*after) })],
+        AgentEvent::StillWaiting { seconds_left } => vec![text(Message::WaitingForSms { seconds_left: *seconds_left })],
+        AgentEvent::Watching { bound } => {
+            let msisdn_masked = bound.as_ref().map(|binding| binding.msisdn_masked.as_str());
+            vec![text(Message::Watching { msisdn_masked })]
+        }
+        AgentEvent::BindingChanged(binding) => {
+            vec![text(Message::BindingChanged { msisdn_masked: &binding.msisdn_masked })]
         }
         _ => Vec::new(),
     }
+}
+
+/// Whole seconds, rounded up: a screen never says "retrying in 0 s" for a wait of 300 ms.
+fn rounded_up_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 #[cfg(test)]
@@ -238,7 +287,6 @@ mod tests {
     use super::*;
     use crate::{ActivationDisplay, BoundBinding, DenialReason};
     use numbind_wire::ShortCode;
-    use std::time::Duration;
 
     #[test]
     fn json_events_have_exactly_the_documented_shapes() {

@@ -131,10 +131,22 @@ impl PlatformClient {
         parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO, Some(session)).await?)
     }
 
-    /// `GET /v1/terminals/{id}/binding`: the signed binding status.
-    pub(crate) async fn binding_status(&self) -> Result<Answered<BindingStatusResponse>, AgentError> {
-        let path = format!("{}/binding", self.terminal_path());
-        parse_success(self.send(Method::GET, &path, Vec::new(), Duration::ZERO, None).await?)
+    /// `GET /v1/terminals/{id}/binding`: the signed binding status; with a `wait`, the long-poll that the platform
+    /// answers as soon as the binding differs from `held_binding_id` (or at the end of the wait).
+    pub(crate) async fn binding_status(
+        &self,
+        wait: Duration,
+        held_binding_id: Option<&str>,
+    ) -> Result<Answered<BindingStatusResponse>, AgentError> {
+        let mut path = format!("{}/binding", self.terminal_path());
+        if !wait.is_zero() {
+            path.push_str(&format!("?wait_seconds={}", wait.as_secs()));
+            // Binding IDs come from the platform's signed statements; one that needs escaping is not sent.
+            if let Some(binding_id) = held_binding_id.filter(|binding_id| is_safe_path_segment(binding_id)) {
+                path.push_str(&format!("&binding_id={binding_id}"));
+            }
+        }
+        parse_success(self.send(Method::GET, &path, Vec::new(), wait, None).await?)
     }
 
     /// `POST /v1/terminals/{id}/activations`: a fresh signed offer; with `replace_binding` even when bound (change number).

@@ -1,6 +1,11 @@
 //! The localised text table (Simplified Chinese and English) of every message the box shows.
 
+use super::reasons::{
+    chinese_cancellation, chinese_check, chinese_denial, chinese_failure, chinese_what_next, english_cancellation,
+    english_check, english_denial, english_failure, english_what_next,
+};
 use crate::config::Language;
+use crate::domain::connection::ConnectionFailure;
 use numbind_wire::api::CancellationReason;
 use numbind_wire::statement::DenialReason;
 use numbind_wire::{Amount, Currency};
@@ -33,6 +38,21 @@ pub enum Message<'a> {
     Retrying { seconds: u64 },
     /// The terminal is not bound.
     Unbound,
+    /// The platform gave no answer: what failed, where, and what to check. `plainly` after a few failures in a
+    /// row, when the screen says it cannot reach the platform instead of that it is trying.
+    PlatformUnreachable { url: &'a str, failure: ConnectionFailure, plainly: bool, seconds: u64 },
+    /// The code is waiting for its SMS; it lives this much longer.
+    WaitingForSms { seconds_left: i64 },
+    /// A code replaces an earlier one on the screen.
+    NewCode,
+    /// What the user can do after a refusal.
+    DeniedWhatNext { reason: DenialReason },
+    /// A watch started, on a box bound to this number (or not bound).
+    Watching { msisdn_masked: Option<&'a str> },
+    /// The flag said bound and the platform says unbound: what changed, in one sentence.
+    UnboundSinceLastCheck,
+    /// A watch saw the box bound (to another number than before, or where it was not bound).
+    BindingChanged { msisdn_masked: &'a str },
     /// The factory reset is done.
     ResetDone,
     /// What the local flag says before the platform is asked.
@@ -77,6 +97,25 @@ fn chinese(message: &Message<'_>) -> String {
         Message::Expired => "开通码已过期，正在获取新的开通码".to_owned(),
         Message::Retrying { seconds } => format!("网络繁忙，{seconds} 秒后重试"),
         Message::Unbound => "本机尚未开通号码代付".to_owned(),
+        Message::PlatformUnreachable { url, failure, plainly: false, seconds } => {
+            format!("正在连接服务平台 {url}：{}，{seconds} 秒后重试", chinese_failure(failure))
+        }
+        Message::PlatformUnreachable { url, failure, plainly: true, seconds } => format!(
+            "无法连接服务平台 {url}：{}。请检查{}；{seconds} 秒后重试",
+            chinese_failure(failure),
+            chinese_check(failure)
+        ),
+        Message::WaitingForSms { seconds_left } => {
+            format!("正在等待短信，开通码还有 {} 分 {} 秒过期", seconds_left.max(0) / 60, seconds_left.max(0) % 60)
+        }
+        Message::NewCode => "新的开通码如下，旧的开通码已不能使用".to_owned(),
+        Message::DeniedWhatNext { reason } => chinese_what_next(reason).to_owned(),
+        Message::Watching { msisdn_masked: Some(msisdn_masked) } => {
+            format!("正在守候本机的号码代付（{msisdn_masked}），有变化时立即显示")
+        }
+        Message::Watching { msisdn_masked: None } => "正在守候本机的号码代付（尚未开通），有变化时立即显示".to_owned(),
+        Message::UnboundSinceLastCheck => "本机自上次检查后已解除号码代付，付费服务已停用".to_owned(),
+        Message::BindingChanged { msisdn_masked } => format!("本机现已开通号码代付：{msisdn_masked}"),
         Message::ResetDone => "已恢复出厂设置，号码代付已解除".to_owned(),
         Message::LocalFlag { bound: true } => "本地记录：已开通".to_owned(),
         Message::LocalFlag { bound: false } => "本地记录：未开通".to_owned(),
@@ -96,28 +135,6 @@ fn chinese(message: &Message<'_>) -> String {
     }
 }
 
-fn chinese_cancellation(reason: CancellationReason) -> &'static str {
-    match reason {
-        CancellationReason::DeclinedByUser => "绑定的手机回复了拒绝",
-        CancellationReason::ConfirmationAttemptsExhausted => "确认码错误次数过多",
-        CancellationReason::Unbound => "本机已解除号码绑定",
-        CancellationReason::CancelledByMerchant => "商户取消了订单",
-        _ => "订单被取消",
-    }
-}
-
-fn chinese_denial(reason: DenialReason) -> &'static str {
-    match reason {
-        DenialReason::UnknownSubscriber => "该号码不是本网用户",
-        DenialReason::SubscriberSuspended => "该号码已停机",
-        DenialReason::SubscriberBlacklisted => "该号码不能办理此业务",
-        DenialReason::SubscriberCancelled => "该号码已销户",
-        DenialReason::DeviceLimitReached => "该号码代付的终端数量已达上限",
-        DenialReason::BillingNotAllowed => "该号码不支持代付",
-        _ => "运营商拒绝了本次开通",
-    }
-}
-
 fn english(message: &Message<'_>) -> String {
     match *message {
         Message::TerminalId { terminal_id } => format!("Terminal ID: {terminal_id}"),
@@ -134,6 +151,36 @@ fn english(message: &Message<'_>) -> String {
         Message::Expired => "The code expired; getting a new one".to_owned(),
         Message::Retrying { seconds } => format!("The network is busy; retrying in {seconds} s"),
         Message::Unbound => "This box is not bound to a number".to_owned(),
+        Message::PlatformUnreachable { url, failure, plainly: false, seconds } => {
+            format!(
+                "Connecting to the service platform at {url}: {}; retrying in {seconds} s",
+                english_failure(failure)
+            )
+        }
+        Message::PlatformUnreachable { url, failure, plainly: true, seconds } => format!(
+            "Cannot reach the service platform at {url}: {}. Check {}; retrying in {seconds} s",
+            english_failure(failure),
+            english_check(failure)
+        ),
+        Message::WaitingForSms { seconds_left } => format!(
+            "Waiting for the SMS; the code expires in {} min {:02} s",
+            seconds_left.max(0) / 60,
+            seconds_left.max(0) % 60
+        ),
+        Message::NewCode => "A new code: the old code can no longer be used".to_owned(),
+        Message::DeniedWhatNext { reason } => english_what_next(reason).to_owned(),
+        Message::Watching { msisdn_masked: Some(msisdn_masked) } => {
+            format!("Watching this box's binding ({msisdn_masked}); any change shows here at once")
+        }
+        Message::Watching { msisdn_masked: None } => {
+            "Watching this box's binding (not bound); any change shows here at once".to_owned()
+        }
+        Message::UnboundSinceLastCheck => {
+            "This box was unbound since it last checked; billed services are off".to_owned()
+        }
+        Message::BindingChanged { msisdn_masked } => {
+            format!("This box is now bound to number: {msisdn_masked}")
+        }
         Message::ResetDone => "Factory reset done; the number binding is removed".to_owned(),
         Message::LocalFlag { bound: true } => "Local flag: bound".to_owned(),
         Message::LocalFlag { bound: false } => "Local flag: not bound".to_owned(),
@@ -152,28 +199,6 @@ fn english(message: &Message<'_>) -> String {
         Message::PurchaseDenied { words } => format!("Payment refused: {words}"),
         Message::PurchaseCancelled { reason } => format!("Payment cancelled: {}", english_cancellation(reason)),
         Message::PurchaseExpired => "The payment expired: it was not completed in time".to_owned(),
-    }
-}
-
-fn english_cancellation(reason: CancellationReason) -> &'static str {
-    match reason {
-        CancellationReason::DeclinedByUser => "the bound phone said no",
-        CancellationReason::ConfirmationAttemptsExhausted => "too many wrong confirmation numbers",
-        CancellationReason::Unbound => "this box is no longer bound to a number",
-        CancellationReason::CancelledByMerchant => "the merchant cancelled the order",
-        _ => "the order was cancelled",
-    }
-}
-
-fn english_denial(reason: DenialReason) -> &'static str {
-    match reason {
-        DenialReason::UnknownSubscriber => "this number is not a subscriber of the operator",
-        DenialReason::SubscriberSuspended => "this number is suspended",
-        DenialReason::SubscriberBlacklisted => "this number may not use the service",
-        DenialReason::SubscriberCancelled => "this number is cancelled",
-        DenialReason::DeviceLimitReached => "this number already pays for the most devices allowed",
-        DenialReason::BillingNotAllowed => "this number cannot pay for devices",
-        _ => "the operator refused the binding",
     }
 }
 
@@ -203,6 +228,12 @@ mod tests {
             Message::Expired,
             Message::Retrying { seconds: 3 },
             Message::Unbound,
+            Message::WaitingForSms { seconds_left: 575 },
+            Message::NewCode,
+            Message::Watching { msisdn_masked: Some("138****8000") },
+            Message::Watching { msisdn_masked: None },
+            Message::UnboundSinceLastCheck,
+            Message::BindingChanged { msisdn_masked: "138****8000" },
             Message::ResetDone,
             Message::LocalFlag { bound: true },
             Message::LocalFlag { bound: false },
@@ -221,6 +252,15 @@ mod tests {
             Message::PurchaseExpired,
         ];
         messages.extend(EVERY_DENIAL_REASON.map(|reason| Message::Denied { reason }));
+        messages.extend(EVERY_DENIAL_REASON.map(|reason| Message::DeniedWhatNext { reason }));
+        for plainly in [false, true] {
+            messages.push(Message::PlatformUnreachable {
+                url: "https://platform.example.net",
+                failure: ConnectionFailure::ConnectionRefused,
+                plainly,
+                seconds: 16,
+            });
+        }
         messages
     }
 
@@ -258,6 +298,33 @@ mod tests {
             currency: Currency::Cny,
         };
         assert!(localise(Language::Zh, &started).contains("¥5.00"));
+    }
+
+    #[test]
+    fn an_unreachable_platform_is_named_with_what_failed_and_what_to_check() {
+        let plain = Message::PlatformUnreachable {
+            url: "https://10.0.0.9:8080",
+            failure: ConnectionFailure::ConnectionRefused,
+            plainly: true,
+            seconds: 16,
+        };
+        assert_eq!(
+            localise(Language::En, &plain),
+            "Cannot reach the service platform at https://10.0.0.9:8080: connection refused. Check the box's \
+             network and the platform address; retrying in 16 s"
+        );
+        let trying = Message::PlatformUnreachable {
+            url: "https://platform.invalid",
+            failure: ConnectionFailure::NameNotFound,
+            plainly: false,
+            seconds: 1,
+        };
+        let text = localise(Language::Zh, &trying);
+        assert!(text.contains("https://platform.invalid") && text.contains("找不到该域名"), "{text}");
+        assert_eq!(
+            localise(Language::En, &Message::WaitingForSms { seconds_left: 575 }),
+            "Waiting for the SMS; the code expires in 9 min 35 s"
+        );
     }
 
     #[test]

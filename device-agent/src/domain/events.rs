@@ -1,5 +1,6 @@
 //! What the agent reports while it works (`AgentEvent`) and the binding states it returns.
 
+use crate::domain::connection::ConnectionFailure;
 use numbind_wire::statement::DenialReason;
 use numbind_wire::{ShortCode, TerminalId};
 use std::time::Duration;
@@ -74,4 +75,11 @@ pub enum AgentEvent {
     Unbound,
     /// Something failed (network, load shedding, a statement that did not verify); retrying after a wait.
     Retrying { after: Duration, cause: String },
+    /// The platform gave no answer at all; reported just before the `Retrying` of the same failure, so that the
+    /// screen can say what failed, where, and what to check. `failed_attempts` counts the failures in a row.
+    PlatformUnreachable { url: String, failure: ConnectionFailure, failed_attempts: u32 },
+    /// A watch started: it learns of every change to this box's binding as the platform makes it.
+    Watching { bound: Option<BoundBinding> },
+    /// A watch saw the box bound to another binding than its flag held (a change of the paying number).
+    BindingChanged(BoundBinding),
 }

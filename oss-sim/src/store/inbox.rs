@@ -435,6 +435,7 @@ mod tests {
             terminal_id: numbind_wire::TerminalId::parse("STB-000001").unwrap(),
             device_model: "Skyworth E900".into(),
             currently_bound_msisdn: None,
+            refused_before: None,
         };
         let verdict = BindingOutcome::Bound { binding_id: numbind_wire::BindingId::parse("bnd-1").unwrap() };
         store.save_redemption_and_verdict(row.inbox_id, &redemption, &verdict, None, 1_000).unwrap();

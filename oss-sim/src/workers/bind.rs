@@ -82,10 +82,17 @@ async fn redeem(
     let redeemed = state.platform.redeem(&request).await;
     count_platform_call(state, REDEMPTIONS, &redeemed);
     match redeemed {
-        Ok(redemption) => {
-            tracing::info!(activation_id = %redemption.activation_id, terminal_id = %redemption.terminal_id, "code redeemed");
-            Ok(Ok(redemption))
-        }
+        Ok(redemption) => match redemption.refused_before {
+            // Sent again by the number it was refused for: that refusal, again, and nothing to decide or confirm.
+            Some(reason) => {
+                tracing::info!(activation_id = %redemption.activation_id, ?reason, "code refused before for this number");
+                Ok(Err(denial(state, row, reason).await?))
+            }
+            None => {
+                tracing::info!(activation_id = %redemption.activation_id, terminal_id = %redemption.terminal_id, "code redeemed");
+                Ok(Ok(redemption))
+            }
+        },
         Err(PlatformCallError::Refused { code, .. }) => {
             let (outcome, text) = match refusal_outcome(code) {
                 Some(outcome) => (outcome, refusal_text(code).unwrap_or_else(sms_replies::try_again_later)),

@@ -127,6 +127,18 @@ impl Activation {
         }
     }
 
+    /// The reason to answer again when `msisdn`, whose SMS this activation was denied for (the subscriber's
+    /// state), sends its code again before the code's expiry: not a used code, and not a guess.
+    pub fn denial_to_repeat(&self, msisdn: &Msisdn, now: i64) -> Option<DenialReason> {
+        let denied_for_this_number =
+            self.state == ActivationState::Denied && self.claimed_msisdn.as_ref() == Some(msisdn);
+        if denied_for_this_number && now < self.expires_at {
+            self.denial_reason
+        } else {
+            None
+        }
+    }
+
     /// May the OSS's verdict for `msisdn` be applied now?
     pub fn check_confirmable(&self, msisdn: &Msisdn, now: i64) -> Result<(), ConfirmationRefusal> {
         let claimed_by_this_number = self.claimed_msisdn.as_ref() == Some(msisdn);

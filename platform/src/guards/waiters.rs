@@ -28,6 +28,12 @@ pub(crate) struct WaitTicket {
     seen_generation: u64,
 }
 
+/// The wake-up key of a terminal's binding, which a watching box long-polls (`GET .../binding?wait_seconds=N`).
+/// Every path that binds or revokes wakes it once its change is committed.
+pub(crate) fn binding_waiter_key(terminal_id: &numbind_wire::TerminalId) -> String {
+    format!("binding:{terminal_id}")
+}
+
 impl ActivationWaiters {
     /// Registers a waiter; call before re-reading the activation so that no wake-up is lost.
     pub(crate) fn subscribe(&self, activation_id: &str) -> WaitTicket {

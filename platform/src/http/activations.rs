@@ -121,10 +121,10 @@ fn activation_statement(state: &AppState, activation: &Activation, in_reply_to: 
 }
 
 /// Counts a waiting box in the gauge for as long as it lives.
-struct WaitingTerminal<'a>(&'a AppState);
+pub(super) struct WaitingTerminal<'a>(&'a AppState);
 
 impl<'a> WaitingTerminal<'a> {
-    fn new(state: &'a AppState) -> Self {
+    pub(super) fn new(state: &'a AppState) -> Self {
         state.metrics.waiting_terminals.inc();
         WaitingTerminal(state)
     }

@@ -4,6 +4,7 @@ use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
 use crate::error::ApiError;
+use crate::guards::waiters::binding_waiter_key;
 use crate::state::AppState;
 use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
 use axum::extract::State;
@@ -59,6 +60,7 @@ type RedemptionAnswer = (&'static str, Result<Json<RedeemCodeResponse>, ApiError
 fn redemption_answer(outcome: RedemptionOutcome) -> RedemptionAnswer {
     match outcome {
         RedemptionOutcome::Claimed(response) => ("claimed", Ok(Json(response))),
+        RedemptionOutcome::RefusedBefore(response) => ("refused_before", Ok(Json(response))),
         RedemptionOutcome::Refused(RedemptionRefusal::Unknown) => ("code_unknown", Err(ApiError::CodeUnknown)),
         RedemptionOutcome::Refused(RedemptionRefusal::Expired) => ("code_expired", Err(ApiError::CodeExpired)),
         RedemptionOutcome::Refused(RedemptionRefusal::Used) => ("code_used", Err(ApiError::CodeUsed)),
@@ -98,6 +100,7 @@ pub(super) async fn confirm_binding(
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
                 state.waiters.wake(activation_id.as_str());
+                state.waiters.wake(&binding_waiter_key(&response.terminal_id));
                 state.outbox_changed.notify_one();
             }
             tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");
@@ -123,6 +126,9 @@ pub(super) async fn unbind(
     let now = state.now();
     match state.store.call(move |store| store.unbind_for_oss(&request, now)).await? {
         UnbindOutcome::Unbound(response) => {
+            for terminal in &response.unbound {
+                state.waiters.wake(&binding_waiter_key(&terminal.terminal_id));
+            }
             tracing::info!(%msisdn, unbound = response.unbound.len(), "oss unbinding");
             Ok(Json(response))
         }

@@ -1,16 +1,21 @@
-//! `/v1/terminals`: registration, the signed binding status, and factory reset.
+//! `/v1/terminals`: registration, the signed binding status (and its long-poll for a watching box), and factory
+//! reset.
 
+use super::activations::WaitingTerminal;
 use super::terminal_auth::{AuthenticatedTerminal, SignedRequest};
 use crate::error::ApiError;
+use crate::guards::waiters::binding_waiter_key;
 use crate::state::AppState;
 use crate::store::{Binding, RegistrationOutcome};
 use axum::extract::State;
 use axum::Json;
-use numbind_process::http_api::parse_json_body;
+use numbind_process::http_api::{parse_json_body, ApiQuery};
 use numbind_wire::api::{BindingStatusResponse, RegisterTerminalRequest, RegisterTerminalResponse};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::statement::{BindingState, BindingStatement, SignedStatement};
 use numbind_wire::TerminalId;
+use serde::Deserialize;
+use std::time::Duration;
 
 const MAX_DEVICE_MODEL_CHARS: usize = 64;
 
@@ -87,16 +92,48 @@ pub(super) fn binding_statement_fields(
     }
 }
 
-/// `GET /v1/terminals/{terminal_id}/binding`
+/// The query of `GET .../binding`: without `wait_seconds`, the status now; with it, a watching box's long-poll.
+#[derive(Debug, Deserialize)]
+pub(super) struct BindingQuery {
+    /// Wait up to this long (capped at the long-poll bound) for the binding to differ from `binding_id`.
+    wait_seconds: Option<u64>,
+    /// The binding the box holds; absent when it holds none.
+    binding_id: Option<String>,
+}
+
+/// `GET /v1/terminals/{terminal_id}/binding[?wait_seconds=N&binding_id=B]`: the signed binding status; with
+/// `wait_seconds`, answered as soon as the binding differs from the one the box holds (a binding made, revoked or
+/// replaced wakes it), or at the wait's end with the binding unchanged.
 #[tracing::instrument(skip_all, fields(terminal_id = %terminal.terminal_id))]
 pub(super) async fn binding_status(
     State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<BindingQuery>,
     terminal: AuthenticatedTerminal,
 ) -> Result<Json<BindingStatusResponse>, ApiError> {
-    let terminal_id = terminal.terminal_id.clone();
-    let binding = state.store.call(move |store| store.active_binding(&terminal_id)).await?;
+    let wait_seconds = query.wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
+    // Subscribed before the first read, so that no change between the read and the wait is lost.
+    let ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&binding_waiter_key(&terminal.terminal_id)));
+    let mut binding = read_active_binding(&state, &terminal.terminal_id).await?;
+    let unchanged = |binding: &Option<Binding>| {
+        binding.as_ref().map(|binding| binding.binding_id.as_str()) == query.binding_id.as_deref()
+    };
+    if let Some(ticket) = ticket.as_ref().filter(|_| unchanged(&binding)) {
+        let _waiting = WaitingTerminal::new(&state);
+        tokio::select! {
+            () = ticket.woken() => {}
+            () = tokio::time::sleep(Duration::from_secs(wait_seconds)) => {}
+            () = state.shutdown.cancelled() => {}
+        }
+        binding = read_active_binding(&state, &terminal.terminal_id).await?;
+    }
+    drop(ticket);
     let statement = binding_statement(&state, &terminal.terminal_id, binding.as_ref(), &terminal.nonce);
     Ok(Json(BindingStatusResponse { statement }))
+}
+
+async fn read_active_binding(state: &AppState, terminal_id: &TerminalId) -> Result<Option<Binding>, ApiError> {
+    let terminal_id = terminal_id.clone();
+    Ok(state.store.call(move |store| store.active_binding(&terminal_id)).await?)
 }
 
 /// `POST /v1/terminals/{terminal_id}/reset`: revoke the binding (telling the old number), cancel activations.
@@ -111,6 +148,7 @@ pub(super) async fn reset_terminal(
         state.waiters.wake(activation_id.as_str());
     }
     if let Some(binding) = &outcome.revoked {
+        state.waiters.wake(&binding_waiter_key(&terminal.terminal_id));
         state.outbox_changed.notify_one();
         state.oss_outbox_changed.notify_one();
         tracing::info!(binding_id = %binding.binding_id, msisdn = %binding.msisdn, "factory reset revoked the binding");

@@ -18,6 +18,9 @@ const SETTLED_CODE_MEMORY_SECONDS: i64 = 24 * 3600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedemptionOutcome {
     Claimed(RedeemCodeResponse),
+    /// The same number sent a code denied for its subscriber's state: the denial is answered again
+    /// (`refused_before`), nothing is claimed, and it is not counted as a failed guess.
+    RefusedBefore(RedeemCodeResponse),
     Refused(RedemptionRefusal),
 }
 
@@ -54,6 +57,22 @@ fn activation_with_code(
         .transpose()
 }
 
+/// What the OSS is told about the activation a code names: its terminal and the number bound to it now.
+fn redemption_response(
+    transaction: &rusqlite::Connection,
+    activation: &Activation,
+) -> Result<RedeemCodeResponse, StoreError> {
+    Ok(RedeemCodeResponse {
+        activation_id: activation.activation_id.clone(),
+        terminal_id: activation.terminal_id.clone(),
+        device_model: find_terminal_in(transaction, &activation.terminal_id)?
+            .map(|terminal| terminal.device_model)
+            .unwrap_or_default(),
+        currently_bound_msisdn: active_binding_in(transaction, &activation.terminal_id)?.map(|b| b.msisdn),
+        refused_before: None,
+    })
+}
+
 /// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
 pub(super) fn redeem_code_in(
     transaction: &rusqlite::Connection,
@@ -72,6 +91,18 @@ pub(super) fn redeem_code_in(
         append_audit_event(transaction, audit_key, now, &event)?;
         return Ok(RedemptionOutcome::Refused(RedemptionRefusal::Unknown));
     };
+    if let Some(reason) = activation.denial_to_repeat(&request.msisdn, now) {
+        let event = AuditEvent::new("oss", "code_refused")
+            .terminal(&activation.terminal_id)
+            .msisdn(&request.msisdn)
+            .activation(&activation.activation_id)
+            .message(&request.sms_message_id)
+            .detail("refused_before");
+        append_audit_event(transaction, audit_key, now, &event)?;
+        let mut response = redemption_response(transaction, &activation)?;
+        response.refused_before = Some(reason);
+        return Ok(RedemptionOutcome::RefusedBefore(response));
+    }
     if let Err(refusal) = activation.check_redeemable(now) {
         if activation.state.is_live() && activation.effective_state(now) == ActivationState::Expired {
             set_activation_state(transaction, &activation.activation_id, ActivationState::Expired)?;
@@ -85,14 +116,7 @@ pub(super) fn redeem_code_in(
         append_audit_event(transaction, audit_key, now, &event)?;
         return Ok(RedemptionOutcome::Refused(refusal));
     }
-    let response = RedeemCodeResponse {
-        activation_id: activation.activation_id.clone(),
-        terminal_id: activation.terminal_id.clone(),
-        device_model: find_terminal_in(transaction, &activation.terminal_id)?
-            .map(|terminal| terminal.device_model)
-            .unwrap_or_default(),
-        currently_bound_msisdn: active_binding_in(transaction, &activation.terminal_id)?.map(|b| b.msisdn),
-    };
+    let response = redemption_response(transaction, &activation)?;
     let stored = serde_json::to_string(&response).map_err(|_| StoreError::MalformedRow("redemption_response"))?;
     transaction
         .prepare_cached(

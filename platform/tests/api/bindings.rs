@@ -102,3 +102,28 @@ async fn a_factory_reset_unbinds_the_box_and_tells_the_old_number() {
     let (status, _, _) = app.terminal_call(Method::POST, &app.terminal_path("/activations"), b"{}").await;
     assert_eq!(status, 200, "a reset box can be bound again");
 }
+
+#[tokio::test]
+async fn a_watching_box_is_answered_as_soon_as_its_binding_is_revoked_and_at_once_when_it_differs_already() {
+    let app = spawn_app().await;
+    app.bind_test_terminal("13800138000", "bnd-1").await;
+    let (status, body, nonce) =
+        app.terminal_call(Method::GET, &app.terminal_path("/binding?wait_seconds=20"), b"").await;
+    assert_eq!(status, 200, "a box that holds no binding is answered at once: {body}");
+    assert_eq!(app.verify_statement(&body["statement"], None, &nonce).state, BindingState::Bound);
+
+    let poll_started = std::time::Instant::now();
+    let watch_path = app.terminal_path("/binding?wait_seconds=20&binding_id=bnd-1");
+    let watch = app.terminal_call(Method::GET, &watch_path, b"");
+    let unbind = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let request = json!({ "msisdn": "13800138000", "terminal_id": null, "request_id": "sms-unbind-1" });
+        assert_eq!(app.oss_post("/v1/oss/unbindings", &request).await.0, 200);
+        std::time::Instant::now()
+    };
+    let ((status, body, nonce), unbound_at) = tokio::join!(watch, unbind);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.verify_statement(&body["statement"], None, &nonce).state, BindingState::Unbound);
+    assert!(poll_started.elapsed() >= std::time::Duration::from_millis(400), "it waited while unchanged");
+    assert!(unbound_at.elapsed() < std::time::Duration::from_secs(1), "answered {:?} late", unbound_at.elapsed());
+}

@@ -162,3 +162,30 @@ async fn code_of_a_new_box(app: &TestApp) -> String {
     };
     app.pinned_keys.verify_offer(&response.offer, expectation).unwrap().code
 }
+
+#[tokio::test]
+async fn a_code_refused_for_the_subscriber_answers_that_refusal_again_to_its_number_without_counting_a_guess() {
+    let app = spawn_app_with(|config| config.max_failed_redemptions_per_number = 1).await;
+    let activation = app.registered_with_activation().await;
+    assert_eq!(app.redeem(&activation.code, "13900139000", "sms-1").await.0, 200);
+    let denial = json!({ "activation_id": activation.activation_id, "msisdn": "13900139000", "outcome": "denied",
+                         "reason": "subscriber_suspended" });
+    assert_eq!(app.oss_post("/v1/oss/confirmations", &denial).await.0, 200);
+    for sms_id in ["sms-2", "sms-3"] {
+        let (status, body) = app.redeem(&activation.code, "13900139000", sms_id).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["refused_before"], "subscriber_suspended", "{body}");
+        assert_eq!(body["activation_id"], activation.activation_id.as_str());
+    }
+    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("redemption_failures_total"), "no guess was counted: {metrics}");
+    // Anyone else resending it gets the code's answer, and it counts: with a limit of one, the next guess locks.
+    let (status, body) = app.redeem(&activation.code, "13800138000", "sms-4").await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("code_used")), "{body}");
+    let (status, body) = app.redeem(WRONG_CODE, "13800138000", "sms-6").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("number_locked")), "{body}");
+    // After the code's life, its own number gets the code's answer too.
+    app.clock.advance(Duration::from_secs(601));
+    let (status, body) = app.redeem(&activation.code, "13900139000", "sms-5").await;
+    assert!(status >= 400 && body["refused_before"].is_null(), "{status} {body}");
+}

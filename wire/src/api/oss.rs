@@ -27,6 +27,10 @@ pub struct RedeemCodeResponse {
     pub device_model: String,
     /// The number the terminal is bound to now, if any (a new binding will replace it).
     pub currently_bound_msisdn: Option<Msisdn>,
+    /// Set when this number sent this code before, within its life, and the OSS refused the binding for the
+    /// subscriber's state: nothing is claimed (the activation stays denied) and the OSS tells that reason again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_before: Option<crate::statement::DenialReason>,
 }
 
 /// The OSS's verdict on a claimed activation.
