@@ -7,6 +7,7 @@
 pub mod backoff;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod civil_date;
 pub mod clock;
 #[cfg(feature = "tls")]
 pub mod component_client;
