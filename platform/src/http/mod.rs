@@ -13,6 +13,7 @@ mod oss;
 mod oss_auth;
 mod oss_payments;
 mod payment_lists;
+pub(crate) mod payment_reconciliation;
 mod payments;
 mod purchases;
 mod refunds;
@@ -67,6 +68,8 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))
         .route("/v1/operator/exports/payments.jsonl", get(exports::payments_jsonl))
         .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
+        .route("/v1/operator/payment-ledger", get(payment_reconciliation::payment_ledger))
+        .route("/v1/operator/payment-repairs", post(payment_reconciliation::repair_payment_difference))
         .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))
         .route("/v1/operator/exports/audit-events.csv", get(exports::audit_events_csv))

@@ -274,6 +274,22 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
+    // Settlement and payment reconciliation: the day's settled charges and refunds found by their settling time,
+    // and the operators' adjustments of a reconciliation difference (each with its reason, audited).
+    r#"
+CREATE INDEX payments_settled_by_time ON payments(finalized_at) WHERE state = 'succeeded';
+CREATE INDEX refunds_settled_by_time ON refunds(finalized_at) WHERE state = 'succeeded';
+CREATE TABLE payment_adjustments (
+    adjustment_id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    difference TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (day, record_id, difference)
+);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
