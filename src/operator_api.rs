@@ -51,7 +51,7 @@ impl OperatorSession {
     }
 
     /// GETs `path_and_query`; fails with the platform's own message on a refusal.
-    async fn get(&self, path_and_query: &str) -> anyhow::Result<reqwest::Response> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> anyhow::Result<reqwest::Response> {
         let url = self.url(path_and_query);
         let response = operator_http_client(self.ca_file.as_deref())?
             .get(&url)

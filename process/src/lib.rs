@@ -5,9 +5,9 @@
 //! data directory, lock and secret files private the same way ([`data_dir`]).
 
 pub mod backoff;
+pub mod civil_date;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod civil_date;
 pub mod clock;
 #[cfg(feature = "tls")]
 pub mod component_client;

@@ -121,23 +121,24 @@ impl Store {
             let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
             let msisdn = filter.msisdn.as_ref().map(Msisdn::as_digits);
             let mut statement = connection.prepare_cached(LIST_RECORDS)?;
-            let rows = statement.query_map(params![msisdn, filter.payment_id, filter.month, limit, filter.day], |row| {
-                Ok(ChargeRecord {
-                    kind: row.get(0)?,
-                    payment_id: row.get(1)?,
-                    refund_id: row.get(2)?,
-                    msisdn: row.get(3)?,
-                    merchant_id: row.get(4)?,
-                    item_description: row.get(5)?,
-                    amount_fen: row.get(6)?,
-                    currency: row.get(7)?,
-                    outcome: row.get(8)?,
-                    decline_reason: row.get(9)?,
-                    bill_line_id: row.get(10)?,
-                    local_month: row.get(11)?,
-                    created_at_unix_ms: row.get(12)?,
-                })
-            })?;
+            let rows =
+                statement.query_map(params![msisdn, filter.payment_id, filter.month, limit, filter.day], |row| {
+                    Ok(ChargeRecord {
+                        kind: row.get(0)?,
+                        payment_id: row.get(1)?,
+                        refund_id: row.get(2)?,
+                        msisdn: row.get(3)?,
+                        merchant_id: row.get(4)?,
+                        item_description: row.get(5)?,
+                        amount_fen: row.get(6)?,
+                        currency: row.get(7)?,
+                        outcome: row.get(8)?,
+                        decline_reason: row.get(9)?,
+                        bill_line_id: row.get(10)?,
+                        local_month: row.get(11)?,
+                        created_at_unix_ms: row.get(12)?,
+                    })
+                })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

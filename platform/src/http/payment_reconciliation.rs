@@ -80,7 +80,12 @@ pub(crate) fn parse_repair(body: RepairBody, operator: &str) -> Result<PaymentRe
         }
         _ => return Err(ApiError::invalid_request("action is redrive_billing, resend_receipt or adjust")),
     };
-    Ok(PaymentRepairRequest { day: day.to_string(), record_id: record_id.to_owned(), repair, operator: operator.to_owned() })
+    Ok(PaymentRepairRequest {
+        day: day.to_string(),
+        record_id: record_id.to_owned(),
+        repair,
+        operator: operator.to_owned(),
+    })
 }
 
 /// Performs a repair and wakes the worker that carries it out; the answer as JSON.
@@ -96,7 +101,9 @@ pub(crate) async fn perform_repair(state: &AppState, request: PaymentRepairReque
             state.outbox_changed.notify_one();
             json!({ "outcome": "queued", "outbox_id": outbox_id })
         }
-        PaymentRepairOutcome::Adjusted { adjustment_id } => json!({ "outcome": "adjusted", "adjustment_id": adjustment_id }),
+        PaymentRepairOutcome::Adjusted { adjustment_id } => {
+            json!({ "outcome": "adjusted", "adjustment_id": adjustment_id })
+        }
         PaymentRepairOutcome::AlreadyAdjusted => json!({ "outcome": "already_adjusted" }),
         PaymentRepairOutcome::NoSettledRecord => return Err(ApiError::PaymentNotFound),
     };
@@ -132,11 +139,20 @@ mod tests {
 
     #[test]
     fn repairs_are_parsed_into_typed_requests_and_bad_ones_refused() {
-        assert_eq!(parse_repair(body("redrive_billing", None, None), "ops").unwrap().repair, PaymentRepair::RedriveBilling);
-        assert_eq!(parse_repair(body("resend_receipt", None, None), "ops").unwrap().repair, PaymentRepair::ResendReceipt);
+        assert_eq!(
+            parse_repair(body("redrive_billing", None, None), "ops").unwrap().repair,
+            PaymentRepair::RedriveBilling
+        );
+        assert_eq!(
+            parse_repair(body("resend_receipt", None, None), "ops").unwrap().repair,
+            PaymentRepair::ResendReceipt
+        );
         let adjusted = parse_repair(body("adjust", Some("amount_differs"), Some("billing corrected by hand")), "ops");
         assert!(matches!(adjusted.unwrap().repair, PaymentRepair::Adjust { .. }));
-        assert!(parse_repair(body("adjust", Some("amount_differs"), None), "ops").is_err(), "an adjustment needs a reason");
+        assert!(
+            parse_repair(body("adjust", Some("amount_differs"), None), "ops").is_err(),
+            "an adjustment needs a reason"
+        );
         assert!(parse_repair(body("adjust", Some("whatever"), Some("x")), "ops").is_err());
         assert!(parse_repair(body("delete", None, None), "ops").is_err());
         let mut bad_day = body("redrive_billing", None, None);

@@ -40,8 +40,12 @@ pub struct PaymentRepairRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentRepairOutcome {
     /// The billing call or the receipt is queued (its outbox ID).
-    Queued { outbox_id: String },
-    Adjusted { adjustment_id: String },
+    Queued {
+        outbox_id: String,
+    },
+    Adjusted {
+        adjustment_id: String,
+    },
     AlreadyAdjusted,
     /// The platform holds no succeeded charge or refund with that ID (only an adjustment applies).
     NoSettledRecord,
@@ -116,12 +120,16 @@ fn resend_receipt(connection: &rusqlite::Connection, settled: &SettledRecord, no
     let facts = sms_facts(record, &display_name);
     let settled_at = |at: Option<i64>| at.unwrap_or(now);
     let (record_id, text) = match settled {
-        SettledRecord::Charge(record) => {
-            (record.payment.payment_id.to_string(), charge_receipt(&facts, settled_at(record.payment.finalized_at_unix_seconds)))
-        }
+        SettledRecord::Charge(record) => (
+            record.payment.payment_id.to_string(),
+            charge_receipt(&facts, settled_at(record.payment.finalized_at_unix_seconds)),
+        ),
         SettledRecord::Refund(_, refund) => {
             let facts = numbind_wire_facts(facts, refund);
-            (refund.refund_id.to_string(), refund_receipt(&facts, refund.refund_id.as_str(), refund.created_at_unix_seconds))
+            (
+                refund.refund_id.to_string(),
+                refund_receipt(&facts, refund.refund_id.as_str(), refund.created_at_unix_seconds),
+            )
         }
     };
     let sent_before = receipts_of_record(connection, &record_id)?.len();
@@ -159,6 +167,11 @@ fn adjust(
         return Ok(PaymentRepairOutcome::AlreadyAdjusted);
     }
     let detail = format!("{} {} {difference}: {reason}", request.day, request.record_id);
-    append_audit_event(connection, actor.audit_key, now, &AuditEvent::new(actor.name, "payment_adjusted").detail(&detail))?;
+    append_audit_event(
+        connection,
+        actor.audit_key,
+        now,
+        &AuditEvent::new(actor.name, "payment_adjusted").detail(&detail),
+    )?;
     Ok(PaymentRepairOutcome::Adjusted { adjustment_id })
 }

@@ -17,7 +17,12 @@ pub(crate) struct SentMessage {
 
 impl Store {
     /// MT messages `account` submitted from `from_ms` (inclusive) to `to_ms` (exclusive), oldest first.
-    pub(crate) fn sent_by_account(&self, account: &str, from_ms: i64, to_ms: i64) -> Result<Vec<SentMessage>, StoreError> {
+    pub(crate) fn sent_by_account(
+        &self,
+        account: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SentMessage>, StoreError> {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT message_id, client_reference, destination, state, created_at_ms, delivered_at_ms FROM messages
