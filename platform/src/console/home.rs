@@ -58,7 +58,8 @@ pub(super) async fn home(
          <p class=\"count\">{issued} activation(s) issued, {refused} refusal(s). \
          <a href=\"/console?period={other}\">Show the {other_label}</a></p>{svg}{truncated}</section>\
          <p><a href=\"/console/bindings\" id=\"search-link\">Search bindings</a> · \
-         <a href=\"/console/payments\" id=\"payments-link\">Search payments</a></p>{exports}",
+         <a href=\"/console/payments\" id=\"payments-link\">Search payments</a> · \
+         <a href=\"/console/reconciliation\" id=\"reconciliation-link\">Payment reconciliation</a></p>{exports}",
         svg = activity_svg(&counts),
         exports = export_links(),
     );

@@ -1,5 +1,6 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
-//! history, admin unbinding and number reveal, payments and refunds, exports) with cookie sessions and CSRF-checked forms.
+//! history, admin unbinding and number reveal, payments and refunds, payment reconciliation with its repairs and
+//! money chart, exports) with cookie sessions and CSRF-checked forms.
 //!
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
 
@@ -9,7 +10,9 @@ mod error;
 mod exports;
 mod home;
 pub(crate) mod html;
+mod money_chart;
 mod payments;
+mod reconciliation;
 mod search;
 pub(crate) mod sessions;
 mod sign_in;
@@ -51,6 +54,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments", get(payments::search_payments))
         .route("/payments/{payment_id}", get(payments::show_payment))
         .route("/payments/{payment_id}/refund", post(payments::refund_payment))
+        .route("/reconciliation", get(reconciliation::show_reconciliation))
+        .route("/reconciliation/repair", post(reconciliation::repair))
         .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
         .layer(Extension(ConsoleSessions::default()))
         .layer(axum::middleware::map_response(with_security_headers))

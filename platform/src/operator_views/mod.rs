@@ -4,6 +4,7 @@
 //! filter. Numbers are masked unless an admin reveals them with a reason.
 
 pub(crate) mod payments;
+pub(crate) mod reconciliation;
 
 use crate::state::AppState;
 use crate::store::{AuditRecord, BindingFilter, BindingRecord, StoreError};
