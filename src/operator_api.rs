@@ -98,6 +98,8 @@ pub(crate) struct BindingSearch {
 pub(crate) enum ExportTable {
     Bindings,
     AuditEvents,
+    Payments,
+    Refunds,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -174,6 +176,8 @@ pub(crate) async fn export(session: OperatorSession, table: ExportTable, format:
     let name = match table {
         ExportTable::Bindings => "bindings",
         ExportTable::AuditEvents => "audit-events",
+        ExportTable::Payments => "payments",
+        ExportTable::Refunds => "refunds",
     };
     let extension = match format {
         ExportFormat::Csv => "csv",

@@ -29,7 +29,9 @@ fn export_links() -> &'static str {
      <li><a href=\"/console/exports/audit-events.csv\">Audit events (CSV)</a></li>\
      <li><a href=\"/console/exports/audit-events.jsonl\">Audit events (JSON Lines)</a></li>\
      <li><a href=\"/console/exports/payments.csv\">Payments (CSV)</a></li>\
-     <li><a href=\"/console/exports/payments.jsonl\">Payments (JSON Lines)</a></li></ul>\
+     <li><a href=\"/console/exports/payments.jsonl\">Payments (JSON Lines)</a></li>\
+     <li><a href=\"/console/exports/refunds.csv\">Refunds (CSV)</a></li>\
+     <li><a href=\"/console/exports/refunds.jsonl\">Refunds (JSON Lines)</a></li></ul>\
      <p class=\"hint\">Numbers are masked in every export.</p>"
 }
 

@@ -42,7 +42,7 @@ pub use confirm::ConfirmationOutcome;
 pub use issue::{IssueLimits, IssueOutcome};
 pub use operators::{BindingFilter, BindingRecord};
 pub use payment_confirmations::ConfirmationAnswer;
-pub use payment_ledger::{LedgerEntry, LedgerReceipt, PaymentLedger};
+pub use payment_ledger::{LedgerEntry, LedgerReceipt, PaymentLedger, RefundExportRow};
 pub use payment_outcomes::{MerchantCancellation, RecordedPayment};
 pub use payment_queries::PaymentFilter;
 pub use payment_repairs::{PaymentRepair, PaymentRepairOutcome, PaymentRepairRequest};

@@ -1,7 +1,7 @@
 //! Use case, the platform's ledger of one billing day: every charge and refund that succeeded in a span of time
 //! (a China Standard Time day), with the bill line the OSS gave it and the receipts queued for it (their outbox IDs
 //! and the SMS centre's message IDs), and the operators' adjustments of that day. What settlement files and
-//! payment reconciliation read, in a deterministic order (time, then record ID).
+//! payment reconciliation read, in a deterministic order (time, then record ID). Also the refunds export's pages.
 
 use super::tables::outbox::receipts_of_record;
 use super::tables::payment_adjustments::{adjustments_of_day, PaymentAdjustment};
@@ -58,7 +58,53 @@ fn masked(digits: Option<String>) -> Option<String> {
     digits.map(|digits| Msisdn::parse(&digits).map_or_else(|_| "(malformed)".to_owned(), |msisdn| msisdn.masked()))
 }
 
+/// One refund as the export lists it (its payment's merchant and masked number joined).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RefundExportRow {
+    pub refund_id: String,
+    pub payment_id: String,
+    pub merchant_id: String,
+    pub msisdn_masked: Option<String>,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub state: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub bill_line_id: Option<String>,
+    pub created_at_unix_seconds: i64,
+    pub finalized_at_unix_seconds: Option<i64>,
+}
+
+const REFUNDS_AFTER: &str = "SELECT r.refund_id, r.payment_id, p.merchant_id, p.msisdn, r.amount, r.currency, r.state,
+    r.reason, r.requested_by, r.server_reference_code, r.created_at, r.finalized_at
+    FROM refunds r JOIN payments p ON p.payment_id = r.payment_id
+    WHERE (r.created_at, r.refund_id) > (?1, ?2) ORDER BY r.created_at, r.refund_id LIMIT ?3";
+
 impl Store {
+    /// Up to `limit` refunds after the keyset cursor `(created_at, refund_id)`, oldest first.
+    pub fn refunds_after(&self, after: (i64, &str), limit: i64) -> Result<Vec<RefundExportRow>, StoreError> {
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(REFUNDS_AFTER)?;
+            let rows = statement.query_map(params![after.0, after.1, limit], |row| {
+                Ok(RefundExportRow {
+                    refund_id: row.get(0)?,
+                    payment_id: row.get(1)?,
+                    merchant_id: row.get(2)?,
+                    msisdn_masked: masked(row.get(3)?),
+                    amount_fen: row.get(4)?,
+                    currency: row.get(5)?,
+                    state: row.get(6)?,
+                    reason: row.get(7)?,
+                    requested_by: row.get(8)?,
+                    bill_line_id: row.get(9)?,
+                    created_at_unix_seconds: row.get(10)?,
+                    finalized_at_unix_seconds: row.get(11)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     /// Charges and refunds that succeeded from `start` (inclusive) to `end` (exclusive), and the adjustments of
     /// the reconciliation day `day` (`2026-12-07`).
     pub fn payment_ledger(&self, start: i64, end: i64, day: &str) -> Result<PaymentLedger, StoreError> {

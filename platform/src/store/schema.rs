@@ -275,10 +275,12 @@ ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT
     CHECK (redact_when_delivered IN (0, 1));
 "#,
     // Settlement and payment reconciliation: the day's settled charges and refunds found by their settling time,
-    // and the operators' adjustments of a reconciliation difference (each with its reason, audited).
+    // refunds in time order for their export, and the operators' adjustments of a reconciliation difference (each
+    // with its reason, audited).
     r#"
 CREATE INDEX payments_settled_by_time ON payments(finalized_at) WHERE state = 'succeeded';
 CREATE INDEX refunds_settled_by_time ON refunds(finalized_at) WHERE state = 'succeeded';
+CREATE INDEX refunds_by_time ON refunds(created_at, refund_id);
 CREATE TABLE payment_adjustments (
     adjustment_id TEXT PRIMARY KEY,
     day TEXT NOT NULL,
