@@ -33,7 +33,7 @@ pub(crate) struct ReconcileArgs {
 enum ReconcileCommand {
     /// Compare a day's charges and refunds: the platform's ledger, the OSS's bill lines and the SMS centre's
     /// record of the receipts; or repair a difference.
-    Payments(PaymentsArgs),
+    Payments(Box<PaymentsArgs>),
 }
 
 /// Where the ledgers are and how to read them.
@@ -174,7 +174,7 @@ async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyh
 /// Runs `numbind reconcile [payments]`; the process's exit code.
 pub(crate) async fn reconcile(args: ReconcileArgs) -> i32 {
     let outcome = match args.command {
-        Some(ReconcileCommand::Payments(payments)) => crate::reconcile_payments::payments(payments).await,
+        Some(ReconcileCommand::Payments(payments)) => crate::reconcile_payments::payments(*payments).await,
         None => reconcile_bindings(&args.ledgers, args.json).await,
     };
     match outcome {
