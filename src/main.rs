@@ -5,6 +5,7 @@ mod operator_api;
 mod operator_commands;
 mod reconcile;
 mod reconcile_payments;
+mod reconcile_repair;
 mod settlement;
 mod tls_commands;
 mod up;

@@ -3,9 +3,10 @@
 //! and the SMS centre's record of the receipts the platform sent (`GET /v1/accounts/platform/sent-messages`,
 //! found by their client reference `rcpt-<payment or refund ID>`) are compared, and every difference is named by
 //! kind with the payment, the masked number, the time and the merchant. An operator's adjustment of a difference
-//! (made with `numbind reconcile payments repair`) settles it. `repair` calls the platform's one repair function.
+//! (made with `numbind reconcile payments repair`, in `reconcile_repair`) settles it.
 
 use crate::reconcile::{get_json, local_time, masked, Ledgers, EXIT_CLEAN, EXIT_DIFFERENCES};
+use crate::reconcile_repair::{repair_difference, RepairArgs};
 use crate::settlement::{Ledger, LedgerEntry};
 use anyhow::Context;
 use numbind_process::civil_date::CivilDate;
@@ -37,33 +38,6 @@ enum PaymentsCommand {
     /// Repair one difference: `redrive-billing` (a charge or refund the OSS lacks), `resend-receipt`, or
     /// `adjust` with the difference's kind and a reason (audited).
     Repair(RepairArgs),
-}
-
-#[derive(clap::Args, Debug)]
-struct RepairArgs {
-    #[command(flatten)]
-    ledgers: Ledgers,
-    /// The reconciliation day the difference belongs to, `2026-12-07`.
-    #[arg(long)]
-    date: CivilDate,
-    /// The payment or refund ID the difference names.
-    #[arg(long)]
-    record_id: String,
-    #[arg(long, value_enum)]
-    action: RepairAction,
-    /// For `adjust`: the kind of difference (`billing_only`, `amount_differs`, ...).
-    #[arg(long)]
-    difference: Option<String>,
-    /// For `adjust`: why (audited).
-    #[arg(long)]
-    reason: Option<String>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum RepairAction {
-    RedriveBilling,
-    ResendReceipt,
-    Adjust,
 }
 
 /// One line of the OSS's ledger (`GET /v1/charges`).
@@ -277,38 +251,6 @@ fn print_result(
             difference.repair
         );
     }
-}
-
-async fn repair_difference(args: RepairArgs) -> anyhow::Result<i32> {
-    let connection = args.ledgers.connect()?;
-    let action = match args.action {
-        RepairAction::RedriveBilling => "redrive_billing",
-        RepairAction::ResendReceipt => "resend_receipt",
-        RepairAction::Adjust => "adjust",
-    };
-    let body = serde_json::json!({
-        "day": args.date.to_string(), "record_id": args.record_id, "action": action,
-        "difference": args.difference, "reason": args.reason
-    });
-    let url = format!("{}/v1/operator/payment-repairs", args.ledgers.platform_url.trim_end_matches('/'));
-    let response = connection
-        .http
-        .post(&url)
-        .bearer_auth(&connection.operator_token)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = response.status();
-    let answer: serde_json::Value = response.json().await.with_context(|| format!("{url} answered no JSON"))?;
-    if !status.is_success() {
-        anyhow::bail!(
-            "the platform refused the repair ({status}): {}",
-            answer["message"].as_str().unwrap_or("no message")
-        );
-    }
-    println!("{answer}");
-    Ok(EXIT_CLEAN)
 }
 
 #[cfg(test)]
