@@ -8,6 +8,9 @@ mod operator_commands;
 mod operator_doors;
 mod operator_output;
 mod reconcile;
+mod reconcile_payments;
+mod reconcile_repair;
+mod settlement;
 mod tls_commands;
 mod up;
 mod up_config;
@@ -42,8 +45,12 @@ enum Command {
     Phone(numbind_sms_sim::cli::PhoneArgs),
     /// Run the device agent (the set-top box).
     Agent(numbind_device_agent::cli::Args),
-    /// Compare the platform's and the OSS's bindings; list every difference (exit 1 if any).
+    /// Compare the platform's and the OSS's bindings, or (`payments`) a day's money on all three sides; list
+    /// every difference. Exit 0 clean, 1 differences, 2 could not compare.
     Reconcile(reconcile::ReconcileArgs),
+    /// Daily settlement files per merchant.
+    #[command(subcommand)]
+    Settlement(settlement::SettlementCommand),
     /// Verify the platform's hash-chained audit trail.
     #[command(subcommand)]
     Audit(operator_commands::AuditCommand),
@@ -88,7 +95,8 @@ async fn main() {
         Command::SmsSim(args) => numbind_sms_sim::cli::serve(args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
         Command::Agent(args) => numbind_device_agent::cli::main(args).await,
-        Command::Reconcile(args) => reconcile::reconcile(args).await,
+        Command::Reconcile(args) => std::process::exit(reconcile::reconcile(args).await),
+        Command::Settlement(command) => settlement::settlement(command).await,
         Command::Audit(command) => operator_commands::audit(command).await,
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Merchant(command) => merchant_commands::merchant(command),

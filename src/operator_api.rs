@@ -115,6 +115,7 @@ pub(crate) enum ExportTable {
     Bindings,
     AuditEvents,
     Payments,
+    Refunds,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -242,6 +243,7 @@ pub(crate) async fn export(session: OperatorSession, table: ExportTable, format:
         ExportTable::Bindings => "bindings",
         ExportTable::AuditEvents => "audit-events",
         ExportTable::Payments => "payments",
+        ExportTable::Refunds => "refunds",
     };
     let extension = match format {
         ExportFormat::Csv => "csv",

@@ -5,6 +5,7 @@
 //! data directory, lock and secret files private the same way ([`data_dir`]).
 
 pub mod backoff;
+pub mod civil_date;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;

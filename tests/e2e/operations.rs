@@ -38,6 +38,11 @@ async fn reconciliation_agrees_after_real_bindings_and_lists_each_injected_diffe
     for kind in ["different_number", "missing_in_oss", "missing_on_platform"] {
         assert!(kinds.contains(&kind), "{kind} not reported: {summary}");
     }
+    for difference in summary["differences"].as_array().unwrap() {
+        let masked = difference["msisdn_masked"].as_str().unwrap_or("");
+        assert!(masked.contains("****"), "each difference names the masked number: {difference}");
+        assert!(difference["bound_at"].as_str().is_some(), "and when the binding was made: {difference}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

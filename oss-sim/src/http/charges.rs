@@ -1,4 +1,4 @@
-//! `GET /v1/charges?msisdn=&payment_id=&month=2026-12&limit=`: the OSS's own records of charges and refunds
+//! `GET /v1/charges?msisdn=&payment_id=&month=2026-12&day=2026-12-07&limit=`: the OSS's own records of charges and refunds
 //! (admin token, full numbers), oldest first, for operators and for reconciliation with the platform's ledger.
 
 use super::subscribers::parse_msisdn;
@@ -22,6 +22,7 @@ pub(super) struct ChargesQuery {
     msisdn: Option<String>,
     payment_id: Option<String>,
     month: Option<String>,
+    day: Option<String>,
     limit: Option<usize>,
 }
 
@@ -43,6 +44,12 @@ impl TryFrom<ChargesQuery> for ChargeRecordFilter {
                 return Err(ApiError::InvalidRequest("month is written 2026-12".to_owned()));
             }
         }
+        let day = non_empty(query.day);
+        if let Some(day) = &day {
+            if !is_day(day) {
+                return Err(ApiError::InvalidRequest("day is written 2026-12-07".to_owned()));
+            }
+        }
         let payment_id = non_empty(query.payment_id);
         if payment_id.as_ref().is_some_and(|id| id.len() > 128) {
             return Err(ApiError::InvalidRequest("payment_id is at most 128 characters".to_owned()));
@@ -55,6 +62,7 @@ impl TryFrom<ChargesQuery> for ChargeRecordFilter {
             msisdn: non_empty(query.msisdn).map(|text| parse_msisdn(&text)).transpose()?,
             payment_id,
             month,
+            day,
             limit,
         })
     }
@@ -65,6 +73,15 @@ fn is_month(text: &str) -> bool {
     let Some((year, month)) = text.split_once('-') else { return false };
     let digits = |part: &str, length: usize| part.len() == length && part.bytes().all(|byte| byte.is_ascii_digit());
     digits(year, 4) && digits(month, 2) && month.parse::<u8>().is_ok_and(|month| (1..=12).contains(&month))
+}
+
+/// `YYYY-MM-DD` with a month from 01 to 12 and a day from 01 to 31.
+fn is_day(text: &str) -> bool {
+    let Some((month, day)) = text.rsplit_once('-') else { return false };
+    is_month(month)
+        && day.len() == 2
+        && day.bytes().all(|byte| byte.is_ascii_digit())
+        && day.parse::<u8>().is_ok_and(|day| (1..=31).contains(&day))
 }
 
 pub(super) async fn list_charges(
@@ -81,7 +98,7 @@ mod tests {
     use super::*;
 
     fn query(month: Option<&str>, limit: Option<usize>) -> ChargesQuery {
-        ChargesQuery { msisdn: None, payment_id: None, month: month.map(str::to_owned), limit }
+        ChargesQuery { msisdn: None, payment_id: None, month: month.map(str::to_owned), day: None, limit }
     }
 
     #[test]
@@ -92,5 +109,13 @@ mod tests {
         }
         assert!(ChargeRecordFilter::try_from(query(None, Some(0))).is_err());
         assert!(ChargeRecordFilter::try_from(query(None, Some(MAX_LIMIT + 1))).is_err());
+    }
+
+    #[test]
+    fn a_day_is_year_dash_month_dash_day() {
+        assert!(is_day("2026-12-07") && is_day("2026-01-31"));
+        for bad in ["2026-12-7", "2026-12-32", "2026-13-01", "2026-12-00", "2026-12", "20261207", "2026-12-0x"] {
+            assert!(!is_day(bad), "{bad}");
+        }
     }
 }

@@ -13,25 +13,29 @@ use numbind_wire::api::{ChargeOutcome, ChargeRequest, PaymentDenialReason};
 use numbind_wire::Msisdn;
 use rusqlite::{params, Connection};
 
-/// Which records an operator asks for; `None` matches all. `month` is the operator's local month (`2026-12`).
+/// Which records an operator asks for; `None` matches all. `month` is the operator's local month (`2026-12`),
+/// `day` its local day (`2026-12-07`, China Standard Time: the billing day of settlement and reconciliation).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ChargeRecordFilter {
     pub(crate) msisdn: Option<Msisdn>,
     pub(crate) payment_id: Option<String>,
     pub(crate) month: Option<String>,
+    pub(crate) day: Option<String>,
     pub(crate) limit: usize,
 }
 
 /// Charges and refunds in one ledger, oldest first: refunds read their currency from their charge.
 const LIST_RECORDS: &str = "SELECT * FROM ( \
     SELECT 'charge' AS kind, payment_id, NULL AS refund_id, msisdn, merchant_id, item_description, amount_fen, \
-           currency, outcome, decline_reason, bill_line_id, local_month, created_at_ms FROM charges \
+           currency, outcome, decline_reason, bill_line_id, local_month, created_at_ms, local_day FROM charges \
     UNION ALL \
     SELECT 'refund', r.payment_id, r.refund_id, r.msisdn, NULL, NULL, r.amount_fen, COALESCE(c.currency, 'CNY'), \
            r.outcome, r.decline_reason, r.bill_line_id, \
-           strftime('%Y-%m', r.created_at_ms / 1000 + 28800, 'unixepoch'), r.created_at_ms \
+           strftime('%Y-%m', r.created_at_ms / 1000 + 28800, 'unixepoch'), r.created_at_ms, \
+           strftime('%Y-%m-%d', r.created_at_ms / 1000 + 28800, 'unixepoch') \
     FROM refunds r LEFT JOIN charges c ON c.payment_id = r.payment_id \
 ) WHERE (?1 IS NULL OR msisdn = ?1) AND (?2 IS NULL OR payment_id = ?2) AND (?3 IS NULL OR local_month = ?3) \
+AND (?5 IS NULL OR local_day = ?5) \
 ORDER BY created_at_ms, kind, payment_id LIMIT ?4";
 
 /// The billing tables, appended to the OSS's migrations.
@@ -118,23 +122,24 @@ impl Store {
             let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
             let msisdn = filter.msisdn.as_ref().map(Msisdn::as_digits);
             let mut statement = connection.prepare_cached(LIST_RECORDS)?;
-            let rows = statement.query_map(params![msisdn, filter.payment_id, filter.month, limit], |row| {
-                Ok(ChargeRecord {
-                    kind: row.get(0)?,
-                    payment_id: row.get(1)?,
-                    refund_id: row.get(2)?,
-                    msisdn: row.get(3)?,
-                    merchant_id: row.get(4)?,
-                    item_description: row.get(5)?,
-                    amount_fen: row.get(6)?,
-                    currency: row.get(7)?,
-                    outcome: row.get(8)?,
-                    decline_reason: row.get(9)?,
-                    bill_line_id: row.get(10)?,
-                    local_month: row.get(11)?,
-                    created_at_unix_ms: row.get(12)?,
-                })
-            })?;
+            let rows =
+                statement.query_map(params![msisdn, filter.payment_id, filter.month, limit, filter.day], |row| {
+                    Ok(ChargeRecord {
+                        kind: row.get(0)?,
+                        payment_id: row.get(1)?,
+                        refund_id: row.get(2)?,
+                        msisdn: row.get(3)?,
+                        merchant_id: row.get(4)?,
+                        item_description: row.get(5)?,
+                        amount_fen: row.get(6)?,
+                        currency: row.get(7)?,
+                        outcome: row.get(8)?,
+                        decline_reason: row.get(9)?,
+                        bill_line_id: row.get(10)?,
+                        local_month: row.get(11)?,
+                        created_at_unix_ms: row.get(12)?,
+                    })
+                })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

@@ -183,6 +183,11 @@ fn the_ledger_lists_charges_and_refunds_by_number_payment_and_local_month() {
     assert!(store.list_charge_records(&other_month).unwrap().is_empty());
     let other_number = ChargeRecordFilter { msisdn: Some(Msisdn::parse("13900139000").unwrap()), ..all.clone() };
     assert!(store.list_charge_records(&other_number).unwrap().is_empty());
+    let local_day = numbind_process::clock::CivilDateTime::at(NOW_MS / 1000, 8 * 3600).date_text();
+    let that_day = ChargeRecordFilter { day: Some(local_day), ..all.clone() };
+    assert_eq!(store.list_charge_records(&that_day).unwrap().len(), 3, "charges and refunds of the local day");
+    let other_day = ChargeRecordFilter { day: Some("1999-01-01".into()), ..all.clone() };
+    assert!(store.list_charge_records(&other_day).unwrap().is_empty());
     let first = ChargeRecordFilter { limit: 1, ..all };
     assert_eq!(store.list_charge_records(&first).unwrap().len(), 1);
 }

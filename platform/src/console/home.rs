@@ -28,6 +28,7 @@ fn export_links() -> String {
         ("bindings", localized("Bindings", "绑定")),
         ("audit-events", localized("Audit events", "审计事件")),
         ("payments", localized("Payments", "支付")),
+        ("refunds", localized("Refunds", "退款")),
     ];
     let mut html = format!("<h2>{}</h2><ul class=\"exports\">", localized("Exports", "导出"));
     for (name, label) in exports {
@@ -92,10 +93,12 @@ pub(super) async fn home(
         "<section class=\"card\"><h2>{title}</h2>\
          <p class=\"count\">{count} <a href=\"/console?period={other}\">{other_label}</a></p>{svg}{truncated}</section>\
          <p><a href=\"/console/bindings\" id=\"search-link\">{search_bindings}</a> · \
-         <a href=\"/console/payments\" id=\"payments-link\">{search_payments}</a></p>{exports}",
+         <a href=\"/console/payments\" id=\"payments-link\">{search_payments}</a> · \
+         <a href=\"/console/reconciliation\" id=\"reconciliation-link\">{reconciliation}</a></p>{exports}",
         svg = activity_svg(&counts),
         search_bindings = localized("Search bindings", "查询绑定"),
         search_payments = localized("Search payments", "查询支付"),
+        reconciliation = localized("Payment reconciliation", "支付对账"),
         exports = export_links(),
     );
     let frame = SignedIn { operator: &signed_in.operator, session: &signed_in.session };

@@ -1,5 +1,6 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
-//! history, admin unbinding and number reveal, payments and refunds, exports) with cookie sessions and CSRF-checked forms.
+//! history, admin unbinding and number reveal, payments and refunds, payment reconciliation with its repairs and
+//! money chart, exports) with cookie sessions and CSRF-checked forms.
 //!
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset. Every
 //! page is in Chinese or English, per operator (`language`).
@@ -13,7 +14,9 @@ mod exports;
 mod home;
 pub(crate) mod html;
 pub(crate) mod language;
+mod money_chart;
 mod payments;
+mod reconciliation;
 mod search;
 pub(crate) mod sessions;
 mod sign_in;
@@ -59,6 +62,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments", get(payments::search_payments))
         .route("/payments/{payment_id}", get(payments::show_payment))
         .route("/payments/{payment_id}/refund", post(payments::refund_payment))
+        .route("/reconciliation", get(reconciliation::show_reconciliation))
+        .route("/reconciliation/repair", post(reconciliation::repair))
         .fallback(|| async {
             ConsoleError::NotFound(localized("no such console page", "控制台没有这个页面").to_owned())
         })

@@ -1,11 +1,15 @@
-//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events and payments, CSV and
-//! JSON Lines, numbers masked; built in `operator_views`, shared with the console.
+//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events, payments, refunds and a
+//! day's settlement lines, CSV and JSON Lines, numbers masked; built in `operator_views`, shared with the console.
 
 use super::operator_auth::AuthenticatedOperator;
+use crate::error::ApiError;
+use crate::operator_views::money_exports::{refund_export, settlement_lines_export};
+use crate::operator_views::reconciliation::{parse_day, read_ledger};
 use crate::operator_views::{audit_export, binding_export, payments::payment_export, streamed, ExportFormat};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
+use numbind_process::http_api::ApiQuery;
 
 /// `GET /v1/operator/exports/bindings.csv` (numbers masked).
 pub(super) async fn bindings_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
@@ -35,4 +39,43 @@ pub(super) async fn payments_csv(State(state): State<AppState>, _operator: Authe
 /// `GET /v1/operator/exports/payments.jsonl` (numbers masked).
 pub(super) async fn payments_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
     payment_export(state, false)
+}
+
+/// `GET /v1/operator/exports/refunds.csv` (numbers masked).
+pub(super) async fn refunds_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    refund_export(state, ExportFormat::Csv)
+}
+
+/// `GET /v1/operator/exports/refunds.jsonl` (numbers masked).
+pub(super) async fn refunds_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    refund_export(state, ExportFormat::JsonLines)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DayQuery {
+    day: String,
+}
+
+async fn settlement_lines(state: AppState, query: DayQuery, format: ExportFormat) -> Result<Response, ApiError> {
+    let ledger = read_ledger(&state, parse_day(&query.day)?).await?;
+    Ok(settlement_lines_export(&ledger.entries, format))
+}
+
+/// `GET /v1/operator/exports/settlement-lines.csv?day=` (numbers masked).
+pub(super) async fn settlement_lines_csv(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DayQuery>,
+    _operator: AuthenticatedOperator,
+) -> Result<Response, ApiError> {
+    settlement_lines(state, query, ExportFormat::Csv).await
+}
+
+/// `GET /v1/operator/exports/settlement-lines.jsonl?day=` (numbers masked).
+pub(super) async fn settlement_lines_jsonl(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<DayQuery>,
+    _operator: AuthenticatedOperator,
+) -> Result<Response, ApiError> {
+    settlement_lines(state, query, ExportFormat::JsonLines).await
 }

@@ -13,6 +13,7 @@ mod oss;
 mod oss_auth;
 mod oss_payments;
 mod payment_lists;
+pub(crate) mod payment_reconciliation;
 mod payments;
 mod purchases;
 mod refunds;
@@ -68,7 +69,13 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
         .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))
         .route("/v1/operator/exports/payments.jsonl", get(exports::payments_jsonl))
+        .route("/v1/operator/exports/refunds.csv", get(exports::refunds_csv))
+        .route("/v1/operator/exports/refunds.jsonl", get(exports::refunds_jsonl))
+        .route("/v1/operator/exports/settlement-lines.csv", get(exports::settlement_lines_csv))
+        .route("/v1/operator/exports/settlement-lines.jsonl", get(exports::settlement_lines_jsonl))
         .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
+        .route("/v1/operator/payment-ledger", get(payment_reconciliation::payment_ledger))
+        .route("/v1/operator/payment-repairs", post(payment_reconciliation::repair_payment_difference))
         .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))
         .route("/v1/operator/exports/audit-events.csv", get(exports::audit_events_csv))

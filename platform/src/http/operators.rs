@@ -197,7 +197,8 @@ pub(super) async fn reconciliation_snapshot(
     let bindings: Vec<Value> = active
         .iter()
         .map(|binding| {
-            json!({"terminal_id": binding.terminal_id, "msisdn": binding.msisdn.as_digits(), "binding_id": binding.binding_id})
+            json!({"terminal_id": binding.terminal_id, "msisdn": binding.msisdn.as_digits(), "binding_id": binding.binding_id,
+                "created_at_unix_seconds": binding.created_at})
         })
         .collect();
     Ok(Json(json!({ "bindings": bindings })))

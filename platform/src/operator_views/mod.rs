@@ -3,7 +3,9 @@
 //! memory at a time, however large the table), the JSON of a binding and of a payment, and the payment search
 //! filter. Numbers are masked unless an admin reveals them with a reason.
 
+pub(crate) mod money_exports;
 pub(crate) mod payments;
+pub(crate) mod reconciliation;
 
 use crate::state::AppState;
 use crate::store::{AuditRecord, BindingFilter, BindingRecord, StoreError};
@@ -201,6 +203,8 @@ pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
         "audit-events.jsonl" => (true, ExportFormat::JsonLines),
         "payments.csv" => return Some(payments::payment_export(state, true)),
         "payments.jsonl" => return Some(payments::payment_export(state, false)),
+        "refunds.csv" => return Some(money_exports::refund_export(state, ExportFormat::Csv)),
+        "refunds.jsonl" => return Some(money_exports::refund_export(state, ExportFormat::JsonLines)),
         _ => return None,
     };
     let body = if audit { audit_export(state, format) } else { binding_export(state, format) };

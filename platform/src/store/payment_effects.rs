@@ -5,7 +5,7 @@
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::merchant_events::enqueue_merchant_event;
 use super::tables::merchants::find_merchant_in;
-use super::tables::outbox::enqueue_notification;
+use super::tables::outbox::enqueue_receipt_notification;
 use super::tables::payments::{find_payment_in, transition_payment, PaymentRecord, Transition};
 use super::StoreError;
 use crate::domain::audit_mac::AuditChainKey;
@@ -86,7 +86,8 @@ pub(in crate::store) fn record_settled_payment(
         if let Some(msisdn) = &record.msisdn {
             let display_name = merchant_display_name(connection, record)?;
             let facts = sms_facts(record, &display_name);
-            enqueue_notification(connection, msisdn, &charge_receipt(&facts, now), now)?;
+            let outbox_id = format!("rcpt-{}", payment.payment_id);
+            enqueue_receipt_notification(connection, &outbox_id, msisdn, &charge_receipt(&facts, now), now)?;
         }
     }
     Ok(())
@@ -109,7 +110,8 @@ pub(in crate::store) fn record_settled_refund(
         if let Some(msisdn) = &record.msisdn {
             let display_name = merchant_display_name(connection, record)?;
             let facts = PaymentSmsFacts { amount: refund.amount, ..sms_facts(record, &display_name) };
-            enqueue_notification(connection, msisdn, &refund_receipt(&facts, refund.refund_id.as_str(), now), now)?;
+            let text = refund_receipt(&facts, refund.refund_id.as_str(), now);
+            enqueue_receipt_notification(connection, &format!("rcpt-{}", refund.refund_id), msisdn, &text, now)?;
         }
     }
     Ok(())

@@ -216,6 +216,13 @@ impl Store {
     pub fn charge_to_send(&self, payment_id: &PaymentId, now: i64) -> Result<ChargeToSend, StoreError> {
         self.in_transaction(|transaction| {
             let Some(record) = find_payment_in(transaction, payment_id)? else { return Ok(ChargeToSend::Nothing) };
+            // A succeeded charge with a queued billing row was re-driven by an operator's reconciliation repair:
+            // the OSS lacks its bill line, and is idempotent by payment ID.
+            if record.payment.state == PaymentState::Succeeded {
+                if let Some(charge) = charge_request(&record) {
+                    return Ok(ChargeToSend::Charge(charge));
+                }
+            }
             if record.payment.state != PaymentState::Processing {
                 mark_billing_delivered(transaction, payment_id.as_str(), now)?;
                 return Ok(ChargeToSend::Nothing);

@@ -92,11 +92,13 @@ impl Store {
         })
     }
 
-    /// The refund to send to the OSS, or `None` when it is settled already.
+    /// The refund to send to the OSS, or `None` when it was denied. A succeeded refund is sent again only when an
+    /// operator re-drove it (its billing row queued again by a reconciliation repair): the OSS is idempotent by
+    /// refund ID, and a second answer changes nothing here.
     pub fn refund_to_send(&self, refund_id: &RefundId) -> Result<Option<BillingRefundRequest>, StoreError> {
         self.read(|connection| {
-            let Some(refund) =
-                find_refund_in(connection, refund_id)?.filter(|refund| refund.state == RefundState::Processing)
+            let Some(refund) = find_refund_in(connection, refund_id)?
+                .filter(|refund| matches!(refund.state, RefundState::Processing | RefundState::Succeeded))
             else {
                 return Ok(None);
             };

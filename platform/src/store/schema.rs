@@ -282,6 +282,24 @@ CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
     r#"
 UPDATE bindings SET revoked_reason = 'unbound_by_sms' WHERE revoked_reason = 'oss_unbind';
 "#,
+    // Settlement and payment reconciliation: the day's settled charges and refunds found by their settling time,
+    // refunds in time order for their export, and the operators' adjustments of a reconciliation difference (each
+    // with its reason, audited).
+    r#"
+CREATE INDEX payments_settled_by_time ON payments(finalized_at) WHERE state = 'succeeded';
+CREATE INDEX refunds_settled_by_time ON refunds(finalized_at) WHERE state = 'succeeded';
+CREATE INDEX refunds_by_time ON refunds(created_at, refund_id);
+CREATE TABLE payment_adjustments (
+    adjustment_id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    difference TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (day, record_id, difference)
+);
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -370,3 +370,51 @@ async fn a_refused_form_leaves_the_kept_alive_connection_usable() {
     assert_eq!(statuses.len(), 2, "both requests were answered on one connection: {statuses:?}");
     assert!(statuses[1].starts_with("HTTP/1.1 200"), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn the_reconciliation_page_lists_the_days_ledger_and_its_resend_button_queues_a_new_receipt() {
+    let payments = crate::payment_helpers::spawn_payment_app().await;
+    let token = payments.merchant("demo-films");
+    let signed = payments.signed(&payments.intent("demo-films", 500));
+    let (status, body) = payments.pay(&token, "order-recon-1", &signed).await;
+    assert_eq!(status, 201, "{body}");
+    let payment_id = body["payment_id"].as_str().unwrap().to_owned();
+    let app = &payments.app;
+    let day = numbind_process::civil_date::CivilDate::of(app.now(), 8 * 3600).to_string();
+    let browser = Browser::signed_in(app, "rita", OperatorRole::Admin).await;
+    let page = browser.get(&format!("/console/reconciliation?day={day}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&payment_id) && page.body.contains(MASKED) && !page.body.contains(NUMBER));
+    assert!(page.body.contains("id=\"money-chart\"") && page.body.contains("500 fen charged"), "{}", page.body);
+    assert!(page.body.contains(&format!("rcpt-{payment_id}")), "the receipt's outbox ID is shown");
+
+    let csrf = page.csrf_token();
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("day", day.as_str()),
+        ("record_id", &payment_id),
+        ("action", "resend_receipt"),
+    ];
+    let answer = browser.post("/console/reconciliation/repair", &form).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let again = browser.get(&format!("/console/reconciliation?day={day}")).await;
+    assert!(again.body.contains(&format!("rcpt-{payment_id}-2")), "a second receipt is queued: {}", again.body);
+    let adjust = [
+        ("csrf_token", csrf.as_str()),
+        ("day", day.as_str()),
+        ("record_id", "pay-0000000000000000000000ee"),
+        ("action", "adjust"),
+        ("difference", "billing_only"),
+        ("reason", ""),
+    ];
+    assert_eq!(
+        browser.post("/console/reconciliation/repair", &adjust).await.status,
+        400,
+        "an adjustment needs a reason"
+    );
+    let auditor = Browser::signed_in(app, "ann", OperatorRole::Auditor).await;
+    let auditor_page = auditor.get(&format!("/console/reconciliation?day={day}")).await;
+    assert!(!auditor_page.body.contains("Re-send receipt"), "only admins see repair buttons");
+    let bad_day = browser.get("/console/reconciliation?day=2026-02-30").await;
+    assert_eq!(bad_day.status, 400);
+}

@@ -14,6 +14,7 @@ mod guessing_limits;
 mod helpers;
 mod lifecycle;
 mod manifest;
+mod money_exports;
 mod notifications;
 mod openapi;
 mod operations;

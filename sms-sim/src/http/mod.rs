@@ -3,6 +3,7 @@
 mod messages;
 mod openapi;
 mod phones;
+mod sent_messages;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/phones/{msisdn}/messages", post(phones::send_message))
         .route("/v1/phones/{msisdn}/inbox", get(phones::inbox))
         .route("/v1/messages/{message_id}", get(messages::message_status))
+        .route("/v1/accounts/{account}/sent-messages", get(sent_messages::sent_messages))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_document))

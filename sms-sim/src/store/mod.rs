@@ -3,6 +3,7 @@
 
 mod messages;
 mod parts;
+mod sent;
 mod submits;
 
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
@@ -61,6 +62,10 @@ CREATE TABLE mt_parts (
     created_at_ms INTEGER NOT NULL,
     PRIMARY KEY (account, destination, reference, total, sequence)
 );
+"#,
+    // What an account sent in a span of time (reconciliation of the receipts the platform sent).
+    r#"
+CREATE INDEX messages_sent_by_account ON messages (account, created_at_ms) WHERE direction = 'mt';
 "#,
 ];
 

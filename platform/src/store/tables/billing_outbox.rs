@@ -38,6 +38,28 @@ pub(in crate::store) fn enqueue_billing(
     Ok(())
 }
 
+/// Queues the billing call of `record_id` again (a reconciliation repair re-drives a charge or refund the OSS
+/// lacks): a delivered row goes back to `queued`, due now; a missing one is inserted.
+pub(in crate::store) fn requeue_billing(
+    connection: &rusqlite::Connection,
+    record_id: &str,
+    kind: BillingKind,
+    now: i64,
+) -> Result<(), StoreError> {
+    let kind = match kind {
+        BillingKind::Charge => "charge",
+        BillingKind::Refund => "refund",
+    };
+    connection
+        .prepare_cached(
+            "INSERT INTO outbox_billing (record_id, kind, state, next_attempt_at, created_at)
+             VALUES (?1, ?2, 'queued', ?3, ?3)
+             ON CONFLICT (record_id) DO UPDATE SET state = 'queued', next_attempt_at = ?3, last_error = NULL",
+        )?
+        .execute(params![record_id, kind, now])?;
+    Ok(())
+}
+
 /// The OSS answered: the call is done (call it in the transaction that records the answer).
 pub(in crate::store) fn mark_billing_delivered(
     connection: &rusqlite::Connection,

@@ -12,6 +12,7 @@ pub(super) mod merchant_events;
 pub(super) mod merchants;
 pub(super) mod oss_outbox;
 pub(super) mod outbox;
+pub(super) mod payment_adjustments;
 pub(super) mod payment_confirmation_answers;
 pub(super) mod payments;
 pub(super) mod refunds;

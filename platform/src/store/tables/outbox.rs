@@ -38,6 +38,39 @@ pub(in crate::store) fn enqueue_secret_notification(
     insert_notification(connection, destination, text, true, now)
 }
 
+/// Queues a payment's receipt SMS under `outbox_id` (`rcpt-<payment or refund ID>`, a re-sent one with a suffix):
+/// the SMS centre keeps that client reference, so reconciliation finds the receipt of each charge and refund there.
+pub(in crate::store) fn enqueue_receipt_notification(
+    connection: &rusqlite::Connection,
+    outbox_id: &str,
+    destination: &Msisdn,
+    text: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO outbox_sms (outbox_id, destination, text, state, attempts, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4)",
+        )?
+        .execute(params![outbox_id, destination.as_digits(), text, now])?;
+    Ok(())
+}
+
+/// The receipts queued for a payment or refund (`rcpt-<record>` and its re-sends): outbox ID and the SMS centre's
+/// message ID once it took the SMS.
+pub(in crate::store) fn receipts_of_record(
+    connection: &rusqlite::Connection,
+    record_id: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let first = format!("rcpt-{record_id}");
+    let mut statement = connection.prepare_cached(
+        "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1 OR outbox_id GLOB ?2
+         ORDER BY created_at, outbox_id",
+    )?;
+    let rows = statement.query_map(params![first, format!("{first}-*")], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// What a delivered secret-bearing SMS's text becomes.
 pub(crate) const REDACTED_TEXT: &str = "(delivered; its confirmation number is not kept)";
 
