@@ -249,7 +249,10 @@ mod tests {
             own: OwnChargeControls { paused: true, monthly_cap_fen: None },
             ..ChargeContext::default()
         };
-        assert_eq!(decide_charge(Some(&postpaid), paused, fen(1), Currency::Cny, NOW), Err(PaymentDenialReason::ChargingPaused));
+        assert_eq!(
+            decide_charge(Some(&postpaid), paused, fen(1), Currency::Cny, NOW),
+            Err(PaymentDenialReason::ChargingPaused)
+        );
         let capped = ChargeContext {
             spending: Spending { number_unbilled_this_month_fen: 9_000, ..Spending::default() },
             own: OwnChargeControls { paused: false, monthly_cap_fen: Some(10_000) },

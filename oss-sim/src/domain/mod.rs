@@ -7,5 +7,6 @@ pub mod eligibility;
 pub mod inbox;
 pub mod ledger;
 pub mod self_service;
+pub mod self_service_replies;
 pub mod sms_replies;
 pub mod subscriber;
