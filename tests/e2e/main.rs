@@ -14,6 +14,7 @@ mod privacy;
 mod purchases;
 mod refusals;
 mod relay_proxy;
+mod self_service;
 mod signed_client;
 mod storage;
 mod threats;
