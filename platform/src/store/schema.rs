@@ -274,6 +274,8 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
+    // Disputes (issue 20): a number's dispute of one of its charges, resolved once by an operator.
+    super::tables::disputes::DISPUTES_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -6,6 +6,7 @@ pub(super) mod audit_checkpoints;
 pub(super) mod audit_events;
 pub(super) mod billing_outbox;
 pub(super) mod bindings;
+pub(super) mod disputes;
 pub(super) mod idempotency_keys;
 pub(super) mod manifest;
 pub(super) mod merchant_events;
