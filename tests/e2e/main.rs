@@ -3,6 +3,7 @@
 
 mod activation;
 mod audit_witness;
+mod disputes;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
 mod hostile_host;

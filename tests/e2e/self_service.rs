@@ -9,22 +9,27 @@ const MERCHANT: &str = "e2e-films";
 
 /// Sends `text` from the payer's phone and waits for the reply containing `needle`; returns that reply.
 async fn ask(system: &System, text: &str, needle: &str) -> String {
-    let before = replies_containing(system, needle).await;
-    system.phone_sends(PAYER, text).await;
+    ask_from(system, PAYER, text, needle).await
+}
+
+/// Sends `text` from `phone` and waits for a new SMS to it containing `needle`; returns that SMS.
+pub(crate) async fn ask_from(system: &System, phone: &str, text: &str, needle: &str) -> String {
+    let before = replies_containing(system, phone, needle).await;
+    system.phone_sends(phone, text).await;
     let deadline = tokio::time::Instant::now() + FLOW_TIMEOUT;
     loop {
-        let matching = replies_containing(system, needle).await;
+        let matching = replies_containing(system, phone, needle).await;
         if matching.len() > before.len() {
             return matching.last().cloned().unwrap_or_default();
         }
-        let inbox = system.inbox(PAYER).await;
+        let inbox = system.inbox(phone).await;
         assert!(tokio::time::Instant::now() < deadline, "no reply to {text:?} containing {needle:?}: {inbox:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
-async fn replies_containing(system: &System, needle: &str) -> Vec<String> {
-    system.inbox(PAYER).await.into_iter().filter(|text| text.contains(needle)).collect()
+async fn replies_containing(system: &System, phone: &str, needle: &str) -> Vec<String> {
+    system.inbox(phone).await.into_iter().filter(|text| text.contains(needle)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,7 +68,7 @@ async fn every_self_service_command_is_answered_by_sms_and_a_malformed_one_chang
 }
 
 /// Creates a merchant on the platform's database and returns its credentials file.
-async fn merchant(system: &System) -> PathBuf {
+pub(crate) async fn merchant(system: &System) -> PathBuf {
     let (path, output) = system.create_merchant(MERCHANT, "演示影院").await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     path
@@ -71,11 +76,20 @@ async fn merchant(system: &System) -> PathBuf {
 
 /// `numbind agent buy` of five yuan on the box; returns its outcome event.
 async fn buy_five_yuan(system: &System, credentials: &std::path::Path) -> serde_json::Value {
+    buy_five_yuan_on(system, "box", credentials).await
+}
+
+/// `numbind agent buy` of five yuan on the box with state `box_name`; returns its outcome event.
+pub(crate) async fn buy_five_yuan_on(
+    system: &System,
+    box_name: &str,
+    credentials: &std::path::Path,
+) -> serde_json::Value {
     let credentials = credentials.to_str().expect("utf-8 path");
     let arguments = ["buy", "--merchant-credentials", credentials, "--item", "film-4412", "--description", "film"];
     let mut all: Vec<&str> = arguments.to_vec();
     all.extend(["--amount", "5.00"]);
-    let mut agent = system.agent("box", &all);
+    let mut agent = system.agent(box_name, &all);
     let outcome = next_event(&mut agent, &["purchase_outcome"]).await;
     agent.wait_exit(FLOW_TIMEOUT).await;
     outcome

@@ -155,6 +155,26 @@ pub fn invalid_receipt_number(error: ReceiptNumberError) -> String {
     }
 }
 
+/// The platform opened the dispute (or had opened it before).
+pub fn dispute_opened(payment_id: &str) -> String {
+    reply(&format!("已受理您对收据号 {payment_id} 的投诉，处理结果将短信通知您。"))
+}
+
+/// The charge was disputed before and the dispute was resolved: its result was sent then.
+pub fn dispute_already_resolved(payment_id: &str) -> String {
+    reply(&format!("收据号 {payment_id} 的投诉已处理完毕，结果已短信通知。"))
+}
+
+/// No charge of this number has the receipt number (unknown and another number's alike).
+pub fn dispute_receipt_not_found() -> String {
+    reply("未找到本号码的该笔扣费，请核对扣费短信中的收据号后重新发送“投诉 收据号”。")
+}
+
+/// The platform could not take the dispute for a reason retrying cannot fix.
+pub fn dispute_failed() -> String {
+    reply("系统暂时无法受理您的投诉，请稍后重试。")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use super::command_results::{finished_with_reply, RetryLater};
 use super::idle::idle_wait;
-use super::{bind, payment_answer, self_service, unbind};
+use super::{bind, dispute, payment_answer, self_service, unbind};
 use crate::domain::inbox::{CommandKind, CommandOutcome};
 use crate::domain::{self_service_replies, sms_replies};
 use crate::metrics::CommandLabels;
@@ -138,6 +138,7 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
         Ok(SmsCommand::Pause) => self_service::handle_pause(state, row, true).await,
         Ok(SmsCommand::Resume) => self_service::handle_pause(state, row, false).await,
         Ok(SmsCommand::Help) => Ok(self_service::help(row)),
+        Ok(SmsCommand::Dispute(payment_id)) => dispute::handle_dispute(state, row, payment_id).await,
         Ok(SmsCommand::ConfirmPayment { approve, confirmation_number }) => {
             payment_answer::handle_payment_answer(state, row, approve, confirmation_number).await
         }
