@@ -15,3 +15,4 @@ pub(crate) mod oss_revocation;
 pub(crate) mod payment;
 pub(crate) mod payment_text;
 pub(crate) mod redemption_limits;
+pub(crate) mod statement_text;

@@ -32,6 +32,7 @@ mod refunds;
 mod register;
 mod revoke;
 mod schema;
+mod statements;
 mod tables;
 mod unbind;
 

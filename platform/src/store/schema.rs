@@ -276,6 +276,8 @@ ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT
 "#,
     // Disputes (issue 20): a number's dispute of one of its charges, resolved once by an operator.
     super::tables::disputes::DISPUTES_MIGRATION,
+    // Monthly statements (issue 20): which numbers' statement SMS of which month is queued.
+    super::tables::statement_sends::STATEMENT_SENDS_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -16,4 +16,5 @@ pub(super) mod outbox;
 pub(super) mod payment_confirmation_answers;
 pub(super) mod payments;
 pub(super) mod refunds;
+pub(super) mod statement_sends;
 pub(super) mod terminals;
