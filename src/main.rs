@@ -4,6 +4,7 @@ mod merchant_commands;
 mod operator_api;
 mod operator_commands;
 mod reconcile;
+mod statement_commands;
 mod tls_commands;
 mod up;
 
@@ -48,6 +49,9 @@ enum Command {
     /// Merchants: the services sold on the boxes, with their payments API credentials.
     #[command(subcommand)]
     Merchant(merchant_commands::MerchantCommand),
+    /// Monthly statement SMS to the numbers charged in a month.
+    #[command(subcommand)]
+    Statements(statement_commands::StatementCommand),
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
@@ -80,6 +84,7 @@ async fn main() {
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Merchant(command) => merchant_commands::merchant(command),
         Command::Manifest(command) => operator_commands::manifest(command),
+        Command::Statements(command) => statement_commands::statements(command),
         Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,
     };

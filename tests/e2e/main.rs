@@ -17,6 +17,7 @@ mod refusals;
 mod relay_proxy;
 mod self_service;
 mod signed_client;
+mod statements;
 mod storage;
 mod threats;
 mod tls;

@@ -16,8 +16,11 @@ pub(crate) async fn handle_dispute(
     row: &InboxRow,
     payment_id: PaymentId,
 ) -> Result<FinishedCommand, RetryLater> {
-    let request =
-        OpenDisputeRequest { msisdn: row.source.clone(), payment_id: payment_id.clone(), sms_message_id: row.request_id() };
+    let request = OpenDisputeRequest {
+        msisdn: row.source.clone(),
+        payment_id: payment_id.clone(),
+        sms_message_id: row.request_id(),
+    };
     let answered = state.platform.open_dispute(&request).await;
     count_platform_call(state, DISPUTES, &answered);
     let (outcome, text) = match answered {

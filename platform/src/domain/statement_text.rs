@@ -15,11 +15,8 @@ fn yuan(fen: i64) -> String {
 pub(crate) fn statement_sms(totals: &MonthTotals<'_>) -> String {
     let total: i64 = totals.merchants.iter().map(|(_, fen, _)| fen).sum();
     let count: u32 = totals.merchants.iter().map(|(_, _, count)| count).sum();
-    let parts: Vec<String> = totals
-        .merchants
-        .iter()
-        .map(|(name, fen, count)| format!("{name} {}（{count}笔）", yuan(*fen)))
-        .collect();
+    let parts: Vec<String> =
+        totals.merchants.iter().map(|(name, fen, count)| format!("{name} {}（{count}笔）", yuan(*fen))).collect();
     format!(
         "【numbind】{}月度账单：本号码绑定设备共扣费{count}笔，合计{}。{}。查询请回复“账单 {}”。",
         totals.month,

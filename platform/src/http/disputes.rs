@@ -89,10 +89,8 @@ pub(super) async fn resolve_dispute(
         }
     };
     let now = state.now();
-    let outcome = state
-        .store
-        .call_write(move |store| store.resolve_dispute(&dispute_id, &operator_name, &decision, now))
-        .await?;
+    let outcome =
+        state.store.call_write(move |store| store.resolve_dispute(&dispute_id, &operator_name, &decision, now)).await?;
     match outcome {
         ResolveDisputeOutcome::Resolved(dispute) => {
             state.outbox_changed.notify_one();

@@ -9,7 +9,9 @@ use super::tables::outbox::enqueue_notification;
 use super::tables::payments::find_payment_in;
 use super::{Store, StoreError};
 use crate::domain::dispute_text;
-use numbind_wire::api::{Dispute, DisputeState, OpenDisputeOutcome, OpenDisputeRequest, OpenDisputeResponse, PaymentState};
+use numbind_wire::api::{
+    Dispute, DisputeState, OpenDisputeOutcome, OpenDisputeRequest, OpenDisputeResponse, PaymentState,
+};
 use numbind_wire::RefundId;
 
 /// How an operator's resolution ended.
@@ -55,7 +57,14 @@ impl Store {
                 record.msisdn.as_ref() == Some(&request.msisdn) && record.payment.state == PaymentState::Succeeded
             });
             let Some(record) = record else { return Ok(refused) };
-            insert_dispute(transaction, dispute_id, &request.payment_id, &request.msisdn, &request.sms_message_id, now)?;
+            insert_dispute(
+                transaction,
+                dispute_id,
+                &request.payment_id,
+                &request.msisdn,
+                &request.sms_message_id,
+                now,
+            )?;
             let actor = Actor { audit_key: self.audit_key.as_ref(), name: "oss" };
             audit_payment(transaction, actor, &record, "dispute_opened", Some(dispute_id), now)?;
             Ok(OpenDisputeResponse { outcome: OpenDisputeOutcome::Opened, dispute_id: Some(dispute_id.to_owned()) })
@@ -109,7 +118,8 @@ impl Store {
                 ),
             };
             resolve_dispute(transaction, dispute_id, &resolution, now)?;
-            let payment = find_payment_in(transaction, &dispute.payment_id)?.ok_or(StoreError::MalformedRow("disputes"))?;
+            let payment =
+                find_payment_in(transaction, &dispute.payment_id)?.ok_or(StoreError::MalformedRow("disputes"))?;
             let actor = Actor { audit_key: self.audit_key.as_ref(), name: &resolved_by };
             let kind = format!("dispute_{}", resolution.state.as_str());
             audit_payment(transaction, actor, &payment, &kind, Some(dispute_id), now)?;
