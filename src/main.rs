@@ -3,6 +3,7 @@
 mod merchant_commands;
 mod operator_api;
 mod operator_commands;
+mod operator_disputes;
 mod reconcile;
 mod statement_commands;
 mod tls_commands;

@@ -88,6 +88,9 @@ pub(crate) enum OperatorCommand {
         /// The terminal ID.
         terminal_id: String,
     },
+    /// Users' disputes of their charges: list them, resolve one (refund, or reject with a reason).
+    #[command(subcommand)]
+    Disputes(crate::operator_disputes::DisputeCommand),
     /// Stream bindings or audit events as CSV or JSON Lines to stdout.
     Export {
         #[command(flatten)]
@@ -200,6 +203,7 @@ pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     let command = match command {
         OperatorCommand::Token(command) => command,
         OperatorCommand::Bindings(search) => return crate::operator_api::bindings(search).await,
+        OperatorCommand::Disputes(command) => return crate::operator_disputes::disputes(command).await,
         OperatorCommand::History { session, terminal_id } => {
             return crate::operator_api::history(session, terminal_id).await;
         }

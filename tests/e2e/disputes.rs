@@ -2,7 +2,7 @@
 //! the platform, an operator resolves it over the operator API (reject with a reason, or refund on the refund
 //! path), and the payer is told by SMS either way; another number cannot dispute the payer's receipt.
 
-use crate::helpers::System;
+use crate::helpers::{numbind, System};
 use crate::self_service::{ask_from, buy_five_yuan_on, merchant};
 use serde_json::Value;
 
@@ -23,6 +23,21 @@ async fn resolve(system: &System, token: &str, dispute_id: &str, body: Value) ->
     let response = system.http.post(url).bearer_auth(token).json(&body).send().await.expect("resolve dispute");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `numbind operator disputes <arguments>` with the token; its stdout.
+async fn disputes_command(system: &System, token: &str, arguments: &[&str]) -> String {
+    let output = numbind()
+        .args(["operator", "disputes"])
+        .args(arguments)
+        .args(["--platform-url", &system.platform_url, "--ca-file"])
+        .arg(&system.ca_file)
+        .env("NUMBIND_OPERATOR_TOKEN", token)
+        .output()
+        .await
+        .expect("numbind operator disputes");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -49,10 +64,12 @@ async fn a_dispute_is_opened_by_sms_and_resolved_both_ways_with_the_user_told() 
         let dispute = open.iter().find(|dispute| dispute["payment_id"] == payment).expect("the dispute");
         dispute["dispute_id"].as_str().unwrap().to_owned()
     };
+    let listed = disputes_command(&system, &token, &["list"]).await;
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.contains("138****8000") && !listed.contains(PAYER), "numbers masked: {listed}");
     let reason = "the film was watched in full";
-    let (status, rejected) =
-        resolve(&system, &token, &id_of(first), serde_json::json!({ "action": "reject", "reason": reason })).await;
-    assert_eq!((status, rejected["state"].as_str()), (200, Some("rejected")), "{rejected}");
+    let rejected = disputes_command(&system, &token, &["resolve", &id_of(first), "--reject", reason]).await;
+    assert!(rejected.contains("rejected") && rejected.contains(reason), "{rejected}");
     let told = system.wait_for_sms(PAYER, "维持扣费").await;
     assert!(told.iter().any(|text| text.contains(reason) && text.contains(first)), "{told:?}");
     let (status, refunded) = resolve(&system, &token, &id_of(second), serde_json::json!({ "action": "refund" })).await;
