@@ -81,6 +81,15 @@ async fn a_dispute_is_opened_by_sms_and_resolved_both_ways_with_the_user_told() 
     let (status, again) = resolve(&system, &token, &id_of(second), serde_json::json!({ "action": "refund" })).await;
     assert_eq!((status, again["code"].as_str()), (409, Some("dispute_already_resolved")), "{again}");
     assert!(open_disputes(&system, &token).await.is_empty());
+    let csv_url = format!("{}/v1/operator/exports/disputes.csv", system.platform_url);
+    let csv = system.http.get(csv_url).bearer_auth(&token).send().await.expect("export").text().await.expect("text");
+    assert_eq!(csv.lines().count(), 3, "a header and the two disputes: {csv}");
+    assert!(csv.contains(",rejected,") && csv.contains(",refunded,") && !csv.contains(PAYER), "{csv}");
+    let jsonl_url = format!("{}/v1/operator/exports/disputes.jsonl", system.platform_url);
+    let jsonl =
+        system.http.get(jsonl_url).bearer_auth(&token).send().await.expect("export").text().await.expect("text");
+    let lines: Vec<Value> = jsonl.lines().map(|line| serde_json::from_str(line).expect("json line")).collect();
+    assert!(lines.len() == 2 && lines.iter().all(|line| line["msisdn_masked"] == "138****8000"), "{jsonl}");
     let repeated = ask_from(&system, PAYER, &format!("投诉 {first}"), "已处理完毕").await;
     assert!(repeated.contains(first), "{repeated}");
 }

@@ -52,7 +52,7 @@ pub(super) async fn list_disputes(
     _operator: AuthenticatedOperator,
     Query(query): Query<DisputeListQuery>,
 ) -> Result<Json<DisputeList>, ApiError> {
-    let disputes = state.store.call(move |store| store.disputes(query.state, MAX_LISTED)).await?;
+    let disputes = state.store.call(move |store| store.disputes(query.state, None, MAX_LISTED)).await?;
     Ok(Json(DisputeList { disputes }))
 }
 

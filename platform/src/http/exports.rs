@@ -1,7 +1,8 @@
-//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events and payments, CSV and
+//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events, payments and disputes, CSV and
 //! JSON Lines, numbers masked; built in `operator_views`, shared with the console.
 
 use super::operator_auth::AuthenticatedOperator;
+use crate::operator_views::disputes::dispute_export;
 use crate::operator_views::{audit_export, binding_export, payments::payment_export, streamed, ExportFormat};
 use crate::state::AppState;
 use axum::extract::State;
@@ -35,4 +36,14 @@ pub(super) async fn payments_csv(State(state): State<AppState>, _operator: Authe
 /// `GET /v1/operator/exports/payments.jsonl` (numbers masked).
 pub(super) async fn payments_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
     payment_export(state, false)
+}
+
+/// `GET /v1/operator/exports/disputes.csv` (numbers masked).
+pub(super) async fn disputes_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    dispute_export(state, true)
+}
+
+/// `GET /v1/operator/exports/disputes.jsonl` (numbers masked).
+pub(super) async fn disputes_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    dispute_export(state, false)
 }

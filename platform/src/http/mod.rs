@@ -67,6 +67,8 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/payments", get(operator_payments::search_payments))
         .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
         .route("/v1/operator/disputes", get(disputes::list_disputes))
+        .route("/v1/operator/exports/disputes.csv", get(exports::disputes_csv))
+        .route("/v1/operator/exports/disputes.jsonl", get(exports::disputes_jsonl))
         .route("/v1/operator/disputes/{dispute_id}/resolution", post(disputes::resolve_dispute))
         .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))
         .route("/v1/operator/exports/payments.jsonl", get(exports::payments_jsonl))

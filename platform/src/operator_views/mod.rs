@@ -1,8 +1,9 @@
 //! What operators read, for the API (`http/`) and the console (`console/`) alike: the streamed exports of
-//! bindings, audit events and payments (CSV and JSON Lines: keyset pages read on the blocking pool, one page in
+//! bindings, audit events, payments and disputes (CSV and JSON Lines: keyset pages read on the blocking pool, one page in
 //! memory at a time, however large the table), the JSON of a binding and of a payment, and the payment search
 //! filter. Numbers are masked unless an admin reveals them with a reason.
 
+pub(crate) mod disputes;
 pub(crate) mod payments;
 
 use crate::state::AppState;

@@ -71,9 +71,14 @@ impl Store {
         })
     }
 
-    /// Disputes in `state` (all with `None`), oldest first.
-    pub fn disputes(&self, state: Option<DisputeState>, limit: usize) -> Result<Vec<Dispute>, StoreError> {
-        let records = self.read(|connection| list_disputes(connection, state, limit))?;
+    /// Disputes in `state` (all with `None`), oldest first, after the keyset cursor `(opened_at, dispute_id)`.
+    pub fn disputes(
+        &self,
+        state: Option<DisputeState>,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<Dispute>, StoreError> {
+        let records = self.read(|connection| list_disputes(connection, state, after, limit))?;
         Ok(records.into_iter().map(|record| record.dispute).collect())
     }
 

@@ -124,17 +124,21 @@ pub(in crate::store) fn resolve_dispute(
     Ok(changed == 1)
 }
 
-/// Disputes in `state` (all with `None`), oldest first, at most `limit`.
+/// Disputes in `state` (all with `None`), oldest first, after the keyset cursor `(opened_at, dispute_id)`, at most
+/// `limit`.
 pub(in crate::store) fn list_disputes(
     connection: &rusqlite::Connection,
     state: Option<DisputeState>,
+    after: Option<&(i64, String)>,
     limit: usize,
 ) -> Result<Vec<DisputeRecord>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM disputes WHERE (?1 IS NULL OR state = ?1) ORDER BY opened_at, dispute_id LIMIT ?2"
+        "SELECT {COLUMNS} FROM disputes WHERE (?1 IS NULL OR state = ?1)          AND (?2 IS NULL OR (opened_at, dispute_id) > (?2, ?3)) ORDER BY opened_at, dispute_id LIMIT ?4"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (after_at, after_id) = (after.map(|cursor| cursor.0), after.map(|cursor| cursor.1.as_str()));
     let mut statement = connection.prepare_cached(&sql)?;
-    let rows = statement.query_map(params![state.map(DisputeState::as_str), limit], read_dispute)?;
+    let rows =
+        statement.query_map(params![state.map(DisputeState::as_str), after_at, after_id, limit], read_dispute)?;
     rows.map(|row| row?).collect()
 }
