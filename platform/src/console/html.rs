@@ -46,6 +46,7 @@ pub(crate) fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &st
     let navigation = match signed_in {
         Some(signed_in) => format!(
             "<nav><a href=\"/console\">Home</a> <a href=\"/console/bindings\">Search</a> \
+             <a href=\"/console/disputes\">Disputes</a> \
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/console/sign-out\" class=\"inline\">{csrf}\
              <button type=\"submit\">Sign out</button></form></nav>",

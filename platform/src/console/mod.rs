@@ -1,10 +1,11 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
-//! history, admin unbinding and number reveal, payments and refunds, exports) with cookie sessions and CSRF-checked forms.
+//! history, admin unbinding and number reveal, payments and refunds, disputes to resolve, exports) with cookie sessions and CSRF-checked forms.
 //!
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset.
 
 mod auth;
 pub(crate) mod chart;
+mod disputes;
 mod error;
 mod exports;
 mod home;
@@ -51,6 +52,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments", get(payments::search_payments))
         .route("/payments/{payment_id}", get(payments::show_payment))
         .route("/payments/{payment_id}/refund", post(payments::refund_payment))
+        .route("/disputes", get(disputes::open_disputes))
+        .route("/disputes/{dispute_id}/refund", post(disputes::refund_dispute))
+        .route("/disputes/{dispute_id}/reject", post(disputes::reject_dispute))
         .fallback(|| async { ConsoleError::NotFound("no such console page".to_owned()) })
         .layer(Extension(ConsoleSessions::default()))
         .layer(axum::middleware::map_response(with_security_headers))

@@ -5,10 +5,10 @@
 use super::operator_auth::AuthenticatedOperator;
 use super::oss_auth::AuthenticatedOss;
 use crate::domain::ids::new_dispute_id;
-use crate::domain::payment::check_refund_reason;
 use crate::error::ApiError;
+use crate::operator_views::disputes::{self as views, ResolveError};
 use crate::state::AppState;
-use crate::store::{DisputeDecision, NewRefund, ResolveDisputeOutcome, StoreError};
+use crate::store::StoreError;
 use axum::extract::{Query, State};
 use axum::Json;
 use numbind_process::http_api::{parse_json_body, ApiPath};
@@ -70,51 +70,13 @@ pub(super) async fn resolve_dispute(
 ) -> Result<Json<Dispute>, ApiError> {
     operator.require_admin()?;
     let request: ResolveDisputeRequest = parse_json_body(&body)?;
-    let dispute_id = path.dispute_id;
-    let lookup = dispute_id.clone();
-    let dispute = state.store.call(move |store| store.dispute(&lookup)).await?.ok_or(ApiError::DisputeNotFound)?;
-    if dispute.state != DisputeState::Open {
-        return Err(ApiError::DisputeAlreadyResolved);
-    }
     let operator_name = operator.0.name.clone();
-    let decision = match request {
-        ResolveDisputeRequest::Reject { reason } => {
-            check_refund_reason(&reason).map_err(ApiError::invalid_request)?;
-            DisputeDecision::Rejected(reason.trim().to_owned())
-        }
-        ResolveDisputeRequest::Refund => {
-            let new_refund = dispute_refund(&state, &dispute, &operator_name)?;
-            let (_, Json(refund)) = super::refunds::refund(&state, new_refund).await?;
-            DisputeDecision::Refunded(refund.refund_id)
-        }
-    };
-    let now = state.now();
-    let outcome =
-        state.store.call_write(move |store| store.resolve_dispute(&dispute_id, &operator_name, &decision, now)).await?;
-    match outcome {
-        ResolveDisputeOutcome::Resolved(dispute) => {
-            state.outbox_changed.notify_one();
-            Ok(Json(dispute))
-        }
-        ResolveDisputeOutcome::NotFound => Err(ApiError::DisputeNotFound),
-        ResolveDisputeOutcome::AlreadyResolved(_) => Err(ApiError::DisputeAlreadyResolved),
+    match views::resolve_dispute(&state, path.dispute_id, operator_name, request).await {
+        Ok(dispute) => Ok(Json(dispute)),
+        Err(ResolveError::NotFound) => Err(ApiError::DisputeNotFound),
+        Err(ResolveError::AlreadyResolved) => Err(ApiError::DisputeAlreadyResolved),
+        Err(ResolveError::NothingToRefund) => Err(ApiError::PaymentNotRefundable),
+        Err(ResolveError::InvalidReason(reason)) => Err(ApiError::invalid_request(reason)),
+        Err(ResolveError::Store(error)) => Err(ApiError::from(error)),
     }
-}
-
-/// The refund of what remains of the disputed charge; its idempotency key is the dispute, so a resolution retried
-/// after a crash finds the refund it made instead of making another.
-fn dispute_refund(state: &AppState, dispute: &Dispute, operator_name: &str) -> Result<NewRefund, ApiError> {
-    let reason = format!("dispute {}", dispute.dispute_id);
-    let body = serde_json::json!({ "dispute_id": dispute.dispute_id, "action": "refund" }).to_string();
-    Ok(NewRefund {
-        requested_by: format!("operator:{operator_name}"),
-        merchant_id: None,
-        idempotency_key: Some(format!("dispute:{}", dispute.dispute_id)),
-        body_hash: crate::domain::payment::body_hash(body.as_bytes()),
-        payment_id: dispute.payment_id.clone(),
-        amount: None,
-        reason,
-        refund_id: crate::domain::payment::new_refund_id(&state.random)
-            .map_err(|_| ApiError::Internal(StoreError::RandomSourceFailed))?,
-    })
 }

@@ -165,6 +165,8 @@ pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
         "audit-events.jsonl" => (true, ExportFormat::JsonLines),
         "payments.csv" => return Some(payments::payment_export(state, true)),
         "payments.jsonl" => return Some(payments::payment_export(state, false)),
+        "disputes.csv" => return Some(disputes::dispute_export(state, true)),
+        "disputes.jsonl" => return Some(disputes::dispute_export(state, false)),
         _ => return None,
     };
     let body = if audit { audit_export(state, format) } else { binding_export(state, format) };
