@@ -262,6 +262,10 @@ mod tests {
             paused(),
             resumed(),
             not_a_subscriber(),
+            dispute_opened("pay-0123456789abcdef01234567"),
+            dispute_already_resolved("pay-0123456789abcdef01234567"),
+            dispute_receipt_not_found(),
+            dispute_failed(),
         ];
         for text in &replies {
             fits_one_sms(text);
