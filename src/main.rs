@@ -6,11 +6,13 @@ mod operator_api;
 mod operator_commands;
 #[cfg(test)]
 mod operator_doors;
+mod operator_disputes;
 mod operator_output;
 mod reconcile;
 mod reconcile_payments;
 mod reconcile_repair;
 mod settlement;
+mod statement_commands;
 mod tls_commands;
 mod up;
 mod up_config;
@@ -60,6 +62,9 @@ enum Command {
     /// Merchants: the services sold on the boxes, with their payments API credentials.
     #[command(subcommand)]
     Merchant(merchant_commands::MerchantCommand),
+    /// Monthly statement SMS to the numbers charged in a month.
+    #[command(subcommand)]
+    Statements(statement_commands::StatementCommand),
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
@@ -101,6 +106,7 @@ async fn main() {
         Command::Operator(command) => operator_commands::operator(command).await,
         Command::Merchant(command) => merchant_commands::merchant(command),
         Command::Manifest(command) => operator_commands::manifest(command),
+        Command::Statements(command) => statement_commands::statements(command),
         Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,
     };

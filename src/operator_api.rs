@@ -53,6 +53,11 @@ impl OperatorSession {
             .context("an operator token is needed: --operator-token-file or NUMBIND_OPERATOR_TOKEN")
     }
 
+    /// A client for this session's platform, trusting its certificate authority.
+    pub(crate) fn http_client(&self) -> anyhow::Result<reqwest::Client> {
+        operator_http_client(self.ca_file.as_deref())
+    }
+
     pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.platform_url.trim_end_matches('/'))
     }

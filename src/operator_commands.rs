@@ -123,7 +123,11 @@ pub(crate) enum OperatorCommand {
     AuditEvents(crate::operator_actions::AuditEventsArgs),
     /// Activations issued and refused per hour (last 24 hours) or per day (last 14 days).
     Activity(crate::operator_actions::ActivityArgs),
-    /// Stream bindings, audit events or payments as CSV or JSON Lines to stdout (`--json`: JSON Lines).
+    /// Users' disputes of their charges: list them, resolve one (refund, or reject with a reason).
+    #[command(subcommand)]
+    Disputes(crate::operator_disputes::DisputeCommand),
+    /// Stream bindings, audit events, payments, refunds or disputes as CSV or JSON Lines to stdout (`--json`: JSON
+    /// Lines).
     Export {
         #[command(flatten)]
         session: crate::operator_api::OperatorSession,
@@ -241,6 +245,7 @@ pub(crate) async fn operator(command: OperatorCommand) -> anyhow::Result<()> {
     let command = match command {
         OperatorCommand::Token(command) => command,
         OperatorCommand::Bindings(search) => return crate::operator_api::bindings(search).await,
+        OperatorCommand::Disputes(command) => return crate::operator_disputes::disputes(command).await,
         OperatorCommand::History { session, terminal_id } => {
             return crate::operator_api::history(session, terminal_id).await;
         }

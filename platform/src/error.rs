@@ -73,6 +73,10 @@ pub(crate) enum ApiError {
     PaymentNotRefundable,
     #[error("the refund is more than remains refundable ({remaining_minor_units} minor units)")]
     RefundExceedsRemaining { remaining_minor_units: i64 },
+    #[error("no such dispute")]
+    DisputeNotFound,
+    #[error("the dispute was resolved before")]
+    DisputeAlreadyResolved,
     #[error("no such endpoint")]
     NoSuchEndpoint,
     #[error("this endpoint does not take this method")]
@@ -124,6 +128,8 @@ impl ApiError {
             ApiError::PaymentNotCancellable => (StatusCode::CONFLICT, Code::PaymentNotCancellable),
             ApiError::PaymentNotRefundable => (StatusCode::CONFLICT, Code::PaymentNotRefundable),
             ApiError::RefundExceedsRemaining { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Code::RefundExceedsRemaining),
+            ApiError::DisputeNotFound => (StatusCode::NOT_FOUND, Code::DisputeNotFound),
+            ApiError::DisputeAlreadyResolved => (StatusCode::CONFLICT, Code::DisputeAlreadyResolved),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),

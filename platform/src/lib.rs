@@ -20,6 +20,7 @@ mod operator_views;
 pub mod operators;
 mod signing_key;
 mod state;
+pub mod statements;
 pub mod store;
 mod workers;
 

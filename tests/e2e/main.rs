@@ -6,6 +6,7 @@ mod audit_witness;
 mod box_screen;
 mod command_line;
 mod components_one_by_one;
+mod disputes;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
 mod helpers;
 mod hostile_host;
@@ -19,8 +20,10 @@ mod purchases;
 mod reconcile_payments;
 mod refusals;
 mod relay_proxy;
+mod self_service;
 mod settlement;
 mod signed_client;
+mod statements;
 mod stopping;
 mod storage;
 mod threats;

@@ -4,9 +4,9 @@
 use numbind_process::clock::now_unix_seconds;
 use numbind_process::component_client::signed_json_post;
 use numbind_wire::api::{
-    ApiErrorCode, ConfirmBindingRequest, ConfirmBindingResponse, ErrorBody, OssUnbindRequest, OssUnbindResponse,
-    PaymentConfirmationRequest, PaymentConfirmationResponse, RedeemCodeRequest, RedeemCodeResponse,
-    OSS_PAYMENT_CONFIRMATIONS_PATH,
+    ApiErrorCode, ConfirmBindingRequest, ConfirmBindingResponse, ErrorBody, OpenDisputeRequest, OpenDisputeResponse,
+    OssUnbindRequest, OssUnbindResponse, PaymentConfirmationRequest, PaymentConfirmationResponse, RedeemCodeRequest,
+    RedeemCodeResponse, OSS_DISPUTES_PATH, OSS_PAYMENT_CONFIRMATIONS_PATH,
 };
 use numbind_wire::component_auth::ComponentSecret;
 use serde::de::DeserializeOwned;
@@ -47,6 +47,7 @@ pub(crate) const REDEMPTIONS: &str = "/v1/oss/redemptions";
 pub(crate) const CONFIRMATIONS: &str = "/v1/oss/confirmations";
 pub(crate) const UNBINDINGS: &str = "/v1/oss/unbindings";
 pub(crate) const PAYMENT_CONFIRMATIONS: &str = OSS_PAYMENT_CONFIRMATIONS_PATH;
+pub(crate) const DISPUTES: &str = OSS_DISPUTES_PATH;
 
 impl PlatformClient {
     /// A client of the platform at `base_url`; over `https://` it trusts only `trusted_authorities`.
@@ -83,6 +84,14 @@ impl PlatformClient {
         request: &PaymentConfirmationRequest,
     ) -> Result<PaymentConfirmationResponse, PlatformCallError> {
         self.post(PAYMENT_CONFIRMATIONS, request).await
+    }
+
+    /// Opens a dispute of the number's charge; idempotent by the payment, so a retry reads the first answer back.
+    pub(crate) async fn open_dispute(
+        &self,
+        request: &OpenDisputeRequest,
+    ) -> Result<OpenDisputeResponse, PlatformCallError> {
+        self.post(DISPUTES, request).await
     }
 
     async fn post<Request: Serialize, Response: DeserializeOwned>(

@@ -5,6 +5,7 @@
 //! overridable per subscriber ([`LimitOverride`]); the day and the month are the operator's (China Standard
 //! Time, UTC+8), so a charge at 23:59 and one at 00:01 fall on different days wherever the server runs.
 
+use crate::domain::self_service::OwnChargeControls;
 use crate::domain::subscriber::{Plan, Subscriber, SubscriberStatus};
 use numbind_process::clock::{CivilDateTime, CHINA_STANDARD_TIME_OFFSET_SECONDS};
 use numbind_wire::api::PaymentDenialReason;
@@ -71,19 +72,35 @@ pub struct Spending {
     pub binding_this_month_fen: i64,
     /// When the binding was last charged, if ever.
     pub binding_last_charge_at_unix_seconds: Option<i64>,
-    /// Postpaid: charges on this number's bill this month (all its bindings), not yet paid.
+    /// Charges on this number this month (all its bindings): the postpaid bill's unpaid charges, and what the
+    /// owner's own cap counts.
     pub number_unbilled_this_month_fen: i64,
+}
+
+/// What a charge is decided against, besides the subscriber and the amount.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChargeContext {
+    pub limits: ChargeLimits,
+    pub spending: Spending,
+    /// The pause and the cap the number's owner set by SMS.
+    pub own: OwnChargeControls,
+}
+
+impl Default for ChargeLimits {
+    fn default() -> Self {
+        ChargeLimits::operator_default()
+    }
 }
 
 /// Charges `amount` in `currency`, or says why not. `subscriber` is `None` when the number is not the operator's.
 pub fn decide_charge(
     subscriber: Option<&Subscriber>,
-    limits: ChargeLimits,
-    spending: Spending,
+    context: ChargeContext,
     amount: Amount,
     currency: Currency,
     now_unix_seconds: i64,
 ) -> Result<(), PaymentDenialReason> {
+    let ChargeContext { limits, spending, own } = context;
     let subscriber = subscriber.ok_or(PaymentDenialReason::NotBound)?;
     match subscriber.status {
         SubscriberStatus::Active => {}
@@ -100,6 +117,8 @@ pub fn decide_charge(
     if currency != BILLING_CURRENCY {
         return Err(PaymentDenialReason::CurrencyNotSupported);
     }
+    // The owner's own controls come before the operator's limits: they are what the user asked for.
+    own.check(spending.number_unbilled_this_month_fen, amount.minor_units())?;
     check_limits(limits, spending, amount.minor_units(), now_unix_seconds)?;
     match subscriber.plan {
         Plan::Prepaid if subscriber.balance_fen < amount.minor_units() => Err(PaymentDenialReason::InsufficientBalance),
@@ -164,7 +183,8 @@ mod tests {
     }
 
     fn decide(subscriber: &Subscriber, spending: Spending, amount_fen: i64) -> Result<(), PaymentDenialReason> {
-        decide_charge(Some(subscriber), ChargeLimits::operator_default(), spending, fen(amount_fen), Currency::Cny, NOW)
+        let context = ChargeContext { spending, ..ChargeContext::default() };
+        decide_charge(Some(subscriber), context, fen(amount_fen), Currency::Cny, NOW)
     }
 
     #[test]
@@ -188,8 +208,7 @@ mod tests {
         let mut not_enabled = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
         not_enabled.billing_allowed = false;
         assert_eq!(decide(&not_enabled, Spending::default(), 100), Err(PaymentDenialReason::BillingNotAllowed));
-        let unknown =
-            decide_charge(None, ChargeLimits::operator_default(), Spending::default(), fen(1), Currency::Cny, NOW);
+        let unknown = decide_charge(None, ChargeContext::default(), fen(1), Currency::Cny, NOW);
         assert_eq!(unknown, Err(PaymentDenialReason::NotBound));
     }
 
@@ -219,9 +238,37 @@ mod tests {
     #[test]
     fn another_currency_is_refused() {
         let postpaid = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
-        let limits = ChargeLimits::operator_default();
-        let refused = decide_charge(Some(&postpaid), limits, Spending::default(), fen(100), Currency::Usd, NOW);
+        let refused = decide_charge(Some(&postpaid), ChargeContext::default(), fen(100), Currency::Usd, NOW);
         assert_eq!(refused, Err(PaymentDenialReason::CurrencyNotSupported));
+    }
+
+    #[test]
+    fn the_owners_pause_and_cap_decline_with_their_own_reasons() {
+        let postpaid = subscriber(SubscriberStatus::Active, Plan::Postpaid, 0);
+        let paused = ChargeContext {
+            own: OwnChargeControls { paused: true, monthly_cap_fen: None },
+            ..ChargeContext::default()
+        };
+        assert_eq!(
+            decide_charge(Some(&postpaid), paused, fen(1), Currency::Cny, NOW),
+            Err(PaymentDenialReason::ChargingPaused)
+        );
+        let capped = ChargeContext {
+            spending: Spending { number_unbilled_this_month_fen: 9_000, ..Spending::default() },
+            own: OwnChargeControls { paused: false, monthly_cap_fen: Some(10_000) },
+            ..ChargeContext::default()
+        };
+        assert_eq!(decide_charge(Some(&postpaid), capped, fen(1_000), Currency::Cny, NOW), Ok(()));
+        assert_eq!(
+            decide_charge(Some(&postpaid), capped, fen(1_001), Currency::Cny, NOW),
+            Err(PaymentDenialReason::OwnMonthlyLimit)
+        );
+        // A suspended number says so, not that it is paused.
+        let suspended = subscriber(SubscriberStatus::SuspendedForArrears, Plan::Postpaid, 0);
+        assert_eq!(
+            decide_charge(Some(&suspended), paused, fen(1), Currency::Cny, NOW),
+            Err(PaymentDenialReason::SubscriberSuspended)
+        );
     }
 
     #[test]

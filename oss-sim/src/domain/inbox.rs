@@ -31,6 +31,16 @@ pub enum CommandKind {
     Query,
     /// `Y 123456` / `N 123456`: the answer to a payment confirmation SMS.
     PaymentAnswer,
+    /// `账单 202612`: a month's statement.
+    Bill,
+    /// `限额`: the owner's monthly cap, reported, set or removed.
+    Limit,
+    /// `暂停` / `恢复`: charges on the number's boxes stopped or restarted.
+    Pause,
+    Resume,
+    Help,
+    /// `投诉 <receipt number>`: a dispute of one charge.
+    Dispute,
     Invalid,
 }
 
@@ -41,6 +51,12 @@ impl CommandKind {
             CommandKind::Unbind => "unbind",
             CommandKind::Query => "query",
             CommandKind::PaymentAnswer => "payment_answer",
+            CommandKind::Bill => "bill",
+            CommandKind::Limit => "limit",
+            CommandKind::Pause => "pause",
+            CommandKind::Resume => "resume",
+            CommandKind::Help => "help",
+            CommandKind::Dispute => "dispute",
             CommandKind::Invalid => "invalid",
         }
     }
@@ -74,6 +90,24 @@ pub enum CommandOutcome {
     NothingPending,
     /// The answer is not Y or N with six digits.
     InvalidConfirmationNumber,
+    /// The owner's monthly cap was set or removed.
+    LimitChanged,
+    /// The requested cap is above the operator's monthly limit: nothing changed.
+    LimitAboveOperator,
+    /// `限额` with a malformed amount: nothing changed.
+    InvalidLimit,
+    /// `账单` with a malformed month.
+    InvalidMonth,
+    Paused,
+    Resumed,
+    /// A self-service command from a number that is not the operator's: nothing changed.
+    NotASubscriber,
+    /// The platform opened the dispute (or had opened it for an earlier copy of this SMS).
+    DisputeOpened,
+    /// The receipt is unknown or not a charge of this number.
+    DisputeRefused,
+    /// `投诉` without a well-formed receipt number.
+    InvalidReceiptNumber,
 }
 
 impl CommandOutcome {
@@ -97,6 +131,16 @@ impl CommandOutcome {
             CommandOutcome::PaymentWrongNumber => "payment_wrong_number",
             CommandOutcome::NothingPending => "nothing_pending",
             CommandOutcome::InvalidConfirmationNumber => "invalid_confirmation_number",
+            CommandOutcome::LimitChanged => "limit_changed",
+            CommandOutcome::LimitAboveOperator => "limit_above_operator",
+            CommandOutcome::InvalidLimit => "invalid_limit",
+            CommandOutcome::InvalidMonth => "invalid_month",
+            CommandOutcome::Paused => "paused",
+            CommandOutcome::Resumed => "resumed",
+            CommandOutcome::NotASubscriber => "not_a_subscriber",
+            CommandOutcome::DisputeOpened => "dispute_opened",
+            CommandOutcome::DisputeRefused => "dispute_refused",
+            CommandOutcome::InvalidReceiptNumber => "invalid_receipt_number",
         }
     }
 }

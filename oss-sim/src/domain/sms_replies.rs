@@ -1,4 +1,5 @@
-//! Every SMS text the OSS sends a user, in Chinese, prefixed `【numbind】`. One function per situation.
+//! Every SMS text the OSS sends a user about bindings and payment answers, in Chinese, prefixed `【numbind】`. One
+//! function per situation; the self-service commands' replies (and the help) are in `self_service_replies`.
 
 use numbind_wire::statement::DenialReason;
 
@@ -36,10 +37,6 @@ pub fn number_locked() -> String {
 /// The code is not well-formed (wrong length, a letter codes never contain).
 pub fn invalid_code() -> String {
     reply("绑定失败：验证码格式不正确，请核对电视屏幕上的验证码后重新发送。")
-}
-
-pub fn unknown_command() -> String {
-    reply("无法识别的指令。绑定请发送“绑定 验证码”，解绑请发送“解绑”。")
 }
 
 /// The platform accepted nothing and retrying cannot help (or the activation ended before the confirmation).
@@ -159,13 +156,6 @@ mod tests {
             assert!(text.contains(phrase), "{reason:?}: {text}");
             fits_one_sms(&text);
         }
-    }
-
-    #[test]
-    fn an_unknown_command_explains_how_to_bind_and_unbind() {
-        let text = unknown_command();
-        assert!(text.contains("无法识别") && text.contains("绑定 验证码") && text.contains("解绑"));
-        fits_one_sms(&text);
     }
 
     #[test]

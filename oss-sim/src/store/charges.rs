@@ -6,7 +6,7 @@
 
 use super::money_rows::{parse_decline_reason, recorded_money_row};
 use super::{Store, StoreError};
-use crate::domain::charging::{decide_charge, local_day, local_month, ChargeLimits, Spending};
+use crate::domain::charging::{decide_charge, local_day, local_month, ChargeContext, ChargeLimits, Spending};
 use crate::domain::ledger::ChargeRecord;
 use crate::domain::subscriber::Plan;
 use numbind_wire::api::{ChargeOutcome, ChargeRequest, PaymentDenialReason};
@@ -176,7 +176,9 @@ fn decide(
         if binding_active { super::subscribers::subscriber_on(connection, &request.msisdn)? } else { None };
     let limits = limits.overridden_by(&super::charge_limits::read_limit_override(connection, &request.msisdn)?);
     let spending = spending_of(connection, request, now)?;
-    let decision = decide_charge(subscriber.as_ref(), limits, spending, request.amount, request.currency, now);
+    let own = super::self_service::read_own_charge_controls(connection, &request.msisdn)?;
+    let context = ChargeContext { limits, spending, own };
+    let decision = decide_charge(subscriber.as_ref(), context, request.amount, request.currency, now);
     Ok(match decision {
         Ok(()) => ChargeOutcome::Charged { bill_line_id: new_bill_line_id(), charged_at_unix_seconds: now },
         Err(reason) => ChargeOutcome::Declined { reason },

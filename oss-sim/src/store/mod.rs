@@ -9,6 +9,7 @@ mod inbox;
 mod money_rows;
 mod outbox;
 mod refunds;
+mod self_service;
 mod subscribers;
 
 pub(crate) use audit_checkpoints::CheckpointInsert;
@@ -125,6 +126,8 @@ CREATE TABLE audit_checkpoints (
 "#,
     // Billing: the charges and refunds of bound numbers, and subscribers' own charge limits.
     charges::BILLING_MIGRATION,
+    // The pause and the monthly cap a number's owner sets by SMS (`暂停`, `限额 100`).
+    self_service::SELF_SERVICE_MIGRATION,
 ];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);

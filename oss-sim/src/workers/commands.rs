@@ -4,13 +4,12 @@
 
 use super::command_results::{finished_with_reply, RetryLater};
 use super::idle::idle_wait;
-use super::{bind, payment_answer, unbind};
-use crate::domain::binding::BindingRecordState;
+use super::{bind, dispute, payment_answer, self_service, unbind};
 use crate::domain::inbox::{CommandKind, CommandOutcome};
-use crate::domain::sms_replies::{self, DeviceMention};
+use crate::domain::{self_service_replies, sms_replies};
 use crate::metrics::CommandLabels;
 use crate::state::AppState;
-use crate::store::{BindingFilter, FinishedCommand, InboxRow};
+use crate::store::{FinishedCommand, InboxRow};
 use numbind_process::clock::now_unix_millis;
 use numbind_wire::{Msisdn, SmsCommand, SmsCommandError};
 use std::collections::HashSet;
@@ -133,7 +132,13 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
     match SmsCommand::parse(&row.text) {
         Ok(SmsCommand::Bind(code)) => bind::handle_bind(state, row, code).await,
         Ok(SmsCommand::Unbind) => unbind::handle_unbind(state, row).await,
-        Ok(SmsCommand::Query) => handle_query(state, row).await,
+        Ok(SmsCommand::Query) => self_service::handle_query(state, row).await,
+        Ok(SmsCommand::Bill(month)) => self_service::handle_bill(state, row, month).await,
+        Ok(SmsCommand::Limit(request)) => self_service::handle_limit(state, row, request).await,
+        Ok(SmsCommand::Pause) => self_service::handle_pause(state, row, true).await,
+        Ok(SmsCommand::Resume) => self_service::handle_pause(state, row, false).await,
+        Ok(SmsCommand::Help) => Ok(self_service::help(row)),
+        Ok(SmsCommand::Dispute(payment_id)) => dispute::handle_dispute(state, row, payment_id).await,
         Ok(SmsCommand::ConfirmPayment { approve, confirmation_number }) => {
             payment_answer::handle_payment_answer(state, row, approve, confirmation_number).await
         }
@@ -142,7 +147,8 @@ async fn run_command(state: &AppState, row: &InboxRow) -> Result<FinishedCommand
     }
 }
 
-/// An SMS that is not a command gets the specific reason: a bad code, or how to use the service.
+/// An SMS that is not a command gets the specific reason (a bad code, month, amount or receipt number) and changes
+/// nothing; any other text gets the help, never silence.
 fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand {
     match error {
         SmsCommandError::MissingCode | SmsCommandError::InvalidCode(_) => {
@@ -154,33 +160,31 @@ fn parse_error_reply(from: &Msisdn, error: &SmsCommandError) -> FinishedCommand 
             from,
             sms_replies::invalid_confirmation_number(),
         ),
+        SmsCommandError::InvalidMonth(error) => finished_with_reply(
+            CommandKind::Bill,
+            CommandOutcome::InvalidMonth,
+            from,
+            self_service_replies::invalid_month(*error),
+        ),
+        SmsCommandError::InvalidLimit(error) => finished_with_reply(
+            CommandKind::Limit,
+            CommandOutcome::InvalidLimit,
+            from,
+            self_service_replies::invalid_limit(*error),
+        ),
+        SmsCommandError::InvalidReceiptNumber(error) => finished_with_reply(
+            CommandKind::Dispute,
+            CommandOutcome::InvalidReceiptNumber,
+            from,
+            self_service_replies::invalid_receipt_number(*error),
+        ),
         _ => finished_with_reply(
             CommandKind::Invalid,
             CommandOutcome::UnknownCommand,
             from,
-            sms_replies::unknown_command(),
+            self_service_replies::unknown_command(),
         ),
     }
-}
-
-/// `QUERY`: lists this number's active bindings as the OSS (the billing record of truth) holds them.
-async fn handle_query(state: &AppState, row: &InboxRow) -> Result<FinishedCommand, RetryLater> {
-    let filter =
-        BindingFilter { msisdn: Some(row.source.clone()), terminal_id: None, state: Some(BindingRecordState::Active) };
-    let bindings = state.store.call(move |store| store.list_bindings(&filter)).await?;
-    let devices: Vec<DeviceMention> = bindings
-        .iter()
-        .map(|binding| DeviceMention {
-            device_model: binding.device_model.clone(),
-            terminal_tail: binding.terminal_id.tail().to_owned(),
-        })
-        .collect();
-    Ok(finished_with_reply(
-        CommandKind::Query,
-        CommandOutcome::Answered,
-        &row.source,
-        sms_replies::bound_devices(&devices),
-    ))
 }
 
 #[cfg(test)]
@@ -199,5 +203,17 @@ mod tests {
         let short_answer = parse_error_reply(&from, &SmsCommand::parse("Y 12345").unwrap_err());
         assert_eq!(short_answer.outcome, CommandOutcome::InvalidConfirmationNumber);
         assert!(short_answer.reply.unwrap().text.contains("6位确认码"));
+        let malformed = [
+            ("账单 2026-13", CommandOutcome::InvalidMonth, "月份13不存在"),
+            ("限额 -5", CommandOutcome::InvalidLimit, "负数"),
+            ("限额 99999999999", CommandOutcome::InvalidLimit, "过大"),
+            ("投诉 收据", CommandOutcome::InvalidReceiptNumber, "收据号格式不正确"),
+        ];
+        for (text, outcome, words) in malformed {
+            let finished = parse_error_reply(&from, &SmsCommand::parse(text).unwrap_err());
+            assert_eq!(finished.outcome, outcome, "{text}");
+            assert!(finished.reply.unwrap().text.contains(words), "{text}");
+            assert!(finished.revocation.is_none());
+        }
     }
 }

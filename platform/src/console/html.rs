@@ -47,11 +47,13 @@ pub(crate) fn page(title: &str, signed_in: Option<&SignedIn<'_>>, body_html: &st
     let navigation = match signed_in {
         Some(signed_in) => format!(
             "<nav><a href=\"/console\">{home}</a> <a href=\"/console/bindings\">{search}</a> \
+             <a href=\"/console/disputes\">{disputes}</a> \
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/console/sign-out\" class=\"inline\">{csrf}\
              <button type=\"submit\">{sign_out}</button></form></nav>",
             home = localized("Home", "首页"),
             search = localized("Search", "查询"),
+            disputes = localized("Disputes", "争议"),
             sign_out = localized("Sign out", "退出"),
             name = escape_html(&signed_in.operator.name),
             role = role_label(signed_in.operator.role),

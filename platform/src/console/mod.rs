@@ -1,6 +1,6 @@
 //! The operator web console under `/console`: server-rendered pages (sign-in, overview chart, search, a terminal's
-//! history, admin unbinding and number reveal, payments and refunds, payment reconciliation with its repairs and
-//! money chart, exports) with cookie sessions and CSRF-checked forms.
+//! history, admin unbinding and number reveal, payments and refunds, disputes to resolve, payment reconciliation with
+//! its repairs and money chart, exports) with cookie sessions and CSRF-checked forms.
 //!
 //! Everything is served by the platform itself: one stylesheet, inline SVG, no script, no external asset. Every
 //! page is in Chinese or English, per operator (`language`).
@@ -9,6 +9,7 @@ use language::localized;
 
 mod auth;
 pub(crate) mod chart;
+mod disputes;
 mod error;
 mod exports;
 mod home;
@@ -64,6 +65,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/payments/{payment_id}/refund", post(payments::refund_payment))
         .route("/reconciliation", get(reconciliation::show_reconciliation))
         .route("/reconciliation/repair", post(reconciliation::repair))
+        .route("/disputes", get(disputes::open_disputes))
+        .route("/disputes/{dispute_id}/refund", post(disputes::refund_dispute))
+        .route("/disputes/{dispute_id}/reject", post(disputes::reject_dispute))
         .fallback(|| async {
             ConsoleError::NotFound(localized("no such console page", "控制台没有这个页面").to_owned())
         })

@@ -20,6 +20,11 @@ pub(crate) fn new_outbox_id(random: &dyn SecureRandom) -> Result<String, RandomS
     Ok(format!("sms-{}", random_hex(random, 16)?))
 }
 
+/// `dsp-` and 24 lowercase hex digits: a dispute's ID.
+pub(crate) fn new_dispute_id(random: &dyn SecureRandom) -> Result<String, RandomSourceFailed> {
+    Ok(format!("dsp-{}", random_hex(random, 12)?))
+}
+
 fn random_hex(random: &dyn SecureRandom, byte_count: usize) -> Result<String, RandomSourceFailed> {
     let mut bytes = vec![0u8; byte_count];
     random.fill(&mut bytes).map_err(|_| RandomSourceFailed)?;

@@ -1,8 +1,10 @@
-//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events, payments, refunds and a
-//! day's settlement lines, CSV and JSON Lines, numbers masked; built in `operator_views`, shared with the console.
+//! The operators' streamed exports (`/v1/operator/exports/...`): bindings, audit events, payments, refunds,
+//! disputes and a day's settlement lines, CSV and JSON Lines, numbers masked; built in `operator_views`, shared with
+//! the console.
 
 use super::operator_auth::AuthenticatedOperator;
 use crate::error::ApiError;
+use crate::operator_views::disputes::dispute_export;
 use crate::operator_views::money_exports::{refund_export, settlement_lines_export};
 use crate::operator_views::reconciliation::{parse_day, read_ledger};
 use crate::operator_views::{audit_export, binding_export, payments::payment_export, streamed, ExportFormat};
@@ -78,4 +80,14 @@ pub(super) async fn settlement_lines_jsonl(
     _operator: AuthenticatedOperator,
 ) -> Result<Response, ApiError> {
     settlement_lines(state, query, ExportFormat::JsonLines).await
+}
+
+/// `GET /v1/operator/exports/disputes.csv` (numbers masked).
+pub(super) async fn disputes_csv(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    dispute_export(state, true)
+}
+
+/// `GET /v1/operator/exports/disputes.jsonl` (numbers masked).
+pub(super) async fn disputes_jsonl(State(state): State<AppState>, _operator: AuthenticatedOperator) -> Response {
+    dispute_export(state, false)
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, request IDs and tracing, request metrics, overload shedding.
 
 mod activations;
+mod disputes;
 pub(crate) mod exports;
 mod health;
 mod layers;
@@ -58,7 +59,8 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/oss/redemptions", post(oss::redeem_code))
         .route("/v1/oss/confirmations", post(oss::confirm_binding))
         .route("/v1/oss/unbindings", post(oss::unbind))
-        .route("/v1/oss/payment-confirmations", post(oss_payments::answer_payment_confirmation));
+        .route("/v1/oss/payment-confirmations", post(oss_payments::answer_payment_confirmation))
+        .route("/v1/oss/disputes", post(disputes::open_dispute));
     let operator_routes = Router::new()
         .route("/v1/operator/bindings", get(operators::search_bindings))
         .route("/v1/operator/terminals/{terminal_id}/history", get(operators::terminal_history))
@@ -67,6 +69,10 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/activity", get(operators::activity))
         .route("/v1/operator/payments", get(operator_payments::search_payments))
         .route("/v1/operator/payments/{payment_id}/refunds", post(refunds::operator_refund))
+        .route("/v1/operator/disputes", get(disputes::list_disputes))
+        .route("/v1/operator/exports/disputes.csv", get(exports::disputes_csv))
+        .route("/v1/operator/exports/disputes.jsonl", get(exports::disputes_jsonl))
+        .route("/v1/operator/disputes/{dispute_id}/resolution", post(disputes::resolve_dispute))
         .route("/v1/operator/exports/payments.csv", get(exports::payments_csv))
         .route("/v1/operator/exports/payments.jsonl", get(exports::payments_jsonl))
         .route("/v1/operator/exports/refunds.csv", get(exports::refunds_csv))

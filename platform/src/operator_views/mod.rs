@@ -1,8 +1,9 @@
 //! What operators read, for the API (`http/`) and the console (`console/`) alike: the streamed exports of
-//! bindings, audit events and payments (CSV and JSON Lines: keyset pages read on the blocking pool, one page in
+//! bindings, audit events, payments and disputes (CSV and JSON Lines: keyset pages read on the blocking pool, one page in
 //! memory at a time, however large the table), the JSON of a binding and of a payment, and the payment search
 //! filter. Numbers are masked unless an admin reveals them with a reason.
 
+pub(crate) mod disputes;
 pub(crate) mod money_exports;
 pub(crate) mod payments;
 pub(crate) mod reconciliation;
@@ -205,6 +206,8 @@ pub(crate) fn export_by_name(state: AppState, name: &str) -> Option<Response> {
         "payments.jsonl" => return Some(payments::payment_export(state, false)),
         "refunds.csv" => return Some(money_exports::refund_export(state, ExportFormat::Csv)),
         "refunds.jsonl" => return Some(money_exports::refund_export(state, ExportFormat::JsonLines)),
+        "disputes.csv" => return Some(disputes::dispute_export(state, true)),
+        "disputes.jsonl" => return Some(disputes::dispute_export(state, false)),
         _ => return None,
     };
     let body = if audit { audit_export(state, format) } else { binding_export(state, format) };

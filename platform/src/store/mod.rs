@@ -13,6 +13,7 @@
 mod audit_checkpoints;
 mod audit_verification;
 mod confirm;
+mod disputes;
 mod issue;
 #[cfg(any(test, feature = "test-support"))]
 mod load_test;
@@ -33,12 +34,14 @@ mod refunds;
 mod register;
 mod revoke;
 mod schema;
+mod statements;
 mod tables;
 mod unbind;
 
 pub use audit_checkpoints::QueuedCheckpoint;
 pub use audit_verification::{verify_audit_chain_file, verify_audit_trail_file};
 pub use confirm::ConfirmationOutcome;
+pub use disputes::{DisputeDecision, ResolveDisputeOutcome};
 pub use issue::{IssueLimits, IssueOutcome};
 pub use operators::{BindingFilter, BindingRecord};
 pub use payment_confirmations::ConfirmationAnswer;

@@ -93,6 +93,10 @@ pub enum ApiErrorCode {
     PaymentNotRefundable,
     /// More than was charged minus refunds done or in flight.
     RefundExceedsRemaining,
+    /// No dispute has this ID.
+    DisputeNotFound,
+    /// The dispute was resolved before; a resolution never changes.
+    DisputeAlreadyResolved,
     Internal,
     #[serde(other)]
     Other,

@@ -15,12 +15,16 @@
 //! | `POST /v1/oss/redemptions` | OSS (HMAC) | `RedeemCodeRequest` → `RedeemCodeResponse` |
 //! | `POST /v1/oss/confirmations` | OSS (HMAC) | `ConfirmBindingRequest` → `ConfirmBindingResponse` |
 //! | `POST /v1/oss/unbindings` | OSS (HMAC) | `OssUnbindRequest` → `OssUnbindResponse` |
+//! | `POST /v1/oss/disputes` | OSS (HMAC) | `OpenDisputeRequest` → `OpenDisputeResponse` (`disputes`) |
+//! | `GET /v1/operator/disputes?state=open` | operator (token) | → `DisputeList` |
+//! | `POST /v1/operator/disputes/{dispute_id}/resolution` | admin (token) | `ResolveDisputeRequest` → `Dispute` |
 //! | `POST /v1/platform/revocations` (on the OSS) | platform (HMAC) | `PlatformRevocationRequest` → `PlatformRevocationResponse` |
 //! | `POST /v1/platform/audit-checkpoints` (on the OSS) | platform (HMAC) | `SignedAuditCheckpoint` → `AuditCheckpointReceipt` (`audit_checkpoint`) |
 //!
 //! The payments API (merchants and boxes) is listed in `payments`, the billing calls to the OSS in `billing`.
 
 mod billing;
+mod disputes;
 mod error;
 mod oss;
 mod payment_confirmation;
@@ -31,6 +35,10 @@ mod terminal;
 pub use billing::{
     BillingRefundOutcome, BillingRefundRequest, ChargeOutcome, ChargeRequest, RefundDenialReason, BILLING_REFUNDS_PATH,
     CHARGES_PATH, CHARGE_CHECKS_PATH,
+};
+pub use disputes::{
+    Dispute, DisputeList, DisputeState, OpenDisputeOutcome, OpenDisputeRequest, OpenDisputeResponse,
+    ResolveDisputeRequest, OSS_DISPUTES_PATH,
 };
 pub use error::{ApiErrorCode, ErrorBody};
 pub use oss::{

@@ -89,6 +89,8 @@ pub enum PaymentDenialReason {
     CurrencyNotSupported,
     /// The user paused charging on their boxes.
     ChargingPaused,
+    /// The month's charges would pass the cap the number's owner set by SMS (`限额 100`).
+    OwnMonthlyLimit,
     #[serde(other)]
     Other,
 }
@@ -110,6 +112,7 @@ impl PaymentDenialReason {
             PaymentDenialReason::TooSoon => "too soon after the previous purchase: wait a moment",
             PaymentDenialReason::CurrencyNotSupported => "the operator does not bill in this currency",
             PaymentDenialReason::ChargingPaused => "the number's owner paused purchases on this box",
+            PaymentDenialReason::OwnMonthlyLimit => "the monthly limit the number's owner set is reached",
             PaymentDenialReason::Other => "the operator refused the purchase",
         }
     }
