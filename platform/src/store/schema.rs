@@ -274,7 +274,6 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
-<<<<<<< HEAD
     // Idempotency keys are forgotten after their retention; the purge finds them by age.
     r#"
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
@@ -301,12 +300,10 @@ CREATE TABLE payment_adjustments (
     UNIQUE (day, record_id, difference)
 );
 "#,
-=======
-    // Disputes (issue 20): a number's dispute of one of its charges, resolved once by an operator.
+    // Disputes: a number's dispute of one of its charges, resolved once by an operator.
     super::tables::disputes::DISPUTES_MIGRATION,
-    // Monthly statements (issue 20): which numbers' statement SMS of which month is queued.
+    // Monthly statements: which numbers' statement SMS of which month is queued.
     super::tables::statement_sends::STATEMENT_SENDS_MIGRATION,
->>>>>>> sms-self-service
 ];
 
 /// The first migration alone, to build a database as an older build left it.
