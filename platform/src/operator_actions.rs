@@ -18,7 +18,7 @@ pub(crate) async fn unbind_terminal(
     let (name, now) = (operator_name.to_owned(), state.now());
     let revoked = state.store.call(move |store| store.unbind_by_operator(&terminal_id, &name, &reason, now)).await?;
     if let Some(binding) = &revoked {
-        state.waiters.wake(&crate::guards::waiters::binding_waiter_key(&binding.terminal_id));
+        state.announce_binding_change(&binding.terminal_id);
         state.outbox_changed.notify_one();
         state.oss_outbox_changed.notify_one();
         tracing::info!(operator = %operator_name, binding_id = %binding.binding_id, "operator unbound a terminal");

@@ -107,6 +107,14 @@ impl Settings {
 }
 
 impl AppState {
+    /// Tells whoever waits on a terminal's binding that it changed (bound, revoked, replaced): a watching box's
+    /// long-poll, the box's purchase long-polls (a revocation cancels the payments waiting for confirmation) and
+    /// the merchant event worker (their cancellations are events).
+    pub(crate) fn announce_binding_change(&self, terminal_id: &numbind_wire::TerminalId) {
+        self.waiters.wake(&crate::guards::waiters::binding_waiter_key(terminal_id));
+        self.merchant_events_changed.notify_one();
+    }
+
     /// The state of a platform serving `config` with this key and store; `shutdown` is cancelled at shutdown.
     /// Fails only if the session ticket key cannot be derived from the signing key.
     pub(crate) fn new(

@@ -4,7 +4,6 @@ use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
 use crate::error::ApiError;
-use crate::guards::waiters::binding_waiter_key;
 use crate::state::AppState;
 use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
 use axum::extract::State;
@@ -100,7 +99,7 @@ pub(super) async fn confirm_binding(
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
                 state.waiters.wake(activation_id.as_str());
-                state.waiters.wake(&binding_waiter_key(&response.terminal_id));
+                state.announce_binding_change(&response.terminal_id);
                 state.outbox_changed.notify_one();
             }
             tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");
@@ -127,7 +126,7 @@ pub(super) async fn unbind(
     match state.store.call(move |store| store.unbind_for_oss(&request, now)).await? {
         UnbindOutcome::Unbound(response) => {
             for terminal in &response.unbound {
-                state.waiters.wake(&binding_waiter_key(&terminal.terminal_id));
+                state.announce_binding_change(&terminal.terminal_id);
             }
             tracing::info!(%msisdn, unbound = response.unbound.len(), "oss unbinding");
             Ok(Json(response))

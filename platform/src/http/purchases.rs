@@ -6,6 +6,7 @@
 use super::activations::PollQuery;
 use super::terminal_auth::AuthenticatedTerminal;
 use crate::error::ApiError;
+use crate::guards::waiters::binding_waiter_key;
 use crate::state::AppState;
 use crate::store::PaymentRecord;
 use axum::extract::State;
@@ -58,19 +59,23 @@ pub(super) async fn poll_purchase(
         .check(&key, state.settings.poll_interval.as_secs() as i64, state.now())
         .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
     let wait_seconds = query.wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
-    // Subscribed before the first read, so that no wake-up between the read and the wait is lost.
+    // Subscribed before the first read, so that no wake-up between the read and the wait is lost. The binding's
+    // key too: a revocation cancels a payment waiting for confirmation.
     let ticket = (wait_seconds > 0).then(|| state.waiters.subscribe(&key));
+    let binding_ticket =
+        (wait_seconds > 0).then(|| state.waiters.subscribe(&binding_waiter_key(&terminal.terminal_id)));
     let mut record = load(&state, &terminal.terminal_id, &nonce).await?;
     let settled = record.as_ref().is_some_and(|record| record.payment.state.is_final());
-    if let (Some(ticket), false) = (ticket.as_ref(), settled) {
+    if let (Some(ticket), Some(binding_ticket), false) = (ticket.as_ref(), binding_ticket.as_ref(), settled) {
         tokio::select! {
             () = ticket.woken() => {}
+            () = binding_ticket.woken() => {}
             () = tokio::time::sleep(Duration::from_secs(wait_seconds)) => {}
             () = state.shutdown.cancelled() => {}
         }
         record = load(&state, &terminal.terminal_id, &nonce).await?;
     }
-    drop(ticket);
+    drop((ticket, binding_ticket));
     state.poll_pacing.record_answer(&key, state.now());
     let statement = PurchaseStatusStatement {
         terminal_id: terminal.terminal_id,

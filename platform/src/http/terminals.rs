@@ -148,7 +148,7 @@ pub(super) async fn reset_terminal(
         state.waiters.wake(activation_id.as_str());
     }
     if let Some(binding) = &outcome.revoked {
-        state.waiters.wake(&binding_waiter_key(&terminal.terminal_id));
+        state.announce_binding_change(&terminal.terminal_id);
         state.outbox_changed.notify_one();
         state.oss_outbox_changed.notify_one();
         tracing::info!(binding_id = %binding.binding_id, msisdn = %binding.msisdn, "factory reset revoked the binding");

@@ -373,3 +373,25 @@ async fn a_refund_is_read_only_through_its_own_payment_by_its_own_merchant() {
     let (status, body) = payments.get(&films, &format!("{first_refunds}/not%20an%20id")).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("refund_not_found")), "a malformed ID names no refund");
 }
+
+#[tokio::test]
+async fn a_box_waiting_on_its_purchase_hears_at_once_that_unbinding_cancelled_it() {
+    let payments = spawn_payment_app().await;
+    let token = payments.merchant("demo-films");
+    let intent = payments.intent("demo-films", 5000);
+    let (_, pending) = payments.pay(&token, "order-0600", &payments.signed(&intent)).await;
+    assert_eq!(pending["state"].as_str(), Some("pending_confirmation"), "{pending}");
+    let path = payments.app.terminal_path(&format!("/purchases/{}?wait_seconds=20", intent.nonce));
+    let started = std::time::Instant::now();
+    let waiting = payments.app.terminal_call(reqwest::Method::GET, &path, b"");
+    let unbind = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let request = json!({ "request_id": "unbind-0600", "msisdn": BOUND_NUMBER });
+        assert_eq!(payments.app.oss_post("/v1/oss/unbindings", &request).await.0, 200);
+    };
+    let ((status, answer, nonce), ()) = tokio::join!(waiting, unbind);
+    let answer = payments.app.verify_purchase_status(&answer, &intent.nonce, &nonce);
+    assert_eq!((status, answer["state"].as_str()), (200, Some("cancelled")), "{answer}");
+    assert_eq!(answer["cancellation_reason"].as_str(), Some("unbound"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "answered at the unbinding, not at the wait's end");
+}
