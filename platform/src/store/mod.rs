@@ -42,6 +42,7 @@ pub use operators::{BindingFilter, BindingRecord};
 pub use payment_confirmations::ConfirmationAnswer;
 pub use payment_outcomes::{MerchantCancellation, RecordedPayment};
 pub use payment_queries::PaymentFilter;
+pub(crate) use payments::charge_request;
 pub use payments::{ChargeToSend, CreatePaymentOutcome, NewConfirmation, NewPayment};
 pub use redeem::RedemptionOutcome;
 pub use redeem_within_limits::{LimitedRedemption, LimitedRedemptionAnswer};
