@@ -66,6 +66,19 @@ impl Store {
         })
     }
 
+    /// Settles every event of `merchant_id` due by `now` (a merchant without a webhook, which polls instead): how
+    /// many.
+    pub fn settle_due_merchant_events(&self, merchant_id: &str, now: i64) -> Result<usize, StoreError> {
+        self.in_transaction(|connection| {
+            Ok(connection
+                .prepare_cached(
+                    "UPDATE merchant_events SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1,
+                     last_error = NULL WHERE merchant_id = ?1 AND state = 'queued' AND next_attempt_at <= ?2",
+                )?
+                .execute(params![merchant_id, now])?)
+        })
+    }
+
     /// A delivery failed; try again at `next_attempt_at`.
     pub fn reschedule_merchant_event(
         &self,
