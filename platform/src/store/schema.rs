@@ -274,6 +274,11 @@ CREATE INDEX merchant_events_due ON merchant_events(state, next_attempt_at);
 ALTER TABLE outbox_sms ADD COLUMN redact_when_delivered INTEGER NOT NULL DEFAULT 0
     CHECK (redact_when_delivered IN (0, 1));
 "#,
+    // A merchant's oldest queued event (the next to deliver) is found among its queued events only: through
+    // merchant_events_in_order the search walked every event the merchant ever had, once per queued event.
+    r#"
+CREATE INDEX merchant_events_queued_in_order ON merchant_events(merchant_id, sequence) WHERE state = 'queued';
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
