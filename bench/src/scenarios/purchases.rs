@@ -4,6 +4,7 @@
 //! must be `succeeded`; anything else counts as an error. Baseline: single-row SQLite commits per second on the
 //! same disk with numbind's settings, as for scenario 2.
 
+use crate::cpu_time::{wait_until_idle, CpuSample};
 use crate::http_load::{connect_to, exchange, request_bytes, send_all, Target};
 use crate::latency::LatencyRecorder;
 use crate::phones::{create_subscribers, phone_number, send_sms};
@@ -72,12 +73,17 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         .await??;
         let requests = signed_purchases(&merchant, repeat, sizes.purchases_per_repeat)?;
         let platform = Target::from(system.addresses.platform);
-        let before = (commit_counters(&platform).await?, commit_counters(&system.addresses.oss).await?);
+        let before = (counters(&platform).await?, counters(&system.addresses.oss).await?);
+        let cpu_before = CpuSample::now();
         let mut round = submit_all(&platform, requests, sizes.in_flight).await?;
-        let after = (commit_counters(&platform).await?, commit_counters(&system.addresses.oss).await?);
+        let after = (counters(&platform).await?, counters(&system.addresses.oss).await?);
+        let settled_after = wait_until_settled(&platform, before.0, round.succeeded).await?;
+        let cpu = cpu_before.zip(CpuSample::now()).map(|(before, after)| after.since(&before));
         let per_charge = |commits: f64| commits / (round.succeeded.max(1) as f64);
+        let figures = RepeatFigures::new(round.rate(), commits_per_second)
+            .with("settled_after_ms", settled_after.as_secs_f64() * 1000.0);
         repeats.push(
-            RepeatFigures::new(round.rate(), commits_per_second)
+            with_cpu_per_charge(figures, cpu.as_ref(), round.succeeded)
                 .with("p50_ms", round.latencies.quantile_milliseconds(0.5))
                 .with("p99_ms", round.latencies.quantile_milliseconds(0.99))
                 .with("max_ms", round.latencies.quantile_milliseconds(1.0))
@@ -105,11 +111,29 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         "platform, OSS and SMS centre in-process on one 2-worker runtime; subscribers' charge limits opened by \
          per-subscriber overrides (min_interval_seconds 0, high caps)"
             .into(),
+        "cpu_ms_per_charge: CPU time of the whole process (servers, writer threads, load generator) from the first \
+         submit until every receipt was sent and every merchant event delivered and the process is idle again \
+         (settled_after_ms after the round), per charge; \
+         servers_ = the server runtime's workers and blocking pool, writers_ = the SQLite writer threads"
+            .into(),
         "*_commits_per_charge: durable commits (group-commit batches) of each database during the round, per \
          charge; platform_writes_per_charge: the store calls they carried"
             .into(),
     ];
     Ok(vec![ScenarioReport::from_repeats(heading(sizes.in_flight), repeats, notes)])
+}
+
+/// The round's CPU time per charge, in milliseconds: in all, on the server runtime's threads, on the writer threads.
+fn with_cpu_per_charge(figures: RepeatFigures, cpu: Option<&CpuSample>, charges: usize) -> RepeatFigures {
+    let Some(cpu) = cpu else { return figures };
+    let per_charge = |spent: Duration| spent.as_secs_f64() * 1000.0 / (charges.max(1) as f64);
+    let named = |prefix: &str| {
+        cpu.by_thread_name.iter().filter(|(name, _)| name.starts_with(prefix)).map(|(_, spent)| *spent).sum()
+    };
+    figures
+        .with("cpu_ms_per_charge", per_charge(cpu.total))
+        .with("servers_cpu_ms_per_charge", per_charge(named("bench-server")))
+        .with("writers_cpu_ms_per_charge", per_charge(named("sqlite-writer")))
 }
 
 /// The merchant and its boxes, bound and allowed to pay.
@@ -200,16 +224,20 @@ fn signed_purchases(merchant: &Merchant, repeat: usize, count: usize) -> anyhow:
         .collect()
 }
 
-/// A database's group-commit counters, from a component's `/metrics`.
+/// A component's counters, from its `/metrics`: its database's group commits, and (the platform's) what it sent.
 #[derive(Debug, Clone, Copy, Default)]
-struct CommitCounters {
+struct Counters {
     /// Durable commits (batches).
     commits: f64,
     /// Writes (store calls) those commits carried.
     writes: f64,
+    /// Notification SMS (receipts) the SMS centre accepted.
+    notifications: f64,
+    /// Merchant events acknowledged (or, for a merchant without a webhook, left for polling).
+    merchant_events: f64,
 }
 
-async fn commit_counters(target: &Target) -> anyhow::Result<CommitCounters> {
+async fn counters(target: &Target) -> anyhow::Result<Counters> {
     let mut stream = connect_to(target).await?;
     let response = exchange(&mut stream, &request_bytes("GET", "/metrics", &[], b""), &mut Vec::new()).await?;
     anyhow::ensure!(response.status == 200, "/metrics answered {}", response.status);
@@ -220,10 +248,30 @@ async fn commit_counters(target: &Target) -> anyhow::Result<CommitCounters> {
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum::<f64>()
     };
-    Ok(CommitCounters {
+    Ok(Counters {
         commits: counter("database_commits_total"),
         writes: counter("database_writes_committed_total"),
+        notifications: counter("notifications_sent_total"),
+        merchant_events: counter("merchant_events_delivered_total"),
     })
+}
+
+/// Waits until the platform has sent a receipt and delivered an event for each of the round's `charges` (at most
+/// a minute), then until the process is idle: the CPU of what a charge triggers belongs to the charge.
+async fn wait_until_settled(platform: &Target, before: Counters, charges: usize) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let now = counters(platform).await?;
+        let charges = charges as f64;
+        if now.notifications - before.notifications >= charges
+            && now.merchant_events - before.merchant_events >= charges
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_until_idle(Duration::from_millis(100), Duration::from_secs(10)).await;
+    Ok(started.elapsed())
 }
 
 /// What one round measured.

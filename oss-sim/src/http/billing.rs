@@ -40,7 +40,8 @@ pub(super) async fn charge(
     let request: ChargeRequest = platform_request(&state, (&method, &uri, &headers), &body, "charge")?;
     let (limits, now_ms) = (state.config.charge_limits, now_unix_millis());
     let payment_id = request.payment_id.clone();
-    let outcome = state.store.call(move |store| store.charge(&request, limits, now_ms)).await?;
+    // On the writer thread: the charges queued there share a commit without a blocking-pool thread parked per charge.
+    let outcome = state.store.call_write(move |store| store.charge(&request, limits, now_ms)).await?;
     state.metrics.count_charge(&outcome);
     tracing::info!(%payment_id, ?outcome, "charge decided");
     Ok(Json(outcome))

@@ -10,8 +10,10 @@ use crate::domain::payment::{
 use crate::domain::payment_text::{confirmation_request, PaymentSmsFacts};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{CreatePaymentOutcome, MerchantCancellation, NewConfirmation, NewPayment, PaymentRecord};
-use crate::workers::billing::{announce_payment_change, attempt_charge};
+use crate::store::{
+    charge_request, CreatePaymentOutcome, MerchantCancellation, NewConfirmation, NewPayment, PaymentRecord,
+};
+use crate::workers::billing::{announce_payment_change, hand_to_billing_worker, send_charge};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -164,23 +166,24 @@ pub(super) async fn create_payment(
     Ok((StatusCode::CREATED, Json(record.payment)))
 }
 
-/// Wakes the box, then tries a processing payment's charge once inline; the payment as it is afterwards.
+/// Wakes the box, then tries a processing payment's charge once inline; the payment as it is afterwards. The log
+/// line of a payment charged inline is the charge's answer ("charge answered"), one line per purchase.
 async fn after_creation(state: &AppState, record: PaymentRecord) -> Result<PaymentRecord, ApiError> {
-    tracing::info!(payment_id = %record.payment.payment_id, state = record.payment.state.as_str(), "payment created");
     announce_payment_change(state, &record);
     let payment_id = record.payment.payment_id.clone();
-    let Some(client) =
-        state.inline_billing.as_ref().filter(|_| record.payment.state == numbind_wire::api::PaymentState::Processing)
-    else {
+    let processing = record.payment.state == numbind_wire::api::PaymentState::Processing;
+    let inline = state.inline_billing.as_ref().zip(charge_request(&record).filter(|_| processing));
+    let Some((client, charge)) = inline else {
+        tracing::info!(%payment_id, state = record.payment.state.as_str(), "payment created");
         return Ok(record);
     };
-    match attempt_charge(state, client, &payment_id).await {
+    match send_charge(state, client, charge).await {
         // The payment as the attempt committed it: no second read.
         Ok(Some(recorded)) => return Ok(recorded),
         Ok(None) => {}
         Err(error) => {
             tracing::warn!(%payment_id, error = %error, "inline charge unanswered: the billing worker retries");
-            state.billing_outbox_changed.notify_one();
+            hand_to_billing_worker(state, payment_id.as_str(), &error).await;
         }
     }
     Ok(state.store.call(move |store| store.find_payment(&payment_id)).await?.unwrap_or(record))

@@ -49,6 +49,7 @@ pub use payment_ledger::{LedgerEntry, LedgerReceipt, PaymentLedger, RefundExport
 pub use payment_outcomes::{MerchantCancellation, RecordedPayment};
 pub use payment_queries::PaymentFilter;
 pub use payment_repairs::{PaymentRepair, PaymentRepairOutcome, PaymentRepairRequest};
+pub(crate) use payments::charge_request;
 pub use payments::{ChargeToSend, CreatePaymentOutcome, NewConfirmation, NewPayment};
 pub use redeem::RedemptionOutcome;
 pub use redeem_within_limits::{LimitedRedemption, LimitedRedemptionAnswer};

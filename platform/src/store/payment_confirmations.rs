@@ -123,7 +123,7 @@ fn confirm(
     };
     let payment_id = &record.payment.payment_id;
     transition_payment(transaction, payment_id, &transition, now)?;
-    enqueue_billing(transaction, payment_id.as_str(), BillingKind::Charge, now)?;
+    enqueue_billing(transaction, payment_id.as_str(), BillingKind::Charge, (now, now))?;
     audit_payment(transaction, actor, record, "payment_confirmed", None, now)?;
     let mut confirmed = record.clone();
     confirmed.payment.state = PaymentState::Processing;

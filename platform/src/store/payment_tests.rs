@@ -174,7 +174,7 @@ fn a_confirmation_number_is_not_kept_once_its_sms_is_delivered() {
     let number = Msisdn::parse(NUMBER).unwrap();
     let queued = store.notifications_to(&number).unwrap();
     let sms = queued.iter().find(|sms| sms.text.contains("123456")).expect("the confirmation sms is queued");
-    store.mark_notification_delivered(&sms.outbox_id, "smsc-1", 120).unwrap();
+    store.mark_notifications_delivered(&[(sms.outbox_id.clone(), "smsc-1".to_owned())], 120).unwrap();
     let delivered = store.notifications_to(&number).unwrap();
     assert!(delivered.iter().all(|sms| !sms.text.contains("123456")), "{delivered:?}");
     assert!(delivered.iter().any(|sms| sms.text == crate::store::tables::outbox::REDACTED_TEXT));

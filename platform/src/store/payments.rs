@@ -14,6 +14,12 @@ use numbind_wire::{MerchantId, PaymentId, PurchaseIntent};
 /// The idempotency scope of payment creation.
 const PAYMENT_SCOPE: &str = "payment";
 
+/// How long after a payment's creation its queued charge falls due for the billing worker. The create handler
+/// sends the charge inline at once (within its 2 s timeout by default) and, when that attempt fails, makes the
+/// charge due at once; the worker takes it over after this delay only when the handler never finished (a crash),
+/// so it does not send every charge a second time while the inline attempt is still waiting for the OSS.
+const INLINE_CHARGE_GRACE_SECONDS: i64 = 5;
+
 /// A payment to create, its intent verified and fresh.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -183,7 +189,13 @@ impl Store {
             audit_payment(transaction, actor, &record, "payment_created", None, now)?;
             match (record.payment.state, &record.msisdn, &request.confirmation) {
                 (PaymentState::Processing, _, _) => {
-                    enqueue_billing(transaction, record.payment.payment_id.as_str(), BillingKind::Charge, now)?
+                    let due_at = now + INLINE_CHARGE_GRACE_SECONDS;
+                    enqueue_billing(
+                        transaction,
+                        record.payment.payment_id.as_str(),
+                        BillingKind::Charge,
+                        (now, due_at),
+                    )?
                 }
                 (PaymentState::PendingConfirmation, Some(msisdn), Some(confirmation)) => {
                     enqueue_secret_notification(transaction, msisdn, &confirmation.sms_text, now)?;

@@ -84,7 +84,7 @@ impl Store {
             if let Some(key) = key {
                 remember_key(transaction, key, &request.body_hash, refund.refund_id.as_str(), now)?;
             }
-            enqueue_billing(transaction, refund.refund_id.as_str(), BillingKind::Refund, now)?;
+            enqueue_billing(transaction, refund.refund_id.as_str(), BillingKind::Refund, (now, now))?;
             let actor = Actor { audit_key: self.audit_key.as_ref(), name: &request.requested_by };
             let detail = format!("{} {}: {}", refund.refund_id, amount.minor_units(), refund.reason);
             audit_payment(transaction, actor, &record, "refund_created", Some(&detail), now)?;

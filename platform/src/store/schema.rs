@@ -304,6 +304,11 @@ CREATE TABLE payment_adjustments (
     super::tables::disputes::DISPUTES_MIGRATION,
     // Monthly statements: which numbers' statement SMS of which month is queued.
     super::tables::statement_sends::STATEMENT_SENDS_MIGRATION,
+    // A merchant's oldest queued event (the next to deliver) is found among its queued events only: through
+    // merchant_events_in_order the search walked every event the merchant ever had, once per queued event.
+    r#"
+CREATE INDEX merchant_events_queued_in_order ON merchant_events(merchant_id, sequence) WHERE state = 'queued';
+"#,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -11,7 +11,9 @@ use crate::clients::oss_client::{OssClient, OssDeliveryError};
 use crate::config::Config;
 use crate::state::AppState;
 use crate::store::{BillingKind, ChargeToSend, PaymentRecord, QueuedBilling, StoreError};
-use numbind_wire::api::{BillingRefundOutcome, ChargeOutcome, BILLING_REFUNDS_PATH, CHARGES_PATH};
+use numbind_wire::api::{
+    BillingRefundOutcome, ChargeOutcome, ChargeRequest, PaymentState, BILLING_REFUNDS_PATH, CHARGES_PATH,
+};
 use numbind_wire::{PaymentId, RefundId};
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -36,11 +38,14 @@ pub(crate) fn purchase_waiter_key(record: &PaymentRecord) -> String {
     format!("purchase:{}:{}", record.payment.terminal_id, record.intent_nonce)
 }
 
-/// Tells whoever waits that a payment changed: the box's long-poll, the SMS and merchant event workers.
+/// Tells whoever waits that a payment changed: the box's long-poll, and the SMS and merchant event workers when
+/// the change queued something for them (a processing payment has queued only its charge).
 pub(crate) fn announce_payment_change(state: &AppState, record: &PaymentRecord) {
     state.waiters.wake(&purchase_waiter_key(record));
-    state.outbox_changed.notify_one();
-    state.merchant_events_changed.notify_one();
+    if record.payment.state != PaymentState::Processing {
+        state.outbox_changed.notify_one();
+        state.merchant_events_changed.notify_one();
+    }
     let payment = &record.payment;
     let reason = payment
         .denial_reason
@@ -70,14 +75,36 @@ pub(crate) async fn attempt_charge(
             }
         }
     };
+    send_charge(state, client, charge).await
+}
+
+/// Sends `charge` (a processing payment's, as committed) once and records the answer. The create handler calls it
+/// with the charge of the payment it has just committed, without reading it back: an unbinding that commits in
+/// between is caught by the OSS, which charges only a binding it holds active.
+pub(crate) async fn send_charge(
+    state: &AppState,
+    client: &OssClient,
+    charge: ChargeRequest,
+) -> Result<Option<PaymentRecord>, BillingAttemptError> {
     let outcome: ChargeOutcome = client.post(CHARGES_PATH, &charge).await?;
-    let (id, now) = (payment_id.clone(), state.now());
+    let (payment_id, now) = (charge.payment_id, state.now());
+    let id = payment_id.clone();
     let recorded = state.store.call_write(move |store| store.record_charge_outcome(&id, &outcome, now)).await?;
     if let Some(recorded) = recorded.as_ref().filter(|recorded| recorded.changed) {
         tracing::info!(%payment_id, state = recorded.record.payment.state.as_str(), "charge answered");
         announce_payment_change(state, &recorded.record);
     }
     Ok(recorded.map(|recorded| recorded.record))
+}
+
+/// An inline attempt failed: the billing worker takes the call at once instead of after the grace it was queued
+/// with (the attempt counts, and `error` is kept as the call's last error).
+pub(crate) async fn hand_to_billing_worker(state: &AppState, record_id: &str, error: &BillingAttemptError) {
+    let (id, now, cause) = (record_id.to_owned(), state.now(), error.to_string());
+    if let Err(error) = state.store.call_write(move |store| store.reschedule_billing(&id, now, &cause)).await {
+        tracing::error!(error = %error, "cannot reschedule a billing call");
+    }
+    state.billing_outbox_changed.notify_one();
 }
 
 /// Sends a processing refund once and records the answer.

@@ -1,7 +1,8 @@
 //! Delivers merchants' signed events: each queued event is POSTed to the merchant's webhook URL with
 //! `x-numbind-event-signature` (Ed25519 by the platform key over `NUMBIND-MERCHANT-EVENT-V1\n` and the body),
 //! retried with the shared backoff until a 2xx, at most one in flight per merchant and in order. A merchant
-//! without a webhook reads the same states by polling `GET /v1/payments?updated_after=`.
+//! without a webhook reads the same states by polling `GET /v1/payments?updated_after=`: its due events are all
+//! settled in one write, as there is nothing to send them to.
 
 use super::retry::retry_delay_seconds;
 use crate::config::Config;
@@ -56,16 +57,27 @@ async fn deliver_one(state: &AppState, http: &reqwest::Client, event: QueuedMerc
     let outcome = post_event(state, http, &event).await;
     let event_id = event.event_id.clone();
     let written = match outcome {
-        Ok(()) => {
+        Ok(Posted::Acknowledged) => {
             state.metrics.merchant_events_delivered.inc();
             let now = state.now();
-            state.store.call(move |store| store.mark_merchant_event_delivered(&event_id, now)).await
+            state.store.call_write(move |store| store.mark_merchant_event_delivered(&event_id, now)).await
+        }
+        Ok(Posted::NoWebhook) => {
+            let (merchant_id, now) = (event.merchant_id.clone(), state.now());
+            let settled =
+                state.store.call_write(move |store| store.settle_due_merchant_events(&merchant_id, now)).await;
+            settled.map(|count| {
+                state.metrics.merchant_events_delivered.inc_by(count as u64);
+            })
         }
         Err(error) => {
             let delay = retry_delay_seconds(event.attempts);
             tracing::warn!(event_id = %event.event_id, merchant_id = %event.merchant_id, retry_in_seconds = delay, error = %error, "merchant event not delivered");
             let next_attempt_at = state.now() + delay;
-            state.store.call(move |store| store.reschedule_merchant_event(&event_id, next_attempt_at, &error)).await
+            state
+                .store
+                .call_write(move |store| store.reschedule_merchant_event(&event_id, next_attempt_at, &error))
+                .await
         }
     };
     if let Err(error) = written {
@@ -73,12 +85,20 @@ async fn deliver_one(state: &AppState, http: &reqwest::Client, event: QueuedMerc
     }
 }
 
-/// POSTs one event; `Ok` on a 2xx, or when the merchant has no webhook (it polls).
-async fn post_event(state: &AppState, http: &reqwest::Client, event: &QueuedMerchantEvent) -> Result<(), String> {
+/// What became of an event.
+enum Posted {
+    /// The merchant's webhook answered 2xx.
+    Acknowledged,
+    /// The merchant has no webhook: it polls.
+    NoWebhook,
+}
+
+/// POSTs one event to the merchant's webhook; `Err` unless it answers 2xx.
+async fn post_event(state: &AppState, http: &reqwest::Client, event: &QueuedMerchantEvent) -> Result<Posted, String> {
     let merchant_id = MerchantId::parse(&event.merchant_id).map_err(|error| error.to_string())?;
     let merchant =
         state.store.call(move |store| store.find_merchant(&merchant_id)).await.map_err(|error| error.to_string())?;
-    let Some(url) = merchant.and_then(|merchant| merchant.webhook_url) else { return Ok(()) };
+    let Some(url) = merchant.and_then(|merchant| merchant.webhook_url) else { return Ok(Posted::NoWebhook) };
     let signature = state.signing_key.sign_merchant_event(event.body.as_bytes());
     let response = http
         .post(url)
@@ -89,7 +109,7 @@ async fn post_event(state: &AppState, http: &reqwest::Client, event: &QueuedMerc
         .await
         .map_err(|_| "the webhook is unreachable".to_owned())?;
     if response.status().is_success() {
-        Ok(())
+        Ok(Posted::Acknowledged)
     } else {
         Err(format!("the webhook answered {}", response.status().as_u16()))
     }

@@ -19,11 +19,12 @@ pub struct QueuedBilling {
     pub attempts: i64,
 }
 
+/// Queues a billing call, due for the worker at `due_at` (queued at `now`).
 pub(in crate::store) fn enqueue_billing(
     connection: &rusqlite::Connection,
     record_id: &str,
     kind: BillingKind,
-    now: i64,
+    (now, due_at): (i64, i64),
 ) -> Result<(), StoreError> {
     let kind = match kind {
         BillingKind::Charge => "charge",
@@ -32,9 +33,9 @@ pub(in crate::store) fn enqueue_billing(
     connection
         .prepare_cached(
             "INSERT INTO outbox_billing (record_id, kind, state, next_attempt_at, created_at)
-             VALUES (?1, ?2, 'queued', ?3, ?3)",
+             VALUES (?1, ?2, 'queued', ?3, ?4)",
         )?
-        .execute(params![record_id, kind, now])?;
+        .execute(params![record_id, kind, due_at, now])?;
     Ok(())
 }
 

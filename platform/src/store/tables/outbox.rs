@@ -142,20 +142,17 @@ impl Store {
         })
     }
 
-    pub fn mark_notification_delivered(
-        &self,
-        outbox_id: &str,
-        smsc_message_id: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    /// The SMS centre took these notifications (outbox ID, its message ID): all marked sent in one transaction.
+    pub fn mark_notifications_delivered(&self, sent: &[(String, String)], now: i64) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
-            connection
-                .prepare_cached(
-                    "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1,
+            let mut statement = connection.prepare_cached(
+                "UPDATE outbox_sms SET state = 'sent', smsc_message_id = ?2, sent_at = ?3, attempts = attempts + 1,
                      text = CASE WHEN redact_when_delivered = 1 THEN ?4 ELSE text END
                  WHERE outbox_id = ?1",
-                )?
-                .execute(params![outbox_id, smsc_message_id, now, REDACTED_TEXT])?;
+            )?;
+            for (outbox_id, smsc_message_id) in sent {
+                statement.execute(params![outbox_id, smsc_message_id, now, REDACTED_TEXT])?;
+            }
             Ok(())
         })
     }
@@ -195,7 +192,7 @@ mod tests {
         store.reschedule_notification(&outbox_id, 130).unwrap();
         assert!(store.due_notifications(129, 10).unwrap().is_empty());
         assert_eq!(store.next_notification_due_at().unwrap(), Some(130));
-        store.mark_notification_delivered(&outbox_id, "smsc-1", 130).unwrap();
+        store.mark_notifications_delivered(&[(outbox_id, "smsc-1".to_owned())], 130).unwrap();
         assert!(store.due_notifications(200, 10).unwrap().is_empty());
         let sent = store.notifications_to(&msisdn).unwrap();
         assert!(sent[0].sent && sent[0].attempts == 2 && sent[0].smsc_message_id.as_deref() == Some("smsc-1"));
