@@ -54,6 +54,9 @@ pub(crate) struct MessageStatus {
     pub(crate) attempts: u32,
 }
 
+/// How many MO and receipts of one account are queued: counted in `messages_queued_by_account`.
+const QUEUE_DEPTH: &str = "SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1";
+
 /// The MT row, and its receipt row if any, inside the caller's transaction; see `insert_mobile_terminated`.
 pub(super) fn insert_mobile_terminated_rows(
     transaction: &Connection,
@@ -112,7 +115,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             let queued: i64 = transaction
-                .prepare_cached("SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1")?
+                .prepare_cached(QUEUE_DEPTH)?
                 .query_row([&message.account], |row| row.get(0))?;
             if queued as usize >= max_queue {
                 return Err(StoreError::QueueFull { system_id: message.account.clone() });
@@ -336,6 +339,19 @@ mod tests {
         assert_eq!((first.as_str(), first_new, second_new), (second.as_str(), true, false));
         store.insert_mobile_terminated(&mt(None)).unwrap();
         assert_eq!(store.inbox("13800138000").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_queue_depth_of_an_account_is_counted_in_an_index_with_the_account() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .read(|connection| {
+                let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {QUEUE_DEPTH}"))?;
+                let rows = statement.query_map(["oss"], |row| row.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(plan, vec!["SEARCH messages USING COVERING INDEX messages_queued_by_account (account=?)"]);
     }
 
     #[test]

@@ -62,6 +62,11 @@ CREATE TABLE mt_parts (
     PRIMARY KEY (account, destination, reference, total, sequence)
 );
 "#,
+    // The queue depth of one account, counted on every MO the phones send: without the account in an index the
+    // count walks the whole queue of every account.
+    r#"
+CREATE INDEX messages_queued_by_account ON messages (account) WHERE state = 'queued';
+"#,
 ];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);
