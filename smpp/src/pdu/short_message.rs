@@ -123,7 +123,9 @@ impl ShortMessage {
             .take(usize::from(length), "short_message")
             .map_err(|_| DecodeError::InvalidMessageLength { length })?;
         message.short_message = Bytes::copy_from_slice(octets);
-        message.tlvs = reader.tlvs()?;
+        // What follows short_message are TLVs; when they do not parse, the likely cause is an sm_length shorter
+        // than the text, which leaves the rest of the text to be read as TLVs.
+        message.tlvs = reader.tlvs().map_err(|_| DecodeError::InvalidMessageLength { length })?;
         Ok(message)
     }
 
@@ -164,6 +166,19 @@ mod tests {
         message.set_text_octets(0x00, b"short".to_vec());
         assert_eq!(message.text_octets(), b"short");
         assert!(message.tlv(TAG_MESSAGE_PAYLOAD).is_none());
+    }
+
+    #[test]
+    fn an_sm_length_that_disagrees_with_the_text_is_an_invalid_message_length() {
+        let message = ShortMessage { short_message: Bytes::from_static(b"hello"), ..ShortMessage::default() };
+        let mut body = Vec::new();
+        message.encode(&mut body);
+        let length_at = body.len() - 6;
+        for declared in [3u8, 9] {
+            body[length_at] = declared;
+            let decoded = ShortMessage::decode(&mut FieldReader::new(&body));
+            assert_eq!(decoded, Err(DecodeError::InvalidMessageLength { length: declared }));
+        }
     }
 
     #[test]

@@ -114,9 +114,8 @@ impl Store {
         max_queue: usize,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            let queued: i64 = transaction
-                .prepare_cached(QUEUE_DEPTH)?
-                .query_row([&message.account], |row| row.get(0))?;
+            let queued: i64 =
+                transaction.prepare_cached(QUEUE_DEPTH)?.query_row([&message.account], |row| row.get(0))?;
             if queued as usize >= max_queue {
                 return Err(StoreError::QueueFull { system_id: message.account.clone() });
             }
