@@ -2,8 +2,10 @@
 //! write, each answered when its commit is done), deliver_sm out and their responses in, enquire_link
 //! both ways, unbind both ways (a peer that never answers ours is closed).
 
+use super::commands::{answer_query, error_response, unsupported_command_response};
+use super::deliver::{build_deliver_sm, DeliveryFormat};
 use super::in_flight::InFlightSubmits;
-use super::submit::{build_deliver_sm, check_submit, store_window, CheckedSubmit};
+use super::submit::{check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::guards::session_registry::DeliveryJob;
@@ -17,7 +19,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-const SMSC_SYSTEM_ID: &str = "numbind-smsc";
 const TICK: Duration = Duration::from_millis(500);
 
 pub(super) struct ServerSession {
@@ -26,6 +27,8 @@ pub(super) struct ServerSession {
     writer: PduWriter<WriteHalf>,
     session_state: SessionState,
     account: Option<EsmeAccount>,
+    /// How deliver_sm are written for the bound ESME.
+    delivery_format: Option<DeliveryFormat>,
     registration: Option<u64>,
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
@@ -55,6 +58,7 @@ impl ServerSession {
             writer,
             session_state: SessionState::Open,
             account: None,
+            delivery_format: None,
             registration: None,
             jobs: None,
             pending: HashMap::new(),
@@ -132,7 +136,8 @@ impl ServerSession {
                 if header.command_id.is_response() {
                     return Ok(());
                 }
-                self.writer.write_pdu(&Pdu::generic_nack(header.sequence_number, error.command_status())).await
+                let answer = error_response(header.command_id, header.sequence_number, error.command_status());
+                self.writer.write_pdu(&answer).await
             }
             Some(ReadOutcome::Pdu(pdu)) => self.on_pdu(pdu).await,
         }
@@ -172,7 +177,12 @@ impl ServerSession {
                 Ok(())
             }
             PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
-            _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, CommandStatus::EsmeRinvcmdid)).await,
+            PduBody::QuerySm(query) => {
+                let account = self.system_id().to_owned();
+                let answer = answer_query(&self.state, &account, sequence, query).await;
+                self.writer.write_pdu(&answer).await
+            }
+            _ => self.writer.write_pdu(&unsupported_command_response(command_id, sequence)).await,
         }
     }
 
@@ -202,8 +212,8 @@ impl ServerSession {
         if self.session_state != SessionState::Open {
             return self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRalybnd)).await;
         }
-        let account = match authenticate(&self.state.config.accounts, &bind) {
-            Ok(account) => account.clone(),
+        let (account, version) = match authenticate(&self.state.config.accounts, &bind) {
+            Ok((account, version)) => (account.clone(), version),
             Err(status) => {
                 tracing::warn!(system_id = %bind.system_id, command_status = %status, "bind refused");
                 return self.writer.write_pdu(&error_response(command_id, sequence, status)).await;
@@ -222,15 +232,18 @@ impl ServerSession {
             self.state.delivery_wakeup.notify_one();
         }
         self.state.metrics.sessions_bound.inc();
-        tracing::info!(%system_id, ?kind, "esme bound");
+        tracing::info!(%system_id, ?kind, ?version, "esme bound");
         self.session_state = SessionState::Bound { kind, system_id };
+        self.delivery_format = Some(DeliveryFormat::new(&account, version));
         self.account = Some(account);
         let response = error_response(command_id, sequence, CommandStatus::EsmeRok);
         self.writer.write_pdu(&response).await
     }
 
     async fn send_delivery(&mut self, job: DeliveryJob) -> Result<(), ConnectionError> {
-        let message = build_deliver_sm(&job.delivery);
+        // Jobs come only to a session registered at bind, which set the format.
+        let Some(format) = self.delivery_format else { return Ok(()) };
+        let message = build_deliver_sm(&job.delivery, format);
         let sequence = self.sequence();
         self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
         self.pending.insert(sequence, Some(job.outcome));
@@ -311,19 +324,4 @@ fn pdu_bind_id(kind: BindKind) -> CommandId {
         BindKind::Receiver => CommandId::BindReceiver,
         BindKind::Transceiver => CommandId::BindTransceiver,
     }
-}
-
-/// The `_resp` of a request with this status (empty IDs), or generic_nack for commands without one.
-fn error_response(command_id: CommandId, sequence: u32, command_status: CommandStatus) -> Pdu {
-    let system_id = if command_status == CommandStatus::EsmeRok { SMSC_SYSTEM_ID.to_owned() } else { String::new() };
-    let body = match command_id {
-        CommandId::SubmitSm => PduBody::SubmitSmResp { message_id: String::new() },
-        CommandId::DeliverSm => PduBody::DeliverSmResp { message_id: String::new() },
-        CommandId::Unbind => PduBody::UnbindResp,
-        CommandId::BindTransmitter => PduBody::BindTransmitterResp { system_id },
-        CommandId::BindReceiver => PduBody::BindReceiverResp { system_id },
-        CommandId::BindTransceiver => PduBody::BindTransceiverResp { system_id },
-        _ => PduBody::GenericNack,
-    };
-    Pdu { command_status, sequence_number: sequence, body }
 }

@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::message::{Direction, MessageId, MessageState};
+use crate::domain::receipt::FinalState;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub(crate) struct NewMobileOriginated {
@@ -35,7 +36,31 @@ pub(crate) struct QueuedDelivery {
     pub(crate) text: String,
     pub(crate) account: String,
     pub(crate) receipted_message_id: Option<String>,
+    /// What a receipt reports.
+    pub(crate) receipt_state: FinalState,
     pub(crate) attempts: u32,
+}
+
+/// A delivery receipt to queue for the ESME that submitted `receipted_message_id`.
+pub(crate) struct NewReceipt<'a> {
+    pub(crate) receipt_id: &'a MessageId,
+    /// The phone the MT went to: the receipt's source.
+    pub(crate) phone: &'a str,
+    /// The MT's source (the ESME's address): the receipt's destination.
+    pub(crate) esme_address: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) account: &'a str,
+    pub(crate) receipted_message_id: &'a str,
+    pub(crate) state: FinalState,
+    pub(crate) now_ms: i64,
+}
+
+/// Where a message an ESME submitted is, for `query_sm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubmittedState {
+    pub(crate) state: MessageState,
+    /// When it reached its final state.
+    pub(crate) done_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,24 +111,41 @@ pub(super) fn insert_mobile_terminated_rows(
             message.client_reference,
             message.now_ms
         ])?;
-    if let Some((receipt_id, receipt_text)) = &message.receipt {
-        transaction
-            .prepare_cached(
-                "INSERT INTO messages (message_id, direction, source, destination, text, account,
-                                       receipted_message_id, state, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
-            )?
-            .execute(params![
-                receipt_id.as_str(),
-                message.destination_msisdn,
-                message.source,
-                receipt_text,
-                message.account,
-                message.message_id.as_str(),
-                message.now_ms
-            ])?;
+    if let Some((receipt_id, text)) = &message.receipt {
+        let receipt = NewReceipt {
+            receipt_id,
+            phone: &message.destination_msisdn,
+            esme_address: &message.source,
+            text,
+            account: &message.account,
+            receipted_message_id: message.message_id.as_str(),
+            state: FinalState::Delivered,
+            now_ms: message.now_ms,
+        };
+        insert_receipt_row(transaction, &receipt)?;
     }
     Ok((message.message_id.as_str().to_owned(), true))
+}
+
+/// Queues a receipt inside the caller's transaction.
+pub(super) fn insert_receipt_row(transaction: &Connection, receipt: &NewReceipt<'_>) -> Result<(), StoreError> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account,
+                                   receipted_message_id, receipt_state, state, next_attempt_at_ms, created_at_ms)
+             VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?8)",
+        )?
+        .execute(params![
+            receipt.receipt_id.as_str(),
+            receipt.phone,
+            receipt.esme_address,
+            receipt.text,
+            receipt.account,
+            receipt.receipted_message_id,
+            receipt.state.message_state(),
+            receipt.now_ms
+        ])?;
+    Ok(())
 }
 
 impl Store {
@@ -152,7 +194,8 @@ impl Store {
     pub(crate) fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedDelivery>, StoreError> {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts
+                "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts,
+                        receipt_state
                  FROM messages WHERE state = 'queued' AND next_attempt_at_ms <= ?1
                  ORDER BY created_at_ms, message_id LIMIT ?2",
             )?;
@@ -166,11 +209,13 @@ impl Store {
                     row.get::<_, String>(5)?,
                     row.get::<_, Option<String>>(6)?,
                     row.get::<_, u32>(7)?,
+                    row.get::<_, Option<u8>>(8)?,
                 ))
             })?;
             let mut deliveries = Vec::new();
             for row in rows {
-                let (message_id, direction, source, destination, text, account, receipted_message_id, attempts) = row?;
+                let (message_id, direction, source, destination, text, account, receipted_message_id, attempts, state) =
+                    row?;
                 deliveries.push(QueuedDelivery {
                     message_id: MessageId::parse(&message_id).map_err(|_| StoreError::Corrupt("message_id".into()))?,
                     direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
@@ -179,6 +224,7 @@ impl Store {
                     text,
                     account,
                     receipted_message_id,
+                    receipt_state: state.map(FinalState::from_message_state).unwrap_or(FinalState::Delivered),
                     attempts,
                 });
             }
@@ -236,6 +282,30 @@ impl Store {
         })
     }
 
+    /// The state of an MT (or a part of one) that `account` submitted; `None` for any other message.
+    pub(crate) fn submitted_message_state(
+        &self,
+        account: &str,
+        message_id: &MessageId,
+    ) -> Result<Option<SubmittedState>, StoreError> {
+        self.read(|connection| {
+            let row = connection
+                .prepare_cached(
+                    "SELECT state, delivered_at_ms FROM messages WHERE message_id = ?1 AND direction = 'mt' AND \
+                     account = ?2",
+                )?
+                .query_row(params![message_id.as_str(), account], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?))
+                })
+                .optional()?;
+            let Some((state, done_at_ms)) = row else {
+                return super::parts::submitted_part_state(connection, account, message_id);
+            };
+            let state = MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt("state".into()))?;
+            Ok(Some(SubmittedState { state, done_at_ms }))
+        })
+    }
+
     /// MT messages to a phone, oldest first.
     pub(crate) fn inbox(&self, msisdn_digits: &str) -> Result<Vec<InboxEntry>, StoreError> {
         self.read(|connection| {
@@ -267,7 +337,9 @@ impl Store {
                     Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
                 })
                 .optional()?;
-            let Some((direction, state, attempts)) = row else { return Ok(None) };
+            let Some((direction, state, attempts)) = row else {
+                return super::parts::part_status(connection, message_id);
+            };
             Ok(Some(MessageStatus {
                 message_id: message_id.as_str().to_owned(),
                 direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
