@@ -7,4 +7,5 @@ mod mobile_originated;
 mod mobile_terminated;
 mod oversized_bodies;
 mod sessions;
+mod strict_smpp;
 mod submit_window;
