@@ -1,7 +1,7 @@
 //! submit_sm handling: throttle and validate at once, then store a window durably; answered after the commit.
 
 use crate::config::EsmeAccount;
-use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
+use crate::domain::concatenation::{sar_part, split_user_data_header, ConcatenatedPart};
 use crate::domain::message::MessageId;
 use crate::domain::receipt::{receipt_text, FinalState};
 use crate::state::AppState;
@@ -10,6 +10,13 @@ use numbind_process::clock::now_unix_millis;
 use numbind_smpp::pdu::{self, CommandStatus, ShortMessage, ESM_CLASS_UDH_INDICATOR, TAG_MESSAGE_PAYLOAD};
 use numbind_smpp::{alphabet, decode_text, TextError};
 use numbind_wire::Msisdn;
+
+/// `sar_msg_ref_num`: the reference shared by the parts of one message (two octets).
+const TAG_SAR_MSG_REF_NUM: u16 = 0x020C;
+/// `sar_total_segments`: how many parts (one octet).
+const TAG_SAR_TOTAL_SEGMENTS: u16 = 0x020E;
+/// `sar_segment_seqnum`: this part's number, from 1 (one octet).
+const TAG_SAR_SEGMENT_SEQNUM: u16 = 0x020F;
 
 /// A submit_sm that passed every check that needs no store: what `store_submit` writes.
 pub(super) enum CheckedSubmit {
@@ -43,7 +50,10 @@ pub(super) fn check_submit(
     let (part, octets) = if message.esm_class & ESM_CLASS_UDH_INDICATOR != 0 {
         split_user_data_header(message.text_octets()).ok_or(CommandStatus::EsmeRinvmsglen)?
     } else {
-        (None, message.text_octets())
+        let sar = |tag| message.tlv(tag).map(|value| &value[..]);
+        let part = sar_part(sar(TAG_SAR_MSG_REF_NUM), sar(TAG_SAR_TOTAL_SEGMENTS), sar(TAG_SAR_SEGMENT_SEQNUM))
+            .map_err(|()| CommandStatus::EsmeRinvoptparamval)?;
+        (part, message.text_octets())
     };
     let template = MobileTerminatedTemplate {
         source: message.source_addr.clone(),

@@ -34,13 +34,13 @@ fn part(sequence: u8, octets: &[u8]) -> ShortMessage {
 
 async fn bound(app: &TestApp, system_id: &str, password: &str) -> Connection {
     let mut connection = app.raw_connection().await;
-    connection.write_pdu(&bind_pdu(1, system_id, password)).await.unwrap();
+    connection.write_pdu(&bind_pdu(1, system_id, password)).await.expect("bind");
     assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRok);
     connection
 }
 
 async fn submit(connection: &mut Connection, sequence: u32, message: ShortMessage) -> Pdu {
-    connection.write_pdu(&Pdu::new(sequence, PduBody::SubmitSm(message))).await.unwrap();
+    connection.write_pdu(&Pdu::new(sequence, PduBody::SubmitSm(message))).await.expect("submit");
     read_pdu(connection).await
 }
 
@@ -53,9 +53,9 @@ async fn receipts(connection: &mut Connection, count: usize) -> Vec<(String, u8,
         assert!(receipt.is_delivery_receipt());
         let receipted = receipt.ascii_tlv(pdu::TAG_RECEIPTED_MESSAGE_ID).expect("receipted_message_id");
         let state = receipt.tlv(pdu::TAG_MESSAGE_STATE).expect("message_state")[0];
-        let text = decode_text(receipt.data_coding, receipt.text_octets()).unwrap();
+        let text = decode_text(receipt.data_coding, receipt.text_octets()).expect("receipt text");
         let answer = Pdu::new(pdu.sequence_number, PduBody::DeliverSmResp { message_id: String::new() });
-        connection.write_pdu(&answer).await.unwrap();
+        connection.write_pdu(&answer).await.expect("answer");
         found.push((receipted, state, text));
     }
     found
