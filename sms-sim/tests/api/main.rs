@@ -9,3 +9,4 @@ mod oversized_bodies;
 mod sessions;
 mod strict_smpp;
 mod submit_window;
+mod third_party;
