@@ -3,7 +3,8 @@
 //! both ways, unbind both ways (a peer that never answers ours is closed).
 
 use super::commands::{answer_query, error_response, unsupported_command_response};
-use super::deliver::{build_deliver_sm, DeliveryFormat};
+use super::deliver::{build_deliver_sms, DeliveryFormat};
+use super::deliver_answers::DeliveryAnswers;
 use super::in_flight::InFlightSubmits;
 use super::submit::{check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
@@ -16,7 +17,7 @@ use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 const TICK: Duration = Duration::from_millis(500);
@@ -32,7 +33,7 @@ pub(super) struct ServerSession {
     registration: Option<u64>,
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
-    pending: HashMap<u32, Option<oneshot::Sender<CommandStatus>>>,
+    pending: HashMap<u32, Option<DeliveryAnswers>>,
     /// submit_sm queued and being stored; while it is full the socket is not read.
     submits: InFlightSubmits<CheckedSubmit>,
     next_sequence: u32,
@@ -157,8 +158,8 @@ impl ServerSession {
             PduBody::EnquireLink => self.writer.write_pdu(&Pdu::new(sequence, PduBody::EnquireLinkResp)).await,
             PduBody::GenericNack | PduBody::EnquireLinkResp => Ok(()),
             PduBody::DeliverSmResp { .. } => {
-                if let Some(Some(outcome)) = self.pending.remove(&sequence) {
-                    let _ = outcome.send(pdu.command_status);
+                if let Some(Some(answers)) = self.pending.remove(&sequence) {
+                    answers.record(pdu.command_status);
                 }
                 Ok(())
             }
@@ -243,20 +244,25 @@ impl ServerSession {
     async fn send_delivery(&mut self, job: DeliveryJob) -> Result<(), ConnectionError> {
         // Jobs come only to a session registered at bind, which set the format.
         let Some(format) = self.delivery_format else { return Ok(()) };
-        let message = build_deliver_sm(&job.delivery, format);
-        let sequence = self.sequence();
-        self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
-        self.pending.insert(sequence, Some(job.outcome));
+        let messages = build_deliver_sms(&job.delivery, format);
+        let answers = DeliveryAnswers::new(messages.len(), job.outcome);
+        for message in &messages {
+            let sequence = self.sequence();
+            self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
+            self.pending.insert(sequence, Some(answers.clone()));
+        }
         if job.duplicate {
-            let duplicate_sequence = self.sequence();
-            self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::DeliverSm(message))).await?;
-            self.pending.insert(duplicate_sequence, None);
+            for message in messages {
+                let duplicate_sequence = self.sequence();
+                self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::DeliverSm(message))).await?;
+                self.pending.insert(duplicate_sequence, None);
+            }
         }
         Ok(())
     }
 
     async fn on_tick(&mut self) -> Result<(), ConnectionError> {
-        self.pending.retain(|_, outcome| outcome.as_ref().is_some_and(|sender| !sender.is_closed()));
+        self.pending.retain(|_, answers| answers.as_ref().is_some_and(DeliveryAnswers::is_awaited));
         let config = &self.state.config;
         if let Some(sent_at) = self.enquire_sent_at {
             if self.last_heard < sent_at && sent_at.elapsed() >= config.esme_response_timeout {
