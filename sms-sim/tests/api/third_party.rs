@@ -18,7 +18,7 @@ const PARTNER_PASSWORD: &str = "partner1";
 /// A partner account as the accounts file makes it by default: no vendor TLV, national numbers.
 fn partner_config(directory: &std::path::Path) -> numbind_sms_sim::Config {
     let mut config = test_config(directory);
-    let route = ShortCode::parse(PARTNER_CODE).unwrap();
+    let route = ShortCode::parse(PARTNER_CODE).expect("short code");
     config.accounts.push(EsmeAccount::new("partner", PARTNER_PASSWORD, vec![route]));
     config.enquire_link_interval = Duration::from_secs(60);
     config
@@ -26,7 +26,8 @@ fn partner_config(directory: &std::path::Path) -> numbind_sms_sim::Config {
 
 /// Runs a client to its end on the blocking pool; its stdout on success, a failure with its output otherwise.
 async fn run_client(mut command: Command) -> String {
-    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("the client runs");
+    let output =
+        tokio::task::spawn_blocking(move || command.output()).await.expect("client task").expect("the client runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "third-party ESME failed:\n{stderr}\n{stdout}");
     stdout.trim().to_owned()
