@@ -178,6 +178,10 @@ impl ServerSession {
                 Ok(())
             }
             PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
+            // query_sm is a transmitter's command (SMPP 3.4 section 2.3), like submit_sm.
+            PduBody::QuerySm(_) if !bound_kind.is_some_and(BindKind::may_submit) => {
+                self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRinvbndsts)).await
+            }
             PduBody::QuerySm(query) => {
                 let account = self.system_id().to_owned();
                 let answer = answer_query(&self.state, &account, sequence, query).await;

@@ -64,6 +64,17 @@ impl Store {
         self.write(|transaction| insert_part_rows(transaction, part, assemble))
     }
 
+    /// Whether a part older than `created_before_ms` waits (a read, so that the expiry writes only when needed).
+    pub(crate) fn has_parts_created_before(&self, created_before_ms: i64) -> Result<bool, StoreError> {
+        self.read(|connection| {
+            let found = connection
+                .prepare_cached("SELECT 1 FROM mt_parts WHERE created_at_ms < ?1 LIMIT 1")?
+                .query_row([created_before_ms], |_| Ok(()))
+                .optional()?;
+            Ok(found.is_some())
+        })
+    }
+
     /// Expires every concatenated message with a part older than `created_before_ms`: its parts become
     /// undeliverable, with a receipt each where asked for. Returns how many parts expired.
     pub(crate) fn expire_parts(&self, created_before_ms: i64, now_ms: i64) -> Result<usize, StoreError> {

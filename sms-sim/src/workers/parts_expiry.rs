@@ -21,6 +21,14 @@ pub(crate) async fn run_parts_expiry(state: Arc<AppState>) {
         }
         let now_ms = now_unix_millis();
         let created_before_ms = now_ms.saturating_sub(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX));
+        match state.store.call(move |store| store.has_parts_created_before(created_before_ms)).await {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(error) => {
+                tracing::error!(%error, "cannot look for expired parts of concatenated mt");
+                continue;
+            }
+        }
         match state.store.call_write(move |store| store.expire_parts(created_before_ms, now_ms)).await {
             Ok(0) => {}
             Ok(expired) => {

@@ -39,9 +39,13 @@ async fn interface_version_five_is_accepted() {
     connection.write_pdu(&Pdu::new(1, PduBody::BindReceiver(bind))).await.unwrap();
     let response = read_pdu(&mut connection).await;
     assert_eq!((response.command_id(), response.command_status), (CommandId::BindReceiverResp, CommandStatus::EsmeRok));
-    // A receiver may not submit.
+    // A receiver may not submit, nor query.
     connection.write_pdu(&submit(2, "hi")).await.unwrap();
     assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRinvbndsts);
+    let query = QuerySm { message_id: "m1".into(), ..QuerySm::default() };
+    connection.write_pdu(&Pdu::new(3, PduBody::QuerySm(query))).await.unwrap();
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!((refusal.command_id(), refusal.command_status), (CommandId::QuerySmResp, CommandStatus::EsmeRinvbndsts));
 }
 
 #[tokio::test]

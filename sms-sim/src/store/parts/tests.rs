@@ -75,6 +75,7 @@ fn a_part_whose_siblings_never_arrive_expires_as_undeliverable_with_a_receipt() 
     let store = Store::open_in_memory().unwrap();
     let lonely = part(1, &[0x4E, 0x2D]);
     store.insert_mobile_terminated_part(&lonely, assemble).unwrap();
+    assert!(!store.has_parts_created_before(1).unwrap() && store.has_parts_created_before(2).unwrap());
     assert_eq!(store.expire_parts(1, 50).unwrap(), 0, "not old enough yet");
     assert_eq!(store.expire_parts(2, 50).unwrap(), 1);
 
