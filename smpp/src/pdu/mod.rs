@@ -145,6 +145,8 @@ pub enum PduBody {
     SubmitMultiResp {
         message_id: String,
     },
+    /// The fields `data_sm` has (see `ShortMessage`'s data_sm decoding); the text travels in `message_payload`.
+    DataSm(ShortMessage),
     /// Decoding keeps the message_id only (TLVs after it are skipped).
     DataSmResp {
         message_id: String,
@@ -178,6 +180,7 @@ impl PduBody {
             PduBody::CancelSmResp => CommandId::CancelSmResp,
             PduBody::ReplaceSmResp => CommandId::ReplaceSmResp,
             PduBody::SubmitMultiResp { .. } => CommandId::SubmitMultiResp,
+            PduBody::DataSm(_) => CommandId::DataSm,
             PduBody::DataSmResp { .. } => CommandId::DataSmResp,
             PduBody::Other { command_id, .. } => *command_id,
         }
@@ -280,6 +283,7 @@ fn decode_body(command_id: CommandId, reader: &mut FieldReader<'_>) -> Result<Pd
             reader.remaining();
             PduBody::SubmitMultiResp { message_id }
         }
+        CommandId::DataSm => PduBody::DataSm(ShortMessage::decode_data_sm(reader)?),
         CommandId::DataSmResp => PduBody::DataSmResp { message_id: decode_response_id(reader, 65)? },
         other => {
             let rest = reader.remaining();
@@ -317,6 +321,7 @@ fn encode_body(body: &PduBody, out: &mut Vec<u8>) {
             out.put_u8(0); // no_unsuccess
         }
         PduBody::QuerySm(query) => query.encode(out),
+        PduBody::DataSm(message) => message.encode_data_sm(out),
         PduBody::QuerySmResp(answer) => answer.encode(out),
         PduBody::Unbind
         | PduBody::UnbindResp

@@ -129,6 +129,39 @@ impl ShortMessage {
         Ok(message)
     }
 
+    /// The body of `data_sm` (SMPP 3.4 section 4.7.1): addresses up to 64 characters, esm_class,
+    /// registered_delivery and data_coding, the text in `message_payload`; the other fields stay at their defaults.
+    pub(crate) fn decode_data_sm(reader: &mut FieldReader<'_>) -> Result<Self, DecodeError> {
+        Ok(ShortMessage {
+            service_type: reader.c_string("service_type", 6)?,
+            source_addr_ton: reader.u8("source_addr_ton")?,
+            source_addr_npi: reader.u8("source_addr_npi")?,
+            source_addr: reader.c_string("source_addr", 65)?,
+            dest_addr_ton: reader.u8("dest_addr_ton")?,
+            dest_addr_npi: reader.u8("dest_addr_npi")?,
+            destination_addr: reader.c_string("destination_addr", 65)?,
+            esm_class: reader.u8("esm_class")?,
+            registered_delivery: reader.u8("registered_delivery")?,
+            data_coding: reader.u8("data_coding")?,
+            tlvs: reader.tlvs()?,
+            ..ShortMessage::default()
+        })
+    }
+
+    pub(crate) fn encode_data_sm(&self, out: &mut Vec<u8>) {
+        put_c_string(out, &self.service_type);
+        out.put_u8(self.source_addr_ton);
+        out.put_u8(self.source_addr_npi);
+        put_c_string(out, &self.source_addr);
+        out.put_u8(self.dest_addr_ton);
+        out.put_u8(self.dest_addr_npi);
+        put_c_string(out, &self.destination_addr);
+        out.put_u8(self.esm_class);
+        out.put_u8(self.registered_delivery);
+        out.put_u8(self.data_coding);
+        put_tlvs(out, &self.tlvs);
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         put_c_string(out, &self.service_type);
         out.put_u8(self.source_addr_ton);

@@ -79,8 +79,18 @@ fn body_strategy() -> impl Strategy<Value = PduBody> {
         Just(PduBody::ReplaceSmResp),
         ascii(64).prop_map(|message_id| PduBody::SubmitMultiResp { message_id }),
         ascii(64).prop_map(|message_id| PduBody::DataSmResp { message_id }),
+        short_message_strategy().prop_map(|message| PduBody::DataSm(ShortMessage {
+            protocol_id: 0,
+            priority_flag: 0,
+            schedule_delivery_time: String::new(),
+            validity_period: String::new(),
+            replace_if_present_flag: 0,
+            sm_default_msg_id: 0,
+            short_message: Bytes::new(),
+            ..message
+        })),
         proptest::collection::vec(any::<u8>(), 0..64)
-            .prop_map(|body| PduBody::Other { command_id: CommandId::DataSm, body: Bytes::from(body) }),
+            .prop_map(|body| PduBody::Other { command_id: CommandId::Outbind, body: Bytes::from(body) }),
     ]
 }
 

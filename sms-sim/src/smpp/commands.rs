@@ -1,6 +1,6 @@
-//! The answers of the session to everything but bind, submit_sm and the link commands: `query_sm` from the
-//! message store, `cancel_sm`, `replace_sm`, `submit_multi` and `data_sm` in their own response type, and the
-//! error form of any request's response.
+//! The answers of the session to everything but bind, submit_sm, data_sm and the link commands: `query_sm` from
+//! the message store, `cancel_sm`, `replace_sm` and `submit_multi` in their own response type, and the error
+//! form of any request's response.
 
 use crate::domain::message::{MessageId, MessageState};
 use crate::domain::receipt::{smpp_absolute_time, FinalState};
@@ -35,7 +35,7 @@ pub(super) fn error_response(command_id: CommandId, sequence: u32, command_statu
 /// The answer to a request the SMS centre does not carry out, in its own response type:
 /// - `cancel_sm`: ESME_RCANCELFAIL, an MT reaches the phone when it is stored, so nothing is left to cancel;
 /// - `replace_sm`: ESME_RREPLACEFAIL, likewise;
-/// - `submit_multi` and `data_sm`: ESME_RINVCMDID, not supported (submit_sm to each destination instead);
+/// - `submit_multi`: ESME_RINVCMDID, not supported (submit_sm to each destination instead);
 /// - anything else: generic_nack with ESME_RINVCMDID.
 pub(super) fn unsupported_command_response(command_id: CommandId, sequence: u32) -> Pdu {
     let status = match command_id {

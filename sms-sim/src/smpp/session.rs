@@ -177,7 +177,8 @@ impl ServerSession {
                 self.session_state = SessionState::Unbound;
                 Ok(())
             }
-            PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
+            PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message, CommandId::SubmitSm).await,
+            PduBody::DataSm(message) => self.on_submit(bound_kind, sequence, message, CommandId::DataSm).await,
             // query_sm is a transmitter's command (SMPP 3.4 section 2.3), like submit_sm.
             PduBody::QuerySm(_) if !bound_kind.is_some_and(BindKind::may_submit) => {
                 self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRinvbndsts)).await
@@ -191,24 +192,29 @@ impl ServerSession {
         }
     }
 
-    /// Refuses at once what needs no store (bind state, throttle, validation); queues the rest for the store,
-    /// answered from `run` once the window holding it is committed.
+    /// submit_sm or data_sm: refuses at once what needs no store (bind state, throttle, validation); queues the
+    /// rest for the store, answered in the command's own response type from `run` once its window is committed.
     async fn on_submit(
         &mut self,
         bound_kind: Option<BindKind>,
         sequence: u32,
         message: ShortMessage,
+        command_id: CommandId,
     ) -> Result<(), ConnectionError> {
         let checked = match (&self.account, bound_kind) {
             (Some(account), Some(kind)) if kind.may_submit() => check_submit(&self.state, account, message),
             _ => Err(CommandStatus::EsmeRinvbndsts),
         };
         match checked {
+            Ok(submit) if command_id == CommandId::DataSm => {
+                self.submits.push_data_sm(sequence, submit);
+                Ok(())
+            }
             Ok(submit) => {
                 self.submits.push(sequence, submit);
                 Ok(())
             }
-            Err(status) => self.writer.write_pdu(&error_response(CommandId::SubmitSm, sequence, status)).await,
+            Err(status) => self.writer.write_pdu(&error_response(command_id, sequence, status)).await,
         }
     }
 

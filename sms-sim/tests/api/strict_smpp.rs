@@ -206,6 +206,32 @@ async fn message_bodies_are_checked_strictly_and_binary_and_class_zero_codings_a
 }
 
 #[tokio::test]
+async fn data_sm_is_a_submit_answered_with_data_sm_resp() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut connection = bound(&app, "platform", PLATFORM_PASSWORD).await;
+    let (data_coding, octets) = encode_text("数据短信 data_sm");
+    let mut data = ShortMessage {
+        source_addr: SOURCE.into(),
+        destination_addr: PHONE.into(),
+        data_coding,
+        ..ShortMessage::default()
+    };
+    data.set_tlv(pdu::TAG_MESSAGE_PAYLOAD, octets);
+    connection.write_pdu(&Pdu::new(2, PduBody::DataSm(data.clone()))).await.unwrap();
+    let answer = read_pdu(&mut connection).await;
+    let PduBody::DataSmResp { message_id } = answer.body else { panic!("{answer:?}") };
+    assert_eq!(answer.command_status, CommandStatus::EsmeRok);
+    app.wait_for_state(&message_id, "delivered").await;
+    assert_eq!(app.inbox_texts(PHONE).await, vec!["数据短信 data_sm".to_owned()]);
+
+    data.destination_addr = "95588".into();
+    connection.write_pdu(&Pdu::new(3, PduBody::DataSm(data))).await.unwrap();
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!((refusal.command_id(), refusal.command_status), (CommandId::DataSmResp, CommandStatus::EsmeRinvdstadr));
+}
+
+#[tokio::test]
 async fn query_sm_reads_the_store_and_other_commands_answer_in_their_own_type() {
     let directory = tempfile::tempdir().unwrap();
     let app = spawn_app(directory.path()).await;
@@ -237,7 +263,6 @@ async fn query_sm_reads_the_store_and_other_commands_answer_in_their_own_type() 
         (CommandId::CancelSm, CommandId::CancelSmResp, CommandStatus::EsmeRcancelfail),
         (CommandId::ReplaceSm, CommandId::ReplaceSmResp, CommandStatus::EsmeRreplacefail),
         (CommandId::SubmitMulti, CommandId::SubmitMultiResp, CommandStatus::EsmeRinvcmdid),
-        (CommandId::DataSm, CommandId::DataSmResp, CommandStatus::EsmeRinvcmdid),
     ];
     for (sequence, (request, response, status)) in (10..).zip(others) {
         let body = PduBody::Other { command_id: request, body: Bytes::from_static(b"\0\0\0") };
