@@ -178,6 +178,38 @@ async fn a_version_three_three_bind_is_served_without_tlvs_and_other_accounts_ge
 }
 
 #[tokio::test]
+async fn a_long_mo_reaches_a_version_three_three_receiver_whole_in_udh_parts() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = spawn_app(directory.path()).await;
+    let mut legacy = app.raw_connection().await;
+    let bind = Bind {
+        system_id: "oss".into(),
+        password: crate::helpers::OSS_PASSWORD.into(),
+        interface_version: 0x00,
+        ..Bind::default()
+    };
+    legacy.write_pdu(&Pdu::new(1, PduBody::BindTransceiver(bind))).await.unwrap();
+    assert_eq!(read_pdu(&mut legacy).await.command_status, CommandStatus::EsmeRok);
+    let text = "绑定".repeat(80);
+    let message_id = app.phone_sends_ok(&text).await;
+    let mut whole = Vec::new();
+    for sequence in 1..=3u8 {
+        let delivery = read_pdu(&mut legacy).await;
+        let PduBody::DeliverSm(part) = &delivery.body else { panic!("{delivery:?}") };
+        assert!(part.tlvs.is_empty() && part.esm_class == pdu::ESM_CLASS_UDH_INDICATOR, "{part:?}");
+        assert_eq!(&part.short_message[4..6], &[3, sequence]);
+        whole.extend_from_slice(&part.short_message[6..]);
+        let (_, status) = app.get_json(&format!("/v1/messages/{message_id}")).await;
+        assert_eq!(status["state"], "queued", "delivered only once every part is accepted");
+        let answer = Pdu::new(delivery.sequence_number, PduBody::DeliverSmResp { message_id: String::new() });
+        legacy.write_pdu(&answer).await.unwrap();
+    }
+    assert_eq!(decode_text(0x08, &whole).unwrap(), text);
+    let status = app.wait_for_state(&message_id, "delivered").await;
+    assert_eq!(status["attempts"], 1);
+}
+
+#[tokio::test]
 async fn message_bodies_are_checked_strictly_and_binary_and_class_zero_codings_are_carried() {
     let directory = tempfile::tempdir().unwrap();
     let app = spawn_app(directory.path()).await;
