@@ -222,7 +222,8 @@ impl Pdu {
         }
         let mut reader = FieldReader::new(&frame[HEADER_LENGTH..]);
         let body = decode_body(header.command_id, &mut reader)?;
-        Ok(Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body })
+        let pdu = Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body };
+        Ok(pdu.without_omitted_body())
     }
 
     /// True for a response whose body SMPP leaves out when its command_status is not `ESME_ROK` (section 4.4.2 for
@@ -239,6 +240,25 @@ impl Pdu {
                 | PduBody::QuerySmResp(_)
         );
         has_error_form && !self.command_status.is_ok()
+    }
+
+    /// An error response whose body SMPP leaves out reads as if it had none, whatever the peer sent: its fields
+    /// mean nothing, and the PDU then encodes back to the same value.
+    fn without_omitted_body(self) -> Pdu {
+        if !self.omits_body() {
+            return self;
+        }
+        let body = match self.body {
+            PduBody::BindTransmitterResp { .. } => PduBody::BindTransmitterResp { system_id: String::new() },
+            PduBody::BindReceiverResp { .. } => PduBody::BindReceiverResp { system_id: String::new() },
+            PduBody::BindTransceiverResp { .. } => PduBody::BindTransceiverResp { system_id: String::new() },
+            PduBody::SubmitSmResp { .. } => PduBody::SubmitSmResp { message_id: String::new() },
+            PduBody::SubmitMultiResp { .. } => PduBody::SubmitMultiResp { message_id: String::new() },
+            PduBody::DataSmResp { .. } => PduBody::DataSmResp { message_id: String::new() },
+            PduBody::QuerySmResp(_) => PduBody::QuerySmResp(QuerySmResp::default()),
+            other => other,
+        };
+        Pdu { body, ..self }
     }
 
     /// Encodes the PDU with its header; an error response without its body (see [`Pdu::omits_body`]).
