@@ -58,12 +58,13 @@ fn path(plan: &ComponentPlan, relative: &str) -> String {
 }
 
 /// Two accounts: the OSS gets the MO to the short code, the platform only submits. Without
-/// `max_submits_per_second` an account may submit 150 a second.
+/// `max_submits_per_second` an account may submit 150 a second. Both ask for numbind's TLV 0x1401 (the message ID on
+/// every deliver_sm), by which the OSS drops a redelivered MO.
 fn accounts_file(plan: &ComponentPlan) -> String {
     format!(
         "# The SMS centre's ESME accounts, as `numbind up` has them (numbind sms-sim --config).\n\
-         [[accounts]]\nsystem_id = \"oss\"\npassword_file = {oss:?}\nroutes = [{short_code:?}]\n\n\
-         [[accounts]]\nsystem_id = \"platform\"\npassword_file = {platform:?}\nroutes = []\n",
+         [[accounts]]\nsystem_id = \"oss\"\npassword_file = {oss:?}\nroutes = [{short_code:?}]\nvendor_tlvs = true\n\n\
+         [[accounts]]\nsystem_id = \"platform\"\npassword_file = {platform:?}\nroutes = []\nvendor_tlvs = true\n",
         oss = path(plan, "secrets/smsc-oss.password"),
         platform = path(plan, "secrets/smsc-platform.password"),
         short_code = plan.short_code,

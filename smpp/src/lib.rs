@@ -30,4 +30,4 @@ pub use esme::{
 pub use pdu::{
     check, Bind, CommandId, CommandStatus, DecodeError, FrameError, Header, Pdu, PduBody, ShortMessage, Tlv,
 };
-pub use text::{decode_text, encode_text, TextError};
+pub use text::{alphabet, decode_text, encode_text, Alphabet, TextError};

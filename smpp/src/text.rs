@@ -1,4 +1,5 @@
-//! Text in SMS: GSM 03.38 (unpacked, one septet per octet), IA5, Latin-1 and UCS-2, and their data_coding.
+//! Text in SMS: GSM 03.38 (unpacked, one septet per octet), IA5, Latin-1 and UCS-2, and their data_coding;
+//! which alphabet a data_coding names (8-bit binary included).
 
 /// data_coding for the GSM 03.38 default alphabet (the SMSC default).
 pub const DATA_CODING_GSM: u8 = 0x00;
@@ -10,6 +11,41 @@ pub const DATA_CODING_LATIN1: u8 = 0x03;
 pub const DATA_CODING_UCS2: u8 = 0x08;
 
 const GSM_ESCAPE: u8 = 0x1B;
+
+/// What the octets of a message are, as its data_coding says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alphabet {
+    Gsm,
+    Ia5,
+    Latin1,
+    Ucs2,
+    /// 8-bit data (binary): octets, not text.
+    EightBit,
+}
+
+/// The alphabet of a data_coding (SMPP 3.4 section 5.2.19, and the GSM 03.38 data coding scheme groups it
+/// borrows), or `None` for one numbind does not support (JIS, Cyrillic, Hebrew, pictograms, Kanji, KS C 5601,
+/// compressed text, the reserved values).
+pub fn alphabet(data_coding: u8) -> Option<Alphabet> {
+    match data_coding {
+        DATA_CODING_GSM => Some(Alphabet::Gsm),
+        DATA_CODING_IA5 => Some(Alphabet::Ia5),
+        0x02 | 0x04 => Some(Alphabet::EightBit),
+        DATA_CODING_LATIN1 => Some(Alphabet::Latin1),
+        DATA_CODING_UCS2 => Some(Alphabet::Ucs2),
+        // General data coding with a message class, uncompressed (0001xxxx): bits 3-2 name the alphabet.
+        0x10..=0x1F => match (data_coding >> 2) & 0x03 {
+            0 => Some(Alphabet::Gsm),
+            1 => Some(Alphabet::EightBit),
+            2 => Some(Alphabet::Ucs2),
+            _ => None,
+        },
+        // Data coding and message class group (1111xxxx): bit 2 chooses GSM or 8-bit data.
+        0xF0..=0xFF if data_coding & 0x04 == 0 => Some(Alphabet::Gsm),
+        0xF0..=0xFF => Some(Alphabet::EightBit),
+        _ => None,
+    }
+}
 
 /// The GSM 03.38 default alphabet; index = septet. 0x1B is the escape to the extension table.
 const GSM_BASIC: [char; 128] = [
@@ -43,6 +79,8 @@ const GSM_EXTENSION: [(u8, char); 10] = [
 pub enum TextError {
     #[error("data_coding {0:#04x} is not supported")]
     UnsupportedDataCoding(u8),
+    #[error("data_coding {0:#04x} is 8-bit data, not text")]
+    EightBitData(u8),
     #[error("octet {octet:#04x} is not a gsm 03.38 septet")]
     InvalidGsmOctet { octet: u8 },
     #[error("gsm 03.38 text ends with a lone escape")]
@@ -77,11 +115,12 @@ fn encode_gsm(text: &str) -> Option<Vec<u8>> {
     Some(septets)
 }
 
-/// Decodes octets in data_coding 0x00 (GSM 03.38 unpacked), 0x01 (IA5), 0x03 (Latin-1) or 0x08 (UCS-2 BE).
+/// Decodes octets in a text data_coding: GSM 03.38 unpacked (0x00, and class-0 GSM 0x10 / 0xF0), IA5 (0x01),
+/// Latin-1 (0x03) or UCS-2 BE (0x08, 0x18). 8-bit data is `EightBitData`; see [`alphabet`].
 pub fn decode_text(data_coding: u8, octets: &[u8]) -> Result<String, TextError> {
-    match data_coding {
-        DATA_CODING_GSM => decode_gsm(octets),
-        DATA_CODING_IA5 => octets
+    match alphabet(data_coding).ok_or(TextError::UnsupportedDataCoding(data_coding))? {
+        Alphabet::Gsm => decode_gsm(octets),
+        Alphabet::Ia5 => octets
             .iter()
             .map(|octet| {
                 if octet.is_ascii() {
@@ -91,9 +130,9 @@ pub fn decode_text(data_coding: u8, octets: &[u8]) -> Result<String, TextError> 
                 }
             })
             .collect(),
-        DATA_CODING_LATIN1 => Ok(octets.iter().map(|octet| char::from(*octet)).collect()),
-        DATA_CODING_UCS2 => decode_ucs2(octets),
-        other => Err(TextError::UnsupportedDataCoding(other)),
+        Alphabet::Latin1 => Ok(octets.iter().map(|octet| char::from(*octet)).collect()),
+        Alphabet::Ucs2 => decode_ucs2(octets),
+        Alphabet::EightBit => Err(TextError::EightBitData(data_coding)),
     }
 }
 
@@ -166,7 +205,21 @@ mod tests {
         assert_eq!(decode_text(DATA_CODING_GSM, &[0x41, 0x1B]), Err(TextError::DanglingGsmEscape));
         assert_eq!(decode_text(DATA_CODING_GSM, &[0x80]), Err(TextError::InvalidGsmOctet { octet: 0x80 }));
         assert_eq!(decode_text(DATA_CODING_IA5, &[0xE9]), Err(TextError::InvalidIa5Octet { octet: 0xE9 }));
-        assert_eq!(decode_text(0x04, &[]), Err(TextError::UnsupportedDataCoding(0x04)));
+        assert_eq!(decode_text(0x05, &[]), Err(TextError::UnsupportedDataCoding(0x05)));
+        assert_eq!(decode_text(0x04, &[]), Err(TextError::EightBitData(0x04)));
+    }
+
+    #[test]
+    fn class_zero_gsm_and_eight_bit_codings_name_their_alphabet() {
+        assert_eq!(decode_text(0x10, b"FLASH").unwrap(), "FLASH");
+        assert_eq!(decode_text(0xF0, b"FLASH").unwrap(), "FLASH");
+        assert_eq!(decode_text(0x18, &[0x7E, 0xD1]).unwrap(), "绑");
+        for eight_bit in [0x02, 0x04, 0x14, 0xF4, 0xF5] {
+            assert_eq!(alphabet(eight_bit), Some(Alphabet::EightBit), "{eight_bit:#04x}");
+        }
+        for unsupported in [0x05, 0x06, 0x09, 0x0E, 0x1C, 0x20, 0xC0] {
+            assert_eq!(alphabet(unsupported), None, "{unsupported:#04x}");
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! system_id = "oss"                    # SMPP system_id, at most 15 characters
 //! password_file = "/etc/numbind/smsc-oss.password"   # or: password_env = "SMSC_OSS_PASSWORD"
 //! routes = ["10658000"]                # MO to these short codes (longest prefix wins) go to this account
-//! max_submits_per_second = 150         # optional; over it submit_sm gets ESME_RTHROTTLED
+//! max_submits_per_second = 150         # optional, default 150; over it submit_sm gets ESME_RTHROTTLED
+//! vendor_tlvs = false                  # optional; true adds numbind's TLV 0x1401 to every deliver_sm
+//! number_format = "national"           # optional; "international": source_addr 86..., ton 1
 //! ```
 
 use numbind_wire::ShortCode;
@@ -27,11 +29,34 @@ pub struct EsmeAccount {
     pub routes: Vec<ShortCode>,
     /// Over this many submit_sm per second the account gets ESME_RTHROTTLED (default 150).
     pub max_submits_per_second: u32,
+    /// Adds numbind's vendor TLV 0x1401 (the SMS centre's message ID) to every deliver_sm. Off by default: a
+    /// stock ESME may refuse a PDU with a TLV it does not know; numbind's own OSS and platform turn it on.
+    pub vendor_tlvs: bool,
+    /// How phone numbers are written in a deliver_sm's source_addr.
+    pub number_format: NumberFormat,
+}
+
+/// The type of number an account's ESME expects in `source_addr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberFormat {
+    /// `13800138000`, ton 2 (national), npi 1 (E.164).
+    #[default]
+    National,
+    /// `8613800138000`, ton 1 (international), npi 1 (E.164).
+    International,
 }
 
 impl EsmeAccount {
     pub fn new(system_id: impl Into<String>, password: impl Into<String>, routes: Vec<ShortCode>) -> Self {
-        EsmeAccount { system_id: system_id.into(), password: password.into(), routes, max_submits_per_second: 150 }
+        EsmeAccount {
+            system_id: system_id.into(),
+            password: password.into(),
+            routes,
+            max_submits_per_second: 150,
+            vendor_tlvs: false,
+            number_format: NumberFormat::National,
+        }
     }
 }
 
@@ -42,6 +67,8 @@ impl fmt::Debug for EsmeAccount {
             .field("system_id", &self.system_id)
             .field("routes", &self.routes)
             .field("max_submits_per_second", &self.max_submits_per_second)
+            .field("vendor_tlvs", &self.vendor_tlvs)
+            .field("number_format", &self.number_format)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +91,8 @@ pub struct Config {
     pub enquire_link_interval: Duration,
     /// How long to wait for an ESME's unbind_resp or enquire_link_resp before closing.
     pub esme_response_timeout: Duration,
+    /// How long the parts of a concatenated MT wait for their siblings before they expire as undeliverable.
+    pub concatenation_timeout: Duration,
     /// The certificate of the SMPP-over-TLS listener.
     pub tls: Option<numbind_process::tls::ServerCertificateFiles>,
 }
@@ -80,6 +109,7 @@ impl Config {
             max_queue: 10_000,
             enquire_link_interval: Duration::from_secs(30),
             esme_response_timeout: Duration::from_secs(5),
+            concatenation_timeout: Duration::from_secs(600),
             tls: None,
         }
     }
@@ -126,6 +156,10 @@ pub struct AccountEntry {
     #[serde(default)]
     pub routes: Vec<String>,
     pub max_submits_per_second: Option<u32>,
+    #[serde(default)]
+    pub vendor_tlvs: bool,
+    #[serde(default)]
+    pub number_format: NumberFormat,
 }
 
 impl ConfigFile {
@@ -156,6 +190,8 @@ impl ConfigFile {
             if let Some(rate) = entry.max_submits_per_second {
                 account.max_submits_per_second = rate;
             }
+            account.vendor_tlvs = entry.vendor_tlvs;
+            account.number_format = entry.number_format;
             accounts.push(account);
         }
         Ok(accounts)
@@ -217,6 +253,19 @@ mod tests {
         assert_eq!(accounts[0].password, "oss-pass");
         assert_eq!(accounts[0].routes[0].as_str(), "10658000");
         assert_eq!(accounts[0].max_submits_per_second, 150);
+        assert!(!accounts[0].vendor_tlvs, "vendor TLVs are off unless asked for");
+        assert_eq!(accounts[0].number_format, NumberFormat::National);
+    }
+
+    #[test]
+    fn an_account_asks_for_vendor_tlvs_and_international_numbers() {
+        let text = "[[accounts]]\nsystem_id = \"oss\"\npassword_env = \"PATH\"\nvendor_tlvs = true\n\
+                    number_format = \"international\"\n";
+        let file: ConfigFile = toml::from_str(text).unwrap();
+        let account = &file.accounts[0];
+        assert!(account.vendor_tlvs);
+        assert_eq!(account.number_format, NumberFormat::International);
+        assert!(toml::from_str::<ConfigFile>(&text.replace("international", "e164")).is_err());
     }
 
     fn set_mode(path: &Path, mode: u32) {
@@ -276,6 +325,8 @@ mod tests {
                     password_env: Some("PATH".into()),
                     routes,
                     max_submits_per_second: None,
+                    vendor_tlvs: false,
+                    number_format: NumberFormat::National,
                 };
                 let file = ConfigFile { redelivery_interval_ms: None, max_queue: None, accounts: vec![entry] };
                 match file.accounts() {

@@ -3,7 +3,8 @@
 //! A phone's SMS to a short code is stored as `queued` (HTTP 202 after commit), then delivered as
 //! `deliver_sm` to a bound receiver of the account that routes that short code, and redelivered until an
 //! ESME answers ESME_ROK. An ESME's `submit_sm` to a mobile number is stored, then answered, and lands in the
-//! phone's inbox. See `numbind_smpp` for the vendor TLVs 0x1401 and 0x1402.
+//! phone's inbox. See `numbind_smpp` for the vendor TLVs 0x1401 (sent only to accounts with `vendor_tlvs`) and
+//! 0x1402.
 
 pub mod config;
 mod domain;
@@ -19,7 +20,7 @@ mod workers;
 #[cfg(feature = "cli")]
 pub mod cli;
 
-pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount};
+pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount, NumberFormat};
 
 use anyhow::Context;
 use numbind_process::tls::ServerTls;
@@ -56,6 +57,7 @@ pub async fn run(
     let state = Arc::new(state::AppState::new(config, store, token.clone()));
 
     let delivery = tokio::spawn(workers::delivery::run_delivery_loop(state.clone()));
+    let parts_expiry = tokio::spawn(workers::parts_expiry::run_parts_expiry(state.clone()));
     let smpp_server = tokio::spawn(smpp::server::serve_smpp(listeners.smpp, state.clone(), None));
     let smpp_tls_server = match (listeners.smpp_tls, smpp_tls) {
         (Some(listener), Some(tls)) => Some(tokio::spawn(smpp::server::serve_smpp(listener, state.clone(), Some(tls)))),
@@ -73,6 +75,7 @@ pub async fn run(
         server.await.context("smpp tls server task")?;
     }
     delivery.await.context("delivery task")?;
+    parts_expiry.await.context("parts expiry task")?;
     tracing::info!("sms centre stopped");
     Ok(())
 }

@@ -77,8 +77,12 @@ pub(crate) fn build(
     oss.tls = links.authority.map(|authority| authority.service("oss"));
     oss.trusted_authorities = links.authority.map(LocalAuthorityFiles::authority_certificate);
 
-    let oss_account = numbind_sms_sim::EsmeAccount::new("oss", &secrets.smsc_oss_password, vec![short_code.clone()]);
-    let platform_account = numbind_sms_sim::EsmeAccount::new("platform", &secrets.smsc_platform_password, vec![]);
+    let mut oss_account =
+        numbind_sms_sim::EsmeAccount::new("oss", &secrets.smsc_oss_password, vec![short_code.clone()]);
+    let mut platform_account = numbind_sms_sim::EsmeAccount::new("platform", &secrets.smsc_platform_password, vec![]);
+    // numbind's own ESMEs dedupe redeliveries by the SMS centre's message ID, which travels in a vendor TLV.
+    oss_account.vendor_tlvs = true;
+    platform_account.vendor_tlvs = true;
     let mut smsc = numbind_sms_sim::Config::new(data_dir.join("smsc.db"), vec![oss_account, platform_account]);
     smsc.tls = links.authority.map(|authority| authority.service("smsc"));
     Ok(Configs { platform, oss, smsc })

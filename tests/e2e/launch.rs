@@ -14,8 +14,8 @@ pub(crate) fn write_secret(path: &Path, secret: &str) {
 
 pub(crate) fn smsc_config_text(root: &Path) -> String {
     format!(
-        "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\nroutes = [\"{SHORT_CODE}\"]\n\n\
-         [[accounts]]\nsystem_id = \"platform\"\npassword_file = \"{}\"\nroutes = []\n",
+        "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\nroutes = [\"{SHORT_CODE}\"]\nvendor_tlvs = true\n\n\
+         [[accounts]]\nsystem_id = \"platform\"\npassword_file = \"{}\"\nroutes = []\nvendor_tlvs = true\n",
         root.join("smsc-oss.password").display(),
         root.join("smsc-platform.password").display()
     )

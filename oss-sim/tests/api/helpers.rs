@@ -67,6 +67,7 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let route = ShortCode::parse(SHORT_CODE).expect("short code");
     let mut account = numbind_sms_sim::EsmeAccount::new("oss", SMSC_OSS_PASSWORD, vec![route]);
     account.max_submits_per_second = 1_000;
+    account.vendor_tlvs = true; // the OSS dedupes redeliveries by the SMS centre's message ID
     let platform = numbind_sms_sim::EsmeAccount::new("platform", SMSC_PLATFORM_PASSWORD, vec![]);
     let mut config = numbind_sms_sim::Config::new(directory.path().join("smsc.db"), vec![account, platform]);
     config.redelivery_interval = Duration::from_millis(100);

@@ -101,6 +101,8 @@ spec_enum! {
         EsmeRdeliveryfailure = 0x0000_00FE => "ESME_RDELIVERYFAILURE",
         /// Unknown error.
         EsmeRunknownerr = 0x0000_00FF => "ESME_RUNKNOWNERR",
+        /// Invalid data coding scheme: SMPP 5.0's code (section 4.7.6); SMPP 3.4 has none for it.
+        EsmeRinvdcs = 0x0000_0104 => "ESME_RINVDCS",
     }
 }
 
@@ -124,7 +126,7 @@ mod tests {
 
     #[test]
     fn every_value_converts_back_to_itself() {
-        for value in [0, 1, 2, 0x0D, 0x14, 0x58, 0x64, 0x65, 0xFF, 0x09, 0x400, 0x8000_0000, u32::MAX] {
+        for value in [0, 1, 2, 0x0D, 0x14, 0x58, 0x64, 0x65, 0xFF, 0x09, 0x104, 0x400, 0x8000_0000, u32::MAX] {
             assert_eq!(u32::from(CommandStatus::from(value)), value);
         }
     }

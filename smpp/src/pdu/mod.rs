@@ -4,6 +4,7 @@ mod bind;
 mod command_id;
 mod command_status;
 mod fields;
+mod query;
 mod short_message;
 mod spec_enum;
 
@@ -12,6 +13,7 @@ use bytes::{BufMut, Bytes};
 pub use command_id::CommandId;
 pub use command_status::CommandStatus;
 use fields::{put_c_string, FieldReader};
+pub use query::{message_state, QuerySm, QuerySmResp};
 pub use short_message::{
     ShortMessage, Tlv, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR, MAX_SHORT_MESSAGE_OCTETS,
     TAG_CLIENT_REFERENCE, TAG_MESSAGE_PAYLOAD, TAG_MESSAGE_STATE, TAG_RECEIPTED_MESSAGE_ID, TAG_SMSC_MESSAGE_ID,
@@ -113,19 +115,46 @@ pub enum PduBody {
     BindTransmitter(Bind),
     BindReceiver(Bind),
     BindTransceiver(Bind),
-    BindTransmitterResp { system_id: String },
-    BindReceiverResp { system_id: String },
-    BindTransceiverResp { system_id: String },
+    BindTransmitterResp {
+        system_id: String,
+    },
+    BindReceiverResp {
+        system_id: String,
+    },
+    BindTransceiverResp {
+        system_id: String,
+    },
     Unbind,
     UnbindResp,
     SubmitSm(ShortMessage),
-    SubmitSmResp { message_id: String },
+    SubmitSmResp {
+        message_id: String,
+    },
     DeliverSm(ShortMessage),
-    DeliverSmResp { message_id: String },
+    DeliverSmResp {
+        message_id: String,
+    },
     EnquireLink,
     EnquireLinkResp,
     GenericNack,
-    Other { command_id: CommandId, body: Bytes },
+    QuerySm(QuerySm),
+    QuerySmResp(QuerySmResp),
+    CancelSmResp,
+    ReplaceSmResp,
+    /// Encoded with no unsuccessful destinations; decoding keeps the message_id only.
+    SubmitMultiResp {
+        message_id: String,
+    },
+    /// The fields `data_sm` has (see `ShortMessage`'s data_sm decoding); the text travels in `message_payload`.
+    DataSm(ShortMessage),
+    /// Decoding keeps the message_id only (TLVs after it are skipped).
+    DataSmResp {
+        message_id: String,
+    },
+    Other {
+        command_id: CommandId,
+        body: Bytes,
+    },
 }
 
 impl PduBody {
@@ -146,6 +175,13 @@ impl PduBody {
             PduBody::EnquireLink => CommandId::EnquireLink,
             PduBody::EnquireLinkResp => CommandId::EnquireLinkResp,
             PduBody::GenericNack => CommandId::GenericNack,
+            PduBody::QuerySm(_) => CommandId::QuerySm,
+            PduBody::QuerySmResp(_) => CommandId::QuerySmResp,
+            PduBody::CancelSmResp => CommandId::CancelSmResp,
+            PduBody::ReplaceSmResp => CommandId::ReplaceSmResp,
+            PduBody::SubmitMultiResp { .. } => CommandId::SubmitMultiResp,
+            PduBody::DataSm(_) => CommandId::DataSm,
+            PduBody::DataSmResp { .. } => CommandId::DataSmResp,
             PduBody::Other { command_id, .. } => *command_id,
         }
     }
@@ -186,17 +222,55 @@ impl Pdu {
         }
         let mut reader = FieldReader::new(&frame[HEADER_LENGTH..]);
         let body = decode_body(header.command_id, &mut reader)?;
-        Ok(Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body })
+        let pdu = Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body };
+        Ok(pdu.without_omitted_body())
     }
 
-    /// Encodes the PDU with its header.
+    /// True for a response whose body SMPP leaves out when its command_status is not `ESME_ROK` (section 4.4.2 for
+    /// `submit_sm_resp`, likewise the bind, `submit_multi`, `data_sm` and `query_sm` responses).
+    pub fn omits_body(&self) -> bool {
+        let has_error_form = matches!(
+            self.body,
+            PduBody::BindTransmitterResp { .. }
+                | PduBody::BindReceiverResp { .. }
+                | PduBody::BindTransceiverResp { .. }
+                | PduBody::SubmitSmResp { .. }
+                | PduBody::SubmitMultiResp { .. }
+                | PduBody::DataSmResp { .. }
+                | PduBody::QuerySmResp(_)
+        );
+        has_error_form && !self.command_status.is_ok()
+    }
+
+    /// An error response whose body SMPP leaves out reads as if it had none, whatever the peer sent: its fields
+    /// mean nothing, and the PDU then encodes back to the same value.
+    fn without_omitted_body(self) -> Pdu {
+        if !self.omits_body() {
+            return self;
+        }
+        let body = match self.body {
+            PduBody::BindTransmitterResp { .. } => PduBody::BindTransmitterResp { system_id: String::new() },
+            PduBody::BindReceiverResp { .. } => PduBody::BindReceiverResp { system_id: String::new() },
+            PduBody::BindTransceiverResp { .. } => PduBody::BindTransceiverResp { system_id: String::new() },
+            PduBody::SubmitSmResp { .. } => PduBody::SubmitSmResp { message_id: String::new() },
+            PduBody::SubmitMultiResp { .. } => PduBody::SubmitMultiResp { message_id: String::new() },
+            PduBody::DataSmResp { .. } => PduBody::DataSmResp { message_id: String::new() },
+            PduBody::QuerySmResp(_) => PduBody::QuerySmResp(QuerySmResp::default()),
+            other => other,
+        };
+        Pdu { body, ..self }
+    }
+
+    /// Encodes the PDU with its header; an error response without its body (see [`Pdu::omits_body`]).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         out.put_u32(0);
         out.put_u32(self.command_id().value());
         out.put_u32(self.command_status.value());
         out.put_u32(self.sequence_number);
-        encode_body(&self.body, &mut out);
+        if !self.omits_body() {
+            encode_body(&self.body, &mut out);
+        }
         let length = out.len() as u32;
         out[..4].copy_from_slice(&length.to_be_bytes());
         out
@@ -220,6 +294,17 @@ fn decode_body(command_id: CommandId, reader: &mut FieldReader<'_>) -> Result<Pd
         CommandId::EnquireLink => PduBody::EnquireLink,
         CommandId::EnquireLinkResp => PduBody::EnquireLinkResp,
         CommandId::GenericNack => PduBody::GenericNack,
+        CommandId::QuerySm => PduBody::QuerySm(QuerySm::decode(reader)?),
+        CommandId::QuerySmResp => PduBody::QuerySmResp(QuerySmResp::decode(reader)?),
+        CommandId::CancelSmResp => PduBody::CancelSmResp,
+        CommandId::ReplaceSmResp => PduBody::ReplaceSmResp,
+        CommandId::SubmitMultiResp => {
+            let message_id = if reader.is_empty() { String::new() } else { reader.c_string("message_id", 65)? };
+            reader.remaining();
+            PduBody::SubmitMultiResp { message_id }
+        }
+        CommandId::DataSm => PduBody::DataSm(ShortMessage::decode_data_sm(reader)?),
+        CommandId::DataSmResp => PduBody::DataSmResp { message_id: decode_response_id(reader, 65)? },
         other => {
             let rest = reader.remaining();
             return Ok(PduBody::Other { command_id: other, body: Bytes::copy_from_slice(rest) });
@@ -248,155 +333,26 @@ fn encode_body(body: &PduBody, out: &mut Vec<u8>) {
         | PduBody::BindReceiverResp { system_id }
         | PduBody::BindTransceiverResp { system_id } => put_c_string(out, system_id),
         PduBody::SubmitSm(message) | PduBody::DeliverSm(message) => message.encode(out),
-        PduBody::SubmitSmResp { message_id } | PduBody::DeliverSmResp { message_id } => put_c_string(out, message_id),
+        PduBody::SubmitSmResp { message_id }
+        | PduBody::DeliverSmResp { message_id }
+        | PduBody::DataSmResp { message_id } => put_c_string(out, message_id),
+        PduBody::SubmitMultiResp { message_id } => {
+            put_c_string(out, message_id);
+            out.put_u8(0); // no_unsuccess
+        }
+        PduBody::QuerySm(query) => query.encode(out),
+        PduBody::DataSm(message) => message.encode_data_sm(out),
+        PduBody::QuerySmResp(answer) => answer.encode(out),
         PduBody::Unbind
         | PduBody::UnbindResp
         | PduBody::EnquireLink
         | PduBody::EnquireLinkResp
-        | PduBody::GenericNack => {}
+        | PduBody::GenericNack
+        | PduBody::CancelSmResp
+        | PduBody::ReplaceSmResp => {}
         PduBody::Other { body, .. } => out.put_slice(body),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn ascii(max: usize) -> impl Strategy<Value = String> {
-        proptest::string::string_regex(&format!("[ -~]{{0,{max}}}")).expect("regex")
-    }
-
-    fn bind_strategy() -> impl Strategy<Value = Bind> {
-        (ascii(15), ascii(8), ascii(12), any::<u8>(), any::<u8>(), any::<u8>(), ascii(40)).prop_map(
-            |(system_id, password, system_type, interface_version, addr_ton, addr_npi, address_range)| Bind {
-                system_id,
-                password,
-                system_type,
-                interface_version,
-                addr_ton,
-                addr_npi,
-                address_range,
-            },
-        )
-    }
-
-    fn short_message_strategy() -> impl Strategy<Value = ShortMessage> {
-        let addresses = (ascii(5), any::<[u8; 4]>(), ascii(20), ascii(20), ascii(16), ascii(16));
-        let flags = any::<[u8; 8]>();
-        let payload = (
-            proptest::collection::vec(any::<u8>(), 0..=254),
-            proptest::collection::vec((any::<u16>(), proptest::collection::vec(any::<u8>(), 0..40)), 0..3),
-        );
-        (addresses, flags, payload).prop_map(
-            |((service_type, tonnpi, source, destination, schedule, validity), flags, (text, tlvs))| ShortMessage {
-                service_type,
-                source_addr_ton: tonnpi[0],
-                source_addr_npi: tonnpi[1],
-                source_addr: source,
-                dest_addr_ton: tonnpi[2],
-                dest_addr_npi: tonnpi[3],
-                destination_addr: destination,
-                esm_class: flags[0],
-                protocol_id: flags[1],
-                priority_flag: flags[2],
-                schedule_delivery_time: schedule,
-                validity_period: validity,
-                registered_delivery: flags[3],
-                replace_if_present_flag: flags[4],
-                data_coding: flags[5],
-                sm_default_msg_id: flags[6],
-                short_message: Bytes::from(text),
-                tlvs: tlvs.into_iter().map(|(tag, value)| Tlv { tag, value: Bytes::from(value) }).collect(),
-            },
-        )
-    }
-
-    fn body_strategy() -> impl Strategy<Value = PduBody> {
-        prop_oneof![
-            bind_strategy().prop_map(PduBody::BindTransmitter),
-            bind_strategy().prop_map(PduBody::BindReceiver),
-            bind_strategy().prop_map(PduBody::BindTransceiver),
-            ascii(15).prop_map(|system_id| PduBody::BindTransmitterResp { system_id }),
-            ascii(15).prop_map(|system_id| PduBody::BindReceiverResp { system_id }),
-            ascii(15).prop_map(|system_id| PduBody::BindTransceiverResp { system_id }),
-            Just(PduBody::Unbind),
-            Just(PduBody::UnbindResp),
-            short_message_strategy().prop_map(PduBody::SubmitSm),
-            ascii(64).prop_map(|message_id| PduBody::SubmitSmResp { message_id }),
-            short_message_strategy().prop_map(PduBody::DeliverSm),
-            ascii(64).prop_map(|message_id| PduBody::DeliverSmResp { message_id }),
-            Just(PduBody::EnquireLink),
-            Just(PduBody::EnquireLinkResp),
-            Just(PduBody::GenericNack),
-            proptest::collection::vec(any::<u8>(), 0..64)
-                .prop_map(|body| PduBody::Other { command_id: CommandId::DataSm, body: Bytes::from(body) }),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn every_pdu_kind_round_trips(status in any::<u32>(), sequence in any::<u32>(), body in body_strategy()) {
-            let pdu = Pdu { command_status: CommandStatus::from(status), sequence_number: sequence, body };
-            let bytes = pdu.encode();
-            prop_assert_eq!(check(&bytes), Ok(bytes.len()));
-            prop_assert_eq!(Pdu::decode(&bytes), Ok(pdu));
-        }
-
-        #[test]
-        fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = Pdu::decode(&bytes);
-            let _ = check(&bytes);
-        }
-
-        #[test]
-        fn a_garbled_body_still_exposes_its_header(id in prop_oneof![Just(CommandId::SubmitSm), Just(CommandId::BindTransmitter), Just(CommandId::DeliverSm)], sequence in any::<u32>(), junk in proptest::collection::vec(1u8..=255, 0..30)) {
-            let mut bytes = Vec::new();
-            bytes.put_u32((HEADER_LENGTH + junk.len()) as u32);
-            bytes.put_u32(id.value());
-            bytes.put_u32(0);
-            bytes.put_u32(sequence);
-            bytes.extend_from_slice(&junk);
-            prop_assert!(Pdu::decode(&bytes).is_err());
-            prop_assert_eq!(Header::parse(&bytes).map(|header| header.sequence_number), Ok(sequence));
-        }
-
-        #[test]
-        fn truncated_input_is_incomplete(body in body_strategy(), cut in 0usize..1000) {
-            let bytes = Pdu::new(7, body).encode();
-            let cut = cut % bytes.len();
-            prop_assert_eq!(check(&bytes[..cut]), Err(FrameError::Incomplete));
-        }
-    }
-
-    #[test]
-    fn lengths_outside_the_limits_are_refused() {
-        assert_eq!(check(&[0, 0, 0, 8, 0, 0]), Err(FrameError::TooShort { length: 8 }));
-        assert_eq!(check(&[0, 1, 0, 1]), Err(FrameError::TooLong { length: 65537 }));
-    }
-
-    #[test]
-    fn an_unknown_command_decodes_as_other() {
-        let bytes =
-            Pdu::new(9, PduBody::Other { command_id: CommandId::SubmitMulti, body: Bytes::from_static(b"xyz") })
-                .encode();
-        let pdu = Pdu::decode(&bytes).expect("decodes");
-        assert_eq!(pdu.command_id().value(), 0x21);
-        assert_eq!(pdu.sequence_number, 9);
-    }
-
-    #[test]
-    fn an_error_submit_sm_resp_without_body_decodes() {
-        let bytes = [0, 0, 0, 16, 0x80, 0, 0, 4, 0, 0, 0, 0x58, 0, 0, 0, 3];
-        let pdu = Pdu::decode(&bytes).expect("decodes");
-        assert_eq!(pdu.command_status, CommandStatus::EsmeRthrottled);
-        assert_eq!(pdu.body, PduBody::SubmitSmResp { message_id: String::new() });
-    }
-
-    #[test]
-    fn an_overlong_system_id_is_a_field_error() {
-        let bind = Bind { system_id: "x".repeat(20), ..Bind::default() };
-        let bytes = Pdu::new(1, PduBody::BindTransmitter(bind)).encode();
-        assert!(matches!(Pdu::decode(&bytes), Err(DecodeError::FieldTooLong { field: "system_id", .. })));
-    }
-}
+mod tests;

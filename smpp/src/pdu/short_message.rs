@@ -123,8 +123,43 @@ impl ShortMessage {
             .take(usize::from(length), "short_message")
             .map_err(|_| DecodeError::InvalidMessageLength { length })?;
         message.short_message = Bytes::copy_from_slice(octets);
-        message.tlvs = reader.tlvs()?;
+        // What follows short_message are TLVs; when they do not parse, the likely cause is an sm_length shorter
+        // than the text, which leaves the rest of the text to be read as TLVs.
+        message.tlvs = reader.tlvs().map_err(|_| DecodeError::InvalidMessageLength { length })?;
         Ok(message)
+    }
+
+    /// The body of `data_sm` (SMPP 3.4 section 4.7.1): addresses up to 64 characters, esm_class,
+    /// registered_delivery and data_coding, the text in `message_payload`; the other fields stay at their defaults.
+    pub(crate) fn decode_data_sm(reader: &mut FieldReader<'_>) -> Result<Self, DecodeError> {
+        Ok(ShortMessage {
+            service_type: reader.c_string("service_type", 6)?,
+            source_addr_ton: reader.u8("source_addr_ton")?,
+            source_addr_npi: reader.u8("source_addr_npi")?,
+            source_addr: reader.c_string("source_addr", 65)?,
+            dest_addr_ton: reader.u8("dest_addr_ton")?,
+            dest_addr_npi: reader.u8("dest_addr_npi")?,
+            destination_addr: reader.c_string("destination_addr", 65)?,
+            esm_class: reader.u8("esm_class")?,
+            registered_delivery: reader.u8("registered_delivery")?,
+            data_coding: reader.u8("data_coding")?,
+            tlvs: reader.tlvs()?,
+            ..ShortMessage::default()
+        })
+    }
+
+    pub(crate) fn encode_data_sm(&self, out: &mut Vec<u8>) {
+        put_c_string(out, &self.service_type);
+        out.put_u8(self.source_addr_ton);
+        out.put_u8(self.source_addr_npi);
+        put_c_string(out, &self.source_addr);
+        out.put_u8(self.dest_addr_ton);
+        out.put_u8(self.dest_addr_npi);
+        put_c_string(out, &self.destination_addr);
+        out.put_u8(self.esm_class);
+        out.put_u8(self.registered_delivery);
+        out.put_u8(self.data_coding);
+        put_tlvs(out, &self.tlvs);
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
@@ -164,6 +199,19 @@ mod tests {
         message.set_text_octets(0x00, b"short".to_vec());
         assert_eq!(message.text_octets(), b"short");
         assert!(message.tlv(TAG_MESSAGE_PAYLOAD).is_none());
+    }
+
+    #[test]
+    fn an_sm_length_that_disagrees_with_the_text_is_an_invalid_message_length() {
+        let message = ShortMessage { short_message: Bytes::from_static(b"hello"), ..ShortMessage::default() };
+        let mut body = Vec::new();
+        message.encode(&mut body);
+        let length_at = body.len() - 6;
+        for declared in [3u8, 9] {
+            body[length_at] = declared;
+            let decoded = ShortMessage::decode(&mut FieldReader::new(&body));
+            assert_eq!(decoded, Err(DecodeError::InvalidMessageLength { length: declared }));
+        }
     }
 
     #[test]

@@ -138,7 +138,7 @@ async fn the_client_answers_enquire_link_and_generic_nacks_unknown_commands() {
     wait_until("bound", || client.is_bound()).await;
     connection.write_pdu(&Pdu::new(5, PduBody::EnquireLink)).await.unwrap();
     assert_eq!(read(&mut connection).await, Pdu::new(5, PduBody::EnquireLinkResp));
-    let unknown = Pdu::new(6, PduBody::Other { command_id: CommandId::DataSm, body: bytes::Bytes::new() });
+    let unknown = Pdu::new(6, PduBody::Other { command_id: CommandId::Other(0x42), body: bytes::Bytes::new() });
     connection.write_pdu(&unknown).await.unwrap();
     assert_eq!(read(&mut connection).await, Pdu::generic_nack(6, CommandStatus::EsmeRinvcmdid));
 }

@@ -5,6 +5,7 @@
 //! together; past it the session stops reading its socket (backpressure).
 
 use numbind_smpp::pdu::{CommandStatus, Pdu, PduBody};
+use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -30,6 +31,8 @@ pub(super) struct InFlightSubmits<T> {
     /// Submits pushed and not yet answered, queued or being stored.
     unanswered: usize,
     storing: Option<JoinHandle<Vec<(u32, SubmitOutcome)>>>,
+    /// Sequence numbers of the queued submits that came as data_sm, answered with data_sm_resp.
+    data_sm: HashSet<u32>,
 }
 
 /// Submits waiting for the store, shared with the blocking task that takes them.
@@ -54,7 +57,7 @@ impl<T: Send + 'static> InFlightSubmits<T> {
     fn with_linger(store_window: StoreWindow<T>, linger: Duration) -> InFlightSubmits<T> {
         let state = QueueState { submits: Vec::new(), expected: 1, taken: Vec::new() };
         let queue = Arc::new(SubmitQueue { state: Mutex::new(state), arrived: Condvar::new() });
-        InFlightSubmits { queue, linger, store_window, unanswered: 0, storing: None }
+        InFlightSubmits { queue, linger, store_window, unanswered: 0, storing: None, data_sm: HashSet::new() }
     }
 
     pub(super) fn has_room(&self) -> bool {
@@ -77,6 +80,12 @@ impl<T: Send + 'static> InFlightSubmits<T> {
         if self.storing.is_none() {
             self.start_store();
         }
+    }
+
+    /// Queues a checked submit that came as data_sm: answered with data_sm_resp.
+    pub(super) fn push_data_sm(&mut self, sequence: u32, submit: T) {
+        self.data_sm.insert(sequence);
+        self.push(sequence, submit);
     }
 
     /// The next store takes what is queued without waiting for more (an unbind or shutdown wants answers).
@@ -107,7 +116,12 @@ impl<T: Send + 'static> InFlightSubmits<T> {
         }
         let mut bytes = Vec::with_capacity(answers.len() * 64);
         for (sequence, outcome) in answers {
-            bytes.extend_from_slice(&submit_response(sequence, outcome).encode());
+            let response = if self.data_sm.remove(&sequence) {
+                data_sm_response(sequence, outcome)
+            } else {
+                submit_response(sequence, outcome)
+            };
+            bytes.extend_from_slice(&response.encode());
         }
         bytes
     }
@@ -164,6 +178,16 @@ pub(super) fn submit_response(sequence: u32, outcome: SubmitOutcome) -> Pdu {
         Ok(message_id) => Pdu::new(sequence, PduBody::SubmitSmResp { message_id }),
         Err(command_status) => {
             Pdu { command_status, sequence_number: sequence, body: PduBody::SubmitSmResp { message_id: String::new() } }
+        }
+    }
+}
+
+/// data_sm_resp: the message_id on success, the refusal status (and no body) otherwise.
+fn data_sm_response(sequence: u32, outcome: SubmitOutcome) -> Pdu {
+    match outcome {
+        Ok(message_id) => Pdu::new(sequence, PduBody::DataSmResp { message_id }),
+        Err(command_status) => {
+            Pdu { command_status, sequence_number: sequence, body: PduBody::DataSmResp { message_id: String::new() } }
         }
     }
 }

@@ -2,8 +2,11 @@
 //! write, each answered when its commit is done), deliver_sm out and their responses in, enquire_link
 //! both ways, unbind both ways (a peer that never answers ours is closed).
 
+use super::commands::{answer_query, error_response, unsupported_command_response};
+use super::deliver::{build_deliver_sms, DeliveryFormat};
+use super::deliver_answers::DeliveryAnswers;
 use super::in_flight::InFlightSubmits;
-use super::submit::{build_deliver_sm, check_submit, store_window, CheckedSubmit};
+use super::submit::{check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
 use crate::guards::session_registry::DeliveryJob;
@@ -14,10 +17,9 @@ use numbind_smpp::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-const SMSC_SYSTEM_ID: &str = "numbind-smsc";
 const TICK: Duration = Duration::from_millis(500);
 
 pub(super) struct ServerSession {
@@ -26,10 +28,12 @@ pub(super) struct ServerSession {
     writer: PduWriter<WriteHalf>,
     session_state: SessionState,
     account: Option<EsmeAccount>,
+    /// How deliver_sm are written for the bound ESME.
+    delivery_format: Option<DeliveryFormat>,
     registration: Option<u64>,
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
     /// deliver_sm awaiting their resp; `None` for fault-injected duplicates.
-    pending: HashMap<u32, Option<oneshot::Sender<CommandStatus>>>,
+    pending: HashMap<u32, Option<DeliveryAnswers>>,
     /// submit_sm queued and being stored; while it is full the socket is not read.
     submits: InFlightSubmits<CheckedSubmit>,
     next_sequence: u32,
@@ -55,6 +59,7 @@ impl ServerSession {
             writer,
             session_state: SessionState::Open,
             account: None,
+            delivery_format: None,
             registration: None,
             jobs: None,
             pending: HashMap::new(),
@@ -132,7 +137,8 @@ impl ServerSession {
                 if header.command_id.is_response() {
                     return Ok(());
                 }
-                self.writer.write_pdu(&Pdu::generic_nack(header.sequence_number, error.command_status())).await
+                let answer = error_response(header.command_id, header.sequence_number, error.command_status());
+                self.writer.write_pdu(&answer).await
             }
             Some(ReadOutcome::Pdu(pdu)) => self.on_pdu(pdu).await,
         }
@@ -152,8 +158,8 @@ impl ServerSession {
             PduBody::EnquireLink => self.writer.write_pdu(&Pdu::new(sequence, PduBody::EnquireLinkResp)).await,
             PduBody::GenericNack | PduBody::EnquireLinkResp => Ok(()),
             PduBody::DeliverSmResp { .. } => {
-                if let Some(Some(outcome)) = self.pending.remove(&sequence) {
-                    let _ = outcome.send(pdu.command_status);
+                if let Some(Some(answers)) = self.pending.remove(&sequence) {
+                    answers.record(pdu.command_status);
                 }
                 Ok(())
             }
@@ -171,29 +177,44 @@ impl ServerSession {
                 self.session_state = SessionState::Unbound;
                 Ok(())
             }
-            PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message).await,
-            _ => self.writer.write_pdu(&Pdu::generic_nack(sequence, CommandStatus::EsmeRinvcmdid)).await,
+            PduBody::SubmitSm(message) => self.on_submit(bound_kind, sequence, message, CommandId::SubmitSm).await,
+            PduBody::DataSm(message) => self.on_submit(bound_kind, sequence, message, CommandId::DataSm).await,
+            // query_sm is a transmitter's command (SMPP 3.4 section 2.3), like submit_sm.
+            PduBody::QuerySm(_) if !bound_kind.is_some_and(BindKind::may_submit) => {
+                self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRinvbndsts)).await
+            }
+            PduBody::QuerySm(query) => {
+                let account = self.system_id().to_owned();
+                let answer = answer_query(&self.state, &account, sequence, query).await;
+                self.writer.write_pdu(&answer).await
+            }
+            _ => self.writer.write_pdu(&unsupported_command_response(command_id, sequence)).await,
         }
     }
 
-    /// Refuses at once what needs no store (bind state, throttle, validation); queues the rest for the store,
-    /// answered from `run` once the window holding it is committed.
+    /// submit_sm or data_sm: refuses at once what needs no store (bind state, throttle, validation); queues the
+    /// rest for the store, answered in the command's own response type from `run` once its window is committed.
     async fn on_submit(
         &mut self,
         bound_kind: Option<BindKind>,
         sequence: u32,
         message: ShortMessage,
+        command_id: CommandId,
     ) -> Result<(), ConnectionError> {
         let checked = match (&self.account, bound_kind) {
             (Some(account), Some(kind)) if kind.may_submit() => check_submit(&self.state, account, message),
             _ => Err(CommandStatus::EsmeRinvbndsts),
         };
         match checked {
+            Ok(submit) if command_id == CommandId::DataSm => {
+                self.submits.push_data_sm(sequence, submit);
+                Ok(())
+            }
             Ok(submit) => {
                 self.submits.push(sequence, submit);
                 Ok(())
             }
-            Err(status) => self.writer.write_pdu(&error_response(CommandId::SubmitSm, sequence, status)).await,
+            Err(status) => self.writer.write_pdu(&error_response(command_id, sequence, status)).await,
         }
     }
 
@@ -202,8 +223,8 @@ impl ServerSession {
         if self.session_state != SessionState::Open {
             return self.writer.write_pdu(&error_response(command_id, sequence, CommandStatus::EsmeRalybnd)).await;
         }
-        let account = match authenticate(&self.state.config.accounts, &bind) {
-            Ok(account) => account.clone(),
+        let (account, version) = match authenticate(&self.state.config.accounts, &bind) {
+            Ok((account, version)) => (account.clone(), version),
             Err(status) => {
                 tracing::warn!(system_id = %bind.system_id, command_status = %status, "bind refused");
                 return self.writer.write_pdu(&error_response(command_id, sequence, status)).await;
@@ -222,28 +243,36 @@ impl ServerSession {
             self.state.delivery_wakeup.notify_one();
         }
         self.state.metrics.sessions_bound.inc();
-        tracing::info!(%system_id, ?kind, "esme bound");
+        tracing::info!(%system_id, ?kind, ?version, "esme bound");
         self.session_state = SessionState::Bound { kind, system_id };
+        self.delivery_format = Some(DeliveryFormat::new(&account, version));
         self.account = Some(account);
         let response = error_response(command_id, sequence, CommandStatus::EsmeRok);
         self.writer.write_pdu(&response).await
     }
 
     async fn send_delivery(&mut self, job: DeliveryJob) -> Result<(), ConnectionError> {
-        let message = build_deliver_sm(&job.delivery);
-        let sequence = self.sequence();
-        self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
-        self.pending.insert(sequence, Some(job.outcome));
+        // Jobs come only to a session registered at bind, which set the format.
+        let Some(format) = self.delivery_format else { return Ok(()) };
+        let messages = build_deliver_sms(&job.delivery, format);
+        let answers = DeliveryAnswers::new(messages.len(), job.outcome);
+        for message in &messages {
+            let sequence = self.sequence();
+            self.writer.write_pdu(&Pdu::new(sequence, PduBody::DeliverSm(message.clone()))).await?;
+            self.pending.insert(sequence, Some(answers.clone()));
+        }
         if job.duplicate {
-            let duplicate_sequence = self.sequence();
-            self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::DeliverSm(message))).await?;
-            self.pending.insert(duplicate_sequence, None);
+            for message in messages {
+                let duplicate_sequence = self.sequence();
+                self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::DeliverSm(message))).await?;
+                self.pending.insert(duplicate_sequence, None);
+            }
         }
         Ok(())
     }
 
     async fn on_tick(&mut self) -> Result<(), ConnectionError> {
-        self.pending.retain(|_, outcome| outcome.as_ref().is_some_and(|sender| !sender.is_closed()));
+        self.pending.retain(|_, answers| answers.as_ref().is_some_and(DeliveryAnswers::is_awaited));
         let config = &self.state.config;
         if let Some(sent_at) = self.enquire_sent_at {
             if self.last_heard < sent_at && sent_at.elapsed() >= config.esme_response_timeout {
@@ -319,19 +348,4 @@ fn pdu_bind_id(kind: BindKind) -> CommandId {
         BindKind::Receiver => CommandId::BindReceiver,
         BindKind::Transceiver => CommandId::BindTransceiver,
     }
-}
-
-/// The `_resp` of a request with this status (empty IDs), or generic_nack for commands without one.
-fn error_response(command_id: CommandId, sequence: u32, command_status: CommandStatus) -> Pdu {
-    let system_id = if command_status == CommandStatus::EsmeRok { SMSC_SYSTEM_ID.to_owned() } else { String::new() };
-    let body = match command_id {
-        CommandId::SubmitSm => PduBody::SubmitSmResp { message_id: String::new() },
-        CommandId::DeliverSm => PduBody::DeliverSmResp { message_id: String::new() },
-        CommandId::Unbind => PduBody::UnbindResp,
-        CommandId::BindTransmitter => PduBody::BindTransmitterResp { system_id },
-        CommandId::BindReceiver => PduBody::BindReceiverResp { system_id },
-        CommandId::BindTransceiver => PduBody::BindTransceiverResp { system_id },
-        _ => PduBody::GenericNack,
-    };
-    Pdu { command_status, sequence_number: sequence, body }
 }

@@ -1,16 +1,22 @@
-//! submit_sm handling (throttle and validate at once, then store a window durably; answered after the commit) and
-//! deliver_sm construction.
+//! submit_sm handling: throttle and validate at once, then store a window durably; answered after the commit.
 
 use crate::config::EsmeAccount;
-use crate::domain::concatenation::{split_user_data_header, ConcatenatedPart};
-use crate::domain::message::{Direction, MessageId};
-use crate::domain::receipt::receipt_text;
+use crate::domain::concatenation::{sar_part, split_user_data_header, ConcatenatedPart};
+use crate::domain::message::MessageId;
+use crate::domain::receipt::{receipt_text, FinalState};
 use crate::state::AppState;
-use crate::store::{NewMobileTerminated, NewPart, QueuedDelivery, StoreError, StoredSubmit, SubmitToStore};
+use crate::store::{NewMobileTerminated, NewPart, StoreError, StoredSubmit, SubmitToStore};
 use numbind_process::clock::now_unix_millis;
-use numbind_smpp::pdu::{self, CommandStatus, ShortMessage, ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDH_INDICATOR};
-use numbind_smpp::{decode_text, encode_text};
+use numbind_smpp::pdu::{self, CommandStatus, ShortMessage, ESM_CLASS_UDH_INDICATOR, TAG_MESSAGE_PAYLOAD};
+use numbind_smpp::{alphabet, decode_text, TextError};
 use numbind_wire::Msisdn;
+
+/// `sar_msg_ref_num`: the reference shared by the parts of one message (two octets).
+const TAG_SAR_MSG_REF_NUM: u16 = 0x020C;
+/// `sar_total_segments`: how many parts (one octet).
+const TAG_SAR_TOTAL_SEGMENTS: u16 = 0x020E;
+/// `sar_segment_seqnum`: this part's number, from 1 (one octet).
+const TAG_SAR_SEGMENT_SEQNUM: u16 = 0x020F;
 
 /// A submit_sm that passed every check that needs no store: what `store_submit` writes.
 pub(super) enum CheckedSubmit {
@@ -33,10 +39,21 @@ pub(super) fn check_submit(
     if message.source_addr.is_empty() {
         return Err(CommandStatus::EsmeRinvsrcadr);
     }
+    // SMPP 3.4 section 5.3.2.32: with message_payload, sm_length must be 0. Both at once is refused rather than
+    // guessing which one the ESME meant.
+    if !message.short_message.is_empty() && message.tlv(TAG_MESSAGE_PAYLOAD).is_some() {
+        return Err(CommandStatus::EsmeRinvmsglen);
+    }
+    if alphabet(message.data_coding).is_none() {
+        return Err(CommandStatus::EsmeRinvdcs);
+    }
     let (part, octets) = if message.esm_class & ESM_CLASS_UDH_INDICATOR != 0 {
         split_user_data_header(message.text_octets()).ok_or(CommandStatus::EsmeRinvmsglen)?
     } else {
-        (None, message.text_octets())
+        let sar = |tag| message.tlv(tag).map(|value| &value[..]);
+        let part = sar_part(sar(TAG_SAR_MSG_REF_NUM), sar(TAG_SAR_TOTAL_SEGMENTS), sar(TAG_SAR_SEGMENT_SEQNUM))
+            .map_err(|()| CommandStatus::EsmeRinvoptparamval)?;
+        (part, message.text_octets())
     };
     let template = MobileTerminatedTemplate {
         source: message.source_addr.clone(),
@@ -50,9 +67,22 @@ pub(super) fn check_submit(
             Ok(CheckedSubmit::Part { template, part, data_coding: message.data_coding, octets: octets.to_vec() })
         }
         None => {
-            let text = decode_text(message.data_coding, octets).map_err(|_| CommandStatus::EsmeRinvmsglen)?;
+            let text = message_text(message.data_coding, octets).ok_or(CommandStatus::EsmeRinvmsglen)?;
             Ok(CheckedSubmit::Whole(template.build(text)))
         }
+    }
+}
+
+/// The text an MT is stored and shown with: the decoded text, or for 8-bit data `binary:` and the octets in
+/// hex. `None` when the octets are not valid in their data_coding.
+fn message_text(data_coding: u8, octets: &[u8]) -> Option<String> {
+    match decode_text(data_coding, octets) {
+        Ok(text) => Some(text),
+        Err(TextError::EightBitData(_)) => {
+            let hex: String = octets.iter().map(|octet| format!("{octet:02x}")).collect();
+            Some(format!("binary:{hex}"))
+        }
+        Err(_) => None,
     }
 }
 
@@ -69,8 +99,9 @@ impl MobileTerminatedTemplate {
     fn build(self, text: String) -> NewMobileTerminated {
         let message_id = MessageId::generate();
         let now_ms = now_unix_millis();
-        let receipt =
-            self.wants_receipt.then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
+        let receipt = self
+            .wants_receipt
+            .then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms, FinalState::Delivered)));
         NewMobileTerminated {
             message_id,
             source: self.source,
@@ -132,22 +163,27 @@ impl CheckedSubmit {
                 };
                 (SubmitToStore::Whole(message), announcement)
             }
-            CheckedSubmit::Part { template, part, data_coding, octets } => {
+            CheckedSubmit::Part { mut template, part, data_coding, octets } => {
                 let announcement = Announcement {
                     account: template.account.clone(),
                     destination: template.destination.as_digits().to_owned(),
                     wants_receipt: template.wants_receipt,
                 };
                 let part = NewPart {
+                    message_id: MessageId::generate(),
                     account: announcement.account.clone(),
+                    source: template.source.clone(),
                     destination_msisdn: announcement.destination.clone(),
                     part,
                     data_coding,
                     octets,
+                    wants_receipt: template.wants_receipt,
                     now_ms: now_unix_millis(),
                 };
+                // Each part is receipted under its own ID; the reassembled whole, whose ID no ESME knows, is not.
+                template.wants_receipt = false;
                 let assemble =
-                    move |coding: u8, whole: &[u8]| decode_text(coding, whole).ok().map(|text| template.build(text));
+                    move |coding: u8, whole: &[u8]| message_text(coding, whole).map(|text| template.build(text));
                 (SubmitToStore::Part { part, assemble: Box::new(assemble) }, announcement)
             }
         }
@@ -184,7 +220,7 @@ fn answer_stored(state: &AppState, outcome: Result<StoredSubmit, StoreError>, an
             tracing::info!(system_id = %announcement.account, %message_id, "resubmitted mt answered with its original id");
             Ok(message_id)
         }
-        Ok(StoredSubmit::PartWaiting) => Ok(MessageId::generate().to_string()),
+        Ok(StoredSubmit::PartWaiting { message_id }) => Ok(message_id),
         Ok(StoredSubmit::PartsRefused) => Err(CommandStatus::EsmeRinvmsglen),
         Err(error) => {
             tracing::error!(%error, "cannot store an mt");
@@ -192,63 +228,4 @@ fn answer_stored(state: &AppState, outcome: Result<StoredSubmit, StoreError>, an
         }
     };
     Answer { outcome, stored: false }
-}
-
-/// The deliver_sm for a queued MO (esm_class 0x00) or receipt (esm_class 0x04), with TLV 0x1401.
-pub(super) fn build_deliver_sm(delivery: &QueuedDelivery) -> ShortMessage {
-    let mut message = ShortMessage {
-        source_addr_npi: 1,
-        source_addr: delivery.source.clone(),
-        destination_addr: delivery.destination.clone(),
-        esm_class: 0x00,
-        ..ShortMessage::default()
-    };
-    let (data_coding, octets) = encode_text(&delivery.text);
-    message.set_text_octets(data_coding, octets);
-    if delivery.direction == Direction::Receipt {
-        message.esm_class = ESM_CLASS_DELIVERY_RECEIPT;
-        if let Some(receipted) = &delivery.receipted_message_id {
-            let mut value = receipted.clone().into_bytes();
-            value.push(0);
-            message.set_tlv(pdu::TAG_RECEIPTED_MESSAGE_ID, value);
-        }
-        message.set_tlv(pdu::TAG_MESSAGE_STATE, vec![2u8]);
-    }
-    message.set_tlv(pdu::TAG_SMSC_MESSAGE_ID, delivery.message_id.as_str().as_bytes().to_vec());
-    message
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn queued(direction: Direction) -> QueuedDelivery {
-        QueuedDelivery {
-            message_id: MessageId::parse("m1").unwrap(),
-            direction,
-            source: "13800138000".into(),
-            destination: "10658000".into(),
-            text: "绑定 BIND".into(),
-            account: "oss".into(),
-            receipted_message_id: Some("mt1".into()),
-            attempts: 0,
-        }
-    }
-
-    #[test]
-    fn an_mo_is_a_plain_deliver_sm_with_our_message_id() {
-        let message = build_deliver_sm(&queued(Direction::MobileOriginated));
-        assert_eq!(message.esm_class, 0x00);
-        assert_eq!(message.data_coding, 0x08);
-        assert_eq!(message.ascii_tlv(pdu::TAG_SMSC_MESSAGE_ID).as_deref(), Some("m1"));
-        assert_eq!(decode_text(message.data_coding, message.text_octets()).unwrap(), "绑定 BIND");
-    }
-
-    #[test]
-    fn a_receipt_carries_the_receipt_tlvs() {
-        let message = build_deliver_sm(&queued(Direction::Receipt));
-        assert!(message.is_delivery_receipt());
-        assert_eq!(message.ascii_tlv(pdu::TAG_RECEIPTED_MESSAGE_ID).as_deref(), Some("mt1"));
-        assert_eq!(message.tlv(pdu::TAG_MESSAGE_STATE).map(|value| value.to_vec()), Some(vec![2]));
-    }
 }

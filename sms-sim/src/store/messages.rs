@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::domain::message::{Direction, MessageId, MessageState};
+use crate::domain::receipt::FinalState;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub(crate) struct NewMobileOriginated {
@@ -35,7 +36,31 @@ pub(crate) struct QueuedDelivery {
     pub(crate) text: String,
     pub(crate) account: String,
     pub(crate) receipted_message_id: Option<String>,
+    /// What a receipt reports.
+    pub(crate) receipt_state: FinalState,
     pub(crate) attempts: u32,
+}
+
+/// A delivery receipt to queue for the ESME that submitted `receipted_message_id`.
+pub(crate) struct NewReceipt<'a> {
+    pub(crate) receipt_id: &'a MessageId,
+    /// The phone the MT went to: the receipt's source.
+    pub(crate) phone: &'a str,
+    /// The MT's source (the ESME's address): the receipt's destination.
+    pub(crate) esme_address: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) account: &'a str,
+    pub(crate) receipted_message_id: &'a str,
+    pub(crate) state: FinalState,
+    pub(crate) now_ms: i64,
+}
+
+/// Where a message an ESME submitted is, for `query_sm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubmittedState {
+    pub(crate) state: MessageState,
+    /// When it reached its final state.
+    pub(crate) done_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +78,9 @@ pub(crate) struct MessageStatus {
     pub(crate) state: MessageState,
     pub(crate) attempts: u32,
 }
+
+/// How many MO and receipts of one account are queued: counted in `messages_queued_by_account`.
+const QUEUE_DEPTH: &str = "SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1";
 
 /// The MT row, and its receipt row if any, inside the caller's transaction; see `insert_mobile_terminated`.
 pub(super) fn insert_mobile_terminated_rows(
@@ -83,24 +111,41 @@ pub(super) fn insert_mobile_terminated_rows(
             message.client_reference,
             message.now_ms
         ])?;
-    if let Some((receipt_id, receipt_text)) = &message.receipt {
-        transaction
-            .prepare_cached(
-                "INSERT INTO messages (message_id, direction, source, destination, text, account,
-                                       receipted_message_id, state, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7)",
-            )?
-            .execute(params![
-                receipt_id.as_str(),
-                message.destination_msisdn,
-                message.source,
-                receipt_text,
-                message.account,
-                message.message_id.as_str(),
-                message.now_ms
-            ])?;
+    if let Some((receipt_id, text)) = &message.receipt {
+        let receipt = NewReceipt {
+            receipt_id,
+            phone: &message.destination_msisdn,
+            esme_address: &message.source,
+            text,
+            account: &message.account,
+            receipted_message_id: message.message_id.as_str(),
+            state: FinalState::Delivered,
+            now_ms: message.now_ms,
+        };
+        insert_receipt_row(transaction, &receipt)?;
     }
     Ok((message.message_id.as_str().to_owned(), true))
+}
+
+/// Queues a receipt inside the caller's transaction.
+pub(super) fn insert_receipt_row(transaction: &Connection, receipt: &NewReceipt<'_>) -> Result<(), StoreError> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (message_id, direction, source, destination, text, account,
+                                   receipted_message_id, receipt_state, state, next_attempt_at_ms, created_at_ms)
+             VALUES (?1, 'receipt', ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?8)",
+        )?
+        .execute(params![
+            receipt.receipt_id.as_str(),
+            receipt.phone,
+            receipt.esme_address,
+            receipt.text,
+            receipt.account,
+            receipt.receipted_message_id,
+            receipt.state.message_state(),
+            receipt.now_ms
+        ])?;
+    Ok(())
 }
 
 impl Store {
@@ -111,9 +156,8 @@ impl Store {
         max_queue: usize,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            let queued: i64 = transaction
-                .prepare_cached("SELECT COUNT(*) FROM messages WHERE state = 'queued' AND account = ?1")?
-                .query_row([&message.account], |row| row.get(0))?;
+            let queued: i64 =
+                transaction.prepare_cached(QUEUE_DEPTH)?.query_row([&message.account], |row| row.get(0))?;
             if queued as usize >= max_queue {
                 return Err(StoreError::QueueFull { system_id: message.account.clone() });
             }
@@ -150,7 +194,8 @@ impl Store {
     pub(crate) fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedDelivery>, StoreError> {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts
+                "SELECT message_id, direction, source, destination, text, account, receipted_message_id, attempts,
+                        receipt_state
                  FROM messages WHERE state = 'queued' AND next_attempt_at_ms <= ?1
                  ORDER BY created_at_ms, message_id LIMIT ?2",
             )?;
@@ -164,11 +209,13 @@ impl Store {
                     row.get::<_, String>(5)?,
                     row.get::<_, Option<String>>(6)?,
                     row.get::<_, u32>(7)?,
+                    row.get::<_, Option<u8>>(8)?,
                 ))
             })?;
             let mut deliveries = Vec::new();
             for row in rows {
-                let (message_id, direction, source, destination, text, account, receipted_message_id, attempts) = row?;
+                let (message_id, direction, source, destination, text, account, receipted_message_id, attempts, state) =
+                    row?;
                 deliveries.push(QueuedDelivery {
                     message_id: MessageId::parse(&message_id).map_err(|_| StoreError::Corrupt("message_id".into()))?,
                     direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
@@ -177,6 +224,7 @@ impl Store {
                     text,
                     account,
                     receipted_message_id,
+                    receipt_state: state.map(FinalState::from_message_state).unwrap_or(FinalState::Delivered),
                     attempts,
                 });
             }
@@ -234,6 +282,30 @@ impl Store {
         })
     }
 
+    /// The state of an MT (or a part of one) that `account` submitted; `None` for any other message.
+    pub(crate) fn submitted_message_state(
+        &self,
+        account: &str,
+        message_id: &MessageId,
+    ) -> Result<Option<SubmittedState>, StoreError> {
+        self.read(|connection| {
+            let row = connection
+                .prepare_cached(
+                    "SELECT state, delivered_at_ms FROM messages WHERE message_id = ?1 AND direction = 'mt' AND \
+                     account = ?2",
+                )?
+                .query_row(params![message_id.as_str(), account], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?))
+                })
+                .optional()?;
+            let Some((state, done_at_ms)) = row else {
+                return super::parts::submitted_part_state(connection, account, message_id);
+            };
+            let state = MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt("state".into()))?;
+            Ok(Some(SubmittedState { state, done_at_ms }))
+        })
+    }
+
     /// MT messages to a phone, oldest first.
     pub(crate) fn inbox(&self, msisdn_digits: &str) -> Result<Vec<InboxEntry>, StoreError> {
         self.read(|connection| {
@@ -265,7 +337,9 @@ impl Store {
                     Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
                 })
                 .optional()?;
-            let Some((direction, state, attempts)) = row else { return Ok(None) };
+            let Some((direction, state, attempts)) = row else {
+                return super::parts::part_status(connection, message_id);
+            };
             Ok(Some(MessageStatus {
                 message_id: message_id.as_str().to_owned(),
                 direction: Direction::parse(&direction).ok_or_else(|| StoreError::Corrupt("direction".into()))?,
@@ -277,72 +351,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn mo(account: &str, now_ms: i64) -> NewMobileOriginated {
-        NewMobileOriginated {
-            message_id: MessageId::generate(),
-            source_msisdn: "13800138000".into(),
-            destination_short_code: "10658000".into(),
-            text: "BIND X".into(),
-            account: account.into(),
-            now_ms,
-        }
-    }
-
-    fn mt(reference: Option<&str>) -> NewMobileTerminated {
-        NewMobileTerminated {
-            message_id: MessageId::generate(),
-            source: "10658000".into(),
-            destination_msisdn: "13800138000".into(),
-            text: "绑定成功".into(),
-            account: "platform".into(),
-            client_reference: reference.map(str::to_owned),
-            receipt: None,
-            now_ms: 5,
-        }
-    }
-
-    #[test]
-    fn a_queued_mo_is_due_until_delivered() {
-        let store = Store::open_in_memory().unwrap();
-        let message = mo("oss", 10);
-        store.insert_mobile_originated(&message, 10).unwrap();
-        let due = store.due_deliveries(10, 10).unwrap();
-        assert_eq!(due.len(), 1);
-        store.record_attempt(&message.message_id, 2_010).unwrap();
-        assert!(store.due_deliveries(11, 10).unwrap().is_empty());
-        store.make_account_due("oss", 12).unwrap();
-        assert_eq!(store.due_deliveries(12, 10).unwrap()[0].attempts, 1);
-        store.mark_delivered(&message.message_id, 13).unwrap();
-        assert!(store.due_deliveries(99_999, 10).unwrap().is_empty());
-        let status = store.message_status(&message.message_id).unwrap().unwrap();
-        assert_eq!((status.state, status.attempts), (MessageState::Delivered, 2), "the delivering attempt counts");
-    }
-
-    #[test]
-    fn a_full_queue_refuses_more_mo() {
-        let store = Store::open_in_memory().unwrap();
-        store.insert_mobile_originated(&mo("oss", 1), 1).unwrap();
-        assert!(matches!(store.insert_mobile_originated(&mo("oss", 2), 1), Err(StoreError::QueueFull { .. })));
-    }
-
-    #[test]
-    fn a_resubmitted_reference_returns_the_original_id_and_stores_once() {
-        let store = Store::open_in_memory().unwrap();
-        let (first, first_new) = store.insert_mobile_terminated(&mt(Some("ref-1"))).unwrap();
-        let (second, second_new) = store.insert_mobile_terminated(&mt(Some("ref-1"))).unwrap();
-        assert_eq!((first.as_str(), first_new, second_new), (second.as_str(), true, false));
-        store.insert_mobile_terminated(&mt(None)).unwrap();
-        assert_eq!(store.inbox("13800138000").unwrap().len(), 2);
-    }
-
-    #[test]
-    fn migrations_run_once_on_reopen() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("smsc.db");
-        Store::open(&path).unwrap().insert_mobile_originated(&mo("oss", 1), 10).unwrap();
-        assert_eq!(Store::open(&path).unwrap().due_deliveries(1, 10).unwrap().len(), 1);
-    }
-}
+mod tests;

@@ -67,6 +67,29 @@ CREATE TABLE mt_parts (
     r#"
 CREATE INDEX messages_sent_by_account ON messages (account, created_at_ms) WHERE direction = 'mt';
 "#,
+    // The queue depth of one account, counted on every MO the phones send: without the account in an index the
+    // count walks the whole queue of every account.
+    r#"
+CREATE INDEX messages_queued_by_account ON messages (account) WHERE state = 'queued';
+"#,
+    // Each part of a concatenated MT has its own message ID, outcome and receipt; a part whose siblings never
+    // arrive expires. A receipt row says which final state it reports (NULL: delivered).
+    r#"
+ALTER TABLE mt_parts ADD COLUMN message_id TEXT;
+ALTER TABLE mt_parts ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE mt_parts ADD COLUMN wants_receipt INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX mt_parts_message_id ON mt_parts (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX mt_parts_by_age ON mt_parts (created_at_ms);
+CREATE TABLE mt_part_outcomes (
+    message_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    whole_message_id TEXT,
+    state TEXT NOT NULL CHECK (state IN ('delivered', 'failed')),
+    created_at_ms INTEGER NOT NULL,
+    done_at_ms INTEGER NOT NULL
+);
+ALTER TABLE messages ADD COLUMN receipt_state INTEGER;
+"#,
 ];
 
 const SCHEMA: Schema = Schema::new(MIGRATIONS);

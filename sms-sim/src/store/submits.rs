@@ -23,8 +23,8 @@ pub(crate) enum StoredSubmit {
     Stored { message_id: String },
     /// A known (account, client_reference): nothing was stored; this is the original ID.
     Resubmitted { message_id: String },
-    /// A part of a concatenated MT, kept until the others arrive.
-    PartWaiting,
+    /// A part of a concatenated MT, kept under this ID until the others arrive.
+    PartWaiting { message_id: String },
     /// The last part of a concatenated MT whose whole was refused (undecodable); its parts are dropped.
     PartsRefused,
 }
@@ -79,7 +79,7 @@ fn insert_submit_rows(transaction: &Connection, submit: SubmitToStore) -> Result
             })
         }
         SubmitToStore::Part { part, assemble } => Ok(match insert_part_rows(transaction, &part, assemble)? {
-            PartOutcome::Waiting => StoredSubmit::PartWaiting,
+            PartOutcome::Waiting { message_id } => StoredSubmit::PartWaiting { message_id },
             PartOutcome::Completed { message_id } => StoredSubmit::Stored { message_id },
             PartOutcome::Refused => StoredSubmit::PartsRefused,
         }),
@@ -123,7 +123,10 @@ mod tests {
 
     fn part(sequence: u8) -> SubmitToStore {
         let part = NewPart {
+            message_id: MessageId::generate(),
             account: "platform".into(),
+            source: "10658000".into(),
+            wants_receipt: false,
             destination_msisdn: PHONE.into(),
             part: ConcatenatedPart { reference: 3, total: 2, sequence },
             data_coding: 0x08,
@@ -194,7 +197,7 @@ mod tests {
         let store = open_on_file(&directory);
         let outcomes = store.insert_submits(vec![part(2), part(1)]).unwrap();
 
-        assert_eq!(outcomes[0].as_ref().unwrap(), &StoredSubmit::PartWaiting);
+        assert!(matches!(outcomes[0], Ok(StoredSubmit::PartWaiting { .. })), "{outcomes:?}");
         assert!(matches!(outcomes[1], Ok(StoredSubmit::Stored { .. })), "{outcomes:?}");
         assert_eq!(inbox_texts(&store), vec!["4 octets"]);
     }

@@ -2,13 +2,13 @@
 //! records the outcome (delivered, failed, or queued again with backoff).
 
 use crate::domain::message::{redelivery_delay, Direction};
+use crate::guards::deliveries_in_flight::DeliveriesInFlight;
 use crate::guards::session_registry::DeliveryJob;
 use crate::state::AppState;
 use crate::store::QueuedDelivery;
 use numbind_process::clock::now_unix_millis;
 use numbind_smpp::CommandStatus;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -16,7 +16,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const BATCH: usize = 200;
 
 pub(crate) async fn run_delivery_loop(state: Arc<AppState>) {
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let in_flight = Arc::new(DeliveriesInFlight::default());
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
@@ -24,6 +24,7 @@ pub(crate) async fn run_delivery_loop(state: Arc<AppState>) {
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
         let now_ms = now_unix_millis();
+        in_flight.start_read();
         let due = match state.store.call(move |store| store.due_deliveries(now_ms, BATCH)).await {
             Ok(due) => due,
             Err(error) => {
@@ -33,27 +34,23 @@ pub(crate) async fn run_delivery_loop(state: Arc<AppState>) {
         };
         for delivery in due {
             let Some(jobs) = state.sessions.pick(&delivery.account) else { continue };
-            let newly_in_flight =
-                in_flight.lock().map(|mut set| set.insert(delivery.message_id.to_string())).unwrap_or(false);
-            if !newly_in_flight {
+            if !in_flight.claim(&delivery.message_id) {
                 continue;
             }
             let state = state.clone();
             let in_flight = in_flight.clone();
             tokio::spawn(async move {
-                let message_id = delivery.message_id.to_string();
+                let message_id = delivery.message_id.clone();
                 deliver_one(&state, jobs, delivery).await;
-                if let Ok(mut set) = in_flight.lock() {
-                    set.remove(&message_id);
-                }
+                in_flight.settle(&message_id);
             });
         }
     }
 }
 
 /// Hands one message to a session and records the outcome in one write: delivered, failed, or an attempt that
-/// did not deliver with its next attempt. The in-memory in-flight set keeps the message from being picked twice
-/// meanwhile; after a crash mid-attempt the message is simply due again (its receiver deduplicates by message ID).
+/// did not deliver with its next attempt. `DeliveriesInFlight` keeps the message from being picked again until a
+/// read of the queue sees that outcome; after a crash mid-attempt the message is simply due again (its receiver deduplicates by message ID).
 async fn deliver_one(state: &AppState, jobs: tokio::sync::mpsc::Sender<DeliveryJob>, delivery: QueuedDelivery) {
     let attempt = delivery.attempts.saturating_add(1);
     let message_id = delivery.message_id.clone();

@@ -30,7 +30,10 @@ pub(crate) struct TestApp {
 pub(crate) fn test_config(directory: &Path) -> Config {
     let mut oss = EsmeAccount::new("oss", OSS_PASSWORD, vec![ShortCode::parse(SHORT_CODE).expect("short code")]);
     oss.max_submits_per_second = 1_000;
-    let platform = EsmeAccount::new("platform", PLATFORM_PASSWORD, vec![]);
+    // numbind's own ESMEs dedupe by the SMS centre's message ID, in the vendor TLV they ask for.
+    oss.vendor_tlvs = true;
+    let mut platform = EsmeAccount::new("platform", PLATFORM_PASSWORD, vec![]);
+    platform.vendor_tlvs = true;
     let mut config = Config::new(directory.join("smsc.db"), vec![oss, platform]);
     config.redelivery_interval = Duration::from_millis(200);
     config.max_redelivery_interval = Duration::from_millis(500);

@@ -1,9 +1,12 @@
 //! The SMS centre over real sockets: `run` in-process, `EsmeClient` and raw SMPP as ESMEs, reqwest as phones.
 
+mod delivery_under_load;
 mod helpers;
 mod http_api;
 mod mobile_originated;
 mod mobile_terminated;
 mod oversized_bodies;
 mod sessions;
+mod strict_smpp;
 mod submit_window;
+mod third_party;

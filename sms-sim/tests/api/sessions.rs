@@ -1,7 +1,7 @@
 //! The SMPP session state machine seen from raw PDUs: bind checks, bind state, malformed input, throttling.
 
 use crate::helpers::{bind_pdu, read_pdu, spawn_app, spawn_app_with, test_config, OSS_PASSWORD, PHONE};
-use numbind_smpp::pdu::{Bind, CommandId, CommandStatus, Pdu, PduBody, ShortMessage};
+use numbind_smpp::pdu::{Bind, CommandId, CommandStatus, Pdu, PduBody, QuerySm, QuerySmResp, ShortMessage};
 
 fn submit(sequence: u32, text: &str) -> Pdu {
     let mut message =
@@ -39,9 +39,13 @@ async fn interface_version_five_is_accepted() {
     connection.write_pdu(&Pdu::new(1, PduBody::BindReceiver(bind))).await.unwrap();
     let response = read_pdu(&mut connection).await;
     assert_eq!((response.command_id(), response.command_status), (CommandId::BindReceiverResp, CommandStatus::EsmeRok));
-    // A receiver may not submit.
+    // A receiver may not submit, nor query.
     connection.write_pdu(&submit(2, "hi")).await.unwrap();
     assert_eq!(read_pdu(&mut connection).await.command_status, CommandStatus::EsmeRinvbndsts);
+    let query = QuerySm { message_id: "m1".into(), ..QuerySm::default() };
+    connection.write_pdu(&Pdu::new(3, PduBody::QuerySm(query))).await.unwrap();
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!((refusal.command_id(), refusal.command_status), (CommandId::QuerySmResp, CommandStatus::EsmeRinvbndsts));
 }
 
 #[tokio::test]
@@ -64,12 +68,12 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
     let mut deliver =
         ShortMessage { source_addr: PHONE.into(), destination_addr: "10658000".into(), ..ShortMessage::default() };
     deliver.set_text_octets(0x00, b"BIND BCDFGHJK".to_vec());
-    let query_sm = PduBody::Other { command_id: CommandId::QuerySm, body: bytes::Bytes::new() };
+    let query_sm = PduBody::QuerySm(QuerySm { message_id: "m1".into(), ..QuerySm::default() });
     let refused = [
         (submit(7, "hi"), PduBody::SubmitSmResp { message_id: String::new() }),
         (Pdu::new(8, PduBody::DeliverSm(deliver)), PduBody::DeliverSmResp { message_id: String::new() }),
         (Pdu::new(9, PduBody::Unbind), PduBody::UnbindResp),
-        (Pdu::new(10, query_sm), PduBody::GenericNack),
+        (Pdu::new(10, query_sm), PduBody::QuerySmResp(QuerySmResp::default())),
     ];
     for (request, expected_body) in refused {
         let sequence = request.sequence_number;
@@ -90,7 +94,7 @@ async fn every_pdu_before_bind_but_enquire_link_is_refused_and_the_session_can_s
 }
 
 #[tokio::test]
-async fn a_malformed_pdu_gets_generic_nack_and_the_session_still_works() {
+async fn a_malformed_pdu_gets_its_own_error_response_and_the_session_still_works() {
     let directory = tempfile::tempdir().unwrap();
     let app = spawn_app(directory.path()).await;
     let mut connection = app.raw_connection().await;
@@ -102,11 +106,11 @@ async fn a_malformed_pdu_gets_generic_nack_and_the_session_still_works() {
     garbage.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 42]);
     garbage.extend_from_slice(&[0xFF; 8]);
     connection.writer.write_raw(&garbage).await.unwrap();
-    let nack = read_pdu(&mut connection).await;
-    assert_eq!(nack.body, PduBody::GenericNack);
-    assert_eq!((nack.sequence_number, nack.command_status), (42, CommandStatus::EsmeRinvcmdlen));
+    let refusal = read_pdu(&mut connection).await;
+    assert_eq!(refusal.body, PduBody::SubmitSmResp { message_id: String::new() });
+    assert_eq!((refusal.sequence_number, refusal.command_status), (42, CommandStatus::EsmeRinvcmdlen));
 
-    let unknown = Pdu::new(43, PduBody::Other { command_id: CommandId::DataSm, body: bytes::Bytes::new() });
+    let unknown = Pdu::new(43, PduBody::Other { command_id: CommandId::Other(0x42), body: bytes::Bytes::new() });
     connection.write_pdu(&unknown).await.unwrap();
     assert_eq!(read_pdu(&mut connection).await, Pdu::generic_nack(43, CommandStatus::EsmeRinvcmdid));
 
