@@ -7,6 +7,7 @@
 //! streams (what an ISMG listener needs); `sp` adds the service-provider client on top of it.
 
 pub mod civil_time;
+pub mod concatenation;
 
 pub mod fee;
 pub mod msg_id;

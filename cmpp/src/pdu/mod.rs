@@ -248,6 +248,21 @@ impl Pdu {
         Ok(Pdu { sequence_id: header.sequence_id, body })
     }
 
+    /// The layout `frame` is in when read on a link of `version`: a CONNECT_RESP tells its own by its length
+    /// (30 bytes 2.0, 33 bytes 3.0); everything else is in the link's. Re-encoding a decoded PDU in this
+    /// layout gives the same PDU back.
+    pub fn layout_of(frame: &[u8], version: Version) -> Version {
+        match Header::parse(frame) {
+            Ok(header) if header.command_id == CommandId::ConnectResp && frame.len() == HEADER_LENGTH + 18 => {
+                Version::V2
+            }
+            Ok(header) if header.command_id == CommandId::ConnectResp && frame.len() == HEADER_LENGTH + 21 => {
+                Version::V3
+            }
+            _ => version,
+        }
+    }
+
     /// Encodes the PDU with its header in the layout of `version`.
     pub fn encode(&self, version: Version) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(64);

@@ -319,7 +319,7 @@ proptest! {
         bytes.extend_from_slice(&junk);
         for version in [Version::V2, Version::V3] {
             if let Ok(pdu) = Pdu::decode(&bytes, version) {
-                let again = pdu.encode(version).expect("a decoded pdu encodes");
+                let again = pdu.encode(Pdu::layout_of(&bytes, version)).expect("a decoded pdu encodes");
                 prop_assert_eq!(Pdu::decode(&again, version), Ok(pdu));
             }
         }
@@ -332,4 +332,19 @@ proptest! {
         let cut = cut % bytes.len();
         prop_assert_eq!(check(&bytes[..cut]), Err(FrameError::Incomplete));
     }
+}
+
+#[test]
+fn every_committed_fuzz_seed_decodes_and_round_trips() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/cmpp_pdu");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(directory).expect("the seed directory exists") {
+        let path = entry.expect("an entry").path();
+        let bytes = std::fs::read(&path).expect("a readable seed");
+        let version = if path.to_string_lossy().ends_with("v3") { Version::V3 } else { Version::V2 };
+        let pdu = Pdu::decode(&bytes, version).unwrap_or_else(|error| panic!("{path:?}: {error}"));
+        assert_eq!(pdu.encode(Pdu::layout_of(&bytes, version)).unwrap(), bytes, "{path:?}");
+        seeds += 1;
+    }
+    assert!(seeds >= 8);
 }
