@@ -8,18 +8,26 @@
 
 pub mod civil_time;
 pub mod concatenation;
+#[cfg(feature = "connection")]
+pub mod connection;
 
 pub mod fee;
 pub mod msg_id;
 pub mod pdu;
+#[cfg(feature = "sp")]
+pub mod sp;
 mod spec_enum;
 pub mod text;
 
 pub use civil_time::CivilTime;
+#[cfg(feature = "connection")]
+pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 pub use fee::{Fee, FeeCode, FeeType, FeeUserType};
 pub use msg_id::{MsgId, MsgIdFields};
 pub use pdu::{
     check, CommandId, Connect, ConnectResp, ConnectStatus, DecodeError, Deliver, DeliverResp, EncodeError, FrameError,
     Header, Pdu, PduBody, StatusReport, Submit, SubmitResp, SubmitResult, Version,
 };
+#[cfg(feature = "sp")]
+pub use sp::{DeliverVerdict, InboundDelivery, IncomingSms, OutgoingSms, SpClient, SpConfig, SpError};
 pub use text::{decode_text, encode_text, MsgFmt, TextError};
