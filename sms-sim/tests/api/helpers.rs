@@ -53,7 +53,7 @@ pub(crate) async fn spawn_app_with(config: Config) -> TestApp {
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None, cmpp: None },
         async move {
             let _ = stopped.await;
         },
