@@ -246,3 +246,103 @@ impl From<DeliverVerdict> for cmpp::DeliverVerdict {
         }
     }
 }
+
+impl From<SmscLink> for LinkConfig {
+    fn from(link: SmscLink) -> Self {
+        LinkConfig::Smpp(link)
+    }
+}
+
+impl From<CmppLink> for LinkConfig {
+    fn from(link: CmppLink) -> Self {
+        LinkConfig::Cmpp(link)
+    }
+}
+
+/// The protocol of a component's link, as its `--smsc-protocol` flag names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkProtocol {
+    #[default]
+    Smpp,
+    Cmpp,
+}
+
+/// Why a link's flags do not make a link.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkConfigError {
+    #[error("the sms centre protocol must be smpp or cmpp, not {0:?}")]
+    UnknownProtocol(String),
+    #[error("the smsc password must be 1 to 8 ascii characters (an smpp 3.4 limit)")]
+    InvalidSmppPassword,
+    #[error("a cmpp sp code (the system id) must be exactly 6 ascii characters")]
+    InvalidSpCode,
+    #[error("a cmpp shared secret must be 1 to 32 ascii characters")]
+    InvalidSharedSecret,
+}
+
+impl std::str::FromStr for LinkProtocol {
+    type Err = LinkConfigError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "smpp" => Ok(LinkProtocol::Smpp),
+            "cmpp" => Ok(LinkProtocol::Cmpp),
+            other => Err(LinkConfigError::UnknownProtocol(other.to_owned())),
+        }
+    }
+}
+
+impl LinkConfig {
+    /// The link a component's flags describe: the SMS centre's listener of that protocol, the account's ID (SMPP
+    /// system_id or CMPP SP code) and its password or shared secret. A CMPP link is plain TCP and speaks 3.0.
+    pub fn from_flags(
+        protocol: LinkProtocol,
+        address: &str,
+        account: &str,
+        password: String,
+    ) -> Result<LinkConfig, LinkConfigError> {
+        let printable = |text: &str| text.is_ascii() && !text.contains('\0');
+        match protocol {
+            LinkProtocol::Smpp => {
+                if !(1..=8).contains(&password.len()) || !printable(&password) {
+                    return Err(LinkConfigError::InvalidSmppPassword);
+                }
+                Ok(LinkConfig::Smpp(SmscLink::new(address, account, password)))
+            }
+            LinkProtocol::Cmpp => {
+                if account.len() != 6 || !printable(account) {
+                    return Err(LinkConfigError::InvalidSpCode);
+                }
+                if !(1..=32).contains(&password.len()) || !printable(&password) {
+                    return Err(LinkConfigError::InvalidSharedSecret);
+                }
+                Ok(LinkConfig::Cmpp(CmppLink {
+                    address: address.to_owned(),
+                    sp_code: account.to_owned(),
+                    shared_secret: password,
+                    version: CmppVersion::V3,
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_make_a_link_of_the_named_protocol_with_its_own_limits() {
+        let smpp = LinkConfig::from_flags(LinkProtocol::Smpp, "127.0.0.1:2775", "oss", "oss-pass".into());
+        assert!(matches!(smpp, Ok(LinkConfig::Smpp(_))));
+        let long = LinkConfig::from_flags(LinkProtocol::Smpp, "127.0.0.1:2775", "oss", "a-longer-secret".into());
+        assert_eq!(long.err(), Some(LinkConfigError::InvalidSmppPassword));
+        let cmpp = LinkConfig::from_flags(LinkProtocol::Cmpp, "127.0.0.1:7890", "901234", "a-longer-secret".into());
+        assert!(matches!(cmpp, Ok(LinkConfig::Cmpp(CmppLink { version: CmppVersion::V3, .. }))));
+        let code = LinkConfig::from_flags(LinkProtocol::Cmpp, "127.0.0.1:7890", "oss", "secret".into());
+        assert_eq!(code.err(), Some(LinkConfigError::InvalidSpCode));
+        assert_eq!("cmpp".parse::<LinkProtocol>(), Ok(LinkProtocol::Cmpp));
+        assert!(matches!("sgip".parse::<LinkProtocol>(), Err(LinkConfigError::UnknownProtocol(_))));
+    }
+}
