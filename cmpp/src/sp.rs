@@ -180,6 +180,8 @@ pub enum SpError {
     InvalidText(String),
     #[error("the {field} number must be 1 to 21 ascii characters")]
     InvalidAddress { field: &'static str },
+    #[error("a field does not fit the link's layout: {0}")]
+    DoesNotFit(crate::pdu::EncodeError),
 }
 
 /// A SUBMIT waiting for the session task; the window permit travels with it and is released on its answer.

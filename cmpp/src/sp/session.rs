@@ -321,7 +321,7 @@ impl<'a> LinkSession<'a> {
         let pdu = Pdu::new(sequence, PduBody::Submit(Box::new(request.submit)));
         match self.writer.write_pdu(&pdu).await {
             Err(ConnectionError::Encode(error)) => {
-                let _ = request.reply.send(Err(SpError::InvalidText(error.to_string())));
+                let _ = request.reply.send(Err(SpError::DoesNotFit(error)));
                 Ok(())
             }
             Err(error) => Err(error.into()),
