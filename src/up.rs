@@ -26,6 +26,9 @@ pub(crate) struct UpArgs {
     /// SMS centre SMPP over TLS (the platform and the OSS bind here).
     #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", default_value = "127.0.0.1:3550")]
     smsc_smpp_tls: SocketAddr,
+    /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
+    #[arg(long, env = "NUMBIND_SMSC_CMPP", default_value = "127.0.0.1:7890")]
+    smsc_cmpp: SocketAddr,
     /// OSS admin HTTP.
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
@@ -47,6 +50,7 @@ impl UpArgs {
             smsc_smpp: self.smsc_smpp,
             smsc_smpp_tls: self.smsc_smpp_tls,
             oss_http: self.oss_http,
+            smsc_cmpp: self.smsc_cmpp,
         };
         description.transport = Transport::Tls;
         description.seed_demo_subscribers = true;
@@ -73,6 +77,7 @@ fn announce(system: &RunningSystem) -> anyhow::Result<()> {
     if let Some(smpp_tls) = addresses.smsc_smpp_tls {
         writeln!(stdout, "listening smsc-smpp-tls={smpp_tls}")?;
     }
+    writeln!(stdout, "listening smsc-cmpp={}", addresses.smsc_cmpp)?;
     writeln!(stdout, "listening oss-http={}", addresses.oss_http)?;
     writeln!(stdout, "platform-key={}", addresses.platform_key)?;
     writeln!(stdout, "platform-key-file={}", addresses.platform_key_file.display())?;

@@ -211,7 +211,7 @@ pub async fn start_smsc(
         .serve(move |http_listener| async move {
             let smpp_listener = listen_loopback()?;
             let _ = smpp_sender.send(smpp_listener.local_addr()?);
-            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None };
+            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None, cmpp: None };
             numbind_sms_sim::run(config, listeners, token.cancelled_owned()).await
         })
         .await?;

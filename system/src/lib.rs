@@ -53,13 +53,22 @@ pub struct ListenAddresses {
     pub smsc_smpp_tls: SocketAddr,
     /// OSS admin HTTP.
     pub oss_http: SocketAddr,
+    /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
+    pub smsc_cmpp: SocketAddr,
 }
 
 impl ListenAddresses {
     /// Every listener on 127.0.0.1, each on a free port.
     pub fn loopback_any_port() -> ListenAddresses {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        ListenAddresses { platform_http: any, smsc_http: any, smsc_smpp: any, smsc_smpp_tls: any, oss_http: any }
+        ListenAddresses {
+            platform_http: any,
+            smsc_http: any,
+            smsc_smpp: any,
+            smsc_smpp_tls: any,
+            oss_http: any,
+            smsc_cmpp: any,
+        }
     }
 }
 
@@ -118,6 +127,7 @@ struct Listeners {
     smsc_http: TcpListener,
     smsc_smpp: TcpListener,
     smsc_smpp_tls: Option<TcpListener>,
+    smsc_cmpp: TcpListener,
     oss_http: TcpListener,
 }
 
@@ -172,6 +182,7 @@ impl SystemPlan {
             smsc_http: listeners.smsc_http.local_addr()?,
             smsc_smpp: listeners.smsc_smpp.local_addr()?,
             smsc_smpp_tls: listeners.smsc_smpp_tls.as_ref().map(TcpListener::local_addr).transpose()?,
+            smsc_cmpp: listeners.smsc_cmpp.local_addr()?,
             oss_http: listeners.oss_http.local_addr()?,
             platform_key,
             platform_key_file: data_dir.join("platform-signing.key.pub"),
@@ -184,6 +195,7 @@ impl SystemPlan {
             http: listeners.smsc_http,
             smpp: listeners.smsc_smpp,
             smpp_tls: listeners.smsc_smpp_tls,
+            cmpp: Some(listeners.smsc_cmpp),
         };
         system.spawn("sms-sim", |stop| numbind_sms_sim::run(smsc, smsc_listeners, stop));
         system.spawn("platform", |stop| platform.serve(listeners.platform_http, stop));
@@ -224,6 +236,7 @@ async fn bind_all(description: &SystemDescription) -> anyhow::Result<Listeners> 
             Transport::Tls => Some(bind(addresses.smsc_smpp_tls, backlog, "sms centre smpp over tls")?),
             Transport::PlainHttp => None,
         },
+        smsc_cmpp: bind(addresses.smsc_cmpp, backlog, "sms centre cmpp")?,
         oss_http: bind(addresses.oss_http, backlog, "oss http")?,
     })
 }

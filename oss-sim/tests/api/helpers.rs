@@ -78,7 +78,7 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let smpp_address = smpp_listener.local_addr().expect("address").to_string();
     let task = tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None, cmpp: None },
         shutdown.cancelled_owned(),
     ));
     (SmsCentre { http_url, task }, smpp_address)

@@ -19,7 +19,7 @@ async fn spawn_sms_centre(directory: &std::path::Path) -> (String, String, tokio
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http, smpp, smpp_tls: None },
+        numbind_sms_sim::Listeners { http, smpp, smpp_tls: None, cmpp: None },
         shutdown.clone().cancelled_owned(),
     ));
     (http_url, smpp_address, shutdown)

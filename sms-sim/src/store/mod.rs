@@ -1,10 +1,12 @@
 //! All SQL of the SMS centre: a concrete `Store` over one SQLite file (WAL, synchronous=FULL), migrations at
 //! open, one method per query. Callers on async threads go through `Store::call` (spawn_blocking).
 
+mod fees;
 mod messages;
 mod parts;
 mod submits;
 
+pub(crate) use fees::MobileTerminatedFee;
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
 pub(crate) use parts::NewPart;
 use parts::PartOutcome;
@@ -60,6 +62,16 @@ CREATE TABLE mt_parts (
     octets BLOB NOT NULL,
     created_at_ms INTEGER NOT NULL,
     PRIMARY KEY (account, destination, reference, total, sequence)
+);
+"#,
+    r#"
+CREATE TABLE mt_fees (
+    message_id TEXT PRIMARY KEY,
+    service_id TEXT NOT NULL,
+    fee_user_type INTEGER NOT NULL,
+    fee_type INTEGER NOT NULL,
+    fee_code_fen INTEGER NOT NULL,
+    fee_terminal_id TEXT NOT NULL
 );
 "#,
 ];
