@@ -50,6 +50,11 @@ impl CivilTime {
             + u32::from(self.minute) * 100
             + u32::from(self.second)
     }
+
+    /// YYMMDDHHMM: the Submit_time and Done_time of a status report.
+    pub fn report_time(&self) -> String {
+        format!("{:02}{:02}{:02}{:02}{:02}", self.year.rem_euclid(100), self.month, self.day, self.hour, self.minute)
+    }
 }
 
 /// Howard Hinnant's `civil_from_days`: (year, month, day) of the day `days` after 1970-01-01.
@@ -80,6 +85,7 @@ mod tests {
         let leap = CivilTime::from_unix(1_709_251_199, CHINA_STANDARD_TIME_OFFSET_SECONDS);
         assert_eq!((leap.year, leap.month, leap.day, leap.hour, leap.minute, leap.second), (2024, 3, 1, 7, 59, 59));
         assert_eq!(leap.connect_timestamp(), 301_075_959);
+        assert_eq!(leap.report_time(), "2403010759");
         assert_eq!(CivilTime::from_unix(1_709_251_199, 0).day, 29);
     }
 }

@@ -218,6 +218,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_pdu_arriving_one_byte_at_a_time_reads_whole_after_a_connect_resp_of_the_other_layout() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut writer = PduWriter::new(client, Version::V3);
+        let mut reader = PduReader::new(server, Version::V2);
+        let answer = crate::pdu::ConnectResp {
+            status: crate::pdu::ConnectStatus::Ok,
+            authenticator_ismg: [7; 16],
+            version: 0x30,
+        };
+        let pdu = Pdu::new(5, PduBody::ConnectResp(answer));
+        let bytes = pdu.encode(Version::V3).unwrap();
+        let reading = tokio::spawn(async move { reader.read_pdu().await.unwrap() });
+        for byte in bytes {
+            writer.write_raw(&[byte]).await.unwrap();
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(reading.await.unwrap(), Some(ReadOutcome::Pdu(pdu)));
+    }
+
+    #[tokio::test]
     async fn a_frame_over_the_maximum_size_ends_the_link_and_a_cut_frame_is_an_error() {
         let (client, server) = tokio::io::duplex(1024);
         let mut writer = PduWriter::new(client, Version::V2);

@@ -23,7 +23,7 @@ pub use civil_time::CivilTime;
 #[cfg(feature = "connection")]
 pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 pub use fee::{Fee, FeeCode, FeeType, FeeUserType};
-pub use msg_id::{MsgId, MsgIdFields};
+pub use msg_id::{MsgId, MsgIdFields, MsgIdSequence};
 pub use pdu::{
     check, CommandId, Connect, ConnectResp, ConnectStatus, DecodeError, Deliver, DeliverResp, EncodeError, FrameError,
     Header, Pdu, PduBody, StatusReport, Submit, SubmitResp, SubmitResult, Version,

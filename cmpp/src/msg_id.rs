@@ -101,6 +101,39 @@ impl MsgId {
     }
 }
 
+/// A gateway's source of Msg_Ids: its gateway code and a 16-bit counter that wraps.
+#[derive(Debug, Clone)]
+pub struct MsgIdSequence {
+    gateway_code: u32,
+    next: u16,
+}
+
+impl MsgIdSequence {
+    /// Ids for the gateway `gateway_code` (at most [`MAX_GATEWAY_CODE`]).
+    pub fn new(gateway_code: u32) -> Result<MsgIdSequence, MsgIdError> {
+        if gateway_code > MAX_GATEWAY_CODE {
+            return Err(MsgIdError::OutOfRange { field: "gateway_code" });
+        }
+        Ok(MsgIdSequence { gateway_code, next: 0 })
+    }
+
+    /// The next ID, stamped with `time`. A `time` from [`CivilTime`] always has fields in range.
+    pub fn next_at(&mut self, time: CivilTime) -> MsgId {
+        let sequence = self.next;
+        self.next = self.next.wrapping_add(1);
+        let fields = MsgIdFields {
+            month: time.month.clamp(1, 12),
+            day: time.day.clamp(1, 31),
+            hour: time.hour.min(23),
+            minute: time.minute.min(59),
+            second: time.second.min(59),
+            gateway_code: self.gateway_code,
+            sequence,
+        };
+        MsgId::build(fields).unwrap_or_default()
+    }
+}
+
 /// The wire value in decimal, how gateways print it in logs and reports.
 impl std::fmt::Display for MsgId {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -150,6 +183,20 @@ mod tests {
             MsgId::build(MsgIdFields { gateway_code: MAX_GATEWAY_CODE + 1, ..valid }),
             Err(MsgIdError::OutOfRange { field: "gateway_code" })
         );
+    }
+
+    #[test]
+    fn a_sequence_stamps_the_time_and_counts_up_then_wraps() {
+        let time = CivilTime { year: 2026, month: 12, day: 7, hour: 15, minute: 30, second: 5 };
+        let mut sequence = MsgIdSequence::new(4242).unwrap();
+        let first = sequence.next_at(time).fields();
+        assert_eq!((first.month, first.day, first.hour, first.minute, first.second), (12, 7, 15, 30, 5));
+        assert_eq!((first.gateway_code, first.sequence), (4242, 0));
+        assert_eq!(sequence.next_at(time).fields().sequence, 1);
+        sequence.next = u16::MAX;
+        sequence.next_at(time);
+        assert_eq!(sequence.next_at(time).fields().sequence, 0);
+        assert!(MsgIdSequence::new(MAX_GATEWAY_CODE + 1).is_err());
     }
 
     proptest! {

@@ -9,7 +9,8 @@ mod session;
 use crate::concatenation::split_text;
 use crate::fee::Fee;
 use crate::msg_id::MsgId;
-use crate::pdu::{StatusReport, Submit, SubmitResult, Version};
+use crate::pdu::{Deliver, StatusReport, Submit, SubmitResult, Version};
+use crate::text::decode_text;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -179,6 +180,8 @@ pub enum SpError {
     InvalidText(String),
     #[error("the {field} number must be 1 to 21 ascii characters")]
     InvalidAddress { field: &'static str },
+    #[error("a field does not fit the link's layout: {0}")]
+    DoesNotFit(crate::pdu::EncodeError),
 }
 
 /// A SUBMIT waiting for the session task; the window permit travels with it and is released on its answer.
@@ -303,6 +306,22 @@ fn build_submits(
             ..Submit::default()
         })
         .collect())
+}
+
+/// Reads a DELIVER (its content already reassembled) as an `IncomingSms`, or the Result to refuse it with.
+pub(crate) fn incoming_from(deliver: &Deliver, msg_id: MsgId, content: &[u8]) -> Result<IncomingSms, SubmitResult> {
+    let (text, status_report) = match deliver.status_report() {
+        Some(report) => (String::new(), Some(report.map_err(|error| error.submit_result())?)),
+        None => (decode_text(deliver.msg_fmt, content).map_err(|_| SubmitResult::InvalidStructure)?, None),
+    };
+    Ok(IncomingSms {
+        msg_id,
+        source: deliver.src_terminal_id.clone(),
+        destination: deliver.dest_id.clone(),
+        service_id: deliver.service_id.clone(),
+        text,
+        status_report,
+    })
 }
 
 #[cfg(test)]

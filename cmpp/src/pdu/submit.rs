@@ -46,63 +46,46 @@ pub struct Submit {
 }
 
 impl Submit {
+    /// Reads the body; struct fields are evaluated in the order written, which is the wire order.
     pub(super) fn decode(reader: &mut FieldReader<'_>, version: Version) -> Result<Submit, DecodeError> {
         let terminal_width = version.terminal_id_width();
-        let msg_id = MsgId::from_u64(reader.u64("Msg_Id")?);
-        let pk_total = reader.u8("Pk_total")?;
-        let pk_number = reader.u8("Pk_number")?;
-        let registered_delivery = reader.u8("Registered_Delivery")?;
-        let msg_level = reader.u8("Msg_level")?;
-        let service_id = reader.octet_string(10, "Service_Id")?;
-        let fee_user_type = FeeUserType::from(reader.u8("Fee_UserType")?);
-        let fee_terminal_id = reader.octet_string(terminal_width, "Fee_terminal_Id")?;
-        let fee_terminal_type = if version.is_v3() { reader.u8("Fee_terminal_type")? } else { 0 };
-        let tp_pid = reader.u8("TP_pId")?;
-        let tp_udhi = reader.u8("TP_udhi")?;
-        let msg_fmt = MsgFmt::from(reader.u8("Msg_Fmt")?);
-        let msg_src = reader.octet_string(6, "Msg_src")?;
-        let fee_type = reader.octet_string(2, "FeeType")?;
-        let fee_type = FeeType::from(parse_decimal(&fee_type).map_err(|_| DecodeError::InvalidFeeType)? as u8);
-        let fee_code = FeeCode::parse(&reader.octet_string(6, "FeeCode")?).map_err(|_| DecodeError::InvalidFeeCode)?;
-        let valid_time = reader.octet_string(17, "ValId_Time")?;
-        let at_time = reader.octet_string(17, "At_Time")?;
-        let src_id = reader.octet_string(21, "Src_Id")?;
+        let mut submit = Submit {
+            msg_id: MsgId::from_u64(reader.u64("Msg_Id")?),
+            pk_total: reader.u8("Pk_total")?,
+            pk_number: reader.u8("Pk_number")?,
+            registered_delivery: reader.u8("Registered_Delivery")?,
+            msg_level: reader.u8("Msg_level")?,
+            service_id: reader.octet_string(10, "Service_Id")?,
+            fee: Fee {
+                user_type: FeeUserType::from(reader.u8("Fee_UserType")?),
+                terminal_id: reader.octet_string(terminal_width, "Fee_terminal_Id")?,
+                terminal_type: if version.is_v3() { reader.u8("Fee_terminal_type")? } else { 0 },
+                ..Fee::default()
+            },
+            tp_pid: reader.u8("TP_pId")?,
+            tp_udhi: reader.u8("TP_udhi")?,
+            msg_fmt: MsgFmt::from(reader.u8("Msg_Fmt")?),
+            msg_src: reader.octet_string(6, "Msg_src")?,
+            ..Submit::default()
+        };
+        let fee_type = parse_decimal(&reader.octet_string(2, "FeeType")?).map_err(|_| DecodeError::InvalidFeeType)?;
+        submit.fee.fee_type = FeeType::from(fee_type as u8);
+        submit.fee.fee_code =
+            FeeCode::parse(&reader.octet_string(6, "FeeCode")?).map_err(|_| DecodeError::InvalidFeeCode)?;
+        submit.valid_time = reader.octet_string(17, "ValId_Time")?;
+        submit.at_time = reader.octet_string(17, "At_Time")?;
+        submit.src_id = reader.octet_string(21, "Src_Id")?;
         let count = reader.u8("DestUsr_tl")?;
         if count == 0 || usize::from(count) > MAX_DESTINATIONS {
             return Err(DecodeError::InvalidDestinationCount { count });
         }
-        let dest_terminal_ids = (0..count)
+        submit.dest_terminal_ids = (0..count)
             .map(|_| reader.octet_string(terminal_width, "Dest_terminal_Id"))
             .collect::<Result<Vec<_>, _>>()?;
-        let dest_terminal_type = if version.is_v3() { reader.u8("Dest_terminal_type")? } else { 0 };
-        let msg_content = read_content(reader, version)?;
-        let link_id = reader.lenient_octet_string(version.link_id_width(), "LinkID")?;
-        Ok(Submit {
-            msg_id,
-            pk_total,
-            pk_number,
-            registered_delivery,
-            msg_level,
-            service_id,
-            fee: Fee {
-                user_type: fee_user_type,
-                terminal_id: fee_terminal_id,
-                terminal_type: fee_terminal_type,
-                fee_type,
-                fee_code,
-            },
-            tp_pid,
-            tp_udhi,
-            msg_fmt,
-            msg_src,
-            valid_time,
-            at_time,
-            src_id,
-            dest_terminal_ids,
-            dest_terminal_type,
-            msg_content,
-            link_id,
-        })
+        submit.dest_terminal_type = if version.is_v3() { reader.u8("Dest_terminal_type")? } else { 0 };
+        submit.msg_content = read_content(reader, version)?;
+        submit.link_id = reader.lenient_octet_string(version.link_id_width(), "LinkID")?;
+        Ok(submit)
     }
 
     pub(super) fn encode(&self, out: &mut Vec<u8>, version: Version) -> Result<(), EncodeError> {

@@ -2,13 +2,12 @@
 //! tests both ways) and reconnect with the shared full-jitter retry policy until shutdown, when it sends
 //! TERMINATE and waits (bounded) for its answer.
 
-use super::{DeliverVerdict, InboundDelivery, IncomingSms, Shared, SpConfig, SpError, SubmitRequest};
+use super::{incoming_from, DeliverVerdict, InboundDelivery, IncomingSms, Shared, SpConfig, SpError, SubmitRequest};
 use crate::civil_time::CivilTime;
 use crate::concatenation::{parse_user_data_header, Reassembly};
 use crate::connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf, ReadOutcome, WriteHalf};
 use crate::msg_id::MsgId;
 use crate::pdu::{authenticator_ismg, Connect, ConnectStatus, Deliver, DeliverResp, Pdu, PduBody, SubmitResult};
-use crate::text::decode_text;
 use numbind_process::backoff::RetryPolicy;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -322,7 +321,7 @@ impl<'a> LinkSession<'a> {
         let pdu = Pdu::new(sequence, PduBody::Submit(Box::new(request.submit)));
         match self.writer.write_pdu(&pdu).await {
             Err(ConnectionError::Encode(error)) => {
-                let _ = request.reply.send(Err(SpError::InvalidText(error.to_string())));
+                let _ = request.reply.send(Err(SpError::DoesNotFit(error)));
                 Ok(())
             }
             Err(error) => Err(error.into()),
@@ -369,22 +368,6 @@ impl<'a> LinkSession<'a> {
         let _ = tokio::time::timeout(self.session.config.response_timeout, wait_for_response).await;
         let _ = self.writer.shutdown().await;
     }
-}
-
-/// Reads a DELIVER (its content already reassembled) as an `IncomingSms`, or the Result to refuse it with.
-fn incoming_from(deliver: &Deliver, msg_id: MsgId, content: &[u8]) -> Result<IncomingSms, SubmitResult> {
-    let (text, status_report) = match deliver.status_report() {
-        Some(report) => (String::new(), Some(report.map_err(|error| error.submit_result())?)),
-        None => (decode_text(deliver.msg_fmt, content).map_err(|_| SubmitResult::InvalidStructure)?, None),
-    };
-    Ok(IncomingSms {
-        msg_id,
-        source: deliver.src_terminal_id.clone(),
-        destination: deliver.dest_id.clone(),
-        service_id: deliver.service_id.clone(),
-        text,
-        status_report,
-    })
 }
 
 #[cfg(test)]

@@ -82,6 +82,25 @@ async fn flow_control_is_reported_as_a_rejection_with_result_8() {
 }
 
 #[tokio::test]
+async fn a_fee_number_too_wide_for_2_0_is_refused_before_sending_and_the_link_stays_up() {
+    let ismg = TinyIsmg::start().await;
+    let (client, _deliveries, _shutdown) = start_client(fast_config(ismg.address(), Version::V2, SHARED_SECRET));
+    let (mut connection, _) = ismg.accept_login(Version::V2, ConnectStatus::Ok).await;
+    wait_until("logged in", || client.is_connected()).await;
+    let mut sms = OutgoingSms::new("1065800", "13800138000", "hello");
+    sms.fee.terminal_id = "8".repeat(25);
+    assert!(matches!(client.submit(sms).await, Err(SpError::DoesNotFit(_))));
+    let submitting = tokio::spawn({
+        let client = client.clone();
+        async move { client.submit(OutgoingSms::new("1065800", "13800138000", "hello")).await }
+    });
+    let pdu = read(&mut connection).await;
+    let answer = SubmitResp { msg_id: msg_id(9), result: SubmitResult::Ok };
+    connection.write_pdu(&Pdu::new(pdu.sequence_id, PduBody::SubmitResp(answer))).await.unwrap();
+    assert_eq!(submitting.await.unwrap(), Ok(vec![msg_id(9)]));
+}
+
+#[tokio::test]
 async fn a_wrong_shared_secret_is_refused_and_the_client_logs_in_again_later() {
     let ismg = TinyIsmg::start().await;
     let (client, _deliveries, _shutdown) = start_client(fast_config(ismg.address(), Version::V2, "wrong"));
