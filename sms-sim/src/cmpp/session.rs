@@ -175,7 +175,8 @@ impl IsmgSession {
     async fn on_connect(&mut self, sequence: u32, connect: Connect) -> Result<(), ConnectionError> {
         let (status, secret, version) = match authenticate(&self.state.config.accounts, &connect) {
             Ok((account, version)) => (ConnectStatus::Ok, account.password.clone(), version),
-            Err(status) => (status, String::new(), Version::V3),
+            // A refusal is answered in the layout the provider asked for, so that a 2.0 client reads its Status.
+            Err(status) => (status, String::new(), Version::from_byte(connect.version).unwrap_or(Version::V3)),
         };
         let answer_version = if self.account.is_some() { self.writer.version() } else { version };
         self.writer.set_version(answer_version);

@@ -67,6 +67,22 @@ async fn connect_answers_bad_address_failed_authentication_and_too_high_a_versio
 }
 
 #[tokio::test]
+async fn a_refused_2_0_connect_is_answered_in_the_2_0_layout_that_a_2_0_client_reads() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let app = spawn_app(directory.path()).await;
+    let mut stream = tokio::net::TcpStream::connect(&app.cmpp_address).await.expect("connect");
+    let connect = Connect::new(SP_CODE, "wrong", Version::V2, 1_207_153_000);
+    let bytes = Pdu::new(1, PduBody::Connect(connect)).encode(Version::V2).expect("encodes");
+    stream.write_all(&bytes).await.expect("write connect");
+    let mut answer = [0u8; 30];
+    stream.read_exact(&mut answer).await.expect("a 30-byte connect_resp");
+    assert_eq!(u32::from_be_bytes([answer[0], answer[1], answer[2], answer[3]]), 30, "12 + 18 bytes: the 2.0 layout");
+    assert_eq!(answer[12], 3, "the one-byte Status: authentication failed");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_chinese_submit_lands_on_the_phone_with_its_fee_and_a_status_report_follows() {
     for version in [0x20, 0x30] {
         let directory = tempfile::tempdir().expect("a cmpp test step");
