@@ -32,6 +32,10 @@ pub(crate) struct UpArgs {
     /// OSS admin HTTP.
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
+    /// The protocol of the platform's and the OSS's links to the SMS centre: `smpp` (over TLS) or `cmpp`
+    /// (CMPP 3.0 to the `--smsc-cmpp` listener, plain TCP).
+    #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
+    smsc_protocol: numbind_sms_link::LinkProtocol,
     /// The operator's short code that users text.
     #[arg(long, env = "NUMBIND_SHORT_CODE", default_value = "10658000")]
     short_code: String,
@@ -55,6 +59,7 @@ impl UpArgs {
         description.transport = Transport::Tls;
         description.seed_demo_subscribers = true;
         description.demo_merchant = true;
+        description.smsc_protocol = self.smsc_protocol;
         description.activation_ttl = std::time::Duration::from_secs(self.activation_ttl_seconds);
         Ok(description)
     }

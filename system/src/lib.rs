@@ -91,6 +91,8 @@ pub struct SystemDescription {
     pub lock_holder: String,
     /// Create the demo merchant `demo-films` on the first start, its credentials in the data directory.
     pub demo_merchant: bool,
+    /// The protocol of the platform's and the OSS's links to the SMS centre (default SMPP).
+    pub smsc_protocol: numbind_sms_link::LinkProtocol,
 }
 
 impl SystemDescription {
@@ -106,6 +108,7 @@ impl SystemDescription {
             activation_ttl: Duration::from_secs(600),
             lock_holder: lock_holder.into(),
             demo_merchant: false,
+            smsc_protocol: numbind_sms_link::LinkProtocol::Smpp,
         }
     }
 }
@@ -149,6 +152,7 @@ impl SystemPlan {
         };
         let links = configs::Links {
             smpp: linked_smpp.to_string(),
+            cmpp: listeners.smsc_cmpp.local_addr()?.to_string(),
             platform_http: listeners.platform_http.local_addr()?,
             oss_http: listeners.oss_http.local_addr()?,
             authority: authority.as_ref(),

@@ -10,6 +10,7 @@ mod hostile_network;
 mod launch;
 mod lifecycle;
 mod operations;
+mod over_cmpp;
 mod privacy;
 mod purchases;
 mod refusals;

@@ -96,11 +96,13 @@ async fn spawn_platform(
         ShortCode::parse(SHORT_CODE).expect("short code"),
         ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
     );
-    config.smsc = smpp_address.map(|address| numbind_platform::SmscLink {
-        address,
-        system_id: "platform".into(),
-        password: SMSC_PLATFORM_PASSWORD.into(),
-        tls: None,
+    config.smsc = smpp_address.map(|address| {
+        numbind_platform::LinkConfig::Smpp(numbind_platform::SmscLink {
+            address,
+            system_id: "platform".into(),
+            password: SMSC_PLATFORM_PASSWORD.into(),
+            tls: None,
+        })
     });
     if let Some(adjust) = adjust {
         adjust(&mut config);

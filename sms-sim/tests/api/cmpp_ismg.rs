@@ -42,7 +42,7 @@ fn submit(text: &str, registered_delivery: u8) -> Submit {
         fee: Fee {
             user_type: FeeUserType::FeeTerminal,
             terminal_id: PHONE.into(),
-            ..Fee::per_message(FeeCode::from_fen(150).unwrap())
+            ..Fee::per_message(FeeCode::from_fen(150).expect("a cmpp test step"))
         },
         msg_fmt,
         msg_src: SP_CODE.into(),
@@ -55,7 +55,7 @@ fn submit(text: &str, registered_delivery: u8) -> Submit {
 
 #[tokio::test]
 async fn connect_answers_bad_address_failed_authentication_and_too_high_a_version() {
-    let directory = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().expect("a cmpp test step");
     let app = spawn_app(directory.path()).await;
     let address = app.cmpp_address.clone();
     assert_eq!(connect_as(&address, SP_CODE, "wrong", 0x30).await.1, ConnectStatus::AuthenticationFailed);
@@ -69,11 +69,14 @@ async fn connect_answers_bad_address_failed_authentication_and_too_high_a_versio
 #[tokio::test]
 async fn a_chinese_submit_lands_on_the_phone_with_its_fee_and_a_status_report_follows() {
     for version in [0x20, 0x30] {
-        let directory = tempfile::tempdir().unwrap();
+        let directory = tempfile::tempdir().expect("a cmpp test step");
         let app = spawn_app(directory.path()).await;
         let (mut connection, status) = connect_as(&app.cmpp_address, SP_CODE, SP_SECRET, version).await;
         assert_eq!(status, ConnectStatus::Ok);
-        connection.write_pdu(&Pdu::new(7, PduBody::Submit(Box::new(submit("收据：影片 15.00 元", 1))))).await.unwrap();
+        connection
+            .write_pdu(&Pdu::new(7, PduBody::Submit(Box::new(submit("收据：影片 15.00 元", 1)))))
+            .await
+            .expect("a cmpp test step");
         let msg_id = match next_pdu(&mut connection).await {
             Pdu { sequence_id: 7, body: PduBody::SubmitResp(resp) } => {
                 assert_eq!(resp.result, SubmitResult::Ok);
@@ -105,7 +108,10 @@ async fn next_deliver(connection: &mut Connection) -> (u32, Deliver) {
         match next_pdu(connection).await {
             Pdu { sequence_id, body: PduBody::Deliver(deliver) } => return (sequence_id, *deliver),
             Pdu { sequence_id, body: PduBody::ActiveTest } => {
-                connection.write_pdu(&Pdu::new(sequence_id, PduBody::ActiveTestResp { reserved: 0 })).await.unwrap();
+                connection
+                    .write_pdu(&Pdu::new(sequence_id, PduBody::ActiveTestResp { reserved: 0 }))
+                    .await
+                    .expect("a cmpp test step");
             }
             other => panic!("expected deliver, got {other:?}"),
         }
@@ -114,39 +120,43 @@ async fn next_deliver(connection: &mut Connection) -> (u32, Deliver) {
 
 async fn answer(connection: &mut Connection, (sequence_id, deliver): (u32, Deliver)) {
     let resp = DeliverResp { msg_id: deliver.msg_id, result: SubmitResult::Ok };
-    connection.write_pdu(&Pdu::new(sequence_id, PduBody::DeliverResp(resp))).await.unwrap();
+    connection.write_pdu(&Pdu::new(sequence_id, PduBody::DeliverResp(resp))).await.expect("a cmpp test step");
 }
 
 #[tokio::test]
 async fn a_phones_message_to_the_service_code_arrives_as_deliver_and_is_delivered_once_answered() {
-    let directory = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().expect("a cmpp test step");
     let app = spawn_app(directory.path()).await;
     let (mut connection, status) = connect_as(&app.cmpp_address, SP_CODE, SP_SECRET, 0x30).await;
     assert_eq!(status, ConnectStatus::Ok);
     let response = app.phone_sends(PHONE, SP_SERVICE_CODE, "绑定 123456").await;
     assert_eq!(response.status().as_u16(), 202);
-    let message_id = response.json::<serde_json::Value>().await.unwrap()["message_id"].as_str().unwrap().to_owned();
+    let message_id = response.json::<serde_json::Value>().await.expect("a cmpp test step")["message_id"]
+        .as_str()
+        .expect("a cmpp test step")
+        .to_owned();
     let deliver = next_deliver(&mut connection).await;
     assert!(!deliver.1.is_status_report());
     assert_eq!(deliver.1.src_terminal_id, PHONE);
     assert_eq!(deliver.1.dest_id, SP_SERVICE_CODE);
-    assert_eq!(decode_text(deliver.1.msg_fmt, &deliver.1.msg_content).unwrap(), "绑定 123456");
+    assert_eq!(decode_text(deliver.1.msg_fmt, &deliver.1.msg_content).expect("a cmpp test step"), "绑定 123456");
     assert_ne!(deliver.1.msg_id, MsgId::from_u64(0));
     answer(&mut connection, deliver).await;
     app.wait_for_state(&message_id, "delivered").await;
 
-    connection.write_pdu(&Pdu::new(90, PduBody::ActiveTest)).await.unwrap();
+    connection.write_pdu(&Pdu::new(90, PduBody::ActiveTest)).await.expect("a cmpp test step");
     assert!(matches!(next_pdu(&mut connection).await, Pdu { sequence_id: 90, body: PduBody::ActiveTestResp { .. } }));
-    connection.write_pdu(&Pdu::new(91, PduBody::Terminate)).await.unwrap();
+    connection.write_pdu(&Pdu::new(91, PduBody::Terminate)).await.expect("a cmpp test step");
     assert_eq!(next_pdu(&mut connection).await, Pdu::new(91, PduBody::TerminateResp));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn an_account_over_its_rate_is_answered_flow_control() {
-    let directory = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().expect("a cmpp test step");
     let mut config = test_config(directory.path());
-    let mut slow = EsmeAccount::cmpp(SP_CODE, SP_SECRET, vec![ShortCode::parse(SP_SERVICE_CODE).unwrap()]);
+    let mut slow =
+        EsmeAccount::cmpp(SP_CODE, SP_SECRET, vec![ShortCode::parse(SP_SERVICE_CODE).expect("a cmpp test step")]);
     slow.max_submits_per_second = 1;
     config.accounts.retain(|account| account.system_id != SP_CODE);
     config.accounts.push(slow);
@@ -154,7 +164,10 @@ async fn an_account_over_its_rate_is_answered_flow_control() {
     let (mut connection, _) = connect_as(&app.cmpp_address, SP_CODE, SP_SECRET, 0x30).await;
     let mut results = Vec::new();
     for sequence in 10..14 {
-        connection.write_pdu(&Pdu::new(sequence, PduBody::Submit(Box::new(submit("hello", 0))))).await.unwrap();
+        connection
+            .write_pdu(&Pdu::new(sequence, PduBody::Submit(Box::new(submit("hello", 0)))))
+            .await
+            .expect("a cmpp test step");
         match next_pdu(&mut connection).await.body {
             PduBody::SubmitResp(resp) => results.push(resp.result),
             other => panic!("expected submit_resp, got {other:?}"),
