@@ -26,9 +26,16 @@ pub(crate) struct UpArgs {
     /// SMS centre SMPP over TLS (the platform and the OSS bind here).
     #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", default_value = "127.0.0.1:3550")]
     smsc_smpp_tls: SocketAddr,
+    /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
+    #[arg(long, env = "NUMBIND_SMSC_CMPP", default_value = "127.0.0.1:7890")]
+    smsc_cmpp: SocketAddr,
     /// OSS admin HTTP.
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
+    /// The protocol of the platform's and the OSS's links to the SMS centre: `smpp` (over TLS) or `cmpp`
+    /// (CMPP 3.0 to the `--smsc-cmpp` listener, plain TCP).
+    #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
+    smsc_protocol: numbind_sms_link::LinkProtocol,
     /// The operator's short code that users text.
     #[arg(long, env = "NUMBIND_SHORT_CODE", default_value = "10658000")]
     short_code: String,
@@ -51,10 +58,12 @@ impl UpArgs {
             smsc_smpp: self.smsc_smpp,
             smsc_smpp_tls: self.smsc_smpp_tls,
             oss_http: self.oss_http,
+            smsc_cmpp: self.smsc_cmpp,
         };
         description.transport = Transport::Tls;
         description.seed_demo_subscribers = true;
         description.demo_merchant = true;
+        description.smsc_protocol = self.smsc_protocol;
         description.activation_ttl = std::time::Duration::from_secs(self.activation_ttl_seconds);
         Ok(description)
     }
@@ -99,6 +108,7 @@ fn announce(system: &RunningSystem) -> anyhow::Result<()> {
     if let Some(smpp_tls) = addresses.smsc_smpp_tls {
         writeln!(stdout, "listening smsc-smpp-tls={smpp_tls}")?;
     }
+    writeln!(stdout, "listening smsc-cmpp={}", addresses.smsc_cmpp)?;
     writeln!(stdout, "listening oss-http={}", addresses.oss_http)?;
     writeln!(stdout, "platform-key={}", addresses.platform_key)?;
     writeln!(stdout, "platform-key-file={}", addresses.platform_key_file.display())?;

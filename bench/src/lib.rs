@@ -4,6 +4,7 @@
 pub mod baselines;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cmpp_submits;
 pub mod cpu_time;
 pub mod durable_echo;
 pub mod http_load;

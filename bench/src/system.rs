@@ -190,14 +190,23 @@ pub async fn start_platform_with(
     Ok((address, shutdown))
 }
 
-/// The SMS centre alone with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones;
-/// returns its HTTP address and its SMPP address.
+/// Where [`start_smsc`] listens.
+#[derive(Debug, Clone, Copy)]
+pub struct SmscAddresses {
+    pub http: SocketAddr,
+    pub smpp: SocketAddr,
+    /// The ISMG for CMPP service providers.
+    pub cmpp: SocketAddr,
+}
+
+/// The SMS centre alone with accounts `oss` (routes the short code) and `platform`, plus any `extra` ones
+/// (SMPP or CMPP); returns its HTTP, SMPP and CMPP addresses.
 pub async fn start_smsc(
     runtime: &ServerRuntime,
     directory: &Path,
     extra: Vec<numbind_sms_sim::EsmeAccount>,
     shutdown: &CancellationToken,
-) -> anyhow::Result<(SocketAddr, SocketAddr)> {
+) -> anyhow::Result<SmscAddresses> {
     let mut oss = numbind_sms_sim::EsmeAccount::new("oss", SMPP_PASSWORD, vec![short_code()?]);
     oss.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
     let mut platform = numbind_sms_sim::EsmeAccount::new("platform", SMPP_PASSWORD, vec![]);
@@ -206,18 +215,18 @@ pub async fn start_smsc(
     accounts.extend(extra);
     let config = numbind_sms_sim::Config::new(directory.join("smsc.db"), accounts);
     let token = shutdown.clone();
-    let (smpp_sender, smpp_receiver) = tokio::sync::oneshot::channel();
+    let (address_sender, address_receiver) = tokio::sync::oneshot::channel();
     let http = runtime
         .serve(move |http_listener| async move {
-            let smpp_listener = listen_loopback()?;
-            let _ = smpp_sender.send(smpp_listener.local_addr()?);
-            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None };
+            let (smpp, cmpp) = (listen_loopback()?, listen_loopback()?);
+            let _ = address_sender.send((smpp.local_addr()?, cmpp.local_addr()?));
+            let listeners = numbind_sms_sim::Listeners { http: http_listener, smpp, smpp_tls: None, cmpp: Some(cmpp) };
             numbind_sms_sim::run(config, listeners, token.cancelled_owned()).await
         })
         .await?;
-    let smpp = smpp_receiver.await.context("sms centre did not bind smpp")?;
+    let (smpp, cmpp) = address_receiver.await.context("sms centre did not bind smpp and cmpp")?;
     wait_until_healthy(http).await?;
-    Ok((http, smpp))
+    Ok(SmscAddresses { http, smpp, cmpp })
 }
 
 /// SMS centre, platform and OSS, wired as `numbind up` wires them, the throttles opened.

@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use numbind_smpp::esme::SmscLink;
+pub use numbind_sms_link::{CmppLink, CmppVersion, LinkConfig, SmscLink};
 
 /// Everything `run` needs.
 #[derive(Clone)]
@@ -21,7 +21,8 @@ pub struct Config {
     pub platform_secret: ComponentSecret,
     /// The short code users text; replies come from it.
     pub short_code: ShortCode,
-    pub smsc: SmscLink,
+    /// The link to the SMS centre, over SMPP or CMPP.
+    pub smsc: LinkConfig,
     /// Insert the demo subscribers at start (idempotent). Default false.
     pub seed_demo_subscribers: bool,
     /// The platform's public key(s): with them, an audit checkpoint whose signature does not verify is refused.
@@ -57,14 +58,14 @@ impl Config {
         platform_url: String,
         platform_secret: ComponentSecret,
         short_code: ShortCode,
-        smsc: SmscLink,
+        smsc: impl Into<LinkConfig>,
     ) -> Self {
         Config {
             database_path: database_path.into(),
             platform_url,
             platform_secret,
             short_code,
-            smsc,
+            smsc: smsc.into(),
             seed_demo_subscribers: false,
             admin_token: None,
             platform_keys: None,

@@ -19,7 +19,7 @@ mod workers;
 #[cfg(feature = "cli")]
 pub mod cli;
 
-pub use config::{Config, SmscLink};
+pub use config::{CmppLink, CmppVersion, Config, LinkConfig, SmscLink};
 pub use domain::binding::{BindingRecord, BindingRecordState};
 pub use domain::ledger::ChargeRecord;
 pub use domain::subscriber::{Plan, Subscriber, SubscriberStatus};

@@ -1,6 +1,6 @@
 //! The platform's command line: flags (each with an environment fallback) become a `Config`.
 
-use crate::{Config, SmscLink};
+use crate::{Config, LinkConfig};
 use anyhow::Context;
 use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
 use numbind_wire::component_auth::ComponentSecret;
@@ -31,7 +31,11 @@ pub struct Args {
     /// File holding the secret the OSS authenticates with (else the NUMBIND_OSS_SECRET variable).
     #[arg(long, env = "NUMBIND_OSS_SECRET_FILE")]
     pub oss_secret_file: Option<PathBuf>,
-    /// SMPP address of the SMS centre (host:port); without it notification SMS stay queued.
+    /// The protocol of the link to the SMS centre: `smpp` (default) or `cmpp` (CMPP 3.0 over plain TCP, the
+    /// system id being the 6-character SP code and the password file the shared secret).
+    #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
+    pub smsc_protocol: numbind_sms_link::LinkProtocol,
+    /// SMPP (or CMPP) address of the SMS centre (host:port); without it notification SMS stay queued.
     #[arg(long, env = "NUMBIND_SMSC_ADDRESS")]
     pub smsc_address: Option<String>,
     /// SMPP system_id of the platform's account at the SMS centre.
@@ -116,11 +120,8 @@ impl Args {
         );
         if let Some(address) = &self.smsc_address {
             let password = read_secret(self.smsc_password_file.as_deref(), "NUMBIND_SMSC_PASSWORD", "smsc password")?;
-            if !(1..=8).contains(&password.len()) || !password.is_ascii() {
-                anyhow::bail!("the smsc password must be 1 to 8 ascii characters (an smpp 3.4 limit)");
-            }
-            let mut link = SmscLink::new(address.clone(), self.smsc_system_id.clone(), password);
-            if let Some(client_config) = self.client_tls.smsc_client_config()? {
+            let mut link = LinkConfig::from_flags(self.smsc_protocol, address, &self.smsc_system_id, password)?;
+            if let (LinkConfig::Smpp(link), Some(client_config)) = (&mut link, self.client_tls.smsc_client_config()?) {
                 link.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, address)?);
             }
             config.smsc = Some(link);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use numbind_smpp::esme::SmscLink;
+pub use numbind_sms_link::{CmppLink, CmppVersion, LinkConfig, SmscLink};
 
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
@@ -20,8 +20,8 @@ pub struct Config {
     pub short_code: ShortCode,
     /// The secret the OSS authenticates its calls with.
     pub oss_secret: ComponentSecret,
-    /// The SMS centre for notifications; `None` leaves them queued in the outbox.
-    pub smsc: Option<SmscLink>,
+    /// The SMS centre for notifications, over SMPP or CMPP; `None` leaves them queued in the outbox.
+    pub smsc: Option<LinkConfig>,
     /// Base URL of the OSS (`https://127.0.0.1:8082`) for revocations it must hear of; `None` leaves them queued.
     pub oss_url: Option<String>,
     /// Timeout of one call to the OSS.

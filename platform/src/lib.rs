@@ -25,7 +25,7 @@ pub mod store;
 mod workers;
 
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
-pub use config::{Config, SmscLink};
+pub use config::{CmppLink, CmppVersion, Config, LinkConfig, SmscLink};
 pub use domain::operator::OperatorRole;
 pub use operator_views::EXPORT_PAGES_READ;
 pub use operators::{

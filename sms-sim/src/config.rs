@@ -12,6 +12,13 @@
 //! max_submits_per_second = 150         # optional, default 150; over it submit_sm gets ESME_RTHROTTLED
 //! vendor_tlvs = false                  # optional; true adds numbind's TLV 0x1401 to every deliver_sm
 //! number_format = "national"           # optional; "international": source_addr 86..., ton 1
+//!
+//! [[accounts]]
+//! protocol = "cmpp"                    # optional, "smpp" (default) or "cmpp": which listener the account uses
+//! system_id = "901234"                 # for cmpp: the SP code (Source_Addr of CONNECT), exactly 6 characters
+//! password_env = "SMSC_SP_SECRET"      # for cmpp: the shared secret, 1 to 32 ascii characters
+//! routes = ["1065800"]                 # for cmpp: the service codes whose MO go to this SP as DELIVER
+//! max_submits_per_second = 150         # optional; over it SUBMIT gets Result 8 (flow control)
 //! ```
 
 use numbind_wire::ShortCode;
@@ -20,9 +27,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// One ESME account.
+/// Which listener an account connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountProtocol {
+    /// SMPP 3.4: `system_id` and a password of at most 8 characters.
+    #[default]
+    Smpp,
+    /// CMPP 2.0/3.0: `system_id` is the 6-character SP code, the password is the shared secret.
+    Cmpp,
+}
+
+/// One ESME account (an SMPP ESME or a CMPP service provider).
 #[derive(Clone)]
 pub struct EsmeAccount {
+    pub protocol: AccountProtocol,
     pub system_id: String,
     pub password: String,
     /// MO to these short codes go to this account.
@@ -50,6 +69,7 @@ pub enum NumberFormat {
 impl EsmeAccount {
     pub fn new(system_id: impl Into<String>, password: impl Into<String>, routes: Vec<ShortCode>) -> Self {
         EsmeAccount {
+            protocol: AccountProtocol::Smpp,
             system_id: system_id.into(),
             password: password.into(),
             routes,
@@ -58,12 +78,18 @@ impl EsmeAccount {
             number_format: NumberFormat::National,
         }
     }
+
+    /// A CMPP service provider: its SP code, shared secret and service codes.
+    pub fn cmpp(sp_code: impl Into<String>, shared_secret: impl Into<String>, routes: Vec<ShortCode>) -> Self {
+        EsmeAccount { protocol: AccountProtocol::Cmpp, ..EsmeAccount::new(sp_code, shared_secret, routes) }
+    }
 }
 
 impl fmt::Debug for EsmeAccount {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("EsmeAccount")
+            .field("protocol", &self.protocol)
             .field("system_id", &self.system_id)
             .field("routes", &self.routes)
             .field("max_submits_per_second", &self.max_submits_per_second)
@@ -127,9 +153,9 @@ pub enum ConfigFileError {
     PasswordSource { system_id: String },
     #[error("account {system_id}: environment variable {variable} is not set")]
     MissingEnv { system_id: String, variable: String },
-    #[error("account {system_id}: password must be 1 to 8 characters of ascii")]
+    #[error("account {system_id}: password must be 1 to 8 characters of ascii (a cmpp shared secret 1 to 32)")]
     InvalidPassword { system_id: String },
-    #[error("account {system_id}: system_id must be 1 to 15 ascii characters, once")]
+    #[error("account {system_id}: system_id must be 1 to 15 ascii characters (a cmpp sp code exactly 6), once")]
     InvalidSystemId { system_id: String },
     #[error(transparent)]
     PasswordFileNotPrivate(#[from] numbind_process::data_dir::DataDirError),
@@ -150,6 +176,8 @@ pub struct ConfigFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountEntry {
+    #[serde(default)]
+    pub protocol: AccountProtocol,
     pub system_id: String,
     pub password_file: Option<PathBuf>,
     pub password_env: Option<String>,
@@ -173,7 +201,11 @@ impl ConfigFile {
         let mut accounts: Vec<EsmeAccount> = Vec::new();
         for entry in &self.accounts {
             let system_id = entry.system_id.clone();
-            let valid_id = (1..=15).contains(&system_id.len()) && system_id.is_ascii() && !system_id.contains('\0');
+            let id_lengths = match entry.protocol {
+                AccountProtocol::Smpp => 1..=15,
+                AccountProtocol::Cmpp => 6..=6,
+            };
+            let valid_id = id_lengths.contains(&system_id.len()) && system_id.is_ascii() && !system_id.contains('\0');
             if !valid_id || accounts.iter().any(|account| account.system_id == system_id) {
                 return Err(ConfigFileError::InvalidSystemId { system_id });
             }
@@ -187,6 +219,7 @@ impl ConfigFile {
                 routes.push(short_code);
             }
             let mut account = EsmeAccount::new(system_id, password, routes);
+            account.protocol = entry.protocol;
             if let Some(rate) = entry.max_submits_per_second {
                 account.max_submits_per_second = rate;
             }
@@ -227,7 +260,11 @@ impl AccountEntry {
             _ => return Err(ConfigFileError::PasswordSource { system_id }),
         };
         let password = raw.trim().to_owned();
-        if !(1..=8).contains(&password.len()) || !password.is_ascii() || password.contains('\0') {
+        let longest = match self.protocol {
+            AccountProtocol::Smpp => 8,
+            AccountProtocol::Cmpp => 32,
+        };
+        if !(1..=longest).contains(&password.len()) || !password.is_ascii() || password.contains('\0') {
             return Err(ConfigFileError::InvalidPassword { system_id });
         }
         Ok(password)
@@ -292,6 +329,20 @@ mod tests {
     }
 
     #[test]
+    fn a_cmpp_account_has_a_six_character_sp_code_and_a_longer_secret() {
+        std::env::set_var("NUMBIND_TEST_CMPP_SECRET", "a-shared-secret-of-24-ch");
+        let text = "[[accounts]]\nprotocol = \"cmpp\"\nsystem_id = \"901234\"\n\
+                    password_env = \"NUMBIND_TEST_CMPP_SECRET\"\nroutes = [\"1065800\"]\n";
+        let accounts = toml::from_str::<ConfigFile>(text).unwrap().accounts().unwrap();
+        assert_eq!(accounts[0].protocol, AccountProtocol::Cmpp);
+        assert_eq!(accounts[0].password, "a-shared-secret-of-24-ch");
+        let long_code = text.replace("901234", "9012345");
+        let refused = toml::from_str::<ConfigFile>(&long_code).unwrap().accounts();
+        assert!(matches!(refused, Err(ConfigFileError::InvalidSystemId { .. })));
+        assert!(toml::from_str::<ConfigFile>(&text.replace("cmpp", "sgip")).is_err());
+    }
+
+    #[test]
     fn an_account_needs_exactly_one_password_source() {
         let file: ConfigFile = toml::from_str("[[accounts]]\nsystem_id = \"oss\"\n").unwrap();
         assert!(matches!(file.accounts(), Err(ConfigFileError::PasswordSource { .. })));
@@ -320,6 +371,7 @@ mod tests {
                 routes in proptest::collection::vec("[0-9]{0,25}", 0..3),
             ) {
                 let entry = AccountEntry {
+                    protocol: AccountProtocol::Smpp,
                     system_id: system_id.clone(),
                     password_file: None,
                     password_env: Some("PATH".into()),

@@ -1,4 +1,5 @@
-//! numbind-sms-sim: the SMS centre (an SMPP 3.4 server for ESMEs) and the phones (an HTTP API).
+//! numbind-sms-sim: the SMS centre (an SMPP 3.4 server for ESMEs, a CMPP 2.0/3.0 ISMG for service providers)
+//! and the phones (an HTTP API).
 //!
 //! A phone's SMS to a short code is stored as `queued` (HTTP 202 after commit), then delivered as
 //! `deliver_sm` to a bound receiver of the account that routes that short code, and redelivered until an
@@ -6,6 +7,7 @@
 //! phone's inbox. See `numbind_smpp` for the vendor TLVs 0x1401 (sent only to accounts with `vendor_tlvs`) and
 //! 0x1402.
 
+mod cmpp;
 pub mod config;
 mod domain;
 mod error;
@@ -20,7 +22,7 @@ mod workers;
 #[cfg(feature = "cli")]
 pub mod cli;
 
-pub use config::{Config, ConfigFile, ConfigFileError, EsmeAccount, NumberFormat};
+pub use config::{AccountProtocol, Config, ConfigFile, ConfigFileError, EsmeAccount, NumberFormat};
 
 use anyhow::Context;
 use numbind_process::tls::ServerTls;
@@ -36,6 +38,8 @@ pub struct Listeners {
     pub http: TcpListener,
     pub smpp: TcpListener,
     pub smpp_tls: Option<TcpListener>,
+    /// CMPP 2.0/3.0 service providers (the SMS centre as an ISMG); `None` serves no CMPP.
+    pub cmpp: Option<TcpListener>,
 }
 
 /// Runs the SMS centre on the given listeners until `shutdown` completes; ESMEs are unbound politely.
@@ -63,6 +67,7 @@ pub async fn run(
         (Some(listener), Some(tls)) => Some(tokio::spawn(smpp::server::serve_smpp(listener, state.clone(), Some(tls)))),
         _ => None,
     };
+    let cmpp_server = listeners.cmpp.map(|listener| tokio::spawn(cmpp::server::serve_cmpp(listener, state.clone())));
     let trigger = token.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -73,6 +78,9 @@ pub async fn run(
     smpp_server.await.context("smpp server task")?;
     if let Some(server) = smpp_tls_server {
         server.await.context("smpp tls server task")?;
+    }
+    if let Some(server) = cmpp_server {
+        server.await.context("cmpp server task")?;
     }
     delivery.await.context("delivery task")?;
     parts_expiry.await.context("parts expiry task")?;

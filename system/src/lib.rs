@@ -53,13 +53,22 @@ pub struct ListenAddresses {
     pub smsc_smpp_tls: SocketAddr,
     /// OSS admin HTTP.
     pub oss_http: SocketAddr,
+    /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
+    pub smsc_cmpp: SocketAddr,
 }
 
 impl ListenAddresses {
     /// Every listener on 127.0.0.1, each on a free port.
     pub fn loopback_any_port() -> ListenAddresses {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        ListenAddresses { platform_http: any, smsc_http: any, smsc_smpp: any, smsc_smpp_tls: any, oss_http: any }
+        ListenAddresses {
+            platform_http: any,
+            smsc_http: any,
+            smsc_smpp: any,
+            smsc_smpp_tls: any,
+            oss_http: any,
+            smsc_cmpp: any,
+        }
     }
 }
 
@@ -82,6 +91,8 @@ pub struct SystemDescription {
     pub lock_holder: String,
     /// Create the demo merchant `demo-films` on the first start, its credentials in the data directory.
     pub demo_merchant: bool,
+    /// The protocol of the platform's and the OSS's links to the SMS centre (default SMPP).
+    pub smsc_protocol: numbind_sms_link::LinkProtocol,
 }
 
 impl SystemDescription {
@@ -97,6 +108,7 @@ impl SystemDescription {
             activation_ttl: Duration::from_secs(600),
             lock_holder: lock_holder.into(),
             demo_merchant: false,
+            smsc_protocol: numbind_sms_link::LinkProtocol::Smpp,
         }
     }
 }
@@ -118,6 +130,7 @@ struct Listeners {
     smsc_http: TcpListener,
     smsc_smpp: TcpListener,
     smsc_smpp_tls: Option<TcpListener>,
+    smsc_cmpp: TcpListener,
     oss_http: TcpListener,
 }
 
@@ -139,6 +152,7 @@ impl SystemPlan {
         };
         let links = configs::Links {
             smpp: linked_smpp.to_string(),
+            cmpp: listeners.smsc_cmpp.local_addr()?.to_string(),
             platform_http: listeners.platform_http.local_addr()?,
             oss_http: listeners.oss_http.local_addr()?,
             authority: authority.as_ref(),
@@ -172,6 +186,7 @@ impl SystemPlan {
             smsc_http: listeners.smsc_http.local_addr()?,
             smsc_smpp: listeners.smsc_smpp.local_addr()?,
             smsc_smpp_tls: listeners.smsc_smpp_tls.as_ref().map(TcpListener::local_addr).transpose()?,
+            smsc_cmpp: listeners.smsc_cmpp.local_addr()?,
             oss_http: listeners.oss_http.local_addr()?,
             platform_key,
             platform_key_file: data_dir.join("platform-signing.key.pub"),
@@ -184,6 +199,7 @@ impl SystemPlan {
             http: listeners.smsc_http,
             smpp: listeners.smsc_smpp,
             smpp_tls: listeners.smsc_smpp_tls,
+            cmpp: Some(listeners.smsc_cmpp),
         };
         system.spawn("sms-sim", |stop| numbind_sms_sim::run(smsc, smsc_listeners, stop));
         system.spawn("platform", |stop| platform.serve(listeners.platform_http, stop));
@@ -224,6 +240,7 @@ async fn bind_all(description: &SystemDescription) -> anyhow::Result<Listeners> 
             Transport::Tls => Some(bind(addresses.smsc_smpp_tls, backlog, "sms centre smpp over tls")?),
             Transport::PlainHttp => None,
         },
+        smsc_cmpp: bind(addresses.smsc_cmpp, backlog, "sms centre cmpp")?,
         oss_http: bind(addresses.oss_http, backlog, "oss http")?,
     })
 }

@@ -20,6 +20,8 @@ pub struct SystemAddresses {
     pub smsc_smpp: SocketAddr,
     /// The SMPP over TLS listener, under `Transport::Tls`.
     pub smsc_smpp_tls: Option<SocketAddr>,
+    /// The SMS centre's CMPP 2.0/3.0 listener.
+    pub smsc_cmpp: SocketAddr,
     pub oss_http: SocketAddr,
     /// The platform's statement-signing key, which boxes pin.
     pub platform_key: PlatformPublicKey,

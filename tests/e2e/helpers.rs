@@ -115,6 +115,10 @@ pub(crate) struct SystemOptions {
     pub(crate) platform_certificate: PlatformCertificate,
     /// `RUST_LOG` for every process of the system and its agents, instead of `numbind()`'s.
     pub(crate) log_filter: Option<&'static str>,
+    /// The platform and the OSS link to the SMS centre over CMPP 3.0 instead of SMPP over TLS.
+    pub(crate) over_cmpp: bool,
+    /// The SMS centre's CMPP listener, chosen when the system starts (under `over_cmpp`).
+    pub(crate) cmpp_address: Option<String>,
 }
 
 /// Which certificate the platform serves: its genuine one, or one that its clients must refuse.
@@ -136,6 +140,8 @@ impl Default for SystemOptions {
             platform_database: None,
             platform_certificate: PlatformCertificate::Genuine,
             log_filter: None,
+            over_cmpp: false,
+            cmpp_address: None,
         }
     }
 }
@@ -179,14 +185,17 @@ impl System {
         Self::start_with(SystemOptions::default()).await
     }
 
-    pub(crate) async fn start_with(options: SystemOptions) -> System {
+    pub(crate) async fn start_with(mut options: SystemOptions) -> System {
+        if options.over_cmpp {
+            options.cmpp_address = Some(crate::launch::free_loopback_address());
+        }
         let directory = tempfile::tempdir().expect("temp dir");
         let root = directory.path().to_owned();
         write_secret(&root.join("oss-platform.secret"), OSS_PLATFORM_SECRET);
         write_secret(&root.join("smsc-oss.password"), SMSC_OSS_PASSWORD);
         write_secret(&root.join("smsc-platform.password"), SMSC_PLATFORM_PASSWORD);
         write_secret(&root.join("oss-admin.token"), OSS_ADMIN_TOKEN);
-        std::fs::write(root.join("smsc.toml"), smsc_config_text(&root)).expect("write smsc config");
+        std::fs::write(root.join("smsc.toml"), smsc_config_text(&root, options.over_cmpp)).expect("write smsc config");
         let ca_file = make_local_authority(&root);
         replace_platform_certificate(&root, options.platform_certificate);
 
@@ -245,7 +254,13 @@ impl System {
             Component::Oss => (
                 "oss-sim",
                 with_log_filter(
-                    oss_command(&root, &address_of(&self.oss_url), &self.platform_url, &self.smpp_tls_address),
+                    oss_command(
+                        &root,
+                        &address_of(&self.oss_url),
+                        &self.platform_url,
+                        &self.smpp_tls_address,
+                        &self.options,
+                    ),
                     &self.options,
                 ),
                 &["http"],

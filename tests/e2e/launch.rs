@@ -12,7 +12,34 @@ pub(crate) fn write_secret(path: &Path, secret: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod secret");
 }
 
-pub(crate) fn smsc_config_text(root: &Path) -> String {
+/// The OSS's and the platform's SP codes at the SMS centre when their links speak CMPP.
+pub(crate) const CMPP_OSS_SP_CODE: &str = "900001";
+pub(crate) const CMPP_PLATFORM_SP_CODE: &str = "900002";
+
+/// The flags of a component's link to the SMS centre: SMPP over TLS as `system_id`, or CMPP as `sp_code` to the
+/// SMS centre's CMPP listener under `over_cmpp`.
+fn smsc_link_args(smpp_address: &str, (system_id, sp_code): (&str, &str), options: &SystemOptions) -> Vec<String> {
+    match &options.cmpp_address {
+        Some(cmpp) => {
+            ["--smsc-protocol", "cmpp", "--smsc-address", cmpp, "--smsc-system-id", sp_code].map(str::to_owned).to_vec()
+        }
+        None => {
+            ["--smsc-address", smpp_address, "--smsc-tls", "--smsc-system-id", system_id].map(str::to_owned).to_vec()
+        }
+    }
+}
+
+pub(crate) fn smsc_config_text(root: &Path, over_cmpp: bool) -> String {
+    if over_cmpp {
+        return format!(
+            "[[accounts]]\nprotocol = \"cmpp\"\nsystem_id = \"{}\"\npassword_file = \"{}\"\nroutes = [\"{SHORT_CODE}\"]\n\n\
+             [[accounts]]\nprotocol = \"cmpp\"\nsystem_id = \"{}\"\npassword_file = \"{}\"\nroutes = []\n",
+            CMPP_OSS_SP_CODE,
+            root.join("smsc-oss.password").display(),
+            CMPP_PLATFORM_SP_CODE,
+            root.join("smsc-platform.password").display()
+        );
+    }
     format!(
         "[[accounts]]\nsystem_id = \"oss\"\npassword_file = \"{}\"\nroutes = [\"{SHORT_CODE}\"]\nvendor_tlvs = true\n\n\
          [[accounts]]\nsystem_id = \"platform\"\npassword_file = \"{}\"\nroutes = []\nvendor_tlvs = true\n",
@@ -94,6 +121,9 @@ pub(crate) fn smsc_command(root: &Path, [http, smpp, smpp_tls]: [&str; 3], optio
     if options.duplicate_mo_deliveries {
         command.arg("--duplicate-mo-deliveries");
     }
+    if let Some(cmpp) = &options.cmpp_address {
+        command.args(["--cmpp", cmpp]);
+    }
     with_log_filter(command, options)
 }
 
@@ -122,7 +152,7 @@ pub(crate) async fn start_platform_and_oss(
         let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
         let mut oss = Process::spawn(
             "oss-sim",
-            with_log_filter(oss_command(root, &oss_address, &platform_url, smpp_address), options),
+            with_log_filter(oss_command(root, &oss_address, &platform_url, smpp_address, options), options),
             root,
         );
         if oss.try_wait_listening(&["http"]).await.is_some() {
@@ -180,7 +210,8 @@ pub(crate) fn platform_command(
         .arg(root)
         .arg("--oss-secret-file")
         .arg(root.join("oss-platform.secret"))
-        .args(["--smsc-address", smpp_address, "--smsc-tls", "--smsc-system-id", "platform", "--smsc-password-file"])
+        .args(smsc_link_args(smpp_address, ("platform", CMPP_PLATFORM_SP_CODE), options))
+        .arg("--smsc-password-file")
         .arg(root.join("smsc-platform.password"))
         .arg("--ca-file")
         .arg(root.join("tls").join("ca.pem"))
@@ -196,14 +227,21 @@ pub(crate) fn platform_command(
     with_log_filter(command, options)
 }
 
-pub(crate) fn oss_command(root: &Path, http: &str, platform_url: &str, smpp_address: &str) -> Command {
+pub(crate) fn oss_command(
+    root: &Path,
+    http: &str,
+    platform_url: &str,
+    smpp_address: &str,
+    options: &SystemOptions,
+) -> Command {
     let mut command = numbind();
     command
         .args(["oss-sim", "serve", "--http", http, "--data-dir"])
         .arg(root)
         .args(["--platform-url", platform_url, "--platform-secret-file"])
         .arg(root.join("oss-platform.secret"))
-        .args(["--smsc-address", smpp_address, "--smsc-tls", "--smsc-system-id", "oss", "--smsc-password-file"])
+        .args(smsc_link_args(smpp_address, ("oss", CMPP_OSS_SP_CODE), options))
+        .arg("--smsc-password-file")
         .arg(root.join("smsc-oss.password"))
         .arg("--ca-file")
         .arg(root.join("tls").join("ca.pem"))

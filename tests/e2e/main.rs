@@ -15,6 +15,7 @@ mod launch;
 mod lifecycle;
 mod operations;
 mod operator_doors;
+mod over_cmpp;
 mod privacy;
 mod purchases;
 mod reconcile_payments;

@@ -1,8 +1,11 @@
 //! Scenario 4, SMS centre: submit_sm per second over one SMPP session with a window of 10, against an SMPP echo
 //! that answers each submit_sm at once (same sender, same PDUs). A second row measures, in the same rounds, the
 //! durable echo (one journal write and one flush per window, nothing else) against the same echo: the ceiling of
-//! any SMS centre that answers only what is on disk, so the limit of this target on this disk.
+//! any SMS centre that answers only what is on disk, so the limit of this target on this disk. A third row
+//! measures CMPP 3.0 SUBMITs on one connection with a window of 16 against a CMPP echo built on the same codec
+//! (`crate::cmpp_submits`).
 
+use crate::cmpp_submits::{windowed_cmpp_submits, CmppRun, CMPP_SHARED_SECRET, CMPP_SOURCE_ADDR, CMPP_WINDOW};
 use crate::latency::LatencyRecorder;
 use crate::report::{check, Comparison, RepeatFigures, ScenarioHeading, ScenarioReport};
 use crate::scenarios::measurement_duration;
@@ -26,6 +29,8 @@ enum Measured {
     SmsCentre,
     /// The ceiling of any store that answers only once durable (`crate::durable_echo`).
     DurableEcho,
+    /// The SMS centre's CMPP listener (ISMG), against the CMPP echo.
+    CmppSmsCentre,
 }
 
 fn heading(measured: Measured) -> ScenarioHeading {
@@ -34,13 +39,19 @@ fn heading(measured: Measured) -> ScenarioHeading {
             (format!("window {WINDOW}"), ">= 0.5x the echo", vec![check("ratio", Comparison::AtLeast, 0.5)])
         }
         Measured::DurableEcho => (format!("window {WINDOW}, durable echo (one flush per window)"), "", Vec::new()),
+        Measured::CmppSmsCentre => (
+            format!("CMPP 3.0 SUBMIT, window {CMPP_WINDOW}"),
+            ">= 0.5x the echo",
+            vec![check("ratio", Comparison::AtLeast, 0.5)],
+        ),
     };
+    let baseline_name = if measured == Measured::CmppSmsCentre { "CMPP echo" } else { "SMPP echo" };
     ScenarioHeading {
         scenario: 4,
         name: "SMS centre: submit_sm, one session",
         variant,
         unit: "submit/s",
-        baseline_name: "SMPP echo",
+        baseline_name,
         target,
         target_checks,
     }
@@ -62,14 +73,18 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     let _stop = shutdown.clone().drop_guard();
     let mut account = numbind_sms_sim::EsmeAccount::new(SYSTEM_ID, PASSWORD, vec![]);
     account.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
-    let (_, smsc_smpp) = start_smsc(&runtime, directory.path(), vec![account], &shutdown).await?;
+    let mut provider = numbind_sms_sim::EsmeAccount::cmpp(CMPP_SOURCE_ADDR, CMPP_SHARED_SECRET, vec![]);
+    provider.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
+    let smsc = start_smsc(&runtime, directory.path(), vec![account, provider], &shutdown).await?;
+    let smsc_smpp = smsc.smpp;
     let echo = runtime.serve(crate::baselines::serve_smpp_echo).await?;
+    let cmpp_echo = runtime.serve(crate::cmpp_submits::serve_cmpp_echo).await?;
     let journal_directory = directory.path().to_owned();
     let durable_echo = runtime
         .serve(move |listener| crate::durable_echo::serve_durable_smpp_echo(listener, journal_directory))
         .await?;
     let duration = measurement_duration(options.quick);
-    let (mut repeats, mut durable_repeats) = (Vec::new(), Vec::new());
+    let (mut repeats, mut durable_repeats, mut cmpp_repeats) = (Vec::new(), Vec::new(), Vec::new());
     for repeat in 0..options.repeats {
         options.progress.repeat("", repeat);
         let ceiling = windowed_submits(echo, duration, repeat).await.context("echo")?;
@@ -77,6 +92,9 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         let durable = windowed_submits(durable_echo, duration, repeat).await.context("durable echo")?;
         durable_repeats.push(figures(durable, ceiling.clone()));
         repeats.push(figures(measured, ceiling));
+        let cmpp_ceiling = windowed_cmpp_submits(cmpp_echo, duration).await.context("cmpp echo")?;
+        let cmpp_measured = windowed_cmpp_submits(smsc.cmpp, duration).await.context("sms centre over cmpp")?;
+        cmpp_repeats.push(cmpp_figures(cmpp_measured, cmpp_ceiling));
     }
     let notes = vec![
         format!("bench account throttle set to {UNTHROTTLED_SUBMITS_PER_SECOND}/s (sms-sim default 150/s)"),
@@ -90,7 +108,23 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     Ok(vec![
         ScenarioReport::from_repeats(heading(Measured::SmsCentre), repeats, notes),
         ScenarioReport::from_repeats(heading(Measured::DurableEcho), durable_repeats, durable_notes),
+        ScenarioReport::from_repeats(heading(Measured::CmppSmsCentre), cmpp_repeats, cmpp_notes()),
     ])
+}
+
+fn cmpp_notes() -> Vec<String> {
+    vec!["one CMPP 3.0 connection, each SUBMIT a UCS-2 Chinese notification charged per message with a status report; \
+         the echo logs in and answers with the same codec, doing no other work"
+        .into()]
+}
+
+fn cmpp_figures(mut measured: CmppRun, mut ceiling: CmppRun) -> RepeatFigures {
+    let rate = |run: &CmppRun| run.accepted as f64 / run.elapsed.as_secs_f64().max(1e-9);
+    RepeatFigures::new(rate(&measured), rate(&ceiling))
+        .with("p50_ms", measured.latencies.quantile_milliseconds(0.5))
+        .with("p99_ms", measured.latencies.quantile_milliseconds(0.99))
+        .with("baseline_p99_ms", ceiling.latencies.quantile_milliseconds(0.99))
+        .with("refused", measured.refused as f64)
 }
 
 fn figures(mut measured: SubmitResult, mut ceiling: SubmitResult) -> RepeatFigures {

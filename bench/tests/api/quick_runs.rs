@@ -19,11 +19,12 @@ async fn a_quick_run_measures_numbind_and_its_baselines_and_writes_both_reports(
     let numbers: Vec<u8> = report.scenarios.iter().map(|scenario| scenario.scenario).collect();
     assert_eq!(
         numbers,
-        vec![1, 1, 1, 1, 2, 2, 4, 4],
+        vec![1, 1, 1, 1, 2, 2, 4, 4, 4],
         "the boot storm reports session and signed checks and two over TLS, activations plain and over TLS, the SMS \
-         centre itself and the durable echo"
+         centre itself, the durable echo and the SMS centre over CMPP"
     );
     assert!(report.scenarios[7].variant.contains("durable echo"), "{:?}", report.scenarios[7]);
+    assert!(report.scenarios[8].variant.contains("CMPP 3.0"), "{:?}", report.scenarios[8]);
     assert!(report.scenarios[5].variant.contains("over TLS"), "{:?}", report.scenarios[5]);
     let boot_storm_variants: Vec<&str> = report
         .scenarios

@@ -6,7 +6,7 @@ mod billing;
 pub use admin::{admin_token, AdminClientArgs, BindingsArgs, SubscriberArgs, SubscriberCommand, UP_ADMIN_TOKEN_FILE};
 pub use billing::{ChargesArgs, LimitsCommand};
 
-use crate::config::{Config, SmscLink};
+use crate::config::{Config, LinkConfig};
 use anyhow::Context;
 use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
 use numbind_wire::component_auth::ComponentSecret;
@@ -50,7 +50,11 @@ pub struct ServeArgs {
     /// File holding the HMAC secret shared with the platform (else the NUMBIND_OSS_SECRET variable).
     #[arg(long, env = "NUMBIND_OSS_SECRET_FILE")]
     pub platform_secret_file: Option<PathBuf>,
-    /// `host:port` of the SMS centre's SMPP listener.
+    /// The protocol of the link to the SMS centre: `smpp` (default) or `cmpp` (CMPP 3.0 over plain TCP, the
+    /// system id being the 6-character SP code and the password file the shared secret).
+    #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
+    pub smsc_protocol: numbind_sms_link::LinkProtocol,
+    /// `host:port` of the SMS centre's SMPP (or CMPP) listener.
     #[arg(long, env = "NUMBIND_SMSC_ADDRESS", default_value = "127.0.0.1:2775")]
     pub smsc_address: String,
     /// SMPP system_id of the OSS's account at the SMS centre.
@@ -112,9 +116,9 @@ impl ServeArgs {
             .context("the smsc password is required: --smsc-password-file or NUMBIND_SMSC_PASSWORD")?;
         let url = reqwest::Url::parse(&self.platform_url).context("--platform-url")?;
         anyhow::ensure!(url.scheme() == "http" || url.scheme() == "https", "--platform-url must be http(s)");
-        let mut smsc = SmscLink::new(self.smsc_address.clone(), self.smsc_system_id.clone(), password);
-        if let Some(client_config) = self.client_tls.smsc_client_config()? {
-            smsc.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, &self.smsc_address)?);
+        let mut smsc = LinkConfig::from_flags(self.smsc_protocol, &self.smsc_address, &self.smsc_system_id, password)?;
+        if let (LinkConfig::Smpp(link), Some(client_config)) = (&mut smsc, self.client_tls.smsc_client_config()?) {
+            link.tls = Some(numbind_smpp::esme::EsmeTls::new(client_config, &self.smsc_address)?);
         }
         let mut config = Config::new(
             self.data_dir.join("oss.db"),

@@ -1,15 +1,14 @@
-//! The SMPP session to the SMS centre: one transceiver bind that receives the users' SMS and sends replies.
+//! The link to the SMS centre (SMPP transceiver or CMPP): one session that receives the users' SMS and sends
+//! replies.
 
-use crate::config::SmscLink;
-use numbind_smpp::esme::{BindMode, EsmeClient, InboundDelivery};
+use numbind_sms_link::{InboundDelivery, LinkConfig, LinkUse, SmsLink};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Starts the session task (it reconnects with backoff until `shutdown` is cancelled).
 pub(crate) fn start_session(
-    link: &SmscLink,
+    link: &LinkConfig,
     shutdown: CancellationToken,
-) -> (EsmeClient, mpsc::Receiver<InboundDelivery>) {
-    let config = link.esme_config(BindMode::Transceiver);
-    EsmeClient::start(config, shutdown)
+) -> (SmsLink, mpsc::Receiver<InboundDelivery>) {
+    SmsLink::start(link, LinkUse::SendAndReceive, shutdown)
 }

@@ -5,7 +5,7 @@ use crate::domain::inbox::dedupe_key;
 use crate::state::AppState;
 use crate::store::{InboxInsert, NewInboxMessage};
 use numbind_process::clock::now_unix_millis;
-use numbind_smpp::esme::{DeliverVerdict, InboundDelivery};
+use numbind_sms_link::{DeliverVerdict, InboundDelivery};
 use numbind_wire::Msisdn;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};

@@ -4,10 +4,10 @@ use super::idle::idle_wait;
 use crate::state::AppState;
 use crate::store::OutboxRow;
 use numbind_process::clock::now_unix_millis;
-use numbind_smpp::esme::{EsmeClient, OutgoingSms};
+use numbind_sms_link::{OutgoingSms, SmsLink};
 use std::sync::Arc;
 
-pub(crate) async fn run_sender(state: Arc<AppState>, client: EsmeClient) {
+pub(crate) async fn run_sender(state: Arc<AppState>, client: SmsLink) {
     loop {
         if state.shutdown.is_cancelled() {
             break;
@@ -32,7 +32,7 @@ pub(crate) async fn run_sender(state: Arc<AppState>, client: EsmeClient) {
     tracing::debug!("reply sender stopped");
 }
 
-async fn send_one(state: &AppState, client: &EsmeClient, row: OutboxRow) {
+async fn send_one(state: &AppState, client: &SmsLink, row: OutboxRow) {
     let outbox_id = row.outbox_id;
     let sms = OutgoingSms {
         source: state.config.short_code.as_str().to_owned(),

@@ -79,7 +79,7 @@ async fn spawn_sms_centre(directory: &TempDir, duplicate: bool, shutdown: Cancel
     let smpp_address = smpp_listener.local_addr().expect("address").to_string();
     let task = tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None, cmpp: None },
         shutdown.cancelled_owned(),
     ));
     (SmsCentre { http_url, task }, smpp_address)
@@ -97,11 +97,13 @@ async fn spawn_platform(
         ShortCode::parse(SHORT_CODE).expect("short code"),
         ComponentSecret::parse(PLATFORM_SECRET).expect("secret"),
     );
-    config.smsc = smpp_address.map(|address| numbind_platform::SmscLink {
-        address,
-        system_id: "platform".into(),
-        password: SMSC_PLATFORM_PASSWORD.into(),
-        tls: None,
+    config.smsc = smpp_address.map(|address| {
+        numbind_platform::LinkConfig::Smpp(numbind_platform::SmscLink {
+            address,
+            system_id: "platform".into(),
+            password: SMSC_PLATFORM_PASSWORD.into(),
+            tls: None,
+        })
     });
     if let Some(adjust) = adjust {
         adjust(&mut config);

@@ -19,7 +19,7 @@ async fn spawn_sms_centre(directory: &std::path::Path) -> (String, String, tokio
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http, smpp, smpp_tls: None },
+        numbind_sms_sim::Listeners { http, smpp, smpp_tls: None, cmpp: None },
         shutdown.clone().cancelled_owned(),
     ));
     (http_url, smpp_address, shutdown)
@@ -30,12 +30,12 @@ async fn the_confirmation_sms_reaches_the_phone_through_the_sms_centre_exactly_o
     let smsc_directory = tempfile::tempdir().unwrap();
     let (smsc_url, smpp_address, smsc_shutdown) = spawn_sms_centre(smsc_directory.path()).await;
     let app = spawn_app_with(|config| {
-        config.smsc = Some(SmscLink {
+        config.smsc = Some(numbind_platform::LinkConfig::Smpp(SmscLink {
             address: smpp_address,
             system_id: "platform".into(),
             password: SMSC_PASSWORD.into(),
             tls: None,
-        })
+        }))
     })
     .await;
     app.bind_test_terminal("13800138000", "bnd-1").await;

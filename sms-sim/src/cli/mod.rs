@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Listen address of the SMPP server (port 0 picks one).
     #[arg(long, env = "NUMBIND_SMSC_SMPP", default_value = "127.0.0.1:2775")]
     pub smpp: SocketAddr,
+    /// Listen address of the CMPP 2.0/3.0 ISMG for `protocol = "cmpp"` accounts (port 0 picks one); none when
+    /// not given.
+    #[arg(long, env = "NUMBIND_SMSC_CMPP")]
+    pub cmpp: Option<SocketAddr>,
     /// Data directory (made owner-only); the database is `smsc.db` inside it, beside the lock `smsc.lock`.
     #[arg(long, env = "NUMBIND_SMSC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -63,7 +67,8 @@ impl ServeArgs {
     }
 }
 
-/// Builds the config, binds, prints `listening http=...`, `listening smpp=...` (and `listening smpp-tls=...`),
+/// Builds the config, binds, prints `listening http=...`, `listening smpp=...` (and `listening smpp-tls=...`,
+/// `listening cmpp=...`),
 /// runs until SIGTERM/ctrl-c.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
@@ -78,6 +83,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(address) => Some(TcpListener::bind(address).await.with_context(|| format!("binding smpp tls {address}"))?),
         None => None,
     };
+    let cmpp_listener = match args.cmpp {
+        Some(address) => Some(TcpListener::bind(address).await.with_context(|| format!("binding cmpp {address}"))?),
+        None => None,
+    };
     let stop = numbind_process::stop_signal();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
@@ -85,8 +94,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listener) = &smpp_tls_listener {
         writeln!(stdout, "listening smpp-tls={}", listener.local_addr()?)?;
     }
+    if let Some(listener) = &cmpp_listener {
+        writeln!(stdout, "listening cmpp={}", listener.local_addr()?)?;
+    }
     stdout.flush()?;
     drop(stdout);
-    let listeners = crate::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: smpp_tls_listener };
+    let listeners =
+        crate::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: smpp_tls_listener, cmpp: cmpp_listener };
     crate::run(config, listeners, stop).await
 }

@@ -1,6 +1,6 @@
 //! The SMPP server session state machine: Open -> Bound(mode, account) -> Unbound, and bind authentication.
 
-use crate::config::EsmeAccount;
+use crate::config::{AccountProtocol, EsmeAccount};
 use numbind_smpp::pdu::{Bind, CommandStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +61,11 @@ pub(crate) fn authenticate<'a>(
     bind: &Bind,
 ) -> Result<(&'a EsmeAccount, InterfaceVersion), CommandStatus> {
     let version = InterfaceVersion::parse(bind.interface_version).ok_or(CommandStatus::EsmeRbindfail)?;
-    let account =
-        accounts.iter().find(|account| account.system_id == bind.system_id).ok_or(CommandStatus::EsmeRinvsysid)?;
+    let account = accounts
+        .iter()
+        .filter(|account| account.protocol == AccountProtocol::Smpp)
+        .find(|account| account.system_id == bind.system_id)
+        .ok_or(CommandStatus::EsmeRinvsysid)?;
     if constant_time_equal(account.password.as_bytes(), bind.password.as_bytes()) {
         Ok((account, version))
     } else {
@@ -70,7 +73,7 @@ pub(crate) fn authenticate<'a>(
     }
 }
 
-fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
+pub(crate) fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
 }
 

@@ -1,11 +1,13 @@
 //! All SQL of the SMS centre: a concrete `Store` over one SQLite file (WAL, synchronous=FULL), migrations at
 //! open, one method per query. Callers on async threads go through `Store::call` (spawn_blocking).
 
+mod fees;
 mod messages;
 mod parts;
 mod sent;
 mod submits;
 
+pub(crate) use fees::MobileTerminatedFee;
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
 pub(crate) use parts::NewPart;
 use parts::PartOutcome;
@@ -89,6 +91,17 @@ CREATE TABLE mt_part_outcomes (
     done_at_ms INTEGER NOT NULL
 );
 ALTER TABLE messages ADD COLUMN receipt_state INTEGER;
+"#,
+    // The fee fields of a CMPP SUBMIT, kept with its message.
+    r#"
+CREATE TABLE mt_fees (
+    message_id TEXT PRIMARY KEY,
+    service_id TEXT NOT NULL,
+    fee_user_type INTEGER NOT NULL,
+    fee_type INTEGER NOT NULL,
+    fee_code_fen INTEGER NOT NULL,
+    fee_terminal_id TEXT NOT NULL
+);
 "#,
 ];
 

@@ -68,7 +68,7 @@ impl SubmitToStore {
     }
 }
 
-fn insert_submit_rows(transaction: &Connection, submit: SubmitToStore) -> Result<StoredSubmit, StoreError> {
+pub(super) fn insert_submit_rows(transaction: &Connection, submit: SubmitToStore) -> Result<StoredSubmit, StoreError> {
     match submit {
         SubmitToStore::Whole(message) => {
             let (message_id, newly_stored) = insert_mobile_terminated_rows(transaction, &message)?;

@@ -18,10 +18,15 @@ pub(crate) const SHORT_CODE: &str = "10658000";
 pub(crate) const PHONE: &str = "13800138000";
 pub(crate) const OSS_PASSWORD: &str = "oss-pass";
 pub(crate) const PLATFORM_PASSWORD: &str = "plat-pas";
+/// The CMPP service provider's SP code, shared secret and service code.
+pub(crate) const SP_CODE: &str = "901234";
+pub(crate) const SP_SECRET: &str = "a-cmpp-shared-secret";
+pub(crate) const SP_SERVICE_CODE: &str = "1065801";
 
 pub(crate) struct TestApp {
     pub(crate) http_url: String,
     pub(crate) smpp_address: String,
+    pub(crate) cmpp_address: String,
     pub(crate) http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -34,7 +39,8 @@ pub(crate) fn test_config(directory: &Path) -> Config {
     oss.vendor_tlvs = true;
     let mut platform = EsmeAccount::new("platform", PLATFORM_PASSWORD, vec![]);
     platform.vendor_tlvs = true;
-    let mut config = Config::new(directory.join("smsc.db"), vec![oss, platform]);
+    let sp = EsmeAccount::cmpp(SP_CODE, SP_SECRET, vec![ShortCode::parse(SP_SERVICE_CODE).expect("service code")]);
+    let mut config = Config::new(directory.join("smsc.db"), vec![oss, platform, sp]);
     config.redelivery_interval = Duration::from_millis(200);
     config.max_redelivery_interval = Duration::from_millis(500);
     // Long enough never to fire on a loaded machine: the tests count exact delivery attempts, which a timeout
@@ -53,15 +59,22 @@ pub(crate) async fn spawn_app_with(config: Config) -> TestApp {
     let smpp_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smpp");
     let http_url = format!("http://{}", http_listener.local_addr().expect("http address"));
     let smpp_address = smpp_listener.local_addr().expect("smpp address").to_string();
+    let cmpp_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind cmpp");
+    let cmpp_address = cmpp_listener.local_addr().expect("cmpp address").to_string();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(numbind_sms_sim::run(
         config,
-        numbind_sms_sim::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: None },
+        numbind_sms_sim::Listeners {
+            http: http_listener,
+            smpp: smpp_listener,
+            smpp_tls: None,
+            cmpp: Some(cmpp_listener),
+        },
         async move {
             let _ = stopped.await;
         },
     ));
-    TestApp { http_url, smpp_address, http: reqwest::Client::new(), stop: Some(stop), task: Some(task) }
+    TestApp { http_url, smpp_address, cmpp_address, http: reqwest::Client::new(), stop: Some(stop), task: Some(task) }
 }
 
 impl TestApp {

@@ -1,5 +1,6 @@
 //! The SMS centre over real sockets: `run` in-process, `EsmeClient` and raw SMPP as ESMEs, reqwest as phones.
 
+mod cmpp_ismg;
 mod delivery_under_load;
 mod helpers;
 mod http_api;

@@ -1,0 +1,245 @@
+//! Between CMPP PDUs and the message store: a SUBMIT checked (flow control, destination, content, fee) into what
+//! the store writes, the 64-bit `Msg_Id` of stored messages, and the DELIVER of a queued MO or status report.
+
+use crate::config::EsmeAccount;
+use crate::domain::message::{Direction, MessageId};
+use crate::domain::receipt::receipt_text;
+use crate::state::AppState;
+use crate::store::{MobileTerminatedFee, NewMobileTerminated, NewPart, QueuedDelivery, SubmitToStore};
+use numbind_cmpp::concatenation::parse_user_data_header;
+use numbind_cmpp::text::{decode_text, encode_text};
+use numbind_cmpp::{CivilTime, Deliver, MsgFmt, MsgId, StatusReport, Submit, SubmitResult};
+use numbind_process::clock::now_unix_millis;
+use numbind_wire::Msisdn;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The gateway code in every `Msg_Id` this ISMG makes (22 bits).
+const GATEWAY_CODE: u32 = 0x0A_0001;
+/// `Stat` of a delivered message in a status report.
+const STAT_DELIVERED: &str = "DELIVRD";
+
+/// A SUBMIT that passed every check that needs no store.
+pub(super) struct CheckedSubmit {
+    pub(super) msg_id: MsgId,
+    pub(super) to_store: SubmitToStore,
+    pub(super) fee: MobileTerminatedFee,
+}
+
+/// Flow control, then the SUBMIT's fields; the Result to refuse it with otherwise. One destination per SUBMIT.
+pub(super) fn check_submit(
+    state: &AppState,
+    account: &EsmeAccount,
+    submit: &Submit,
+) -> Result<CheckedSubmit, SubmitResult> {
+    if !state.submit_throttle.try_take(&account.system_id, account.max_submits_per_second) {
+        state.metrics.throttled.inc();
+        return Err(SubmitResult::FlowControl);
+    }
+    let [destination] = submit.dest_terminal_ids.as_slice() else {
+        return Err(SubmitResult::InvalidDestTerminalId);
+    };
+    let destination = Msisdn::parse(destination).map_err(|_| SubmitResult::InvalidDestTerminalId)?;
+    let msg_id = next_mt_msg_id();
+    let template = Template {
+        msg_id,
+        // pycmpp and others leave Src_Id empty: the account's first service code stands in for it.
+        source: match submit.src_id.as_str() {
+            "" => account.routes.first().map(|code| code.as_str().to_owned()).unwrap_or(account.system_id.clone()),
+            source => source.to_owned(),
+        },
+        destination,
+        account: account.system_id.clone(),
+        wants_receipt: submit.registered_delivery == 1,
+    };
+    let fee = MobileTerminatedFee {
+        service_id: submit.service_id.clone(),
+        fee_user_type: submit.fee.user_type.value(),
+        fee_type: submit.fee.fee_type.value(),
+        fee_code_fen: submit.fee.fee_code.fen(),
+        fee_terminal_id: submit.fee.terminal_id.clone(),
+    };
+    let to_store = to_store(submit, template)?;
+    Ok(CheckedSubmit { msg_id, to_store, fee })
+}
+
+fn to_store(submit: &Submit, template: Template) -> Result<SubmitToStore, SubmitResult> {
+    let (concatenation, octets) = if submit.tp_udhi == 1 {
+        parse_user_data_header(&submit.msg_content).ok_or(SubmitResult::InvalidStructure)?
+    } else {
+        (None, &submit.msg_content[..])
+    };
+    match concatenation.filter(|part| part.total > 1) {
+        Some(part) => {
+            let new_part = NewPart {
+                account: template.account.clone(),
+                destination_msisdn: template.destination.as_digits().to_owned(),
+                part: crate::domain::concatenation::ConcatenatedPart {
+                    reference: part.reference,
+                    total: part.total,
+                    sequence: part.number,
+                },
+                data_coding: submit.msg_fmt.value(),
+                octets: octets.to_vec(),
+                now_ms: now_unix_millis(),
+            };
+            let assemble = move |format: u8, whole: &[u8]| {
+                decode_text(MsgFmt::from(format), whole).ok().map(|text| template.build(text))
+            };
+            Ok(SubmitToStore::Part { part: new_part, assemble: Box::new(assemble) })
+        }
+        None => {
+            let text = decode_text(submit.msg_fmt, octets).map_err(|_| SubmitResult::InvalidStructure)?;
+            Ok(SubmitToStore::Whole(template.build(text)))
+        }
+    }
+}
+
+/// What the MT built from one SUBMIT (or from all its parts) has.
+struct Template {
+    msg_id: MsgId,
+    source: String,
+    destination: Msisdn,
+    account: String,
+    wants_receipt: bool,
+}
+
+impl Template {
+    fn build(self, text: String) -> NewMobileTerminated {
+        let message_id = message_id_of(self.msg_id);
+        let now_ms = now_unix_millis();
+        let receipt =
+            self.wants_receipt.then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
+        NewMobileTerminated {
+            message_id,
+            source: self.source,
+            destination_msisdn: self.destination.as_digits().to_owned(),
+            text,
+            account: self.account,
+            client_reference: None,
+            receipt,
+            now_ms,
+        }
+    }
+}
+
+/// The store's ID of an MT submitted over CMPP: its `Msg_Id` in decimal, what `GET /v1/messages/{id}` takes.
+pub(super) fn message_id_of(msg_id: MsgId) -> MessageId {
+    MessageId::parse(&msg_id.value().to_string()).unwrap_or_else(|_| MessageId::generate())
+}
+
+/// A new MT `Msg_Id`: the China Standard Time now, our gateway code and a sequence that starts at a random
+/// point, so that a restart within the same second does not reuse IDs.
+fn next_mt_msg_id() -> MsgId {
+    static SEQUENCE: std::sync::OnceLock<AtomicU16> = std::sync::OnceLock::new();
+    let sequence = SEQUENCE.get_or_init(|| AtomicU16::new(uuid::Uuid::new_v4().as_u128() as u16));
+    let now = CivilTime::china(SystemTime::now());
+    MsgId::at(now, GATEWAY_CODE, sequence.fetch_add(1, Ordering::Relaxed)).unwrap_or(MsgId::from_u64(0))
+}
+
+/// The `Msg_Id` of a queued MO or report, the same on every redelivery: the time and low bits of its UUIDv7.
+pub(super) fn msg_id_of_delivery(message_id: &MessageId) -> MsgId {
+    let text = message_id.as_str();
+    let unix_ms = text.get(..12).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or(0);
+    let sequence = text.get(text.len().saturating_sub(4)..).and_then(|hex| u16::from_str_radix(hex, 16).ok());
+    let time = CivilTime::china(UNIX_EPOCH + Duration::from_millis(unix_ms));
+    MsgId::at(time, GATEWAY_CODE, sequence.unwrap_or(0)).unwrap_or(MsgId::from_u64(0))
+}
+
+/// Why a queued message cannot go out as a DELIVER (the delivery loop marks it failed).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum DeliverBuildError {
+    #[error("the message does not fit one deliver: {0}")]
+    Encode(#[from] numbind_cmpp::EncodeError),
+    #[error("the receipted message id is not a cmpp msg_id")]
+    NotCmppMessage,
+    #[error("the content is longer than one deliver carries")]
+    TooLong,
+}
+
+/// The DELIVER for a queued MO (Registered_Delivery 0) or a status report (Registered_Delivery 1).
+pub(super) fn build_deliver(
+    delivery: &QueuedDelivery,
+    version: numbind_cmpp::Version,
+) -> Result<Deliver, DeliverBuildError> {
+    let mut deliver = Deliver {
+        msg_id: msg_id_of_delivery(&delivery.message_id),
+        dest_id: delivery.destination.clone(),
+        src_terminal_id: delivery.source.clone(),
+        ..Deliver::default()
+    };
+    if delivery.direction == Direction::Receipt {
+        let receipted = delivery.receipted_message_id.as_deref().and_then(|id| id.parse::<u64>().ok());
+        let now = CivilTime::china(SystemTime::now());
+        let time = format!("{:02}{:02}{:02}{:02}{:02}", now.year % 100, now.month, now.day, now.hour, now.minute);
+        let report = StatusReport {
+            msg_id: MsgId::from_u64(receipted.ok_or(DeliverBuildError::NotCmppMessage)?),
+            stat: STAT_DELIVERED.to_owned(),
+            submit_time: time.clone(),
+            done_time: time,
+            dest_terminal_id: delivery.source.clone(),
+            smsc_sequence: 0,
+        };
+        deliver.registered_delivery = 1;
+        deliver.msg_fmt = MsgFmt::Ascii;
+        deliver.msg_content = report.encode(version)?.into();
+    } else {
+        let (format, octets) = encode_text(&delivery.text);
+        if octets.len() > 255 {
+            return Err(DeliverBuildError::TooLong);
+        }
+        deliver.msg_fmt = format;
+        deliver.msg_content = octets.into();
+    }
+    Ok(deliver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(direction: Direction, receipted: Option<&str>) -> QueuedDelivery {
+        QueuedDelivery {
+            message_id: MessageId::generate(),
+            direction,
+            source: "13800138000".into(),
+            destination: "1065800".into(),
+            text: "绑定 BIND".into(),
+            account: "901234".into(),
+            receipted_message_id: receipted.map(str::to_owned),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn an_mo_is_a_deliver_in_ucs2_with_the_same_msg_id_every_time() {
+        let mo = queued(Direction::MobileOriginated, None);
+        let deliver = build_deliver(&mo, numbind_cmpp::Version::V2).unwrap();
+        assert_eq!(deliver.msg_fmt, MsgFmt::Ucs2);
+        assert_eq!(decode_text(deliver.msg_fmt, &deliver.msg_content).unwrap(), "绑定 BIND");
+        assert_eq!(deliver.registered_delivery, 0);
+        assert_eq!(deliver.msg_id, build_deliver(&mo, numbind_cmpp::Version::V2).unwrap().msg_id);
+        assert_ne!(deliver.msg_id.value(), 0);
+    }
+
+    #[test]
+    fn a_report_names_the_submitted_msg_id_and_a_non_cmpp_one_is_refused() {
+        let deliver = build_deliver(&queued(Direction::Receipt, Some("1234567")), numbind_cmpp::Version::V3).unwrap();
+        let report = deliver.status_report().unwrap().unwrap();
+        assert_eq!(report.msg_id.value(), 1234567);
+        assert!(report.is_delivered());
+        assert_eq!(report.dest_terminal_id, "13800138000");
+        let smpp_receipt = queued(Direction::Receipt, Some("0190abcdef"));
+        assert!(matches!(
+            build_deliver(&smpp_receipt, numbind_cmpp::Version::V3),
+            Err(DeliverBuildError::NotCmppMessage)
+        ));
+    }
+
+    #[test]
+    fn new_msg_ids_differ_and_name_the_stored_message() {
+        let (first, second) = (next_mt_msg_id(), next_mt_msg_id());
+        assert_ne!(first, second);
+        assert_eq!(message_id_of(first).as_str(), first.value().to_string());
+    }
+}

@@ -1,0 +1,106 @@
+//! The fee fields of MT submitted over CMPP (`mt_fees`): stored in the same write as their message, read back
+//! for `GET /v1/messages/{id}`.
+
+use super::submits::{insert_submit_rows, StoredSubmit, SubmitToStore};
+use super::{Store, StoreError};
+use crate::domain::message::MessageId;
+use rusqlite::{params, OptionalExtension};
+
+/// What a provider's SUBMIT said about charging for the message (CMPP `Service_Id` and fee fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MobileTerminatedFee {
+    pub(crate) service_id: String,
+    /// `Fee_UserType`: 0 the destination, 1 the source, 2 the provider, 3 `fee_terminal_id`.
+    pub(crate) fee_user_type: u8,
+    /// `FeeType`: 1 free, 2 per message, 3 monthly, 4 capped, 5 charged by the provider.
+    pub(crate) fee_type: u8,
+    /// `FeeCode`, in fen.
+    pub(crate) fee_code_fen: u32,
+    pub(crate) fee_terminal_id: String,
+}
+
+impl Store {
+    /// Stores one submit and, when it made a new MT, its fee in the same durable write.
+    pub(crate) fn insert_submit_with_fee(
+        &self,
+        submit: SubmitToStore,
+        fee: MobileTerminatedFee,
+    ) -> Result<StoredSubmit, StoreError> {
+        self.write(|transaction| {
+            let stored = insert_submit_rows(transaction, submit)?;
+            if let StoredSubmit::Stored { message_id } = &stored {
+                transaction
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO mt_fees (message_id, service_id, fee_user_type, fee_type, \
+                         fee_code_fen, fee_terminal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        message_id,
+                        fee.service_id,
+                        fee.fee_user_type,
+                        fee.fee_type,
+                        fee.fee_code_fen,
+                        fee.fee_terminal_id
+                    ])?;
+            }
+            Ok(stored)
+        })
+    }
+
+    /// The fee of an MT submitted over CMPP; `None` for any other message.
+    pub(crate) fn mobile_terminated_fee(
+        &self,
+        message_id: &MessageId,
+    ) -> Result<Option<MobileTerminatedFee>, StoreError> {
+        self.read(|connection| {
+            Ok(connection
+                .prepare_cached(
+                    "SELECT service_id, fee_user_type, fee_type, fee_code_fen, fee_terminal_id FROM mt_fees \
+                     WHERE message_id = ?1",
+                )?
+                .query_row([message_id.as_str()], |row| {
+                    Ok(MobileTerminatedFee {
+                        service_id: row.get(0)?,
+                        fee_user_type: row.get(1)?,
+                        fee_type: row.get(2)?,
+                        fee_code_fen: row.get(3)?,
+                        fee_terminal_id: row.get(4)?,
+                    })
+                })
+                .optional()?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewMobileTerminated;
+
+    #[test]
+    fn a_fee_is_stored_with_its_message_and_read_back() {
+        let store = Store::open_in_memory().unwrap();
+        let message_id = MessageId::parse("1234567890123").unwrap();
+        let message = NewMobileTerminated {
+            message_id: message_id.clone(),
+            source: "1065800".into(),
+            destination_msisdn: "13800138000".into(),
+            text: "收据".into(),
+            account: "901234".into(),
+            client_reference: None,
+            receipt: None,
+            now_ms: 1,
+        };
+        let fee = MobileTerminatedFee {
+            service_id: "NUMBIND".into(),
+            fee_user_type: 3,
+            fee_type: 2,
+            fee_code_fen: 150,
+            fee_terminal_id: "13800138000".into(),
+        };
+        let stored = store.insert_submit_with_fee(SubmitToStore::Whole(message), fee.clone()).unwrap();
+        assert_eq!(stored, StoredSubmit::Stored { message_id: message_id.to_string() });
+        assert_eq!(store.mobile_terminated_fee(&message_id).unwrap(), Some(fee));
+        assert_eq!(store.mobile_terminated_fee(&MessageId::parse("other").unwrap()).unwrap(), None);
+    }
+}
