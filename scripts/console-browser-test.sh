@@ -24,6 +24,7 @@ install_missing() {
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
     command -v node >/dev/null || missing+=(nodejs)
+    [[ -d /usr/share/fonts/opentype/noto ]] || missing+=(fonts-noto-cjk) # the Chinese console's screenshot
     if ((${#missing[@]})); then
         say "installing ${missing[*]}"
         local sudo=""
