@@ -63,9 +63,9 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_TTL_SECONDS", default_value_t = 300)]
     payment_confirmation_ttl_seconds: u64,
     /// How long a merchant's Idempotency-Key is remembered, in days; older keys are forgotten.
-    #[arg(long, env = "NUMBIND_IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
+    #[arg(long, env = "NUMBIND_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
-    idempotency_key_retention_days: u64,
+    idempotency_retention_days: u64,
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
     /// How often the audit chain's head is signed (when it moved) and sent to the OSS as a witness, in seconds.
@@ -133,7 +133,7 @@ impl Args {
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
         config.payment_confirmation_threshold = self.payment_confirmation_threshold;
         config.payment_confirmation_ttl = Duration::from_secs(self.payment_confirmation_ttl_seconds);
-        config.idempotency_key_retention = Duration::from_secs(self.idempotency_key_retention_days * 24 * 60 * 60);
+        config.idempotency_key_retention = Duration::from_secs(self.idempotency_retention_days * 24 * 60 * 60);
         config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;
         config.oss_url = self.oss_url.clone();
