@@ -8,7 +8,7 @@ use super::retry::retry_delay_seconds;
 use crate::clients::sms_sender::SmsSender;
 use crate::state::AppState;
 use crate::store::OutboxSms;
-use numbind_smpp::esme::EsmeError;
+use numbind_sms_link::LinkError;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -73,7 +73,7 @@ async fn deliver_batch(state: &AppState, sender: &SmsSender, batch: Vec<OutboxSm
     }
 }
 
-async fn reschedule(state: &AppState, sms: OutboxSms, error: &EsmeError) {
+async fn reschedule(state: &AppState, sms: OutboxSms, error: &LinkError) {
     let delay = retry_delay_seconds(sms.attempts);
     let next_attempt_at = state.now() + delay;
     tracing::warn!(outbox_id = %sms.outbox_id, attempts = sms.attempts + 1, retry_in_seconds = delay, error = %error, "notification not sent");

@@ -3,7 +3,7 @@
 
 use crate::config::EsmeAccount;
 use crate::domain::message::{Direction, MessageId};
-use crate::domain::receipt::receipt_text;
+use crate::domain::receipt::{receipt_text, FinalState};
 use crate::state::AppState;
 use crate::store::{MobileTerminatedFee, NewMobileTerminated, NewPart, QueuedDelivery, SubmitToStore};
 use numbind_cmpp::concatenation::parse_user_data_header;
@@ -18,6 +18,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const GATEWAY_CODE: u32 = 0x0A_0001;
 /// `Stat` of a delivered message in a status report.
 const STAT_DELIVERED: &str = "DELIVRD";
+/// `Stat` of a message that never reached the phone (a part whose siblings never arrived).
+const STAT_UNDELIVERABLE: &str = "UNDELIV";
 
 /// A SUBMIT that passed every check that needs no store.
 pub(super) struct CheckedSubmit {
@@ -63,7 +65,7 @@ pub(super) fn check_submit(
     Ok(CheckedSubmit { msg_id, to_store, fee })
 }
 
-fn to_store(submit: &Submit, template: Template) -> Result<SubmitToStore, SubmitResult> {
+fn to_store(submit: &Submit, mut template: Template) -> Result<SubmitToStore, SubmitResult> {
     let (concatenation, octets) = if submit.tp_udhi == 1 {
         parse_user_data_header(&submit.msg_content).ok_or(SubmitResult::InvalidStructure)?
     } else {
@@ -71,8 +73,12 @@ fn to_store(submit: &Submit, template: Template) -> Result<SubmitToStore, Submit
     };
     match concatenation.filter(|part| part.total > 1) {
         Some(part) => {
+            // Each part is stored and receipted under its own Msg_Id, the one its SUBMIT_RESP answered; the
+            // reassembled whole, whose ID no provider knows, is not receipted.
             let new_part = NewPart {
+                message_id: message_id_of(template.msg_id),
                 account: template.account.clone(),
+                source: template.source.clone(),
                 destination_msisdn: template.destination.as_digits().to_owned(),
                 part: crate::domain::concatenation::ConcatenatedPart {
                     reference: part.reference,
@@ -81,8 +87,10 @@ fn to_store(submit: &Submit, template: Template) -> Result<SubmitToStore, Submit
                 },
                 data_coding: submit.msg_fmt.value(),
                 octets: octets.to_vec(),
+                wants_receipt: template.wants_receipt,
                 now_ms: now_unix_millis(),
             };
+            template.wants_receipt = false;
             let assemble = move |format: u8, whole: &[u8]| {
                 decode_text(MsgFmt::from(format), whole).ok().map(|text| template.build(text))
             };
@@ -108,8 +116,9 @@ impl Template {
     fn build(self, text: String) -> NewMobileTerminated {
         let message_id = message_id_of(self.msg_id);
         let now_ms = now_unix_millis();
-        let receipt =
-            self.wants_receipt.then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms)));
+        let receipt = self
+            .wants_receipt
+            .then(|| (MessageId::generate(), receipt_text(message_id.as_str(), now_ms, now_ms, FinalState::Delivered)));
         NewMobileTerminated {
             message_id,
             source: self.source,
@@ -174,7 +183,11 @@ pub(super) fn build_deliver(
         let time = format!("{:02}{:02}{:02}{:02}{:02}", now.year % 100, now.month, now.day, now.hour, now.minute);
         let report = StatusReport {
             msg_id: MsgId::from_u64(receipted.ok_or(DeliverBuildError::NotCmppMessage)?),
-            stat: STAT_DELIVERED.to_owned(),
+            stat: match delivery.receipt_state {
+                FinalState::Delivered => STAT_DELIVERED,
+                FinalState::Undeliverable => STAT_UNDELIVERABLE,
+            }
+            .to_owned(),
             submit_time: time.clone(),
             done_time: time,
             dest_terminal_id: delivery.source.clone(),
@@ -207,6 +220,7 @@ mod tests {
             text: "绑定 BIND".into(),
             account: "901234".into(),
             receipted_message_id: receipted.map(str::to_owned),
+            receipt_state: FinalState::Delivered,
             attempts: 0,
         }
     }

@@ -310,7 +310,7 @@ async fn store_submit(state: &AppState, checked: CheckedSubmit) -> SubmitResult 
             state.delivery_wakeup.notify_one();
             SubmitResult::Ok
         }
-        Ok(StoredSubmit::PartWaiting | StoredSubmit::Resubmitted { .. }) => SubmitResult::Ok,
+        Ok(StoredSubmit::PartWaiting { .. } | StoredSubmit::Resubmitted { .. }) => SubmitResult::Ok,
         Ok(StoredSubmit::PartsRefused) => SubmitResult::InvalidStructure,
         Err(error) => {
             // CMPP has no system-error result: the provider is asked to retry later, as under flow control.
