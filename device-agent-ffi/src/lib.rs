@@ -117,7 +117,7 @@ pub unsafe extern "C" fn numbind_agent_terminal_id(agent: *const NumbindAgent) -
 }
 
 /// The boot flow: registers, checks the signed status and, until the box is bound, shows codes and waits for the
-/// user's SMS, reporting each step to `callback` on this thread. Returns `NUMBIND_AGENT_OK` once bound (the last
+/// user's SMS, reporting each step to `callback` on this thread. Returns `NUMBIND_AGENT_STATUS_OK` once bound (the last
 /// event is `BOUND` or `ALREADY_BOUND`); retries network failures by itself; `numbind_agent_stop` ends it.
 ///
 /// # Safety
@@ -139,7 +139,7 @@ pub unsafe extern "C" fn numbind_agent_run_until_bound(
 
 /// Watches the binding: reports `WATCHING`, then `UNBOUND` or `BINDING_CHANGED` as soon as the platform revokes
 /// or replaces the binding, keeping the flag in step. Runs until `numbind_agent_stop` (answering
-/// `NUMBIND_AGENT_STOPPED`) or an error that retrying cannot fix.
+/// `NUMBIND_AGENT_STATUS_STOPPED`) or an error that retrying cannot fix.
 ///
 /// # Safety
 /// `agent` is a live handle; `callback` is NULL or a function safe to call with `user_data`.
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn numbind_agent_factory_reset(agent: *const NumbindAgent)
     unsafe { with_agent(agent, |agent| agent.block_on(agent.agent.reset())) }
 }
 
-/// Ends the blocking call in progress on this agent (it answers `NUMBIND_AGENT_STOPPED`), or the next one if
+/// Ends the blocking call in progress on this agent (it answers `NUMBIND_AGENT_STATUS_STOPPED`), or the next one if
 /// none is running. The one call that may be made from any thread at any time, including from a callback.
 ///
 /// # Safety

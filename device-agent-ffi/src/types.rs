@@ -44,7 +44,7 @@ pub struct NumbindAgentConfig {
     pub request_timeout_ms: u32,
 }
 
-/// The result of every call that can fail. On anything but `NUMBIND_AGENT_OK`, `numbind_agent_last_error` (or
+/// The result of every call that can fail. On anything but `NUMBIND_AGENT_STATUS_OK`, `numbind_agent_last_error` (or
 /// the error buffer of `numbind_agent_new`) holds a readable message.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
