@@ -10,202 +10,202 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/*
- The major ABI version of this header and library. Within one major version, only additions are made (new
- functions, new event kinds and status codes at the end); a change to an existing signature, struct layout or
- meaning raises it.
+/**
+ * The major ABI version of this header and library. Within one major version, only additions are made (new
+ * functions, new event kinds and status codes at the end); a change to an existing signature, struct layout or
+ * meaning raises it.
  */
 #define NUMBIND_AGENT_ABI_VERSION 1
 
-/*
- The result of every call that can fail. On anything but `NUMBIND_AGENT_OK`, `numbind_agent_last_error` (or
- the error buffer of `numbind_agent_new`) holds a readable message.
+/**
+ * The result of every call that can fail. On anything but `NUMBIND_AGENT_STATUS_OK`, `numbind_agent_last_error` (or
+ * the error buffer of `numbind_agent_new`) holds a readable message.
  */
 typedef enum {
   NUMBIND_AGENT_STATUS_OK = 0,
-  /*
-   A NULL pointer where one is required, a string that is not UTF-8, or a malformed value.
+  /**
+   * A NULL pointer where one is required, a string that is not UTF-8, or a malformed value.
    */
   NUMBIND_AGENT_STATUS_INVALID_ARGUMENT = 1,
-  /*
-   The configuration is refused (no pinned key, a bad URL, a CA file that cannot be read or used).
+  /**
+   * The configuration is refused (no pinned key, a bad URL, a CA file that cannot be read or used).
    */
   NUMBIND_AGENT_STATUS_CONFIG = 2,
-  /*
-   A file in the state directory could not be read or written.
+  /**
+   * A file in the state directory could not be read or written.
    */
   NUMBIND_AGENT_STATUS_STORAGE = 3,
-  /*
-   The platform could not be reached.
+  /**
+   * The platform could not be reached.
    */
   NUMBIND_AGENT_STATUS_NETWORK = 4,
-  /*
-   The platform refused the request, or answered something that does not verify.
+  /**
+   * The platform refused the request, or answered something that does not verify.
    */
   NUMBIND_AGENT_STATUS_PLATFORM = 5,
-  /*
-   `numbind_agent_stop` ended the call.
+  /**
+   * `numbind_agent_stop` ended the call.
    */
   NUMBIND_AGENT_STATUS_STOPPED = 6,
-  /*
-   A bug inside the library (a caught panic); the agent should be freed and made again.
+  /**
+   * A bug inside the library (a caught panic); the agent should be freed and made again.
    */
   NUMBIND_AGENT_STATUS_INTERNAL = 7,
 } NumbindAgentStatus;
 
-/*
- What an event reports. Fields of [`NumbindAgentEvent`] not named for a kind are empty (or 0).
+/**
+ * What an event reports. Fields of [`NumbindAgentEvent`] not named for a kind are empty (or 0).
  */
 typedef enum {
-  /*
-   The platform knows the terminal: `terminal_id`, `newly_registered`.
+  /**
+   * The platform knows the terminal: `terminal_id`, `newly_registered`.
    */
   NUMBIND_AGENT_EVENT_KIND_REGISTERED = 0,
-  /*
-   Show this code: `terminal_id`, `activation_id`, `code`, `short_code`, `sms_text`, `qr_payload`,
-   `qr_width`, `qr_modules`, `expires_at_unix_seconds`.
+  /**
+   * Show this code: `terminal_id`, `activation_id`, `code`, `short_code`, `sms_text`, `qr_payload`,
+   * `qr_width`, `qr_modules`, `expires_at_unix_seconds`.
    */
   NUMBIND_AGENT_EVENT_KIND_ACTIVATION = 1,
-  /*
-   The code is still pending: `seconds_left`.
+  /**
+   * The code is still pending: `seconds_left`.
    */
   NUMBIND_AGENT_EVENT_KIND_WAITING = 2,
-  /*
-   The code expired unused; a new one follows.
+  /**
+   * The code expired unused; a new one follows.
    */
   NUMBIND_AGENT_EVENT_KIND_EXPIRED = 3,
-  /*
-   The operator refused the number that texted the code: `reason` (such as `subscriber_suspended`); a new code follows.
+  /**
+   * The operator refused the number that texted the code: `reason` (such as `subscriber_suspended`); a new code follows.
    */
   NUMBIND_AGENT_EVENT_KIND_DENIED = 4,
-  /*
-   The box is bound and its flag written: `binding_id`, `msisdn_masked` (`138****8000`).
+  /**
+   * The box is bound and its flag written: `binding_id`, `msisdn_masked` (`138****8000`).
    */
   NUMBIND_AGENT_EVENT_KIND_BOUND = 5,
-  /*
-   The box was bound already: `binding_id`, `msisdn_masked`.
+  /**
+   * The box was bound already: `binding_id`, `msisdn_masked`.
    */
   NUMBIND_AGENT_EVENT_KIND_ALREADY_BOUND = 6,
-  /*
-   A watch found the binding revoked; the flag is cleared.
+  /**
+   * A watch found the binding revoked; the flag is cleared.
    */
   NUMBIND_AGENT_EVENT_KIND_UNBOUND = 7,
-  /*
-   A watch found the box bound to another number: `binding_id`, `msisdn_masked`.
+  /**
+   * A watch found the box bound to another number: `binding_id`, `msisdn_masked`.
    */
   NUMBIND_AGENT_EVENT_KIND_BINDING_CHANGED = 8,
-  /*
-   A watch started: `binding_id` and `msisdn_masked` when bound, empty otherwise.
+  /**
+   * A watch started: `binding_id` and `msisdn_masked` when bound, empty otherwise.
    */
   NUMBIND_AGENT_EVENT_KIND_WATCHING = 9,
-  /*
-   Something failed; the agent retries after `after_ms`: `cause`.
+  /**
+   * Something failed; the agent retries after `after_ms`: `cause`.
    */
   NUMBIND_AGENT_EVENT_KIND_RETRYING = 10,
-  /*
-   The platform gave no answer (reported just before its `Retrying`): `url`, `reason` (such as
-   `connection_refused`), `failed_attempts`.
+  /**
+   * The platform gave no answer (reported just before its `Retrying`): `url`, `reason` (such as
+   * `connection_refused`), `failed_attempts`.
    */
   NUMBIND_AGENT_EVENT_KIND_PLATFORM_UNREACHABLE = 11,
 } NumbindAgentEventKind;
 
-/*
- What a `NumbindAgent *` points to.
+/**
+ * What a `NumbindAgent *` points to.
  */
 typedef struct NumbindAgent NumbindAgent;
 
-/*
- UTF-8 bytes with an explicit length; not NUL-terminated. `ptr` may be NULL when `len` is 0.
+/**
+ * UTF-8 bytes with an explicit length; not NUL-terminated. `ptr` may be NULL when `len` is 0.
  */
 typedef struct {
   const uint8_t *ptr;
   size_t len;
 } NumbindAgentStr;
 
-/*
- What the box passes to `numbind_agent_new`. Every string is borrowed for the duration of that call only.
- An empty string (NULL, 0) takes the default written next to the field.
+/**
+ * What the box passes to `numbind_agent_new`. Every string is borrowed for the duration of that call only.
+ * An empty string (NULL, 0) takes the default written next to the field.
  */
 typedef struct {
-  /*
-   The platform's base URL (`https://platform.example.net`). Required.
+  /**
+   * The platform's base URL (`https://platform.example.net`). Required.
    */
   NumbindAgentStr platform_url;
-  /*
-   A file of pinned platform keys, one `pk-...:<base64url>` per line (blank lines and `#` comments skipped).
+  /**
+   * A file of pinned platform keys, one `pk-...:<base64url>` per line (blank lines and `#` comments skipped).
    */
   NumbindAgentStr platform_key_file;
-  /*
-   Pinned platform keys as text, in the same format as the file; added to the file's keys. At least one key
-   in all is required.
+  /**
+   * Pinned platform keys as text, in the same format as the file; added to the file's keys. At least one key
+   * in all is required.
    */
   NumbindAgentStr platform_keys;
-  /*
-   A PEM file of the certificate authorities to trust for an `https://` platform (nothing else is trusted).
+  /**
+   * A PEM file of the certificate authorities to trust for an `https://` platform (nothing else is trusted).
    */
   NumbindAgentStr ca_file;
-  /*
-   The state directory (terminal key, bound flag). Required; made (mode 0700) if missing.
+  /**
+   * The state directory (terminal key, bound flag). Required; made (mode 0700) if missing.
    */
   NumbindAgentStr state_dir;
-  /*
-   The device model named in the user's confirmation SMS. Default `numbind STB-1`.
+  /**
+   * The device model named in the user's confirmation SMS. Default `numbind STB-1`.
    */
   NumbindAgentStr device_model;
-  /*
-   `zh` or `en` (regional tags such as `zh-CN` accepted). Default `zh`.
+  /**
+   * `zh` or `en` (regional tags such as `zh-CN` accepted). Default `zh`.
    */
   NumbindAgentStr language;
-  /*
-   Milliseconds allowed for each request. 0: the default, 10000.
+  /**
+   * Milliseconds allowed for each request. 0: the default, 10000.
    */
   uint32_t request_timeout_ms;
 } NumbindAgentConfig;
 
-/*
- One event, borrowed: every pointer in it is valid only during the callback that receives it.
+/**
+ * One event, borrowed: every pointer in it is valid only during the callback that receives it.
  */
 typedef struct {
   NumbindAgentEventKind kind;
   NumbindAgentStr terminal_id;
   NumbindAgentStr activation_id;
-  /*
-   The code grouped for reading (`WDJB-MJHT`).
+  /**
+   * The code grouped for reading (`WDJB-MJHT`).
    */
   NumbindAgentStr code;
-  /*
-   Where to send the SMS (`10658000`).
+  /**
+   * Where to send the SMS (`10658000`).
    */
   NumbindAgentStr short_code;
-  /*
-   The exact SMS to send (`BIND WDJBMJHT`).
+  /**
+   * The exact SMS to send (`BIND WDJBMJHT`).
    */
   NumbindAgentStr sms_text;
-  /*
-   What the QR code encodes (`SMSTO:10658000:BIND WDJBMJHT`).
+  /**
+   * What the QR code encodes (`SMSTO:10658000:BIND WDJBMJHT`).
    */
   NumbindAgentStr qr_payload;
-  /*
-   Modules per side of the QR code, without a quiet zone (draw at least 4 light modules around it).
+  /**
+   * Modules per side of the QR code, without a quiet zone (draw at least 4 light modules around it).
    */
   size_t qr_width;
-  /*
-   `qr_width * qr_width` bytes, row by row from the top left: 1 dark, 0 light.
+  /**
+   * `qr_width * qr_width` bytes, row by row from the top left: 1 dark, 0 light.
    */
   const uint8_t *qr_modules;
   int64_t expires_at_unix_seconds;
   int64_t seconds_left;
   NumbindAgentStr binding_id;
-  /*
-   The paying number, masked.
+  /**
+   * The paying number, masked.
    */
   NumbindAgentStr msisdn_masked;
-  /*
-   A stable lowercase word: the denial reason, or the connection failure.
+  /**
+   * A stable lowercase word: the denial reason, or the connection failure.
    */
   NumbindAgentStr reason;
-  /*
-   What failed, in English, for a log (no secret, no full number).
+  /**
+   * What failed, in English, for a log (no secret, no full number).
    */
   NumbindAgentStr cause;
   NumbindAgentStr url;
@@ -214,10 +214,10 @@ typedef struct {
   bool newly_registered;
 } NumbindAgentEvent;
 
-/*
- Called on the thread that made the blocking call, once per event, in order. `event` and everything it points
- to are valid only until the callback returns. The callback must not call back into the same agent, except
- `numbind_agent_stop`.
+/**
+ * Called on the thread that made the blocking call, once per event, in order. `event` and everything it points
+ * to are valid only until the callback returns. The callback must not call back into the same agent, except
+ * `numbind_agent_stop`.
  */
 typedef void (*NumbindAgentEventCallback)(const NumbindAgentEvent *event, void *user_data);
 
@@ -225,110 +225,110 @@ typedef void (*NumbindAgentEventCallback)(const NumbindAgentEvent *event, void *
 extern "C" {
 #endif // __cplusplus
 
-/*
- The library's `NUMBIND_AGENT_ABI_VERSION`; a box compiled against another major version must not use it.
+/**
+ * The library's `NUMBIND_AGENT_ABI_VERSION`; a box compiled against another major version must not use it.
  */
 uint32_t numbind_agent_abi_version(void);
 
-/*
- The library's release (`0.1.0`), static: never freed.
+/**
+ * The library's release (`0.1.0`), static: never freed.
  */
 NumbindAgentStr numbind_agent_version(void);
 
-/*
- Makes an agent: loads (or on first boot creates) the terminal identity in the state directory and checks the
- configuration. On success `*agent_out` is a handle to free with `numbind_agent_free`. On failure `*agent_out`
- is NULL and, when `error_buffer` is not NULL, the message is written there as UTF-8, NUL-terminated, cut to
- fit `error_capacity` bytes.
-
- # Safety
- `config` points to a valid `NumbindAgentConfig` whose strings are valid for their lengths during this call;
- `agent_out` is a valid pointer; `error_buffer` is NULL or valid for `error_capacity` bytes.
+/**
+ * Makes an agent: loads (or on first boot creates) the terminal identity in the state directory and checks the
+ * configuration. On success `*agent_out` is a handle to free with `numbind_agent_free`. On failure `*agent_out`
+ * is NULL and, when `error_buffer` is not NULL, the message is written there as UTF-8, NUL-terminated, cut to
+ * fit `error_capacity` bytes.
+ *
+ * # Safety
+ * `config` points to a valid `NumbindAgentConfig` whose strings are valid for their lengths during this call;
+ * `agent_out` is a valid pointer; `error_buffer` is NULL or valid for `error_capacity` bytes.
  */
 NumbindAgentStatus numbind_agent_new(const NumbindAgentConfig *config,
                                      NumbindAgent **agent_out,
                                      uint8_t *error_buffer,
                                      size_t error_capacity);
 
-/*
- Frees an agent made by `numbind_agent_new`. NULL is ignored. No call on this agent may be running.
-
- # Safety
- `agent` is NULL or a handle from `numbind_agent_new` not freed yet; it is invalid afterwards.
+/**
+ * Frees an agent made by `numbind_agent_new`. NULL is ignored. No call on this agent may be running.
+ *
+ * # Safety
+ * `agent` is NULL or a handle from `numbind_agent_new` not freed yet; it is invalid afterwards.
  */
 void numbind_agent_free(NumbindAgent *agent);
 
-/*
- The message of the last call that failed on this agent: UTF-8, owned by the agent, valid until the next
- call on it that fails, or its free. Empty when nothing failed.
-
- # Safety
- `agent` is NULL or a live handle.
+/**
+ * The message of the last call that failed on this agent: UTF-8, owned by the agent, valid until the next
+ * call on it that fails, or its free. Empty when nothing failed.
+ *
+ * # Safety
+ * `agent` is NULL or a live handle.
  */
 NumbindAgentStr numbind_agent_last_error(const NumbindAgent *agent);
 
-/*
- The terminal ID to show on the screen, owned by the agent, valid until its free.
-
- # Safety
- `agent` is NULL or a live handle.
+/**
+ * The terminal ID to show on the screen, owned by the agent, valid until its free.
+ *
+ * # Safety
+ * `agent` is NULL or a live handle.
  */
 NumbindAgentStr numbind_agent_terminal_id(const NumbindAgent *agent);
 
-/*
- The boot flow: registers, checks the signed status and, until the box is bound, shows codes and waits for the
- user's SMS, reporting each step to `callback` on this thread. Returns `NUMBIND_AGENT_OK` once bound (the last
- event is `BOUND` or `ALREADY_BOUND`); retries network failures by itself; `numbind_agent_stop` ends it.
-
- # Safety
- `agent` is a live handle; `callback` is NULL or a function safe to call with `user_data`.
+/**
+ * The boot flow: registers, checks the signed status and, until the box is bound, shows codes and waits for the
+ * user's SMS, reporting each step to `callback` on this thread. Returns `NUMBIND_AGENT_STATUS_OK` once bound (the last
+ * event is `BOUND` or `ALREADY_BOUND`); retries network failures by itself; `numbind_agent_stop` ends it.
+ *
+ * # Safety
+ * `agent` is a live handle; `callback` is NULL or a function safe to call with `user_data`.
  */
 NumbindAgentStatus numbind_agent_run_until_bound(const NumbindAgent *agent,
                                                  NumbindAgentEventCallback callback,
                                                  void *user_data);
 
-/*
- Watches the binding: reports `WATCHING`, then `UNBOUND` or `BINDING_CHANGED` as soon as the platform revokes
- or replaces the binding, keeping the flag in step. Runs until `numbind_agent_stop` (answering
- `NUMBIND_AGENT_STOPPED`) or an error that retrying cannot fix.
-
- # Safety
- `agent` is a live handle; `callback` is NULL or a function safe to call with `user_data`.
+/**
+ * Watches the binding: reports `WATCHING`, then `UNBOUND` or `BINDING_CHANGED` as soon as the platform revokes
+ * or replaces the binding, keeping the flag in step. Runs until `numbind_agent_stop` (answering
+ * `NUMBIND_AGENT_STATUS_STOPPED`) or an error that retrying cannot fix.
+ *
+ * # Safety
+ * `agent` is a live handle; `callback` is NULL or a function safe to call with `user_data`.
  */
 NumbindAgentStatus numbind_agent_watch(const NumbindAgent *agent,
                                        NumbindAgentEventCallback callback,
                                        void *user_data);
 
-/*
- Reads the bound flag (no network): `*bound_out` is true when the box is bound.
-
- # Safety
- `agent` is a live handle; `bound_out` is a valid pointer.
+/**
+ * Reads the bound flag (no network): `*bound_out` is true when the box is bound.
+ *
+ * # Safety
+ * `agent` is a live handle; `bound_out` is a valid pointer.
  */
 NumbindAgentStatus numbind_agent_is_bound(const NumbindAgent *agent, bool *bound_out);
 
-/*
- Asks the platform (signed) whether the box is bound and makes the flag match: `*bound_out`.
-
- # Safety
- `agent` is a live handle; `bound_out` is a valid pointer.
+/**
+ * Asks the platform (signed) whether the box is bound and makes the flag match: `*bound_out`.
+ *
+ * # Safety
+ * `agent` is a live handle; `bound_out` is a valid pointer.
  */
 NumbindAgentStatus numbind_agent_check_status(const NumbindAgent *agent, bool *bound_out);
 
-/*
- Factory reset: the platform unbinds the box (signed), then the flag is cleared. The identity stays.
-
- # Safety
- `agent` is a live handle.
+/**
+ * Factory reset: the platform unbinds the box (signed), then the flag is cleared. The identity stays.
+ *
+ * # Safety
+ * `agent` is a live handle.
  */
 NumbindAgentStatus numbind_agent_factory_reset(const NumbindAgent *agent);
 
-/*
- Ends the blocking call in progress on this agent (it answers `NUMBIND_AGENT_STOPPED`), or the next one if
- none is running. The one call that may be made from any thread at any time, including from a callback.
-
- # Safety
- `agent` is NULL or a live handle.
+/**
+ * Ends the blocking call in progress on this agent (it answers `NUMBIND_AGENT_STATUS_STOPPED`), or the next one if
+ * none is running. The one call that may be made from any thread at any time, including from a callback.
+ *
+ * # Safety
+ * `agent` is NULL or a live handle.
  */
 void numbind_agent_stop(const NumbindAgent *agent);
 

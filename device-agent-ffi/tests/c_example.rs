@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// `libnumbind_agent.a` as cargo built it for this test (the test binary lives in `<target>/<profile>/deps`).
+/// `libnumbind_agent.a` as cargo built it for this test, next to the test binary in `<target>/<profile>/deps`
+/// (cargo names libraries with a C crate type without a hash).
 fn static_library() -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
-    deps.parent().unwrap().join("libnumbind_agent.a")
+    std::env::current_exe().unwrap().parent().unwrap().join("libnumbind_agent.a")
 }
 
 fn compile_box(directory: &Path) -> PathBuf {

@@ -3,6 +3,7 @@
 
 mod activation;
 mod audit_witness;
+mod c_box;
 mod box_screen;
 mod command_line;
 mod components_one_by_one;
