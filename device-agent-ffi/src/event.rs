@@ -139,7 +139,9 @@ mod tests {
 
     #[test]
     fn a_denied_event_carries_its_reason_word() {
-        let owned = OwnedEvent::new(AgentEvent::Denied { reason: numbind_device_agent::DenialReason::SubscriberSuspended }).unwrap();
+        let owned =
+            OwnedEvent::new(AgentEvent::Denied { reason: numbind_device_agent::DenialReason::SubscriberSuspended })
+                .unwrap();
         let record = owned.record();
         assert_eq!(record.kind, NumbindAgentEventKind::Denied);
         // SAFETY: `record.reason` points into `owned`, alive for this whole test, `len` bytes long.

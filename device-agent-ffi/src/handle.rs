@@ -61,10 +61,9 @@ pub struct NumbindAgent {
 
 impl NumbindAgent {
     pub(crate) fn new(config: AgentConfig) -> Result<NumbindAgent, Failure> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| Failure::new(NumbindAgentStatus::Internal, format!("cannot start the runtime: {error}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
+            Failure::new(NumbindAgentStatus::Internal, format!("cannot start the runtime: {error}"))
+        })?;
         let agent = Agent::new(config)?;
         Ok(NumbindAgent {
             agent,

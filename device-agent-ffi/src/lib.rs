@@ -163,7 +163,10 @@ pub unsafe extern "C" fn numbind_agent_watch(
 /// # Safety
 /// `agent` is a live handle; `bound_out` is a valid pointer.
 #[no_mangle]
-pub unsafe extern "C" fn numbind_agent_is_bound(agent: *const NumbindAgent, bound_out: *mut bool) -> NumbindAgentStatus {
+pub unsafe extern "C" fn numbind_agent_is_bound(
+    agent: *const NumbindAgent,
+    bound_out: *mut bool,
+) -> NumbindAgentStatus {
     // SAFETY: `agent` is NULL or live (the contract).
     unsafe {
         with_agent(agent, |agent| {

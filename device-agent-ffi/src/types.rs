@@ -135,4 +135,5 @@ pub struct NumbindAgentEvent {
 /// Called on the thread that made the blocking call, once per event, in order. `event` and everything it points
 /// to are valid only until the callback returns. The callback must not call back into the same agent, except
 /// `numbind_agent_stop`.
-pub type NumbindAgentEventCallback = Option<unsafe extern "C" fn(event: *const NumbindAgentEvent, user_data: *mut c_void)>;
+pub type NumbindAgentEventCallback =
+    Option<unsafe extern "C" fn(event: *const NumbindAgentEvent, user_data: *mut c_void)>;

@@ -151,7 +151,8 @@ fn stop_from_another_thread_ends_a_boot_flow_that_retries_an_unreachable_platfor
         // SAFETY: the agent is live: the test frees it only after joining this thread.
         unsafe { numbind_agent_stop(stopper.0) };
     });
-    let mut seen = Seen { kinds: Vec::new(), reasons: Vec::new(), thread: std::thread::current().id(), other_thread_calls: 0 };
+    let mut seen =
+        Seen { kinds: Vec::new(), reasons: Vec::new(), thread: std::thread::current().id(), other_thread_calls: 0 };
     // SAFETY: a live agent, a callback that takes `Seen` as its user data.
     let status =
         unsafe { numbind_agent_run_until_bound(agent, Some(record_event), &mut seen as *mut Seen as *mut c_void) };

@@ -61,7 +61,8 @@ fn a_key_file_without_a_key_is_refused_and_an_unreachable_platform_is_a_network_
     let empty = directory.path().join("empty.key.pub");
     std::fs::write(&empty, "# no key yet\n").unwrap();
     let state = directory.path().join("state");
-    let output = run_box(&binary, &["status", "http://127.0.0.1:9", empty.to_str().unwrap(), "", state.to_str().unwrap()]);
+    let output =
+        run_box(&binary, &["status", "http://127.0.0.1:9", empty.to_str().unwrap(), "", state.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("status 2") && stderr.contains("no platform public key is pinned"), "{stderr}");
 
@@ -70,9 +71,13 @@ fn a_key_file_without_a_key_is_refused_and_an_unreachable_platform_is_a_network_
     let (key, _) = numbind_wire::statement::PlatformSigningKey::generate(&random).unwrap();
     std::fs::write(&key_file, format!("{}\n", key.public_key())).unwrap();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    let output = run_box(&binary, &["status", "http://127.0.0.1:9", key_file.to_str().unwrap(), "", state.to_str().unwrap()]);
+    let output =
+        run_box(&binary, &["status", "http://127.0.0.1:9", key_file.to_str().unwrap(), "", state.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("status failed (status 4)") && stderr.contains("request to the platform failed"), "{stderr}");
+    assert!(
+        stderr.contains("status failed (status 4)") && stderr.contains("request to the platform failed"),
+        "{stderr}"
+    );
     assert!(state.join("terminal.key").exists(), "the identity was made on first boot");
 }

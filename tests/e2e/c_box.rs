@@ -66,7 +66,8 @@ async fn read_until_bound(process: &mut Process, deadline: Instant) -> (Vec<Valu
 /// Decodes a drawing of two characters per module (`##` dark).
 fn decode_drawing(rows: &[String]) -> String {
     const PIXELS_PER_MODULE: usize = 4;
-    let modules: Vec<Vec<bool>> = rows.iter().map(|row| row.as_bytes().chunks(2).map(|cell| cell == b"##").collect()).collect();
+    let modules: Vec<Vec<bool>> =
+        rows.iter().map(|row| row.as_bytes().chunks(2).map(|cell| cell == b"##").collect()).collect();
     let side = modules.len();
     assert!(modules.iter().all(|row| row.len() == side), "the drawing is square");
     let pixels = side * PIXELS_PER_MODULE;

@@ -3,8 +3,8 @@
 
 mod activation;
 mod audit_witness;
-mod c_box;
 mod box_screen;
+mod c_box;
 mod command_line;
 mod components_one_by_one;
 #[allow(dead_code, reason = "shared with the fault suite, which uses the restart helpers")]
