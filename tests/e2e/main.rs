@@ -4,6 +4,7 @@
 mod activation;
 mod audit_witness;
 mod box_screen;
+mod c_box;
 mod command_line;
 mod components_one_by_one;
 mod disputes;
