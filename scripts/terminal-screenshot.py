@@ -25,6 +25,8 @@ CELL_WIDTH_PX = 10
 LINE_HEIGHT_PX = 20
 FONT_SIZE_PX = 16
 MARGIN_PX = 20
+# The agent's terminal QR code has a quiet zone of 2 modules (device-agent/src/display/qr.rs).
+QR_QUIET_ZONE_COLUMNS = 2
 # Fraction of the cell, from the top, painted in the foreground colour: upper half, lower half, full.
 BLOCKS = {"\u2580": "top", "\u2584": "bottom", "\u2588": "full"}
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -67,8 +69,8 @@ def cell_html(character, style):
     return f'<span class="block" style="background:{fill}"></span>'
 
 
-def line_html(line):
-    style = (None, None)
+def line_html(line, style):
+    """The cells of one line, and the style it ends with: tmux carries a colour over to the next lines."""
     cells = []
     position = 0
     for match in SGR.finditer(line):
@@ -76,11 +78,31 @@ def line_html(line):
         style = apply_sgr(match.group(1), style)
         position = match.end()
     cells.extend(cell_html(character, style) for character in line[position:])
-    return "".join(cells)
+    return "".join(cells), style
+
+
+def widest_coloured(lines):
+    """The width of the widest line drawn on a coloured background (the QR code's rows)."""
+    style, widest = (None, None), 0
+    for line in lines:
+        _, style = line_html(line, style)
+        if style[1] is not None:
+            widest = max(widest, len(SGR.sub("", line)))
+    return widest
 
 
 def page(lines, width):
-    body = "\n".join(f'<div class="line">{line_html(line)}</div>' for line in lines)
+    # tmux drops trailing blanks even when they are coloured: lines on a coloured background (the QR code's rows)
+    # are padded to the widest of them plus the QR code's right quiet zone, whose finder patterns reach the last
+    # module column.
+    style, rows = (None, None), []
+    for line in lines:
+        cells, style = line_html(line, style)
+        if style[1] is not None:
+            padding = widest_coloured(lines) + QR_QUIET_ZONE_COLUMNS - len(SGR.sub("", line))
+            cells += "".join(cell_html(" ", style) for _ in range(max(padding, 0)))
+        rows.append(f'<div class="line">{cells}</div>')
+    body = "\n".join(rows)
     return f"""<!doctype html><meta charset="utf-8"><style>
 body {{ margin: 0; padding: {MARGIN_PX}px; background: {BACKGROUND}; width: {width - 2 * MARGIN_PX}px; }}
 .line {{ font: {FONT_SIZE_PX}px/{LINE_HEIGHT_PX}px "DejaVu Sans Mono", monospace; height: {LINE_HEIGHT_PX}px;
