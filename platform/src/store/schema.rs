@@ -304,6 +304,8 @@ CREATE TABLE payment_adjustments (
     super::tables::disputes::DISPUTES_MIGRATION,
     // Monthly statements: which numbers' statement SMS of which month is queued.
     super::tables::statement_sends::STATEMENT_SENDS_MIGRATION,
+    // Statements on a schedule: the months whose statements the schedule finished queuing.
+    super::tables::statement_schedule::STATEMENT_SCHEDULE_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
