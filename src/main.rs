@@ -4,9 +4,9 @@ mod merchant_commands;
 mod operator_actions;
 mod operator_api;
 mod operator_commands;
+mod operator_disputes;
 #[cfg(test)]
 mod operator_doors;
-mod operator_disputes;
 mod operator_output;
 mod reconcile;
 mod reconcile_payments;

@@ -113,10 +113,9 @@ async fn resolve(
             Err(ConsoleError::NotFound(localized("no dispute has this ID", "没有此 ID 的争议").to_owned()))
         }
         Err(ResolveError::Store(error)) => Err(ConsoleError::from(error)),
-        Err(ResolveError::AlreadyResolved) => Err(ConsoleError::bad_request(localized(
-            "the dispute was resolved before",
-            "此争议已经处理过",
-        ))),
+        Err(ResolveError::AlreadyResolved) => {
+            Err(ConsoleError::bad_request(localized("the dispute was resolved before", "此争议已经处理过")))
+        }
         Err(ResolveError::NothingToRefund) => {
             Err(ConsoleError::bad_request(localized("nothing remains to refund", "已无可退金额")))
         }

@@ -192,7 +192,7 @@ pub(super) async fn show_reconciliation(
         hint = localized(
             "compares this ledger with the OSS's bill lines and the SMS centre's receipts and names each difference \
              with its repair.",
-            "将此台账与 OSS 的账单行和短信中心的收据比对，并列出每项差异及其修复方法。",
+            "将此台账与运营支撑系统的账单行和短信中心的收据比对，并列出每项差异及其修复方法。",
         ),
         ledger_title = localized(format!("Ledger of {day}"), format!("{day} 的台账")),
         adjustments_title = localized("Adjustments", "调整"),

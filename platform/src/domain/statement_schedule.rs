@@ -60,7 +60,11 @@ pub(crate) fn next_month(month: BillingMonth) -> Option<BillingMonth> {
 /// `last_finished` up to the latest due one (the previous month once `day` has begun, else the one before it).
 /// With nothing finished yet, only the previous month, and only once `day` has begun: turning the schedule on
 /// does not send statements of the past.
-pub(crate) fn months_due(now_unix_seconds: i64, day: StatementDay, last_finished: Option<BillingMonth>) -> Vec<BillingMonth> {
+pub(crate) fn months_due(
+    now_unix_seconds: i64,
+    day: StatementDay,
+    last_finished: Option<BillingMonth>,
+) -> Vec<BillingMonth> {
     let local = CivilDateTime::at(now_unix_seconds, CHINA_STANDARD_TIME_OFFSET_SECONDS);
     let Some(current) = month_of(local.year, local.month) else { return Vec::new() };
     let day_begun = local.day >= u32::from(day.0);

@@ -146,7 +146,12 @@ async fn money_pages(
         let record = payment_id.to_owned();
         let csrf = csrf.to_owned();
         async move {
-            let form = [("day", day.as_str()), ("record_id", &record), ("action", action), ("csrf_token", &csrf)];
+            let form = [
+                ("day", day.as_str()),
+                ("record_id", record.as_str()),
+                ("action", action),
+                ("csrf_token", csrf.as_str()),
+            ];
             admin.post("/console/reconciliation/repair", &form).await
         }
     };
@@ -155,7 +160,9 @@ async fn money_pages(
         ("disputes, auditor".to_owned(), auditor.get("/console/disputes").await),
         (
             "dispute, bad reason".to_owned(),
-            admin.post(&format!("/console/disputes/{dispute_id}/reject"), &[("reason", " "), ("csrf_token", csrf)]).await,
+            admin
+                .post(&format!("/console/disputes/{dispute_id}/reject"), &[("reason", " "), ("csrf_token", csrf)])
+                .await,
         ),
         ("dispute, unknown".to_owned(), admin.post("/console/disputes/dsp-none/refund", &[("csrf_token", csrf)]).await),
         ("reconciliation".to_owned(), admin.get(&format!("/console/reconciliation?day={day}")).await),
