@@ -97,6 +97,20 @@ async fn wait_for(directory: &Path, expected: &[(&str, &str)]) {
     }
 }
 
+/// Waits until the latest month the schedule recorded as finished is `month`; fails after 10 s.
+async fn wait_for_finished(directory: &Path, month: &str) {
+    let finished = || {
+        open(directory)
+            .query_row("SELECT MAX(month) FROM statement_schedule_months", [], |row| row.get::<_, Option<String>>(0))
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while finished().as_deref() != Some(month) {
+        assert!(std::time::Instant::now() < deadline, "finished {:?}, expected {month}", finished());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_schedule_sends_each_month_once_after_its_day_across_restarts() {
     let directory = tempfile::tempdir().unwrap();
@@ -109,6 +123,7 @@ async fn the_schedule_sends_each_month_once_after_its_day_across_restarts() {
 
     clock.advance(Duration::from_secs(3600));
     wait_for(directory.path(), &[(NOVEMBER_NUMBER, "2026-11")]).await;
+    wait_for_finished(directory.path(), "2026-11").await;
     first.stop().await;
 
     // Down from December 5 to February 10: December's statements (due January 5) and January's (due February 5)
@@ -116,10 +131,7 @@ async fn the_schedule_sends_each_month_once_after_its_day_across_restarts() {
     clock.advance(Duration::from_secs((local("2027-02-10", 9, 0) - local("2026-12-05", 0, 0)) as u64));
     let second = start(directory.path(), clock.clone()).await;
     wait_for(directory.path(), &[(NOVEMBER_NUMBER, "2026-11"), (DECEMBER_NUMBER, "2026-12")]).await;
-    let finished = open(directory.path())
-        .query_row("SELECT MAX(month) FROM statement_schedule_months", [], |row| row.get::<_, String>(0))
-        .unwrap();
-    assert_eq!(finished, "2027-01", "January, with no charge, is finished too");
+    wait_for_finished(directory.path(), "2027-01").await;
     second.stop().await;
 
     let third = start(directory.path(), clock.clone()).await;
