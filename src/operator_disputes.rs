@@ -15,9 +15,6 @@ pub(crate) enum DisputeCommand {
         /// `open`, `refunded`, `rejected` or `all`.
         #[arg(long, default_value = "open", value_parser = ["open", "refunded", "rejected", "all"])]
         state: String,
-        /// One JSON object per dispute instead of a table.
-        #[arg(long)]
-        json: bool,
     },
     /// Resolve an open dispute (admin): `--refund`, or `--reject <reason>` which the user is sent.
     Resolve {
@@ -36,7 +33,7 @@ pub(crate) enum DisputeCommand {
 
 pub(crate) async fn disputes(command: DisputeCommand) -> anyhow::Result<()> {
     match command {
-        DisputeCommand::List { session, state, json } => list(&session, &state, json).await,
+        DisputeCommand::List { session, state } => list(&session, &state, session.json).await,
         DisputeCommand::Resolve { session, dispute_id, refund, reject } => {
             let request = match (refund, reject) {
                 (true, _) => ResolveDisputeRequest::Refund,

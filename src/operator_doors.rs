@@ -81,45 +81,52 @@ pub(crate) const OPERATOR_ACTIONS: &[OperatorAction] = &[
             "GET /v1/operator/exports/audit-events.jsonl",
             "GET /v1/operator/exports/payments.csv",
             "GET /v1/operator/exports/payments.jsonl",
-            "GET /v1/operator/exports/refunds.csv",
-            "GET /v1/operator/exports/refunds.jsonl",
+        ],
+    ),
+    action(
+        "export disputes, refunds or a day's settlement lines (CSV, JSON Lines)",
+        "GET /console/exports/{name}",
+        "operator export",
+        &[
             "GET /v1/operator/exports/disputes.csv",
             "GET /v1/operator/exports/disputes.jsonl",
+            "GET /v1/operator/exports/refunds.csv",
+            "GET /v1/operator/exports/refunds.jsonl",
             "GET /v1/operator/exports/settlement-lines.csv",
             "GET /v1/operator/exports/settlement-lines.jsonl",
         ],
     ),
-    action("users' open disputes", "GET /console/disputes", "operator disputes list", &["GET /v1/operator/disputes"]),
+    action("list open disputes", "GET /console/disputes", "operator disputes list", &["GET /v1/operator/disputes"]),
     action(
-        "resolve a dispute with a refund",
+        "refund a disputed charge",
         "POST /console/disputes/{dispute_id}/refund",
-        "operator disputes resolve",
+        "operator disputes resolve --refund",
         &["POST /v1/operator/disputes/{dispute_id}/resolution"],
     ),
     action(
         "reject a dispute with a reason",
         "POST /console/disputes/{dispute_id}/reject",
-        "operator disputes resolve",
+        "operator disputes resolve --reject",
         &["POST /v1/operator/disputes/{dispute_id}/resolution"],
     ),
     action(
-        "a day's payment ledger and its reconciliation",
+        "a day's payment ledger, reconciled",
         "GET /console/reconciliation",
         "reconcile payments",
         &["GET /v1/operator/payment-ledger"],
     ),
     action(
-        "repair a payment reconciliation difference",
+        "repair a payment difference",
         "POST /console/reconciliation/repair",
         "reconcile payments repair",
         &["POST /v1/operator/payment-repairs"],
     ),
     OperatorAction {
-        action: "write a day's settlement files per merchant",
-        console: None,
-        command: "settlement run",
-        api: &["GET /v1/operator/payment-ledger"],
-        only_here: Some("the files are written, fsynced and hashed on the machine that runs the command"),
+        action: "choose the console's language",
+        console: Some("GET /console/language/{code}"),
+        command: "",
+        api: &[],
+        only_here: Some("a browser's display choice: commands print English tables or JSON, the API answers JSON"),
     },
     OperatorAction {
         action: "compare the platform's active bindings with the OSS's",
@@ -212,13 +219,8 @@ mod tests {
             }
         }
         let listed_console: BTreeSet<&str> = OPERATOR_ACTIONS.iter().filter_map(|entry| entry.console).collect();
-        let not_actions = [
-            "GET /console/console.css",
-            "GET /console/language/{code}",
-            "GET /console/sign-in",
-            "POST /console/sign-in",
-            "POST /console/sign-out",
-        ];
+        let not_actions =
+            ["GET /console/console.css", "GET /console/sign-in", "POST /console/sign-in", "POST /console/sign-out"];
         for route in console_routes.iter().filter(|route| !not_actions.contains(&route.as_str())) {
             if !listed_console.contains(route.as_str()) {
                 missing.push(format!("the console's {route} is no listed action"));

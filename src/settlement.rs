@@ -28,9 +28,6 @@ pub(crate) struct SettlementArgs {
     /// Where the files go (made if missing).
     #[arg(long, env = "NUMBIND_SETTLEMENT_DIR", default_value = "./settlement")]
     output_dir: PathBuf,
-    /// Print the manifest as JSON instead of a summary (and no progress bar).
-    #[arg(long)]
-    json: bool,
 }
 
 /// One charge or refund as the platform's ledger lists it (`GET /v1/operator/payment-ledger`).
@@ -196,8 +193,11 @@ pub(crate) async fn settlement(command: SettlementCommand) -> anyhow::Result<()>
     let files = settlement_files(args.date, &ledger.entries)?;
     std::fs::create_dir_all(&args.output_dir)
         .with_context(|| format!("cannot make the folder {}", args.output_dir.display()))?;
-    let progress =
-        Progress::start("writing settlement files", Some(files.len() as u64), Audience::from_json_flag(args.json));
+    let progress = Progress::start(
+        "writing settlement files",
+        Some(files.len() as u64),
+        Audience::from_json_flag(args.session.json),
+    );
     for (name, bytes) in &files {
         progress.say(&format!("writing {name}"));
         write_atomically(&args.output_dir.join(name), bytes)?;
@@ -205,7 +205,7 @@ pub(crate) async fn settlement(command: SettlementCommand) -> anyhow::Result<()>
     }
     progress.finish();
     let (manifest_name, manifest) = files.last().context("a manifest is always written")?;
-    if args.json {
+    if args.session.json {
         print!("{}", String::from_utf8_lossy(manifest));
     } else {
         println!(

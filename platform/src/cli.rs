@@ -1,5 +1,6 @@
 //! The platform's command line: flags (each with an environment fallback) become a `Config`.
 
+use crate::domain::statement_schedule::StatementDay;
 use crate::{Config, LinkConfig};
 use anyhow::Context;
 use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
@@ -82,6 +83,10 @@ pub struct Args {
         default_missing_value = "true"
     )]
     pub require_manifest: bool,
+    /// Send the previous month's statement SMS once the day of the month N (1 to 28, UTC+8) begins, once per
+    /// number and month (off unless given).
+    #[arg(long, env = "NUMBIND_STATEMENT_DAY")]
+    pub statement_day: Option<StatementDay>,
 }
 
 /// An `https://host[:port][/base]` URL, or `http://` for an OSS on a network the operator trusts.
@@ -136,6 +141,7 @@ impl Args {
         config.idempotency_key_retention = Duration::from_secs(self.idempotency_retention_days * 24 * 60 * 60);
         config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;
+        config.statement_day = self.statement_day;
         config.oss_url = self.oss_url.clone();
         config.trusted_authorities = self.client_tls.ca_file.clone();
         config.tls = self.tls.certificate_files();

@@ -1,5 +1,6 @@
 //! The platform's configuration: plain values, secrets already loaded, defaults set by `Config::new`.
 
+use crate::domain::statement_schedule::StatementDay;
 use numbind_process::clock::{Clock, SystemClock};
 use numbind_process::tls::ServerCertificateFiles;
 use numbind_wire::component_auth::ComponentSecret;
@@ -64,6 +65,11 @@ pub struct Config {
     pub idempotency_key_retention: Duration,
     /// Timeout of the one inline charge attempt made while the merchant waits; the billing worker retries after.
     pub inline_charge_timeout: Duration,
+    /// The day of the month (UTC+8) from whose start the previous month's statements are sent; `None` (the
+    /// default) sends them only when `numbind statements send` is run.
+    pub statement_day: Option<StatementDay>,
+    /// How often the statements schedule looks for a month that fell due. Default 10 minutes.
+    pub statement_schedule_interval: Duration,
     pub clock: Arc<dyn Clock>,
     /// Serve HTTPS with this certificate (reloaded when the files change); `None` serves plain HTTP.
     pub tls: Option<ServerCertificateFiles>,
@@ -107,6 +113,8 @@ impl Config {
             payment_confirmation_ttl: Duration::from_secs(5 * 60),
             inline_charge_timeout: Duration::from_secs(2),
             idempotency_key_retention: Duration::from_secs(30 * 24 * 60 * 60),
+            statement_day: None,
+            statement_schedule_interval: Duration::from_secs(10 * 60),
             clock: Arc::new(SystemClock),
             tls: None,
             trusted_authorities: None,

@@ -27,6 +27,7 @@ mod workers;
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{CmppLink, CmppVersion, Config, LinkConfig, SmscLink};
 pub use domain::operator::OperatorRole;
+pub use domain::statement_schedule::StatementDay;
 pub use operator_views::EXPORT_PAGES_READ;
 pub use operators::{
     create_operator_token, revoke_operator_token, verify_audit_chain, verify_audit_trail, AuditVerifyReport,
@@ -132,6 +133,7 @@ async fn serve_prepared(
     workers::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
     workers::billing::spawn_billing_workers(&mut background, &config, &state, &token)?;
     workers::merchant_events::spawn_merchant_event_worker(&mut background, &config, &state, &token)?;
+    workers::statement_schedule::spawn_statement_schedule_worker(&mut background, &config, &state, &token);
     let shutdown_token = token.clone();
     tokio::spawn(async move {
         shutdown.await;

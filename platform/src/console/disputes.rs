@@ -4,6 +4,7 @@
 use super::auth::{ConsoleForm, ConsolePath, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{csrf_field, encode_url_component, escape_html, format_unix_time, page, table, SignedIn};
+use super::language::localized;
 use super::parse_reason;
 use crate::operator_views::disputes::{resolve_dispute, ResolveError};
 use crate::state::AppState;
@@ -17,16 +18,19 @@ const PAGE_ROWS: usize = 200;
 
 fn actions(signed_in: &SignedInOperator, dispute: &Dispute) -> String {
     if !signed_in.is_admin() {
-        return "<span class=\"hint\">admin only</span>".to_owned();
+        return format!("<span class=\"hint\">{}</span>", localized("admin only", "仅限管理员"));
     }
     let path = encode_url_component(&dispute.dispute_id);
     let csrf = csrf_field(&signed_in.session);
     format!(
         "<form method=\"post\" action=\"/console/disputes/{path}/refund\" class=\"inline\">{csrf}\
-         <button type=\"submit\">Refund</button></form>\
+         <button type=\"submit\">{refund}</button></form>\
          <form method=\"post\" action=\"/console/disputes/{path}/reject\" class=\"inline\">{csrf}\
-         <input name=\"reason\" required maxlength=\"200\" placeholder=\"reason (sent to the user)\">\
-         <button type=\"submit\">Reject</button></form>"
+         <input name=\"reason\" required maxlength=\"200\" placeholder=\"{placeholder}\">\
+         <button type=\"submit\">{reject}</button></form>",
+        refund = localized("Refund", "退款"),
+        placeholder = localized("reason (sent to the user)", "原因（将发送给用户）"),
+        reject = localized("Reject", "驳回"),
     )
 }
 
@@ -52,12 +56,16 @@ pub(super) async fn open_disputes(
             ]
         })
         .collect();
+    let headers = localized(
+        ["Dispute", "Receipt (payment)", "Number", "Opened at", "Resolve"],
+        ["争议", "收据（支付）", "号码", "提出时间", "处理"],
+    );
     let body = format!(
-        "<p><a href=\"/console/exports/disputes.csv\">disputes.csv</a></p>{}",
-        table(&["Dispute", "Receipt (payment)", "Number", "Opened at", "Resolve"], &rows)
+        "<p><a href=\"/console/exports/disputes.csv\"><code>disputes.csv</code></a></p>{}",
+        table(&headers, &rows)
     );
     let frame = SignedIn { operator: &signed_in.operator, session: &signed_in.session };
-    Ok(Html(page("Open disputes", Some(&frame), &body)))
+    Ok(Html(page(localized("Open disputes", "未处理的争议"), Some(&frame), &body)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,8 +109,19 @@ async fn resolve(
 ) -> Result<Redirect, ConsoleError> {
     match resolve_dispute(state, dispute_id, signed_in.operator.name.clone(), request).await {
         Ok(_) => Ok(Redirect::to("/console/disputes")),
-        Err(ResolveError::NotFound) => Err(ConsoleError::NotFound("no dispute has this ID".to_owned())),
+        Err(ResolveError::NotFound) => {
+            Err(ConsoleError::NotFound(localized("no dispute has this ID", "没有此 ID 的争议").to_owned()))
+        }
         Err(ResolveError::Store(error)) => Err(ConsoleError::from(error)),
-        Err(refused) => Err(ConsoleError::bad_request(refused)),
+        Err(ResolveError::AlreadyResolved) => {
+            Err(ConsoleError::bad_request(localized("the dispute was resolved before", "此争议已经处理过")))
+        }
+        Err(ResolveError::NothingToRefund) => {
+            Err(ConsoleError::bad_request(localized("nothing remains to refund", "已无可退金额")))
+        }
+        Err(ResolveError::InvalidReason(detail)) => Err(ConsoleError::bad_request(localized(
+            format!("the reason is not valid: {detail}"),
+            "原因不合格式：须为可打印字符，且能放进一条短信".to_owned(),
+        ))),
     }
 }

@@ -2,6 +2,7 @@
 //! ending at a day, summed from the platform's ledger and drawn as an inline SVG bar chart like the activity chart.
 
 use super::html::escape_html;
+use super::language::localized;
 use crate::store::{Store, StoreError};
 use numbind_process::civil_date::CivilDate;
 use numbind_process::clock::CHINA_STANDARD_TIME_OFFSET_SECONDS;
@@ -65,26 +66,29 @@ pub(crate) fn money_svg(days: &MoneyByDay) -> String {
     let height_of = |fen: i64| fen * (BOTTOM - TOP) / highest;
     let mut svg = format!(
         "<svg class=\"chart\" id=\"money-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
-         role=\"img\" aria-label=\"charges and refunds per merchant and day\">\
+         role=\"img\" aria-label=\"{aria_label}\">\
          <line x1=\"{LEFT}\" y1=\"{BOTTOM}\" x2=\"{WIDTH}\" y2=\"{BOTTOM}\" class=\"axis\"/>\
          <text x=\"{x}\" y=\"{top}\" class=\"scale\" text-anchor=\"end\">¥{yuan:.2}</text>\
          <text x=\"{x}\" y=\"{BOTTOM}\" class=\"scale\" text-anchor=\"end\">0</text>",
         x = LEFT - 4,
         top = TOP + 8,
         yuan = highest as f64 / 100.0,
+        aria_label = localized("charges and refunds per merchant and day", "各商户每日的扣费与退款"),
     );
+    let charged = localized("fen charged", "分已扣费");
+    let refunded = localized("fen refunded", "分已退款");
     for (index, (day, totals)) in days.iter().enumerate() {
         let left = LEFT + 2 + index as i64 * slot;
         for (position, merchant) in merchants.iter().enumerate() {
             let money = totals.get(*merchant).copied().unwrap_or_default();
             let merchant_text = escape_html(merchant);
             for (offset, fen, class, what) in
-                [(0, money.charged_fen, "issued", "charged"), (bar_width, money.refunded_fen, "refused", "refunded")]
+                [(0, money.charged_fen, "issued", charged), (bar_width, money.refunded_fen, "refused", refunded)]
             {
                 let height = height_of(fen);
                 svg.push_str(&format!(
                     "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{bar_width}\" height=\"{height}\">\
-                     <title>{day} {merchant_text}: {fen} fen {what}</title></rect>",
+                     <title>{day} {merchant_text}: {fen} {what}</title></rect>",
                     left + position as i64 * 2 * bar_width + offset,
                     BOTTOM - height,
                 ));
@@ -96,12 +100,14 @@ pub(crate) fn money_svg(days: &MoneyByDay) -> String {
             &day.to_string()[5..]
         ));
     }
-    svg.push_str(
+    svg.push_str(&format!(
         "<rect class=\"issued\" x=\"480\" y=\"4\" width=\"10\" height=\"10\"/>\
-         <text x=\"494\" y=\"13\" class=\"label\">charged</text>\
+         <text x=\"494\" y=\"13\" class=\"label\">{}</text>\
          <rect class=\"refused\" x=\"580\" y=\"4\" width=\"10\" height=\"10\"/>\
-         <text x=\"594\" y=\"13\" class=\"label\">refunded</text></svg>",
-    );
+         <text x=\"594\" y=\"13\" class=\"label\">{}</text></svg>",
+        localized("charged", "扣费"),
+        localized("refunded", "退款"),
+    ));
     svg
 }
 

@@ -15,4 +15,5 @@ pub(crate) mod oss_revocation;
 pub(crate) mod payment;
 pub(crate) mod payment_text;
 pub(crate) mod redemption_limits;
+pub mod statement_schedule;
 pub(crate) mod statement_text;

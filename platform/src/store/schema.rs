@@ -309,6 +309,8 @@ CREATE TABLE payment_adjustments (
     r#"
 CREATE INDEX merchant_events_queued_in_order ON merchant_events(merchant_id, sequence) WHERE state = 'queued';
 "#,
+    // Statements on a schedule: the months whose statements the schedule finished queuing.
+    super::tables::statement_schedule::STATEMENT_SCHEDULE_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -3,6 +3,7 @@
 //! killed half-way queues each number's statement exactly once.
 
 use super::tables::outbox::enqueue_notification;
+use super::tables::statement_schedule::{last_finished_month, record_finished_month};
 use super::tables::statement_sends::{merchant_totals_of, numbers_charged_in, record_statement_send, statement_sent};
 use super::{Store, StoreError};
 use crate::domain::statement_text::{statement_sms, MonthTotals};
@@ -29,5 +30,15 @@ impl Store {
             let outbox_id = enqueue_notification(transaction, msisdn, &text, now)?;
             record_statement_send(transaction, msisdn.as_digits(), month, &outbox_id, now)
         })
+    }
+
+    /// The latest month whose statements the platform's schedule finished queuing (`2026-12`).
+    pub fn last_scheduled_statement_month(&self) -> Result<Option<String>, StoreError> {
+        self.read(last_finished_month)
+    }
+
+    /// Records that the schedule queued every statement of `month`.
+    pub fn record_scheduled_statement_month(&self, month: &str, now: i64) -> Result<(), StoreError> {
+        self.in_transaction(|transaction| record_finished_month(transaction, month, now))
     }
 }

@@ -1,4 +1,5 @@
-//! Background loops: the SMS notification outbox, the OSS revocation outbox and the audit checkpoint sender.
+//! Background loops: the SMS notification outbox, the OSS revocation outbox, the audit checkpoint sender, billing,
+//! merchant events and the monthly statements schedule.
 
 pub(crate) mod audit_checkpoints;
 pub(crate) mod billing;
@@ -6,3 +7,4 @@ pub(crate) mod merchant_events;
 pub(crate) mod notifications;
 pub(crate) mod oss_revocations;
 mod retry;
+pub(crate) mod statement_schedule;

@@ -2,8 +2,9 @@
 //! codes and data aside); the choice comes from `Accept-Language` until the operator switches, and then sticks.
 
 use crate::console::{Browser, Page};
-use crate::payment_helpers::spawn_payment_app;
+use crate::payment_helpers::{spawn_payment_app, PaymentApp, BOUND_NUMBER};
 use numbind_platform::OperatorRole;
+use serde_json::json;
 
 /// Words that are names or codes in both languages: the product, formats, the time zone, query values.
 const SAME_IN_BOTH: &[&str] = &["numbind", "UTC", "CSV", "JSON", "Lines", "hours", "days", "NB", "ID", "CNY"];
@@ -99,6 +100,7 @@ async fn every_page(code: &str) -> Vec<(String, Page)> {
     assert_eq!(refund.status, 303, "{}", refund.body);
     pages.push(("payment".to_owned(), admin.get(&format!("/console/payments/{payment_id}")).await));
     pages.push(("payment, auditor".to_owned(), auditor.get(&format!("/console/payments/{payment_id}")).await));
+    pages.extend(money_pages(&payments, &admin, &auditor, &payment_id, &csrf).await);
     let reveal = admin.post("/console/bindings/reveal", &[("reason", "核对"), ("csrf_token", &csrf)]).await;
     pages.push(("revealed".to_owned(), reveal));
     let unbound = admin.post(&format!("{terminal}/unbind"), &[("reason", "用户要求"), ("csrf_token", &csrf)]).await;
@@ -120,6 +122,54 @@ async fn every_page(code: &str) -> Vec<(String, Page)> {
         admin.post(&format!("{terminal}/unbind"), &[("reason", "x"), ("csrf_token", "old")]).await,
     ));
     pages
+}
+
+/// The money pages: open disputes (admin and auditor), a day's reconciliation with its chart and repair forms, and
+/// their refusals.
+async fn money_pages(
+    payments: &PaymentApp,
+    admin: &Browser<'_>,
+    auditor: &Browser<'_>,
+    payment_id: &str,
+    csrf: &str,
+) -> Vec<(String, Page)> {
+    let dispute = json!({ "msisdn": BOUND_NUMBER, "payment_id": payment_id, "sms_message_id": "mo-dispute-1" });
+    let (status, opened) = payments.app.oss_post("/v1/oss/disputes", &dispute).await;
+    assert_eq!(status, 200, "{opened}");
+    let dispute_id = opened["dispute_id"].as_str().unwrap().to_owned();
+    let day = numbind_process::civil_date::CivilDate::of(
+        payments.app.now(),
+        numbind_process::clock::CHINA_STANDARD_TIME_OFFSET_SECONDS,
+    );
+    let repair = |action: &'static str| {
+        let day = day.to_string();
+        let record = payment_id.to_owned();
+        let csrf = csrf.to_owned();
+        async move {
+            let form = [
+                ("day", day.as_str()),
+                ("record_id", record.as_str()),
+                ("action", action),
+                ("csrf_token", csrf.as_str()),
+            ];
+            admin.post("/console/reconciliation/repair", &form).await
+        }
+    };
+    vec![
+        ("disputes".to_owned(), admin.get("/console/disputes").await),
+        ("disputes, auditor".to_owned(), auditor.get("/console/disputes").await),
+        (
+            "dispute, bad reason".to_owned(),
+            admin
+                .post(&format!("/console/disputes/{dispute_id}/reject"), &[("reason", " "), ("csrf_token", csrf)])
+                .await,
+        ),
+        ("dispute, unknown".to_owned(), admin.post("/console/disputes/dsp-none/refund", &[("csrf_token", csrf)]).await),
+        ("reconciliation".to_owned(), admin.get(&format!("/console/reconciliation?day={day}")).await),
+        ("reconciliation, auditor".to_owned(), auditor.get(&format!("/console/reconciliation?day={day}")).await),
+        ("reconciliation, bad day".to_owned(), admin.get("/console/reconciliation?day=2026-13-01").await),
+        ("repair, bad action".to_owned(), repair("delete").await),
+    ]
 }
 
 #[tokio::test]
