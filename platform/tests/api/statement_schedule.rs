@@ -71,8 +71,13 @@ fn charge(directory: &Path, payment_id: &str, msisdn: &str, finalized_at: i64) {
         .unwrap();
 }
 
+/// (number, month) pairs whose statement is queued.
+type QueuedStatements = Vec<(String, String)>;
+/// Statement SMS in the outbox, counted per number.
+type StatementSmsPerNumber = Vec<(String, i64)>;
+
 /// Every (number, month) whose statement is queued, and the statement SMS in the outbox per number.
-fn statements(directory: &Path) -> (Vec<(String, String)>, Vec<(String, i64)>) {
+fn statements(directory: &Path) -> (QueuedStatements, StatementSmsPerNumber) {
     let connection = open(directory);
     let mut sends = connection.prepare("SELECT msisdn, month FROM statement_sends ORDER BY month").unwrap();
     let sends = sends.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect();
