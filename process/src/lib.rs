@@ -8,6 +8,10 @@ pub mod backoff;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "config-file")]
+pub mod config_file;
+#[cfg(feature = "config-file")]
+pub mod config_reference;
 #[cfg(feature = "tls")]
 pub mod component_client;
 #[cfg(unix)]
