@@ -51,7 +51,6 @@ pub struct Args {
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     pub activation_ttl_seconds: u64,
-    /// Least interval between two polls of one activation, in seconds.
     /// Payments of at least this many fen need the bound number's confirmation by SMS.
     #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_THRESHOLD", default_value_t = 3000)]
     payment_confirmation_threshold: i64,
@@ -62,6 +61,7 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_IDEMPOTENCY_KEY_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     idempotency_key_retention_days: u64,
+    /// Least interval between two polls of one activation, in seconds.
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
     /// How often the audit chain's head is signed (when it moved) and sent to the OSS as a witness, in seconds.
