@@ -109,11 +109,17 @@ say "bound a box through the installed packages (agent exited 0)"
 
 # The agent's watch unit, started and stopped by SIGTERM like the services.
 # shellcheck disable=SC2046
-$(exec_start numbind-agent-watch) >"$work/watch.out" 2>"$work/watch.log" &
+RUST_LOG=info $(exec_start numbind-agent-watch) >"$work/watch.out" 2>"$work/watch.log" &
 watch_pid=$!
 sleep 1
+# SIGHUP (the units' ExecReload): the watch re-reads its pinned keys, the services log it; none of them dies.
+kill -HUP "$watch_pid" "${pids[0]}" "${pids[1]}" "${pids[2]}"
+sleep 1
+grep -q 'pinned platform keys re-read' "$work/watch.log"
+for unit in numbind-smsc numbind-platform numbind-oss; do grep -q 'SIGHUP received' "$work/$unit.log"; done
 kill -TERM "$watch_pid"
 wait "$watch_pid"
+say "SIGHUP: the watch re-read its pinned keys, each service logged it, all kept running"
 for pid in "${pids[@]}"; do
     [ "$pid" = "$agent_pid" ] && continue
     kill -TERM "$pid"

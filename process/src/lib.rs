@@ -23,6 +23,8 @@ pub mod http_server;
 #[cfg(feature = "local-authority")]
 pub mod local_authority;
 pub mod log_file;
+#[cfg(unix)]
+pub mod reload_signal;
 #[cfg(feature = "progress")]
 pub mod progress;
 #[cfg(feature = "tls")]
