@@ -247,3 +247,69 @@ pub fn log_config_source(path: Option<&Path>) {
         None => tracing::info!("no configuration file: configuration from environment, flags and defaults"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::FromArgMatches;
+
+    #[derive(Debug, clap::Parser)]
+    struct Example {
+        #[arg(long, env = "NUMBIND_CONFIG_FILE_TEST_PORT", default_value_t = 1)]
+        port: u16,
+        #[arg(long, default_value = "built-in")]
+        name: String,
+        #[arg(long)]
+        verbose_replies: bool,
+    }
+
+    const SOURCE: ConfigFileSource<'static> =
+        ConfigFileSource { environment_variable: "NUMBIND_CONFIG_FILE_TEST", subcommand: None, own_keys: &[] };
+
+    fn parse(file: &str, arguments: &[&str]) -> Result<Example, String> {
+        let directory = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let path = directory.path().join("example.toml");
+        std::fs::write(&path, file).map_err(|error| error.to_string())?;
+        let command = apply_config_file(<Example as clap::CommandFactory>::command(), &path, &SOURCE)
+            .map_err(|error| error.to_string())?;
+        let matches = command
+            .try_get_matches_from(std::iter::once("example").chain(arguments.iter().copied()))
+            .map_err(|error| error.to_string())?;
+        Example::from_arg_matches(&matches).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
+        let parsed = parse("", &[]).unwrap();
+        assert_eq!((parsed.port, parsed.name.as_str(), parsed.verbose_replies), (1, "built-in", false));
+        let parsed = parse("port = 2\nname = \"from-file\"\nverbose_replies = true\n", &[]).unwrap();
+        assert_eq!((parsed.port, parsed.name.as_str(), parsed.verbose_replies), (2, "from-file", true));
+        std::env::set_var("NUMBIND_CONFIG_FILE_TEST_PORT", "3");
+        let from_environment = parse("port = 2\n", &[]).unwrap().port;
+        let from_flag = parse("port = 2\n", &["--port", "4"]).unwrap().port;
+        std::env::remove_var("NUMBIND_CONFIG_FILE_TEST_PORT");
+        assert_eq!((from_environment, from_flag), (3, 4));
+    }
+
+    #[test]
+    fn refusals_name_the_key_and_never_echo_a_secret() {
+        let error = parse("prot = 2\n", &[]).unwrap_err();
+        assert!(error.contains("unknown key `prot`"), "{error}");
+        let error = parse("port = 70000\n", &[]).unwrap_err();
+        assert!(error.contains("bad value for `port`") && error.contains("70000"), "{error}");
+        let error = parse("port = [1, 2]\n", &[]).unwrap_err();
+        assert!(error.contains("bad value for `port`"), "{error}");
+        let error = parse("api_password = \"hunter2\"\n", &[]).unwrap_err();
+        assert!(error.contains("secret inline in `api_password`") && !error.contains("hunter2"), "{error}");
+        let error = parse("port = \n", &[]).unwrap_err();
+        assert!(error.contains("not valid TOML"), "{error}");
+    }
+
+    #[test]
+    fn the_config_path_comes_from_the_flag_then_the_environment() {
+        let arguments: Vec<OsString> = ["x", "serve", "--config=/a.toml"].iter().map(OsString::from).collect();
+        assert_eq!(config_file_path(&arguments, &SOURCE), Some(PathBuf::from("/a.toml")));
+        let arguments: Vec<OsString> = ["x", "--config", "/b.toml"].iter().map(OsString::from).collect();
+        assert_eq!(config_file_path(&arguments, &SOURCE), Some(PathBuf::from("/b.toml")));
+    }
+}
