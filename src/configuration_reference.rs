@@ -29,7 +29,8 @@ fn reference() -> String {
     let sms_centre = Command::new("numbind-sms-sim")
         .subcommand(numbind_sms_sim::cli::ServeArgs::augment_args(Command::new("serve")));
     let agent = numbind_device_agent::cli::Args::augment_args(Command::new("numbind-agent"));
-    let source = |environment_variable, subcommand, own_keys| ConfigFileSource { environment_variable, subcommand, own_keys };
+    let source =
+        |environment_variable, subcommand, own_keys| ConfigFileSource { environment_variable, subcommand, own_keys };
     let sections = vec![
         ReferenceSection {
             program: "numbind-platform",

@@ -152,7 +152,9 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     let platform = crate::prepare(config).await?;
     let listener = bind(args.http).await?;
     let stop = numbind_process::stop_signal();
-    numbind_process::reload_signal::log_reload_requests("nothing else: TLS certificate files are re-read when they change; other settings apply at the next start");
+    numbind_process::reload_signal::log_reload_requests(
+        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+    );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;

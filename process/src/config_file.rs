@@ -85,7 +85,8 @@ pub fn apply_config_file(
         let single: toml::Table = std::iter::once((key, value)).collect();
         command = match source.subcommand {
             Some(name) if subcommand_has_key(&command, name, &single) => {
-                let subcommand = command.find_subcommand(name).cloned().unwrap_or_else(|| Command::new(name.to_owned()));
+                let subcommand =
+                    command.find_subcommand(name).cloned().unwrap_or_else(|| Command::new(name.to_owned()));
                 let updated = apply_section(subcommand, path, &single)?;
                 command.mut_subcommand(name, move |_| updated)
             }
@@ -117,7 +118,8 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigFileError> {
 
 /// Whether a key would hold a secret itself rather than name the file holding it.
 fn holds_secret_inline(key: &str) -> bool {
-    let secret_word = ["secret", "password", "token", "private_key", "signing_key"].iter().any(|word| key.contains(word));
+    let secret_word =
+        ["secret", "password", "token", "private_key", "signing_key"].iter().any(|word| key.contains(word));
     secret_word && !key.ends_with("_file") && !key.ends_with("_env")
 }
 
@@ -129,10 +131,8 @@ pub(crate) fn file_argument<'c>(command: &'c Command, key: &str) -> Option<&'c c
 }
 
 pub(crate) fn is_file_settable(argument: &clap::Arg) -> bool {
-    let settable_action = matches!(
-        argument.get_action(),
-        ArgAction::Set | ArgAction::Append | ArgAction::SetTrue | ArgAction::SetFalse
-    );
+    let settable_action =
+        matches!(argument.get_action(), ArgAction::Set | ArgAction::Append | ArgAction::SetTrue | ArgAction::SetFalse);
     settable_action && argument.get_long().is_some_and(|long| long != "config")
 }
 
@@ -145,7 +145,8 @@ fn apply_section(command: Command, path: &Path, section: &toml::Table) -> Result
             }
             return Err(ConfigFileError::UnknownKey { path: path.to_owned(), key: key.clone() });
         };
-        let bad_value = |message: String| ConfigFileError::BadValue { path: path.to_owned(), key: key.clone(), message };
+        let bad_value =
+            |message: String| ConfigFileError::BadValue { path: path.to_owned(), key: key.clone(), message };
         let texts = value_texts(value).map_err(bad_value)?;
         let takes_many = matches!(argument.get_action(), ArgAction::Append);
         if texts.len() != 1 && !takes_many {
@@ -243,7 +244,9 @@ pub fn parse_with_config_file<Parsed: clap::Parser>(source: &ConfigFileSource<'_
 /// Logs where the configuration came from; call once logging is set up.
 pub fn log_config_source(path: Option<&Path>) {
     match path {
-        Some(path) => tracing::info!(config_file = %path.display(), "configuration read from file, then environment and flags"),
+        Some(path) => {
+            tracing::info!(config_file = %path.display(), "configuration read from file, then environment and flags")
+        }
         None => tracing::info!("no configuration file: configuration from environment, flags and defaults"),
     }
 }

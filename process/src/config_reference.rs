@@ -54,7 +54,8 @@ pub fn reference_markdown(sections: Vec<ReferenceSection<'_>>) -> String {
 fn write_table(text: &mut String, command: &Command, prefix: &str) {
     let _ = writeln!(text, "| key | flag | environment variable | default | meaning |");
     let _ = writeln!(text, "|---|---|---|---|---|");
-    let mut arguments: Vec<&clap::Arg> = command.get_arguments().filter(|argument| is_file_settable(argument)).collect();
+    let mut arguments: Vec<&clap::Arg> =
+        command.get_arguments().filter(|argument| is_file_settable(argument)).collect();
     arguments.sort_by_key(|argument| argument.get_long().unwrap_or_default().to_owned());
     for argument in arguments {
         let long = argument.get_long().unwrap_or_default();

@@ -8,12 +8,12 @@ pub mod backoff;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "tls")]
+pub mod component_client;
 #[cfg(feature = "config-file")]
 pub mod config_file;
 #[cfg(feature = "config-file")]
 pub mod config_reference;
-#[cfg(feature = "tls")]
-pub mod component_client;
 #[cfg(unix)]
 pub mod data_dir;
 #[cfg(feature = "server")]
@@ -23,10 +23,10 @@ pub mod http_server;
 #[cfg(feature = "local-authority")]
 pub mod local_authority;
 pub mod log_file;
-#[cfg(unix)]
-pub mod reload_signal;
 #[cfg(feature = "progress")]
 pub mod progress;
+#[cfg(unix)]
+pub mod reload_signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 

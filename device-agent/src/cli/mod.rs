@@ -250,7 +250,9 @@ async fn watch(args: &Args, agent: Agent, watch_args: &WatchArgs, output: &mut O
                 tracing::info!(key_file = ?args.platform_key_file, "SIGHUP: pinned platform keys re-read");
                 agent = reloaded;
             }
-            Err(error) => tracing::warn!(error = %format!("{error:#}"), "SIGHUP: keys kept, the new ones cannot be used"),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "SIGHUP: keys kept, the new ones cannot be used")
+            }
         }
     }
 }

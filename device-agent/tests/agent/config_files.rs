@@ -1,6 +1,9 @@
 //! The agent binary started with a configuration file: a refused file or an unusable state directory stop it
 //! before it writes anything, naming the path and the problem.
 
+// Test helpers panic on setup failures by design: a broken harness must fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -86,7 +86,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let stop = numbind_process::stop_signal();
-    numbind_process::reload_signal::log_reload_requests("nothing else: TLS certificate files are re-read when they change; other settings apply at the next start");
+    numbind_process::reload_signal::log_reload_requests(
+        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+    );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
     writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
