@@ -1,5 +1,7 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
+#[cfg(test)]
+mod configuration_reference;
 mod merchant_commands;
 mod operator_actions;
 mod operator_api;

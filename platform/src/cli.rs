@@ -56,7 +56,6 @@ pub struct Args {
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     pub activation_ttl_seconds: u64,
-    /// Least interval between two polls of one activation, in seconds.
     /// Payments of at least this many fen need the bound number's confirmation by SMS.
     #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_THRESHOLD", default_value_t = 3000)]
     payment_confirmation_threshold: i64,
@@ -67,6 +66,7 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     idempotency_retention_days: u64,
+    /// Least interval between two polls of one activation, in seconds.
     #[arg(long, env = "NUMBIND_POLL_INTERVAL_SECONDS", default_value_t = 5)]
     pub poll_interval_seconds: u64,
     /// How often the audit chain's head is signed (when it moved) and sent to the OSS as a witness, in seconds.
@@ -159,6 +159,9 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
     let platform = crate::prepare(config).await?;
     let listener = bind(args.http).await?;
     let stop = numbind_process::stop_signal();
+    numbind_process::reload_signal::log_reload_requests(
+        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+    );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;

@@ -11,6 +11,10 @@ pub mod cli;
 pub mod clock;
 #[cfg(feature = "tls")]
 pub mod component_client;
+#[cfg(feature = "config-file")]
+pub mod config_file;
+#[cfg(feature = "config-file")]
+pub mod config_reference;
 #[cfg(unix)]
 pub mod data_dir;
 #[cfg(feature = "server")]
@@ -22,6 +26,8 @@ pub mod local_authority;
 pub mod log_file;
 #[cfg(feature = "progress")]
 pub mod progress;
+#[cfg(unix)]
+pub mod reload_signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 

@@ -1,6 +1,7 @@
 //! The SMS centre's `Config` (plain values, secrets loaded) and the TOML accounts file the CLI reads.
 //!
-//! Accounts file format (`--config`, `NUMBIND_SMSC_CONFIG`); unknown keys are refused:
+//! Accounts file format (`--config`, `NUMBIND_SMSC_CONFIG`); the same file may set any flag of `serve` (`http`,
+//! `smpp`, `data_dir`, ..., see `docs/CONFIGURATION.md`); other unknown keys are refused:
 //! ```toml
 //! redelivery_interval_ms = 2000        # optional
 //! max_queue = 10000                    # optional, per account
@@ -192,8 +193,18 @@ pub struct AccountEntry {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigFileError> {
+        ConfigFile::load_beside_flags(path, &[])
+    }
+
+    /// Reads the file, passing over `flag_keys` (the `serve` flags the same file sets, read by
+    /// `numbind_process::config_file`); any other unknown key is refused.
+    pub fn load_beside_flags(path: &Path, flag_keys: &[String]) -> Result<ConfigFile, ConfigFileError> {
         let text = read_bounded(path, MAX_CONFIG_FILE_BYTES)?;
-        toml::from_str(&text).map_err(|source| ConfigFileError::Syntax { path: path.to_owned(), source })
+        let syntax = |source| ConfigFileError::Syntax { path: path.to_owned(), source };
+        let mut table: toml::Table = toml::from_str(&text).map_err(syntax)?;
+        let own_keys = ["accounts", "max_queue", "redelivery_interval_ms"];
+        table.retain(|key: &str, _| own_keys.contains(&key) || !flag_keys.iter().any(|flag_key| flag_key == key));
+        toml::Value::Table(table).try_into().map_err(syntax)
     }
 
     /// Reads every account's password from its file or environment variable and checks the fields.

@@ -21,13 +21,25 @@ enum Command {
     Phone(numbind_sms_sim::cli::PhoneArgs),
 }
 
+/// Where the SMS centre's configuration file is named: its accounts file (`serve --config`), whose other keys set
+/// the flags of `serve`.
+const CONFIG_SOURCE: numbind_process::config_file::ConfigFileSource<'static> =
+    numbind_process::config_file::ConfigFileSource {
+        environment_variable: "NUMBIND_SMSC_CONFIG",
+        subcommand: Some("serve"),
+        own_keys: &["accounts", "max_queue"],
+    };
+
 #[global_allocator]
 static ALLOCATOR: numbind_process::ServerAllocator = numbind_process::SERVER_ALLOCATOR;
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let (cli, config_file) = numbind_process::config_file::parse_with_config_file::<Cli>(&CONFIG_SOURCE);
     numbind_process::init_logging(cli.log_json, numbind_process::log_file::SERVICE_DEFAULT_DIRECTIVES);
+    if matches!(cli.command, Command::Serve(_)) {
+        numbind_process::config_file::log_config_source(config_file.as_deref());
+    }
     let outcome = match cli.command {
         Command::Serve(args) => numbind_sms_sim::cli::serve(args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,

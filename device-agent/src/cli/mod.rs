@@ -146,7 +146,7 @@ pub async fn main(args: Args) -> anyhow::Result<()> {
             output.reset_done();
         }
         AgentCommand::Run(run_args) => run(&agent, &run_args, &mut output).await?,
-        AgentCommand::Watch(watch_args) => watch(&agent, &watch_args, &mut output).await?,
+        AgentCommand::Watch(ref watch_args) => watch(&args, agent, watch_args, &mut output).await?,
         AgentCommand::Buy(buy_args) => buy::buy(&agent, buy_args, &mut output).await?,
         AgentCommand::ShowIdentity => {}
     }
@@ -227,14 +227,32 @@ async fn run(agent: &Agent, run_args: &RunArgs, output: &mut Output) -> anyhow::
     }
 }
 
-async fn watch(agent: &Agent, watch_args: &WatchArgs, output: &mut Output) -> anyhow::Result<()> {
+/// `watch` until SIGTERM or ctrl-c. SIGHUP re-reads the pinned platform keys (`--platform-key-file`, and the
+/// keys given as flags) and goes on with them; if they cannot be read, the keys in use stay and a warning says why.
+async fn watch(args: &Args, agent: Agent, watch_args: &WatchArgs, output: &mut Output) -> anyhow::Result<()> {
     let interval = Duration::from_secs(watch_args.interval_seconds);
-    let mut on_event = |event: AgentEvent| output.event(&event);
-    tokio::select! {
-        result = agent.watch(interval, &mut on_event) => result.context("the watch failed"),
-        () = numbind_process::stop_signal() => {
-            tracing::info!("interrupted; stopping the watch");
-            Ok(())
+    let stop = numbind_process::stop_signal();
+    tokio::pin!(stop);
+    let mut reload = numbind_process::reload_signal::ReloadSignal::install();
+    let mut agent = agent;
+    loop {
+        let mut on_event = |event: AgentEvent| output.event(&event);
+        tokio::select! {
+            result = agent.watch(interval, &mut on_event) => return result.context("the watch failed"),
+            () = &mut stop => {
+                tracing::info!("interrupted; stopping the watch");
+                return Ok(());
+            }
+            () = reload.recv() => {}
+        }
+        match agent_config(args).and_then(|config| Agent::new(config).context("cannot restart the device agent")) {
+            Ok(reloaded) => {
+                tracing::info!(key_file = ?args.platform_key_file, "SIGHUP: pinned platform keys re-read");
+                agent = reloaded;
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "SIGHUP: keys kept, the new ones cannot be used")
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the device agent against the real platform, in-process on loopback.
 
+mod config_files;
 mod helpers;
 mod lifecycle;
 mod sessions;

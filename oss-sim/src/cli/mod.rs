@@ -164,6 +164,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _lock = numbind_process::data_dir::lock_state(&args.data_dir, "oss", "numbind oss-sim serve")?;
     let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
     let stop = numbind_process::stop_signal();
+    numbind_process::reload_signal::log_reload_requests(
+        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+    );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;
     stdout.flush()?;

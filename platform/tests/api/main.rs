@@ -8,6 +8,7 @@ mod audit_chain;
 mod audit_witness;
 mod authentication;
 mod bindings;
+mod config_files;
 mod console;
 mod console_disputes;
 mod console_language;

@@ -51,7 +51,7 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// Reads the accounts file (and the passwords it points to) into a `Config`.
     pub fn to_config(&self) -> anyhow::Result<Config> {
-        let file = ConfigFile::load(&self.config)?;
+        let file = ConfigFile::load_beside_flags(&self.config, &serve_flag_keys())?;
         let accounts = file.accounts()?;
         let database_path = self.database.clone().unwrap_or_else(|| self.data_dir.join("smsc.db"));
         let mut config = Config::new(database_path, accounts);
@@ -65,6 +65,13 @@ impl ServeArgs {
         config.tls = self.tls.certificate_files();
         Ok(config)
     }
+}
+
+/// The configuration file keys of `serve`'s flags (`data_dir` for `--data-dir`).
+fn serve_flag_keys() -> Vec<String> {
+    use clap::Args;
+    let command = ServeArgs::augment_args(clap::Command::new("serve"));
+    command.get_arguments().filter_map(|argument| argument.get_long()).map(|long| long.replace('-', "_")).collect()
 }
 
 /// Builds the config, binds, prints `listening http=...`, `listening smpp=...` (and `listening smpp-tls=...`,
@@ -88,6 +95,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let stop = numbind_process::stop_signal();
+    numbind_process::reload_signal::log_reload_requests(
+        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+    );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
     writeln!(stdout, "listening smpp={}", smpp_listener.local_addr()?)?;
