@@ -17,7 +17,7 @@
 # Needs: target/debug/numbind (`cargo build -p numbind`) and `schemathesis` on PATH
 # with PyNaCl beside it for the hooks (`pip install schemathesis==3.39.16 PyNaCl==1.5.0`), or
 # SCHEMATHESIS=/path/to/schemathesis from such a venv.
-# Tunables: MAX_EXAMPLES (default 50), TIME_LIMIT_SECONDS per service (default 180), NUMBIND (binary path).
+# Tunables: MAX_EXAMPLES (default 50), TIME_LIMIT_SECONDS per service (default 420), NUMBIND (binary path).
 # The limit only catches a hang: the platform's run takes 50-60 s on an idle 2-core machine, and a limit of 60 s
 # failed CI whenever the machine was busy (a time limit is not a test).
 set -euo pipefail
@@ -27,7 +27,7 @@ SCRIPTS_DIR="$PWD/scripts"
 NUMBIND="${NUMBIND:-$PWD/target/debug/numbind}"
 SCHEMATHESIS="${SCHEMATHESIS:-schemathesis}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
-TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-180}"
+TIME_LIMIT_SECONDS="${TIME_LIMIT_SECONDS:-420}"
 
 [[ -x "$NUMBIND" ]] || { echo "error: $NUMBIND not found; run cargo build -p numbind" >&2; exit 2; }
 command -v "$SCHEMATHESIS" >/dev/null || { echo "error: schemathesis not found (pip install schemathesis==3.39.16)" >&2; exit 2; }
