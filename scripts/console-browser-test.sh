@@ -74,7 +74,7 @@ fi
 
 say "starting numbind up in $work"
 "$numbind" up --data-dir "$work/data" --platform-http 127.0.0.1:0 --smsc-http 127.0.0.1:0 \
-    --smsc-smpp 127.0.0.1:0 --smsc-smpp-tls 127.0.0.1:0 --oss-http 127.0.0.1:0 >"$work/up.out" 2>"$work/up.err" &
+    --smsc-smpp 127.0.0.1:0 --smsc-smpp-tls 127.0.0.1:0 --smsc-cmpp 127.0.0.1:0 --oss-http 127.0.0.1:0 >"$work/up.out" 2>"$work/up.err" &
 pids+=($!)
 platform=$(wait_for_line "platform listener" "$work/up.out" "listening platform-http=")
 platform=${platform#listening platform-http=}

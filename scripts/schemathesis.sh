@@ -50,7 +50,7 @@ OPERATOR_TOKEN="$("$NUMBIND" operator token create --data-dir "$DATA_DIR" --name
 
 RUST_LOG="${RUST_LOG:-warn}" "$NUMBIND" up --data-dir "$DATA_DIR" \
     --platform-http 127.0.0.1:0 --smsc-http 127.0.0.1:0 --smsc-smpp 127.0.0.1:0 --smsc-smpp-tls 127.0.0.1:0 \
-    --oss-http 127.0.0.1:0 >"$DATA_DIR/up.stdout" 2>"$DATA_DIR/up.stderr" &
+    --smsc-cmpp 127.0.0.1:0 --oss-http 127.0.0.1:0 >"$DATA_DIR/up.stdout" 2>"$DATA_DIR/up.stderr" &
 UP_PID=$!
 
 listener() {
