@@ -180,7 +180,7 @@ pub(super) fn build_deliver(
     if delivery.direction == Direction::Receipt {
         let receipted = delivery.receipted_message_id.as_deref().and_then(|id| id.parse::<u64>().ok());
         let now = CivilTime::china(SystemTime::now());
-        let time = format!("{:02}{:02}{:02}{:02}{:02}", now.year % 100, now.month, now.day, now.hour, now.minute);
+        let time = now.report_time();
         let report = StatusReport {
             msg_id: MsgId::from_u64(receipted.ok_or(DeliverBuildError::NotCmppMessage)?),
             stat: match delivery.receipt_state {
