@@ -110,10 +110,10 @@ pub(crate) const OPERATOR_ACTIONS: &[OperatorAction] = &[
         &["POST /v1/operator/disputes/{dispute_id}/resolution"],
     ),
     action(
-        "a day's payment ledger, reconciled",
+        "a day's payment ledger and its three-way differences",
         "GET /console/reconciliation",
         "reconcile payments",
-        &["GET /v1/operator/payment-ledger"],
+        &["GET /v1/operator/payment-ledger", "GET /v1/operator/payment-differences"],
     ),
     action(
         "repair a payment difference",

@@ -110,6 +110,7 @@ fn platform_command(plan: &ComponentPlan) -> Vec<String> {
         "platform",
     ]));
     command.extend(words(&["--smsc-password-file", &path(plan, "secrets/smsc-platform.password")]));
+    command.extend(words(&["--smsc-api-url", &format!("http://{}", plan.smsc_http)]));
     command.extend(words(&["--ca-file", &path(plan, "tls/ca.pem"), "--short-code", &plan.short_code]));
     command.extend(words(&["--activation-ttl-seconds", &plan.activation_ttl_seconds.to_string()]));
     command.extend(certificate(plan, "platform"));

@@ -47,8 +47,12 @@ pub struct Args {
     pub smsc_password_file: Option<PathBuf>,
     /// Base URL of the OSS (`https://host:port`, or `http://` on a trusted network), told of operator unbindings
     /// and factory resets; without it those revocations stay queued.
-    #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_oss_url)]
+    #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_base_url)]
     pub oss_url: Option<String>,
+    /// Base URL of the SMS centre's HTTP API (`http://host:port`), whose list of the messages the platform's
+    /// account sent the console's payment reconciliation compares with the ledger; without it that side is not read.
+    #[arg(long, env = "NUMBIND_SMSC_API_URL", value_parser = parse_base_url)]
+    pub smsc_api_url: Option<String>,
     #[command(flatten)]
     pub tls: ServerTlsArgs,
     #[command(flatten)]
@@ -89,15 +93,15 @@ pub struct Args {
     pub statement_day: Option<StatementDay>,
 }
 
-/// An `https://host[:port][/base]` URL, or `http://` for an OSS on a network the operator trusts.
-fn parse_oss_url(text: &str) -> Result<String, String> {
+/// An `https://host[:port][/base]` URL, or `http://` for a component on a network the operator trusts.
+fn parse_base_url(text: &str) -> Result<String, String> {
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
-        .ok_or("the oss url must start with https:// or http://")?;
+        .ok_or("the url must start with https:// or http://")?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || host.chars().any(|character| character.is_whitespace() || character.is_control()) {
-        return Err("the oss url names no host".to_owned());
+        return Err("the url names no host".to_owned());
     }
     Ok(text.trim_end_matches('/').to_owned())
 }
@@ -143,6 +147,7 @@ impl Args {
         config.require_manifest = self.require_manifest;
         config.statement_day = self.statement_day;
         config.oss_url = self.oss_url.clone();
+        config.smsc_api_url = self.smsc_api_url.clone();
         config.trusted_authorities = self.client_tls.ca_file.clone();
         config.tls = self.tls.certificate_files();
         Ok(config)

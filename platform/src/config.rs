@@ -25,6 +25,9 @@ pub struct Config {
     pub smsc: Option<LinkConfig>,
     /// Base URL of the OSS (`https://127.0.0.1:8082`) for revocations it must hear of; `None` leaves them queued.
     pub oss_url: Option<String>,
+    /// Base URL of the SMS centre's HTTP API (`http://127.0.0.1:8081`), read by payment reconciliation for the
+    /// messages the platform's account sent; `None` leaves that side unread.
+    pub smsc_api_url: Option<String>,
     /// Timeout of one call to the OSS.
     pub oss_request_timeout: Duration,
     pub activation_ttl: Duration,
@@ -92,6 +95,7 @@ impl Config {
             oss_secret,
             smsc: None,
             oss_url: None,
+            smsc_api_url: None,
             oss_request_timeout: Duration::from_secs(10),
             activation_ttl: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),

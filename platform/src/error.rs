@@ -77,6 +77,8 @@ pub(crate) enum ApiError {
     DisputeNotFound,
     #[error("the dispute was resolved before")]
     DisputeAlreadyResolved,
+    #[error("{0}")]
+    ReconciliationSideUnreadable(String),
     #[error("no such endpoint")]
     NoSuchEndpoint,
     #[error("this endpoint does not take this method")]
@@ -130,6 +132,7 @@ impl ApiError {
             ApiError::RefundExceedsRemaining { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Code::RefundExceedsRemaining),
             ApiError::DisputeNotFound => (StatusCode::NOT_FOUND, Code::DisputeNotFound),
             ApiError::DisputeAlreadyResolved => (StatusCode::CONFLICT, Code::DisputeAlreadyResolved),
+            ApiError::ReconciliationSideUnreadable(_) => (StatusCode::BAD_GATEWAY, Code::ReconciliationSideUnreadable),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),

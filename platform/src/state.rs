@@ -53,6 +53,8 @@ pub(crate) struct SharedState {
     pub merchant_events_changed: Arc<Notify>,
     /// The OSS client of the one inline charge attempt (short timeout), when the OSS is configured.
     pub inline_billing: Option<crate::clients::oss_client::OssClient>,
+    /// Where payment reconciliation reads the OSS's bill lines and the SMS centre's sent messages.
+    pub reconciliation_sources: crate::operator_views::payment_differences::ReconciliationSources,
     /// MACs confirmation numbers (key derived from `signing_key`).
     pub confirmation_key: crate::domain::payment::ConfirmationKey,
     /// Cancelled at shutdown: long-polls answer at once.
@@ -130,6 +132,9 @@ impl AppState {
         );
         let inline_billing =
             crate::clients::oss_client::OssClient::from_config(config, config.inline_charge_timeout).ok().flatten();
+        // As `inline_billing`: the workers' clients, built from the same configuration, fail the start first.
+        let reconciliation_sources =
+            crate::operator_views::payment_differences::ReconciliationSources::from_config(config).unwrap_or_default();
         Ok(AppState(Arc::new(SharedState {
             store,
             settings: Arc::new(Settings::from_config(config)),
@@ -151,6 +156,7 @@ impl AppState {
             billing_outbox_changed: Arc::new(Notify::new()),
             merchant_events_changed: Arc::new(Notify::new()),
             inline_billing,
+            reconciliation_sources,
             confirmation_key,
             shutdown,
         })))

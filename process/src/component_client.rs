@@ -1,7 +1,7 @@
-//! The one way a numbind component calls another's component API: a JSON `POST` carrying the component HMAC
-//! (`NUMBIND-HMAC-SHA256`, `numbind_wire::component_auth`) over the exact path and body, through an HTTP client
-//! that trusts only the configured authorities. The OSS calls the platform and the platform calls the OSS this way;
-//! each reads the answer by its own rules.
+//! The one way a numbind component calls another's component API: a JSON `POST` (or a `GET`) carrying the
+//! component HMAC (`NUMBIND-HMAC-SHA256`, `numbind_wire::component_auth`) over the exact path and body, through an
+//! HTTP client that trusts only the configured authorities. The OSS calls the platform and the platform calls the
+//! OSS this way; each reads the answer by its own rules.
 
 use numbind_wire::component_auth::{ComponentRequest, ComponentSecret};
 
@@ -23,4 +23,18 @@ pub async fn signed_json_post(
         .body(body)
         .send()
         .await
+}
+
+/// GETs `base_url` + `path_and_query` as `client`, signed with `secret` at `timestamp_unix_seconds` over the exact
+/// path, query and the empty body.
+pub async fn signed_get(
+    http: &reqwest::Client,
+    base_url: &str,
+    path_and_query: &str,
+    (client, secret): (&str, &ComponentSecret),
+    timestamp_unix_seconds: i64,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let authorization = ComponentRequest { client, method: "GET", path_and_query, timestamp_unix_seconds, body: &[] }
+        .authorization(secret);
+    http.get(format!("{base_url}{path_and_query}")).header(reqwest::header::AUTHORIZATION, authorization).send().await
 }

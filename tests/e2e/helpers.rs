@@ -202,7 +202,9 @@ impl System {
         let addresses = ["127.0.0.1:0"; 3];
         let mut smsc = Process::spawn("sms-sim", smsc_command(&root, addresses, &options), &root);
         let smsc_addresses = smsc.wait_listening(&["http", "smpp", "smpp-tls"]).await;
-        let (platform, platform_url, oss, oss_url) = start_platform_and_oss(&root, &smsc_addresses[2], &options).await;
+        let smsc_url = format!("http://{}", smsc_addresses[0]);
+        let (platform, platform_url, oss, oss_url) =
+            start_platform_and_oss(&root, (&smsc_addresses[2], &smsc_url), &options).await;
 
         System {
             platform_key_file: root.join("platform-signing.key.pub"),
@@ -210,7 +212,7 @@ impl System {
             ca_file,
             directory,
             platform_url,
-            smsc_url: format!("http://{}", smsc_addresses[0]),
+            smsc_url,
             oss_url,
             smpp_address: smsc_addresses[1].clone(),
             smpp_tls_address: smsc_addresses[2].clone(),
@@ -245,7 +247,7 @@ impl System {
                 platform_command(
                     &root,
                     &address_of(&self.platform_url),
-                    &self.smpp_tls_address,
+                    (&self.smpp_tls_address, &self.smsc_url),
                     &self.oss_url,
                     &self.options,
                 ),

@@ -141,14 +141,15 @@ const OSS_PORT_ATTEMPTS: usize = 5;
 /// should something else take that port before the OSS binds it, both start again on another one.
 pub(crate) async fn start_platform_and_oss(
     root: &Path,
-    smpp_address: &str,
+    (smpp_address, smsc_api_url): (&str, &str),
     options: &SystemOptions,
 ) -> (Process, String, Process, String) {
     for _ in 0..OSS_PORT_ATTEMPTS {
         let oss_address = free_loopback_address();
         let oss_url = format!("https://{oss_address}");
+        let smsc = (smpp_address, smsc_api_url);
         let mut platform =
-            Process::spawn("platform", platform_command(root, "127.0.0.1:0", smpp_address, &oss_url, options), root);
+            Process::spawn("platform", platform_command(root, "127.0.0.1:0", smsc, &oss_url, options), root);
         let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
         let mut oss = Process::spawn(
             "oss-sim",
@@ -197,16 +198,17 @@ pub(crate) fn random_u64() -> u64 {
     hasher.finish()
 }
 
+/// The platform's command line; `smsc` is the SMS centre's SMPP (or CMPP) address and its HTTP API's URL.
 pub(crate) fn platform_command(
     root: &Path,
     http: &str,
-    smpp_address: &str,
+    (smpp_address, smsc_api_url): (&str, &str),
     oss_url: &str,
     options: &SystemOptions,
 ) -> Command {
     let mut command = numbind();
     command
-        .args(["platform", "--http", http, "--oss-url", oss_url, "--data-dir"])
+        .args(["platform", "--http", http, "--oss-url", oss_url, "--smsc-api-url", smsc_api_url, "--data-dir"])
         .arg(root)
         .arg("--oss-secret-file")
         .arg(root.join("oss-platform.secret"))

@@ -20,6 +20,7 @@ mod over_cmpp;
 mod privacy;
 mod purchases;
 mod reconcile_payments;
+mod reconciliation_console;
 mod refusals;
 mod relay_proxy;
 mod self_service;

@@ -1,12 +1,16 @@
 //! `GET /v1/charges?msisdn=&payment_id=&month=2026-12&day=2026-12-07&limit=`: the OSS's own records of charges and refunds
-//! (admin token, full numbers), oldest first, for operators and for reconciliation with the platform's ledger.
+//! (admin token, full numbers), oldest first, for operators and for reconciliation with the platform's ledger; and
+//! `GET /v1/platform/bill-lines?day=2026-12-07`, the same records of one day for the platform's own reconciliation
+//! (component HMAC, client `platform`), with `complete: false` when the day holds more than one answer carries.
 
+use super::revocations::verify_platform_hmac;
 use super::subscribers::parse_msisdn;
 use crate::domain::ledger::ChargeRecord;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::ChargeRecordFilter;
 use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
 use numbind_process::http_api::ApiQuery;
 use serde::{Deserialize, Serialize};
@@ -15,6 +19,8 @@ use std::sync::Arc;
 /// Records in one answer when the query names no `limit`, and at most.
 const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 5_000;
+/// Records of one day in one answer to the platform; beyond it the answer says it is not complete.
+const PLATFORM_DAY_LIMIT: usize = 100_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +97,46 @@ pub(super) async fn list_charges(
     let filter = ChargeRecordFilter::try_from(query)?;
     let records = state.store.call(move |store| store.list_charge_records(&filter)).await?;
     Ok(Json(ChargeRecordList { records }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BillLinesQuery {
+    day: String,
+}
+
+/// `GET /v1/platform/bill-lines` answer: the day's records, and whether they are all of them.
+#[derive(Debug, Serialize)]
+pub(super) struct BillLineList {
+    records: Vec<ChargeRecord>,
+    complete: bool,
+}
+
+/// The platform reads the bill lines of one day to reconcile them with its ledger.
+#[tracing::instrument(skip_all)]
+pub(super) async fn bill_lines_for_platform(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<BillLinesQuery>,
+) -> Result<Json<BillLineList>, ApiError> {
+    verify_platform_hmac(&state, &headers, &method, &uri, &[])?;
+    let day = query.day.trim().to_owned();
+    if !is_day(&day) {
+        return Err(ApiError::InvalidRequest("day is written 2026-12-07".to_owned()));
+    }
+    let filter = ChargeRecordFilter {
+        msisdn: None,
+        payment_id: None,
+        month: None,
+        day: Some(day),
+        limit: PLATFORM_DAY_LIMIT + 1,
+    };
+    let mut records = state.store.call(move |store| store.list_charge_records(&filter)).await?;
+    let complete = records.len() <= PLATFORM_DAY_LIMIT;
+    records.truncate(PLATFORM_DAY_LIMIT);
+    Ok(Json(BillLineList { records, complete }))
 }
 
 #[cfg(test)]

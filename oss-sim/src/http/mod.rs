@@ -41,6 +41,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(numbind_wire::api::CHARGES_PATH, axum::routing::post(billing::charge))
         .route(numbind_wire::api::CHARGE_CHECKS_PATH, axum::routing::post(billing::check_charge))
         .route(numbind_wire::api::BILLING_REFUNDS_PATH, axum::routing::post(billing::refund))
+        .route(numbind_wire::api::PLATFORM_BILL_LINES_PATH, get(charges::bill_lines_for_platform))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_document))

@@ -25,6 +25,7 @@ mod tests {
                 ("CHARGES_PATH", numbind_wire::api::CHARGES_PATH),
                 ("CHARGE_CHECKS_PATH", numbind_wire::api::CHARGE_CHECKS_PATH),
                 ("BILLING_REFUNDS_PATH", numbind_wire::api::BILLING_REFUNDS_PATH),
+                ("PLATFORM_BILL_LINES_PATH", numbind_wire::api::PLATFORM_BILL_LINES_PATH),
             ],
         };
         assert_document_matches_routers(

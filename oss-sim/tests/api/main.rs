@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit_checkpoints;
+mod bill_lines;
 mod binding_flow;
 mod concurrency;
 mod guessing_limits;

@@ -1,9 +1,9 @@
-//! The platform's client of the OSS: JSON POSTs to the OSS's `/v1/platform/*` endpoints, authenticated with the
-//! component HMAC (client `platform`), over HTTPS trusting only the configured authorities. The revocation and
-//! audit-checkpoint workers both deliver through it.
+//! The platform's client of the OSS: JSON POSTs to the OSS's `/v1/platform/*` endpoints (and GETs of its bill
+//! lines), authenticated with the component HMAC (client `platform`), over HTTPS trusting only the configured
+//! authorities. The revocation, audit-checkpoint and billing workers deliver through it; reconciliation reads.
 
 use numbind_process::clock::Clock;
-use numbind_process::component_client::signed_json_post;
+use numbind_process::component_client::{signed_get, signed_json_post};
 use numbind_wire::component_auth::ComponentSecret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,7 +13,7 @@ use std::time::Duration;
 /// The client name the platform authenticates as at the OSS.
 pub(crate) const PLATFORM_CLIENT_NAME: &str = "platform";
 
-/// Why one delivery attempt failed (no numbers in these messages).
+/// Why one delivery attempt (or one read) failed (no numbers in these messages).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum OssDeliveryError {
@@ -74,6 +74,19 @@ impl OssClient {
         let caller = (PLATFORM_CLIENT_NAME, &self.secret);
         let now = self.clock.now_unix_seconds();
         let response = signed_json_post(&self.http, &self.base_url, path, caller, now, body)
+            .await
+            .map_err(OssDeliveryError::Transport)?;
+        if !response.status().is_success() {
+            return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
+        }
+        response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
+    }
+
+    /// GETs `path_and_query`, signed with the shared secret; the OSS's answer.
+    pub(crate) async fn get<Answer: DeserializeOwned>(&self, path_and_query: &str) -> Result<Answer, OssDeliveryError> {
+        let caller = (PLATFORM_CLIENT_NAME, &self.secret);
+        let now = self.clock.now_unix_seconds();
+        let response = signed_get(&self.http, &self.base_url, path_and_query, caller, now)
             .await
             .map_err(OssDeliveryError::Transport)?;
         if !response.status().is_success() {

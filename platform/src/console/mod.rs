@@ -18,6 +18,7 @@ pub(crate) mod language;
 mod money_chart;
 mod payments;
 mod reconciliation;
+mod reconciliation_differences;
 mod search;
 pub(crate) mod sessions;
 mod sign_in;

@@ -1,8 +1,9 @@
-//! The console's payment reconciliation page of a billing day (China Standard Time): the platform's ledger with
-//! each charge's and refund's bill line and receipt state, the day's adjustments, the money chart, and the repair
-//! buttons (re-drive billing, re-send a receipt, adjust with a reason) that call the same function as the API route
-//! and the CLI. The three-way differences themselves come from `numbind reconcile payments`, which names the
-//! record and the repair to press here.
+//! The console's payment reconciliation page of a billing day (China Standard Time): the three-way differences
+//! (the platform's ledger against the OSS's bill lines and the SMS centre's receipts, the same comparison as
+//! `numbind reconcile payments` and `GET /v1/operator/payment-differences`) each with the repair button that fits,
+//! the ledger with each charge's and refund's bill line and receipt state, the day's adjustments and the money
+//! chart. Every repair (re-drive billing, re-send a receipt, adjust with a reason) calls the same function as the
+//! API route and the CLI; after it the page is shown again, clean once the repair took effect.
 
 use super::auth::{ConsoleForm, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
@@ -11,10 +12,10 @@ use super::html::{
 };
 use super::language::localized;
 use super::money_chart::{money_by_day, money_svg};
+use super::reconciliation_differences::differences_section;
 use crate::error::ApiError;
-use crate::operator_views::reconciliation::{
-    parse_day, parse_repair, perform_repair, read_ledger, RepairBody, DIFFERENCE_KINDS,
-};
+use crate::operator_views::payment_differences::reconcile_day;
+use crate::operator_views::reconciliation::{parse_day, parse_repair, perform_repair, RepairBody, DIFFERENCE_KINDS};
 use crate::state::AppState;
 use crate::store::{LedgerEntry, PaymentAdjustment};
 use axum::extract::State;
@@ -175,13 +176,14 @@ pub(super) async fn show_reconciliation(
         })?,
         None => CivilDate::of(state.now(), CHINA_STANDARD_TIME_OFFSET_SECONDS),
     };
-    let ledger = read_ledger(&state, day).await.map_err(refusal)?;
+    let reconciliation = reconcile_day(&state, day).await.map_err(refusal)?;
+    let ledger = &reconciliation.ledger;
     let chart = state.store.call(move |store| money_by_day(store, day)).await?;
     let body = format!(
         "<form method=\"get\" action=\"/console/reconciliation\" class=\"card\">\
          <label>{day_label} <input name=\"day\" value=\"{day}\"></label><button type=\"submit\">{show}</button></form>\
          <section class=\"card\"><h2>{chart_title}</h2>{svg}</section>\
-         <p class=\"hint\"><code>numbind reconcile payments --date {day}</code> {hint}</p>\
+         {differences}<p class=\"hint\"><code>numbind reconcile payments --date {day}</code> {hint}</p>\
          <h2>{ledger_title}</h2>{ledger}<h2>{adjustments_title}</h2>{adjustments}{form}",
         day_label = localized("Billing day (UTC+8)", "计费日（UTC+8）"),
         show = localized("Show", "显示"),
@@ -190,10 +192,10 @@ pub(super) async fn show_reconciliation(
             format!("各商户的扣费与退款，截至 {day} 的 7 天"),
         ),
         hint = localized(
-            "compares this ledger with the OSS's bill lines and the SMS centre's receipts and names each difference \
-             with its repair.",
-            "将此台账与运营支撑系统的账单行和短信中心的收据比对，并列出每项差异及其修复方法。",
+            "makes the same comparison from the command line (exit 1 on any difference, --json for machines).",
+            "在命令行做同样的比对（有差异时退出码为 1，--json 供程序读取）。",
         ),
+        differences = differences_section(&signed_in, day, &reconciliation.differences),
         ledger_title = localized(format!("Ledger of {day}"), format!("{day} 的台账")),
         adjustments_title = localized("Adjustments", "调整"),
         svg = money_svg(&chart),

@@ -13,6 +13,7 @@ pub(crate) mod notification_text;
 pub(crate) mod operator;
 pub(crate) mod oss_revocation;
 pub(crate) mod payment;
+pub mod payment_reconciliation;
 pub(crate) mod payment_text;
 pub(crate) mod redemption_limits;
 pub mod statement_schedule;

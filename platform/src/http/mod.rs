@@ -81,6 +81,7 @@ pub(crate) fn router(state: AppState, max_concurrent_requests: usize) -> Router 
         .route("/v1/operator/exports/settlement-lines.jsonl", get(exports::settlement_lines_jsonl))
         .route("/v1/operator/reconciliation-snapshot", get(operators::reconciliation_snapshot))
         .route("/v1/operator/payment-ledger", get(payment_reconciliation::payment_ledger))
+        .route("/v1/operator/payment-differences", get(payment_reconciliation::payment_differences))
         .route("/v1/operator/payment-repairs", post(payment_reconciliation::repair_payment_difference))
         .route("/v1/operator/exports/bindings.csv", get(exports::bindings_csv))
         .route("/v1/operator/exports/bindings.jsonl", get(exports::bindings_jsonl))

@@ -5,6 +5,7 @@
 
 pub(crate) mod disputes;
 pub(crate) mod money_exports;
+pub(crate) mod payment_differences;
 pub(crate) mod payments;
 pub(crate) mod reconciliation;
 

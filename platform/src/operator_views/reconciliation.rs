@@ -2,6 +2,7 @@
 //! platform's ledger of a billing day (China Standard Time), and one repair (parsed from a body or a form, performed
 //! by `Store::repair_payment_difference`, the worker that carries it out woken).
 
+use crate::domain::payment_reconciliation::DifferenceKind;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{PaymentLedger, PaymentRepair, PaymentRepairOutcome, PaymentRepairRequest};
@@ -10,9 +11,11 @@ use numbind_process::clock::CHINA_STANDARD_TIME_OFFSET_SECONDS;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The kinds of difference payment reconciliation names; an adjustment names one of them.
-pub(crate) const DIFFERENCE_KINDS: [&str; 5] =
-    ["platform_only", "billing_only", "amount_differs", "receipt_missing", "receipt_without_charge"];
+/// The kinds of difference payment reconciliation names, by their wire names; an adjustment names one of them.
+pub(crate) const DIFFERENCE_KINDS: [&str; 5] = {
+    let kinds = DifferenceKind::ALL;
+    [kinds[0].as_str(), kinds[1].as_str(), kinds[2].as_str(), kinds[3].as_str(), kinds[4].as_str()]
+};
 
 /// An adjustment's reason: 1 to 200 printable characters, as every operator's stated reason.
 fn parse_adjustment_reason(reason: Option<&str>) -> Result<String, ApiError> {

@@ -7,6 +7,7 @@
 //! | `POST /v1/platform/charge-checks` | `ChargeRequest` → `ChargeOutcome` (would it be charged? nothing is written) |
 //! | `POST /v1/platform/charges` | `ChargeRequest` → `ChargeOutcome` |
 //! | `POST /v1/platform/refunds` | `BillingRefundRequest` → `BillingRefundOutcome` |
+//! | `GET /v1/platform/bill-lines?day=2026-12-07` | → the day's charge and refund records, for reconciliation |
 
 use super::payments::PaymentDenialReason;
 use crate::money::{Amount, Currency};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const CHARGE_CHECKS_PATH: &str = "/v1/platform/charge-checks";
 pub const CHARGES_PATH: &str = "/v1/platform/charges";
 pub const BILLING_REFUNDS_PATH: &str = "/v1/platform/refunds";
+pub const PLATFORM_BILL_LINES_PATH: &str = "/v1/platform/bill-lines";
 
 /// Charge `amount` to `msisdn` for the payment `payment_id` of the binding `binding_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

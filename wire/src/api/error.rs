@@ -97,6 +97,9 @@ pub enum ApiErrorCode {
     DisputeNotFound,
     /// The dispute was resolved before; a resolution never changes.
     DisputeAlreadyResolved,
+    /// Platform: a side of payment reconciliation (the OSS's bill lines, the SMS centre's sent messages) cannot be
+    /// read, so no verdict is given; the message names the side and why.
+    ReconciliationSideUnreadable,
     Internal,
     #[serde(other)]
     Other,

@@ -34,7 +34,7 @@ mod terminal;
 
 pub use billing::{
     BillingRefundOutcome, BillingRefundRequest, ChargeOutcome, ChargeRequest, RefundDenialReason, BILLING_REFUNDS_PATH,
-    CHARGES_PATH, CHARGE_CHECKS_PATH,
+    CHARGES_PATH, CHARGE_CHECKS_PATH, PLATFORM_BILL_LINES_PATH,
 };
 pub use disputes::{
     Dispute, DisputeList, DisputeState, OpenDisputeOutcome, OpenDisputeRequest, OpenDisputeResponse,
