@@ -7,6 +7,8 @@ use super::auth::SignedInOperator;
 use super::html::{csrf_field, encode_url_component, escape_html, optional_text, table};
 use super::language::localized;
 use super::reconciliation::difference_label;
+use crate::clients::oss_client::OssDeliveryError;
+use crate::clients::smsc_api_client::SmscApiError;
 use crate::domain::payment_reconciliation::{DifferenceRepair, PaymentDifference};
 use crate::operator_views::payment_differences::SideUnreadable;
 use numbind_process::civil_date::CivilDate;
@@ -16,6 +18,35 @@ fn side_label(unreadable: &SideUnreadable) -> &'static str {
         "oss" => localized("OSS (billing)", "运营支撑系统（计费）"),
         _ => localized("SMS centre", "短信中心"),
     }
+}
+
+fn oss_error_in_chinese(error: &OssDeliveryError) -> String {
+    match error {
+        OssDeliveryError::Transport(_) => "无法连接".to_owned(),
+        OssDeliveryError::Refused { status } => format!("对方回答 {status}"),
+        OssDeliveryError::UnreadableAnswer(_) => "回答无法解读".to_owned(),
+        OssDeliveryError::Encoding(_) => "请求无法编码".to_owned(),
+    }
+}
+
+fn smsc_error_in_chinese(error: &SmscApiError) -> String {
+    match error {
+        SmscApiError::Transport(_) => "无法连接".to_owned(),
+        SmscApiError::Refused { status } => format!("对方回答 {status}"),
+        SmscApiError::UnreadableAnswer(_) => "回答无法解读".to_owned(),
+    }
+}
+
+/// Why a side could not be read, in the operator's language.
+fn unreadable_text(unreadable: &SideUnreadable) -> String {
+    let chinese = match unreadable {
+        SideUnreadable::OssNotConfigured => "未配置（--oss-url）".to_owned(),
+        SideUnreadable::Oss(error) => format!("账单行无法读取：{}", oss_error_in_chinese(error)),
+        SideUnreadable::OssIncomplete => "当日账单行多于一次回答所能列出的数量".to_owned(),
+        SideUnreadable::SmscNotConfigured => "未配置（--smsc-api-url、--smsc-address）".to_owned(),
+        SideUnreadable::Smsc(error) => format!("已发送短信列表无法读取：{}", smsc_error_in_chinese(error)),
+    };
+    localized(unreadable.to_string(), chinese)
 }
 
 fn amounts_text(difference: &PaymentDifference) -> String {
@@ -114,7 +145,7 @@ pub(super) fn differences_section(
         Err(unreadable) => {
             let items: String = unreadable
                 .iter()
-                .map(|side| format!("<li>{}: {}</li>", side_label(side), escape_html(&side.to_string())))
+                .map(|side| format!("<li>{}: {}</li>", side_label(side), escape_html(&unreadable_text(side))))
                 .collect();
             format!(
                 "<div class=\"card danger\" id=\"reconciliation-incomplete\"><p class=\"error\">{}</p><ul>{items}</ul></div>",
