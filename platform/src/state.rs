@@ -132,9 +132,15 @@ impl AppState {
         );
         let inline_billing =
             crate::clients::oss_client::OssClient::from_config(config, config.inline_charge_timeout).ok().flatten();
-        // As `inline_billing`: the workers' clients, built from the same configuration, fail the start first.
-        let reconciliation_sources =
-            crate::operator_views::payment_differences::ReconciliationSources::from_config(config).unwrap_or_default();
+        // Fails only on a trusted-authorities file that cannot be read (the OSS workers and the SMPP-TLS link refuse
+        // it too); then both sides read as not configured, and this warning says why.
+        let reconciliation_sources = crate::operator_views::payment_differences::ReconciliationSources::from_config(
+            config,
+        )
+        .unwrap_or_else(|error| {
+            tracing::warn!(error = %format!("{error:#}"), "payment reconciliation cannot read the other sides");
+            Default::default()
+        });
         Ok(AppState(Arc::new(SharedState {
             store,
             settings: Arc::new(Settings::from_config(config)),
