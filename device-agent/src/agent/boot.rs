@@ -155,7 +155,7 @@ fn display_of(agent: &Agent, activation: &ActivationOffer) -> ActivationDisplay 
     }
 }
 
-/// Long-polls one activation, never polling sooner than the platform's interval after its last answer.
+/// Long-polls one activation, never starting a poll sooner than the platform's interval after the previous one started.
 /// A statement that does not verify is reported and ignored.
 async fn wait_for_outcome(
     agent: &Agent,
@@ -168,6 +168,7 @@ async fn wait_for_outcome(
     let mut next_poll_at = Instant::now();
     loop {
         tokio::time::sleep_until(next_poll_at).await;
+        let poll_started = Instant::now();
         let polled = agent.client.poll_activation(activation_id, agent.config.long_poll_wait).await;
         let answered = match polled {
             Ok(answered) => answered,
@@ -190,8 +191,9 @@ async fn wait_for_outcome(
             }
             Err(error) => return Err(error),
         };
-        // The platform paces from its last answer, so the interval counts from when this answer arrived.
-        next_poll_at = Instant::now() + interval;
+        // The platform paces from the start of the previous poll: after a long-poll it held for the interval, the
+        // next one starts at once, so a confirmation that lands between the two is not shown an interval late.
+        next_poll_at = poll_started + interval;
         let outcome = match verify_and_interpret(agent, &answered, activation_id) {
             Ok(outcome) => outcome,
             Err(refused) => {
@@ -204,7 +206,7 @@ async fn wait_for_outcome(
         let answered_interval = Duration::from_secs(u64::from(answered.body.poll_interval_seconds.max(1)));
         if answered_interval > interval {
             interval = answered_interval;
-            next_poll_at = Instant::now() + interval;
+            next_poll_at = poll_started + interval;
         }
         match outcome {
             Some(ActivationOutcome::Bound(binding)) => {

@@ -56,9 +56,9 @@ impl Agent {
     }
 
     /// Long-polls the platform (signed requests) about the purchase of `intent_nonce` until it is final, reporting
-    /// each new stage to `progress`. Never polls sooner than the platform's interval after its last answer;
-    /// network errors and load shedding wait with backoff (at least `Retry-After`). A purchase the merchant has
-    /// not submitted within `AgentConfig::purchase_submission_wait` ends as `Expired`.
+    /// each new stage to `progress`. Never starts a poll sooner than the platform's interval after the previous one
+    /// started; network errors and load shedding wait with backoff (at least `Retry-After`). A purchase the merchant
+    /// has not submitted within `AgentConfig::purchase_submission_wait` ends as `Expired`.
     pub async fn await_purchase(
         &self,
         intent_nonce: &str,
@@ -71,6 +71,7 @@ impl Agent {
         let mut reported: Option<PurchaseProgress> = None;
         loop {
             tokio::time::sleep_until(next_poll_at).await;
+            let poll_started = Instant::now();
             // The first look answers at once, so that a payment waiting for the phone's `Y` is shown while the user
             // can still reply; later ones wait for a change.
             let wait = if reported.is_none() { Duration::ZERO } else { self.config.long_poll_wait };
@@ -93,7 +94,8 @@ impl Agent {
             };
             backoff.reset();
             interval = interval.max(Duration::from_secs(u64::from(status.poll_interval_seconds.max(1))));
-            next_poll_at = Instant::now() + interval;
+            // Paced from this poll's start, as the platform paces (a held long-poll is followed at once).
+            next_poll_at = poll_started + interval;
             match interpret(&status) {
                 PurchaseStep::Final(outcome) => {
                     tracing::info!(terminal_id = %self.terminal_id(), outcome = ?outcome, "purchase final");

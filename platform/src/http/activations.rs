@@ -179,7 +179,7 @@ impl LongPoll {
         let state = &self.state;
         state
             .poll_pacing
-            .check(self.activation_id.as_str(), state.settings.poll_interval.as_secs() as i64, state.now())
+            .admit(self.activation_id.as_str(), state.settings.poll_interval.as_secs() as i64, state.now())
             .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
         let wait_seconds = requested_wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
         // Subscribed before the first read, so that no wake-up between the read and the wait is lost.
@@ -211,11 +211,10 @@ impl LongPoll {
         Ok(FirstLook::Wait(Duration::from_secs(wait_seconds.min(until_deadline))))
     }
 
-    /// Unregisters the waiter, remembers the answer for pacing and signs the statement.
+    /// Unregisters the waiter and signs the statement.
     fn answer_with(&self, activation: &Activation, ticket: Option<WaitTicket>) -> Json<ActivationOutcomeResponse> {
         drop(ticket);
         let state = &self.state;
-        state.poll_pacing.record_answer(self.activation_id.as_str(), state.now());
         let statement = activation_statement(state, activation, &self.nonce);
         Json(ActivationOutcomeResponse {
             statement,

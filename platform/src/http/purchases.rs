@@ -56,7 +56,7 @@ pub(super) async fn poll_purchase(
     let key = format!("purchase:{}:{nonce}", terminal.terminal_id);
     state
         .poll_pacing
-        .check(&key, state.settings.poll_interval.as_secs() as i64, state.now())
+        .admit(&key, state.settings.poll_interval.as_secs() as i64, state.now())
         .map_err(|retry_after_seconds| ApiError::SlowDown { retry_after_seconds })?;
     let wait_seconds = query.wait_seconds.unwrap_or(0).min(state.settings.long_poll_max_wait.as_secs());
     // Subscribed before the first read, so that no wake-up between the read and the wait is lost. The binding's
@@ -76,7 +76,6 @@ pub(super) async fn poll_purchase(
         record = load(&state, &terminal.terminal_id, &nonce).await?;
     }
     drop((ticket, binding_ticket));
-    state.poll_pacing.record_answer(&key, state.now());
     let statement = PurchaseStatusStatement {
         terminal_id: terminal.terminal_id,
         intent_nonce: nonce,

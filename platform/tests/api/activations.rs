@@ -151,6 +151,35 @@ async fn polling_sooner_than_the_interval_is_told_to_slow_down() {
 }
 
 #[tokio::test]
+async fn a_long_poll_held_for_the_interval_may_be_followed_at_once() {
+    let app = spawn_app().await;
+    let activation = app.registered_with_activation().await;
+    let held_path = app.terminal_path(&format!("/activations/{}?wait_seconds=1", activation.activation_id));
+    let held = app.sign(Method::GET, &held_path, b"");
+    let waiting = tokio::spawn({
+        let (http, address) = (app.http.clone(), app.address.clone());
+        async move {
+            let mut builder = http.get(format!("{address}{}", held.path));
+            for (name, value) in &held.headers {
+                builder = builder.header(*name, value);
+            }
+            builder.send().await.unwrap().status()
+        }
+    });
+    // While the platform holds the poll, the interval passes on its clock; the poll then times out, pending.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.clock.advance(Duration::from_secs(5));
+    assert_eq!(waiting.await.unwrap(), 200);
+    // The next poll starts at once and is answered, not told to slow down: the interval counts from the held
+    // poll's start, so a confirmation landing right after it timed out reaches the box without another wait.
+    let path = app.terminal_path(&format!("/activations/{}", activation.activation_id));
+    let (status, body, _) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = app.terminal_call(Method::GET, &path, b"").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("slow_down")), "an answer at once still paces the next");
+}
+
+#[tokio::test]
 async fn an_activation_past_its_life_is_stated_expired_and_its_code_refused() {
     let app = spawn_app().await;
     let activation = app.registered_with_activation().await;
