@@ -46,7 +46,8 @@ pub fn effective_directives(default_directives: &str) -> String {
 }
 
 /// Installs the process's tracing subscriber writing to `settings.path`; returns the directives in force for
-/// the file (the filter [`crate::log_level::reload_log_level`] swaps). Call once, from `main`; fails if the file cannot be opened or a subscriber is already installed.
+/// the file (the filter [`crate::log_level::reload_log_level`] swaps). Call once, from `main`; fails if the file
+/// cannot be opened or a subscriber is already installed.
 pub fn init_logging_to_file(settings: &LogFileSettings) -> io::Result<String> {
     let file = Arc::new(std::fs::OpenOptions::new().create(true).append(true).open(&settings.path)?);
     let directives = effective_directives(&settings.default_directives);
