@@ -4,6 +4,11 @@
 # configuration files, binds a box through them (the installed agent, a phone through the SMS centre's API),
 # stops everything with SIGTERM and purges both packages. Exits non-zero on any failure.
 #
+# Safe to run on one machine again and again (CI runs it): it refuses to start where either package is installed
+# already (an operator's install is not this test's to purge), and on any exit, failed or not, it stops what it
+# started, purges both packages, removes the pinned key it wrote and the `numbind` user and group postinst made
+# (the package itself keeps them, as Debian policy advises), and its temporary directory.
+#
 # The packages are made from the debug build the benchmark smoke run already has (`cargo deb --no-build
 # --profile dev`): a release build of the workspace takes longer here than the whole CI budget for this step,
 # and what this test checks (files, users, units, conffiles, the shipped configuration) does not depend on the
@@ -14,7 +19,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target_dir=${CARGO_TARGET_DIR:-target}
+for package in numbind numbind-agent; do
+    if dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qv '^not-installed$'; then
+        echo "package-test: $package is installed on this machine; purge it first (dpkg --purge $package)" >&2
+        exit 1
+    fi
+done
+user_existed=0
+getent passwd numbind >/dev/null && user_existed=1
 work=$(mktemp -d /tmp/numbind-package-test.XXXXXX)
 chmod 755 "$work"
 pids=()
@@ -27,7 +39,12 @@ cleanup() {
     if [ "$status" -ne 0 ]; then
         for log in "$work"/*.log; do echo "---- $log"; tail -n 30 "$log"; done
     fi
+    rm -f /etc/numbind/platform-keys.pub
     dpkg --purge numbind-agent numbind >/dev/null 2>&1 || true
+    if [ "$user_existed" = 0 ]; then
+        userdel numbind 2>/dev/null || true
+        groupdel numbind 2>/dev/null || true
+    fi
     rm -rf "$work"
     exit "$status"
 }
@@ -112,14 +129,17 @@ say "bound a box through the installed packages (agent exited 0)"
 RUST_LOG=info $(exec_start numbind-agent-watch) >"$work/watch.out" 2>"$work/watch.log" &
 watch_pid=$!
 sleep 1
-# SIGHUP (the units' ExecReload): the watch re-reads its pinned keys, the services log it; none of them dies.
+# SIGHUP (the units' ExecReload): the watch re-reads its pinned keys, the services their log level; none dies.
 kill -HUP "$watch_pid" "${pids[0]}" "${pids[1]}" "${pids[2]}"
 sleep 1
 grep -q 'pinned platform keys re-read' "$work/watch.log"
-for unit in numbind-smsc numbind-platform numbind-oss; do grep -q 'SIGHUP received' "$work/$unit.log"; done
+for unit in numbind-smsc numbind-platform numbind-oss; do
+    grep -q 'SIGHUP received' "$work/$unit.log"
+    grep -Eq 'log level reloaded|RUST_LOG is set and stays in force' "$work/$unit.log"
+done
 kill -TERM "$watch_pid"
 wait "$watch_pid"
-say "SIGHUP: the watch re-read its pinned keys, each service logged it, all kept running"
+say "SIGHUP: the watch re-read its pinned keys, each service its log level, all kept running"
 for pid in "${pids[@]}"; do
     [ "$pid" = "$agent_pid" ] && continue
     kill -TERM "$pid"

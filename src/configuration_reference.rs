@@ -14,8 +14,10 @@ environment variable given at start overrides the file, and the file overrides t
 refused at start, naming the path and the key, when it is not TOML, names a key no flag has, gives a value the
 flag refuses, or holds a secret inline: secrets stay in files named by the `*_file` keys, readable only by the
 service's user. Each service logs at start which file it read. Every service also takes `log_json = true` (JSON
-log lines). The Debian package `numbind` ships these files in `/etc/numbind/`, `numbind-agent` ships
-`/etc/numbind/agent.toml`.
+log lines) and `log_level` (`--log-level`, `NUMBIND_LOG_LEVEL`: `RUST_LOG` directives such as `warn` or
+`info,numbind_platform=debug`, default `info`; `RUST_LOG` itself, when set, wins), which SIGHUP re-reads from the
+file: the service then logs the level in force. The Debian package `numbind` ships these files in
+`/etc/numbind/`, `numbind-agent` ships `/etc/numbind/agent.toml`.
 
 This document is written by the code (`src/configuration_reference.rs`); a test fails when they differ.
 Regenerate it with `NUMBIND_WRITE_CONFIGURATION_REFERENCE=1 cargo test -p numbind --bin numbind configuration_reference`.

@@ -1,12 +1,18 @@
-/* box.c: a set-top box's boot flow in C over the numbind agent library.
+/* box.c: a set-top box's boot flow and purchases in C over the numbind agent library.
  *
  * Usage: box run|status|reset <platform_url> <platform_key_file> <ca_file> <state_dir> [device_model]
+ *        box buy <platform_url> <platform_key_file> <ca_file> <state_dir> <merchant_id> <item_id> <description>
+ *            <amount_fen> [currency]
  *
  * `run` binds the box: it prints each event as one JSON object per line, in the shapes of
  * `numbind-agent --json-events`, and draws each code's QR matrix between the lines `QR BEGIN` and `QR END`
  * (two characters per module, `##` dark, spaces light, a quiet zone of 4 modules), as a box would draw it with
  * its own graphics. `status` prints `bound` or `unbound` (asking the platform); `reset` unbinds the box.
- * Exit status: 0 on success, 1 on bad usage, 2 when the library answers an error (its message on stderr).
+ * `buy` buys an item on the bound number and prints its events as `numbind-agent buy --json-events` does. Its
+ * merchant channel (a real box's link from the billed app to its merchant backend) is this program's stdin and
+ * stdout: it prints `MERCHANT {"signed_intent":...,"intent_nonce":"..."}` and waits for the line `taken`.
+ * Exit status: 0 on success (for `buy`: paid), 1 on bad usage, 2 when the library answers an error (its message
+ * on stderr); `buy` exits 3 when the purchase is denied, 4 cancelled, 5 expired, as `numbind-agent buy` does.
  *
  * Build: gcc -std=c11 -Wall -Wextra -Werror -I include examples/box.c libnumbind_agent.a -lpthread -ldl -lm
  */
@@ -18,6 +24,12 @@
 #include "numbind_agent.h"
 
 #define QR_QUIET_ZONE 4
+
+/* What the callbacks share: the codes shown, and the exit status the purchase's outcome asks for. */
+typedef struct {
+    unsigned codes_shown;
+    int purchase_exit;
+} BoxState;
 
 static NumbindAgentStr str_of(const char *text) {
     NumbindAgentStr value = {(const uint8_t *)text, text == NULL ? 0 : strlen(text)};
@@ -64,11 +76,68 @@ static void print_binding(const char *name, const NumbindAgentEvent *event) {
     puts("}");
 }
 
+static bool str_is(NumbindAgentStr value, const char *text) {
+    return value.len == strlen(text) && (value.len == 0 || memcmp(value.ptr, text, value.len) == 0);
+}
+
+static void print_purchase_started(const NumbindAgentEvent *event) {
+    printf("{\"event\":\"purchase_started\"");
+    print_json_field("merchant_id", event->merchant_id, false);
+    print_json_field("item_id", event->item_id, false);
+    printf(",\"amount_minor_units\":%lld", (long long)event->amount_minor_units);
+    print_json_field("currency", event->currency, false);
+    puts("}");
+}
+
+static void print_purchase_progress(const NumbindAgentEvent *event) {
+    printf("{\"event\":\"purchase_progress\"");
+    print_json_field("stage", event->stage, false);
+    if (str_is(event->stage, "waiting_for_confirmation")) {
+        if (event->expires_at_unix_seconds != 0) {
+            printf(",\"expires_at_unix_seconds\":%lld", (long long)event->expires_at_unix_seconds);
+        } else {
+            printf(",\"expires_at_unix_seconds\":null");
+        }
+    }
+    puts("}");
+}
+
+static void print_purchase_outcome(const NumbindAgentEvent *event, BoxState *state) {
+    printf("{\"event\":\"purchase_outcome\"");
+    print_json_field("outcome", event->outcome, false);
+    if (str_is(event->outcome, "succeeded")) {
+        print_json_field("payment_id", event->payment_id, false);
+        state->purchase_exit = 0;
+    } else if (str_is(event->outcome, "denied")) {
+        print_json_field("reason", event->reason, false);
+        print_json_field("words", event->words, false);
+        state->purchase_exit = 3;
+    } else if (str_is(event->outcome, "cancelled")) {
+        print_json_field("reason", event->reason, false);
+        state->purchase_exit = 4;
+    } else {
+        state->purchase_exit = 5;
+    }
+    puts("}");
+}
+
+/* The merchant channel: hands the signed intent over stdout and waits on stdin for the merchant to take it. */
+static bool hand_to_merchant(const NumbindAgentSignedPurchase *purchase, void *user_data) {
+    (void)user_data;
+    printf("MERCHANT {\"signed_intent\":%.*s", (int)purchase->signed_intent.len,
+           (const char *)purchase->signed_intent.ptr);
+    print_json_field("intent_nonce", purchase->intent_nonce, false);
+    puts("}");
+    fflush(stdout);
+    char answer[64];
+    return fgets(answer, sizeof answer, stdin) != NULL && strcmp(answer, "taken\n") == 0;
+}
+
 static void on_event(const NumbindAgentEvent *event, void *user_data) {
-    unsigned *codes_shown = user_data;
+    BoxState *state = user_data;
     switch (event->kind) {
     case NUMBIND_AGENT_EVENT_KIND_ACTIVATION:
-        *codes_shown += 1;
+        state->codes_shown += 1;
         printf("{\"event\":\"activation\"");
         print_json_field("terminal_id", event->terminal_id, false);
         print_json_field("activation_id", event->activation_id, false);
@@ -98,6 +167,15 @@ static void on_event(const NumbindAgentEvent *event, void *user_data) {
     case NUMBIND_AGENT_EVENT_KIND_UNBOUND:
         puts("{\"event\":\"unbound\"}");
         break;
+    case NUMBIND_AGENT_EVENT_KIND_PURCHASE_STARTED:
+        print_purchase_started(event);
+        break;
+    case NUMBIND_AGENT_EVENT_KIND_PURCHASE_PROGRESS:
+        print_purchase_progress(event);
+        break;
+    case NUMBIND_AGENT_EVENT_KIND_PURCHASE_OUTCOME:
+        print_purchase_outcome(event, state);
+        break;
     case NUMBIND_AGENT_EVENT_KIND_RETRYING:
         printf("{\"event\":\"retrying\",\"after_ms\":%llu", (unsigned long long)event->after_ms);
         print_json_field("cause", event->cause, false);
@@ -118,15 +196,50 @@ static int fail(NumbindAgent *agent, NumbindAgentStatus status, const char *what
     return 2;
 }
 
-int main(int argc, char **argv) {
-    if (argc < 6 || argc > 7) {
-        fprintf(stderr, "usage: box run|status|reset <platform_url> <platform_key_file> <ca_file> <state_dir> "
-                        "[device_model]\n");
+/* `buy`: the request from the command line, the purchase, and the exit status its outcome asks for. */
+static int buy(NumbindAgent *agent, int argc, char **argv) {
+    char *end = NULL;
+    long long amount = strtoll(argv[9], &end, 10);
+    if (*argv[9] == '\0' || *end != '\0') {
+        fprintf(stderr, "box: the amount %s is not a whole number of fen\n", argv[9]);
+        numbind_agent_free(agent);
         return 1;
     }
-    if (numbind_agent_abi_version() != NUMBIND_AGENT_ABI_VERSION) {
-        fprintf(stderr, "box: library ABI %u, header ABI %u\n", numbind_agent_abi_version(),
-                NUMBIND_AGENT_ABI_VERSION);
+    NumbindAgentPurchaseRequest request;
+    memset(&request, 0, sizeof request);
+    request.merchant_id = str_of(argv[6]);
+    request.item_id = str_of(argv[7]);
+    request.item_description = str_of(argv[8]);
+    request.amount_minor_units = amount;
+    request.currency = str_of(argc == 11 ? argv[10] : NULL);
+    BoxState state = {0, 2};
+    NumbindAgentStatus status = numbind_agent_purchase(agent, &request, hand_to_merchant, on_event, &state);
+    if (status != NUMBIND_AGENT_STATUS_OK) {
+        return fail(agent, status, "buy");
+    }
+    numbind_agent_free(agent);
+    return state.purchase_exit;
+}
+
+static bool usage_is_right(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "buy") == 0) {
+        return argc == 10 || argc == 11;
+    }
+    return argc == 6 || argc == 7;
+}
+
+int main(int argc, char **argv) {
+    if (!usage_is_right(argc, argv)) {
+        fprintf(stderr, "usage: box run|status|reset <platform_url> <platform_key_file> <ca_file> <state_dir> "
+                        "[device_model]\n"
+                        "       box buy <platform_url> <platform_key_file> <ca_file> <state_dir> <merchant_id> "
+                        "<item_id> <description> <amount_fen> [currency]\n");
+        return 1;
+    }
+    if (numbind_agent_abi_version() != NUMBIND_AGENT_ABI_VERSION ||
+        numbind_agent_abi_version_minor() < NUMBIND_AGENT_ABI_VERSION_MINOR) {
+        fprintf(stderr, "box: library ABI %u.%u, header ABI %u.%u\n", numbind_agent_abi_version(),
+                numbind_agent_abi_version_minor(), NUMBIND_AGENT_ABI_VERSION, NUMBIND_AGENT_ABI_VERSION_MINOR);
         return 2;
     }
     NumbindAgentConfig config;
@@ -136,7 +249,6 @@ int main(int argc, char **argv) {
     config.ca_file = str_of(argv[4]);
     config.state_dir = str_of(argv[5]);
     config.device_model = str_of(argc == 7 ? argv[6] : NULL);
-
     char error[512];
     NumbindAgent *agent = NULL;
     NumbindAgentStatus status = numbind_agent_new(&config, &agent, (uint8_t *)error, sizeof error);
@@ -148,9 +260,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "box: terminal %.*s, library %.*s\n", (int)terminal_id.len, (const char *)terminal_id.ptr,
             (int)numbind_agent_version().len, (const char *)numbind_agent_version().ptr);
 
+    if (strcmp(argv[1], "buy") == 0) {
+        return buy(agent, argc, argv);
+    }
     if (strcmp(argv[1], "run") == 0) {
-        unsigned codes_shown = 0;
-        status = numbind_agent_run_until_bound(agent, on_event, &codes_shown);
+        BoxState state = {0, 0};
+        status = numbind_agent_run_until_bound(agent, on_event, &state);
         if (status != NUMBIND_AGENT_STATUS_OK) {
             return fail(agent, status, "run");
         }

@@ -12,10 +12,16 @@
 
 /**
  * The major ABI version of this header and library. Within one major version, only additions are made (new
- * functions, new event kinds and status codes at the end); a change to an existing signature, struct layout or
- * meaning raises it.
+ * functions, new event kinds and status codes at the end, new fields at the end of the event record); a change
+ * to an existing signature, struct layout or meaning raises it.
  */
 #define NUMBIND_AGENT_ABI_VERSION 1
+
+/**
+ * The minor ABI version: raised by each addition within a major version. 1.1 added purchases
+ * (`numbind_agent_purchase`, the `PURCHASE_*` event kinds and their fields, `NUMBIND_AGENT_STATUS_MERCHANT`).
+ */
+#define NUMBIND_AGENT_ABI_VERSION_MINOR 1
 
 /**
  * The result of every call that can fail. On anything but `NUMBIND_AGENT_STATUS_OK`, `numbind_agent_last_error` (or
@@ -51,6 +57,11 @@ typedef enum {
    * A bug inside the library (a caught panic); the agent should be freed and made again.
    */
   NUMBIND_AGENT_STATUS_INTERNAL = 7,
+  /**
+   * The merchant channel did not take the signed intent, and the platform never got it: nothing was charged.
+   * (ABI 1.1)
+   */
+  NUMBIND_AGENT_STATUS_MERCHANT = 8,
 } NumbindAgentStatus;
 
 /**
@@ -107,6 +118,23 @@ typedef enum {
    * `connection_refused`), `failed_attempts`.
    */
   NUMBIND_AGENT_EVENT_KIND_PLATFORM_UNREACHABLE = 11,
+  /**
+   * A purchase is signed and handed to the merchant channel: `merchant_id`, `item_id`, `amount_minor_units`,
+   * `currency`. (ABI 1.1)
+   */
+  NUMBIND_AGENT_EVENT_KIND_PURCHASE_STARTED = 12,
+  /**
+   * Where the purchase is: `stage`, one of `waiting_for_merchant`, `waiting_for_confirmation` (the bound phone
+   * got an SMS to answer `Y <number>` before `expires_at_unix_seconds`, 0 when not said) and `processing`.
+   * (ABI 1.1)
+   */
+  NUMBIND_AGENT_EVENT_KIND_PURCHASE_PROGRESS = 13,
+  /**
+   * How the purchase ended, final: `outcome`, one of `succeeded` (`payment_id`, the receipt number the phone
+   * gets by SMS), `denied` (`reason`, such as `single_charge_limit`, and `words` for the screen), `cancelled`
+   * (`reason`, such as `declined_by_user`) and `expired`. (ABI 1.1)
+   */
+  NUMBIND_AGENT_EVENT_KIND_PURCHASE_OUTCOME = 14,
 } NumbindAgentEventKind;
 
 /**
@@ -212,6 +240,35 @@ typedef struct {
   uint64_t after_ms;
   uint32_t failed_attempts;
   bool newly_registered;
+  /**
+   * Fields from ABI 1.1 on (purchases), after the 1.0 ones so that a 1.0 box reads the record unchanged.
+   */
+  NumbindAgentStr merchant_id;
+  NumbindAgentStr item_id;
+  /**
+   * Minor units of `currency` (fen for `CNY`).
+   */
+  int64_t amount_minor_units;
+  /**
+   * ISO 4217 (`CNY`).
+   */
+  NumbindAgentStr currency;
+  /**
+   * A purchase's stage (`PURCHASE_PROGRESS`).
+   */
+  NumbindAgentStr stage;
+  /**
+   * A purchase's outcome (`PURCHASE_OUTCOME`).
+   */
+  NumbindAgentStr outcome;
+  /**
+   * The payment's ID: the receipt number in the phone's receipt SMS.
+   */
+  NumbindAgentStr payment_id;
+  /**
+   * What the screen says about a denial, in English (`the amount is over the limit for one purchase`).
+   */
+  NumbindAgentStr words;
 } NumbindAgentEvent;
 
 /**
@@ -221,6 +278,57 @@ typedef struct {
  */
 typedef void (*NumbindAgentEventCallback)(const NumbindAgentEvent *event, void *user_data);
 
+/**
+ * What a billed service on the box asks to buy, for `numbind_agent_purchase`. Borrowed for that call only.
+ */
+typedef struct {
+  /**
+   * The merchant's ID on the platform (`demo-films`).
+   */
+  NumbindAgentStr merchant_id;
+  /**
+   * The merchant's item ID (`film-4412`).
+   */
+  NumbindAgentStr item_id;
+  /**
+   * What the user reads in the confirmation SMS and on the receipt (`《流浪地球》高清`).
+   */
+  NumbindAgentStr item_description;
+  /**
+   * The amount in minor units of `currency`: fen for `CNY` (`5000` is ¥50.00). Positive.
+   */
+  int64_t amount_minor_units;
+  /**
+   * ISO 4217. Empty: `CNY`.
+   */
+  NumbindAgentStr currency;
+} NumbindAgentPurchaseRequest;
+
+/**
+ * The signed intent the merchant channel carries to the billed service's merchant, borrowed during the channel
+ * call only.
+ */
+typedef struct {
+  /**
+   * JSON, `{"payload":"...","signature":"..."}`: the `signed_intent` the merchant puts in its
+   * `POST /v1/payments` to the platform, unchanged.
+   */
+  NumbindAgentStr signed_intent;
+  /**
+   * The intent's nonce, by which the box follows the payment (for the billed service's own records).
+   */
+  NumbindAgentStr intent_nonce;
+} NumbindAgentSignedPurchase;
+
+/**
+ * The billed service's own channel to its merchant (the set-top app's link to its backend), called once per
+ * purchase on the thread of `numbind_agent_purchase`. Answers true once the merchant has taken the intent (or
+ * it is queued for the merchant: the agent then waits for the merchant, reporting `waiting_for_merchant`), false
+ * when it could not be handed over. It must not call back into the agent, except `numbind_agent_stop`.
+ */
+typedef bool (*NumbindAgentMerchantChannel)(const NumbindAgentSignedPurchase *purchase,
+                                            void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -229,6 +337,12 @@ extern "C" {
  * The library's `NUMBIND_AGENT_ABI_VERSION`; a box compiled against another major version must not use it.
  */
 uint32_t numbind_agent_abi_version(void);
+
+/**
+ * The library's `NUMBIND_AGENT_ABI_VERSION_MINOR`; a box needs a library whose minor version is at least the one
+ * of the header it was compiled with (or it must not call what came later).
+ */
+uint32_t numbind_agent_abi_version_minor(void);
 
 /**
  * The library's release (`0.1.0`), static: never freed.
@@ -331,6 +445,24 @@ NumbindAgentStatus numbind_agent_factory_reset(const NumbindAgent *agent);
  * `agent` is NULL or a live handle.
  */
 void numbind_agent_stop(const NumbindAgent *agent);
+
+/**
+ * Buys an item on the bound number: reports `PURCHASE_STARTED`, signs the intent with the terminal's key, hands
+ * it to `channel` (the billed service's own link to its merchant), then follows the payment at the platform,
+ * reporting `PURCHASE_PROGRESS` for each new stage (and `RETRYING` while the platform is out of reach) and last
+ * `PURCHASE_OUTCOME`. Answers `NUMBIND_AGENT_STATUS_OK` once the purchase is final, whatever its outcome (read it
+ * in the last event); `NUMBIND_AGENT_STATUS_MERCHANT` when the channel refused and the platform never got the
+ * intent (nothing was charged). Added in ABI 1.1.
+ *
+ * # Safety
+ * `agent` is a live handle; `request` is NULL or a valid request whose strings are valid for their lengths
+ * during this call; `channel` and `callback` are NULL or functions safe to call with `user_data`.
+ */
+NumbindAgentStatus numbind_agent_purchase(const NumbindAgent *agent,
+                                          const NumbindAgentPurchaseRequest *request,
+                                          NumbindAgentMerchantChannel channel,
+                                          NumbindAgentEventCallback callback,
+                                          void *user_data);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,8 +1,11 @@
-//! `OwnedEvent`: an `AgentEvent` with its QR modules computed, from which the borrowed C record is made.
+//! `OwnedEvent`: an agent or purchase event with its QR modules computed, from which the borrowed C record is
+//! made.
 
-use crate::types::{NumbindAgentEvent, NumbindAgentEventKind, NumbindAgentStr};
-use numbind_device_agent::{AgentEvent, BoundBinding};
+use crate::purchase::{purchase_kind, set_purchase_fields, PurchaseTexts};
+use crate::types::{NumbindAgentEvent, NumbindAgentEventCallback, NumbindAgentEventKind, NumbindAgentStr};
+use numbind_device_agent::{AgentEvent, BoundBinding, PurchaseOutcome, PurchaseProgress, PurchaseRequest};
 use qrcode::{Color, QrCode};
+use std::os::raw::c_void;
 
 /// The QR code of a payload as modules: its width and `width * width` bytes, 1 dark, 0 light, no quiet zone.
 /// The same encoding as the CLI's drawings (`qrcode`, byte mode, the smallest version that fits).
@@ -12,8 +15,58 @@ pub fn qr_modules(payload: &str) -> Option<(usize, Vec<u8>)> {
     Some((code.width(), modules))
 }
 
-/// An agent event and the data its C record points into; the record is valid while this value lives.
-pub(crate) struct OwnedEvent {
+/// The caller's `user_data`, carried into the event closure (which the agent requires to be `Send`).
+#[derive(Clone, Copy)]
+pub(crate) struct UserData(pub(crate) *mut c_void);
+
+// SAFETY: the agent runs on a current-thread runtime inside the caller's blocking call, so the closure holding
+// this pointer runs on the caller's thread only; the pointer never reaches another thread.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    pub(crate) fn pointer(self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// Hands each event to the C callback as a borrowed record (nothing when the callback is NULL).
+#[derive(Clone, Copy)]
+pub(crate) struct EventSink {
+    callback: NumbindAgentEventCallback,
+    user_data: UserData,
+}
+
+impl EventSink {
+    pub(crate) fn new(callback: NumbindAgentEventCallback, user_data: *mut c_void) -> EventSink {
+        EventSink { callback, user_data: UserData(user_data) }
+    }
+
+    pub(crate) fn send(self, reported: Reported) {
+        let (Some(callback), Some(owned)) = (self.callback, OwnedEvent::new(reported)) else { return };
+        let record = owned.record();
+        // SAFETY: `record` and the data it points into (`owned`) live until the callback returns; the caller
+        // promised that `callback` may be called with `user_data`.
+        unsafe { callback(&record, self.user_data.pointer()) };
+    }
+}
+
+/// What the library reports to the C callback: the agent's own events, and a purchase's steps.
+#[derive(Debug)]
+pub(crate) enum Reported {
+    Agent(AgentEvent),
+    PurchaseStarted(PurchaseRequest),
+    PurchaseProgress(PurchaseProgress),
+    PurchaseOutcome(PurchaseOutcome),
+}
+
+/// An event and the data its C record points into; the record is valid while this value lives.
+pub(crate) enum OwnedEvent {
+    Agent(OwnedAgentEvent),
+    Purchase(PurchaseTexts),
+}
+
+/// An agent event with its QR modules and retry wait computed.
+pub(crate) struct OwnedAgentEvent {
     event: AgentEvent,
     qr: Option<(usize, Vec<u8>)>,
     retry_after_ms: u64,
@@ -21,7 +74,16 @@ pub(crate) struct OwnedEvent {
 
 impl OwnedEvent {
     /// `None` for an event kind this ABI version does not report.
-    pub(crate) fn new(event: AgentEvent) -> Option<OwnedEvent> {
+    pub(crate) fn new(reported: Reported) -> Option<OwnedEvent> {
+        let event = match reported {
+            Reported::Agent(event) => event,
+            // A purchase's retries are the agent's `RETRYING`, as in the CLI's events.
+            Reported::PurchaseProgress(PurchaseProgress::Retrying { after, cause }) => {
+                AgentEvent::Retrying { after, cause }
+            }
+            purchase_step => return PurchaseTexts::new(purchase_step).map(OwnedEvent::Purchase),
+        };
+        kind_of(&event)?;
         let qr = match &event {
             AgentEvent::ActivationShown(display) => qr_modules(&display.qr_payload),
             _ => None,
@@ -30,12 +92,24 @@ impl OwnedEvent {
             AgentEvent::Retrying { after, .. } => u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
             _ => 0,
         };
-        kind_of(&event)?;
-        Some(OwnedEvent { event, qr, retry_after_ms })
+        Some(OwnedEvent::Agent(OwnedAgentEvent { event, qr, retry_after_ms }))
     }
 
     /// The C record, borrowing from `self`.
     pub(crate) fn record(&self) -> NumbindAgentEvent {
+        match self {
+            OwnedEvent::Agent(owned) => owned.record(),
+            OwnedEvent::Purchase(purchase) => {
+                let mut record = empty_record(purchase_kind(purchase));
+                set_purchase_fields(&mut record, purchase);
+                record
+            }
+        }
+    }
+}
+
+impl OwnedAgentEvent {
+    fn record(&self) -> NumbindAgentEvent {
         let kind = kind_of(&self.event).unwrap_or(NumbindAgentEventKind::Retrying);
         let mut record = empty_record(kind);
         match &self.event {
@@ -100,7 +174,7 @@ fn set_binding(record: &mut NumbindAgentEvent, binding: &BoundBinding) {
     record.msisdn_masked = NumbindAgentStr::of(&binding.msisdn_masked);
 }
 
-fn empty_record(kind: NumbindAgentEventKind) -> NumbindAgentEvent {
+pub(crate) fn empty_record(kind: NumbindAgentEventKind) -> NumbindAgentEvent {
     let empty = NumbindAgentStr::EMPTY;
     NumbindAgentEvent {
         kind,
@@ -122,6 +196,14 @@ fn empty_record(kind: NumbindAgentEventKind) -> NumbindAgentEvent {
         after_ms: 0,
         failed_attempts: 0,
         newly_registered: false,
+        merchant_id: empty,
+        item_id: empty,
+        amount_minor_units: 0,
+        currency: empty,
+        stage: empty,
+        outcome: empty,
+        payment_id: empty,
+        words: empty,
     }
 }
 
@@ -139,9 +221,8 @@ mod tests {
 
     #[test]
     fn a_denied_event_carries_its_reason_word() {
-        let owned =
-            OwnedEvent::new(AgentEvent::Denied { reason: numbind_device_agent::DenialReason::SubscriberSuspended })
-                .unwrap();
+        let denied = AgentEvent::Denied { reason: numbind_device_agent::DenialReason::SubscriberSuspended };
+        let owned = OwnedEvent::new(Reported::Agent(denied)).unwrap();
         let record = owned.record();
         assert_eq!(record.kind, NumbindAgentEventKind::Denied);
         // SAFETY: `record.reason` points into `owned`, alive for this whole test, `len` bytes long.

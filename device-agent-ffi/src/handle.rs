@@ -31,6 +31,7 @@ impl From<AgentError> for Failure {
             | AgentError::NoTrustedAuthority
             | AgentError::TrustedAuthority(_) => NumbindAgentStatus::Config,
             AgentError::Http(_) => NumbindAgentStatus::Network,
+            AgentError::MerchantSubmission(_) => NumbindAgentStatus::Merchant,
             _ => NumbindAgentStatus::Platform,
         };
         Failure { status, message: error_chain(&error) }

@@ -3,30 +3,44 @@
 
 mod event;
 mod handle;
+mod purchase;
 mod types;
 
 pub use event::qr_modules;
 pub use handle::NumbindAgent;
+pub use purchase::numbind_agent_purchase;
 pub use types::{
-    NumbindAgentConfig, NumbindAgentEvent, NumbindAgentEventCallback, NumbindAgentEventKind, NumbindAgentStatus,
+    NumbindAgentConfig, NumbindAgentEvent, NumbindAgentEventCallback, NumbindAgentEventKind,
+    NumbindAgentMerchantChannel, NumbindAgentPurchaseRequest, NumbindAgentSignedPurchase, NumbindAgentStatus,
     NumbindAgentStr,
 };
 
-use event::OwnedEvent;
+use event::{EventSink, Reported};
 use handle::Failure;
 use numbind_device_agent::{AgentEvent, BindingStatus, LocalBindingState};
 use std::os::raw::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The major ABI version of this header and library. Within one major version, only additions are made (new
-/// functions, new event kinds and status codes at the end); a change to an existing signature, struct layout or
-/// meaning raises it.
+/// functions, new event kinds and status codes at the end, new fields at the end of the event record); a change
+/// to an existing signature, struct layout or meaning raises it.
 pub const NUMBIND_AGENT_ABI_VERSION: u32 = 1;
+
+/// The minor ABI version: raised by each addition within a major version. 1.1 added purchases
+/// (`numbind_agent_purchase`, the `PURCHASE_*` event kinds and their fields, `NUMBIND_AGENT_STATUS_MERCHANT`).
+pub const NUMBIND_AGENT_ABI_VERSION_MINOR: u32 = 1;
 
 /// The library's `NUMBIND_AGENT_ABI_VERSION`; a box compiled against another major version must not use it.
 #[no_mangle]
 pub extern "C" fn numbind_agent_abi_version() -> u32 {
     NUMBIND_AGENT_ABI_VERSION
+}
+
+/// The library's `NUMBIND_AGENT_ABI_VERSION_MINOR`; a box needs a library whose minor version is at least the one
+/// of the header it was compiled with (or it must not call what came later).
+#[no_mangle]
+pub extern "C" fn numbind_agent_abi_version_minor() -> u32 {
+    NUMBIND_AGENT_ABI_VERSION_MINOR
 }
 
 /// The library's release (`0.1.0`), static: never freed.
@@ -221,7 +235,7 @@ pub unsafe extern "C" fn numbind_agent_stop(agent: *const NumbindAgent) {
 ///
 /// # Safety
 /// `agent` is NULL or a live handle.
-unsafe fn with_agent(
+pub(crate) unsafe fn with_agent(
     agent: *const NumbindAgent,
     call: impl FnOnce(&NumbindAgent) -> Result<(), Failure>,
 ) -> NumbindAgentStatus {
@@ -240,29 +254,10 @@ unsafe fn with_agent(
     }
 }
 
-/// The caller's `user_data`, carried into the event closure (which the agent requires to be `Send`).
-struct UserData(*mut c_void);
-
-// SAFETY: the agent runs on a current-thread runtime inside the caller's blocking call, so the closure holding
-// this pointer runs on the caller's thread only; the pointer never reaches another thread.
-unsafe impl Send for UserData {}
-
-impl UserData {
-    fn pointer(&self) -> *mut c_void {
-        self.0
-    }
-}
-
 /// The closure that hands each agent event to the C callback as a borrowed record.
 fn forwarder(callback: NumbindAgentEventCallback, user_data: *mut c_void) -> impl FnMut(AgentEvent) + Send {
-    let user_data = UserData(user_data);
-    move |event: AgentEvent| {
-        let (Some(callback), Some(owned)) = (callback, OwnedEvent::new(event)) else { return };
-        let record = owned.record();
-        // SAFETY: `record` and the data it points into (`owned`) live until the callback returns; the caller
-        // promised that `callback` may be called with `user_data`.
-        unsafe { callback(&record, user_data.pointer()) };
-    }
+    let sink = EventSink::new(callback, user_data);
+    move |event: AgentEvent| sink.send(Reported::Agent(event))
 }
 
 fn write_out(out: *mut bool, value: bool) -> Result<(), Failure> {
@@ -276,7 +271,7 @@ fn write_out(out: *mut bool, value: bool) -> Result<(), Failure> {
 
 /// # Safety
 /// `text.ptr` is NULL or valid for `text.len` bytes.
-unsafe fn string_of(text: NumbindAgentStr, name: &str) -> Result<String, Failure> {
+pub(crate) unsafe fn string_of(text: NumbindAgentStr, name: &str) -> Result<String, Failure> {
     if text.ptr.is_null() {
         return match text.len {
             0 => Ok(String::new()),
@@ -310,7 +305,7 @@ unsafe fn write_message(message: &str, buffer: *mut u8, capacity: usize) {
     }
 }
 
-fn panic_failure(payload: &(dyn std::any::Any + Send)) -> Failure {
+pub(crate) fn panic_failure(payload: &(dyn std::any::Any + Send)) -> Failure {
     let detail = payload
         .downcast_ref::<&str>()
         .map(|text| (*text).to_owned())

@@ -64,6 +64,9 @@ pub enum NumbindAgentStatus {
     Stopped = 6,
     /// A bug inside the library (a caught panic); the agent should be freed and made again.
     Internal = 7,
+    /// The merchant channel did not take the signed intent, and the platform never got it: nothing was charged.
+    /// (ABI 1.1)
+    Merchant = 8,
 }
 
 /// What an event reports. Fields of [`NumbindAgentEvent`] not named for a kind are empty (or 0).
@@ -96,6 +99,17 @@ pub enum NumbindAgentEventKind {
     /// The platform gave no answer (reported just before its `Retrying`): `url`, `reason` (such as
     /// `connection_refused`), `failed_attempts`.
     PlatformUnreachable = 11,
+    /// A purchase is signed and handed to the merchant channel: `merchant_id`, `item_id`, `amount_minor_units`,
+    /// `currency`. (ABI 1.1)
+    PurchaseStarted = 12,
+    /// Where the purchase is: `stage`, one of `waiting_for_merchant`, `waiting_for_confirmation` (the bound phone
+    /// got an SMS to answer `Y <number>` before `expires_at_unix_seconds`, 0 when not said) and `processing`.
+    /// (ABI 1.1)
+    PurchaseProgress = 13,
+    /// How the purchase ended, final: `outcome`, one of `succeeded` (`payment_id`, the receipt number the phone
+    /// gets by SMS), `denied` (`reason`, such as `single_charge_limit`, and `words` for the screen), `cancelled`
+    /// (`reason`, such as `declined_by_user`) and `expired`. (ABI 1.1)
+    PurchaseOutcome = 14,
 }
 
 /// One event, borrowed: every pointer in it is valid only during the callback that receives it.
@@ -130,6 +144,21 @@ pub struct NumbindAgentEvent {
     pub after_ms: u64,
     pub failed_attempts: u32,
     pub newly_registered: bool,
+    /// Fields from ABI 1.1 on (purchases), after the 1.0 ones so that a 1.0 box reads the record unchanged.
+    pub merchant_id: NumbindAgentStr,
+    pub item_id: NumbindAgentStr,
+    /// Minor units of `currency` (fen for `CNY`).
+    pub amount_minor_units: i64,
+    /// ISO 4217 (`CNY`).
+    pub currency: NumbindAgentStr,
+    /// A purchase's stage (`PURCHASE_PROGRESS`).
+    pub stage: NumbindAgentStr,
+    /// A purchase's outcome (`PURCHASE_OUTCOME`).
+    pub outcome: NumbindAgentStr,
+    /// The payment's ID: the receipt number in the phone's receipt SMS.
+    pub payment_id: NumbindAgentStr,
+    /// What the screen says about a denial, in English (`the amount is over the limit for one purchase`).
+    pub words: NumbindAgentStr,
 }
 
 /// Called on the thread that made the blocking call, once per event, in order. `event` and everything it points
@@ -137,3 +166,38 @@ pub struct NumbindAgentEvent {
 /// `numbind_agent_stop`.
 pub type NumbindAgentEventCallback =
     Option<unsafe extern "C" fn(event: *const NumbindAgentEvent, user_data: *mut c_void)>;
+
+/// What a billed service on the box asks to buy, for `numbind_agent_purchase`. Borrowed for that call only.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NumbindAgentPurchaseRequest {
+    /// The merchant's ID on the platform (`demo-films`).
+    pub merchant_id: NumbindAgentStr,
+    /// The merchant's item ID (`film-4412`).
+    pub item_id: NumbindAgentStr,
+    /// What the user reads in the confirmation SMS and on the receipt (`《流浪地球》高清`).
+    pub item_description: NumbindAgentStr,
+    /// The amount in minor units of `currency`: fen for `CNY` (`5000` is ¥50.00). Positive.
+    pub amount_minor_units: i64,
+    /// ISO 4217. Empty: `CNY`.
+    pub currency: NumbindAgentStr,
+}
+
+/// The signed intent the merchant channel carries to the billed service's merchant, borrowed during the channel
+/// call only.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NumbindAgentSignedPurchase {
+    /// JSON, `{"payload":"...","signature":"..."}`: the `signed_intent` the merchant puts in its
+    /// `POST /v1/payments` to the platform, unchanged.
+    pub signed_intent: NumbindAgentStr,
+    /// The intent's nonce, by which the box follows the payment (for the billed service's own records).
+    pub intent_nonce: NumbindAgentStr,
+}
+
+/// The billed service's own channel to its merchant (the set-top app's link to its backend), called once per
+/// purchase on the thread of `numbind_agent_purchase`. Answers true once the merchant has taken the intent (or
+/// it is queued for the merchant: the agent then waits for the merchant, reporting `waiting_for_merchant`), false
+/// when it could not be handed over. It must not call back into the agent, except `numbind_agent_stop`.
+pub type NumbindAgentMerchantChannel =
+    Option<unsafe extern "C" fn(purchase: *const NumbindAgentSignedPurchase, user_data: *mut c_void) -> bool>;

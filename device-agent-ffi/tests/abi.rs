@@ -48,6 +48,7 @@ fn string_of(value: NumbindAgentStr) -> String {
 #[test]
 fn the_versions_match_the_header() {
     assert_eq!(numbind_agent_abi_version(), NUMBIND_AGENT_ABI_VERSION);
+    assert_eq!((numbind_agent_abi_version_minor(), NUMBIND_AGENT_ABI_VERSION_MINOR), (1, 1));
     assert_eq!(string_of(numbind_agent_version()), env!("CARGO_PKG_VERSION"));
 }
 
@@ -173,4 +174,62 @@ fn stop_from_another_thread_ends_a_boot_flow_that_retries_an_unreachable_platfor
         assert_eq!(numbind_agent_check_status(agent, &mut bound), NumbindAgentStatus::Network);
         numbind_agent_free(agent);
     }
+}
+
+struct Handed {
+    signed_intents: Vec<String>,
+    kinds: Vec<NumbindAgentEventKind>,
+}
+
+unsafe extern "C" fn refusing_channel(purchase: *const NumbindAgentSignedPurchase, user_data: *mut c_void) -> bool {
+    // SAFETY: `user_data` is the `Handed` the test passed; `purchase` is valid during this call.
+    let (handed, purchase) = unsafe { (&mut *(user_data as *mut Handed), &*purchase) };
+    handed.signed_intents.push(string_of(purchase.signed_intent));
+    false
+}
+
+unsafe extern "C" fn record_purchase_event(event: *const NumbindAgentEvent, user_data: *mut c_void) {
+    // SAFETY: `user_data` is the `Handed` the test passed; `event` is valid during this callback.
+    let (handed, event) = unsafe { (&mut *(user_data as *mut Handed), &*event) };
+    handed.kinds.push(event.kind);
+}
+
+#[test]
+fn a_purchase_needs_a_request_and_a_channel_and_a_refusing_channel_answers_merchant() {
+    let directory = tempfile::tempdir().unwrap();
+    let state = directory.path().to_str().unwrap().to_owned();
+    let key = platform_key();
+    let mut config = empty_config();
+    config.platform_url = text("http://127.0.0.1:9");
+    config.state_dir = text(&state);
+    config.platform_keys = text(&key);
+    let (status, agent, message) = new_agent(&config);
+    assert_eq!(status, NumbindAgentStatus::Ok, "{message}");
+    let request = NumbindAgentPurchaseRequest {
+        merchant_id: text("demo-films"),
+        item_id: text("film-4412"),
+        item_description: text("《流浪地球》高清"),
+        amount_minor_units: 500,
+        currency: text("CNY"),
+    };
+    let mut handed = Handed { signed_intents: Vec::new(), kinds: Vec::new() };
+    let user_data = &mut handed as *mut Handed as *mut c_void;
+    // SAFETY: a live agent, NULL or valid requests, callbacks that take `Handed`; the agent is freed once.
+    unsafe {
+        let status = numbind_agent_purchase(agent, ptr::null(), Some(refusing_channel), None, user_data);
+        assert_eq!(status, NumbindAgentStatus::InvalidArgument);
+        assert!(string_of(numbind_agent_last_error(agent)).contains("request is NULL"));
+        let status = numbind_agent_purchase(agent, &request, None, None, user_data);
+        assert_eq!(status, NumbindAgentStatus::InvalidArgument);
+        assert!(string_of(numbind_agent_last_error(agent)).contains("merchant channel is NULL"));
+        let status =
+            numbind_agent_purchase(agent, &request, Some(refusing_channel), Some(record_purchase_event), user_data);
+        assert_eq!(status, NumbindAgentStatus::Merchant);
+        assert!(string_of(numbind_agent_last_error(agent)).contains("the merchant did not take the purchase"));
+        numbind_agent_free(agent);
+    }
+    assert_eq!(handed.kinds, vec![NumbindAgentEventKind::PurchaseStarted]);
+    assert_eq!(handed.signed_intents.len(), 1, "the channel was called once");
+    let signed: serde_json::Value = serde_json::from_str(&handed.signed_intents[0]).unwrap();
+    assert!(signed["payload"].is_string() && signed["signature"].is_string(), "{signed}");
 }

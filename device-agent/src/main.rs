@@ -31,6 +31,7 @@ async fn main() {
         eprintln!("Error: {error:#}");
         std::process::exit(1);
     }
+    numbind_process::config_file::reload_log_level_from::<Cli>(CONFIG_SOURCE, |cli| cli.agent.log_level.clone());
     numbind_process::config_file::log_config_source(config_file.as_deref());
     if let Err(error) = numbind_device_agent::cli::main(cli.agent).await {
         eprintln!("Error: {error:#}");

@@ -241,6 +241,28 @@ pub fn parse_with_config_file<Parsed: clap::Parser>(source: &ConfigFileSource<'_
     (parsed, path)
 }
 
+/// [`parse_with_config_file`] again, for a reload: the same arguments and environment, the file as it is now; a
+/// refusal is returned (in words) instead of ending the process.
+pub fn reparse_with_config_file<Parsed: clap::Parser>(source: &ConfigFileSource<'_>) -> Result<Parsed, String> {
+    let arguments: Vec<OsString> = std::env::args_os().collect();
+    let mut command = Parsed::command();
+    if let Some(path) = config_file_path(&arguments, source) {
+        command = apply_config_file(command, &path, source).map_err(|error| error.to_string())?;
+    }
+    let matches = command.try_get_matches_from_mut(arguments).map_err(|error| error.to_string())?;
+    Parsed::from_arg_matches(&matches).map_err(|error| error.to_string())
+}
+
+/// Makes the command's configuration, re-read on SIGHUP, the source of the log level
+/// ([`crate::log_level::reload_log_level`]); `log_level` picks the level from the parsed arguments.
+pub fn reload_log_level_from<Parsed: clap::Parser + 'static>(
+    source: ConfigFileSource<'static>,
+    log_level: fn(&Parsed) -> Option<String>,
+) {
+    let reread = move || reparse_with_config_file::<Parsed>(&source).map(|parsed| log_level(&parsed));
+    crate::log_level::set_log_level_source(Box::new(reread));
+}
+
 /// Logs where the configuration came from; call once logging is set up.
 pub fn log_config_source(path: Option<&Path>) {
     match path {

@@ -24,6 +24,7 @@ pub mod http_server;
 #[cfg(feature = "local-authority")]
 pub mod local_authority;
 pub mod log_file;
+pub mod log_level;
 #[cfg(feature = "progress")]
 pub mod progress;
 #[cfg(unix)]
@@ -31,7 +32,8 @@ pub mod reload_signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// An error and its sources, `outer: inner: innermost`, so that a log line or a message names the real cause (a
 /// refused certificate, a refused connection) and not only the outermost wrapper.
@@ -51,16 +53,24 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Installs the process's tracing subscriber: stderr, `RUST_LOG` wins over `default_directives`, JSON lines
 /// (with the current span, so request IDs travel with each event) when `json` is set. Colour only as
-/// [`colour_on_stderr`] allows. Call once, from `main`.
+/// [`colour_on_stderr`] allows. Call once, from `main`. The filter is the one [`log_level::reload_log_level`] swaps.
 pub fn init_logging(json: bool, default_directives: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_directives));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour_on_stderr()).with_writer(std::io::stderr);
-    if json {
-        builder.json().flatten_event(true).with_current_span(true).init();
-    } else {
-        builder.init();
-    }
+    init_logging_at(json, None, default_directives);
+}
+
+/// [`init_logging`] at the level the configuration names (`log_level`), when it names one.
+pub fn init_logging_at(json: bool, log_level: Option<&str>, default_directives: &str) {
+    let filter = log_level::initial_filter(log_level.unwrap_or(default_directives));
+    let plain =
+        (!json).then(|| tracing_subscriber::fmt::layer().with_ansi(colour_on_stderr()).with_writer(std::io::stderr));
+    let json_lines = json.then(|| {
+        tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(std::io::stderr)
+    });
+    tracing_subscriber::registry()
+        .with(log_level::swappable(filter, default_directives))
+        .with(plain)
+        .with(json_lines)
+        .init();
 }
 
 /// Whether log lines on stderr carry colour escape codes: only when stderr is a terminal and `NO_COLOR` is not

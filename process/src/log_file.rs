@@ -46,7 +46,8 @@ pub fn effective_directives(default_directives: &str) -> String {
 }
 
 /// Installs the process's tracing subscriber writing to `settings.path`; returns the directives in force for
-/// the file. Call once, from `main`; fails if the file cannot be opened or a subscriber is already installed.
+/// the file (the filter [`crate::log_level::reload_log_level`] swaps). Call once, from `main`; fails if the file
+/// cannot be opened or a subscriber is already installed.
 pub fn init_logging_to_file(settings: &LogFileSettings) -> io::Result<String> {
     let file = Arc::new(std::fs::OpenOptions::new().create(true).append(true).open(&settings.path)?);
     let directives = effective_directives(&settings.default_directives);
@@ -61,8 +62,9 @@ pub fn init_logging_to_file(settings: &LogFileSettings) -> io::Result<String> {
             .with_writer(io::stderr)
             .with_filter(EnvFilter::new(directives))
     });
+    let file_filter = crate::log_level::swappable(EnvFilter::new(&directives), &settings.default_directives);
     tracing_subscriber::registry()
-        .with(file_layer.with_filter(EnvFilter::new(&directives)))
+        .with(file_layer.with_filter(file_filter))
         .with(stderr_layer)
         .try_init()
         .map_err(io::Error::other)?;

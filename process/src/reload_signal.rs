@@ -1,6 +1,6 @@
 //! SIGHUP, the operator's "reload" (`systemctl reload`, the units' `ExecReload`): a process that listens for it
-//! is not killed by it (the default action) and does what it can reload; [`log_reload_requests`] is for a process
-//! that reloads nothing itself and says so.
+//! is not killed by it (the default action) and does what it can reload; [`log_reload_requests`] is for a service
+//! whose only reload is its log level ([`crate::log_level`]) and says what else it re-reads on its own.
 
 /// The stream of SIGHUPs, listened to from the call on. Call inside a tokio runtime.
 pub struct ReloadSignal {
@@ -32,15 +32,17 @@ impl ReloadSignal {
     }
 }
 
-/// For a service: installs the SIGHUP handler now and logs each SIGHUP with `what_reloads` (what the service
-/// re-reads on its own, such as TLS certificate files when they change), so a reload neither kills it nor passes
-/// unseen. Call inside a tokio runtime, before announcing that it listens.
+/// For a service: installs the SIGHUP handler now; on each SIGHUP reloads the log level from the configuration
+/// and logs the SIGHUP with `what_reloads` (what else the service re-reads on its own, such as TLS certificate
+/// files when they change), so a reload neither kills it nor passes unseen. Call inside a tokio runtime, before
+/// announcing that it listens.
 pub fn log_reload_requests(what_reloads: &'static str) {
     let mut signal = ReloadSignal::install();
     tokio::spawn(async move {
         loop {
             signal.recv().await;
             tracing::info!(reloads = what_reloads, "SIGHUP received");
+            crate::log_level::reload_log_level_and_log();
         }
     });
 }

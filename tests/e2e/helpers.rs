@@ -36,11 +36,16 @@ pub(crate) struct Process {
 }
 
 impl Process {
-    pub(crate) fn spawn(name: &str, mut command: Command, log_dir: &Path) -> Process {
+    pub(crate) fn spawn(name: &str, command: Command, log_dir: &Path) -> Process {
+        Process::spawn_with_stdin(name, command, log_dir, Stdio::null())
+    }
+
+    /// `spawn` with the child's stdin (`Stdio::piped()` leaves it in `child.stdin` for the test to write).
+    pub(crate) fn spawn_with_stdin(name: &str, mut command: Command, log_dir: &Path, stdin: Stdio) -> Process {
         let stderr_path = log_dir.join(format!("{name}.stderr.log"));
         let stderr = std::fs::File::create(&stderr_path).expect("create stderr log");
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 const PAYER: &str = "13800138000";
 const OTHER_PHONE: &str = "13900139000";
-const FILM: &str = "《流浪地球》高清";
-const MERCHANT: &str = "e2e-films";
+pub(crate) const FILM: &str = "《流浪地球》高清";
+pub(crate) const MERCHANT: &str = "e2e-films";
 
 /// Creates a merchant on the platform's database (`numbind merchant create`), which writes its credentials file.
-async fn merchant_credentials(system: &System) -> PathBuf {
+pub(crate) async fn merchant_credentials(system: &System) -> PathBuf {
     let (path, output) = system.create_merchant(MERCHANT, "演示影院").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
@@ -23,9 +23,14 @@ async fn merchant_credentials(system: &System) -> PathBuf {
 
 /// `numbind agent buy` on the box `box` for `amount` yuan of the film.
 fn buy(system: &System, credentials: &std::path::Path, amount: &str) -> Process {
+    buy_on(system, "box", credentials, amount)
+}
+
+/// `numbind agent buy` on the box whose state is `state` for `amount` yuan of the film.
+pub(crate) fn buy_on(system: &System, state: &str, credentials: &std::path::Path, amount: &str) -> Process {
     let credentials = credentials.to_str().expect("utf-8 path");
     system.agent(
-        "box",
+        state,
         &[
             "buy",
             "--merchant-credentials",
@@ -48,9 +53,14 @@ async fn bound_box_and_merchant() -> (System, PathBuf) {
     (system, credentials)
 }
 
-/// The six digits after `Y ` in the confirmation SMS the bound phone received.
+/// The six digits after `Y ` in the confirmation SMS the bound phone `PAYER` received.
 async fn confirmation_number(system: &System) -> String {
-    let inbox = system.wait_for_sms(PAYER, "回复 Y").await;
+    confirmation_number_of(system, PAYER).await
+}
+
+/// The six digits after `Y ` in the confirmation SMS (for ¥50.00 of the film) the bound phone `msisdn` received.
+pub(crate) async fn confirmation_number_of(system: &System, msisdn: &str) -> String {
+    let inbox = system.wait_for_sms(msisdn, "回复 Y").await;
     let text = inbox.iter().find(|text| text.contains("回复 Y")).expect("the confirmation sms");
     let after = text.split("Y ").nth(1).expect("Y and the number");
     let number: String = after.chars().take_while(char::is_ascii_digit).collect();

@@ -15,17 +15,18 @@ enum LogDestination {
     /// Nowhere: the screen alone.
     Nowhere,
     /// Stderr, with these directives unless `RUST_LOG` is set.
-    Stderr(&'static str),
+    Stderr(String),
     /// Appended to this file.
     File(std::path::PathBuf),
 }
 
 fn destination(args: &Args, rust_log_is_set: bool) -> LogDestination {
-    match (&args.log_file, args.verbose) {
-        (Some(path), _) => LogDestination::File(path.clone()),
-        (None, 0) if !rust_log_is_set => LogDestination::Nowhere,
-        (None, 0 | 1) => LogDestination::Stderr(VERBOSE_DIRECTIVES),
-        (None, _) => LogDestination::Stderr(VERY_VERBOSE_DIRECTIVES),
+    match (&args.log_file, &args.log_level, args.verbose) {
+        (Some(path), _, _) => LogDestination::File(path.clone()),
+        (None, Some(level), _) => LogDestination::Stderr(level.clone()),
+        (None, None, 0) if !rust_log_is_set => LogDestination::Nowhere,
+        (None, None, 0 | 1) => LogDestination::Stderr(VERBOSE_DIRECTIVES.to_owned()),
+        (None, None, _) => LogDestination::Stderr(VERY_VERBOSE_DIRECTIVES.to_owned()),
     }
 }
 
@@ -34,11 +35,11 @@ pub fn init_logging(args: &Args, json: bool) -> anyhow::Result<()> {
     let rust_log_is_set = std::env::var_os("RUST_LOG").is_some_and(|value| !value.is_empty());
     match destination(args, rust_log_is_set) {
         LogDestination::Nowhere => {}
-        LogDestination::Stderr(directives) => numbind_process::init_logging(json, directives),
+        LogDestination::Stderr(directives) => numbind_process::init_logging(json, &directives),
         LogDestination::File(path) => {
             let settings = LogFileSettings {
                 json,
-                default_directives: VERBOSE_DIRECTIVES.to_owned(),
+                default_directives: args.log_level.clone().unwrap_or_else(|| VERBOSE_DIRECTIVES.to_owned()),
                 ..LogFileSettings::services_default(path.clone())
             };
             init_logging_to_file(&settings).with_context(|| format!("cannot open the log file {}", path.display()))?;
@@ -68,9 +69,11 @@ mod tests {
     #[test]
     fn by_default_no_log_reaches_the_screen_and_each_flag_asks_for_them() {
         assert_eq!(destination(&args(&[]), false), LogDestination::Nowhere);
-        assert_eq!(destination(&args(&[]), true), LogDestination::Stderr(VERBOSE_DIRECTIVES));
-        assert_eq!(destination(&args(&["-v"]), false), LogDestination::Stderr(VERBOSE_DIRECTIVES));
-        assert_eq!(destination(&args(&["-vv"]), false), LogDestination::Stderr(VERY_VERBOSE_DIRECTIVES));
+        let stderr = |directives: &str| LogDestination::Stderr(directives.to_owned());
+        assert_eq!(destination(&args(&[]), true), stderr(VERBOSE_DIRECTIVES));
+        assert_eq!(destination(&args(&["-v"]), false), stderr(VERBOSE_DIRECTIVES));
+        assert_eq!(destination(&args(&["-vv"]), false), stderr(VERY_VERBOSE_DIRECTIVES));
+        assert_eq!(destination(&args(&["--log-level", "warn"]), false), stderr("warn"));
         assert_eq!(
             destination(&args(&["--log-file", "agent.log", "-v"]), false),
             LogDestination::File("agent.log".into())

@@ -57,6 +57,11 @@ pub struct Args {
     /// Append logs to this file instead (at `-v`'s level unless `RUST_LOG` says otherwise).
     #[arg(long, env = "NUMBIND_AGENT_LOG_FILE")]
     pub log_file: Option<PathBuf>,
+    /// Log level, as `RUST_LOG` directives (`warn`, `debug`); asks for logs on stderr (or in `--log-file`) at that
+    /// level instead of `-v`'s. `RUST_LOG`, when set, wins. `watch` re-reads it from the configuration file on
+    /// SIGHUP.
+    #[arg(long, env = "NUMBIND_LOG_LEVEL", value_parser = numbind_process::log_level::parse_directives)]
+    pub log_level: Option<String>,
     /// Seconds allowed for each request to the platform (a long-poll gets its wait on top).
     #[arg(long, env = "NUMBIND_AGENT_REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
     pub request_timeout_seconds: u64,
@@ -229,6 +234,7 @@ async fn run(agent: &Agent, run_args: &RunArgs, output: &mut Output) -> anyhow::
 
 /// `watch` until SIGTERM or ctrl-c. SIGHUP re-reads the pinned platform keys (`--platform-key-file`, and the
 /// keys given as flags) and goes on with them; if they cannot be read, the keys in use stay and a warning says why.
+/// It also reloads the log level from the configuration file (`log_level`), when logs are on.
 async fn watch(args: &Args, agent: Agent, watch_args: &WatchArgs, output: &mut Output) -> anyhow::Result<()> {
     let interval = Duration::from_secs(watch_args.interval_seconds);
     let stop = numbind_process::stop_signal();
@@ -254,6 +260,7 @@ async fn watch(args: &Args, agent: Agent, watch_args: &WatchArgs, output: &mut O
                 tracing::warn!(error = %format!("{error:#}"), "SIGHUP: keys kept, the new ones cannot be used")
             }
         }
+        numbind_process::log_level::reload_log_level_and_log();
     }
 }
 

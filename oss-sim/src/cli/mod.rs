@@ -165,7 +165,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.http).await.with_context(|| format!("binding http {}", args.http))?;
     let stop = numbind_process::stop_signal();
     numbind_process::reload_signal::log_reload_requests(
-        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+        "the log level; TLS certificate files are re-read when they change; other settings apply at the next start",
     );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", listener.local_addr()?)?;

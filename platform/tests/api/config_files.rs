@@ -1,7 +1,8 @@
 //! The platform binary started with a configuration file: a refused file, a missing secret file or an unusable
-//! data directory each stop it before it writes anything, naming the path and the problem; a good file is read.
+//! data directory each stop it before it writes anything, naming the path and the problem; a good file is read,
+//! and its log level is re-read on SIGHUP.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -60,6 +61,7 @@ fn an_unknown_key_an_inline_secret_and_a_bad_value_are_refused_by_key() {
         ("http = \"not an address\"\n", "bad value for `http`"),
         ("activation_ttl_seconds = -5\n", "bad value for `activation_ttl_seconds`"),
         ("require_manifest = \"maybe\"\n", "bad value for `require_manifest`"),
+        ("log_level = \"info,numbind_platform=loud\"\n", "bad value for `log_level`"),
     ];
     for (text, expected) in cases {
         std::fs::write(&config, text).unwrap();
@@ -135,4 +137,66 @@ fn a_config_file_is_read_logged_and_overridden_by_flags() {
     assert!(line.starts_with("listening http=127.0.0.1:") && !line.ends_with(":1\n"), "{line} {stderr}");
     assert!(data_dir.join("platform.db").exists(), "the file's data_dir was used: {stderr}");
     assert!(stderr.contains("configuration read from file") && stderr.contains("platform.toml"), "{stderr}");
+}
+
+/// `GET /healthz` over a plain connection; the answer's status line.
+fn get_health(address: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: platform\r\nconnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Waits until the file holds `needle`; its text then.
+fn wait_for_log(path: &Path, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "no {needle:?} in the log:\n{text}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sighup_reloads_the_log_level_from_the_config_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let (config, secret, log) =
+        (directory.path().join("platform.toml"), directory.path().join("oss.secret"), directory.path().join("log"));
+    write_secret(&secret);
+    let base = format!(
+        "http = \"127.0.0.1:0\"\ndata_dir = {:?}\noss_secret_file = {:?}\n",
+        directory.path().join("data"),
+        secret
+    );
+    std::fs::write(&config, format!("{base}log_level = \"warn\"\n")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_numbind-platform"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .env_remove("NUMBIND_LOG_LEVEL")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().strip_prefix("listening http=").unwrap_or_else(|| panic!("{line}")).to_owned();
+    assert!(get_health(&address).contains("200"));
+    let at_warn = std::fs::read_to_string(&log).unwrap();
+    assert!(!at_warn.contains(" INFO ") && !at_warn.contains(" DEBUG "), "nothing under warn at first:\n{at_warn}");
+
+    std::fs::write(&config, format!("{base}log_level = \"debug\"\n")).unwrap();
+    let _ = Command::new("kill").args(["-HUP", &child.id().to_string()]).status();
+    let reloaded = wait_for_log(&log, "log level reloaded");
+    assert!(reloaded.contains("directives=debug"), "the log says what was reloaded:\n{reloaded}");
+    assert!(get_health(&address).contains("200"), "the SIGHUP did not stop the platform");
+    wait_for_log(&log, " DEBUG ");
+
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().unwrap().success());
 }

@@ -67,11 +67,14 @@ impl ServeArgs {
     }
 }
 
-/// The configuration file keys of `serve`'s flags (`data_dir` for `--data-dir`).
+/// The configuration file keys of `serve`'s flags (`data_dir` for `--data-dir`), and of the logging flags the
+/// binary itself takes (`log_json`, `log_level`), which the same file may set.
 fn serve_flag_keys() -> Vec<String> {
     use clap::Args;
     let command = ServeArgs::augment_args(clap::Command::new("serve"));
-    command.get_arguments().filter_map(|argument| argument.get_long()).map(|long| long.replace('-', "_")).collect()
+    let serve_keys =
+        command.get_arguments().filter_map(|argument| argument.get_long()).map(|long| long.replace('-', "_"));
+    serve_keys.chain(["log_json".to_owned(), "log_level".to_owned()]).collect()
 }
 
 /// Builds the config, binds, prints `listening http=...`, `listening smpp=...` (and `listening smpp-tls=...`,
@@ -96,7 +99,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stop = numbind_process::stop_signal();
     numbind_process::reload_signal::log_reload_requests(
-        "nothing else: TLS certificate files are re-read when they change; other settings apply at the next start",
+        "the log level; TLS certificate files are re-read when they change; other settings apply at the next start",
     );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;
@@ -112,4 +115,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listeners =
         crate::Listeners { http: http_listener, smpp: smpp_listener, smpp_tls: smpp_tls_listener, cmpp: cmpp_listener };
     crate::run(config, listeners, stop).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_setting_the_binarys_logging_keys_is_still_a_valid_accounts_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("smsc.toml");
+        std::fs::write(&path, "log_level = \"warn\"\nlog_json = true\nhttp = \"127.0.0.1:0\"\nmax_queue = 10\n")
+            .unwrap();
+        assert!(ConfigFile::load_beside_flags(&path, &serve_flag_keys()).is_ok());
+        std::fs::write(&path, "log_levels = \"warn\"\n").unwrap();
+        assert!(ConfigFile::load_beside_flags(&path, &serve_flag_keys()).is_err(), "other unknown keys stay refused");
+    }
 }
