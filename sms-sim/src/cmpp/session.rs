@@ -3,10 +3,11 @@
 //! DELIVER of queued MO (a long one in UDH parts) and status reports with their DELIVER_RESP, QUERY and CANCEL
 //! answered from the store, ACTIVE_TEST both ways (three misses close the link), TERMINATE both ways.
 
+use super::login::authenticate;
 use super::messages::{build_delivers, check_submit};
 use super::queries::{answer_cancel, answer_query};
 use super::submits::{encode_answers, submits_in_flight, SubmitAnswer, SubmitsInFlight};
-use crate::config::{AccountProtocol, EsmeAccount};
+use crate::config::EsmeAccount;
 use crate::guards::delivery_answers::DeliveryAnswers;
 use crate::guards::session_registry::DeliveryJob;
 use crate::state::AppState;
@@ -365,57 +366,4 @@ async fn write_answers(
         state.delivery_wakeup.notify_one();
     }
     Ok(())
-}
-
-/// Checks a CONNECT against the CMPP accounts; the error is the Status to answer with.
-fn authenticate<'a>(
-    accounts: &'a [EsmeAccount],
-    connect: &Connect,
-) -> Result<(&'a EsmeAccount, Version), ConnectStatus> {
-    if connect.version >> 4 > 3 {
-        return Err(ConnectStatus::VersionTooHigh);
-    }
-    let version = Version::from_byte(connect.version).ok_or(ConnectStatus::OtherError)?;
-    let account = accounts
-        .iter()
-        .filter(|account| account.protocol == AccountProtocol::Cmpp)
-        .find(|account| account.system_id == connect.source_addr)
-        .ok_or(ConnectStatus::InvalidSourceAddress)?;
-    if !connect.is_authentic(&account.password) {
-        return Err(ConnectStatus::AuthenticationFailed);
-    }
-    Ok((account, version))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_connect_is_checked_for_account_secret_and_version() {
-        let accounts = vec![EsmeAccount::cmpp("901234", "secret", vec![]), EsmeAccount::new("oss", "pw", vec![])];
-        let connect = |source: &str, secret: &str, version: u8| {
-            let mut connect = Connect::new(source, secret, Version::V3, 1_207_120_000);
-            connect.version = version;
-            connect
-        };
-        assert_eq!(authenticate(&accounts, &connect("901234", "secret", 0x30)).unwrap().1, Version::V3);
-        assert_eq!(authenticate(&accounts, &connect("901234", "secret", 0x20)).unwrap().1, Version::V2);
-        assert_eq!(
-            authenticate(&accounts, &connect("901234", "wrong", 0x30)).err(),
-            Some(ConnectStatus::AuthenticationFailed)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("999999", "secret", 0x30)).err(),
-            Some(ConnectStatus::InvalidSourceAddress)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("oss", "pw", 0x30)).err(),
-            Some(ConnectStatus::InvalidSourceAddress)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("901234", "secret", 0x40)).err(),
-            Some(ConnectStatus::VersionTooHigh)
-        );
-    }
 }
