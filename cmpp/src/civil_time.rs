@@ -57,6 +57,27 @@ impl CivilTime {
     }
 }
 
+/// The Unix second at which the day `year-month-day` starts, `offset_seconds` east of UTC (the span a CMPP
+/// QUERY's YYYYMMDD names is this and the next 86,400 seconds); `None` for a date that does not exist.
+pub fn day_start_unix(year: i64, month: u8, day: u8, offset_seconds: i64) -> Option<i64> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(0..=9999).contains(&year) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    (civil_from_days(days) == (year, month, day)).then(|| days * 86_400 - offset_seconds)
+}
+
+/// Howard Hinnant's `days_from_civil`: the days from 1970-01-01 to (year, month, day).
+fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month = i64::from(month);
+    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// Howard Hinnant's `civil_from_days`: (year, month, day) of the day `days` after 1970-01-01.
 fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let shifted = days + 719_468;
@@ -87,5 +108,20 @@ mod tests {
         assert_eq!(leap.connect_timestamp(), 301_075_959);
         assert_eq!(leap.report_time(), "2403010759");
         assert_eq!(CivilTime::from_unix(1_709_251_199, 0).day, 29);
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_of_its_offset_and_dates_that_do_not_exist_have_no_start() {
+        assert_eq!(day_start_unix(1970, 1, 1, 0), Some(0));
+        // 2024-03-01 00:00 in China is 2024-02-29T16:00:00Z.
+        assert_eq!(day_start_unix(2024, 3, 1, CHINA_STANDARD_TIME_OFFSET_SECONDS), Some(1_709_222_400));
+        assert_eq!(day_start_unix(2024, 2, 29, 0), Some(1_709_164_800));
+        assert_eq!(day_start_unix(2023, 2, 29, 0), None);
+        assert_eq!(day_start_unix(2024, 13, 1, 0), None);
+        assert_eq!(day_start_unix(2024, 4, 31, 0), None);
+        for days in [-1000_i64, 0, 19_000, 20_000, 50_000] {
+            let civil = CivilTime::from_unix(days * 86_400, 0);
+            assert_eq!(day_start_unix(civil.year, civil.month, civil.day, 0), Some(days * 86_400));
+        }
     }
 }

@@ -25,8 +25,9 @@ pub use connection::{Connection, ConnectionError, PduReader, PduWriter, ReadHalf
 pub use fee::{Fee, FeeCode, FeeType, FeeUserType};
 pub use msg_id::{MsgId, MsgIdFields, MsgIdSequence};
 pub use pdu::{
-    check, CommandId, Connect, ConnectResp, ConnectStatus, DecodeError, Deliver, DeliverResp, EncodeError, FrameError,
-    Header, Pdu, PduBody, StatusReport, Submit, SubmitResp, SubmitResult, Version,
+    check, Cancel, CancelResp, CommandId, Connect, ConnectResp, ConnectStatus, DecodeError, Deliver, DeliverResp,
+    EncodeError, FrameError, Header, Pdu, PduBody, Query, QueryCounts, QueryResp, StatusReport, Submit, SubmitResp,
+    SubmitResult, Version,
 };
 #[cfg(feature = "sp")]
 pub use sp::{DeliverVerdict, InboundDelivery, IncomingSms, OutgoingSms, SpClient, SpConfig, SpError};

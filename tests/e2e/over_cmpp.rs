@@ -26,6 +26,41 @@ async fn a_box_binds_through_sms_carried_over_cmpp() {
     assert!(inbox.iter().any(|text| text.contains("已绑定") && text.contains("解绑")), "{inbox:?}");
 }
 
+/// A bind SMS longer than one DELIVER: the keyword in the first part, the code cut across the others (ideographic
+/// spaces between, which the OSS skips), so the box binds only if the OSS got every part, in order.
+fn long_bind_text(sms_text: &str) -> String {
+    let code = sms_text.strip_prefix("BIND ").expect("a BIND text");
+    let (first_half, second_half) = code.split_at(code.len() / 2);
+    let gap = "\u{3000}".repeat(70);
+    format!("绑定{gap}{first_half}{gap}{second_half}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_chinese_mo_reaches_the_oss_whole_and_once_over_cmpp() {
+    let system = start_over_cmpp().await;
+    let mut agent = system.agent("box", &["run"]);
+    let activation = next_event(&mut agent, &["activation"]).await;
+    let text = long_bind_text(activation["sms_text"].as_str().unwrap());
+    assert!(text.encode_utf16().count() * 2 > 2 * 134, "three UCS-2 parts: {} characters", text.chars().count());
+    let message_id = system.phone_sends(PAYER, &text).await;
+    next_event(&mut agent, &["bound"]).await;
+    assert_eq!(agent.wait_exit(FLOW_TIMEOUT).await, Some(0), "the agent exits 0 once bound");
+
+    let status_url = format!("{}/v1/messages/{message_id}", system.smsc_url);
+    let deadline = tokio::time::Instant::now() + FLOW_TIMEOUT;
+    let status = loop {
+        let status: Value = system.http.get(&status_url).send().await.unwrap().json().await.unwrap();
+        if status["state"] != "queued" || tokio::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!((status["state"].as_str(), status["attempts"].as_u64()), (Some("delivered"), Some(1)), "{status}");
+    let inbox = system.wait_for_sms(PAYER, "已绑定").await;
+    assert_eq!(inbox.iter().filter(|text| text.contains("已绑定")).count(), 1, "{inbox:?}");
+    assert!(!inbox.iter().any(|text| text.contains("已被使用")), "the message reached the OSS twice: {inbox:?}");
+}
+
 async fn next_stage(agent: &mut Process, stage: &str) -> Value {
     loop {
         let event = next_event(agent, &["purchase_progress", "purchase_outcome"]).await;

@@ -6,12 +6,14 @@ mod command_id;
 mod connect;
 mod deliver;
 mod fields;
+mod query;
 mod status;
 mod submit;
 
 pub use command_id::CommandId;
 pub use connect::{authenticator_ismg, authenticator_source, Connect, ConnectResp, AUTHENTICATOR_LENGTH};
 pub use deliver::{Deliver, DeliverResp, StatusReport, STAT_DELIVERED};
+pub use query::{Cancel, CancelResp, Query, QueryCounts, QueryResp, QUERY_TYPE_SERVICE, QUERY_TYPE_TOTAL};
 pub use status::{ConnectStatus, SubmitResult};
 pub use submit::{Submit, SubmitResp, MAX_DESTINATIONS};
 
@@ -187,6 +189,10 @@ pub enum PduBody {
     SubmitResp(SubmitResp),
     Deliver(Box<Deliver>),
     DeliverResp(DeliverResp),
+    Query(Query),
+    QueryResp(QueryResp),
+    Cancel(Cancel),
+    CancelResp(CancelResp),
     ActiveTest,
     /// Carries one reserved byte.
     ActiveTestResp {
@@ -209,6 +215,10 @@ impl PduBody {
             PduBody::SubmitResp(_) => CommandId::SubmitResp,
             PduBody::Deliver(_) => CommandId::Deliver,
             PduBody::DeliverResp(_) => CommandId::DeliverResp,
+            PduBody::Query(_) => CommandId::Query,
+            PduBody::QueryResp(_) => CommandId::QueryResp,
+            PduBody::Cancel(_) => CommandId::Cancel,
+            PduBody::CancelResp(_) => CommandId::CancelResp,
             PduBody::ActiveTest => CommandId::ActiveTest,
             PduBody::ActiveTestResp { .. } => CommandId::ActiveTestResp,
             PduBody::Other { command_id, .. } => *command_id,
@@ -286,6 +296,10 @@ fn decode_body(command_id: CommandId, reader: &mut FieldReader<'_>, version: Ver
         CommandId::SubmitResp => PduBody::SubmitResp(SubmitResp::decode(reader, version)?),
         CommandId::Deliver => PduBody::Deliver(Box::new(Deliver::decode(reader, version)?)),
         CommandId::DeliverResp => PduBody::DeliverResp(DeliverResp::decode(reader, version)?),
+        CommandId::Query => PduBody::Query(Query::decode(reader)?),
+        CommandId::QueryResp => PduBody::QueryResp(QueryResp::decode(reader)?),
+        CommandId::Cancel => PduBody::Cancel(Cancel::decode(reader)?),
+        CommandId::CancelResp => PduBody::CancelResp(CancelResp::decode(reader, version)?),
         CommandId::ActiveTest => PduBody::ActiveTest,
         // Some gateways send the response without its reserved byte.
         CommandId::ActiveTestResp if reader.remaining_length() == 0 => PduBody::ActiveTestResp { reserved: 0 },
@@ -307,6 +321,10 @@ fn encode_body(body: &PduBody, out: &mut Vec<u8>, version: Version) -> Result<()
         PduBody::SubmitResp(response) => response.encode(out, version)?,
         PduBody::Deliver(deliver) => deliver.encode(out, version)?,
         PduBody::DeliverResp(response) => response.encode(out, version)?,
+        PduBody::Query(query) => query.encode(out)?,
+        PduBody::QueryResp(response) => response.encode(out)?,
+        PduBody::Cancel(cancel) => cancel.encode(out),
+        PduBody::CancelResp(response) => response.encode(out, version)?,
         PduBody::ActiveTestResp { reserved } => out.put_u8(*reserved),
         PduBody::Terminate | PduBody::TerminateResp | PduBody::ActiveTest => {}
         PduBody::Other { body, .. } => out.put_slice(body),

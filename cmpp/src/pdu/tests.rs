@@ -73,6 +73,49 @@ fn active_test_and_terminate_are_header_only_and_the_answer_has_a_reserved_byte(
     assert_eq!(Pdu::decode(&bare, Version::V2).unwrap().body, PduBody::ActiveTestResp { reserved: 0 });
 }
 
+#[test]
+fn query_and_its_answer_follow_the_specified_layout_in_both_versions() {
+    let query = Query {
+        time: "20261207".into(),
+        query_type: QUERY_TYPE_SERVICE,
+        query_code: "BIND".into(),
+        ..Query::default()
+    };
+    let mut expected = hex("00000027 00000006 00000003");
+    expected.extend(b"20261207");
+    expected.push(1);
+    expected.extend(padded("BIND", 10));
+    expected.extend([0; 8]);
+    for version in [Version::V2, Version::V3] {
+        let bytes = Pdu::new(3, PduBody::Query(query.clone())).encode(version).unwrap();
+        assert_eq!(bytes, expected);
+        assert_eq!(Pdu::decode(&bytes, version).unwrap().body, PduBody::Query(query.clone()));
+    }
+    let answer = QueryResp {
+        time: "20261207".into(),
+        query_type: QUERY_TYPE_TOTAL,
+        query_code: String::new(),
+        counts: counts_from([1, 2, 3, 4, 5, 6, 7, 8]),
+    };
+    let bytes = Pdu::new(3, PduBody::QueryResp(answer.clone())).encode(Version::V2).unwrap();
+    assert_eq!(bytes.len(), 12 + 8 + 1 + 10 + 8 * 4);
+    assert_eq!(&bytes[31..39], &hex("00000001 00000002"));
+    assert_eq!(&bytes[bytes.len() - 4..], &hex("00000008"));
+    assert_eq!(Pdu::decode(&bytes, Version::V3).unwrap().body, PduBody::QueryResp(answer));
+}
+
+#[test]
+fn cancel_carries_the_msg_id_and_its_answer_is_one_byte_in_2_0_and_four_in_3_0() {
+    let cancel = Pdu::new(4, PduBody::Cancel(Cancel { msg_id: MsgId::from_u64(0x0102_0304_0506_0708) }));
+    assert_eq!(cancel.encode(Version::V2).unwrap(), hex("00000014 00000007 00000004 0102030405060708"));
+    let v2 = Pdu::new(4, PduBody::CancelResp(CancelResp::NOT_CANCELLED)).encode(Version::V2).unwrap();
+    assert_eq!(v2, hex("0000000d 80000007 00000004 01"));
+    let v3 = Pdu::new(4, PduBody::CancelResp(CancelResp::CANCELLED)).encode(Version::V3).unwrap();
+    assert_eq!(v3, hex("00000010 80000007 00000004 00000000"));
+    assert_eq!(Pdu::decode(&v3, Version::V3).unwrap().body, PduBody::CancelResp(CancelResp::CANCELLED));
+    assert!(Pdu::decode(&v2, Version::V3).is_err(), "a 2.0 answer is too short for the 3.0 layout");
+}
+
 fn sample_submit() -> Submit {
     Submit {
         pk_total: 1,
@@ -284,9 +327,32 @@ fn body_strategy(version: Version) -> impl Strategy<Value = PduBody> {
             msg_id: MsgId::from_u64(msg_id),
             result: SubmitResult::from(result)
         })),
+        (ascii(8), any::<u8>(), ascii(10), ascii(8)).prop_map(|(time, query_type, query_code, reserve)| {
+            PduBody::Query(Query { time, query_type, query_code, reserve })
+        }),
+        (ascii(8), any::<u8>(), ascii(10), any::<[u32; 8]>()).prop_map(|(time, query_type, query_code, counts)| {
+            PduBody::QueryResp(QueryResp { time, query_type, query_code, counts: counts_from(counts) })
+        }),
+        any::<u64>().prop_map(|msg_id| PduBody::Cancel(Cancel { msg_id: MsgId::from_u64(msg_id) })),
+        (0..=result_limit).prop_map(|success_id| PduBody::CancelResp(CancelResp { success_id })),
         proptest::collection::vec(any::<u8>(), 0..40)
-            .prop_map(|body| PduBody::Other { command_id: CommandId::Query, body: body.into() }),
+            .prop_map(|body| PduBody::Other { command_id: CommandId::Fwd, body: body.into() }),
     ]
+}
+
+fn counts_from(values: [u32; 8]) -> QueryCounts {
+    let [mt_total_messages, mt_total_users, mt_succeeded, mt_waiting, mt_failed, mo_succeeded, mo_waiting, mo_failed] =
+        values;
+    QueryCounts {
+        mt_total_messages,
+        mt_total_users,
+        mt_succeeded,
+        mt_waiting,
+        mt_failed,
+        mo_succeeded,
+        mo_waiting,
+        mo_failed,
+    }
 }
 
 fn versioned_body() -> impl Strategy<Value = (Version, PduBody)> {
@@ -311,7 +377,7 @@ proptest! {
     }
 
     #[test]
-    fn decode_never_panics_on_a_valid_header_with_an_arbitrary_body(id in prop_oneof![Just(1u32), Just(0x8000_0001), Just(4), Just(0x8000_0004), Just(5), Just(0x8000_0005), Just(0x8000_0008)], sequence in any::<u32>(), junk in proptest::collection::vec(any::<u8>(), 0..400)) {
+    fn decode_never_panics_on_a_valid_header_with_an_arbitrary_body(id in prop_oneof![Just(1u32), Just(0x8000_0001), Just(4), Just(0x8000_0004), Just(5), Just(0x8000_0005), Just(6), Just(0x8000_0006), Just(7), Just(0x8000_0007), Just(0x8000_0008)], sequence in any::<u32>(), junk in proptest::collection::vec(any::<u8>(), 0..400)) {
         let mut bytes = Vec::new();
         bytes.put_u32((HEADER_LENGTH + junk.len()) as u32);
         bytes.put_u32(id);

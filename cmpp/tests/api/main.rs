@@ -156,6 +156,34 @@ async fn a_long_mo_message_is_reassembled_and_every_part_answered_after_the_verd
 }
 
 #[tokio::test]
+async fn a_part_whose_siblings_never_come_is_answered_with_result_8_once_its_time_is_up_and_never_handed_over() {
+    let ismg = TinyIsmg::start().await;
+    let mut config = fast_config(ismg.address(), Version::V2, SHARED_SECRET);
+    (config.active_test_interval, config.reassembly_time_limit) =
+        (Duration::from_millis(100), Duration::from_millis(250));
+    let (client, mut deliveries, _shutdown) = start_client(config);
+    let (mut connection, _) = ismg.accept_login(Version::V2, ConnectStatus::Ok).await;
+    wait_until("logged in", || client.is_connected()).await;
+    let parts = split_text(&"定".repeat(100), 4).unwrap();
+    let sent_at = Instant::now();
+    connection.write_pdu(&mo_part(Version::V2, 100, parts[0].content.to_vec(), 1, MsgFmt::Ucs2)).await.unwrap();
+    let answer = loop {
+        let pdu = read(&mut connection).await;
+        match pdu.body {
+            PduBody::ActiveTest => {
+                let resp = Pdu::new(pdu.sequence_id, PduBody::ActiveTestResp { reserved: 0 });
+                connection.write_pdu(&resp).await.unwrap();
+            }
+            PduBody::DeliverResp(answer) => break (pdu.sequence_id, answer),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(answer, (100, DeliverResp { msg_id: msg_id(100), result: SubmitResult::FlowControl }));
+    assert!(sent_at.elapsed() >= Duration::from_millis(250), "answered after {:?}", sent_at.elapsed());
+    assert!(deliveries.try_recv().is_err(), "a part alone is never handed over");
+}
+
+#[tokio::test]
 async fn a_status_report_is_handed_over_and_a_refused_delivery_is_answered_with_result_8() {
     for version in [Version::V2, Version::V3] {
         let ismg = TinyIsmg::start().await;

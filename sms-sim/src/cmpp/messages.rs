@@ -6,7 +6,7 @@ use crate::domain::message::{Direction, MessageId};
 use crate::domain::receipt::{receipt_text, FinalState};
 use crate::state::AppState;
 use crate::store::{MobileTerminatedFee, NewMobileTerminated, NewPart, QueuedDelivery, SubmitToStore};
-use numbind_cmpp::concatenation::parse_user_data_header;
+use numbind_cmpp::concatenation::{parse_user_data_header, split_content};
 use numbind_cmpp::text::{decode_text, encode_text};
 use numbind_cmpp::{CivilTime, Deliver, MsgFmt, MsgId, StatusReport, Submit, SubmitResult};
 use numbind_process::clock::now_unix_millis;
@@ -155,56 +155,89 @@ pub(super) fn msg_id_of_delivery(message_id: &MessageId) -> MsgId {
     MsgId::at(time, GATEWAY_CODE, sequence.unwrap_or(0)).unwrap_or(MsgId::from_u64(0))
 }
 
-/// Why a queued message cannot go out as a DELIVER (the delivery loop marks it failed).
+/// Why a queued message cannot go out as DELIVERs (the delivery loop marks it failed).
 #[derive(Debug, thiserror::Error)]
 pub(super) enum DeliverBuildError {
     #[error("the message does not fit one deliver: {0}")]
     Encode(#[from] numbind_cmpp::EncodeError),
     #[error("the receipted message id is not a cmpp msg_id")]
     NotCmppMessage,
-    #[error("the content is longer than one deliver carries")]
+    #[error("the content needs more than 255 parts")]
     TooLong,
 }
 
-/// The DELIVER for a queued MO (Registered_Delivery 0) or a status report (Registered_Delivery 1).
-pub(super) fn build_deliver(
+/// The DELIVERs for a queued MO (Registered_Delivery 0): one, or for a text longer than one DELIVER carries
+/// the parts of a UDH-concatenated message (TP_udhi 1, `05 00 03 reference total number`, the same Msg_Fmt in
+/// each); or the one DELIVER of a status report (Registered_Delivery 1). The same every time it is built, so
+/// that a redelivery carries the same Msg_Ids and concatenation reference.
+pub(super) fn build_delivers(
     delivery: &QueuedDelivery,
     version: numbind_cmpp::Version,
-) -> Result<Deliver, DeliverBuildError> {
-    let mut deliver = Deliver {
+) -> Result<Vec<Deliver>, DeliverBuildError> {
+    let template = Deliver {
         msg_id: msg_id_of_delivery(&delivery.message_id),
         dest_id: delivery.destination.clone(),
         src_terminal_id: delivery.source.clone(),
         ..Deliver::default()
     };
     if delivery.direction == Direction::Receipt {
-        let receipted = delivery.receipted_message_id.as_deref().and_then(|id| id.parse::<u64>().ok());
-        let now = CivilTime::china(SystemTime::now());
-        let time = now.report_time();
-        let report = StatusReport {
-            msg_id: MsgId::from_u64(receipted.ok_or(DeliverBuildError::NotCmppMessage)?),
-            stat: match delivery.receipt_state {
-                FinalState::Delivered => STAT_DELIVERED,
-                FinalState::Undeliverable => STAT_UNDELIVERABLE,
-            }
-            .to_owned(),
-            submit_time: time.clone(),
-            done_time: time,
-            dest_terminal_id: delivery.source.clone(),
-            smsc_sequence: 0,
-        };
-        deliver.registered_delivery = 1;
-        deliver.msg_fmt = MsgFmt::Ascii;
-        deliver.msg_content = report.encode(version)?.into();
-    } else {
-        let (format, octets) = encode_text(&delivery.text);
-        if octets.len() > 255 {
-            return Err(DeliverBuildError::TooLong);
-        }
-        deliver.msg_fmt = format;
-        deliver.msg_content = octets.into();
+        return Ok(vec![status_report_deliver(delivery, template, version)?]);
     }
+    let (format, octets) = encode_text(&delivery.text);
+    if octets.is_empty() {
+        return Ok(vec![Deliver { msg_fmt: format, ..template }]);
+    }
+    let segments = split_content(format, &octets, concatenation_reference(&delivery.message_id))
+        .map_err(|_| DeliverBuildError::TooLong)?;
+    Ok(segments
+        .into_iter()
+        .map(|segment| Deliver {
+            // Each part has its own Msg_Id (a provider may drop a repeated one as a redelivery).
+            msg_id: part_msg_id(template.msg_id, segment.pk_number),
+            tp_udhi: segment.tp_udhi,
+            msg_fmt: segment.msg_fmt,
+            msg_content: segment.content,
+            ..template.clone()
+        })
+        .collect())
+}
+
+fn status_report_deliver(
+    delivery: &QueuedDelivery,
+    mut deliver: Deliver,
+    version: numbind_cmpp::Version,
+) -> Result<Deliver, DeliverBuildError> {
+    let receipted = delivery.receipted_message_id.as_deref().and_then(|id| id.parse::<u64>().ok());
+    let now = CivilTime::china(SystemTime::now());
+    let time = now.report_time();
+    let report = StatusReport {
+        msg_id: MsgId::from_u64(receipted.ok_or(DeliverBuildError::NotCmppMessage)?),
+        stat: match delivery.receipt_state {
+            FinalState::Delivered => STAT_DELIVERED,
+            FinalState::Undeliverable => STAT_UNDELIVERABLE,
+        }
+        .to_owned(),
+        submit_time: time.clone(),
+        done_time: time,
+        dest_terminal_id: delivery.source.clone(),
+        smsc_sequence: 0,
+    };
+    deliver.registered_delivery = 1;
+    deliver.msg_fmt = MsgFmt::Ascii;
+    deliver.msg_content = report.encode(version)?.into();
     Ok(deliver)
+}
+
+/// The concatenation reference of a long MO: from its message ID, so the same on every redelivery.
+fn concatenation_reference(message_id: &MessageId) -> u8 {
+    message_id.as_str().bytes().fold(0u8, |sum, byte| sum.wrapping_add(byte))
+}
+
+/// The Msg_Id of part `number` (from 1): the first part's, its sequence field advanced by `number - 1`.
+fn part_msg_id(first: MsgId, number: u8) -> MsgId {
+    let mut fields = first.fields();
+    fields.sequence = fields.sequence.wrapping_add(u16::from(number.saturating_sub(1)));
+    MsgId::build(fields).unwrap_or(first)
 }
 
 #[cfg(test)]
@@ -225,15 +258,45 @@ mod tests {
         }
     }
 
+    fn build_deliver(delivery: &QueuedDelivery, version: numbind_cmpp::Version) -> Result<Deliver, DeliverBuildError> {
+        let mut delivers = build_delivers(delivery, version)?;
+        assert_eq!(delivers.len(), 1, "one deliver expected");
+        Ok(delivers.remove(0))
+    }
+
     #[test]
     fn an_mo_is_a_deliver_in_ucs2_with_the_same_msg_id_every_time() {
         let mo = queued(Direction::MobileOriginated, None);
         let deliver = build_deliver(&mo, numbind_cmpp::Version::V2).unwrap();
         assert_eq!(deliver.msg_fmt, MsgFmt::Ucs2);
         assert_eq!(decode_text(deliver.msg_fmt, &deliver.msg_content).unwrap(), "绑定 BIND");
-        assert_eq!(deliver.registered_delivery, 0);
+        assert_eq!((deliver.registered_delivery, deliver.tp_udhi), (0, 0));
         assert_eq!(deliver.msg_id, build_deliver(&mo, numbind_cmpp::Version::V2).unwrap().msg_id);
         assert_ne!(deliver.msg_id.value(), 0);
+    }
+
+    #[test]
+    fn a_long_mo_becomes_udh_parts_in_ucs2_with_their_own_msg_ids_the_same_on_every_redelivery() {
+        let mut mo = queued(Direction::MobileOriginated, None);
+        mo.text = format!("{}𠮷{}", "绑".repeat(66), "定".repeat(100));
+        let parts = build_delivers(&mo, numbind_cmpp::Version::V3).unwrap();
+        assert_eq!(parts.len(), 3);
+        let reference = parts[0].msg_content[3];
+        let mut whole = Vec::new();
+        for (index, part) in parts.iter().enumerate() {
+            assert_eq!((part.tp_udhi, part.msg_fmt, part.registered_delivery), (1, MsgFmt::Ucs2, 0));
+            assert_eq!(&part.msg_content[..6], &[0x05, 0x00, 0x03, reference, 3, index as u8 + 1]);
+            assert!(part.msg_content.len() <= 140);
+            decode_text(MsgFmt::Ucs2, &part.msg_content[6..]).expect("no part ends inside a surrogate pair");
+            whole.extend_from_slice(&part.msg_content[6..]);
+            numbind_cmpp::Pdu::new(1, numbind_cmpp::PduBody::Deliver(Box::new(part.clone())))
+                .encode(numbind_cmpp::Version::V2)
+                .expect("each part fits one deliver");
+        }
+        assert_eq!(decode_text(MsgFmt::Ucs2, &whole).unwrap(), mo.text);
+        let msg_ids: std::collections::HashSet<_> = parts.iter().map(|part| part.msg_id).collect();
+        assert_eq!(msg_ids.len(), 3, "each part has its own msg_id");
+        assert_eq!(build_delivers(&mo, numbind_cmpp::Version::V3).unwrap(), parts, "a redelivery is the same");
     }
 
     #[test]

@@ -1,23 +1,26 @@
 //! One service provider's CMPP connection: CONNECT authenticated against the CMPP accounts (bad source address,
-//! authentication failed, version too high), SUBMIT stored as SMPP submits are and answered after the commit,
-//! DELIVER of queued MO and status reports with their DELIVER_RESP, ACTIVE_TEST both ways (three misses close the
-//! link), TERMINATE both ways.
+//! authentication failed, version too high), SUBMITs stored a window at a time and each answered after its commit,
+//! DELIVER of queued MO (a long one in UDH parts) and status reports with their DELIVER_RESP, QUERY and CANCEL
+//! answered from the store, ACTIVE_TEST both ways (three misses close the link), TERMINATE both ways.
 
-use super::messages::{build_deliver, check_submit, CheckedSubmit};
-use crate::config::{AccountProtocol, EsmeAccount};
+use super::login::authenticate;
+use super::messages::{build_delivers, check_submit};
+use super::queries::{answer_cancel, answer_query};
+use super::submits::{encode_answers, submits_in_flight, SubmitAnswer, SubmitsInFlight};
+use crate::config::EsmeAccount;
+use crate::guards::delivery_answers::DeliveryAnswers;
 use crate::guards::session_registry::DeliveryJob;
 use crate::state::AppState;
-use crate::store::StoredSubmit;
 use numbind_cmpp::{
-    Connect, ConnectResp, ConnectStatus, ConnectionError, DeliverResp, MsgId, Pdu, PduBody, PduReader, PduWriter,
-    ReadHalf, ReadOutcome, Submit, SubmitResp, SubmitResult, Version, WriteHalf,
+    CancelResp, Connect, ConnectResp, ConnectStatus, ConnectionError, DeliverResp, MsgId, Pdu, PduBody, PduReader,
+    PduWriter, ReadHalf, ReadOutcome, Submit, SubmitResp, SubmitResult, Version, WriteHalf,
 };
 use numbind_process::clock::now_unix_millis;
 use numbind_smpp::CommandStatus;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 const TICK: Duration = Duration::from_millis(500);
@@ -31,12 +34,14 @@ pub(super) struct IsmgSession {
     account: Option<EsmeAccount>,
     registration: Option<u64>,
     jobs: Option<mpsc::Receiver<DeliveryJob>>,
-    /// DELIVERs awaiting their DELIVER_RESP, by Sequence_Id.
-    pending: HashMap<u32, oneshot::Sender<CommandStatus>>,
+    /// DELIVERs awaiting their DELIVER_RESP, by Sequence_Id; `None` for fault-injected duplicates.
+    pending: HashMap<u32, Option<DeliveryAnswers>>,
     next_sequence: u32,
     last_heard: Instant,
     active_test_sent_at: Option<Instant>,
     active_test_misses: u32,
+    /// SUBMITs queued and being stored; while it is full the socket is not read.
+    submits: SubmitsInFlight,
     closed: bool,
 }
 
@@ -51,6 +56,7 @@ impl IsmgSession {
     pub(super) fn new(state: Arc<AppState>, connection: numbind_cmpp::Connection) -> IsmgSession {
         let (reader, writer) = connection.into_split();
         IsmgSession {
+            submits: submits_in_flight(&state),
             state,
             reader,
             writer,
@@ -71,10 +77,13 @@ impl IsmgSession {
         while !self.closed {
             let step = tokio::select! {
                 _ = self.state.shutdown.cancelled() => {
-                    self.terminate_and_wait().await;
+                    if self.answer_submits_in_flight().await.is_ok() {
+                        self.terminate_and_wait().await;
+                    }
                     break;
                 }
-                read = self.reader.read_pdu() => self.on_read(read).await,
+                read = self.reader.read_pdu(), if self.submits.has_room() => self.on_read(read).await,
+                answers = self.submits.next_answers() => write_answers(&self.state, &mut self.writer, answers).await,
                 Some(job) = next_job(&mut self.jobs) => self.send_delivery(job).await,
                 _ = ticker.tick() => self.on_tick().await,
             };
@@ -151,6 +160,7 @@ impl IsmgSession {
                 Ok(())
             }
             PduBody::Terminate => {
+                self.answer_submits_in_flight().await?;
                 self.writer.write_pdu(&Pdu::new(sequence, PduBody::TerminateResp)).await?;
                 self.closed = true;
                 Ok(())
@@ -160,14 +170,24 @@ impl IsmgSession {
                 Ok(())
             }
             PduBody::DeliverResp(DeliverResp { result, .. }) => {
-                if let Some(outcome) = self.pending.remove(&sequence) {
-                    let status = if result.is_ok() { CommandStatus::EsmeRok } else { CommandStatus::EsmeRsyserr };
-                    let _ = outcome.send(status);
+                if let Some(Some(answers)) = self.pending.remove(&sequence) {
+                    answers.record(if result.is_ok() { CommandStatus::EsmeRok } else { CommandStatus::EsmeRsyserr });
                 }
                 Ok(())
             }
             PduBody::Submit(submit) => self.on_submit(sequence, &submit).await,
-            // Other requests (QUERY, CANCEL, FWD) are not served; responses to them are ignored.
+            PduBody::Query(query) => {
+                let answer = answer_query(&self.state, self.sp_code(), query).await;
+                self.writer.write_pdu(&Pdu::new(sequence, PduBody::QueryResp(answer))).await
+            }
+            PduBody::Cancel(cancel) => {
+                let answer = match &self.account {
+                    Some(account) => answer_cancel(&self.state, &account.system_id, cancel).await,
+                    None => CancelResp::NOT_CANCELLED,
+                };
+                self.writer.write_pdu(&Pdu::new(sequence, PduBody::CancelResp(answer))).await
+            }
+            // FWD (between gateways) is not served; responses to requests numbind never sends are ignored.
             _ => Ok(()),
         }
     }
@@ -216,42 +236,76 @@ impl IsmgSession {
         self.state.delivery_wakeup.notify_one();
     }
 
-    /// Checks, stores (the MT and its fee in one durable write), then answers with the Msg_Id.
+    /// Refuses at once what needs no store (not connected, flow control, bad fields); queues the rest for the
+    /// store, answered from `run` once its window is committed.
     async fn on_submit(&mut self, sequence: u32, submit: &Submit) -> Result<(), ConnectionError> {
         let checked = match &self.account {
             Some(account) => check_submit(&self.state, account, submit),
             None => Err(SubmitResult::InvalidCommand),
         };
-        let (msg_id, result) = match checked {
-            Ok(checked) => (checked.msg_id, store_submit(&self.state, checked).await),
-            Err(result) => (MsgId::from_u64(0), result),
-        };
-        let resp = SubmitResp { msg_id, result };
-        self.writer.write_pdu(&Pdu::new(sequence, PduBody::SubmitResp(resp))).await
+        match checked {
+            Ok(checked) => {
+                self.submits.push(sequence, checked);
+                Ok(())
+            }
+            Err(result) => {
+                let resp = SubmitResp { msg_id: MsgId::from_u64(0), result };
+                self.writer.write_pdu(&Pdu::new(sequence, PduBody::SubmitResp(resp))).await
+            }
+        }
     }
 
+    /// Waits for every SUBMIT in flight and writes its SUBMIT_RESP (before a TERMINATE_RESP or our TERMINATE),
+    /// for at most `esme_response_timeout`: stores still running then finish unanswered, and the provider's
+    /// retry is stored again under a new Msg_Id.
+    async fn answer_submits_in_flight(&mut self) -> Result<(), ConnectionError> {
+        let (submits, writer, state) = (&mut self.submits, &mut self.writer, &self.state);
+        submits.store_without_waiting();
+        let answer_all = async {
+            while !submits.is_empty() {
+                write_answers(state, writer, submits.next_answers().await).await?;
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(self.state.config.esme_response_timeout, answer_all).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                tracing::warn!(sp = self.sp_code(), "cmpp submits still being stored; left unanswered");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends the DELIVERs of one queued message (several for a long MO); its outcome is known once every
+    /// part is answered, or at the first refusal.
     async fn send_delivery(&mut self, job: DeliveryJob) -> Result<(), ConnectionError> {
-        let deliver = match build_deliver(&job.delivery, self.writer.version()) {
-            Ok(deliver) => deliver,
+        let delivers = match build_delivers(&job.delivery, self.writer.version()) {
+            Ok(delivers) => delivers,
             Err(error) => {
                 tracing::warn!(sp = self.sp_code(), message_id = %job.delivery.message_id, %error, "not deliverable over cmpp");
                 let _ = job.outcome.send(CommandStatus::EsmeRxPAppn);
                 return Ok(());
             }
         };
-        let sequence = self.sequence();
-        self.writer.write_pdu(&Pdu::new(sequence, PduBody::Deliver(Box::new(deliver.clone())))).await?;
-        self.pending.insert(sequence, job.outcome);
+        let answers = DeliveryAnswers::new(delivers.len(), job.outcome);
+        for deliver in &delivers {
+            let sequence = self.sequence();
+            self.writer.write_pdu(&Pdu::new(sequence, PduBody::Deliver(Box::new(deliver.clone())))).await?;
+            self.pending.insert(sequence, Some(answers.clone()));
+        }
         if job.duplicate {
-            let duplicate_sequence = self.sequence();
-            self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::Deliver(Box::new(deliver)))).await?;
+            for deliver in delivers {
+                let duplicate_sequence = self.sequence();
+                self.writer.write_pdu(&Pdu::new(duplicate_sequence, PduBody::Deliver(Box::new(deliver)))).await?;
+                self.pending.insert(duplicate_sequence, None);
+            }
         }
         Ok(())
     }
 
     /// ACTIVE_TEST after an idle interval; a link whose tests go unanswered three times is closed.
     async fn on_tick(&mut self) -> Result<(), ConnectionError> {
-        self.pending.retain(|_, outcome| !outcome.is_closed());
+        self.pending.retain(|_, answers| answers.as_ref().is_some_and(DeliveryAnswers::is_awaited));
         if self.account.is_none() {
             return Ok(());
         }
@@ -299,76 +353,17 @@ impl IsmgSession {
     }
 }
 
-/// Stores a checked SUBMIT (the MT and its fee in one durable write); the Result to answer with.
-async fn store_submit(state: &AppState, checked: CheckedSubmit) -> SubmitResult {
-    let CheckedSubmit { msg_id, to_store, fee } = checked;
-    let stored = state.store.call(move |store| store.insert_submit_with_fee(to_store, fee)).await;
-    match stored {
-        Ok(StoredSubmit::Stored { message_id }) => {
-            state.metrics.mt_submitted.inc();
-            tracing::info!(%message_id, msg_id = msg_id.value(), "mt stored");
-            state.delivery_wakeup.notify_one();
-            SubmitResult::Ok
-        }
-        Ok(StoredSubmit::PartWaiting { .. } | StoredSubmit::Resubmitted { .. }) => SubmitResult::Ok,
-        Ok(StoredSubmit::PartsRefused) => SubmitResult::InvalidStructure,
-        Err(error) => {
-            // CMPP has no system-error result: the provider is asked to retry later, as under flow control.
-            tracing::error!(%error, "cannot store a cmpp submit");
-            SubmitResult::FlowControl
-        }
+/// Writes the SUBMIT_RESPs of a stored window, then wakes the delivery loop for the status reports they may
+/// have made due (after, so that no report overtakes the answer that tells the provider its Msg_Id).
+async fn write_answers(
+    state: &AppState,
+    writer: &mut PduWriter<WriteHalf>,
+    answers: Vec<(u32, Option<SubmitAnswer>)>,
+) -> Result<(), ConnectionError> {
+    let (bytes, accepted_any) = encode_answers(answers, writer.version());
+    writer.write_raw(&bytes).await?;
+    if accepted_any {
+        state.delivery_wakeup.notify_one();
     }
-}
-
-/// Checks a CONNECT against the CMPP accounts; the error is the Status to answer with.
-fn authenticate<'a>(
-    accounts: &'a [EsmeAccount],
-    connect: &Connect,
-) -> Result<(&'a EsmeAccount, Version), ConnectStatus> {
-    if connect.version >> 4 > 3 {
-        return Err(ConnectStatus::VersionTooHigh);
-    }
-    let version = Version::from_byte(connect.version).ok_or(ConnectStatus::OtherError)?;
-    let account = accounts
-        .iter()
-        .filter(|account| account.protocol == AccountProtocol::Cmpp)
-        .find(|account| account.system_id == connect.source_addr)
-        .ok_or(ConnectStatus::InvalidSourceAddress)?;
-    if !connect.is_authentic(&account.password) {
-        return Err(ConnectStatus::AuthenticationFailed);
-    }
-    Ok((account, version))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_connect_is_checked_for_account_secret_and_version() {
-        let accounts = vec![EsmeAccount::cmpp("901234", "secret", vec![]), EsmeAccount::new("oss", "pw", vec![])];
-        let connect = |source: &str, secret: &str, version: u8| {
-            let mut connect = Connect::new(source, secret, Version::V3, 1_207_120_000);
-            connect.version = version;
-            connect
-        };
-        assert_eq!(authenticate(&accounts, &connect("901234", "secret", 0x30)).unwrap().1, Version::V3);
-        assert_eq!(authenticate(&accounts, &connect("901234", "secret", 0x20)).unwrap().1, Version::V2);
-        assert_eq!(
-            authenticate(&accounts, &connect("901234", "wrong", 0x30)).err(),
-            Some(ConnectStatus::AuthenticationFailed)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("999999", "secret", 0x30)).err(),
-            Some(ConnectStatus::InvalidSourceAddress)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("oss", "pw", 0x30)).err(),
-            Some(ConnectStatus::InvalidSourceAddress)
-        );
-        assert_eq!(
-            authenticate(&accounts, &connect("901234", "secret", 0x40)).err(),
-            Some(ConnectStatus::VersionTooHigh)
-        );
-    }
+    Ok(())
 }

@@ -3,7 +3,6 @@
 
 mod commands;
 mod deliver;
-mod deliver_answers;
 mod in_flight;
 pub(crate) mod server;
 mod session;

@@ -4,11 +4,11 @@
 
 use super::commands::{answer_query, error_response, unsupported_command_response};
 use super::deliver::{build_deliver_sms, DeliveryFormat};
-use super::deliver_answers::DeliveryAnswers;
 use super::in_flight::InFlightSubmits;
 use super::submit::{check_submit, store_window, CheckedSubmit};
 use crate::config::EsmeAccount;
 use crate::domain::session_state::{authenticate, BindKind, SessionState};
+use crate::guards::delivery_answers::DeliveryAnswers;
 use crate::guards::session_registry::DeliveryJob;
 use crate::state::AppState;
 use numbind_process::clock::now_unix_millis;

@@ -1,12 +1,14 @@
 //! All SQL of the SMS centre: a concrete `Store` over one SQLite file (WAL, synchronous=FULL), migrations at
 //! open, one method per query. Callers on async threads go through `Store::call` (spawn_blocking).
 
+mod daily_counts;
 mod fees;
 mod messages;
 mod parts;
 mod sent;
 mod submits;
 
+pub(crate) use daily_counts::DailyCounts;
 pub(crate) use fees::MobileTerminatedFee;
 pub(crate) use messages::{NewMobileOriginated, NewMobileTerminated, QueuedDelivery};
 pub(crate) use parts::NewPart;

@@ -99,6 +99,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Cancels the concatenated MT that `account`'s part `message_id` belongs to, while it still waits for its
+    /// siblings: every part of it that arrived becomes undeliverable, with a receipt each where asked for.
+    /// False when the part is not waiting (unknown, another account's, or its message already complete): an MT
+    /// reaches the phone when it is stored, so a whole one can no longer be cancelled.
+    pub(crate) fn cancel_waiting_part(
+        &self,
+        account: &str,
+        message_id: &MessageId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(|transaction| {
+            let waiting: Option<(String, u16, u8)> = transaction
+                .prepare_cached(
+                    "SELECT destination, reference, total FROM mt_parts WHERE message_id = ?1 AND account = ?2",
+                )?
+                .query_row(params![message_id.as_str(), account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .optional()?;
+            let Some((destination, reference, total)) = waiting else { return Ok(false) };
+            let group = PartGroup { account, destination: &destination, reference, total };
+            let parts = take_group(transaction, &group)?;
+            settle_parts(transaction, &group, &parts, None, now_ms)?;
+            Ok(true)
+        })
+    }
+}
+
 /// One part inside the caller's transaction; see `insert_mobile_terminated_part`.
 pub(super) fn insert_part_rows(
     transaction: &Connection,

@@ -38,13 +38,24 @@ impl Store {
         &self,
         submits: Vec<SubmitToStore>,
     ) -> Result<Vec<Result<StoredSubmit, StoreError>>, StoreError> {
+        self.insert_each(submits, SubmitToStore::is_written_by_one_statement, insert_submit_rows)
+    }
+
+    /// The window write behind `insert_submits`, for any kind of item: `insert` writes one item's rows, in a
+    /// savepoint of its own unless `is_one_statement` says a failure rolls back nothing but that statement.
+    pub(super) fn insert_each<T>(
+        &self,
+        items: Vec<T>,
+        is_one_statement: impl Fn(&T) -> bool,
+        insert: impl Fn(&Connection, T) -> Result<StoredSubmit, StoreError>,
+    ) -> Result<Vec<Result<StoredSubmit, StoreError>>, StoreError> {
         self.write(|transaction| {
-            let mut outcomes = Vec::with_capacity(submits.len());
-            for submit in submits {
-                let outcome = if submit.is_written_by_one_statement() {
-                    insert_submit_rows(transaction, submit)
+            let mut outcomes = Vec::with_capacity(items.len());
+            for item in items {
+                let outcome = if is_one_statement(&item) {
+                    insert(transaction, item)
                 } else {
-                    in_own_savepoint(transaction, |transaction| insert_submit_rows(transaction, submit))
+                    in_own_savepoint(transaction, |transaction| insert(transaction, item))
                 };
                 if let Err(error) = outcome {
                     if transaction.is_autocommit() {

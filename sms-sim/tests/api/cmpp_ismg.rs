@@ -11,7 +11,7 @@ use numbind_cmpp::{
 use numbind_sms_sim::EsmeAccount;
 use numbind_wire::ShortCode;
 
-async fn connect_as(address: &str, sp_code: &str, secret: &str, version: u8) -> (Connection, ConnectStatus) {
+pub(crate) async fn connect_as(address: &str, sp_code: &str, secret: &str, version: u8) -> (Connection, ConnectStatus) {
     let stream = tokio::net::TcpStream::connect(address).await.expect("connect");
     let mut connection = Connection::new(stream, Version::V3);
     let mut connect = Connect::new(sp_code, secret, Version::V3, 1_207_153_000);
@@ -27,14 +27,14 @@ async fn connect_as(address: &str, sp_code: &str, secret: &str, version: u8) -> 
     (connection, status)
 }
 
-async fn next_pdu(connection: &mut Connection) -> Pdu {
+pub(crate) async fn next_pdu(connection: &mut Connection) -> Pdu {
     match tokio::time::timeout(DEADLINE, connection.read_pdu()).await.expect("a pdu in time") {
         Ok(Some(ReadOutcome::Pdu(pdu))) => pdu,
         other => panic!("expected a pdu, got {other:?}"),
     }
 }
 
-fn submit(text: &str, registered_delivery: u8) -> Submit {
+pub(crate) fn submit(text: &str, registered_delivery: u8) -> Submit {
     let (msg_fmt, content) = encode_text(text);
     Submit {
         registered_delivery,
@@ -119,7 +119,7 @@ async fn a_chinese_submit_lands_on_the_phone_with_its_fee_and_a_status_report_fo
     }
 }
 
-async fn next_deliver(connection: &mut Connection) -> (u32, Deliver) {
+pub(crate) async fn next_deliver(connection: &mut Connection) -> (u32, Deliver) {
     loop {
         match next_pdu(connection).await {
             Pdu { sequence_id, body: PduBody::Deliver(deliver) } => return (sequence_id, *deliver),
@@ -134,7 +134,7 @@ async fn next_deliver(connection: &mut Connection) -> (u32, Deliver) {
     }
 }
 
-async fn answer(connection: &mut Connection, (sequence_id, deliver): (u32, Deliver)) {
+pub(crate) async fn answer(connection: &mut Connection, (sequence_id, deliver): (u32, Deliver)) {
     let resp = DeliverResp { msg_id: deliver.msg_id, result: SubmitResult::Ok };
     connection.write_pdu(&Pdu::new(sequence_id, PduBody::DeliverResp(resp))).await.expect("a cmpp test step");
 }

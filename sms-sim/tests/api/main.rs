@@ -1,6 +1,7 @@
 //! The SMS centre over real sockets: `run` in-process, `EsmeClient` and raw SMPP as ESMEs, reqwest as phones.
 
 mod cmpp_ismg;
+mod cmpp_windows_and_queries;
 mod delivery_under_load;
 mod helpers;
 mod http_api;

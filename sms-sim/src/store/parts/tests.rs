@@ -86,3 +86,19 @@ fn a_part_whose_siblings_never_arrive_expires_as_undeliverable_with_a_receipt() 
     assert_eq!(store.submitted_message_state("oss", &lonely.message_id).unwrap(), None, "another account's part");
     assert!(store.inbox(PHONE).unwrap().is_empty());
 }
+
+#[test]
+fn a_waiting_part_is_cancelled_by_its_own_account_only_and_its_late_sibling_starts_afresh() {
+    let store = Store::open_in_memory().unwrap();
+    let waiting = part(1, &[0x4E, 0x2D]);
+    store.insert_mobile_terminated_part(&waiting, assemble).unwrap();
+    assert!(!store.cancel_waiting_part("oss", &waiting.message_id, 20).unwrap(), "another account's part");
+    assert!(store.cancel_waiting_part("platform", &waiting.message_id, 20).unwrap());
+    assert!(!store.cancel_waiting_part("platform", &waiting.message_id, 21).unwrap(), "no longer waiting");
+
+    assert_eq!(state_of(&store, waiting.message_id.as_str()), Some(MessageState::Failed));
+    assert_eq!(receipts(&store), vec![(waiting.message_id.to_string(), FinalState::Undeliverable)]);
+    let late = store.insert_mobile_terminated_part(&part(2, &[0, 0x41]), assemble).unwrap();
+    assert!(matches!(late, PartOutcome::Waiting { .. }), "{late:?}");
+    assert!(store.inbox(PHONE).unwrap().is_empty(), "nothing reached the phone");
+}

@@ -1,6 +1,6 @@
-//! The deliver_sm_resp of one delivery that went out as several deliver_sm (a long text to a version 3.3
-//! session, split with a UDH): the delivery succeeds once every part is accepted, and takes the first refusal
-//! otherwise.
+//! The answers to one delivery that went out as several parts (a long text split with a UDH: deliver_sm to an
+//! SMPP 3.3 session, DELIVER over CMPP): the delivery succeeds once every part is accepted, and takes the first
+//! refusal otherwise.
 
 use numbind_smpp::pdu::CommandStatus;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 /// Shared by the deliver_sm of one delivery; cheap to clone.
 #[derive(Debug, Clone)]
-pub(super) struct DeliveryAnswers {
+pub(crate) struct DeliveryAnswers {
     inner: Arc<Mutex<Waiting>>,
 }
 
@@ -19,12 +19,12 @@ struct Waiting {
 }
 
 impl DeliveryAnswers {
-    pub(super) fn new(parts: usize, outcome: oneshot::Sender<CommandStatus>) -> DeliveryAnswers {
+    pub(crate) fn new(parts: usize, outcome: oneshot::Sender<CommandStatus>) -> DeliveryAnswers {
         DeliveryAnswers { inner: Arc::new(Mutex::new(Waiting { unanswered: parts, outcome: Some(outcome) })) }
     }
 
     /// One part's deliver_sm_resp status.
-    pub(super) fn record(&self, status: CommandStatus) {
+    pub(crate) fn record(&self, status: CommandStatus) {
         let mut waiting = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         waiting.unanswered = waiting.unanswered.saturating_sub(1);
         if !status.is_ok() || waiting.unanswered == 0 {
@@ -35,7 +35,7 @@ impl DeliveryAnswers {
     }
 
     /// True while the delivery loop still waits for this delivery's outcome.
-    pub(super) fn is_awaited(&self) -> bool {
+    pub(crate) fn is_awaited(&self) -> bool {
         let waiting = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         waiting.outcome.as_ref().is_some_and(|outcome| !outcome.is_closed())
     }
