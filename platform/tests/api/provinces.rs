@@ -1,0 +1,59 @@
+//! The national hub: a binding records its number's province and the routing table's version, and its
+//! revocation goes to that province's OSS only.
+
+use crate::helpers::spawn_app_with;
+use crate::lifecycle::{eventually, operator_unbind, spawn_revocation_endpoint};
+use numbind_routing::{PortabilityTable, ProvinceCode, RoutingTable, SegmentTable};
+
+const BEIJING_NUMBER: &str = "13801008000";
+
+fn hub_table() -> RoutingTable {
+    let segments = SegmentTable::parse_csv("segment,province\n1380100,BJ\n1380200,GD\n").unwrap();
+    RoutingTable::new(segments, PortabilityTable::default())
+}
+
+#[tokio::test]
+async fn a_bindings_revocation_goes_to_the_oss_of_its_province_only() {
+    let (beijing_url, beijing) = spawn_revocation_endpoint(0).await;
+    let (guangdong_url, guangdong) = spawn_revocation_endpoint(0).await;
+    let table = hub_table();
+    let version = table.version().to_string();
+    let app = spawn_app_with(move |config| {
+        config.provincial_oss_urls.insert(ProvinceCode::parse("BJ").unwrap(), beijing_url);
+        config.provincial_oss_urls.insert(ProvinceCode::parse("GD").unwrap(), guangdong_url);
+        config.routing = Some(table);
+    })
+    .await;
+    app.bind_test_terminal(BEIJING_NUMBER, "bnd-1").await;
+    let binding = app.store.active_binding(&app.terminal.terminal_id).unwrap().unwrap();
+    assert_eq!(binding.province, ProvinceCode::parse("BJ").ok());
+    let database = rusqlite::Connection::open(app.database_path()).unwrap();
+    let recorded: String = database
+        .query_row("SELECT routing_version FROM bindings WHERE binding_id = 'bnd-1'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(recorded, version);
+
+    assert_eq!(operator_unbind(&app).await.0, 200);
+    eventually("beijing's oss received the revocation", || beijing.received.lock().unwrap().len() == 1).await;
+    assert_eq!(beijing.received.lock().unwrap()[0]["binding_id"], "bnd-1");
+    let queued = app.store.oss_revocations_of_binding("bnd-1").unwrap();
+    assert_eq!(queued[0].province, ProvinceCode::parse("BJ").ok());
+    eventually("the outbox marked it delivered", || {
+        app.store.oss_revocations_of_binding("bnd-1").unwrap()[0].delivered
+    })
+    .await;
+    assert!(guangdong.received.lock().unwrap().is_empty(), "guangdong's oss heard nothing of a beijing binding");
+}
+
+#[tokio::test]
+async fn a_number_the_table_routes_nowhere_binds_without_a_province() {
+    let (url, _oss) = spawn_revocation_endpoint(0).await;
+    let app = spawn_app_with(move |config| {
+        config.provincial_oss_urls.insert(ProvinceCode::parse("BJ").unwrap(), url);
+        config.routing = Some(hub_table());
+    })
+    .await;
+    app.bind_test_terminal("13800138000", "bnd-1").await;
+    let binding = app.store.active_binding(&app.terminal.terminal_id).unwrap().unwrap();
+    assert_eq!(binding.province, None);
+}
