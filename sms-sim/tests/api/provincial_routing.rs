@@ -19,7 +19,8 @@ fn provincial_config(directory: &std::path::Path) -> Config {
     let mut config = test_config(directory);
     config.accounts.retain(|account| account.system_id != "oss");
     for (system_id, province) in [("oss-bj", "BJ"), ("oss-gd", "GD")] {
-        let mut account = EsmeAccount::new(system_id, "oss-pass", vec![ShortCode::parse(SHORT_CODE).expect("short code")]);
+        let mut account =
+            EsmeAccount::new(system_id, "oss-pass", vec![ShortCode::parse(SHORT_CODE).expect("short code")]);
         account.vendor_tlvs = true;
         account.province = Some(ProvinceCode::parse(province).expect("province"));
         config.accounts.push(account);
