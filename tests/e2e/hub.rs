@@ -200,6 +200,19 @@ async fn numbers_of_two_provinces_bind_at_once_each_through_its_own_oss() {
     assert_eq!(hub.platform_route_of(GUANGDONG_PAYER).0.as_deref(), Some("GD"));
 
     let token = hub.system.admin_token().await;
+    let output = numbind()
+        .args(["operator", "bindings", "--json", "--province", "GD", "--platform-url", &hub.system.platform_url])
+        .arg("--ca-file")
+        .arg(&hub.system.ca_file)
+        .env("NUMBIND_OPERATOR_TOKEN", &token)
+        .output()
+        .await
+        .expect("numbind operator bindings");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let listed: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let provinces: Vec<&Value> =
+        listed["bindings"].as_array().expect("bindings").iter().map(|b| &b["province"]).collect();
+    assert_eq!(provinces, vec![&Value::from("GD")], "only Guangdong's binding: {listed}");
     let terminal_id = hub.platform_terminal_of(GUANGDONG_PAYER);
     let response = hub
         .system

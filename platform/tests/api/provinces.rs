@@ -33,6 +33,21 @@ async fn a_bindings_revocation_goes_to_the_oss_of_its_province_only() {
         .unwrap();
     assert_eq!(recorded, version);
 
+    let auditor =
+        numbind_platform::create_operator_token(&app.database_path(), "audit", numbind_platform::OperatorRole::Auditor)
+            .unwrap();
+    for (province, expected) in [("BJ", 1), ("gd", 0)] {
+        let url = format!("{}/v1/operator/bindings?province={province}", app.address);
+        let page: serde_json::Value =
+            app.http.get(url).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+        assert_eq!(page["bindings"].as_array().map(Vec::len), Some(expected), "{province}: {page}");
+    }
+    let url = format!("{}/v1/operator/bindings?province=BJ", app.address);
+    let page: serde_json::Value = app.http.get(url).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["bindings"][0]["province"], "BJ");
+    let unknown = app.http.get(format!("{}/v1/operator/bindings?province=HK", app.address)).bearer_auth(&auditor);
+    assert_eq!(unknown.send().await.unwrap().status(), 400);
+
     assert_eq!(operator_unbind(&app).await.0, 200);
     eventually("beijing's oss received the revocation", || beijing.received.lock().unwrap().len() == 1).await;
     assert_eq!(beijing.received.lock().unwrap()[0]["binding_id"], "bnd-1");
