@@ -28,6 +28,15 @@ pub(crate) struct PaymentLabels {
     pub reason: String,
 }
 
+/// A routing fault at the hub: the province the table chose (`-` for none) and what went wrong.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RoutingFaultLabels {
+    pub province: String,
+    /// `not_our_subscriber` (the province's OSS does not know the number) or `no_province` (the table routes a
+    /// confirmed number nowhere).
+    pub kind: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RouteLabels {
     pub route: String,
@@ -51,6 +60,8 @@ pub(crate) struct Metrics {
     pub payments: Family<PaymentLabels, Counter>,
     pub refunds: Family<ResultLabel, Counter>,
     pub merchant_events_delivered: Counter,
+    /// Routing faults at a national hub, by province and kind: the operator's tables to fix, not the user's fault.
+    pub routing_faults: Family<RoutingFaultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -110,8 +121,15 @@ impl Metrics {
             "Merchant events acknowledged",
             merchant_events_delivered.clone(),
         );
+        let routing_faults = Family::<RoutingFaultLabels, Counter>::default();
+        registry.register(
+            "routing_faults",
+            "Numbers the hub routed to a province whose OSS does not know them, or to no province, by province and kind",
+            routing_faults.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            routing_faults,
             payments,
             refunds,
             merchant_events_delivered,
@@ -133,6 +151,11 @@ impl Metrics {
 
     pub(crate) fn count_redemption_failure(&self, reason: &str) {
         self.redemption_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_routing_fault(&self, province: Option<numbind_routing::ProvinceCode>, kind: &'static str) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.routing_faults.get_or_create(&RoutingFaultLabels { province, kind }).inc();
     }
 
     pub(crate) fn count_confirmation(&self, outcome: &str) {

@@ -16,6 +16,7 @@ use numbind_wire::api::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse,
 };
+use numbind_wire::statement::DenialReason;
 
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 
@@ -96,6 +97,11 @@ pub(super) async fn confirm_binding(
         BindingOutcome::Denied { .. } => "denied",
     };
     let route = binding_route(&state, &request.msisdn);
+    let routed_to_stranger =
+        matches!(request.outcome, BindingOutcome::Denied { reason: DenialReason::UnknownSubscriber })
+            .then(|| route.as_ref().map(|route| route.province))
+            .flatten();
+    let unrouted = state.settings.routing.is_some() && route.is_none();
     let now = state.now();
     let outcome =
         state.store.call_write(move |store| store.confirm_routed_binding(&request, route.as_ref(), now)).await?;
@@ -103,6 +109,13 @@ pub(super) async fn confirm_binding(
         ConfirmationOutcome::Applied { response, repeated } => {
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
+                if unrouted && outcome_name == "bound" {
+                    state.metrics.count_routing_fault(None, "no_province");
+                }
+                if let Some(province) = routed_to_stranger {
+                    tracing::warn!(%activation_id, %province, "routing fault: the province's oss does not know the number");
+                    state.metrics.count_routing_fault(Some(province), "not_our_subscriber");
+                }
                 state.waiters.wake(activation_id.as_str());
                 state.announce_binding_change(&response.terminal_id);
                 state.outbox_changed.notify_one();

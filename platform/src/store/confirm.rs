@@ -139,7 +139,7 @@ fn apply_denied(
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
-    reason: DenialReason,
+    (reason, route): (DenialReason, Option<&BindingRoute>),
     now: i64,
 ) -> Result<ConfirmBindingResponse, StoreError> {
     transaction
@@ -151,6 +151,20 @@ fn apply_denied(
         .activation(&activation.activation_id)
         .detail(reason.as_str());
     append_audit_event(transaction, audit_key, now, &event)?;
+    if let (DenialReason::UnknownSubscriber, Some(route)) = (reason, route) {
+        // The hub sent the number to this province and the province does not know it: the tables are wrong (a
+        // ported number, a segment moved), not the user.
+        let detail = format!(
+            "province {} (routing table {}) answered unknown_subscriber",
+            route.province, route.routing_version
+        );
+        let fault = AuditEvent::new("oss", "routing_fault")
+            .terminal(&activation.terminal_id)
+            .msisdn(&request.msisdn)
+            .activation(&activation.activation_id)
+            .detail(&detail);
+        append_audit_event(transaction, audit_key, now, &fault)?;
+    }
     Ok(ConfirmBindingResponse { terminal_id: activation.terminal_id.clone(), replaced_msisdn: None })
 }
 
@@ -194,7 +208,7 @@ impl Store {
                     }
                 }
                 BindingOutcome::Denied { reason } => {
-                    apply_denied(transaction, self.audit_key.as_ref(), &activation, request, *reason, now)?
+                    apply_denied(transaction, self.audit_key.as_ref(), &activation, request, (*reason, route), now)?
                 }
             };
             let stored =

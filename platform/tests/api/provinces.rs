@@ -71,4 +71,41 @@ async fn a_number_the_table_routes_nowhere_binds_without_a_province() {
     app.bind_test_terminal("13800138000", "bnd-1").await;
     let binding = app.store.active_binding(&app.terminal.terminal_id).unwrap().unwrap();
     assert_eq!(binding.province, None);
+    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("routing_faults_total{province=\"-\",kind=\"no_province\"} 1"), "{metrics}");
+}
+
+/// A province's OSS that does not know a number the hub routed to it is a routing fault: audited and counted,
+/// while the box is told the usual denial.
+#[tokio::test]
+async fn a_routed_number_the_province_does_not_know_is_a_routing_fault() {
+    let (url, _oss) = spawn_revocation_endpoint(0).await;
+    let app = spawn_app_with(move |config| {
+        config.provincial_oss_urls.insert(ProvinceCode::parse("BJ").unwrap(), url);
+        config.routing = Some(hub_table());
+    })
+    .await;
+    let activation = app.registered_with_activation().await;
+    let (status, body) = app.redeem(&activation.code, BEIJING_NUMBER, "sms-1").await;
+    assert_eq!(status, 200, "{body}");
+    let denial = serde_json::json!({
+        "activation_id": activation.activation_id.as_str(),
+        "msisdn": BEIJING_NUMBER,
+        "outcome": "denied",
+        "reason": "unknown_subscriber",
+    });
+    for _ in 0..2 {
+        let (status, body) = app.oss_post("/v1/oss/confirmations", &denial).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let database = rusqlite::Connection::open(app.database_path()).unwrap();
+    let (count, detail): (i64, String) = database
+        .query_row("SELECT count(*), max(detail) FROM audit_events WHERE kind = 'routing_fault'", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(count, 1, "a repeated verdict is not a second fault");
+    assert!(detail.starts_with("province BJ (routing table "), "{detail}");
+    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("routing_faults_total{province=\"BJ\",kind=\"not_our_subscriber\"} 1"), "{metrics}");
 }
