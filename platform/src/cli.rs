@@ -54,6 +54,7 @@ pub struct Args {
     pub oss_url: Vec<OssUrl>,
     /// Segment table (CSV `segment,province`) of the hub: which province's OSS serves a number; each new binding
     /// records its province and the table's version. A malformed file refuses to start, naming its bad line.
+    /// Without it, the version last imported with `numbind routing import`, if any.
     #[arg(long, env = "NUMBIND_SEGMENTS_FILE")]
     pub segments_file: Option<PathBuf>,
     /// Portability table (CSV `number,destination`, a province code or `left`): overrides the segment table.
@@ -154,9 +155,6 @@ impl Args {
         }
         if let Some(segments) = &self.segments_file {
             config.routing = Some(numbind_routing::RoutingTable::load(segments, self.portability_file.as_deref())?);
-        }
-        if !config.provincial_oss_urls.is_empty() && config.routing.is_none() {
-            anyhow::bail!("--oss-url PROVINCE=URL needs the segment table (--segments-file)");
         }
         Ok(())
     }

@@ -92,6 +92,15 @@ impl Hub {
             .zip(&oss_addresses)
             .map(|(province, address)| format!("{province}=https://{address}"))
             .collect();
+        // The platform routes by the tables imported into its database, as an operator installs them.
+        let imported = numbind()
+            .args(["routing", "import", "--data-dir"])
+            .arg(&root)
+            .arg(root.join("segments.csv"))
+            .output()
+            .await
+            .expect("numbind routing import");
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
         let platform_command = hub_platform_command(&root, &smpp_tls, &oss_urls);
         let mut platform = Process::spawn("platform", platform_command, &root);
         let platform_url = format!("https://{}", platform.wait_listening(&["http"]).await.remove(0));
@@ -168,14 +177,13 @@ impl Hub {
     }
 }
 
-/// The platform with one `--oss-url PROVINCE=URL` per province and the segment table.
+/// The platform with one `--oss-url PROVINCE=URL` per province (the routing tables imported in its database).
 fn hub_platform_command(root: &Path, smpp_tls: &str, oss_urls: &[String]) -> Command {
     let options = crate::helpers::SystemOptions::default();
     let mut command = platform_command(root, "127.0.0.1:0", smpp_tls, &oss_urls[0], &options);
     for oss_url in &oss_urls[1..] {
         command.arg("--oss-url").arg(oss_url);
     }
-    command.arg("--segments-file").arg(root.join("segments.csv"));
     command
 }
 
@@ -262,4 +270,36 @@ async fn with_one_provinces_oss_killed_the_other_binds_normally() {
     hub.restart_oss("GD").await;
     next_event(&mut waiting, &["bound"]).await;
     assert_eq!(hub.oss_active_bindings("GD", GUANGDONG_PAYER).await.len(), 1, "bound once, nothing duplicated");
+}
+
+/// `numbind routing import`: a malformed segment CSV imports nothing and names its bad line; each new content is
+/// a new version, the same content again is not, and `routing show` names the active one.
+#[tokio::test(flavor = "multi_thread")]
+async fn routing_tables_are_imported_all_or_nothing_as_versions() {
+    let directory = tempfile::tempdir().unwrap();
+    let csv = directory.path().join("segments.csv");
+    let routing = |arguments: &[&str]| {
+        let mut command = numbind();
+        command.arg("routing").args(arguments).arg("--data-dir").arg(directory.path());
+        command
+    };
+    std::fs::write(&csv, "segment,province\n1380100,BJ\n1380200,XX\n").unwrap();
+    let refused = routing(&["import"]).arg(&csv).output().await.unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("nothing was imported") && said.contains("line 3"), "{said}");
+    let shown = routing(&["show"]).output().await.unwrap();
+    assert!(!shown.status.success(), "no version after a refused import");
+
+    std::fs::write(&csv, SEGMENTS_CSV).unwrap();
+    let first = routing(&["import"]).arg(&csv).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&first.stdout).contains("imported as version 1"), "{first:?}");
+    let again = routing(&["import"]).arg(&csv).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("unchanged: already version 1"), "{again:?}");
+    std::fs::write(&csv, format!("{SEGMENTS_CSV}1390100,BJ\n")).unwrap();
+    let second = routing(&["import"]).arg(&csv).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("imported as version 2"), "{second:?}");
+    let shown = routing(&["show", "--json"]).output().await.unwrap();
+    let active: Value = serde_json::from_slice(&shown.stdout).expect("json");
+    assert_eq!((active["version"].as_i64(), active["segments"].as_i64()), (Some(2), Some(3)), "{active}");
 }

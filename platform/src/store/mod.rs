@@ -64,6 +64,7 @@ pub use tables::merchants::Merchant;
 pub use tables::outbox::OutboxSms;
 pub use tables::payment_adjustments::PaymentAdjustment;
 pub use tables::payments::PaymentRecord;
+pub use tables::routing_tables::{RoutingImportOutcome, RoutingTableImport, StoredRoutingTable};
 pub use tables::terminals::Terminal;
 pub use unbind::{ResetOutcome, UnbindOutcome};
 

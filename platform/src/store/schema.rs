@@ -319,6 +319,8 @@ ALTER TABLE bindings ADD COLUMN routing_version TEXT;
 ALTER TABLE outbox_oss ADD COLUMN province TEXT;
 CREATE INDEX outbox_oss_due_by_province ON outbox_oss(province, state, next_attempt_at);
 "#,
+    // The hub's routing tables as imported (`numbind routing import`), one version per import.
+    super::tables::routing_tables::ROUTING_TABLES_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.
