@@ -37,6 +37,13 @@ pub(crate) struct RoutingFaultLabels {
     pub kind: &'static str,
 }
 
+/// One delivery attempt to an OSS: the province whose OSS it went to (`-`: the one OSS) and its result.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ProvinceResultLabels {
+    pub province: String,
+    pub result: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RouteLabels {
     pub route: String,
@@ -62,6 +69,8 @@ pub(crate) struct Metrics {
     pub merchant_events_delivered: Counter,
     /// Routing faults at a national hub, by province and kind: the operator's tables to fix, not the user's fault.
     pub routing_faults: Family<RoutingFaultLabels, Counter>,
+    /// Revocation deliveries to each province's OSS, by result: one province failing shows on its own line.
+    pub oss_revocation_attempts: Family<ProvinceResultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -127,9 +136,16 @@ impl Metrics {
             "Numbers the hub routed to a province whose OSS does not know them, or to no province, by province and kind",
             routing_faults.clone(),
         );
+        let oss_revocation_attempts = Family::<ProvinceResultLabels, Counter>::default();
+        registry.register(
+            "oss_revocation_attempts",
+            "Revocation deliveries to the OSS, by province (`-`: the one OSS) and result",
+            oss_revocation_attempts.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             routing_faults,
+            oss_revocation_attempts,
             payments,
             refunds,
             merchant_events_delivered,
@@ -156,6 +172,11 @@ impl Metrics {
     pub(crate) fn count_routing_fault(&self, province: Option<numbind_routing::ProvinceCode>, kind: &'static str) {
         let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
         self.routing_faults.get_or_create(&RoutingFaultLabels { province, kind }).inc();
+    }
+
+    pub(crate) fn count_oss_revocation(&self, province: Option<numbind_routing::ProvinceCode>, result: &'static str) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.oss_revocation_attempts.get_or_create(&ProvinceResultLabels { province, result }).inc();
     }
 
     pub(crate) fn count_confirmation(&self, outcome: &str) {

@@ -76,8 +76,11 @@ async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOss
     let revocation_id = revocation.request.revocation_id.clone();
     let binding_id = revocation.request.binding_id.clone();
     let number = (revocation.province, &revocation.request.msisdn);
-    let answer = client.post_for_number(number, PLATFORM_REVOCATIONS_PATH, &revocation.request).await;
-    match answer.map(|answer: PlatformRevocationResponse| answer) {
+    let answer: Result<PlatformRevocationResponse, _> =
+        client.post_for_number(number, PLATFORM_REVOCATIONS_PATH, &revocation.request).await;
+    let result = if answer.is_ok() { "delivered" } else { "failed" };
+    state.metrics.count_oss_revocation(revocation.province, result);
+    match answer {
         Ok(answer) => {
             let (id, now) = (revocation_id.clone(), state.now());
             match state.store.call(move |store| store.mark_oss_revocation_delivered(&id, now)).await {

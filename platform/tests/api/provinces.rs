@@ -58,6 +58,8 @@ async fn a_bindings_revocation_goes_to_the_oss_of_its_province_only() {
     })
     .await;
     assert!(guangdong.received.lock().unwrap().is_empty(), "guangdong's oss heard nothing of a beijing binding");
+    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("oss_revocation_attempts_total{province=\"BJ\",result=\"delivered\"} 1"), "{metrics}");
 }
 
 #[tokio::test]
