@@ -21,6 +21,8 @@ const BEIJING_PAYER: &str = "13801008000";
 const GUANGDONG_PAYER: &str = "13802008000";
 /// In no segment of the table.
 const UNKNOWN_SEGMENT_PHONE: &str = "13800138000";
+/// A Beijing segment's number ported to Guangdong (携号转网 between provinces).
+const PORTED_TO_GUANGDONG: &str = "13801009999";
 const PROVINCES: [&str; 2] = ["BJ", "GD"];
 
 /// The hub's system; the OSS of `PROVINCES[i]` is `system.processes[2 + i]`.
@@ -79,9 +81,12 @@ impl Hub {
         write_secret(&root.join("oss-admin.token"), OSS_ADMIN_TOKEN);
         std::fs::write(root.join("smsc.toml"), smsc_accounts(&root)).expect("smsc accounts");
         std::fs::write(root.join("segments.csv"), SEGMENTS_CSV).expect("segments");
+        let portability = format!("number,destination\n{PORTED_TO_GUANGDONG},GD\n");
+        std::fs::write(root.join("portability.csv"), portability).expect("portability");
         make_local_authority(&root);
         let mut smsc_command = smsc_command(&root, ["127.0.0.1:0"; 3], &crate::helpers::SystemOptions::default());
         smsc_command.arg("--segments-file").arg(root.join("segments.csv"));
+        smsc_command.arg("--portability-file").arg(root.join("portability.csv"));
         let mut smsc = Process::spawn("sms-sim", smsc_command, &root);
         let smsc_addresses = smsc.wait_listening(&["http", "smpp", "smpp-tls"]).await;
         let smpp_tls = smsc_addresses[2].clone();
@@ -97,6 +102,8 @@ impl Hub {
             .args(["routing", "import", "--data-dir"])
             .arg(&root)
             .arg(root.join("segments.csv"))
+            .arg("--portability-file")
+            .arg(root.join("portability.csv"))
             .output()
             .await
             .expect("numbind routing import");
@@ -302,4 +309,26 @@ async fn routing_tables_are_imported_all_or_nothing_as_versions() {
     let shown = routing(&["show", "--json"]).output().await.unwrap();
     let active: Value = serde_json::from_slice(&shown.stdout).expect("json");
     assert_eq!((active["version"].as_i64(), active["segments"].as_i64()), (Some(2), Some(3)), "{active}");
+}
+
+/// A number of Beijing's segment ported to Guangdong binds through Guangdong's OSS, where it is a subscriber, by
+/// the portability table the SMS centre and the platform both hold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ported_number_binds_through_its_new_province() {
+    let hub = Hub::start().await;
+    let guangdong = &hub.oss_addresses[Hub::province_index("GD")];
+    let subscriber = serde_json::json!({
+        "msisdn": PORTED_TO_GUANGDONG, "status": "active", "plan": "postpaid", "device_limit": 2, "balance_fen": 0
+    });
+    let request = hub.system.http.post(format!("https://{guangdong}/v1/subscribers"));
+    let response = hub.system.oss_admin(request).json(&subscriber).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+
+    hub.system.bind_a_box("ported", PORTED_TO_GUANGDONG).await;
+    assert_eq!(hub.oss_active_bindings("GD", PORTED_TO_GUANGDONG).await.len(), 1);
+    assert!(
+        hub.oss_active_bindings("BJ", PORTED_TO_GUANGDONG).await.is_empty(),
+        "its old segment's province saw nothing"
+    );
+    assert_eq!(hub.platform_route_of(PORTED_TO_GUANGDONG).0.as_deref(), Some("GD"));
 }
