@@ -19,6 +19,8 @@ const SEGMENTS_CSV: &str = "segment,province\n1380100,BJ\n1380200,GD\n";
 /// Active postpaid demo subscribers of each province.
 const BEIJING_PAYER: &str = "13801008000";
 const GUANGDONG_PAYER: &str = "13802008000";
+/// Guangdong's active prepaid demo subscriber.
+const GUANGDONG_PREPAID: &str = "13802008001";
 /// In no segment of the table.
 const UNKNOWN_SEGMENT_PHONE: &str = "13800138000";
 /// A Beijing segment's number ported to Guangdong (携号转网 between provinces).
@@ -165,6 +167,30 @@ impl Hub {
         body["bindings"].as_array().cloned().unwrap_or_default()
     }
 
+    /// An operator unbinds the box `msisdn` pays for, through the platform's API.
+    async fn operator_unbind(&self, token: &str, msisdn: &str) {
+        let terminal_id = self.platform_terminal_of(msisdn);
+        let response = self
+            .system
+            .http
+            .post(format!("{}/v1/operator/terminals/{terminal_id}/unbind", self.system.platform_url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "reason": "customer asked by phone" }))
+            .send()
+            .await
+            .expect("operator unbind");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    /// Waits until `province`'s OSS holds no active binding of `msisdn` (the platform's revocation arrived).
+    async fn wait_until_revoked_at(&self, province: &str, msisdn: &str) {
+        let deadline = tokio::time::Instant::now() + crate::helpers::FLOW_TIMEOUT;
+        while !self.oss_active_bindings(province, msisdn).await.is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "{province}'s OSS never heard of the revocation");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     /// The terminal `msisdn` is bound to, at the platform.
     fn platform_terminal_of(&self, msisdn: &str) -> String {
         let database = rusqlite::Connection::open(self.system.path("platform.db")).expect("platform.db");
@@ -228,22 +254,8 @@ async fn numbers_of_two_provinces_bind_at_once_each_through_its_own_oss() {
     let provinces: Vec<&Value> =
         listed["bindings"].as_array().expect("bindings").iter().map(|b| &b["province"]).collect();
     assert_eq!(provinces, vec![&Value::from("GD")], "only Guangdong's binding: {listed}");
-    let terminal_id = hub.platform_terminal_of(GUANGDONG_PAYER);
-    let response = hub
-        .system
-        .http
-        .post(format!("{}/v1/operator/terminals/{terminal_id}/unbind", hub.system.platform_url))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "reason": "customer asked by phone" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    let deadline = tokio::time::Instant::now() + crate::helpers::FLOW_TIMEOUT;
-    while !hub.oss_active_bindings("GD", GUANGDONG_PAYER).await.is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "Guangdong's OSS never heard of the revocation");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    hub.operator_unbind(&token, GUANGDONG_PAYER).await;
+    hub.wait_until_revoked_at("GD", GUANGDONG_PAYER).await;
     assert_eq!(hub.oss_active_bindings("BJ", BEIJING_PAYER).await.len(), 1, "Beijing's binding stands");
 }
 
@@ -261,12 +273,16 @@ async fn a_number_of_an_unknown_segment_is_refused_with_a_clear_sms() {
     }
 }
 
-/// With Guangdong's OSS killed, a Beijing number binds as usual; a Guangdong number's SMS sent meanwhile waits at
-/// the SMS centre and binds its box once Guangdong's OSS is back.
+/// With Guangdong's OSS killed, a Beijing number binds as usual; Guangdong's pending work (a number's SMS sent
+/// meanwhile, waiting at the SMS centre; an operator's revocation, waiting in Guangdong's queue at the platform)
+/// completes once its OSS is back, each once.
 #[tokio::test(flavor = "multi_thread")]
 async fn with_one_provinces_oss_killed_the_other_binds_normally() {
     let mut hub = Hub::start().await;
+    hub.system.bind_a_box("guangdong-old", GUANGDONG_PREPAID).await;
+    let token = hub.system.admin_token().await;
     hub.kill_oss("GD").await;
+    hub.operator_unbind(&token, GUANGDONG_PREPAID).await;
     let mut waiting = hub.system.agent("guangdong", &["run"]);
     let activation = next_event(&mut waiting, &["activation"]).await;
     hub.system.phone_sends(GUANGDONG_PAYER, activation["sms_text"].as_str().unwrap()).await;
@@ -277,6 +293,14 @@ async fn with_one_provinces_oss_killed_the_other_binds_normally() {
     hub.restart_oss("GD").await;
     next_event(&mut waiting, &["bound"]).await;
     assert_eq!(hub.oss_active_bindings("GD", GUANGDONG_PAYER).await.len(), 1, "bound once, nothing duplicated");
+    hub.wait_until_revoked_at("GD", GUANGDONG_PREPAID).await;
+    let database = rusqlite::Connection::open(hub.system.path("platform.db")).expect("platform.db");
+    let (queued, delivered): (i64, i64) = database
+        .query_row("SELECT count(*), sum(state = 'delivered') FROM outbox_oss WHERE province = 'GD'", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((queued, delivered), (1, 1), "one revocation, delivered once it could be");
 }
 
 /// `numbind routing import`: a malformed segment CSV imports nothing and names its bad line; each new content is
