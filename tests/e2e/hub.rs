@@ -294,12 +294,17 @@ async fn with_one_provinces_oss_killed_the_other_binds_normally() {
     next_event(&mut waiting, &["bound"]).await;
     assert_eq!(hub.oss_active_bindings("GD", GUANGDONG_PAYER).await.len(), 1, "bound once, nothing duplicated");
     hub.wait_until_revoked_at("GD", GUANGDONG_PREPAID).await;
+    // The OSS answers before the platform records the answer: wait for the record.
     let database = rusqlite::Connection::open(hub.system.path("platform.db")).expect("platform.db");
-    let (queued, delivered): (i64, i64) = database
-        .query_row("SELECT count(*), sum(state = 'delivered') FROM outbox_oss WHERE province = 'GD'", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .unwrap();
+    let outbox_of_guangdong = || -> (i64, i64) {
+        let sql = "SELECT count(*), coalesce(sum(state = 'delivered'), 0) FROM outbox_oss WHERE province = 'GD'";
+        database.query_row(sql, [], |row| Ok((row.get(0)?, row.get(1)?))).expect("outbox_oss")
+    };
+    let deadline = tokio::time::Instant::now() + crate::helpers::FLOW_TIMEOUT;
+    while outbox_of_guangdong().1 == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (queued, delivered) = outbox_of_guangdong();
     assert_eq!((queued, delivered), (1, 1), "one revocation, delivered once it could be");
 }
 
