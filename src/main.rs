@@ -13,6 +13,7 @@ mod operator_output;
 mod reconcile;
 mod reconcile_payments;
 mod reconcile_repair;
+mod routing_commands;
 mod settlement;
 mod statement_commands;
 mod tls_commands;
@@ -70,6 +71,9 @@ enum Command {
     /// Terminal manifests from manufacturers.
     #[command(subcommand)]
     Manifest(operator_commands::ManifestCommand),
+    /// The national hub's routing tables (number segments, portability) in the platform's database.
+    #[command(subcommand)]
+    Routing(routing_commands::RoutingCommand),
     /// The local certificate authority and the services' TLS certificates.
     #[command(subcommand)]
     Tls(tls_commands::TlsCommand),
@@ -109,6 +113,7 @@ async fn main() {
         Command::Merchant(command) => merchant_commands::merchant(command),
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Statements(command) => statement_commands::statements(command),
+        Command::Routing(command) => routing_commands::routing(command),
         Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,
     };

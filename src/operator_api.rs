@@ -109,6 +109,9 @@ pub(crate) struct BindingSearch {
     /// Made before this time (unix seconds).
     #[arg(long)]
     to: Option<i64>,
+    /// At a hub, only the bindings of this province's OSS (ISO 3166-2:CN code: BJ, GD, ...).
+    #[arg(long)]
+    province: Option<String>,
     /// Show full numbers (admins only; the reason is audited).
     #[arg(long)]
     reveal_reason: Option<String>,
@@ -156,6 +159,7 @@ async fn search_bindings(search: &BindingSearch) -> anyhow::Result<Vec<Value>> {
             ("state", search.state.clone()),
             ("from", search.from.map(|value| value.to_string())),
             ("to", search.to.map(|value| value.to_string())),
+            ("province", search.province.clone()),
             ("reveal", search.reveal_reason.as_ref().map(|_| "true".to_owned())),
             ("reason", search.reveal_reason.clone()),
             ("cursor", cursor.map(|value| value.to_string())),
@@ -171,8 +175,16 @@ async fn search_bindings(search: &BindingSearch) -> anyhow::Result<Vec<Value>> {
 
 /// Bindings as a table, times local.
 pub(crate) fn bindings_table(bindings: &[Value]) -> Table {
-    let mut table =
-        Table::new(&["BINDING", "TERMINAL", "NUMBER", "STATE", "BOUND AT", "REVOKED AT", "REVOKED BECAUSE"]);
+    let mut table = Table::new(&[
+        "BINDING",
+        "TERMINAL",
+        "NUMBER",
+        "STATE",
+        "BOUND AT",
+        "REVOKED AT",
+        "REVOKED BECAUSE",
+        "PROVINCE",
+    ]);
     for binding in bindings {
         table.push(vec![
             text_of(&binding["binding_id"]),
@@ -182,6 +194,7 @@ pub(crate) fn bindings_table(bindings: &[Value]) -> Table {
             local_time_of(&binding["created_at"]),
             local_time_of(&binding["revoked_at"]),
             text_of(&binding["revoked_reason"]),
+            text_of(&binding["province"]),
         ]);
     }
     table

@@ -29,9 +29,15 @@ pub(crate) struct UpArgs {
     /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
     #[arg(long, env = "NUMBIND_SMSC_CMPP", default_value = "127.0.0.1:7890")]
     smsc_cmpp: SocketAddr,
-    /// OSS admin HTTP.
+    /// OSS admin HTTP; with --provinces, the first province's OSS, each next one on the next port.
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
+    /// Run a national hub: one OSS per province (ISO 3166-2:CN codes, comma-separated: `BJ,GD`), each with its
+    /// own database, SMS-centre account and admin listener and demo subscribers numbered in its demo segments;
+    /// the SMS centre and the platform route each number to its province by the demo segment table. Without it,
+    /// the operator's one OSS.
+    #[arg(long, env = "NUMBIND_PROVINCES", value_delimiter = ',', value_parser = numbind_routing::ProvinceCode::parse)]
+    provinces: Vec<numbind_routing::ProvinceCode>,
     /// The protocol of the platform's and the OSS's links to the SMS centre: `smpp` (over TLS) or `cmpp`
     /// (CMPP 3.0 to the `--smsc-cmpp` listener, plain TCP).
     #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
@@ -65,12 +71,25 @@ impl UpArgs {
         description.demo_merchant = true;
         description.smsc_protocol = self.smsc_protocol;
         description.activation_ttl = std::time::Duration::from_secs(self.activation_ttl_seconds);
+        let mut provinces = self.provinces.clone();
+        provinces.dedup();
+        let demo = numbind_routing::RoutingTable::demo();
+        if let Some(province) =
+            provinces.iter().find(|province| demo.segments().segments_of(**province).next().is_none())
+        {
+            anyhow::bail!("--provinces: the demo segment table has no segment of {province} (it has BJ and GD)");
+        }
+        description.provinces = provinces;
         Ok(description)
     }
 }
 
 pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     if let Some(data_dir) = &args.print_config {
+        anyhow::ensure!(
+            args.provinces.is_empty(),
+            "--print-config writes the files of one OSS, not of a hub's provinces"
+        );
         return print_config(&args, data_dir.clone());
     }
     let description = args.to_description()?;
@@ -110,6 +129,9 @@ fn announce(system: &RunningSystem) -> anyhow::Result<()> {
     }
     writeln!(stdout, "listening smsc-cmpp={}", addresses.smsc_cmpp)?;
     writeln!(stdout, "listening oss-http={}", addresses.oss_http)?;
+    for (province, address) in &addresses.provincial_oss_http {
+        writeln!(stdout, "listening oss-http-{}={address}", province.as_str().to_ascii_lowercase())?;
+    }
     writeln!(stdout, "platform-key={}", addresses.platform_key)?;
     writeln!(stdout, "platform-key-file={}", addresses.platform_key_file.display())?;
     if let Some(authority_certificate) = &addresses.authority_certificate {

@@ -25,6 +25,9 @@ pub struct Config {
     pub smsc: LinkConfig,
     /// Insert the demo subscribers at start (idempotent). Default false.
     pub seed_demo_subscribers: bool,
+    /// The province this OSS serves behind a national hub (its demo subscribers' numbers are in that province's
+    /// demo segments); `None`: the operator's one OSS, demo numbers `138 0013 8000` and the like.
+    pub province: Option<numbind_routing::ProvinceCode>,
     /// The platform's public key(s): with them, an audit checkpoint whose signature does not verify is refused.
     /// Default none (checkpoints are kept as delivered; `numbind audit verify` checks their signatures).
     pub platform_keys: Option<PinnedPlatformKeys>,
@@ -67,6 +70,7 @@ impl Config {
             short_code,
             smsc: smsc.into(),
             seed_demo_subscribers: false,
+            province: None,
             admin_token: None,
             platform_keys: None,
             insecure_no_admin_token: false,

@@ -92,12 +92,14 @@ fn require_admin_authentication(config: &Config) -> anyhow::Result<()> {
 
 async fn open_store(config: &Config) -> anyhow::Result<store::Store> {
     let database_path = config.database_path.clone();
-    let seed = config.seed_demo_subscribers;
+    let seed = config.seed_demo_subscribers.then(|| match config.province {
+        Some(province) => domain::subscriber::demo_subscribers_of_province(province),
+        None => domain::subscriber::demo_subscribers(),
+    });
     let store = tokio::task::spawn_blocking(move || {
         let store = store::Store::open(&database_path)?;
-        if seed {
-            let inserted = store
-                .seed_subscribers(&domain::subscriber::demo_subscribers(), numbind_process::clock::now_unix_millis())?;
+        if let Some(subscribers) = seed {
+            let inserted = store.seed_subscribers(&subscribers, numbind_process::clock::now_unix_millis())?;
             tracing::info!(inserted, "demo subscribers seeded");
         }
         Ok::<_, store::StoreError>(store)

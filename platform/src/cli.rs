@@ -46,9 +46,20 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_SMSC_PASSWORD_FILE")]
     pub smsc_password_file: Option<PathBuf>,
     /// Base URL of the OSS (`https://host:port`, or `http://` on a trusted network), told of operator unbindings
-    /// and factory resets; without it those revocations stay queued.
-    #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_base_url)]
-    pub oss_url: Option<String>,
+    /// and factory resets, asked for charges and refunds; without it those stay queued. At a national hub, one
+    /// per province, repeated (or comma-separated): `BJ=https://host:port` (ISO 3166-2:CN codes), each
+    /// province's work going to its own OSS (needs --segments-file); a URL without `PROVINCE=` then serves the
+    /// numbers of no listed province.
+    #[arg(long, env = "NUMBIND_OSS_URL", value_parser = parse_oss_url, value_delimiter = ',')]
+    pub oss_url: Vec<OssUrl>,
+    /// Segment table (CSV `segment,province`) of the hub: which province's OSS serves a number; each new binding
+    /// records its province and the table's version. A malformed file refuses to start, naming its bad line.
+    /// Without it, the version last imported with `numbind routing import`, if any.
+    #[arg(long, env = "NUMBIND_SEGMENTS_FILE")]
+    pub segments_file: Option<PathBuf>,
+    /// Portability table (CSV `number,destination`, a province code or `left`): overrides the segment table.
+    #[arg(long, env = "NUMBIND_PORTABILITY_FILE", requires = "segments_file")]
+    pub portability_file: Option<PathBuf>,
     /// Base URL of the SMS centre's HTTP API (`http://host:port`), whose list of the messages the platform's
     /// account sent the console's payment reconciliation compares with the ledger; without it that side is not read.
     #[arg(long, env = "NUMBIND_SMSC_API_URL", value_parser = parse_base_url)]
@@ -93,6 +104,24 @@ pub struct Args {
     pub statement_day: Option<StatementDay>,
 }
 
+/// One `--oss-url`: a province's OSS (`BJ=https://...`) or the OSS of every other number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OssUrl {
+    pub province: Option<numbind_routing::ProvinceCode>,
+    pub url: String,
+}
+
+/// `[PROVINCE=]URL`.
+fn parse_oss_url(text: &str) -> Result<OssUrl, String> {
+    match text.split_once('=').filter(|(before, _)| !before.contains(':') && !before.contains('/')) {
+        Some((province, url)) => Ok(OssUrl {
+            province: Some(numbind_routing::ProvinceCode::parse(province).map_err(|error| error.to_string())?),
+            url: parse_base_url(url)?,
+        }),
+        None => Ok(OssUrl { province: None, url: parse_base_url(text)? }),
+    }
+}
+
 /// An `https://host[:port][/base]` URL, or `http://` for a component on a network the operator trusts.
 fn parse_base_url(text: &str) -> Result<String, String> {
     let rest = text
@@ -116,6 +145,24 @@ fn read_secret(file: Option<&Path>, variable: &str, what: &str) -> anyhow::Resul
 }
 
 impl Args {
+    /// `--oss-url` (national and per province) and the routing tables a hub needs.
+    fn apply_oss_urls(&self, config: &mut Config) -> anyhow::Result<()> {
+        for OssUrl { province, url } in &self.oss_url {
+            let repeated = match province {
+                None => config.oss_url.replace(url.clone()).is_some(),
+                Some(province) => config.provincial_oss_urls.insert(*province, url.clone()).is_some(),
+            };
+            if repeated {
+                let whose = province.map_or("the national oss".to_owned(), |province| format!("province {province}"));
+                anyhow::bail!("--oss-url gives {whose} twice");
+            }
+        }
+        if let Some(segments) = &self.segments_file {
+            config.routing = Some(numbind_routing::RoutingTable::load(segments, self.portability_file.as_deref())?);
+        }
+        Ok(())
+    }
+
     /// The `Config` these flags describe (secrets read from their files or the environment).
     pub fn to_config(&self) -> anyhow::Result<Config> {
         let short_code = ShortCode::parse(&self.short_code).context("--short-code")?;
@@ -146,7 +193,7 @@ impl Args {
         config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;
         config.statement_day = self.statement_day;
-        config.oss_url = self.oss_url.clone();
+        self.apply_oss_urls(&mut config)?;
         config.smsc_api_url = self.smsc_api_url.clone();
         config.trusted_authorities = self.client_tls.ca_file.clone();
         config.tls = self.tls.certificate_files();

@@ -3,8 +3,10 @@
 use crate::domain::statement_schedule::StatementDay;
 use numbind_process::clock::{Clock, SystemClock};
 use numbind_process::tls::ServerCertificateFiles;
+use numbind_routing::{ProvinceCode, RoutingTable};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,10 +26,17 @@ pub struct Config {
     /// The SMS centre for notifications, over SMPP or CMPP; `None` leaves them queued in the outbox.
     pub smsc: Option<LinkConfig>,
     /// Base URL of the OSS (`https://127.0.0.1:8082`) for revocations it must hear of; `None` leaves them queued.
+    /// At a hub with `provincial_oss_urls`, the OSS of the numbers no province's OSS serves, if any.
     pub oss_url: Option<String>,
     /// Base URL of the SMS centre's HTTP API (`http://127.0.0.1:8081`), read by payment reconciliation for the
     /// messages the platform's account sent; `None` leaves that side unread.
     pub smsc_api_url: Option<String>,
+    /// The national hub: each province's OSS by its base URL; a binding's revocations, charges and refunds go to
+    /// the OSS of its number's province (needs `routing`).
+    pub provincial_oss_urls: BTreeMap<ProvinceCode, String>,
+    /// The segment and portability tables that give a number's province; each new binding records the
+    /// province and the table's version.
+    pub routing: Option<RoutingTable>,
     /// Timeout of one call to the OSS.
     pub oss_request_timeout: Duration,
     pub activation_ttl: Duration,
@@ -96,6 +105,8 @@ impl Config {
             smsc: None,
             oss_url: None,
             smsc_api_url: None,
+            provincial_oss_urls: BTreeMap::new(),
+            routing: None,
             oss_request_timeout: Duration::from_secs(10),
             activation_ttl: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),

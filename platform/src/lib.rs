@@ -18,6 +18,7 @@ mod metrics;
 mod operator_actions;
 mod operator_views;
 pub mod operators;
+pub mod routing_admin;
 mod signing_key;
 mod state;
 pub mod statements;
@@ -68,7 +69,7 @@ pub struct PreparedPlatform {
 }
 
 /// Loads or creates the signing key, reads the TLS certificate and opens the database, once.
-pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
+pub async fn prepare(mut config: Config) -> anyhow::Result<PreparedPlatform> {
     let tls = match &config.tls {
         Some(files) => Some(ServerTls::load(files.clone()).context("the platform's tls certificate")?),
         None => None,
@@ -87,6 +88,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     store.call(move |store| store.check_audit_head(&keys)).await.context(
         "refusing to start on an audit chain whose head does not verify (run `numbind audit verify` to see why)",
     )?;
+    if config.routing.is_none() {
+        if let Some(stored) = store.call(|store| store.active_routing_table()).await? {
+            config.routing = Some(routing_admin::routing_table_of(&stored)?);
+            tracing::info!(version = stored.version, fingerprint = %stored.table.fingerprint, "routing by the imported tables");
+        }
+    }
+    anyhow::ensure!(
+        config.provincial_oss_urls.is_empty() || config.routing.is_some(),
+        "--oss-url PROVINCE=URL needs the routing tables: --segments-file, or an import (`numbind routing import`)"
+    );
     let now = config.clock.now_unix_seconds();
     if let Some(last_unkeyed) = store.call(move |store| store.key_audit_chain(now)).await? {
         tracing::info!(last_unkeyed, "audit events are keyed from now on; the earlier ones have no MAC");

@@ -28,6 +28,22 @@ pub(crate) struct PaymentLabels {
     pub reason: String,
 }
 
+/// A routing fault at the hub: the province the table chose (`-` for none) and what went wrong.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RoutingFaultLabels {
+    pub province: String,
+    /// `not_our_subscriber` (the province's OSS does not know the number) or `no_province` (the table routes a
+    /// confirmed number nowhere).
+    pub kind: &'static str,
+}
+
+/// One delivery attempt to an OSS: the province whose OSS it went to (`-`: the one OSS) and its result.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ProvinceResultLabels {
+    pub province: String,
+    pub result: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RouteLabels {
     pub route: String,
@@ -51,6 +67,10 @@ pub(crate) struct Metrics {
     pub payments: Family<PaymentLabels, Counter>,
     pub refunds: Family<ResultLabel, Counter>,
     pub merchant_events_delivered: Counter,
+    /// Routing faults at a national hub, by province and kind: the operator's tables to fix, not the user's fault.
+    pub routing_faults: Family<RoutingFaultLabels, Counter>,
+    /// Revocation deliveries to each province's OSS, by result: one province failing shows on its own line.
+    pub oss_revocation_attempts: Family<ProvinceResultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -110,8 +130,22 @@ impl Metrics {
             "Merchant events acknowledged",
             merchant_events_delivered.clone(),
         );
+        let routing_faults = Family::<RoutingFaultLabels, Counter>::default();
+        registry.register(
+            "routing_faults",
+            "Numbers the hub routed to a province whose OSS does not know them, or to no province, by province and kind",
+            routing_faults.clone(),
+        );
+        let oss_revocation_attempts = Family::<ProvinceResultLabels, Counter>::default();
+        registry.register(
+            "oss_revocation_attempts",
+            "Revocation deliveries to the OSS, by province (`-`: the one OSS) and result",
+            oss_revocation_attempts.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            routing_faults,
+            oss_revocation_attempts,
             payments,
             refunds,
             merchant_events_delivered,
@@ -133,6 +167,16 @@ impl Metrics {
 
     pub(crate) fn count_redemption_failure(&self, reason: &str) {
         self.redemption_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_routing_fault(&self, province: Option<numbind_routing::ProvinceCode>, kind: &'static str) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.routing_faults.get_or_create(&RoutingFaultLabels { province, kind }).inc();
+    }
+
+    pub(crate) fn count_oss_revocation(&self, province: Option<numbind_routing::ProvinceCode>, result: &'static str) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.oss_revocation_attempts.get_or_create(&ProvinceResultLabels { province, result }).inc();
     }
 
     pub(crate) fn count_confirmation(&self, outcome: &str) {

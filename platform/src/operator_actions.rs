@@ -20,7 +20,7 @@ pub(crate) async fn unbind_terminal(
     if let Some(binding) = &revoked {
         state.announce_binding_change(&binding.terminal_id);
         state.outbox_changed.notify_one();
-        state.oss_outbox_changed.notify_one();
+        state.announce_oss_revocation();
         tracing::info!(operator = %operator_name, binding_id = %binding.binding_id, "operator unbound a terminal");
     }
     Ok(revoked)

@@ -79,6 +79,8 @@ pub(crate) struct Settings {
     pub payment_confirmation_threshold: i64,
     pub payment_confirmation_ttl: Duration,
     pub idempotency_key_retention: Duration,
+    /// The hub's routing table: a new binding records its number's province and the table's version.
+    pub routing: Option<numbind_routing::RoutingTable>,
 }
 
 impl Settings {
@@ -98,6 +100,7 @@ impl Settings {
             payment_confirmation_threshold: config.payment_confirmation_threshold,
             payment_confirmation_ttl: config.payment_confirmation_ttl,
             idempotency_key_retention: config.idempotency_key_retention,
+            routing: config.routing.clone(),
             redemption_limits: RedemptionLimits {
                 max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
                 failed_redemption_window: config.failed_redemption_window,
@@ -109,6 +112,13 @@ impl Settings {
 }
 
 impl AppState {
+    /// Wakes the OSS revocation workers (one per province at a hub) after a commit queued a revocation; one that
+    /// is busy finds the stored permit when it next waits.
+    pub(crate) fn announce_oss_revocation(&self) {
+        self.oss_outbox_changed.notify_waiters();
+        self.oss_outbox_changed.notify_one();
+    }
+
     /// Tells whoever waits on a terminal's binding that it changed (bound, revoked, replaced): a watching box's
     /// long-poll, the box's purchase long-polls (a revocation cancels the payments waiting for confirmation) and
     /// the merchant event worker (their cancellations are events).

@@ -13,6 +13,8 @@
 //! max_submits_per_second = 150         # optional, default 150; over it submit_sm gets ESME_RTHROTTLED
 //! vendor_tlvs = false                  # optional; true adds numbind's TLV 0x1401 to every deliver_sm
 //! number_format = "national"           # optional; "international": source_addr 86..., ton 1
+//! province = "BJ"                      # optional; MO to its routes from numbers of this province only (needs
+//!                                      # --segments-file; every account of such a route names its province)
 //!
 //! [[accounts]]
 //! protocol = "cmpp"                    # optional, "smpp" (default) or "cmpp": which listener the account uses
@@ -22,6 +24,7 @@
 //! max_submits_per_second = 150         # optional; over it SUBMIT gets Result 8 (flow control)
 //! ```
 
+use numbind_routing::{ProvinceCode, RoutingTable};
 use numbind_wire::ShortCode;
 use serde::Deserialize;
 use std::fmt;
@@ -54,6 +57,9 @@ pub struct EsmeAccount {
     pub vendor_tlvs: bool,
     /// How phone numbers are written in a deliver_sm's source_addr.
     pub number_format: NumberFormat,
+    /// The province whose numbers' MO to `routes` this account receives (a provincial OSS behind a national
+    /// short code); `None` receives every sender's.
+    pub province: Option<ProvinceCode>,
 }
 
 /// The type of number an account's ESME expects in `source_addr`.
@@ -77,6 +83,7 @@ impl EsmeAccount {
             max_submits_per_second: 150,
             vendor_tlvs: false,
             number_format: NumberFormat::National,
+            province: None,
         }
     }
 
@@ -96,6 +103,7 @@ impl fmt::Debug for EsmeAccount {
             .field("max_submits_per_second", &self.max_submits_per_second)
             .field("vendor_tlvs", &self.vendor_tlvs)
             .field("number_format", &self.number_format)
+            .field("province", &self.province)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +130,9 @@ pub struct Config {
     pub concatenation_timeout: Duration,
     /// The certificate of the SMPP-over-TLS listener.
     pub tls: Option<numbind_process::tls::ServerCertificateFiles>,
+    /// The segment and portability tables that route a short code's MO to the sender's home province (accounts
+    /// with a `province`); `None` when no account has one.
+    pub routing: Option<RoutingTable>,
 }
 
 impl Config {
@@ -138,6 +149,7 @@ impl Config {
             esme_response_timeout: Duration::from_secs(5),
             concatenation_timeout: Duration::from_secs(600),
             tls: None,
+            routing: None,
         }
     }
 }
@@ -162,6 +174,8 @@ pub enum ConfigFileError {
     PasswordFileNotPrivate(#[from] numbind_process::data_dir::DataDirError),
     #[error("account {system_id}: route {route:?} is not a short code")]
     InvalidRoute { system_id: String, route: String },
+    #[error("account {system_id}: {source}")]
+    InvalidProvince { system_id: String, source: numbind_routing::ProvinceCodeError },
 }
 
 /// The parsed accounts file (see the module documentation).
@@ -189,6 +203,7 @@ pub struct AccountEntry {
     pub vendor_tlvs: bool,
     #[serde(default)]
     pub number_format: NumberFormat,
+    pub province: Option<String>,
 }
 
 impl ConfigFile {
@@ -236,6 +251,10 @@ impl ConfigFile {
             }
             account.vendor_tlvs = entry.vendor_tlvs;
             account.number_format = entry.number_format;
+            account.province =
+                entry.province.as_deref().map(ProvinceCode::parse).transpose().map_err(|source| {
+                    ConfigFileError::InvalidProvince { system_id: account.system_id.clone(), source }
+                })?;
             accounts.push(account);
         }
         Ok(accounts)
@@ -390,6 +409,7 @@ mod tests {
                     max_submits_per_second: None,
                     vendor_tlvs: false,
                     number_format: NumberFormat::National,
+                    province: None,
                 };
                 let file = ConfigFile { redelivery_interval_ms: None, max_queue: None, accounts: vec![entry] };
                 match file.accounts() {

@@ -53,12 +53,14 @@ pub async fn run(
         (Some(_), Some(files)) => Some(ServerTls::load(files.clone()).context("the smpp tls certificate")?),
         (Some(_), None) => anyhow::bail!("an smpp tls listener needs a certificate and key"),
     };
+    let routes = domain::routing::Routes::build(&config.accounts, config.routing.clone())
+        .context("routing the accounts' short codes")?;
     let database_path = config.database_path.clone();
     let store = tokio::task::spawn_blocking(move || store::Store::open(&database_path))
         .await?
         .with_context(|| format!("opening the sms centre database {}", config.database_path.display()))?;
     let token = CancellationToken::new();
-    let state = Arc::new(state::AppState::new(config, store, token.clone()));
+    let state = Arc::new(state::AppState::new(config, store, routes, token.clone()));
 
     let delivery = tokio::spawn(workers::delivery::run_delivery_loop(state.clone()));
     let parts_expiry = tokio::spawn(workers::parts_expiry::run_parts_expiry(state.clone()));

@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the SMS centre.
-    Serve(numbind_sms_sim::cli::ServeArgs),
+    Serve(Box<numbind_sms_sim::cli::ServeArgs>),
     /// Act as a phone: send an SMS, read an inbox.
     Phone(numbind_sms_sim::cli::PhoneArgs),
 }
@@ -50,7 +50,7 @@ async fn main() {
         numbind_process::config_file::log_config_source(config_file.as_deref());
     }
     let outcome = match cli.command {
-        Command::Serve(args) => numbind_sms_sim::cli::serve(args).await,
+        Command::Serve(args) => numbind_sms_sim::cli::serve(*args).await,
         Command::Phone(args) => numbind_sms_sim::cli::phone(args).await,
     };
     if let Err(error) = outcome {

@@ -22,10 +22,10 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(config: Config, store: Store, shutdown: CancellationToken) -> AppState {
+    pub(crate) fn new(config: Config, store: Store, routes: Routes, shutdown: CancellationToken) -> AppState {
         let metrics = Metrics::new(store.write_collector());
         AppState {
-            routes: Routes::from_accounts(&config.accounts),
+            routes,
             config,
             store,
             metrics,

@@ -93,6 +93,10 @@ pub struct SystemDescription {
     pub demo_merchant: bool,
     /// The protocol of the platform's and the OSS's links to the SMS centre (default SMPP).
     pub smsc_protocol: numbind_sms_link::LinkProtocol,
+    /// A national hub: one OSS per province (its own database `<data-dir>/oss-bj/oss.db`, SMS-centre account
+    /// `oss-bj` and admin listener), the SMS centre and the platform routing by the demo segment table
+    /// (`numbind_routing::DEMO_SEGMENTS_CSV`). Empty (the default): the operator's one OSS.
+    pub provinces: Vec<numbind_routing::ProvinceCode>,
 }
 
 impl SystemDescription {
@@ -109,6 +113,7 @@ impl SystemDescription {
             lock_holder: lock_holder.into(),
             demo_merchant: false,
             smsc_protocol: numbind_sms_link::LinkProtocol::Smpp,
+            provinces: Vec::new(),
         }
     }
 }
@@ -116,7 +121,10 @@ impl SystemDescription {
 /// The system bound and configured, not yet running; the configurations may still be adjusted.
 pub struct SystemPlan {
     pub platform: numbind_platform::Config,
+    /// The one OSS; at a hub, the first province's.
     pub oss: numbind_oss_sim::Config,
+    /// At a hub, the OSS of every other province, in the order of `SystemDescription::provinces`.
+    pub other_provinces_oss: Vec<numbind_oss_sim::Config>,
     pub smsc: numbind_sms_sim::Config,
     listeners: Listeners,
     data_dir: PathBuf,
@@ -131,7 +139,8 @@ struct Listeners {
     smsc_smpp: TcpListener,
     smsc_smpp_tls: Option<TcpListener>,
     smsc_cmpp: TcpListener,
-    oss_http: TcpListener,
+    /// The one OSS's, or each province's.
+    oss_http: Vec<TcpListener>,
 }
 
 impl SystemPlan {
@@ -139,7 +148,7 @@ impl SystemPlan {
     /// the current runtime and builds the three configurations.
     pub async fn bind(description: &SystemDescription) -> anyhow::Result<SystemPlan> {
         numbind_process::data_dir::create_private_dir(&description.data_dir)?;
-        let locks = lock_component_states(&description.data_dir, &description.lock_holder)?;
+        let mut locks = lock_component_states(&description.data_dir, &description.lock_holder)?;
         let secrets = secrets::SystemSecrets::load_or_create(&description.data_dir.join("secrets"))?;
         let authority = match description.transport {
             Transport::Tls => Some(local_authority(&description.data_dir, &description.listen)?),
@@ -154,13 +163,25 @@ impl SystemPlan {
             smpp: linked_smpp.to_string(),
             cmpp: listeners.smsc_cmpp.local_addr()?.to_string(),
             platform_http: listeners.platform_http.local_addr()?,
-            oss_http: listeners.oss_http.local_addr()?,
+            smsc_http: listeners.smsc_http.local_addr()?,
+            oss_http: listeners.oss_http.iter().map(TcpListener::local_addr).collect::<Result<_, _>>()?,
             authority: authority.as_ref(),
         };
         let configs = configs::build(description, &secrets, &links)?;
+        let mut oss = configs.oss.into_iter();
+        let first_oss = oss.next().context("a system has at least one oss")?;
+        let other_provinces_oss: Vec<numbind_oss_sim::Config> = oss.collect();
+        for provincial in std::iter::once(&first_oss).chain(&other_provinces_oss).filter(|oss| oss.province.is_some()) {
+            // Each province's OSS has a directory of its own, locked as a lone `numbind oss-sim serve` locks it.
+            if let Some(directory) = provincial.database_path.parent() {
+                numbind_process::data_dir::create_private_dir(directory)?;
+                locks.push(numbind_process::data_dir::lock_state(directory, "oss", &description.lock_holder)?);
+            }
+        }
         Ok(SystemPlan {
             platform: configs.platform,
-            oss: configs.oss,
+            oss: first_oss,
+            other_provinces_oss,
             smsc: configs.smsc,
             listeners,
             data_dir: description.data_dir.clone(),
@@ -173,12 +194,28 @@ impl SystemPlan {
     /// Prepares the platform (its key, certificate and database are ready before this returns), pins its key in
     /// the OSS, and runs the three components on the current runtime until the system is stopped.
     pub async fn start(self) -> anyhow::Result<RunningSystem> {
-        let SystemPlan { platform, mut oss, smsc, listeners, data_dir, authority, locks, demo_merchant } = self;
+        let SystemPlan {
+            platform,
+            mut oss,
+            mut other_provinces_oss,
+            smsc,
+            listeners,
+            data_dir,
+            authority,
+            locks,
+            demo_merchant,
+        } = self;
         let database_path = platform.database_path.clone();
         let platform = numbind_platform::prepare(platform).await?;
         let platform_key = platform.public_key();
         // The OSS refuses audit checkpoints not signed by this platform's key.
-        oss.platform_keys = Some(numbind_wire::statement::PinnedPlatformKeys::new(vec![platform_key.clone()]));
+        let pinned = numbind_wire::statement::PinnedPlatformKeys::new(vec![platform_key.clone()]);
+        for provincial in &mut other_provinces_oss {
+            provincial.platform_keys = Some(pinned.clone());
+        }
+        oss.platform_keys = Some(pinned);
+        let oss_addresses = listeners.oss_http.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
+        let provinces = std::iter::once(&oss).chain(&other_provinces_oss).filter_map(|config| config.province);
         let scheme = if authority.is_some() { "https" } else { "http" };
         let addresses = SystemAddresses {
             platform_http: listeners.platform_http.local_addr()?,
@@ -187,7 +224,8 @@ impl SystemPlan {
             smsc_smpp: listeners.smsc_smpp.local_addr()?,
             smsc_smpp_tls: listeners.smsc_smpp_tls.as_ref().map(TcpListener::local_addr).transpose()?,
             smsc_cmpp: listeners.smsc_cmpp.local_addr()?,
-            oss_http: listeners.oss_http.local_addr()?,
+            oss_http: oss_addresses[0],
+            provincial_oss_http: provinces.zip(oss_addresses.iter().copied()).collect(),
             platform_key,
             platform_key_file: data_dir.join("platform-signing.key.pub"),
             authority_certificate: authority.as_ref().map(LocalAuthorityFiles::authority_certificate),
@@ -203,7 +241,12 @@ impl SystemPlan {
         };
         system.spawn("sms-sim", |stop| numbind_sms_sim::run(smsc, smsc_listeners, stop));
         system.spawn("platform", |stop| platform.serve(listeners.platform_http, stop));
-        system.spawn("oss-sim", |stop| numbind_oss_sim::run(oss, listeners.oss_http, stop));
+        let mut oss_listeners = listeners.oss_http.into_iter();
+        let first_listener = oss_listeners.next().context("a system has at least one oss listener")?;
+        system.spawn("oss-sim", |stop| numbind_oss_sim::run(oss, first_listener, stop));
+        for (provincial, listener) in other_provinces_oss.into_iter().zip(oss_listeners) {
+            system.spawn("oss-sim (another province)", |stop| numbind_oss_sim::run(provincial, listener, stop));
+        }
         Ok(system)
     }
 }
@@ -241,8 +284,24 @@ async fn bind_all(description: &SystemDescription) -> anyhow::Result<Listeners> 
             Transport::PlainHttp => None,
         },
         smsc_cmpp: bind(addresses.smsc_cmpp, backlog, "sms centre cmpp")?,
-        oss_http: bind(addresses.oss_http, backlog, "oss http")?,
+        oss_http: bind_oss_listeners(description)?,
     })
+}
+
+/// The one OSS's listener on `listen.oss_http`; at a hub, each province's on the next port (or each on a free
+/// port when the address's port is 0).
+fn bind_oss_listeners(description: &SystemDescription) -> anyhow::Result<Vec<TcpListener>> {
+    let first = description.listen.oss_http;
+    (0..description.provinces.len().max(1))
+        .map(|index| {
+            let mut address = first;
+            if first.port() != 0 {
+                let port = u16::try_from(usize::from(first.port()) + index).context("the oss ports run past 65535")?;
+                address.set_port(port);
+            }
+            bind(address, description.listen_backlog, "oss http")
+        })
+        .collect()
 }
 
 /// Binds as `TcpListener::bind` does (`SO_REUSEADDR` on Unix), with the given backlog.
@@ -330,5 +389,32 @@ mod tests {
         assert!(plan.oss.platform_url.starts_with("http://127.0.0.1:"));
         assert!(plan.listeners.smsc_smpp_tls.is_none());
         assert!(!directory.path().join("tls").exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hub_runs_one_oss_per_province_each_with_its_own_directory_and_listener() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut hub = description(directory.path(), Transport::PlainHttp);
+        hub.provinces = ["BJ", "GD"].map(|code| numbind_routing::ProvinceCode::parse(code).unwrap()).to_vec();
+        let plan = SystemPlan::bind(&hub).await.unwrap();
+        assert_eq!(plan.oss.province, hub.provinces.first().copied());
+        assert_eq!(plan.other_provinces_oss.len(), 1);
+        assert_eq!(plan.oss.database_path, directory.path().join("oss-bj").join("oss.db"));
+        assert_eq!(plan.platform.provincial_oss_urls.len(), 2);
+        assert!(plan.platform.oss_url.is_none() && plan.platform.routing.is_some() && plan.smsc.routing.is_some());
+        let provincial_accounts: Vec<_> = plan
+            .smsc
+            .accounts
+            .iter()
+            .filter_map(|account| Some((account.system_id.as_str(), account.province?)))
+            .collect();
+        assert_eq!(provincial_accounts, vec![("oss-bj", hub.provinces[0]), ("oss-gd", hub.provinces[1])]);
+        let system = plan.start().await.unwrap();
+        let addresses = system.addresses.clone();
+        assert_eq!(addresses.provincial_oss_http.len(), 2);
+        for (_, address) in &addresses.provincial_oss_http {
+            tokio::net::TcpStream::connect(address).await.unwrap();
+        }
+        system.supervise(std::future::ready(())).await.unwrap();
     }
 }

@@ -23,6 +23,8 @@ pub struct SystemAddresses {
     /// The SMS centre's CMPP 2.0/3.0 listener.
     pub smsc_cmpp: SocketAddr,
     pub oss_http: SocketAddr,
+    /// At a hub, each province's OSS admin listener (the first is `oss_http`); empty otherwise.
+    pub provincial_oss_http: Vec<(numbind_routing::ProvinceCode, SocketAddr)>,
     /// The platform's statement-signing key, which boxes pin.
     pub platform_key: PlatformPublicKey,
     pub platform_key_file: PathBuf,

@@ -180,9 +180,18 @@ pub(crate) struct System {
     options: SystemOptions,
 }
 
-const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
-const SMSC_OSS_PASSWORD: &str = "oss-pass";
-const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
+/// Where an assembled system's components listen.
+pub(crate) struct AssembledAddresses {
+    pub(crate) platform_url: String,
+    pub(crate) smsc_url: String,
+    pub(crate) oss_url: String,
+    pub(crate) smpp_address: String,
+    pub(crate) smpp_tls_address: String,
+}
+
+pub(crate) const OSS_PLATFORM_SECRET: &str = "e2e-oss-platform-secret-0123456789abcdef";
+pub(crate) const SMSC_OSS_PASSWORD: &str = "oss-pass";
+pub(crate) const SMSC_PLATFORM_PASSWORD: &str = "plat-pas";
 pub(crate) const OSS_ADMIN_TOKEN: &str = "e2e-oss-admin-token-0123456789abcdef";
 
 impl System {
@@ -223,6 +232,26 @@ impl System {
             smpp_tls_address: smsc_addresses[2].clone(),
             processes: vec![smsc, platform, oss],
             options,
+        }
+    }
+
+    /// A system started another way (the national hub's, `hub.rs`): its processes, SMS centre first, then the
+    /// platform, then the OSS the other helpers' `oss_url` names.
+    pub(crate) fn assemble(processes: Vec<Process>, directory: TempDir, addresses: AssembledAddresses) -> System {
+        let root = directory.path().to_owned();
+        let ca_file = root.join("tls").join("ca.pem");
+        System {
+            platform_key_file: root.join("platform-signing.key.pub"),
+            http: client_trusting(&ca_file),
+            ca_file,
+            directory,
+            platform_url: addresses.platform_url,
+            smsc_url: addresses.smsc_url,
+            oss_url: addresses.oss_url,
+            smpp_address: addresses.smpp_address,
+            smpp_tls_address: addresses.smpp_tls_address,
+            processes,
+            options: SystemOptions::default(),
         }
     }
 

@@ -12,6 +12,7 @@ mod disputes;
 mod helpers;
 mod hostile_host;
 mod hostile_network;
+mod hub;
 mod launch;
 mod lifecycle;
 mod operations;

@@ -44,3 +44,52 @@ async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
         assert!(data.join("tls").join(file).exists(), "up made tls/{file}");
     }
 }
+
+/// `numbind up --provinces BJ,GD` runs a national hub in one process: each province's OSS with its own database and
+/// listener, a Beijing demo number binds through Beijing's, and a number of no demo segment gets the SMS centre's
+/// refusal.
+#[tokio::test(flavor = "multi_thread")]
+async fn numbind_up_with_provinces_runs_one_oss_per_province() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let mut command = numbind();
+    command.arg("up").arg("--data-dir").arg(&data).args(["--provinces", "BJ,GD"]);
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--smsc-cmpp", "--oss-http"] {
+        command.args([flag, "127.0.0.1:0"]);
+    }
+    let mut up = Process::spawn("up", command, directory.path());
+    let addresses = up.wait_listening(&["platform-http", "smsc-http", "oss-http-bj", "oss-http-gd"]).await;
+    let (platform_url, smsc_url) = (format!("https://{}", addresses[0]), format!("http://{}", addresses[1]));
+    assert_ne!(addresses[2], addresses[3], "each province's OSS listens on its own port");
+
+    let mut agent_command = numbind();
+    agent_command
+        .arg("agent")
+        .arg("--state-dir")
+        .arg(directory.path().join("box"))
+        .args(["--platform-url", &platform_url, "--platform-key-file"])
+        .arg(data.join("platform-signing.key.pub"))
+        .arg("--platform-ca-file")
+        .arg(data.join("tls").join("ca.pem"))
+        .args(["--json-events", "run"]);
+    let mut agent = Process::spawn("agent", agent_command, directory.path());
+    let activation = next_event(&mut agent, &["activation"]).await;
+    let sms_text = activation["sms_text"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    for from in ["13800138000", "13801008000"] {
+        let response = http
+            .post(format!("{smsc_url}/v1/phones/{from}/messages"))
+            .json(&serde_json::json!({ "to": SHORT_CODE, "text": sms_text }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+    }
+    next_event(&mut agent, &["bound"]).await;
+    let inbox: serde_json::Value =
+        http.get(format!("{smsc_url}/v1/phones/13800138000/inbox")).send().await.unwrap().json().await.unwrap();
+    assert!(inbox.to_string().contains("号码归属地未知"), "{inbox}");
+    for province in ["oss-bj", "oss-gd"] {
+        assert!(data.join(province).join("oss.db").exists(), "{province} keeps its own database");
+    }
+}

@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// Insert the demo subscribers (idempotent).
     #[arg(long, env = "NUMBIND_OSS_SEED_DEMO")]
     pub seed_demo: bool,
+    /// The province this OSS serves behind a national hub (ISO 3166-2:CN code: BJ, GD, ...): its demo
+    /// subscribers' numbers are in that province's demo segments. Without it, the operator's one OSS.
+    #[arg(long, env = "NUMBIND_OSS_PROVINCE", value_parser = numbind_routing::ProvinceCode::parse)]
+    pub province: Option<numbind_routing::ProvinceCode>,
     /// File holding the admin API token (else the NUMBIND_OSS_ADMIN_TOKEN variable); without one the OSS refuses
     /// to start, unless --insecure-no-admin-token.
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
@@ -128,6 +132,7 @@ impl ServeArgs {
             smsc,
         );
         config.seed_demo_subscribers = self.seed_demo;
+        config.province = self.province;
         config.command_concurrency = usize::from(self.command_concurrency);
         config.admin_token = read_secret(self.admin_token_file.as_deref(), "NUMBIND_OSS_ADMIN_TOKEN")?;
         config.trusted_authorities = self.client_tls.ca_file.clone();

@@ -125,6 +125,24 @@ pub fn demo_subscribers() -> Vec<Subscriber> {
     .collect()
 }
 
+/// The six demo profiles of [`demo_subscribers`], numbered in the first demo segment of `province`
+/// (`numbind_routing::DEMO_SEGMENTS_CSV`): Beijing's `138 0100 8000`, `138 0100 8001`, ...; none for a province
+/// without demo segments.
+pub fn demo_subscribers_of_province(province: numbind_routing::ProvinceCode) -> Vec<Subscriber> {
+    let table = numbind_routing::RoutingTable::demo();
+    let Some(segment) = table.segments().segments_of(province).next() else {
+        return Vec::new();
+    };
+    demo_subscribers()
+        .into_iter()
+        .filter_map(|subscriber| {
+            let subscriber_digits = &subscriber.msisdn.as_digits()[7..];
+            let msisdn = Msisdn::parse(&format!("{segment}{subscriber_digits}")).ok()?;
+            Some(Subscriber { msisdn, ..subscriber })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +162,24 @@ mod tests {
         assert_eq!(Plan::parse(" Prepaid "), Ok(Plan::Prepaid));
         assert_eq!(Plan::parse("free"), Err(SubscriberFieldError::UnknownPlan));
         assert_eq!(check_device_limit(101), Err(SubscriberFieldError::DeviceLimitTooHigh));
+    }
+
+    #[test]
+    fn a_provinces_demo_subscribers_are_numbers_of_that_province() {
+        let table = numbind_routing::RoutingTable::demo();
+        for code in ["BJ", "GD"] {
+            let province = numbind_routing::ProvinceCode::parse(code).unwrap();
+            let demo = demo_subscribers_of_province(province);
+            assert_eq!(demo.len(), 6);
+            for subscriber in &demo {
+                let routed = table.route(&subscriber.msisdn);
+                assert!(
+                    matches!(routed, numbind_routing::RouteDecision::Province { province: p, .. } if p == province)
+                );
+            }
+        }
+        let shanghai = numbind_routing::ProvinceCode::parse("SH").unwrap();
+        assert!(demo_subscribers_of_province(shanghai).is_empty());
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! The platform's client of the OSS: JSON POSTs to the OSS's `/v1/platform/*` endpoints (and GETs of its bill
 //! lines), authenticated with the component HMAC (client `platform`), over HTTPS trusting only the configured
-//! authorities. The revocation, audit-checkpoint and billing workers deliver through it; reconciliation reads.
+//! authorities. The revocation, audit-checkpoint and billing workers deliver through it; reconciliation reads. At
+//! a national hub it holds one OSS per province and sends each number's work to its province's.
 
 use numbind_process::clock::Clock;
 use numbind_process::component_client::{signed_get, signed_json_post};
+use numbind_routing::{ProvinceCode, RouteDecision, RoutingTable};
 use numbind_wire::component_auth::ComponentSecret;
+use numbind_wire::Msisdn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,12 +29,19 @@ pub(crate) enum OssDeliveryError {
     UnreadableAnswer(#[source] reqwest::Error),
     #[error("cannot encode the request")]
     Encoding(#[from] serde_json::Error),
+    #[error("no oss serves the number (its province: {})", province.map_or("none", |province| province.as_str()))]
+    NoOss { province: Option<ProvinceCode> },
 }
 
-/// The OSS at one base URL, with the shared secret its requests are signed with and the clock that stamps them.
+/// The OSS of every province the platform serves: a national hub sends each number's work to the OSS of its
+/// province (`--oss-url BJ=...`), by the province its binding recorded or else by the routing table; a platform
+/// with one OSS (`--oss-url URL`) sends everything there. One HTTP client (its connections pooled per host),
+/// one shared secret, one clock.
 #[derive(Clone)]
 pub(crate) struct OssClient {
-    base_url: String,
+    national_url: Option<String>,
+    provincial_urls: BTreeMap<ProvinceCode, String>,
+    routing: Option<Arc<RoutingTable>>,
     http: reqwest::Client,
     secret: ComponentSecret,
     clock: Arc<dyn Clock>,
@@ -38,31 +49,103 @@ pub(crate) struct OssClient {
 
 impl std::fmt::Debug for OssClient {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("OssClient").field("base_url", &self.base_url).finish_non_exhaustive()
+        formatter
+            .debug_struct("OssClient")
+            .field("national_url", &self.national_url)
+            .field("provincial_urls", &self.provincial_urls)
+            .finish_non_exhaustive()
     }
 }
 
 impl OssClient {
-    /// A client of the OSS at `config.oss_url` (none without one); over `https://` it trusts only the configured
-    /// authorities.
+    /// A client of the OSS at `config.oss_url` and of each province's (none without any); over `https://` it
+    /// trusts only the configured authorities.
     pub(crate) fn from_config(config: &crate::config::Config, timeout: Duration) -> anyhow::Result<Option<Self>> {
-        let Some(oss_base_url) = &config.oss_url else {
+        if config.oss_url.is_none() && config.provincial_oss_urls.is_empty() {
             return Ok(None);
-        };
+        }
         let http = numbind_process::tls::http_client_builder(config.trusted_authorities.as_deref())?
             .timeout(timeout)
             .build()?;
+        let base_url = |url: &String| url.trim_end_matches('/').to_owned();
         Ok(Some(OssClient {
-            base_url: oss_base_url.trim_end_matches('/').to_owned(),
+            national_url: config.oss_url.as_ref().map(base_url),
+            provincial_urls: config
+                .provincial_oss_urls
+                .iter()
+                .map(|(province, url)| (*province, base_url(url)))
+                .collect(),
+            routing: config.routing.clone().map(Arc::new),
             http,
             secret: config.oss_secret.clone(),
             clock: config.clock.clone(),
         }))
     }
 
-    /// POSTs `request` to `path`, signed with the shared secret; the OSS's answer once it acknowledged.
-    pub(crate) async fn post<Request, Answer>(
+    /// The provinces with an OSS of their own, and `None` for the national OSS when there is one: one outbox
+    /// worker each.
+    pub(crate) fn destinations(&self) -> Vec<Option<ProvinceCode>> {
+        let provinces = self.provincial_urls.keys().copied().map(Some);
+        self.national_url.iter().map(|_| None).chain(provinces).collect()
+    }
+
+    /// The base URL of the OSS serving `msisdn`: its recorded `province`'s, else its province by the routing
+    /// table, else the national OSS.
+    fn base_url_for(&self, province: Option<ProvinceCode>, msisdn: &Msisdn) -> Result<&str, OssDeliveryError> {
+        let province = province.or_else(|| match self.routing.as_ref()?.route(msisdn) {
+            RouteDecision::Province { province, .. } => Some(province),
+            RouteDecision::UnknownSegment | RouteDecision::LeftOperator => None,
+        });
+        let provincial = province.and_then(|province| self.provincial_urls.get(&province));
+        match provincial.or(self.national_url.as_ref()) {
+            Some(url) => Ok(url),
+            None => Err(OssDeliveryError::NoOss { province }),
+        }
+    }
+
+    /// The OSS that keeps the audit checkpoints: the national one, else the first province's.
+    fn witness_url(&self) -> Result<&str, OssDeliveryError> {
+        let first_province = self.provincial_urls.values().next();
+        self.national_url
+            .as_ref()
+            .or(first_province)
+            .map(String::as_str)
+            .ok_or(OssDeliveryError::NoOss { province: None })
+    }
+
+    /// POSTs `request` to the OSS serving `msisdn` (see `base_url_for`).
+    pub(crate) async fn post_for_number<Request, Answer>(
         &self,
+        (province, msisdn): (Option<ProvinceCode>, &Msisdn),
+        path: &'static str,
+        request: &Request,
+    ) -> Result<Answer, OssDeliveryError>
+    where
+        Request: Serialize,
+        Answer: DeserializeOwned,
+    {
+        let base_url = self.base_url_for(province, msisdn)?;
+        self.post(base_url, path, request).await
+    }
+
+    /// POSTs `request` to the witness OSS (see `witness_url`).
+    pub(crate) async fn post_to_witness<Request, Answer>(
+        &self,
+        path: &'static str,
+        request: &Request,
+    ) -> Result<Answer, OssDeliveryError>
+    where
+        Request: Serialize,
+        Answer: DeserializeOwned,
+    {
+        self.post(self.witness_url()?, path, request).await
+    }
+
+    /// POSTs `request` to `path` at `base_url`, signed with the shared secret; the OSS's answer once it
+    /// acknowledged.
+    async fn post<Request, Answer>(
+        &self,
+        base_url: &str,
         path: &'static str,
         request: &Request,
     ) -> Result<Answer, OssDeliveryError>
@@ -73,7 +156,7 @@ impl OssClient {
         let body = serde_json::to_vec(request)?;
         let caller = (PLATFORM_CLIENT_NAME, &self.secret);
         let now = self.clock.now_unix_seconds();
-        let response = signed_json_post(&self.http, &self.base_url, path, caller, now, body)
+        let response = signed_json_post(&self.http, base_url, path, caller, now, body)
             .await
             .map_err(OssDeliveryError::Transport)?;
         if !response.status().is_success() {
@@ -82,13 +165,31 @@ impl OssClient {
         response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
     }
 
-    /// GETs `path_and_query`, signed with the shared secret; the OSS's answer.
-    pub(crate) async fn get<Answer: DeserializeOwned>(&self, path_and_query: &str) -> Result<Answer, OssDeliveryError> {
+    /// GETs `path_and_query` from every OSS (the national one and each province's), signed with the shared secret;
+    /// their answers, in the order of `destinations`. The first that cannot be read fails the whole read, so a
+    /// reader never mistakes one province's silence for agreement.
+    pub(crate) async fn get_from_every_oss<Answer: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<Vec<Answer>, OssDeliveryError> {
+        let base_urls = self.national_url.iter().chain(self.provincial_urls.values());
+        let mut answers = Vec::new();
+        for base_url in base_urls {
+            answers.push(self.get(base_url, path_and_query).await?);
+        }
+        Ok(answers)
+    }
+
+    /// GETs `path_and_query` at `base_url`, signed with the shared secret; the OSS's answer.
+    async fn get<Answer: DeserializeOwned>(
+        &self,
+        base_url: &str,
+        path_and_query: &str,
+    ) -> Result<Answer, OssDeliveryError> {
         let caller = (PLATFORM_CLIENT_NAME, &self.secret);
         let now = self.clock.now_unix_seconds();
-        let response = signed_get(&self.http, &self.base_url, path_and_query, caller, now)
-            .await
-            .map_err(OssDeliveryError::Transport)?;
+        let response =
+            signed_get(&self.http, base_url, path_and_query, caller, now).await.map_err(OssDeliveryError::Transport)?;
         if !response.status().is_success() {
             return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
         }

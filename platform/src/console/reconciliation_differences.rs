@@ -26,6 +26,9 @@ fn oss_error_in_chinese(error: &OssDeliveryError) -> String {
         OssDeliveryError::Refused { status } => format!("对方回答 {status}"),
         OssDeliveryError::UnreadableAnswer(_) => "回答无法解读".to_owned(),
         OssDeliveryError::Encoding(_) => "请求无法编码".to_owned(),
+        OssDeliveryError::NoOss { province } => {
+            format!("没有为该号码服务的运营支撑系统（省份：{}）", province.map_or("无", |province| province.as_str()))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::store::{BindingFilter, BindingRecord};
 use axum::extract::State;
 use axum::response::Html;
+use numbind_routing::ProvinceCode;
 use numbind_wire::{Msisdn, TerminalId};
 use serde::Deserialize;
 
@@ -28,6 +29,9 @@ pub(super) struct SearchFields {
     terminal_id: String,
     #[serde(default)]
     state: String,
+    /// At a hub, the province code (`BJ`) whose OSS holds the bindings.
+    #[serde(default)]
+    province: String,
     /// Keyset position of the page (text: form fields nested with `flatten` arrive as strings).
     #[serde(default)]
     cursor: String,
@@ -60,7 +64,10 @@ fn parse_search(fields: &SearchFields) -> Result<BindingFilter, ConsoleError> {
             return Err(ConsoleError::bad_request(localized("state is active or revoked", "状态只能是有效或已解绑")))
         }
     };
-    Ok(BindingFilter { msisdn, terminal_id, state, from: None, to: None })
+    let province = non_empty(&fields.province).map(ProvinceCode::parse).transpose().map_err(|error| {
+        ConsoleError::bad_request(localized(format!("province: {error}"), format!("省份代码有误：{error}")))
+    })?;
+    Ok(BindingFilter { msisdn, terminal_id, state, from: None, to: None, province })
 }
 
 async fn search_page_rows(state: &AppState, fields: &SearchFields) -> Result<Vec<BindingRecord>, ConsoleError> {
@@ -88,7 +95,10 @@ fn search_form(fields: &SearchFields) -> String {
          </label>\
          <label>{terminal_label} <input name=\"terminal_id\" value=\"{terminal_id}\"></label>\
          <label>{state_label} <select name=\"state\">{any}{active}{revoked}</select></label>\
+         <label>{province_label} <input name=\"province\" value=\"{province}\" placeholder=\"BJ\" maxlength=\"5\"></label>\
          <button type=\"submit\" id=\"search\">{search}</button></form>",
+        province_label = localized("Province", "省份"),
+        province = escape_html(&fields.province),
         number = localized("Number", "号码"),
         terminal_label = localized("Terminal ID", "终端 ID"),
         state_label = localized("State", "状态"),
@@ -119,12 +129,13 @@ fn results_table(rows: &[BindingRecord], reveal: bool) -> String {
                 escape_html(&format_unix_time(binding.created_at)),
                 binding.revoked_at.map_or_else(|| "–".to_owned(), |at| escape_html(&format_unix_time(at))),
                 revoked_reason_label(binding.revoked_reason.as_deref()),
+                binding.province.map_or_else(|| "–".to_owned(), |province| province.as_str().to_owned()),
             ]
         })
         .collect();
     let headers = localized(
-        ["Binding", "Terminal", "Number", "State", "Bound at", "Revoked at", "Revoked because"],
-        ["绑定", "终端", "号码", "状态", "绑定时间", "解绑时间", "解绑原因"],
+        ["Binding", "Terminal", "Number", "State", "Bound at", "Revoked at", "Revoked because", "Province"],
+        ["绑定", "终端", "号码", "状态", "绑定时间", "解绑时间", "解绑原因", "省份"],
     );
     table(&headers, &cells)
 }
@@ -132,10 +143,11 @@ fn results_table(rows: &[BindingRecord], reveal: bool) -> String {
 fn next_page_link(fields: &SearchFields, rows: &[BindingRecord]) -> String {
     let Some(last) = rows.last().filter(|_| rows.len() as i64 == SEARCH_PAGE_ROWS) else { return String::new() };
     format!(
-        "<p><a href=\"/console/bindings?msisdn={}&amp;terminal_id={}&amp;state={}&amp;cursor={}\">{}</a></p>",
+        "<p><a href=\"/console/bindings?msisdn={}&amp;terminal_id={}&amp;state={}&amp;province={}&amp;cursor={}\">{}</a></p>",
         encode_url_component(fields.msisdn.trim()),
         encode_url_component(fields.terminal_id.trim()),
         encode_url_component(fields.state.trim()),
+        encode_url_component(fields.province.trim()),
         last.cursor,
         localized("Next page", "下一页"),
     )
@@ -145,7 +157,7 @@ fn reveal_form(signed_in: &SignedInOperator, fields: &SearchFields) -> String {
     let hidden =
         |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape_html(value));
     format!(
-        "<form method=\"post\" action=\"/console/bindings/reveal\" class=\"card\">{csrf}{msisdn}{terminal}{state}{cursor}\
+        "<form method=\"post\" action=\"/console/bindings/reveal\" class=\"card\">{csrf}{msisdn}{terminal}{state}{province}{cursor}\
          <label>{reason} <input name=\"reason\" required maxlength=\"200\"></label>\
          <button type=\"submit\">{reveal}</button></form>",
         reason = localized("Reason to show full numbers (audited)", "显示完整号码的原因（将记入审计）"),
@@ -154,6 +166,7 @@ fn reveal_form(signed_in: &SignedInOperator, fields: &SearchFields) -> String {
         msisdn = hidden("msisdn", &fields.msisdn),
         terminal = hidden("terminal_id", &fields.terminal_id),
         state = hidden("state", &fields.state),
+        province = hidden("province", &fields.province),
         cursor = hidden("cursor", &fields.cursor),
     )
 }
@@ -221,5 +234,15 @@ mod tests {
         assert!(matches!(parse_search(&bad_state), Err(ConsoleError::BadRequest(_))));
         let bad_number = SearchFields { msisdn: "<b>".into(), ..SearchFields::default() };
         assert!(matches!(parse_search(&bad_number), Err(ConsoleError::BadRequest(_))));
+    }
+
+    #[test]
+    fn a_province_filters_by_its_code_and_an_unknown_one_is_refused() {
+        let guangdong = SearchFields { province: " gd ".into(), ..SearchFields::default() };
+        assert_eq!(parse_search(&guangdong).unwrap().province, ProvinceCode::parse("GD").ok());
+        let hong_kong = SearchFields { province: "HK".into(), ..SearchFields::default() };
+        assert!(matches!(parse_search(&hong_kong), Err(ConsoleError::BadRequest(_))));
+        let form = search_form(&guangdong);
+        assert!(form.contains("name=\"province\" value=\" gd \""), "{form}");
     }
 }

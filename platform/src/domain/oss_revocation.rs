@@ -10,6 +10,8 @@ pub struct QueuedOssRevocation {
     pub delivered: bool,
     pub attempts: i64,
     pub next_attempt_at: i64,
+    /// The province whose OSS it goes to (the binding's); `None` for a binding made without provinces.
+    pub province: Option<numbind_routing::ProvinceCode>,
 }
 
 /// `rev-` and 32 lowercase hex digits (128 random bits): the idempotency key the OSS sees.

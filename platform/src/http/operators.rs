@@ -28,6 +28,7 @@ pub(super) struct BindingSearchQuery {
     state: Option<String>,
     from: Option<i64>,
     to: Option<i64>,
+    province: Option<String>,
     limit: Option<i64>,
     cursor: Option<i64>,
     #[serde(default)]
@@ -68,6 +69,12 @@ fn parse_binding_filter(query: &BindingSearchQuery) -> Result<BindingFilter, Api
         state,
         from: query.from,
         to: query.to,
+        province: query
+            .province
+            .as_deref()
+            .map(numbind_routing::ProvinceCode::parse)
+            .transpose()
+            .map_err(|error| ApiError::invalid_request(format!("province: {error}")))?,
     })
 }
 

@@ -5,14 +5,18 @@ use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome};
+use crate::store::{
+    BindingRoute, ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome,
+};
 use axum::extract::State;
 use axum::Json;
 use numbind_process::http_api::parse_json_body;
+use numbind_routing::RouteDecision;
 use numbind_wire::api::{
     BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse, OssUnbindRequest, OssUnbindResponse,
     RedeemCodeRequest, RedeemCodeResponse,
 };
+use numbind_wire::statement::DenialReason;
 
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 
@@ -92,12 +96,26 @@ pub(super) async fn confirm_binding(
         BindingOutcome::Bound { .. } => "bound",
         BindingOutcome::Denied { .. } => "denied",
     };
+    let route = binding_route(&state, &request.msisdn);
+    let routed_to_stranger =
+        matches!(request.outcome, BindingOutcome::Denied { reason: DenialReason::UnknownSubscriber })
+            .then(|| route.as_ref().map(|route| route.province))
+            .flatten();
+    let unrouted = state.settings.routing.is_some() && route.is_none();
     let now = state.now();
-    let outcome = state.store.call_write(move |store| store.confirm_binding(&request, now)).await?;
+    let outcome =
+        state.store.call_write(move |store| store.confirm_routed_binding(&request, route.as_ref(), now)).await?;
     match outcome {
         ConfirmationOutcome::Applied { response, repeated } => {
             if !repeated {
                 state.metrics.count_confirmation(outcome_name);
+                if unrouted && outcome_name == "bound" {
+                    state.metrics.count_routing_fault(None, "no_province");
+                }
+                if let Some(province) = routed_to_stranger {
+                    tracing::warn!(%activation_id, %province, "routing fault: the province's oss does not know the number");
+                    state.metrics.count_routing_fault(Some(province), "not_our_subscriber");
+                }
                 state.waiters.wake(activation_id.as_str());
                 state.announce_binding_change(&response.terminal_id);
                 state.outbox_changed.notify_one();
@@ -109,6 +127,22 @@ pub(super) async fn confirm_binding(
         ConfirmationOutcome::NotPending | ConfirmationOutcome::BindingIdTaken => {
             state.metrics.count_confirmation("refused");
             Err(ApiError::ActivationNotPending)
+        }
+    }
+}
+
+/// At a hub, the province a new binding of `msisdn` records, by the routing table. A number the table routes to
+/// no province (it changed since the OSS was reached, or the SMS centre's copy differs) is bound without one
+/// and logged as a routing fault: the binding stands, its revocations go by the table again when sent.
+fn binding_route(state: &AppState, msisdn: &numbind_wire::Msisdn) -> Option<BindingRoute> {
+    let table = state.settings.routing.as_ref()?;
+    match table.route(msisdn) {
+        RouteDecision::Province { province, .. } => {
+            Some(BindingRoute { province, routing_version: table.version().to_string() })
+        }
+        decision => {
+            tracing::warn!(?decision, routing_version = %table.version(), "routing fault: a confirmed number has no province");
+            None
         }
     }
 }

@@ -87,13 +87,14 @@ async fn two_step(
         let check = ChargeRequest {
             payment_id: payment_id.clone(),
             binding_id: binding.binding_id,
-            msisdn: binding.msisdn,
+            msisdn: binding.msisdn.clone(),
             merchant_id: intent.merchant_id.clone(),
             item_description: intent.item_description.clone(),
             amount: intent.amount,
             currency: intent.currency,
         };
-        match client.post::<_, ChargeOutcome>(CHARGE_CHECKS_PATH, &check).await {
+        let number = (binding.province, &check.msisdn);
+        match client.post_for_number::<_, ChargeOutcome>(number, CHARGE_CHECKS_PATH, &check).await {
             Ok(ChargeOutcome::Declined { reason }) => declined = Some(reason),
             Ok(ChargeOutcome::Charged { .. }) => {}
             Err(error) => tracing::warn!(%payment_id, error = %error, "charge check unanswered: the charge decides"),

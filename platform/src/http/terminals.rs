@@ -150,7 +150,7 @@ pub(super) async fn reset_terminal(
     if let Some(binding) = &outcome.revoked {
         state.announce_binding_change(&terminal.terminal_id);
         state.outbox_changed.notify_one();
-        state.oss_outbox_changed.notify_one();
+        state.announce_oss_revocation();
         tracing::info!(binding_id = %binding.binding_id, msisdn = %binding.msisdn, "factory reset revoked the binding");
     }
     let statement = binding_statement(&state, &terminal.terminal_id, None, &terminal.nonce);

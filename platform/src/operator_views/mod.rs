@@ -14,6 +14,7 @@ use crate::store::{AuditRecord, BindingFilter, BindingRecord, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use numbind_routing::ProvinceCode;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,6 +67,7 @@ pub(crate) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
         "created_at": binding.created_at,
         "revoked_at": binding.revoked_at,
         "revoked_reason": binding.revoked_reason,
+        "province": binding.province.map(ProvinceCode::as_str),
     })
 }
 
@@ -84,6 +86,7 @@ pub(crate) fn reveal_description(filter: &BindingFilter, after: i64, rows: &[Bin
     }
     conditions.extend(filter.from.map(|from| format!("from={from}")));
     conditions.extend(filter.to.map(|to| format!("to={to}")));
+    conditions.extend(filter.province.map(|province| format!("province={province}")));
     if after > 0 {
         conditions.push(format!("after cursor {after}"));
     }
@@ -231,6 +234,7 @@ mod tests {
             created_at: 10,
             revoked_at: None,
             revoked_reason: None,
+            province: None,
         };
         let csv_columns: Vec<&str> = BINDING_HEADER.trim_end().split(',').collect();
         let json_keys: Vec<String> = match binding_json_line(&binding) {

@@ -75,11 +75,12 @@ struct BillLineList {
 async fn read_bill_lines(sources: &ReconciliationSources, day: CivilDate) -> Result<Vec<BillLine>, SideUnreadable> {
     let oss = sources.oss.as_ref().ok_or(SideUnreadable::OssNotConfigured)?;
     let path = format!("{}?day={day}", numbind_wire::api::PLATFORM_BILL_LINES_PATH);
-    let list: BillLineList = oss.get(&path).await.map_err(SideUnreadable::Oss)?;
-    if !list.complete {
+    // At a national hub every province's OSS keeps its own bill lines: the day's are all of theirs together.
+    let lists: Vec<BillLineList> = oss.get_from_every_oss(&path).await.map_err(SideUnreadable::Oss)?;
+    if lists.iter().any(|list| !list.complete) {
         return Err(SideUnreadable::OssIncomplete);
     }
-    Ok(list.records)
+    Ok(lists.into_iter().flat_map(|list| list.records).collect())
 }
 
 async fn read_sent_messages(

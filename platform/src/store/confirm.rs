@@ -15,6 +15,14 @@ use numbind_wire::statement::DenialReason;
 use numbind_wire::BindingId;
 use rusqlite::{params, OptionalExtension};
 
+/// Where the hub routed the bound number: the province whose OSS holds the binding, and the routing table's
+/// version that decided it; recorded with the binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRoute {
+    pub province: numbind_routing::ProvinceCode,
+    pub routing_version: String,
+}
+
 /// What applying a verdict gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfirmationOutcome {
@@ -64,7 +72,7 @@ fn apply_bound(
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
-    binding_id: &BindingId,
+    (binding_id, route): (&BindingId, Option<&BindingRoute>),
     now: i64,
 ) -> Result<Option<ConfirmBindingResponse>, StoreError> {
     let taken: bool = transaction
@@ -90,15 +98,18 @@ fn apply_bound(
     }
     transaction
         .prepare_cached(
-            "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
+            "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at, province,
+                                   routing_version)
+         VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
         )?
         .execute(params![
             binding_id.as_str(),
             terminal_id.as_str(),
             request.msisdn.as_digits(),
             activation.activation_id.as_str(),
-            now
+            now,
+            route.map(|route| route.province.as_str()),
+            route.map(|route| route.routing_version.as_str()),
         ])?;
     transaction
         .prepare_cached("UPDATE activations SET state = 'bound', binding_id = ?2 WHERE activation_id = ?1")?
@@ -109,11 +120,16 @@ fn apply_bound(
         &notification_text::binding_confirmed(&model, terminal_id),
         now,
     )?;
-    let event = AuditEvent::new("oss", "binding_created")
+    let route_detail =
+        route.map(|route| format!("province {} by routing table {}", route.province, route.routing_version));
+    let mut event = AuditEvent::new("oss", "binding_created")
         .terminal(terminal_id)
         .msisdn(&request.msisdn)
         .activation(&activation.activation_id)
         .binding(binding_id);
+    if let Some(detail) = &route_detail {
+        event = event.detail(detail);
+    }
     append_audit_event(transaction, audit_key, now, &event)?;
     Ok(Some(ConfirmBindingResponse { terminal_id: terminal_id.clone(), replaced_msisdn }))
 }
@@ -123,7 +139,7 @@ fn apply_denied(
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
-    reason: DenialReason,
+    (reason, route): (DenialReason, Option<&BindingRoute>),
     now: i64,
 ) -> Result<ConfirmBindingResponse, StoreError> {
     transaction
@@ -135,6 +151,20 @@ fn apply_denied(
         .activation(&activation.activation_id)
         .detail(reason.as_str());
     append_audit_event(transaction, audit_key, now, &event)?;
+    if let (DenialReason::UnknownSubscriber, Some(route)) = (reason, route) {
+        // The hub sent the number to this province and the province does not know it: the tables are wrong (a
+        // ported number, a segment moved), not the user.
+        let detail = format!(
+            "province {} (routing table {}) answered unknown_subscriber",
+            route.province, route.routing_version
+        );
+        let fault = AuditEvent::new("oss", "routing_fault")
+            .terminal(&activation.terminal_id)
+            .msisdn(&request.msisdn)
+            .activation(&activation.activation_id)
+            .detail(&detail);
+        append_audit_event(transaction, audit_key, now, &fault)?;
+    }
     Ok(ConfirmBindingResponse { terminal_id: activation.terminal_id.clone(), replaced_msisdn: None })
 }
 
@@ -143,6 +173,17 @@ impl Store {
     pub fn confirm_binding(
         &self,
         request: &ConfirmBindingRequest,
+        now: i64,
+    ) -> Result<ConfirmationOutcome, StoreError> {
+        self.confirm_routed_binding(request, None, now)
+    }
+
+    /// `confirm_binding` at the hub: a new binding records the province `route` names and the routing table's
+    /// version.
+    pub fn confirm_routed_binding(
+        &self,
+        request: &ConfirmBindingRequest,
+        route: Option<&BindingRoute>,
         now: i64,
     ) -> Result<ConfirmationOutcome, StoreError> {
         self.in_transaction(|transaction| {
@@ -160,13 +201,14 @@ impl Store {
             }
             let response = match &request.outcome {
                 BindingOutcome::Bound { binding_id } => {
-                    match apply_bound(transaction, self.audit_key.as_ref(), &activation, request, binding_id, now)? {
+                    let key = self.audit_key.as_ref();
+                    match apply_bound(transaction, key, &activation, request, (binding_id, route), now)? {
                         Some(response) => response,
                         None => return Ok(ConfirmationOutcome::BindingIdTaken),
                     }
                 }
                 BindingOutcome::Denied { reason } => {
-                    apply_denied(transaction, self.audit_key.as_ref(), &activation, request, *reason, now)?
+                    apply_denied(transaction, self.audit_key.as_ref(), &activation, request, (*reason, route), now)?
                 }
             };
             let stored =

@@ -40,7 +40,7 @@ mod unbind;
 
 pub use audit_checkpoints::QueuedCheckpoint;
 pub use audit_verification::{verify_audit_chain_file, verify_audit_trail_file};
-pub use confirm::ConfirmationOutcome;
+pub use confirm::{BindingRoute, ConfirmationOutcome};
 pub use disputes::{DisputeDecision, ResolveDisputeOutcome};
 pub use issue::{IssueLimits, IssueOutcome};
 pub use operators::{BindingFilter, BindingRecord};
@@ -64,6 +64,7 @@ pub use tables::merchants::Merchant;
 pub use tables::outbox::OutboxSms;
 pub use tables::payment_adjustments::PaymentAdjustment;
 pub use tables::payments::PaymentRecord;
+pub use tables::routing_tables::{RoutingImportOutcome, RoutingTableImport, StoredRoutingTable};
 pub use tables::terminals::Terminal;
 pub use unbind::{ResetOutcome, UnbindOutcome};
 

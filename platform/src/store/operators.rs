@@ -9,6 +9,7 @@ use super::tables::terminals::find_terminal_in;
 use super::{parse_column, Store, StoreError};
 use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
+use numbind_routing::ProvinceCode;
 use numbind_wire::{mask_numbers_in_text, ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{params, OptionalExtension};
@@ -29,6 +30,8 @@ pub struct BindingRecord {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
+    /// At a hub, the province whose OSS holds it.
+    pub province: Option<ProvinceCode>,
 }
 
 /// Which bindings to list; `None` matches everything.
@@ -42,10 +45,12 @@ pub struct BindingFilter {
     pub from: Option<i64>,
     /// Created before (unix seconds).
     pub to: Option<i64>,
+    /// At a hub, only the bindings of this province's OSS.
+    pub province: Option<ProvinceCode>,
 }
 
 const BINDING_RECORD_COLUMNS: &str =
-    "rowid, binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, revoked_reason";
+    "rowid, binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, revoked_reason, province";
 
 fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BindingRecord, StoreError>> {
     let msisdn: String = row.get(3)?;
@@ -72,6 +77,7 @@ fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Bindi
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,
         revoked_reason: row.get(8)?,
+        province: row.get::<_, Option<String>>(9)?.and_then(|code| ProvinceCode::parse(&code).ok()),
     }))
 }
 
@@ -79,7 +85,7 @@ fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Bindi
 ///
 /// A condition such as `(?2 IS NULL OR msisdn = ?2)` cannot use an index, so SQLite would walk every binding
 /// ever made by rowid to fill a terminal's history or a number's page. Each set of present filters has its own
-/// text (at most 32, all from fixed fragments; values stay bound parameters), planned with its own index.
+/// text (at most 64, all from fixed fragments; values stay bound parameters), planned with its own index.
 struct BindingSearch<'filter> {
     sql: String,
     /// In the order the SQL numbers them: the cursor, each present filter, the limit.
@@ -88,12 +94,13 @@ struct BindingSearch<'filter> {
 
 impl<'filter> BindingSearch<'filter> {
     fn new(filter: &'filter BindingFilter, after_cursor: i64, limit: i64) -> BindingSearch<'filter> {
-        let conditions: [(&'static str, Option<ToSqlOutput<'filter>>); 5] = [
+        let conditions: [(&'static str, Option<ToSqlOutput<'filter>>); 6] = [
             ("msisdn =", filter.msisdn.as_ref().map(|msisdn| msisdn.as_digits().into())),
             ("terminal_id =", filter.terminal_id.as_ref().map(|terminal_id| terminal_id.as_str().into())),
             ("state =", filter.state.as_deref().map(ToSqlOutput::from)),
             ("created_at >=", filter.from.map(ToSqlOutput::from)),
             ("created_at <", filter.to.map(ToSqlOutput::from)),
+            ("province =", filter.province.map(|province| province.as_str().into())),
         ];
         let mut sql = format!("SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1");
         let mut parameters = vec![ToSqlOutput::from(after_cursor)];
@@ -257,7 +264,7 @@ mod tests {
 
     /// The search before each filter had its own statement: the reference for what every search must find.
     const ONE_STATEMENT_FOR_EVERY_FILTER: &str = "SELECT rowid, binding_id, terminal_id, msisdn, activation_id, state,
-        created_at, revoked_at, revoked_reason FROM bindings WHERE rowid > ?1
+        created_at, revoked_at, revoked_reason, province FROM bindings WHERE rowid > ?1
         AND (?2 IS NULL OR msisdn = ?2) AND (?3 IS NULL OR terminal_id = ?3) AND (?4 IS NULL OR state = ?4)
         AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) ORDER BY rowid LIMIT ?7";
 
@@ -269,6 +276,7 @@ mod tests {
             state: (present & 4 != 0).then(|| state.to_owned()),
             from: (present & 8 != 0).then_some(1_002),
             to: (present & 16 != 0).then_some(1_010),
+            province: None,
         }
     }
 

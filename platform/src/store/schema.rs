@@ -311,6 +311,16 @@ CREATE INDEX merchant_events_queued_in_order ON merchant_events(merchant_id, seq
 "#,
     // Statements on a schedule: the months whose statements the schedule finished queuing.
     super::tables::statement_schedule::STATEMENT_SCHEDULE_MIGRATION,
+    // The national hub: the province whose OSS holds a binding, and the routing table that chose it (NULL for
+    // bindings made without provinces); a revocation goes to the OSS of its binding's province.
+    r#"
+ALTER TABLE bindings ADD COLUMN province TEXT;
+ALTER TABLE bindings ADD COLUMN routing_version TEXT;
+ALTER TABLE outbox_oss ADD COLUMN province TEXT;
+CREATE INDEX outbox_oss_due_by_province ON outbox_oss(province, state, next_attempt_at);
+"#,
+    // The hub's routing tables as imported (`numbind routing import`), one version per import.
+    super::tables::routing_tables::ROUTING_TABLES_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

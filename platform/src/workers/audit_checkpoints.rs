@@ -74,7 +74,7 @@ async fn deliver_due(state: &AppState, client: &OssClient) {
     for checkpoint in due {
         let sequence = checkpoint.sequence;
         let outcome = match client
-            .post::<_, AuditCheckpointReceipt>(PLATFORM_AUDIT_CHECKPOINTS_PATH, &checkpoint.signed)
+            .post_to_witness::<_, AuditCheckpointReceipt>(PLATFORM_AUDIT_CHECKPOINTS_PATH, &checkpoint.signed)
             .await
         {
             Ok(receipt) => {

@@ -86,7 +86,7 @@ pub(crate) async fn send_charge(
     client: &OssClient,
     charge: ChargeRequest,
 ) -> Result<Option<PaymentRecord>, BillingAttemptError> {
-    let outcome: ChargeOutcome = client.post(CHARGES_PATH, &charge).await?;
+    let outcome: ChargeOutcome = client.post_for_number((None, &charge.msisdn), CHARGES_PATH, &charge).await?;
     let (payment_id, now) = (charge.payment_id, state.now());
     let id = payment_id.clone();
     let recorded = state.store.call_write(move |store| store.record_charge_outcome(&id, &outcome, now)).await?;
@@ -117,7 +117,8 @@ pub(crate) async fn attempt_refund(
     let Some(request) = state.store.call(move |store| store.refund_to_send(&id)).await? else {
         return Ok(());
     };
-    let outcome: BillingRefundOutcome = client.post(BILLING_REFUNDS_PATH, &request).await?;
+    let number = (None, &request.msisdn);
+    let outcome: BillingRefundOutcome = client.post_for_number(number, BILLING_REFUNDS_PATH, &request).await?;
     let (id, now) = (refund_id.clone(), state.now());
     if let Some(refund) = state.store.call_write(move |store| store.record_refund_outcome(&id, &outcome, now)).await? {
         tracing::info!(%refund_id, state = ?refund.state, "refund answered");

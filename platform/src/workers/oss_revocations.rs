@@ -1,11 +1,16 @@
 //! Drains the platform→OSS outbox: POSTs each queued revocation to the OSS's `/v1/platform/revocations`
 //! (component HMAC, client `platform`) until acknowledged, retrying with exponential backoff and full jitter.
+//!
+//! At a national hub each province's revocations (by the province their binding recorded) are drained by a
+//! worker of their own, and those of bindings without a province by one more: a province whose OSS is down or
+//! slow holds up only its own queue.
 
 use super::retry::retry_delay_seconds;
 use crate::clients::oss_client::OssClient;
 use crate::config::Config;
 use crate::domain::oss_revocation::QueuedOssRevocation;
 use crate::state::AppState;
+use numbind_routing::ProvinceCode;
 use numbind_wire::api::{PlatformRevocationResponse, PLATFORM_REVOCATIONS_PATH};
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -24,18 +29,32 @@ pub(crate) fn spawn_oss_revocation_worker(
 ) -> anyhow::Result<()> {
     match OssClient::from_config(config, config.oss_request_timeout)? {
         Some(client) => {
-            background.spawn(run_oss_revocation_worker(state.clone(), client, shutdown.clone()));
+            let mut destinations = client.destinations();
+            if !destinations.contains(&None) {
+                // Bindings made before the hub had provinces: routed by the table when delivered.
+                destinations.push(None);
+            }
+            for province in destinations {
+                let worker = run_oss_revocation_worker(state.clone(), client.clone(), province, shutdown.clone());
+                background.spawn(worker);
+            }
         }
         None => tracing::warn!("no oss url configured: revocations for the oss stay queued in the outbox"),
     }
     Ok(())
 }
 
-/// Runs until `shutdown`.
-pub(crate) async fn run_oss_revocation_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
+/// Drains the revocations of `province` (`None`: of bindings without one) until `shutdown`.
+pub(crate) async fn run_oss_revocation_worker(
+    state: AppState,
+    client: OssClient,
+    province: Option<ProvinceCode>,
+    shutdown: CancellationToken,
+) {
     while !shutdown.is_cancelled() {
         let now = state.now();
-        match state.store.call(move |store| store.due_oss_revocations(now, BATCH_SIZE)).await {
+        let due = move |store: &crate::store::Store| store.due_oss_revocations_of_province(province, now, BATCH_SIZE);
+        match state.store.call(due).await {
             Ok(batch) if !batch.is_empty() => {
                 for revocation in batch {
                     deliver_one(&state, &client, revocation).await;
@@ -56,7 +75,12 @@ pub(crate) async fn run_oss_revocation_worker(state: AppState, client: OssClient
 async fn deliver_one(state: &AppState, client: &OssClient, revocation: QueuedOssRevocation) {
     let revocation_id = revocation.request.revocation_id.clone();
     let binding_id = revocation.request.binding_id.clone();
-    match client.post::<_, PlatformRevocationResponse>(PLATFORM_REVOCATIONS_PATH, &revocation.request).await {
+    let number = (revocation.province, &revocation.request.msisdn);
+    let answer: Result<PlatformRevocationResponse, _> =
+        client.post_for_number(number, PLATFORM_REVOCATIONS_PATH, &revocation.request).await;
+    let result = if answer.is_ok() { "delivered" } else { "failed" };
+    state.metrics.count_oss_revocation(revocation.province, result);
+    match answer {
         Ok(answer) => {
             let (id, now) = (revocation_id.clone(), state.now());
             match state.store.call(move |store| store.mark_oss_revocation_delivered(&id, now)).await {

@@ -20,9 +20,9 @@ const NEW_NUMBER: &str = "13900139000";
 
 /// A real HTTP server standing in for the OSS's revocation endpoint: checks the platform's HMAC, records each
 /// body, answers 503 to the first `failures_left` calls.
-struct RevocationEndpoint {
+pub(crate) struct RevocationEndpoint {
     secret: ComponentSecret,
-    received: Mutex<Vec<Value>>,
+    pub(crate) received: Mutex<Vec<Value>>,
     failures_left: AtomicUsize,
 }
 
@@ -46,7 +46,7 @@ async fn take_revocation(
     (StatusCode::OK, answer.to_string())
 }
 
-async fn spawn_revocation_endpoint(failures: usize) -> (String, Arc<RevocationEndpoint>) {
+pub(crate) async fn spawn_revocation_endpoint(failures: usize) -> (String, Arc<RevocationEndpoint>) {
     let endpoint = Arc::new(RevocationEndpoint {
         secret: ComponentSecret::parse(OSS_SECRET).unwrap(),
         received: Mutex::new(Vec::new()),
@@ -62,7 +62,7 @@ async fn spawn_revocation_endpoint(failures: usize) -> (String, Arc<RevocationEn
 }
 
 /// Polls `condition` every 20 ms for up to 10 s (the worker runs in the background).
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
@@ -70,7 +70,7 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-async fn operator_unbind(app: &TestApp) -> (u16, Value) {
+pub(crate) async fn operator_unbind(app: &TestApp) -> (u16, Value) {
     let admin = numbind_platform::create_operator_token(&app.database_path(), "root", OperatorRole::Admin).unwrap();
     let path = format!("{}/v1/operator/terminals/{}/unbind", app.address, app.terminal.terminal_id);
     let response =

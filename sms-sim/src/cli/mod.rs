@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Listen address of SMPP over TLS (port 0 picks one); needs --tls-certificate-file and --tls-key-file.
     #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", requires_all = ["tls_certificate_file", "tls_key_file"])]
     pub smpp_tls: Option<SocketAddr>,
+    /// Segment table (CSV `segment,province`): routes the MO of a short code whose accounts name a `province`
+    /// to the sender's home province; a malformed file refuses to start, naming its bad line.
+    #[arg(long, env = "NUMBIND_SMSC_SEGMENTS_FILE")]
+    pub segments_file: Option<PathBuf>,
+    /// Portability table (CSV `number,destination`, a province code or `left`): overrides the segment table.
+    #[arg(long, env = "NUMBIND_SMSC_PORTABILITY_FILE", requires = "segments_file")]
+    pub portability_file: Option<PathBuf>,
     /// The certificate of the SMPP-over-TLS listener.
     #[command(flatten)]
     pub tls: numbind_process::cli::ServerTlsArgs,
@@ -63,6 +70,9 @@ impl ServeArgs {
         }
         config.duplicate_mo_deliveries = self.duplicate_mo_deliveries;
         config.tls = self.tls.certificate_files();
+        if let Some(segments) = &self.segments_file {
+            config.routing = Some(numbind_routing::RoutingTable::load(segments, self.portability_file.as_deref())?);
+        }
         Ok(config)
     }
 }

@@ -1,9 +1,11 @@
 //! `/v1/phones/{msisdn}/...`: a phone sends an SMS to a short code, and reads its inbox.
 
 use crate::domain::message::MessageId;
+use crate::domain::routing::{MoDestination, MoRefusal};
 use crate::error::ApiError;
+use crate::metrics::RefusalLabels;
 use crate::state::AppState;
-use crate::store::NewMobileOriginated;
+use crate::store::{NewMobileOriginated, NewMobileTerminated};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -59,7 +61,10 @@ pub(crate) async fn send_message(
     if characters == 0 || characters > MAX_TEXT_CHARS {
         return Err(ApiError::InvalidRequest(format!("text must be 1 to {MAX_TEXT_CHARS} characters")));
     }
-    let account = state.routes.route(&to).ok_or_else(|| ApiError::NoRoute(to.to_string()))?.to_owned();
+    let account = match state.routes.route(&to, &from).ok_or_else(|| ApiError::NoRoute(to.to_string()))? {
+        MoDestination::Account(account) => account.to_owned(),
+        MoDestination::Refused(refusal) => return answer_refusal(&state, from, to, refusal).await,
+    };
     let message_id = MessageId::generate();
     tracing::Span::current().record("message_id", message_id.as_str());
     let message = NewMobileOriginated {
@@ -76,6 +81,35 @@ pub(crate) async fn send_message(
     state.delivery_wakeup.notify_one();
     tracing::info!("mo queued");
     Ok((StatusCode::ACCEPTED, Json(SendMessageResponse { message_id: message_id.to_string(), state: "queued" })))
+}
+
+/// The SMS centre answers the sender itself: the refusal SMS lands in the phone's inbox, from the short code,
+/// and no ESME sees the MO (`messages` keeps the answer under the reserved empty account name, which no ESME
+/// can bind as).
+async fn answer_refusal(
+    state: &AppState,
+    from: Msisdn,
+    to: ShortCode,
+    refusal: MoRefusal,
+) -> Result<(StatusCode, Json<SendMessageResponse>), ApiError> {
+    let message_id = MessageId::generate();
+    tracing::Span::current().record("message_id", message_id.as_str());
+    let answer = NewMobileTerminated {
+        message_id: message_id.clone(),
+        source: to.as_str().to_owned(),
+        destination_msisdn: from.as_digits().to_owned(),
+        text: refusal.sms_text(),
+        account: String::new(),
+        client_reference: None,
+        receipt: None,
+        now_ms: now_unix_millis(),
+    };
+    state.store.call_write(move |store| store.insert_mobile_terminated(&answer)).await?;
+    state.metrics.mo_received.inc();
+    state.metrics.mo_refused.get_or_create(&RefusalLabels { reason: refusal.as_str() }).inc();
+    tracing::info!(reason = refusal.as_str(), "mo answered by the sms centre: no province serves the sender");
+    let response = SendMessageResponse { message_id: message_id.to_string(), state: "answered" };
+    Ok((StatusCode::ACCEPTED, Json(response)))
 }
 
 pub(crate) async fn inbox(

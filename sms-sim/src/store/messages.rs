@@ -181,8 +181,8 @@ impl Store {
 
     /// Stores an MT (delivered to the inbox on commit) and its receipt; a resubmission with a known
     /// (account, client_reference) stores nothing and returns the original ID. Returns (ID, newly stored).
-    /// The SMPP session stores whole windows with `insert_submits` instead.
-    #[cfg(test)]
+    /// The SMPP session stores whole windows with `insert_submits` instead; the SMS centre's own answers (a
+    /// refused MO) come here.
     pub(crate) fn insert_mobile_terminated(&self, message: &NewMobileTerminated) -> Result<(String, bool), StoreError> {
         self.write(|transaction| {
             let outcome = insert_mobile_terminated_rows(transaction, message)?;

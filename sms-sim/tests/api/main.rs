@@ -8,6 +8,7 @@ mod http_api;
 mod mobile_originated;
 mod mobile_terminated;
 mod oversized_bodies;
+mod provincial_routing;
 mod sessions;
 mod strict_smpp;
 mod submit_window;

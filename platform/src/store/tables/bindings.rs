@@ -1,6 +1,7 @@
 //! The `bindings` table: reading rows, the active binding of a terminal or a number, and revoking one.
 
 use crate::store::{parse_column, StoreError};
+use numbind_routing::ProvinceCode;
 use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
 use rusqlite::{params, OptionalExtension};
 
@@ -12,23 +13,40 @@ pub struct Binding {
     pub msisdn: Msisdn,
     pub activation_id: ActivationId,
     pub created_at: i64,
+    /// The province whose OSS holds the binding (`None`: made without provinces).
+    pub province: Option<ProvinceCode>,
+}
+
+/// What the OSS outbox copies of a binding when it is revoked, and where it goes.
+pub(in crate::store) struct RevocationTarget<'a> {
+    pub(in crate::store) binding_id: &'a BindingId,
+    pub(in crate::store) terminal_id: &'a TerminalId,
+    pub(in crate::store) msisdn: &'a Msisdn,
+    pub(in crate::store) province: Option<ProvinceCode>,
 }
 
 impl Binding {
     /// What the OSS outbox copies of this binding when it is revoked.
-    pub(in crate::store) fn revocation_target(&self) -> (&BindingId, &TerminalId, &Msisdn) {
-        (&self.binding_id, &self.terminal_id, &self.msisdn)
+    pub(in crate::store) fn revocation_target(&self) -> RevocationTarget<'_> {
+        RevocationTarget {
+            binding_id: &self.binding_id,
+            terminal_id: &self.terminal_id,
+            msisdn: &self.msisdn,
+            province: self.province,
+        }
     }
 }
 
-const BINDING_COLUMNS: &str = "binding_id, terminal_id, msisdn, activation_id, created_at";
+const BINDING_COLUMNS: &str = "binding_id, terminal_id, msisdn, activation_id, created_at, province";
 
-fn read_binding(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, i64)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+type BindingRow = (String, String, String, String, i64, Option<String>);
+
+fn read_binding(row: &rusqlite::Row<'_>) -> rusqlite::Result<BindingRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
 fn parse_binding(
-    (binding_id, terminal_id, msisdn, activation_id, created_at): (String, String, String, String, i64),
+    (binding_id, terminal_id, msisdn, activation_id, created_at, province): BindingRow,
 ) -> Result<Binding, StoreError> {
     Ok(Binding {
         binding_id: parse_column(&binding_id, "bindings.binding_id", BindingId::parse)?,
@@ -36,6 +54,9 @@ fn parse_binding(
         msisdn: Msisdn::parse(&msisdn).map_err(|_| StoreError::MalformedRow("bindings.msisdn"))?,
         activation_id: parse_column(&activation_id, "bindings.activation_id", ActivationId::parse)?,
         created_at,
+        province: province
+            .map(|code| ProvinceCode::parse(&code).map_err(|_| StoreError::MalformedRow("bindings.province")))
+            .transpose()?,
     })
 }
 

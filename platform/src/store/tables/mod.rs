@@ -17,6 +17,7 @@ pub(super) mod payment_adjustments;
 pub(super) mod payment_confirmation_answers;
 pub(super) mod payments;
 pub(super) mod refunds;
+pub(super) mod routing_tables;
 pub(super) mod statement_schedule;
 pub(super) mod statement_sends;
 pub(super) mod terminals;

@@ -2,7 +2,9 @@
 //! by `workers::oss_revocations` until the OSS acknowledges.
 
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
+use crate::store::tables::bindings::RevocationTarget;
 use crate::store::{parse_column, Store, StoreError};
+use numbind_routing::ProvinceCode;
 use numbind_wire::api::{PlatformRevocationRequest, RevocationReason};
 use numbind_wire::{BindingId, Msisdn, TerminalId};
 use ring::rand::SystemRandom;
@@ -11,7 +13,7 @@ use rusqlite::params;
 /// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
 pub(in crate::store) fn enqueue_oss_revocation(
     connection: &rusqlite::Connection,
-    (binding_id, terminal_id, msisdn): (&BindingId, &TerminalId, &Msisdn),
+    target: RevocationTarget<'_>,
     reason: RevocationReason,
     now: i64,
 ) -> Result<String, StoreError> {
@@ -19,20 +21,22 @@ pub(in crate::store) fn enqueue_oss_revocation(
     connection
         .prepare_cached(
             "INSERT INTO outbox_oss (revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts,
-         next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6)",
+         next_attempt_at, created_at, province) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?6, ?7)",
         )?
         .execute(params![
             revocation_id,
-            binding_id.as_str(),
-            terminal_id.as_str(),
-            msisdn.as_digits(),
+            target.binding_id.as_str(),
+            target.terminal_id.as_str(),
+            target.msisdn.as_digits(),
             reason.as_str(),
-            now
+            now,
+            target.province.map(ProvinceCode::as_str),
         ])?;
     Ok(revocation_id)
 }
 
-const COLUMNS: &str = "revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts, next_attempt_at";
+const COLUMNS: &str =
+    "revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts, next_attempt_at, province";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<QueuedOssRevocation, StoreError>> {
     let (terminal_id, msisdn, reason, state): (String, String, String, String) =
@@ -58,6 +62,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<QueuedOssRevocat
         delivered: state == "delivered",
         attempts: row.get(6)?,
         next_attempt_at: row.get(7)?,
+        province: row.get::<_, Option<String>>(8)?.and_then(|code| ProvinceCode::parse(&code).ok()),
     }))
 }
 
@@ -80,6 +85,23 @@ impl Store {
                  ORDER BY next_attempt_at, created_at LIMIT ?2"
             );
             query(connection, &sql, params![now, limit as i64])
+        })
+    }
+
+    /// Queued revocations of one province's OSS (`None`: bindings made without provinces) whose next attempt is
+    /// due, oldest first: each province's OSS is drained by its own worker, so one province down delays no other.
+    pub fn due_oss_revocations_of_province(
+        &self,
+        province: Option<ProvinceCode>,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedOssRevocation>, StoreError> {
+        self.read(|connection| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM outbox_oss WHERE province IS ?3 AND state = 'queued' AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, created_at LIMIT ?2"
+            );
+            query(connection, &sql, params![now, limit as i64, province.map(ProvinceCode::as_str)])
         })
     }
 
@@ -143,7 +165,8 @@ mod tests {
         let terminal_id = TerminalId::parse("STB-000001").unwrap();
         let msisdn = Msisdn::parse("13800138000").unwrap();
         let binding_id = BindingId::parse("bnd-1").unwrap();
-        let binding = (&binding_id, &terminal_id, &msisdn);
+        let binding =
+            RevocationTarget { binding_id: &binding_id, terminal_id: &terminal_id, msisdn: &msisdn, province: None };
         let revocation_id = store
             .in_transaction(|connection| enqueue_oss_revocation(connection, binding, RevocationReason::Operator, 100))
             .unwrap();
@@ -157,5 +180,31 @@ mod tests {
         assert!(store.due_oss_revocations(1_000, 10).unwrap().is_empty());
         let all = store.oss_revocations_of_binding("bnd-1").unwrap();
         assert!(all[0].delivered && all[0].attempts == 2);
+    }
+
+    #[test]
+    fn each_province_drains_only_its_own_revocations() {
+        let store = Store::open_in_memory().unwrap();
+        let terminal_id = TerminalId::parse("STB-000001").unwrap();
+        let msisdn = Msisdn::parse("13801001000").unwrap();
+        let beijing = ProvinceCode::parse("BJ").unwrap();
+        for (binding, province) in [("bnd-bj", Some(beijing)), ("bnd-none", None)] {
+            let binding_id = BindingId::parse(binding).unwrap();
+            let target =
+                RevocationTarget { binding_id: &binding_id, terminal_id: &terminal_id, msisdn: &msisdn, province };
+            store
+                .in_transaction(|connection| {
+                    enqueue_oss_revocation(connection, target, RevocationReason::Operator, 100)
+                })
+                .unwrap();
+        }
+        let of_beijing = store.due_oss_revocations_of_province(Some(beijing), 100, 10).unwrap();
+        assert_eq!(of_beijing.len(), 1);
+        assert_eq!((of_beijing[0].request.binding_id.as_str(), of_beijing[0].province), ("bnd-bj", Some(beijing)));
+        let without = store.due_oss_revocations_of_province(None, 100, 10).unwrap();
+        assert_eq!(without.len(), 1);
+        assert_eq!(without[0].request.binding_id.as_str(), "bnd-none");
+        let guangdong = ProvinceCode::parse("GD").unwrap();
+        assert!(store.due_oss_revocations_of_province(Some(guangdong), 100, 10).unwrap().is_empty());
     }
 }
