@@ -15,7 +15,7 @@ SECONDS_PER_TARGET="${1:-15}"
 TARGET_DIR="${NUMBIND_FUZZ_TARGET_DIR:-$HOME/.cache/numbind-fuzz-target}"
 CORPUS_DIR="${NUMBIND_FUZZ_CORPUS_DIR:-$HOME/.cache/numbind-fuzz-corpus}"
 TARGETS=(sms_command activation_code msisdn smpp_pdu cmpp_pdu signature_headers component_authorization signed_statement
-  smsc_config_file session_request)
+  smsc_config_file session_request routing_tables)
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || [ "$SECONDS_PER_TARGET" -lt 1 ]; then
   echo "usage: $0 [seconds per target, a positive integer]" >&2
