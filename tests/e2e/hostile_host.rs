@@ -10,7 +10,7 @@ use std::path::Path;
 async fn start_up(data: &Path, log_dir: &Path, name: &str) -> (Process, Vec<String>) {
     let mut command = numbind();
     command.arg("up").arg("--data-dir").arg(data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--smsc-cmpp", "--oss-http"] {
         command.args([flag, "127.0.0.1:0"]);
     }
     let mut up = Process::spawn(name, command, log_dir);
@@ -70,7 +70,7 @@ async fn a_second_process_on_a_data_directory_in_use_is_refused_and_told_who_hol
 
     let mut second_up = numbind();
     second_up.arg("up").arg("--data-dir").arg(&data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--smsc-cmpp", "--oss-http"] {
         second_up.args([flag, "127.0.0.1:0"]);
     }
     let mut platform_alone = numbind();

@@ -9,7 +9,7 @@ async fn numbind_up_runs_the_whole_system_with_demo_subscribers() {
     let data = directory.path().join("data");
     let mut command = numbind();
     command.arg("up").arg("--data-dir").arg(&data);
-    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--oss-http"] {
+    for flag in ["--platform-http", "--smsc-http", "--smsc-smpp", "--smsc-smpp-tls", "--smsc-cmpp", "--oss-http"] {
         command.args([flag, "127.0.0.1:0"]);
     }
     let mut up = Process::spawn("up", command, directory.path());
