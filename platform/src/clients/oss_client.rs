@@ -3,6 +3,7 @@
 //! authorities. The revocation, audit-checkpoint and billing workers deliver through it; reconciliation reads. At
 //! a national hub it holds one OSS per province and sends each number's work to its province's.
 
+use super::oss_breaker::OssBreakers;
 use numbind_process::clock::Clock;
 use numbind_process::component_client::{signed_get, signed_json_post};
 use numbind_routing::{ProvinceCode, RouteDecision, RoutingTable};
@@ -12,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The client name the platform authenticates as at the OSS.
 pub(crate) const PLATFORM_CLIENT_NAME: &str = "platform";
@@ -31,6 +32,8 @@ pub(crate) enum OssDeliveryError {
     Encoding(#[from] serde_json::Error),
     #[error("no oss serves the number (its province: {})", province.map_or("none", |province| province.as_str()))]
     NoOss { province: Option<ProvinceCode> },
+    #[error("the oss was unreachable several times in a row: calls to it pause for {seconds_left} s")]
+    Paused { seconds_left: u64 },
 }
 
 /// The OSS of every province the platform serves: a national hub sends each number's work to the OSS of its
@@ -45,6 +48,7 @@ pub(crate) struct OssClient {
     http: reqwest::Client,
     secret: ComponentSecret,
     clock: Arc<dyn Clock>,
+    breakers: Arc<OssBreakers>,
 }
 
 impl std::fmt::Debug for OssClient {
@@ -79,6 +83,7 @@ impl OssClient {
             http,
             secret: config.oss_secret.clone(),
             clock: config.clock.clone(),
+            breakers: Arc::new(OssBreakers::default()),
         }))
     }
 
@@ -156,13 +161,33 @@ impl OssClient {
         let body = serde_json::to_vec(request)?;
         let caller = (PLATFORM_CLIENT_NAME, &self.secret);
         let now = self.clock.now_unix_seconds();
-        let response = signed_json_post(&self.http, base_url, path, caller, now, body)
-            .await
-            .map_err(OssDeliveryError::Transport)?;
+        self.admit(base_url)?;
+        let sent = signed_json_post(&self.http, base_url, path, caller, now, body).await;
+        let response = self.reached(base_url, sent)?;
         if !response.status().is_success() {
             return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
         }
         response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
+    }
+
+    /// Refuses at once a call to an OSS whose breaker is open (see `oss_breaker`).
+    fn admit(&self, base_url: &str) -> Result<(), OssDeliveryError> {
+        self.breakers
+            .admit(base_url, Instant::now())
+            .map_err(|left| OssDeliveryError::Paused { seconds_left: left.as_secs().max(1) })
+    }
+
+    /// Tells the breaker of `base_url` whether the call reached the OSS, and turns a failure to reach it into
+    /// `Transport`.
+    fn reached(
+        &self,
+        base_url: &str,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<reqwest::Response, OssDeliveryError> {
+        if self.breakers.record(base_url, sent.is_ok(), Instant::now()) {
+            tracing::warn!(oss = base_url, "oss unreachable several times in a row: its calls pause");
+        }
+        sent.map_err(OssDeliveryError::Transport)
     }
 
     /// GETs `path_and_query` from every OSS (the national one and each province's), signed with the shared secret;
@@ -188,11 +213,80 @@ impl OssClient {
     ) -> Result<Answer, OssDeliveryError> {
         let caller = (PLATFORM_CLIENT_NAME, &self.secret);
         let now = self.clock.now_unix_seconds();
-        let response =
-            signed_get(&self.http, base_url, path_and_query, caller, now).await.map_err(OssDeliveryError::Transport)?;
+        self.admit(base_url)?;
+        let sent = signed_get(&self.http, base_url, path_and_query, caller, now).await;
+        let response = self.reached(base_url, sent)?;
         if !response.status().is_success() {
             return Err(OssDeliveryError::Refused { status: response.status().as_u16() });
         }
         response.json().await.map_err(OssDeliveryError::UnreadableAnswer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numbind_process::clock::SystemClock;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback address nothing listens on: every call is refused at once.
+    fn refusing_url() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{address}")
+    }
+
+    /// A loopback HTTP server answering every request `200 {}`, counting the requests it was sent.
+    async fn answering_url() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut request = vec![0u8; 16 * 1024];
+                    let _ = socket.read(&mut request).await;
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                                  connection: close\r\n\r\n{}";
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        (format!("http://{address}"), requests)
+    }
+
+    fn hub_client(beijing_url: String, guangdong_url: String) -> OssClient {
+        let province = |code| ProvinceCode::parse(code).unwrap();
+        OssClient {
+            national_url: None,
+            provincial_urls: BTreeMap::from([(province("BJ"), beijing_url), (province("GD"), guangdong_url)]),
+            routing: None,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap(),
+            secret: ComponentSecret::parse("a shared secret of at least 32 characters").unwrap(),
+            clock: Arc::new(SystemClock),
+            breakers: Arc::new(OssBreakers::default()),
+        }
+    }
+
+    async fn charge(client: &OssClient, province: &str) -> Result<serde_json::Value, OssDeliveryError> {
+        let msisdn = Msisdn::parse("13801008000").unwrap();
+        let province = Some(ProvinceCode::parse(province).unwrap());
+        client.post_for_number((province, &msisdn), numbind_wire::api::CHARGES_PATH, &serde_json::json!({})).await
+    }
+
+    #[tokio::test]
+    async fn a_province_unreachable_three_times_in_a_row_is_paused_and_the_other_province_is_not() {
+        let (guangdong_url, guangdong_requests) = answering_url().await;
+        let client = hub_client(refusing_url(), guangdong_url);
+        for _ in 0..3 {
+            assert!(matches!(charge(&client, "BJ").await, Err(OssDeliveryError::Transport(_))));
+        }
+        let paused = charge(&client, "BJ").await;
+        assert!(matches!(paused, Err(OssDeliveryError::Paused { seconds_left: 1..=5 })), "{paused:?}");
+        assert!(charge(&client, "GD").await.is_ok(), "Guangdong's OSS is called as before");
+        assert_eq!(guangdong_requests.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

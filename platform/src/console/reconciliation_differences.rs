@@ -26,6 +26,7 @@ fn oss_error_in_chinese(error: &OssDeliveryError) -> String {
         OssDeliveryError::Refused { status } => format!("对方回答 {status}"),
         OssDeliveryError::UnreadableAnswer(_) => "回答无法解读".to_owned(),
         OssDeliveryError::Encoding(_) => "请求无法编码".to_owned(),
+        OssDeliveryError::Paused { seconds_left } => format!("接连无法连接，暂停 {seconds_left} 秒"),
         OssDeliveryError::NoOss { province } => {
             format!("没有为该号码服务的运营支撑系统（省份：{}）", province.map_or("无", |province| province.as_str()))
         }
