@@ -45,9 +45,11 @@ pub(crate) struct Ledgers {
     /// File holding an admin operator token for the platform (else the NUMBIND_OPERATOR_TOKEN variable).
     #[arg(long, env = "NUMBIND_OPERATOR_TOKEN_FILE")]
     operator_token_file: Option<PathBuf>,
-    /// The OSS's admin API.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082")]
-    pub(crate) oss_url: String,
+    /// The OSS's admin API. At a national hub, each province's, repeated or comma-separated, as
+    /// `BJ=https://host:port`: every province is read and each difference names its province.
+    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", value_delimiter = ',',
+          value_parser = parse_oss_admin_url)]
+    pub(crate) oss_url: Vec<OssAdminUrl>,
     /// File holding the OSS admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the one `numbind up`
     /// keeps in <data-dir>/secrets/oss-admin.token).
     #[arg(long, env = "NUMBIND_OSS_ADMIN_TOKEN_FILE")]
@@ -58,6 +60,31 @@ pub(crate) struct Ledgers {
     /// The data directory of a `numbind up` whose OSS admin token to use when no other is given.
     #[arg(long, env = "NUMBIND_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+}
+
+/// One `--oss-url`: the admin API of a province's OSS (`BJ=https://...`) or of the operator's one OSS.
+#[derive(Debug, Clone)]
+pub(crate) struct OssAdminUrl {
+    pub(crate) province: Option<numbind_routing::ProvinceCode>,
+    pub(crate) base_url: String,
+}
+
+impl OssAdminUrl {
+    /// `path_and_query` at this OSS.
+    pub(crate) fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base_url.trim_end_matches('/'))
+    }
+}
+
+/// `[PROVINCE=]URL`.
+fn parse_oss_admin_url(text: &str) -> Result<OssAdminUrl, String> {
+    match text.split_once('=').filter(|(before, _)| !before.contains(':') && !before.contains('/')) {
+        Some((province, url)) => Ok(OssAdminUrl {
+            province: Some(numbind_routing::ProvinceCode::parse(province).map_err(|error| error.to_string())?),
+            base_url: url.to_owned(),
+        }),
+        None => Ok(OssAdminUrl { province: None, base_url: text.to_owned() }),
+    }
 }
 
 /// An HTTP client and the tokens of both sides.
@@ -110,11 +137,13 @@ pub(crate) fn masked(digits: &str) -> String {
 /// terminal ID → what one side holds of its active binding.
 type ActiveBindings = BTreeMap<String, ActiveBinding>;
 
-/// One side's active binding of a terminal: the number and since when.
+/// One side's active binding of a terminal: the number, since when, and the province whose OSS holds it (at a
+/// hub; the platform's side gives the province its binding recorded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ActiveBinding {
     msisdn: String,
     since_unix_seconds: Option<i64>,
+    province: Option<String>,
 }
 
 /// One difference between the two ledgers: the terminal, the masked number and the time of the binding.
@@ -125,6 +154,9 @@ struct Difference {
     msisdn_masked: String,
     /// When the binding was made (China Standard Time), as the side that holds it says.
     bound_at: Option<String>,
+    /// The province of the binding (at a national hub), as the side that holds it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<String>,
 }
 
 fn difference(kind: &'static str, terminal: &str, binding: &ActiveBinding) -> Difference {
@@ -133,6 +165,7 @@ fn difference(kind: &'static str, terminal: &str, binding: &ActiveBinding) -> Di
         terminal_id: terminal.to_owned(),
         msisdn_masked: masked(&binding.msisdn),
         bound_at: binding.since_unix_seconds.map(local_time),
+        province: binding.province.clone(),
     }
 }
 
@@ -153,9 +186,14 @@ fn compare(platform: &ActiveBindings, oss: &ActiveBindings) -> Vec<Difference> {
     differences
 }
 
-async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyhow::Result<ActiveBindings> {
+/// Reads one side's active bindings into `active`; `province` names the OSS read (else each binding's own).
+async fn fetch_into(
+    active: &mut ActiveBindings,
+    http: &reqwest::Client,
+    (url, token): (String, Option<&str>),
+    province: Option<String>,
+) -> anyhow::Result<()> {
     let body = get_json(http, &url, token).await?;
-    let mut active = ActiveBindings::new();
     for binding in body["bindings"].as_array().context("no bindings list in the answer")? {
         let field =
             |name: &str| binding[name].as_str().map(str::to_owned).context("a binding without terminal or number");
@@ -163,12 +201,13 @@ async fn fetch(http: &reqwest::Client, url: String, token: Option<&str>) -> anyh
         let since_unix_seconds = binding["created_at_unix_seconds"]
             .as_i64()
             .or_else(|| binding["created_at_unix_ms"].as_i64().map(|millis| millis.div_euclid(1000)));
-        let held = ActiveBinding { msisdn: field("msisdn")?, since_unix_seconds };
+        let province = province.clone().or_else(|| binding["province"].as_str().map(str::to_owned));
+        let held = ActiveBinding { msisdn: field("msisdn")?, since_unix_seconds, province };
         if active.insert(terminal.clone(), held).is_some() {
-            anyhow::bail!("{url} lists two active bindings of terminal {terminal}");
+            anyhow::bail!("{url} lists an active binding of terminal {terminal} that another list also holds");
         }
     }
-    Ok(active)
+    Ok(())
 }
 
 /// Runs `numbind reconcile [payments]`; the process's exit code.
@@ -189,9 +228,15 @@ pub(crate) async fn reconcile(args: ReconcileArgs) -> i32 {
 async fn reconcile_bindings(ledgers: &Ledgers, json: bool) -> anyhow::Result<i32> {
     let connection = ledgers.connect()?;
     let platform_url = format!("{}/v1/operator/reconciliation-snapshot", ledgers.platform_url.trim_end_matches('/'));
-    let oss_url = format!("{}/v1/bindings?state=active", ledgers.oss_url.trim_end_matches('/'));
-    let platform = fetch(&connection.http, platform_url, Some(&connection.operator_token)).await?;
-    let oss = fetch(&connection.http, oss_url, connection.oss_token.as_deref()).await?;
+    let mut platform = ActiveBindings::new();
+    fetch_into(&mut platform, &connection.http, (platform_url, Some(&connection.operator_token)), None).await?;
+    // At a hub every province's OSS is read: a binding is on the OSS side if any province holds it.
+    let mut oss = ActiveBindings::new();
+    for oss_url in &ledgers.oss_url {
+        let url = oss_url.url("/v1/bindings?state=active");
+        let province = oss_url.province.map(|province| province.as_str().to_owned());
+        fetch_into(&mut oss, &connection.http, (url, connection.oss_token.as_deref()), province).await?;
+    }
     let differences = compare(&platform, &oss);
     if json {
         let summary = serde_json::json!({
@@ -201,12 +246,14 @@ async fn reconcile_bindings(ledgers: &Ledgers, json: bool) -> anyhow::Result<i32
     } else {
         println!("platform: {} active bindings; OSS: {} active bindings", platform.len(), oss.len());
         for difference in &differences {
+            let province = difference.province.as_deref().map(|province| format!(" province {province}"));
             println!(
-                "difference: {} terminal {} number {} bound {}",
+                "difference: {} terminal {} number {} bound {}{}",
                 difference.kind,
                 difference.terminal_id,
                 difference.msisdn_masked,
-                difference.bound_at.as_deref().unwrap_or("(time unknown)")
+                difference.bound_at.as_deref().unwrap_or("(time unknown)"),
+                province.unwrap_or_default()
             );
         }
     }
@@ -227,7 +274,11 @@ mod tests {
             .map(|(terminal, msisdn)| {
                 (
                     terminal.to_string(),
-                    ActiveBinding { msisdn: msisdn.to_string(), since_unix_seconds: Some(1_796_601_600) },
+                    ActiveBinding {
+                        msisdn: msisdn.to_string(),
+                        since_unix_seconds: Some(1_796_601_600),
+                        province: None,
+                    },
                 )
             })
             .collect()

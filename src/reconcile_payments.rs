@@ -80,11 +80,16 @@ pub(crate) async fn payments(args: PaymentsArgs) -> anyhow::Result<i32> {
             .context("the platform's ledger is not the documented JSON")?;
     progress.advance(1);
     progress.say("reading the OSS's bill lines");
-    let oss_url = format!("{}/v1/charges?day={date}&limit=5000", args.ledgers.oss_url.trim_end_matches('/'));
-    let bills: Vec<BillLine> = serde_json::from_value(
-        get_json(&connection.http, &oss_url, connection.oss_token.as_deref()).await?["records"].take(),
-    )
-    .context("the OSS's bill lines are not the documented JSON")?;
+    // At a hub every province's OSS keeps its own bill lines: the day's are all of theirs together.
+    let mut bills: Vec<BillLine> = Vec::new();
+    for oss_url in &args.ledgers.oss_url {
+        let url = oss_url.url(&format!("/v1/charges?day={date}&limit=5000"));
+        let lines: Vec<BillLine> = serde_json::from_value(
+            get_json(&connection.http, &url, connection.oss_token.as_deref()).await?["records"].take(),
+        )
+        .context("the OSS's bill lines are not the documented JSON")?;
+        bills.extend(lines);
+    }
     progress.advance(1);
     progress.say("reading the SMS centre's record of the receipts");
     let smsc_url = format!("{}/v1/accounts/platform/sent-messages?day={date}", args.smsc_url.trim_end_matches('/'));

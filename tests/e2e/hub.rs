@@ -168,6 +168,42 @@ impl Hub {
         body["bindings"].as_array().cloned().unwrap_or_default()
     }
 
+    /// `numbind reconcile --json` reading the given provinces' OSS: whether it was clean, and its summary.
+    async fn reconcile_with(&self, token: &str, provinces: &[&str]) -> (bool, Value) {
+        let oss_urls: Vec<String> = provinces
+            .iter()
+            .map(|province| format!("{province}=https://{}", self.oss_addresses[Self::province_index(province)]))
+            .collect();
+        let output = numbind()
+            .args(["reconcile", "--json", "--platform-url", &self.system.platform_url, "--oss-url"])
+            .arg(oss_urls.join(","))
+            .arg("--ca-file")
+            .arg(&self.system.ca_file)
+            .env("NUMBIND_OPERATOR_TOKEN", token)
+            .env("NUMBIND_OSS_ADMIN_TOKEN", OSS_ADMIN_TOKEN)
+            .output()
+            .await
+            .expect("numbind reconcile");
+        let summary = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("reconcile printed no JSON: {}", String::from_utf8_lossy(&output.stderr)));
+        (output.status.success(), summary)
+    }
+
+    /// Reconciliation reads every province's OSS: clean with both; with Guangdong's left out, Guangdong's binding
+    /// is named as missing in the OSS.
+    async fn reconciles_across_provinces(&self, token: &str) {
+        let (clean, summary) = self.reconcile_with(token, &PROVINCES).await;
+        assert!(clean, "{summary}");
+        assert_eq!((summary["platform_active"].as_u64(), summary["oss_active"].as_u64()), (Some(2), Some(2)));
+        let (clean, summary) = self.reconcile_with(token, &["BJ"]).await;
+        assert!(!clean, "{summary}");
+        let differences = summary["differences"].as_array().expect("differences");
+        assert_eq!(differences.len(), 1, "{summary}");
+        assert_eq!(differences[0]["kind"], "missing_in_oss");
+        let masked = format!("{}****{}", &GUANGDONG_PAYER[..3], &GUANGDONG_PAYER[7..]);
+        assert_eq!(differences[0]["msisdn_masked"], masked.as_str());
+    }
+
     /// An operator unbinds the box `msisdn` pays for, through the platform's API.
     async fn operator_unbind(&self, token: &str, msisdn: &str) {
         let terminal_id = self.platform_terminal_of(msisdn);
@@ -255,6 +291,7 @@ async fn numbers_of_two_provinces_bind_at_once_each_through_its_own_oss() {
     let provinces: Vec<&Value> =
         listed["bindings"].as_array().expect("bindings").iter().map(|b| &b["province"]).collect();
     assert_eq!(provinces, vec![&Value::from("GD")], "only Guangdong's binding: {listed}");
+    hub.reconciles_across_provinces(&token).await;
     hub.operator_unbind(&token, GUANGDONG_PAYER).await;
     hub.wait_until_revoked_at("GD", GUANGDONG_PAYER).await;
     assert_eq!(hub.oss_active_bindings("BJ", BEIJING_PAYER).await.len(), 1, "Beijing's binding stands");
