@@ -78,13 +78,9 @@ impl OssAdminUrl {
 
 /// `[PROVINCE=]URL`.
 fn parse_oss_admin_url(text: &str) -> Result<OssAdminUrl, String> {
-    match text.split_once('=').filter(|(before, _)| !before.contains(':') && !before.contains('/')) {
-        Some((province, url)) => Ok(OssAdminUrl {
-            province: Some(numbind_routing::ProvinceCode::parse(province).map_err(|error| error.to_string())?),
-            base_url: url.to_owned(),
-        }),
-        None => Ok(OssAdminUrl { province: None, base_url: text.to_owned() }),
-    }
+    let (province, base_url) =
+        numbind_routing::ProvinceCode::split_prefixed(text).map_err(|error| error.to_string())?;
+    Ok(OssAdminUrl { province, base_url: base_url.to_owned() })
 }
 
 /// An HTTP client and the tokens of both sides.

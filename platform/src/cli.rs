@@ -113,13 +113,8 @@ pub struct OssUrl {
 
 /// `[PROVINCE=]URL`.
 fn parse_oss_url(text: &str) -> Result<OssUrl, String> {
-    match text.split_once('=').filter(|(before, _)| !before.contains(':') && !before.contains('/')) {
-        Some((province, url)) => Ok(OssUrl {
-            province: Some(numbind_routing::ProvinceCode::parse(province).map_err(|error| error.to_string())?),
-            url: parse_base_url(url)?,
-        }),
-        None => Ok(OssUrl { province: None, url: parse_base_url(text)? }),
-    }
+    let (province, url) = numbind_routing::ProvinceCode::split_prefixed(text).map_err(|error| error.to_string())?;
+    Ok(OssUrl { province, url: parse_base_url(url)? })
 }
 
 /// An `https://host[:port][/base]` URL, or `http://` for a component on a network the operator trusts.

@@ -68,6 +68,15 @@ impl ProvinceCode {
             .ok_or_else(|| ProvinceCodeError::Unknown(trimmed.chars().take(16).collect()))
     }
 
+    /// Splits a value that may name its province first, `BJ=https://host:port`: the province, if any, and the rest.
+    /// A value whose `=` comes after a `:` or `/` (a URL's own query) names none.
+    pub fn split_prefixed(text: &str) -> Result<(Option<ProvinceCode>, &str), ProvinceCodeError> {
+        match text.split_once('=').filter(|(before, _)| !before.contains(':') && !before.contains('/')) {
+            Some((province, rest)) => Ok((Some(ProvinceCode::parse(province)?), rest)),
+            None => Ok((None, text)),
+        }
+    }
+
     /// The two letters, `BJ`.
     pub fn as_str(self) -> &'static str {
         PROVINCES[usize::from(self.0)].0
@@ -131,5 +140,13 @@ mod tests {
         for province in ProvinceCode::all() {
             assert_eq!(ProvinceCode::parse(province.as_str()).unwrap(), province);
         }
+    }
+
+    #[test]
+    fn a_value_may_name_its_province_first_but_a_urls_own_equals_sign_names_none() {
+        let (province, rest) = ProvinceCode::split_prefixed("BJ=https://oss-bj:8082").unwrap();
+        assert_eq!((province.map(ProvinceCode::as_str), rest), (Some("BJ"), "https://oss-bj:8082"));
+        assert_eq!(ProvinceCode::split_prefixed("https://oss:8082/?a=b").unwrap(), (None, "https://oss:8082/?a=b"));
+        assert!(ProvinceCode::split_prefixed("XX=https://oss:8082").is_err());
     }
 }
