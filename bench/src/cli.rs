@@ -14,9 +14,9 @@ pub struct Args {
     #[arg(long, env = "NUMBIND_BENCH_QUICK")]
     pub quick: bool,
     /// Scenarios to run, comma-separated: 1 boot storm, 2 activations, 3 waiting boxes, 4 SMS centre, 5 agent,
-    /// 6 purchases.
-    #[arg(long, env = "NUMBIND_BENCH_SCENARIOS", value_delimiter = ',', default_value = "1,2,3,4,5,6",
-          value_parser = clap::value_parser!(u8).range(1..=6))]
+    /// 6 purchases, 7 national hub.
+    #[arg(long, env = "NUMBIND_BENCH_SCENARIOS", value_delimiter = ',', default_value = "1,2,3,4,5,6,7",
+          value_parser = clap::value_parser!(u8).range(1..=7))]
     pub scenarios: Vec<u8>,
     /// Repeats per scenario (baseline and numbind alternate within each repeat).
     #[arg(long, env = "NUMBIND_BENCH_REPEATS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 pub struct BenchOptions {
     /// Smoke run: small counts, short measurements (checks the bench works, not the targets).
     pub quick: bool,
-    /// Scenario numbers 1 to 6.
+    /// Scenario numbers 1 to 7.
     pub scenarios: Vec<u8>,
     pub repeats: usize,
     /// Where temporary databases and state directories go (the disk being measured).
@@ -45,7 +45,7 @@ impl BenchOptions {
     pub fn new(work_dir: PathBuf) -> BenchOptions {
         BenchOptions {
             quick: false,
-            scenarios: vec![1, 2, 3, 4, 5, 6],
+            scenarios: vec![1, 2, 3, 4, 5, 6, 7],
             repeats: 3,
             work_dir,
             server_binary: None,
@@ -70,6 +70,7 @@ pub async fn run_benchmarks(options: &BenchOptions) -> Report {
             4 => scenarios::smsc_throughput::run(options).await,
             5 => scenarios::agent_footprint::run(options).await,
             6 => scenarios::purchases::run(options).await,
+            7 => scenarios::hub::run(options).await,
             other => Err(anyhow::anyhow!("no scenario {other}")),
         };
         match outcome {
@@ -100,6 +101,7 @@ fn scenario_name(number: u8) -> &'static str {
         4 => "SMS centre",
         5 => "agent footprint",
         6 => "purchases",
+        7 => "national hub",
         _ => "unknown",
     }
 }

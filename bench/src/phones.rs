@@ -12,10 +12,17 @@ pub fn phone_number(index: usize) -> String {
 
 /// Creates active postpaid subscribers (one box each) for phones `first..first + count`.
 pub async fn create_subscribers(oss: impl Into<Target>, first: usize, count: usize) -> anyhow::Result<()> {
-    let requests = (first..first + count)
-        .map(|index| {
+    let phones: Vec<String> = (first..first + count).map(phone_number).collect();
+    create_subscribers_numbered(oss, &phones).await
+}
+
+/// Creates active postpaid subscribers (one box each) numbered `phones`.
+pub async fn create_subscribers_numbered(oss: impl Into<Target>, phones: &[String]) -> anyhow::Result<()> {
+    let requests = phones
+        .iter()
+        .map(|phone| {
             let body = serde_json::json!({
-                "msisdn": phone_number(index), "status": "active", "plan": "postpaid", "device_limit": 1,
+                "msisdn": phone, "status": "active", "plan": "postpaid", "device_limit": 1,
             });
             request_bytes("POST", "/v1/subscribers", &[], body.to_string().as_bytes())
         })

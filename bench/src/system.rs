@@ -6,6 +6,7 @@ use crate::http_load::Target;
 use anyhow::Context;
 use numbind_process::local_authority::LocalAuthorityFiles;
 use numbind_process::tls::TlsConnector;
+use numbind_routing::{ProvinceCode, RoutingTable};
 use numbind_system::{SystemDescription, SystemPlan};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::statement::PlatformPublicKey;
@@ -125,6 +126,8 @@ pub struct SystemAddresses {
     pub smsc_http: SocketAddr,
     pub smsc_smpp: SocketAddr,
     pub oss_http: SocketAddr,
+    /// At a hub, each province's OSS admin API (the first is `oss`).
+    pub provincial_oss: Vec<(ProvinceCode, Target)>,
     pub platform_key: PlatformPublicKey,
 }
 
@@ -241,13 +244,44 @@ pub async fn start_full_system_with(
     directory: &Path,
     transport: Transport,
 ) -> anyhow::Result<RunningSystem> {
+    start_system(runtime, directory, transport, None).await
+}
+
+/// A national hub as `numbind up --provinces` starts it (one OSS per province), routing by `routing` instead of
+/// the demo table, so that the bench's own numbers have a province.
+pub struct HubLayout {
+    pub provinces: Vec<ProvinceCode>,
+    pub routing: RoutingTable,
+}
+
+/// A national hub over plain links (see [`HubLayout`]).
+pub async fn start_hub_system(
+    runtime: &ServerRuntime,
+    directory: &Path,
+    layout: HubLayout,
+) -> anyhow::Result<RunningSystem> {
+    start_system(runtime, directory, Transport::PlainHttp, Some(layout)).await
+}
+
+async fn start_system(
+    runtime: &ServerRuntime,
+    directory: &Path,
+    transport: Transport,
+    hub: Option<HubLayout>,
+) -> anyhow::Result<RunningSystem> {
     let mut description = SystemDescription::new(directory.to_owned(), short_code()?, "numbind bench");
     description.listen_backlog = LISTEN_BACKLOG;
     description.transport = transport;
+    description.provinces = hub.as_ref().map(|layout| layout.provinces.clone()).unwrap_or_default();
+    let routing = hub.map(|layout| layout.routing);
     let system = runtime
         .run(async move {
             let mut plan = SystemPlan::bind(&description).await?;
             open_the_throttles(&mut plan);
+            if let Some(routing) = routing {
+                plan.platform.routing = Some(routing.clone());
+                plan.smsc.routing = Some(routing);
+            }
             plan.start().await
         })
         .await??;
@@ -259,6 +293,11 @@ pub async fn start_full_system_with(
     wait_until_healthy(system.addresses.smsc_http).await?;
     wait_until_healthy_at(&target(system.addresses.platform_http)).await?;
     wait_until_healthy_at(&target(system.addresses.oss_http)).await?;
+    let provincial_oss: Vec<(ProvinceCode, Target)> =
+        system.addresses.provincial_oss_http.iter().map(|(province, address)| (*province, target(*address))).collect();
+    for (_, oss) in &provincial_oss {
+        wait_until_healthy_at(oss).await?;
+    }
     let authority_pem = match &system.addresses.authority_certificate {
         Some(authority_certificate) => Some(std::fs::read(authority_certificate)?),
         None => None,
@@ -271,6 +310,7 @@ pub async fn start_full_system_with(
         smsc_http: system.addresses.smsc_http,
         smsc_smpp: system.addresses.linked_smpp(),
         oss_http: system.addresses.oss_http,
+        provincial_oss,
         platform_key: system.addresses.platform_key.clone(),
     };
     Ok(RunningSystem { addresses, directory: directory.to_owned(), _system: system })
@@ -285,11 +325,13 @@ fn open_the_throttles(plan: &mut SystemPlan) {
     for account in &mut plan.smsc.accounts {
         account.max_submits_per_second = UNTHROTTLED_SUBMITS_PER_SECOND;
     }
-    // The benchmark's phones add subscribers on loopback in a scratch directory: no admin token to pass around.
-    plan.oss.admin_token = None;
-    plan.oss.insecure_no_admin_token = true;
-    plan.oss.retry_initial_backoff = Duration::from_millis(50);
-    plan.oss.idle_poll_interval = Duration::from_millis(200);
+    for oss in std::iter::once(&mut plan.oss).chain(plan.other_provinces_oss.iter_mut()) {
+        // The benchmark's phones add subscribers on loopback in a scratch directory: no admin token to pass around.
+        oss.admin_token = None;
+        oss.insecure_no_admin_token = true;
+        oss.retry_initial_backoff = Duration::from_millis(50);
+        oss.idle_poll_interval = Duration::from_millis(200);
+    }
 }
 
 /// Polls `GET /healthz` until 200 (bounded: 30 s).

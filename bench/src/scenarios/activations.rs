@@ -41,10 +41,10 @@ fn tls_heading(in_flight: usize) -> ScenarioHeading {
 }
 
 /// One round: every box bound once.
-struct RoundResult {
-    activations: usize,
-    elapsed: Duration,
-    latencies: LatencyRecorder,
+pub(crate) struct RoundResult {
+    pub(crate) activations: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) latencies: LatencyRecorder,
 }
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> {
@@ -71,7 +71,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
         let round_of = |system: &SystemAddresses, name: &str| {
             let boxes_directory = directory.path().join(format!("boxes-{name}-{repeat}"));
             let system = system.clone();
-            async move { activation_round(&system, &boxes_directory, repeat * boxes, boxes, in_flight).await }
+            let phones = (repeat * boxes..(repeat + 1) * boxes).map(phone_number).collect();
+            async move { activation_round(&system, &boxes_directory, phones, in_flight).await }
         };
         let mut plain = round_of(&system.addresses, "plain").await?;
         let mut tls = round_of(&tls_system.addresses, "tls").await?;
@@ -93,7 +94,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Vec<ScenarioReport>> 
     ])
 }
 
-fn round_figures(round: &mut RoundResult, baseline: f64) -> RepeatFigures {
+pub(crate) fn round_figures(round: &mut RoundResult, baseline: f64) -> RepeatFigures {
     RepeatFigures::new(round.rate(), baseline)
         .with("p50_ms", round.latencies.quantile_milliseconds(0.5))
         .with("p99_ms", round.latencies.quantile_milliseconds(0.99))
@@ -101,19 +102,19 @@ fn round_figures(round: &mut RoundResult, baseline: f64) -> RepeatFigures {
 }
 
 impl RoundResult {
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.activations as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
-/// Boots `count` boxes until each shows a code, then lets phones `first_phone..` text them, `in_flight` at a time.
-async fn activation_round(
+/// Boots one box per phone until each shows a code, then lets the phones text them, `in_flight` at a time.
+pub(crate) async fn activation_round(
     system: &SystemAddresses,
     directory: &Path,
-    first_phone: usize,
-    count: usize,
+    phones: Vec<String>,
     in_flight: usize,
 ) -> anyhow::Result<RoundResult> {
+    let count = phones.len();
     let (code_sender, mut code_receiver) = mpsc::unbounded_channel::<(usize, String)>();
     let mut bound_receivers = Vec::with_capacity(count);
     let mut agents = tokio::task::JoinSet::new();
@@ -149,14 +150,14 @@ async fn activation_round(
     }
     let limit = Arc::new(Semaphore::new(in_flight));
     let started = Instant::now();
-    let mut phones = tokio::task::JoinSet::new();
-    for (index, text) in texts.into_iter().enumerate() {
+    let mut texting = tokio::task::JoinSet::new();
+    for (index, (text, phone)) in texts.into_iter().zip(phones).enumerate() {
         let bound = bound_receivers[index].take().context("bound receiver")?;
         let limit = limit.clone();
         let smsc_http = system.smsc_http;
-        phones.spawn(async move {
+        texting.spawn(async move {
             let _permit = limit.acquire_owned().await?;
-            send_sms(smsc_http, &phone_number(first_phone + index), &text).await?;
+            send_sms(smsc_http, &phone, &text).await?;
             let accepted = Instant::now();
             let bound_at =
                 tokio::time::timeout(Duration::from_secs(60), bound).await.context("not bound in 60 s")??;
@@ -165,7 +166,7 @@ async fn activation_round(
     }
     let mut latencies = LatencyRecorder::default();
     let mut last_bound = started;
-    while let Some(finished) = phones.join_next().await {
+    while let Some(finished) = texting.join_next().await {
         let (bound_at, latency) = finished.context("a phone panicked")??;
         latencies.record(latency);
         last_bound = last_bound.max(bound_at);

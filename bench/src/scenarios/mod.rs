@@ -1,8 +1,9 @@
-//! The six scenarios; each measures numbind and its baseline alternately, repeat by repeat.
+//! The seven scenarios; each measures numbind and its baseline alternately, repeat by repeat.
 
 pub mod activations;
 pub mod agent_footprint;
 pub mod boot_storm;
+pub mod hub;
 pub mod purchases;
 pub mod smsc_throughput;
 pub mod waiting_boxes;

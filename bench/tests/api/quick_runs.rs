@@ -84,3 +84,24 @@ async fn a_quick_purchases_run_charges_every_signed_intent_once_and_reports_erro
     let (_, markdown_path) = write_report(&report, directory.path()).unwrap();
     assert!(std::fs::read_to_string(markdown_path).unwrap().contains("| 6 | purchases end to end"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_hub_run_binds_through_three_provinces_and_one_and_checks_status_at_the_hub() {
+    let (options, _directory) = quick_options(&[7]);
+    let report = run_benchmarks(&options).await;
+    for scenario in &report.scenarios {
+        assert!(scenario.error.is_none(), "the hub scenario failed: {:?}", scenario.error);
+    }
+    let variants: Vec<&str> = report.scenarios.iter().map(|scenario| scenario.variant.as_str()).collect();
+    assert_eq!(
+        variants,
+        vec!["activations, 3 provinces vs 1, 6 in flight", "status checks at a 3-province hub, 16 connections"]
+    );
+    for scenario in &report.scenarios {
+        let figures = &scenario.repeats[0];
+        assert!(figures.numbind > 0.0 && figures.baseline > 0.0, "{scenario:?}");
+    }
+    let activations = &report.scenarios[0];
+    assert!(activations.extra.contains_key("one_province_per_second"), "{activations:?}");
+    assert!(activations.extra.contains_key("p99_ms"), "{activations:?}");
+}
