@@ -206,6 +206,10 @@ impl SystemPlan {
             demo_merchant,
         } = self;
         let database_path = platform.database_path.clone();
+        let mut smsc = smsc;
+        if !platform.provincial_oss_urls.is_empty() && platform.routing.is_none() {
+            follow_the_imported_routing(&database_path, &mut smsc).await?;
+        }
         let platform = numbind_platform::prepare(platform).await?;
         let platform_key = platform.public_key();
         // The OSS refuses audit checkpoints not signed by this platform's key.
@@ -249,6 +253,29 @@ impl SystemPlan {
         }
         Ok(system)
     }
+}
+
+/// At a hub: imports the demo segment table into the platform's database on the first start (an operator's
+/// import is kept), and has the SMS centre route by the version active there, read again on SIGHUP. The platform
+/// itself follows new versions as they are imported.
+async fn follow_the_imported_routing(
+    platform_database: &Path,
+    smsc: &mut numbind_sms_sim::Config,
+) -> anyhow::Result<()> {
+    let database = platform_database.to_owned();
+    let now = numbind_process::clock::now_unix_seconds();
+    let demo = numbind_routing::DEMO_SEGMENTS_CSV;
+    let import = move || numbind_platform::routing_admin::import_routing_tables_if_none(&database, demo, now);
+    tokio::task::spawn_blocking(import).await??;
+    let database = platform_database.to_owned();
+    let load = move || -> anyhow::Result<numbind_routing::RoutingTable> {
+        numbind_platform::routing_admin::load_active_routing_table(&database)?
+            .with_context(|| format!("no routing version in {}", database.display()))
+    };
+    smsc.routing = Some(tokio::task::spawn_blocking(load.clone()).await??);
+    let description = format!("the routing version active in {}", platform_database.display());
+    smsc.routing_source = Some(numbind_sms_sim::RoutingSource::new(description, load));
+    Ok(())
 }
 
 /// Creates the demo merchant on the first start (the platform's database is migrated by now) and names its file.
@@ -401,7 +428,8 @@ mod tests {
         assert_eq!(plan.other_provinces_oss.len(), 1);
         assert_eq!(plan.oss.database_path, directory.path().join("oss-bj").join("oss.db"));
         assert_eq!(plan.platform.provincial_oss_urls.len(), 2);
-        assert!(plan.platform.oss_url.is_none() && plan.platform.routing.is_some() && plan.smsc.routing.is_some());
+        assert!(plan.platform.oss_url.is_none() && plan.smsc.routing.is_some());
+        assert!(plan.platform.routing.is_none(), "the platform routes by the version in its database");
         let provincial_accounts: Vec<_> = plan
             .smsc
             .accounts
@@ -412,6 +440,9 @@ mod tests {
         let system = plan.start().await.unwrap();
         let addresses = system.addresses.clone();
         assert_eq!(addresses.provincial_oss_http.len(), 2);
+        let imported = numbind_platform::routing_admin::active_routing_tables(&directory.path().join("platform.db"));
+        let imported = imported.unwrap().expect("the demo table was imported at the first start");
+        assert_eq!(imported.table.fingerprint, numbind_routing::RoutingTable::demo().version().to_string());
         for (_, address) in &addresses.provincial_oss_http {
             tokio::net::TcpStream::connect(address).await.unwrap();
         }

@@ -22,6 +22,7 @@ mod privacy;
 mod purchases;
 mod reconcile_payments;
 mod reconciliation_console;
+mod routing_reload;
 mod refusals;
 mod relay_proxy;
 mod self_service;
