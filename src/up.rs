@@ -19,7 +19,8 @@ fn parse_provinces(text: &str) -> Result<Provinces, String> {
     }
     let mut provinces = Vec::new();
     for code in text.split(',') {
-        let province = numbind_routing::ProvinceCode::parse(code.trim()).map_err(|error| format!("{code:?}: {error}"))?;
+        let province =
+            numbind_routing::ProvinceCode::parse(code.trim()).map_err(|error| format!("{code:?}: {error}"))?;
         if !provinces.contains(&province) {
             provinces.push(province);
         }

@@ -44,7 +44,8 @@ pub(crate) fn print_config(mut description: SystemDescription, plan: &ComponentP
     if !plan.provinces.is_empty() {
         write_routing_tables(plan)?;
     }
-    let mut commands = vec![("sms-sim".to_owned(), smsc_command(plan)), ("platform".to_owned(), platform_command(plan))];
+    let mut commands =
+        vec![("sms-sim".to_owned(), smsc_command(plan)), ("platform".to_owned(), platform_command(plan))];
     commands.extend(oss_commands(plan));
     let script_path = plan.data_dir.join(COMPONENTS_SCRIPT);
     let key_file = path(plan, "platform-signing.key.pub");
@@ -110,7 +111,8 @@ fn path(plan: &ComponentPlan, relative: &str) -> String {
 fn accounts_file(plan: &ComponentPlan) -> String {
     let oss_password = path(plan, "secrets/smsc-oss.password");
     let short_code = &plan.short_code;
-    let mut text = String::from("# The SMS centre's ESME accounts, as `numbind up` has them (numbind sms-sim --config).\n");
+    let mut text =
+        String::from("# The SMS centre's ESME accounts, as `numbind up` has them (numbind sms-sim --config).\n");
     if plan.provinces.is_empty() {
         text.push_str(&format!(
             "[[accounts]]\nsystem_id = \"oss\"\npassword_file = {oss_password:?}\nroutes = [{short_code:?}]\n\
@@ -161,9 +163,11 @@ fn platform_command(plan: &ComponentPlan) -> Vec<String> {
     let oss_url = if plan.provinces.is_empty() {
         format!("https://{}", plan.oss_http)
     } else {
-        let urls = plan.provinces.iter().enumerate().map(|(index, province)| {
-            format!("{}=https://{}", province.as_str(), oss_address(plan, index))
-        });
+        let urls = plan
+            .provinces
+            .iter()
+            .enumerate()
+            .map(|(index, province)| format!("{}=https://{}", province.as_str(), oss_address(plan, index)));
         urls.collect::<Vec<_>>().join(",")
     };
     let http = plan.platform_http.to_string();

@@ -41,6 +41,18 @@ impl ActiveRouting {
     }
 }
 
+/// A read-only view of the table the platform routes by, for a component in the same process (the SMS centre
+/// under `numbind up` takes it on SIGHUP rather than opening the platform's database a second time).
+#[derive(Debug, Clone)]
+pub struct SharedRouting(pub(crate) ActiveRouting);
+
+impl SharedRouting {
+    /// A copy of the table in use, if the platform routes.
+    pub fn table(&self) -> Option<RoutingTable> {
+        self.0.current().map(|in_use| in_use.table.clone())
+    }
+}
+
 /// Follows the store's active version until `shutdown`: a newer version replaces the table in use. Runs only
 /// when the table came from the store (or none was imported yet), never over `--segments-file`.
 pub(crate) async fn follow_imported_versions(state: AppState, shutdown: CancellationToken) {

@@ -26,6 +26,7 @@ pub mod statements;
 pub mod store;
 mod workers;
 
+pub use active_routing::SharedRouting;
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{CmppLink, CmppVersion, Config, LinkConfig, SmscLink};
 pub use domain::operator::OperatorRole;
@@ -113,6 +114,11 @@ impl PreparedPlatform {
     /// The public half of the statement-signing key, which boxes pin.
     pub fn public_key(&self) -> numbind_wire::statement::PlatformPublicKey {
         self.signing_key.public_key()
+    }
+
+    /// The routing table the platform decides by, followed as new versions are imported.
+    pub fn routing(&self) -> SharedRouting {
+        SharedRouting(self.config.active_routing.clone())
     }
 
     /// Serves on `listener` until `shutdown` completes.

@@ -69,12 +69,6 @@ pub fn active_routing_tables(database_path: &Path) -> anyhow::Result<Option<Stor
     Ok(store.active_routing_table()?)
 }
 
-/// The table of the active version in `database_path`, parsed (what the SMS centre under `numbind up` reloads
-/// on SIGHUP), if any was imported.
-pub fn load_active_routing_table(database_path: &Path) -> anyhow::Result<Option<RoutingTable>> {
-    active_routing_tables(database_path)?.as_ref().map(routing_table_of).transpose()
-}
-
 /// The routing table a stored version holds (checked again: the stored text is the imported file's).
 pub(crate) fn routing_table_of(stored: &StoredRoutingTable) -> anyhow::Result<RoutingTable> {
     let version = stored.version;

@@ -21,7 +21,9 @@ fn provincial_accounts(root: &Path) -> String {
         ));
     }
     let platform_password = root.join("smsc-platform.password").display().to_string();
-    text.push_str(&format!("[[accounts]]\nsystem_id = \"platform\"\npassword_file = {platform_password:?}\nroutes = []\n"));
+    text.push_str(&format!(
+        "[[accounts]]\nsystem_id = \"platform\"\npassword_file = {platform_password:?}\nroutes = []\n"
+    ));
     text
 }
 

@@ -164,9 +164,13 @@ async fn a_routing_table_imported_while_up_runs_routes_the_next_binding_without_
     let (mut agent, sms_text) = waiting_box(directory.path(), &data, &platform_url).await;
     phone_sends(&smsc_url, UNKNOWN_SEGMENT_PHONE, &sms_text).await;
     next_event(&mut agent, &["bound"]).await;
-    let database = rusqlite::Connection::open(data.join("platform.db")).unwrap();
-    let (province, version): (String, String) = database
-        .query_row("SELECT province, routing_version FROM bindings", [], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("one binding");
-    assert_eq!((province.as_str(), version.as_str()), ("GD", fingerprint.as_str()));
+    let mut token = numbind();
+    token.args(["operator", "token", "create", "--name", "audit", "--role", "auditor", "--data-dir"]).arg(&data);
+    let token = token.output().await.unwrap();
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+    let bindings = platform.get(format!("{platform_url}/v1/operator/bindings")).bearer_auth(&token).send().await;
+    let bindings: serde_json::Value = bindings.unwrap().json().await.unwrap();
+    let binding = &bindings["bindings"][0];
+    let (province, version) = (binding["province"].as_str().unwrap_or_default(), binding["routing_version"].as_str());
+    assert_eq!((province, version), ("GD", Some(fingerprint.as_str())), "{bindings}");
 }

@@ -4,9 +4,8 @@
 use super::auth::{ConsoleForm, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{
-    province_cell, routing_version_cell,
-    csrf_field, encode_url_component, escape_html, format_unix_time, page, revoked_reason_label, state_label, table,
-    SignedIn,
+    csrf_field, encode_url_component, escape_html, format_unix_time, page, province_cell, revoked_reason_label,
+    routing_version_cell, state_label, table, SignedIn,
 };
 use super::language::localized;
 use super::parse_reason;

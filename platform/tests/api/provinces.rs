@@ -172,7 +172,8 @@ async fn the_payments_export_names_the_province_of_each_payments_binding() {
     let version = table.version().to_string();
     let payments = crate::payment_helpers::spawn_payment_app_with(move |config| config.routing = Some(table)).await;
     let token = payments.merchant("demo-films");
-    let (status, paid) = payments.pay(&token, "order-hub-1", &payments.signed(&payments.intent("demo-films", 500))).await;
+    let (status, paid) =
+        payments.pay(&token, "order-hub-1", &payments.signed(&payments.intent("demo-films", 500))).await;
     assert_eq!(status, 201, "{paid}");
     let auditor = numbind_platform::create_operator_token(
         &payments.app.database_path(),
