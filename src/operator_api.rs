@@ -184,6 +184,7 @@ pub(crate) fn bindings_table(bindings: &[Value]) -> Table {
         "REVOKED AT",
         "REVOKED BECAUSE",
         "PROVINCE",
+        "ROUTING VERSION",
     ]);
     for binding in bindings {
         table.push(vec![
@@ -195,6 +196,7 @@ pub(crate) fn bindings_table(bindings: &[Value]) -> Table {
             local_time_of(&binding["revoked_at"]),
             text_of(&binding["revoked_reason"]),
             text_of(&binding["province"]),
+            text_of(&binding["routing_version"]),
         ]);
     }
     table

@@ -46,8 +46,10 @@ pub(crate) struct Ledgers {
     #[arg(long, env = "NUMBIND_OPERATOR_TOKEN_FILE")]
     operator_token_file: Option<PathBuf>,
     /// The OSS's admin API. At a national hub, each province's, repeated or comma-separated, as
-    /// `BJ=https://host:port`: every province is read and each difference names its province.
-    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "https://127.0.0.1:8082", value_delimiter = ',',
+    /// `BJ=https://host:port`: every province is read and each difference names its province. The default is
+    /// the two provinces `numbind up` starts; under `numbind up --provinces none`, `https://127.0.0.1:8082`.
+    #[arg(long, env = "NUMBIND_OSS_URL", default_value = "BJ=https://127.0.0.1:8082,GD=https://127.0.0.1:8083",
+          value_delimiter = ',',
           value_parser = parse_oss_admin_url)]
     pub(crate) oss_url: Vec<OssAdminUrl>,
     /// File holding the OSS admin token (else the NUMBIND_OSS_ADMIN_TOKEN variable, else the one `numbind up`

@@ -8,6 +8,26 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The provinces of `--provinces`, each once, in the order given; empty for `none`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Provinces(Vec<numbind_routing::ProvinceCode>);
+
+/// `BJ,GD` (each an ISO 3166-2:CN code, a repeated one counted once) or `none`.
+fn parse_provinces(text: &str) -> Result<Provinces, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(Provinces(Vec::new()));
+    }
+    let mut provinces = Vec::new();
+    for code in text.split(',') {
+        let province =
+            numbind_routing::ProvinceCode::parse(code.trim()).map_err(|error| format!("{code:?}: {error}"))?;
+        if !provinces.contains(&province) {
+            provinces.push(province);
+        }
+    }
+    Ok(Provinces(provinces))
+}
+
 /// Where everything listens and keeps its files.
 #[derive(clap::Args, Debug)]
 pub(crate) struct UpArgs {
@@ -29,15 +49,17 @@ pub(crate) struct UpArgs {
     /// SMS centre CMPP 2.0/3.0 (the ISMG for CMPP service providers).
     #[arg(long, env = "NUMBIND_SMSC_CMPP", default_value = "127.0.0.1:7890")]
     smsc_cmpp: SocketAddr,
-    /// OSS admin HTTP; with --provinces, the first province's OSS, each next one on the next port.
+    /// OSS admin HTTP: the first province's OSS, each next province's on the next port (`--provinces none`: the
+    /// one OSS).
     #[arg(long, env = "NUMBIND_OSS_HTTP", default_value = "127.0.0.1:8082")]
     oss_http: SocketAddr,
-    /// Run a national hub: one OSS per province (ISO 3166-2:CN codes, comma-separated: `BJ,GD`), each with its
-    /// own database, SMS-centre account and admin listener and demo subscribers numbered in its demo segments;
-    /// the SMS centre and the platform route each number to its province by the demo segment table. Without it,
-    /// the operator's one OSS.
-    #[arg(long, env = "NUMBIND_PROVINCES", value_delimiter = ',', value_parser = numbind_routing::ProvinceCode::parse)]
-    provinces: Vec<numbind_routing::ProvinceCode>,
+    /// The national hub's provinces: one OSS per province (ISO 3166-2:CN codes, comma-separated), each with its
+    /// own database (`oss-bj/oss.db`), SMS-centre account and admin listener and demo subscribers numbered in its
+    /// demo segments; the SMS centre routes each number to its province by the demo segment table, which `up`
+    /// imports into the platform's database on its first start. `none`: the operator's one OSS (`oss.db`, the
+    /// single-OSS demo subscribers), no routing.
+    #[arg(long, env = "NUMBIND_PROVINCES", default_value = "BJ,GD", value_parser = parse_provinces)]
+    provinces: Provinces,
     /// The protocol of the platform's and the OSS's links to the SMS centre: `smpp` (over TLS) or `cmpp`
     /// (CMPP 3.0 to the `--smsc-cmpp` listener, plain TCP).
     #[arg(long, env = "NUMBIND_SMSC_PROTOCOL", default_value = "smpp")]
@@ -48,8 +70,9 @@ pub(crate) struct UpArgs {
     /// Life of an activation code, in seconds.
     #[arg(long, env = "NUMBIND_ACTIVATION_TTL_SECONDS", default_value_t = 600)]
     activation_ttl_seconds: u64,
-    /// Do not start: write every file `up` uses (secrets, certificates, the SMS centre's accounts file) and a script
-    /// starting each component on its own into DIR (as the data directory), print their command lines, and exit.
+    /// Do not start: write every file `up` uses (secrets, certificates, the SMS centre's accounts file; at a hub
+    /// the segment table, imported into the platform's database) and a script starting each component (each
+    /// province's OSS) on its own into DIR (as the data directory), print their command lines, and exit.
     #[arg(long, value_name = "DIR")]
     print_config: Option<PathBuf>,
 }
@@ -71,8 +94,7 @@ impl UpArgs {
         description.demo_merchant = true;
         description.smsc_protocol = self.smsc_protocol;
         description.activation_ttl = std::time::Duration::from_secs(self.activation_ttl_seconds);
-        let mut provinces = self.provinces.clone();
-        provinces.dedup();
+        let provinces = self.provinces.0.clone();
         let demo = numbind_routing::RoutingTable::demo();
         if let Some(province) =
             provinces.iter().find(|province| demo.segments().segments_of(**province).next().is_none())
@@ -86,10 +108,6 @@ impl UpArgs {
 
 pub(crate) async fn up(args: UpArgs) -> anyhow::Result<()> {
     if let Some(data_dir) = &args.print_config {
-        anyhow::ensure!(
-            args.provinces.is_empty(),
-            "--print-config writes the files of one OSS, not of a hub's provinces"
-        );
         return print_config(&args, data_dir.clone());
     }
     let description = args.to_description()?;
@@ -114,6 +132,7 @@ fn print_config(args: &UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         oss_http: args.oss_http,
         short_code: args.short_code.clone(),
         activation_ttl_seconds: args.activation_ttl_seconds,
+        provinces: description.provinces.clone(),
     };
     crate::up_config::print_config(description, &plan)
 }

@@ -54,7 +54,8 @@ pub struct Args {
     pub oss_url: Vec<OssUrl>,
     /// Segment table (CSV `segment,province`) of the hub: which province's OSS serves a number; each new binding
     /// records its province and the table's version. A malformed file refuses to start, naming its bad line.
-    /// Without it, the version last imported with `numbind routing import`, if any.
+    /// Without it, the version last imported with `numbind routing import`, if any, and each newer one within 2 s
+    /// of its import.
     #[arg(long, env = "NUMBIND_SEGMENTS_FILE")]
     pub segments_file: Option<PathBuf>,
     /// Portability table (CSV `number,destination`, a province code or `left`): overrides the segment table.

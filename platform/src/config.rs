@@ -34,9 +34,15 @@ pub struct Config {
     /// The national hub: each province's OSS by its base URL; a binding's revocations, charges and refunds go to
     /// the OSS of its number's province (needs `routing`).
     pub provincial_oss_urls: BTreeMap<ProvinceCode, String>,
-    /// The segment and portability tables that give a number's province; each new binding records the
-    /// province and the table's version.
+    /// The segment and portability tables that give a number's province (`--segments-file`); each new binding
+    /// records the province and the table's version. `None`: the version last imported into the database, if
+    /// any, followed as new versions are imported.
     pub routing: Option<RoutingTable>,
+    /// How often the platform looks for a newly imported routing version (when `routing` is `None`): a new
+    /// version is in use at most this long after its import. Default 2 s.
+    pub routing_refresh_interval: Duration,
+    /// The table in use, shared by the handlers and the OSS clients; set by `prepare`.
+    pub(crate) active_routing: crate::active_routing::ActiveRouting,
     /// Timeout of one call to the OSS.
     pub oss_request_timeout: Duration,
     pub activation_ttl: Duration,
@@ -107,6 +113,8 @@ impl Config {
             smsc_api_url: None,
             provincial_oss_urls: BTreeMap::new(),
             routing: None,
+            routing_refresh_interval: Duration::from_secs(2),
+            active_routing: Default::default(),
             oss_request_timeout: Duration::from_secs(10),
             activation_ttl: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),

@@ -2,6 +2,7 @@
 //!
 //! `run(config, listener, shutdown)` serves the HTTP API (see `numbind_wire::api`) until `shutdown` completes.
 
+mod active_routing;
 mod audit_key;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod statements;
 pub mod store;
 mod workers;
 
+pub use active_routing::SharedRouting;
 pub use audit_key::{audit_key_path, load_or_create_audit_key, read_audit_key};
 pub use config::{CmppLink, CmppVersion, Config, LinkConfig, SmscLink};
 pub use domain::operator::OperatorRole;
@@ -69,7 +71,7 @@ pub struct PreparedPlatform {
 }
 
 /// Loads or creates the signing key, reads the TLS certificate and opens the database, once.
-pub async fn prepare(mut config: Config) -> anyhow::Result<PreparedPlatform> {
+pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let tls = match &config.tls {
         Some(files) => Some(ServerTls::load(files.clone()).context("the platform's tls certificate")?),
         None => None,
@@ -88,14 +90,17 @@ pub async fn prepare(mut config: Config) -> anyhow::Result<PreparedPlatform> {
     store.call(move |store| store.check_audit_head(&keys)).await.context(
         "refusing to start on an audit chain whose head does not verify (run `numbind audit verify` to see why)",
     )?;
-    if config.routing.is_none() {
-        if let Some(stored) = store.call(|store| store.active_routing_table()).await? {
-            config.routing = Some(routing_admin::routing_table_of(&stored)?);
-            tracing::info!(version = stored.version, fingerprint = %stored.table.fingerprint, "routing by the imported tables");
+    match config.routing.clone() {
+        Some(table) => config.active_routing.replace(table, None),
+        None => {
+            if let Some(stored) = store.call(|store| store.active_routing_table()).await? {
+                config.active_routing.replace(routing_admin::routing_table_of(&stored)?, Some(stored.version));
+                tracing::info!(version = stored.version, fingerprint = %stored.table.fingerprint, "routing by the imported tables");
+            }
         }
     }
     anyhow::ensure!(
-        config.provincial_oss_urls.is_empty() || config.routing.is_some(),
+        config.provincial_oss_urls.is_empty() || config.active_routing.is_routing(),
         "--oss-url PROVINCE=URL needs the routing tables: --segments-file, or an import (`numbind routing import`)"
     );
     let now = config.clock.now_unix_seconds();
@@ -109,6 +114,11 @@ impl PreparedPlatform {
     /// The public half of the statement-signing key, which boxes pin.
     pub fn public_key(&self) -> numbind_wire::statement::PlatformPublicKey {
         self.signing_key.public_key()
+    }
+
+    /// The routing table the platform decides by, followed as new versions are imported.
+    pub fn routing(&self) -> SharedRouting {
+        SharedRouting(self.config.active_routing.clone())
     }
 
     /// Serves on `listener` until `shutdown` completes.
@@ -140,6 +150,9 @@ async fn serve_prepared(
         tracing::warn!("no sms centre configured: notification sms stay queued in the outbox");
     }
     background.spawn(purge_expired_guard_rows(state.clone(), token.clone()));
+    if config.routing.is_none() {
+        background.spawn(active_routing::follow_imported_versions(state.clone(), token.clone()));
+    }
     workers::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
     workers::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
     workers::billing::spawn_billing_workers(&mut background, &config, &state, &token)?;

@@ -71,6 +71,8 @@ pub(crate) struct Metrics {
     pub routing_faults: Family<RoutingFaultLabels, Counter>,
     /// Revocation deliveries to each province's OSS, by result: one province failing shows on its own line.
     pub oss_revocation_attempts: Family<ProvinceResultLabels, Counter>,
+    /// The imported routing version in use (0: none, or the tables of `--segments-file`).
+    pub routing_version: Gauge,
 }
 
 impl Default for Metrics {
@@ -142,8 +144,15 @@ impl Metrics {
             "Revocation deliveries to the OSS, by province (`-`: the one OSS) and result",
             oss_revocation_attempts.clone(),
         );
+        let routing_version = Gauge::default();
+        registry.register(
+            "routing_version",
+            "The imported routing version this platform routes by (0: none, or the tables given at start)",
+            routing_version.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            routing_version,
             routing_faults,
             oss_revocation_attempts,
             payments,

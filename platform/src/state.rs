@@ -43,6 +43,9 @@ pub(crate) struct SharedState {
     /// Registered terminal keys (immutable once registered), so authentication reads no database.
     pub terminal_keys: terminal_keys::TerminalKeyCache,
     pub metrics: crate::metrics::Metrics,
+    /// The hub's routing table in use (swapped when a new version is imported): a new binding records its
+    /// number's province and the table's version.
+    pub routing: crate::active_routing::ActiveRouting,
     /// Signalled after a transaction queued notification SMS.
     pub outbox_changed: Arc<Notify>,
     /// Signalled after a transaction queued revocations for the OSS (`outbox_oss`).
@@ -79,8 +82,8 @@ pub(crate) struct Settings {
     pub payment_confirmation_threshold: i64,
     pub payment_confirmation_ttl: Duration,
     pub idempotency_key_retention: Duration,
-    /// The hub's routing table: a new binding records its number's province and the table's version.
-    pub routing: Option<numbind_routing::RoutingTable>,
+    /// How often a newly imported routing version is looked for.
+    pub routing_refresh_interval: Duration,
 }
 
 impl Settings {
@@ -100,7 +103,7 @@ impl Settings {
             payment_confirmation_threshold: config.payment_confirmation_threshold,
             payment_confirmation_ttl: config.payment_confirmation_ttl,
             idempotency_key_retention: config.idempotency_key_retention,
-            routing: config.routing.clone(),
+            routing_refresh_interval: config.routing_refresh_interval,
             redemption_limits: RedemptionLimits {
                 max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
                 failed_redemption_window: config.failed_redemption_window,
@@ -136,6 +139,9 @@ impl AppState {
         shutdown: CancellationToken,
     ) -> Result<Self, ring::error::Unspecified> {
         let metrics = crate::metrics::Metrics::new(store.write_collector());
+        if let Some(version) = config.active_routing.current().and_then(|in_use| in_use.stored_version) {
+            metrics.routing_version.set(version);
+        }
         let session_tickets = Arc::new(session_tickets::SessionTickets::new(&signing_key)?);
         let confirmation_key = crate::domain::payment::ConfirmationKey::from_secret(
             &signing_key.derive_secret(crate::domain::payment::CONFIRMATION_KEY_LABEL),
@@ -167,6 +173,7 @@ impl AppState {
             ),
             terminal_keys: terminal_keys::TerminalKeyCache::default(),
             metrics,
+            routing: config.active_routing.clone(),
             outbox_changed: Arc::new(Notify::new()),
             oss_outbox_changed: Arc::new(Notify::new()),
             billing_outbox_changed: Arc::new(Notify::new()),

@@ -133,6 +133,8 @@ pub struct Config {
     /// The segment and portability tables that route a short code's MO to the sender's home province (accounts
     /// with a `province`); `None` when no account has one.
     pub routing: Option<RoutingTable>,
+    /// Where `routing` is read again on SIGHUP; `None` keeps it as started.
+    pub routing_source: Option<crate::RoutingSource>,
 }
 
 impl Config {
@@ -150,6 +152,7 @@ impl Config {
             concatenation_timeout: Duration::from_secs(600),
             tls: None,
             routing: None,
+            routing_source: None,
         }
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod guards;
 mod http;
 mod metrics;
+mod routing_reload;
 mod smpp;
 mod state;
 mod store;
@@ -23,6 +24,7 @@ mod workers;
 pub mod cli;
 
 pub use config::{AccountProtocol, Config, ConfigFile, ConfigFileError, EsmeAccount, NumberFormat};
+pub use routing_reload::RoutingSource;
 
 use anyhow::Context;
 use numbind_process::tls::ServerTls;
@@ -60,7 +62,14 @@ pub async fn run(
         .await?
         .with_context(|| format!("opening the sms centre database {}", config.database_path.display()))?;
     let token = CancellationToken::new();
+    if let Some(version) = routes.table_version() {
+        tracing::info!(routing_version = %version, "routing the short codes by province");
+    }
+    let routing_source = config.routing_source.clone();
     let state = Arc::new(state::AppState::new(config, store, routes, token.clone()));
+    if let Some(source) = routing_source {
+        routing_reload::reload_routes_on_sighup(state.clone(), source);
+    }
 
     let delivery = tokio::spawn(workers::delivery::run_delivery_loop(state.clone()));
     let parts_expiry = tokio::spawn(workers::parts_expiry::run_parts_expiry(state.clone()));

@@ -6,13 +6,15 @@ use crate::guards::session_registry::SessionRegistry;
 use crate::guards::submit_throttle::SubmitThrottle;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) struct AppState {
     pub(crate) config: Config,
     pub(crate) store: Store,
-    pub(crate) routes: Routes,
+    /// Swapped whole when the routing tables are reloaded (SIGHUP); an MO routes by the one it read.
+    routes: RwLock<Arc<Routes>>,
     pub(crate) metrics: Metrics,
     pub(crate) sessions: SessionRegistry,
     pub(crate) submit_throttle: SubmitThrottle,
@@ -25,7 +27,7 @@ impl AppState {
     pub(crate) fn new(config: Config, store: Store, routes: Routes, shutdown: CancellationToken) -> AppState {
         let metrics = Metrics::new(store.write_collector());
         AppState {
-            routes,
+            routes: RwLock::new(Arc::new(routes)),
             config,
             store,
             metrics,
@@ -34,5 +36,16 @@ impl AppState {
             delivery_wakeup: Notify::new(),
             shutdown,
         }
+    }
+}
+
+impl AppState {
+    /// The routes in use now.
+    pub(crate) fn routes(&self) -> Arc<Routes> {
+        self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn replace_routes(&self, routes: Routes) {
+        *self.routes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(routes);
     }
 }

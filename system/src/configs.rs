@@ -133,8 +133,9 @@ pub(crate) fn build(
         platform.oss_url = links.oss_http.first().map(|address| links.url(*address));
     } else {
         let urls = provinces.iter().zip(&links.oss_http).map(|(province, address)| (*province, links.url(*address)));
+        // The platform routes by the version in its database (`SystemPlan::start` imports the demo table there
+        // on the first start), so that `numbind routing import` changes a running hub.
         platform.provincial_oss_urls = urls.collect();
-        platform.routing = Some(RoutingTable::demo());
     }
     let protocol = description.smsc_protocol;
     platform.smsc = Some(links.smsc_link(protocol, PLATFORM_ACCOUNT, &secrets.smsc_platform_password)?);

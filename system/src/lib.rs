@@ -11,6 +11,7 @@
 //! three on the current tokio runtime.
 
 mod configs;
+mod hub_routing;
 mod running;
 mod secrets;
 
@@ -206,7 +207,15 @@ impl SystemPlan {
             demo_merchant,
         } = self;
         let database_path = platform.database_path.clone();
+        let mut smsc = smsc;
+        let hub = !platform.provincial_oss_urls.is_empty() && platform.routing.is_none();
+        if hub {
+            hub_routing::import_the_demo_routing_once(&database_path).await?;
+        }
         let platform = numbind_platform::prepare(platform).await?;
+        if hub {
+            hub_routing::follow_the_platforms_routing(&platform, &mut smsc)?;
+        }
         let platform_key = platform.public_key();
         // The OSS refuses audit checkpoints not signed by this platform's key.
         let pinned = numbind_wire::statement::PinnedPlatformKeys::new(vec![platform_key.clone()]);
@@ -401,7 +410,8 @@ mod tests {
         assert_eq!(plan.other_provinces_oss.len(), 1);
         assert_eq!(plan.oss.database_path, directory.path().join("oss-bj").join("oss.db"));
         assert_eq!(plan.platform.provincial_oss_urls.len(), 2);
-        assert!(plan.platform.oss_url.is_none() && plan.platform.routing.is_some() && plan.smsc.routing.is_some());
+        assert!(plan.platform.oss_url.is_none() && plan.smsc.routing.is_some());
+        assert!(plan.platform.routing.is_none(), "the platform routes by the version in its database");
         let provincial_accounts: Vec<_> = plan
             .smsc
             .accounts
@@ -412,6 +422,9 @@ mod tests {
         let system = plan.start().await.unwrap();
         let addresses = system.addresses.clone();
         assert_eq!(addresses.provincial_oss_http.len(), 2);
+        let imported = numbind_platform::routing_admin::active_routing_tables(&directory.path().join("platform.db"));
+        let imported = imported.unwrap().expect("the demo table was imported at the first start");
+        assert_eq!(imported.table.fingerprint, numbind_routing::RoutingTable::demo().version().to_string());
         for (_, address) in &addresses.provincial_oss_http {
             tokio::net::TcpStream::connect(address).await.unwrap();
         }

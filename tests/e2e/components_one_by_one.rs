@@ -1,5 +1,5 @@
-//! `numbind up --print-config DIR`: the files and command lines it prints start a working system, each component
-//! as its own process, and a box is bound through it.
+//! `numbind up --print-config DIR`: the files and command lines it prints start a working hub (each province's OSS
+//! its own process, as every other component), and a box is bound through it by a Beijing number.
 
 use crate::helpers::{next_event, numbind, Process};
 use crate::launch::{client_trusting, free_loopback_address};
@@ -38,12 +38,15 @@ async fn the_printed_configuration_starts_each_component_on_its_own_and_binds_a_
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let accounts = std::fs::read_to_string(data_dir.join("smsc-accounts.toml")).unwrap();
-    assert!(accounts.contains("system_id = \"oss\"") && accounts.contains("password_file"), "{accounts}");
+    for account in ["system_id = \"oss-bj\"", "province = \"BJ\"", "system_id = \"oss-gd\"", "password_file"] {
+        assert!(accounts.contains(account), "a hub's accounts file has {account}: {accounts}");
+    }
     assert!(data_dir.join("start-components.sh").is_file() && data_dir.join("tls").join("ca.pem").is_file());
+    assert!(data_dir.join("routing").join("segments.csv").is_file(), "the SMS centre's segment table");
 
     let commands = printed_commands(&stdout);
     let names: Vec<&str> = commands.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["sms-sim", "platform", "oss-sim"], "{stdout}");
+    assert_eq!(names, ["sms-sim", "platform", "oss-sim-bj", "oss-sim-gd"], "one OSS per province: {stdout}");
     let mut processes = Vec::new();
     for (name, arguments) in &commands {
         let mut process = spawn(name, arguments, directory.path());

@@ -30,12 +30,12 @@ async fn under_up_the_oss_admin_api_refuses_a_request_without_its_token_and_the_
     let oss_url = format!("https://{}", addresses[1]);
 
     let http = crate::helpers::client_trusting(&data.join("tls").join("ca.pem"));
-    for path in ["/v1/subscribers", "/v1/subscribers/13900139000", "/v1/bindings"] {
+    for path in ["/v1/subscribers", "/v1/subscribers/13800139000", "/v1/bindings"] {
         let response = http.get(format!("{oss_url}{path}")).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "{path} without the token");
     }
     let lift = http
-        .patch(format!("{oss_url}/v1/subscribers/13900139000"))
+        .patch(format!("{oss_url}/v1/subscribers/13800139000"))
         .json(&serde_json::json!({ "status": "active" }))
         .send()
         .await
@@ -58,7 +58,7 @@ async fn under_up_the_oss_admin_api_refuses_a_request_without_its_token_and_the_
         "the README's subscriber command works: {}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    assert!(stdout.contains("13900139000 suspended_for_arrears"), "{stdout}");
+    assert!(stdout.contains("13800139000 suspended_for_arrears"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,16 +15,16 @@ use std::path::Path;
 use tokio::process::Command;
 
 /// The demo segments the provincial OSSes number their demo subscribers from.
-const SEGMENTS_CSV: &str = "segment,province\n1380100,BJ\n1380200,GD\n";
+const SEGMENTS_CSV: &str = "segment,province\n1380013,BJ\n1380200,GD\n";
 /// Active postpaid demo subscribers of each province.
-const BEIJING_PAYER: &str = "13801008000";
+const BEIJING_PAYER: &str = "13800138000";
 const GUANGDONG_PAYER: &str = "13802008000";
 /// Guangdong's active prepaid demo subscriber.
 const GUANGDONG_PREPAID: &str = "13802008001";
 /// In no segment of the table.
-const UNKNOWN_SEGMENT_PHONE: &str = "13800138000";
+const UNKNOWN_SEGMENT_PHONE: &str = "13300133000";
 /// A Beijing segment's number ported to Guangdong (携号转网 between provinces).
-const PORTED_TO_GUANGDONG: &str = "13801009999";
+const PORTED_TO_GUANGDONG: &str = "13800139999";
 const PROVINCES: [&str; 2] = ["BJ", "GD"];
 
 /// The hub's system; the OSS of `PROVINCES[i]` is `system.processes[2 + i]`.

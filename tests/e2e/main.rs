@@ -24,6 +24,7 @@ mod reconcile_payments;
 mod reconciliation_console;
 mod refusals;
 mod relay_proxy;
+mod routing_reload;
 mod self_service;
 mod settlement;
 mod signed_client;

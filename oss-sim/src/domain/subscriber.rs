@@ -126,7 +126,7 @@ pub fn demo_subscribers() -> Vec<Subscriber> {
 }
 
 /// The six demo profiles of [`demo_subscribers`], numbered in the first demo segment of `province`
-/// (`numbind_routing::DEMO_SEGMENTS_CSV`): Beijing's `138 0100 8000`, `138 0100 8001`, ...; none for a province
+/// (`numbind_routing::DEMO_SEGMENTS_CSV`): Beijing's `138 0013 8000`, `138 0013 8001`, ...; none for a province
 /// without demo segments.
 pub fn demo_subscribers_of_province(province: numbind_routing::ProvinceCode) -> Vec<Subscriber> {
     let table = numbind_routing::RoutingTable::demo();

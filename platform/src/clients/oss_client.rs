@@ -6,7 +6,7 @@
 use super::oss_breaker::OssBreakers;
 use numbind_process::clock::Clock;
 use numbind_process::component_client::{signed_get, signed_json_post};
-use numbind_routing::{ProvinceCode, RouteDecision, RoutingTable};
+use numbind_routing::{ProvinceCode, RouteDecision};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::Msisdn;
 use serde::de::DeserializeOwned;
@@ -44,7 +44,7 @@ pub(crate) enum OssDeliveryError {
 pub(crate) struct OssClient {
     national_url: Option<String>,
     provincial_urls: BTreeMap<ProvinceCode, String>,
-    routing: Option<Arc<RoutingTable>>,
+    routing: crate::active_routing::ActiveRouting,
     http: reqwest::Client,
     secret: ComponentSecret,
     clock: Arc<dyn Clock>,
@@ -79,7 +79,7 @@ impl OssClient {
                 .iter()
                 .map(|(province, url)| (*province, base_url(url)))
                 .collect(),
-            routing: config.routing.clone().map(Arc::new),
+            routing: config.active_routing.clone(),
             http,
             secret: config.oss_secret.clone(),
             clock: config.clock.clone(),
@@ -97,7 +97,7 @@ impl OssClient {
     /// The base URL of the OSS serving `msisdn`: its recorded `province`'s, else its province by the routing
     /// table, else the national OSS.
     fn base_url_for(&self, province: Option<ProvinceCode>, msisdn: &Msisdn) -> Result<&str, OssDeliveryError> {
-        let province = province.or_else(|| match self.routing.as_ref()?.route(msisdn) {
+        let province = province.or_else(|| match self.routing.current()?.table.route(msisdn) {
             RouteDecision::Province { province, .. } => Some(province),
             RouteDecision::UnknownSegment | RouteDecision::LeftOperator => None,
         });
@@ -263,7 +263,7 @@ mod tests {
         OssClient {
             national_url: None,
             provincial_urls: BTreeMap::from([(province("BJ"), beijing_url), (province("GD"), guangdong_url)]),
-            routing: None,
+            routing: Default::default(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap(),
             secret: ComponentSecret::parse("a shared secret of at least 32 characters").unwrap(),
             clock: Arc::new(SystemClock),

@@ -143,6 +143,16 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// An optional value as escaped text, `–` when absent.
+/// A binding's province at a hub (`BJ`), `–` without one.
+pub(crate) fn province_cell(province: Option<numbind_routing::ProvinceCode>) -> String {
+    province.map_or_else(|| "–".to_owned(), |province| province.as_str().to_owned())
+}
+
+/// The fingerprint of the routing table that chose a binding's province, `–` without one.
+pub(crate) fn routing_version_cell(version: Option<&str>) -> String {
+    optional_text(version)
+}
+
 pub(crate) fn optional_text(value: Option<&str>) -> String {
     value.map_or_else(|| "–".to_owned(), escape_html)
 }

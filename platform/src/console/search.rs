@@ -4,8 +4,8 @@
 use super::auth::{ConsoleForm, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{
-    csrf_field, encode_url_component, escape_html, format_unix_time, page, revoked_reason_label, state_label, table,
-    SignedIn,
+    csrf_field, encode_url_component, escape_html, format_unix_time, page, province_cell, revoked_reason_label,
+    routing_version_cell, state_label, table, SignedIn,
 };
 use super::language::localized;
 use super::parse_reason;
@@ -129,13 +129,24 @@ fn results_table(rows: &[BindingRecord], reveal: bool) -> String {
                 escape_html(&format_unix_time(binding.created_at)),
                 binding.revoked_at.map_or_else(|| "–".to_owned(), |at| escape_html(&format_unix_time(at))),
                 revoked_reason_label(binding.revoked_reason.as_deref()),
-                binding.province.map_or_else(|| "–".to_owned(), |province| province.as_str().to_owned()),
+                province_cell(binding.province),
+                routing_version_cell(binding.routing_version.as_deref()),
             ]
         })
         .collect();
     let headers = localized(
-        ["Binding", "Terminal", "Number", "State", "Bound at", "Revoked at", "Revoked because", "Province"],
-        ["绑定", "终端", "号码", "状态", "绑定时间", "解绑时间", "解绑原因", "省份"],
+        [
+            "Binding",
+            "Terminal",
+            "Number",
+            "State",
+            "Bound at",
+            "Revoked at",
+            "Revoked because",
+            "Province",
+            "Routing version",
+        ],
+        ["绑定", "终端", "号码", "状态", "绑定时间", "解绑时间", "解绑原因", "省份", "路由表版本"],
     );
     table(&headers, &cells)
 }

@@ -3,8 +3,8 @@
 use super::auth::{ConsoleForm, ConsolePath, ConsoleQuery, SignedInOperator};
 use super::error::ConsoleError;
 use super::html::{
-    csrf_field, encode_url_component, escape_html, format_unix_time, optional_text, page, revoked_reason_label,
-    state_label, table, SignedIn,
+    csrf_field, encode_url_component, escape_html, format_unix_time, optional_text, page, province_cell,
+    revoked_reason_label, routing_version_cell, state_label, table, SignedIn,
 };
 use super::language::localized;
 use super::parse_reason;
@@ -62,12 +62,14 @@ fn bindings_table(bindings: &[BindingRecord]) -> String {
                 time(binding.created_at),
                 binding.revoked_at.map_or_else(|| "–".to_owned(), time),
                 revoked_reason_label(binding.revoked_reason.as_deref()),
+                province_cell(binding.province),
+                routing_version_cell(binding.routing_version.as_deref()),
             ]
         })
         .collect();
     let headers = localized(
-        ["Binding", "Number", "State", "Bound at", "Revoked at", "Revoked because"],
-        ["绑定", "号码", "状态", "绑定时间", "解绑时间", "解绑原因"],
+        ["Binding", "Number", "State", "Bound at", "Revoked at", "Revoked because", "Province", "Routing version"],
+        ["绑定", "号码", "状态", "绑定时间", "解绑时间", "解绑原因", "省份", "路由表版本"],
     );
     table(&headers, &rows)
 }

@@ -101,7 +101,7 @@ pub(super) async fn confirm_binding(
         matches!(request.outcome, BindingOutcome::Denied { reason: DenialReason::UnknownSubscriber })
             .then(|| route.as_ref().map(|route| route.province))
             .flatten();
-    let unrouted = state.settings.routing.is_some() && route.is_none();
+    let unrouted = state.routing.is_routing() && route.is_none();
     let now = state.now();
     let outcome =
         state.store.call_write(move |store| store.confirm_routed_binding(&request, route.as_ref(), now)).await?;
@@ -135,7 +135,8 @@ pub(super) async fn confirm_binding(
 /// no province (it changed since the OSS was reached, or the SMS centre's copy differs) is bound without one
 /// and logged as a routing fault: the binding stands, its revocations go by the table again when sent.
 fn binding_route(state: &AppState, msisdn: &numbind_wire::Msisdn) -> Option<BindingRoute> {
-    let table = state.settings.routing.as_ref()?;
+    let in_use = state.routing.current()?;
+    let table = &in_use.table;
     match table.route(msisdn) {
         RouteDecision::Province { province, .. } => {
             Some(BindingRoute { province, routing_version: table.version().to_string() })

@@ -30,8 +30,9 @@ pub(crate) enum ExportFormat {
     JsonLines,
 }
 
-const BINDING_HEADER: &str =
-    "binding_id,terminal_id,msisdn_masked,activation_id,state,created_at,revoked_at,revoked_reason\n";
+/// `province` and `routing_version` are empty for a binding made without provinces.
+const BINDING_HEADER: &str = "binding_id,terminal_id,msisdn_masked,activation_id,state,created_at,revoked_at,\
+revoked_reason,province,routing_version\n";
 const AUDIT_HEADER: &str =
     "sequence,at,actor,kind,terminal_id,msisdn_masked,activation_id,binding_id,message_id,detail,hash\n";
 
@@ -68,6 +69,7 @@ pub(crate) fn binding_json(binding: &BindingRecord, reveal: bool) -> Value {
         "revoked_at": binding.revoked_at,
         "revoked_reason": binding.revoked_reason,
         "province": binding.province.map(ProvinceCode::as_str),
+        "routing_version": binding.routing_version,
     })
 }
 
@@ -106,6 +108,8 @@ fn binding_json_line(binding: &BindingRecord) -> Value {
         "created_at": binding.created_at,
         "revoked_at": binding.revoked_at,
         "revoked_reason": binding.revoked_reason,
+        "province": binding.province.map(ProvinceCode::as_str),
+        "routing_version": binding.routing_version,
     })
 }
 
@@ -121,6 +125,8 @@ fn binding_line(binding: &BindingRecord, format: ExportFormat) -> String {
             binding.created_at.to_string(),
             optional(binding.revoked_at),
             optional(binding.revoked_reason.as_deref()),
+            optional(binding.province.map(ProvinceCode::as_str)),
+            optional(binding.routing_version.as_deref()),
         ]),
     }
 }
@@ -234,7 +240,8 @@ mod tests {
             created_at: 10,
             revoked_at: None,
             revoked_reason: None,
-            province: None,
+            province: ProvinceCode::parse("BJ").ok(),
+            routing_version: Some("00112233aabbccdd".to_owned()),
         };
         let csv_columns: Vec<&str> = BINDING_HEADER.trim_end().split(',').collect();
         let json_keys: Vec<String> = match binding_json_line(&binding) {
@@ -247,6 +254,9 @@ mod tests {
         sorted_keys.sort();
         assert_eq!(sorted_columns, sorted_keys);
         assert_eq!(binding_json_line(&binding)["msisdn_masked"], "138****8000");
+        assert_eq!(binding_json_line(&binding)["province"], "BJ");
+        let csv = binding_line(&binding, ExportFormat::Csv);
+        assert!(csv.ends_with(",BJ,00112233aabbccdd\n"), "{csv}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::{csv_line as csv_fields_line, EXPORT_PAGES_READ};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{PaymentFilter, PaymentRecord, StoreError};
+use crate::store::{BindingRoute, PaymentFilter, PaymentRecord, StoreError};
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +16,10 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
 const PAGE_ROWS: usize = 1000;
+/// `province` and `routing_version` are those of the payment's binding (empty when made without provinces).
 const CSV_HEADER: &str = "payment_id,merchant_id,reference_code,server_reference_code,terminal_id,msisdn_masked,\
-item_id,amount,currency,state,denial_reason,cancellation_reason,created_at,finalized_at,refunded\n";
+item_id,amount,currency,state,denial_reason,cancellation_reason,created_at,finalized_at,refunded,province,\
+routing_version\n";
 
 /// A payment as an operator sees it: the merchant's view and the masked number of the binding it was made on.
 pub(crate) fn operator_payment_json(record: &PaymentRecord) -> Value {
@@ -27,7 +29,15 @@ pub(crate) fn operator_payment_json(record: &PaymentRecord) -> Value {
     value
 }
 
-fn csv_line(record: &PaymentRecord) -> String {
+/// A payment of the export as one JSON Lines record: the operator's JSON and its binding's route.
+fn json_line(record: &PaymentRecord, route: Option<&BindingRoute>) -> String {
+    let mut value = operator_payment_json(record);
+    value["province"] = json!(route.map(|route| route.province.as_str()));
+    value["routing_version"] = json!(route.map(|route| route.routing_version.as_str()));
+    format!("{value}\n")
+}
+
+fn csv_line(record: &PaymentRecord, route: Option<&BindingRoute>) -> String {
     let payment = &record.payment;
     let reason = |value: Option<String>| value.unwrap_or_default();
     let fields = [
@@ -46,6 +56,8 @@ fn csv_line(record: &PaymentRecord) -> String {
         payment.created_at_unix_seconds.to_string(),
         payment.finalized_at_unix_seconds.map(|at| at.to_string()).unwrap_or_default(),
         payment.refunded_minor_units.to_string(),
+        route.map(|route| route.province.as_str().to_owned()).unwrap_or_default(),
+        route.map(|route| route.routing_version.clone()).unwrap_or_default(),
     ];
     csv_fields_line(&fields)
 }
@@ -59,8 +71,13 @@ pub(crate) fn payment_export(state: AppState, csv: bool) -> Response {
         async move {
             let after = cursor?;
             let filter = PaymentFilter { after, limit: PAGE_ROWS, ..PaymentFilter::default() };
-            let page = match state.store.call(move |store| store.search_payments(&filter)).await {
-                Ok(page) => page,
+            let page_and_routes = state.store.call(move |store| {
+                let page = store.search_payments(&filter)?;
+                let routes = store.binding_routes(page.iter().filter_map(|record| record.binding_id.as_ref()))?;
+                Ok((page, routes))
+            });
+            let (page, routes) = match page_and_routes.await {
+                Ok(page_and_routes) => page_and_routes,
                 Err(error) => return Some((Err(error), None)),
             };
             EXPORT_PAGES_READ.fetch_add(1, Ordering::Relaxed);
@@ -72,7 +89,14 @@ pub(crate) fn payment_export(state: AppState, csv: bool) -> Response {
                 .flatten();
             let text: String = page
                 .iter()
-                .map(|record| if csv { csv_line(record) } else { format!("{}\n", operator_payment_json(record)) })
+                .map(|record| {
+                    let route = record.binding_id.as_ref().and_then(|binding_id| routes.get(binding_id.as_str()));
+                    if csv {
+                        csv_line(record, route)
+                    } else {
+                        json_line(record, route)
+                    }
+                })
                 .collect();
             Some((Ok(Bytes::from(text)), next))
         }

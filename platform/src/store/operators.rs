@@ -32,6 +32,8 @@ pub struct BindingRecord {
     pub revoked_reason: Option<String>,
     /// At a hub, the province whose OSS holds it.
     pub province: Option<ProvinceCode>,
+    /// At a hub, the fingerprint of the routing table that chose the province.
+    pub routing_version: Option<String>,
 }
 
 /// Which bindings to list; `None` matches everything.
@@ -50,7 +52,8 @@ pub struct BindingFilter {
 }
 
 const BINDING_RECORD_COLUMNS: &str =
-    "rowid, binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, revoked_reason, province";
+    "rowid, binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, revoked_reason, province, \
+     routing_version";
 
 fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BindingRecord, StoreError>> {
     let msisdn: String = row.get(3)?;
@@ -78,6 +81,7 @@ fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Bindi
         revoked_at: row.get(7)?,
         revoked_reason: row.get(8)?,
         province: row.get::<_, Option<String>>(9)?.and_then(|code| ProvinceCode::parse(&code).ok()),
+        routing_version: row.get(10)?,
     }))
 }
 
@@ -257,6 +261,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The province and routing version recorded with each of `binding_ids` (the payments export names them);
+    /// bindings made without provinces are left out. One primary-key lookup each, in one read.
+    pub fn binding_routes<'a>(
+        &self,
+        binding_ids: impl IntoIterator<Item = &'a BindingId>,
+    ) -> Result<std::collections::HashMap<String, super::BindingRoute>, StoreError> {
+        self.read(|connection| {
+            let mut statement =
+                connection.prepare_cached("SELECT province, routing_version FROM bindings WHERE binding_id = ?1")?;
+            let mut routes = std::collections::HashMap::new();
+            for binding_id in binding_ids {
+                let row: Option<(Option<String>, Option<String>)> =
+                    statement.query_row([binding_id.as_str()], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                if let Some((Some(province), Some(routing_version))) = row {
+                    let province = parse_column(&province, "bindings.province", ProvinceCode::parse)?;
+                    routes.insert(binding_id.to_string(), super::BindingRoute { province, routing_version });
+                }
+            }
+            Ok(routes)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,7 +292,7 @@ mod tests {
 
     /// The search before each filter had its own statement: the reference for what every search must find.
     const ONE_STATEMENT_FOR_EVERY_FILTER: &str = "SELECT rowid, binding_id, terminal_id, msisdn, activation_id, state,
-        created_at, revoked_at, revoked_reason, province FROM bindings WHERE rowid > ?1
+        created_at, revoked_at, revoked_reason, province, routing_version FROM bindings WHERE rowid > ?1
         AND (?2 IS NULL OR msisdn = ?2) AND (?3 IS NULL OR terminal_id = ?3) AND (?4 IS NULL OR state = ?4)
         AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6) ORDER BY rowid LIMIT ?7";
 

@@ -69,6 +69,11 @@ pub(crate) struct PaymentApp {
 }
 
 pub(crate) async fn spawn_payment_app() -> PaymentApp {
+    spawn_payment_app_with(|_| {}).await
+}
+
+/// [`spawn_payment_app`], its config adjusted by `adjust` after the OSS is set.
+pub(crate) async fn spawn_payment_app_with(adjust: impl FnOnce(&mut numbind_platform::Config)) -> PaymentApp {
     let billing = SharedBilling::default();
     let router = Router::new()
         .route("/v1/platform/charges", post(charge))
@@ -78,7 +83,11 @@ pub(crate) async fn spawn_payment_app() -> PaymentApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let oss_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let app = spawn_app_with(|config| config.oss_url = Some(oss_url)).await;
+    let app = spawn_app_with(|config| {
+        config.oss_url = Some(oss_url);
+        adjust(config);
+    })
+    .await;
     app.bind_test_terminal(BOUND_NUMBER, "bnd-pay-1").await;
     PaymentApp { app, billing }
 }

@@ -44,7 +44,9 @@ pub struct ServeArgs {
     #[arg(long, env = "NUMBIND_SMSC_SMPP_TLS", requires_all = ["tls_certificate_file", "tls_key_file"])]
     pub smpp_tls: Option<SocketAddr>,
     /// Segment table (CSV `segment,province`): routes the MO of a short code whose accounts name a `province`
-    /// to the sender's home province; a malformed file refuses to start, naming its bad line.
+    /// to the sender's home province; a malformed file refuses to start, naming its bad line. Read again (with
+    /// the portability file) on SIGHUP: a good table is used from the next MO on and its version logged; a bad
+    /// one is logged and the tables in use are kept.
     #[arg(long, env = "NUMBIND_SMSC_SEGMENTS_FILE")]
     pub segments_file: Option<PathBuf>,
     /// Portability table (CSV `number,destination`, a province code or `left`): overrides the segment table.
@@ -71,7 +73,9 @@ impl ServeArgs {
         config.duplicate_mo_deliveries = self.duplicate_mo_deliveries;
         config.tls = self.tls.certificate_files();
         if let Some(segments) = &self.segments_file {
-            config.routing = Some(numbind_routing::RoutingTable::load(segments, self.portability_file.as_deref())?);
+            let source = crate::RoutingSource::files(segments.clone(), self.portability_file.clone());
+            config.routing = Some(source.load()?);
+            config.routing_source = Some(source);
         }
         Ok(config)
     }
@@ -109,7 +113,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stop = numbind_process::stop_signal();
     numbind_process::reload_signal::log_reload_requests(
-        "the log level; TLS certificate files are re-read when they change; other settings apply at the next start",
+        "the log level and the routing tables (--segments-file, --portability-file); TLS certificate files are \
+         re-read when they change; other settings apply at the next start",
     );
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening http={}", http_listener.local_addr()?)?;

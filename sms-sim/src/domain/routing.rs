@@ -98,6 +98,11 @@ impl Routes {
         Ok(Routes { entries, table })
     }
 
+    /// The version of the routing table, when short codes are routed by province.
+    pub(crate) fn table_version(&self) -> Option<numbind_routing::RoutingVersion> {
+        self.table.as_ref().map(RoutingTable::version)
+    }
+
     /// What to do with an MO from `source` to `destination`; `None` when no account serves the short code.
     pub(crate) fn route(&self, destination: &ShortCode, source: &Msisdn) -> Option<MoDestination<'_>> {
         let (_, target) = self.entries.iter().find(|(prefix, _)| destination.as_str().starts_with(prefix.as_str()))?;
@@ -180,7 +185,7 @@ mod tests {
         let short_code = code("10658000");
         assert_eq!(routes.route(&short_code, &number("13801001000")), Some(MoDestination::Account("oss-bj")));
         assert_eq!(routes.route(&short_code, &number("13802001000")), Some(MoDestination::Account("oss-gd")));
-        let unknown = routes.route(&short_code, &number("13800138000"));
+        let unknown = routes.route(&short_code, &number("13300133000"));
         assert_eq!(unknown, Some(MoDestination::Refused(MoRefusal::UnknownSegment)));
     }
 

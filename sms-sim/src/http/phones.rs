@@ -48,7 +48,10 @@ fn parse_msisdn(text: &str) -> Result<Msisdn, ApiError> {
     Msisdn::parse(text).map_err(|error| ApiError::InvalidRequest(format!("phone number: {error}")))
 }
 
-#[tracing::instrument(skip_all, fields(from = tracing::field::Empty, message_id = tracing::field::Empty))]
+#[tracing::instrument(
+    skip_all,
+    fields(from = tracing::field::Empty, message_id = tracing::field::Empty, routing_version = tracing::field::Empty)
+)]
 pub(crate) async fn send_message(
     State(state): State<Arc<AppState>>,
     ApiPath(msisdn): ApiPath<String>,
@@ -61,7 +64,12 @@ pub(crate) async fn send_message(
     if characters == 0 || characters > MAX_TEXT_CHARS {
         return Err(ApiError::InvalidRequest(format!("text must be 1 to {MAX_TEXT_CHARS} characters")));
     }
-    let account = match state.routes.route(&to, &from).ok_or_else(|| ApiError::NoRoute(to.to_string()))? {
+    let routes = state.routes();
+    if let Some(version) = routes.table_version() {
+        // Every decision names the table it was made by, in the MO's log lines.
+        tracing::Span::current().record("routing_version", tracing::field::display(version));
+    }
+    let account = match routes.route(&to, &from).ok_or_else(|| ApiError::NoRoute(to.to_string()))? {
         MoDestination::Account(account) => account.to_owned(),
         MoDestination::Refused(refusal) => return answer_refusal(&state, from, to, refusal).await,
     };

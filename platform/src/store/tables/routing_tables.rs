@@ -99,6 +99,17 @@ impl Store {
     pub fn active_routing_table(&self) -> Result<Option<StoredRoutingTable>, StoreError> {
         self.read(active_in)
     }
+
+    /// The number of the latest imported version, without its tables: what a running platform polls to learn
+    /// that an import happened.
+    pub fn active_routing_version(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|connection| {
+            let version = connection
+                .prepare_cached("SELECT max(version) FROM routing_tables")?
+                .query_row([], |row| row.get::<_, Option<i64>>(0))?;
+            Ok(version)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +136,7 @@ mod tests {
         let second = store.import_routing_table(&import("bbbb"), 12).unwrap();
         assert_eq!(second, RoutingImportOutcome { version: 2, new_version: true });
         let active = store.active_routing_table().unwrap().unwrap();
+        assert_eq!(store.active_routing_version().unwrap(), Some(active.version));
         assert_eq!((active.version, active.table.fingerprint.as_str(), active.imported_at), (2, "bbbb", 12));
     }
 }
