@@ -8,7 +8,7 @@
 //! Layers, each importing only those below it: `tables/` (one module per table, none imports a sibling), then
 //! `revoke` (the audited revocation several use cases share), then the use cases that span tables (`register`,
 //! `issue`, `redeem`, `redeem_within_limits`, `confirm`, `unbind`, `operators`, `audit_checkpoints`,
-//! `audit_verification`).
+//! `audit_verification`, `hub_checks`: the national blacklist and the audit of the hub's refusals).
 
 mod audit_checkpoints;
 mod audit_verification;
