@@ -1,5 +1,6 @@
 //! `numbind`: one binary that starts any numbind component, or the whole system with `numbind up`.
 
+mod blacklist_commands;
 #[cfg(test)]
 mod configuration_reference;
 mod merchant_commands;
@@ -74,6 +75,9 @@ enum Command {
     /// The national hub's routing tables (number segments, portability) in the platform's database.
     #[command(subcommand)]
     Routing(routing_commands::RoutingCommand),
+    /// The national hub's blacklist: numbers refused nationwide before any province is asked.
+    #[command(subcommand)]
+    Blacklist(blacklist_commands::BlacklistCommand),
     /// The local certificate authority and the services' TLS certificates.
     #[command(subcommand)]
     Tls(tls_commands::TlsCommand),
@@ -114,6 +118,7 @@ async fn main() {
         Command::Manifest(command) => operator_commands::manifest(command),
         Command::Statements(command) => statement_commands::statements(command),
         Command::Routing(command) => routing_commands::routing(command),
+        Command::Blacklist(command) => blacklist_commands::blacklist(command),
         Command::Tls(command) => tls_commands::tls(command),
         Command::Bench(args) => numbind_bench::cli::main(args, cli.log_json).await,
     };

@@ -75,6 +75,11 @@ pub struct Args {
     /// Payments of at least this many fen need the bound number's confirmation by SMS.
     #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_THRESHOLD", default_value_t = 3000)]
     payment_confirmation_threshold: i64,
+    /// The national hub's limit for one charge, in fen: a payment above it is refused (`amount_over_national_limit`)
+    /// before any province's OSS is asked; each province's own limits apply below it.
+    #[arg(long, env = "NUMBIND_HUB_MAX_CHARGE_FEN", default_value_t = crate::domain::hub_checks::NationalChargeLimit::DEFAULT_FEN,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    hub_max_charge_fen: i64,
     /// How long the bound number has to confirm a payment, in seconds.
     #[arg(long, env = "NUMBIND_PAYMENT_CONFIRMATION_TTL_SECONDS", default_value_t = 300)]
     payment_confirmation_ttl_seconds: u64,
@@ -185,6 +190,9 @@ impl Args {
         config.poll_interval = Duration::from_secs(self.poll_interval_seconds);
         config.payment_confirmation_threshold = self.payment_confirmation_threshold;
         config.payment_confirmation_ttl = Duration::from_secs(self.payment_confirmation_ttl_seconds);
+        config.national_charge_limit =
+            crate::domain::hub_checks::NationalChargeLimit::from_fen(self.hub_max_charge_fen)
+                .map_err(|reason| anyhow::anyhow!("--hub-max-charge-fen: {reason}"))?;
         config.idempotency_key_retention = Duration::from_secs(self.idempotency_retention_days * 24 * 60 * 60);
         config.audit_checkpoint_interval = Duration::from_secs(self.audit_checkpoint_interval_seconds);
         config.require_manifest = self.require_manifest;

@@ -45,6 +45,9 @@ pub struct Config {
     pub(crate) active_routing: crate::active_routing::ActiveRouting,
     /// Timeout of one call to the OSS.
     pub oss_request_timeout: Duration,
+    /// The national hub's limit for one charge: a payment above it is refused (`amount_over_national_limit`)
+    /// before any province is asked. Default 50,000 fen (500 yuan).
+    pub national_charge_limit: crate::domain::hub_checks::NationalChargeLimit,
     pub activation_ttl: Duration,
     pub poll_interval: Duration,
     pub long_poll_max_wait: Duration,
@@ -116,6 +119,7 @@ impl Config {
             routing_refresh_interval: Duration::from_secs(2),
             active_routing: Default::default(),
             oss_request_timeout: Duration::from_secs(10),
+            national_charge_limit: crate::domain::hub_checks::NationalChargeLimit::default(),
             activation_ttl: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),
             long_poll_max_wait: Duration::from_secs(25),

@@ -79,6 +79,9 @@ pub(crate) enum ApiError {
     DisputeAlreadyResolved,
     #[error("{0}")]
     ReconciliationSideUnreadable(String),
+    /// The national hub's own checks refused, before any province was asked.
+    #[error(transparent)]
+    HubRefused(#[from] crate::domain::hub_checks::HubRefusal),
     #[error("no such endpoint")]
     NoSuchEndpoint,
     #[error("this endpoint does not take this method")]
@@ -133,6 +136,7 @@ impl ApiError {
             ApiError::DisputeNotFound => (StatusCode::NOT_FOUND, Code::DisputeNotFound),
             ApiError::DisputeAlreadyResolved => (StatusCode::CONFLICT, Code::DisputeAlreadyResolved),
             ApiError::ReconciliationSideUnreadable(_) => (StatusCode::BAD_GATEWAY, Code::ReconciliationSideUnreadable),
+            ApiError::HubRefused(refusal) => hub_refusal_status_and_code(refusal),
             ApiError::NoSuchEndpoint => (StatusCode::NOT_FOUND, Code::InvalidRequest),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Code::InvalidRequest),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Code::Overloaded),
@@ -162,6 +166,19 @@ impl ApiError {
             ApiError::Overloaded => Some(1),
             ApiError::Internal(error) if error.is_storage_unavailable() => Some(STORAGE_RETRY_AFTER_SECONDS),
             _ => None,
+        }
+    }
+}
+
+/// The national hub's refusals: a number the hub serves no operator for and an amount over the national limit
+/// are the request's fault (422); a blacklisted number is refused (403).
+fn hub_refusal_status_and_code(refusal: &crate::domain::hub_checks::HubRefusal) -> (StatusCode, ApiErrorCode) {
+    use crate::domain::hub_checks::HubRefusal;
+    match refusal {
+        HubRefusal::NumberNotMobile(_) => (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::NumberNotMobile),
+        HubRefusal::BlacklistedNationally => (StatusCode::FORBIDDEN, ApiErrorCode::NumberBlacklistedNationally),
+        HubRefusal::AmountOverNationalLimit { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::AmountOverNationalLimit)
         }
     }
 }
@@ -216,6 +233,8 @@ mod tests {
         let storage = ApiError::Internal(StoreError::Sqlite(full)).into_response();
         assert_eq!(storage.status(), StatusCode::SERVICE_UNAVAILABLE, "a full disk is not a bug of the request");
         assert_eq!(storage.headers()[header::RETRY_AFTER], "5");
+        let blacklisted = ApiError::HubRefused(crate::domain::hub_checks::HubRefusal::BlacklistedNationally);
+        assert_eq!(blacklisted.status_and_code(), (StatusCode::FORBIDDEN, ApiErrorCode::NumberBlacklistedNationally));
         let internal = ApiError::Internal(StoreError::MalformedRow("test"));
         assert_eq!(internal.to_string(), "internal error");
         assert_eq!(internal.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);

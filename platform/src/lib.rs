@@ -4,6 +4,7 @@
 
 mod active_routing;
 mod audit_key;
+pub mod blacklist_admin;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clients;
@@ -13,6 +14,7 @@ pub mod domain;
 mod error;
 mod guards;
 mod http;
+mod hub_gate;
 pub mod manifest;
 pub mod merchant_admin;
 mod metrics;
@@ -155,7 +157,7 @@ async fn serve_prepared(
     }
     workers::oss_revocations::spawn_oss_revocation_worker(&mut background, &config, &state, &token)?;
     workers::audit_checkpoints::spawn_audit_checkpoint_worker(&mut background, &config, &state, &token)?;
-    workers::billing::spawn_billing_workers(&mut background, &config, &state, &token)?;
+    workers::billing_queues::spawn_billing_workers(&mut background, &config, &state, &token)?;
     workers::merchant_events::spawn_merchant_event_worker(&mut background, &config, &state, &token)?;
     workers::statement_schedule::spawn_statement_schedule_worker(&mut background, &config, &state, &token);
     let shutdown_token = token.clone();

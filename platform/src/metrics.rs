@@ -44,6 +44,26 @@ pub(crate) struct ProvinceResultLabels {
     pub result: &'static str,
 }
 
+/// A refusal by the national hub's own checks: which check, on which path (`redemption`, `confirmation`, `payment`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct HubRefusalLabels {
+    pub check: &'static str,
+    pub path: &'static str,
+}
+
+/// One billing call to an OSS: the province of its queue (`-`: bindings without one), charge or refund, and result.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct BillingAttemptLabels {
+    pub province: String,
+    pub kind: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ProvinceLabel {
+    pub province: String,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct RouteLabels {
     pub route: String,
@@ -73,6 +93,12 @@ pub(crate) struct Metrics {
     pub oss_revocation_attempts: Family<ProvinceResultLabels, Counter>,
     /// The imported routing version in use (0: none, or the tables of `--segments-file`).
     pub routing_version: Gauge,
+    /// Refusals by the national hub's own checks (`numbind_hub_refusals_total`), by check and path.
+    pub hub_refusals: Family<HubRefusalLabels, Counter>,
+    /// Billing calls by the workers to each province's OSS, by kind and result.
+    pub billing_attempts: Family<BillingAttemptLabels, Counter>,
+    /// Charges and refunds queued for each province's OSS (due or waiting for their retry).
+    pub billing_outbox_depth: Family<ProvinceLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -150,9 +176,30 @@ impl Metrics {
             "The imported routing version this platform routes by (0: none, or the tables given at start)",
             routing_version.clone(),
         );
+        let hub_refusals = Family::<HubRefusalLabels, Counter>::default();
+        registry.register(
+            "numbind_hub_refusals",
+            "Calls the national hub refused by its own checks before asking any province, by check and path",
+            hub_refusals.clone(),
+        );
+        let billing_attempts = Family::<BillingAttemptLabels, Counter>::default();
+        registry.register(
+            "billing_attempts",
+            "Charge and refund calls of the billing workers, by province (`-`: bindings without one), kind and result",
+            billing_attempts.clone(),
+        );
+        let billing_outbox_depth = Family::<ProvinceLabel, Gauge>::default();
+        registry.register(
+            "billing_outbox_depth",
+            "Charges and refunds queued for each province's OSS (`-`: bindings without one)",
+            billing_outbox_depth.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             routing_version,
+            hub_refusals,
+            billing_attempts,
+            billing_outbox_depth,
             routing_faults,
             oss_revocation_attempts,
             payments,
@@ -188,6 +235,25 @@ impl Metrics {
         self.oss_revocation_attempts.get_or_create(&ProvinceResultLabels { province, result }).inc();
     }
 
+    pub(crate) fn count_hub_refusal(&self, check: crate::domain::hub_checks::HubCheck, path: &'static str) {
+        self.hub_refusals.get_or_create(&HubRefusalLabels { check: check.as_str(), path }).inc();
+    }
+
+    pub(crate) fn count_billing_attempt(
+        &self,
+        province: Option<numbind_routing::ProvinceCode>,
+        kind: &'static str,
+        result: &'static str,
+    ) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.billing_attempts.get_or_create(&BillingAttemptLabels { province, kind, result }).inc();
+    }
+
+    pub(crate) fn set_billing_outbox_depth(&self, province: Option<numbind_routing::ProvinceCode>, depth: i64) {
+        let province = province.map_or("-", numbind_routing::ProvinceCode::as_str).to_owned();
+        self.billing_outbox_depth.get_or_create(&ProvinceLabel { province }).set(depth);
+    }
+
     pub(crate) fn count_confirmation(&self, outcome: &str) {
         self.confirmations.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
     }
@@ -221,5 +287,13 @@ mod tests {
         assert!(text.contains("redemptions_total{result=\"claimed\"} 1"), "{text}");
         assert!(text.contains("activations_issued_total 1"), "{text}");
         assert!(text.contains("waiting_terminals 0"), "{text}");
+        metrics.count_hub_refusal(crate::domain::hub_checks::HubCheck::Blacklist, "redemption");
+        metrics.count_billing_attempt(Some(numbind_routing::ProvinceCode::parse("BJ").unwrap()), "charge", "answered");
+        metrics.set_billing_outbox_depth(None, 3);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, metrics.registry()).unwrap();
+        assert!(text.contains("numbind_hub_refusals_total{check=\"blacklist\",path=\"redemption\"} 1"), "{text}");
+        assert!(text.contains("billing_attempts_total{province=\"BJ\",kind=\"charge\",result=\"answered\"} 1"));
+        assert!(text.contains("billing_outbox_depth{province=\"-\"} 3"), "{text}");
     }
 }

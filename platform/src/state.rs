@@ -84,6 +84,8 @@ pub(crate) struct Settings {
     pub idempotency_key_retention: Duration,
     /// How often a newly imported routing version is looked for.
     pub routing_refresh_interval: Duration,
+    /// The most one charge may be nationwide, checked before any province is asked.
+    pub national_charge_limit: crate::domain::hub_checks::NationalChargeLimit,
 }
 
 impl Settings {
@@ -104,6 +106,7 @@ impl Settings {
             payment_confirmation_ttl: config.payment_confirmation_ttl,
             idempotency_key_retention: config.idempotency_key_retention,
             routing_refresh_interval: config.routing_refresh_interval,
+            national_charge_limit: config.national_charge_limit,
             redemption_limits: RedemptionLimits {
                 max_failed_redemptions_per_number: config.max_failed_redemptions_per_number,
                 failed_redemption_window: config.failed_redemption_window,
@@ -120,6 +123,13 @@ impl AppState {
     pub(crate) fn announce_oss_revocation(&self) {
         self.oss_outbox_changed.notify_waiters();
         self.oss_outbox_changed.notify_one();
+    }
+
+    /// Wakes the billing workers (one per province at a hub) after a commit queued a charge or a refund; one that is
+    /// busy finds the stored permit when it next waits.
+    pub(crate) fn announce_billing(&self) {
+        self.billing_outbox_changed.notify_waiters();
+        self.billing_outbox_changed.notify_one();
     }
 
     /// Tells whoever waits on a terminal's binding that it changed (bound, revoked, replaced): a watching box's

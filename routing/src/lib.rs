@@ -10,6 +10,7 @@
 mod csv_rows;
 #[cfg(feature = "files")]
 mod files;
+mod network_prefix;
 mod portability;
 mod province;
 mod segments;
@@ -17,6 +18,7 @@ mod segments;
 pub use csv_rows::TableImportError;
 #[cfg(feature = "files")]
 pub use files::RoutingFileError;
+pub use network_prefix::{issuing_operator, MobileOperator};
 pub use portability::{PortabilityTable, PortedTo, MAX_PORTED_NUMBERS, PORTABILITY_CSV_HEADER};
 pub use province::{ProvinceCode, ProvinceCodeError};
 pub use segments::{segment_of, SegmentTable, MAX_SEGMENTS, SEGMENT_CSV_HEADER};

@@ -17,8 +17,8 @@ use tokio::process::Command;
 /// The demo segments the provincial OSSes number their demo subscribers from.
 const SEGMENTS_CSV: &str = "segment,province\n1380013,BJ\n1380200,GD\n";
 /// Active postpaid demo subscribers of each province.
-const BEIJING_PAYER: &str = "13800138000";
-const GUANGDONG_PAYER: &str = "13802008000";
+pub(crate) const BEIJING_PAYER: &str = "13800138000";
+pub(crate) const GUANGDONG_PAYER: &str = "13802008000";
 /// Guangdong's active prepaid demo subscriber.
 const GUANGDONG_PREPAID: &str = "13802008001";
 /// In no segment of the table.
@@ -28,10 +28,10 @@ const PORTED_TO_GUANGDONG: &str = "13800139999";
 const PROVINCES: [&str; 2] = ["BJ", "GD"];
 
 /// The hub's system; the OSS of `PROVINCES[i]` is `system.processes[2 + i]`.
-struct Hub {
-    system: System,
+pub(crate) struct Hub {
+    pub(crate) system: System,
     /// Each province's OSS address, in the order of `PROVINCES`.
-    oss_addresses: Vec<String>,
+    pub(crate) oss_addresses: Vec<String>,
 }
 
 fn smsc_accounts(root: &Path) -> String {
@@ -74,7 +74,7 @@ fn provincial_oss_command(root: &Path, province: &str, address: &str, platform_u
 }
 
 impl Hub {
-    async fn start() -> Hub {
+    pub(crate) async fn start() -> Hub {
         let directory = tempfile::tempdir().expect("temp dir");
         let root = directory.path().to_owned();
         write_secret(&root.join("oss-platform.secret"), crate::helpers::OSS_PLATFORM_SECRET);
@@ -132,19 +132,19 @@ impl Hub {
         Hub { system: System::assemble(processes, directory, addresses), oss_addresses }
     }
 
-    fn province_index(province: &str) -> usize {
+    pub(crate) fn province_index(province: &str) -> usize {
         PROVINCES.iter().position(|known| *known == province).expect("a hub province")
     }
 
     /// `kill -9` of one province's OSS.
-    async fn kill_oss(&mut self, province: &str) {
+    pub(crate) async fn kill_oss(&mut self, province: &str) {
         let process = &mut self.system.processes[2 + Self::province_index(province)];
         process.child.start_kill().expect("SIGKILL");
         let _ = process.child.wait().await;
     }
 
     /// Starts a killed province's OSS again on its address and data directory.
-    async fn restart_oss(&mut self, province: &str) {
+    pub(crate) async fn restart_oss(&mut self, province: &str) {
         let index = Self::province_index(province);
         let root = self.system.directory.path().to_owned();
         let command = provincial_oss_command(

@@ -13,6 +13,7 @@ mod helpers;
 mod hostile_host;
 mod hostile_network;
 mod hub;
+mod hub_billing;
 mod launch;
 mod lifecycle;
 mod operations;

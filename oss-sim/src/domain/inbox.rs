@@ -71,6 +71,10 @@ pub enum CommandOutcome {
     CodeExpired,
     CodeUsed,
     NumberLocked,
+    /// The national hub refused the number: not a mobile number of a known operator's prefix.
+    NumberNotMobile,
+    /// The national hub refused the number: it is on the national blacklist.
+    BlacklistedNationally,
     /// The platform refused the confirmation (the activation expired meanwhile); the local binding is revoked.
     ConfirmationRefused,
     /// The platform answered with an error that retrying cannot fix.
@@ -119,6 +123,8 @@ impl CommandOutcome {
             CommandOutcome::CodeExpired => "code_expired",
             CommandOutcome::CodeUsed => "code_used",
             CommandOutcome::NumberLocked => "number_locked",
+            CommandOutcome::NumberNotMobile => "number_not_mobile",
+            CommandOutcome::BlacklistedNationally => "blacklisted_nationally",
             CommandOutcome::ConfirmationRefused => "confirmation_refused",
             CommandOutcome::PlatformRejected => "platform_rejected",
             CommandOutcome::Unbound => "unbound",

@@ -34,6 +34,16 @@ pub fn number_locked() -> String {
     reply("绑定失败：验证码错误次数过多，请稍后再试。")
 }
 
+/// The national hub refused the number: its network prefix (号段) is allocated to no operator.
+pub fn number_not_served_nationally() -> String {
+    reply("绑定失败：您的号码不属于任何运营商的手机号段，无法办理此业务。")
+}
+
+/// The national hub refused the number: it is on the national blacklist (not the province's own).
+pub fn blacklisted_nationally() -> String {
+    reply("绑定失败：您的号码已被列入全国业务黑名单，暂不能办理此业务。如有疑问请联系客服。")
+}
+
 /// The code is not well-formed (wrong length, a letter codes never contain).
 pub fn invalid_code() -> String {
     reply("绑定失败：验证码格式不正确，请核对电视屏幕上的验证码后重新发送。")

@@ -164,6 +164,8 @@ fn refusal_outcome(code: ApiErrorCode) -> Option<CommandOutcome> {
         ApiErrorCode::CodeExpired => Some(CommandOutcome::CodeExpired),
         ApiErrorCode::CodeUsed | ApiErrorCode::ActivationNotPending => Some(CommandOutcome::CodeUsed),
         ApiErrorCode::NumberLocked => Some(CommandOutcome::NumberLocked),
+        ApiErrorCode::NumberNotMobile => Some(CommandOutcome::NumberNotMobile),
+        ApiErrorCode::NumberBlacklistedNationally => Some(CommandOutcome::BlacklistedNationally),
         _ => None,
     }
 }
@@ -174,6 +176,8 @@ fn refusal_text(code: ApiErrorCode) -> Option<String> {
         CommandOutcome::CodeExpired => Some(sms_replies::code_expired()),
         CommandOutcome::CodeUsed => Some(sms_replies::code_used()),
         CommandOutcome::NumberLocked => Some(sms_replies::number_locked()),
+        CommandOutcome::NumberNotMobile => Some(sms_replies::number_not_served_nationally()),
+        CommandOutcome::BlacklistedNationally => Some(sms_replies::blacklisted_nationally()),
         _ => None,
     }
 }
@@ -188,6 +192,13 @@ mod tests {
         assert!(refusal_text(ApiErrorCode::CodeExpired).unwrap().contains("已过期"));
         assert!(refusal_text(ApiErrorCode::CodeUsed).unwrap().contains("已被使用"));
         assert!(refusal_text(ApiErrorCode::NumberLocked).unwrap().contains("次数过多"));
+        assert!(refusal_text(ApiErrorCode::NumberBlacklistedNationally).unwrap().contains("全国"));
+        assert!(refusal_text(ApiErrorCode::NumberNotMobile).unwrap().contains("号段"));
+        assert_ne!(
+            refusal_text(ApiErrorCode::NumberBlacklistedNationally),
+            Some(sms_replies::denied(DenialReason::SubscriberBlacklisted, 1)),
+            "the national blacklist has its own words, not the province's"
+        );
         assert_eq!(refusal_text(ApiErrorCode::InvalidRequest), None);
     }
 }

@@ -203,7 +203,7 @@ pub(super) async fn refund_payment(
     };
     let now = state.now();
     match state.store.call_write(move |store| store.create_refund(&new_refund, now)).await? {
-        CreateRefundOutcome::Created(_) | CreateRefundOutcome::Repeated(_) => state.billing_outbox_changed.notify_one(),
+        CreateRefundOutcome::Created(_) | CreateRefundOutcome::Repeated(_) => state.announce_billing(),
         CreateRefundOutcome::PaymentNotFound => {
             return Err(ConsoleError::NotFound(localized("no payment has this ID", "没有此 ID 的支付").to_owned()))
         }

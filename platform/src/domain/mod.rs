@@ -6,6 +6,7 @@ pub mod audit_mac;
 pub(crate) mod audit_verifier;
 pub(crate) mod audit_witness;
 pub(crate) mod dispute_text;
+pub mod hub_checks;
 pub(crate) mod ids;
 pub(crate) mod manifest;
 pub mod merchant;

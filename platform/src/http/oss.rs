@@ -1,9 +1,11 @@
-//! `/v1/oss`: the OSS redeems codes, confirms or denies bindings, and unbinds numbers.
+//! `/v1/oss`: the OSS redeems codes, confirms or denies bindings, and unbinds numbers. A redemption and a
+//! confirmation pass the national hub's checks first (`hub_gate`): the number's prefix and the national blacklist.
 
 use super::oss_auth::AuthenticatedOss;
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::redemption_limits::RedemptionBlock;
 use crate::error::ApiError;
+use crate::hub_gate::{check_number_at_hub, refuse, screen_number_field, HubPath, RefusalSubject};
 use crate::state::AppState;
 use crate::store::{
     BindingRoute, ConfirmationOutcome, LimitedRedemption, LimitedRedemptionAnswer, RedemptionOutcome, UnbindOutcome,
@@ -33,9 +35,15 @@ pub(super) async fn redeem_code(
     State(state): State<AppState>,
     oss: AuthenticatedOss,
 ) -> Result<Json<RedeemCodeResponse>, ApiError> {
+    screen_number_field(&state, &oss.body, HubPath::Redemption).await?;
     let request: RedeemCodeRequest = parse_json_body(&oss.body)?;
     check_idempotency_key("sms_message_id", &request.sms_message_id)?;
     let msisdn = request.msisdn.clone();
+    if let Err(refusal) = check_number_at_hub(&state, &msisdn)? {
+        // The code stays live for the box: the hub refused the number, not the activation.
+        let subject = RefusalSubject { msisdn: Some(msisdn), ..RefusalSubject::default() };
+        return Err(refuse(&state, refusal, HubPath::Redemption, subject).await);
+    }
     let (now, limits) = (state.now(), state.settings.redemption_limits);
     let limited = state.store.call_write(move |store| store.redeem_code_within_limits(&request, &limits, now)).await?;
     count_redemption_limits(&state, &limited);
@@ -87,10 +95,12 @@ pub(super) async fn confirm_binding(
     State(state): State<AppState>,
     oss: AuthenticatedOss,
 ) -> Result<Json<ConfirmBindingResponse>, ApiError> {
-    let request: ConfirmBindingRequest = parse_json_body(&oss.body)?;
+    screen_number_field(&state, &oss.body, HubPath::Confirmation).await?;
+    let mut request: ConfirmBindingRequest = parse_json_body(&oss.body)?;
     if let BindingOutcome::Bound { binding_id } = &request.outcome {
         check_idempotency_key("binding_id", binding_id.as_str())?;
     }
+    let hub_refusal = hub_check_of_verdict(&state, &mut request)?;
     let activation_id = request.activation_id.clone();
     let outcome_name = match &request.outcome {
         BindingOutcome::Bound { .. } => "bound",
@@ -103,6 +113,7 @@ pub(super) async fn confirm_binding(
             .flatten();
     let unrouted = state.routing.is_routing() && route.is_none();
     let now = state.now();
+    let msisdn = request.msisdn.clone();
     let outcome =
         state.store.call_write(move |store| store.confirm_routed_binding(&request, route.as_ref(), now)).await?;
     match outcome {
@@ -121,7 +132,13 @@ pub(super) async fn confirm_binding(
                 state.outbox_changed.notify_one();
             }
             tracing::info!(%activation_id, terminal_id = %response.terminal_id, outcome = outcome_name, repeated, "confirmation");
-            Ok(Json(response))
+            let Some(refusal) = hub_refusal else { return Ok(Json(response)) };
+            let subject = RefusalSubject {
+                msisdn: Some(msisdn),
+                terminal_id: Some(response.terminal_id),
+                detail: Some(format!("activation {activation_id} denied")),
+            };
+            Err(refuse(&state, refusal, HubPath::Confirmation, subject).await)
         }
         ConfirmationOutcome::NotFound => Err(ApiError::ActivationNotFound),
         ConfirmationOutcome::NotPending | ConfirmationOutcome::BindingIdTaken => {
@@ -129,6 +146,24 @@ pub(super) async fn confirm_binding(
             Err(ApiError::ActivationNotPending)
         }
     }
+}
+
+/// The hub's check of a `bound` verdict: a number listed on the national blacklist since its redemption is refused
+/// (`number_blacklisted_nationally`, the OSS undoes its binding), and its activation is denied as a blacklisted
+/// number's, so the box shows why and gets a new code; every retry applies the same denial and gets the same
+/// refusal.
+fn hub_check_of_verdict(
+    state: &AppState,
+    request: &mut ConfirmBindingRequest,
+) -> Result<Option<crate::domain::hub_checks::HubRefusal>, ApiError> {
+    if !matches!(request.outcome, BindingOutcome::Bound { .. }) {
+        return Ok(None);
+    }
+    let refusal = check_number_at_hub(state, &request.msisdn)?.err();
+    if refusal.is_some() {
+        request.outcome = BindingOutcome::Denied { reason: DenialReason::SubscriberBlacklisted };
+    }
+    Ok(refusal)
 }
 
 /// At a hub, the province a new binding of `msisdn` records, by the routing table. A number the table routes to

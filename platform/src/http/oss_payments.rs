@@ -36,9 +36,9 @@ pub(super) async fn answer_payment_confirmation(
                     tracing::warn!(payment_id = %record.payment.payment_id, error = %error, "inline charge unanswered");
                 }
             }
-            None => state.billing_outbox_changed.notify_one(),
+            None => state.announce_billing(),
         }
-        state.billing_outbox_changed.notify_one();
+        state.announce_billing();
     }
     Ok(Json(answer.response))
 }

@@ -4,11 +4,13 @@
 
 use super::merchant_auth::MerchantRequest;
 use super::terminal_auth::registered_key;
+use crate::domain::hub_checks::{check_amount, HubRefusal};
 use crate::domain::payment::{
     body_hash, check_idempotency_key, check_reference_code, intent_is_fresh, new_confirmation_number, new_payment_id,
 };
 use crate::domain::payment_text::{confirmation_request, PaymentSmsFacts};
 use crate::error::ApiError;
+use crate::hub_gate::{check_number_at_hub, record_refusal, refuse, HubPath, RefusalSubject};
 use crate::state::AppState;
 use crate::store::{
     charge_request, CreatePaymentOutcome, MerchantCancellation, NewConfirmation, NewPayment, PaymentRecord,
@@ -120,6 +122,37 @@ async fn two_step(
     Ok((Some(confirmation), declined))
 }
 
+/// The national hub's checks of a payment, before any province is asked: an amount above the national limit is
+/// refused (`amount_over_national_limit`, nothing stored); a bound number the hub refuses (its prefix, the national
+/// blacklist) makes the payment denied at once with its own reason, so the box shows why.
+async fn hub_checks(
+    state: &AppState,
+    request: &MerchantRequest,
+    intent: &PurchaseIntent,
+) -> Result<Option<PaymentDenialReason>, ApiError> {
+    let merchant = format!("merchant {}", request.merchant.merchant_id);
+    if let Err(refusal) = check_amount(intent.amount, state.settings.national_charge_limit) {
+        let detail = Some(format!("{merchant}: {refusal}"));
+        let subject = RefusalSubject { msisdn: None, terminal_id: Some(intent.terminal_id.clone()), detail };
+        return Err(refuse(state, refusal, HubPath::Payment, subject).await);
+    }
+    let Some(binding) = state.store.active_binding(&intent.terminal_id)? else { return Ok(None) };
+    let Err(refusal) = check_number_at_hub(state, &binding.msisdn)? else { return Ok(None) };
+    let reason = match refusal {
+        HubRefusal::BlacklistedNationally => PaymentDenialReason::BlacklistedNationally,
+        HubRefusal::NumberNotMobile(_) | HubRefusal::AmountOverNationalLimit { .. } => {
+            PaymentDenialReason::NumberNotMobile
+        }
+    };
+    let subject = RefusalSubject {
+        msisdn: Some(binding.msisdn),
+        terminal_id: Some(intent.terminal_id.clone()),
+        detail: Some(format!("{merchant}: the payment is created denied")),
+    };
+    record_refusal(state, &refusal, HubPath::Payment, subject).await?;
+    Ok(Some(reason))
+}
+
 /// `POST /v1/payments`: 201 with the payment; the same key and body again answers the same payment as it is now.
 #[tracing::instrument(skip_all, fields(merchant_id = %request.merchant.merchant_id))]
 pub(super) async fn create_payment(
@@ -139,14 +172,16 @@ pub(super) async fn create_payment(
         _ => {}
     }
     let intent = verified_intent(&state, &request, &body).await?;
+    let declined_by_hub = hub_checks(&state, &request, &intent).await?;
     let payment_id =
         new_payment_id(&state.random).map_err(|_| ApiError::Internal(crate::store::StoreError::RandomSourceFailed))?;
-    let (confirmation, declined_by_check) =
-        if intent.amount.minor_units() >= state.settings.payment_confirmation_threshold {
+    let (confirmation, declined_by_check) = match declined_by_hub {
+        Some(reason) => (None, Some(reason)),
+        None if intent.amount.minor_units() >= state.settings.payment_confirmation_threshold => {
             two_step(&state, &request, &intent, &payment_id).await?
-        } else {
-            (None, None)
-        };
+        }
+        None => (None, None),
+    };
     let new_payment = NewPayment {
         merchant_id: request.merchant.merchant_id.clone(),
         idempotency_key,

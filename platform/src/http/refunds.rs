@@ -35,7 +35,7 @@ pub(super) async fn refund(state: &AppState, new_refund: NewRefund) -> Result<(S
             tracing::warn!(refund_id = %refund.refund_id, error = %error, "inline refund unanswered: the worker retries");
         }
     }
-    state.billing_outbox_changed.notify_one();
+    state.announce_billing();
     let payment_id = refund.payment_id.clone();
     let current = state.store.call(move |store| store.refunds_of_payment(&payment_id)).await?;
     let refund = current.into_iter().find(|stored| stored.refund_id == refund.refund_id).unwrap_or(refund);

@@ -136,6 +136,6 @@ async fn refund_for(state: &AppState, dispute: &Dispute, operator_name: &str) ->
             return Err(ResolveError::NothingToRefund)
         }
     };
-    state.billing_outbox_changed.notify_one();
+    state.announce_billing();
     Ok(refund.refund_id)
 }

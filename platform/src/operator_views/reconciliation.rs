@@ -86,7 +86,7 @@ pub(crate) async fn perform_repair(state: &AppState, request: PaymentRepairReque
     };
     let answer = match outcome {
         PaymentRepairOutcome::Queued { outbox_id } => {
-            state.billing_outbox_changed.notify_one();
+            state.announce_billing();
             state.outbox_changed.notify_one();
             json!({ "outcome": "queued", "outbox_id": outbox_id })
         }

@@ -8,12 +8,13 @@
 //! Layers, each importing only those below it: `tables/` (one module per table, none imports a sibling), then
 //! `revoke` (the audited revocation several use cases share), then the use cases that span tables (`register`,
 //! `issue`, `redeem`, `redeem_within_limits`, `confirm`, `unbind`, `operators`, `audit_checkpoints`,
-//! `audit_verification`).
+//! `audit_verification`, `hub_checks`: the national blacklist and the audit of the hub's refusals).
 
 mod audit_checkpoints;
 mod audit_verification;
 mod confirm;
 mod disputes;
+mod hub_checks;
 mod issue;
 #[cfg(any(test, feature = "test-support"))]
 mod load_test;
@@ -42,6 +43,7 @@ pub use audit_checkpoints::QueuedCheckpoint;
 pub use audit_verification::{verify_audit_chain_file, verify_audit_trail_file};
 pub use confirm::{BindingRoute, ConfirmationOutcome};
 pub use disputes::{DisputeDecision, ResolveDisputeOutcome};
+pub use hub_checks::{BlacklistChange, BlacklistEntry, HubRefusalEvent};
 pub use issue::{IssueLimits, IssueOutcome};
 pub use operators::{BindingFilter, BindingRecord};
 pub use payment_confirmations::ConfirmationAnswer;

@@ -321,6 +321,11 @@ CREATE INDEX outbox_oss_due_by_province ON outbox_oss(province, state, next_atte
 "#,
     // The hub's routing tables as imported (`numbind routing import`), one version per import.
     super::tables::routing_tables::ROUTING_TABLES_MIGRATION,
+    // The hub's national blacklist (`numbind blacklist add|remove|list`).
+    super::hub_checks::NATIONAL_BLACKLIST_MIGRATION,
+    // The national hub: each queued charge or refund goes to the OSS of the province of the binding it is charged
+    // to, drained by that province's own worker (NULL: bindings made without provinces).
+    super::tables::billing_outbox::BILLING_OUTBOX_PROVINCE_MIGRATION,
 ];
 
 /// The first migration alone, to build a database as an older build left it.

@@ -1,26 +1,22 @@
-//! Drains the billing outbox: each queued charge or refund is POSTed to the OSS (`/v1/platform/charges`,
-//! `/v1/platform/refunds`, idempotent there by payment and refund ID) until the OSS answers, with the shared
-//! backoff; the answer is recorded in one transaction. Also expires payments whose confirmation window closed.
+//! One billing call: a queued charge or refund POSTed to the OSS of its queue's province (`/v1/platform/charges`,
+//! `/v1/platform/refunds`, idempotent there by payment and refund ID), the answer recorded in one transaction. The
+//! queues' workers (`billing_queues`) and the create handlers' one inline attempt both call it.
 //!
 //! The create handlers make one inline attempt through [`attempt_charge`] so that most payments answer final at
-//! once; a failed inline attempt leaves the row queued for this worker. Both may send the same charge: the OSS
-//! answers the second with the first's outcome, and recording an answer for a final payment changes nothing.
+//! once; a failed inline attempt leaves the row queued for its province's worker. Both may send the same charge:
+//! the OSS answers the second with the first's outcome, and recording an answer for a final payment changes
+//! nothing. Both send it to the province the billing row recorded (its binding's), so one charge never reaches two
+//! provinces' OSS.
 
-use super::retry::retry_delay_seconds;
 use crate::clients::oss_client::{OssClient, OssDeliveryError};
-use crate::config::Config;
 use crate::state::AppState;
-use crate::store::{BillingKind, ChargeToSend, PaymentRecord, QueuedBilling, StoreError};
+use crate::store::{ChargeToSend, PaymentRecord, StoreError};
 use numbind_wire::api::{
     BillingRefundOutcome, ChargeOutcome, ChargeRequest, PaymentState, BILLING_REFUNDS_PATH, CHARGES_PATH,
 };
-use numbind_wire::{PaymentId, RefundId};
-use std::time::Duration;
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
-
-const BATCH_SIZE: usize = 32;
-const IDLE_RECHECK: Duration = Duration::from_secs(1);
+use numbind_wire::{Msisdn, PaymentId, RefundId};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Why one billing attempt did not get an answer recorded.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +82,8 @@ pub(crate) async fn send_charge(
     client: &OssClient,
     charge: ChargeRequest,
 ) -> Result<Option<PaymentRecord>, BillingAttemptError> {
-    let outcome: ChargeOutcome = client.post_for_number((None, &charge.msisdn), CHARGES_PATH, &charge).await?;
+    let call = BillingCall { record_id: charge.payment_id.as_str(), kind: "charge", msisdn: &charge.msisdn };
+    let outcome: ChargeOutcome = post_billing(state, client, call, CHARGES_PATH, &charge).await?;
     let (payment_id, now) = (charge.payment_id, state.now());
     let id = payment_id.clone();
     let recorded = state.store.call_write(move |store| store.record_charge_outcome(&id, &outcome, now)).await?;
@@ -104,7 +101,7 @@ pub(crate) async fn hand_to_billing_worker(state: &AppState, record_id: &str, er
     if let Err(error) = state.store.call_write(move |store| store.reschedule_billing(&id, now, &cause)).await {
         tracing::error!(error = %error, "cannot reschedule a billing call");
     }
-    state.billing_outbox_changed.notify_one();
+    state.announce_billing();
 }
 
 /// Sends a processing refund once and records the answer.
@@ -117,8 +114,8 @@ pub(crate) async fn attempt_refund(
     let Some(request) = state.store.call(move |store| store.refund_to_send(&id)).await? else {
         return Ok(());
     };
-    let number = (None, &request.msisdn);
-    let outcome: BillingRefundOutcome = client.post_for_number(number, BILLING_REFUNDS_PATH, &request).await?;
+    let call = BillingCall { record_id: refund_id.as_str(), kind: "refund", msisdn: &request.msisdn };
+    let outcome: BillingRefundOutcome = post_billing(state, client, call, BILLING_REFUNDS_PATH, &request).await?;
     let (id, now) = (refund_id.clone(), state.now());
     if let Some(refund) = state.store.call_write(move |store| store.record_refund_outcome(&id, &outcome, now)).await? {
         tracing::info!(%refund_id, state = ?refund.state, "refund answered");
@@ -129,77 +126,29 @@ pub(crate) async fn attempt_refund(
     Ok(())
 }
 
-/// Starts the billing worker when the OSS's URL is configured (else charges wait in `outbox_billing`), and the
-/// confirmation expiry loop always.
-pub(crate) fn spawn_billing_workers(
-    background: &mut JoinSet<()>,
-    config: &Config,
+/// One billing call: its record (a payment or refund ID), `charge` or `refund`, and the number it bills.
+struct BillingCall<'a> {
+    record_id: &'a str,
+    kind: &'static str,
+    msisdn: &'a Msisdn,
+}
+
+/// POSTs a billing call to the OSS of the province its billing row recorded (else the number's by the table),
+/// counting the attempt by province, kind and result.
+async fn post_billing<Request: Serialize, Answer: DeserializeOwned>(
     state: &AppState,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
-    background.spawn(run_confirmation_expiry(state.clone(), shutdown.clone()));
-    match OssClient::from_config(config, config.oss_request_timeout)? {
-        Some(client) => {
-            background.spawn(run_billing_worker(state.clone(), client, shutdown.clone()));
-        }
-        None => tracing::warn!("no oss url configured: charges and refunds stay queued in the billing outbox"),
-    }
-    Ok(())
-}
-
-async fn run_billing_worker(state: AppState, client: OssClient, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        let now = state.now();
-        match state.store.call(move |store| store.due_billing(now, BATCH_SIZE)).await {
-            Ok(batch) if !batch.is_empty() => {
-                let attempts = batch.into_iter().map(|queued| deliver_one(&state, &client, queued));
-                futures_util::future::join_all(attempts).await;
-                continue;
-            }
-            Ok(_) => {}
-            Err(error) => tracing::error!(error = %error, "cannot read the billing outbox"),
-        }
-        tokio::select! {
-            () = state.billing_outbox_changed.notified() => {}
-            () = tokio::time::sleep(IDLE_RECHECK) => {}
-            () = shutdown.cancelled() => {}
-        }
-    }
-}
-
-async fn deliver_one(state: &AppState, client: &OssClient, queued: QueuedBilling) {
-    let attempt = match queued.kind {
-        BillingKind::Charge => match PaymentId::parse(&queued.record_id) {
-            Ok(payment_id) => attempt_charge(state, client, &payment_id).await.map(drop),
-            Err(_) => Err(BillingAttemptError::MalformedId),
-        },
-        BillingKind::Refund => match RefundId::parse(&queued.record_id) {
-            Ok(refund_id) => attempt_refund(state, client, &refund_id).await,
-            Err(_) => Err(BillingAttemptError::MalformedId),
-        },
+    client: &OssClient,
+    call: BillingCall<'_>,
+    path: &'static str,
+    request: &Request,
+) -> Result<Answer, BillingAttemptError> {
+    let province = state.store.billing_province(call.record_id)?;
+    let answer = client.post_for_number((province, call.msisdn), path, request).await;
+    let result = match &answer {
+        Ok(_) => "answered",
+        Err(OssDeliveryError::Paused { .. }) => "paused",
+        Err(_) => "failed",
     };
-    if let Err(error) = attempt {
-        let delay = retry_delay_seconds(queued.attempts);
-        let (id, next_attempt_at, cause) = (queued.record_id.clone(), state.now() + delay, error.to_string());
-        tracing::warn!(record_id = %queued.record_id, attempts = queued.attempts + 1, retry_in_seconds = delay, error = %error, "billing call not answered");
-        if let Err(error) = state.store.call(move |store| store.reschedule_billing(&id, next_attempt_at, &cause)).await
-        {
-            tracing::error!(error = %error, "cannot reschedule a billing call");
-        }
-    }
-}
-
-/// Expires pending payments past their confirmation window, about once a second.
-async fn run_confirmation_expiry(state: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(IDLE_RECHECK) => {}
-            () = shutdown.cancelled() => return,
-        }
-        let now = state.now();
-        match state.store.call_write(move |store| store.expire_overdue_confirmations(now, BATCH_SIZE)).await {
-            Ok(expired) => expired.iter().for_each(|record| announce_payment_change(&state, record)),
-            Err(error) => tracing::error!(error = %error, "cannot expire payments waiting for confirmation"),
-        }
-    }
+    state.metrics.count_billing_attempt(province, call.kind, result);
+    Ok(answer?)
 }

@@ -14,6 +14,7 @@ mod console_disputes;
 mod console_language;
 mod guessing_limits;
 mod helpers;
+mod hub_checks;
 mod lifecycle;
 mod manifest;
 mod money_exports;

@@ -81,7 +81,11 @@ async fn an_oss_call_with_a_wrong_or_missing_secret_is_refused() {
 #[tokio::test]
 async fn a_malformed_oss_body_is_answered_with_a_json_invalid_request() {
     let app = spawn_app().await;
-    let (status, body) = app.oss_post("/v1/oss/redemptions", &json!({ "code": "WDJB", "msisdn": "12345" })).await;
+    let (status, body) = app.oss_post("/v1/oss/redemptions", &json!({ "code": "WDJB", "msisdn": "13800138000" })).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")), "{body}");
+    assert!(body["message"].as_str().is_some_and(|message| !message.is_empty()));
+    // A malformed number is the hub's own refusal (`hub_checks`), not the body's.
+    let (status, body) = app.oss_post("/v1/oss/redemptions", &json!({ "code": "WDJB", "msisdn": "12345" })).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("number_not_mobile")), "{body}");
     assert!(body["message"].as_str().is_some_and(|message| !message.is_empty()));
 }

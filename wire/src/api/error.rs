@@ -100,6 +100,14 @@ pub enum ApiErrorCode {
     /// Platform: a side of payment reconciliation (the OSS's bill lines, the SMS centre's sent messages) cannot be
     /// read, so no verdict is given; the message names the side and why.
     ReconciliationSideUnreadable,
+    /// Platform (the national hub's checks): the number is not an 11-digit Chinese mobile number of a known
+    /// operator's network prefix; no province is asked.
+    NumberNotMobile,
+    /// Platform (the national hub's checks): the number is on the national blacklist; no province is asked.
+    NumberBlacklistedNationally,
+    /// Platform (the national hub's checks): the amount is above the national limit for one charge; no province
+    /// is asked.
+    AmountOverNationalLimit,
     Internal,
     #[serde(other)]
     Other,

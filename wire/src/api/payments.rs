@@ -91,6 +91,10 @@ pub enum PaymentDenialReason {
     ChargingPaused,
     /// The month's charges would pass the cap the number's owner set by SMS (`限额 100`).
     OwnMonthlyLimit,
+    /// The national hub refused the bound number: it is on the national blacklist (no province was asked).
+    BlacklistedNationally,
+    /// The national hub refused the bound number: not a mobile number of a known operator's network prefix.
+    NumberNotMobile,
     #[serde(other)]
     Other,
 }
@@ -113,6 +117,8 @@ impl PaymentDenialReason {
             PaymentDenialReason::CurrencyNotSupported => "the operator does not bill in this currency",
             PaymentDenialReason::ChargingPaused => "the number's owner paused purchases on this box",
             PaymentDenialReason::OwnMonthlyLimit => "the monthly limit the number's owner set is reached",
+            PaymentDenialReason::BlacklistedNationally => "the bound number may not pay for services nationwide",
+            PaymentDenialReason::NumberNotMobile => "the bound number is not a mobile number this operator serves",
             PaymentDenialReason::Other => "the operator refused the purchase",
         }
     }
