@@ -34,6 +34,14 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// The SQLite connection underneath, for SQLite-only checks (query plans in tests).
+    pub fn as_sqlite(&self) -> Option<&'a rusqlite::Connection> {
+        match self {
+            Connection::Sqlite(connection) => Some(connection),
+            Connection::Postgres(_) => None,
+        }
+    }
+
     /// The statement for `sql`, from this connection's statement cache.
     pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'a>> {
         match self {

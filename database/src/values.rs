@@ -101,6 +101,18 @@ macro_rules! integer_to_sql {
 }
 integer_to_sql!(i64, i32, i16, i8, u32, u16, u8);
 
+macro_rules! wide_integer_to_sql {
+    ($($integer:ty),*) => {$(
+        /// Saturates at `i64::MAX`: counts and sizes never come near it.
+        impl ToSql for $integer {
+            fn to_value(&self) -> ValueRef<'_> {
+                ValueRef::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+wide_integer_to_sql!(u64, usize);
+
 /// A statement's parameters: `()`, `[]`, an array of one type, `params![...]` or [`params_from_iter`].
 pub trait Params {
     /// Calls `bind` with the parameters in order (`?1` first).

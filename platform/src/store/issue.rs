@@ -1,5 +1,6 @@
 //! Use case, activations:  issuing (or showing again), reading, lazy expiry and the terminal's acknowledgement.
 
+use numbind_database::Connection;
 use super::tables::activations::{find_activation_in, read_activation, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::active_binding_in;
@@ -9,7 +10,7 @@ use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
 use numbind_wire::{ActivationCode, ActivationId, BindingId, TerminalId};
 use ring::rand::SecureRandom;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension};
 
 /// What asking for an activation gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub struct IssueLimits {
 }
 
 /// Writes back the expiry of every live activation past its deadline (frees their codes for reuse).
-fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Result<(), StoreError> {
+fn expire_overdue_activations(connection: &Connection<'_>, now: i64) -> Result<(), StoreError> {
     connection
         .prepare_cached("UPDATE activations SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?1")?
         .execute([now])?;
@@ -46,7 +47,7 @@ fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Re
 }
 
 fn live_activation_of_terminal(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
 ) -> Result<Option<Activation>, StoreError> {
     let sql = format!(
@@ -57,7 +58,7 @@ fn live_activation_of_terminal(
 }
 
 fn rate_limit_retry_after(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
     limits: IssueLimits,
     now: i64,
@@ -69,7 +70,7 @@ fn rate_limit_retry_after(
 }
 
 fn insert_fresh_activation(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     terminal_id: &TerminalId,
     random: &dyn SecureRandom,

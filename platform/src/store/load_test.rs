@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::params;
+use numbind_database::params;
 
 impl Store {
     /// Inserts bindings rows directly, in one transaction (load tests of the export).

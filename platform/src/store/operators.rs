@@ -11,8 +11,7 @@ use crate::domain::activation::Activation;
 use crate::domain::operator::{hashes_match, NewOperatorToken, Operator, OperatorRole};
 use numbind_routing::ProvinceCode;
 use numbind_wire::{mask_numbers_in_text, ActivationId, BindingId, Msisdn, TerminalId};
-use rusqlite::types::ToSqlOutput;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension, Row, ValueRef};
 
 /// Actor of changes made from the command line on the database file.
 const COMMAND_LINE_ACTOR: &str = "operator-cli";
@@ -52,7 +51,7 @@ pub struct BindingFilter {
 const BINDING_RECORD_COLUMNS: &str =
     "rowid, binding_id, terminal_id, msisdn, activation_id, state, created_at, revoked_at, revoked_reason, province";
 
-fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BindingRecord, StoreError>> {
+fn read_binding_record(row: &Row<'_>) -> numbind_database::Result<Result<BindingRecord, StoreError>> {
     let msisdn: String = row.get(3)?;
     let Ok(msisdn) = Msisdn::parse(&msisdn) else { return Ok(Err(StoreError::MalformedRow("bindings.msisdn"))) };
     let (binding_id, terminal_id, activation_id): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(4)?);
@@ -89,23 +88,23 @@ fn read_binding_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Bindi
 struct BindingSearch<'filter> {
     sql: String,
     /// In the order the SQL numbers them: the cursor, each present filter, the limit.
-    parameters: Vec<ToSqlOutput<'filter>>,
+    parameters: Vec<ValueRef<'filter>>,
 }
 
 impl<'filter> BindingSearch<'filter> {
     fn new(filter: &'filter BindingFilter, after_cursor: i64, limit: i64) -> BindingSearch<'filter> {
-        let conditions: [(&'static str, Option<ToSqlOutput<'filter>>); 6] = [
-            ("msisdn =", filter.msisdn.as_ref().map(|msisdn| msisdn.as_digits().into())),
-            ("terminal_id =", filter.terminal_id.as_ref().map(|terminal_id| terminal_id.as_str().into())),
-            ("state =", filter.state.as_deref().map(ToSqlOutput::from)),
-            ("created_at >=", filter.from.map(ToSqlOutput::from)),
-            ("created_at <", filter.to.map(ToSqlOutput::from)),
-            ("province =", filter.province.map(|province| province.as_str().into())),
+        let conditions: [(&'static str, Option<ValueRef<'filter>>); 6] = [
+            ("msisdn =", filter.msisdn.as_ref().map(|msisdn| ValueRef::Text(msisdn.as_digits()))),
+            ("terminal_id =", filter.terminal_id.as_ref().map(|terminal_id| ValueRef::Text(terminal_id.as_str()))),
+            ("state =", filter.state.as_deref().map(ValueRef::Text)),
+            ("created_at >=", filter.from.map(ValueRef::Integer)),
+            ("created_at <", filter.to.map(ValueRef::Integer)),
+            ("province =", filter.province.map(|province| ValueRef::Text(province.as_str()))),
         ];
         let mut sql = format!("SELECT {BINDING_RECORD_COLUMNS} FROM bindings WHERE rowid > ?1");
-        let mut parameters = vec![ToSqlOutput::from(after_cursor)];
+        let mut parameters = vec![ValueRef::Integer(after_cursor)];
         numbind_sqlite::search_filters::push_present_conditions(&mut sql, &mut parameters, conditions);
-        parameters.push(ToSqlOutput::from(limit));
+        parameters.push(ValueRef::Integer(limit));
         sql.push_str(&format!(" ORDER BY rowid LIMIT ?{}", parameters.len()));
         BindingSearch { sql, parameters }
     }
@@ -191,7 +190,7 @@ impl Store {
         let search = BindingSearch::new(filter, after_cursor, limit);
         self.read(|connection| {
             let mut statement = connection.prepare_cached(&search.sql)?;
-            let rows = statement.query_map(rusqlite::params_from_iter(&search.parameters), read_binding_record)?;
+            let rows = statement.query_map(numbind_database::params_from_iter(&search.parameters), read_binding_record)?;
             rows.map(|row| row?).collect()
         })
     }
@@ -260,7 +259,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::Connection;
+    use numbind_database::Connection;
 
     /// The search before each filter had its own statement: the reference for what every search must find.
     const ONE_STATEMENT_FOR_EVERY_FILTER: &str = "SELECT rowid, binding_id, terminal_id, msisdn, activation_id, state,
@@ -302,9 +301,9 @@ mod tests {
     }
 
     /// The `EXPLAIN QUERY PLAN` steps of a search as the store runs it, its parameters bound.
-    fn plan_of(connection: &Connection, search: &BindingSearch<'_>) -> Vec<String> {
+    fn plan_of(connection: &Connection<'_>, search: &BindingSearch<'_>) -> Vec<String> {
         let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {}", search.sql)).unwrap();
-        let steps = statement.query_map(rusqlite::params_from_iter(&search.parameters), |row| row.get(3)).unwrap();
+        let steps = statement.query_map(numbind_database::params_from_iter(&search.parameters), |row| row.get(3)).unwrap();
         steps.collect::<Result<_, _>>().unwrap()
     }
 
@@ -356,7 +355,7 @@ mod tests {
                 for present in 0..32 {
                     let filter = filter_with(present, "active");
                     let search = BindingSearch::new(&filter, 0, 50);
-                    let scans = numbind_sqlite::query_plan::unbounded_scans(connection, &search.sql, &[])?;
+                    let scans = numbind_sqlite::query_plan::unbounded_scans(connection.as_sqlite().unwrap(), &search.sql, &[])?;
                     assert_eq!(scans, Vec::<String>::new(), "filters {present:05b}: {}", search.sql);
                     let plan = plan_of(connection, &search);
                     let by_number_or_terminal = present & 0b00011 != 0;

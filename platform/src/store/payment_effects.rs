@@ -2,6 +2,7 @@
 //! a final state), an audit event, the merchant's event (webhook outbox) and, for a completed charge or refund,
 //! the user's Chinese SMS receipt. Sits above the table modules and below the use cases, like `revoke`.
 
+use numbind_database::Connection;
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::merchant_events::enqueue_merchant_event;
 use super::tables::merchants::find_merchant_in;
@@ -33,7 +34,7 @@ pub(in crate::store) struct Actor<'a> {
 /// Settles a payment that is in one of `from`: returns the settled record, or `None` when it was not in `from`
 /// (already final: nothing changes, nothing is sent twice).
 pub(in crate::store) fn settle_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     payment_id: &PaymentId,
     from: &[PaymentState],
@@ -68,7 +69,7 @@ pub(in crate::store) fn settle_payment(
 
 /// The effects of a payment that is final now (settled, or created final): audit, merchant event, receipt.
 pub(in crate::store) fn record_settled_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     now: i64,
@@ -95,7 +96,7 @@ pub(in crate::store) fn record_settled_payment(
 
 /// The effects of a settled refund: audit, merchant event, and for a completed one the receipt.
 pub(in crate::store) fn record_settled_refund(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     refund: &Refund,
@@ -119,7 +120,7 @@ pub(in crate::store) fn record_settled_refund(
 
 /// An audit event about a payment: the terminal, the masked number, the binding and the payment in the detail.
 pub(in crate::store) fn audit_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     kind: &str,
@@ -147,7 +148,7 @@ pub(in crate::store) fn audit_payment(
 }
 
 pub(in crate::store) fn merchant_display_name(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record: &PaymentRecord,
 ) -> Result<String, StoreError> {
     Ok(find_merchant_in(connection, &record.payment.merchant_id)?
@@ -165,7 +166,7 @@ pub(in crate::store) fn sms_facts<'a>(record: &'a PaymentRecord, display_name: &
 }
 
 fn enqueue_event(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant_id: &str,
     event_type: &str,
     mut body: serde_json::Value,

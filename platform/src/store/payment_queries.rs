@@ -6,7 +6,7 @@ use super::tables::refunds::{find_refund_in, refunded_or_in_flight, refunds_of_p
 use super::{Store, StoreError};
 use numbind_wire::api::{PaymentState, Refund};
 use numbind_wire::{MerchantId, PaymentId, RefundId, TerminalId};
-use rusqlite::params;
+use numbind_database::params;
 
 /// What a page of payments is filtered by (every filter optional); `merchant_id` `None` is an operator's search.
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! Use case, payments: creating one from a verified intent (idempotency key, intent used once, the box's active
 //! binding, the first state) in one transaction, and the charge a processing payment asks of the OSS.
 
+use numbind_database::Connection;
 use super::payment_effects::{audit_payment, record_settled_payment, settle_payment, Actor, Settlement};
 use super::tables::billing_outbox::{enqueue_billing, mark_billing_delivered, BillingKind};
 use super::tables::bindings::active_binding_in;
@@ -133,7 +134,7 @@ fn first_state(
 
 /// What a merchant's `Idempotency-Key` was used for before: nothing, the same body (its payment), or another body.
 fn repeated_key(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     key: (&str, &str, &str),
     body_hash: &[u8],
 ) -> Result<Option<CreatePaymentOutcome>, StoreError> {

@@ -1,5 +1,6 @@
 //! Redeeming a code for an SMS: one transaction that claims exactly one live activation, idempotent by SMS ID.
 
+use numbind_database::Connection;
 use super::tables::activations::{find_activation_in, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::active_binding_in;
@@ -9,7 +10,7 @@ use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
 use crate::domain::audit_mac::AuditChainKey;
 use numbind_wire::api::{RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::ActivationId;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension};
 
 /// How far back settled activations are looked up to tell an expired or used code from an unknown one.
 const SETTLED_CODE_MEMORY_SECONDS: i64 = 24 * 3600;
@@ -25,7 +26,7 @@ pub enum RedemptionOutcome {
 }
 
 pub(super) fn earlier_redemption_of_sms(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sms_message_id: &str,
 ) -> Result<Option<RedeemCodeResponse>, StoreError> {
     let stored: Option<Option<String>> = connection
@@ -42,7 +43,7 @@ pub(super) fn earlier_redemption_of_sms(
 
 /// The live activation with this code, else the latest recently settled one.
 fn activation_with_code(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     code: &str,
     now: i64,
 ) -> Result<Option<Activation>, StoreError> {
@@ -59,7 +60,7 @@ fn activation_with_code(
 
 /// What the OSS is told about the activation a code names: its terminal and the number bound to it now.
 fn redemption_response(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     activation: &Activation,
 ) -> Result<RedeemCodeResponse, StoreError> {
     Ok(RedeemCodeResponse {
@@ -75,7 +76,7 @@ fn redemption_response(
 
 /// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
 pub(super) fn redeem_code_in(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     request: &RedeemCodeRequest,
     now: i64,

@@ -6,7 +6,7 @@ use super::tables::terminals::{find_terminal_in, Terminal};
 use super::{Store, StoreError};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use rusqlite::params;
+use numbind_database::params;
 
 /// What a registration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! share. Sits above the table modules and `payment_effects` (it cancels the
 //! binding's payments waiting for confirmation), below the use cases.
 
+use numbind_database::Connection;
 use super::payment_effects::{settle_payment, Actor, Settlement};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::{mark_binding_revoked, Binding};
@@ -11,7 +12,7 @@ use crate::domain::audit_mac::AuditChainKey;
 
 /// Revokes a binding and audits it as done by `actor` for `reason`.
 pub(in crate::store) fn revoke_binding(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     binding: &Binding,
     actor: &str,

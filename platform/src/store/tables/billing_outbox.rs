@@ -1,8 +1,9 @@
 //! The `outbox_billing` table: charges and refunds the OSS must answer, queued in the transaction that decides
 //! them, retried with backoff until the OSS answers (it is idempotent by payment and refund ID).
 
+use numbind_database::Connection;
 use crate::store::{Store, StoreError};
-use rusqlite::params;
+use numbind_database::params;
 
 /// What a queued billing call asks of the OSS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub struct QueuedBilling {
 
 /// Queues a billing call, due for the worker at `due_at` (queued at `now`).
 pub(in crate::store) fn enqueue_billing(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     kind: BillingKind,
     (now, due_at): (i64, i64),
@@ -42,7 +43,7 @@ pub(in crate::store) fn enqueue_billing(
 /// Queues the billing call of `record_id` again (a reconciliation repair re-drives a charge or refund the OSS
 /// lacks): a delivered row goes back to `queued`, due now; a missing one is inserted.
 pub(in crate::store) fn requeue_billing(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     kind: BillingKind,
     now: i64,
@@ -63,7 +64,7 @@ pub(in crate::store) fn requeue_billing(
 
 /// The OSS answered: the call is done (call it in the transaction that records the answer).
 pub(in crate::store) fn mark_billing_delivered(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {

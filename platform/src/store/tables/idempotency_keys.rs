@@ -1,8 +1,9 @@
 //! The `idempotency_keys` table: what a caller's `Idempotency-Key` was first used for (the body's SHA-256 and the
 //! record it created), so that a retried call answers the same record and another body under the key is refused.
 
+use numbind_database::Connection;
 use crate::store::StoreError;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension};
 
 /// A key seen before: the hash of its first body and the record that body created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub(in crate::store) struct RememberedKey {
 }
 
 pub(in crate::store) fn remembered_key(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     (caller, scope, key): (&str, &str, &str),
 ) -> Result<Option<RememberedKey>, StoreError> {
     Ok(connection
@@ -27,14 +28,14 @@ pub(in crate::store) fn remembered_key(
 
 /// Forgets keys first used before `cutoff`; answers how many.
 pub(in crate::store) fn forget_keys_before(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     cutoff: i64,
 ) -> Result<usize, StoreError> {
     Ok(connection.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?.execute([cutoff])?)
 }
 
 pub(in crate::store) fn remember_key(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     (caller, scope, key): (&str, &str, &str),
     body_hash: &[u8; 32],
     record_id: &str,

@@ -1,10 +1,11 @@
 //! The durable outbox of notification SMS: queued in the transaction that causes them, sent by the worker.
 
+use numbind_database::{Connection, Row};
 use crate::domain::ids::new_outbox_id;
 use crate::store::{Store, StoreError};
 use numbind_wire::Msisdn;
 use ring::rand::SystemRandom;
-use rusqlite::params;
+use numbind_database::params;
 
 /// One queued or sent notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct OutboxSms {
 }
 
 pub(in crate::store) fn enqueue_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     now: i64,
@@ -30,7 +31,7 @@ pub(in crate::store) fn enqueue_notification(
 /// Queues an SMS whose text holds a secret (a payment's confirmation number): once the SMS centre has taken it,
 /// the stored text is replaced by [`REDACTED_TEXT`], so the database keeps no usable confirmation number.
 pub(in crate::store) fn enqueue_secret_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     now: i64,
@@ -41,7 +42,7 @@ pub(in crate::store) fn enqueue_secret_notification(
 /// Queues a payment's receipt SMS under `outbox_id` (`rcpt-<payment or refund ID>`, a re-sent one with a suffix):
 /// the SMS centre keeps that client reference, so reconciliation finds the receipt of each charge and refund there.
 pub(in crate::store) fn enqueue_receipt_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     outbox_id: &str,
     destination: &Msisdn,
     text: &str,
@@ -59,7 +60,7 @@ pub(in crate::store) fn enqueue_receipt_notification(
 /// The receipts queued for a payment or refund (`rcpt-<record>` and its re-sends): outbox ID and the SMS centre's
 /// message ID once it took the SMS.
 pub(in crate::store) fn receipts_of_record(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
 ) -> Result<Vec<(String, Option<String>)>, StoreError> {
     let first = format!("rcpt-{record_id}");
@@ -75,7 +76,7 @@ pub(in crate::store) fn receipts_of_record(
 pub(crate) const REDACTED_TEXT: &str = "(delivered; its confirmation number is not kept)";
 
 fn insert_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     redact_when_delivered: bool,
@@ -94,7 +95,7 @@ fn insert_notification(
 
 const OUTBOX_COLUMNS: &str = "outbox_id, destination, text, state, attempts, next_attempt_at, smsc_message_id";
 
-fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms, StoreError>> {
+fn read_outbox_row(row: &Row<'_>) -> numbind_database::Result<Result<OutboxSms, StoreError>> {
     let destination: String = row.get(1)?;
     let state: String = row.get(3)?;
     let Ok(destination) = Msisdn::parse(&destination) else {
@@ -112,9 +113,9 @@ fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms
 }
 
 fn query_outbox(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sql: &str,
-    parameters: impl rusqlite::Params,
+    parameters: impl numbind_database::Params,
 ) -> Result<Vec<OutboxSms>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_outbox_row)?.collect::<Result<Vec<_>, _>>()?;

@@ -1,10 +1,11 @@
 //! The `payments` table: a payment charged on a box's signed intent, its state (a final state never changes: every
 //! transition is an `UPDATE ... WHERE state IN (<the states it may leave>)`), and the queries on it.
 
+use numbind_database::{Connection, Row};
 use crate::store::{enum_text, parse_column, StoreError};
 use numbind_wire::api::{CancellationReason, Payment, PaymentDenialReason, PaymentState};
 use numbind_wire::{Amount, BindingId, Currency, ItemDescription, ItemId, MerchantId, Msisdn, PaymentId, TerminalId};
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension};
 
 /// A payment as stored: what the merchant sees, and what only the platform knows (the number, the binding).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ fn text_enum<T: serde::de::DeserializeOwned>(
     .transpose()
 }
 
-pub(in crate::store) fn read_payment(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, StoreError>> {
+pub(in crate::store) fn read_payment(row: &Row<'_>) -> numbind_database::Result<Result<PaymentRecord, StoreError>> {
     let texts: [String; 7] =
         [row.get(0)?, row.get(1)?, row.get(2)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(8)?];
     let state: String = row.get(9)?;
@@ -75,9 +76,9 @@ pub(in crate::store) fn read_payment(row: &rusqlite::Row<'_>) -> rusqlite::Resul
 }
 
 pub(in crate::store) fn query_payments(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sql: &str,
-    parameters: impl rusqlite::Params,
+    parameters: impl numbind_database::Params,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_payment)?.collect::<Result<Vec<_>, _>>()?;
@@ -86,7 +87,7 @@ pub(in crate::store) fn query_payments(
 
 /// Inserts a new payment (its intent must be unused: `(terminal_id, intent_nonce)` is unique).
 pub(in crate::store) fn insert_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record: &PaymentRecord,
 ) -> Result<(), StoreError> {
     let payment = &record.payment;
@@ -120,7 +121,7 @@ pub(in crate::store) fn insert_payment(
 }
 
 pub(in crate::store) fn find_payment_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<Option<PaymentRecord>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?1");
@@ -128,7 +129,7 @@ pub(in crate::store) fn find_payment_in(
 }
 
 pub(in crate::store) fn payment_of_intent_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
     intent_nonce: &str,
 ) -> Result<Option<PaymentRecord>, StoreError> {
@@ -151,7 +152,7 @@ pub(in crate::store) struct Transition<'a> {
 
 /// Moves a payment along `transition`; `false` when it was not in one of `from` (a final state never changes).
 pub(in crate::store) fn transition_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
     transition: &Transition<'_>,
     now: i64,
@@ -181,7 +182,7 @@ pub(in crate::store) fn transition_payment(
 
 /// Counts one wrong confirmation number; returns the attempts so far.
 pub(in crate::store) fn count_wrong_confirmation(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<i64, StoreError> {
     Ok(connection
@@ -194,7 +195,7 @@ pub(in crate::store) fn count_wrong_confirmation(
 
 /// Adds a succeeded refund to the payment's refunded total.
 pub(in crate::store) fn add_refunded(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
     amount: Amount,
     now: i64,
@@ -207,7 +208,7 @@ pub(in crate::store) fn add_refunded(
 
 /// Payments waiting for `msisdn`'s confirmation (created on a binding of that number).
 pub(in crate::store) fn pending_payments_of_number(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &Msisdn,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let sql = format!(
@@ -219,7 +220,7 @@ pub(in crate::store) fn pending_payments_of_number(
 
 /// Payments of a binding still waiting for confirmation.
 pub(in crate::store) fn pending_payments_of_binding(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     binding_id: &BindingId,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let sql =
@@ -229,7 +230,7 @@ pub(in crate::store) fn pending_payments_of_binding(
 
 /// Pending payments whose confirmation window closed by `now`.
 pub(in crate::store) fn overdue_confirmations(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     now: i64,
     limit: usize,
 ) -> Result<Vec<PaymentRecord>, StoreError> {

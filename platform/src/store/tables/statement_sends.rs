@@ -2,8 +2,9 @@
 //! same transaction as the SMS's outbox row, so a statements run that is repeated or killed half-way never sends a
 //! number's statement twice. Also the statement queries over `payments` (succeeded charges of a local month, UTC+8).
 
+use numbind_database::Connection;
 use crate::store::StoreError;
-use rusqlite::params;
+use numbind_database::params;
 
 pub(in crate::store) const STATEMENT_SENDS_MIGRATION: &str = r#"
 CREATE TABLE statement_sends (
@@ -22,7 +23,7 @@ const FINALIZED_MONTH_OF_P: &str = "strftime('%Y-%m', p.finalized_at + 28800, 'u
 
 /// Records that the number's statement of `month` is queued; false when it was before (nothing is written).
 pub(in crate::store) fn record_statement_send(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
     outbox_id: &str,
@@ -37,7 +38,7 @@ pub(in crate::store) fn record_statement_send(
 }
 
 pub(in crate::store) fn statement_sent(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
 ) -> Result<bool, StoreError> {
@@ -49,7 +50,7 @@ pub(in crate::store) fn statement_sent(
 
 /// The numbers with a succeeded charge finalized in `month`, in order.
 pub(in crate::store) fn numbers_charged_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     month: &str,
 ) -> Result<Vec<String>, StoreError> {
     let sql = format!(
@@ -63,7 +64,7 @@ pub(in crate::store) fn numbers_charged_in(
 
 /// A number's succeeded charges finalized in `month`, per merchant (display name, total, count), largest first.
 pub(in crate::store) fn merchant_totals_of(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
 ) -> Result<Vec<(String, i64, u32)>, StoreError> {
