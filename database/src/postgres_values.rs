@@ -20,6 +20,11 @@ impl postgres::types::ToSql for PostgresValue<'_> {
             ValueRef::Null => Ok(IsNull::Yes),
             ValueRef::Integer(integer) => encode_integer(integer, ty, out),
             ValueRef::Real(real) => real.to_sql(ty, out),
+            // JSON's binary form is its text; a text parameter cast to json is bound that way.
+            ValueRef::Text(text) if *ty == Type::JSON => {
+                out.extend_from_slice(text.as_bytes());
+                Ok(IsNull::No)
+            }
             ValueRef::Text(text) => text.to_sql(ty, out),
             ValueRef::Blob(blob) => blob.to_sql(ty, out),
         }

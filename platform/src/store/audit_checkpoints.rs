@@ -5,16 +5,16 @@
 //! it stays small however long the chain grows; the whole chain is `numbind audit verify`'s job. It checks each
 //! event's MAC as well: a checkpoint is never signed over an event the platform did not write.
 
-use numbind_database::Connection;
 use super::tables::audit_checkpoints::{all_checkpoints, read_checkpoint, CHECKPOINT_COLUMNS};
 use super::tables::audit_events::{chain_head, read_audit_row, ReadAuditRow, RECORD_COLUMNS};
 use super::{Store, StoreError};
 use crate::domain::audit_chain::{hash_to_hex, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::audit_witness::StoredCheckpoint;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::audit_checkpoint::{AuditCheckpoint, SignedAuditCheckpoint};
 use numbind_wire::statement::{PinnedPlatformKeys, PlatformSigningKey};
-use numbind_database::{params, OptionalExtension};
 
 /// A checkpoint waiting for the OSS's acknowledgement.
 #[derive(Debug, Clone, PartialEq, Eq)]

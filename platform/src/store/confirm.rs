@@ -1,6 +1,5 @@
 //! Applying the OSS's verdict: bind (revoking any other binding, queuing both SMS) or deny, in one transaction.
 
-use numbind_database::Connection;
 use super::revoke::revoke_binding;
 use super::tables::activations::{find_activation_in, set_activation_state};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
@@ -11,10 +10,11 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::notification_text;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse};
 use numbind_wire::statement::DenialReason;
 use numbind_wire::BindingId;
-use numbind_database::{params, OptionalExtension};
 
 /// Where the hub routed the bound number: the province whose OSS holds the binding, and the routing table's
 /// version that decided it; recorded with the binding.

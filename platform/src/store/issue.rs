@@ -1,6 +1,5 @@
 //! Use case, activations:  issuing (or showing again), reading, lazy expiry and the terminal's acknowledgement.
 
-use numbind_database::Connection;
 use super::tables::activations::{find_activation_in, read_activation, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::active_binding_in;
@@ -8,9 +7,10 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::{ActivationCode, ActivationId, BindingId, TerminalId};
 use ring::rand::SecureRandom;
-use numbind_database::{params, OptionalExtension};
 
 /// What asking for an activation gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +83,8 @@ fn insert_fresh_activation(
         let expires_at = now + limits.time_to_live_seconds;
         let inserted = transaction
             .prepare_cached(
-                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+                "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5) ON CONFLICT DO NOTHING",
             )?
             .execute(params![activation_id.as_str(), terminal_id.as_str(), code.as_str(), now, expires_at])?;
         if inserted == 1 {

@@ -145,6 +145,11 @@ pub struct Store {
     /// MACs every audit event appended (`with_audit_key`); without it nothing can be audited, so nothing that
     /// appends an audit event is written.
     audit_key: Option<AuditChainKey>,
+    /// In unit tests run on PostgreSQL (`NUMBIND_TEST_STORE=postgres`), the test's own database, dropped with the
+    /// last clone of the store.
+    #[cfg(test)]
+    #[allow(dead_code, reason = "held for its Drop: the database is dropped with the last clone of the store")]
+    test_database: Option<std::sync::Arc<numbind_database::TestPostgresDatabase>>,
 }
 
 impl Store {
@@ -157,7 +162,12 @@ impl Store {
     /// Opens the database at `location`, an SQLite file or a PostgreSQL URL, and runs its backend's migrations.
     pub fn open_at(location: &DatabaseLocation) -> Result<Store, StoreError> {
         let database = Database::open(location, &schema::SCHEMA, &postgres_schema::POSTGRES_SCHEMA)?;
-        Ok(Store { database, audit_key: None })
+        Ok(Store {
+            database,
+            audit_key: None,
+            #[cfg(test)]
+            test_database: None,
+        })
     }
 
     /// A private in-memory database for unit tests, its events keyed with a throwaway audit key.
@@ -165,8 +175,27 @@ impl Store {
         let mut secret = [0u8; 32];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
             .map_err(|_| StoreError::RandomSourceFailed)?;
+        let audit_key = Some(AuditChainKey::from_secret(&secret));
+        #[cfg(test)]
+        if std::env::var("NUMBIND_TEST_STORE").as_deref() == Ok("postgres") {
+            return Store::open_test_postgres(audit_key);
+        }
         let database = Database::open_in_memory(&schema::SCHEMA)?;
-        Ok(Store { database, audit_key: Some(AuditChainKey::from_secret(&secret)) })
+        Ok(Store {
+            database,
+            audit_key,
+            #[cfg(test)]
+            test_database: None,
+        })
+    }
+
+    /// The second pass of the unit tests: the same store on a fresh PostgreSQL database of its own.
+    #[cfg(test)]
+    fn open_test_postgres(audit_key: Option<AuditChainKey>) -> Result<Store, StoreError> {
+        let test_database = numbind_database::TestPostgresDatabase::create().map_err(QueryError::from)?;
+        let location = DatabaseLocation::Postgres(test_database.url().to_owned());
+        let database = Database::open(&location, &schema::SCHEMA, &postgres_schema::POSTGRES_SCHEMA)?;
+        Ok(Store { database, audit_key, test_database: Some(std::sync::Arc::new(test_database)) })
     }
 
     /// This store MACs the audit events it appends, and checks the head's MAC, with `audit_key`.
@@ -217,6 +246,12 @@ impl Store {
         self.database.write_collector()
     }
 
+    /// True on SQLite: tests of SQLite's own behaviour (query plans, the file's tables) skip PostgreSQL.
+    #[cfg(test)]
+    pub(crate) fn runs_on_sqlite(&self) -> bool {
+        self.database.dialect() == numbind_database::Dialect::Sqlite
+    }
+
     /// Answers when the database does (health check).
     pub fn ping(&self) -> Result<(), StoreError> {
         Ok(self.database.ping()?)
@@ -226,6 +261,23 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's unit tests again, on PostgreSQL: this test binary run with `NUMBIND_TEST_STORE=postgres` for
+    /// the tests under `store::` (each on a fresh database `numbind_test_<random>` on 127.0.0.1:5432, dropped after).
+    #[test]
+    fn the_store_unit_tests_pass_on_postgresql_too() {
+        if std::env::var("NUMBIND_TEST_STORE").is_ok() {
+            return;
+        }
+        let test_binary = std::env::current_exe().unwrap();
+        let output = std::process::Command::new(test_binary)
+            .args(["store::", "--test-threads", "4"])
+            .env("NUMBIND_TEST_STORE", "postgres")
+            .output()
+            .unwrap();
+        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "the store's tests on PostgreSQL failed:\n{report}");
+    }
 
     #[test]
     fn a_file_store_is_migrated_once_and_reopens() {
@@ -241,6 +293,9 @@ mod tests {
     #[test]
     fn the_nonce_table_is_gone_after_the_migrations() {
         let store = Store::open_in_memory().unwrap();
+        if !store.runs_on_sqlite() {
+            return;
+        }
         let tables: i64 = store
             .read(|connection| {
                 Ok(connection.query_row(

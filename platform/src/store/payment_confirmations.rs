@@ -1,7 +1,6 @@
 //! Use case, the bound number's answer to a confirmation SMS (`Y 123456` / `N 123456`), forwarded by the OSS:
 //! only payments waiting for THAT number are considered; idempotent by the SMS's message ID.
 
-use numbind_database::Connection;
 use super::payment_effects::{audit_payment, settle_payment, Actor, Settlement};
 use super::tables::billing_outbox::{enqueue_billing, BillingKind};
 use super::tables::payment_confirmation_answers::{earlier_answer, remember_answer};
@@ -10,6 +9,7 @@ use super::tables::payments::{
 };
 use super::{Store, StoreError};
 use crate::domain::payment::{ConfirmationKey, MAX_CONFIRMATION_ATTEMPTS};
+use numbind_database::Connection;
 use numbind_wire::api::{
     CancellationReason, PaymentConfirmationOutcome, PaymentConfirmationRequest, PaymentConfirmationResponse,
     PaymentState,

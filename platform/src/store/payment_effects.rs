@@ -2,7 +2,6 @@
 //! a final state), an audit event, the merchant's event (webhook outbox) and, for a completed charge or refund,
 //! the user's Chinese SMS receipt. Sits above the table modules and below the use cases, like `revoke`.
 
-use numbind_database::Connection;
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::merchant_events::enqueue_merchant_event;
 use super::tables::merchants::find_merchant_in;
@@ -11,6 +10,7 @@ use super::tables::payments::{find_payment_in, transition_payment, PaymentRecord
 use super::StoreError;
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::payment_text::{charge_receipt, refund_receipt, PaymentSmsFacts};
+use numbind_database::Connection;
 use numbind_wire::api::{CancellationReason, PaymentDenialReason, PaymentState, Refund};
 use numbind_wire::{PaymentId, TerminalId};
 use ring::rand::SecureRandom;

@@ -4,7 +4,6 @@
 //! Each is one transaction with its audit event. The API route, the console button and the CLI call this one
 //! function.
 
-use numbind_database::Connection;
 use super::payment_effects::{audit_payment, merchant_display_name, sms_facts, Actor};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::billing_outbox::{requeue_billing, BillingKind};
@@ -14,6 +13,7 @@ use super::tables::payments::{find_payment_in, PaymentRecord};
 use super::tables::refunds::find_refund_in;
 use super::{Store, StoreError};
 use crate::domain::payment_text::{charge_receipt, refund_receipt};
+use numbind_database::Connection;
 use numbind_wire::api::{PaymentState, Refund, RefundState};
 use numbind_wire::{PaymentId, RefundId};
 

@@ -1,7 +1,6 @@
 //! Use case, payments: creating one from a verified intent (idempotency key, intent used once, the box's active
 //! binding, the first state) in one transaction, and the charge a processing payment asks of the OSS.
 
-use numbind_database::Connection;
 use super::payment_effects::{audit_payment, record_settled_payment, settle_payment, Actor, Settlement};
 use super::tables::billing_outbox::{enqueue_billing, mark_billing_delivered, BillingKind};
 use super::tables::bindings::active_binding_in;
@@ -9,6 +8,7 @@ use super::tables::idempotency_keys::{forget_keys_before, remember_key, remember
 use super::tables::outbox::enqueue_secret_notification;
 use super::tables::payments::{find_payment_in, insert_payment, payment_of_intent_in, PaymentRecord};
 use super::{Store, StoreError};
+use numbind_database::Connection;
 use numbind_wire::api::{ChargeRequest, Payment, PaymentDenialReason, PaymentState};
 use numbind_wire::{MerchantId, PaymentId, PurchaseIntent};
 

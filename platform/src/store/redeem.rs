@@ -1,6 +1,5 @@
 //! Redeeming a code for an SMS: one transaction that claims exactly one live activation, idempotent by SMS ID.
 
-use numbind_database::Connection;
 use super::tables::activations::{find_activation_in, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::active_binding_in;
@@ -8,9 +7,10 @@ use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
 use crate::domain::audit_mac::AuditChainKey;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::ActivationId;
-use numbind_database::{params, OptionalExtension};
 
 /// How far back settled activations are looked up to tell an expired or used code from an unknown one.
 const SETTLED_CODE_MEMORY_SECONDS: i64 = 24 * 3600;
@@ -42,11 +42,7 @@ pub(super) fn earlier_redemption_of_sms(
 }
 
 /// The live activation with this code, else the latest recently settled one.
-fn activation_with_code(
-    connection: &Connection<'_>,
-    code: &str,
-    now: i64,
-) -> Result<Option<Activation>, StoreError> {
+fn activation_with_code(connection: &Connection<'_>, code: &str, now: i64) -> Result<Option<Activation>, StoreError> {
     let sql = format!(
         "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE code = ?1 AND created_at > ?2
          ORDER BY state IN ('pending','claimed') DESC, created_at DESC LIMIT 1"

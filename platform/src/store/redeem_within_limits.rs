@@ -1,16 +1,16 @@
 //! Redemption under the guessing limits: failed redemptions per number (then a lock) and the global guard,
 //! decided, recorded and applied in the same transaction as the redemption itself.
 
-use numbind_database::Connection;
 use super::redeem::{earlier_redemption_of_sms, redeem_code_in};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::{RedemptionOutcome, Store, StoreError};
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::redemption_limits::{RedemptionBlock, RedemptionLimits, GLOBAL_GUARD_WINDOW_SECONDS};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::RedeemCodeRequest;
 use numbind_wire::Msisdn;
-use numbind_database::{params, OptionalExtension};
 
 /// What the OSS is answered, and what this call counted (for the metrics).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,13 +2,13 @@
 //! share. Sits above the table modules and `payment_effects` (it cancels the
 //! binding's payments waiting for confirmation), below the use cases.
 
-use numbind_database::Connection;
 use super::payment_effects::{settle_payment, Actor, Settlement};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::bindings::{mark_binding_revoked, Binding};
 use super::tables::payments::pending_payments_of_binding;
 use super::StoreError;
 use crate::domain::audit_mac::AuditChainKey;
+use numbind_database::Connection;
 
 /// Revokes a binding and audits it as done by `actor` for `reason`.
 pub(in crate::store) fn revoke_binding(

@@ -1,6 +1,5 @@
 //! Use case, bindings: the terminal's active binding, OSS unbindings and factory resets.
 
-use numbind_database::Connection;
 use super::revoke::revoke_binding;
 use super::tables::activations::{read_activation, set_activation_state, ACTIVATION_COLUMNS};
 use super::tables::audit_events::{append_audit_event, AuditEvent};
@@ -11,9 +10,10 @@ use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
 use crate::domain::notification_text;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{OssUnbindRequest, OssUnbindResponse, RevocationReason, UnboundTerminal};
 use numbind_wire::{ActivationId, TerminalId};
-use numbind_database::{params, OptionalExtension};
 
 /// Why a binding the number unbound by SMS is revoked: the OSS records the same word (`docs/ARCHITECTURE.md`).
 pub(crate) const SMS_UNBIND_REASON: &str = "unbound_by_sms";

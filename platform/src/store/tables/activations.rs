@@ -1,10 +1,10 @@
 //! The `activations` table: its columns, reading a row, finding one and moving its state.
 
-use numbind_database::{Connection, Row};
 use crate::domain::activation::{parse_denial_reason, Activation, ActivationState};
 use crate::store::{parse_column, StoreError};
-use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, TerminalId};
 use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
+use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, TerminalId};
 
 pub(in crate::store) const ACTIVATION_COLUMNS: &str =
     "activation_id, terminal_id, code, state, created_at, expires_at, \

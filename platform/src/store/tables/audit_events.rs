@@ -4,12 +4,12 @@
 //! sequence numbers are gapless and every event links to the one before it, and MACs its hash with the store's audit
 //! key (`domain::audit_mac`): a head whose MAC does not verify was not written by the platform and is not carried on.
 
-use numbind_database::{Connection, Row};
 use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::store::{Store, StoreError};
-use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
 use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
+use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
 
 /// An event to append; build with [`AuditEvent::new`] and the setters.
 #[derive(Debug, Clone, Default)]

@@ -1,9 +1,9 @@
 //! The `outbox_billing` table: charges and refunds the OSS must answer, queued in the transaction that decides
 //! them, retried with backoff until the OSS answers (it is idempotent by payment and refund ID).
 
-use numbind_database::Connection;
 use crate::store::{Store, StoreError};
 use numbind_database::params;
+use numbind_database::Connection;
 
 /// What a queued billing call asks of the OSS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

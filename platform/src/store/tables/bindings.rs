@@ -1,10 +1,10 @@
 //! The `bindings` table: reading rows, the active binding of a terminal or a number, and revoking one.
 
-use numbind_database::{Connection, Row};
 use crate::store::{parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_routing::ProvinceCode;
 use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
-use numbind_database::{params, OptionalExtension};
 
 /// An active binding: this number pays for this terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]

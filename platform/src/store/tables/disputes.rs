@@ -2,11 +2,11 @@
 //! payment, resolved once (`open` → `refunded` or `rejected`: every transition is an `UPDATE ... WHERE state =
 //! 'open'`), and the queries on it. The number is stored whole (the user is told by SMS) and shown masked.
 
-use numbind_database::{Connection, Row};
 use crate::store::{parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::api::{Dispute, DisputeState};
 use numbind_wire::{Msisdn, PaymentId, RefundId};
-use numbind_database::{params, OptionalExtension};
 
 /// The table and its indexes, a migration of the platform's schema.
 pub(in crate::store) const DISPUTES_MIGRATION: &str = r#"

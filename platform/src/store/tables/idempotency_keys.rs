@@ -1,8 +1,8 @@
 //! The `idempotency_keys` table: what a caller's `Idempotency-Key` was first used for (the body's SHA-256 and the
 //! record it created), so that a retried call answers the same record and another body under the key is refused.
 
-use numbind_database::Connection;
 use crate::store::StoreError;
+use numbind_database::Connection;
 use numbind_database::{params, OptionalExtension};
 
 /// A key seen before: the hash of its first body and the record that body created.
@@ -27,10 +27,7 @@ pub(in crate::store) fn remembered_key(
 }
 
 /// Forgets keys first used before `cutoff`; answers how many.
-pub(in crate::store) fn forget_keys_before(
-    connection: &Connection<'_>,
-    cutoff: i64,
-) -> Result<usize, StoreError> {
+pub(in crate::store) fn forget_keys_before(connection: &Connection<'_>, cutoff: i64) -> Result<usize, StoreError> {
     Ok(connection.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?.execute([cutoff])?)
 }
 

@@ -1,11 +1,11 @@
 //! Manufacturer manifest queries: importing a whole manifest in one transaction, and looking a terminal up.
 
-use numbind_database::Connection;
 use crate::domain::manifest::ManifestEntry;
 use crate::store::{Store, StoreError};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use numbind_database::{params, OptionalExtension};
 
 /// What importing a manifest did (nothing at all when it is a conflict).
 #[derive(Debug, Clone, PartialEq, Eq)]

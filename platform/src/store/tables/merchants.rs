@@ -1,9 +1,9 @@
 //! The `merchants` table: a merchant's display name, webhook URL and token hash; finding, listing, revoking.
 
-use numbind_database::Connection;
 use crate::store::{parse_column, StoreError};
-use numbind_wire::MerchantId;
+use numbind_database::Connection;
 use numbind_database::{params, OptionalExtension};
+use numbind_wire::MerchantId;
 
 /// A merchant as stored (its token hash stays here).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

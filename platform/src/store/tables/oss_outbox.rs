@@ -1,15 +1,15 @@
 //! The durable platform→OSS outbox (`outbox_oss`): revocations queued in the transaction that revokes, drained
 //! by `workers::oss_revocations` until the OSS acknowledges.
 
-use numbind_database::{Connection, Row};
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
 use crate::store::tables::bindings::RevocationTarget;
 use crate::store::{parse_column, Store, StoreError};
+use numbind_database::params;
+use numbind_database::{Connection, Row};
 use numbind_routing::ProvinceCode;
 use numbind_wire::api::{PlatformRevocationRequest, RevocationReason};
 use numbind_wire::{BindingId, Msisdn, TerminalId};
 use ring::rand::SystemRandom;
-use numbind_database::params;
 
 /// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
 pub(in crate::store) fn enqueue_oss_revocation(
@@ -99,7 +99,7 @@ impl Store {
     ) -> Result<Vec<QueuedOssRevocation>, StoreError> {
         self.read(|connection| {
             let sql = format!(
-                "SELECT {COLUMNS} FROM outbox_oss WHERE province IS ?3 AND state = 'queued' AND next_attempt_at <= ?1
+                "SELECT {COLUMNS} FROM outbox_oss WHERE province IS NOT DISTINCT FROM ?3 AND state = 'queued' AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, created_at LIMIT ?2"
             );
             query(connection, &sql, params![now, limit as i64, province.map(ProvinceCode::as_str)])

@@ -1,11 +1,11 @@
 //! The durable outbox of notification SMS: queued in the transaction that causes them, sent by the worker.
 
-use numbind_database::{Connection, Row};
 use crate::domain::ids::new_outbox_id;
 use crate::store::{Store, StoreError};
+use numbind_database::params;
+use numbind_database::{Connection, Dialect, Row};
 use numbind_wire::Msisdn;
 use ring::rand::SystemRandom;
-use numbind_database::params;
 
 /// One queued or sent notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,11 +64,21 @@ pub(in crate::store) fn receipts_of_record(
     record_id: &str,
 ) -> Result<Vec<(String, Option<String>)>, StoreError> {
     let first = format!("rcpt-{record_id}");
-    let mut statement = connection.prepare_cached(
-        "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1 OR outbox_id GLOB ?2
+    // `?2` is the prefix of the later receipts' IDs: a GLOB pattern on SQLite, the prefix itself on PostgreSQL.
+    let (sql, later) = match connection.dialect() {
+        Dialect::Sqlite => (
+            "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1 OR outbox_id GLOB ?2
          ORDER BY created_at, outbox_id",
-    )?;
-    let rows = statement.query_map(params![first, format!("{first}-*")], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            format!("{first}-*"),
+        ),
+        Dialect::Postgres => (
+            "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1
+         OR starts_with(outbox_id, ?2) ORDER BY created_at, outbox_id",
+            format!("{first}-"),
+        ),
+    };
+    let mut statement = connection.prepare_cached(sql)?;
+    let rows = statement.query_map(params![first, later], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

@@ -2,9 +2,9 @@
 //! record, the kind of difference, the reason, who), which reconciliation then counts as settled. One per day,
 //! record and kind: adjusting twice keeps the first.
 
-use numbind_database::Connection;
 use crate::store::StoreError;
 use numbind_database::params;
+use numbind_database::Connection;
 
 /// One adjustment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

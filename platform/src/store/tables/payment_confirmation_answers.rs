@@ -1,10 +1,10 @@
 //! The `payment_confirmation_answers` table: the answer given to each confirmation SMS the OSS forwarded, so
 //! that a redelivered SMS gets the same answer and changes nothing twice.
 
-use numbind_database::Connection;
 use crate::store::StoreError;
-use numbind_wire::api::PaymentConfirmationResponse;
+use numbind_database::Connection;
 use numbind_database::{params, OptionalExtension};
+use numbind_wire::api::PaymentConfirmationResponse;
 
 pub(in crate::store) fn earlier_answer(
     connection: &Connection<'_>,

@@ -1,11 +1,11 @@
 //! The `payments` table: a payment charged on a box's signed intent, its state (a final state never changes: every
 //! transition is an `UPDATE ... WHERE state IN (<the states it may leave>)`), and the queries on it.
 
-use numbind_database::{Connection, Row};
 use crate::store::{enum_text, parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Dialect, Row};
 use numbind_wire::api::{CancellationReason, Payment, PaymentDenialReason, PaymentState};
 use numbind_wire::{Amount, BindingId, Currency, ItemDescription, ItemId, MerchantId, Msisdn, PaymentId, TerminalId};
-use numbind_database::{params, OptionalExtension};
 
 /// A payment as stored: what the merchant sees, and what only the platform knows (the number, the binding).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +86,7 @@ pub(in crate::store) fn query_payments(
 }
 
 /// Inserts a new payment (its intent must be unused: `(terminal_id, intent_nonce)` is unique).
-pub(in crate::store) fn insert_payment(
-    connection: &Connection<'_>,
-    record: &PaymentRecord,
-) -> Result<(), StoreError> {
+pub(in crate::store) fn insert_payment(connection: &Connection<'_>, record: &PaymentRecord) -> Result<(), StoreError> {
     let payment = &record.payment;
     connection
         .prepare_cached(
@@ -159,24 +156,33 @@ pub(in crate::store) fn transition_payment(
 ) -> Result<bool, StoreError> {
     let from: Vec<&str> = transition.from.iter().map(|state| state.as_str()).collect();
     let finalized_at = transition.to.is_final().then_some(now);
-    let changed = connection
-        .prepare_cached(
+    // `?8` is the JSON array of the states the payment may move from.
+    let sql = match connection.dialect() {
+        Dialect::Sqlite => {
             "UPDATE payments SET state = ?2, denial_reason = coalesce(?3, denial_reason),
              cancellation_reason = coalesce(?4, cancellation_reason),
              server_reference_code = coalesce(?5, server_reference_code), finalized_at = ?6, updated_at = ?7
              WHERE payment_id = ?1 AND state IN (SELECT value FROM json_each(?8))
-             AND state NOT IN ('succeeded','denied','cancelled','expired')",
-        )?
-        .execute(params![
-            payment_id.as_str(),
-            transition.to.as_str(),
-            transition.denial_reason.as_ref().map(enum_text),
-            transition.cancellation_reason.as_ref().map(enum_text),
-            transition.server_reference_code,
-            finalized_at,
-            now,
-            serde_json::to_string(&from).unwrap_or_default(),
-        ])?;
+             AND state NOT IN ('succeeded','denied','cancelled','expired')"
+        }
+        Dialect::Postgres => {
+            "UPDATE payments SET state = ?2, denial_reason = coalesce(?3, denial_reason),
+             cancellation_reason = coalesce(?4, cancellation_reason),
+             server_reference_code = coalesce(?5, server_reference_code), finalized_at = ?6, updated_at = ?7
+             WHERE payment_id = ?1 AND state IN (SELECT json_array_elements_text(CAST(?8 AS json)))
+             AND state NOT IN ('succeeded','denied','cancelled','expired')"
+        }
+    };
+    let changed = connection.prepare_cached(sql)?.execute(params![
+        payment_id.as_str(),
+        transition.to.as_str(),
+        transition.denial_reason.as_ref().map(enum_text),
+        transition.cancellation_reason.as_ref().map(enum_text),
+        transition.server_reference_code,
+        finalized_at,
+        now,
+        serde_json::to_string(&from).unwrap_or_default(),
+    ])?;
     Ok(changed == 1)
 }
 

@@ -1,10 +1,10 @@
 //! The `refunds` table: a refund of all or part of a succeeded payment, `processing` until the OSS answers.
 
-use numbind_database::{Connection, Row};
 use crate::store::{enum_text, parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::api::{Refund, RefundState};
 use numbind_wire::{Amount, Currency, PaymentId, RefundId};
-use numbind_database::{params, OptionalExtension};
 
 const COLUMNS: &str = "refund_id, payment_id, amount, currency, state, reason, requested_by, created_at";
 

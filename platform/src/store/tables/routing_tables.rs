@@ -1,8 +1,8 @@
 //! The `routing_tables` table: each import of the hub's segment and portability tables is a new version (its
 //! CSV text kept whole, with its content fingerprint); the latest is the active one the platform routes by.
 
-use numbind_database::Connection;
 use crate::store::{Store, StoreError};
+use numbind_database::Connection;
 use numbind_database::{params, OptionalExtension};
 
 pub(in crate::store) const ROUTING_TABLES_MIGRATION: &str = r#"
@@ -86,12 +86,12 @@ impl Store {
                 )?
                 .query_row(
                     params![
-                    import.fingerprint,
-                    import.segments_csv,
-                    import.portability_csv,
-                    import.segment_count,
-                    import.ported_count,
-                    now
+                        import.fingerprint,
+                        import.segments_csv,
+                        import.portability_csv,
+                        import.segment_count,
+                        import.ported_count,
+                        now
                     ],
                     |row| row.get(0),
                 )?;

@@ -1,8 +1,8 @@
 //! The `statement_schedule_months` table: one row per month whose statements the platform's schedule finished
 //! queuing, so that a restarted platform neither queues a month twice nor skips one it was down for.
 
-use numbind_database::Connection;
 use crate::store::StoreError;
+use numbind_database::Connection;
 use numbind_database::{params, OptionalExtension};
 
 pub(in crate::store) const STATEMENT_SCHEDULE_MIGRATION: &str = r#"
@@ -28,7 +28,9 @@ pub(in crate::store) fn record_finished_month(
     now: i64,
 ) -> Result<(), StoreError> {
     connection
-        .prepare_cached("INSERT OR IGNORE INTO statement_schedule_months (month, finished_at) VALUES (?1, ?2)")?
+        .prepare_cached(
+            "INSERT INTO statement_schedule_months (month, finished_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        )?
         .execute(params![month, now])?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! The `terminals` table: a registered terminal and finding one.
 
-use numbind_database::Connection;
 use crate::store::StoreError;
+use numbind_database::Connection;
+use numbind_database::OptionalExtension;
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use numbind_database::OptionalExtension;
 
 /// A registered terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
