@@ -90,10 +90,12 @@ impl PostgresDatabase {
     where
         E: From<DatabaseError>,
     {
-        let client = RefCell::new(self.checkout()?);
-        let result = work(&client);
-        self.checkin(client.into_inner());
-        result
+        outside_async_workers(|| {
+            let client = RefCell::new(self.checkout()?);
+            let result = work(&client);
+            self.checkin(client.into_inner());
+            result
+        })
     }
 
     /// Runs `work` in one transaction that begins with `begin`; commits when it succeeds, rolls back when not.
@@ -150,6 +152,20 @@ impl PostgresDatabase {
         self.read_one_query(|connection| {
             Ok(connection.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", (), |row| row.get(0))?)
         })
+    }
+}
+
+/// Runs `work`, which blocks on a `postgres` client, where blocking is allowed. The client drives its connection
+/// with a runtime of its own, which tokio refuses to enter from an async worker thread: the store's few hot reads
+/// that run on the async workers (the session binding check, the polled activation) would panic there. On a
+/// multi-threaded runtime `block_in_place` hands the worker's other tasks to another thread first; on the blocking
+/// pool, the writer thread or a plain thread, `work` simply runs.
+fn outside_async_workers<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 

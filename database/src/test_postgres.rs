@@ -14,8 +14,13 @@ pub struct TestPostgresDatabase {
 }
 
 impl TestPostgresDatabase {
-    /// Creates the database on the test server.
+    /// Creates the database on the test server (on a thread of its own, so that async tests may call it too).
     pub fn create() -> Result<TestPostgresDatabase, postgres::Error> {
+        std::thread::scope(|scope| scope.spawn(TestPostgresDatabase::create_here).join())
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    fn create_here() -> Result<TestPostgresDatabase, postgres::Error> {
         let server_url =
             std::env::var("NUMBIND_TEST_POSTGRES_URL").unwrap_or_else(|_| TEST_POSTGRES_SERVER_URL.to_owned());
         let name = format!("numbind_test_{}", random_suffix());

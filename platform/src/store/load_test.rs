@@ -29,4 +29,20 @@ impl Store {
             Ok(())
         })
     }
+
+    /// Ends every other connection to this PostgreSQL database, as a server restart or a network cut would (tests
+    /// of the platform's recovery); nothing on SQLite.
+    pub fn end_every_other_connection_for_tests(&self) -> Result<(), StoreError> {
+        if self.database.dialect() == numbind_database::Dialect::Sqlite {
+            return Ok(());
+        }
+        self.read_one_query(|connection| {
+            let mut statement = connection.prepare(
+                "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )?;
+            statement.query_row((), |row| row.get::<_, i64>(0))?;
+            Ok(())
+        })
+    }
 }
