@@ -51,6 +51,26 @@ struct PostgresInner {
     idle: Mutex<Vec<PostgresClient>>,
 }
 
+impl Drop for PostgresInner {
+    /// A `postgres` client blocks when dropped (it says goodbye to the server), which tokio forbids on an async
+    /// worker; the last clone of a store may well be dropped there, so idle clients are dropped on a thread.
+    fn drop(&mut self) {
+        let idle = match self.idle.get_mut() {
+            Ok(idle) => std::mem::take(idle),
+            Err(poisoned) => std::mem::take(poisoned.into_inner()),
+        };
+        if idle.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let spawned = std::thread::Builder::new().name("postgres-close".into()).spawn(move || drop(idle));
+            drop(spawned);
+        } else {
+            drop(idle);
+        }
+    }
+}
+
 impl PostgresDatabase {
     /// Connects to the database at `url` (`postgres://user@host:port/name?...`, several hosts and
     /// `target_session_attrs=read-write` allowed) and brings it to the latest version of `schema`.
