@@ -1,6 +1,9 @@
 //! The SQL layer's contract, run on an SQLite file and on a fresh PostgreSQL database: the same SQL text and the
 //! same calls give the same answers.
 
+// Test helpers panic on setup failures by design: a broken harness must fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use numbind_database::{
     params, params_from_iter, Database, DatabaseError, DatabaseLocation, Dialect, OptionalExtension, PostgresSchema,
     QueryError, SqliteSchema, TestPostgresDatabase,
