@@ -3,6 +3,7 @@
 use crate::domain::statement_schedule::StatementDay;
 use crate::{Config, LinkConfig};
 use anyhow::Context;
+use numbind_database::DatabaseLocation;
 use numbind_process::cli::{ClientTlsArgs, ServerTlsArgs};
 use numbind_wire::component_auth::ComponentSecret;
 use numbind_wire::ShortCode;
@@ -23,6 +24,10 @@ pub struct Args {
     /// Database file (default: <data-dir>/platform.db).
     #[arg(long, env = "NUMBIND_PLATFORM_DATABASE")]
     pub database: Option<PathBuf>,
+    /// Database as a URL: `postgres://user@host:port/name` (several hosts and `target_session_attrs=read-write`
+    /// allowed) for PostgreSQL, or a file path or `sqlite:PATH` for SQLite (default: --database).
+    #[arg(long, env = "NUMBIND_PLATFORM_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Statement signing key, PKCS#8 (default: <data-dir>/platform-signing.key; created if missing).
     #[arg(long = "signing-key-file", env = "NUMBIND_SIGNING_KEY_FILE")]
     pub signing_key: Option<PathBuf>,
@@ -169,12 +174,21 @@ impl Args {
         let short_code = ShortCode::parse(&self.short_code).context("--short-code")?;
         let secret_text = read_secret(self.oss_secret_file.as_deref(), "NUMBIND_OSS_SECRET", "oss secret")?;
         let oss_secret = ComponentSecret::parse(&secret_text).context("oss secret")?;
+        let location =
+            self.database_url.as_deref().map(DatabaseLocation::parse).transpose().context("--database-url")?;
+        let database_path = match &location {
+            Some(DatabaseLocation::Sqlite(path)) => path.clone(),
+            _ => self.database.clone().unwrap_or_else(|| self.data_dir.join("platform.db")),
+        };
         let mut config = Config::new(
-            self.database.clone().unwrap_or_else(|| self.data_dir.join("platform.db")),
+            database_path,
             self.signing_key.clone().unwrap_or_else(|| self.data_dir.join("platform-signing.key")),
             short_code,
             oss_secret,
         );
+        if let Some(location @ DatabaseLocation::Postgres(_)) = location {
+            config.database_location = Some(location);
+        }
         if let Some(address) = &self.smsc_address {
             let password = read_secret(self.smsc_password_file.as_deref(), "NUMBIND_SMSC_PASSWORD", "smsc password")?;
             let mut link = LinkConfig::from_flags(self.smsc_protocol, address, &self.smsc_system_id, password)?;

@@ -16,7 +16,10 @@ pub use numbind_sms_link::{CmppLink, CmppVersion, LinkConfig, SmscLink};
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The SQLite database file; beside it, the audit key (`platform-audit.key`), whichever database is used.
     pub database_path: PathBuf,
+    /// The database when it is not the file at `database_path`: a PostgreSQL server (`--database-url`).
+    pub database_location: Option<numbind_database::DatabaseLocation>,
     /// PKCS#8 Ed25519 key; created (mode 0600, public key next to it as `<path>.pub`) when missing.
     pub signing_key_path: PathBuf,
     /// The operator's short code users text; also the sender of notification SMS.
@@ -108,6 +111,7 @@ impl Config {
     ) -> Self {
         Config {
             database_path,
+            database_location: None,
             signing_key_path,
             short_code,
             oss_secret,

@@ -152,7 +152,9 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::Internal(error) if error.is_storage_unavailable() => {
-                "the platform cannot write its database now (disk full or read-only); retry later".to_owned()
+                "the platform cannot reach or write its database now (disk full or read-only, or the database \
+                 server unreachable); retry later"
+                    .to_owned()
             }
             other => other.to_string(),
         }

@@ -83,9 +83,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<PreparedPlatform> {
     let database_path = config.database_path.clone();
     let audit_key_file = audit_key_path(&config.database_path);
     let audit_key = tokio::task::spawn_blocking(move || load_or_create_audit_key(&audit_key_file)).await??;
-    let store = tokio::task::spawn_blocking(move || Store::open(&database_path))
+    let location =
+        config.database_location.clone().unwrap_or(numbind_database::DatabaseLocation::Sqlite(database_path));
+    let described = location.describe();
+    let store = tokio::task::spawn_blocking(move || Store::open_at(&location))
         .await?
-        .with_context(|| format!("cannot open the database {}", config.database_path.display()))?
+        .with_context(|| format!("cannot open the database {described}"))?
         .with_audit_key(audit_key);
     // A platform that carried on a tampered chain would sign its next checkpoint over the forgery.
     let keys = numbind_wire::statement::PinnedPlatformKeys::new(vec![signing_key.public_key()]);

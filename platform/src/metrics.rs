@@ -108,9 +108,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// The platform's metrics, with the database's commit counters read at each scrape.
-    pub(crate) fn new(database: numbind_sqlite::DatabaseWriteCollector) -> Self {
-        Metrics::build(Some(database))
+    /// The platform's metrics, with the database's commit counters (SQLite's) read at each scrape.
+    pub(crate) fn new(database: Option<numbind_sqlite::DatabaseWriteCollector>) -> Self {
+        Metrics::build(database)
     }
 
     fn build(database: Option<numbind_sqlite::DatabaseWriteCollector>) -> Self {

@@ -11,9 +11,10 @@ use super::{Store, StoreError};
 use crate::domain::audit_chain::{hash_to_hex, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::audit_witness::StoredCheckpoint;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::audit_checkpoint::{AuditCheckpoint, SignedAuditCheckpoint};
 use numbind_wire::statement::{PinnedPlatformKeys, PlatformSigningKey};
-use rusqlite::{params, OptionalExtension};
 
 /// A checkpoint waiting for the OSS's acknowledgement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,7 @@ fn broken(reason: String) -> StoreError {
 /// there is keyed (the start of the chain without a checkpoint). The checkpoint must be signed by `keys`, within the
 /// chain (`head_sequence`) and match the hash the chain holds at its sequence.
 fn after_last_checkpoint(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     keys: &PinnedPlatformKeys,
     head_sequence: i64,
 ) -> Result<(i64, Vec<u8>, bool), StoreError> {
@@ -62,7 +63,7 @@ fn after_last_checkpoint(
 /// linked, hashing to its stored hash and MAC'd with `audit_key` (or, before the first keyed event, without a MAC),
 /// and the last checkpoint signed by `keys` and matching the chain. Returns the head's sequence and hash.
 fn check_since_last_checkpoint(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     keys: &PinnedPlatformKeys,
     audit_key: &AuditChainKey,
 ) -> Result<(i64, ChainHash), StoreError> {
@@ -73,7 +74,7 @@ fn check_since_last_checkpoint(
     ))?;
     let mut rows = statement.query([expected])?;
     while let Some(row) = rows.next()? {
-        let event = match read_audit_row(row)? {
+        let event = match read_audit_row(&row)? {
             ReadAuditRow::Chained(event) => event,
             ReadAuditRow::WithoutSequence { row_id, what } => {
                 return Err(broken(format!("event row {row_id} has a {what} sequence")))

@@ -154,7 +154,7 @@ fn append_well_formed_forgery(path: &std::path::Path, mac: Option<&[u8]>) {
     writer
         .execute(
             "INSERT INTO audit_events (sequence, at, actor, kind, prev_hash, hash, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![fields.sequence, fields.at, fields.actor, fields.kind, prev_hash, hash.as_slice(), mac],
+            rusqlite::params![fields.sequence, fields.at, fields.actor, fields.kind, prev_hash, hash.as_slice(), mac],
         )
         .unwrap();
 }

@@ -31,6 +31,7 @@ pub fn verify_audit_trail_file(
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = rusqlite::Connection::open_with_flags(path, flags)?;
     let transaction = connection.unchecked_transaction()?;
+    let transaction = numbind_database::Connection::Sqlite(&transaction);
     let checked = match keys {
         Some(keys) => check_checkpoints(keys, &all_checkpoints(&transaction)?, oss_checkpoints),
         None => CheckedCheckpoints::default(),
@@ -39,7 +40,7 @@ pub fn verify_audit_trail_file(
     let mut stored_rows = 0u64;
     {
         let mut statement = transaction.prepare_cached("SELECT hash, sequence FROM audit_events")?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query(())?;
         while let Some(row) = rows.next()? {
             stored_rows += 1;
             if let (Some(hash), Ok(sequence)) = (row.get::<_, Option<Vec<u8>>>(0)?, row.get::<_, i64>(1)) {
@@ -55,9 +56,9 @@ pub fn verify_audit_trail_file(
     {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events ORDER BY sequence, event_id");
         let mut statement = transaction.prepare(&sql)?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query(())?;
         while let Some(row) = rows.next()? {
-            match read_audit_row(row)? {
+            match read_audit_row(&row)? {
                 ReadAuditRow::Chained(event) => verifier.observe(event),
                 ReadAuditRow::WithoutSequence { row_id, what } => verifier.observe_invalid_sequence(row_id, what),
             }

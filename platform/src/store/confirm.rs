@@ -10,10 +10,11 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::notification_text;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{BindingOutcome, ConfirmBindingRequest, ConfirmBindingResponse};
 use numbind_wire::statement::DenialReason;
 use numbind_wire::BindingId;
-use rusqlite::{params, OptionalExtension};
 
 /// Where the hub routed the bound number: the province whose OSS holds the binding, and the routing table's
 /// version that decided it; recorded with the binding.
@@ -39,7 +40,7 @@ pub enum ConfirmationOutcome {
 }
 
 fn stored_confirmation(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
 ) -> Result<Option<ConfirmBindingResponse>, StoreError> {
@@ -68,7 +69,7 @@ fn stored_confirmation(
 }
 
 fn apply_bound(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
@@ -135,7 +136,7 @@ fn apply_bound(
 }
 
 fn apply_denied(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     activation: &Activation,
     request: &ConfirmBindingRequest,
@@ -265,7 +266,7 @@ mod tests {
                 connection.execute(
                     "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at,
                      claimed_msisdn, claimed_sms_message_id) VALUES ('act-2', ?1, 'BCDFGHJK', 'claimed', 100, 700, ?2, 'sms-2')",
-                    rusqlite::params![terminal_id.as_str(), new_number.as_digits()],
+                    numbind_database::params![terminal_id.as_str(), new_number.as_digits()],
                 )?;
                 Ok(ActivationId::parse("act-2").unwrap())
             })

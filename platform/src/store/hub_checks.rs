@@ -5,7 +5,7 @@
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::{Store, StoreError};
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, OptionalExtension};
 
 pub(in crate::store) const NATIONAL_BLACKLIST_MIGRATION: &str = r#"
 CREATE TABLE national_blacklist (

@@ -7,9 +7,10 @@ use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::ids::new_activation_id;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::{ActivationCode, ActivationId, BindingId, TerminalId};
 use ring::rand::SecureRandom;
-use rusqlite::{params, OptionalExtension};
 
 /// What asking for an activation gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub struct IssueLimits {
 }
 
 /// Writes back the expiry of every live activation past its deadline (frees their codes for reuse).
-fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Result<(), StoreError> {
+fn expire_overdue_activations(connection: &Connection<'_>, now: i64) -> Result<(), StoreError> {
     connection
         .prepare_cached("UPDATE activations SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?1")?
         .execute([now])?;
@@ -46,7 +47,7 @@ fn expire_overdue_activations(connection: &rusqlite::Connection, now: i64) -> Re
 }
 
 fn live_activation_of_terminal(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
 ) -> Result<Option<Activation>, StoreError> {
     let sql = format!(
@@ -57,7 +58,7 @@ fn live_activation_of_terminal(
 }
 
 fn rate_limit_retry_after(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
     limits: IssueLimits,
     now: i64,
@@ -69,7 +70,7 @@ fn rate_limit_retry_after(
 }
 
 fn insert_fresh_activation(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     terminal_id: &TerminalId,
     random: &dyn SecureRandom,
@@ -82,8 +83,8 @@ fn insert_fresh_activation(
         let expires_at = now + limits.time_to_live_seconds;
         let inserted = transaction
             .prepare_cached(
-                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+                "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5) ON CONFLICT DO NOTHING",
             )?
             .execute(params![activation_id.as_str(), terminal_id.as_str(), code.as_str(), now, expires_at])?;
         if inserted == 1 {

@@ -2,20 +2,20 @@
 //! test. Never compiled into the platform binary.
 
 use super::{Store, StoreError};
+use numbind_database::params;
 use numbind_wire::{Msisdn, TerminalId};
-use rusqlite::params;
 
 impl Store {
     /// Inserts bindings rows directly, in one transaction (load tests of the export).
     pub fn insert_bindings_for_load_test(&self, rows: &[(String, TerminalId, Msisdn, i64)]) -> Result<(), StoreError> {
         self.in_transaction(|transaction| {
             let mut terminal = transaction.prepare(
-                "INSERT OR IGNORE INTO terminals (terminal_id, public_key, device_model, registered_at)
-                 VALUES (?1, '', 'load test', ?2)",
+                "INSERT INTO terminals (terminal_id, public_key, device_model, registered_at)
+                 VALUES (?1, '', 'load test', ?2) ON CONFLICT DO NOTHING",
             )?;
             let mut activation = transaction.prepare(
-                "INSERT OR IGNORE INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
-                 VALUES ('load-' || ?1, ?1, '000000', 'expired', ?2, ?2)",
+                "INSERT INTO activations (activation_id, terminal_id, code, state, created_at, expires_at)
+                 VALUES ('load-' || ?1, ?1, '000000', 'expired', ?2, ?2) ON CONFLICT DO NOTHING",
             )?;
             let mut binding = transaction.prepare(
                 "INSERT INTO bindings (binding_id, terminal_id, msisdn, activation_id, state, created_at)
@@ -26,6 +26,22 @@ impl Store {
                 activation.execute(params![terminal_id.as_str(), created_at])?;
                 binding.execute(params![binding_id, terminal_id.as_str(), msisdn.as_digits(), created_at])?;
             }
+            Ok(())
+        })
+    }
+
+    /// Ends every other connection to this PostgreSQL database, as a server restart or a network cut would (tests
+    /// of the platform's recovery); nothing on SQLite.
+    pub fn end_every_other_connection_for_tests(&self) -> Result<(), StoreError> {
+        if self.database.dialect() == numbind_database::Dialect::Sqlite {
+            return Ok(());
+        }
+        self.read_one_query(|connection| {
+            let mut statement = connection.prepare(
+                "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )?;
+            statement.query_row((), |row| row.get::<_, i64>(0))?;
             Ok(())
         })
     }

@@ -1,9 +1,13 @@
-//! All SQL of the platform: one SQLite file (WAL, synchronous=FULL), migrated at open, one method per query.
+//! All SQL of the platform, on an SQLite file (WAL, synchronous=FULL) or a PostgreSQL database, migrated at open,
+//! one method per query.
 //!
 //! Methods are blocking; async code calls them through [`Store::call`], which runs them on the blocking pool.
-//! Writes go through the database's one write connection: two redemptions of one code are serialised, each is
-//! atomic (its own savepoint in a group-committed transaction), so exactly one wins, and none returns before its
-//! batch is durable. Reads run on read connections and see committed data only.
+//! The SQL goes through `numbind_database`: one text for both backends (`?1` placeholders), and where the dialects
+//! differ the module that owns the query picks its text by [`numbind_database::Dialect`]. Writes are serialised:
+//! on SQLite through the database's one write connection (each write atomic in its own savepoint of a
+//! group-committed transaction), on PostgreSQL by the write lock each write transaction takes first; so two
+//! redemptions of one code are serialised and exactly one wins, and none returns before its write is durable.
+//! Reads see committed data only.
 //!
 //! Layers, each importing only those below it: `tables/` (one module per table, none imports a sibling), then
 //! `revoke` (the audited revocation several use cases share), then the use cases that span tables (`register`,
@@ -29,6 +33,7 @@ mod payment_repairs;
 #[cfg(test)]
 mod payment_tests;
 mod payments;
+mod postgres_schema;
 mod redeem;
 mod redeem_within_limits;
 mod refunds;
@@ -71,8 +76,7 @@ pub use tables::terminals::Terminal;
 pub use unbind::{ResetOutcome, UnbindOutcome};
 
 use crate::domain::audit_mac::AuditChainKey;
-use numbind_sqlite::{Database, DatabaseError};
-use rusqlite::Connection;
+use numbind_database::{Connection, Database, DatabaseError, DatabaseLocation, QueryError};
 use std::path::Path;
 
 /// Why the store could not answer.
@@ -81,6 +85,8 @@ use std::path::Path;
 pub enum StoreError {
     #[error("sqlite failed")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the query failed")]
+    Query(#[from] QueryError),
     #[error("the database failed")]
     Database(#[from] DatabaseError),
     #[error("a stored row is malformed: {0}")]
@@ -96,16 +102,24 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The disk is full, the file or file system is read-only, or I/O failed: nothing was written (SQLite rolled
-    /// the transaction back) and the request may be retried later.
+    /// The disk is full, the file or file system is read-only, or I/O failed; or the PostgreSQL server cannot be
+    /// reached or cannot serve: nothing was written (the transaction was rolled back) and the request may be
+    /// retried later.
     pub fn is_storage_unavailable(&self) -> bool {
         match self {
             StoreError::Sqlite(error) => numbind_sqlite::is_storage_unavailable(error),
+            StoreError::Query(error) => error.is_storage_unavailable(),
             StoreError::Database(error) => error.is_storage_unavailable(),
             // Nothing was written; the operator must run `numbind audit verify` before writes can go on.
             StoreError::AuditChainBroken(_) => true,
             _ => false,
         }
+    }
+}
+
+impl From<numbind_sqlite::DatabaseError> for StoreError {
+    fn from(error: numbind_sqlite::DatabaseError) -> StoreError {
+        StoreError::Database(DatabaseError::Sqlite(error))
     }
 }
 
@@ -133,13 +147,29 @@ pub struct Store {
     /// MACs every audit event appended (`with_audit_key`); without it nothing can be audited, so nothing that
     /// appends an audit event is written.
     audit_key: Option<AuditChainKey>,
+    /// In unit tests run on PostgreSQL (`NUMBIND_TEST_STORE=postgres`), the test's own database, dropped with the
+    /// last clone of the store.
+    #[cfg(test)]
+    #[allow(dead_code, reason = "held for its Drop: the database is dropped with the last clone of the store")]
+    test_database: Option<std::sync::Arc<numbind_database::TestPostgresDatabase>>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file and runs the migrations; give it the platform's audit key with
     /// [`Store::with_audit_key`] before anything that appends an audit event.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store { database: Database::open(path, &schema::SCHEMA)?, audit_key: None })
+        Store::open_at(&DatabaseLocation::Sqlite(path.to_path_buf()))
+    }
+
+    /// Opens the database at `location`, an SQLite file or a PostgreSQL URL, and runs its backend's migrations.
+    pub fn open_at(location: &DatabaseLocation) -> Result<Store, StoreError> {
+        let database = Database::open(location, &schema::SCHEMA, &postgres_schema::POSTGRES_SCHEMA)?;
+        Ok(Store {
+            database,
+            audit_key: None,
+            #[cfg(test)]
+            test_database: None,
+        })
     }
 
     /// A private in-memory database for unit tests, its events keyed with a throwaway audit key.
@@ -147,8 +177,27 @@ impl Store {
         let mut secret = [0u8; 32];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
             .map_err(|_| StoreError::RandomSourceFailed)?;
+        let audit_key = Some(AuditChainKey::from_secret(&secret));
+        #[cfg(test)]
+        if std::env::var("NUMBIND_TEST_STORE").as_deref() == Ok("postgres") {
+            return Store::open_test_postgres(audit_key);
+        }
         let database = Database::open_in_memory(&schema::SCHEMA)?;
-        Ok(Store { database, audit_key: Some(AuditChainKey::from_secret(&secret)) })
+        Ok(Store {
+            database,
+            audit_key,
+            #[cfg(test)]
+            test_database: None,
+        })
+    }
+
+    /// The second pass of the unit tests: the same store on a fresh PostgreSQL database of its own.
+    #[cfg(test)]
+    fn open_test_postgres(audit_key: Option<AuditChainKey>) -> Result<Store, StoreError> {
+        let test_database = numbind_database::TestPostgresDatabase::create().map_err(QueryError::from)?;
+        let location = DatabaseLocation::Postgres(test_database.url().to_owned());
+        let database = Database::open(&location, &schema::SCHEMA, &postgres_schema::POSTGRES_SCHEMA)?;
+        Ok(Store { database, audit_key, test_database: Some(std::sync::Arc::new(test_database)) })
     }
 
     /// This store MACs the audit events it appends, and checks the head's MAC, with `audit_key`.
@@ -179,23 +228,30 @@ impl Store {
     }
 
     /// Runs `work` on a snapshot of the committed data.
-    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(&self, work: impl FnOnce(&Connection<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.database.read(work)
     }
 
     /// Runs `work`, exactly one query, on the committed data without a transaction around it (hot point reads).
-    fn read_one_query<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read_one_query<T>(&self, work: impl FnOnce(&Connection<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.database.read_one_query(work)
     }
 
-    /// Runs `work` as one atomic write, durably committed (group commit) before this returns `Ok`.
-    fn in_transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Runs `work` as one atomic write, durably committed (group commit on SQLite, one transaction holding the
+    /// write lock on PostgreSQL) before this returns `Ok`.
+    fn in_transaction<T>(&self, work: impl FnOnce(&Connection<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.database.write(work)
     }
 
-    /// The database's commit counters, for `/metrics`.
-    pub fn write_collector(&self) -> numbind_sqlite::DatabaseWriteCollector {
+    /// SQLite's commit counters, for `/metrics` (none on PostgreSQL, which keeps its own statistics).
+    pub fn write_collector(&self) -> Option<numbind_sqlite::DatabaseWriteCollector> {
         self.database.write_collector()
+    }
+
+    /// True on SQLite: tests of SQLite's own behaviour (query plans, the file's tables) skip PostgreSQL.
+    #[cfg(test)]
+    pub(crate) fn runs_on_sqlite(&self) -> bool {
+        self.database.dialect() == numbind_database::Dialect::Sqlite
     }
 
     /// Answers when the database does (health check).
@@ -207,6 +263,23 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's unit tests again, on PostgreSQL: this test binary run with `NUMBIND_TEST_STORE=postgres` for
+    /// the tests under `store::` (each on a fresh database `numbind_test_<random>` on 127.0.0.1:5432, dropped after).
+    #[test]
+    fn the_store_unit_tests_pass_on_postgresql_too() {
+        if std::env::var("NUMBIND_TEST_STORE").is_ok() {
+            return;
+        }
+        let test_binary = std::env::current_exe().unwrap();
+        let output = std::process::Command::new(test_binary)
+            .args(["store::", "--test-threads", "4"])
+            .env("NUMBIND_TEST_STORE", "postgres")
+            .output()
+            .unwrap();
+        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "the store's tests on PostgreSQL failed:\n{report}");
+    }
 
     #[test]
     fn a_file_store_is_migrated_once_and_reopens() {
@@ -222,6 +295,9 @@ mod tests {
     #[test]
     fn the_nonce_table_is_gone_after_the_migrations() {
         let store = Store::open_in_memory().unwrap();
+        if !store.runs_on_sqlite() {
+            return;
+        }
         let tables: i64 = store
             .read(|connection| {
                 Ok(connection.query_row(

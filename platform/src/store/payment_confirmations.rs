@@ -9,6 +9,7 @@ use super::tables::payments::{
 };
 use super::{Store, StoreError};
 use crate::domain::payment::{ConfirmationKey, MAX_CONFIRMATION_ATTEMPTS};
+use numbind_database::Connection;
 use numbind_wire::api::{
     CancellationReason, PaymentConfirmationOutcome, PaymentConfirmationRequest, PaymentConfirmationResponse,
     PaymentState,
@@ -82,7 +83,7 @@ impl Store {
 
 /// The payments waiting for this number whose window is open; those whose window closed are expired now.
 fn open_payments_of_number(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     actor: Actor<'_>,
     request: &PaymentConfirmationRequest,
     changed: &mut Vec<PaymentRecord>,
@@ -109,7 +110,7 @@ fn open_payments_of_number(
 
 /// The number confirmed: the payment is processing and its charge queued.
 fn confirm(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     now: i64,
@@ -132,7 +133,7 @@ fn confirm(
 
 /// A wrong number counts against every payment waiting for this number; three wrong ones cancel a payment.
 fn count_wrong_answer(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     actor: Actor<'_>,
     pending: &[PaymentRecord],
     changed: &mut Vec<PaymentRecord>,

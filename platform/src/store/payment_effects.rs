@@ -10,6 +10,7 @@ use super::tables::payments::{find_payment_in, transition_payment, PaymentRecord
 use super::StoreError;
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::payment_text::{charge_receipt, refund_receipt, PaymentSmsFacts};
+use numbind_database::Connection;
 use numbind_wire::api::{CancellationReason, PaymentDenialReason, PaymentState, Refund};
 use numbind_wire::{PaymentId, TerminalId};
 use ring::rand::SecureRandom;
@@ -33,7 +34,7 @@ pub(in crate::store) struct Actor<'a> {
 /// Settles a payment that is in one of `from`: returns the settled record, or `None` when it was not in `from`
 /// (already final: nothing changes, nothing is sent twice).
 pub(in crate::store) fn settle_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     payment_id: &PaymentId,
     from: &[PaymentState],
@@ -68,7 +69,7 @@ pub(in crate::store) fn settle_payment(
 
 /// The effects of a payment that is final now (settled, or created final): audit, merchant event, receipt.
 pub(in crate::store) fn record_settled_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     now: i64,
@@ -95,7 +96,7 @@ pub(in crate::store) fn record_settled_payment(
 
 /// The effects of a settled refund: audit, merchant event, and for a completed one the receipt.
 pub(in crate::store) fn record_settled_refund(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     refund: &Refund,
@@ -119,7 +120,7 @@ pub(in crate::store) fn record_settled_refund(
 
 /// An audit event about a payment: the terminal, the masked number, the binding and the payment in the detail.
 pub(in crate::store) fn audit_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     record: &PaymentRecord,
     kind: &str,
@@ -147,7 +148,7 @@ pub(in crate::store) fn audit_payment(
 }
 
 pub(in crate::store) fn merchant_display_name(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record: &PaymentRecord,
 ) -> Result<String, StoreError> {
     Ok(find_merchant_in(connection, &record.payment.merchant_id)?
@@ -165,7 +166,7 @@ pub(in crate::store) fn sms_facts<'a>(record: &'a PaymentRecord, display_name: &
 }
 
 fn enqueue_event(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant_id: &str,
     event_type: &str,
     mut body: serde_json::Value,

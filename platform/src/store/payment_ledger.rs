@@ -6,8 +6,8 @@
 use super::tables::outbox::receipts_of_record;
 use super::tables::payment_adjustments::{adjustments_of_day, PaymentAdjustment};
 use super::{Store, StoreError};
+use numbind_database::params;
 use numbind_wire::Msisdn;
-use rusqlite::params;
 
 /// One receipt SMS of a charge or refund.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

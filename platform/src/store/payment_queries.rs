@@ -4,9 +4,9 @@
 use super::tables::payments::{find_payment_in, payment_of_intent_in, query_payments, PaymentRecord, PAYMENT_COLUMNS};
 use super::tables::refunds::{find_refund_in, refunded_or_in_flight, refunds_of_payment_in};
 use super::{Store, StoreError};
+use numbind_database::params;
 use numbind_wire::api::{PaymentState, Refund};
 use numbind_wire::{MerchantId, PaymentId, RefundId, TerminalId};
-use rusqlite::params;
 
 /// What a page of payments is filtered by (every filter optional); `merchant_id` `None` is an operator's search.
 #[derive(Debug, Clone, Default)]

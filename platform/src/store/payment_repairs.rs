@@ -13,6 +13,7 @@ use super::tables::payments::{find_payment_in, PaymentRecord};
 use super::tables::refunds::find_refund_in;
 use super::{Store, StoreError};
 use crate::domain::payment_text::{charge_receipt, refund_receipt};
+use numbind_database::Connection;
 use numbind_wire::api::{PaymentState, Refund, RefundState};
 use numbind_wire::{PaymentId, RefundId};
 
@@ -57,7 +58,7 @@ enum SettledRecord {
     Refund(PaymentRecord, Refund),
 }
 
-fn settled_record(connection: &rusqlite::Connection, record_id: &str) -> Result<Option<SettledRecord>, StoreError> {
+fn settled_record(connection: &Connection<'_>, record_id: &str) -> Result<Option<SettledRecord>, StoreError> {
     if let Ok(payment_id) = PaymentId::parse(record_id) {
         let record = find_payment_in(connection, &payment_id)?;
         return Ok(record.filter(|record| record.payment.state == PaymentState::Succeeded).map(SettledRecord::Charge));
@@ -113,7 +114,7 @@ fn settled_payment(settled: &SettledRecord) -> &PaymentRecord {
 }
 
 /// Queues the receipt again under a new outbox ID; the text is the one first sent (same time, same numbers).
-fn resend_receipt(connection: &rusqlite::Connection, settled: &SettledRecord, now: i64) -> Result<String, StoreError> {
+fn resend_receipt(connection: &Connection<'_>, settled: &SettledRecord, now: i64) -> Result<String, StoreError> {
     let record = settled_payment(settled);
     let Some(msisdn) = &record.msisdn else { return Err(StoreError::MalformedRow("payments.msisdn")) };
     let display_name = merchant_display_name(connection, record)?;
@@ -146,7 +147,7 @@ fn numbind_wire_facts<'a>(
 }
 
 fn adjust(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     actor: Actor<'_>,
     request: &PaymentRepairRequest,
     difference: &str,

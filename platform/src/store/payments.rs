@@ -8,6 +8,7 @@ use super::tables::idempotency_keys::{forget_keys_before, remember_key, remember
 use super::tables::outbox::enqueue_secret_notification;
 use super::tables::payments::{find_payment_in, insert_payment, payment_of_intent_in, PaymentRecord};
 use super::{Store, StoreError};
+use numbind_database::Connection;
 use numbind_wire::api::{ChargeRequest, Payment, PaymentDenialReason, PaymentState};
 use numbind_wire::{MerchantId, PaymentId, PurchaseIntent};
 
@@ -133,7 +134,7 @@ fn first_state(
 
 /// What a merchant's `Idempotency-Key` was used for before: nothing, the same body (its payment), or another body.
 fn repeated_key(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     key: (&str, &str, &str),
     body_hash: &[u8],
 ) -> Result<Option<CreatePaymentOutcome>, StoreError> {

@@ -7,9 +7,10 @@ use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::{Activation, ActivationState, RedemptionRefusal};
 use crate::domain::audit_mac::AuditChainKey;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{RedeemCodeRequest, RedeemCodeResponse};
 use numbind_wire::ActivationId;
-use rusqlite::{params, OptionalExtension};
 
 /// How far back settled activations are looked up to tell an expired or used code from an unknown one.
 const SETTLED_CODE_MEMORY_SECONDS: i64 = 24 * 3600;
@@ -25,7 +26,7 @@ pub enum RedemptionOutcome {
 }
 
 pub(super) fn earlier_redemption_of_sms(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sms_message_id: &str,
 ) -> Result<Option<RedeemCodeResponse>, StoreError> {
     let stored: Option<Option<String>> = connection
@@ -41,11 +42,7 @@ pub(super) fn earlier_redemption_of_sms(
 }
 
 /// The live activation with this code, else the latest recently settled one.
-fn activation_with_code(
-    connection: &rusqlite::Connection,
-    code: &str,
-    now: i64,
-) -> Result<Option<Activation>, StoreError> {
+fn activation_with_code(connection: &Connection<'_>, code: &str, now: i64) -> Result<Option<Activation>, StoreError> {
     let sql = format!(
         "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE code = ?1 AND created_at > ?2
          ORDER BY state IN ('pending','claimed') DESC, created_at DESC LIMIT 1"
@@ -59,7 +56,7 @@ fn activation_with_code(
 
 /// What the OSS is told about the activation a code names: its terminal and the number bound to it now.
 fn redemption_response(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     activation: &Activation,
 ) -> Result<RedeemCodeResponse, StoreError> {
     Ok(RedeemCodeResponse {
@@ -75,7 +72,7 @@ fn redemption_response(
 
 /// The redemption itself, inside the caller's transaction (see [`Store::redeem_code`]).
 pub(super) fn redeem_code_in(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     request: &RedeemCodeRequest,
     now: i64,

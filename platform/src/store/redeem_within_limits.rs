@@ -7,9 +7,10 @@ use super::{RedemptionOutcome, Store, StoreError};
 use crate::domain::activation::RedemptionRefusal;
 use crate::domain::audit_mac::AuditChainKey;
 use crate::domain::redemption_limits::{RedemptionBlock, RedemptionLimits, GLOBAL_GUARD_WINDOW_SECONDS};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::RedeemCodeRequest;
 use numbind_wire::Msisdn;
-use rusqlite::{params, OptionalExtension};
 
 /// What the OSS is answered, and what this call counted (for the metrics).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ fn refusal_named(name: &str) -> Result<RedemptionRefusal, StoreError> {
     }
 }
 
-fn lock_end_of(connection: &rusqlite::Connection, msisdn: &Msisdn) -> Result<Option<i64>, StoreError> {
+fn lock_end_of(connection: &Connection<'_>, msisdn: &Msisdn) -> Result<Option<i64>, StoreError> {
     Ok(connection
         .prepare_cached("SELECT locked_until FROM number_locks WHERE msisdn = ?1")?
         .query_row([msisdn.as_digits()], |row| row.get(0))
@@ -54,7 +55,7 @@ fn lock_end_of(connection: &rusqlite::Connection, msisdn: &Msisdn) -> Result<Opt
 
 /// The answer given before to this SMS's failed redemption, if it failed.
 fn earlier_failure_of_sms(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     request: &RedeemCodeRequest,
     now: i64,
 ) -> Result<Option<LimitedRedemptionAnswer>, StoreError> {
@@ -72,7 +73,7 @@ fn earlier_failure_of_sms(
 }
 
 fn global_guard_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     limits: &RedemptionLimits,
     now: i64,
 ) -> Result<Option<RedemptionBlock>, StoreError> {
@@ -84,7 +85,7 @@ fn global_guard_in(
 
 /// Records the failure; locks the number when it is one too many. Returns whether it locked.
 fn record_failure(
-    transaction: &rusqlite::Connection,
+    transaction: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     request: &RedeemCodeRequest,
     refusal: RedemptionRefusal,

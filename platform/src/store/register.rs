@@ -4,9 +4,9 @@ use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::tables::manifest::manifest_key_in;
 use super::tables::terminals::{find_terminal_in, Terminal};
 use super::{Store, StoreError};
+use numbind_database::params;
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use rusqlite::params;
 
 /// What a registration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.in_transaction(|connection| {
             connection
-                .prepare_cached("INSERT OR REPLACE INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2)")?
+                .prepare_cached(
+                    "INSERT INTO manifest_terminals (terminal_id, public_key) VALUES (?1, ?2) ON CONFLICT (terminal_id) \
+                     DO UPDATE SET public_key = excluded.public_key, device_model = NULL",
+                )?
                 .execute(params![terminal_id.as_str(), public_key.to_string()])?;
             Ok(())
         })

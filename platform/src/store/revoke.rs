@@ -8,10 +8,11 @@ use super::tables::bindings::{mark_binding_revoked, Binding};
 use super::tables::payments::pending_payments_of_binding;
 use super::StoreError;
 use crate::domain::audit_mac::AuditChainKey;
+use numbind_database::Connection;
 
 /// Revokes a binding and audits it as done by `actor` for `reason`.
 pub(in crate::store) fn revoke_binding(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     binding: &Binding,
     actor: &str,

@@ -1,5 +1,6 @@
 //! The schema and its migrations, applied in order at open and recorded in `schema_version`.
 
+use numbind_database::Connection;
 use numbind_sqlite::{DatabaseError, Schema};
 
 const MIGRATIONS: &[&str] = &[
@@ -336,7 +337,7 @@ pub(super) const FIRST_MIGRATION_FOR_TESTS: &str = MIGRATIONS[0];
 pub(super) const SCHEMA: Schema = Schema::new(MIGRATIONS).with_after_migrations(chain_old_audit_events);
 
 fn chain_old_audit_events(transaction: &rusqlite::Transaction<'_>) -> Result<(), DatabaseError> {
-    super::tables::audit_events::chain_unchained_audit_events(transaction)
+    super::tables::audit_events::chain_unchained_audit_events(&Connection::Sqlite(transaction))
         .map_err(|error| DatabaseError::AfterMigrations(format!("chaining old audit events: {error}")))
 }
 

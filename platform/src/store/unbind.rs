@@ -10,9 +10,10 @@ use super::tables::terminals::find_terminal_in;
 use super::{Store, StoreError};
 use crate::domain::activation::ActivationState;
 use crate::domain::notification_text;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::{OssUnbindRequest, OssUnbindResponse, RevocationReason, UnboundTerminal};
 use numbind_wire::{ActivationId, TerminalId};
-use rusqlite::{params, OptionalExtension};
 
 /// Why a binding the number unbound by SMS is revoked: the OSS records the same word (`docs/ARCHITECTURE.md`).
 pub(crate) const SMS_UNBIND_REASON: &str = "unbound_by_sms";
@@ -32,7 +33,7 @@ pub struct ResetOutcome {
     pub cancelled_activation_ids: Vec<ActivationId>,
 }
 
-fn device_model_of(connection: &rusqlite::Connection, terminal_id: &TerminalId) -> Result<String, StoreError> {
+fn device_model_of(connection: &Connection<'_>, terminal_id: &TerminalId) -> Result<String, StoreError> {
     Ok(find_terminal_in(connection, terminal_id)?.map(|terminal| terminal.device_model).unwrap_or_default())
 }
 

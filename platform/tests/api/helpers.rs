@@ -80,6 +80,8 @@ pub(crate) struct TestApp {
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) pinned_keys: PinnedPlatformKeys,
     _directory: TempDir,
+    /// The PostgreSQL database of an app spawned on PostgreSQL, dropped after the app.
+    _postgres: Option<numbind_database::TestPostgresDatabase>,
     shutdown: CancellationToken,
     oss_secret: ComponentSecret,
 }
@@ -95,6 +97,20 @@ pub(crate) async fn spawn_app() -> TestApp {
 }
 
 pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(None, adjust).await
+}
+
+/// An app whose store is a fresh PostgreSQL database on the test server (the test runtime must be multi-threaded:
+/// the test's own store calls block on the PostgreSQL client).
+pub(crate) async fn spawn_app_on_postgres() -> TestApp {
+    let postgres = numbind_database::TestPostgresDatabase::create().expect("the test PostgreSQL server");
+    spawn_app_on(Some(postgres), |_| {}).await
+}
+
+async fn spawn_app_on(
+    postgres: Option<numbind_database::TestPostgresDatabase>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let directory = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::starting_now());
     let oss_secret = ComponentSecret::parse(OSS_SECRET).unwrap();
@@ -105,6 +121,13 @@ pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp 
         oss_secret.clone(),
     );
     config.clock = clock.clone();
+    let location = match &postgres {
+        Some(postgres) => numbind_database::DatabaseLocation::Postgres(postgres.url().to_owned()),
+        None => numbind_database::DatabaseLocation::Sqlite(directory.path().join("platform.db")),
+    };
+    if postgres.is_some() {
+        config.database_location = Some(location.clone());
+    }
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -113,7 +136,7 @@ pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp 
     let http = reqwest::Client::new();
     let health = http.get(format!("{address}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let store = Store::open(&directory.path().join("platform.db")).unwrap();
+    let store = tokio::task::spawn_blocking(move || Store::open_at(&location)).await.unwrap().unwrap();
     let public_key_text = std::fs::read_to_string(directory.path().join("platform-signing.key.pub")).unwrap();
     let public_key = numbind_wire::statement::PlatformPublicKey::parse(&public_key_text).unwrap();
     TestApp {
@@ -124,6 +147,7 @@ pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp 
         clock,
         pinned_keys: PinnedPlatformKeys::new(vec![public_key]),
         _directory: directory,
+        _postgres: postgres,
         shutdown,
         oss_secret,
     }

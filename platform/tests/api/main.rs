@@ -25,6 +25,7 @@ mod operators;
 mod overload;
 mod payment_helpers;
 mod payments;
+mod postgres;
 mod provinces;
 mod redemptions;
 mod replay_across_restart;

@@ -2,14 +2,15 @@
 
 use crate::domain::activation::{parse_denial_reason, Activation, ActivationState};
 use crate::store::{parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::{ActivationCode, ActivationId, BindingId, Msisdn, TerminalId};
-use rusqlite::{params, OptionalExtension};
 
 pub(in crate::store) const ACTIVATION_COLUMNS: &str =
     "activation_id, terminal_id, code, state, created_at, expires_at, \
      claimed_msisdn, claimed_sms_message_id, denial_reason, binding_id";
 
-pub(in crate::store) fn read_activation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Activation, StoreError>> {
+pub(in crate::store) fn read_activation(row: &Row<'_>) -> numbind_database::Result<Result<Activation, StoreError>> {
     let activation_id: String = row.get(0)?;
     let terminal_id: String = row.get(1)?;
     let code: String = row.get(2)?;
@@ -24,12 +25,12 @@ pub(in crate::store) fn read_activation(row: &rusqlite::Row<'_>) -> rusqlite::Re
                 .map_err(|_| StoreError::MalformedRow("activations.terminal_id"))?,
             code: ActivationCode::parse(&code).map_err(|_| StoreError::MalformedRow("activations.code"))?,
             state: ActivationState::parse(&state).map_err(|_| StoreError::MalformedRow("activations.state"))?,
-            created_at: row.get(4).map_err(StoreError::Sqlite)?,
-            expires_at: row.get(5).map_err(StoreError::Sqlite)?,
+            created_at: row.get(4).map_err(StoreError::Query)?,
+            expires_at: row.get(5).map_err(StoreError::Query)?,
             claimed_msisdn: claimed_msisdn
                 .map(|text| Msisdn::parse(&text).map_err(|_| StoreError::MalformedRow("activations.claimed_msisdn")))
                 .transpose()?,
-            claimed_sms_message_id: row.get(7).map_err(StoreError::Sqlite)?,
+            claimed_sms_message_id: row.get(7).map_err(StoreError::Query)?,
             denial_reason: denial_reason
                 .map(|text| parse_denial_reason(&text).ok_or(StoreError::MalformedRow("activations.denial_reason")))
                 .transpose()?,
@@ -42,7 +43,7 @@ pub(in crate::store) fn read_activation(row: &rusqlite::Row<'_>) -> rusqlite::Re
 }
 
 pub(in crate::store) fn find_activation_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     activation_id: &ActivationId,
 ) -> Result<Option<Activation>, StoreError> {
     let sql = format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE activation_id = ?1");
@@ -50,7 +51,7 @@ pub(in crate::store) fn find_activation_in(
 }
 
 pub(in crate::store) fn set_activation_state(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     activation_id: &ActivationId,
     state: ActivationState,
 ) -> Result<(), StoreError> {

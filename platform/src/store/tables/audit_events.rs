@@ -7,8 +7,9 @@
 use crate::domain::audit_chain::{hash_to_hex, AuditEventFields, ChainHash, StoredAuditEvent, GENESIS_HASH};
 use crate::domain::audit_mac::AuditChainKey;
 use crate::store::{Store, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
-use rusqlite::{params, OptionalExtension};
 
 /// An event to append; build with [`AuditEvent::new`] and the setters.
 #[derive(Debug, Clone, Default)]
@@ -77,15 +78,15 @@ pub(in crate::store) enum ReadAuditRow {
 }
 
 /// The sequence column: an integer, or why it is not one (a NULL is no place in the chain, not sequence 0).
-fn read_sequence(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<i64, &'static str>> {
+fn read_sequence(row: &Row<'_>) -> numbind_database::Result<Result<i64, &'static str>> {
     Ok(match row.get_ref(0)? {
-        rusqlite::types::ValueRef::Integer(sequence) => Ok(sequence),
-        rusqlite::types::ValueRef::Null => Err("NULL"),
+        numbind_database::ValueRef::Integer(sequence) => Ok(sequence),
+        numbind_database::ValueRef::Null => Err("NULL"),
         _ => Err("non-integer"),
     })
 }
 
-pub(in crate::store) fn read_audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReadAuditRow> {
+pub(in crate::store) fn read_audit_row(row: &Row<'_>) -> numbind_database::Result<ReadAuditRow> {
     match read_sequence(row)? {
         Ok(sequence) => Ok(ReadAuditRow::Chained(read_event_at(row, sequence)?)),
         Err(what) => Ok(ReadAuditRow::WithoutSequence { row_id: row.get(12)?, what }),
@@ -93,7 +94,7 @@ pub(in crate::store) fn read_audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Res
 }
 
 /// The event of a row, with `sequence` for its place.
-fn read_event_at(row: &rusqlite::Row<'_>, sequence: i64) -> rusqlite::Result<StoredAuditEvent> {
+fn read_event_at(row: &Row<'_>, sequence: i64) -> numbind_database::Result<StoredAuditEvent> {
     let prev_hash: Option<Vec<u8>> = row.get(10)?;
     let hash: Option<Vec<u8>> = row.get(11)?;
     Ok(StoredAuditEvent {
@@ -118,25 +119,25 @@ fn read_event_at(row: &rusqlite::Row<'_>, sequence: i64) -> rusqlite::Result<Sto
 
 /// The MAC column: a blob, none, or (anything else a writer of the file put there) an empty MAC that never
 /// verifies, so that it is named forged instead of failing the read.
-fn read_mac(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Vec<u8>>> {
+fn read_mac(row: &Row<'_>) -> numbind_database::Result<Option<Vec<u8>>> {
     Ok(match row.get_ref(13)? {
-        rusqlite::types::ValueRef::Blob(mac) => Some(mac.to_vec()),
-        rusqlite::types::ValueRef::Null => None,
+        numbind_database::ValueRef::Blob(mac) => Some(mac.to_vec()),
+        numbind_database::ValueRef::Null => None,
         _ => Some(Vec::new()),
     })
 }
 
 /// An event with a sequence, or a conversion error that names the column (never a NULL read as 0).
-fn read_stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
+fn read_stored_event(row: &Row<'_>) -> numbind_database::Result<StoredAuditEvent> {
     match read_audit_row(row)? {
         ReadAuditRow::Chained(event) => Ok(event),
         ReadAuditRow::WithoutSequence { .. } => {
-            Err(rusqlite::Error::InvalidColumnType(0, "sequence".to_owned(), rusqlite::types::Type::Null))
+            Err(numbind_database::QueryError::WrongColumnType { found: "null", wanted: "sequence" })
         }
     }
 }
 
-fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+fn read_record(row: &Row<'_>) -> numbind_database::Result<AuditRecord> {
     let stored = read_stored_event(row)?;
     let fields = stored.fields;
     Ok(AuditRecord {
@@ -169,7 +170,7 @@ pub(in crate::store) struct ChainHead {
 /// its MAC is checked too (one HMAC): a head with a wrong MAC, or without one after a keyed predecessor, is
 /// refused. Only the migration that chains events written before the chain existed reads the head without a key.
 pub(in crate::store) fn chain_head(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
 ) -> Result<ChainHead, StoreError> {
     let head = connection
@@ -216,7 +217,7 @@ pub(in crate::store) fn chain_head(
 /// after the migration, or under attack): a keyed predecessor settles it at once, and otherwise a search for any
 /// keyed event catches several unkeyed events appended together.
 fn check_head_mac(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     audit_key: &AuditChainKey,
     head: &StoredAuditEvent,
     predecessor_keyed: bool,
@@ -248,7 +249,7 @@ fn check_head_mac(
 ///
 /// `audit_key` is the store's; a store without one (opened for tooling that writes no events) refuses to append.
 pub(in crate::store) fn append_audit_event(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     audit_key: Option<&AuditChainKey>,
     at: i64,
     event: &AuditEvent<'_>,
@@ -298,7 +299,7 @@ pub(in crate::store) fn append_audit_event(
 /// Chains events written before the chain existed, in row order (run once, by the migration that adds it). The
 /// migration runs without the platform's key: these events stay unkeyed, the start of the chain that only the
 /// signed checkpoints vouch for.
-pub(in crate::store) fn chain_unchained_audit_events(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+pub(in crate::store) fn chain_unchained_audit_events(connection: &Connection<'_>) -> Result<(), StoreError> {
     let mut statement = connection
         .prepare(&format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE hash IS NULL ORDER BY event_id"))?;
     let unchained = statement.query_map([], |row| read_event_at(row, 0))?.collect::<Result<Vec<_>, _>>()?;

@@ -5,7 +5,7 @@
 
 use crate::store::{Store, StoreError};
 use numbind_routing::ProvinceCode;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::{params, Connection, OptionalExtension};
 
 // The province of the binding a charge (its record ID a payment ID) or a refund (a refund ID, through its payment)
 // is charged to, the same SQL expression in each statement below: NULL for a binding made without provinces.
@@ -38,7 +38,7 @@ pub struct QueuedBilling {
 
 /// Queues a billing call, due for the worker at `due_at` (queued at `now`).
 pub(in crate::store) fn enqueue_billing(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     kind: BillingKind,
     (now, due_at): (i64, i64),
@@ -61,7 +61,7 @@ pub(in crate::store) fn enqueue_billing(
 /// Queues the billing call of `record_id` again (a reconciliation repair re-drives a charge or refund the OSS
 /// lacks): a delivered row goes back to `queued`, due now; a missing one is inserted.
 pub(in crate::store) fn requeue_billing(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     kind: BillingKind,
     now: i64,
@@ -85,7 +85,7 @@ pub(in crate::store) fn requeue_billing(
 
 /// The OSS answered: the call is done (call it in the transaction that records the answer).
 pub(in crate::store) fn mark_billing_delivered(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -98,7 +98,7 @@ pub(in crate::store) fn mark_billing_delivered(
     Ok(())
 }
 
-fn read_queued(row: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedBilling> {
+fn read_queued(row: &numbind_database::Row<'_>) -> numbind_database::Result<QueuedBilling> {
     let kind: String = row.get(1)?;
     let kind = if kind == "refund" { BillingKind::Refund } else { BillingKind::Charge };
     // A province the parser refuses was never written by this store: routed by the table like a NULL one.
@@ -184,7 +184,7 @@ mod tests {
     const TERMINAL: &str = "STB-000001";
 
     /// A binding of [`TERMINAL`] in `province` (none for `None`) and a processing payment charged to it.
-    fn payment_bound_in(connection: &rusqlite::Connection, payment_id: &str, province: Option<&str>) {
+    fn payment_bound_in(connection: &Connection<'_>, payment_id: &str, province: Option<&str>) {
         let (binding_id, activation_id) = (format!("bnd-{payment_id}"), format!("act-{payment_id}"));
         connection
             .execute(

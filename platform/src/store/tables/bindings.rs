@@ -1,9 +1,10 @@
 //! The `bindings` table: reading rows, the active binding of a terminal or a number, and revoking one.
 
 use crate::store::{parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_routing::ProvinceCode;
 use numbind_wire::{ActivationId, BindingId, Msisdn, TerminalId};
-use rusqlite::{params, OptionalExtension};
 
 /// An active binding: this number pays for this terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +42,7 @@ const BINDING_COLUMNS: &str = "binding_id, terminal_id, msisdn, activation_id, c
 
 type BindingRow = (String, String, String, String, i64, Option<String>);
 
-fn read_binding(row: &rusqlite::Row<'_>) -> rusqlite::Result<BindingRow> {
+fn read_binding(row: &Row<'_>) -> numbind_database::Result<BindingRow> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
@@ -61,7 +62,7 @@ fn parse_binding(
 }
 
 pub(in crate::store) fn active_binding_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
 ) -> Result<Option<Binding>, StoreError> {
     let sql = format!("SELECT {BINDING_COLUMNS} FROM bindings WHERE terminal_id = ?1 AND state = 'active'");
@@ -71,7 +72,7 @@ pub(in crate::store) fn active_binding_in(
 }
 
 pub(in crate::store) fn active_bindings_of_number(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &Msisdn,
 ) -> Result<Vec<Binding>, StoreError> {
     let sql =
@@ -83,7 +84,7 @@ pub(in crate::store) fn active_bindings_of_number(
 
 /// Marks a binding revoked for `reason` (audit it in the same transaction).
 pub(in crate::store) fn mark_binding_revoked(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     binding_id: &BindingId,
     reason: &str,
     now: i64,

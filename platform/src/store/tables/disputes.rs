@@ -3,9 +3,10 @@
 //! 'open'`), and the queries on it. The number is stored whole (the user is told by SMS) and shown masked.
 
 use crate::store::{parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::api::{Dispute, DisputeState};
 use numbind_wire::{Msisdn, PaymentId, RefundId};
-use rusqlite::{params, OptionalExtension};
 
 /// The table and its indexes, a migration of the platform's schema.
 pub(in crate::store) const DISPUTES_MIGRATION: &str = r#"
@@ -34,7 +35,7 @@ pub(in crate::store) struct DisputeRecord {
     pub(in crate::store) msisdn: Msisdn,
 }
 
-fn read_dispute(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DisputeRecord, StoreError>> {
+fn read_dispute(row: &Row<'_>) -> numbind_database::Result<Result<DisputeRecord, StoreError>> {
     let texts: [String; 4] = [row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?];
     let refund_id: Option<String> = row.get(8)?;
     let (opened_at, resolved_at, resolved_by, rejection_reason) = (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?);
@@ -61,7 +62,7 @@ fn read_dispute(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DisputeRecor
 
 /// The dispute of a payment, if it was ever disputed.
 pub(in crate::store) fn dispute_of_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<Option<DisputeRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM disputes WHERE payment_id = ?1");
@@ -69,7 +70,7 @@ pub(in crate::store) fn dispute_of_payment(
 }
 
 pub(in crate::store) fn find_dispute(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     dispute_id: &str,
 ) -> Result<Option<DisputeRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM disputes WHERE dispute_id = ?1");
@@ -77,7 +78,7 @@ pub(in crate::store) fn find_dispute(
 }
 
 pub(in crate::store) fn insert_dispute(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     dispute_id: &str,
     payment_id: &PaymentId,
     msisdn: &Msisdn,
@@ -103,7 +104,7 @@ pub(in crate::store) struct Resolution<'a> {
 
 /// Resolves the dispute if it is still open; false when it was not.
 pub(in crate::store) fn resolve_dispute(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     dispute_id: &str,
     resolution: &Resolution<'_>,
     now: i64,
@@ -127,7 +128,7 @@ pub(in crate::store) fn resolve_dispute(
 /// Disputes in `state` (all with `None`), oldest first, after the keyset cursor `(opened_at, dispute_id)`, at most
 /// `limit`.
 pub(in crate::store) fn list_disputes(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     state: Option<DisputeState>,
     after: Option<&(i64, String)>,
     limit: usize,

@@ -2,7 +2,8 @@
 //! record it created), so that a retried call answers the same record and another body under the key is refused.
 
 use crate::store::StoreError;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 
 /// A key seen before: the hash of its first body and the record that body created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub(in crate::store) struct RememberedKey {
 }
 
 pub(in crate::store) fn remembered_key(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     (caller, scope, key): (&str, &str, &str),
 ) -> Result<Option<RememberedKey>, StoreError> {
     Ok(connection
@@ -26,15 +27,12 @@ pub(in crate::store) fn remembered_key(
 }
 
 /// Forgets keys first used before `cutoff`; answers how many.
-pub(in crate::store) fn forget_keys_before(
-    connection: &rusqlite::Connection,
-    cutoff: i64,
-) -> Result<usize, StoreError> {
+pub(in crate::store) fn forget_keys_before(connection: &Connection<'_>, cutoff: i64) -> Result<usize, StoreError> {
     Ok(connection.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?.execute([cutoff])?)
 }
 
 pub(in crate::store) fn remember_key(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     (caller, scope, key): (&str, &str, &str),
     body_hash: &[u8; 32],
     record_id: &str,

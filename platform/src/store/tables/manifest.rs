@@ -2,9 +2,10 @@
 
 use crate::domain::manifest::ManifestEntry;
 use crate::store::{Store, StoreError};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use rusqlite::{params, OptionalExtension};
 
 /// What importing a manifest did (nothing at all when it is a conflict).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub enum ManifestImportOutcome {
 
 /// The public key the manifest lists for this terminal, if it is listed.
 pub(in crate::store) fn manifest_key_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
 ) -> Result<Option<TerminalPublicKey>, StoreError> {
     let listed: Option<String> = connection

@@ -1,8 +1,9 @@
 //! The `merchants` table: a merchant's display name, webhook URL and token hash; finding, listing, revoking.
 
 use crate::store::{parse_column, StoreError};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::MerchantId;
-use rusqlite::{params, OptionalExtension};
 
 /// A merchant as stored (its token hash stays here).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,7 +20,7 @@ const COLUMNS: &str = "merchant_id, display_name, webhook_url, created_at, revok
 
 type Row = (String, String, Option<String>, i64, Option<i64>);
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn read_row(row: &numbind_database::Row<'_>) -> numbind_database::Result<Row> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
 }
 
@@ -35,7 +36,7 @@ fn parse_row((merchant_id, display_name, webhook_url, created_at, revoked_at): R
 
 /// Inserts a merchant; `false` if the ID is taken.
 pub(in crate::store) fn insert_merchant(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant: &Merchant,
     token_hash: &[u8; 32],
 ) -> Result<bool, StoreError> {
@@ -55,7 +56,7 @@ pub(in crate::store) fn insert_merchant(
 }
 
 pub(in crate::store) fn find_merchant_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant_id: &MerchantId,
 ) -> Result<Option<Merchant>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants WHERE merchant_id = ?1");
@@ -64,7 +65,7 @@ pub(in crate::store) fn find_merchant_in(
 
 /// The live merchant and its stored token hash.
 pub(in crate::store) fn live_merchant_token_hash(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant_id: &MerchantId,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(connection
@@ -73,7 +74,7 @@ pub(in crate::store) fn live_merchant_token_hash(
         .optional()?)
 }
 
-pub(in crate::store) fn all_merchants(connection: &rusqlite::Connection) -> Result<Vec<Merchant>, StoreError> {
+pub(in crate::store) fn all_merchants(connection: &Connection<'_>) -> Result<Vec<Merchant>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants ORDER BY merchant_id");
     let mut statement = connection.prepare_cached(&sql)?;
     let rows = statement.query_map([], read_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -82,7 +83,7 @@ pub(in crate::store) fn all_merchants(connection: &rusqlite::Connection) -> Resu
 
 /// Revokes a live merchant's token; `false` if none was live.
 pub(in crate::store) fn mark_merchant_revoked(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     merchant_id: &MerchantId,
     now: i64,
 ) -> Result<bool, StoreError> {

@@ -4,15 +4,16 @@
 use crate::domain::oss_revocation::{new_revocation_id, QueuedOssRevocation};
 use crate::store::tables::bindings::RevocationTarget;
 use crate::store::{parse_column, Store, StoreError};
+use numbind_database::params;
+use numbind_database::{Connection, Row};
 use numbind_routing::ProvinceCode;
 use numbind_wire::api::{PlatformRevocationRequest, RevocationReason};
 use numbind_wire::{BindingId, Msisdn, TerminalId};
 use ring::rand::SystemRandom;
-use rusqlite::params;
 
 /// Queues the OSS's copy of a revocation; call it inside the transaction that revokes the binding.
 pub(in crate::store) fn enqueue_oss_revocation(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     target: RevocationTarget<'_>,
     reason: RevocationReason,
     now: i64,
@@ -38,7 +39,7 @@ pub(in crate::store) fn enqueue_oss_revocation(
 const COLUMNS: &str =
     "revocation_id, binding_id, terminal_id, msisdn, reason, state, attempts, next_attempt_at, province";
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<QueuedOssRevocation, StoreError>> {
+fn read_row(row: &Row<'_>) -> numbind_database::Result<Result<QueuedOssRevocation, StoreError>> {
     let (terminal_id, msisdn, reason, state): (String, String, String, String) =
         (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
     let parsed = (|| {
@@ -67,9 +68,9 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<QueuedOssRevocat
 }
 
 fn query(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sql: &str,
-    parameters: impl rusqlite::Params,
+    parameters: impl numbind_database::Params,
 ) -> Result<Vec<QueuedOssRevocation>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -98,7 +99,7 @@ impl Store {
     ) -> Result<Vec<QueuedOssRevocation>, StoreError> {
         self.read(|connection| {
             let sql = format!(
-                "SELECT {COLUMNS} FROM outbox_oss WHERE province IS ?3 AND state = 'queued' AND next_attempt_at <= ?1
+                "SELECT {COLUMNS} FROM outbox_oss WHERE province IS NOT DISTINCT FROM ?3 AND state = 'queued' AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, created_at LIMIT ?2"
             );
             query(connection, &sql, params![now, limit as i64, province.map(ProvinceCode::as_str)])

@@ -2,9 +2,10 @@
 
 use crate::domain::ids::new_outbox_id;
 use crate::store::{Store, StoreError};
+use numbind_database::params;
+use numbind_database::{Connection, Dialect, Row};
 use numbind_wire::Msisdn;
 use ring::rand::SystemRandom;
-use rusqlite::params;
 
 /// One queued or sent notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct OutboxSms {
 }
 
 pub(in crate::store) fn enqueue_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     now: i64,
@@ -30,7 +31,7 @@ pub(in crate::store) fn enqueue_notification(
 /// Queues an SMS whose text holds a secret (a payment's confirmation number): once the SMS centre has taken it,
 /// the stored text is replaced by [`REDACTED_TEXT`], so the database keeps no usable confirmation number.
 pub(in crate::store) fn enqueue_secret_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     now: i64,
@@ -41,7 +42,7 @@ pub(in crate::store) fn enqueue_secret_notification(
 /// Queues a payment's receipt SMS under `outbox_id` (`rcpt-<payment or refund ID>`, a re-sent one with a suffix):
 /// the SMS centre keeps that client reference, so reconciliation finds the receipt of each charge and refund there.
 pub(in crate::store) fn enqueue_receipt_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     outbox_id: &str,
     destination: &Msisdn,
     text: &str,
@@ -59,15 +60,25 @@ pub(in crate::store) fn enqueue_receipt_notification(
 /// The receipts queued for a payment or refund (`rcpt-<record>` and its re-sends): outbox ID and the SMS centre's
 /// message ID once it took the SMS.
 pub(in crate::store) fn receipts_of_record(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     record_id: &str,
 ) -> Result<Vec<(String, Option<String>)>, StoreError> {
     let first = format!("rcpt-{record_id}");
-    let mut statement = connection.prepare_cached(
-        "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1 OR outbox_id GLOB ?2
+    // `?2` is the prefix of the later receipts' IDs: a GLOB pattern on SQLite, the prefix itself on PostgreSQL.
+    let (sql, later) = match connection.dialect() {
+        Dialect::Sqlite => (
+            "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1 OR outbox_id GLOB ?2
          ORDER BY created_at, outbox_id",
-    )?;
-    let rows = statement.query_map(params![first, format!("{first}-*")], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            format!("{first}-*"),
+        ),
+        Dialect::Postgres => (
+            "SELECT outbox_id, smsc_message_id FROM outbox_sms WHERE outbox_id = ?1
+         OR starts_with(outbox_id, ?2) ORDER BY created_at, outbox_id",
+            format!("{first}-"),
+        ),
+    };
+    let mut statement = connection.prepare_cached(sql)?;
+    let rows = statement.query_map(params![first, later], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -75,7 +86,7 @@ pub(in crate::store) fn receipts_of_record(
 pub(crate) const REDACTED_TEXT: &str = "(delivered; its confirmation number is not kept)";
 
 fn insert_notification(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     destination: &Msisdn,
     text: &str,
     redact_when_delivered: bool,
@@ -94,7 +105,7 @@ fn insert_notification(
 
 const OUTBOX_COLUMNS: &str = "outbox_id, destination, text, state, attempts, next_attempt_at, smsc_message_id";
 
-fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms, StoreError>> {
+fn read_outbox_row(row: &Row<'_>) -> numbind_database::Result<Result<OutboxSms, StoreError>> {
     let destination: String = row.get(1)?;
     let state: String = row.get(3)?;
     let Ok(destination) = Msisdn::parse(&destination) else {
@@ -112,9 +123,9 @@ fn read_outbox_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxSms
 }
 
 fn query_outbox(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sql: &str,
-    parameters: impl rusqlite::Params,
+    parameters: impl numbind_database::Params,
 ) -> Result<Vec<OutboxSms>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_outbox_row)?.collect::<Result<Vec<_>, _>>()?;

@@ -3,7 +3,8 @@
 //! record and kind: adjusting twice keeps the first.
 
 use crate::store::StoreError;
-use rusqlite::params;
+use numbind_database::params;
+use numbind_database::Connection;
 
 /// One adjustment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,7 +20,7 @@ pub struct PaymentAdjustment {
 
 /// Inserts `adjustment`; `false` when that day, record and kind were adjusted already (nothing changes).
 pub(in crate::store) fn insert_adjustment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     adjustment: &PaymentAdjustment,
 ) -> Result<bool, StoreError> {
     let inserted = connection
@@ -41,7 +42,7 @@ pub(in crate::store) fn insert_adjustment(
 
 /// The adjustments of one reconciliation day, in the order they were made.
 pub(in crate::store) fn adjustments_of_day(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     day: &str,
 ) -> Result<Vec<PaymentAdjustment>, StoreError> {
     let mut statement = connection.prepare_cached(

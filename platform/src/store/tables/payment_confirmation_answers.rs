@@ -2,11 +2,12 @@
 //! that a redelivered SMS gets the same answer and changes nothing twice.
 
 use crate::store::StoreError;
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 use numbind_wire::api::PaymentConfirmationResponse;
-use rusqlite::{params, OptionalExtension};
 
 pub(in crate::store) fn earlier_answer(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sms_message_id: &str,
 ) -> Result<Option<PaymentConfirmationResponse>, StoreError> {
     let text: Option<String> = connection
@@ -20,7 +21,7 @@ pub(in crate::store) fn earlier_answer(
 }
 
 pub(in crate::store) fn remember_answer(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sms_message_id: &str,
     response: &PaymentConfirmationResponse,
     now: i64,

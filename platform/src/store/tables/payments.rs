@@ -2,9 +2,10 @@
 //! transition is an `UPDATE ... WHERE state IN (<the states it may leave>)`), and the queries on it.
 
 use crate::store::{enum_text, parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Dialect, Row};
 use numbind_wire::api::{CancellationReason, Payment, PaymentDenialReason, PaymentState};
 use numbind_wire::{Amount, BindingId, Currency, ItemDescription, ItemId, MerchantId, Msisdn, PaymentId, TerminalId};
-use rusqlite::{params, OptionalExtension};
 
 /// A payment as stored: what the merchant sees, and what only the platform knows (the number, the binding).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ fn text_enum<T: serde::de::DeserializeOwned>(
     .transpose()
 }
 
-pub(in crate::store) fn read_payment(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<PaymentRecord, StoreError>> {
+pub(in crate::store) fn read_payment(row: &Row<'_>) -> numbind_database::Result<Result<PaymentRecord, StoreError>> {
     let texts: [String; 7] =
         [row.get(0)?, row.get(1)?, row.get(2)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(8)?];
     let state: String = row.get(9)?;
@@ -75,9 +76,9 @@ pub(in crate::store) fn read_payment(row: &rusqlite::Row<'_>) -> rusqlite::Resul
 }
 
 pub(in crate::store) fn query_payments(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     sql: &str,
-    parameters: impl rusqlite::Params,
+    parameters: impl numbind_database::Params,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     let rows = statement.query_map(parameters, read_payment)?.collect::<Result<Vec<_>, _>>()?;
@@ -85,10 +86,7 @@ pub(in crate::store) fn query_payments(
 }
 
 /// Inserts a new payment (its intent must be unused: `(terminal_id, intent_nonce)` is unique).
-pub(in crate::store) fn insert_payment(
-    connection: &rusqlite::Connection,
-    record: &PaymentRecord,
-) -> Result<(), StoreError> {
+pub(in crate::store) fn insert_payment(connection: &Connection<'_>, record: &PaymentRecord) -> Result<(), StoreError> {
     let payment = &record.payment;
     connection
         .prepare_cached(
@@ -120,7 +118,7 @@ pub(in crate::store) fn insert_payment(
 }
 
 pub(in crate::store) fn find_payment_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<Option<PaymentRecord>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?1");
@@ -128,7 +126,7 @@ pub(in crate::store) fn find_payment_in(
 }
 
 pub(in crate::store) fn payment_of_intent_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
     intent_nonce: &str,
 ) -> Result<Option<PaymentRecord>, StoreError> {
@@ -151,37 +149,46 @@ pub(in crate::store) struct Transition<'a> {
 
 /// Moves a payment along `transition`; `false` when it was not in one of `from` (a final state never changes).
 pub(in crate::store) fn transition_payment(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
     transition: &Transition<'_>,
     now: i64,
 ) -> Result<bool, StoreError> {
     let from: Vec<&str> = transition.from.iter().map(|state| state.as_str()).collect();
     let finalized_at = transition.to.is_final().then_some(now);
-    let changed = connection
-        .prepare_cached(
+    // `?8` is the JSON array of the states the payment may move from.
+    let sql = match connection.dialect() {
+        Dialect::Sqlite => {
             "UPDATE payments SET state = ?2, denial_reason = coalesce(?3, denial_reason),
              cancellation_reason = coalesce(?4, cancellation_reason),
              server_reference_code = coalesce(?5, server_reference_code), finalized_at = ?6, updated_at = ?7
              WHERE payment_id = ?1 AND state IN (SELECT value FROM json_each(?8))
-             AND state NOT IN ('succeeded','denied','cancelled','expired')",
-        )?
-        .execute(params![
-            payment_id.as_str(),
-            transition.to.as_str(),
-            transition.denial_reason.as_ref().map(enum_text),
-            transition.cancellation_reason.as_ref().map(enum_text),
-            transition.server_reference_code,
-            finalized_at,
-            now,
-            serde_json::to_string(&from).unwrap_or_default(),
-        ])?;
+             AND state NOT IN ('succeeded','denied','cancelled','expired')"
+        }
+        Dialect::Postgres => {
+            "UPDATE payments SET state = ?2, denial_reason = coalesce(?3, denial_reason),
+             cancellation_reason = coalesce(?4, cancellation_reason),
+             server_reference_code = coalesce(?5, server_reference_code), finalized_at = ?6, updated_at = ?7
+             WHERE payment_id = ?1 AND state IN (SELECT json_array_elements_text(CAST(?8 AS json)))
+             AND state NOT IN ('succeeded','denied','cancelled','expired')"
+        }
+    };
+    let changed = connection.prepare_cached(sql)?.execute(params![
+        payment_id.as_str(),
+        transition.to.as_str(),
+        transition.denial_reason.as_ref().map(enum_text),
+        transition.cancellation_reason.as_ref().map(enum_text),
+        transition.server_reference_code,
+        finalized_at,
+        now,
+        serde_json::to_string(&from).unwrap_or_default(),
+    ])?;
     Ok(changed == 1)
 }
 
 /// Counts one wrong confirmation number; returns the attempts so far.
 pub(in crate::store) fn count_wrong_confirmation(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<i64, StoreError> {
     Ok(connection
@@ -194,7 +201,7 @@ pub(in crate::store) fn count_wrong_confirmation(
 
 /// Adds a succeeded refund to the payment's refunded total.
 pub(in crate::store) fn add_refunded(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
     amount: Amount,
     now: i64,
@@ -207,7 +214,7 @@ pub(in crate::store) fn add_refunded(
 
 /// Payments waiting for `msisdn`'s confirmation (created on a binding of that number).
 pub(in crate::store) fn pending_payments_of_number(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &Msisdn,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let sql = format!(
@@ -219,7 +226,7 @@ pub(in crate::store) fn pending_payments_of_number(
 
 /// Payments of a binding still waiting for confirmation.
 pub(in crate::store) fn pending_payments_of_binding(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     binding_id: &BindingId,
 ) -> Result<Vec<PaymentRecord>, StoreError> {
     let sql =
@@ -229,7 +236,7 @@ pub(in crate::store) fn pending_payments_of_binding(
 
 /// Pending payments whose confirmation window closed by `now`.
 pub(in crate::store) fn overdue_confirmations(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     now: i64,
     limit: usize,
 ) -> Result<Vec<PaymentRecord>, StoreError> {

@@ -1,13 +1,14 @@
 //! The `refunds` table: a refund of all or part of a succeeded payment, `processing` until the OSS answers.
 
 use crate::store::{enum_text, parse_column, StoreError};
+use numbind_database::{params, OptionalExtension};
+use numbind_database::{Connection, Row};
 use numbind_wire::api::{Refund, RefundState};
 use numbind_wire::{Amount, Currency, PaymentId, RefundId};
-use rusqlite::{params, OptionalExtension};
 
 const COLUMNS: &str = "refund_id, payment_id, amount, currency, state, reason, requested_by, created_at";
 
-fn read_refund(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Refund, StoreError>> {
+fn read_refund(row: &Row<'_>) -> numbind_database::Result<Result<Refund, StoreError>> {
     let texts: [String; 6] = [row.get(0)?, row.get(1)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?];
     let (amount, created_at): (i64, i64) = (row.get(2)?, row.get(7)?);
     Ok((|| {
@@ -26,7 +27,7 @@ fn read_refund(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Refund, Store
     })())
 }
 
-pub(in crate::store) fn insert_refund(connection: &rusqlite::Connection, refund: &Refund) -> Result<(), StoreError> {
+pub(in crate::store) fn insert_refund(connection: &Connection<'_>, refund: &Refund) -> Result<(), StoreError> {
     connection
         .prepare_cached(
             "INSERT INTO refunds (refund_id, payment_id, amount, currency, state, reason, requested_by, created_at)
@@ -46,7 +47,7 @@ pub(in crate::store) fn insert_refund(connection: &rusqlite::Connection, refund:
 }
 
 pub(in crate::store) fn find_refund_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     refund_id: &RefundId,
 ) -> Result<Option<Refund>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM refunds WHERE refund_id = ?1");
@@ -54,7 +55,7 @@ pub(in crate::store) fn find_refund_in(
 }
 
 pub(in crate::store) fn refunds_of_payment_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<Vec<Refund>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM refunds WHERE payment_id = ?1 ORDER BY created_at, refund_id");
@@ -65,7 +66,7 @@ pub(in crate::store) fn refunds_of_payment_in(
 
 /// Refunds succeeded or still processing: what counts against the remaining refundable amount.
 pub(in crate::store) fn refunded_or_in_flight(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     payment_id: &PaymentId,
 ) -> Result<i64, StoreError> {
     Ok(connection
@@ -77,7 +78,7 @@ pub(in crate::store) fn refunded_or_in_flight(
 
 /// Settles a processing refund; `false` when it was settled already (a final state never changes).
 pub(in crate::store) fn settle_refund(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     refund_id: &RefundId,
     state: RefundState,
     (server_reference_code, denial_reason): (Option<&str>, Option<&str>),

@@ -2,7 +2,8 @@
 //! CSV text kept whole, with its content fingerprint); the latest is the active one the platform routes by.
 
 use crate::store::{Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 
 pub(in crate::store) const ROUTING_TABLES_MIGRATION: &str = r#"
 CREATE TABLE routing_tables (
@@ -42,7 +43,7 @@ pub struct RoutingImportOutcome {
     pub new_version: bool,
 }
 
-fn active_in(connection: &rusqlite::Connection) -> Result<Option<StoredRoutingTable>, StoreError> {
+fn active_in(connection: &Connection<'_>) -> Result<Option<StoredRoutingTable>, StoreError> {
     let row = connection
         .prepare_cached(
             "SELECT version, fingerprint, segments_csv, portability_csv, segment_count, ported_count, imported_at
@@ -78,20 +79,23 @@ impl Store {
             {
                 return Ok(RoutingImportOutcome { version: active.version, new_version: false });
             }
-            transaction
+            let version = transaction
                 .prepare_cached(
                     "INSERT INTO routing_tables (fingerprint, segments_csv, portability_csv, segment_count, \
-                     ported_count, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     ported_count, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING version",
                 )?
-                .execute(params![
-                    import.fingerprint,
-                    import.segments_csv,
-                    import.portability_csv,
-                    import.segment_count,
-                    import.ported_count,
-                    now
-                ])?;
-            Ok(RoutingImportOutcome { version: transaction.last_insert_rowid(), new_version: true })
+                .query_row(
+                    params![
+                        import.fingerprint,
+                        import.segments_csv,
+                        import.portability_csv,
+                        import.segment_count,
+                        import.ported_count,
+                        now
+                    ],
+                    |row| row.get(0),
+                )?;
+            Ok(RoutingImportOutcome { version, new_version: true })
         })
     }
 

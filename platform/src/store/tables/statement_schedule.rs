@@ -2,7 +2,8 @@
 //! queuing, so that a restarted platform neither queues a month twice nor skips one it was down for.
 
 use crate::store::StoreError;
-use rusqlite::{params, OptionalExtension};
+use numbind_database::Connection;
+use numbind_database::{params, OptionalExtension};
 
 pub(in crate::store) const STATEMENT_SCHEDULE_MIGRATION: &str = r#"
 CREATE TABLE statement_schedule_months (
@@ -12,7 +13,7 @@ CREATE TABLE statement_schedule_months (
 "#;
 
 /// The latest month (`2026-12`) the schedule finished, if any.
-pub(in crate::store) fn last_finished_month(connection: &rusqlite::Connection) -> Result<Option<String>, StoreError> {
+pub(in crate::store) fn last_finished_month(connection: &Connection<'_>) -> Result<Option<String>, StoreError> {
     let month: Option<Option<String>> = connection
         .prepare_cached("SELECT MAX(month) FROM statement_schedule_months")?
         .query_row([], |row| row.get(0))
@@ -22,12 +23,14 @@ pub(in crate::store) fn last_finished_month(connection: &rusqlite::Connection) -
 
 /// Records that the schedule finished `month` (a second record of it changes nothing).
 pub(in crate::store) fn record_finished_month(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     month: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     connection
-        .prepare_cached("INSERT OR IGNORE INTO statement_schedule_months (month, finished_at) VALUES (?1, ?2)")?
+        .prepare_cached(
+            "INSERT INTO statement_schedule_months (month, finished_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        )?
         .execute(params![month, now])?;
     Ok(())
 }

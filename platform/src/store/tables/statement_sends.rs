@@ -3,7 +3,8 @@
 //! number's statement twice. Also the statement queries over `payments` (succeeded charges of a local month, UTC+8).
 
 use crate::store::StoreError;
-use rusqlite::params;
+use numbind_database::params;
+use numbind_database::{Connection, Dialect};
 
 pub(in crate::store) const STATEMENT_SENDS_MIGRATION: &str = r#"
 CREATE TABLE statement_sends (
@@ -15,14 +16,18 @@ CREATE TABLE statement_sends (
 ) WITHOUT ROWID;
 "#;
 
-/// The local month (UTC+8, `2026-12`) a payment finalized in, as SQL over `finalized_at`.
-const FINALIZED_MONTH: &str = "strftime('%Y-%m', finalized_at + 28800, 'unixepoch')";
-/// The same, over the alias `p` of `payments`.
-const FINALIZED_MONTH_OF_P: &str = "strftime('%Y-%m', p.finalized_at + 28800, 'unixepoch')";
+/// The local month (UTC+8, `2026-12`) a payment finalized in, as SQL over `column` (`finalized_at`), in the
+/// connection's dialect.
+fn finalized_month(connection: &Connection<'_>, column: &str) -> String {
+    match connection.dialect() {
+        Dialect::Sqlite => format!("strftime('%Y-%m', {column} + 28800, 'unixepoch')"),
+        Dialect::Postgres => format!("to_char(to_timestamp({column} + 28800) AT TIME ZONE 'UTC', 'YYYY-MM')"),
+    }
+}
 
 /// Records that the number's statement of `month` is queued; false when it was before (nothing is written).
 pub(in crate::store) fn record_statement_send(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
     outbox_id: &str,
@@ -30,14 +35,15 @@ pub(in crate::store) fn record_statement_send(
 ) -> Result<bool, StoreError> {
     let inserted = connection
         .prepare_cached(
-            "INSERT OR IGNORE INTO statement_sends (msisdn, month, outbox_id, queued_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO statement_sends (msisdn, month, outbox_id, queued_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT DO NOTHING",
         )?
         .execute(params![msisdn, month, outbox_id, now])?;
     Ok(inserted == 1)
 }
 
 pub(in crate::store) fn statement_sent(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
 ) -> Result<bool, StoreError> {
@@ -49,12 +55,13 @@ pub(in crate::store) fn statement_sent(
 
 /// The numbers with a succeeded charge finalized in `month`, in order.
 pub(in crate::store) fn numbers_charged_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     month: &str,
 ) -> Result<Vec<String>, StoreError> {
+    let finalized_month = finalized_month(connection, "finalized_at");
     let sql = format!(
         "SELECT DISTINCT msisdn FROM payments WHERE state = 'succeeded' AND msisdn IS NOT NULL \
-         AND {FINALIZED_MONTH} = ?1 ORDER BY msisdn"
+         AND {finalized_month} = ?1 ORDER BY msisdn"
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let rows = statement.query_map([month], |row| row.get(0))?;
@@ -63,15 +70,16 @@ pub(in crate::store) fn numbers_charged_in(
 
 /// A number's succeeded charges finalized in `month`, per merchant (display name, total, count), largest first.
 pub(in crate::store) fn merchant_totals_of(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     msisdn: &str,
     month: &str,
 ) -> Result<Vec<(String, i64, u32)>, StoreError> {
+    let finalized_month = finalized_month(connection, "p.finalized_at");
     let sql = format!(
-        "SELECT COALESCE(m.display_name, p.merchant_id), SUM(p.amount), COUNT(*) FROM payments p \
+        "SELECT COALESCE(m.display_name, p.merchant_id), CAST(SUM(p.amount) AS BIGINT), COUNT(*) FROM payments p \
          LEFT JOIN merchants m ON m.merchant_id = p.merchant_id \
-         WHERE p.msisdn = ?1 AND p.state = 'succeeded' AND {FINALIZED_MONTH_OF_P} = ?2 \
-         GROUP BY p.merchant_id ORDER BY SUM(p.amount) DESC, p.merchant_id"
+         WHERE p.msisdn = ?1 AND p.state = 'succeeded' AND {finalized_month} = ?2 \
+         GROUP BY p.merchant_id, m.display_name ORDER BY SUM(p.amount) DESC, p.merchant_id"
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let rows = statement.query_map(params![msisdn, month], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;

@@ -1,9 +1,10 @@
 //! The `terminals` table: a registered terminal and finding one.
 
 use crate::store::StoreError;
+use numbind_database::Connection;
+use numbind_database::OptionalExtension;
 use numbind_wire::request_signing::TerminalPublicKey;
 use numbind_wire::TerminalId;
-use rusqlite::OptionalExtension;
 
 /// A registered terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct Terminal {
 }
 
 pub(in crate::store) fn find_terminal_in(
-    connection: &rusqlite::Connection,
+    connection: &Connection<'_>,
     terminal_id: &TerminalId,
 ) -> Result<Option<Terminal>, StoreError> {
     let row = connection
