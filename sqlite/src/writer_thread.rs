@@ -29,6 +29,10 @@ struct CallQueue {
 struct QueueState {
     calls: Vec<QueuedCall>,
     closed: bool,
+    /// The writer thread is parked on `call_arrived`: only then does a push wake it. While it runs a batch, the
+    /// calls queued meanwhile are taken with the next one, and a wake-up (a futex syscall per call) would find no
+    /// one waiting.
+    writer_waiting: bool,
 }
 
 impl WriterThread {
@@ -92,8 +96,11 @@ impl CallQueue {
             return Err(DatabaseError::TaskFailed);
         }
         state.calls.push(call);
+        let wake = state.writer_waiting;
         drop(state);
-        self.call_arrived.notify_one();
+        if wake {
+            self.call_arrived.notify_one();
+        }
         Ok(())
     }
 
@@ -111,7 +118,9 @@ impl CallQueue {
             if state.closed {
                 return None;
             }
+            state.writer_waiting = true;
             state = self.call_arrived.wait(state).ok()?;
+            state.writer_waiting = false;
         }
         let take = state.calls.len().min(max);
         Some(state.calls.drain(..take).collect())

@@ -164,9 +164,9 @@ pub(super) async fn create_payment(
     check_reference_code(&body.reference_code).map_err(ApiError::invalid_request)?;
     // A repeated key answers its original payment first: a retry after the intent's freshness window (a long outage)
     // must not turn into `purchase_intent_stale`.
-    let (merchant_id, key, hash) =
-        (request.merchant.merchant_id.clone(), idempotency_key.clone(), body_hash(&request.body));
-    match state.store.call(move |store| store.repeated_payment_key(&merchant_id, &key, &hash)).await? {
+    let hash = body_hash(&request.body);
+    // A point read on this worker, as the merchant's authentication: no hop to the blocking pool per purchase.
+    match state.store.repeated_payment_key(&request.merchant.merchant_id, &idempotency_key, &hash)? {
         Some(CreatePaymentOutcome::Repeated(record)) => return Ok((StatusCode::CREATED, Json(record.payment))),
         Some(CreatePaymentOutcome::KeyReused) => return Err(ApiError::IdempotencyKeyReused),
         _ => {}
@@ -185,7 +185,7 @@ pub(super) async fn create_payment(
     let new_payment = NewPayment {
         merchant_id: request.merchant.merchant_id.clone(),
         idempotency_key,
-        body_hash: body_hash(&request.body),
+        body_hash: hash,
         intent,
         reference_code: body.reference_code,
         payment_id,

@@ -160,3 +160,21 @@ async fn blocking_writers_and_the_writer_thread_take_turns_without_losing_a_writ
     }
     assert_eq!(names_on_disk(&directory).len(), 200);
 }
+
+/// A push wakes the thread only when it is parked: each call made after the thread has gone idle again must still
+/// wake it (a lost wake-up would leave the call waiting for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_made_after_the_thread_went_idle_wakes_it_every_time() {
+    let directory = tempfile::tempdir().unwrap();
+    let writer = writer_on_file(&directory);
+    let thread = WriterThread::start(Arc::clone(&writer), 128).unwrap();
+    for round in 0..20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let name = format!("idle-{round:02}");
+        let call_writer = Arc::clone(&writer);
+        let answered = tokio::time::timeout(Duration::from_secs(10), thread.run(move || insert(&call_writer, &name)));
+        answered.await.expect("the parked writer thread was not woken").unwrap();
+    }
+    assert_eq!(names_on_disk(&directory).len(), 20);
+    assert_eq!(writer.statistics().batches_committed, 20);
+}
