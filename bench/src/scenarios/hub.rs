@@ -144,10 +144,17 @@ async fn status_checks(
     let duration = measurement_duration(options.quick);
     let mut repeats = Vec::new();
     for repeat in 0..options.repeats {
-        options.progress.repeat("status checks: one OSS, then the hub", repeat);
-        let mut baseline =
-            closed_loop(single.addresses.platform, connections, duration, single_requests.clone()).await?;
-        let mut measured = closed_loop(hub.addresses.platform, connections, duration, hub_requests.clone()).await?;
+        options.progress.repeat("status checks: one OSS and the hub, in turn", repeat);
+        let single_run = closed_loop(single.addresses.platform, connections, duration, single_requests.clone());
+        let hub_run = closed_loop(hub.addresses.platform, connections, duration, hub_requests.clone());
+        // Alternate which goes first, so that neither always runs on a machine the other just warmed or loaded.
+        let (mut baseline, mut measured) = if repeat % 2 == 0 {
+            let baseline = single_run.await?;
+            (baseline, hub_run.await?)
+        } else {
+            let measured = hub_run.await?;
+            (single_run.await?, measured)
+        };
         anyhow::ensure!(measured.failed == 0 && baseline.failed == 0, "status checks failed during the run");
         repeats.push(
             RepeatFigures::new(measured.per_second(), baseline.per_second())

@@ -4,8 +4,8 @@
 
 use super::tables::audit_events::{append_audit_event, AuditEvent};
 use super::{Store, StoreError};
-use numbind_wire::{Msisdn, TerminalId};
 use numbind_database::{params, OptionalExtension};
+use numbind_wire::{Msisdn, TerminalId};
 
 pub(in crate::store) const NATIONAL_BLACKLIST_MIGRATION: &str = r#"
 CREATE TABLE national_blacklist (

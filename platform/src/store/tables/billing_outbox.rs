@@ -4,8 +4,8 @@
 //! province's worker drains it.
 
 use crate::store::{Store, StoreError};
-use numbind_routing::ProvinceCode;
 use numbind_database::{params, Connection, OptionalExtension};
+use numbind_routing::ProvinceCode;
 
 // The province of the binding a charge (its record ID a payment ID) or a refund (a refund ID, through its payment)
 // is charged to, the same SQL expression in each statement below: NULL for a binding made without provinces.
