@@ -130,7 +130,7 @@ impl Store {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT record_id, kind, attempts, province FROM outbox_billing
-                 WHERE province IS ?3 AND state = 'queued' AND next_attempt_at <= ?1
+                 WHERE province IS NOT DISTINCT FROM ?3 AND state = 'queued' AND next_attempt_at <= ?1
                  ORDER BY next_attempt_at, created_at LIMIT ?2",
             )?;
             let parameters = params![now, limit as i64, province.map(ProvinceCode::as_str)];
@@ -143,7 +143,7 @@ impl Store {
     pub fn queued_billing_of_province(&self, province: Option<ProvinceCode>) -> Result<i64, StoreError> {
         self.read_one_query(|connection| {
             Ok(connection
-                .prepare_cached("SELECT count(*) FROM outbox_billing WHERE province IS ?1 AND state = 'queued'")?
+                .prepare_cached("SELECT count(*) FROM outbox_billing WHERE province IS NOT DISTINCT FROM ?1 AND state = 'queued'")?
                 .query_row([province.map(ProvinceCode::as_str)], |row| row.get(0))?)
         })
     }
