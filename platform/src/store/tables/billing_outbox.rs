@@ -143,7 +143,9 @@ impl Store {
     pub fn queued_billing_of_province(&self, province: Option<ProvinceCode>) -> Result<i64, StoreError> {
         self.read_one_query(|connection| {
             Ok(connection
-                .prepare_cached("SELECT count(*) FROM outbox_billing WHERE province IS NOT DISTINCT FROM ?1 AND state = 'queued'")?
+                .prepare_cached(
+                    "SELECT count(*) FROM outbox_billing WHERE province IS NOT DISTINCT FROM ?1 AND state = 'queued'",
+                )?
                 .query_row([province.map(ProvinceCode::as_str)], |row| row.get(0))?)
         })
     }
