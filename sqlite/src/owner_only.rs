@@ -7,7 +7,15 @@ use std::path::Path;
 #[cfg(unix)]
 pub(crate) fn make_owner_only(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    // Only a missing file is created (`create_new` opens nothing when the file exists): opening and closing an
+    // existing database file here would drop every POSIX lock this process holds on it through SQLite (closing
+    // any descriptor of a file releases the process's locks on it), so another process's connection could then
+    // checkpoint and truncate the WAL under this process's readers (SQLITE_IOERR_SHORT_READ).
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);

@@ -78,7 +78,7 @@ impl IntoResponse for ConsoleError {
             return Redirect::to("/console/sign-in").into_response();
         }
         if let ConsoleError::Internal(error) = &self {
-            tracing::error!(error = %error, "console request failed");
+            tracing::error!(error = %numbind_process::error_chain(error), "console request failed");
         }
         let body = format!(
             "<p class=\"error\">{}</p><p><a href=\"/console\">{}</a></p>",

@@ -36,7 +36,7 @@ pub(crate) async fn run_notification_worker(state: AppState, sender: SmsSender, 
                 continue;
             }
             Ok(_) => {}
-            Err(error) => tracing::error!(error = %error, "cannot read the sms outbox"),
+            Err(error) => tracing::error!(error = %numbind_process::error_chain(&error), "cannot read the sms outbox"),
         }
         tokio::select! {
             () = state.outbox_changed.notified() => {}
