@@ -87,11 +87,10 @@ impl OssClient {
         }))
     }
 
-    /// The provinces with an OSS of their own, and `None` for the national OSS when there is one: one outbox
-    /// worker each.
-    pub(crate) fn destinations(&self) -> Vec<Option<ProvinceCode>> {
-        let provinces = self.provincial_urls.keys().copied().map(Some);
-        self.national_url.iter().map(|_| None).chain(provinces).collect()
+    /// The outbox queues, one worker each: every province with an OSS of its own, and `None` for the records
+    /// without a province (sent to the national OSS, or routed by the table when sent).
+    pub(crate) fn worker_queues(&self) -> Vec<Option<ProvinceCode>> {
+        std::iter::once(None).chain(self.provincial_urls.keys().copied().map(Some)).collect()
     }
 
     /// The base URL of the OSS serving `msisdn`: its recorded `province`'s, else its province by the routing

@@ -33,12 +33,7 @@ pub(crate) fn spawn_billing_workers(
     background.spawn(run_confirmation_expiry(state.clone(), shutdown.clone()));
     match OssClient::from_config(config, config.oss_request_timeout)? {
         Some(client) => {
-            let mut destinations = client.destinations();
-            if !destinations.contains(&None) {
-                // Bindings made before the hub had provinces: routed by the table when sent.
-                destinations.push(None);
-            }
-            for province in destinations {
+            for province in client.worker_queues() {
                 background.spawn(run_billing_worker(state.clone(), client.clone(), province, shutdown.clone()));
             }
         }

@@ -29,12 +29,7 @@ pub(crate) fn spawn_oss_revocation_worker(
 ) -> anyhow::Result<()> {
     match OssClient::from_config(config, config.oss_request_timeout)? {
         Some(client) => {
-            let mut destinations = client.destinations();
-            if !destinations.contains(&None) {
-                // Bindings made before the hub had provinces: routed by the table when delivered.
-                destinations.push(None);
-            }
-            for province in destinations {
+            for province in client.worker_queues() {
                 let worker = run_oss_revocation_worker(state.clone(), client.clone(), province, shutdown.clone());
                 background.spawn(worker);
             }
